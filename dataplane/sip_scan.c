@@ -1,0 +1,688 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The SIP scanner's common part: start line, header values, the verdict,
+ * and the choice of path. The paths themselves only locate headers.
+ */
+#include <string.h>
+
+#include "sip_scan_internal.h"
+
+/* RFC 3261 §25.1 token characters. */
+static const uint8_t token_char[256] = {
+	['!'] = 1, ['%'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1, ['-'] = 1,
+	['.'] = 1, ['_'] = 1, ['`'] = 1, ['~'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+};
+
+static const char *const method_names[SLB_SIP_METHOD_COUNT] = {
+	[SLB_SIP_METHOD_OTHER] = "OTHER",
+	[SLB_SIP_METHOD_INVITE] = "INVITE",
+	[SLB_SIP_METHOD_ACK] = "ACK",
+	[SLB_SIP_METHOD_BYE] = "BYE",
+	[SLB_SIP_METHOD_CANCEL] = "CANCEL",
+	[SLB_SIP_METHOD_REGISTER] = "REGISTER",
+	[SLB_SIP_METHOD_OPTIONS] = "OPTIONS",
+	[SLB_SIP_METHOD_PRACK] = "PRACK",
+	[SLB_SIP_METHOD_SUBSCRIBE] = "SUBSCRIBE",
+	[SLB_SIP_METHOD_NOTIFY] = "NOTIFY",
+	[SLB_SIP_METHOD_PUBLISH] = "PUBLISH",
+	[SLB_SIP_METHOD_INFO] = "INFO",
+	[SLB_SIP_METHOD_REFER] = "REFER",
+	[SLB_SIP_METHOD_MESSAGE] = "MESSAGE",
+	[SLB_SIP_METHOD_UPDATE] = "UPDATE",
+};
+
+static const char *const reason_names[SLB_SIP_REASON_COUNT] = {
+	[SLB_SIP_OK] = "ok",
+	[SLB_SIP_ERR_EMPTY] = "empty",
+	[SLB_SIP_ERR_TOO_LARGE] = "too_large",
+	[SLB_SIP_ERR_KEEPALIVE] = "keepalive",
+	[SLB_SIP_ERR_TRUNCATED] = "truncated",
+	[SLB_SIP_ERR_NUL_BYTE] = "nul_byte",
+	[SLB_SIP_ERR_BARE_CRLF] = "bare_cr_or_lf",
+	[SLB_SIP_ERR_BAD_START_LINE] = "bad_start_line",
+	[SLB_SIP_ERR_BAD_VERSION] = "bad_version",
+	[SLB_SIP_ERR_BAD_HEADER_LINE] = "header_without_colon",
+	[SLB_SIP_ERR_DUP_CALL_ID] = "duplicate_call_id",
+	[SLB_SIP_ERR_BAD_CALL_ID] = "bad_call_id",
+	[SLB_SIP_ERR_BAD_VIA] = "bad_via",
+	[SLB_SIP_ERR_BAD_CSEQ] = "bad_cseq",
+	[SLB_SIP_ERR_BAD_CONTENT_LENGTH] = "bad_content_length",
+	[SLB_SIP_ERR_BAD_MAX_FORWARDS] = "bad_max_forwards",
+	[SLB_SIP_ERR_NO_CALL_ID] = "no_call_id",
+	[SLB_SIP_ERR_CONTENT_LENGTH_EXCEEDS] = "content_length_exceeds_datagram",
+};
+
+const char *slb_sip_reason_name(enum slb_sip_reason reason)
+{
+	return (unsigned)reason < SLB_SIP_REASON_COUNT ? reason_names[reason] : "unknown";
+}
+
+const char *slb_sip_method_name(enum slb_sip_method method)
+{
+	return (unsigned)method < SLB_SIP_METHOD_COUNT ? method_names[method] : "OTHER";
+}
+
+/* Case-insensitive compare with a lower-case literal. */
+static inline bool ieq(const uint8_t *p, const char *lit, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		if (c != (uint8_t)lit[i])
+			return false;
+	}
+	return true;
+}
+
+#define IEQ(p, n, lit) ((n) == sizeof(lit) - 1 && ieq((p), (lit), sizeof(lit) - 1))
+
+enum slb_sip_method slb_sip_method_of(const uint8_t *tok, size_t len)
+{
+	for (int m = SLB_SIP_METHOD_INVITE; m < SLB_SIP_METHOD_COUNT; m++) {
+		const char *name = method_names[m];
+
+		if (strlen(name) == len && memcmp(tok, name, len) == 0)
+			return (enum slb_sip_method)m;
+	}
+	return SLB_SIP_METHOD_OTHER;
+}
+
+enum slb_hdr slb_sip_header_id(const uint8_t *n, size_t len)
+{
+	switch (len) {
+	case 1:
+		switch (n[0] | 0x20) {
+		case 'v': return SLB_HDR_VIA;
+		case 'i': return SLB_HDR_CALL_ID;
+		case 'l': return SLB_HDR_CONTENT_LENGTH;
+		case 't': return SLB_HDR_TO;
+		case 'f': return SLB_HDR_FROM;
+		case 'm': return SLB_HDR_CONTACT;
+		}
+		return SLB_HDR_OTHER;
+	case 2:  return IEQ(n, len, "to") ? SLB_HDR_TO : SLB_HDR_OTHER;
+	case 3:  return IEQ(n, len, "via") ? SLB_HDR_VIA : SLB_HDR_OTHER;
+	case 4:
+		if (IEQ(n, len, "cseq"))
+			return SLB_HDR_CSEQ;
+		return IEQ(n, len, "from") ? SLB_HDR_FROM : SLB_HDR_OTHER;
+	case 5:  return IEQ(n, len, "route") ? SLB_HDR_ROUTE : SLB_HDR_OTHER;
+	case 7:
+		if (IEQ(n, len, "call-id"))
+			return SLB_HDR_CALL_ID;
+		return IEQ(n, len, "contact") ? SLB_HDR_CONTACT : SLB_HDR_OTHER;
+	case 12: return IEQ(n, len, "max-forwards") ? SLB_HDR_MAX_FORWARDS : SLB_HDR_OTHER;
+	case 14: return IEQ(n, len, "content-length") ? SLB_HDR_CONTENT_LENGTH : SLB_HDR_OTHER;
+	}
+	return SLB_HDR_OTHER;
+}
+
+/* ---- start line ------------------------------------------------------ */
+
+static bool is_keepalive(const uint8_t *buf, size_t len)
+{
+	if (len % 2)
+		return false;
+	for (size_t i = 0; i < len; i += 2)
+		if (buf[i] != '\r' || buf[i + 1] != '\n')
+			return false;
+	return true;
+}
+
+static bool is_sip20(const uint8_t *p, size_t n)
+{
+	return IEQ(p, n, "sip/2.0");
+}
+
+static uint32_t parse_request_line(const uint8_t *buf, size_t end, struct slb_sip_msg *m)
+{
+	const uint8_t *sp1 = memchr(buf, ' ', end);
+	size_t s1 = sp1 ? (size_t)(sp1 - buf) : end;
+
+	for (size_t i = 0; i < s1; i++)
+		if (!token_char[buf[i]])
+			return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
+	if (s1 == 0 || s1 == end)
+		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
+	const uint8_t *sp2 = memchr(buf + s1 + 1, ' ', end - s1 - 1);
+	if (!sp2)
+		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
+	size_t s2 = (size_t)(sp2 - buf);
+	if (s2 == s1 + 1 || s2 + 1 == end || memchr(buf + s2 + 1, ' ', end - s2 - 1))
+		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
+
+	m->kind = SLB_SIP_KIND_REQUEST;
+	m->method_tok = slb_span_of(0, s1);
+	m->method = slb_sip_method_of(buf, s1);
+	m->ruri = slb_span_of(s1 + 1, s2);
+	m->version = slb_span_of(s2 + 1, end);
+	return is_sip20(buf + s2 + 1, end - s2 - 1) ? 0 : SLB_ERR(SLB_SIP_ERR_BAD_VERSION);
+}
+
+static uint32_t parse_status_line(const uint8_t *buf, size_t end, struct slb_sip_msg *m)
+{
+	const uint8_t *sp = memchr(buf, ' ', end);
+	size_t s = sp ? (size_t)(sp - buf) : end;
+
+	m->kind = SLB_SIP_KIND_RESPONSE;
+	m->version = slb_span_of(0, s);
+	if (!is_sip20(buf, s))
+		return SLB_ERR(s == end ? SLB_SIP_ERR_BAD_START_LINE : SLB_SIP_ERR_BAD_VERSION);
+	/* SP 3DIGIT, then SP reason-phrase (which may be empty) or the end. */
+	const uint8_t *c = buf + s + 1;
+	if (s + 4 > end || c[0] < '1' || c[0] > '6' || c[1] < '0' || c[1] > '9' ||
+	    c[2] < '0' || c[2] > '9' || (s + 4 < end && c[3] != ' '))
+		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
+	m->status = (uint16_t)((c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0'));
+	if (s + 5 <= end)
+		m->status_reason = slb_span_of(s + 5, end);
+	return 0;
+}
+
+bool slb_sip_scan_begin(const uint8_t *buf, size_t len, struct slb_sip_msg *msg,
+			size_t *hdr_start, uint32_t *err)
+{
+	memset(msg, 0, sizeof(*msg));
+	msg->content_length = -1;
+	msg->max_forwards = -1;
+	if (len == 0 || len > SLB_SIP_MAX_LEN) {
+		msg->reason = len ? SLB_SIP_ERR_TOO_LARGE : SLB_SIP_ERR_EMPTY;
+		return false;
+	}
+	if (is_keepalive(buf, len)) {
+		msg->kind = SLB_SIP_KIND_KEEPALIVE;
+		msg->reason = SLB_SIP_ERR_KEEPALIVE;
+		return false;
+	}
+	const uint8_t *lf = memchr(buf, '\n', len);
+	if (!lf) {
+		msg->reason = SLB_SIP_ERR_TRUNCATED;
+		return false;
+	}
+	size_t nl = (size_t)(lf - buf);
+	size_t end = nl > 0 ? slb_line_end(buf, nl) : 0;
+
+	*err = end >= 4 && ieq(buf, "sip/", 4) ? parse_status_line(buf, end, msg)
+					       : parse_request_line(buf, end, msg);
+	*hdr_start = nl + 1;
+	/* The start line cannot be folded: SP or HT here starts a bad line. */
+	if (nl + 1 < len && (buf[nl + 1] == ' ' || buf[nl + 1] == '\t'))
+		*err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
+	return true;
+}
+
+/* ---- header values ----------------------------------------------------- */
+
+/* Skips SP, HT and folds (CRLF followed by SP or HT) inside a value. */
+static size_t skip_lws(const uint8_t *b, size_t i, size_t end)
+{
+	while (i < end) {
+		if (b[i] == ' ' || b[i] == '\t')
+			i++;
+		else if (b[i] == '\r' && i + 2 < end && b[i + 1] == '\n' &&
+			 (b[i + 2] == ' ' || b[i + 2] == '\t'))
+			i += 3;
+		else
+			break;
+	}
+	return i;
+}
+
+static size_t skip_token(const uint8_t *b, size_t i, size_t end)
+{
+	while (i < end && token_char[b[i]])
+		i++;
+	return i;
+}
+
+/* A run of chars allowed in a parameter value (token, IPv6 addresses). */
+static size_t skip_param_value(const uint8_t *b, size_t i, size_t end)
+{
+	if (i < end && b[i] == '"') {
+		for (i++; i < end; i++) {
+			if (b[i] == '\\')
+				i++;
+			else if (b[i] == '"')
+				return i + 1;
+		}
+		return end + 1; /* unterminated */
+	}
+	while (i < end && (token_char[b[i]] || b[i] == ':' || b[i] == '[' || b[i] == ']'))
+		i++;
+	return i;
+}
+
+/* Parses ";name[=value]" parameters from i; calls back per parameter. */
+typedef void param_fn(void *ctx, const uint8_t *b, struct slb_span name,
+		      struct slb_span value, bool has_value);
+
+static size_t parse_params(const uint8_t *b, size_t i, size_t end, param_fn *fn,
+			   void *ctx, bool *bad)
+{
+	for (;;) {
+		size_t j = skip_lws(b, i, end);
+
+		if (j >= end || b[j] != ';')
+			return i;
+		j = skip_lws(b, j + 1, end);
+		size_t name_end = skip_token(b, j, end);
+		if (name_end == j) {
+			*bad = true;
+			return i;
+		}
+		struct slb_span name = slb_span_of(j, name_end), value = { 0, 0 };
+		bool has_value = false;
+		i = name_end;
+		j = skip_lws(b, name_end, end);
+		if (j < end && b[j] == '=') {
+			j = skip_lws(b, j + 1, end);
+			size_t v_end = skip_param_value(b, j, end);
+			if (v_end > end || v_end == j) {
+				*bad = true;
+				return i;
+			}
+			value = slb_span_of(j, v_end);
+			has_value = true;
+			i = v_end;
+		}
+		fn(ctx, b, name, value, has_value);
+	}
+}
+
+static void via_param(void *ctx, const uint8_t *b, struct slb_span n,
+		      struct slb_span v, bool has_value)
+{
+	struct slb_sip_via *via = ctx;
+	const uint8_t *p = b + n.off;
+
+	if (IEQ(p, n.len, "branch"))
+		via->branch = v;
+	else if (IEQ(p, n.len, "received"))
+		via->received = v;
+	else if (IEQ(p, n.len, "rport")) {
+		via->has_rport = true;
+		via->rport = has_value ? v : (struct slb_span){ 0, 0 };
+	}
+}
+
+/* "/" with optional LWS around it (RFC 3261 SLASH). */
+static bool skip_slash(const uint8_t *b, size_t *i, size_t end)
+{
+	size_t j = skip_lws(b, *i, end);
+
+	if (j >= end || b[j] != '/')
+		return false;
+	*i = skip_lws(b, j + 1, end);
+	return true;
+}
+
+/*
+ * One via-parm from i: SIP/2.0/transport SP sent-by *(;param). Returns the
+ * position after it (a comma or end), or 0 when it does not parse.
+ */
+static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_via *v)
+{
+	size_t start = skip_lws(b, i, end), t;
+
+	memset(v, 0, sizeof(*v));
+	i = skip_token(b, start, end);
+	if (!IEQ(b + start, i - start, "sip") || !skip_slash(b, &i, end))
+		return 0;
+	t = skip_token(b, i, end);
+	if (!IEQ(b + i, t - i, "2.0") || !skip_slash(b, &t, end))
+		return 0;
+	i = skip_token(b, t, end);
+	if (i == t)
+		return 0;
+	v->transport = slb_span_of(t, i);
+	t = skip_lws(b, i, end);
+	if (t == i || t >= end)
+		return 0;
+	/* sent-by: host or [IPv6], then an optional :port */
+	if (b[t] == '[') {
+		const uint8_t *rb = memchr(b + t, ']', end - t);
+		if (!rb)
+			return 0;
+		i = (size_t)(rb - b) + 1;
+	} else {
+		i = skip_token(b, t, end);
+	}
+	if (i == t)
+		return 0;
+	v->host = slb_span_of(t, i);
+	t = skip_lws(b, i, end);
+	if (t < end && b[t] == ':') {
+		size_t d = skip_lws(b, t + 1, end), e = d;
+		uint32_t port = 0;
+
+		while (e < end && b[e] >= '0' && b[e] <= '9' && port <= 65535)
+			port = port * 10 + (uint32_t)(b[e++] - '0');
+		if (e == d || port == 0 || port > 65535)
+			return 0;
+		v->port_tok = slb_span_of(d, e);
+		v->port = (uint16_t)port;
+		i = e;
+	}
+	bool bad = false;
+	i = parse_params(b, i, end, via_param, v, &bad);
+	if (bad)
+		return 0;
+	v->value = slb_span_of(start, i);
+	i = skip_lws(b, i, end);
+	if (i < end && b[i] != ',')
+		return 0;
+	return i;
+}
+
+struct tag_ctx {
+	struct slb_span tag;
+};
+
+static void tag_param(void *ctx, const uint8_t *b, struct slb_span n,
+		      struct slb_span v, bool has_value)
+{
+	struct tag_ctx *t = ctx;
+
+	if (has_value && !t->tag.len && IEQ(b + n.off, n.len, "tag"))
+		t->tag = v;
+}
+
+/* The end of an address (name-addr or addr-spec) from i: where params start. */
+static size_t skip_address(const uint8_t *b, size_t i, size_t end)
+{
+	while (i < end && b[i] != ';' && b[i] != ',') {
+		if (b[i] == '"') {
+			i = skip_param_value(b, i, end);
+			continue;
+		}
+		if (b[i] == '<') {
+			const uint8_t *gt = memchr(b + i, '>', end - i);
+			return gt ? (size_t)(gt - b) + 1 : end;
+		}
+		i++;
+	}
+	return i;
+}
+
+/* The tag parameter of a To or From value. */
+static struct slb_span find_tag(const uint8_t *b, struct slb_span v)
+{
+	size_t end = (size_t)v.off + v.len;
+	struct tag_ctx t = { { 0, 0 } };
+	bool bad = false;
+
+	if (!v.off)
+		return t.tag;
+	parse_params(b, skip_address(b, v.off, end), end, tag_param, &t, &bad);
+	return t.tag;
+}
+
+/* The first route-param of a Route value: an address and its params. */
+static struct slb_span first_route(const uint8_t *b, struct slb_span v)
+{
+	size_t end = (size_t)v.off + v.len;
+	size_t i = skip_lws(b, v.off, end), j;
+
+	if (!v.off)
+		return (struct slb_span){ 0, 0 };
+	j = skip_address(b, i, end);
+	while (j < end && b[j] != ',') /* params up to the next value */
+		j = b[j] == '"' ? skip_param_value(b, j, end) : j + 1;
+	while (j > i && (b[j - 1] == ' ' || b[j - 1] == '\t'))
+		j--;
+	return slb_span_of(i, j < end ? j : end);
+}
+
+/* 1*DIGIT with LWS around; saturates at limit+1. False if not a number. */
+static bool parse_number(const uint8_t *b, struct slb_span v, uint32_t limit, uint32_t *out,
+			 size_t *digits_start, size_t *digits_end)
+{
+	size_t end = (size_t)v.off + v.len;
+	size_t i = skip_lws(b, v.off, end), d = i;
+	uint32_t n = 0;
+
+	while (i < end && b[i] >= '0' && b[i] <= '9') {
+		n = n * 10 + (uint32_t)(b[i++] - '0');
+		if (n > limit)
+			n = limit + 1;
+	}
+	if (i == d || skip_lws(b, i, end) != end)
+		return false;
+	*out = n;
+	if (digits_start) {
+		*digits_start = d;
+		*digits_end = i;
+	}
+	return true;
+}
+
+static uint32_t parse_cseq(const uint8_t *b, struct slb_span v, struct slb_sip_msg *m)
+{
+	size_t end = (size_t)v.off + v.len;
+	size_t i = skip_lws(b, v.off, end), d = i;
+	uint64_t n = 0;
+
+	while (i < end && b[i] >= '0' && b[i] <= '9' && n < (1u << 31))
+		n = n * 10 + (uint64_t)(b[i++] - '0');
+	size_t t = skip_lws(b, i, end), te = skip_token(b, t, end);
+	if (i == d || n >= (1u << 31) || t == i || te == t || skip_lws(b, te, end) != end)
+		return SLB_ERR(SLB_SIP_ERR_BAD_CSEQ);
+	m->has_cseq = true;
+	m->cseq = (uint32_t)n;
+	m->cseq_method_tok = slb_span_of(t, te);
+	m->cseq_method = slb_sip_method_of(b + t, te - t);
+	return 0;
+}
+
+static uint32_t parse_call_id(const uint8_t *b, const struct slb_sip_hits *h,
+			      struct slb_sip_msg *m)
+{
+	if (h->n_call_id == 0)
+		return SLB_ERR(SLB_SIP_ERR_NO_CALL_ID);
+	if (h->n_call_id > 1)
+		return SLB_ERR(SLB_SIP_ERR_DUP_CALL_ID);
+	size_t end = (size_t)h->call_id.off + h->call_id.len;
+	size_t i = skip_lws(b, h->call_id.off, end);
+	while (end > i && (b[end - 1] == ' ' || b[end - 1] == '\t'))
+		end--;
+	for (size_t k = i; k < end; k++)
+		if (b[k] <= ' ' || b[k] == 0x7f)
+			return SLB_ERR(SLB_SIP_ERR_BAD_CALL_ID);
+	if (end == i)
+		return SLB_ERR(SLB_SIP_ERR_BAD_CALL_ID);
+	m->call_id = slb_span_of(i, end);
+	return 0;
+}
+
+static uint32_t parse_vias(const uint8_t *b, const struct slb_sip_hits *h,
+			   struct slb_sip_msg *m)
+{
+	if (h->n_via == 0)
+		return 0;
+	size_t end0 = (size_t)h->via[0].off + h->via[0].len;
+	size_t next = parse_via(b, h->via[0].off, end0, &m->via);
+	if (!next)
+		return SLB_ERR(SLB_SIP_ERR_BAD_VIA);
+	m->has_via = true;
+	m->via_line = h->via_line;
+	/* The next Via: after the comma on this line, or the next Via line. */
+	if (next < end0)
+		m->has_via2 = parse_via(b, next + 1, end0, &m->via2) != 0;
+	else if (h->n_via > 1)
+		m->has_via2 = parse_via(b, h->via[1].off,
+					(size_t)h->via[1].off + h->via[1].len, &m->via2) != 0;
+	return 0;
+}
+
+static uint32_t parse_lengths(const uint8_t *b, size_t len, const struct slb_sip_hits *h,
+			      size_t hdr_end, struct slb_sip_msg *m)
+{
+	uint32_t err = 0, n;
+	size_t body_avail = len - hdr_end, ds, de;
+
+	m->body_len = (uint16_t)body_avail;
+	if (h->content_length.off) {
+		if (!parse_number(b, h->content_length, SLB_SIP_MAX_LEN, &n, NULL, NULL))
+			err |= SLB_ERR(SLB_SIP_ERR_BAD_CONTENT_LENGTH);
+		else if (n > body_avail)
+			err |= SLB_ERR(SLB_SIP_ERR_CONTENT_LENGTH_EXCEEDS);
+		else
+			m->body_len = (uint16_t)(m->content_length = (int32_t)n);
+	}
+	if (h->max_forwards.off) {
+		if (!parse_number(b, h->max_forwards, 255, &n, &ds, &de) || n > 255)
+			err |= SLB_ERR(SLB_SIP_ERR_BAD_MAX_FORWARDS);
+		else {
+			m->max_forwards = (int32_t)n;
+			m->max_forwards_tok = slb_span_of(ds, de);
+		}
+	}
+	return err;
+}
+
+enum slb_sip_reason slb_sip_scan_finish(const uint8_t *buf, size_t len,
+					struct slb_sip_msg *msg,
+					const struct slb_sip_hits *hits,
+					size_t hdr_end, uint32_t err)
+{
+	/* Framing and line faults outrank every value fault: stop here. */
+	if (!err) {
+		msg->headers_len = (uint16_t)hdr_end;
+		err |= parse_call_id(buf, hits, msg);
+		err |= parse_vias(buf, hits, msg);
+		if (hits->cseq.off)
+			err |= parse_cseq(buf, hits->cseq, msg);
+		err |= parse_lengths(buf, len, hits, hdr_end, msg);
+		msg->to_tag = find_tag(buf, hits->to);
+		msg->from_tag = find_tag(buf, hits->from);
+		msg->route = first_route(buf, hits->route);
+		msg->has_contact = hits->contact;
+	}
+	msg->reason = err ? (enum slb_sip_reason)__builtin_ctz(err) : SLB_SIP_OK;
+	return msg->reason;
+}
+
+/* ---- paths ------------------------------------------------------------- */
+
+static slb_sip_walk_fn *const walks[SLB_SIP_PATH_COUNT] = {
+	[SLB_SIP_PATH_SCALAR] = slb_sip_walk_scalar,
+	[SLB_SIP_PATH_SSE42] = slb_sip_walk_sse42,
+	[SLB_SIP_PATH_AVX2] = slb_sip_walk_avx2,
+};
+
+bool slb_sip_path_supported(enum slb_sip_path path)
+{
+	switch (path) {
+	case SLB_SIP_PATH_AUTO:
+	case SLB_SIP_PATH_SCALAR: return true;
+	case SLB_SIP_PATH_SSE42: return __builtin_cpu_supports("sse4.2");
+	case SLB_SIP_PATH_AVX2: return __builtin_cpu_supports("avx2");
+	default: return false;
+	}
+}
+
+enum slb_sip_path slb_sip_path_active(void)
+{
+	if (slb_sip_path_supported(SLB_SIP_PATH_AVX2))
+		return SLB_SIP_PATH_AVX2;
+	if (slb_sip_path_supported(SLB_SIP_PATH_SSE42))
+		return SLB_SIP_PATH_SSE42;
+	return SLB_SIP_PATH_SCALAR;
+}
+
+const char *slb_sip_path_name(enum slb_sip_path path)
+{
+	static const char *const names[SLB_SIP_PATH_COUNT] = {
+		"auto", "scalar", "sse4.2", "avx2",
+	};
+	return (unsigned)path < SLB_SIP_PATH_COUNT ? names[path] : "unknown";
+}
+
+static enum slb_sip_reason scan_walk(slb_sip_walk_fn *walk, const uint8_t *buf, size_t len,
+				     struct slb_sip_msg *msg)
+{
+	struct slb_sip_hits hits = { 0 };
+	size_t hdr_start, hdr_end = 0;
+	uint32_t err = 0;
+
+	if (!slb_sip_scan_begin(buf, len, msg, &hdr_start, &err))
+		return msg->reason;
+	err |= walk(buf, len, hdr_start, &hits, &hdr_end);
+	return slb_sip_scan_finish(buf, len, msg, &hits, hdr_end, err);
+}
+
+bool slb_sip_scan_with(enum slb_sip_path path, const uint8_t *buf, size_t len,
+		       struct slb_sip_msg *msg)
+{
+	if (!slb_sip_path_supported(path))
+		return false;
+	if (path == SLB_SIP_PATH_AUTO)
+		path = slb_sip_path_active();
+	scan_walk(walks[path], buf, len, msg);
+	return true;
+}
+
+static slb_sip_walk_fn *active_walk;
+
+enum slb_sip_reason slb_sip_scan(const uint8_t *buf, size_t len, struct slb_sip_msg *msg)
+{
+	slb_sip_walk_fn *walk = __atomic_load_n(&active_walk, __ATOMIC_RELAXED);
+
+	if (!walk) {
+		walk = walks[slb_sip_path_active()];
+		__atomic_store_n(&active_walk, walk, __ATOMIC_RELAXED);
+	}
+	return scan_walk(walk, buf, len, msg);
+}
+
+/* ---- equality for the differential tests -------------------------------- */
+
+static bool span_eq(struct slb_span a, struct slb_span b)
+{
+	return a.off == b.off && a.len == b.len;
+}
+
+static bool via_eq(const struct slb_sip_via *a, const struct slb_sip_via *b)
+{
+	return span_eq(a->value, b->value) && span_eq(a->transport, b->transport) &&
+	       span_eq(a->host, b->host) && span_eq(a->port_tok, b->port_tok) &&
+	       a->port == b->port && span_eq(a->branch, b->branch) &&
+	       span_eq(a->received, b->received) && span_eq(a->rport, b->rport) &&
+	       a->has_rport == b->has_rport;
+}
+
+bool slb_sip_msg_same(const struct slb_sip_msg *a, const struct slb_sip_msg *b)
+{
+	if (a->reason != b->reason || a->kind != b->kind)
+		return false;
+	if (a->reason != SLB_SIP_OK)
+		return true; /* on errors only the reason is defined */
+	return a->method == b->method && span_eq(a->method_tok, b->method_tok) &&
+	       span_eq(a->ruri, b->ruri) && span_eq(a->version, b->version) &&
+	       a->status == b->status && span_eq(a->status_reason, b->status_reason) &&
+	       span_eq(a->call_id, b->call_id) && a->has_via == b->has_via &&
+	       a->has_via2 == b->has_via2 && via_eq(&a->via, &b->via) &&
+	       (!a->has_via2 || via_eq(&a->via2, &b->via2)) &&
+	       a->cseq == b->cseq && a->cseq_method == b->cseq_method &&
+	       span_eq(a->cseq_method_tok, b->cseq_method_tok) && a->has_cseq == b->has_cseq &&
+	       a->content_length == b->content_length && a->max_forwards == b->max_forwards &&
+	       span_eq(a->max_forwards_tok, b->max_forwards_tok) &&
+	       span_eq(a->to_tag, b->to_tag) && span_eq(a->from_tag, b->from_tag) &&
+	       span_eq(a->route, b->route) && a->has_contact == b->has_contact &&
+	       a->via_line == b->via_line && a->headers_len == b->headers_len &&
+	       a->body_len == b->body_len;
+}

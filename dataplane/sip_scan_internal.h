@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the scanning paths share. A path's only job is header *location*:
+ * it finds the end of the header block, flags framing faults, and records
+ * where the headers siplb cares about are. Everything after that (value
+ * parsing, the reason precedence) is common code, so the paths can only
+ * differ in where they look, never in what they conclude.
+ */
+#ifndef SIPLB_SIP_SCAN_INTERNAL_H
+#define SIPLB_SIP_SCAN_INTERNAL_H
+
+#include <string.h>
+
+#include "siplb/sip_scan.h"
+
+enum slb_hdr {
+	SLB_HDR_OTHER = 0,
+	SLB_HDR_VIA,
+	SLB_HDR_CALL_ID,
+	SLB_HDR_CSEQ,
+	SLB_HDR_CONTENT_LENGTH,
+	SLB_HDR_MAX_FORWARDS,
+	SLB_HDR_TO,
+	SLB_HDR_FROM,
+	SLB_HDR_ROUTE,
+	SLB_HDR_CONTACT,
+};
+
+/* Raw header values (colon+1 .. end of the logical line, before CRLF). */
+struct slb_sip_hits {
+	struct slb_span via[2]; /* the first two Via header lines */
+	uint16_t via_line;      /* where the first Via line starts */
+	uint8_t n_via;
+	uint8_t n_call_id;
+	struct slb_span call_id, cseq, content_length, max_forwards;
+	struct slb_span to, from, route;
+	bool contact;
+};
+
+#define SLB_ERR(r) (1u << (r))
+
+static inline struct slb_span slb_span_of(size_t from, size_t to)
+{
+	struct slb_span s = { (uint16_t)from, (uint16_t)(to - from) };
+	return s;
+}
+
+/* Records one located header. Value spans may contain folded CRLF+WS. */
+static inline void slb_sip_hit(struct slb_sip_hits *h, enum slb_hdr id,
+			       size_t line, size_t vstart, size_t vend)
+{
+	struct slb_span v = slb_span_of(vstart, vend);
+
+	switch (id) {
+	case SLB_HDR_VIA:
+		if (h->n_via == 0)
+			h->via_line = (uint16_t)line;
+		if (h->n_via < 2)
+			h->via[h->n_via++] = v;
+		break;
+	case SLB_HDR_CALL_ID:
+		if (h->n_call_id++ == 0)
+			h->call_id = v;
+		break;
+	case SLB_HDR_CSEQ:           if (!h->cseq.off) h->cseq = v; break;
+	case SLB_HDR_CONTENT_LENGTH: if (!h->content_length.off) h->content_length = v; break;
+	case SLB_HDR_MAX_FORWARDS:   if (!h->max_forwards.off) h->max_forwards = v; break;
+	case SLB_HDR_TO:             if (!h->to.off) h->to = v; break;
+	case SLB_HDR_FROM:           if (!h->from.off) h->from = v; break;
+	case SLB_HDR_ROUTE:          if (!h->route.off) h->route = v; break;
+	case SLB_HDR_CONTACT:        h->contact = true; break;
+	case SLB_HDR_OTHER:          break;
+	}
+}
+
+/* The end of a line whose LF is at lf: the CR before it when there is one. */
+static inline size_t slb_line_end(const uint8_t *buf, size_t lf)
+{
+	return buf[lf - 1] == '\r' ? lf - 1 : lf;
+}
+
+/* Header name (already trimmed) to id; case-insensitive, compact forms. */
+enum slb_hdr slb_sip_header_id(const uint8_t *name, size_t len);
+
+/*
+ * Common first step: empty and keep-alive datagrams, then the start line.
+ * Returns false when the scan is over (msg->reason set). On true, *hdr_start
+ * is the first byte after the start line and *err holds start-line faults.
+ */
+bool slb_sip_scan_begin(const uint8_t *buf, size_t len, struct slb_sip_msg *msg,
+			size_t *hdr_start, uint32_t *err);
+
+/* Common last step: parse the located values, pick the reason. */
+enum slb_sip_reason slb_sip_scan_finish(const uint8_t *buf, size_t len,
+					struct slb_sip_msg *msg,
+					const struct slb_sip_hits *hits,
+					size_t hdr_end, uint32_t err);
+
+/* The locating walks of the SIMD paths (sip_scan_walk.h). */
+typedef uint32_t slb_sip_walk_fn(const uint8_t *buf, size_t len, size_t hdr_start,
+				 struct slb_sip_hits *hits, size_t *hdr_end);
+slb_sip_walk_fn slb_sip_walk_scalar, slb_sip_walk_sse42, slb_sip_walk_avx2;
+
+#endif

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The portable path: the same masks, one byte at a time. */
+#include <stdint.h>
+
+static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
+				   uint64_t *colon, uint64_t *nul)
+{
+	uint64_t l = 0, r = 0, c = 0, z = 0;
+
+	for (unsigned i = 0; i < 64; i++) {
+		uint64_t bit = 1ULL << i;
+
+		l |= p[i] == '\n' ? bit : 0;
+		r |= p[i] == '\r' ? bit : 0;
+		c |= p[i] == ':' ? bit : 0;
+		z |= p[i] == '\0' ? bit : 0;
+	}
+	*lf = l;
+	*cr = r;
+	*colon = c;
+	*nul = z;
+}
+
+#define SLB_WALK_FN slb_sip_walk_scalar
+#include "sip_scan_walk.h"

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs everything siplb builds and tests with, from Debian 12's apt
+# registry. Idempotent: when every package is present it only checks.
+set -eu
+
+PKGS="build-essential meson ninja-build pkg-config python3 python3-pyelftools
+clang llvm lld libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
+dpdk dpdk-dev libdpdk-dev libvectorscan-dev libjemalloc-dev libjson-c-dev
+libxdp-dev libpcap-dev libnuma-dev
+linux-libc-dev iproute2 ethtool sip-tester tshark valgrind"
+
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+        || missing="$missing $p"
+done
+
+if [ -n "$missing" ]; then
+    echo "deps: installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    # tshark asks whether non-root users may capture; answer no, quietly.
+    echo "wireshark-common wireshark-common/install-setuid boolean false" \
+        | debconf-set-selections
+    apt-get update -q
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing
+else
+    echo "deps: all present"
+fi
