@@ -7,7 +7,8 @@
 
 #include "sip_scan_internal.h"
 
-/* RFC 3261 §25.1 token characters. */
+/* RFC 3261 §25.1 token characters; param_char adds what a parameter value
+ * may hold beyond a token (IPv6 addresses: ':' '[' ']'). */
 static const uint8_t token_char[256] = {
 	['!'] = 1, ['%'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1, ['-'] = 1,
 	['.'] = 1, ['_'] = 1, ['`'] = 1, ['~'] = 1,
@@ -24,6 +25,14 @@ static const uint8_t token_char[256] = {
 	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
 	['y'] = 1, ['z'] = 1,
 };
+
+static uint8_t param_char[256];
+
+__attribute__((constructor)) static void init_param_char(void)
+{
+	for (int c = 0; c < 256; c++)
+		param_char[c] = token_char[c] || c == ':' || c == '[' || c == ']';
+}
 
 static const char *const method_names[SLB_SIP_METHOD_COUNT] = {
 	[SLB_SIP_METHOD_OTHER] = "OTHER",
@@ -90,14 +99,51 @@ static inline bool ieq(const uint8_t *p, const char *lit, size_t n)
 
 #define IEQ(p, n, lit) ((n) == sizeof(lit) - 1 && ieq((p), (lit), sizeof(lit) - 1))
 
-enum slb_sip_method slb_sip_method_of(const uint8_t *tok, size_t len)
+/*
+ * Header-name compare, word at a time: OR-ing 0x20 lower-cases letters and
+ * leaves '-' alone. The only other byte it folds onto a name character is CR
+ * (onto '-'), and a CR inside a name is a framing fault reported first.
+ * n is a constant at every call, so the memcpys become plain loads.
+ */
+static inline bool name_is(const uint8_t *p, size_t n, const char *lit, size_t lit_len)
 {
-	for (int m = SLB_SIP_METHOD_INVITE; m < SLB_SIP_METHOD_COUNT; m++) {
-		const char *name = method_names[m];
+	if (n != lit_len)
+		return false;
+	for (size_t k = 0; k < n; k += 8) {
+		size_t m = n - k < 8 ? n - k : 8;
+		uint64_t w = 0, l = 0, fold = 0x2020202020202020ULL;
 
-		if (strlen(name) == len && memcmp(tok, name, len) == 0)
-			return (enum slb_sip_method)m;
+		memcpy(&w, p + k, m);
+		memcpy(&l, lit + k, m);
+		if (m < 8)
+			fold &= (1ULL << (8 * m)) - 1;
+		if ((w | fold) != l)
+			return false;
 	}
+	return true;
+}
+
+#define NAME_IS(p, n, lit) name_is((p), (n), (lit), sizeof(lit) - 1)
+
+enum slb_sip_method slb_sip_method_of(const uint8_t *t, size_t len)
+{
+#define M(name, id) if (memcmp(t, name, sizeof(name) - 1) == 0) return id
+	switch (len) {
+	case 3: M("ACK", SLB_SIP_METHOD_ACK); M("BYE", SLB_SIP_METHOD_BYE); break;
+	case 4: M("INFO", SLB_SIP_METHOD_INFO); break;
+	case 5: M("PRACK", SLB_SIP_METHOD_PRACK); M("REFER", SLB_SIP_METHOD_REFER); break;
+	case 6:
+		M("INVITE", SLB_SIP_METHOD_INVITE); M("CANCEL", SLB_SIP_METHOD_CANCEL);
+		M("NOTIFY", SLB_SIP_METHOD_NOTIFY); M("UPDATE", SLB_SIP_METHOD_UPDATE);
+		break;
+	case 7:
+		M("OPTIONS", SLB_SIP_METHOD_OPTIONS); M("PUBLISH", SLB_SIP_METHOD_PUBLISH);
+		M("MESSAGE", SLB_SIP_METHOD_MESSAGE);
+		break;
+	case 8: M("REGISTER", SLB_SIP_METHOD_REGISTER); break;
+	case 9: M("SUBSCRIBE", SLB_SIP_METHOD_SUBSCRIBE); break;
+	}
+#undef M
 	return SLB_SIP_METHOD_OTHER;
 }
 
@@ -114,19 +160,19 @@ enum slb_hdr slb_sip_header_id(const uint8_t *n, size_t len)
 		case 'm': return SLB_HDR_CONTACT;
 		}
 		return SLB_HDR_OTHER;
-	case 2:  return IEQ(n, len, "to") ? SLB_HDR_TO : SLB_HDR_OTHER;
-	case 3:  return IEQ(n, len, "via") ? SLB_HDR_VIA : SLB_HDR_OTHER;
+	case 2:  return NAME_IS(n, len, "to") ? SLB_HDR_TO : SLB_HDR_OTHER;
+	case 3:  return NAME_IS(n, len, "via") ? SLB_HDR_VIA : SLB_HDR_OTHER;
 	case 4:
-		if (IEQ(n, len, "cseq"))
+		if (NAME_IS(n, len, "cseq"))
 			return SLB_HDR_CSEQ;
-		return IEQ(n, len, "from") ? SLB_HDR_FROM : SLB_HDR_OTHER;
-	case 5:  return IEQ(n, len, "route") ? SLB_HDR_ROUTE : SLB_HDR_OTHER;
+		return NAME_IS(n, len, "from") ? SLB_HDR_FROM : SLB_HDR_OTHER;
+	case 5:  return NAME_IS(n, len, "route") ? SLB_HDR_ROUTE : SLB_HDR_OTHER;
 	case 7:
-		if (IEQ(n, len, "call-id"))
+		if (NAME_IS(n, len, "call-id"))
 			return SLB_HDR_CALL_ID;
-		return IEQ(n, len, "contact") ? SLB_HDR_CONTACT : SLB_HDR_OTHER;
-	case 12: return IEQ(n, len, "max-forwards") ? SLB_HDR_MAX_FORWARDS : SLB_HDR_OTHER;
-	case 14: return IEQ(n, len, "content-length") ? SLB_HDR_CONTENT_LENGTH : SLB_HDR_OTHER;
+		return NAME_IS(n, len, "contact") ? SLB_HDR_CONTACT : SLB_HDR_OTHER;
+	case 12: return NAME_IS(n, len, "max-forwards") ? SLB_HDR_MAX_FORWARDS : SLB_HDR_OTHER;
+	case 14: return NAME_IS(n, len, "content-length") ? SLB_HDR_CONTENT_LENGTH : SLB_HDR_OTHER;
 	}
 	return SLB_HDR_OTHER;
 }
@@ -228,9 +274,9 @@ bool slb_sip_scan_begin(const uint8_t *buf, size_t len, struct slb_sip_msg *msg,
 /* ---- header values ----------------------------------------------------- */
 
 /* Skips SP, HT and folds (CRLF followed by SP or HT) inside a value. */
-static size_t skip_lws(const uint8_t *b, size_t i, size_t end)
+static inline size_t skip_lws(const uint8_t *b, size_t i, size_t end)
 {
-	while (i < end) {
+	while (i < end && b[i] <= ' ') {
 		if (b[i] == ' ' || b[i] == '\t')
 			i++;
 		else if (b[i] == '\r' && i + 2 < end && b[i + 1] == '\n' &&
@@ -240,6 +286,15 @@ static size_t skip_lws(const uint8_t *b, size_t i, size_t end)
 			break;
 	}
 	return i;
+}
+
+/* The end of a value without trailing LWS (SP, HT, and folds' CRLF). */
+static size_t trim_lws_end(const uint8_t *b, size_t start, size_t end)
+{
+	while (end > start && (b[end - 1] == ' ' || b[end - 1] == '\t' ||
+			       b[end - 1] == '\r' || b[end - 1] == '\n'))
+		end--;
+	return end;
 }
 
 static size_t skip_token(const uint8_t *b, size_t i, size_t end)
@@ -261,61 +316,72 @@ static size_t skip_param_value(const uint8_t *b, size_t i, size_t end)
 		}
 		return end + 1; /* unterminated */
 	}
-	while (i < end && (token_char[b[i]] || b[i] == ':' || b[i] == '[' || b[i] == ']'))
+	while (i < end && param_char[b[i]])
 		i++;
 	return i;
 }
 
-/* Parses ";name[=value]" parameters from i; calls back per parameter. */
-typedef void param_fn(void *ctx, const uint8_t *b, struct slb_span name,
-		      struct slb_span value, bool has_value);
+struct param {
+	struct slb_span name, value;
+	bool has_value;
+};
 
-static size_t parse_params(const uint8_t *b, size_t i, size_t end, param_fn *fn,
-			   void *ctx, bool *bad)
+/*
+ * The next ";name[=value]" from *i (LWS allowed around ';' and '='). False
+ * when there is none, or when it is malformed (then *bad is set); *i moves
+ * past each parameter returned.
+ */
+static inline bool next_param(const uint8_t *b, size_t *i, size_t end, struct param *p,
+			      bool *bad)
 {
-	for (;;) {
-		size_t j = skip_lws(b, i, end);
+	size_t j = skip_lws(b, *i, end);
 
-		if (j >= end || b[j] != ';')
-			return i;
-		j = skip_lws(b, j + 1, end);
-		size_t name_end = skip_token(b, j, end);
-		if (name_end == j) {
-			*bad = true;
-			return i;
-		}
-		struct slb_span name = slb_span_of(j, name_end), value = { 0, 0 };
-		bool has_value = false;
-		i = name_end;
-		j = skip_lws(b, name_end, end);
-		if (j < end && b[j] == '=') {
-			j = skip_lws(b, j + 1, end);
-			size_t v_end = skip_param_value(b, j, end);
-			if (v_end > end || v_end == j) {
-				*bad = true;
-				return i;
-			}
-			value = slb_span_of(j, v_end);
-			has_value = true;
-			i = v_end;
-		}
-		fn(ctx, b, name, value, has_value);
+	if (j >= end || b[j] != ';')
+		return false;
+	j = skip_lws(b, j + 1, end);
+	size_t name_end = skip_token(b, j, end);
+	if (name_end == j) {
+		*bad = true;
+		return false;
 	}
+	p->name = slb_span_of(j, name_end);
+	p->value = (struct slb_span){ 0, 0 };
+	p->has_value = false;
+	*i = name_end;
+	j = skip_lws(b, name_end, end);
+	if (j < end && b[j] == '=') {
+		j = skip_lws(b, j + 1, end);
+		size_t v_end = skip_param_value(b, j, end);
+		if (v_end > end || v_end == j) {
+			*bad = true;
+			return false;
+		}
+		p->value = slb_span_of(j, v_end);
+		p->has_value = true;
+		*i = v_end;
+	}
+	return true;
 }
 
-static void via_param(void *ctx, const uint8_t *b, struct slb_span n,
-		      struct slb_span v, bool has_value)
+static void via_param(struct slb_sip_via *via, const uint8_t *b, const struct param *p)
 {
-	struct slb_sip_via *via = ctx;
-	const uint8_t *p = b + n.off;
+	const uint8_t *n = b + p->name.off;
 
-	if (IEQ(p, n.len, "branch"))
-		via->branch = v;
-	else if (IEQ(p, n.len, "received"))
-		via->received = v;
-	else if (IEQ(p, n.len, "rport")) {
-		via->has_rport = true;
-		via->rport = has_value ? v : (struct slb_span){ 0, 0 };
+	switch (p->name.len) {
+	case 6:
+		if (NAME_IS(n, 6, "branch"))
+			via->branch = p->value;
+		break;
+	case 8:
+		if (NAME_IS(n, 8, "received"))
+			via->received = p->value;
+		break;
+	case 5:
+		if (NAME_IS(n, 5, "rport")) {
+			via->has_rport = true;
+			via->rport = p->value;
+		}
+		break;
 	}
 }
 
@@ -377,8 +443,10 @@ static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_v
 		v->port = (uint16_t)port;
 		i = e;
 	}
+	struct param prm;
 	bool bad = false;
-	i = parse_params(b, i, end, via_param, v, &bad);
+	while (next_param(b, &i, end, &prm, &bad))
+		via_param(v, b, &prm);
 	if (bad)
 		return 0;
 	v->value = slb_span_of(start, i);
@@ -386,19 +454,6 @@ static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_v
 	if (i < end && b[i] != ',')
 		return 0;
 	return i;
-}
-
-struct tag_ctx {
-	struct slb_span tag;
-};
-
-static void tag_param(void *ctx, const uint8_t *b, struct slb_span n,
-		      struct slb_span v, bool has_value)
-{
-	struct tag_ctx *t = ctx;
-
-	if (has_value && !t->tag.len && IEQ(b + n.off, n.len, "tag"))
-		t->tag = v;
 }
 
 /* The end of an address (name-addr or addr-spec) from i: where params start. */
@@ -421,14 +476,17 @@ static size_t skip_address(const uint8_t *b, size_t i, size_t end)
 /* The tag parameter of a To or From value. */
 static struct slb_span find_tag(const uint8_t *b, struct slb_span v)
 {
-	size_t end = (size_t)v.off + v.len;
-	struct tag_ctx t = { { 0, 0 } };
+	size_t end = (size_t)v.off + v.len, i;
+	struct param p;
 	bool bad = false;
 
 	if (!v.off)
-		return t.tag;
-	parse_params(b, skip_address(b, v.off, end), end, tag_param, &t, &bad);
-	return t.tag;
+		return (struct slb_span){ 0, 0 };
+	i = skip_address(b, v.off, end);
+	while (next_param(b, &i, end, &p, &bad))
+		if (p.has_value && NAME_IS(b + p.name.off, p.name.len, "tag"))
+			return p.value;
+	return (struct slb_span){ 0, 0 };
 }
 
 /* The first route-param of a Route value: an address and its params. */
@@ -442,9 +500,7 @@ static struct slb_span first_route(const uint8_t *b, struct slb_span v)
 	j = skip_address(b, i, end);
 	while (j < end && b[j] != ',') /* params up to the next value */
 		j = b[j] == '"' ? skip_param_value(b, j, end) : j + 1;
-	while (j > i && (b[j - 1] == ' ' || b[j - 1] == '\t'))
-		j--;
-	return slb_span_of(i, j < end ? j : end);
+	return slb_span_of(i, trim_lws_end(b, i, j < end ? j : end));
 }
 
 /* 1*DIGIT with LWS around; saturates at limit+1. False if not a number. */
@@ -488,6 +544,27 @@ static uint32_t parse_cseq(const uint8_t *b, struct slb_span v, struct slb_sip_m
 	return 0;
 }
 
+/* Any byte <= SP or DEL in p[0..n)? Eight bytes per step (SWAR: a byte
+ * below 0x21 borrows in x - 0x21..21 while its own top bit is clear). */
+static bool has_space_or_ctl(const uint8_t *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	size_t k = 0;
+
+	for (; k + 8 <= n; k += 8) {
+		uint64_t x, del;
+
+		memcpy(&x, p + k, 8);
+		del = x ^ (0x7f * ones);
+		if (((x - 0x21 * ones) & ~x & high) || ((del - ones) & ~del & high))
+			return true;
+	}
+	for (; k < n; k++)
+		if (p[k] <= ' ' || p[k] == 0x7f)
+			return true;
+	return false;
+}
+
 static uint32_t parse_call_id(const uint8_t *b, const struct slb_sip_hits *h,
 			      struct slb_sip_msg *m)
 {
@@ -497,11 +574,10 @@ static uint32_t parse_call_id(const uint8_t *b, const struct slb_sip_hits *h,
 		return SLB_ERR(SLB_SIP_ERR_DUP_CALL_ID);
 	size_t end = (size_t)h->call_id.off + h->call_id.len;
 	size_t i = skip_lws(b, h->call_id.off, end);
-	while (end > i && (b[end - 1] == ' ' || b[end - 1] == '\t'))
-		end--;
-	for (size_t k = i; k < end; k++)
-		if (b[k] <= ' ' || b[k] == 0x7f)
-			return SLB_ERR(SLB_SIP_ERR_BAD_CALL_ID);
+
+	end = trim_lws_end(b, i, end);
+	if (has_space_or_ctl(b + i, end - i))
+		return SLB_ERR(SLB_SIP_ERR_BAD_CALL_ID);
 	if (end == i)
 		return SLB_ERR(SLB_SIP_ERR_BAD_CALL_ID);
 	m->call_id = slb_span_of(i, end);

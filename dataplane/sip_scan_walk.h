@@ -4,8 +4,9 @@
  *
  * Before including this file a path defines SLB_WALK_FN (the function name)
  * and slb_chunk_masks(p, m), which fills four 64-bit masks (LF, CR, colon,
- * NUL) for the 64 bytes at p. The walk turns the masks into events: every LF
- * ends a physical line, the first colon of a line ends its name. Framing
+ * NUL) for the 64 bytes at p. Only LFs are walked, bit by bit: each ends a
+ * physical line; a line's name ends at the first colon bit after its start,
+ * found with a mask operation. Framing
  * faults come from whole-chunk bit arithmetic, not from per-byte branches:
  * every CR must sit right before an LF and every LF right after a CR, so
  * (lf ^ (cr << 1)) is zero in a well-formed chunk.
@@ -24,6 +25,29 @@ struct slb_walk_line {
 	bool need_colon;   /* first physical line not checked yet */
 	bool good;         /* it had "name:" on its first physical line */
 };
+
+static inline uint64_t slb_bits_from(size_t lo)
+{
+	return lo >= 64 ? 0 : ~0ULL << lo;
+}
+
+static inline uint64_t slb_bits_below(size_t hi)
+{
+	return hi >= 64 ? ~0ULL : (1ULL << hi) - 1;
+}
+
+/* The line's first colon in this chunk below bit hi, from the colon mask:
+ * colons are looked up per line, never walked one by one. */
+static inline void slb_walk_colon(struct slb_walk_line *l, size_t base, uint64_t colon,
+				  size_t hi)
+{
+	if (l->colon != SLB_NO_POS)
+		return;
+	uint64_t m = colon & slb_bits_below(hi) &
+		     slb_bits_from(l->start > base ? l->start - base : 0);
+	if (m)
+		l->colon = base + (size_t)__builtin_ctzll(m);
+}
 
 static inline void slb_walk_line_open(struct slb_walk_line *l, const uint8_t *buf,
 				      size_t len, size_t start)
@@ -71,10 +95,22 @@ static inline uint32_t slb_walk_lf(const uint8_t *buf, size_t len, size_t lf,
 	return err;
 }
 
+/* "\r\n\r\n" ends at p: one 32-bit compare. */
+static inline bool slb_is_header_end(const uint8_t *buf, size_t p)
+{
+	static const uint8_t marker[4] = { '\r', '\n', '\r', '\n' };
+	uint32_t a, b;
+
+	if (p < 3)
+		return false;
+	memcpy(&a, buf + p - 3, 4);
+	memcpy(&b, marker, 4);
+	return a == b;
+}
+
 uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 		     struct slb_sip_hits *hits, size_t *hdr_end)
 {
-	static const uint8_t end_marker[4] = { '\r', '\n', '\r', '\n' };
 	struct slb_walk_line line;
 	uint64_t cr_carry = 0;
 	uint32_t err = 0;
@@ -89,32 +125,22 @@ uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 		} else {
 			/* Never read past len: the tail goes through a padded copy. */
 			uint8_t tail[64] = { 0 };
-			uint64_t valid = (1ULL << n) - 1;
 
 			memcpy(tail, buf + base, n);
 			slb_chunk_masks(tail, &lf, &cr, &colon, &nul);
-			nul &= valid;
+			nul &= slb_bits_below(n);
 		}
 		uint64_t crlf_bad = lf ^ ((cr << 1) | cr_carry);
 		cr_carry = cr >> 63;
 
-		uint64_t ev = lf | colon;
-		if (base + 64 <= hdr_start)
-			ev = 0;
-		else if (base < hdr_start)
-			ev &= ~0ULL << (hdr_start - base);
+		uint64_t ev = lf & slb_bits_from(hdr_start > base ? hdr_start - base : 0);
 		while (ev) {
 			unsigned i = (unsigned)__builtin_ctzll(ev);
 			size_t p = base + i;
 
 			ev &= ev - 1;
-			if (!((lf >> i) & 1)) {
-				if (line.colon == SLB_NO_POS)
-					line.colon = p;
-				continue;
-			}
-			if (p >= 3 && memcmp(buf + p - 3, end_marker, 4) == 0) {
-				uint64_t upto = i == 63 ? ~0ULL : (2ULL << i) - 1;
+			if (slb_is_header_end(buf, p)) {
+				uint64_t upto = slb_bits_below(i + 1);
 
 				if (nul & upto)
 					err |= SLB_ERR(SLB_SIP_ERR_NUL_BYTE);
@@ -123,8 +149,10 @@ uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 				*hdr_end = p + 1;
 				return err;
 			}
+			slb_walk_colon(&line, base, colon, i);
 			err |= slb_walk_lf(buf, len, p, &line, hits);
 		}
+		slb_walk_colon(&line, base, colon, 64);
 		if (nul)
 			err |= SLB_ERR(SLB_SIP_ERR_NUL_BYTE);
 		if (crlf_bad)
