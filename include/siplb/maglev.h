@@ -2,7 +2,9 @@
 /*
  * Weighted Maglev lookup tables (Eisenbud et al., NSDI 2016), with weights
  * in the way Katran applies them: each backend walks its own permutation of
- * the slots, and takes a turn in proportion to its weight.
+ * the slots, and takes a turn in proportion to its weight. The permutations
+ * are keyed Feistel networks rather than the paper's offset + j * skip, whose
+ * linear walks can correlate between backends.
  *
  * The table is a pure function of (backends' keys and weights, size, seed):
  * the input order does not matter, so identical instances build identical
@@ -31,8 +33,9 @@ struct slb_maglev_backend {
 
 /*
  * Fills table[0..size-1]. size must be prime and larger than the number of
- * backends. Returns 0, or -1 with a reason in err (bad size, weight over
- * 65535, duplicate key, out of memory).
+ * backends of weight > 0 (backends at weight 0 take no slot, so they do not
+ * count). Returns 0, or -1 with a reason in err (bad size, weight over 65535,
+ * duplicate key, out of memory).
  */
 int slb_maglev_build(const struct slb_maglev_backend *backends, size_t n,
 		     uint32_t size, uint64_t seed, uint32_t *table,
