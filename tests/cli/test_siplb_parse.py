@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """siplb-parse as an operator uses it: JSON fields, exit status, errors.
 
-usage: test_siplb_parse.py SIPLB_PARSE
+usage: test_siplb_parse.py SIPLB_PARSE CORPUS_DIR
+
+Also runs siplb-parse over the whole scanner corpus and compares its JSON
+with the hand-written expectations (CORPUS_DIR/expect.txt).
 """
 import json
 import os
@@ -37,6 +40,50 @@ def run(tool, *files):
 def expect(what, got, want):
     if got != want:
         failures.append("%s: expected %r, got %r" % (what, want, got))
+
+
+# expect.txt keys that siplb-parse prints under the same name
+JSON_KEYS = {"call_id", "via_branch", "cseq", "cseq_method", "content_length",
+             "max_forwards", "to_tag", "from_tag", "route", "status", "method",
+             "request_uri", "body_length"}
+
+
+def as_json_value(key, text):
+    if text == "-":
+        return None
+    if key in ("cseq", "status", "body_length"):
+        return int(text)
+    if key in ("content_length", "max_forwards"):
+        return None if text == "-1" else int(text)
+    return text
+
+
+def check_corpus(tool, corpus):
+    checked = 0
+    with open(os.path.join(corpus, "expect.txt")) as f:
+        lines = [l.rstrip("\n").split("\t") for l in f if l.strip() and not l.startswith("#")]
+    for fields in lines:
+        path = os.path.join(corpus, fields[0])
+        want = dict(kv.split("=", 1) for kv in fields[1:])
+        rc, out, err = run(tool, path)
+        obj = out[0] if out else {}
+        ok = want.get("reason") == "ok"
+        expect(fields[0] + " exit status", rc, 0 if ok else 1)
+        if want.get("reason") == "too_large":  # refused before scanning
+            expect(fields[0] + " too large", (out, "larger than a UDP datagram" in err), ([], True))
+            continue
+        expect(fields[0] + " valid", obj.get("valid"), ok)
+        if not ok:
+            expect(fields[0] + " reason", obj.get("reason"), want.get("reason"))
+            expect(fields[0] + " reason on stderr", want.get("reason", "?") in err, True)
+            continue
+        # a request has no status, a response no method or Request-URI
+        skip = {"status"} if obj.get("kind") == "request" else {"method", "request_uri"}
+        for k, v in want.items():
+            if k in JSON_KEYS and k not in skip:
+                expect("%s %s" % (fields[0], k), obj.get(k, "missing"), as_json_value(k, v))
+                checked += 1
+    return len(lines), checked
 
 
 def main():
@@ -84,9 +131,11 @@ def main():
         rc, out, err = run(tool)
         expect("no arguments: exit status", rc, 2)
         expect("no arguments: usage", err.startswith("usage:"), True)
-    for f in failures:
+    files, fields = check_corpus(tool, sys.argv[2])
+    for f in failures[:30]:
         print("FAIL:", f)
-    print("siplb-parse cli: %d failures" % len(failures))
+    print("siplb-parse cli: %d corpus files, %d fields compared, %d failures"
+          % (files, fields, len(failures)))
     return 1 if failures else 0
 
 
