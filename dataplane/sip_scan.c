@@ -378,8 +378,10 @@ static void via_param(struct slb_sip_via *via, const uint8_t *b, const struct pa
 		break;
 	case 5:
 		if (NAME_IS(n, 5, "rport")) {
+			size_t name_end = (size_t)p->name.off + p->name.len;
+
 			via->has_rport = true;
-			via->rport = p->value;
+			via->rport = p->has_value ? p->value : slb_span_of(name_end, name_end);
 		}
 		break;
 	}
@@ -489,18 +491,35 @@ static struct slb_span find_tag(const uint8_t *b, struct slb_span v)
 	return (struct slb_span){ 0, 0 };
 }
 
-/* The first route-param of a Route value: an address and its params. */
-static struct slb_span first_route(const uint8_t *b, struct slb_span v)
+/* The first route-param of a Route value from i: an address and its params.
+ * *next is where the next value starts (after the comma), or 0. */
+static struct slb_span first_route(const uint8_t *b, size_t i, size_t end, size_t *next)
 {
-	size_t end = (size_t)v.off + v.len;
-	size_t i = skip_lws(b, v.off, end), j;
+	size_t j;
 
-	if (!v.off)
-		return (struct slb_span){ 0, 0 };
+	*next = 0;
+	i = skip_lws(b, i, end);
 	j = skip_address(b, i, end);
 	while (j < end && b[j] != ',') /* params up to the next value */
 		j = b[j] == '"' ? skip_param_value(b, j, end) : j + 1;
+	if (j < end)
+		*next = j + 1;
 	return slb_span_of(i, trim_lws_end(b, i, j < end ? j : end));
+}
+
+static void parse_routes(const uint8_t *b, const struct slb_sip_hits *h, struct slb_sip_msg *m)
+{
+	size_t end0 = (size_t)h->route[0].off + h->route[0].len, next, unused;
+
+	if (!h->n_route)
+		return;
+	m->route_line = h->route_line;
+	m->route = first_route(b, h->route[0].off, end0, &next);
+	if (next)
+		m->route2 = first_route(b, next, end0, &unused);
+	else if (h->n_route > 1)
+		m->route2 = first_route(b, h->route[1].off,
+					(size_t)h->route[1].off + h->route[1].len, &unused);
 }
 
 /* 1*DIGIT with LWS around; saturates at limit+1. False if not a number. */
@@ -645,7 +664,7 @@ enum slb_sip_reason slb_sip_scan_finish(const uint8_t *buf, size_t len,
 		err |= parse_lengths(buf, len, hits, hdr_end, msg);
 		msg->to_tag = find_tag(buf, hits->to);
 		msg->from_tag = find_tag(buf, hits->from);
-		msg->route = first_route(buf, hits->route);
+		parse_routes(buf, hits, msg);
 		msg->has_contact = hits->contact;
 	}
 	msg->reason = err ? (enum slb_sip_reason)__builtin_ctz(err) : SLB_SIP_OK;
@@ -758,7 +777,8 @@ bool slb_sip_msg_same(const struct slb_sip_msg *a, const struct slb_sip_msg *b)
 	       a->content_length == b->content_length && a->max_forwards == b->max_forwards &&
 	       span_eq(a->max_forwards_tok, b->max_forwards_tok) &&
 	       span_eq(a->to_tag, b->to_tag) && span_eq(a->from_tag, b->from_tag) &&
-	       span_eq(a->route, b->route) && a->has_contact == b->has_contact &&
+	       span_eq(a->route, b->route) && span_eq(a->route2, b->route2) &&
+	       a->route_line == b->route_line && a->has_contact == b->has_contact &&
 	       a->via_line == b->via_line && a->headers_len == b->headers_len &&
 	       a->body_len == b->body_len;
 }

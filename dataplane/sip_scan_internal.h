@@ -33,7 +33,10 @@ struct slb_sip_hits {
 	uint8_t n_via;
 	uint8_t n_call_id;
 	struct slb_span call_id, cseq, content_length, max_forwards;
-	struct slb_span to, from, route;
+	struct slb_span to, from;
+	struct slb_span route[2]; /* the first two Route header lines */
+	uint16_t route_line;
+	uint8_t n_route;
 	bool contact;
 };
 
@@ -67,7 +70,12 @@ static inline void slb_sip_hit(struct slb_sip_hits *h, enum slb_hdr id,
 	case SLB_HDR_MAX_FORWARDS:   if (!h->max_forwards.off) h->max_forwards = v; break;
 	case SLB_HDR_TO:             if (!h->to.off) h->to = v; break;
 	case SLB_HDR_FROM:           if (!h->from.off) h->from = v; break;
-	case SLB_HDR_ROUTE:          if (!h->route.off) h->route = v; break;
+	case SLB_HDR_ROUTE:
+		if (h->n_route == 0)
+			h->route_line = (uint16_t)line;
+		if (h->n_route < 2)
+			h->route[h->n_route++] = v;
+		break;
 	case SLB_HDR_CONTACT:        h->contact = true; break;
 	case SLB_HDR_OTHER:          break;
 	}

@@ -87,7 +87,8 @@ struct slb_sip_via {
 	uint16_t port;             /* 0 when absent */
 	struct slb_span branch;    /* value of ;branch= */
 	struct slb_span received;  /* value of ;received= */
-	struct slb_span rport;     /* value of ;rport= (absent if none or empty) */
+	struct slb_span rport;     /* value of ;rport=; without a value, length 0
+				    * at the end of the name (where "=port" goes) */
 	bool has_rport;            /* ;rport present, with or without value */
 };
 
@@ -117,6 +118,8 @@ struct slb_sip_msg {
 	struct slb_span max_forwards_tok; /* the digits, for in-place edits */
 	struct slb_span to_tag, from_tag;
 	struct slb_span route;      /* first route-param of the first Route */
+	struct slb_span route2;     /* the next one (same line or next Route) */
+	uint16_t route_line;        /* offset of the first Route header line */
 	bool has_contact;
 	uint16_t via_line;          /* offset of the top Via header line */
 

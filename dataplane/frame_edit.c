@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
+#include "frame_edit.h"
+
+bool slb_edit_add(struct slb_edits *ed, uint16_t off, uint16_t del,
+		  const void *ins, uint16_t ins_len)
+{
+	unsigned i;
+
+	if (ed->n == SLB_MAX_EDITS)
+		return false;
+	/* insertion sort by offset, stable for equal offsets */
+	for (i = ed->n; i > 0 && ed->e[i - 1].off > off; i--)
+		ed->e[i] = ed->e[i - 1];
+	ed->e[i] = (struct slb_edit){ off, del, ins, ins_len };
+	ed->n++;
+	return true;
+}
+
+/* The frame as segments of old bytes: segment k is [src, src + len), and
+ * lands at dst; edit k's insert lands right after segment k. */
+struct segment {
+	uint16_t src, len;
+	int32_t dst; /* relative to the old frame start */
+};
+
+/* Bytes moved when the new frame starts at new_start (relative to old). */
+static long plan(const struct slb_frame *f, const struct slb_edits *ed, int32_t new_start,
+		 struct segment *seg)
+{
+	int32_t at = new_start;
+	uint16_t src = 0;
+	long moved = 0;
+
+	for (unsigned k = 0; k <= ed->n; k++) {
+		uint16_t end = k < ed->n ? ed->e[k].off : f->len;
+
+		seg[k] = (struct segment){ src, (uint16_t)(end - src), at };
+		if (at != src)
+			moved += end - src;
+		at += end - src;
+		if (k < ed->n) {
+			at += ed->e[k].ins_len;
+			src = (uint16_t)(end + ed->e[k].del);
+		}
+	}
+	return moved;
+}
+
+static void move_segments(uint8_t *base, const struct segment *seg, unsigned n)
+{
+	/* Left-movers left to right, then right-movers right to left: the
+	 * segments keep their order, so no move overwrites a source not yet
+	 * moved. */
+	for (unsigned k = 0; k < n; k++)
+		if (seg[k].dst < seg[k].src)
+			memmove(base + seg[k].dst, base + seg[k].src, seg[k].len);
+	for (unsigned k = n; k-- > 0;)
+		if (seg[k].dst > seg[k].src)
+			memmove(base + seg[k].dst, base + seg[k].src, seg[k].len);
+}
+
+bool slb_edit_apply(struct slb_frame *f, struct slb_edits *ed)
+{
+	struct segment head_plan[SLB_MAX_EDITS + 1], tail_plan[SLB_MAX_EDITS + 1];
+	int32_t delta = 0;
+
+	for (unsigned k = 0; k < ed->n; k++) {
+		if (k && ed->e[k].off < ed->e[k - 1].off + ed->e[k - 1].del)
+			return false; /* overlapping edits: a caller bug */
+		if (ed->e[k].off + ed->e[k].del > f->len)
+			return false;
+		delta += ed->e[k].ins_len - ed->e[k].del;
+	}
+	/* Either the start moves by -delta (head side) or the end by +delta. */
+	long head_cost = plan(f, ed, -delta, head_plan);
+	long tail_cost = plan(f, ed, 0, tail_plan);
+	bool head_fits = delta <= (int32_t)f->headroom;
+	bool tail_fits = delta <= (int32_t)f->tailroom;
+	bool use_head = head_fits && (!tail_fits || head_cost <= tail_cost);
+	const struct segment *seg = use_head ? head_plan : tail_plan;
+
+	if (!head_fits && !tail_fits)
+		return false;
+	move_segments(f->data, seg, ed->n + 1);
+	for (unsigned k = 0; k < ed->n; k++)
+		if (ed->e[k].ins_len) /* deletions have no bytes */
+			memcpy(f->data + seg[k].dst + seg[k].len, ed->e[k].ins, ed->e[k].ins_len);
+	if (use_head) {
+		f->data -= delta;
+		f->headroom = (uint16_t)(f->headroom - delta);
+	} else {
+		f->tailroom = (uint16_t)(f->tailroom - delta);
+	}
+	f->len = (uint16_t)(f->len + delta);
+	return true;
+}

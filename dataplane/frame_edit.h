@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * In-place edits of a frame: a few insertions and deletions applied in one
+ * pass. The bytes between edits shift; the bytes before the first edit
+ * (headers included) or after the last one shift as a block, whichever side
+ * moves fewer bytes and fits its room. Nothing is copied twice and the
+ * message is never copied whole.
+ */
+#ifndef SIPLB_FRAME_EDIT_H
+#define SIPLB_FRAME_EDIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "siplb/proxy.h"
+
+#define SLB_MAX_EDITS 6
+
+struct slb_edit {
+	uint16_t off;        /* from the frame start, before any edit */
+	uint16_t del;        /* bytes removed at off */
+	const uint8_t *ins;  /* bytes inserted at off (not inside the frame) */
+	uint16_t ins_len;
+};
+
+struct slb_edits {
+	struct slb_edit e[SLB_MAX_EDITS];
+	unsigned n;
+};
+
+/* Adds an edit; false when the list is full. Edits may come in any order
+ * but must not overlap; inserts at one offset keep their order. */
+bool slb_edit_add(struct slb_edits *ed, uint16_t off, uint16_t del,
+		  const void *ins, uint16_t ins_len);
+
+/* Applies the edits to f (data, len, headroom and tailroom updated).
+ * False, with f unchanged, when the frame lacks the room. */
+bool slb_edit_apply(struct slb_frame *f, struct slb_edits *ed);
+
+#endif

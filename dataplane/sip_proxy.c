@@ -1,0 +1,625 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Proxy mode (see include/siplb/proxy.h): classify a frame, rewrite the SIP
+ * message in place, fix the IPv4/UDP headers. No allocation, no syscall.
+ */
+#include <linux/if_ether.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <string.h>
+#include <strings.h>
+
+#include "frame_edit.h"
+#include "siplb/callid_hash.h"
+#include "siplb/maglev.h"
+#include "siplb/proxy.h"
+#include "siplb/sip_scan.h"
+#include "sip_proxy_text.h"
+#include "sip_scan_internal.h"
+
+#define SLB_DEFAULT_SIP_PORT 5060
+#define SLB_RETRY_AFTER_S 5
+#define SLB_IP_TTL 64
+
+/* One packet being handled. */
+struct pkt {
+	const struct slb_proxy_view *v;
+	struct slb_frame *f;
+	uint16_t sip_off;          /* SIP message offset in the frame */
+	uint16_t sip_len;
+	uint32_t saddr, daddr;     /* as received, network order */
+	uint16_t sport, dport;
+	const struct slb_vip *vip;
+	unsigned vip_idx;
+	struct slb_sip_msg msg;
+	char vip_host[16];         /* the VIP as text: our Via, Record-Route */
+	uint8_t vip_host_len;
+};
+
+static enum slb_action drop(struct pkt *p, enum slb_drop why)
+{
+	p->v->stats->drops[why]++;
+	return SLB_ACTION_DROP;
+}
+
+static const uint8_t *sip(const struct pkt *p)
+{
+	return p->f->data + p->sip_off;
+}
+
+/* ---- frame parsing and the IPv4/UDP epilogue ------------------------------- */
+
+static bool parse_frame(struct pkt *p, enum slb_drop *why)
+{
+	const uint8_t *d = p->f->data;
+	struct ethhdr eth;
+	struct iphdr ip;
+	struct udphdr udp;
+
+	*why = SLB_DROP_NOT_SIP;
+	if (p->f->len < sizeof(eth) + sizeof(ip) + sizeof(udp))
+		return false;
+	memcpy(&eth, d, sizeof(eth));
+	memcpy(&ip, d + sizeof(eth), sizeof(ip));
+	if (eth.h_proto != htons(ETH_P_IP) || ip.version != 4 || ip.ihl < 5 ||
+	    ip.protocol != IPPROTO_UDP)
+		return false;
+	size_t l3 = sizeof(eth), l4 = l3 + ip.ihl * 4u, ip_len = ntohs(ip.tot_len);
+	if (ip_len < l4 - l3 + sizeof(udp) || l3 + ip_len > p->f->len)
+		return false;
+	if (ip.frag_off & htons(0x3fff)) { /* MF set or an offset: a fragment */
+		*why = SLB_DROP_IP_FRAGMENT;
+		return false;
+	}
+	memcpy(&udp, d + l4, sizeof(udp));
+	size_t udp_len = ntohs(udp.len);
+	if (udp_len < sizeof(udp) || l4 + udp_len > l3 + ip_len)
+		return false;
+	p->f->len = (uint16_t)(l4 + udp_len); /* drop Ethernet padding */
+	p->sip_off = (uint16_t)(l4 + sizeof(udp));
+	p->sip_len = (uint16_t)(udp_len - sizeof(udp));
+	p->saddr = ip.saddr;
+	p->daddr = ip.daddr;
+	p->sport = udp.source;
+	p->dport = udp.dest;
+	return true;
+}
+
+static bool find_vip(struct pkt *p)
+{
+	const struct slb_state *s = p->v->state;
+
+	for (unsigned i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
+		const struct slb_vip *vip = &s->vips[i];
+
+		if (vip->addr == p->daddr && vip->port == p->dport && vip->mode == SLB_MODE_PROXY) {
+			p->vip = vip;
+			p->vip_idx = i;
+			p->vip_host_len = (uint8_t)slb_fmt_ipv4(p->vip_host, vip->addr);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* RFC 1071 sum, eight bytes at a time (byte order does not matter to it). */
+static uint64_t csum_add(uint64_t sum, const uint8_t *b, size_t n)
+{
+	uint64_t w;
+
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&w, b, 8);
+		sum += w;
+		sum += sum < w;
+	}
+	w = 0;
+	memcpy(&w, b, n);
+	sum += w;
+	return sum + (sum < w);
+}
+
+static uint16_t csum_fold(uint64_t sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* Addresses, lengths and checksums of the rewritten frame. */
+static void finish_frame(struct pkt *p, uint32_t daddr, uint16_t dport, struct slb_out *out)
+{
+	uint8_t *d = p->f->data;
+	struct iphdr ip;
+	struct udphdr udp;
+
+	memcpy(&ip, d + ETH_HLEN, sizeof(ip));
+	size_t l4 = ETH_HLEN + ip.ihl * 4u, udp_len = p->f->len - l4;
+
+	ip.saddr = p->vip->addr;
+	ip.daddr = daddr;
+	ip.tot_len = htons((uint16_t)(p->f->len - ETH_HLEN));
+	ip.ttl = SLB_IP_TTL;
+	ip.check = 0;
+	memcpy(d + ETH_HLEN, &ip, sizeof(ip));
+	ip.check = (uint16_t)~csum_fold(csum_add(0, d + ETH_HLEN, ip.ihl * 4u));
+	memcpy(d + ETH_HLEN, &ip, sizeof(ip));
+
+	udp.source = p->vip->port;
+	udp.dest = dport;
+	udp.len = htons((uint16_t)udp_len);
+	udp.check = 0;
+	memcpy(d + l4, &udp, sizeof(udp));
+	/* pseudo-header: addresses, protocol, UDP length */
+	uint64_t sum = (uint64_t)ip.saddr + ip.daddr + htons(IPPROTO_UDP) + udp.len;
+	out->cksum_offload = p->v->udp_cksum_offload;
+	if (out->cksum_offload) {
+		udp.check = csum_fold(sum); /* the port completes it */
+	} else {
+		udp.check = (uint16_t)~csum_fold(csum_add(sum, d + l4, udp_len));
+		if (!udp.check)
+			udp.check = 0xffff;
+	}
+	memcpy(d + l4, &udp, sizeof(udp));
+	out->next_hop = daddr;
+}
+
+/* ---- SIP pieces ------------------------------------------------------------ */
+
+struct uri {
+	struct slb_span host;
+	uint16_t port;             /* 0 when absent */
+	struct slb_span params;    /* ";a=b;c" up to '>' or '?' or the end */
+};
+
+/* sip:[user@]host[:port][;params] in a span, with or without <>. IPv4 or a
+ * name; sips: and IPv6 references are not routed by the dataplane. */
+static bool parse_uri(const uint8_t *b, struct slb_span s, struct uri *u)
+{
+	size_t i = s.off, end = (size_t)s.off + s.len;
+
+	if (i < end && b[i] == '<') {
+		const uint8_t *gt = memchr(b + i, '>', end - i);
+		if (!gt)
+			return false;
+		i++;
+		end = (size_t)(gt - b);
+	}
+	if (end - i < 4 || (b[i] | 0x20) != 's' || (b[i + 1] | 0x20) != 'i' ||
+	    (b[i + 2] | 0x20) != 'p' || b[i + 3] != ':')
+		return false;
+	i += 4;
+	size_t stop = i;
+	while (stop < end && b[stop] != ';' && b[stop] != '?')
+		stop++;
+	const uint8_t *at = memchr(b + i, '@', stop - i);
+	if (at)
+		i = (size_t)(at - b) + 1;
+	size_t h = i;
+	while (i < stop && b[i] != ':')
+		i++;
+	if (i == h || b[h] == '[')
+		return false;
+	u->host = slb_span_of(h, i);
+	u->port = 0;
+	if (i < stop && !slb_parse_port(b + i + 1, stop - i - 1, &u->port))
+		return false;
+	size_t pend = stop;
+	while (pend < end && b[pend] != '?')
+		pend++;
+	u->params = slb_span_of(stop, pend);
+	return true;
+}
+
+/* The value of ;name=value in a URI's params (name case-insensitive). */
+static struct slb_span uri_param(const uint8_t *b, struct slb_span params, const char *name)
+{
+	size_t n = strlen(name), i = params.off, end = (size_t)params.off + params.len;
+
+	while (i < end) {
+		size_t s = ++i; /* past ';' */
+		while (i < end && b[i] != ';')
+			i++;
+		if (i - s > n && b[s + n] == '=' && strncasecmp((const char *)b + s, name, n) == 0)
+			return slb_span_of(s + n + 1, i);
+	}
+	return (struct slb_span){ 0, 0 };
+}
+
+/* host:port of a URI as an IPv4 destination (no DNS on the packet path). */
+static bool uri_target(const uint8_t *b, struct slb_span s, uint32_t *addr, uint16_t *port)
+{
+	struct uri u;
+
+	if (!parse_uri(b, s, &u) || !slb_parse_ipv4(b + u.host.off, u.host.len, addr))
+		return false;
+	*port = htons(u.port ? u.port : SLB_DEFAULT_SIP_PORT);
+	return true;
+}
+
+static bool is_vip_hostport(const struct pkt *p, const uint8_t *host, size_t len,
+			    uint16_t port)
+{
+	uint16_t vport = ntohs(p->vip->port);
+
+	return len == p->vip_host_len && memcmp(host, p->vip_host, len) == 0 &&
+	       (port == vport || (port == 0 && vport == SLB_DEFAULT_SIP_PORT));
+}
+
+/* Our Route on top? -1: no; otherwise the backend id it names, or
+ * SLB_MAX_BACKENDS when it names none we can use. */
+static int our_route(const struct pkt *p)
+{
+	const uint8_t *b = sip(p);
+	struct uri u;
+
+	if (!p->msg.route.len || !parse_uri(b, p->msg.route, &u) ||
+	    !is_vip_hostport(p, b + u.host.off, u.host.len, u.port))
+		return -1;
+	struct slb_span v = uri_param(b, u.params, SLB_BACKEND_PARAM);
+	uint32_t n = 0;
+	for (size_t i = 0; i < v.len && n <= SLB_MAX_BACKENDS; i++)
+		n = b[v.off + i] >= '0' && b[v.off + i] <= '9' ?
+			n * 10 + (uint32_t)(b[v.off + i] - '0') : SLB_MAX_BACKENDS + 1;
+	return v.len && n < p->v->state->n_backends ? (int)n : SLB_MAX_BACKENDS;
+}
+
+/* A stable function of the incoming request (RFC 3261 §16.11): the same for
+ * its retransmissions, and for a CANCEL or a non-2xx ACK of an INVITE, whose
+ * top Via branch is the INVITE's. */
+static uint64_t branch_of(const struct pkt *p)
+{
+	const uint8_t *b = sip(p);
+	const struct slb_sip_msg *m = &p->msg;
+	uint64_t h = p->v->branch_seed;
+
+	h = slb_callid_hash(b + m->call_id.off, m->call_id.len, h);
+	h = slb_callid_hash(b + m->via.host.off, m->via.host.len, h ^ m->via.port);
+	if (m->via.branch.len > 7 && memcmp(b + m->via.branch.off, "z9hG4bK", 7) == 0)
+		return slb_callid_hash(b + m->via.branch.off, m->via.branch.len, h);
+	/* RFC 2543 client: what identifies its transaction, the method aside */
+	h = slb_callid_hash(b + m->ruri.off, m->ruri.len, h ^ m->cseq);
+	return slb_callid_hash(b + m->from_tag.off, m->from_tag.len, h);
+}
+
+static bool via_is_ours(const struct pkt *p, const struct slb_sip_via *via)
+{
+	const uint8_t *b = sip(p);
+	size_t plen = sizeof(SLB_BRANCH_PREFIX) - 1;
+
+	return is_vip_hostport(p, b + via->host.off, via->host.len, via->port) &&
+	       via->branch.len > plen && memcmp(b + via->branch.off, SLB_BRANCH_PREFIX, plen) == 0;
+}
+
+/* ---- request rewriting ----------------------------------------------------- */
+
+/* Texts the edits insert; they live until the edits are applied. */
+struct inserts {
+	char top[192];      /* our Via [+ Max-Forwards] [+ Record-Route] */
+	char received[32];  /* ";received=a.b.c.d" */
+	char rport[8];      /* "=port" or "port" */
+};
+
+static uint16_t at(const struct pkt *p, uint16_t sip_offset)
+{
+	return (uint16_t)(p->sip_off + sip_offset);
+}
+
+static size_t put(char *out, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(out, s, n);
+	return n;
+}
+
+/* Our Via, Max-Forwards when the request has none (RFC 3261 §16.6 step 3),
+ * and Record-Route naming the backend for dialog-creating requests. */
+static uint16_t top_headers(const struct pkt *p, char *out, int record_backend)
+{
+	size_t n = put(out, "Via: SIP/2.0/UDP ");
+
+	memcpy(out + n, p->vip_host, p->vip_host_len);
+	n += p->vip_host_len;
+	out[n++] = ':';
+	n += slb_fmt_u32(out + n, ntohs(p->vip->port));
+	n += put(out + n, ";branch=" SLB_BRANCH_PREFIX);
+	slb_fmt_hex64(out + n, branch_of(p));
+	n += 16;
+	n += put(out + n, "\r\n");
+	if (p->msg.max_forwards < 0)
+		n += put(out + n, "Max-Forwards: 70\r\n");
+	if (record_backend >= 0) {
+		n += put(out + n, "Record-Route: <sip:");
+		memcpy(out + n, p->vip_host, p->vip_host_len);
+		n += p->vip_host_len;
+		out[n++] = ':';
+		n += slb_fmt_u32(out + n, ntohs(p->vip->port));
+		n += put(out + n, ";lr;" SLB_BACKEND_PARAM "=");
+		n += slb_fmt_u32(out + n, (uint32_t)record_backend);
+		n += put(out + n, ">\r\n");
+	}
+	return (uint16_t)n;
+}
+
+/* received and rport on the sender's Via (RFC 3261 §18.2.1, RFC 3581). */
+static bool mark_sender(const struct pkt *p, struct slb_edits *ed, struct inserts *t)
+{
+	const struct slb_sip_via *via = &p->msg.via;
+	const uint8_t *b = sip(p);
+	char ip[16];
+	size_t n = slb_fmt_ipv4(ip, p->saddr);
+	bool ok = true;
+
+	if (via->has_rport) {
+		size_t k = 0;
+
+		if (!via->rport.len)
+			t->rport[k++] = '=';
+		k += slb_fmt_u32(t->rport + k, ntohs(p->sport));
+		ok &= slb_edit_add(ed, at(p, via->rport.off), via->rport.len, t->rport, (uint16_t)k);
+	}
+	if (!via->has_rport && via->host.len == n && memcmp(b + via->host.off, ip, n) == 0)
+		return ok; /* sent from where it says: nothing to add */
+	if (via->received.len) {
+		memcpy(t->received, ip, n);
+		return ok && slb_edit_add(ed, at(p, via->received.off), via->received.len,
+					  t->received, (uint16_t)n);
+	}
+	size_t k = put(t->received, ";received=");
+	memcpy(t->received + k, ip, n);
+	return ok && slb_edit_add(ed, at(p, (uint16_t)(via->value.off + via->value.len)), 0,
+				  t->received, (uint16_t)(k + n));
+}
+
+/* Removes the first value of a header: the whole line when it is the only
+ * value, else the value and its comma up to next (the second value). */
+static bool remove_first_value(const struct pkt *p, struct slb_edits *ed, uint16_t line,
+			       struct slb_span value, struct slb_span next)
+{
+	const uint8_t *b = sip(p);
+	size_t i = (size_t)value.off + value.len;
+
+	while (i < p->sip_len && (b[i] == ' ' || b[i] == '\t'))
+		i++;
+	if (i < p->sip_len && b[i] == ',' && next.off > i)
+		return slb_edit_add(ed, at(p, value.off), (uint16_t)(next.off - value.off), NULL, 0);
+	if (i + 1 < p->sip_len && b[i] == '\r' && b[i + 1] == '\n')
+		return slb_edit_add(ed, at(p, line), (uint16_t)(i + 2 - line), NULL, 0);
+	return false;
+}
+
+/* Max-Forwards minus one, in place and at the same width ("10" -> "09"). */
+static void decrement_max_forwards(struct pkt *p)
+{
+	struct slb_span d = p->msg.max_forwards_tok;
+	uint8_t *b = p->f->data + p->sip_off;
+	uint32_t v = (uint32_t)p->msg.max_forwards - 1;
+
+	for (size_t i = d.len; i-- > 0; v /= 10)
+		b[d.off + i] = (uint8_t)('0' + v % 10);
+}
+
+/* Applies the edits, checks the MTU, fixes the headers. */
+static enum slb_action send_rewritten(struct pkt *p, struct slb_edits *ed, uint32_t daddr,
+				      uint16_t dport, struct slb_out *out)
+{
+	if (!slb_edit_apply(p->f, ed) ||
+	    (p->v->ip_mtu && p->f->len - ETH_HLEN > p->v->ip_mtu))
+		return drop(p, SLB_DROP_NO_ROOM);
+	finish_frame(p, daddr, dport, out);
+	return SLB_ACTION_SEND;
+}
+
+static bool backend_takes_dialogs(const struct slb_backend *be)
+{
+	return be->state == SLB_BACKEND_UP || be->state == SLB_BACKEND_DRAINING;
+}
+
+/* The pool's Maglev choice for the Call-ID, or -1 (no backend up). */
+static int maglev_backend(const struct pkt *p)
+{
+	const struct slb_state *s = p->v->state;
+	const struct slb_pool *pool = &s->pools[p->vip->pool % SLB_MAX_POOLS];
+	const uint8_t *b = sip(p);
+
+	if (!pool->table_size)
+		return -1;
+	uint64_t h = slb_callid_hash(b + p->msg.call_id.off, p->msg.call_id.len, pool->seed);
+	uint32_t id = p->v->tables[pool->table_off + h % pool->table_size];
+	return id < s->n_backends ? (int)id : -1;
+}
+
+/* ---- stateless replies: 483 and 503 ------------------------------------------ */
+
+#define SLB_REPLY_MAX 2048
+
+/* Copies the logical header lines a response needs (RFC 3261 §8.2.6.2):
+ * Via, From, To (with a To tag when there is none), Call-ID, CSeq. */
+static size_t copy_reply_headers(const struct pkt *p, char *out, size_t cap)
+{
+	const uint8_t *b = sip(p);
+	const uint8_t *lf = memchr(b, '\n', p->sip_len);
+	size_t i = (size_t)(lf - b) + 1, end = p->msg.headers_len - 2, n = 0;
+
+	while (i < end) {
+		size_t e = i, colon = 0;
+
+		for (;;) { /* logical line end: an LF not followed by SP or HT */
+			const uint8_t *nl = memchr(b + e, '\n', end + 2 - e);
+			e = (size_t)(nl - b) + 1;
+			if (e >= end || (b[e] != ' ' && b[e] != '\t'))
+				break;
+		}
+		const uint8_t *c = memchr(b + i, ':', e - i);
+		colon = c ? (size_t)(c - b) : i;
+		while (colon > i && (b[colon - 1] == ' ' || b[colon - 1] == '\t'))
+			colon--;
+		enum slb_hdr id = slb_sip_header_id(b + i, colon - i);
+		bool add_tag = id == SLB_HDR_TO && !p->msg.to_tag.len;
+		if ((id == SLB_HDR_VIA || id == SLB_HDR_FROM || id == SLB_HDR_TO ||
+		     id == SLB_HDR_CALL_ID || id == SLB_HDR_CSEQ) && n + (e - i) + 32 < cap) {
+			size_t body = e - i - 2; /* without CRLF */
+			memcpy(out + n, b + i, body);
+			n += body;
+			if (add_tag) {
+				n += put(out + n, ";tag=slb");
+				slb_fmt_hex64(out + n, slb_callid_hash(b + p->msg.call_id.off,
+								       p->msg.call_id.len, p->v->branch_seed));
+				n += 16;
+			}
+			n += put(out + n, "\r\n");
+		}
+		i = e;
+	}
+	return n;
+}
+
+static enum slb_action reply(struct pkt *p, enum slb_reply which, struct slb_out *out)
+{
+	char r[SLB_REPLY_MAX];
+	size_t n = put(r, which == SLB_REPLY_483 ? "SIP/2.0 483 Too Many Hops\r\n"
+						 : "SIP/2.0 503 Service Unavailable\r\n");
+
+	if (p->msg.method == SLB_SIP_METHOD_ACK) /* never answered (§17.2.1) */
+		return drop(p, SLB_DROP_NO_ROUTE);
+	n += copy_reply_headers(p, r + n, sizeof(r) - n - 64);
+	if (which == SLB_REPLY_503)
+		n += put(r + n, "Retry-After: 5\r\n");
+	n += put(r + n, "Content-Length: 0\r\n\r\n");
+	if (n > (size_t)p->sip_len + p->f->tailroom)
+		return drop(p, SLB_DROP_NO_ROOM);
+	memcpy(p->f->data + p->sip_off, r, n);
+	p->f->tailroom = (uint16_t)(p->f->tailroom + p->sip_len - n);
+	p->f->len = (uint16_t)(p->sip_off + n);
+	p->v->stats->replies[which]++;
+	/* §18.2.2: to the source address, at the sent-by port (the source
+	 * port when the client asked for rport) */
+	uint16_t port = p->msg.via.has_rport ? p->sport
+		      : htons(p->msg.via.port ? p->msg.via.port : SLB_DEFAULT_SIP_PORT);
+	finish_frame(p, p->saddr, port, out);
+	return SLB_ACTION_SEND;
+}
+
+/* ---- the three flows ----------------------------------------------------------- */
+
+/* A request from a backend toward a client (a callee's BYE): loose routing
+ * (RFC 3261 §16.12): our Route goes, the next Route or the Request-URI is
+ * the next hop. */
+static enum slb_action request_from_backend(struct pkt *p, struct slb_out *out)
+{
+	const uint8_t *b = sip(p);
+	struct slb_edits ed = { .n = 0 };
+	struct inserts t;
+	uint32_t daddr;
+	uint16_t dport;
+
+	if (!(p->msg.route2.len ? uri_target(b, p->msg.route2, &daddr, &dport)
+				: uri_target(b, p->msg.ruri, &daddr, &dport)))
+		return drop(p, SLB_DROP_NO_ROUTE);
+	bool ok = remove_first_value(p, &ed, p->msg.route_line, p->msg.route, p->msg.route2) &&
+		  slb_edit_add(&ed, at(p, p->msg.via_line), 0, t.top, top_headers(p, t.top, -1)) &&
+		  mark_sender(p, &ed, &t);
+	if (!ok)
+		return drop(p, SLB_DROP_NO_ROOM);
+	if (p->msg.max_forwards > 0)
+		decrement_max_forwards(p);
+	p->v->stats->in_dialog.msgs++;
+	p->v->stats->in_dialog.bytes += p->sip_len;
+	return send_rewritten(p, &ed, daddr, dport, out);
+}
+
+/* A request from a client: to the backend our Route names (in-dialog), else
+ * to the pool's Maglev choice for the Call-ID. */
+static enum slb_action request_to_backend(struct pkt *p, int route_id, struct slb_out *out)
+{
+	const struct slb_state *s = p->v->state;
+	struct slb_lcore_stats *st = p->v->stats;
+	struct slb_edits ed = { .n = 0 };
+	struct inserts t;
+	bool in_dialog = route_id >= 0 && route_id < (int)s->n_backends &&
+			 backend_takes_dialogs(&s->backends[route_id]);
+	int id = in_dialog ? route_id : maglev_backend(p);
+
+	st->vip_rx[p->vip_idx].msgs++;
+	st->vip_rx[p->vip_idx].bytes += p->sip_len;
+	if (id < 0)
+		return reply(p, SLB_REPLY_503, out);
+	bool record = (p->vip->flags & SLB_VIP_RECORD_ROUTE) && !p->msg.to_tag.len &&
+		      (p->msg.method == SLB_SIP_METHOD_INVITE ||
+		       p->msg.method == SLB_SIP_METHOD_SUBSCRIBE);
+	bool ok = (route_id < 0 || remove_first_value(p, &ed, p->msg.route_line, p->msg.route,
+						      p->msg.route2)) &&
+		  slb_edit_add(&ed, at(p, p->msg.via_line), 0, t.top,
+			       top_headers(p, t.top, record ? id : -1)) &&
+		  mark_sender(p, &ed, &t);
+	if (!ok)
+		return drop(p, SLB_DROP_NO_ROOM);
+	if (p->msg.max_forwards > 0)
+		decrement_max_forwards(p);
+	if (in_dialog) {
+		st->in_dialog.msgs++;
+		st->in_dialog.bytes += p->sip_len;
+	}
+	st->backend_tx[id].msgs++;
+	st->backend_tx[id].bytes += p->sip_len;
+	return send_rewritten(p, &ed, s->backends[id].addr, s->backends[id].port, out);
+}
+
+/* A response whose top Via is ours: that Via goes, the next one says where. */
+static enum slb_action response(struct pkt *p, struct slb_out *out)
+{
+	const struct slb_sip_msg *m = &p->msg;
+	const struct slb_sip_via *next = &m->via2;
+	const uint8_t *b = sip(p);
+	struct slb_edits ed = { .n = 0 };
+	uint32_t daddr;
+	uint16_t dport = htons(SLB_DEFAULT_SIP_PORT);
+
+	if (!m->has_via || !via_is_ours(p, &m->via))
+		return drop(p, SLB_DROP_NOT_OURS);
+	struct slb_span host = next->received.len ? next->received : next->host;
+	if (!m->has_via2 || !slb_parse_ipv4(b + host.off, host.len, &daddr) ||
+	    (next->rport.len && !slb_parse_port(b + next->rport.off, next->rport.len, &dport)))
+		return drop(p, SLB_DROP_NO_ROUTE);
+	if (next->rport.len)
+		dport = htons(dport);
+	else if (next->port)
+		dport = htons(next->port);
+	if (!remove_first_value(p, &ed, m->via_line, m->via.value, next->value))
+		return drop(p, SLB_DROP_NOT_OURS);
+	p->v->stats->responses.msgs++;
+	p->v->stats->responses.bytes += p->sip_len;
+	return send_rewritten(p, &ed, daddr, dport, out);
+}
+
+enum slb_action slb_proxy_handle(const struct slb_proxy_view *v, struct slb_frame *f,
+				 struct slb_out *out)
+{
+	struct pkt p = { .v = v, .f = f };
+	enum slb_drop why;
+
+	if (!parse_frame(&p, &why) || (why = SLB_DROP_NOT_SIP, !find_vip(&p)))
+		return drop(&p, why);
+	enum slb_sip_reason r = slb_sip_scan(sip(&p), p.sip_len, &p.msg);
+	if (r == SLB_SIP_ERR_KEEPALIVE) {
+		v->stats->keepalives++;
+		return SLB_ACTION_DROP;
+	}
+	if (r != SLB_SIP_OK || (p.msg.kind == SLB_SIP_KIND_REQUEST && !p.msg.has_via)) {
+		v->stats->sip_reasons[r != SLB_SIP_OK ? r : SLB_SIP_ERR_BAD_VIA]++;
+		return drop(&p, SLB_DROP_MALFORMED);
+	}
+	if (p.msg.kind == SLB_SIP_KIND_RESPONSE)
+		return response(&p, out);
+	if (p.msg.max_forwards == 0)
+		return reply(&p, SLB_REPLY_483, out);
+	int route_id = our_route(&p);
+	if (route_id >= 0 && route_id < (int)v->state->n_backends &&
+	    v->state->backends[route_id].addr == p.saddr)
+		return request_from_backend(&p, out);
+	return request_to_backend(&p, route_id, out);
+}

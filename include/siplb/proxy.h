@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Proxy mode: what siplb-dp does to one Ethernet frame, as a stateless
+ * RFC 3261 §16.11 proxy. Pure C without DPDK, so the rewrite rules are unit
+ * tested on plain buffers; siplb-dp calls it per packet on the mbuf's data.
+ *
+ * Requests from clients to a VIP: Max-Forwards checked (483 at 0) and
+ * decremented, siplb's Via inserted on top (branch derived from the incoming
+ * request: retransmissions get the same one), received/rport added to the
+ * client's Via (RFC 3261 §18.2.1, RFC 3581), Record-Route with the chosen
+ * backend's id for INVITE/SUBSCRIBE, sent to the backend Maglev gives for the
+ * Call-ID, or to the one a Route of ours names (in-dialog affinity).
+ * Requests from backends (a callee's BYE) are loose-routed (§16.12) to the
+ * next Route or the Request-URI. Responses whose top Via is ours lose it and
+ * go to the next Via's received/rport/sent-by. No backend up: a stateless
+ * 503 with Retry-After.
+ *
+ * Edits happen in place: the shorter side of the message moves (into the
+ * headroom or the tailroom), never the whole message.
+ */
+#ifndef SIPLB_PROXY_H
+#define SIPLB_PROXY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "siplb/state.h"
+
+/* A frame in a buffer with room around it (an mbuf's data, or a test's). */
+struct slb_frame {
+	uint8_t *data;      /* Ethernet header */
+	uint16_t len;       /* frame length */
+	uint16_t headroom;  /* bytes usable before data */
+	uint16_t tailroom;  /* bytes usable after data + len */
+};
+
+/* What a worker hands the proxy: the generation it announced this burst. */
+struct slb_proxy_view {
+	const struct slb_state *state;
+	const uint32_t *tables;        /* this generation's maglev slot */
+	struct slb_lcore_stats *stats; /* this worker's counters */
+	uint64_t branch_seed;          /* shared by all instances (config) */
+	bool udp_cksum_offload;        /* the port fills the UDP checksum */
+	uint16_t ip_mtu;               /* largest IPv4 packet to send; 0: no limit */
+};
+
+enum slb_action {
+	SLB_ACTION_DROP = 0,  /* counted in stats by reason */
+	SLB_ACTION_SEND,      /* frame rewritten: send it to next_hop */
+};
+
+struct slb_out {
+	uint32_t next_hop;    /* IPv4, network order: whose MAC to put in dst */
+	bool cksum_offload;   /* UDP checksum left to the port: pseudo-header in place */
+};
+
+/*
+ * Handles one frame. On SLB_ACTION_SEND, f->data/len describe the rewritten
+ * frame (IPv4 and UDP headers and checksums done, MAC addresses not: the
+ * caller puts its port's MAC in src and next_hop's in dst).
+ */
+enum slb_action slb_proxy_handle(const struct slb_proxy_view *v, struct slb_frame *f,
+				 struct slb_out *out);
+
+/* Our Record-Route/Via parameter that names a backend: ";slb=<id>". */
+#define SLB_BACKEND_PARAM "slb"
+/* Branch prefix of our Via: magic cookie + "slb". */
+#define SLB_BRANCH_PREFIX "z9hG4bKslb"
+
+#endif

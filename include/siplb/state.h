@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The state siplbd publishes and the dataplane (siplb-dp, and the XDP
+ * program) reads: the layouts of the pinned BPF maps, defined once for the
+ * kernel and user space.
+ *
+ * Maps, all BPF_MAP_TYPE_ARRAY with BPF_F_MMAPABLE, pinned under the bpffs
+ * directory (default /sys/fs/bpf/siplb):
+ *   control  1 x struct slb_control: the active generation, reader epochs
+ *   state    2 x struct slb_state: two complete generations (double buffer)
+ *   maglev   2 x table_capacity x __u32: the pools' Maglev tables per slot
+ *   stats    SLB_MAX_LCORES x struct slb_lcore_stats: one per worker lcore
+ *
+ * Publishing (siplbd is the single writer): generation g lives in slot g & 1.
+ * To publish g + 1, siplbd waits until every live reader has announced
+ * epoch >= g (so nobody still reads slot (g + 1) & 1, which held g - 1),
+ * writes that slot completely, then stores control.generation = g + 1: one
+ * 64-bit store flips readers to the new slot, never to a half-written one.
+ * Readers load control.generation once per poll-loop iteration, store it in
+ * their epoch, and use that slot until the next iteration (quiescent-state
+ * based reclamation, like rte_rcu_qsbr, in a shared map so that siplbd and
+ * siplb-dp can restart independently). A reader whose heartbeat is older
+ * than SLB_READER_TIMEOUT_NS is gone and not waited for.
+ */
+#ifndef SIPLB_STATE_H
+#define SIPLB_STATE_H
+
+#ifdef __bpf__
+#include <linux/types.h>
+#else
+#include <linux/types.h>
+#include <stdint.h>
+#endif
+
+#define SLB_STATE_MAGIC 0x534c4253u /* "SLBS" */
+#define SLB_STATE_VERSION 1u
+
+#define SLB_MAX_VIPS 64
+#define SLB_MAX_POOLS 64
+#define SLB_MAX_BACKENDS 1024 /* across all pools; a backend's id is its index */
+#define SLB_MAX_LCORES 128
+#define SLB_NAME_LEN 32
+#define SLB_READER_TIMEOUT_NS 1000000000ULL
+
+#define SLB_MAP_CONTROL "control"
+#define SLB_MAP_STATE "state"
+#define SLB_MAP_MAGLEV "maglev"
+#define SLB_MAP_STATS "stats"
+
+enum slb_vip_mode {
+	SLB_MODE_PROXY = 0, /* stateless RFC 3261 §16.11 proxy in siplb-dp */
+	SLB_MODE_DSR = 1,   /* direct server return, in XDP */
+};
+
+#define SLB_VIP_RECORD_ROUTE 0x01 /* Record-Route INVITE/SUBSCRIBE dialogs */
+
+/* Kamailio's dispatcher knows these as active, inactive, probing, ... */
+enum slb_backend_state {
+	SLB_BACKEND_UNUSED = 0, /* free id */
+	SLB_BACKEND_UP,         /* in the Maglev table */
+	SLB_BACKEND_DOWN,       /* failed health checks: out of the table */
+	SLB_BACKEND_PROBING,    /* coming back: out of the table until it rises */
+	SLB_BACKEND_DRAINING,   /* out of the table; in-dialog traffic still goes */
+	SLB_BACKEND_DISABLED,   /* set by the operator: no traffic at all */
+};
+
+struct slb_vip {
+	__u32 addr;   /* IPv4, network byte order; 0 = slot unused */
+	__u16 port;   /* network byte order */
+	__u8 mode;    /* enum slb_vip_mode */
+	__u8 flags;   /* SLB_VIP_* */
+	__u32 pool;   /* index into slb_state.pools */
+	char name[SLB_NAME_LEN];
+};
+
+struct slb_pool {
+	__u32 table_off;  /* first slot of its table in this generation's maglev slot */
+	__u32 table_size; /* prime; 0 = no backend up: answer 503 */
+	__u64 seed;       /* Call-ID hash seed of this pool */
+	char name[SLB_NAME_LEN];
+};
+
+struct slb_backend {
+	__u32 addr;   /* IPv4, network byte order */
+	__u16 port;   /* network byte order */
+	__u16 weight;
+	__u8 state;   /* enum slb_backend_state */
+	__u8 pad[3];
+	__u32 pool;
+};
+
+/* One complete generation. */
+struct slb_state {
+	__u64 generation;
+	__u32 n_vips, n_pools, n_backends; /* used prefix of each array */
+	__u32 pad;
+	struct slb_vip vips[SLB_MAX_VIPS];
+	struct slb_pool pools[SLB_MAX_POOLS];
+	struct slb_backend backends[SLB_MAX_BACKENDS];
+};
+
+struct slb_reader {
+	__u64 epoch;        /* generation this reader is using */
+	__u64 heartbeat_ns; /* CLOCK_MONOTONIC; 0 = never registered */
+	__u64 pad[6];       /* one cache line per reader */
+};
+
+struct slb_control {
+	__u32 magic;          /* SLB_STATE_MAGIC */
+	__u32 version;        /* SLB_STATE_VERSION */
+	__u32 table_capacity; /* maglev map entries per slot */
+	__u32 pad;
+	__u64 generation;     /* active generation: slot = generation & 1 */
+	__u64 pad2[5];
+	struct slb_reader readers[SLB_MAX_LCORES];
+};
+
+/* Why a packet was dropped, or answered instead of forwarded. */
+enum slb_drop {
+	SLB_DROP_NOT_SIP = 0,      /* not IPv4/UDP to a VIP or from a backend */
+	SLB_DROP_MALFORMED,        /* the scanner rejected it: see sip_reasons */
+	SLB_DROP_NO_ROOM,          /* edit did not fit in the buffer or the MTU */
+	SLB_DROP_NOT_OURS,         /* response whose top Via is not ours */
+	SLB_DROP_NO_ROUTE,         /* response/request without a usable next hop */
+	SLB_DROP_NEIGH_PENDING,    /* next-hop MAC unknown yet: resolution asked */
+	SLB_DROP_TX_FULL,          /* TX ring full */
+	SLB_DROP_IP_FRAGMENT,      /* IPv4 fragments are not reassembled */
+	SLB_DROP_COUNT
+};
+
+enum slb_reply {
+	SLB_REPLY_483 = 0,         /* Max-Forwards exhausted */
+	SLB_REPLY_503,             /* no backend up */
+	SLB_REPLY_COUNT
+};
+
+struct slb_msg_counter {
+	__u64 msgs, bytes;
+};
+
+/* Written by one lcore only; siplbd sums the lcores. */
+struct slb_lcore_stats {
+	struct slb_msg_counter vip_rx[SLB_MAX_VIPS];      /* requests in, per VIP */
+	struct slb_msg_counter backend_tx[SLB_MAX_BACKENDS]; /* requests to a backend */
+	struct slb_msg_counter responses;                 /* responses relayed */
+	struct slb_msg_counter in_dialog;                 /* routed by Route/Record-Route */
+	__u64 drops[SLB_DROP_COUNT];
+	__u64 replies[SLB_REPLY_COUNT];
+	__u64 sip_reasons[32];     /* malformed SIP by enum slb_sip_reason */
+	__u64 keepalives;
+};
+
+#endif

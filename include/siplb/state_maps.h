@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Opening the pinned state maps (see state.h) and mapping them into memory:
+ * siplbd creates and writes them, siplb-dp and the tools read them. After
+ * slb_maps_open() no syscall is needed to read the state or count.
+ */
+#ifndef SIPLB_STATE_MAPS_H
+#define SIPLB_STATE_MAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "siplb/state.h"
+
+struct slb_maps {
+	struct slb_control *control;
+	struct slb_state *state;        /* [2]: slot = generation & 1 */
+	uint32_t *maglev;               /* [2 * control->table_capacity] */
+	struct slb_lcore_stats *stats;  /* [SLB_MAX_LCORES] */
+	int fd[4];                      /* control, state, maglev, stats */
+	size_t len[4];                  /* mmap lengths */
+};
+
+/* Opens maps pinned under dir (readers). -1 with a reason when absent or of
+ * another version/size. */
+int slb_maps_open(const char *dir, struct slb_maps *m, char *err, size_t errlen);
+
+/* siplbd: opens the maps under dir if they are there and compatible
+ * (same version, same table_capacity), otherwise creates and pins them. */
+int slb_maps_create(const char *dir, uint32_t table_capacity, struct slb_maps *m,
+		    char *err, size_t errlen);
+
+void slb_maps_close(struct slb_maps *m);
+
+/* Reader side, once per poll-loop iteration: announce and return the active
+ * generation; use slot (generation & 1) until the next call. */
+static inline uint64_t slb_reader_enter(struct slb_maps *m, unsigned reader)
+{
+	uint64_t g = __atomic_load_n(&m->control->generation, __ATOMIC_ACQUIRE);
+
+	__atomic_store_n(&m->control->readers[reader].epoch, g, __ATOMIC_SEQ_CST);
+	return g;
+}
+
+/* Reader side, now and then (every few ms): "still alive" for siplbd. */
+void slb_reader_heartbeat(struct slb_maps *m, unsigned reader);
+
+/* Reader side, on exit: stop being waited for. */
+void slb_reader_leave(struct slb_maps *m, unsigned reader);
+
+static inline const struct slb_state *slb_state_of(const struct slb_maps *m, uint64_t g)
+{
+	return &m->state[g & 1];
+}
+
+static inline const uint32_t *slb_tables_of(const struct slb_maps *m, uint64_t g)
+{
+	return m->maglev + (size_t)(g & 1) * m->control->table_capacity;
+}
+
+#endif
