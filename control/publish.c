@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Building and publishing a generation (see include/siplb/publish.h). */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "siplb/maglev.h"
+#include "siplb/publish.h"
+
+#define NO_ID UINT32_MAX
+/* How often a blocked publish looks at the readers again. */
+#define WAIT_POLL_NS 100000
+
+/* "192.0.2.21:5060": a backend's Maglev key. */
+#define KEY_LEN sizeof("255.255.255.255:65535")
+
+struct build {
+	const struct slb_config *cfg;
+	const enum slb_backend_state *states; /* NULL: all UP */
+	const struct slb_state *active, *older; /* generation g and g - 1 */
+	struct slb_state *next;
+	uint32_t *ids;     /* per backend of cfg, pools in order */
+	uint32_t *tables;  /* the next slot's Maglev tables, built aside */
+	uint32_t capacity;
+};
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t used_backends(const struct slb_state *s)
+{
+	return s->n_backends < SLB_MAX_BACKENDS ? s->n_backends : SLB_MAX_BACKENDS;
+}
+
+static bool id_free(const struct slb_state *s, uint32_t id)
+{
+	return id >= used_backends(s) || s->backends[id].state == SLB_BACKEND_UNUSED;
+}
+
+/* cfg's pool index for each pool of the active state, by name; -1 if gone. */
+static void map_pools(const struct build *b, int32_t *pool_of)
+{
+	for (uint32_t i = 0; i < SLB_MAX_POOLS; i++) {
+		pool_of[i] = -1;
+		if (i >= b->active->n_pools)
+			continue;
+		for (uint32_t p = 0; p < b->cfg->n_pools; p++)
+			if (!strncmp(b->active->pools[i].name, b->cfg->pools[p].name, SLB_NAME_LEN))
+				pool_of[i] = (int32_t)p;
+	}
+}
+
+/* The id backend be of pool p has in the active state, or NO_ID. */
+static uint32_t active_id(const struct build *b, const int32_t *pool_of, uint32_t p,
+			  const struct slb_config_backend *be)
+{
+	for (uint32_t i = 0; i < used_backends(b->active); i++) {
+		const struct slb_backend *x = &b->active->backends[i];
+
+		if (x->state != SLB_BACKEND_UNUSED && x->pool < SLB_MAX_POOLS &&
+		    pool_of[x->pool] == (int32_t)p && x->addr == be->addr &&
+		    x->port == htons(be->port))
+			return i;
+	}
+	return NO_ID;
+}
+
+/* The lowest id not taken and free in the active state (and the older one). */
+static uint32_t new_id(const struct build *b, const bool *taken, bool in_older_too)
+{
+	for (uint32_t i = 0; i < SLB_MAX_BACKENDS; i++)
+		if (!taken[i] && id_free(b->active, i) && (!in_older_too || id_free(b->older, i)))
+			return i;
+	return NO_ID;
+}
+
+static int assign_ids(struct build *b, char *err, size_t errlen)
+{
+	int32_t pool_of[SLB_MAX_POOLS];
+	bool taken[SLB_MAX_BACKENDS] = {false};
+	uint32_t k = 0;
+
+	map_pools(b, pool_of);
+	for (uint32_t p = 0; p < b->cfg->n_pools; p++)
+		for (uint32_t j = 0; j < b->cfg->pools[p].n_backends; j++, k++) {
+			b->ids[k] = active_id(b, pool_of, p, &b->cfg->pools[p].backends[j]);
+			if (b->ids[k] != NO_ID)
+				taken[b->ids[k]] = true;
+		}
+	for (k = 0; k < slb_config_n_backends(b->cfg); k++) {
+		if (b->ids[k] != NO_ID)
+			continue;
+		b->ids[k] = new_id(b, taken, true);
+		if (b->ids[k] == NO_ID)
+			b->ids[k] = new_id(b, taken, false);
+		if (b->ids[k] == NO_ID) {
+			snprintf(err, errlen, "no free backend id (at most %d)", SLB_MAX_BACKENDS);
+			return -1;
+		}
+		taken[b->ids[k]] = true;
+	}
+	return 0;
+}
+
+static enum slb_backend_state state_of(const struct build *b, uint32_t k,
+				       const struct slb_config_backend *be)
+{
+	enum slb_backend_state s = b->states ? b->states[k] : SLB_BACKEND_UP;
+
+	return s == SLB_BACKEND_UP && be->weight == 0 ? SLB_BACKEND_DRAINING : s;
+}
+
+static void fill_state(struct build *b, uint64_t generation)
+{
+	const struct slb_config *cfg = b->cfg;
+	struct slb_state *s = b->next;
+	uint32_t k = 0;
+
+	s->generation = generation;
+	s->n_vips = cfg->n_vips;
+	s->n_pools = cfg->n_pools;
+	for (uint32_t i = 0; i < cfg->n_vips; i++) {
+		const struct slb_config_vip *v = &cfg->vips[i];
+
+		s->vips[i] = (struct slb_vip){
+			.addr = v->addr, .port = htons(v->port), .mode = (uint8_t)v->mode,
+			.flags = v->record_route ? SLB_VIP_RECORD_ROUTE : 0, .pool = v->pool,
+		};
+		memcpy(s->vips[i].name, v->name, sizeof(s->vips[i].name));
+	}
+	for (uint32_t p = 0; p < cfg->n_pools; p++) {
+		s->pools[p].seed = cfg->pools[p].seed;
+		memcpy(s->pools[p].name, cfg->pools[p].name, sizeof(s->pools[p].name));
+		for (uint32_t j = 0; j < cfg->pools[p].n_backends; j++, k++) {
+			const struct slb_config_backend *be = &cfg->pools[p].backends[j];
+
+			s->backends[b->ids[k]] = (struct slb_backend){
+				.addr = be->addr, .port = htons(be->port), .weight = be->weight,
+				.state = (uint8_t)state_of(b, k, be), .pool = p,
+			};
+			if (b->ids[k] >= s->n_backends)
+				s->n_backends = b->ids[k] + 1;
+		}
+	}
+}
+
+/*
+ * Pool p's table at *off in b->tables, from its backends (the first is
+ * cfg's k0-th): only UP ones weigh. A pool where none does gets size 0.
+ */
+static int build_table(struct build *b, uint32_t p, uint32_t k0, uint32_t *off,
+		       char *err, size_t errlen)
+{
+	const struct slb_config_pool *pool = &b->cfg->pools[p];
+	struct slb_maglev_backend *mb = calloc(pool->n_backends + 1, sizeof(*mb));
+	char (*keys)[KEY_LEN] = calloc(pool->n_backends + 1, KEY_LEN);
+	struct slb_pool *sp = &b->next->pools[p];
+	uint32_t weighted = 0;
+	int rc = -1;
+
+	if (!mb || !keys) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (uint32_t j = 0; j < pool->n_backends; j++) {
+		const struct slb_config_backend *be = &pool->backends[j];
+		const struct slb_backend *sb = &b->next->backends[b->ids[k0 + j]];
+		char addr[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &be->addr, addr, sizeof(addr));
+		snprintf(keys[j], KEY_LEN, "%s:%u", addr, be->port);
+		mb[j] = (struct slb_maglev_backend){
+			.id = b->ids[k0 + j], .key = keys[j], .key_len = strlen(keys[j]),
+			.weight = sb->state == SLB_BACKEND_UP ? sb->weight : 0,
+		};
+		weighted += mb[j].weight > 0;
+	}
+	sp->table_off = *off;
+	sp->table_size = weighted ? b->cfg->table_size : 0;
+	rc = weighted ? slb_maglev_build(mb, pool->n_backends, sp->table_size, pool->seed,
+					 b->tables + *off, err, errlen) : 0;
+	*off += sp->table_size;
+out:
+	free(keys);
+	free(mb);
+	return rc;
+}
+
+/* The next generation in b->next and b->tables; *used: table slots filled. */
+static int build_next(struct build *b, uint64_t generation, uint32_t *used,
+		      char *err, size_t errlen)
+{
+	uint32_t k = 0;
+
+	if (assign_ids(b, err, errlen))
+		return -1;
+	fill_state(b, generation);
+	*used = 0;
+	for (uint32_t p = 0; p < b->cfg->n_pools; p++) {
+		if (build_table(b, p, k, used, err, errlen))
+			return -1;
+		k += b->cfg->pools[p].n_backends;
+	}
+	return 0;
+}
+
+/* The first live reader (fresh heartbeat) still on an epoch below g, or -1. */
+static int find_blocker(const struct slb_maps *m, uint64_t g, uint32_t *live, uint64_t *epoch)
+{
+	uint64_t now = monotonic_ns();
+	int blocker = -1;
+
+	*live = 0;
+	for (int r = 0; r < SLB_MAX_LCORES; r++) {
+		const struct slb_reader *rd = &m->control->readers[r];
+		uint64_t hb = __atomic_load_n(&rd->heartbeat_ns, __ATOMIC_ACQUIRE);
+		uint64_t e;
+
+		if (!hb || (now > hb && now - hb >= SLB_READER_TIMEOUT_NS))
+			continue;
+		(*live)++;
+		e = __atomic_load_n(&rd->epoch, __ATOMIC_ACQUIRE);
+		if (blocker < 0 && e < g) {
+			blocker = r;
+			*epoch = e;
+		}
+	}
+	return blocker;
+}
+
+/*
+ * Until no live reader announces an epoch below g, i.e. until nobody can
+ * still be reading slot (g + 1) & 1, which held g - 1.
+ */
+static int wait_readers(const struct slb_maps *m, uint64_t g, uint64_t max_wait_ns,
+			uint32_t *live, char *err, size_t errlen)
+{
+	const struct timespec poll = {0, WAIT_POLL_NS};
+	uint64_t start = monotonic_ns(), epoch = 0;
+	int blocker;
+
+	while ((blocker = find_blocker(m, g, live, &epoch)) >= 0) {
+		uint64_t waited = monotonic_ns() - start;
+
+		if (waited >= max_wait_ns) {
+			snprintf(err, errlen, "reader %d still uses generation %" PRIu64 " (active: %"
+				 PRIu64 ") after %" PRIu64 " ms with a fresh heartbeat: nothing "
+				 "published", blocker, epoch, g, waited / 1000000);
+			return -1;
+		}
+		nanosleep(&poll, NULL);
+	}
+	return 0;
+}
+
+/* The inactive slot, then the flip: readers see all of it or none. */
+static void write_slot(struct slb_maps *m, const struct build *b, uint64_t next, uint32_t used)
+{
+	memcpy(&m->state[next & 1], b->next, sizeof(*b->next));
+	memcpy(m->maglev + (size_t)(next & 1) * b->capacity, b->tables,
+	       (size_t)used * sizeof(uint32_t));
+	__atomic_store_n(&m->control->generation, next, __ATOMIC_RELEASE);
+}
+
+/* What state.h, the maps and the health array can hold, checked up front. */
+static int check_fits(const struct slb_config *cfg, const enum slb_backend_state *states,
+		      uint32_t capacity, char *err, size_t errlen)
+{
+	uint64_t need = (uint64_t)cfg->n_pools * cfg->table_size;
+
+	if (cfg->n_vips > SLB_MAX_VIPS || cfg->n_pools > SLB_MAX_POOLS ||
+	    slb_config_n_backends(cfg) > SLB_MAX_BACKENDS) {
+		snprintf(err, errlen, "%u VIPs, %u pools, %u backends: more than state.h holds",
+			 cfg->n_vips, cfg->n_pools, slb_config_n_backends(cfg));
+		return -1;
+	}
+	if (need > capacity) {
+		snprintf(err, errlen, "%u pools x table_size %u = %" PRIu64 " slots, the maps "
+			 "hold %u per generation", cfg->n_pools, cfg->table_size, need, capacity);
+		return -1;
+	}
+	for (uint32_t k = 0; states && k < slb_config_n_backends(cfg); k++)
+		if (states[k] <= SLB_BACKEND_UNUSED || states[k] > SLB_BACKEND_DISABLED) {
+			snprintf(err, errlen, "backend %u: bad health state %d", k, states[k]);
+			return -1;
+		}
+	return 0;
+}
+
+static int build_and_flip(struct slb_maps *m, struct build *b, uint64_t max_wait_ns,
+			  struct slb_publish_report *rep, char *err, size_t errlen)
+{
+	uint64_t g = __atomic_load_n(&m->control->generation, __ATOMIC_ACQUIRE);
+	uint64_t t0 = monotonic_ns(), t1, t2;
+	uint32_t used;
+
+	b->active = &m->state[g & 1];
+	b->older = &m->state[(g + 1) & 1];
+	if (build_next(b, g + 1, &used, err, errlen))
+		return -1;
+	t1 = monotonic_ns();
+	if (wait_readers(m, g, max_wait_ns, &rep->readers, err, errlen))
+		return -1;
+	t2 = monotonic_ns();
+	write_slot(m, b, g + 1, used);
+	rep->generation = g + 1;
+	rep->wait_ns = t2 - t1;
+	rep->build_ns = (t1 - t0) + (monotonic_ns() - t2);
+	return 0;
+}
+
+int slb_publish(struct slb_maps *m, const struct slb_config *cfg,
+		const enum slb_backend_state *states, uint64_t max_wait_ns,
+		struct slb_publish_report *rep, char *err, size_t errlen)
+{
+	struct build b = {.cfg = cfg, .states = states, .capacity = m->control->table_capacity};
+	/* + 1: calloc(0) may return NULL */
+	size_t n_tables = (size_t)cfg->n_pools * cfg->table_size + 1;
+	int rc = -1;
+
+	if (check_fits(cfg, states, b.capacity, err, errlen))
+		return -1;
+	b.next = calloc(1, sizeof(*b.next));
+	b.ids = calloc(slb_config_n_backends(cfg) + 1, sizeof(*b.ids));
+	b.tables = calloc(n_tables, sizeof(*b.tables));
+	if (!b.next || !b.ids || !b.tables)
+		snprintf(err, errlen, "out of memory");
+	else
+		rc = build_and_flip(m, &b, max_wait_ns, rep, err, errlen);
+	free(b.tables);
+	free(b.ids);
+	free(b.next);
+	return rc;
+}

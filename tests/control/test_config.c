@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The configuration parser: every configs/bad-*.conf fails with the
+ * "FILE:LINE: reason" its first line announces ("# expect: LINE: reason"),
+ * every good-*.conf loads; good-full.conf and good-minimal.conf are checked
+ * field by field, and the state.h limits on generated files.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "siplb/config.h"
+#include "siplb/maglev.h"
+
+/* Every failure is reported, not only the first. */
+static int failures;
+#define CHECK_FAILED failures++
+#include "check.h"
+
+/* "# expect: LINE: reason" on the first line of a bad file. */
+static void check_bad(const char *path)
+{
+	char first[512], reason[512], prefix[PATH_MAX + 32], err[1024];
+	struct slb_config c;
+	unsigned line;
+	FILE *f = fopen(path, "r");
+
+	if (!f || !fgets(first, sizeof(first), f) ||
+	    sscanf(first, "# expect: %u: %511[^\n]", &line, reason) != 2) {
+		CHECK(0, "%s: no \"# expect: LINE: reason\" first line", path);
+		if (f)
+			fclose(f);
+		return;
+	}
+	fclose(f);
+	snprintf(prefix, sizeof(prefix), "%s:%u: ", path, line);
+	if (!slb_config_load(path, &c, err, sizeof(err))) {
+		CHECK(0, "%s loaded, expected %s%s", path, prefix, reason);
+		slb_config_free(&c);
+		return;
+	}
+	CHECK(!strncmp(err, prefix, strlen(prefix)) && strstr(err + strlen(prefix), reason),
+	      "got    \"%s\"\n  expected \"%s...%s...\"", err, prefix, reason);
+	CHECK(!c.pools && !c.vips && !c.ports && !c.n_pools, "%s: not left empty", path);
+}
+
+static void check_good(const char *path)
+{
+	struct slb_config c;
+	char err[1024];
+
+	CHECK(!slb_config_load(path, &c, err, sizeof(err)), "%s: %s", path, err);
+	slb_config_free(&c);
+}
+
+/* Every bad-*.conf and good-*.conf of dir; returns how many there were. */
+static int check_dir(const char *dir)
+{
+	struct dirent **ents;
+	int n = scandir(dir, &ents, NULL, alphasort), seen = 0;
+	char path[PATH_MAX];
+
+	CHECK(n > 0, "%s: no files", dir);
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		size_t len = strlen(name);
+
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (len > 5 && !strcmp(name + len - 5, ".conf")) {
+			if (!strncmp(name, "bad-", 4))
+				check_bad(path), seen++;
+			else if (!strncmp(name, "good-", 5))
+				check_good(path), seen++;
+		}
+		free(ents[i]);
+	}
+	free(n > 0 ? ents : NULL);
+	return seen;
+}
+
+/* dir/name into c: false (and a failure) if it does not load. */
+static bool load_file(const char *dir, const char *name, struct slb_config *c)
+{
+	char path[PATH_MAX], err[1024];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!slb_config_load(path, c, err, sizeof(err)))
+		return true;
+	CHECK(0, "%s", err);
+	return false;
+}
+
+static void check_full(const char *dir)
+{
+	struct slb_config c;
+
+	if (!load_file(dir, "good-full.conf", &c))
+		return;
+	CHECK(!strcmp(c.bpffs, "/sys/fs/bpf/siplb-test"), "bpffs %s", c.bpffs);
+	CHECK(c.branch_seed == 0x5eedc0de, "branch_seed %llx", (unsigned long long)c.branch_seed);
+	CHECK(c.table_size == 251 && c.capacity == 1000, "maglev %u %u", c.table_size, c.capacity);
+	CHECK(c.n_ports == 2 && !strcmp(c.ports[1].name, "0000:01:00.0") &&
+	      !strcmp(c.ports[1].iface, "ens1f0") && c.ports[1].addr == ip("198.51.100.1") &&
+	      c.ports[1].prefix == 25, "ports");
+	CHECK(c.n_vips == 3, "%u vips", c.n_vips);
+	CHECK(!strcmp(c.vips[0].name, "sip") && c.vips[0].addr == ip("192.0.2.100") &&
+	      c.vips[0].port == 5060 && c.vips[0].mode == SLB_MODE_PROXY && c.vips[0].pool == 0 &&
+	      c.vips[0].record_route, "vip 0");
+	CHECK(c.vips[1].mode == SLB_MODE_DSR && c.vips[1].pool == 1 && c.vips[1].port == 5080 &&
+	      !c.vips[1].record_route, "vip 1");
+	CHECK(c.vips[2].mode == SLB_MODE_PROXY && c.vips[2].record_route, "vip 2 defaults");
+	CHECK(c.n_pools == 3 && c.pools[0].seed == 1 &&
+	      c.pools[1].seed == 12345678901234567890ULL && c.pools[2].seed == 0 &&
+	      c.pools[2].n_backends == 0, "pools");
+	CHECK(c.pools[0].n_backends == 3 && c.pools[0].backends[1].addr == ip("192.0.2.22") &&
+	      c.pools[0].backends[1].weight == 30 && c.pools[0].backends[1].priority == 1 &&
+	      c.pools[0].backends[2].port == 5062 && c.pools[0].backends[2].priority == 0, "core");
+	CHECK(c.pools[1].backends[0].weight == 65535 && c.pools[1].backends[1].weight == 0, "edge");
+	CHECK(slb_config_n_backends(&c) == 5, "%u backends", slb_config_n_backends(&c));
+	slb_config_free(&c);
+}
+
+static void check_defaults(const char *dir)
+{
+	struct slb_config c;
+
+	if (!load_file(dir, "good-minimal.conf", &c))
+		return;
+	CHECK(!strcmp(c.bpffs, SLB_CONFIG_DEFAULT_BPFFS), "bpffs %s", c.bpffs);
+	CHECK(c.branch_seed == 0 && c.table_size == SLB_MAGLEV_DEFAULT_SIZE &&
+	      c.capacity == SLB_CONFIG_DEFAULT_CAPACITY && c.n_ports == 0, "defaults");
+	CHECK(c.vips[0].mode == SLB_MODE_PROXY && c.vips[0].record_route, "vip defaults");
+	CHECK(c.pools[0].seed == 0 && c.pools[0].backends[0].priority == 0, "pool defaults");
+	slb_config_free(&c);
+}
+
+/* A file of n_vips VIPs and n_pools pools of per_pool backends each. */
+static void write_config(const char *path, int n_vips, int n_pools, int per_pool)
+{
+	FILE *f = fopen(path, "w");
+
+	fprintf(f, "maglev = { table_size = 1031; capacity = 1000000; };\nvips = (\n");
+	for (int i = 0; i < n_vips; i++)
+		fprintf(f, "%s{ name = \"v%d\"; address = \"192.0.2.%d\"; port = %d; pool = \"p0\"; }\n",
+			i ? "," : "", i, 1 + i % 250, 5060 + i);
+	fprintf(f, ");\npools = (\n");
+	for (int p = 0; p < n_pools; p++) {
+		fprintf(f, "%s{ name = \"p%d\"; backends = (\n", p ? "," : "", p);
+		for (int b = 0; b < per_pool; b++)
+			fprintf(f, "%s{ address = \"198.51.%d.%d\"; port = %d; weight = 1; }\n",
+				b ? "," : "", p, 1 + b % 250, 5060 + b);
+		fprintf(f, "); }\n");
+	}
+	fprintf(f, ");\n");
+	fclose(f);
+}
+
+/* Loads a generated file; NULL reason: must load, else must fail with it. */
+static void check_generated(const char *path, int n_vips, int n_pools, int per_pool,
+			    const char *reason)
+{
+	struct slb_config c;
+	char err[1024];
+
+	write_config(path, n_vips, n_pools, per_pool);
+	if (!slb_config_load(path, &c, err, sizeof(err))) {
+		CHECK(!reason, "%d vips %d pools %d backends each: loaded, expected %s", n_vips,
+		      n_pools, per_pool, reason);
+		slb_config_free(&c);
+		return;
+	}
+	CHECK(reason && strstr(err, reason), "%d vips %d pools %d backends each: %s", n_vips,
+	      n_pools, per_pool, err);
+}
+
+static void check_limits(void)
+{
+	char dir[] = "/tmp/slb-test-config-XXXXXX", path[64];
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp: %m");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/limits.conf", dir);
+	check_generated(path, SLB_MAX_VIPS, SLB_MAX_POOLS, SLB_MAX_BACKENDS / SLB_MAX_POOLS, NULL);
+	check_generated(path, SLB_MAX_VIPS + 1, 1, 1, "'vips' has 65 entries, at most 64");
+	check_generated(path, 1, SLB_MAX_POOLS + 1, 0, "'pools' has 65 entries, at most 64");
+	check_generated(path, 1, 2, SLB_MAX_BACKENDS / 2 + 1,
+			"'pools[1].backends': more than 1024 backends over all pools");
+	unlink(path);
+	rmdir(dir);
+}
+
+static void check_unreadable(void)
+{
+	struct slb_config c;
+	char err[1024];
+
+	CHECK(slb_config_load("/nonexistent/siplb.conf", &c, err, sizeof(err)) &&
+	      !strcmp(err, "/nonexistent/siplb.conf: cannot read: No such file or directory"),
+	      "%s", err);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s CONFIGS_DIR\n", argv[0]);
+		return 2;
+	}
+	int files = check_dir(argv[1]);
+
+	check_full(argv[1]);
+	check_defaults(argv[1]);
+	check_limits();
+	check_unreadable();
+	printf("%d config files, limits, defaults: %s\n", files, failures ? "FAIL" : "ok");
+	return failures ? 1 : 0;
+}

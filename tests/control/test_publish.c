@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Publishing, seen by a reader: on its own bpffs (mounted on a fresh
+ * directory under /run, unmounted and removed at the end whatever happens:
+ * the tests run in a child process), it publishes good-full.conf and
+ * variants, opens the maps as siplb-dp does and checks VIPs, pools,
+ * backends, ids, Maglev tables (equal to slb_maglev_build's for the same
+ * inputs), the generation flip, the id rule, the quiescence wait with live,
+ * stale and departed readers, and siplbd restarts and --stats --json.
+ * Needs root (mount, BPF maps): exits 77 (skipped) without it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "siplb/config.h"
+#include "siplb/maglev.h"
+#include "siplb/publish.h"
+#include "siplb/sip_scan.h"
+#include "siplb/state_maps.h"
+
+#define SEC 1000000000ULL
+
+static const char *siplbd, *configs;
+
+/* In the child: the first failure ends it; the parent cleans up. */
+#define CHECK_FAILED exit(1)
+#include "check.h"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
+}
+
+static void load(struct slb_config *c)
+{
+	char path[PATH_MAX], err[1024];
+
+	snprintf(path, sizeof(path), "%s/good-full.conf", configs);
+	CHECK(!slb_config_load(path, c, err, sizeof(err)), "%s", err);
+}
+
+static void cfg_remove(struct slb_config *c, uint32_t p, uint32_t j)
+{
+	struct slb_config_pool *pool = &c->pools[p];
+
+	memmove(&pool->backends[j], &pool->backends[j + 1],
+		(pool->n_backends - j - 1) * sizeof(*pool->backends));
+	pool->n_backends--;
+}
+
+static void cfg_add(struct slb_config *c, uint32_t p, const char *addr, uint16_t port,
+		    uint16_t weight)
+{
+	struct slb_config_pool *pool = &c->pools[p];
+
+	pool->backends = realloc(pool->backends, (pool->n_backends + 1) * sizeof(*pool->backends));
+	CHECK(pool->backends, "out of memory");
+	pool->backends[pool->n_backends++] = (struct slb_config_backend){
+		.addr = ip(addr), .port = port, .weight = weight,
+	};
+}
+
+static uint64_t publish(struct slb_maps *m, const struct slb_config *c,
+			const enum slb_backend_state *states, struct slb_publish_report *rep)
+{
+	struct slb_publish_report local;
+	char err[512];
+
+	rep = rep ? rep : &local;
+	CHECK(!slb_publish(m, c, states, 5 * SEC, rep, err, sizeof(err)), "%s", err);
+	return rep->generation;
+}
+
+/* cfg's backends' states as publish derives them. */
+static enum slb_backend_state state_of(const struct slb_config_backend *be,
+				       const enum slb_backend_state *states, uint32_t k)
+{
+	enum slb_backend_state s = states ? states[k] : SLB_BACKEND_UP;
+
+	return s == SLB_BACKEND_UP && !be->weight ? SLB_BACKEND_DRAINING : s;
+}
+
+/* Pool p's table in generation g is slb_maglev_build's for the same inputs. */
+static void check_table(const struct slb_maps *r, uint64_t g, const struct slb_config *c,
+			uint32_t p, const uint32_t *ids, const enum slb_backend_state *states,
+			uint32_t k0)
+{
+	const struct slb_config_pool *pool = &c->pools[p];
+	const struct slb_pool *sp = &slb_state_of(r, g)->pools[p];
+	struct slb_maglev_backend mb[16];
+	char keys[16][32], err[256];
+	uint32_t weighted = 0, *want = calloc(c->table_size, sizeof(*want));
+
+	CHECK(want && pool->n_backends <= 16, "test sizes");
+	for (uint32_t j = 0; j < pool->n_backends; j++) {
+		const struct slb_config_backend *be = &pool->backends[j];
+		char a[INET_ADDRSTRLEN];
+
+		snprintf(keys[j], sizeof(keys[j]), "%s:%u", inet_ntop(AF_INET, &be->addr, a, sizeof(a)),
+			 be->port);
+		mb[j] = (struct slb_maglev_backend){
+			.id = ids[k0 + j], .key = keys[j], .key_len = strlen(keys[j]),
+			.weight = state_of(be, states, k0 + j) == SLB_BACKEND_UP ? be->weight : 0,
+		};
+		weighted += mb[j].weight > 0;
+	}
+	CHECK(sp->table_size == (weighted ? c->table_size : 0), "pool %u: table_size %u", p,
+	      sp->table_size);
+	if (weighted) {
+		CHECK(!slb_maglev_build(mb, pool->n_backends, c->table_size, pool->seed, want,
+					err, sizeof(err)), "%s", err);
+		CHECK(!memcmp(slb_tables_of(r, g) + sp->table_off, want,
+			      c->table_size * sizeof(*want)), "pool %u: table differs", p);
+	}
+	free(want);
+}
+
+static void check_vips(const struct slb_state *s, const struct slb_config *c)
+{
+	CHECK(s->n_vips == c->n_vips, "%u VIPs", s->n_vips);
+	for (uint32_t i = 0; i < c->n_vips; i++) {
+		const struct slb_vip *v = &s->vips[i];
+
+		CHECK(v->addr == c->vips[i].addr && v->port == htons(c->vips[i].port) &&
+		      v->mode == c->vips[i].mode && v->pool == c->vips[i].pool &&
+		      v->flags == (c->vips[i].record_route ? SLB_VIP_RECORD_ROUTE : 0) &&
+		      !strcmp(v->name, c->vips[i].name), "VIP %u", i);
+	}
+}
+
+/*
+ * Generation g as a reader sees it: in slot g & 1, c's VIPs and pools,
+ * backend k of c at ids[k] (and no other backend), its tables.
+ */
+static void check_state(const struct slb_maps *r, uint64_t g, const struct slb_config *c,
+			const uint32_t *ids, const enum slb_backend_state *states)
+{
+	const struct slb_state *s = slb_state_of(r, g);
+	uint32_t k = 0, off = 0, used = 0;
+
+	CHECK(__atomic_load_n(&r->control->generation, __ATOMIC_ACQUIRE) == g, "generation");
+	CHECK(s == &r->state[g & 1] && s->generation == g, "slot %u holds %llu", (unsigned)(g & 1),
+	      (unsigned long long)s->generation);
+	check_vips(s, c);
+	CHECK(s->n_pools == c->n_pools, "%u pools", s->n_pools);
+	for (uint32_t p = 0; p < c->n_pools; p++) {
+		CHECK(!strcmp(s->pools[p].name, c->pools[p].name) && s->pools[p].seed == c->pools[p].seed &&
+		      s->pools[p].table_off == off, "pool %u", p);
+		for (uint32_t j = 0; j < c->pools[p].n_backends; j++) {
+			const struct slb_config_backend *be = &c->pools[p].backends[j];
+			const struct slb_backend *b = &s->backends[ids[k + j]];
+
+			CHECK(ids[k + j] < s->n_backends && b->addr == be->addr &&
+			      b->port == htons(be->port) && b->weight == be->weight && b->pool == p &&
+			      b->state == state_of(be, states, k + j),
+			      "pool %u backend %u: not at id %u", p, j, ids[k + j]);
+		}
+		check_table(r, g, c, p, ids, states, k);
+		off += s->pools[p].table_size;
+		k += c->pools[p].n_backends;
+	}
+	for (uint32_t i = 0; i < s->n_backends; i++)
+		used += s->backends[i].state != SLB_BACKEND_UNUSED;
+	CHECK(used == k, "%u backends in use, %u configured", used, k);
+}
+
+/* Backend ids over six generations: kept, freed, not reused at once, reused. */
+static void test_ids(const char *dir, struct slb_maps *w)
+{
+	enum slb_backend_state some[] = {SLB_BACKEND_UP, SLB_BACKEND_DOWN, SLB_BACKEND_PROBING,
+					 SLB_BACKEND_UP, SLB_BACKEND_UP, SLB_BACKEND_UP};
+	enum slb_backend_state none[] = {SLB_BACKEND_DOWN, SLB_BACKEND_DOWN, SLB_BACKEND_DISABLED,
+					 SLB_BACKEND_DRAINING, SLB_BACKEND_UP, SLB_BACKEND_UP};
+	struct slb_config c;
+	struct slb_maps r;
+	char err[512];
+
+	load(&c);
+	CHECK(!slb_maps_create(dir, c.capacity, w, err, sizeof(err)), "%s", err);
+	CHECK(w->control->generation == 0 && w->control->table_capacity == 1000, "fresh maps");
+	CHECK(!slb_maps_open(dir, &r, err, sizeof(err)), "%s", err);
+	slb_reader_heartbeat(&r, 0);
+	CHECK(slb_reader_enter(&r, 0) == 0 && r.state[0].n_vips == 0, "generation 0 is empty");
+
+	CHECK(publish(w, &c, NULL, NULL) == 1 && slb_reader_enter(&r, 0) == 1, "published 1");
+	check_state(&r, 1, &c, (uint32_t[]){0, 1, 2, 3, 4}, NULL);
+	cfg_remove(&c, 0, 1); /* 192.0.2.22 goes: the others keep their ids */
+	CHECK(publish(w, &c, NULL, NULL) == 2 && slb_reader_enter(&r, 0) == 2, "published 2");
+	check_state(&r, 2, &c, (uint32_t[]){0, 2, 3, 4}, NULL);
+	CHECK(r.state[0].backends[1].state == SLB_BACKEND_UNUSED, "id 1 freed");
+	slb_config_free(&c);
+	load(&c); /* back: id 1 was in use a generation ago, so a new one */
+	CHECK(publish(w, &c, NULL, NULL) == 3 && slb_reader_enter(&r, 0) == 3, "published 3");
+	check_state(&r, 3, &c, (uint32_t[]){0, 5, 2, 3, 4}, NULL);
+	cfg_add(&c, 0, "192.0.2.24", 5060, 10); /* now id 1 is free in both slots */
+	CHECK(publish(w, &c, NULL, NULL) == 4 && slb_reader_enter(&r, 0) == 4, "published 4");
+	check_state(&r, 4, &c, (uint32_t[]){0, 5, 2, 1, 3, 4}, NULL);
+
+	CHECK(publish(w, &c, some, NULL) == 5 && slb_reader_enter(&r, 0) == 5, "published 5");
+	check_state(&r, 5, &c, (uint32_t[]){0, 5, 2, 1, 3, 4}, some);
+	CHECK(publish(w, &c, none, NULL) == 6 && slb_reader_enter(&r, 0) == 6, "published 6");
+	check_state(&r, 6, &c, (uint32_t[]){0, 5, 2, 1, 3, 4}, none);
+	CHECK(r.state[0].pools[0].table_size == 0, "no core backend up: 503");
+	slb_reader_leave(&r, 0);
+	slb_maps_close(&r);
+	slb_config_free(&c);
+}
+
+struct job {
+	struct slb_maps *m;
+	const struct slb_config *c;
+	struct slb_publish_report rep;
+	int rc, done;
+	char err[512];
+};
+
+static void *publish_job(void *arg)
+{
+	struct job *j = arg;
+
+	j->rc = slb_publish(j->m, j->c, NULL, 5 * SEC, &j->rep, j->err, sizeof(j->err));
+	__atomic_store_n(&j->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* A reader on generation g blocks publishing g + 2 until it moves on. */
+static void test_blocked(struct slb_maps *w, struct slb_maps *r, const struct slb_config *c)
+{
+	struct job j = {.m = w, .c = c};
+	struct slb_publish_report rep;
+	pthread_t t;
+	uint64_t g;
+
+	slb_reader_heartbeat(r, 3);
+	g = slb_reader_enter(r, 3);
+	CHECK(publish(w, c, NULL, &rep) == g + 1 && rep.readers == 1 && rep.wait_ns < SEC / 2,
+	      "a reader on the active generation does not block");
+	CHECK(!pthread_create(&t, NULL, publish_job, &j), "pthread_create");
+	usleep(300000);
+	slb_reader_heartbeat(r, 3);
+	CHECK(!__atomic_load_n(&j.done, __ATOMIC_SEQ_CST) &&
+	      __atomic_load_n(&w->control->generation, __ATOMIC_SEQ_CST) == g + 1,
+	      "published while a reader was on generation %llu", (unsigned long long)g);
+	CHECK(slb_reader_enter(r, 3) == g + 1, "reader moves on");
+	pthread_join(t, NULL);
+	CHECK(!j.rc && j.rep.generation == g + 2 && j.rep.wait_ns >= 250000000ULL,
+	      "rc %d generation %llu waited %llu ns: %s", j.rc,
+	      (unsigned long long)j.rep.generation, (unsigned long long)j.rep.wait_ns, j.err);
+}
+
+/* Stale, fresh-but-stuck and departed readers. */
+static void test_quiescence(const char *dir, struct slb_maps *w)
+{
+	struct slb_publish_report rep;
+	struct slb_config c;
+	struct slb_maps r;
+	char err[512];
+	uint64_t g;
+
+	load(&c);
+	CHECK(!slb_maps_open(dir, &r, err, sizeof(err)), "%s", err);
+	test_blocked(w, &r, &c);
+	g = w->control->generation;
+	/* reader 3 is still on g - 1, but its heartbeat is 2 s old: it is gone */
+	r.control->readers[3].heartbeat_ns = now_ns() - 2 * SEC;
+	CHECK(publish(w, &c, NULL, &rep) == g + 1 && rep.readers == 0 && rep.wait_ns < SEC / 10,
+	      "a stale reader blocked for %llu ns", (unsigned long long)rep.wait_ns);
+	slb_reader_heartbeat(&r, 3); /* fresh again, still on g - 1: stuck */
+	CHECK(slb_publish(w, &c, NULL, SEC / 20, &rep, err, sizeof(err)) &&
+	      strstr(err, "reader 3 still uses generation") &&
+	      w->control->generation == g + 1, "a stuck reader: %s", err);
+	slb_reader_leave(&r, 3);
+	CHECK(publish(w, &c, NULL, &rep) == g + 2 && rep.readers == 0, "a reader that left");
+	slb_maps_close(&r);
+	slb_config_free(&c);
+}
+
+/* Runs siplbd with the given arguments; its exit status. */
+__attribute__((format(printf, 1, 2)))
+static int run_siplbd(const char *fmt, ...)
+{
+	char args[1024], cmd[2048];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "%s %s", siplbd, args);
+	status = system(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* siplbd --once as a reader sees it: generation and ids. */
+static void check_once(const char *dir, uint64_t g, const uint32_t *ids)
+{
+	struct slb_config c;
+	struct slb_maps r;
+	char err[512];
+
+	CHECK(run_siplbd("--config %s/good-full.conf --bpffs %s --once", configs, dir) == 0,
+	      "siplbd --once");
+	load(&c);
+	CHECK(!slb_maps_open(dir, &r, err, sizeof(err)), "%s", err);
+	check_state(&r, g, &c, ids, NULL);
+	slb_maps_close(&r);
+	slb_config_free(&c);
+}
+
+/*
+ * A new siplbd reads the ids back from the maps: in dir, 192.0.2.22 has id
+ * 5 (see test_ids), which no fresh numbering would give it.
+ */
+static void test_restart(const char *dir, const char *fresh, uint64_t g)
+{
+	check_once(dir, g + 1, (uint32_t[]){0, 5, 2, 3, 4});
+	check_once(dir, g + 2, (uint32_t[]){0, 5, 2, 3, 4});
+	check_once(fresh, 1, (uint32_t[]){0, 1, 2, 3, 4});
+	check_once(fresh, 2, (uint32_t[]){0, 1, 2, 3, 4});
+}
+
+/* Output of a command, whole. */
+static char *capture(const char *fmt, const char *dir)
+{
+	char cmd[1024];
+	static char out[65536];
+	size_t n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), fmt, siplbd, dir);
+	p = popen(cmd, "r");
+	CHECK(p, "popen %s", cmd);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	CHECK(pclose(p) == 0, "%s failed", cmd);
+	return out;
+}
+
+static uint64_t json_u64(json_object *o, const char *path)
+{
+	char key[64];
+	const char *dot = strchr(path, '.');
+	json_object *v;
+
+	snprintf(key, sizeof(key), "%.*s", dot ? (int)(dot - path) : (int)strlen(path), path);
+	CHECK(json_object_object_get_ex(o, key, &v), "no %s", path);
+	return dot ? json_u64(v, dot + 1) : json_object_get_uint64(v);
+}
+
+static void fill_counters(struct slb_lcore_stats *s, uint64_t n)
+{
+	s->vip_rx[0] = (struct slb_msg_counter){n, 100 * n};
+	s->backend_tx[5] = (struct slb_msg_counter){2 * n, 200 * n};
+	s->responses = (struct slb_msg_counter){3 * n, 300 * n};
+	s->drops[SLB_DROP_MALFORMED] = n;
+	s->sip_reasons[SLB_SIP_ERR_NO_CALL_ID] = n;
+	s->replies[SLB_REPLY_503] = 4 * n;
+}
+
+/* Counters of two lcores, summed by siplbd --stats (text and JSON). */
+static void test_stats(const char *dir, struct slb_maps *w)
+{
+	json_object *o, *backends;
+	char *text;
+	uint64_t backend5 = 0;
+
+	fill_counters(&w->stats[0], 1);
+	fill_counters(&w->stats[SLB_MAX_LCORES - 1], 10);
+	text = capture("%s --bpffs %s --stats", dir);
+	CHECK(strstr(text, "stats vip sip 192.0.2.100:5060 msgs 11 bytes 1100\n") &&
+	      strstr(text, "stats backend 5 192.0.2.22:5060 pool core up weight 30 "
+			   "msgs 22 bytes 2200\n") &&
+	      strstr(text, " malformed 11 ") && strstr(text, " no_call_id 11 ") &&
+	      strstr(text, "stats replies 483 0 503 44\n"), "%s", text);
+	o = json_tokener_parse(capture("%s --bpffs %s --stats --json", dir));
+	CHECK(o && json_object_object_get_ex(o, "backends", &backends), "JSON");
+	for (size_t i = 0; i < json_object_array_length(backends); i++)
+		if (json_u64(json_object_array_get_idx(backends, i), "id") == 5)
+			backend5 = json_u64(json_object_array_get_idx(backends, i), "bytes");
+	CHECK(backend5 == 2200 && json_u64(o, "responses.msgs") == 33 &&
+	      json_u64(o, "drops.malformed") == 11 && json_u64(o, "malformed.no_call_id") == 11 &&
+	      json_u64(o, "replies.503") == 44 && json_u64(o, "generation") == w->control->generation &&
+	      json_u64(json_object_array_get_idx(json_object_object_get(o, "vips"), 0), "msgs") == 11,
+	      "%s", json_object_to_json_string(o));
+	json_object_put(o);
+}
+
+/* Maps of another size are replaced; nothing is created off a bpffs. */
+static void test_maps(const char *root, const char *dir, struct slb_maps *w)
+{
+	char tmp[] = "/tmp/slb-test-notbpf-XXXXXX", path[PATH_MAX], err[512];
+	struct slb_maps m;
+
+	slb_maps_close(w);
+	CHECK(!slb_maps_create(dir, 2001, &m, err, sizeof(err)), "%s", err);
+	CHECK(m.control->table_capacity == 2002 && m.control->generation == 0 &&
+	      m.state[0].n_vips == 0, "replaced by new maps, capacity rounded up to even");
+	slb_maps_close(&m);
+	CHECK(!slb_maps_open(dir, &m, err, sizeof(err)) && m.control->table_capacity == 2002,
+	      "%s", err);
+	slb_maps_close(&m);
+	snprintf(path, sizeof(path), "%s/deeper/still", root);
+	CHECK(!slb_maps_create(path, 100, &m, err, sizeof(err)), "%s", err);
+	slb_maps_close(&m);
+
+	CHECK(mkdtemp(tmp), "mkdtemp");
+	snprintf(path, sizeof(path), "%s/siplb", tmp);
+	CHECK(slb_maps_create(path, 100, &m, err, sizeof(err)) && strstr(err, "is not on a bpffs") &&
+	      access(path, F_OK) != 0, "off a bpffs: %s", err);
+	CHECK(slb_maps_open(tmp, &m, err, sizeof(err)) && strstr(err, "is not on a bpffs"),
+	      "open off a bpffs: %s", err);
+	rmdir(tmp);
+	snprintf(path, sizeof(path), "%s/nothing", root);
+	CHECK(slb_maps_open(path, &m, err, sizeof(err)), "opened nothing");
+}
+
+static int run(const char *root)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	struct slb_maps w;
+
+	snprintf(a, sizeof(a), "%s/a", root);
+	snprintf(b, sizeof(b), "%s/b", root);
+	test_ids(a, &w);
+	test_quiescence(a, &w);
+	test_restart(a, b, w.control->generation);
+	test_stats(a, &w);
+	test_maps(root, a, &w);
+	printf("publish, ids, quiescence, restart, stats, maps: ok\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char root[] = "/run/siplb-test-publish-XXXXXX";
+	int status = -1;
+	pid_t pid;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s SIPLBD CONFIGS_DIR\n", argv[0]);
+		return 2;
+	}
+	siplbd = argv[1];
+	configs = argv[2];
+	if (geteuid()) {
+		printf("SKIP: needs root (mounts a bpffs, creates BPF maps)\n");
+		return 77;
+	}
+	if (!mkdtemp(root)) {
+		perror(root);
+		return 1;
+	}
+	if (mount("bpf", root, "bpf", 0, "mode=0700")) {
+		printf("SKIP: mount -t bpf %s: %s\n", root, strerror(errno));
+		rmdir(root);
+		return 77;
+	}
+	fflush(stdout);
+	/* A timeout's SIGTERM ends the tests, not the cleanup. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		exit(run(root));
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	if (umount2(root, MNT_DETACH) || rmdir(root))
+		fprintf(stderr, "cleaning up %s: %s\n", root, strerror(errno));
+	if (!WIFEXITED(status))
+		fprintf(stderr, "the test process died (status %d)\n", status);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""siplbd's command line and signals.
+
+  test_siplbd.py check SIPLBD CONFIGS   --check exit codes and messages
+  test_siplbd.py daemon SIPLBD CONFIGS  start, SIGHUP (bad, good, refused),
+                                        SIGUSR1, --stats-interval, a second
+                                        writer, SIGTERM; needs root: it mounts
+                                        its own bpffs under /run (exit 77
+                                        without root), unmounted at the end.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+
+
+def run(*args):
+    return subprocess.run(args, capture_output=True, text=True, timeout=30)
+
+
+def expect(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def test_check(siplbd, configs):
+    good = sorted(f for f in os.listdir(configs) if f.startswith("good-"))
+    bad = sorted(f for f in os.listdir(configs) if f.startswith("bad-"))
+    expect(good and bad, "no config files")
+    for name in good:
+        p = run(siplbd, "--config", os.path.join(configs, name), "--check")
+        expect(p.returncode == 0 and ": ok: " in p.stdout, f"{name}: {p.returncode} {p.stderr}")
+    for name in bad:
+        path = os.path.join(configs, name)
+        with open(path) as f:
+            line = re.match(r"# expect: (\d+): ", f.readline()).group(1)
+        p = run(siplbd, "--config", path, "--check")
+        expect(p.returncode == 1 and p.stderr.startswith(f"{path}:{line}: "),
+               f"{name}: exit {p.returncode}, stderr {p.stderr!r}")
+    p = run(siplbd, "--config", "/nonexistent.conf", "--check")
+    expect(p.returncode == 1 and "cannot read" in p.stderr, p.stderr)
+    for args in ([], ["--check"], ["--stats", "--once"], ["--config", "x", "--json"],
+                 ["--config", "x", "--stats-interval", "soon"], ["--bogus"]):
+        p = run(siplbd, *args)
+        expect(p.returncode == 2 and "usage:" in p.stderr, f"{args}: {p.returncode} {p.stderr}")
+    print(f"--check: {len(good)} good, {len(bad)} bad files, usage errors: ok")
+
+
+class Daemon:
+    """A siplbd in the background, its log in a file."""
+
+    def __init__(self, siplbd, conf, bpffs, *extra):
+        self.log_path = conf + ".log"
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([siplbd, "--config", conf, "--bpffs", bpffs, *extra],
+                                     stderr=self.log)
+
+    def text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def wait_for(self, pattern, seconds=10):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if re.search(pattern, self.text()):
+                return
+            expect(self.proc.poll() is None, f"siplbd exited: {self.text()}")
+            time.sleep(0.05)
+        raise AssertionError(f"no /{pattern}/ in the log:\n{self.text()}")
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=10)
+        self.log.close()
+        return self.proc.returncode
+
+
+def stats(siplbd, bpffs):
+    p = run(siplbd, "--bpffs", bpffs, "--stats", "--json")
+    expect(p.returncode == 0, p.stderr)
+    return json.loads(p.stdout)
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def test_reloads(siplbd, full, conf, bpffs):
+    d = Daemon(siplbd, conf, bpffs)
+    try:
+        d.wait_for(r"running \(pid")
+        expect("generation 1 published" in d.text(), d.text())
+        expect(stats(siplbd, bpffs)["generation"] == 1, "generation 1")
+        write(conf, full.replace('weight = 50;', 'weight = "50";'))
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_for(re.escape(conf) + r":\d+: 'pools\[0\]\.backends\[0\]\.weight' must be an "
+                   r"integer; generation 1 stays")
+        write(conf, full.replace('{ address = "192.0.2.22"; port = 5060; weight = 30; '
+                                 'priority = 1; },', ''))
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_for(r"generation 2 published")
+        s = stats(siplbd, bpffs)
+        expect(s["generation"] == 2 and [b["id"] for b in s["backends"]] == [0, 2, 3, 4], s)
+        write(conf, full.replace("capacity = 1000;", "capacity = 2000;"))
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_for(r"maglev.capacity changed, which needs a restart.*generation 2 stays")
+        d.proc.send_signal(signal.SIGUSR1)
+        d.wait_for(r"siplbd: stats backend 4 198\.51\.100\.11:5060 pool edge draining")
+        p = run(siplbd, "--config", conf, "--bpffs", bpffs, "--once")
+        expect(p.returncode == 1 and "another siplbd publishes there" in p.stderr, p.stderr)
+        expect(d.stop() == 0 and "exiting on Terminated" in d.text(), d.text())
+    finally:
+        d.stop(signal.SIGKILL)
+    expect(sorted(os.listdir(bpffs)) == ["control", "maglev", "state", "stats"], "maps pinned")
+    expect(stats(siplbd, bpffs)["generation"] == 2, "the last generation stays")
+
+
+def test_daemon(siplbd, configs, mnt, tmp):
+    full = open(os.path.join(configs, "good-full.conf")).read()
+    conf = os.path.join(tmp, "siplb.conf")
+    bpffs = os.path.join(mnt, "siplb")
+    write(conf, "pools = 1;\n")
+    p = run(siplbd, "--config", conf, "--bpffs", bpffs)
+    expect(p.returncode == 1 and f"{conf}:1: 'pools' must be a list" in p.stderr
+           and not os.path.exists(bpffs), "a bad config creates nothing: " + p.stderr)
+    write(conf, full)
+    test_reloads(siplbd, full, conf, bpffs)
+    write(conf, full)  # test_reloads left a capacity that would replace the maps
+    d = Daemon(siplbd, conf, bpffs, "--stats-interval", "1")
+    try:
+        d.wait_for(r"siplbd: stats generation 3", seconds=5)
+        expect(d.stop(signal.SIGINT) == 0 and "exiting on Interrupt" in d.text(), d.text())
+    finally:
+        d.stop(signal.SIGKILL)
+    print("daemon: start, reloads, SIGUSR1, --stats-interval, one writer, exit: ok")
+
+
+def main():
+    mode, siplbd, configs = sys.argv[1:4]
+    if mode == "check":
+        test_check(siplbd, configs)
+        return 0
+    if os.geteuid() != 0:
+        print("SKIP: needs root (mounts a bpffs, creates BPF maps)")
+        return SKIP
+    # A timeout's SIGTERM still unwinds through the clean-ups below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    tmp = tempfile.mkdtemp(prefix="siplb-test-siplbd-")
+    mnt = tempfile.mkdtemp(prefix="siplb-test-bpffs-", dir="/run")
+    try:
+        if subprocess.run(["mount", "-t", "bpf", "bpf", mnt]).returncode:
+            print(f"SKIP: mount -t bpf {mnt} failed")
+            return SKIP
+        test_daemon(siplbd, configs, mnt, tmp)
+    finally:
+        subprocess.run(["umount", "-l", mnt], stderr=subprocess.DEVNULL)
+        os.rmdir(mnt)
+        shutil.rmtree(tmp)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
