@@ -15,7 +15,7 @@
 #include "siplb/state.h"
 #include "siplb/steer.h"
 
-/* Finds the program attached to iface and puts the proxy-mode VIPs of s in
+/* Finds the program attached to iface and puts the proxy-mode VIPs of vips in
  * its steer_vips map (replacing what was there). -1 with a reason. */
 int slb_steer_set_vips(const char *iface, const struct slb_vip *vips, unsigned n,
 		       char *err, size_t errlen);
