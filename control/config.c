@@ -227,15 +227,19 @@ static bool plain_name(const char *v)
  * digits, '_', '-' and '.', the others (DPDK devices, interfaces) at least
  * no blanks.
  */
-static int get_name(const struct parser *p, const config_setting_t *g, const char *key,
-		    bool plain, char *dst, size_t len)
+/* A name; when optional and absent, dst is left empty. */
+static int get_name_opt(const struct parser *p, const config_setting_t *g, const char *key,
+			bool required, bool plain, char *dst, size_t len)
 {
 	const config_setting_t *s;
 	const char *v;
 	char where[256];
 
-	if (get_str(p, g, key, true, &s, &v))
+	dst[0] = 0;
+	if (get_str(p, g, key, required, &s, &v))
 		return -1;
+	if (!s)
+		return 0;
 	setting_path(s, where, sizeof(where));
 	if (!v[0])
 		return fail(p, s, "'%s' is empty", where);
@@ -249,6 +253,12 @@ static int get_name(const struct parser *p, const config_setting_t *g, const cha
 			return fail(p, s, "'%s' is \"%s\": no blanks or '/' please", where, v);
 	memcpy(dst, v, strlen(v) + 1);
 	return 0;
+}
+
+static int get_name(const struct parser *p, const config_setting_t *g, const char *key,
+		    bool plain, char *dst, size_t len)
+{
+	return get_name_opt(p, g, key, true, plain, dst, len);
 }
 
 /* The list member key of g (absent: *n = 0), its entries all groups. */
@@ -347,7 +357,8 @@ static int parse_port(const struct parser *p, const config_setting_t *list, uint
 
 	if (check_keys(p, e, keys) ||
 	    get_name(p, e, "name", false, port->name, sizeof(port->name)) ||
-	    get_name(p, e, "iface", false, port->iface, sizeof(port->iface)) ||
+	    /* no iface: a port the kernel does not see (pcap, null, vfio) */
+	    get_name_opt(p, e, "iface", false, false, port->iface, sizeof(port->iface)) ||
 	    get_ipv4(p, e, &port->addr) ||
 	    get_uint(p, e, "prefix", true, 1, 32, &prefix))
 		return -1;

@@ -478,6 +478,21 @@ static size_t copy_reply_headers(const struct pkt *p, char *out, size_t cap)
 	return n;
 }
 
+/* The request's top Via as the server sees it (received, rport: RFC 3261
+ * §18.2.1, RFC 3581 §4), so that the reply copies it so; the request is
+ * rescanned after the edit (a rare path). */
+static bool mark_request_received(struct pkt *p)
+{
+	struct slb_edits ed = { .n = 0 };
+	struct inserts t;
+	uint16_t before = p->f->len;
+
+	if (!mark_sender(p, &ed, &t) || !slb_edit_apply(p->f, &ed))
+		return false;
+	p->sip_len = (uint16_t)(p->sip_len + p->f->len - before);
+	return slb_sip_scan(sip(p), p->sip_len, &p->msg) == SLB_SIP_OK;
+}
+
 static enum slb_action reply(struct pkt *p, enum slb_reply which, struct slb_out *out)
 {
 	char r[SLB_REPLY_MAX];
@@ -486,6 +501,8 @@ static enum slb_action reply(struct pkt *p, enum slb_reply which, struct slb_out
 
 	if (p->msg.method == SLB_SIP_METHOD_ACK) /* never answered (§17.2.1) */
 		return drop(p, SLB_DROP_NO_ROUTE);
+	if (!mark_request_received(p))
+		return drop(p, SLB_DROP_NO_ROOM);
 	n += copy_reply_headers(p, r + n, sizeof(r) - n - 64);
 	if (which == SLB_REPLY_503)
 		n += put(r + n, "Retry-After: 5\r\n");

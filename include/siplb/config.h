@@ -26,7 +26,7 @@
 /* A DPDK port of siplb-dp. */
 struct slb_config_port {
 	char name[SLB_PORT_NAME_LEN]; /* --vdev name or PCI address */
-	char iface[SLB_IFACE_LEN];    /* the kernel interface behind it */
+	char iface[SLB_IFACE_LEN];    /* the kernel interface behind it; "" = none */
 	uint32_t addr;                /* IPv4, network byte order */
 	uint8_t prefix;               /* 1..32 */
 };

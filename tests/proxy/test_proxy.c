@@ -363,9 +363,9 @@ static void test_replies(void)
 	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_SEND, "503 sent");
 	expect_text(check_out(&fb.f, CLIENT, 5070),
 		    "SIP/2.0 503 Service Unavailable\n"
-		    "Via: SIP/2.0/UDP " CLIENT ":5072;rport;branch=z9hG4bKn\n"
+		    "Via: SIP/2.0/UDP " CLIENT ":5072;rport=5070;branch=z9hG4bKn;received=" CLIENT "\n"
 		    "From: <sip:a@a>;tag=f\nTo: <sip:x@y>;tag=t\nCall-ID: nb\nCSeq: 1 INVITE\n"
-		    "Retry-After: 5\nContent-Length: 0\n\n", "503 with Retry-After, rport honoured");
+		    "Retry-After: 5\nContent-Length: 0\n\n", "503 with Retry-After, to the source port; Via as received (RFC 3581 §4)");
 	state.pools[0].table_size = 65537;
 }
 

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * This process's counters, printed once at exit. The per-lcore counters live
+ * in the shared stats map and outlive the process (siplbd sums them), so
+ * this run's share is their value at exit minus a snapshot taken at start.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "siplb/sip_scan.h"
+#include "siplb_dp.h"
+
+/* Every field is a __u64 counter: the struct is summed as an array. */
+_Static_assert(sizeof(struct slb_lcore_stats) % sizeof(uint64_t) == 0, "u64 counters only");
+#define SLB_STATS_WORDS (sizeof(struct slb_lcore_stats) / sizeof(uint64_t))
+
+static const char *const drop_names[SLB_DROP_COUNT] = {
+	[SLB_DROP_NOT_SIP] = "not_sip",
+	[SLB_DROP_MALFORMED] = "malformed",
+	[SLB_DROP_NO_ROOM] = "no_room",
+	[SLB_DROP_NOT_OURS] = "not_ours",
+	[SLB_DROP_NO_ROUTE] = "no_route",
+	[SLB_DROP_NEIGH_PENDING] = "neigh_pending",
+	[SLB_DROP_TX_FULL] = "tx_full",
+	[SLB_DROP_IP_FRAGMENT] = "ip_fragment",
+};
+_Static_assert(SLB_DROP_COUNT == 8, "a name for every drop reason");
+
+static const char *const reply_names[SLB_REPLY_COUNT] = {
+	[SLB_REPLY_483] = "483", [SLB_REPLY_503] = "503",
+};
+
+/* A reader slot whose heartbeat is fresh belongs to another live siplb-dp:
+ * sharing it would mix both processes' epochs and counters. */
+static int check_slot_free(const struct slb_dp *dp, unsigned reader, char *err, size_t errlen)
+{
+	uint64_t hb = __atomic_load_n(&dp->maps.control->readers[reader].heartbeat_ns,
+				      __ATOMIC_ACQUIRE);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* the heartbeats' clock */
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+
+	if (!hb || now - hb > SLB_READER_TIMEOUT_NS)
+		return 0;
+	snprintf(err, errlen, "reader slot %u in %s is in use (heartbeat %llu ms ago): is "
+		 "another siplb-dp running on the same state maps? (one that died frees "
+		 "it after a second)", reader,
+		 dp->opts.bpffs ? dp->opts.bpffs : dp->cfg.bpffs,
+		 (unsigned long long)((now - hb) / 1000000));
+	return -1;
+}
+
+int slb_dp_counters_start(struct slb_dp *dp, char *err, size_t errlen)
+{
+	unsigned lcore, i = 0;
+
+	dp->stats_at_start = calloc(dp->n_queues, sizeof(struct slb_lcore_stats));
+	if (!dp->stats_at_start) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	RTE_LCORE_FOREACH(lcore) {
+		unsigned reader = dp->lcores[lcore]->reader;
+
+		if (check_slot_free(dp, reader, err, errlen))
+			return -1;
+		dp->stats_at_start[i++] = dp->maps.stats[reader];
+	}
+	return 0;
+}
+
+static void print_msgs(const char *what, const struct slb_msg_counter *c)
+{
+	if (c->msgs)
+		printf("  %s: %llu msgs, %llu bytes\n", what, (unsigned long long)c->msgs,
+		       (unsigned long long)c->bytes);
+}
+
+static void print_per_target(const struct slb_lcore_stats *t, const struct slb_state *s)
+{
+	char addr[INET_ADDRSTRLEN], what[96];
+
+	for (unsigned i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
+		inet_ntop(AF_INET, &s->vips[i].addr, addr, sizeof(addr));
+		snprintf(what, sizeof(what), "vip %s %s:%u requests in", s->vips[i].name, addr,
+			 ntohs(s->vips[i].port));
+		print_msgs(what, &t->vip_rx[i]);
+	}
+	for (unsigned i = 0; i < s->n_backends && i < SLB_MAX_BACKENDS; i++) {
+		inet_ntop(AF_INET, &s->backends[i].addr, addr, sizeof(addr));
+		snprintf(what, sizeof(what), "backend %u %s:%u requests out", i, addr,
+			 ntohs(s->backends[i].port));
+		print_msgs(what, &t->backend_tx[i]);
+	}
+}
+
+static void print_events(const struct slb_lcore_stats *t)
+{
+	print_msgs("responses relayed", &t->responses);
+	print_msgs("in-dialog requests", &t->in_dialog);
+	for (unsigned i = 0; i < SLB_DROP_COUNT; i++)
+		if (t->drops[i])
+			printf("  drop %s: %llu\n", drop_names[i], (unsigned long long)t->drops[i]);
+	for (unsigned i = 0; i < RTE_DIM(t->sip_reasons); i++)
+		if (t->sip_reasons[i])
+			printf("  malformed %s: %llu\n", slb_sip_reason_name((enum slb_sip_reason)i),
+			       (unsigned long long)t->sip_reasons[i]);
+	for (unsigned i = 0; i < SLB_REPLY_COUNT; i++)
+		if (t->replies[i])
+			printf("  reply %s: %llu\n", reply_names[i],
+			       (unsigned long long)t->replies[i]);
+	if (t->keepalives)
+		printf("  keep-alives: %llu\n", (unsigned long long)t->keepalives);
+}
+
+void slb_dp_counters_print(struct slb_dp *dp)
+{
+	unsigned reader = dp->lcores[rte_get_main_lcore()]->reader;
+	struct slb_lcore_stats *total = calloc(1, sizeof(*total));
+	uint64_t *sum = (uint64_t *)total;
+	unsigned lcore, i = 0;
+
+	if (!total)
+		return;
+	RTE_LCORE_FOREACH(lcore) {
+		const uint64_t *now = (const uint64_t *)&dp->maps.stats[dp->lcores[lcore]->reader];
+		const uint64_t *start = (const uint64_t *)&dp->stats_at_start[i++];
+
+		for (size_t w = 0; w < SLB_STATS_WORDS; w++)
+			sum[w] += now[w] - start[w];
+	}
+	/* registered again while reading names, so siplbd keeps the slot */
+	slb_reader_heartbeat(&dp->maps, reader);
+	uint64_t g = slb_reader_enter(&dp->maps, reader);
+	printf("siplb-dp: counters of this run (%u lcore%s, names from generation %llu):\n",
+	       dp->n_queues, dp->n_queues == 1 ? "" : "s", (unsigned long long)g);
+	print_per_target(total, slb_state_of(&dp->maps, g));
+	slb_reader_leave(&dp->maps, reader);
+	print_events(total);
+	fflush(stdout);
+	free(total);
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The kernel's side of the ports it also sees: it resolves next hops
+ * (dp_neigh), it must hand SIP to the af_xdp sockets (dp_steer), and on
+ * af_packet ports, which copy traffic to the kernel instead of taking it,
+ * it must not answer SIP itself.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dp_neigh.h"
+#include "dp_steer.h"
+#include "siplb_dp.h"
+
+#define SLB_DRIVER_AF_XDP "net_af_xdp"
+#define SLB_DRIVER_AF_PACKET "net_af_packet"
+
+/* Ports with a kernel interface and no --static-mac resolve next hops
+ * through the kernel's neighbour table. */
+static int start_neigh(struct slb_dp *dp, char *err, size_t errlen)
+{
+	struct slb_neigh_port np[RTE_MAX_ETHPORTS];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < dp->n_ports; i++)
+		if (dp->ports[i].iface[0] && !dp->ports[i].has_static_mac)
+			np[n++] = (struct slb_neigh_port){ dp->ports[i].id, dp->ports[i].iface };
+	if (!n)
+		return 0;
+	char why[256];
+	dp->neigh = slb_neigh_start(np, n, why, sizeof(why));
+	if (!dp->neigh) {
+		snprintf(err, errlen, "neighbour table: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* The PMD loaded bpf/xdp_steer.bpf.o (vdev option xdp_prog=); without it,
+ * the PMD's default program would steer everything, ARP included. */
+static int steer(const struct slb_dp_port *p, const struct slb_state *s,
+		 char *err, size_t errlen)
+{
+	char why[256];
+
+	if (!slb_steer_set_vips(p->iface, s->vips, s->n_vips, why, sizeof(why)))
+		return 0;
+	snprintf(err, errlen, "port %s (%s on %s): %s\n  start the port with siplb's "
+		 "steering program: --vdev %s,iface=%s,xdp_prog=%s (siplb-dp --print-xdp-prog)",
+		 p->cfg->name, p->driver, p->iface, why, p->cfg->name, p->iface, slb_dp_xdp_prog());
+	return -1;
+}
+
+/*
+ * An af_packet port gives the kernel a copy of every frame. The kernel, which
+ * may own the VIP (it answers ARP for it), would answer each SIP datagram
+ * with ICMP port unreachable. A bound UDP socket that is never read keeps it
+ * silent; IP_FREEBIND binds even when the VIP is not a local address, and a
+ * filter that accepts nothing drops the copies before they queue up.
+ */
+static int guard_vip(const struct slb_vip *vip, int *fd, char *err, size_t errlen)
+{
+	static struct sock_filter drop_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	struct sock_fprog prog = { 1, drop_all };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = vip->port,
+				  .sin_addr.s_addr = vip->addr };
+	int one = 1;
+
+	*fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (*fd < 0 || setsockopt(*fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) ||
+	    setsockopt(*fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
+	    bind(*fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		char addr[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &vip->addr, addr, sizeof(addr));
+		snprintf(err, errlen, "VIP %s %s:%u: kernel socket to keep the kernel from "
+			 "answering SIP on af_packet ports: %s%s", vip->name, addr,
+			 ntohs(vip->port), strerror(errno),
+			 errno == EADDRINUSE ? " (another program listens there)" : "");
+		return -1;
+	}
+	return 0;
+}
+
+static int guard_vips(struct slb_dp *dp, const struct slb_state *s, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
+		if (s->vips[i].mode != SLB_MODE_PROXY)
+			continue;
+		if (guard_vip(&s->vips[i], &dp->guards[dp->n_guards], err, errlen)) {
+			if (dp->guards[dp->n_guards] >= 0)
+				close(dp->guards[dp->n_guards]);
+			return -1;
+		}
+		dp->n_guards++;
+	}
+	return 0;
+}
+
+int slb_dp_kernel_setup(struct slb_dp *dp, char *err, size_t errlen)
+{
+	/* Read the VIPs as the main lcore's reader would: registered, so that
+	 * siplbd does not reuse the slot while we read it. */
+	unsigned reader = dp->lcores[rte_get_main_lcore()]->reader;
+	bool af_packet = false;
+
+	slb_reader_heartbeat(&dp->maps, reader);
+	const struct slb_state *s = slb_state_of(&dp->maps, slb_reader_enter(&dp->maps, reader));
+
+	if (start_neigh(dp, err, errlen))
+		return -1;
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		const struct slb_dp_port *p = &dp->ports[i];
+
+		if (!strcmp(p->driver, SLB_DRIVER_AF_XDP) && steer(p, s, err, errlen))
+			return -1;
+		af_packet |= !strcmp(p->driver, SLB_DRIVER_AF_PACKET);
+	}
+	return af_packet ? guard_vips(dp, s, err, errlen) : 0;
+}
+
+void slb_dp_kernel_close(struct slb_dp *dp)
+{
+	for (unsigned i = 0; i < dp->n_guards; i++)
+		close(dp->guards[i]);
+	dp->n_guards = 0;
+	if (dp->neigh)
+		slb_neigh_stop(dp->neigh);
+	dp->neigh = NULL;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * siplb-dp: EAL, config, state maps, ports, then the workers until
+ * SIGINT/SIGTERM (or --exit-when-idle), then everything back in reverse.
+ */
+#include <limits.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+
+#include "siplb_dp.h"
+
+static struct slb_dp dp;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	slb_dp_quit = true;
+}
+
+__attribute__((format(printf, 1, 2), noreturn))
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("siplb-dp: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_FAILURE);
+}
+
+static int open_state(struct slb_dp *d, char *err, size_t errlen)
+{
+	const char *dir = d->opts.bpffs ? d->opts.bpffs : d->cfg.bpffs;
+
+	if (slb_maps_open(dir, &d->maps, err, errlen))
+		return -1;
+	if (__atomic_load_n(&d->maps.control->generation, __ATOMIC_ACQUIRE))
+		return 0;
+	snprintf(err, errlen, "%s: siplbd created the state maps but has not published a "
+		 "state yet (is it still starting, or failing? see its log)", dir);
+	return -1;
+}
+
+/* Reader slots are claimed before any port starts: a second siplb-dp on the
+ * same maps must fail before it touches the first one's interfaces (an
+ * af_xdp start would replace its XDP program). */
+static int setup(struct slb_dp *d, char *err, size_t errlen)
+{
+	return open_state(d, err, errlen) || slb_dp_lcores_setup(d, err, errlen) ||
+	       slb_dp_counters_start(d, err, errlen) || slb_dp_ports_setup(d, err, errlen) ||
+	       slb_dp_kernel_setup(d, err, errlen);
+}
+
+static void teardown(struct slb_dp *d)
+{
+	slb_dp_ports_stop(d);
+	slb_dp_kernel_close(d);
+	slb_dp_lcores_free(d);
+	free(d->stats_at_start);
+	slb_maps_close(&d->maps);
+	slb_config_free(&d->cfg);
+	rte_eal_cleanup();
+}
+
+static void run(struct slb_dp *d)
+{
+	unsigned lcore;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	RTE_LOG(INFO, SIPLB, "forwarding: %u worker lcore(s), %u port(s), generation %" PRIu64
+		"\n", d->n_queues, d->n_ports,
+		(uint64_t)__atomic_load_n(&d->maps.control->generation, __ATOMIC_ACQUIRE));
+	rte_eal_mp_remote_launch(slb_dp_worker, d, CALL_MAIN);
+	RTE_LCORE_FOREACH_WORKER(lcore)
+		rte_eal_wait_lcore(lcore);
+}
+
+int main(int argc, char **argv)
+{
+	char err[PATH_MAX + 1024]; /* a path and what went wrong with it */
+	int n;
+
+	if (slb_dp_early_args(argc, argv))
+		return 0;
+	n = rte_eal_init(argc, argv);
+	if (n < 0)
+		die("EAL initialisation failed: %s", rte_strerror(rte_errno));
+	argc -= n;
+	argv += n;
+	if (slb_dp_parse_args(argc, argv, &dp.opts, err, sizeof(err)) ||
+	    slb_config_load(dp.opts.config, &dp.cfg, err, sizeof(err)))
+		die("%s", err);
+	if (setup(&dp, err, sizeof(err))) {
+		teardown(&dp);
+		die("%s", err);
+	}
+	run(&dp);
+	slb_dp_ports_stop(&dp);
+	slb_dp_counters_print(&dp);
+	teardown(&dp);
+	return 0;
+}

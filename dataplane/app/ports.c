@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Setup of the DPDK ports the config names: one RX and one TX queue per
+ * worker lcore on every port, one mbuf pool for all rings, UDP checksum
+ * offload where every port has it, and the per-lcore state of the workers.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+#include <rte_mempool.h>
+
+#include "siplb_dp.h"
+
+/* Enough mbufs for every ring full plus what the lcores hold: RX rings,
+ * TX rings, a burst and a TX buffer per port per lcore, mempool caches. */
+static unsigned pool_size(const struct slb_dp *dp)
+{
+	unsigned n = dp->n_ports * dp->n_queues * (SLB_DP_RXD + SLB_DP_TXD) +
+		     dp->n_queues * (SLB_DP_BURST * (dp->n_ports + 1) + SLB_DP_MBUF_CACHE);
+	unsigned size = 1;
+
+	while (size - 1 < n) /* 2^k - 1: the mempool's optimal size */
+		size <<= 1;
+	return size - 1;
+}
+
+static int create_pool(struct slb_dp *dp, char *err, size_t errlen)
+{
+	unsigned n = pool_size(dp);
+
+	dp->pool = rte_pktmbuf_pool_create("slb_mbufs", n, SLB_DP_MBUF_CACHE, 0,
+					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (!dp->pool) {
+		snprintf(err, errlen, "mbuf pool of %u x %u bytes: %s (with --no-huge, "
+			 "raise EAL's -m)", n, RTE_MBUF_DEFAULT_BUF_SIZE, rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+static const struct slb_dp_static_mac *static_mac_of(const struct slb_dp *dp, const char *port)
+{
+	for (unsigned i = 0; i < dp->opts.n_static_macs; i++)
+		if (!strcmp(dp->opts.static_macs[i].port, port))
+			return &dp->opts.static_macs[i];
+	return NULL;
+}
+
+/* Every --static-mac names a configured port. */
+static int check_static_macs(const struct slb_dp *dp, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < dp->opts.n_static_macs; i++) {
+		const char *name = dp->opts.static_macs[i].port;
+		unsigned k = 0;
+
+		while (k < dp->cfg.n_ports && strcmp(dp->cfg.ports[k].name, name))
+			k++;
+		if (k == dp->cfg.n_ports) {
+			snprintf(err, errlen, "--static-mac %s: no such port in %s "
+				 "(dataplane.ports)", name, dp->opts.config);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The config's iface, else the one the driver reports (af_xdp, af_packet). */
+static int find_iface(struct slb_dp_port *p, const struct rte_eth_dev_info *info,
+		      char *err, size_t errlen)
+{
+	if (p->cfg->iface[0]) {
+		snprintf(p->iface, sizeof(p->iface), "%s", p->cfg->iface);
+		return 0;
+	}
+	if (info->if_index && !if_indextoname(info->if_index, p->iface))
+		p->iface[0] = 0;
+	if (p->iface[0] || p->has_static_mac)
+		return 0;
+	snprintf(err, errlen, "port %s (%s) has no kernel interface to resolve next hops "
+		 "through: give --static-mac %s=MAC (the next hop's MAC)", p->cfg->name,
+		 p->driver, p->cfg->name);
+	return -1;
+}
+
+/* Finds the port by its DPDK name and fills what setup needs to know. */
+static int probe_port(struct slb_dp *dp, struct slb_dp_port *p,
+		      struct rte_eth_dev_info *info, char *err, size_t errlen)
+{
+	const struct slb_dp_static_mac *sm = static_mac_of(dp, p->cfg->name);
+	int rc;
+
+	if (rte_eth_dev_get_port_by_name(p->cfg->name, &p->id)) {
+		snprintf(err, errlen, "port %s (named in %s): DPDK has no port of that name; add it to "
+			 "the EAL arguments (--vdev %s,... or -a PCI_ADDRESS)", p->cfg->name,
+			 dp->opts.config, p->cfg->name);
+		return -1;
+	}
+	if ((rc = rte_eth_dev_info_get(p->id, info)) ||
+	    (rc = rte_eth_macaddr_get(p->id, &p->mac)) ||
+	    (rc = rte_eth_dev_get_mtu(p->id, &p->mtu))) {
+		snprintf(err, errlen, "port %s: %s", p->cfg->name, rte_strerror(-rc));
+		return -1;
+	}
+	p->driver = info->driver_name;
+	p->has_static_mac = sm != NULL;
+	if (sm)
+		p->static_mac = sm->mac;
+	p->mask = p->cfg->prefix ? htonl(~0u << (32 - p->cfg->prefix)) : 0;
+	p->net = p->cfg->addr & p->mask;
+	p->udp_cksum_offload = info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	if (info->max_rx_queues < dp->n_queues || info->max_tx_queues < dp->n_queues) {
+		snprintf(err, errlen, "port %s (%s) has %u RX and %u TX queues; %u worker lcores "
+			 "need one each (fewer lcores with -l, or more queues on the port)",
+			 p->cfg->name, p->driver, info->max_rx_queues, info->max_tx_queues,
+			 dp->n_queues);
+		return -1;
+	}
+	return find_iface(p, info, err, errlen);
+}
+
+static int configure_port(struct slb_dp *dp, struct slb_dp_port *p,
+			  const struct rte_eth_dev_info *info, char *err, size_t errlen)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_txconf txconf = info->default_txconf;
+	uint16_t nb_rxd = SLB_DP_RXD, nb_txd = SLB_DP_TXD;
+	int socket = rte_eth_dev_socket_id(p->id), rc;
+	const char *what = "configure";
+
+	if (p->udp_cksum_offload)
+		conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	txconf.offloads = conf.txmode.offloads;
+	rc = rte_eth_dev_configure(p->id, (uint16_t)dp->n_queues, (uint16_t)dp->n_queues, &conf);
+	if (!rc)
+		rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &nb_rxd, &nb_txd);
+	for (uint16_t q = 0; !rc && q < dp->n_queues; q++) {
+		what = "RX queue setup";
+		rc = rte_eth_rx_queue_setup(p->id, q, nb_rxd, (unsigned)socket, NULL, dp->pool);
+		if (!rc) {
+			what = "TX queue setup";
+			rc = rte_eth_tx_queue_setup(p->id, q, nb_txd, (unsigned)socket, &txconf);
+		}
+	}
+	if (!rc) {
+		what = "start";
+		rc = rte_eth_dev_start(p->id);
+	}
+	if (rc) {
+		snprintf(err, errlen, "port %s (%s): %s: %s", p->cfg->name, p->driver, what,
+			 rte_strerror(-rc));
+		return -1;
+	}
+	p->started = true;
+	RTE_LOG(INFO, SIPLB, "port %s: driver %s, iface %s, MAC " RTE_ETHER_ADDR_PRT_FMT
+		", %u RX + %u TX queues (%u/%u descriptors), UDP checksum offload %s, MTU %u\n",
+		p->cfg->name, p->driver, p->iface[0] ? p->iface : "-",
+		RTE_ETHER_ADDR_BYTES(&p->mac), dp->n_queues, dp->n_queues, nb_rxd, nb_txd,
+		p->udp_cksum_offload ? "on" : "off", p->mtu);
+	return 0;
+}
+
+int slb_dp_ports_setup(struct slb_dp *dp, char *err, size_t errlen)
+{
+	struct rte_eth_dev_info info;
+
+	dp->default_port = -1;
+	dp->udp_cksum_offload = true;
+	dp->ip_mtu = UINT16_MAX;
+	if (check_static_macs(dp, err, errlen) || create_pool(dp, err, errlen))
+		return -1;
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct slb_dp_port *p = &dp->ports[i];
+
+		p->cfg = &dp->cfg.ports[i];
+		if (probe_port(dp, p, &info, err, errlen) || configure_port(dp, p, &info, err, errlen))
+			return -1;
+		dp->port_index[p->id] = (uint16_t)i;
+		if (p->has_static_mac && dp->default_port < 0)
+			dp->default_port = (int)i;
+		/* One view serves every egress: offload only if all ports have it,
+		 * and the smallest MTU. */
+		dp->udp_cksum_offload &= p->udp_cksum_offload;
+		dp->ip_mtu = RTE_MIN(dp->ip_mtu, p->mtu);
+	}
+	return 0;
+}
+
+/* Worker i (in lcore order) polls queue i of every port. */
+int slb_dp_lcores_setup(struct slb_dp *dp, char *err, size_t errlen)
+{
+	size_t size = sizeof(struct slb_dp_lcore) + dp->cfg.n_ports * sizeof(struct slb_dp_txq);
+	unsigned lcore, q = 0;
+
+	dp->n_ports = dp->cfg.n_ports;
+	dp->n_queues = rte_lcore_count();
+	RTE_LCORE_FOREACH(lcore) {
+		struct slb_dp_lcore *lc = rte_zmalloc_socket("slb_lcore", size, RTE_CACHE_LINE_SIZE,
+							     (int)rte_lcore_to_socket_id(lcore));
+		int reader = rte_lcore_index((int)lcore);
+
+		if (!lc || reader < 0 || reader >= SLB_MAX_LCORES) {
+			rte_free(lc);
+			snprintf(err, errlen, "lcore %u: %s", lcore, !lc ? "out of memory" :
+				 "more lcores than the state maps have reader slots (128)");
+			return -1;
+		}
+		lc->reader = (unsigned)reader;
+		lc->queue = (uint16_t)q++;
+		dp->lcores[lcore] = lc;
+	}
+	return 0;
+}
+
+void slb_dp_ports_stop(struct slb_dp *dp)
+{
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct slb_dp_port *p = &dp->ports[i];
+
+		if (!p->started)
+			continue;
+		/* close: af_xdp detaches its XDP program, pcap flushes its file */
+		rte_eth_dev_stop(p->id);
+		rte_eth_dev_close(p->id);
+		p->started = false;
+	}
+	rte_mempool_free(dp->pool);
+	dp->pool = NULL;
+}
+
+void slb_dp_lcores_free(struct slb_dp *dp)
+{
+	for (unsigned l = 0; l < RTE_MAX_LCORE; l++) {
+		rte_free(dp->lcores[l]);
+		dp->lcores[l] = NULL;
+	}
+}

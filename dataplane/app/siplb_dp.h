@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * siplb-dp, the DPDK poll-mode dataplane (docs/dataplane.md): what its
+ * files share. Like DPDK's examples/l3fwd, setup (args.c, ports.c,
+ * kernel.c) builds these structures once; the worker loop (worker.c) only
+ * reads them, and counters.c reports at exit.
+ */
+#ifndef SIPLB_DP_H
+#define SIPLB_DP_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include "siplb/config.h"
+#include "siplb/state_maps.h"
+
+#define RTE_LOGTYPE_SIPLB RTE_LOGTYPE_USER1
+
+struct slb_neigh; /* dp_neigh.h */
+
+#define SLB_DP_BURST 32      /* packets per rte_eth_rx_burst */
+#define SLB_DP_RXD 1024      /* descriptors per RX queue */
+#define SLB_DP_TXD 1024      /* descriptors per TX queue */
+#define SLB_DP_MBUF_CACHE 256
+
+/* --static-mac PORT=MAC: the next-hop MAC of a port the kernel does not see. */
+struct slb_dp_static_mac {
+	const char *port;
+	struct rte_ether_addr mac;
+};
+
+struct slb_dp_opts {
+	const char *config;
+	const char *bpffs;                 /* NULL: the config's */
+	struct slb_dp_static_mac static_macs[RTE_MAX_ETHPORTS];
+	unsigned n_static_macs;
+	uint64_t exit_when_idle_ms;        /* 0: run until SIGINT/SIGTERM */
+};
+
+struct slb_dp_port {
+	uint16_t id;                       /* DPDK port id */
+	const struct slb_config_port *cfg;
+	const char *driver;                /* "net_af_xdp", "net_pcap", ... */
+	char iface[IF_NAMESIZE];           /* kernel interface; "" when none */
+	struct rte_ether_addr mac;
+	uint16_t mtu;
+	bool udp_cksum_offload;
+	bool has_static_mac;               /* --static-mac: every next hop gets it */
+	struct rte_ether_addr static_mac;
+	uint32_t net, mask;                /* the port's prefix, network order */
+	bool started;
+};
+
+/* A worker's TX buffer for one egress port, drained after every RX burst. */
+struct slb_dp_txq {
+	uint16_t n;
+	struct rte_mbuf *m[SLB_DP_BURST];
+};
+
+/* One worker lcore (l3fwd's lcore_conf): queue `queue` of every port. */
+struct slb_dp_lcore {
+	unsigned reader;                   /* rte_lcore_index: epoch and stats slot */
+	uint16_t queue;
+	struct slb_dp_txq tx[];            /* per slb_dp.ports index */
+};
+
+struct slb_dp {
+	struct slb_dp_opts opts;
+	struct slb_config cfg;
+	struct slb_maps maps;
+	struct slb_neigh *neigh;           /* NULL: no port with an iface and no --static-mac */
+	struct rte_mempool *pool;
+	struct slb_dp_port ports[RTE_MAX_ETHPORTS];
+	unsigned n_ports;
+	uint16_t port_index[RTE_MAX_ETHPORTS]; /* DPDK port id -> ports[] */
+	int default_port;                  /* static-MAC port for off-prefix hops, or -1 */
+	unsigned n_queues;                 /* worker lcores = queues per port */
+	struct slb_dp_lcore *lcores[RTE_MAX_LCORE];
+	bool udp_cksum_offload;            /* every port fills UDP checksums */
+	uint16_t ip_mtu;                   /* smallest port MTU */
+	int guards[SLB_MAX_VIPS];          /* af_packet: sockets silencing the kernel */
+	unsigned n_guards;
+	struct slb_lcore_stats *stats_at_start; /* [n_queues], by worker order */
+};
+
+/* args.c. The XDP steering object for af_xdp ports' xdp_prog=. */
+const char *slb_dp_xdp_prog(void);
+/* 1 when argv asks for something that needs no EAL (--help,
+ * --print-xdp-prog) and it was done; 0 otherwise. */
+int slb_dp_early_args(int argc, char **argv);
+/* The arguments after EAL's "--". -1 with a reason. */
+int slb_dp_parse_args(int argc, char **argv, struct slb_dp_opts *o, char *err, size_t errlen);
+
+/* ports.c */
+int slb_dp_lcores_setup(struct slb_dp *dp, char *err, size_t errlen);
+int slb_dp_ports_setup(struct slb_dp *dp, char *err, size_t errlen);
+void slb_dp_ports_stop(struct slb_dp *dp);
+void slb_dp_lcores_free(struct slb_dp *dp);
+
+/* kernel.c: what the kernel must know or stop doing once ports are up. */
+int slb_dp_kernel_setup(struct slb_dp *dp, char *err, size_t errlen);
+void slb_dp_kernel_close(struct slb_dp *dp);
+
+/* worker.c: the lcore loop, for rte_eal_mp_remote_launch. */
+extern volatile bool slb_dp_quit;
+int slb_dp_worker(void *dp);
+
+/* counters.c: checks that the workers' reader slots are free (no other
+ * siplb-dp on these maps) and snapshots their counters; at exit, prints
+ * this process's share. */
+int slb_dp_counters_start(struct slb_dp *dp, char *err, size_t errlen);
+void slb_dp_counters_print(struct slb_dp *dp);
+
+#endif

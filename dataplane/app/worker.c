@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The fast path: one loop per worker lcore, l3fwd's shape. Per iteration it
+ * announces the state generation it reads (slb_reader_enter), then for every
+ * port: a burst in, slb_proxy_handle() per packet in place, MAC addresses,
+ * a burst out per egress port. No allocation, no syscall, no lock per packet;
+ * the only clock is the TSC.
+ */
+#include <rte_cycles.h>
+#include <rte_prefetch.h>
+
+#include "dp_neigh.h"
+#include "siplb/proxy.h"
+#include "siplb_dp.h"
+
+#define SLB_DP_PREFETCH_AHEAD 3
+
+volatile bool slb_dp_quit;
+
+/* Egress port and next-hop MAC: a --static-mac port whose prefix holds the
+ * next hop, else the kernel's neighbour table, else the first --static-mac
+ * port (a default gateway for ports the kernel does not see). */
+static inline bool next_hop(const struct slb_dp *dp, uint32_t addr, unsigned *port,
+			    struct rte_ether_addr *mac)
+{
+	uint16_t id;
+
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		const struct slb_dp_port *p = &dp->ports[i];
+
+		if (p->has_static_mac && (addr & p->mask) == p->net) {
+			*port = i;
+			*mac = p->static_mac;
+			return true;
+		}
+	}
+	if (dp->neigh) {
+		if (!slb_neigh_lookup(dp->neigh, addr, &id, mac))
+			return false;
+		*port = dp->port_index[id];
+		return true;
+	}
+	if (dp->default_port < 0)
+		return false;
+	*port = (unsigned)dp->default_port;
+	*mac = dp->ports[*port].static_mac;
+	return true;
+}
+
+/* The rewritten frame back into the mbuf, addressed for its egress port. */
+static inline void fill_mbuf(struct rte_mbuf *m, const struct slb_frame *f,
+			     const struct slb_out *out, const struct slb_dp_port *egress,
+			     const struct rte_ether_addr *dst)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f->data;
+
+	m->data_off = (uint16_t)(f->data - (uint8_t *)m->buf_addr);
+	m->data_len = f->len;
+	m->pkt_len = f->len;
+	rte_ether_addr_copy(dst, &eth->dst_addr);
+	rte_ether_addr_copy(&egress->mac, &eth->src_addr);
+	if (out->cksum_offload) {
+		/* the proxy left the pseudo-header sum in the UDP checksum */
+		m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+		m->l2_len = RTE_ETHER_HDR_LEN;
+		m->l3_len = (f->data[RTE_ETHER_HDR_LEN] & 0x0f) * 4u;
+	} else {
+		m->ol_flags = 0;
+	}
+}
+
+static inline void handle(const struct slb_dp *dp, struct slb_dp_lcore *lc,
+			  const struct slb_proxy_view *view, struct rte_mbuf *m)
+{
+	struct slb_out out;
+	struct rte_ether_addr dst;
+	unsigned port;
+
+	/* The in-place edits need one contiguous buffer; RX scatter is never
+	 * enabled, so only an oversized frame gets here. */
+	if (m->nb_segs != 1) {
+		view->stats->drops[SLB_DROP_NO_ROOM]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	struct slb_frame f = { rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
+			       rte_pktmbuf_headroom(m), rte_pktmbuf_tailroom(m) };
+	if (slb_proxy_handle(view, &f, &out) != SLB_ACTION_SEND) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (!next_hop(dp, out.next_hop, &port, &dst)) {
+		view->stats->drops[SLB_DROP_NEIGH_PENDING]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	fill_mbuf(m, &f, &out, &dp->ports[port], &dst);
+	lc->tx[port].m[lc->tx[port].n++] = m;
+}
+
+/* Sends what the burst produced; what a full TX ring refuses is dropped. */
+static inline void drain(const struct slb_dp *dp, struct slb_dp_lcore *lc,
+			 struct slb_lcore_stats *stats)
+{
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		struct slb_dp_txq *t = &lc->tx[i];
+
+		if (!t->n)
+			continue;
+		uint16_t sent = rte_eth_tx_burst(dp->ports[i].id, lc->queue, t->m, t->n);
+		if (unlikely(sent < t->n)) {
+			stats->drops[SLB_DROP_TX_FULL] += t->n - sent;
+			rte_pktmbuf_free_bulk(t->m + sent, t->n - sent);
+		}
+		t->n = 0;
+	}
+}
+
+static inline uint16_t poll_port(const struct slb_dp *dp, struct slb_dp_lcore *lc,
+				 const struct slb_proxy_view *view, uint16_t port_id)
+{
+	struct rte_mbuf *pkts[SLB_DP_BURST];
+	uint16_t n = rte_eth_rx_burst(port_id, lc->queue, pkts, SLB_DP_BURST);
+
+	for (uint16_t i = 0; i < n && i < SLB_DP_PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + SLB_DP_PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + SLB_DP_PREFETCH_AHEAD], void *));
+		handle(dp, lc, view, pkts[i]);
+	}
+	if (n)
+		drain(dp, lc, view->stats);
+	return n;
+}
+
+int slb_dp_worker(void *arg)
+{
+	struct slb_dp *dp = arg;
+	struct slb_dp_lcore *lc = dp->lcores[rte_lcore_id()];
+	struct slb_maps *maps = &dp->maps;
+	struct slb_proxy_view view = {
+		.stats = &maps->stats[lc->reader],
+		.branch_seed = dp->cfg.branch_seed,
+		.udp_cksum_offload = dp->udp_cksum_offload,
+		.ip_mtu = dp->ip_mtu,
+	};
+	const uint64_t hz = rte_get_tsc_hz(), heartbeat = hz / 1000;
+	const uint64_t idle_limit = dp->opts.exit_when_idle_ms * (hz / 1000);
+	uint64_t last_heartbeat = rte_rdtsc(), last_rx = last_heartbeat;
+
+	slb_reader_heartbeat(maps, lc->reader);
+	RTE_LOG(INFO, SIPLB, "lcore %u: queue %u of %u ports\n", rte_lcore_id(), lc->queue,
+		dp->n_ports);
+	while (!slb_dp_quit) {
+		uint64_t now = rte_rdtsc();
+		uint64_t g = slb_reader_enter(maps, lc->reader);
+		unsigned got = 0;
+
+		if (now - last_heartbeat >= heartbeat) {
+			slb_reader_heartbeat(maps, lc->reader);
+			last_heartbeat = now;
+		}
+		view.state = slb_state_of(maps, g);
+		view.tables = slb_tables_of(maps, g);
+		for (unsigned i = 0; i < dp->n_ports; i++)
+			got += poll_port(dp, lc, &view, dp->ports[i].id);
+		if (got)
+			last_rx = now;
+		else if (idle_limit && now - last_rx >= idle_limit)
+			break;
+	}
+	slb_reader_leave(maps, lc->reader);
+	return 0;
+}

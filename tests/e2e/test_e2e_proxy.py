@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""End to end, proxy mode, in namespaces (DESIGN.md "Test topology"):
+SIPp callers and SIPp backends through siplbd + siplb-dp on af_xdp or
+af_packet. Every load is bounded in calls and time.
+
+usage: test_e2e_proxy.py BUILD_DIR af_xdp|af_packet [CALLS]
+"""
+import collections
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import siplb_env as E  # noqa: E402
+
+failures = []
+WEIGHTS = (50, 30, 20)
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def probe(env, text, sport, copies=1, wait=1.5):
+    r = subprocess.run(["ip", "netns", "exec", env.ns("cl"), sys.executable,
+                        os.path.join(E.HERE, "sip_probe.py"), E.VIP, "5060", str(sport),
+                        str(wait), str(copies)], input=text, capture_output=True, text=True,
+                       timeout=wait + 10)
+    return [json.loads(l) for l in r.stdout.splitlines()]
+
+
+def per_backend(dirs):
+    """backend index -> [(time, token, call_id, text)] received."""
+    return {i: E.traced_messages(os.path.join(d, "msg.log")) for i, d in enumerate(dirs)}
+
+
+def calls_basic(env, calls):
+    dirs = env.start_backends("uas.xml", "basic")
+    rc, st = env.run_uac("uac.xml", calls, 200, ["-d", "100", "-l", "400"], tag="uac-basic")
+    env.stop("basic")
+    ok_calls, failed = int(st.get("SuccessfulCall(C)", 0)), int(st.get("FailedCall(C)", -1))
+    check(rc == 0 and ok_calls == calls and failed == 0,
+          "%d calls: %d completed, %d failed (SIPp exit %d)" % (calls, ok_calls, failed, rc))
+    seen = per_backend(dirs)
+    where = collections.defaultdict(set)
+    for i, msgs in seen.items():
+        for _, tok, cid, _ in msgs:
+            where[cid].add(i)
+    split = [c for c, b in where.items() if len(b) > 1]
+    check(not split, "every message of a call reached one backend (%d calls split)" % len(split))
+    for i, msgs in seen.items():
+        toks = collections.Counter(t for _, t, _, _ in msgs)
+        check(toks["INVITE"] == toks["ACK"] == toks["BYE"],
+              "backend %d got INVITE/ACK/BYE %d/%d/%d" % (i + 1, toks["INVITE"], toks["ACK"],
+                                                         toks["BYE"]))
+    invites = [len({c for _, t, c, _ in seen[i] if t == "INVITE"}) for i in range(3)]
+    total = sum(invites) or 1
+    for i, n in enumerate(invites):
+        share, want = 100.0 * n / total, 100.0 * WEIGHTS[i] / sum(WEIGHTS)
+        check(abs(share - want) <= 5, "backend %d: %.1f%% of calls, weight share %.1f%%"
+              % (i + 1, share, want))
+
+
+def dialog_flow(env, uas, uac, what, calls=50):
+    """A SIPp caller/backend scenario pair, run to completion."""
+    tag = uas.split(".")[0]
+    env.start_backends(uas, tag)
+    rc, st = env.run_uac(uac, calls, 25, tag="uac-" + tag, timeout=60)
+    env.stop(tag)
+    check(rc == 0 and int(st.get("SuccessfulCall(C)", 0)) == calls,
+          "%s (%d calls, SIPp exit %d)" % (what, calls, rc))
+
+
+INVITE = """INVITE sip:bob@192.0.2.100 SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.10:%(port)d;branch=z9hG4bK%(branch)s;rport
+Max-Forwards: %(mf)d
+From: <sip:alice@192.0.2.10>;tag=a1
+To: <sip:bob@192.0.2.100>
+Call-ID: %(cid)s
+CSeq: 1 INVITE
+Contact: <sip:alice@192.0.2.10:%(port)d>
+Content-Length: 0
+
+"""
+
+
+def retransmission(env):
+    dirs = env.start_backends("uas.xml", "retx")
+    probe(env, INVITE % dict(port=5070, branch="retx1", mf=70, cid="retx-%d" % os.getpid()),
+          5070, copies=2, wait=1.0)
+    env.stop("retx")
+    got = [(i, body) for i, msgs in per_backend(dirs).items()
+           for _, tok, cid, body in msgs if tok == "INVITE" and cid.startswith("retx-")]
+    branches = {re.search(r"branch=(z9hG4bKslb\w+)", b).group(1) for _, b in got
+                if re.search(r"branch=(z9hG4bKslb\w+)", b)}
+    check(len(got) == 2 and len({i for i, _ in got}) == 1 and len(branches) == 1,
+          "a retransmitted INVITE reaches the same backend with the same branch "
+          "(%d copies at backends %s, branches %s)" % (len(got), sorted({i + 1 for i, _ in got}),
+                                                       sorted(branches)))
+
+
+def replies_and_drops(env):
+    r = probe(env, INVITE % dict(port=5071, branch="mf0", mf=0, cid="mf0"), 5071)
+    check(len(r) == 1 and r[0]["text"].startswith("SIP/2.0 483 "),
+          "483 at Max-Forwards 0 (%s)" % [x["text"].split("\r\n")[0] for x in r])
+    before = env.stats()
+    r = probe(env, "INVITE sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.0.2.10\nCSeq: 1 INVITE\n\n",
+              5072, wait=0.5)
+    after = env.stats()
+    check(not r and after["drops"]["malformed"] == before["drops"]["malformed"] + 1,
+          "malformed input dropped and counted (malformed %d -> %d)"
+          % (before["drops"]["malformed"], after["drops"]["malformed"]))
+    ping = subprocess.run(["ip", "netns", "exec", env.ns("cl"), "ping", "-c", "2", "-W", "1",
+                           "-i", "0.2", E.SIPLB], capture_output=True)
+    check(ping.returncode == 0, "the kernel still answers ping on siplb's interface")
+
+
+def pool_change(env):
+    dirs = env.start_backends("uas.xml", "change")
+    uac = env.spawn("cl", ["sipp", "-sf", os.path.join(E.SCENARIOS, "uac.xml"), E.VIP + ":5060",
+                           "-i", E.CLIENT, "-p", "5063", "-m", "300", "-r", "50", "-d", "3000",
+                           "-nostdin", "-trace_stat", "-stf", os.path.join(env.work, "chg.csv"),
+                           "-timeout", "60s"], "uac-change")
+    time.sleep(2.5)
+    env.reconfigure((60, 40, 0))  # re-weight, and drain backend 3 (weight 0)
+    drained_at = time.time()
+    uac.wait(90)
+    env.stop("change")
+    st = E.sipp_counts(os.path.join(env.work, "chg.csv"))
+    check(uac.returncode == 0 and int(st.get("FailedCall(C)", -1)) == 0 and
+          int(st.get("SuccessfulCall(C)", 0)) == 300,
+          "calls during re-weight and drain: %s completed, %s failed" %
+          (st.get("SuccessfulCall(C)"), st.get("FailedCall(C)")))
+    b3 = per_backend(dirs)[2]
+    stamp = lambda t: time.mktime(time.strptime(t.split(".")[0], "%Y-%m-%d %H:%M:%S"))
+    late = [c for t, tok, c, _ in b3 if tok == "INVITE" and stamp(t) > drained_at + 1]
+    early = {c for t, tok, c, _ in b3 if tok == "INVITE"}
+    byes = {c for t, tok, c, _ in b3 if tok == "BYE"}
+    check(not late, "no new call on the drained backend (%d INVITEs after the drain)" % len(late))
+    check(early and early <= byes, "calls up on the drained backend ended there: %d of %d BYEs"
+          % (len(early & byes), len(early)))
+
+
+def all_down(env):
+    env.reconfigure((0, 0, 0))
+    r = probe(env, INVITE % dict(port=5073, branch="nb", mf=70, cid="nobody"), 5073)
+    text = r[0]["text"] if r else ""
+    check(text.startswith("SIP/2.0 503 ") and "Retry-After:" in text,
+          "503 with Retry-After when no backend is up")
+
+
+def main():
+    build, driver = sys.argv[1], sys.argv[2]
+    calls = int(sys.argv[3]) if len(sys.argv) > 3 else 2000
+    if os.geteuid() != 0:
+        print("skipped: needs root (namespaces, bpffs, XDP)")
+        return 77
+    with E.Env(build, driver, WEIGHTS) as env:
+        try:
+            calls_basic(env, calls)
+            dialog_flow(env, "uas_bye.xml", "uac_wait_bye.xml",
+                        "a BYE sent by the callee reaches the caller")
+            dialog_flow(env, "uas_cancel.xml", "uac_cancel.xml", "CANCEL of a ringing call works")
+            retransmission(env)
+            replies_and_drops(env)
+            pool_change(env)
+            all_down(env)
+        finally:
+            print(json.dumps(env.stats(), sort_keys=True)[:2000])
+    print("e2e proxy (%s): %d failures" % (driver, len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
