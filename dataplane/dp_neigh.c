@@ -730,6 +730,11 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 		nh = neigh_msg(n, nlh);
 		if (nh)
 			nh_keep_fresh(n, nh);
+		/* A host the kernel just learned (a client's ARP request for a
+		 * VIP, say) is a likely destination: have it ready before the
+		 * first response to it. */
+		if (nh && nh->has_mac && nlh->nlmsg_type == RTM_NEWNEIGH)
+			ask_handle(n, nh->ip);
 		break;
 	case RTM_NEWROUTE:
 	case RTM_DELROUTE:
