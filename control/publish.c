@@ -135,6 +135,7 @@ static void fill_state(struct build *b, uint64_t generation)
 			.flags = v->record_route ? SLB_VIP_RECORD_ROUTE : 0, .pool = v->pool,
 		};
 		memcpy(s->vips[i].name, v->name, sizeof(s->vips[i].name));
+		inet_ntop(AF_INET, &v->addr, s->vips[i].host, sizeof(s->vips[i].host));
 	}
 	for (uint32_t p = 0; p < cfg->n_pools; p++) {
 		s->pools[p].seed = cfg->pools[p].seed;

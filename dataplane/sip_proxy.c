@@ -34,7 +34,7 @@ struct pkt {
 	const struct slb_vip *vip;
 	unsigned vip_idx;
 	struct slb_sip_msg msg;
-	char vip_host[16];         /* the VIP as text: our Via, Record-Route */
+	const char *vip_host;      /* the VIP as text: our Via, Record-Route */
 	uint8_t vip_host_len;
 };
 
@@ -97,27 +97,31 @@ static bool find_vip(struct pkt *p)
 		if (vip->addr == p->daddr && vip->port == p->dport && vip->mode == SLB_MODE_PROXY) {
 			p->vip = vip;
 			p->vip_idx = i;
-			p->vip_host_len = (uint8_t)slb_fmt_ipv4(p->vip_host, vip->addr);
+			p->vip_host = vip->host;
+			p->vip_host_len = (uint8_t)strnlen(vip->host, sizeof(vip->host));
 			return true;
 		}
 	}
 	return false;
 }
 
-/* RFC 1071 sum, eight bytes at a time (byte order does not matter to it). */
+/* RFC 1071 sum (byte order does not matter to it): 32-bit words added
+ * into two 64-bit accumulators, so no carry is lost and no add waits for the
+ * one before; folded by csum_fold. */
 static uint64_t csum_add(uint64_t sum, const uint8_t *b, size_t n)
 {
-	uint64_t w;
+	uint64_t a = 0, c = 0;
+	uint32_t w, x;
 
 	for (; n >= 8; b += 8, n -= 8) {
-		memcpy(&w, b, 8);
-		sum += w;
-		sum += sum < w;
+		memcpy(&w, b, 4);
+		memcpy(&x, b + 4, 4);
+		a += w;
+		c += x;
 	}
-	w = 0;
-	memcpy(&w, b, n);
-	sum += w;
-	return sum + (sum < w);
+	uint64_t tail = 0;
+	memcpy(&tail, b, n);
+	return sum + a + c + (tail & 0xffffffff) + (tail >> 32);
 }
 
 static uint16_t csum_fold(uint64_t sum)

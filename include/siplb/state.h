@@ -33,7 +33,7 @@
 #endif
 
 #define SLB_STATE_MAGIC 0x534c4253u /* "SLBS" */
-#define SLB_STATE_VERSION 1u
+#define SLB_STATE_VERSION 2u
 
 #define SLB_MAX_VIPS 64
 #define SLB_MAX_POOLS 64
@@ -71,6 +71,7 @@ struct slb_vip {
 	__u8 flags;   /* SLB_VIP_* */
 	__u32 pool;   /* index into slb_state.pools */
 	char name[SLB_NAME_LEN];
+	char host[16]; /* addr as text, NUL-terminated: our Via and Record-Route */
 };
 
 struct slb_pool {

@@ -56,8 +56,9 @@ static void setup_state(void)
 
 	memset(&state, 0, sizeof(state));
 	state.n_vips = 1;
-	state.vips[0] = (struct slb_vip){ ip4(VIP), htons(5060), SLB_MODE_PROXY,
-					  SLB_VIP_RECORD_ROUTE, 0, "sip" };
+	state.vips[0] = (struct slb_vip){ .addr = ip4(VIP), .port = htons(5060),
+					  .mode = SLB_MODE_PROXY, .flags = SLB_VIP_RECORD_ROUTE,
+					  .pool = 0, .name = "sip", .host = VIP };
 	state.n_pools = 1;
 	state.pools[0] = (struct slb_pool){ 0, 65537, 1, "core" };
 	state.n_backends = 3;
