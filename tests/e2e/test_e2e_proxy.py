@@ -9,6 +9,7 @@ import collections
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -120,6 +121,24 @@ def replies_and_drops(env):
     check(ping.returncode == 0, "the kernel still answers ping on siplb's interface")
 
 
+def siplbd_restart(env):
+    """siplb-dp keeps forwarding on the last published state while siplbd is
+    down, and a new siplbd takes over the generation count and the ids."""
+    gen = env.generation()
+    env.siplbd.send_signal(signal.SIGTERM)
+    env.siplbd.wait(10)
+    env.start_backends("uas.xml", "nod")
+    rc, st = env.run_uac("uac.xml", 100, 50, ["-d", "100"], tag="uac-nod", timeout=60)
+    env.stop("nod")
+    check(rc == 0 and int(st.get("SuccessfulCall(C)", 0)) == 100,
+          "100 calls while siplbd is down (SIPp exit %d)" % rc)
+    env.siplbd = env.spawn("lb", [env.tool("control/siplbd"), "--config", env.conf,
+                                  "--bpffs", env.bpffs], "siplbd-2")
+    env.wait_for(lambda: env.generation() > gen, "the restarted siplbd's generation", env.siplbd)
+    check(env.generation() == gen + 1, "a restarted siplbd publishes generation %d after %d"
+          % (env.generation(), gen))
+
+
 def pool_change(env):
     dirs = env.start_backends("uas.xml", "change")
     uac = env.spawn("cl", ["sipp", "-sf", os.path.join(E.SCENARIOS, "uac.xml"), E.VIP + ":5060",
@@ -168,6 +187,7 @@ def main():
             dialog_flow(env, "uas_cancel.xml", "uac_cancel.xml", "CANCEL of a ringing call works")
             retransmission(env)
             replies_and_drops(env)
+            siplbd_restart(env)
             pool_change(env)
             all_down(env)
         finally:
