@@ -133,6 +133,7 @@ static void fill_state(struct build *b, uint64_t generation)
 		s->vips[i] = (struct slb_vip){
 			.addr = v->addr, .port = htons(v->port), .mode = (uint8_t)v->mode,
 			.flags = v->record_route ? SLB_VIP_RECORD_ROUTE : 0, .pool = v->pool,
+			.family = AF_INET,
 		};
 		memcpy(s->vips[i].name, v->name, sizeof(s->vips[i].name));
 		inet_ntop(AF_INET, &v->addr, s->vips[i].host, sizeof(s->vips[i].host));
@@ -145,7 +146,7 @@ static void fill_state(struct build *b, uint64_t generation)
 
 			s->backends[b->ids[k]] = (struct slb_backend){
 				.addr = be->addr, .port = htons(be->port), .weight = be->weight,
-				.state = (uint8_t)state_of(b, k, be), .pool = p,
+				.state = (uint8_t)state_of(b, k, be), .family = AF_INET, .pool = p,
 			};
 			if (b->ids[k] >= s->n_backends)
 				s->n_backends = b->ids[k] + 1;

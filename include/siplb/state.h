@@ -8,7 +8,12 @@
  * directory (default /sys/fs/bpf/siplb):
  *   control  1 x struct slb_control: the active generation, reader epochs
  *   state    2 x struct slb_state: two complete generations (double buffer)
- *   maglev   2 x table_capacity x __u32: the pools' Maglev tables per slot
+ *   maglev   table_capacity x __u64: the pools' Maglev tables, two slots of
+ *            table_capacity __u32 each, seen through mmap as one flat __u32
+ *            array (slot s, table index t: flat s * table_capacity + t).
+ *            Elements are 8 bytes so that the mmap has no gaps (the kernel
+ *            rounds array elements up to 8 bytes); BPF looks up element
+ *            flat / 2 and takes its low (even flat) or high (odd) half.
  *   stats    SLB_MAX_LCORES x struct slb_lcore_stats: one per worker lcore
  *
  * Publishing (siplbd is the single writer): generation g lives in slot g & 1.
@@ -33,7 +38,7 @@
 #endif
 
 #define SLB_STATE_MAGIC 0x534c4253u /* "SLBS" */
-#define SLB_STATE_VERSION 2u
+#define SLB_STATE_VERSION 3u
 
 #define SLB_MAX_VIPS 64
 #define SLB_MAX_POOLS 64
@@ -65,13 +70,18 @@ enum slb_backend_state {
 };
 
 struct slb_vip {
-	__u32 addr;   /* IPv4, network byte order; 0 = slot unused */
+	__u32 addr;   /* IPv4, network byte order; 0 for an IPv6 VIP */
 	__u16 port;   /* network byte order */
 	__u8 mode;    /* enum slb_vip_mode */
 	__u8 flags;   /* SLB_VIP_* */
 	__u32 pool;   /* index into slb_state.pools */
 	char name[SLB_NAME_LEN];
 	char host[16]; /* addr as text, NUL-terminated: our Via and Record-Route */
+	__u8 family;   /* AF_INET or AF_INET6 (DSR only, for now) */
+	__u8 pad[3];
+	__u8 addr6[16];
+	__u32 rate_pps;  /* XDP cap on SIP packets per second; 0: none */
+	__u32 rate_burst;
 };
 
 struct slb_pool {
@@ -86,8 +96,24 @@ struct slb_backend {
 	__u16 port;   /* network byte order */
 	__u16 weight;
 	__u8 state;   /* enum slb_backend_state */
-	__u8 pad[3];
+	__u8 family;  /* AF_INET or AF_INET6 */
+	__u8 pad[2];
 	__u32 pool;
+	__u8 addr6[16];
+};
+
+/* Direct server return: the outer header siplb puts on a packet. */
+enum slb_encap {
+	SLB_ENCAP_IPIP = 0, /* IPv4-in-IPv4 (proto 4) or IPv6-in-IPv6 (proto 41) */
+	SLB_ENCAP_GUE,      /* IP in UDP (GUE, RFC draft-ietf-intarea-gue) */
+};
+
+struct slb_dsr {
+	__u32 src4;       /* outer source, IPv4 */
+	__u8 src6[16];    /* outer source, IPv6 */
+	__u8 encap;       /* enum slb_encap */
+	__u8 pad;
+	__u16 gue_port;   /* network byte order */
 };
 
 /* One complete generation. */
@@ -95,6 +121,9 @@ struct slb_state {
 	__u64 generation;
 	__u32 n_vips, n_pools, n_backends; /* used prefix of each array */
 	__u32 pad;
+	struct slb_dsr dsr;
+	__u32 src_rate_pps;   /* XDP per-source cap on SIP to VIPs; 0: none */
+	__u32 src_rate_burst;
 	struct slb_vip vips[SLB_MAX_VIPS];
 	struct slb_pool pools[SLB_MAX_POOLS];
 	struct slb_backend backends[SLB_MAX_BACKENDS];

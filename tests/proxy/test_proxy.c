@@ -63,8 +63,9 @@ static void setup_state(void)
 	state.pools[0] = (struct slb_pool){ 0, 65537, 1, "core" };
 	state.n_backends = 3;
 	for (uint32_t i = 0; i < 3; i++) {
-		state.backends[i] = (struct slb_backend){ ip4(backend_addr[i]), htons(5060), 100,
-							  SLB_BACKEND_UP, { 0 }, 0 };
+		state.backends[i] = (struct slb_backend){ .addr = ip4(backend_addr[i]),
+							  .port = htons(5060), .weight = 100,
+							  .state = SLB_BACKEND_UP, .family = AF_INET };
 		mb[i] = (struct slb_maglev_backend){ i, 100, backend_addr[i],
 						     strlen(backend_addr[i]) };
 	}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The XDP fast path (bpf/siplb_xdp.bpf.c): the records and maps it shares
+ * with siplbd (which creates, fills and sums them) and siplb-dp (which
+ * attaches it to its af_xdp ports). Besides the state maps of state.h:
+ *
+ *   xdp_stats  PERCPU_ARRAY 1 x struct slb_xdp_stats   counters per CPU
+ *   nexthop    HASH  backend id -> struct slb_nexthop  DSR next hops, from
+ *              the kernel's neighbour table (siplbd keeps it filled)
+ *   src_rate   LRU_HASH struct slb_ip -> __u64         per-source GCRA state
+ *   vip_rate   ARRAY SLB_MAX_VIPS x __u64              per-VIP GCRA state
+ *   block4     LPM_TRIE struct slb_lpm4 -> __u8        blocked IPv4 prefixes
+ *   block6     LPM_TRIE struct slb_lpm6 -> __u8        blocked IPv6 prefixes
+ *
+ * All are pinned next to the state maps; the program reuses them by fd
+ * (bpf_map__reuse_fd), so every attached copy shares one state.
+ *
+ * Rate limits are GCRA (a token bucket kept as one "theoretical arrival
+ * time" per key): a packet passes when now >= tat - burst * interval, and
+ * moves tat to max(tat, now) + interval. Updates race benignly between CPUs
+ * (a burst may pass a few packets over): no lock on the packet path.
+ */
+#ifndef SIPLB_XDP_H
+#define SIPLB_XDP_H
+
+#include <linux/types.h>
+
+#include "siplb/state.h"
+
+#define SLB_XDP_CALLID_WINDOW 1500 /* payload bytes searched for Call-ID */
+#define SLB_XDP_SRC_RATE_ENTRIES 65536
+#define SLB_XDP_BLOCK_ENTRIES 16384
+#define SLB_XDP_NEXTHOP_ENTRIES SLB_MAX_BACKENDS
+
+#define SLB_MAP_XDP_STATS "xdp_stats"
+#define SLB_MAP_NEXTHOP "nexthop"
+#define SLB_MAP_SRC_RATE "src_rate"
+#define SLB_MAP_VIP_RATE "vip_rate"
+#define SLB_MAP_BLOCK4 "block4"
+#define SLB_MAP_BLOCK6 "block6"
+
+/* An address of either family: IPv4 in a[0..3] (rest zero). */
+struct slb_ip {
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 pad[3];
+	__u8 a[16];
+};
+
+struct slb_lpm4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct slb_lpm6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* Where a DSR packet for a backend goes: the same interface it came in on
+ * (XDP_TX) or another one (redirect). */
+struct slb_nexthop {
+	__u8 dst_mac[6];
+	__u8 src_mac[6];
+	__u32 ifindex;
+	__u16 mtu;       /* of that interface: encapsulated packets above go to the kernel */
+	__u16 pad;
+};
+
+enum slb_xdp_verdict {
+	SLB_XDP_STEER = 0, /* to siplb-dp's AF_XDP socket (proxy-mode VIPs) */
+	SLB_XDP_DSR,       /* encapsulated to a backend, sent from XDP */
+	SLB_XDP_PASS,      /* to the kernel: see pass reasons */
+	SLB_XDP_DROP,      /* see drop reasons */
+	SLB_XDP_VERDICT_COUNT
+};
+
+enum slb_xdp_pass {
+	SLB_XDP_PASS_NOT_IP = 0,   /* ARP, other EtherTypes */
+	SLB_XDP_PASS_NOT_UDP,      /* ICMP, TCP (SSH), ... */
+	SLB_XDP_PASS_NOT_VIP,      /* UDP to another address or port */
+	SLB_XDP_PASS_FRAGMENT,     /* IPv4/IPv6 fragments: the kernel reassembles */
+	SLB_XDP_PASS_TRUNCATED,    /* shorter than its headers say */
+	SLB_XDP_PASS_NO_CALLID,    /* DSR: no Call-ID in the first 1500 bytes */
+	SLB_XDP_PASS_NO_BACKEND,   /* DSR: the pool has no backend up */
+	SLB_XDP_PASS_NO_NEXTHOP,   /* DSR: the backend's MAC is not known yet */
+	SLB_XDP_PASS_TOO_BIG,      /* DSR: over the MTU once encapsulated */
+	SLB_XDP_PASS_NO_STEER,     /* proxy VIP but no AF_XDP socket on this queue */
+	SLB_XDP_PASS_COUNT
+};
+
+enum slb_xdp_drop {
+	SLB_XDP_DROP_BLOCKED = 0,  /* source in the blocklist */
+	SLB_XDP_DROP_SOURCE_RATE,  /* source over its rate */
+	SLB_XDP_DROP_VIP_RATE,     /* VIP over its cap */
+	SLB_XDP_DROP_COUNT
+};
+
+struct slb_xdp_counter {
+	__u64 pkts, bytes;
+};
+
+struct slb_xdp_stats {
+	struct slb_xdp_counter vip[SLB_MAX_VIPS];         /* SIP packets to a VIP */
+	struct slb_xdp_counter backend[SLB_MAX_BACKENDS]; /* DSR packets per backend */
+	__u64 verdict[SLB_XDP_VERDICT_COUNT];
+	__u64 pass[SLB_XDP_PASS_COUNT];
+	__u64 drop[SLB_XDP_DROP_COUNT];
+};
+
+#endif
