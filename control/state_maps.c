@@ -36,7 +36,9 @@ struct shape {
 	uint32_t value_size, max_entries;
 };
 
-/* One maglev element per slot, a whole table_capacity x u32 each. */
+/* maglev: table_capacity elements of 8 bytes = two slots of table_capacity
+ * u32 (state.h); 8-byte elements leave no gaps in the mmap and are small
+ * enough for BPF to look up one by one. */
 static struct shape shape_of(int map, uint32_t capacity)
 {
 	switch (map) {
@@ -45,7 +47,7 @@ static struct shape shape_of(int map, uint32_t capacity)
 	case MAP_STATE:
 		return (struct shape){sizeof(struct slb_state), 2};
 	case MAP_MAGLEV:
-		return (struct shape){capacity * (uint32_t)sizeof(uint32_t), 2};
+		return (struct shape){(uint32_t)sizeof(uint64_t), capacity};
 	default:
 		return (struct shape){sizeof(struct slb_lcore_stats), SLB_MAX_LCORES};
 	}
