@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-3-Clause)
 /*
- * xdp_steer: the XDP program of siplb-dp's af_xdp ports, loaded by DPDK's
- * af_xdp PMD (xdp_prog=xdp_steer.o), which puts the AF_XDP socket of each RX
- * queue into xsks_map.
+ * xdp_steer: the placeholder XDP program of siplb-dp's af_xdp ports, loaded
+ * by DPDK's af_xdp PMD (xdp_prog=xdp_steer.o), which puts the AF_XDP socket
+ * of each RX queue into xsks_map. Once the port has started, siplb-dp puts
+ * siplb_xdp in its place with that xsks_map (control/xdp_attach.c); until
+ * then, and for a plain DPDK application such as the benchmark's testpmd:
  *
- * UDP to a proxy-mode VIP (steer_vips, filled by siplb-dp through
- * dataplane/dp_steer.c) goes to the socket of the queue it arrived on;
+ * UDP to a VIP in steer_vips (empty unless someone, the benchmark, fills
+ * it) goes to the socket of the queue it arrived on;
  * everything else (ARP, ICMP, SSH, other UDP, IPv4 fragments, anything
  * malformed or truncated) goes to the kernel, which answers ARP and keeps
  * the management traffic working. When the queue has no socket (siplb-dp

@@ -6,12 +6,14 @@
 #include <inttypes.h>
 #include <libconfig.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "siplb/config.h"
 #include "siplb/maglev.h"
+#include "siplb/xdp.h"
 
 struct parser {
 	const char *path;
@@ -191,26 +193,75 @@ static int get_seed(const struct parser *p, const config_setting_t *g, const cha
 	return 0;
 }
 
-/* Unicast IPv4 address in network byte order; IPv6 is named as such. */
-static int get_ipv4(const struct parser *p, const config_setting_t *g, uint32_t *out)
+static bool unicast4(uint32_t a)
 {
-	const config_setting_t *s;
+	uint32_t h = ntohl(a);
+
+	return h != 0 && h != UINT32_MAX && (h >> 28) != 0xe;
+}
+
+static bool unicast6(const uint8_t *a)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(a, zero, sizeof(zero)) && a[0] != 0xff;
+}
+
+/* A unicast address of either family; *s is its setting (NULL when absent
+ * and not required). */
+static int get_addr(const struct parser *p, const config_setting_t *g, const char *key,
+		    bool required, const config_setting_t **s, struct slb_config_addr *out)
+{
 	const char *v;
-	struct in6_addr a6;
 	char where[256];
 
-	if (get_str(p, g, "address", true, &s, &v))
+	memset(out, 0, sizeof(*out));
+	if (get_str(p, g, key, required, s, &v))
 		return -1;
-	setting_path(s, where, sizeof(where));
-	if (inet_pton(AF_INET, v, out) != 1) {
-		if (inet_pton(AF_INET6, v, &a6) == 1)
-			return fail(p, s, "'%s' is \"%s\": IPv6 is not yet supported", where, v);
-		return fail(p, s, "'%s' is \"%s\": not an IPv4 address", where, v);
-	}
-	uint32_t h = ntohl(*out);
-	if (h == 0 || h == UINT32_MAX || (h >> 28) == 0xe)
-		return fail(p, s, "'%s' is \"%s\": not a unicast address", where, v);
+	if (!*s)
+		return 0;
+	setting_path(*s, where, sizeof(where));
+	if (inet_pton(AF_INET, v, &out->addr) == 1)
+		out->family = AF_INET;
+	else if (inet_pton(AF_INET6, v, out->addr6) == 1)
+		out->family = AF_INET6;
+	else
+		return fail(p, *s, "'%s' is \"%s\": not an IPv4 or IPv6 address", where, v);
+	if (out->family == AF_INET ? !unicast4(out->addr) : !unicast6(out->addr6))
+		return fail(p, *s, "'%s' is \"%s\": not a unicast address", where, v);
 	return 0;
+}
+
+/* An address of one family: *why says what the other one would need. */
+static int get_addr_of(const struct parser *p, const config_setting_t *g, const char *key,
+		       bool required, int family, const char *why, struct slb_config_addr *out)
+{
+	const config_setting_t *s;
+	char where[256];
+
+	if (get_addr(p, g, key, required, &s, out))
+		return -1;
+	if (!s || out->family == family)
+		return 0;
+	setting_path(s, where, sizeof(where));
+	return fail(p, s, "'%s' is \"%s\": %s", where, config_setting_get_string(s), why);
+}
+
+/* siplb-dp's own addresses: IPv4 only, like its proxy. */
+static int get_ipv4(const struct parser *p, const config_setting_t *g, uint32_t *out)
+{
+	struct slb_config_addr a;
+
+	if (get_addr_of(p, g, "address", true, AF_INET, "IPv6 is not yet supported", &a))
+		return -1;
+	*out = a.addr;
+	return 0;
+}
+
+static bool addr_eq(const struct slb_config_addr *a, const struct slb_config_addr *b)
+{
+	return a->family == b->family && a->addr == b->addr &&
+	       !memcmp(a->addr6, b->addr6, sizeof(a->addr6));
 }
 
 /* VIP and pool names show up in logs and JSON: keep them plain. */
@@ -261,9 +312,12 @@ static int get_name(const struct parser *p, const config_setting_t *g, const cha
 	return get_name_opt(p, g, key, true, plain, dst, len);
 }
 
-/* The list member key of g (absent: *n = 0), its entries all groups. */
-static int get_list(const struct parser *p, const config_setting_t *g, const char *key,
-		    uint32_t max, const config_setting_t **list, uint32_t *n)
+/*
+ * The list member key of g (absent: *n = 0), its entries all groups, or with
+ * strings all strings (then a list or an array).
+ */
+static int get_list_of(const struct parser *p, const config_setting_t *g, const char *key,
+		       uint32_t max, bool strings, const config_setting_t **list, uint32_t *n)
 {
 	char where[256];
 
@@ -272,8 +326,10 @@ static int get_list(const struct parser *p, const config_setting_t *g, const cha
 		return -1;
 	if (!*list)
 		return 0;
-	if (!config_setting_is_list(*list))
-		return type_error(p, *list, "a list ( { ... }, ... )");
+	if (strings ? !config_setting_is_aggregate(*list) || config_setting_is_group(*list) :
+		      !config_setting_is_list(*list))
+		return type_error(p, *list, strings ? "a list of strings ( \"...\", ... )" :
+				  "a list ( { ... }, ... )");
 	*n = (uint32_t)config_setting_length(*list);
 	if (*n > max) {
 		setting_path(*list, where, sizeof(where));
@@ -283,10 +339,18 @@ static int get_list(const struct parser *p, const config_setting_t *g, const cha
 	for (uint32_t i = 0; i < *n; i++) {
 		const config_setting_t *e = config_setting_get_elem(*list, i);
 
-		if (!config_setting_is_group(e))
+		if (strings && config_setting_type(e) != CONFIG_TYPE_STRING)
+			return type_error(p, e, "a string");
+		if (!strings && !config_setting_is_group(e))
 			return type_error(p, e, "a group { ... }");
 	}
 	return 0;
+}
+
+static int get_list(const struct parser *p, const config_setting_t *g, const char *key,
+		    uint32_t max, const config_setting_t **list, uint32_t *n)
+{
+	return get_list_of(p, g, key, max, false, list, n);
 }
 
 /* calloc that accepts n == 0 (then NULL is fine). */
@@ -395,7 +459,10 @@ static int parse_backend(const struct parser *p, const config_setting_t *list, u
 	const config_setting_t *e = config_setting_get_elem(list, i);
 	uint32_t port = 0, weight = 0, priority = 0;
 
-	if (check_keys(p, e, keys) || get_ipv4(p, e, &bs[i].addr) ||
+	const config_setting_t *addr;
+	char where[256];
+
+	if (check_keys(p, e, keys) || get_addr(p, e, "address", true, &addr, &bs[i].a) ||
 	    get_uint(p, e, "port", true, 1, UINT16_MAX, &port) ||
 	    get_uint(p, e, "weight", true, 0, SLB_MAGLEV_MAX_WEIGHT, &weight) ||
 	    get_uint(p, e, "priority", false, 0, UINT16_MAX, &priority))
@@ -404,9 +471,14 @@ static int parse_backend(const struct parser *p, const config_setting_t *list, u
 	bs[i].weight = (uint16_t)weight;
 	bs[i].priority = (uint16_t)priority;
 	for (uint32_t j = 0; j < i; j++)
-		if (bs[j].addr == bs[i].addr && bs[j].port == bs[i].port)
+		if (addr_eq(&bs[j].a, &bs[i].a) && bs[j].port == bs[i].port)
 			return duplicate(p, list, i, j, "same address and port");
-	return 0;
+	if (i == 0 || bs[i].a.family == bs[0].a.family)
+		return 0;
+	setting_path(addr, where, sizeof(where));
+	return fail(p, addr, "'%s' is \"%s\", of another family than the pool's first backend: "
+		    "a pool's backends are one family, its VIPs'", where,
+		    config_setting_get_string(addr));
 }
 
 /* The pool's backends; *total counts them over all pools. */
@@ -500,10 +572,44 @@ static int vip_pool(const struct parser *p, const config_setting_t *e, uint32_t 
 	return fail(p, s, "'%s' is \"%s\": no pool of that name", where, v);
 }
 
+/*
+ * An XDP rate cap: rate (packets per second, 0 = none) and the burst it
+ * allows on top; a burst without a rate would silently do nothing.
+ */
+static int get_rate(const struct parser *p, const config_setting_t *g, const char *rate_key,
+		    const char *burst_key, uint32_t *rate, uint32_t *burst)
+{
+	char where[256];
+
+	if (get_uint(p, g, rate_key, false, 0, UINT32_MAX, rate) ||
+	    get_uint(p, g, burst_key, false, 0, UINT32_MAX, burst))
+		return -1;
+	if (*rate || !*burst)
+		return 0;
+	setting_path(config_setting_get_member(g, burst_key), where, sizeof(where));
+	return fail(p, config_setting_get_member(g, burst_key), "'%s' is %" PRIu32 " but '%s' "
+		    "is 0 (no cap): a burst needs a rate", where, *burst, rate_key);
+}
+
+/* The VIP's address: IPv6 only for DSR (siplb-dp's proxy is IPv4 only). */
+static int vip_addr(const struct parser *p, const config_setting_t *e, struct slb_config_vip *v)
+{
+	const config_setting_t *s;
+	char where[256];
+
+	if (get_addr(p, e, "address", true, &s, &v->a) || vip_mode(p, e, &v->mode))
+		return -1;
+	if (v->a.family == AF_INET || v->mode == SLB_MODE_DSR)
+		return 0;
+	setting_path(s, where, sizeof(where));
+	return fail(p, s, "'%s' is \"%s\": IPv6 in proxy mode is not yet supported "
+		    "(mode = \"dsr\" is)", where, config_setting_get_string(s));
+}
+
 static int parse_vip(const struct parser *p, const config_setting_t *list, uint32_t i)
 {
 	static const char *const keys[] = {"name", "address", "port", "mode", "pool",
-					   "record_route", NULL};
+					   "record_route", "rate", "burst", NULL};
 	const config_setting_t *e = config_setting_get_elem(list, i);
 	struct slb_config_vip *vips = p->c->vips;
 	uint32_t port = 0;
@@ -511,16 +617,17 @@ static int parse_vip(const struct parser *p, const config_setting_t *list, uint3
 	vips[i].record_route = true;
 	if (check_keys(p, e, keys) ||
 	    get_name(p, e, "name", true, vips[i].name, sizeof(vips[i].name)) ||
-	    get_ipv4(p, e, &vips[i].addr) ||
+	    vip_addr(p, e, &vips[i]) ||
 	    get_uint(p, e, "port", true, 1, UINT16_MAX, &port) ||
-	    vip_mode(p, e, &vips[i].mode) || vip_pool(p, e, &vips[i].pool) ||
-	    get_bool(p, e, "record_route", &vips[i].record_route))
+	    vip_pool(p, e, &vips[i].pool) ||
+	    get_bool(p, e, "record_route", &vips[i].record_route) ||
+	    get_rate(p, e, "rate", "burst", &vips[i].rate, &vips[i].burst))
 		return -1;
 	vips[i].port = (uint16_t)port;
 	for (uint32_t j = 0; j < i; j++) {
 		if (!strcmp(vips[j].name, vips[i].name))
 			return duplicate(p, list, i, j, "same name");
-		if (vips[j].addr == vips[i].addr && vips[j].port == vips[i].port)
+		if (addr_eq(&vips[j].a, &vips[i].a) && vips[j].port == vips[i].port)
 			return duplicate(p, list, i, j, "same address and port");
 	}
 	return 0;
@@ -560,6 +667,247 @@ static int check_capacity(const struct parser *p, const config_setting_t *root)
 		    cap ? "" : " (the default)", c->n_pools, c->table_size, need);
 }
 
+/* The setting of pools[pool].backends[j].address, for its FILE:LINE. */
+static const config_setting_t *backend_addr(const config_setting_t *root, uint32_t pool,
+					    uint32_t j)
+{
+	const config_setting_t *pools = config_setting_get_member(root, "pools");
+	const config_setting_t *e = config_setting_get_elem(pools, pool);
+	const config_setting_t *list = config_setting_get_member(e, "backends");
+
+	return config_setting_get_member(config_setting_get_elem(list, j), "address");
+}
+
+static const char *family_name(int family)
+{
+	return family == AF_INET ? "IPv4" : "IPv6";
+}
+
+/* A pool serves one family: its VIPs' and its backends'. */
+static int check_vip_family(const struct parser *p, const config_setting_t *root, uint32_t i)
+{
+	const struct slb_config_vip *v = &p->c->vips[i];
+	const struct slb_config_pool *pool = &p->c->pools[v->pool];
+	char where[256];
+
+	for (uint32_t j = 0; j < i; j++)
+		if (p->c->vips[j].pool == v->pool && p->c->vips[j].a.family != v->a.family)
+			return fail(p, config_setting_get_elem(config_setting_get_member(root, "vips"),
+							       i),
+				    "'vips[%u]' (%s) uses pool '%s', as 'vips[%u]' (%s) does: a "
+				    "pool serves one family", i, family_name(v->a.family), pool->name,
+				    j, family_name(p->c->vips[j].a.family));
+	for (uint32_t j = 0; j < pool->n_backends; j++) {
+		const config_setting_t *s = backend_addr(root, v->pool, j);
+
+		if (pool->backends[j].a.family == v->a.family)
+			continue;
+		setting_path(s, where, sizeof(where));
+		if (v->mode == SLB_MODE_PROXY)
+			return fail(p, s, "'%s' is \"%s\": IPv6 in proxy mode is not yet supported "
+				    "(pool '%s' serves proxy VIP '%s')", where,
+				    config_setting_get_string(s), pool->name, v->name);
+		return fail(p, s, "'%s' is \"%s\", but pool '%s' serves VIP '%s' over %s: a "
+			    "pool's backends are one family, its VIPs'", where,
+			    config_setting_get_string(s), pool->name, v->name,
+			    family_name(v->a.family));
+	}
+	return 0;
+}
+
+/* Families match, and every DSR VIP's family has an outer source address. */
+static int check_vips(const struct parser *p, const config_setting_t *root)
+{
+	const struct slb_config *c = p->c;
+
+	for (uint32_t i = 0; i < c->n_vips; i++) {
+		const struct slb_config_vip *v = &c->vips[i];
+		bool v4 = v->a.family == AF_INET;
+
+		if (check_vip_family(p, root, i))
+			return -1;
+		if (v->mode != SLB_MODE_DSR || (v4 ? c->dsr.src4.family : c->dsr.src6.family))
+			continue;
+		return fail(p, config_setting_get_elem(config_setting_get_member(root, "vips"), i),
+			    "'vips[%u]' is a DSR VIP over %s but 'dsr.%s' is not set: the source "
+			    "address of the packets it encapsulates", i, family_name(v->a.family),
+			    v4 ? "source" : "source6");
+	}
+	return 0;
+}
+
+static int dsr_encap(const struct parser *p, const config_setting_t *g, enum slb_encap *out)
+{
+	const config_setting_t *s;
+	const char *v;
+
+	if (get_str(p, g, "encap", false, &s, &v))
+		return -1;
+	if (!v || !strcmp(v, "ipip"))
+		*out = SLB_ENCAP_IPIP;
+	else if (!strcmp(v, "gue"))
+		*out = SLB_ENCAP_GUE;
+	else
+		return fail(p, s, "'dsr.encap' is \"%s\": \"ipip\" or \"gue\" expected", v);
+	return 0;
+}
+
+static int parse_dsr(const struct parser *p, const config_setting_t *root)
+{
+	static const char *const keys[] = {"source", "source6", "encap", "gue_port", NULL};
+	struct slb_config_dsr *d = &p->c->dsr;
+	const config_setting_t *g;
+	uint32_t port = SLB_CONFIG_DEFAULT_GUE_PORT;
+
+	d->gue_port = SLB_CONFIG_DEFAULT_GUE_PORT;
+	if (get_group(p, root, "dsr", &g))
+		return -1;
+	if (!g)
+		return 0;
+	if (check_keys(p, g, keys) ||
+	    get_addr_of(p, g, "source", false, AF_INET,
+			"an IPv4 address expected (IPv6 goes in 'dsr.source6')", &d->src4) ||
+	    get_addr_of(p, g, "source6", false, AF_INET6,
+			"an IPv6 address expected (IPv4 goes in 'dsr.source')", &d->src6) ||
+	    dsr_encap(p, g, &d->encap) || get_uint(p, g, "gue_port", false, 1, UINT16_MAX, &port))
+		return -1;
+	d->gue_port = (uint16_t)port;
+	return 0;
+}
+
+/*
+ * An interface for siplbd's XDP program, not an af_xdp port of siplb-dp:
+ * siplb-dp puts the program there itself, with its sockets, and the af_xdp
+ * PMD cannot start on an interface that already has a program.
+ */
+static int xdp_iface(const struct parser *p, const config_setting_t *s, uint32_t i)
+{
+	const struct slb_config *c = p->c;
+	const char *v = config_setting_get_string(s);
+
+	if (!v[0] || strlen(v) >= SLB_IFACE_LEN || strpbrk(v, " \t/"))
+		return fail(p, s, "'xdp.interfaces[%u]' is \"%s\": not an interface name", i, v);
+	for (uint32_t j = 0; j < i; j++)
+		if (!strcmp(c->xdp.ifaces[j], v))
+			return fail(p, s, "'xdp.interfaces[%u]' is \"%s\", as 'xdp.interfaces[%u]'",
+				    i, v, j);
+	for (uint32_t k = 0; k < c->n_ports; k++)
+		if (!strcmp(c->ports[k].iface, v) && !strncmp(c->ports[k].name, "net_af_xdp", 10))
+			return fail(p, s, "'xdp.interfaces[%u]' is \"%s\", the interface of af_xdp "
+				    "port %s: siplb-dp attaches the program there itself", i, v,
+				    c->ports[k].name);
+	memcpy(c->xdp.ifaces[i], v, strlen(v) + 1);
+	return 0;
+}
+
+static int xdp_mode(const struct parser *p, const config_setting_t *g, bool *generic)
+{
+	const config_setting_t *s;
+	const char *v;
+
+	if (get_str(p, g, "mode", false, &s, &v))
+		return -1;
+	*generic = v && !strcmp(v, "generic");
+	if (v && !*generic && strcmp(v, "native"))
+		return fail(p, s, "'xdp.mode' is \"%s\": \"native\" or \"generic\" expected", v);
+	return 0;
+}
+
+static int parse_xdp(const struct parser *p, const config_setting_t *root)
+{
+	static const char *const keys[] = {"interfaces", "mode", NULL};
+	struct slb_config_xdp *x = &p->c->xdp;
+	const config_setting_t *g, *list;
+
+	if (get_group(p, root, "xdp", &g))
+		return -1;
+	if (!g)
+		return 0;
+	if (check_keys(p, g, keys) || xdp_mode(p, g, &x->generic) ||
+	    get_list_of(p, g, "interfaces", 256, true, &list, &x->n_ifaces) ||
+	    alloc_array(p, g, x->n_ifaces, sizeof(*x->ifaces), (void **)&x->ifaces))
+		return -1;
+	for (uint32_t i = 0; i < x->n_ifaces; i++)
+		if (xdp_iface(p, config_setting_get_elem(list, i), i))
+			return -1;
+	return 0;
+}
+
+/* "203.0.113.0/24", "2001:db8:bad::/48", or one address (/32, /128). */
+static int parse_prefix(const struct parser *p, const config_setting_t *s, uint32_t i,
+			struct slb_config_prefix *out)
+{
+	const char *v = config_setting_get_string(s);
+	const char *slash = strchr(v, '/');
+	char addr[INET6_ADDRSTRLEN] = "", *end;
+	unsigned long len = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((size_t)(slash ? slash - v : (ptrdiff_t)strlen(v)) < sizeof(addr))
+		memcpy(addr, v, slash ? (size_t)(slash - v) : strlen(v));
+	out->family = inet_pton(AF_INET, addr, out->addr) == 1 ? AF_INET :
+		      inet_pton(AF_INET6, addr, out->addr) == 1 ? AF_INET6 : 0;
+	if (slash) {
+		errno = 0;
+		len = strtoul(slash + 1, &end, 10);
+		if (!isdigit((unsigned char)slash[1]) || *end || errno)
+			out->family = 0;
+	}
+	uint32_t max = out->family == AF_INET ? 32 : 128;
+	if (!out->family || len > max)
+		return fail(p, s, "'flood.blocklist[%u]' is \"%s\": not ADDRESS/LENGTH (IPv4 /0..32, "
+			    "IPv6 /0..128)", i, v);
+	out->len = (uint8_t)(slash ? len : max);
+	for (uint32_t b = out->len; b < max; b++)
+		if (out->addr[b / 8] & (0x80 >> (b % 8)))
+			return fail(p, s, "'flood.blocklist[%u]' is \"%s\": bits set beyond /%u",
+				    i, v, out->len);
+	return 0;
+}
+
+static int parse_blocklist(const struct parser *p, const config_setting_t *g)
+{
+	struct slb_config_flood *f = &p->c->flood;
+	const config_setting_t *list;
+
+	if (get_list_of(p, g, "blocklist", 2 * SLB_XDP_BLOCK_ENTRIES, true, &list,
+			&f->n_blocklist) ||
+	    alloc_array(p, g, f->n_blocklist, sizeof(*f->blocklist), (void **)&f->blocklist))
+		return -1;
+	for (uint32_t i = 0; i < f->n_blocklist; i++) {
+		const config_setting_t *s = config_setting_get_elem(list, i);
+		uint32_t same = 0;
+
+		if (parse_prefix(p, s, i, &f->blocklist[i]))
+			return -1;
+		for (uint32_t j = 0; j < i; j++) {
+			if (!memcmp(&f->blocklist[j], &f->blocklist[i], sizeof(f->blocklist[i])))
+				return fail(p, s, "'flood.blocklist[%u]' is \"%s\", as "
+					    "'flood.blocklist[%u]'", i, config_setting_get_string(s), j);
+			same += f->blocklist[j].family == f->blocklist[i].family;
+		}
+		if (same >= SLB_XDP_BLOCK_ENTRIES)
+			return fail(p, s, "'flood.blocklist': more than %d %s prefixes",
+				    SLB_XDP_BLOCK_ENTRIES, family_name(f->blocklist[i].family));
+	}
+	return 0;
+}
+
+static int parse_flood(const struct parser *p, const config_setting_t *root)
+{
+	static const char *const keys[] = {"source_rate", "source_burst", "blocklist", NULL};
+	struct slb_config_flood *f = &p->c->flood;
+	const config_setting_t *g;
+
+	if (get_group(p, root, "flood", &g))
+		return -1;
+	if (!g)
+		return 0;
+	return check_keys(p, g, keys) ||
+	       get_rate(p, g, "source_rate", "source_burst", &f->source_rate, &f->source_burst) ||
+	       parse_blocklist(p, g) ? -1 : 0;
+}
+
 static int parse_bpffs(const struct parser *p, const config_setting_t *root)
 {
 	const config_setting_t *s;
@@ -580,12 +928,14 @@ static int parse_bpffs(const struct parser *p, const config_setting_t *root)
 static int parse(const struct parser *p, const config_setting_t *root)
 {
 	static const char *const keys[] = {"bpffs", "branch_seed", "maglev", "dataplane",
-					   "vips", "pools", NULL};
+					   "vips", "pools", "dsr", "xdp", "flood", NULL};
 
 	return check_keys(p, root, keys) || parse_bpffs(p, root) ||
 	       get_seed(p, root, "branch_seed", &p->c->branch_seed) ||
 	       parse_maglev(p, root) || parse_dataplane(p, root) ||
-	       parse_pools(p, root) || parse_vips(p, root) || check_capacity(p, root) ? -1 : 0;
+	       parse_pools(p, root) || parse_vips(p, root) || parse_dsr(p, root) ||
+	       parse_xdp(p, root) || parse_flood(p, root) || check_capacity(p, root) ||
+	       check_vips(p, root) ? -1 : 0;
 }
 
 /* @include "x" is relative to the including file, not to our cwd. */
@@ -644,6 +994,8 @@ void slb_config_free(struct slb_config *c)
 	free(c->pools);
 	free(c->vips);
 	free(c->ports);
+	free(c->xdp.ifaces);
+	free(c->flood.blocklist);
 	memset(c, 0, sizeof(*c));
 }
 

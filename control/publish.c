@@ -7,15 +7,19 @@
 #include <string.h>
 #include <time.h>
 
+#include <bpf/bpf.h>
+#include <errno.h>
+
 #include "siplb/maglev.h"
 #include "siplb/publish.h"
+#include "siplb/xdp.h"
 
 #define NO_ID UINT32_MAX
 /* How often a blocked publish looks at the readers again. */
 #define WAIT_POLL_NS 100000
 
-/* "192.0.2.21:5060": a backend's Maglev key. */
-#define KEY_LEN sizeof("255.255.255.255:65535")
+/* "192.0.2.21:5060" or "[2001:db8::21]:5060": a backend's Maglev key. */
+#define KEY_LEN (INET6_ADDRSTRLEN + sizeof("[]:65535"))
 
 struct build {
 	const struct slb_config *cfg;
@@ -66,8 +70,7 @@ static uint32_t active_id(const struct build *b, const int32_t *pool_of, uint32_
 		const struct slb_backend *x = &b->active->backends[i];
 
 		if (x->state != SLB_BACKEND_UNUSED && x->pool < SLB_MAX_POOLS &&
-		    pool_of[x->pool] == (int32_t)p && x->addr == be->addr &&
-		    x->port == htons(be->port))
+		    pool_of[x->pool] == (int32_t)p && slb_backend_is(x, &be->a, be->port))
 			return i;
 	}
 	return NO_ID;
@@ -118,6 +121,34 @@ static enum slb_backend_state state_of(const struct build *b, uint32_t k,
 	return s == SLB_BACKEND_UP && be->weight == 0 ? SLB_BACKEND_DRAINING : s;
 }
 
+/* The VIPs, and what the XDP program needs for all of them. */
+static void fill_vips(const struct slb_config *cfg, struct slb_state *s)
+{
+	s->n_vips = cfg->n_vips;
+	for (uint32_t i = 0; i < cfg->n_vips; i++) {
+		const struct slb_config_vip *v = &cfg->vips[i];
+
+		s->vips[i] = (struct slb_vip){
+			.addr = v->a.addr, .port = htons(v->port), .mode = (uint8_t)v->mode,
+			.flags = v->record_route ? SLB_VIP_RECORD_ROUTE : 0, .pool = v->pool,
+			.family = v->a.family, .rate_pps = v->rate, .rate_burst = v->burst,
+		};
+		memcpy(s->vips[i].addr6, v->a.addr6, sizeof(s->vips[i].addr6));
+		memcpy(s->vips[i].name, v->name, sizeof(s->vips[i].name));
+		/* Only the proxy (IPv4) writes host into Via and Record-Route; an
+		 * IPv6 address would not fit anyway. */
+		if (v->a.family == AF_INET)
+			inet_ntop(AF_INET, &v->a.addr, s->vips[i].host, sizeof(s->vips[i].host));
+	}
+	s->dsr = (struct slb_dsr){
+		.src4 = cfg->dsr.src4.addr, .encap = (uint8_t)cfg->dsr.encap,
+		.gue_port = htons(cfg->dsr.gue_port),
+	};
+	memcpy(s->dsr.src6, cfg->dsr.src6.addr6, sizeof(s->dsr.src6));
+	s->src_rate_pps = cfg->flood.source_rate;
+	s->src_rate_burst = cfg->flood.source_burst;
+}
+
 static void fill_state(struct build *b, uint64_t generation)
 {
 	const struct slb_config *cfg = b->cfg;
@@ -125,29 +156,21 @@ static void fill_state(struct build *b, uint64_t generation)
 	uint32_t k = 0;
 
 	s->generation = generation;
-	s->n_vips = cfg->n_vips;
 	s->n_pools = cfg->n_pools;
-	for (uint32_t i = 0; i < cfg->n_vips; i++) {
-		const struct slb_config_vip *v = &cfg->vips[i];
-
-		s->vips[i] = (struct slb_vip){
-			.addr = v->addr, .port = htons(v->port), .mode = (uint8_t)v->mode,
-			.flags = v->record_route ? SLB_VIP_RECORD_ROUTE : 0, .pool = v->pool,
-			.family = AF_INET,
-		};
-		memcpy(s->vips[i].name, v->name, sizeof(s->vips[i].name));
-		inet_ntop(AF_INET, &v->addr, s->vips[i].host, sizeof(s->vips[i].host));
-	}
+	fill_vips(cfg, s);
 	for (uint32_t p = 0; p < cfg->n_pools; p++) {
 		s->pools[p].seed = cfg->pools[p].seed;
 		memcpy(s->pools[p].name, cfg->pools[p].name, sizeof(s->pools[p].name));
 		for (uint32_t j = 0; j < cfg->pools[p].n_backends; j++, k++) {
 			const struct slb_config_backend *be = &cfg->pools[p].backends[j];
+			struct slb_backend *sb = &s->backends[b->ids[k]];
 
-			s->backends[b->ids[k]] = (struct slb_backend){
-				.addr = be->addr, .port = htons(be->port), .weight = be->weight,
-				.state = (uint8_t)state_of(b, k, be), .family = AF_INET, .pool = p,
+			*sb = (struct slb_backend){
+				.addr = be->a.addr, .port = htons(be->port), .weight = be->weight,
+				.state = (uint8_t)state_of(b, k, be), .family = be->a.family,
+				.pool = p,
 			};
+			memcpy(sb->addr6, be->a.addr6, sizeof(sb->addr6));
 			if (b->ids[k] >= s->n_backends)
 				s->n_backends = b->ids[k] + 1;
 		}
@@ -175,10 +198,14 @@ static int build_table(struct build *b, uint32_t p, uint32_t k0, uint32_t *off,
 	for (uint32_t j = 0; j < pool->n_backends; j++) {
 		const struct slb_config_backend *be = &pool->backends[j];
 		const struct slb_backend *sb = &b->next->backends[b->ids[k0 + j]];
-		char addr[INET_ADDRSTRLEN];
+		char addr[INET6_ADDRSTRLEN];
 
-		inet_ntop(AF_INET, &be->addr, addr, sizeof(addr));
-		snprintf(keys[j], KEY_LEN, "%s:%u", addr, be->port);
+		if (be->a.family == AF_INET6)
+			snprintf(keys[j], KEY_LEN, "[%s]:%u",
+				 inet_ntop(AF_INET6, be->a.addr6, addr, sizeof(addr)), be->port);
+		else
+			snprintf(keys[j], KEY_LEN, "%s:%u",
+				 inet_ntop(AF_INET, &be->a.addr, addr, sizeof(addr)), be->port);
 		mb[j] = (struct slb_maglev_backend){
 			.id = b->ids[k0 + j], .key = keys[j], .key_len = strlen(keys[j]),
 			.weight = sb->state == SLB_BACKEND_UP ? sb->weight : 0,
@@ -263,6 +290,138 @@ static int wait_readers(const struct slb_maps *m, uint64_t g, uint64_t max_wait_
 	return 0;
 }
 
+/* Key order for sorting and searching a trie's keys (any fixed order will
+ * do). bsearch has no context argument, hence the size in a static: the
+ * single writer publishes from one thread. */
+static size_t sort_key_size;
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sort_key_size);
+}
+
+static bool key_in(const uint8_t *keys, uint32_t n, size_t size, const uint8_t *k)
+{
+	sort_key_size = size;
+	return bsearch(k, keys, n, size, key_cmp) != NULL;
+}
+
+/* The trie's keys, sorted, into keys (room for SLB_XDP_BLOCK_ENTRIES). */
+static int trie_keys(int fd, size_t size, uint8_t *keys, uint32_t *n)
+{
+	uint8_t *prev = NULL;
+
+	*n = 0;
+	while (*n < SLB_XDP_BLOCK_ENTRIES && !bpf_map_get_next_key(fd, prev, keys + *n * size)) {
+		prev = keys + *n * size;
+		(*n)++;
+	}
+	if (*n < SLB_XDP_BLOCK_ENTRIES && errno != ENOENT)
+		return -1;
+	sort_key_size = size;
+	qsort(keys, *n, size, key_cmp);
+	return 0;
+}
+
+/* cfg's prefixes of one family as LPM keys ({prefixlen, address}), sorted. */
+static uint32_t wanted_keys(const struct slb_config *cfg, int family, size_t size,
+			    uint8_t *keys)
+{
+	size_t alen = size - sizeof(uint32_t);
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < cfg->flood.n_blocklist; i++) {
+		const struct slb_config_prefix *pf = &cfg->flood.blocklist[i];
+		uint32_t len = pf->len;
+		uint8_t *k = keys + n * size;
+
+		/* the config holds at most SLB_XDP_BLOCK_ENTRIES per family */
+		if (pf->family != family || n == SLB_XDP_BLOCK_ENTRIES)
+			continue;
+		n++;
+		memcpy(k, &len, sizeof(len));
+		memcpy(k + sizeof(len), pf->addr, alen);
+	}
+	sort_key_size = size;
+	qsort(keys, n, size, key_cmp);
+	return n;
+}
+
+/*
+ * The trie gets exactly the wanted prefixes: the new ones added first, then
+ * the removed ones deleted. LPM tries are updated an entry at a time (there
+ * is no batch or swap for them), so for a moment the XDP program may see
+ * some of the change and not the rest; each entry is always whole, and a
+ * blocklist that is right a few microseconds later is fine. Adding before
+ * deleting errs on the side of blocking.
+ */
+static int sync_trie(int fd, int family, size_t size, const struct slb_config *cfg,
+		     char *err, size_t errlen)
+{
+	uint8_t *want = calloc(SLB_XDP_BLOCK_ENTRIES, size), *have = calloc(SLB_XDP_BLOCK_ENTRIES, size);
+	const uint8_t one = 1;
+	uint32_t n_want, n_have;
+	int rc = -1;
+
+	if (!want || !have) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	n_want = wanted_keys(cfg, family, size, want);
+	if (trie_keys(fd, size, have, &n_have))
+		goto fail;
+	for (uint32_t i = 0; i < n_want; i++)
+		if (!key_in(have, n_have, size, want + i * size) &&
+		    bpf_map_update_elem(fd, want + i * size, &one, BPF_ANY))
+			goto fail;
+	for (uint32_t i = 0; i < n_have; i++)
+		if (!key_in(want, n_want, size, have + i * size) &&
+		    bpf_map_delete_elem(fd, have + i * size) && errno != ENOENT)
+			goto fail;
+	rc = 0;
+	goto out;
+fail:
+	snprintf(err, errlen, "blocklist map %s: %s", family == AF_INET ? SLB_MAP_BLOCK4 :
+		 SLB_MAP_BLOCK6, strerror(errno));
+out:
+	free(want);
+	free(have);
+	return rc;
+}
+
+static bool same_vip(const struct slb_vip *a, const struct slb_vip *b)
+{
+	return a->family == b->family && a->addr == b->addr && a->port == b->port &&
+	       !memcmp(a->addr6, b->addr6, sizeof(a->addr6));
+}
+
+/* A VIP index that now names another VIP starts with a full burst. */
+static int reset_vip_rates(const struct slb_maps *m, const struct build *b, char *err,
+			   size_t errlen)
+{
+	const uint64_t zero = 0;
+
+	for (uint32_t i = 0; i < b->next->n_vips; i++) {
+		if (i < b->active->n_vips && same_vip(&b->active->vips[i], &b->next->vips[i]))
+			continue;
+		if (bpf_map_update_elem(m->xdp_fd[SLB_XDP_MAP_VIP_RATE], &i, &zero, BPF_ANY)) {
+			snprintf(err, errlen, "map %s: %s", SLB_MAP_VIP_RATE, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int sync_xdp_maps(const struct slb_maps *m, const struct build *b, char *err,
+			 size_t errlen)
+{
+	return sync_trie(m->xdp_fd[SLB_XDP_MAP_BLOCK4], AF_INET, sizeof(struct slb_lpm4), b->cfg,
+			 err, errlen) ||
+	       sync_trie(m->xdp_fd[SLB_XDP_MAP_BLOCK6], AF_INET6, sizeof(struct slb_lpm6), b->cfg,
+			 err, errlen) ||
+	       reset_vip_rates(m, b, err, errlen) ? -1 : 0;
+}
+
 /* The inactive slot, then the flip: readers see all of it or none. */
 static void write_slot(struct slb_maps *m, const struct build *b, uint64_t next, uint32_t used)
 {
@@ -312,6 +471,8 @@ static int build_and_flip(struct slb_maps *m, struct build *b, uint64_t max_wait
 	if (wait_readers(m, g, max_wait_ns, &rep->readers, err, errlen))
 		return -1;
 	t2 = monotonic_ns();
+	if (sync_xdp_maps(m, b, err, errlen))
+		return -1;
 	write_slot(m, b, g + 1, used);
 	rep->generation = g + 1;
 	rep->wait_ns = t2 - t1;

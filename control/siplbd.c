@@ -1,37 +1,45 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * siplbd: the control daemon. Reads the configuration, publishes it as a
- * generation of the pinned state maps, reloads on SIGHUP, prints the
- * dataplane's counters. See docs/siplbd.md.
+ * generation of the pinned state maps, keeps the XDP program on its
+ * interfaces and the DSR next hops up to date, reloads on SIGHUP, prints the
+ * counters. See docs/siplbd.md.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <json-c/json.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/signalfd.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "siplb/config.h"
+#include "siplb/nexthops.h"
 #include "siplb/publish.h"
-#include "siplb/sip_scan.h"
 #include "siplb/state_maps.h"
+#include "siplb/xdp_attach.h"
+#include "siplbd.h"
 
 /* A live reader that has not moved on in this long is stuck, not slow. */
 #define PUBLISH_MAX_WAIT_NS (10 * 1000000000ULL)
+/* DSR next hops are looked at again this often, and on netlink events,
+ * but not more often than NEXTHOP_MIN_GAP_MS (a busy neighbour table). */
+#define NEXTHOP_REFRESH_MS 1000
+#define NEXTHOP_MIN_GAP_MS 50
 
 struct options {
 	const char *config;
 	const char *bpffs;      /* overrides the file's bpffs */
-	bool check, once, stats, json;
+	bool check, once, stats, json, detach;
 	unsigned stats_interval; /* seconds; 0 = on SIGUSR1 only */
 };
 
@@ -40,29 +48,12 @@ struct daemon {
 	struct slb_config cfg;  /* the one published last */
 	struct slb_maps maps;
 	int lock_fd;
+	struct slb_xdp xdp;     /* loaded once xdp.interfaces names one */
+	struct slb_nexthops *nexthops;
+	uint64_t nexthops_at_ms; /* last refresh */
 };
 
-static const char *const drop_names[] = {
-	"not_sip", "malformed", "no_room", "not_ours", "no_route", "neigh_pending",
-	"tx_full", "ip_fragment",
-};
-
-static const char *const state_names[] = {
-	"unused", "up", "down", "probing", "draining", "disabled",
-};
-
-_Static_assert(sizeof(drop_names) / sizeof(*drop_names) == SLB_DROP_COUNT,
-	       "a name per drop reason");
-_Static_assert(sizeof(state_names) / sizeof(*state_names) == SLB_BACKEND_DISABLED + 1,
-	       "a name per backend state");
-_Static_assert(SLB_SIP_REASON_COUNT <= sizeof(((struct slb_lcore_stats *)0)->sip_reasons) /
-	       sizeof(uint64_t), "a counter per scanner reason");
-/* Summing treats the counters as one array of u64. */
-_Static_assert(sizeof(struct slb_lcore_stats) % sizeof(uint64_t) == 0, "u64 counters only");
-
-/* One line on stderr: "2024-05-01T10:00:00.123Z siplbd: ...". */
-__attribute__((format(printf, 1, 2)))
-static void logf_(const char *fmt, ...)
+void siplbd_log(const char *fmt, ...)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -79,178 +70,12 @@ static void logf_(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static const char *ipv4(uint32_t addr, char *buf)
+static uint64_t now_ms(void)
 {
-	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
-}
+	struct timespec ts;
 
-static const char *state_name(uint8_t s)
-{
-	return s <= SLB_BACKEND_DISABLED ? state_names[s] : "?";
-}
-
-/* Plain lines on stdout, for --stats: the same shape as the log lines. */
-__attribute__((format(printf, 1, 2)))
-static void outf(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
-
-typedef void emit_fn(const char *fmt, ...);
-
-/* Every lcore's counters added up. They are all u64, so one array. */
-static void sum_stats(const struct slb_maps *m, struct slb_lcore_stats *total)
-{
-	uint64_t *t = (uint64_t *)total;
-	size_t n = sizeof(*total) / sizeof(uint64_t);
-
-	memset(total, 0, sizeof(*total));
-	for (int l = 0; l < SLB_MAX_LCORES; l++) {
-		const uint64_t *c = (const uint64_t *)&m->stats[l];
-
-		for (size_t i = 0; i < n; i++)
-			t[i] += __atomic_load_n(&c[i], __ATOMIC_RELAXED);
-	}
-}
-
-static void append(char *buf, size_t len, const char *name, uint64_t v)
-{
-	size_t n = strlen(buf);
-
-	snprintf(buf + n, len - n, " %s %" PRIu64, name, v);
-}
-
-/* Drops, replies, scanner reasons and keep-alives: one line each. */
-static void print_totals(emit_fn *emit, const struct slb_lcore_stats *t)
-{
-	char line[1024] = "";
-
-	emit("stats responses msgs %" PRIu64 " bytes %" PRIu64, t->responses.msgs,
-	     t->responses.bytes);
-	emit("stats in_dialog msgs %" PRIu64 " bytes %" PRIu64, t->in_dialog.msgs,
-	     t->in_dialog.bytes);
-	for (int i = 0; i < SLB_DROP_COUNT; i++)
-		append(line, sizeof(line), drop_names[i], t->drops[i]);
-	emit("stats drops%s", line);
-	emit("stats replies 483 %" PRIu64 " 503 %" PRIu64, t->replies[SLB_REPLY_483],
-	     t->replies[SLB_REPLY_503]);
-	line[0] = 0;
-	for (int i = SLB_SIP_OK + 1; i < SLB_SIP_REASON_COUNT; i++)
-		append(line, sizeof(line), slb_sip_reason_name((enum slb_sip_reason)i),
-		       t->sip_reasons[i]);
-	emit("stats malformed%s", line);
-	emit("stats keepalives %" PRIu64, t->keepalives);
-}
-
-/* Per VIP and per backend of the active generation, then the totals. */
-static void print_stats(emit_fn *emit, const struct slb_maps *m, const struct slb_lcore_stats *t)
-{
-	uint64_t g = __atomic_load_n(&m->control->generation, __ATOMIC_ACQUIRE);
-	const struct slb_state *s = slb_state_of(m, g);
-	char a[INET_ADDRSTRLEN];
-
-	emit("stats generation %" PRIu64, g);
-	for (uint32_t i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++)
-		emit("stats vip %.*s %s:%u msgs %" PRIu64 " bytes %" PRIu64, SLB_NAME_LEN,
-		     s->vips[i].name, ipv4(s->vips[i].addr, a), ntohs(s->vips[i].port),
-		     t->vip_rx[i].msgs, t->vip_rx[i].bytes);
-	for (uint32_t i = 0; i < s->n_backends && i < SLB_MAX_BACKENDS; i++) {
-		const struct slb_backend *b = &s->backends[i];
-
-		if (b->state == SLB_BACKEND_UNUSED || b->pool >= SLB_MAX_POOLS)
-			continue;
-		emit("stats backend %u %s:%u pool %.*s %s weight %u msgs %" PRIu64 " bytes %" PRIu64,
-		     i, ipv4(b->addr, a), ntohs(b->port), SLB_NAME_LEN, s->pools[b->pool].name,
-		     state_name(b->state), b->weight, t->backend_tx[i].msgs, t->backend_tx[i].bytes);
-	}
-	print_totals(emit, t);
-}
-
-static void add_counter(json_object *o, const struct slb_msg_counter *c)
-{
-	json_object_object_add(o, "msgs", json_object_new_uint64(c->msgs));
-	json_object_object_add(o, "bytes", json_object_new_uint64(c->bytes));
-}
-
-static json_object *counter_json(const struct slb_msg_counter *c)
-{
-	json_object *o = json_object_new_object();
-
-	add_counter(o, c);
-	return o;
-}
-
-/* {"name"?, "address", "port", "msgs", "bytes"} */
-static json_object *endpoint_json(const char *name, uint32_t addr, uint16_t port,
-				  const struct slb_msg_counter *c)
-{
-	json_object *o = json_object_new_object();
-	char a[INET_ADDRSTRLEN];
-
-	if (name)
-		json_object_object_add(o, "name", json_object_new_string_len(name,
-				       (int)strnlen(name, SLB_NAME_LEN)));
-	json_object_object_add(o, "address", json_object_new_string(ipv4(addr, a)));
-	json_object_object_add(o, "port", json_object_new_int(ntohs(port)));
-	add_counter(o, c);
-	return o;
-}
-
-static json_object *totals_json(const struct slb_lcore_stats *t, json_object *o)
-{
-	json_object *drops = json_object_new_object(), *replies = json_object_new_object();
-	json_object *malformed = json_object_new_object();
-
-	json_object_object_add(o, "responses", counter_json(&t->responses));
-	json_object_object_add(o, "in_dialog", counter_json(&t->in_dialog));
-	for (int i = 0; i < SLB_DROP_COUNT; i++)
-		json_object_object_add(drops, drop_names[i], json_object_new_uint64(t->drops[i]));
-	json_object_object_add(o, "drops", drops);
-	json_object_object_add(replies, "483", json_object_new_uint64(t->replies[SLB_REPLY_483]));
-	json_object_object_add(replies, "503", json_object_new_uint64(t->replies[SLB_REPLY_503]));
-	json_object_object_add(o, "replies", replies);
-	for (int i = SLB_SIP_OK + 1; i < SLB_SIP_REASON_COUNT; i++)
-		json_object_object_add(malformed, slb_sip_reason_name((enum slb_sip_reason)i),
-				       json_object_new_uint64(t->sip_reasons[i]));
-	json_object_object_add(o, "malformed", malformed);
-	json_object_object_add(o, "keepalives", json_object_new_uint64(t->keepalives));
-	return o;
-}
-
-/* The same as print_stats, as one JSON object. */
-static json_object *stats_json(const struct slb_maps *m, const struct slb_lcore_stats *t)
-{
-	uint64_t g = __atomic_load_n(&m->control->generation, __ATOMIC_ACQUIRE);
-	const struct slb_state *s = slb_state_of(m, g);
-	json_object *o = json_object_new_object(), *vips = json_object_new_array();
-	json_object *backends = json_object_new_array();
-
-	json_object_object_add(o, "generation", json_object_new_uint64(g));
-	for (uint32_t i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++)
-		json_object_array_add(vips, endpoint_json(s->vips[i].name, s->vips[i].addr,
-							  s->vips[i].port, &t->vip_rx[i]));
-	for (uint32_t i = 0; i < s->n_backends && i < SLB_MAX_BACKENDS; i++) {
-		const struct slb_backend *b = &s->backends[i];
-		json_object *e;
-
-		if (b->state == SLB_BACKEND_UNUSED || b->pool >= SLB_MAX_POOLS)
-			continue;
-		e = endpoint_json(NULL, b->addr, b->port, &t->backend_tx[i]);
-		json_object_object_add(e, "id", json_object_new_int((int)i));
-		json_object_object_add(e, "pool", json_object_new_string_len(s->pools[b->pool].name,
-				       (int)strnlen(s->pools[b->pool].name, SLB_NAME_LEN)));
-		json_object_object_add(e, "state", json_object_new_string(state_name(b->state)));
-		json_object_object_add(e, "weight", json_object_new_int(b->weight));
-		json_object_array_add(backends, e);
-	}
-	json_object_object_add(o, "vips", vips);
-	json_object_object_add(o, "backends", backends);
-	return totals_json(t, o);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static uint64_t generation(const struct daemon *d)
@@ -284,8 +109,9 @@ static int cmd_check(const struct options *opt)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	printf("%s: ok: %u VIPs, %u pools, %u backends, %u ports\n", opt->config, cfg.n_vips,
-	       cfg.n_pools, slb_config_n_backends(&cfg), cfg.n_ports);
+	printf("%s: ok: %u VIPs, %u pools, %u backends, %u ports, %u XDP interfaces\n",
+	       opt->config, cfg.n_vips, cfg.n_pools, slb_config_n_backends(&cfg), cfg.n_ports,
+	       cfg.xdp.n_ifaces);
 	slb_config_free(&cfg);
 	return 0;
 }
@@ -294,10 +120,10 @@ static int cmd_check(const struct options *opt)
 static int cmd_stats(const struct options *opt)
 {
 	const char *dir = opt->bpffs ? opt->bpffs : SLB_CONFIG_DEFAULT_BPFFS;
-	struct slb_lcore_stats total;
 	struct slb_config cfg = {0};
 	struct slb_maps m;
 	char err[512];
+	int rc;
 
 	if ((opt->config && load_config(opt, &cfg, err, sizeof(err))) ||
 	    slb_maps_open(opt->config ? cfg.bpffs : dir, &m, err, sizeof(err))) {
@@ -306,17 +132,25 @@ static int cmd_stats(const struct options *opt)
 		return 1;
 	}
 	slb_config_free(&cfg);
-	sum_stats(&m, &total);
-	if (opt->json) {
-		json_object *o = stats_json(&m, &total);
-
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-		json_object_put(o);
-	} else {
-		print_stats(outf, &m, &total);
-	}
+	rc = siplbd_stats_print(&m, opt->json);
 	slb_maps_close(&m);
-	return 0;
+	return rc;
+}
+
+/* --detach: siplb's XDP program off the configured interfaces. */
+static int cmd_detach(const struct options *opt)
+{
+	struct slb_config cfg;
+	char err[512];
+	int rc;
+
+	if (load_config(opt, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	rc = siplbd_xdp_detach(&cfg);
+	slb_config_free(&cfg);
+	return rc;
 }
 
 /* The id of pool p's backend be in s (it was just published: it is there). */
@@ -325,28 +159,50 @@ static uint32_t id_of(const struct slb_state *s, uint32_t p, const struct slb_co
 	uint32_t i = 0;
 
 	while (i < s->n_backends && (s->backends[i].state == SLB_BACKEND_UNUSED ||
-				     s->backends[i].pool != p || s->backends[i].addr != be->addr ||
-				     s->backends[i].port != htons(be->port)))
+				     s->backends[i].pool != p ||
+				     !slb_backend_is(&s->backends[i], &be->a, be->port)))
 		i++;
 	return i;
 }
 
 static void log_pools(const struct slb_config *c, const struct slb_state *s)
 {
-	char a[INET_ADDRSTRLEN];
 
 	for (uint32_t p = 0; p < c->n_pools; p++) {
-		logf_("pool %s seed 0x%" PRIx64 " table_size %u at %u", c->pools[p].name,
+		siplbd_log("pool %s seed 0x%" PRIx64 " table_size %u at %u", c->pools[p].name,
 		      c->pools[p].seed, s->pools[p].table_size, s->pools[p].table_off);
 		for (uint32_t j = 0; j < c->pools[p].n_backends; j++) {
 			const struct slb_config_backend *be = &c->pools[p].backends[j];
 			uint32_t id = id_of(s, p, be);
+			const struct slb_backend *b = &s->backends[id];
+			char e[SIPLBD_ENDPOINT_LEN];
 
-			logf_("backend %u pool %s %s:%u weight %u priority %u %s", id,
-			      c->pools[p].name, ipv4(be->addr, a), be->port, be->weight,
-			      be->priority, state_name(s->backends[id].state));
+			siplbd_log("backend %u pool %s %s weight %u priority %u %s", id,
+				   c->pools[p].name,
+				   siplbd_endpoint(b->family, b->addr, b->addr6, b->port, e),
+				   be->weight, be->priority, siplbd_state_name(b->state));
 		}
 	}
+}
+
+/* What the XDP program does besides steering: DSR encapsulation, flood caps. */
+static void log_xdp_settings(const struct slb_config *c, const struct slb_state *s)
+{
+	char a4[INET6_ADDRSTRLEN] = "-", a6[INET6_ADDRSTRLEN] = "-";
+	bool dsr = false;
+
+	for (uint32_t i = 0; i < c->n_vips; i++)
+		dsr |= c->vips[i].mode == SLB_MODE_DSR;
+	if (c->dsr.src4.family)
+		slb_ip_str(AF_INET, s->dsr.src4, NULL, a4);
+	if (c->dsr.src6.family)
+		slb_ip_str(AF_INET6, 0, s->dsr.src6, a6);
+	if (dsr && c->dsr.encap == SLB_ENCAP_GUE)
+		siplbd_log("dsr source %s source6 %s encap gue port %u", a4, a6, c->dsr.gue_port);
+	else if (dsr)
+		siplbd_log("dsr source %s source6 %s encap ipip", a4, a6);
+	siplbd_log("flood source_rate %u burst %u, blocklist %u prefixes", c->flood.source_rate,
+		   c->flood.source_burst, c->flood.n_blocklist);
 }
 
 /* The generation just published, as siplb-dp now sees it. */
@@ -354,37 +210,60 @@ static void log_generation(const struct daemon *d, const struct slb_publish_repo
 {
 	const struct slb_config *c = &d->cfg;
 	const struct slb_state *s = slb_state_of(&d->maps, rep->generation);
-	char a[INET_ADDRSTRLEN];
+	char e[SIPLBD_ENDPOINT_LEN], rate[48] = "";
 
-	logf_("generation %" PRIu64 " published under %s: %u VIPs, %u pools, %u backends; "
+	siplbd_log("generation %" PRIu64 " published under %s: %u VIPs, %u pools, %u backends; "
 	      "built in %.3f ms, waited %.3f ms for %u live readers", rep->generation, c->bpffs,
 	      c->n_vips, c->n_pools, slb_config_n_backends(c), rep->build_ns / 1e6,
 	      rep->wait_ns / 1e6, rep->readers);
 	for (uint32_t i = 0; i < c->n_vips; i++) {
 		const struct slb_config_vip *v = &c->vips[i];
 
-		logf_("vip %s %s:%u %s pool %s record_route %s", v->name, ipv4(v->addr, a),
-		      v->port, v->mode == SLB_MODE_DSR ? "dsr (siplb-dp ignores it)" : "proxy",
-		      c->pools[v->pool].name, v->record_route ? "on" : "off");
+		const struct slb_vip *sv = &s->vips[i];
+
+		if (v->rate)
+			snprintf(rate, sizeof(rate), " rate %u burst %u", v->rate, v->burst);
+		siplbd_log("vip %s %s %s pool %s record_route %s%s", v->name,
+			   siplbd_endpoint(sv->family, sv->addr, sv->addr6, sv->port, e),
+			   v->mode == SLB_MODE_DSR ? "dsr (XDP)" : "proxy", c->pools[v->pool].name,
+			   v->record_route ? "on" : "off", rate);
+		rate[0] = 0;
 	}
 	log_pools(c, s);
+	log_xdp_settings(c, s);
 }
 
-/* Publishes cfg; on success it becomes d->cfg, otherwise it is freed. */
+/* The DSR next hops of the active generation. */
+static void refresh_nexthops(struct daemon *d)
+{
+	slb_nexthops_refresh(d->nexthops, slb_state_of(&d->maps, generation(d)));
+	d->nexthops_at_ms = now_ms();
+}
+
+/*
+ * Publishes cfg; on success it becomes d->cfg (otherwise it is freed), its
+ * backends' next hops are resolved and the XDP program goes where its
+ * xdp.interfaces say. -1 when the publish failed, -2 when only an XDP
+ * interface did (logged).
+ */
 static int publish_config(struct daemon *d, struct slb_config *cfg, const char *what)
 {
 	struct slb_publish_report rep;
+	struct slb_config old;
 	char err[512];
 
 	if (slb_publish(&d->maps, cfg, NULL, PUBLISH_MAX_WAIT_NS, &rep, err, sizeof(err))) {
-		logf_("%s: %s; generation %" PRIu64 " stays", what, err, generation(d));
+		siplbd_log("%s: %s; generation %" PRIu64 " stays", what, err, generation(d));
 		slb_config_free(cfg);
 		return -1;
 	}
-	slb_config_free(&d->cfg);
+	old = d->cfg;
 	d->cfg = *cfg;
 	log_generation(d, &rep);
-	return 0;
+	refresh_nexthops(d);
+	int rc = siplbd_xdp_apply(&d->xdp, &d->maps, &old, &d->cfg);
+	slb_config_free(&old);
+	return rc ? -2 : 0;
 }
 
 /*
@@ -418,19 +297,28 @@ static int start(struct daemon *d)
 	char err[512];
 
 	if (load_config(&d->opt, &cfg, err, sizeof(err))) {
-		logf_("%s", err);
+		siplbd_log("%s", err);
 		return -1;
 	}
 	if (lock_dir(cfg.bpffs, &d->lock_fd, err, sizeof(err)) ||
 	    slb_maps_create(cfg.bpffs, cfg.capacity, &d->maps, err, sizeof(err)) ||
 	    lock_dir(cfg.bpffs, &d->lock_fd, err, sizeof(err))) {
-		logf_("%s", err);
+		siplbd_log("%s", err);
 		slb_config_free(&cfg);
 		return -1;
 	}
-	logf_("maps under %s: %u Maglev slots per generation, generation %" PRIu64 " active",
-	      cfg.bpffs, d->maps.control->table_capacity, generation(d));
-	return publish_config(d, &cfg, "start");
+	siplbd_log("maps under %s: %u Maglev slots per generation, generation %" PRIu64 " active",
+		   cfg.bpffs, d->maps.control->table_capacity, generation(d));
+	d->nexthops = slb_nexthops_open(d->maps.xdp_fd[SLB_XDP_MAP_NEXTHOP], siplbd_log, err,
+					sizeof(err));
+	if (!d->nexthops) {
+		siplbd_log("%s", err);
+		slb_config_free(&cfg);
+		return -1;
+	}
+	/* At start, an interface that cannot have the program is fatal: the
+	 * operator sees it at once; on a reload it is logged and the rest stays. */
+	return publish_config(d, &cfg, "start") ? -1 : 0;
 }
 
 /* SIGHUP: a valid file becomes one new generation; anything else changes nothing. */
@@ -439,13 +327,13 @@ static void reload(struct daemon *d)
 	struct slb_config cfg;
 	char err[512];
 
-	logf_("reloading %s", d->opt.config);
+	siplbd_log("reloading %s", d->opt.config);
 	if (load_config(&d->opt, &cfg, err, sizeof(err))) {
-		logf_("reload: %s; generation %" PRIu64 " stays", err, generation(d));
+		siplbd_log("reload: %s; generation %" PRIu64 " stays", err, generation(d));
 		return;
 	}
 	if (strcmp(cfg.bpffs, d->cfg.bpffs) || cfg.capacity != d->cfg.capacity) {
-		logf_("reload: %s: bpffs or maglev.capacity changed, which needs a restart of "
+		siplbd_log("reload: %s: bpffs or maglev.capacity changed, which needs a restart of "
 		      "siplbd and siplb-dp; generation %" PRIu64 " stays", d->opt.config,
 		      generation(d));
 		slb_config_free(&cfg);
@@ -454,17 +342,10 @@ static void reload(struct daemon *d)
 	publish_config(d, &cfg, "reload");
 }
 
-static void log_stats(const struct daemon *d)
-{
-	struct slb_lcore_stats total;
-
-	sum_stats(&d->maps, &total);
-	print_stats(logf_, &d->maps, &total);
-}
-
 /*
- * Signals are taken synchronously (sigwaitinfo), so no work happens in a
- * handler; blocked from the start, so a SIGHUP during start-up waits.
+ * Signals are taken synchronously (a signalfd in the main loop), so no work
+ * happens in a handler; blocked from the start, so a SIGHUP during start-up
+ * waits.
  */
 static void block_signals(sigset_t *set)
 {
@@ -477,25 +358,77 @@ static void block_signals(sigset_t *set)
 	sigprocmask(SIG_BLOCK, set, NULL);
 }
 
+/* The signal waiting on fd; 0 for none. */
+static int take_signal(int fd)
+{
+	struct signalfd_siginfo si;
+
+	return read(fd, &si, sizeof(si)) == sizeof(si) ? (int)si.ssi_signo : 0;
+}
+
+/* Acts on sig; false when it says to exit. */
+static bool on_signal(struct daemon *d, int sig)
+{
+	if (sig == SIGHUP)
+		reload(d);
+	else if (sig == SIGUSR1 || sig == SIGALRM)
+		siplbd_stats_log(&d->maps);
+	return sig != SIGTERM && sig != SIGINT;
+}
+
+/* How long poll may sleep: until the next periodic refresh, or the earliest
+ * moment an event-triggered one may run. */
+static int poll_timeout(const struct daemon *d, bool changed)
+{
+	uint64_t due = d->nexthops_at_ms + (changed ? NEXTHOP_MIN_GAP_MS : NEXTHOP_REFRESH_MS);
+	uint64_t now = now_ms();
+
+	return due > now ? (int)(due - now) : 0;
+}
+
+static void log_exit(const struct daemon *d, int sig)
+{
+	char ifaces[512] = "";
+
+	for (uint32_t i = 0; i < d->cfg.xdp.n_ifaces; i++)
+		snprintf(ifaces + strlen(ifaces), sizeof(ifaces) - strlen(ifaces), "%s%s",
+			 i ? ", " : "", d->cfg.xdp.ifaces[i]);
+	siplbd_log("exiting on %s: the maps stay pinned under %s, generation %" PRIu64
+		   " keeps forwarding%s%s%s", strsignal(sig), d->cfg.bpffs, generation(d),
+		   ifaces[0] ? "; the XDP program stays on " : "", ifaces,
+		   ifaces[0] ? " (siplbd --detach removes it)" : "");
+}
+
+/* Signals, netlink events for the next hops, and the next hops every second. */
 static int run(struct daemon *d, const sigset_t *set)
 {
 	struct itimerval every = {{d->opt.stats_interval, 0}, {d->opt.stats_interval, 0}};
-	int sig;
+	struct pollfd pfd[2] = {{.fd = signalfd(-1, set, SFD_CLOEXEC), .events = POLLIN},
+				{.fd = slb_nexthops_fd(d->nexthops), .events = POLLIN}};
+	bool changed = false;
+	int sig = 0;
 
+	if (pfd[0].fd < 0) {
+		siplbd_log("signalfd: %s", strerror(errno));
+		return 1;
+	}
 	if (d->opt.stats_interval)
 		setitimer(ITIMER_REAL, &every, NULL);
-	logf_("running (pid %d): SIGHUP reloads, SIGUSR1 prints counters", (int)getpid());
+	siplbd_log("running (pid %d): SIGHUP reloads, SIGUSR1 prints counters", (int)getpid());
 	for (;;) {
-		sig = sigwaitinfo(set, NULL);
-		if (sig == SIGHUP)
-			reload(d);
-		else if (sig == SIGUSR1 || sig == SIGALRM)
-			log_stats(d);
-		else if (sig == SIGTERM || sig == SIGINT)
+		if (poll(pfd, 2, poll_timeout(d, changed)) < 0 && errno != EINTR)
+			siplbd_log("poll: %s", strerror(errno));
+		if (pfd[1].revents)
+			changed |= slb_nexthops_events(d->nexthops);
+		if (pfd[0].revents && (sig = take_signal(pfd[0].fd)) && !on_signal(d, sig))
 			break;
+		if (!poll_timeout(d, changed)) {
+			refresh_nexthops(d);
+			changed = false;
+		}
 	}
-	logf_("exiting on %s: the maps stay pinned under %s, generation %" PRIu64
-	      " keeps forwarding", strsignal(sig), d->cfg.bpffs, generation(d));
+	log_exit(d, sig);
+	close(pfd[0].fd);
 	return 0;
 }
 
@@ -506,8 +439,9 @@ static void usage(FILE *f)
 		"       siplbd --config FILE [--bpffs DIR] --once                  publish, exit\n"
 		"       siplbd --config FILE --check                               validate\n"
 		"       siplbd [--config FILE | --bpffs DIR] --stats [--json]      print counters\n"
+		"       siplbd --config FILE --detach                              XDP program off\n"
 		"signals: SIGHUP reloads FILE, SIGUSR1 prints counters, SIGTERM/SIGINT exit\n"
-		"(the maps stay pinned). See docs/siplbd.md.\n");
+		"(the maps stay pinned, the XDP program attached). See docs/siplbd.md.\n");
 }
 
 static int parse_interval(const char *v, unsigned *out)
@@ -533,6 +467,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{"check", no_argument, NULL, 'k'}, {"once", no_argument, NULL, 'o'},
 		{"stats", no_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
 		{"stats-interval", required_argument, NULL, 'i'}, {"help", no_argument, NULL, 'h'},
+		{"detach", no_argument, NULL, 'd'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -557,6 +492,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'j':
 			o->json = true;
 			break;
+		case 'd':
+			o->detach = true;
+			break;
 		case 'i':
 			if (parse_interval(optarg, &o->stats_interval))
 				return -1;
@@ -568,11 +506,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return -1;
 		}
 	}
-	if (optind < argc || o->check + o->once + o->stats > 1 || (o->json && !o->stats) ||
-	    (!o->config && !o->stats)) {
+	if (optind < argc || o->check + o->once + o->stats + o->detach > 1 ||
+	    (o->json && !o->stats) || (!o->config && !o->stats)) {
 		fprintf(stderr, "siplbd: %s\n", optind < argc ? "unexpected argument" :
 			!o->config && !o->stats ? "--config FILE is missing" :
-			"--check, --once and --stats exclude each other; --json goes with --stats");
+			"--check, --once, --stats and --detach exclude each other; --json goes "
+			"with --stats");
 		return -1;
 	}
 	return 0;
@@ -580,7 +519,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = {.lock_fd = -1};
+	struct daemon d = {.lock_fd = -1, .xdp = {.prog_fd = -1}};
 	sigset_t set;
 	int rc;
 
@@ -592,10 +531,15 @@ int main(int argc, char **argv)
 		return cmd_check(&d.opt);
 	if (d.opt.stats)
 		return cmd_stats(&d.opt);
+	if (d.opt.detach)
+		return cmd_detach(&d.opt);
 	block_signals(&set);
 	if (start(&d))
 		return 1;
 	rc = d.opt.once ? 0 : run(&d, &set);
+	/* The program stays attached without our fds; the maps stay pinned. */
+	slb_xdp_unload(&d.xdp);
+	slb_nexthops_close(d.nexthops);
 	slb_maps_close(&d.maps);
 	slb_config_free(&d.cfg);
 	close(d.lock_fd);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "siplb/state_maps.h"
+#include "siplb/xdp.h"
 
 /*
  * The kernel lays array elements out at a stride of value_size rounded up
@@ -61,11 +62,41 @@ static size_t mmap_len(struct shape s)
 	return (len + page - 1) / page * page;
 }
 
+/* The XDP maps (xdp.h), each opened or created on its own. */
+struct xdp_shape {
+	const char *name;
+	enum bpf_map_type type;
+	uint32_t key_size, value_size, max_entries, flags;
+};
+
+static const struct xdp_shape xdp_shapes[SLB_XDP_MAP_COUNT] = {
+	[SLB_XDP_MAP_STATS] = {SLB_MAP_XDP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+			       sizeof(struct slb_xdp_stats), 1, 0},
+	[SLB_XDP_MAP_NEXTHOP] = {SLB_MAP_NEXTHOP, BPF_MAP_TYPE_HASH, 4,
+				 sizeof(struct slb_nexthop), SLB_XDP_NEXTHOP_ENTRIES, 0},
+	[SLB_XDP_MAP_SRC_RATE] = {SLB_MAP_SRC_RATE, BPF_MAP_TYPE_LRU_HASH, sizeof(struct slb_ip),
+				  sizeof(uint64_t), SLB_XDP_SRC_RATE_ENTRIES, 0},
+	[SLB_XDP_MAP_VIP_RATE] = {SLB_MAP_VIP_RATE, BPF_MAP_TYPE_ARRAY, 4, sizeof(uint64_t),
+				  SLB_MAX_VIPS, 0},
+	/* LPM tries exist only without preallocation. */
+	[SLB_XDP_MAP_BLOCK4] = {SLB_MAP_BLOCK4, BPF_MAP_TYPE_LPM_TRIE, sizeof(struct slb_lpm4), 1,
+				SLB_XDP_BLOCK_ENTRIES, BPF_F_NO_PREALLOC},
+	[SLB_XDP_MAP_BLOCK6] = {SLB_MAP_BLOCK6, BPF_MAP_TYPE_LPM_TRIE, sizeof(struct slb_lpm6), 1,
+				SLB_XDP_BLOCK_ENTRIES, BPF_F_NO_PREALLOC},
+};
+
+const char *slb_xdp_map_name(enum slb_xdp_map i)
+{
+	return xdp_shapes[i].name;
+}
+
 static void reset(struct slb_maps *m)
 {
 	memset(m, 0, sizeof(*m));
 	for (int i = 0; i < MAP_COUNT; i++)
 		m->fd[i] = -1;
+	for (int i = 0; i < SLB_XDP_MAP_COUNT; i++)
+		m->xdp_fd[i] = -1;
 }
 
 void slb_maps_close(struct slb_maps *m)
@@ -78,6 +109,9 @@ void slb_maps_close(struct slb_maps *m)
 		if (m->fd[i] >= 0)
 			close(m->fd[i]);
 	}
+	for (int i = 0; i < SLB_XDP_MAP_COUNT; i++)
+		if (m->xdp_fd[i] >= 0)
+			close(m->xdp_fd[i]);
 	reset(m);
 }
 
@@ -226,12 +260,85 @@ static int open_all(const char *dir, struct slb_maps *m, uint32_t capacity, bool
 	return 0;
 }
 
+/* The pinned XDP map i if it has its shape: its fd, -1 (absent or another
+ * shape, said in err) or -2 (cannot be looked at). */
+static int open_xdp_map(const char *dir, int i, char *err, size_t errlen)
+{
+	const struct xdp_shape *x = &xdp_shapes[i];
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, x->name);
+	fd = bpf_obj_get(path);
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		snprintf(err, errlen, "%s: %s%s", path, strerror(errno),
+			 errno == ENOENT ? " (has a siplbd of this version published there?)" : "");
+		if (fd >= 0)
+			close(fd);
+		return errno == ENOENT ? -1 : -2;
+	}
+	if (info.type == x->type && info.key_size == x->key_size &&
+	    info.value_size == x->value_size && info.max_entries == x->max_entries &&
+	    info.map_flags == x->flags)
+		return fd;
+	snprintf(err, errlen, "%s: map type %u, %u x %u+%u bytes, flags 0x%x where type %u, %u x "
+		 "%u+%u, flags 0x%x is expected (another siplb version?)", path, info.type,
+		 info.max_entries, info.key_size, info.value_size, info.map_flags, x->type,
+		 x->max_entries, x->key_size, x->value_size, x->flags);
+	close(fd);
+	return -1;
+}
+
+static int create_xdp_map(const char *dir, int i, char *err, size_t errlen)
+{
+	const struct xdp_shape *x = &xdp_shapes[i];
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = x->flags);
+	char name[BPF_OBJ_NAME_LEN], path[PATH_MAX];
+	int fd;
+
+	snprintf(name, sizeof(name), "slb_%s", x->name);
+	snprintf(path, sizeof(path), "%s/%s", dir, x->name);
+	fd = bpf_map_create(x->type, name, x->key_size, x->value_size, x->max_entries, &opts);
+	if (fd < 0) {
+		snprintf(err, errlen, "creating map '%s': %s%s", x->name, strerror(errno),
+			 errno == EPERM ? " (needs root or CAP_BPF)" : "");
+		return -1;
+	}
+	if ((unlink(path) && errno != ENOENT) || bpf_obj_pin(fd, path)) {
+		snprintf(err, errlen, "pinning %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Readers need every XDP map; the writer creates what is missing or stale. */
+static int open_xdp(const char *dir, struct slb_maps *m, bool create, char *err, size_t errlen)
+{
+	for (int i = 0; i < SLB_XDP_MAP_COUNT; i++) {
+		int fd = open_xdp_map(dir, i, err, errlen);
+
+		if (fd == -1 && create)
+			fd = create_xdp_map(dir, i, err, errlen);
+		if (fd < 0) {
+			slb_maps_close(m);
+			return -1;
+		}
+		m->xdp_fd[i] = fd;
+	}
+	return 0;
+}
+
 int slb_maps_open(const char *dir, struct slb_maps *m, char *err, size_t errlen)
 {
 	reset(m);
 	if (check_bpffs(dir, dir, err, errlen))
 		return -1;
-	return open_all(dir, m, 0, false, err, errlen);
+	return open_all(dir, m, 0, false, err, errlen) || open_xdp(dir, m, false, err, errlen) ?
+	       -1 : 0;
 }
 
 static int create_map(struct slb_maps *m, int i, struct shape s, char *err, size_t errlen)
@@ -298,13 +405,23 @@ int slb_maps_create(const char *dir, uint32_t table_capacity, struct slb_maps *m
 	/* Slot 1's table starts right after slot 0's only at an 8-byte stride. */
 	uint32_t capacity = table_capacity + (table_capacity & 1);
 
+	struct slb_maps x;
+
 	reset(m);
 	if (make_dir(dir, dir, err, errlen))
 		return -1;
+	/* The XDP maps first: a reader that finds the new control map finds them too. */
+	reset(&x);
+	if (open_xdp(dir, &x, true, err, errlen))
+		return -1;
 	/* Whatever is there and does not fit (absent, older, other size) is replaced. */
-	if (!open_all(dir, m, capacity, true, err, errlen))
-		return 0;
-	return create_all(dir, m, capacity, err, errlen);
+	if (open_all(dir, m, capacity, true, err, errlen) &&
+	    create_all(dir, m, capacity, err, errlen)) {
+		slb_maps_close(&x);
+		return -1;
+	}
+	memcpy(m->xdp_fd, x.xdp_fd, sizeof(m->xdp_fd));
+	return 0;
 }
 
 static uint64_t monotonic_ns(void)

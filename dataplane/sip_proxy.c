@@ -418,9 +418,12 @@ static enum slb_action send_rewritten(struct pkt *p, struct slb_edits *ed, uint3
 	return SLB_ACTION_SEND;
 }
 
-static bool backend_takes_dialogs(const struct slb_backend *be)
+/* A Route of ours names a backend that can take this VIP's dialog: up or
+ * draining, IPv4 (proxy mode), and of the VIP's pool. */
+static bool backend_takes_dialogs(const struct pkt *p, const struct slb_backend *be)
 {
-	return be->state == SLB_BACKEND_UP || be->state == SLB_BACKEND_DRAINING;
+	return (be->state == SLB_BACKEND_UP || be->state == SLB_BACKEND_DRAINING) &&
+	       be->family == AF_INET && be->pool == p->vip->pool;
 }
 
 /* The pool's Maglev choice for the Call-ID, or -1 (no backend up). */
@@ -562,7 +565,7 @@ static enum slb_action request_to_backend(struct pkt *p, int route_id, struct sl
 	struct slb_edits ed = { .n = 0 };
 	struct inserts t;
 	bool in_dialog = route_id >= 0 && route_id < (int)s->n_backends &&
-			 backend_takes_dialogs(&s->backends[route_id]);
+			 backend_takes_dialogs(p, &s->backends[route_id]);
 	int id = in_dialog ? route_id : maglev_backend(p);
 
 	st->vip_rx[p->vip_idx].msgs++;

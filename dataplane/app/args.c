@@ -18,7 +18,7 @@ static const char usage[] =
 	"  --static-mac PORT=MAC  next-hop MAC for every packet out of PORT, a port the\n"
 	"                         kernel does not see (net_pcap, net_null, a bound NIC)\n"
 	"  --exit-when-idle MS    each worker stops after MS without a packet (tests)\n"
-	"  --print-xdp-prog       the XDP steering object for af_xdp's xdp_prog=, and exit\n";
+	"  --print-xdp-prog       the placeholder XDP object for af_xdp's xdp_prog=, and exit\n";
 
 const char *slb_dp_xdp_prog(void)
 {

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The kernel's side of the ports it also sees: it resolves next hops
- * (dp_neigh), it must hand SIP to the af_xdp sockets (dp_steer), and on
- * af_packet ports, which copy traffic to the kernel instead of taking it,
- * it must not answer SIP itself.
+ * (dp_neigh), siplb's XDP program must hand SIP to the af_xdp sockets
+ * (xdp_attach), and on af_packet ports, which copy traffic to the kernel
+ * instead of taking it, it must not answer SIP itself.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "dp_neigh.h"
-#include "dp_steer.h"
+#include "siplb/xdp_attach.h"
 #include "siplb_dp.h"
 
 #define SLB_DRIVER_AF_XDP "net_af_xdp"
@@ -42,19 +42,33 @@ static int start_neigh(struct slb_dp *dp, char *err, size_t errlen)
 	return 0;
 }
 
-/* The PMD loaded bpf/xdp_steer.bpf.o (vdev option xdp_prog=); without it,
- * the PMD's default program would steer everything, ARP included. */
-static int steer(const struct slb_dp_port *p, const struct slb_state *s,
-		 char *err, size_t errlen)
+/*
+ * The af_xdp PMD loaded and attached the program of its xdp_prog= option
+ * (bpf/xdp_steer.o: without one, its default program would take every
+ * packet, ARP included) and put its sockets into that program's xsks_map.
+ * siplb's XDP program takes that program's place, atomically, with the same
+ * xsks_map and the pinned maps: it steers SIP for the proxy VIPs of
+ * whatever generation is active to the sockets, serves DSR VIPs itself and
+ * passes the rest to the kernel. When the port closes, the PMD detaches
+ * whatever program the interface has, so ours goes with it.
+ */
+static int take_over(const struct slb_dp *dp, const struct slb_dp_port *p, char *err,
+		     size_t errlen)
 {
-	char why[256];
+	struct slb_xdp_report rep;
+	char why[512], what[256];
 
-	if (!slb_steer_set_vips(p->iface, s->vips, s->n_vips, why, sizeof(why)))
-		return 0;
-	snprintf(err, errlen, "port %s (%s on %s): %s\n  start the port with siplb's "
-		 "steering program: --vdev %s,iface=%s,xdp_prog=%s (siplb-dp --print-xdp-prog)",
-		 p->cfg->name, p->driver, p->iface, why, p->cfg->name, p->iface, slb_dp_xdp_prog());
-	return -1;
+	if (slb_xdp_take_over(&dp->maps, p->iface, &rep, why, sizeof(why))) {
+		snprintf(err, errlen, "port %s (%s on %s): %s\n  start the port with siplb's "
+			 "placeholder program: --vdev %s,iface=%s,xdp_prog=%s (siplb-dp "
+			 "--print-xdp-prog)", p->cfg->name, p->driver, p->iface, why, p->cfg->name,
+			 p->iface, slb_dp_xdp_prog());
+		return -1;
+	}
+	slb_xdp_describe(&rep, p->iface, what, sizeof(what));
+	RTE_LOG(INFO, SIPLB, "port %s: %s: siplb's XDP program, with the PMD's sockets\n",
+		p->cfg->name, what);
+	return 0;
 }
 
 /*
@@ -110,8 +124,9 @@ static void prefetch_backends(struct slb_dp *dp, const struct slb_state *s)
 	struct rte_ether_addr mac;
 	uint16_t port;
 
+	/* IPv6 backends are DSR's, which the XDP program serves */
 	for (uint32_t i = 0; dp->neigh && i < s->n_backends && i < SLB_MAX_BACKENDS; i++)
-		if (s->backends[i].state != SLB_BACKEND_UNUSED)
+		if (s->backends[i].state != SLB_BACKEND_UNUSED && s->backends[i].family == AF_INET)
 			slb_neigh_lookup(dp->neigh, s->backends[i].addr, &port, &mac);
 }
 
@@ -131,7 +146,7 @@ int slb_dp_kernel_setup(struct slb_dp *dp, char *err, size_t errlen)
 	for (unsigned i = 0; i < dp->n_ports; i++) {
 		const struct slb_dp_port *p = &dp->ports[i];
 
-		if (!strcmp(p->driver, SLB_DRIVER_AF_XDP) && steer(p, s, err, errlen))
+		if (!strcmp(p->driver, SLB_DRIVER_AF_XDP) && take_over(dp, p, err, errlen))
 			return -1;
 		af_packet |= !strcmp(p->driver, SLB_DRIVER_AF_PACKET);
 	}

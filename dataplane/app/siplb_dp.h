@@ -90,7 +90,7 @@ struct slb_dp {
 	struct slb_lcore_stats *stats_at_start; /* [n_queues], by worker order */
 };
 
-/* args.c. The XDP steering object for af_xdp ports' xdp_prog=. */
+/* args.c. The placeholder XDP object for af_xdp ports' xdp_prog= (kernel.c). */
 const char *slb_dp_xdp_prog(void);
 /* 1 when argv asks for something that needs no EAL (--help,
  * --print-xdp-prog) and it was done; 0 otherwise. */

@@ -22,6 +22,7 @@
 #define SLB_CONFIG_MAX_CAPACITY (1u << 28)
 #define SLB_PORT_NAME_LEN 64 /* RTE_ETH_NAME_MAX_LEN */
 #define SLB_IFACE_LEN 16     /* IF_NAMESIZE */
+#define SLB_CONFIG_DEFAULT_GUE_PORT 6080
 
 /* A DPDK port of siplb-dp. */
 struct slb_config_port {
@@ -31,17 +32,26 @@ struct slb_config_port {
 	uint8_t prefix;               /* 1..32 */
 };
 
+/* An address of either family, as the state holds it: IPv4 in addr (network
+ * byte order, addr6 zero), IPv6 in addr6 (addr 0). */
+struct slb_config_addr {
+	uint8_t family;               /* AF_INET or AF_INET6 */
+	uint32_t addr;
+	uint8_t addr6[16];
+};
+
 struct slb_config_vip {
 	char name[SLB_NAME_LEN];
-	uint32_t addr;                /* IPv4, network byte order */
+	struct slb_config_addr a;     /* IPv6 only in DSR mode */
 	uint16_t port;                /* host byte order */
 	enum slb_vip_mode mode;
 	bool record_route;
 	uint32_t pool;                /* index into slb_config.pools */
+	uint32_t rate, burst;         /* XDP cap, SIP packets per second; 0: none */
 };
 
 struct slb_config_backend {
-	uint32_t addr;                /* IPv4, network byte order */
+	struct slb_config_addr a;     /* the family of the pool's VIPs */
 	uint16_t port;                /* host byte order */
 	uint16_t weight;              /* 0 = draining: out of the Maglev table */
 	uint16_t priority;            /* parsed and logged; not used for selection yet */
@@ -52,6 +62,35 @@ struct slb_config_pool {
 	uint64_t seed;                /* Call-ID hash seed */
 	struct slb_config_backend *backends;
 	uint32_t n_backends;
+};
+
+/* dsr = { ... }: how DSR packets are encapsulated. */
+struct slb_config_dsr {
+	struct slb_config_addr src4;  /* family 0 when not set */
+	struct slb_config_addr src6;
+	enum slb_encap encap;
+	uint16_t gue_port;            /* host byte order */
+};
+
+/* xdp = { ... }: the interfaces siplbd attaches the XDP program to. */
+struct slb_config_xdp {
+	char (*ifaces)[SLB_IFACE_LEN];
+	uint32_t n_ifaces;
+	bool generic;                 /* mode = "generic": XDP_FLAGS_SKB_MODE */
+};
+
+/* A blocked prefix; host bits are zero. */
+struct slb_config_prefix {
+	uint8_t family;
+	uint8_t len;                  /* 0..32 or 0..128 */
+	uint8_t addr[16];             /* IPv4 in addr[0..3] */
+};
+
+/* flood = { ... }: what the XDP program drops before it looks at SIP. */
+struct slb_config_flood {
+	uint32_t source_rate, source_burst; /* per source address; 0: no cap */
+	struct slb_config_prefix *blocklist;
+	uint32_t n_blocklist;
 };
 
 struct slb_config {
@@ -65,6 +104,9 @@ struct slb_config {
 	uint32_t n_vips;
 	struct slb_config_pool *pools;
 	uint32_t n_pools;
+	struct slb_config_dsr dsr;
+	struct slb_config_xdp xdp;
+	struct slb_config_flood flood;
 };
 
 /*

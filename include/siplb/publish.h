@@ -14,7 +14,10 @@
 #ifndef SIPLB_PUBLISH_H
 #define SIPLB_PUBLISH_H
 
+#include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "siplb/config.h"
 #include "siplb/state_maps.h"
@@ -26,6 +29,24 @@ struct slb_publish_report {
 	uint32_t readers;    /* live readers when the slot was written */
 };
 
+/* Whether the published backend x is the configured address a, port (host order). */
+static inline bool slb_backend_is(const struct slb_backend *x, const struct slb_config_addr *a,
+				  uint16_t port)
+{
+	return x->family == a->family && x->addr == a->addr && x->port == htons(port) &&
+	       !memcmp(x->addr6, a->addr6, sizeof(x->addr6));
+}
+
+/* A published address as text: "192.0.2.21" or "2001:db8::21" (buf holds
+ * INET6_ADDRSTRLEN bytes). */
+static inline const char *slb_ip_str(uint8_t family, uint32_t addr, const uint8_t *addr6,
+				     char *buf)
+{
+	return inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET,
+			 family == AF_INET6 ? (const void *)addr6 : (const void *)&addr, buf,
+			 INET6_ADDRSTRLEN);
+}
+
 /*
  * Publishes cfg as the next generation. states[i] is the health of the i-th
  * backend of cfg (pools in order, each pool's backends in order), NULL when
@@ -33,6 +54,13 @@ struct slb_publish_report {
  * UP backends with a weight are in the tables (a pool without any gets
  * table_size 0: 503). Gives up, publishing nothing, when a live reader still
  * uses the slot after max_wait_ns. -1 with a reason in err.
+ *
+ * Besides the state, it brings the XDP maps that follow the configuration
+ * in line: the blocklist tries (block4, block6) get cfg's flood.blocklist,
+ * and a VIP's rate state (vip_rate) starts afresh when another VIP takes its
+ * index. Both happen once the readers have left the slot, right before the
+ * flip; if they fail, nothing is flipped (the tries may then hold part of
+ * the change: the next publish completes it).
  */
 int slb_publish(struct slb_maps *m, const struct slb_config *cfg,
 		const enum slb_backend_state *states, uint64_t max_wait_ns,

@@ -3,6 +3,10 @@
  * Opening the pinned state maps (see state.h) and mapping them into memory:
  * siplbd creates and writes them, siplb-dp and the tools read them. After
  * slb_maps_open() no syscall is needed to read the state or count.
+ *
+ * The XDP fast path's maps (xdp.h) are pinned beside them and opened with
+ * them, by fd only: nothing reads them per packet in user space, and a
+ * per-CPU, hash or LPM map cannot be mmap'd anyway.
  */
 #ifndef SIPLB_STATE_MAPS_H
 #define SIPLB_STATE_MAPS_H
@@ -13,6 +17,17 @@
 
 #include "siplb/state.h"
 
+/* The XDP maps of xdp.h, as indexes of slb_maps.xdp_fd. */
+enum slb_xdp_map {
+	SLB_XDP_MAP_STATS,    /* xdp_stats */
+	SLB_XDP_MAP_NEXTHOP,  /* nexthop */
+	SLB_XDP_MAP_SRC_RATE, /* src_rate */
+	SLB_XDP_MAP_VIP_RATE, /* vip_rate */
+	SLB_XDP_MAP_BLOCK4,   /* block4 */
+	SLB_XDP_MAP_BLOCK6,   /* block6 */
+	SLB_XDP_MAP_COUNT
+};
+
 struct slb_maps {
 	struct slb_control *control;
 	struct slb_state *state;        /* [2]: slot = generation & 1 */
@@ -20,14 +35,20 @@ struct slb_maps {
 	struct slb_lcore_stats *stats;  /* [SLB_MAX_LCORES] */
 	int fd[4];                      /* control, state, maglev, stats */
 	size_t len[4];                  /* mmap lengths */
+	int xdp_fd[SLB_XDP_MAP_COUNT];  /* enum slb_xdp_map */
 };
+
+/* The pin name of XDP map i (SLB_MAP_XDP_STATS, ...). */
+const char *slb_xdp_map_name(enum slb_xdp_map i);
 
 /* Opens maps pinned under dir (readers). -1 with a reason when absent or of
  * another version/size. */
 int slb_maps_open(const char *dir, struct slb_maps *m, char *err, size_t errlen);
 
 /* siplbd: opens the maps under dir if they are there and compatible
- * (same version, same table_capacity), otherwise creates and pins them. */
+ * (same version, same table_capacity), otherwise creates and pins them.
+ * Each XDP map is opened when it is there with the right shape, otherwise
+ * created and pinned on its own: they carry no generation. */
 int slb_maps_create(const char *dir, uint32_t table_capacity, struct slb_maps *m,
 		    char *err, size_t errlen);
 

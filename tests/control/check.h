@@ -20,6 +20,9 @@
 		}                                                              \
 	} while (0)
 
+#include <stdbool.h>
+#include <string.h>
+
 /* An IPv4 address in network byte order, as the config and the state hold it. */
 static inline uint32_t ip(const char *s)
 {
@@ -27,6 +30,14 @@ static inline uint32_t ip(const char *s)
 
 	inet_pton(AF_INET, s, &a);
 	return a;
+}
+
+/* Whether the 16 bytes at a are the IPv6 address s. */
+static inline bool ip6_is(const uint8_t *a, const char *s)
+{
+	uint8_t want[16];
+
+	return inet_pton(AF_INET6, s, want) == 1 && !memcmp(a, want, sizeof(want));
 }
 
 #endif

@@ -106,20 +106,58 @@ static void check_full(const char *dir)
 	      !strcmp(c.ports[1].iface, "ens1f0") && c.ports[1].addr == ip("198.51.100.1") &&
 	      c.ports[1].prefix == 25, "ports");
 	CHECK(c.n_vips == 3, "%u vips", c.n_vips);
-	CHECK(!strcmp(c.vips[0].name, "sip") && c.vips[0].addr == ip("192.0.2.100") &&
-	      c.vips[0].port == 5060 && c.vips[0].mode == SLB_MODE_PROXY && c.vips[0].pool == 0 &&
-	      c.vips[0].record_route, "vip 0");
+	CHECK(!strcmp(c.vips[0].name, "sip") && c.vips[0].a.addr == ip("192.0.2.100") &&
+	      c.vips[0].a.family == AF_INET && c.vips[0].port == 5060 &&
+	      c.vips[0].mode == SLB_MODE_PROXY && c.vips[0].pool == 0 && c.vips[0].record_route &&
+	      c.vips[0].rate == 20000 && c.vips[0].burst == 2000, "vip 0");
 	CHECK(c.vips[1].mode == SLB_MODE_DSR && c.vips[1].pool == 1 && c.vips[1].port == 5080 &&
 	      !c.vips[1].record_route, "vip 1");
 	CHECK(c.vips[2].mode == SLB_MODE_PROXY && c.vips[2].record_route, "vip 2 defaults");
 	CHECK(c.n_pools == 3 && c.pools[0].seed == 1 &&
 	      c.pools[1].seed == 12345678901234567890ULL && c.pools[2].seed == 0 &&
 	      c.pools[2].n_backends == 0, "pools");
-	CHECK(c.pools[0].n_backends == 3 && c.pools[0].backends[1].addr == ip("192.0.2.22") &&
+	CHECK(c.pools[0].n_backends == 3 && c.pools[0].backends[1].a.addr == ip("192.0.2.22") &&
 	      c.pools[0].backends[1].weight == 30 && c.pools[0].backends[1].priority == 1 &&
 	      c.pools[0].backends[2].port == 5062 && c.pools[0].backends[2].priority == 0, "core");
 	CHECK(c.pools[1].backends[0].weight == 65535 && c.pools[1].backends[1].weight == 0, "edge");
 	CHECK(slb_config_n_backends(&c) == 5, "%u backends", slb_config_n_backends(&c));
+	CHECK(c.dsr.src4.family == AF_INET && c.dsr.src4.addr == ip("192.0.2.1") &&
+	      c.dsr.src6.family == AF_INET6 && ip6_is(c.dsr.src6.addr6, "2001:db8::1") &&
+	      c.dsr.encap == SLB_ENCAP_IPIP && c.dsr.gue_port == 6080, "dsr");
+	CHECK(c.flood.source_rate == 100 && c.flood.source_burst == 50 &&
+	      c.flood.n_blocklist == 2 && c.flood.blocklist[0].family == AF_INET &&
+	      c.flood.blocklist[0].len == 24 && !memcmp(c.flood.blocklist[0].addr,
+							"\xcb\x00\x71\x00", 4) &&
+	      c.flood.blocklist[1].family == AF_INET6 && c.flood.blocklist[1].len == 48 &&
+	      ip6_is(c.flood.blocklist[1].addr, "2001:db8:bad::"), "flood");
+	CHECK(c.xdp.n_ifaces == 0 && !c.xdp.generic, "no xdp group");
+	slb_config_free(&c);
+}
+
+/* good-dsr.conf: IPv6 DSR, the xdp group, blocklist entries of both kinds. */
+static void check_dsr(const char *dir)
+{
+	struct slb_config c;
+	const struct slb_config_prefix *b;
+
+	if (!load_file(dir, "good-dsr.conf", &c))
+		return;
+	CHECK(c.n_vips == 3 && c.vips[2].a.family == AF_INET6 && c.vips[2].a.addr == 0 &&
+	      ip6_is(c.vips[2].a.addr6, "2001:db8::101") && c.vips[2].mode == SLB_MODE_DSR &&
+	      c.vips[2].rate == 5000 && c.vips[2].burst == 0, "vip dsr6");
+	CHECK(c.vips[1].a.family == AF_INET && c.vips[1].rate == 0, "vip dsr4");
+	CHECK(c.pools[2].n_backends == 2 && c.pools[2].backends[1].a.family == AF_INET6 &&
+	      ip6_is(c.pools[2].backends[1].a.addr6, "2001:db8:1::11") &&
+	      c.pools[2].backends[1].port == 5062, "pool edge6");
+	CHECK(c.pools[3].backends[0].a.family == AF_INET6, "a pool no VIP uses may be IPv6");
+	CHECK(c.dsr.encap == SLB_ENCAP_GUE && c.dsr.gue_port == 6081, "dsr gue");
+	CHECK(c.xdp.n_ifaces == 2 && !strcmp(c.xdp.ifaces[0], "veth-lb0") &&
+	      !strcmp(c.xdp.ifaces[1], "veth-lb1") && c.xdp.generic, "xdp");
+	CHECK(c.flood.n_blocklist == 5, "%u prefixes", c.flood.n_blocklist);
+	b = c.flood.blocklist;
+	CHECK(b[2].family == AF_INET && b[2].len == 32 && b[3].family == AF_INET6 &&
+	      b[3].len == 0 && b[4].len == 128 && ip6_is(b[4].addr, "2001:db8:bad:1::7"),
+	      "single addresses are /32 and /128, ::/0 is a prefix");
 	slb_config_free(&c);
 }
 
@@ -134,6 +172,11 @@ static void check_defaults(const char *dir)
 	      c.capacity == SLB_CONFIG_DEFAULT_CAPACITY && c.n_ports == 0, "defaults");
 	CHECK(c.vips[0].mode == SLB_MODE_PROXY && c.vips[0].record_route, "vip defaults");
 	CHECK(c.pools[0].seed == 0 && c.pools[0].backends[0].priority == 0, "pool defaults");
+	CHECK(c.vips[0].rate == 0 && c.vips[0].burst == 0 && !c.dsr.src4.family &&
+	      !c.dsr.src6.family && c.dsr.encap == SLB_ENCAP_IPIP &&
+	      c.dsr.gue_port == SLB_CONFIG_DEFAULT_GUE_PORT && c.xdp.n_ifaces == 0 &&
+	      !c.xdp.generic && c.flood.source_rate == 0 && c.flood.n_blocklist == 0,
+	      "dsr, xdp and flood defaults");
 	slb_config_free(&c);
 }
 
@@ -213,6 +256,7 @@ int main(int argc, char **argv)
 	int files = check_dir(argv[1]);
 
 	check_full(argv[1]);
+	check_dsr(argv[1]);
 	check_defaults(argv[1]);
 	check_limits();
 	check_unreadable();

@@ -6,11 +6,19 @@
  * variants, opens the maps as siplb-dp does and checks VIPs, pools,
  * backends, ids, Maglev tables (equal to slb_maglev_build's for the same
  * inputs), the generation flip, the id rule, the quiescence wait with live,
- * stale and departed readers, and siplbd restarts and --stats --json.
+ * stale and departed readers, and siplbd restarts and --stats --json; the
+ * XDP maps pinned beside them, the blocklist tries and the state fields of
+ * the XDP program (families, IPv6 addresses, DSR, rates). The test process
+ * has a network namespace of its own, so the siplbd it runs finds no route
+ * to any DSR backend and asks the network for nothing.
  * Needs root (mount, BPF maps): exits 77 (skipped) without it.
  */
+#define _GNU_SOURCE /* unshare */
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
+#include <sched.h>
 #include <json-c/json.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,6 +36,7 @@
 #include "siplb/publish.h"
 #include "siplb/sip_scan.h"
 #include "siplb/state_maps.h"
+#include "siplb/xdp.h"
 
 #define SEC 1000000000ULL
 
@@ -70,7 +79,7 @@ static void cfg_add(struct slb_config *c, uint32_t p, const char *addr, uint16_t
 	pool->backends = realloc(pool->backends, (pool->n_backends + 1) * sizeof(*pool->backends));
 	CHECK(pool->backends, "out of memory");
 	pool->backends[pool->n_backends++] = (struct slb_config_backend){
-		.addr = ip(addr), .port = port, .weight = weight,
+		.a = {.family = AF_INET, .addr = ip(addr)}, .port = port, .weight = weight,
 	};
 }
 
@@ -102,16 +111,20 @@ static void check_table(const struct slb_maps *r, uint64_t g, const struct slb_c
 	const struct slb_config_pool *pool = &c->pools[p];
 	const struct slb_pool *sp = &slb_state_of(r, g)->pools[p];
 	struct slb_maglev_backend mb[16];
-	char keys[16][32], err[256];
+	char keys[16][64], err[256];
 	uint32_t weighted = 0, *want = calloc(c->table_size, sizeof(*want));
 
 	CHECK(want && pool->n_backends <= 16, "test sizes");
 	for (uint32_t j = 0; j < pool->n_backends; j++) {
 		const struct slb_config_backend *be = &pool->backends[j];
-		char a[INET_ADDRSTRLEN];
+		char a[INET6_ADDRSTRLEN];
 
-		snprintf(keys[j], sizeof(keys[j]), "%s:%u", inet_ntop(AF_INET, &be->addr, a, sizeof(a)),
-			 be->port);
+		if (be->a.family == AF_INET6)
+			snprintf(keys[j], sizeof(keys[j]), "[%s]:%u",
+				 inet_ntop(AF_INET6, be->a.addr6, a, sizeof(a)), be->port);
+		else
+			snprintf(keys[j], sizeof(keys[j]), "%s:%u",
+				 inet_ntop(AF_INET, &be->a.addr, a, sizeof(a)), be->port);
 		mb[j] = (struct slb_maglev_backend){
 			.id = ids[k0 + j], .key = keys[j], .key_len = strlen(keys[j]),
 			.weight = state_of(be, states, k0 + j) == SLB_BACKEND_UP ? be->weight : 0,
@@ -135,7 +148,9 @@ static void check_vips(const struct slb_state *s, const struct slb_config *c)
 	for (uint32_t i = 0; i < c->n_vips; i++) {
 		const struct slb_vip *v = &s->vips[i];
 
-		CHECK(v->addr == c->vips[i].addr && v->port == htons(c->vips[i].port) &&
+		CHECK(v->family == c->vips[i].a.family && v->addr == c->vips[i].a.addr &&
+		      !memcmp(v->addr6, c->vips[i].a.addr6, 16) && v->port == htons(c->vips[i].port) &&
+		      v->rate_pps == c->vips[i].rate && v->rate_burst == c->vips[i].burst &&
 		      v->mode == c->vips[i].mode && v->pool == c->vips[i].pool &&
 		      v->flags == (c->vips[i].record_route ? SLB_VIP_RECORD_ROUTE : 0) &&
 		      !strcmp(v->name, c->vips[i].name), "VIP %u", i);
@@ -164,8 +179,8 @@ static void check_state(const struct slb_maps *r, uint64_t g, const struct slb_c
 			const struct slb_config_backend *be = &c->pools[p].backends[j];
 			const struct slb_backend *b = &s->backends[ids[k + j]];
 
-			CHECK(ids[k + j] < s->n_backends && b->addr == be->addr &&
-			      b->port == htons(be->port) && b->weight == be->weight && b->pool == p &&
+			CHECK(ids[k + j] < s->n_backends && slb_backend_is(b, &be->a, be->port) &&
+			      b->weight == be->weight && b->pool == p &&
 			      b->state == state_of(be, states, k + j),
 			      "pool %u backend %u: not at id %u", p, j, ids[k + j]);
 		}
@@ -371,6 +386,51 @@ static void fill_counters(struct slb_lcore_stats *s, uint64_t n)
 	s->replies[SLB_REPLY_503] = 4 * n;
 }
 
+/* XDP counters on the first and the last CPU, as the program would count. */
+static void fill_xdp_counters(const struct slb_maps *w)
+{
+	int cpus = libbpf_num_possible_cpus();
+	struct slb_xdp_stats *v = calloc((size_t)cpus, sizeof(*v));
+	uint32_t key = 0;
+
+	CHECK(cpus > 0 && v, "per-CPU values");
+	for (int c = 0; c < cpus; c += cpus > 1 ? cpus - 1 : 1) {
+		uint64_t n = c ? 10 : 1;
+
+		v[c].verdict[SLB_XDP_PASS] = n;
+		v[c].pass[SLB_XDP_PASS_NOT_UDP] = 2 * n;
+		v[c].drop[SLB_XDP_DROP_BLOCKED] = 3 * n;
+		v[c].vip[1] = (struct slb_xdp_counter){4 * n, 400 * n};
+		v[c].backend[3] = (struct slb_xdp_counter){5 * n, 500 * n};
+	}
+	CHECK(!bpf_map_update_elem(w->xdp_fd[SLB_XDP_MAP_STATS], &key, v, BPF_ANY), "xdp_stats: %s",
+	      strerror(errno));
+	free(v);
+}
+
+/* What --stats shows of the XDP counters (1 + 10 when there is more than one CPU). */
+static void check_xdp_stats(const char *text, json_object *o)
+{
+	uint64_t n = libbpf_num_possible_cpus() > 1 ? 11 : 1;
+	json_object *x = json_object_object_get(o, "xdp"), *be;
+	char want[256];
+
+	snprintf(want, sizeof(want), "stats xdp verdicts steer 0 dsr 0 pass %llu drop 0\n",
+		 (unsigned long long)n);
+	CHECK(strstr(text, want), "%s", text);
+	snprintf(want, sizeof(want), "stats xdp vip edge-dsr 192.0.2.101:5080 pkts %llu bytes %llu\n",
+		 (unsigned long long)(4 * n), (unsigned long long)(400 * n));
+	CHECK(strstr(text, want) && strstr(text, "stats xdp drop blocked ") &&
+	      strstr(text, "stats xdp backend 3 198.51.100.10:5060 pool edge pkts ") &&
+	      !strstr(text, "stats xdp backend 0 "), "%s", text);
+	be = json_object_array_get_idx(json_object_object_get(x, "backends"), 0);
+	CHECK(x && json_u64(x, "verdicts.pass") == n && json_u64(x, "pass.not_udp") == 2 * n &&
+	      json_u64(x, "drop.blocked") == 3 * n &&
+	      json_u64(json_object_array_get_idx(json_object_object_get(x, "vips"), 1), "pkts") ==
+	      4 * n && json_u64(be, "id") == 3 && json_u64(be, "bytes") == 500 * n,
+	      "%s", json_object_to_json_string(x));
+}
+
 /* Counters of two lcores, summed by siplbd --stats (text and JSON). */
 static void test_stats(const char *dir, struct slb_maps *w)
 {
@@ -380,7 +440,8 @@ static void test_stats(const char *dir, struct slb_maps *w)
 
 	fill_counters(&w->stats[0], 1);
 	fill_counters(&w->stats[SLB_MAX_LCORES - 1], 10);
-	text = capture("%s --bpffs %s --stats", dir);
+	fill_xdp_counters(w);
+	text = strdup(capture("%s --bpffs %s --stats", dir));
 	CHECK(strstr(text, "stats vip sip 192.0.2.100:5060 msgs 11 bytes 1100\n") &&
 	      strstr(text, "stats backend 5 192.0.2.22:5060 pool core up weight 30 "
 			   "msgs 22 bytes 2200\n") &&
@@ -396,7 +457,130 @@ static void test_stats(const char *dir, struct slb_maps *w)
 	      json_u64(o, "replies.503") == 44 && json_u64(o, "generation") == w->control->generation &&
 	      json_u64(json_object_array_get_idx(json_object_object_get(o, "vips"), 0), "msgs") == 11,
 	      "%s", json_object_to_json_string(o));
+	check_xdp_stats(text, o);
 	json_object_put(o);
+	free(text);
+}
+
+/* ---- the XDP maps ------------------------------------------------------------ */
+
+/* Every map is pinned under dir. */
+static void check_pins(const char *dir)
+{
+	static const char *const names[] = {
+		SLB_MAP_CONTROL, SLB_MAP_STATE, SLB_MAP_MAGLEV, SLB_MAP_STATS, SLB_MAP_XDP_STATS,
+		SLB_MAP_NEXTHOP, SLB_MAP_SRC_RATE, SLB_MAP_VIP_RATE, SLB_MAP_BLOCK4, SLB_MAP_BLOCK6,
+	};
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		CHECK(access(path, F_OK) == 0, "%s is not pinned", path);
+	}
+}
+
+/* The trie's entries as "ADDR/LEN" lines, sorted, in out. */
+static void trie_text(int fd, int family, char *out, size_t len)
+{
+	size_t alen = family == AF_INET ? 4 : 16, ksize = sizeof(uint32_t) + alen;
+	uint8_t key[20], next[20], *prev = NULL;
+	char lines[64][64], a[INET6_ADDRSTRLEN];
+	int n = 0;
+
+	while (n < 64 && !bpf_map_get_next_key(fd, prev, next)) {
+		uint32_t plen;
+
+		memcpy(key, next, ksize);
+		prev = key;
+		memcpy(&plen, key, sizeof(plen));
+		snprintf(lines[n++], sizeof(lines[0]), "%s/%u",
+			 inet_ntop(family, key + sizeof(uint32_t), a, sizeof(a)), plen);
+	}
+	qsort(lines, (size_t)n, sizeof(lines[0]), (int (*)(const void *, const void *))strcmp);
+	out[0] = 0;
+	for (int i = 0; i < n; i++)
+		snprintf(out + strlen(out), len - strlen(out), "%s ", lines[i]);
+}
+
+static void check_blocklist(const struct slb_maps *m, const char *want4, const char *want6)
+{
+	char t4[1024], t6[1024];
+
+	trie_text(m->xdp_fd[SLB_XDP_MAP_BLOCK4], AF_INET, t4, sizeof(t4));
+	trie_text(m->xdp_fd[SLB_XDP_MAP_BLOCK6], AF_INET6, t6, sizeof(t6));
+	CHECK(!strcmp(t4, want4) && !strcmp(t6, want6), "block4 [%s] block6 [%s]", t4, t6);
+}
+
+static void load_dsr(struct slb_config *c)
+{
+	char path[PATH_MAX], err[1024];
+
+	snprintf(path, sizeof(path), "%s/good-dsr.conf", configs);
+	CHECK(!slb_config_load(path, c, err, sizeof(err)), "%s", err);
+}
+
+/* good-dsr.conf's DSR, IPv6 and rate fields as the XDP program reads them. */
+static void check_dsr_state(const struct slb_state *s)
+{
+	uint8_t v6[16], b6[16], src6[16];
+
+	inet_pton(AF_INET6, "2001:db8::101", v6);
+	inet_pton(AF_INET6, "2001:db8:1::11", b6);
+	inet_pton(AF_INET6, "2001:db8::1", src6);
+	CHECK(s->vips[2].family == AF_INET6 && s->vips[2].addr == 0 && !memcmp(s->vips[2].addr6, v6, 16) &&
+	      s->vips[2].port == htons(5080) && s->vips[2].mode == SLB_MODE_DSR &&
+	      s->vips[2].rate_pps == 5000 && s->vips[2].host[0] == 0, "vip dsr6");
+	CHECK(s->vips[0].family == AF_INET && s->vips[0].rate_pps == 1000 &&
+	      s->vips[0].rate_burst == 200 && !strcmp(s->vips[0].host, "192.0.2.100"), "vip sip");
+	CHECK(s->backends[3].family == AF_INET6 && !memcmp(s->backends[3].addr6, b6, 16) &&
+	      s->backends[3].port == htons(5062) && s->backends[3].state == SLB_BACKEND_DRAINING &&
+	      s->backends[1].family == AF_INET && s->backends[1].addr == ip("198.51.100.10"),
+	      "backends");
+	CHECK(s->pools[2].table_size == 251, "an IPv6 pool has its table");
+	CHECK(s->dsr.src4 == ip("192.0.2.1") && !memcmp(s->dsr.src6, src6, 16) &&
+	      s->dsr.encap == SLB_ENCAP_GUE && s->dsr.gue_port == htons(6081), "dsr");
+	CHECK(s->src_rate_pps == 50 && s->src_rate_burst == 20, "source rate");
+}
+
+static uint64_t vip_rate(const struct slb_maps *m, uint32_t i)
+{
+	uint64_t v = 0;
+
+	CHECK(!bpf_map_lookup_elem(m->xdp_fd[SLB_XDP_MAP_VIP_RATE], &i, &v), "vip_rate");
+	return v;
+}
+
+/* Blocklist added and removed in place; vip_rate of a VIP index that changes hands reset. */
+static void test_xdp_maps(const char *dir)
+{
+	const uint64_t tat = 123456789;
+	struct slb_config c;
+	struct slb_maps w;
+	char err[512];
+
+	load_dsr(&c);
+	CHECK(!slb_maps_create(dir, c.capacity, &w, err, sizeof(err)), "%s", err);
+	check_pins(dir);
+	CHECK(publish(&w, &c, NULL, NULL) == 1, "published");
+	check_dsr_state(&w.state[1]);
+	check_blocklist(&w, "198.51.100.99/32 203.0.113.0/24 ",
+			"2001:db8:bad:1::7/128 2001:db8:bad::/48 ::/0 ");
+	for (uint32_t i = 0; i < 3; i++)
+		CHECK(!bpf_map_update_elem(w.xdp_fd[SLB_XDP_MAP_VIP_RATE], &i, &tat, BPF_ANY), "set");
+	/* one prefix of each family goes, one comes, the others stay */
+	c.flood.blocklist[0].addr[2] = 114;         /* 203.0.113.0/24 -> 203.0.114.0/24 */
+	c.flood.n_blocklist = 4;                    /* 2001:db8:bad:1::7/128 goes */
+	c.vips[1].port = 5061;                      /* VIP 1 is another VIP now */
+	CHECK(publish(&w, &c, NULL, NULL) == 2, "published again");
+	check_blocklist(&w, "198.51.100.99/32 203.0.114.0/24 ", "2001:db8:bad::/48 ::/0 ");
+	CHECK(vip_rate(&w, 0) == tat && vip_rate(&w, 1) == 0 && vip_rate(&w, 2) == tat,
+	      "vip_rate %llu %llu %llu", (unsigned long long)vip_rate(&w, 0),
+	      (unsigned long long)vip_rate(&w, 1), (unsigned long long)vip_rate(&w, 2));
+	c.flood.n_blocklist = 0;
+	CHECK(publish(&w, &c, NULL, NULL) == 3, "published without a blocklist");
+	check_blocklist(&w, "", "");
+	slb_maps_close(&w);
+	slb_config_free(&c);
 }
 
 /* Maps of another size are replaced; nothing is created off a bpffs. */
@@ -438,9 +622,12 @@ static int run(const char *root)
 	test_ids(a, &w);
 	test_quiescence(a, &w);
 	test_restart(a, b, w.control->generation);
+	check_pins(a);
 	test_stats(a, &w);
 	test_maps(root, a, &w);
-	printf("publish, ids, quiescence, restart, stats, maps: ok\n");
+	snprintf(a, sizeof(a), "%s/x", root);
+	test_xdp_maps(a);
+	printf("publish, ids, quiescence, restart, stats, maps, XDP maps: ok\n");
 	return 0;
 }
 
@@ -477,6 +664,7 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
+		CHECK(!unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET): %s", strerror(errno));
 		exit(run(root));
 	}
 	if (pid > 0)

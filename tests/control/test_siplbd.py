@@ -8,6 +8,10 @@
                                         writer, SIGTERM; needs root: it mounts
                                         its own bpffs under /run (exit 77
                                         without root), unmounted at the end.
+                                        siplbd runs in a network namespace of
+                                        its own (unshare -n): the DSR backends
+                                        of good-full.conf have no route there,
+                                        so nothing is asked of the network.
 """
 import json
 import os
@@ -20,6 +24,8 @@ import tempfile
 import time
 
 SKIP = 77
+MAPS = ["block4", "block6", "control", "maglev", "nexthop", "src_rate", "state", "stats",
+        "vip_rate", "xdp_stats"]
 
 
 def run(*args):
@@ -48,7 +54,8 @@ def test_check(siplbd, configs):
     p = run(siplbd, "--config", "/nonexistent.conf", "--check")
     expect(p.returncode == 1 and "cannot read" in p.stderr, p.stderr)
     for args in ([], ["--check"], ["--stats", "--once"], ["--config", "x", "--json"],
-                 ["--config", "x", "--stats-interval", "soon"], ["--bogus"]):
+                 ["--config", "x", "--stats-interval", "soon"], ["--bogus"],
+                 ["--config", "x", "--detach", "--once"]):
         p = run(siplbd, *args)
         expect(p.returncode == 2 and "usage:" in p.stderr, f"{args}: {p.returncode} {p.stderr}")
     print(f"--check: {len(good)} good, {len(bad)} bad files, usage errors: ok")
@@ -60,8 +67,8 @@ class Daemon:
     def __init__(self, siplbd, conf, bpffs, *extra):
         self.log_path = conf + ".log"
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([siplbd, "--config", conf, "--bpffs", bpffs, *extra],
-                                     stderr=self.log)
+        self.proc = subprocess.Popen(["unshare", "-n", siplbd, "--config", conf,
+                                      "--bpffs", bpffs, *extra], stderr=self.log)
 
     def text(self):
         with open(self.log_path) as f:
@@ -116,12 +123,12 @@ def test_reloads(siplbd, full, conf, bpffs):
         d.wait_for(r"maglev.capacity changed, which needs a restart.*generation 2 stays")
         d.proc.send_signal(signal.SIGUSR1)
         d.wait_for(r"siplbd: stats backend 4 198\.51\.100\.11:5060 pool edge draining")
-        p = run(siplbd, "--config", conf, "--bpffs", bpffs, "--once")
+        p = run("unshare", "-n", siplbd, "--config", conf, "--bpffs", bpffs, "--once")
         expect(p.returncode == 1 and "another siplbd publishes there" in p.stderr, p.stderr)
         expect(d.stop() == 0 and "exiting on Terminated" in d.text(), d.text())
     finally:
         d.stop(signal.SIGKILL)
-    expect(sorted(os.listdir(bpffs)) == ["control", "maglev", "state", "stats"], "maps pinned")
+    expect(sorted(os.listdir(bpffs)) == MAPS, f"maps pinned: {sorted(os.listdir(bpffs))}")
     expect(stats(siplbd, bpffs)["generation"] == 2, "the last generation stays")
 
 
@@ -130,7 +137,7 @@ def test_daemon(siplbd, configs, mnt, tmp):
     conf = os.path.join(tmp, "siplb.conf")
     bpffs = os.path.join(mnt, "siplb")
     write(conf, "pools = 1;\n")
-    p = run(siplbd, "--config", conf, "--bpffs", bpffs)
+    p = run("unshare", "-n", siplbd, "--config", conf, "--bpffs", bpffs)
     expect(p.returncode == 1 and f"{conf}:1: 'pools' must be a list" in p.stderr
            and not os.path.exists(bpffs), "a bad config creates nothing: " + p.stderr)
     write(conf, full)

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-3-Clause)
+/*
+ * siplb_xdp: the XDP fast path in front of siplb-dp (docs/xdp.md). One
+ * program per object: DPDK's af_xdp PMD attaches the first program of the
+ * object it is given and fills its xsks_map.
+ *
+ * Per packet:
+ *  1. parse Ethernet (0-2 VLAN tags), IPv4 or IPv6, UDP (xdp_parse.h);
+ *  2. find the VIP (address, port) in the active generation of the state;
+ *  3. flood protection: blocklists, per-source rate, per-VIP cap
+ *     (xdp_flood.h);
+ *  4. proxy-mode VIP: to siplb-dp's AF_XDP socket on this RX queue;
+ *  5. DSR VIP: Call-ID (xdp_callid.h) -> the pool's Maglev table -> backend
+ *     -> next hop; encapsulate (xdp_encap.h) and send it out from here.
+ * Everything else goes to the kernel (XDP_PASS), which answers ARP and
+ * neighbour discovery and keeps the host's own traffic working. Every
+ * verdict and every reason to pass or drop is counted in xdp_stats.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "siplb/callid_hash.h"
+#include "siplb/state.h"
+#include "siplb/xdp.h"
+#include "xdp_callid.h"
+#include "xdp_consts.h"
+#include "xdp_encap.h"
+#include "xdp_flood.h"
+#include "xdp_maps.h"
+#include "xdp_parse.h"
+
+#ifndef barrier_var
+#define barrier_var(var) asm volatile("" : "=r"(var) : "0"(var))
+#endif
+
+static __always_inline int slb_count_pass(struct slb_xdp_stats *s, __u32 reason)
+{
+	s->verdict[SLB_XDP_PASS]++;
+	if (reason < SLB_XDP_PASS_COUNT)
+		s->pass[reason]++;
+	return XDP_PASS;
+}
+
+static __always_inline int slb_count_drop(struct slb_xdp_stats *s, __u32 reason)
+{
+	s->verdict[SLB_XDP_DROP]++;
+	if (reason < SLB_XDP_DROP_COUNT)
+		s->drop[reason]++;
+	return XDP_DROP;
+}
+
+/* addr6 of a VIP is 8-aligned in the state map (tests/xdp asserts it), the
+ * packet's copy in struct slb_pkt 4-aligned: four word compares. */
+static __always_inline int slb_addr6_eq(const __u8 *vip6, const __u32 *a)
+{
+	const __u32 *v = (const void *)vip6;
+
+	return v[0] == a[0] && v[1] == a[1] && v[2] == a[2] && v[3] == a[3];
+}
+
+/* The index of the VIP the packet is addressed to, or SLB_MAX_VIPS. */
+static __always_inline __u64 slb_vip_find(const struct slb_state *st, const struct slb_pkt *pk)
+{
+	__u64 n = st->n_vips;
+
+	for (__u64 i = 0; i < SLB_MAX_VIPS; i++) {
+		const struct slb_vip *v = &st->vips[i];
+
+		if (i >= n)
+			break;
+		if (v->family != pk->family || v->port != pk->dport)
+			continue;
+		if (pk->family == AF_INET ? v->addr == pk->daddr[0]
+					  : slb_addr6_eq(v->addr6, pk->daddr))
+			return i;
+	}
+	return SLB_MAX_VIPS;
+}
+
+/* Proxy-mode VIP: to the AF_XDP socket of this RX queue, if siplb-dp has
+ * one there (the flags' fallback action on a miss is 0, never XDP_REDIRECT). */
+static __always_inline int slb_steer(struct xdp_md *ctx, struct slb_xdp_stats *s)
+{
+	if (bpf_redirect_map(&xsks_map, ctx->rx_queue_index, 0) == XDP_REDIRECT) {
+		s->verdict[SLB_XDP_STEER]++;
+		return XDP_REDIRECT;
+	}
+	return slb_count_pass(s, SLB_XDP_PASS_NO_STEER);
+}
+
+/*
+ * The Call-ID hash of the value at packed (offset << 32 | length), as
+ * siplb-dp computes it: the first 256 bytes and the full length. The value
+ * is copied into the per-CPU scratch first, because the hash reads 8-byte
+ * words from a buffer the verifier knows to be long enough (callid_hash.h).
+ * The copy is a word loop here rather than bpf_xdp_load_bytes: on CPUs that
+ * return through a mitigation thunk (AMD's SRSO safe RET) that helper's
+ * nested calls cost about 20 ns a packet, more than the copy itself. Its
+ * last word is zero-padded past the value, which the hash never reads.
+ */
+static __always_inline void slb_hash_callid(struct xdp_md *ctx, struct slb_scratch *sc,
+					    __u64 found, __u64 seed, __u64 *hash)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u64 off = found >> 32, len = (__u32)found, w, i;
+
+	for (i = 0; i < SLB_CALLID_HASH_MAX / 8; i++) {
+		if (8 * i + 8 > len || slb_word(data, end, off + 8 * i, &w))
+			break;
+		*(__u64 *)(sc->b + 8 * i) = w;
+	}
+	if (i < SLB_CALLID_HASH_MAX / 8 && !slb_load8(data, end, off + 8 * i, off + len, &w))
+		*(__u64 *)(sc->b + 8 * i) = w;
+	/* The hash's loops, once for every way out of the copy loop otherwise. */
+	len = slb_forget(sc, SLB_FORGET_LIM, len);
+	*hash = slb_callid_hash(sc->b, (__u32)len, seed);
+}
+
+/* Backend id for hash h in the VIP's pool (state.h: slot s, table index t
+ * is u32 number s * table_capacity + t of the maglev map), or
+ * SLB_XDP_MAGLEV_EMPTY when there is none. */
+static __always_inline __u32 slb_maglev_pick(const struct slb_control *ctl,
+					     const struct slb_state *st, __u32 slot,
+					     const struct slb_pool *pool, __u64 h)
+{
+	__u64 cap = ctl->table_capacity, t, flat, *pair;
+	__u32 key, id;
+
+	if (!pool->table_size)
+		return SLB_XDP_MAGLEV_EMPTY;
+	t = pool->table_off + h % pool->table_size;
+	if (t >= cap) /* a table reaching into the other slot: never read it */
+		return SLB_XDP_MAGLEV_EMPTY;
+	flat = slot * cap + t;
+	key = (__u32)(flat >> 1);
+	pair = bpf_map_lookup_elem(&maglev, &key);
+	if (!pair)
+		return SLB_XDP_MAGLEV_EMPTY;
+	id = flat & 1 ? (__u32)(*pair >> 32) : (__u32)*pair;
+	return id < st->n_backends ? id : SLB_XDP_MAGLEV_EMPTY;
+}
+
+/*
+ * DSR: Call-ID -> backend -> next hop -> encapsulated, out of here.
+ *
+ * Over the next hop's MTU once encapsulated: PASS too_big. XDP can neither
+ * fragment nor send ICMP with the right quoting and rate limits; the kernel
+ * can. With a tunnel route for the VIP (ipip/ip6tnl or fou/gue) it
+ * fragments the outer packet (DF clear) or answers frag-needed /
+ * packet-too-big (DF set); without one it treats the packet as local and
+ * the counter shows the operator what happened. SIP over UDP near the MTU
+ * is rare by design: RFC 3261 §18.1.1 moves such requests to TCP.
+ */
+static __always_inline int slb_dsr(struct xdp_md *ctx, struct slb_xdp_stats *s,
+				   struct slb_scratch *sc, const struct slb_control *ctl,
+				   const struct slb_state *st, __u32 slot,
+				   const struct slb_vip *vip, const struct slb_pkt *pk)
+{
+	struct slb_encap_args a = { .pk = pk, .dsr = &st->dsr };
+	struct slb_xdp_counter *count;
+	__u32 lim, pool_i = vip->pool;
+	__u64 found;
+	__u32 id;
+
+	lim = pk->payload_len < SLB_XDP_CALLID_WINDOW ? pk->payload_len : SLB_XDP_CALLID_WINDOW;
+	if (lim < 8) /* no room for a start line and a Call-ID */
+		return slb_count_pass(s, SLB_XDP_PASS_NO_CALLID);
+	found = slb_callid_find(ctx, sc, pk->payload_off, pk->payload_off + lim);
+	if (found == SLB_CALLID_NONE)
+		return slb_count_pass(s, SLB_XDP_PASS_NO_CALLID);
+	if (pool_i >= SLB_MAX_POOLS || pool_i >= st->n_pools)
+		return slb_count_pass(s, SLB_XDP_PASS_NO_BACKEND);
+	slb_hash_callid(ctx, sc, found, st->pools[pool_i].seed, &a.hash);
+	id = slb_maglev_pick(ctl, st, slot, &st->pools[pool_i], a.hash);
+	/* One register for the check and the uses (clang would check a copy). */
+	barrier_var(id);
+	if (id >= SLB_MAX_BACKENDS) /* SLB_XDP_MAGLEV_EMPTY too */
+		return slb_count_pass(s, SLB_XDP_PASS_NO_BACKEND);
+	a.be = &st->backends[id];
+	count = &s->backend[id];
+	/* The outer header has the VIP's family: a backend of the other family
+	 * in a DSR pool cannot be reached by it. */
+	if (a.be->family != pk->family)
+		return slb_count_pass(s, SLB_XDP_PASS_NO_BACKEND);
+	a.nh = bpf_map_lookup_elem(&nexthop, &id);
+	if (!a.nh)
+		return slb_count_pass(s, SLB_XDP_PASS_NO_NEXTHOP);
+	if (slb_encap_len(pk->family, st->dsr.encap) + pk->ip_len > a.nh->mtu)
+		return slb_count_pass(s, SLB_XDP_PASS_TOO_BIG);
+	/* Only a driver with less headroom than every one in the tree fails
+	 * here: the packet cannot be sent from XDP, as if it were too big. */
+	if (slb_encap(ctx, &a))
+		return slb_count_pass(s, SLB_XDP_PASS_TOO_BIG);
+	s->verdict[SLB_XDP_DSR]++;
+	count->pkts++;
+	count->bytes += (__u64)((long)ctx->data_end - (long)ctx->data);
+	if (a.nh->ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	return bpf_redirect(a.nh->ifindex, 0);
+}
+
+SEC("xdp")
+int siplb_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	const struct slb_control *ctl;
+	const struct slb_state *st;
+	const struct slb_vip *vip;
+	struct slb_xdp_stats *s;
+	struct slb_scratch *sc;
+	struct slb_pkt *pk;
+	__u32 zero = 0, slot;
+	__u64 now, vi;
+	int r;
+
+	s = bpf_map_lookup_elem(&xdp_stats, &zero);
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s || !sc)
+		return XDP_PASS;
+	pk = &sc->pk;
+	r = slb_parse(data, end, pk);
+	if (r >= 0)
+		return slb_count_pass(s, (__u32)r);
+
+	/* One load of the generation; the whole packet uses its slot (state.h). */
+	ctl = bpf_map_lookup_elem(&control, &zero);
+	if (!ctl || ctl->magic != SLB_STATE_MAGIC || ctl->version != SLB_STATE_VERSION)
+		return slb_count_pass(s, SLB_XDP_PASS_NOT_VIP); /* nothing published */
+	slot = (__u32)(*(volatile const __u64 *)&ctl->generation & 1);
+	st = bpf_map_lookup_elem(&state, &slot);
+	if (!st)
+		return slb_count_pass(s, SLB_XDP_PASS_NOT_VIP);
+	/* Forgotten: each of the loop's 64 exits would otherwise carry its own
+	 * constant index into everything after it (slb_forget). */
+	vi = slb_forget(sc, SLB_FORGET_POS, slb_vip_find(st, pk));
+	if (vi >= SLB_MAX_VIPS)
+		return slb_count_pass(s, SLB_XDP_PASS_NOT_VIP);
+	vip = &st->vips[vi];
+	/* Offered load per VIP: counted before flood protection sheds any. */
+	s->vip[vi].pkts++;
+	s->vip[vi].bytes += pk->frame_len;
+
+	if (slb_blocked(pk))
+		return slb_count_drop(s, SLB_XDP_DROP_BLOCKED);
+	/* The clock only when a rate is set: a helper call is not free (its
+	 * return goes through a mitigation thunk on many CPUs). */
+	if (st->src_rate_pps || vip->rate_pps) {
+		now = bpf_ktime_get_ns();
+		if (!slb_source_ok(st, pk, now))
+			return slb_count_drop(s, SLB_XDP_DROP_SOURCE_RATE);
+		if (!slb_vip_ok(vip, (__u32)vi, now))
+			return slb_count_drop(s, SLB_XDP_DROP_VIP_RATE);
+	}
+
+	if (vip->mode != SLB_MODE_DSR)
+		return slb_steer(ctx, s);
+	return slb_dsr(ctx, s, sc, ctl, st, slot, vip, pk);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

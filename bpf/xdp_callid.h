@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-3-Clause) */
+/*
+ * Finding the Call-ID of a SIP message in the XDP fast path, for DSR VIPs.
+ *
+ * What counts, as in siplb-dp's scanner (dataplane/sip_scan.c): a header
+ * line, i.e. one that starts right after a CRLF, so that a "Call-ID:" inside
+ * another header's value never matches; the header block ends at CRLFCRLF,
+ * so one inside the body never matches either. The name is "Call-ID" or its
+ * compact form "i", case-insensitive; SP/HT may come before the colon. The
+ * value starts after LWS (SP/HT, at most one fold: CRLF SP/HT) and ends at
+ * the first byte <= SP: for any Call-ID siplb-dp accepts, the CR, LF, SP or
+ * HT that ends it (siplb-dp rejects a Call-ID holding any other control
+ * byte, so ending there changes nothing it routes). The first such header
+ * counts (siplb-dp rejects a message with two).
+ *
+ * Everything read lies in the first SLB_XDP_CALLID_WINDOW bytes of the UDP
+ * payload, the byte that ends the value included: a Call-ID header that does
+ * not end inside the window is not found (PASS no_callid).
+ *
+ * Speed: 8 bytes at a time (SWAR). One has-zero-byte computation per word
+ * says whether a line may start in it; for such words, branch-free masks
+ * keep the lines that start after a CRLF with "Ca", "i" + separator, or CR
+ * (the empty line), and only those get a call that reads them (for a
+ * typical request: the Call-ID line, and the empty line when there is no
+ * Call-ID). Calls are what is dear: on CPUs that return through a
+ * mitigation thunk (AMD's SRSO safe RET here) a BPF call or helper costs
+ * about 10 ns, as much as scanning a hundred bytes. Define
+ * SLB_XDP_SCAN_BYTES for the byte-at-a-time twin the benchmark compares it
+ * with (bpf/siplb_xdp_bytes.bpf.c); tests/xdp checks that both find the same
+ * Call-IDs.
+ *
+ * Verifier: slb_callid_find (the word loop) and slb_callid_line (one line,
+ * its value) are global functions, which the verifier checks once each, on
+ * their own. Inside, numbers pass from one loop to the next through the
+ * per-CPU scratch (slb_forget, xdp_maps.h), so that a loop is checked once
+ * rather than once per way out of the one before (inlined naively, over a
+ * million instructions). Loops handle whole words only; the last, partial
+ * word is loaded once after the loop, zero-padded, so a loop body is one
+ * path.
+ *
+ * BPF is little-endian on the hosts we build for (clang -target bpf picks
+ * the host's order): byte 0 of a loaded word is the lowest. Offsets are
+ * 64-bit: clang zero-extends every 32-bit compare (BPF without ALU32).
+ */
+#ifndef SIPLB_BPF_XDP_CALLID_H
+#define SIPLB_BPF_XDP_CALLID_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "siplb/xdp.h"
+#include "xdp_consts.h"
+#include "xdp_maps.h"
+
+#define SLB_ONES 0x0101010101010101ULL
+#define SLB_LOW7 0x7f7f7f7f7f7f7f7fULL
+#define SLB_HIGH 0x8080808080808080ULL
+
+/* "call-id" as a little-endian word, and the bits that fold its letters to
+ * lower case (not the '-': OR-ing 0x20 there would also fold CR onto it). */
+#define SLB_CALL_ID_LE 0x0064692d6c6c6163ULL
+#define SLB_CALL_ID_FOLD 0x0020200020202020ULL
+#define SLB_LOW7_BYTES 0x00ffffffffffffffULL
+#define SLB_CRLF_LE 0x0a0d
+
+/* The search's result: (frame offset << 32 | length) of the value, or this. */
+#define SLB_CALLID_NONE 0ULL
+
+static __always_inline __u64 slb_callid_pack(__u64 off, __u64 len)
+{
+	return off << 32 | len;
+}
+
+/* A position that is never inside the window: "none". */
+#define SLB_NO_POS (~0ULL)
+
+/*
+ * 0x80 in each byte of x that is zero, nothing elsewhere. Exact, unlike the
+ * shorter (x - 0x01..) & ~x & 0x80.., whose bits above the first zero byte
+ * can be false (a 0x01 byte borrowed from): here no carry crosses a byte,
+ * so every bit is a real match and none needs checking again.
+ */
+static __always_inline __u64 slb_zero_bytes(__u64 x)
+{
+	return ~(((x & SLB_LOW7) + SLB_LOW7) | x | SLB_LOW7);
+}
+
+/* 0x80 in the bytes of x below 0x21; the lowest bit is exact (bytes >= 0x21
+ * below it subtract without a borrow), which is the only one used. */
+static __always_inline __u64 slb_ctl_or_space_bytes(__u64 x)
+{
+	return (x - 0x21 * SLB_ONES) & ~x & SLB_HIGH;
+}
+
+/* 0x80 in the bytes of x that are neither SP nor HT (exact). */
+static __always_inline __u64 slb_not_sp_ht_bytes(__u64 x)
+{
+	return ~(slb_zero_bytes(x ^ (' ' * SLB_ONES)) | slb_zero_bytes(x ^ ('\t' * SLB_ONES))) &
+	       SLB_HIGH;
+}
+
+/* Index 0..7 of the lowest 0x80 bit of a nonzero mask. BPF has no
+ * count-trailing-zeros instruction: isolate the bit, then one multiply moves
+ * the index into the top byte (1 << 8k times 0x0001..07 has k there). */
+static __always_inline __u64 slb_lowest_byte(__u64 mask)
+{
+	__u64 b = mask & -mask;
+
+	return ((b >> 7) * 0x0001020304050607ULL) >> 56;
+}
+
+/* The 8 bytes at frame offset off, which the caller knows to lie inside the
+ * window; nonzero only when the bounds check the verifier needs fails (it
+ * cannot while the window is inside the frame). */
+static __always_inline int slb_word(void *data, void *end, __u64 off, __u64 *w)
+{
+	void *p = data + (off & SLB_PKT_OFF_MASK);
+
+	if (p + 8 > end)
+		return -1;
+	*w = *(__u64 *)p;
+	return 0;
+}
+
+/* The 8 bytes at frame offset off, those at or past lim read as zero (never
+ * a LF, a colon or a name character): for the last, partial word of a loop,
+ * and for single looks near the window's end. Nonzero when off >= lim. */
+static __always_inline int slb_load8(void *data, void *end, __u64 off, __u64 lim, __u64 *w)
+{
+	__u64 at = off, shift = 0;
+
+	if (off >= lim)
+		return -1;
+	if (off + 8 > lim) {
+		at = lim - 8;
+		shift = (off + 8 - lim) * 8; /* 8..56 */
+	}
+	if (slb_word(data, end, at, w))
+		return -1;
+	*w >>= shift;
+	return 0;
+}
+
+static __always_inline int slb_is_sp_ht(__u64 c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* ---- the value ----------------------------------------------------------------- */
+
+/* What ends a run: a byte other than SP and HT, or a byte <= SP. */
+enum slb_run_end { SLB_END_NOT_SP_HT, SLB_END_CTL_OR_SPACE };
+
+static __always_inline __u64 slb_run_end_bytes(__u64 w, enum slb_run_end e)
+{
+	return e == SLB_END_NOT_SP_HT ? slb_not_sp_ht_bytes(w) : slb_ctl_or_space_bytes(w);
+}
+
+/* The first byte from pos on that ends a run of kind e, or SLB_NO_POS when
+ * there is none inside the window (the zero padding past lim ends either
+ * kind, but is not in the window). */
+static __always_inline __u64 slb_run_end(void *data, void *end, __u64 pos, __u64 lim,
+					 enum slb_run_end e)
+{
+	__u64 w, m;
+
+	for (__u64 i = 0; i < SLB_XDP_WINDOW_WORDS; i++) {
+		if (pos + 8 > lim)
+			break;
+		if (slb_word(data, end, pos, &w))
+			return SLB_NO_POS;
+		m = slb_run_end_bytes(w, e);
+		if (m)
+			return pos + slb_lowest_byte(m);
+		pos += 8;
+	}
+	if (slb_load8(data, end, pos, lim, &w))
+		return SLB_NO_POS;
+	pos += slb_lowest_byte(slb_run_end_bytes(w, e));
+	return pos < lim ? pos : SLB_NO_POS;
+}
+
+/* ---- one header line ----------------------------------------------------------- */
+
+/* What the search gets from a line besides a packed value (whose offset,
+ * below 64 KiB, never reaches bit 63). */
+#define SLB_CALLID_STOP (1ULL << 63) /* the empty line, or past the window */
+
+/* Where the name ends when the line starting with the 8 bytes w at s is
+ * Call-ID or i followed by SP, HT or the colon; SLB_NO_POS otherwise. */
+static __always_inline __u64 slb_callid_name_end(__u64 w, __u64 s)
+{
+	__u64 after, len;
+
+	if (((w | 0x20) & 0xff) == 'i') {
+		after = (w >> 8) & 0xff;
+		len = 1;
+	} else if (((w | SLB_CALL_ID_FOLD) & SLB_LOW7_BYTES) == SLB_CALL_ID_LE) {
+		after = w >> 56;
+		len = 7;
+	} else {
+		return SLB_NO_POS;
+	}
+	return after == ':' || slb_is_sp_ht(after) ? s + len : SLB_NO_POS;
+}
+
+/*
+ * The line that starts at frame offset s, right after a CRLF: the packed
+ * value when it is the Call-ID header, SLB_CALLID_STOP for the empty line
+ * (or past the window), SLB_CALLID_NONE to go on. A global function: the
+ * word loop calls it only for lines that may be the Call-ID or the empty
+ * line, and the verifier checks it once. Inside, each phase forgets pos and
+ * lim (which the loop before compared with its offsets) before the next.
+ */
+__attribute__((noinline)) __u64 slb_callid_line(struct xdp_md *ctx, struct slb_scratch *sc,
+						__u32 s, __u32 lim32)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u64 pos, value, w, lim = lim32;
+
+	if (!sc || slb_load8(data, end, s, lim, &w) || (w & 0xffff) == SLB_CRLF_LE)
+		return SLB_CALLID_STOP;
+	pos = slb_callid_name_end(w, s);
+	if (pos == SLB_NO_POS)
+		return SLB_CALLID_NONE;
+	/* Before each loop, pos and lim are forgotten: they carry what the
+	 * paths here compared them with. */
+#define SLB_FORGET() (lim = slb_forget(sc, SLB_FORGET_LIM, lim), \
+		      pos = slb_forget(sc, SLB_FORGET_POS, pos))
+	/* SP/HT, the colon (a name is never folded from its colon: siplb-dp
+	 * agrees) */
+	SLB_FORGET();
+	pos = slb_run_end(data, end, pos, lim, SLB_END_NOT_SP_HT);
+	if (slb_load8(data, end, pos, lim, &w) || (w & 0xff) != ':')
+		return SLB_CALLID_NONE;
+	/* LWS: SP/HT, at most one fold, SP/HT */
+	pos++;
+	SLB_FORGET();
+	pos = slb_run_end(data, end, pos, lim, SLB_END_NOT_SP_HT);
+	if (slb_load8(data, end, pos, lim, &w))
+		return SLB_CALLID_NONE;
+	if ((w & 0xffff) == SLB_CRLF_LE && slb_is_sp_ht((w >> 16) & 0xff)) {
+		pos += 2;
+		SLB_FORGET();
+		pos = slb_run_end(data, end, pos, lim, SLB_END_NOT_SP_HT);
+	}
+	SLB_FORGET();
+#undef SLB_FORGET
+	value = slb_run_end(data, end, pos, lim, SLB_END_CTL_OR_SPACE);
+	if (value == SLB_NO_POS || value <= pos || pos >= lim)
+		return SLB_CALLID_NONE;
+	return slb_callid_pack(pos, value - pos);
+}
+
+/* ---- the word loop ------------------------------------------------------------- */
+
+/* Lines that start inside one word: each after its own CRLF, so at most 4
+ * (the loop's bound, which misses none). */
+#define SLB_LINES_PER_WORD 4
+
+/*
+ * The lines that start in the word x at frame offset off (prev: the word
+ * before it): SLB_CALLID_NONE to go on, or a line's answer. Branch-free
+ * masks pick the lines worth a call. Byte k of y is the byte before x's
+ * byte k, of z the one before that (prev's last bytes below x's): where y
+ * has a LF and z a CR, a line starts at byte k, and x's byte k is its first
+ * character, byte k of n (x moved down a byte) its second. Kept: "Ca" (Call-ID,
+ * not Contact, CSeq or Content-*), "i" and then ':', SP or HT, and CR (the
+ * empty line); a line starting at the last byte, whose second character is
+ * in the next word, is always kept.
+ */
+static __always_inline __u64 slb_callid_word(struct xdp_md *ctx, struct slb_scratch *sc, __u64 x,
+					     __u64 prev, __u64 off, __u64 lim)
+{
+	__u64 y = x << 8 | prev >> 56, z = x << 16 | prev >> 48, n = x >> 8;
+	__u64 xl = x | 0x20 * SLB_ONES, nl = n | 0x20 * SLB_ONES, last = SLB_HIGH << 56;
+	__u64 cand, r;
+
+	cand = slb_zero_bytes(y ^ (0x0a * SLB_ONES)) & slb_zero_bytes(z ^ (0x0d * SLB_ONES)) &
+	       ((slb_zero_bytes(xl ^ ('c' * SLB_ONES)) &
+		 (slb_zero_bytes(nl ^ ('a' * SLB_ONES)) | last)) |
+		(slb_zero_bytes(xl ^ ('i' * SLB_ONES)) &
+		 (slb_zero_bytes(n ^ (':' * SLB_ONES)) | slb_zero_bytes(n ^ (' ' * SLB_ONES)) |
+		  slb_zero_bytes(n ^ ('\t' * SLB_ONES)) | last)) |
+		slb_zero_bytes(x ^ ('\r' * SLB_ONES)));
+	for (__u64 j = 0; j < SLB_LINES_PER_WORD && cand; j++) {
+		r = slb_callid_line(ctx, sc, (__u32)(off + slb_lowest_byte(cand)), (__u32)lim);
+		if (r != SLB_CALLID_NONE)
+			return r;
+		cand &= cand - 1;
+	}
+	return SLB_CALLID_NONE;
+}
+
+#ifndef SLB_XDP_SCAN_BYTES
+/* Whether the 8 bytes before the word x (prev: the word before it) up to
+ * x's seventh byte hold a LF, i.e. whether a line may start in x: one
+ * has-zero-byte computation. */
+static __always_inline int slb_may_start_line(__u64 x, __u64 prev)
+{
+	return slb_zero_bytes((x << 8 | prev >> 56) ^ (0x0a * SLB_ONES)) != 0;
+}
+#else
+/* The byte-at-a-time twin, for the benchmark: each byte compared and
+ * branched on in turn, as a scalar scanner does (the loads stay words: a
+ * load and a bounds check per byte would be 1500 iterations, more than the
+ * verifier walks). */
+static __always_inline int slb_may_start_line(__u64 x, __u64 prev)
+{
+	__u64 y = x << 8 | prev >> 56;
+
+#pragma unroll
+	for (int k = 0; k < 8; k++)
+		if (((y >> (8 * k)) & 0xff) == '\n')
+			return 1;
+	return 0;
+}
+#endif
+
+/*
+ * The Call-ID value in the UDP payload at frame offsets [start, lim), as
+ * (frame offset << 32 | length), or SLB_CALLID_NONE. lim - start is at most
+ * SLB_XDP_CALLID_WINDOW and lim at least 8 (the caller checks both). sc:
+ * the per-CPU scratch (slb_forget). Whole words in the loop, so that its
+ * body is one path; the last, partial word once after it, zero-padded.
+ */
+__attribute__((noinline)) __u64 slb_callid_find(struct xdp_md *ctx, struct slb_scratch *sc,
+						__u32 start, __u32 lim32)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u64 x, prev = 0, r = SLB_CALLID_NONE, off = start, lim = lim32;
+
+	for (__u64 i = 0; i < SLB_XDP_WINDOW_WORDS; i++) {
+		if (off + 8 > lim)
+			break;
+		if (slb_word(data, end, off, &x))
+			return SLB_CALLID_NONE;
+		if (slb_may_start_line(x, prev)) {
+			r = slb_callid_word(ctx, sc, x, prev, off, lim);
+			if (r != SLB_CALLID_NONE)
+				break;
+		}
+		prev = x;
+		off += 8;
+	}
+	if (r == SLB_CALLID_NONE && !slb_load8(data, end, off, lim, &x))
+		r = slb_callid_word(ctx, sc, x, prev, off, lim);
+	return r & SLB_CALLID_STOP ? SLB_CALLID_NONE : r;
+}
+
+#endif

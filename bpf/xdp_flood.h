@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-3-Clause) */
+/*
+ * Flood protection, before any SIP work: the blocklists, then the
+ * per-source rate, then the per-VIP cap. A packet a check drops is not
+ * charged to the checks after it (a blocked or over-rate source does not eat
+ * into the VIP's cap, so it cannot starve the well-behaved sources).
+ *
+ * Rates are GCRA as include/siplb/xdp.h defines it: one "theoretical arrival
+ * time" (tat, ns) per key; a packet passes when now >= tat - burst * interval
+ * and moves tat to max(tat, now) + interval, interval = 1 s / rate. So at
+ * most burst + 1 packets pass back to back, then one per interval. Updates
+ * are plain loads and stores through the map value: CPUs race, and a race
+ * lets a packet or two more through, never fewer; no lock on the packet path.
+ */
+#ifndef SIPLB_BPF_XDP_FLOOD_H
+#define SIPLB_BPF_XDP_FLOOD_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "siplb/xdp.h"
+#include "xdp_consts.h"
+#include "xdp_maps.h"
+#include "xdp_parse.h"
+
+#define SLB_NS_PER_S 1000000000ULL
+
+static __always_inline __u64 slb_gcra_interval(__u32 rate)
+{
+	return SLB_NS_PER_S / rate; /* rate > 0: 0 = off is checked first */
+}
+
+/* 1 when the packet passes (tat moved on), 0 when it is over the rate. */
+static __always_inline int slb_gcra(__u64 *tat, __u64 now, __u32 rate, __u32 burst)
+{
+	__u64 interval = slb_gcra_interval(rate), t = *tat;
+
+	/* now >= t - burst * interval, without the underflow */
+	if (t > now + burst * interval)
+		return 0;
+	*tat = (t > now ? t : now) + interval;
+	return 1;
+}
+
+static __always_inline int slb_blocked(const struct slb_pkt *pk)
+{
+	if (pk->family == AF_INET) {
+		struct slb_lpm4 k4 = { .prefixlen = 32 };
+
+		__builtin_memcpy(k4.addr, pk->saddr, 4);
+		return bpf_map_lookup_elem(&block4, &k4) != NULL;
+	}
+	struct slb_lpm6 k6 = { .prefixlen = 128 };
+
+	__builtin_memcpy(k6.addr, pk->saddr, 16);
+	return bpf_map_lookup_elem(&block6, &k6) != NULL;
+}
+
+/* 1 when the source is within src_rate_pps (or there is no such cap). A
+ * source seen for the first time (or evicted from the LRU) starts afresh. */
+static __always_inline int slb_source_ok(const struct slb_state *st, const struct slb_pkt *pk,
+					 __u64 now)
+{
+	struct slb_ip key = { .family = pk->family };
+	__u64 *tat, fresh;
+
+	if (!st->src_rate_pps)
+		return 1;
+	if (pk->family == AF_INET)
+		__builtin_memcpy(key.a, pk->saddr, 4); /* the rest stays zero */
+	else
+		__builtin_memcpy(key.a, pk->saddr, 16);
+	tat = bpf_map_lookup_elem(&src_rate, &key);
+	if (tat)
+		return slb_gcra(tat, now, st->src_rate_pps, st->src_rate_burst);
+	fresh = now + slb_gcra_interval(st->src_rate_pps);
+	bpf_map_update_elem(&src_rate, &key, &fresh, BPF_ANY);
+	return 1;
+}
+
+/* 1 when VIP vi is within its rate_pps (or has no cap). */
+static __always_inline int slb_vip_ok(const struct slb_vip *vip, __u32 vi, __u64 now)
+{
+	__u64 *tat;
+
+	if (!vip->rate_pps)
+		return 1;
+	tat = bpf_map_lookup_elem(&vip_rate, &vi);
+	return !tat || slb_gcra(tat, now, vip->rate_pps, vip->rate_burst);
+}
+
+#endif

@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * DSR next hops from the kernel's routes, links and neighbours
+ * (include/siplb/nexthops.h). One request socket asks the kernel (route,
+ * link, neighbour gets; NTF_USE to have a MAC resolved); one event socket
+ * says when to ask again. A backend's entry mirrors what is in the map, so
+ * only changes are written and logged.
+ */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "siplb/nexthops.h"
+#include "siplb/publish.h"
+#include "siplb/xdp.h"
+
+#define NL_BUF_SIZE 32768   /* one netlink datagram */
+#define NL_MSG_SIZE 256     /* one request we build */
+#define NL_TIMEOUT_MS 1000  /* longest wait for the kernel's answer */
+#define SOLICIT_MS 1000     /* a backend's MAC is asked for at most this often */
+#define WHY_LEN 160
+#define NUD_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT)
+
+struct entry {
+	bool present;          /* in the map, as nh */
+	struct slb_nexthop nh;
+	int oif;               /* output interface of the last route lookup; 0: none */
+	char why[WHY_LEN];     /* why it is unresolved, as last logged; "" */
+	uint64_t solicited_ms;
+};
+
+struct slb_nexthops {
+	int map_fd;
+	slb_log_fn *log;
+	struct mnl_socket *ev, *req;
+	uint32_t portid, seq;
+	struct entry e[SLB_MAX_BACKENDS];
+	char buf[NL_BUF_SIZE] __attribute__((aligned(8)));
+};
+
+/* What the kernel says about one backend. */
+struct resolved {
+	struct slb_nexthop nh;
+	char via[INET6_ADDRSTRLEN];
+	char dev[IF_NAMESIZE];
+	char why[WHY_LEN];     /* "" when resolved */
+};
+
+struct route {
+	int oif;
+	uint8_t type;
+	bool has_gw, other_family_gw;
+	uint8_t gw[16];
+};
+
+struct link {
+	bool ether;
+	uint8_t mac[6];
+	uint32_t mtu;
+	char name[IF_NAMESIZE];
+};
+
+struct neigh {
+	uint16_t state;        /* NUD_NONE when the kernel has no entry */
+	bool has_mac;
+	uint8_t mac[6];
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- netlink requests -------------------------------------------------------- */
+
+/* Sends nlh and feeds the answer to cb: 0, or -errno (the kernel's error, or
+ * EAGAIN when it did not answer within NL_TIMEOUT_MS). */
+static int nl_talk(struct slb_nexthops *n, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	uint32_t seq = ++n->seq;
+
+	nlh->nlmsg_seq = seq;
+	if (mnl_socket_sendto(n->req, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t len = mnl_socket_recvfrom(n->req, n->buf, sizeof(n->buf));
+
+		if (len < 0)
+			return -errno;
+		if (len < (ssize_t)sizeof(struct nlmsghdr))
+			return -EPROTO;
+		/* A late answer to an earlier request that timed out. */
+		if (((const struct nlmsghdr *)n->buf)->nlmsg_seq != seq)
+			continue;
+		return mnl_cb_run(n->buf, (size_t)len, seq, n->portid, cb, data) < 0 ? -errno : 0;
+	}
+}
+
+static struct nlmsghdr *request(char *buf, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	return nlh;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	struct route *r = data;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return MNL_CB_OK;
+	r->type = rtm->rtm_type;
+	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
+		uint16_t len = mnl_attr_get_payload_len(a);
+
+		if (mnl_attr_get_type(a) == RTA_OIF && len == sizeof(uint32_t))
+			r->oif = (int)mnl_attr_get_u32(a);
+		else if (mnl_attr_get_type(a) == RTA_GATEWAY && (len == 4 || len == 16)) {
+			memcpy(r->gw, mnl_attr_get_payload(a), len);
+			r->has_gw = true;
+		} else if (mnl_attr_get_type(a) == RTA_VIA) {
+			r->other_family_gw = true;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+/* The kernel's route to dst, as for a packet this host sends. */
+static int route_get(struct slb_nexthops *n, int family, const void *dst, struct route *r)
+{
+	char buf[NL_MSG_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = request(buf, RTM_GETROUTE, 0);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	size_t alen = family == AF_INET6 ? 16 : 4;
+
+	rtm->rtm_family = (uint8_t)family;
+	rtm->rtm_dst_len = (uint8_t)(alen * 8);
+	mnl_attr_put(nlh, RTA_DST, alen, dst);
+	memset(r, 0, sizeof(*r));
+	return nl_talk(n, nlh, route_cb, r);
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a;
+	struct link *l = data;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(struct ifinfomsg)) {
+		uint16_t len = mnl_attr_get_payload_len(a);
+
+		if (mnl_attr_get_type(a) == IFLA_ADDRESS && len == sizeof(l->mac)) {
+			memcpy(l->mac, mnl_attr_get_payload(a), sizeof(l->mac));
+			l->ether = true;
+		} else if (mnl_attr_get_type(a) == IFLA_MTU && len == sizeof(uint32_t)) {
+			l->mtu = mnl_attr_get_u32(a);
+		} else if (mnl_attr_get_type(a) == IFLA_IFNAME) {
+			snprintf(l->name, sizeof(l->name), "%.*s", (int)len,
+				 (const char *)mnl_attr_get_payload(a));
+		}
+	}
+	return MNL_CB_OK;
+}
+
+static int link_get(struct slb_nexthops *n, int ifindex, struct link *l)
+{
+	char buf[NL_MSG_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = request(buf, RTM_GETLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	memset(l, 0, sizeof(*l));
+	return nl_talk(n, nlh, link_cb, l);
+}
+
+static int neigh_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	struct neigh *nb = data;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH)
+		return MNL_CB_OK;
+	nb->state = ndm->ndm_state;
+	mnl_attr_for_each(a, nlh, sizeof(*ndm))
+		if (mnl_attr_get_type(a) == NDA_LLADDR &&
+		    mnl_attr_get_payload_len(a) == sizeof(nb->mac)) {
+			memcpy(nb->mac, mnl_attr_get_payload(a), sizeof(nb->mac));
+			nb->has_mac = true;
+		}
+	return MNL_CB_OK;
+}
+
+/* The neighbour entry of addr on ifindex; none is not an error (NUD_NONE). */
+static int neigh_get(struct slb_nexthops *n, int family, int ifindex, const void *addr,
+		     struct neigh *nb)
+{
+	char buf[NL_MSG_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = request(buf, RTM_GETNEIGH, 0);
+	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	int ret;
+
+	ndm->ndm_family = (uint8_t)family;
+	ndm->ndm_ifindex = ifindex;
+	mnl_attr_put(nlh, NDA_DST, family == AF_INET6 ? 16 : 4, addr);
+	memset(nb, 0, sizeof(*nb));
+	ret = nl_talk(n, nlh, neigh_cb, nb);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+/*
+ * Asks the kernel to resolve addr on ifindex: NTF_USE makes it treat the
+ * entry as used by a packet of its own, so it creates the entry if needed
+ * and sends the ARP or ND request (or re-probes a stale entry), as when it
+ * routes traffic. Our DSR traffic leaves from XDP and never confirms a
+ * neighbour, hence the re-probe of stale ones too. The answer comes as an
+ * RTM_NEWNEIGH event.
+ */
+static int solicit(struct slb_nexthops *n, int family, int ifindex, const void *addr)
+{
+	char buf[NL_MSG_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = request(buf, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_ACK);
+	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+
+	ndm->ndm_family = (uint8_t)family;
+	ndm->ndm_ifindex = ifindex;
+	ndm->ndm_state = NUD_NONE;
+	ndm->ndm_flags = NTF_USE;
+	mnl_attr_put(nlh, NDA_DST, family == AF_INET6 ? 16 : 4, addr);
+	return nl_talk(n, nlh, NULL, NULL);
+}
+
+/* ---- resolving one backend ------------------------------------------------------ */
+
+static void mac_str(const uint8_t *m, char *buf)
+{
+	sprintf(buf, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+static const char *route_type(uint8_t t)
+{
+	return t == RTN_LOCAL ? "local: the backend is an address of this host" :
+	       t == RTN_UNREACHABLE || t == RTN_BLACKHOLE || t == RTN_PROHIBIT ?
+	       "unreachable, blackhole or prohibit" : "not a unicast route";
+}
+
+/* The next hop's MAC into r, asking the kernel for it when it has none. */
+static void resolve_mac(struct slb_nexthops *n, struct entry *e, int family, const void *via,
+			struct resolved *r)
+{
+	struct neigh nb;
+	int ret = neigh_get(n, family, e->oif, via, &nb);
+	bool usable = !ret && nb.has_mac && (nb.state & NUD_USABLE);
+	uint64_t now = now_ms();
+
+	if ((!usable || nb.state == NUD_STALE) && now - e->solicited_ms >= SOLICIT_MS) {
+		e->solicited_ms = now;
+		ret = ret ? ret : solicit(n, family, e->oif, via);
+	}
+	if (ret)
+		snprintf(r->why, sizeof(r->why), "neighbour %s on %s: %s", r->via, r->dev,
+			 strerror(-ret));
+	else if (!usable)
+		snprintf(r->why, sizeof(r->why), "MAC of %s on %s not known yet (asked the kernel "
+			 "to resolve it)", r->via, r->dev);
+	else
+		memcpy(r->nh.dst_mac, nb.mac, sizeof(nb.mac));
+}
+
+/* The output interface's MAC and MTU into r. */
+static int resolve_link(struct slb_nexthops *n, int oif, struct resolved *r)
+{
+	struct link l;
+	int ret = link_get(n, oif, &l);
+
+	if (ret || !l.ether) {
+		snprintf(r->why, sizeof(r->why), "output interface %d: %s", oif,
+			 ret ? strerror(-ret) : "no Ethernet address");
+		return -1;
+	}
+	snprintf(r->dev, sizeof(r->dev), "%s", l.name);
+	memcpy(r->nh.src_mac, l.mac, sizeof(l.mac));
+	r->nh.ifindex = (uint32_t)oif;
+	r->nh.mtu = (uint16_t)(l.mtu > UINT16_MAX ? UINT16_MAX : l.mtu);
+	return 0;
+}
+
+static void resolve(struct slb_nexthops *n, struct entry *e, const struct slb_backend *b,
+		    struct resolved *r)
+{
+	const void *dst = b->family == AF_INET6 ? (const void *)b->addr6 : (const void *)&b->addr;
+	struct route rt;
+	int ret = route_get(n, b->family, dst, &rt);
+
+	memset(r, 0, sizeof(*r));
+	e->oif = ret ? 0 : rt.oif;
+	if (ret)
+		snprintf(r->why, sizeof(r->why), "no route: %s", strerror(-ret));
+	else if (rt.other_family_gw)
+		snprintf(r->why, sizeof(r->why), "its route's gateway is of the other family "
+			 "(RFC 5549): not supported");
+	else if (rt.type != RTN_UNICAST || !rt.oif)
+		snprintf(r->why, sizeof(r->why), "route %s", route_type(rt.type));
+	if (r->why[0] || resolve_link(n, rt.oif, r))
+		return;
+	inet_ntop(b->family, rt.has_gw ? (const void *)rt.gw : dst, r->via, sizeof(r->via));
+	resolve_mac(n, e, b->family, rt.has_gw ? (const void *)rt.gw : dst, r);
+}
+
+/* ---- the map ---------------------------------------------------------------- */
+
+static void put(struct slb_nexthops *n, uint32_t id, const struct slb_backend *b,
+		const struct resolved *r)
+{
+	struct entry *e = &n->e[id];
+	char a[INET6_ADDRSTRLEN], dst[18], src[18];
+
+	e->why[0] = 0;
+	if (e->present && !memcmp(&e->nh, &r->nh, sizeof(r->nh)))
+		return;
+	if (bpf_map_update_elem(n->map_fd, &id, &r->nh, BPF_ANY)) {
+		n->log("nexthop backend %u: cannot write the map: %s", id, strerror(errno));
+		return;
+	}
+	e->present = true;
+	e->nh = r->nh;
+	mac_str(r->nh.dst_mac, dst);
+	mac_str(r->nh.src_mac, src);
+	n->log("nexthop backend %u %s: via %s dev %s (ifindex %u), MAC %s from %s, mtu %u", id,
+	       slb_ip_str(b->family, b->addr, b->addr6, a), r->via, r->dev, r->nh.ifindex, dst,
+	       src, r->nh.mtu);
+}
+
+/* Deletes id's entry (if any) and logs why, once per reason. */
+static void drop(struct slb_nexthops *n, uint32_t id, const char *who, const char *why)
+{
+	struct entry *e = &n->e[id];
+	bool was = e->present;
+
+	if (e->present && bpf_map_delete_elem(n->map_fd, &id) && errno != ENOENT) {
+		n->log("nexthop backend %u: cannot delete its entry: %s", id, strerror(errno));
+		return;
+	}
+	e->present = false;
+	if (!was && !strcmp(e->why, why))
+		return;
+	snprintf(e->why, sizeof(e->why), "%s", why);
+	n->log("nexthop backend %u%s%s: %s%s", id, who[0] ? " " : "", who, why,
+	       was ? "; entry removed" : "");
+}
+
+/* The pools some DSR VIP of s uses. */
+static void dsr_pools(const struct slb_state *s, bool *dsr)
+{
+	memset(dsr, 0, SLB_MAX_POOLS * sizeof(*dsr));
+	for (uint32_t i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++)
+		if (s->vips[i].mode == SLB_MODE_DSR && s->vips[i].pool < SLB_MAX_POOLS)
+			dsr[s->vips[i].pool] = true;
+}
+
+void slb_nexthops_refresh(struct slb_nexthops *n, const struct slb_state *s)
+{
+	bool dsr[SLB_MAX_POOLS];
+
+	dsr_pools(s, dsr);
+	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
+		const struct slb_backend *b = &s->backends[id];
+		char a[INET6_ADDRSTRLEN];
+		struct resolved r;
+
+		if (id >= s->n_backends || b->state == SLB_BACKEND_UNUSED || b->pool >= SLB_MAX_POOLS ||
+		    !dsr[b->pool]) {
+			n->e[id].oif = 0;
+			if (n->e[id].present)
+				drop(n, id, "", "no longer a backend of a DSR pool");
+			n->e[id].why[0] = 0;
+			continue;
+		}
+		resolve(n, &n->e[id], b, &r);
+		if (r.why[0])
+			drop(n, id, slb_ip_str(b->family, b->addr, b->addr6, a), r.why);
+		else
+			put(n, id, b, &r);
+	}
+}
+
+/* ---- events ------------------------------------------------------------------- */
+
+static bool oif_used(const struct slb_nexthops *n, int ifindex)
+{
+	for (uint32_t i = 0; i < SLB_MAX_BACKENDS; i++)
+		if (n->e[i].oif == ifindex)
+			return true;
+	return false;
+}
+
+struct events {
+	const struct slb_nexthops *n;
+	bool changed;
+};
+
+/* Neighbour and link changes matter on the interfaces next hops use; any
+ * route change may move a backend. */
+static int event_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct events *ev = data;
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH:
+		ev->changed |= oif_used(ev->n, ndm->ndm_ifindex);
+		break;
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+		ev->changed |= oif_used(ev->n, ifi->ifi_index);
+		break;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		ev->changed = true;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+bool slb_nexthops_events(struct slb_nexthops *n)
+{
+	struct events ev = {n, false};
+
+	for (;;) {
+		ssize_t len = recv(mnl_socket_get_fd(n->ev), n->buf, sizeof(n->buf), MSG_DONTWAIT);
+
+		if (len < 0 && errno == ENOBUFS) {
+			ev.changed = true; /* the kernel dropped events: look at everything again */
+			continue;
+		}
+		if (len < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				n->log("nexthop: netlink events: %s", strerror(errno));
+			return ev.changed;
+		}
+		mnl_cb_run(n->buf, (size_t)len, 0, 0, event_cb, &ev);
+	}
+}
+
+int slb_nexthops_fd(const struct slb_nexthops *n)
+{
+	return mnl_socket_get_fd(n->ev);
+}
+
+/* ---- open and close ------------------------------------------------------------ */
+
+static struct mnl_socket *nl_open(unsigned groups, char *err, size_t errlen)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+
+	if (!nl || mnl_socket_bind(nl, groups, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, errlen, "nexthop: netlink socket: %s", strerror(errno));
+		if (nl)
+			mnl_socket_close(nl);
+		return NULL;
+	}
+	return nl;
+}
+
+static int open_sockets(struct slb_nexthops *n, char *err, size_t errlen)
+{
+	struct timeval tv = {NL_TIMEOUT_MS / 1000, (NL_TIMEOUT_MS % 1000) * 1000};
+
+	n->ev = nl_open(RTMGRP_NEIGH | RTMGRP_LINK | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE,
+			err, errlen);
+	n->req = n->ev ? nl_open(0, err, errlen) : NULL;
+	if (!n->req)
+		return -1;
+	if (setsockopt(mnl_socket_get_fd(n->req), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
+		snprintf(err, errlen, "nexthop: netlink timeout: %s", strerror(errno));
+		return -1;
+	}
+	n->portid = mnl_socket_get_portid(n->req);
+	return 0;
+}
+
+/* What a previous siplbd left in the map; keys beyond the ids go at once. */
+static int read_map(struct slb_nexthops *n, char *err, size_t errlen)
+{
+	uint32_t key, *prev = NULL, next;
+
+	while (!bpf_map_get_next_key(n->map_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (key >= SLB_MAX_BACKENDS) {
+			bpf_map_delete_elem(n->map_fd, &key);
+			continue;
+		}
+		if (!bpf_map_lookup_elem(n->map_fd, &key, &n->e[key].nh))
+			n->e[key].present = true;
+	}
+	if (errno == ENOENT)
+		return 0;
+	snprintf(err, errlen, "nexthop map: %s", strerror(errno));
+	return -1;
+}
+
+struct slb_nexthops *slb_nexthops_open(int map_fd, slb_log_fn *log, char *err, size_t errlen)
+{
+	struct slb_nexthops *n = calloc(1, sizeof(*n));
+
+	if (!n) {
+		snprintf(err, errlen, "nexthop: out of memory");
+		return NULL;
+	}
+	n->map_fd = map_fd;
+	n->log = log;
+	if (!open_sockets(n, err, errlen) && !read_map(n, err, errlen))
+		return n;
+	slb_nexthops_close(n);
+	return NULL;
+}
+
+void slb_nexthops_close(struct slb_nexthops *n)
+{
+	if (!n)
+		return;
+	if (n->ev)
+		mnl_socket_close(n->ev);
+	if (n->req)
+		mnl_socket_close(n->req);
+	free(n);
+}

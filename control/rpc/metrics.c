@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The Prometheus text exposition format 0.0.4 of a metrics snapshot.
+ * Every family has its HELP and TYPE lines even without samples, so a
+ * dashboard's queries find the names before the first backend appears.
+ * Names follow Prometheus' conventions: counters end in _total, units are
+ * in the name (_seconds, _bytes), states are one-hot gauges (one sample per
+ * state, 1 for the current one, like kube-state-metrics), so that
+ * `siplb_backend_state{state="down"} == 1` selects the down backends.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "siplb/metrics.h"
+#include "siplb/sip_scan.h"
+
+_Static_assert(SLB_SIP_REASON_COUNT <= SLB_METRICS_MALFORMED_MAX, "a counter per scanner reason");
+
+static const char *const drop_names[] = {
+	"not_sip", "malformed", "no_room", "not_ours", "no_route", "neigh_pending",
+	"tx_full", "ip_fragment",
+};
+
+static const char *const state_names[] = {
+	"unused", "up", "down", "probing", "draining", "disabled",
+};
+
+static const char *const reply_codes[] = {"483", "503"};
+
+_Static_assert(sizeof(drop_names) / sizeof(*drop_names) == SLB_DROP_COUNT,
+	       "a name per drop reason");
+_Static_assert(sizeof(state_names) / sizeof(*state_names) == SLB_BACKEND_DISABLED + 1,
+	       "a name per backend state");
+_Static_assert(sizeof(reply_codes) / sizeof(*reply_codes) == SLB_REPLY_COUNT,
+	       "a code per reply");
+
+const char *slb_drop_name(unsigned drop)
+{
+	return drop < SLB_DROP_COUNT ? drop_names[drop] : "?";
+}
+
+const char *slb_backend_state_name(unsigned state)
+{
+	return state <= SLB_BACKEND_DISABLED ? state_names[state] : "?";
+}
+
+void slb_metrics_take_totals(struct slb_metrics_snapshot *s, const struct slb_lcore_stats *t)
+{
+	s->responses = t->responses;
+	s->in_dialog = t->in_dialog;
+	memcpy(s->drops, t->drops, sizeof(s->drops));
+	memcpy(s->replies, t->replies, sizeof(s->replies));
+	memcpy(s->malformed, t->sip_reasons, sizeof(s->malformed));
+	s->keepalives = t->keepalives;
+}
+
+/* A label value: backslash, double quote and newline escaped, as the format says. */
+static void label(FILE *f, const char *name, const char *v, size_t max, bool first)
+{
+	fprintf(f, "%s%s=\"", first ? "" : ",", name);
+	for (size_t i = 0; i < max && v[i]; i++) {
+		if (v[i] == '\\' || v[i] == '"')
+			fputc('\\', f);
+		if (v[i] == '\n')
+			fputs("\\n", f);
+		else
+			fputc(v[i], f);
+	}
+	fputc('"', f);
+}
+
+/* The end of a labelled sample: "} VALUE". */
+static void end_u64(FILE *f, uint64_t v)
+{
+	fprintf(f, "} %" PRIu64 "\n", v);
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void scalar(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
+{
+	family(f, name, type, help);
+	fprintf(f, "%s %" PRIu64 "\n", name, v);
+}
+
+/* name{one="v"} n for every entry of a name table */
+static void by_label(FILE *f, const char *name, const char *lname, const char *const *names,
+		     const uint64_t *v, unsigned from, unsigned n)
+{
+	for (unsigned i = from; i < n; i++) {
+		fprintf(f, "%s{", name);
+		label(f, lname, names ? names[i] : slb_sip_reason_name((enum slb_sip_reason)i),
+		      SIZE_MAX, true);
+		end_u64(f, v[i]);
+	}
+}
+
+static void vip_family(FILE *f, const char *name, const char *help,
+		       const struct slb_metrics_snapshot *s, bool bytes)
+{
+	family(f, name, "counter", help);
+	for (uint32_t i = 0; i < s->n_vips; i++) {
+		fprintf(f, "%s{", name);
+		label(f, "vip", s->vips[i].name, SLB_NAME_LEN, true);
+		label(f, "pool", s->vips[i].pool, SLB_NAME_LEN, false);
+		end_u64(f, bytes ? s->vips[i].rx.bytes : s->vips[i].rx.msgs);
+	}
+}
+
+static void vips(FILE *f, const struct slb_metrics_snapshot *s)
+{
+	vip_family(f, "siplb_vip_messages_total", "SIP requests received on a VIP.", s, false);
+	vip_family(f, "siplb_vip_bytes_total", "Bytes of SIP requests received on a VIP.", s, true);
+}
+
+/* The backends' pool and address labels, then the line's own part. */
+static void backend_sample(FILE *f, const char *name, const struct slb_metrics_backend *b)
+{
+	fprintf(f, "%s{", name);
+	label(f, "pool", b->pool, SLB_NAME_LEN, true);
+	label(f, "backend", b->backend, SLB_METRICS_LABEL_LEN, false);
+}
+
+typedef void backend_value_fn(FILE *f, const struct slb_metrics_backend *b);
+
+static void b_msgs(FILE *f, const struct slb_metrics_backend *b)
+{
+	end_u64(f, b->tx.msgs);
+}
+
+static void b_bytes(FILE *f, const struct slb_metrics_backend *b)
+{
+	end_u64(f, b->tx.bytes);
+}
+
+static void b_weight(FILE *f, const struct slb_metrics_backend *b)
+{
+	fprintf(f, "} %u\n", b->weight);
+}
+
+static void b_latency(FILE *f, const struct slb_metrics_backend *b)
+{
+	fprintf(f, "} %.9g\n", b->health_latency_seconds);
+}
+
+static const struct {
+	const char *name, *type, *help;
+	backend_value_fn *value;
+	bool latency; /* only backends that have been measured */
+} backend_families[] = {
+	{"siplb_backend_messages_total", "counter", "SIP requests forwarded to a backend.",
+	 b_msgs, false},
+	{"siplb_backend_bytes_total", "counter", "Bytes of SIP requests forwarded to a backend.",
+	 b_bytes, false},
+	{"siplb_backend_weight", "gauge", "A backend's Maglev weight (0: draining).",
+	 b_weight, false},
+	{"siplb_backend_health_latency_seconds", "gauge",
+	 "Round trip of the last health-check OPTIONS answered by a backend.", b_latency, true},
+};
+
+/* One sample per state and backend: 1 for the backend's state, 0 for the others. */
+static void backend_states(FILE *f, const struct slb_metrics_snapshot *s)
+{
+	family(f, "siplb_backend_state", "gauge",
+	       "A backend's state: 1 for the state it is in, 0 for the others.");
+	for (uint32_t i = 0; i < s->n_backends; i++) {
+		const struct slb_metrics_backend *b = &s->backends[i];
+
+		for (unsigned st = SLB_BACKEND_UP; b->state && st <= SLB_BACKEND_DISABLED; st++) {
+			backend_sample(f, "siplb_backend_state", b);
+			label(f, "state", state_names[st], SIZE_MAX, false);
+			fprintf(f, "} %d\n", b->state == st);
+		}
+	}
+}
+
+static void backends(FILE *f, const struct slb_metrics_snapshot *s)
+{
+	for (size_t k = 0; k < sizeof(backend_families) / sizeof(*backend_families); k++) {
+		family(f, backend_families[k].name, backend_families[k].type,
+		       backend_families[k].help);
+		for (uint32_t i = 0; i < s->n_backends; i++) {
+			const struct slb_metrics_backend *b = &s->backends[i];
+
+			if (b->state == SLB_BACKEND_UNUSED ||
+			    (backend_families[k].latency && !(b->health_latency_seconds >= 0)))
+				continue;
+			backend_sample(f, backend_families[k].name, b);
+			backend_families[k].value(f, b);
+		}
+	}
+	backend_states(f, s);
+}
+
+static void pools(FILE *f, const struct slb_metrics_snapshot *s)
+{
+	family(f, "siplb_dns_failures_total", "counter",
+	       "Failed DNS resolutions of a pool's backends (SRV, A, AAAA).");
+	for (uint32_t i = 0; i < s->n_pools; i++) {
+		fputs("siplb_dns_failures_total{", f);
+		label(f, "pool", s->pools[i].name, SLB_NAME_LEN, true);
+		end_u64(f, s->pools[i].dns_failures);
+	}
+}
+
+static void totals(FILE *f, const struct slb_metrics_snapshot *s)
+{
+	scalar(f, "siplb_responses_relayed_total", "counter",
+	       "SIP responses relayed back towards clients.", s->responses.msgs);
+	scalar(f, "siplb_responses_relayed_bytes_total", "counter",
+	       "Bytes of SIP responses relayed back towards clients.", s->responses.bytes);
+	scalar(f, "siplb_in_dialog_messages_total", "counter",
+	       "Requests routed by their Route header (in-dialog), not by Call-ID hash.",
+	       s->in_dialog.msgs);
+	scalar(f, "siplb_in_dialog_bytes_total", "counter",
+	       "Bytes of requests routed by their Route header.", s->in_dialog.bytes);
+	family(f, "siplb_drops_total", "counter", "Packets dropped, by reason.");
+	by_label(f, "siplb_drops_total", "reason", drop_names, s->drops, 0, SLB_DROP_COUNT);
+	family(f, "siplb_replies_total", "counter",
+	       "Stateless replies sent instead of forwarding (483: Max-Forwards exhausted, "
+	       "503: no backend up).");
+	by_label(f, "siplb_replies_total", "code", reply_codes, s->replies, 0, SLB_REPLY_COUNT);
+	family(f, "siplb_malformed_total", "counter",
+	       "Datagrams the SIP scanner rejected, by reason.");
+	by_label(f, "siplb_malformed_total", "reason", NULL, s->malformed, SLB_SIP_OK + 1,
+		 SLB_SIP_REASON_COUNT);
+	scalar(f, "siplb_keepalives_total", "counter", "CRLF keep-alives received.",
+	       s->keepalives);
+}
+
+char *slb_metrics_render(const struct slb_metrics_snapshot *s, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	scalar(f, "siplb_generation", "gauge", "Generation of the state the dataplane reads.",
+	       s->generation);
+	family(f, "siplb_table_rebuild_seconds", "gauge",
+	       "Time the last publish took to build the state and the Maglev tables.");
+	fprintf(f, "siplb_table_rebuild_seconds %.9g\n", s->table_rebuild_seconds);
+	vips(f, s);
+	backends(f, s);
+	pools(f, s);
+	totals(f, s);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

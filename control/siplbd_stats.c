@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * siplbd's counters (docs/siplbd.md): siplb-dp's per-lcore counters of the
+ * stats map and the XDP program's per-CPU counters of xdp_stats, summed and
+ * shown per VIP and backend of the active generation, as log lines or JSON.
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "siplb/publish.h"
+#include "siplb/sip_scan.h"
+#include "siplb/xdp.h"
+#include "siplbd.h"
+
+static const char *const drop_names[] = {
+	"not_sip", "malformed", "no_room", "not_ours", "no_route", "neigh_pending",
+	"tx_full", "ip_fragment",
+};
+
+static const char *const state_names[] = {
+	"unused", "up", "down", "probing", "draining", "disabled",
+};
+
+static const char *const xdp_verdict_names[] = {"steer", "dsr", "pass", "drop"};
+
+static const char *const xdp_pass_names[] = {
+	"not_ip", "not_udp", "not_vip", "fragment", "truncated", "no_callid", "no_backend",
+	"no_nexthop", "too_big", "no_steer",
+};
+
+static const char *const xdp_drop_names[] = {"blocked", "source_rate", "vip_rate"};
+
+#define N_OF(a) (sizeof(a) / sizeof(*(a)))
+
+_Static_assert(N_OF(drop_names) == SLB_DROP_COUNT, "a name per drop reason");
+_Static_assert(N_OF(state_names) == SLB_BACKEND_DISABLED + 1, "a name per backend state");
+_Static_assert(N_OF(xdp_verdict_names) == SLB_XDP_VERDICT_COUNT, "a name per XDP verdict");
+_Static_assert(N_OF(xdp_pass_names) == SLB_XDP_PASS_COUNT, "a name per XDP pass reason");
+_Static_assert(N_OF(xdp_drop_names) == SLB_XDP_DROP_COUNT, "a name per XDP drop reason");
+_Static_assert(SLB_SIP_REASON_COUNT <= sizeof(((struct slb_lcore_stats *)0)->sip_reasons) /
+	       sizeof(uint64_t), "a counter per scanner reason");
+/* Summing treats the counters as one array of u64. */
+_Static_assert(sizeof(struct slb_lcore_stats) % sizeof(uint64_t) == 0, "u64 counters only");
+_Static_assert(sizeof(struct slb_xdp_stats) % sizeof(uint64_t) == 0, "u64 counters only");
+
+/* Everything one report shows. */
+struct totals {
+	uint64_t generation;
+	const struct slb_state *s;
+	struct slb_lcore_stats dp;
+	struct slb_xdp_stats xdp;
+	bool dsr_pool[SLB_MAX_POOLS];
+};
+
+typedef void emit_fn(const char *fmt, ...);
+
+const char *siplbd_state_name(uint8_t s)
+{
+	return s <= SLB_BACKEND_DISABLED ? state_names[s] : "?";
+}
+
+const char *siplbd_endpoint(uint8_t family, uint32_t addr, const uint8_t *addr6, uint16_t port,
+			    char *buf)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	slb_ip_str(family, addr, addr6, a);
+	snprintf(buf, SIPLBD_ENDPOINT_LEN, family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
+		 ntohs(port));
+	return buf;
+}
+
+/* Plain lines on stdout, for --stats: the same shape as the log lines. */
+__attribute__((format(printf, 1, 2)))
+static void outf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* Every lcore's counters added up. They are all u64, so one array. */
+static void sum_dp(const struct slb_maps *m, struct slb_lcore_stats *total)
+{
+	uint64_t *t = (uint64_t *)total;
+	size_t n = sizeof(*total) / sizeof(uint64_t);
+
+	memset(total, 0, sizeof(*total));
+	for (int l = 0; l < SLB_MAX_LCORES; l++) {
+		const uint64_t *c = (const uint64_t *)&m->stats[l];
+
+		for (size_t i = 0; i < n; i++)
+			t[i] += __atomic_load_n(&c[i], __ATOMIC_RELAXED);
+	}
+}
+
+/* Every CPU's XDP counters added up: a per-CPU lookup gives one value per
+ * possible CPU, each at an 8-byte stride (the size is a multiple of 8). */
+static int sum_xdp(const struct slb_maps *m, struct slb_xdp_stats *total)
+{
+	int cpus = libbpf_num_possible_cpus();
+	size_t n = sizeof(*total) / sizeof(uint64_t);
+	uint64_t *v = cpus > 0 ? calloc((size_t)cpus, sizeof(*total)) : NULL;
+	uint64_t *t = (uint64_t *)total;
+	uint32_t key = 0;
+
+	memset(total, 0, sizeof(*total));
+	if (!v || bpf_map_lookup_elem(m->xdp_fd[SLB_XDP_MAP_STATS], &key, v)) {
+		fprintf(stderr, "siplbd: map %s: %s\n", SLB_MAP_XDP_STATS,
+			cpus < 0 ? strerror(-cpus) : strerror(errno));
+		free(v);
+		return -1;
+	}
+	for (int c = 0; c < cpus; c++)
+		for (size_t i = 0; i < n; i++)
+			t[i] += v[(size_t)c * n + i];
+	free(v);
+	return 0;
+}
+
+static int sum_all(const struct slb_maps *m, struct totals *t)
+{
+	t->generation = __atomic_load_n(&m->control->generation, __ATOMIC_ACQUIRE);
+	t->s = slb_state_of(m, t->generation);
+	memset(t->dsr_pool, 0, sizeof(t->dsr_pool));
+	for (uint32_t i = 0; i < t->s->n_vips && i < SLB_MAX_VIPS; i++)
+		if (t->s->vips[i].mode == SLB_MODE_DSR && t->s->vips[i].pool < SLB_MAX_POOLS)
+			t->dsr_pool[t->s->vips[i].pool] = true;
+	sum_dp(m, &t->dp);
+	return sum_xdp(m, &t->xdp);
+}
+
+static bool backend_shown(const struct slb_state *s, uint32_t i)
+{
+	return i < SLB_MAX_BACKENDS && s->backends[i].state != SLB_BACKEND_UNUSED &&
+	       s->backends[i].pool < SLB_MAX_POOLS;
+}
+
+static void append(char *buf, size_t len, const char *name, uint64_t v)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, len - n, " %s %" PRIu64, name, v);
+}
+
+/* "stats PREFIX name n name n ...": one line of named counters. */
+static void emit_named(emit_fn *emit, const char *prefix, const char *const *names,
+		       const __u64 *v, int n)
+{
+	char line[1024] = "";
+
+	for (int i = 0; i < n; i++)
+		append(line, sizeof(line), names[i], v[i]);
+	emit("stats %s%s", prefix, line);
+}
+
+/* Drops, replies, scanner reasons and keep-alives: one line each. */
+static void print_totals(emit_fn *emit, const struct slb_lcore_stats *t)
+{
+	char line[1024] = "";
+
+	emit("stats responses msgs %" PRIu64 " bytes %" PRIu64, t->responses.msgs,
+	     t->responses.bytes);
+	emit("stats in_dialog msgs %" PRIu64 " bytes %" PRIu64, t->in_dialog.msgs,
+	     t->in_dialog.bytes);
+	emit_named(emit, "drops", drop_names, t->drops, SLB_DROP_COUNT);
+	emit("stats replies 483 %" PRIu64 " 503 %" PRIu64, t->replies[SLB_REPLY_483],
+	     t->replies[SLB_REPLY_503]);
+	for (int i = SLB_SIP_OK + 1; i < SLB_SIP_REASON_COUNT; i++)
+		append(line, sizeof(line), slb_sip_reason_name((enum slb_sip_reason)i),
+		       t->sip_reasons[i]);
+	emit("stats malformed%s", line);
+	emit("stats keepalives %" PRIu64, t->keepalives);
+}
+
+/* The XDP program's verdicts and reasons, per VIP and per DSR backend. */
+static void print_xdp(emit_fn *emit, const struct totals *t)
+{
+	const struct slb_state *s = t->s;
+	char e[SIPLBD_ENDPOINT_LEN];
+
+	emit_named(emit, "xdp verdicts", xdp_verdict_names, t->xdp.verdict, SLB_XDP_VERDICT_COUNT);
+	emit_named(emit, "xdp pass", xdp_pass_names, t->xdp.pass, SLB_XDP_PASS_COUNT);
+	emit_named(emit, "xdp drop", xdp_drop_names, t->xdp.drop, SLB_XDP_DROP_COUNT);
+	for (uint32_t i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
+		const struct slb_vip *v = &s->vips[i];
+
+		emit("stats xdp vip %.*s %s pkts %" PRIu64 " bytes %" PRIu64, SLB_NAME_LEN, v->name,
+		     siplbd_endpoint(v->family, v->addr, v->addr6, v->port, e), t->xdp.vip[i].pkts,
+		     t->xdp.vip[i].bytes);
+	}
+	for (uint32_t i = 0; i < s->n_backends; i++) {
+		const struct slb_backend *b = &s->backends[i];
+
+		if (!backend_shown(s, i) || !t->dsr_pool[b->pool])
+			continue;
+		emit("stats xdp backend %u %s pool %.*s pkts %" PRIu64 " bytes %" PRIu64, i,
+		     siplbd_endpoint(b->family, b->addr, b->addr6, b->port, e), SLB_NAME_LEN,
+		     s->pools[b->pool].name, t->xdp.backend[i].pkts, t->xdp.backend[i].bytes);
+	}
+}
+
+/* Per VIP and per backend of the active generation, then the totals. */
+static void print_stats(emit_fn *emit, const struct totals *t)
+{
+	const struct slb_state *s = t->s;
+	char e[SIPLBD_ENDPOINT_LEN];
+
+	emit("stats generation %" PRIu64, t->generation);
+	for (uint32_t i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
+		const struct slb_vip *v = &s->vips[i];
+
+		emit("stats vip %.*s %s msgs %" PRIu64 " bytes %" PRIu64, SLB_NAME_LEN, v->name,
+		     siplbd_endpoint(v->family, v->addr, v->addr6, v->port, e),
+		     t->dp.vip_rx[i].msgs, t->dp.vip_rx[i].bytes);
+	}
+	for (uint32_t i = 0; i < s->n_backends; i++) {
+		const struct slb_backend *b = &s->backends[i];
+
+		if (!backend_shown(s, i))
+			continue;
+		emit("stats backend %u %s pool %.*s %s weight %u msgs %" PRIu64 " bytes %" PRIu64,
+		     i, siplbd_endpoint(b->family, b->addr, b->addr6, b->port, e), SLB_NAME_LEN,
+		     s->pools[b->pool].name, siplbd_state_name(b->state), b->weight,
+		     t->dp.backend_tx[i].msgs, t->dp.backend_tx[i].bytes);
+	}
+	print_totals(emit, &t->dp);
+	print_xdp(emit, t);
+}
+
+/* ---- JSON ------------------------------------------------------------------- */
+
+static void add_u64(json_object *o, const char *name, uint64_t v)
+{
+	json_object_object_add(o, name, json_object_new_uint64(v));
+}
+
+static void add_str(json_object *o, const char *name, const char *v, size_t max)
+{
+	json_object_object_add(o, name, json_object_new_string_len(v, (int)strnlen(v, max)));
+}
+
+static json_object *counter_json(const struct slb_msg_counter *c)
+{
+	json_object *o = json_object_new_object();
+
+	add_u64(o, "msgs", c->msgs);
+	add_u64(o, "bytes", c->bytes);
+	return o;
+}
+
+static json_object *named_json(const char *const *names, const __u64 *v, int n)
+{
+	json_object *o = json_object_new_object();
+
+	for (int i = 0; i < n; i++)
+		add_u64(o, names[i], v[i]);
+	return o;
+}
+
+/* {"name"?, "address", "port", UNIT, "bytes"}: a VIP (named) or a backend. */
+static json_object *counted_json(const char *name, uint8_t family, uint32_t addr,
+				 const uint8_t *addr6, uint16_t port, const char *unit, uint64_t n,
+				 uint64_t bytes)
+{
+	json_object *o = json_object_new_object();
+	char a[INET6_ADDRSTRLEN];
+
+	if (name)
+		add_str(o, "name", name, SLB_NAME_LEN);
+	add_str(o, "address", slb_ip_str(family, addr, addr6, a), sizeof(a));
+	json_object_object_add(o, "port", json_object_new_int(ntohs(port)));
+	add_u64(o, unit, n);
+	add_u64(o, "bytes", bytes);
+	return o;
+}
+
+static json_object *vip_json(const struct slb_vip *v, const char *unit, uint64_t n,
+			     uint64_t bytes)
+{
+	return counted_json(v->name, v->family, v->addr, v->addr6, v->port, unit, n, bytes);
+}
+
+/* A backend, with its id and pool after the counters. */
+static json_object *backend_json(const struct slb_state *s, uint32_t i, const char *unit,
+				 uint64_t n, uint64_t bytes)
+{
+	const struct slb_backend *b = &s->backends[i];
+	json_object *o = counted_json(NULL, b->family, b->addr, b->addr6, b->port, unit, n, bytes);
+
+	json_object_object_add(o, "id", json_object_new_int((int)i));
+	add_str(o, "pool", s->pools[b->pool].name, SLB_NAME_LEN);
+	return o;
+}
+
+static json_object *totals_json(const struct slb_lcore_stats *t, json_object *o)
+{
+	json_object *replies = json_object_new_object(), *malformed = json_object_new_object();
+
+	json_object_object_add(o, "responses", counter_json(&t->responses));
+	json_object_object_add(o, "in_dialog", counter_json(&t->in_dialog));
+	json_object_object_add(o, "drops", named_json(drop_names, t->drops, SLB_DROP_COUNT));
+	add_u64(replies, "483", t->replies[SLB_REPLY_483]);
+	add_u64(replies, "503", t->replies[SLB_REPLY_503]);
+	json_object_object_add(o, "replies", replies);
+	for (int i = SLB_SIP_OK + 1; i < SLB_SIP_REASON_COUNT; i++)
+		add_u64(malformed, slb_sip_reason_name((enum slb_sip_reason)i), t->sip_reasons[i]);
+	json_object_object_add(o, "malformed", malformed);
+	add_u64(o, "keepalives", t->keepalives);
+	return o;
+}
+
+static json_object *xdp_json(const struct totals *t)
+{
+	const struct slb_state *s = t->s;
+	json_object *o = json_object_new_object(), *vips = json_object_new_array();
+	json_object *backends = json_object_new_array();
+
+	json_object_object_add(o, "verdicts", named_json(xdp_verdict_names, t->xdp.verdict,
+							 SLB_XDP_VERDICT_COUNT));
+	json_object_object_add(o, "pass", named_json(xdp_pass_names, t->xdp.pass,
+						     SLB_XDP_PASS_COUNT));
+	json_object_object_add(o, "drop", named_json(xdp_drop_names, t->xdp.drop,
+						     SLB_XDP_DROP_COUNT));
+	for (uint32_t i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++)
+		json_object_array_add(vips, vip_json(&s->vips[i], "pkts", t->xdp.vip[i].pkts,
+						     t->xdp.vip[i].bytes));
+	for (uint32_t i = 0; i < s->n_backends; i++)
+		if (backend_shown(s, i) && t->dsr_pool[s->backends[i].pool])
+			json_object_array_add(backends, backend_json(s, i, "pkts",
+								     t->xdp.backend[i].pkts,
+								     t->xdp.backend[i].bytes));
+	json_object_object_add(o, "vips", vips);
+	json_object_object_add(o, "backends", backends);
+	return o;
+}
+
+/* The same as print_stats, as one JSON object. */
+static json_object *stats_json(const struct totals *t)
+{
+	const struct slb_state *s = t->s;
+	json_object *o = json_object_new_object(), *vips = json_object_new_array();
+	json_object *backends = json_object_new_array();
+
+	add_u64(o, "generation", t->generation);
+	for (uint32_t i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++)
+		json_object_array_add(vips, vip_json(&s->vips[i], "msgs", t->dp.vip_rx[i].msgs,
+						     t->dp.vip_rx[i].bytes));
+	for (uint32_t i = 0; i < s->n_backends; i++) {
+		const struct slb_backend *b = &s->backends[i];
+		json_object *e;
+
+		if (!backend_shown(s, i))
+			continue;
+		e = backend_json(s, i, "msgs", t->dp.backend_tx[i].msgs, t->dp.backend_tx[i].bytes);
+		json_object_object_add(e, "state",
+				       json_object_new_string(siplbd_state_name(b->state)));
+		json_object_object_add(e, "weight", json_object_new_int(b->weight));
+		json_object_array_add(backends, e);
+	}
+	json_object_object_add(o, "vips", vips);
+	json_object_object_add(o, "backends", backends);
+	json_object_object_add(o, "xdp", xdp_json(t));
+	return totals_json(&t->dp, o);
+}
+
+int siplbd_stats_print(const struct slb_maps *m, bool json)
+{
+	struct totals *t = calloc(1, sizeof(*t));
+	json_object *o;
+
+	if (!t || sum_all(m, t)) {
+		free(t);
+		return 1;
+	}
+	if (json) {
+		o = stats_json(t);
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	} else {
+		print_stats(outf, t);
+	}
+	free(t);
+	return 0;
+}
+
+void siplbd_stats_log(const struct slb_maps *m)
+{
+	struct totals *t = calloc(1, sizeof(*t));
+
+	if (t && !sum_all(m, t))
+		print_stats(siplbd_log, t);
+	free(t);
+}

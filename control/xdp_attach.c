@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Loading and attaching the XDP fast path (see include/siplb/xdp_attach.h). */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "siplb_xdp.skel.h"
+#include "siplb/state.h"
+#include "siplb/xdp.h"
+#include "siplb/xdp_attach.h"
+
+#define XSKS_MAP "xsks_map"
+#define PROG_MAX_MAPS 64 /* the kernel's limit of maps per program (MAX_USED_MAPS) */
+
+/* What an interface has in one mode. */
+struct attached {
+	uint32_t id;  /* 0: nothing */
+	bool generic;
+	int fd;       /* of the program, when id != 0 */
+	struct bpf_prog_info info;
+	uint32_t map_ids[PROG_MAX_MAPS];
+};
+
+static int iface_index(const char *iface, char *err, size_t errlen)
+{
+	unsigned i = if_nametoindex(iface);
+
+	if (!i)
+		snprintf(err, errlen, "xdp: interface %s: %s", iface, strerror(errno));
+	return (int)i;
+}
+
+/* The name the kernel gives siplb's program (the skeleton's only one,
+ * truncated as the kernel does): how siplb's program is told from others. */
+static int our_name(char *name, size_t len, char *err, size_t errlen)
+{
+	struct siplb_xdp *skel = siplb_xdp__open();
+	struct bpf_program *prog = skel ? bpf_object__next_program(skel->obj, NULL) : NULL;
+
+	if (!prog) {
+		snprintf(err, errlen, "xdp: cannot open the siplb_xdp skeleton: %s",
+			 strerror(errno));
+		siplb_xdp__destroy(skel);
+		return -1;
+	}
+	snprintf(name, len < BPF_OBJ_NAME_LEN ? len : BPF_OBJ_NAME_LEN, "%s",
+		 bpf_program__name(prog));
+	siplb_xdp__destroy(skel);
+	return 0;
+}
+
+static void close_attached(struct attached *a)
+{
+	if (a->id && a->fd >= 0)
+		close(a->fd);
+	a->id = 0;
+	a->fd = -1;
+}
+
+/* The program on ifindex: with both a native and a generic one (rare: two
+ * tools), it is refused, as neither is clearly the one to manage. */
+static int query(int ifindex, const char *iface, struct attached *a, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	uint32_t len = sizeof(a->info);
+	int ret = bpf_xdp_query(ifindex, 0, &q);
+
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+	if (ret < 0) {
+		snprintf(err, errlen, "xdp: cannot query the XDP program of %s: %s", iface,
+			 strerror(-ret));
+		return -1;
+	}
+	if (q.attach_mode == XDP_ATTACHED_MULTI || q.attach_mode == XDP_ATTACHED_HW) {
+		snprintf(err, errlen, "xdp: %s has XDP programs in more than one mode (or "
+			 "offloaded): detach them first (ip link set dev %s xdp off; ... "
+			 "xdpgeneric off)", iface, iface);
+		return -1;
+	}
+	if (q.attach_mode == XDP_ATTACHED_NONE)
+		return 0;
+	a->id = q.prog_id;
+	a->generic = q.attach_mode == XDP_ATTACHED_SKB;
+	a->fd = bpf_prog_get_fd_by_id(a->id);
+	a->info.nr_map_ids = PROG_MAX_MAPS;
+	a->info.map_ids = (uint64_t)(unsigned long)a->map_ids;
+	if (a->fd < 0 || bpf_obj_get_info_by_fd(a->fd, &a->info, &len)) {
+		snprintf(err, errlen, "xdp: cannot open XDP program %u on %s: %s", a->id, iface,
+			 strerror(errno));
+		close_attached(a);
+		return -1;
+	}
+	return 0;
+}
+
+static void tag_hex(const uint8_t *tag, char *buf)
+{
+	for (int i = 0; i < 8; i++)
+		sprintf(buf + 2 * i, "%02x", tag[i]);
+}
+
+/* Whether a is siplb's; when not, err says whose it is and what to do. */
+static int check_ours(const struct attached *a, const char *iface, char *err, size_t errlen)
+{
+	char ours[BPF_OBJ_NAME_LEN], tag[17];
+
+	if (our_name(ours, sizeof(ours), err, errlen))
+		return -1;
+	if (!strncmp(a->info.name, ours, sizeof(ours)))
+		return 0;
+	tag_hex(a->info.tag, tag);
+	snprintf(err, errlen, "xdp: %s has XDP program %u '%s' (tag %s, loaded by uid %u), "
+		 "which is not siplb's '%s': left in place. If siplb should have %s, detach it "
+		 "first (ip link set dev %s %s off)", iface, a->id, a->info.name, tag,
+		 a->info.created_by_uid, ours, iface, iface, a->generic ? "xdpgeneric" : "xdp");
+	return -1;
+}
+
+static uint32_t mode_flag(bool generic)
+{
+	return generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+/* Puts prog_fd on ifindex: in place of old (atomically) or where there is none. */
+static int xdp_set(int ifindex, const char *iface, int prog_fd, const struct attached *old,
+		   bool generic, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = old ? old->fd : 0);
+	uint32_t flags = mode_flag(generic) | (old ? XDP_FLAGS_REPLACE : XDP_FLAGS_UPDATE_IF_NOEXIST);
+	int ret = bpf_xdp_attach(ifindex, prog_fd, flags, &o);
+
+	if (!ret)
+		return 0;
+	snprintf(err, errlen, "xdp: attaching to %s in %s mode: %s%s", iface,
+		 generic ? "generic" : "native", strerror(-ret),
+		 ret == -EOPNOTSUPP && !generic ?
+		 " (the driver has no native XDP: xdp.mode = \"generic\" runs it in the kernel's "
+		 "slower generic path)" :
+		 ret == -EEXIST || ret == -EBUSY ? " (another program was attached meanwhile)" : "");
+	return -1;
+}
+
+static int xdp_unset(int ifindex, const char *iface, const struct attached *old,
+		     char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = old->fd);
+	int ret = bpf_xdp_detach(ifindex, mode_flag(old->generic) | XDP_FLAGS_REPLACE, &o);
+
+	if (!ret)
+		return 0;
+	snprintf(err, errlen, "xdp: detaching program %u from %s: %s", old->id, iface,
+		 strerror(-ret));
+	return -1;
+}
+
+/* The fd of the pinned map i of m, or -1 when m has no map of that name. */
+static int shared_fd(const struct slb_maps *m, const char *name)
+{
+	static const char *const state_maps[4] = {
+		SLB_MAP_CONTROL, SLB_MAP_STATE, SLB_MAP_MAGLEV, SLB_MAP_STATS,
+	};
+
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(name, state_maps[i]))
+			return m->fd[i];
+	for (int i = 0; i < SLB_XDP_MAP_COUNT; i++)
+		if (!strcmp(name, slb_xdp_map_name((enum slb_xdp_map)i)))
+			return m->xdp_fd[i];
+	return -1;
+}
+
+/* Every map of the object that siplbd pins (and xsks_map when given) is
+ * the existing one; the others (scratch, .rodata) stay the object's own. */
+static int reuse_maps(struct siplb_xdp *skel, const struct slb_maps *m, int xsks_fd,
+		      char *err, size_t errlen)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, skel->obj) {
+		const char *name = bpf_map__name(map);
+		int fd = !strcmp(name, XSKS_MAP) ? xsks_fd : shared_fd(m, name);
+		int ret = fd >= 0 ? bpf_map__reuse_fd(map, fd) : 0;
+
+		if (ret) {
+			snprintf(err, errlen, "xdp: map %s: %s", name, strerror(-ret));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int fill_ids(struct slb_xdp *x, const struct slb_maps *m, char *err, size_t errlen)
+{
+	struct bpf_prog_info pi;
+	struct bpf_map_info mi;
+	uint32_t plen = sizeof(pi), mlen = sizeof(mi);
+
+	memset(&pi, 0, sizeof(pi));
+	memset(&mi, 0, sizeof(mi));
+	if (bpf_obj_get_info_by_fd(x->prog_fd, &pi, &plen) ||
+	    bpf_obj_get_info_by_fd(m->fd[0], &mi, &mlen)) {
+		snprintf(err, errlen, "xdp: program info: %s", strerror(errno));
+		return -1;
+	}
+	x->prog_id = pi.id;
+	memcpy(x->tag, pi.tag, sizeof(x->tag));
+	x->control_id = mi.id;
+	return 0;
+}
+
+int slb_xdp_load(const struct slb_maps *m, int xsks_fd, struct slb_xdp *x,
+		 char *err, size_t errlen)
+{
+	int ret;
+
+	memset(x, 0, sizeof(*x));
+	x->prog_fd = -1;
+	x->skel = siplb_xdp__open();
+	if (!x->skel) {
+		snprintf(err, errlen, "xdp: cannot open the siplb_xdp skeleton: %s", strerror(errno));
+		return -1;
+	}
+	if (reuse_maps(x->skel, m, xsks_fd, err, errlen))
+		goto fail;
+	ret = siplb_xdp__load(x->skel);
+	if (ret) {
+		snprintf(err, errlen, "xdp: loading the XDP program: %s%s", strerror(-ret),
+			 ret == -EPERM ? " (needs root or CAP_BPF + CAP_NET_ADMIN)" :
+			 " (the verifier's log is above)");
+		goto fail;
+	}
+	x->prog_fd = bpf_program__fd(bpf_object__next_program(x->skel->obj, NULL));
+	if (!fill_ids(x, m, err, errlen))
+		return 0;
+fail:
+	slb_xdp_unload(x);
+	return -1;
+}
+
+void slb_xdp_unload(struct slb_xdp *x)
+{
+	siplb_xdp__destroy(x->skel);
+	memset(x, 0, sizeof(*x));
+	x->prog_fd = -1;
+}
+
+/* a is x: the same instructions (tag) reading the same maps. */
+static bool is_current(const struct attached *a, const struct slb_xdp *x)
+{
+	if (memcmp(a->info.tag, x->tag, sizeof(x->tag)))
+		return false;
+	for (uint32_t i = 0; i < a->info.nr_map_ids && i < PROG_MAX_MAPS; i++)
+		if (a->map_ids[i] == x->control_id)
+			return true;
+	return false;
+}
+
+/* A siplb program in the other mode: out first, as the kernel allows only
+ * one mode at a time. Not atomic, so only on a change of xdp.mode. */
+static int set_or_replace(int ifindex, const struct slb_xdp *x, const char *iface,
+			  const struct attached *old, bool generic, char *err, size_t errlen)
+{
+	if (old->generic == generic)
+		return xdp_set(ifindex, iface, x->prog_fd, old, generic, err, errlen);
+	return xdp_unset(ifindex, iface, old, err, errlen) ||
+	       xdp_set(ifindex, iface, x->prog_fd, NULL, generic, err, errlen) ? -1 : 0;
+}
+
+int slb_xdp_attach(const struct slb_xdp *x, const char *iface, bool generic,
+		   struct slb_xdp_report *rep, char *err, size_t errlen)
+{
+	int ifindex = iface_index(iface, err, errlen);
+	struct attached a;
+	int rc = -1;
+
+	*rep = (struct slb_xdp_report){.new_id = x->prog_id, .generic = generic};
+	if (!ifindex || query(ifindex, iface, &a, err, errlen))
+		return -1;
+	rep->old_id = a.id;
+	if (!a.id) {
+		rep->done = SLB_XDP_ATTACHED;
+		rc = xdp_set(ifindex, iface, x->prog_fd, NULL, generic, err, errlen);
+	} else if (!check_ours(&a, iface, err, errlen)) {
+		bool keep = a.generic == generic && is_current(&a, x);
+
+		rep->done = keep ? SLB_XDP_KEPT : SLB_XDP_REPLACED;
+		rc = keep ? 0 : set_or_replace(ifindex, x, iface, &a, generic, err, errlen);
+	}
+	close_attached(&a);
+	return rc;
+}
+
+int slb_xdp_detach(const char *iface, struct slb_xdp_report *rep, char *err, size_t errlen)
+{
+	int ifindex = iface_index(iface, err, errlen);
+	struct attached a;
+	int rc = 0;
+
+	*rep = (struct slb_xdp_report){.done = SLB_XDP_NOTHING};
+	if (!ifindex || query(ifindex, iface, &a, err, errlen))
+		return -1;
+	if (a.id) {
+		*rep = (struct slb_xdp_report){.done = SLB_XDP_DETACHED, .old_id = a.id,
+					       .generic = a.generic};
+		rc = check_ours(&a, iface, err, errlen) || xdp_unset(ifindex, iface, &a, err, errlen);
+	}
+	close_attached(&a);
+	return rc ? -1 : 0;
+}
+
+/* The fd of a's xsks_map (an XSKMAP of that name), or -1 with a reason. */
+static int xsks_of(const struct attached *a, const char *iface, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < a->info.nr_map_ids && i < PROG_MAX_MAPS; i++) {
+		struct bpf_map_info mi;
+		uint32_t len = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(a->map_ids[i]);
+
+		memset(&mi, 0, sizeof(mi));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &mi, &len) &&
+		    mi.type == BPF_MAP_TYPE_XSKMAP && !strcmp(mi.name, XSKS_MAP))
+			return fd;
+		if (fd >= 0)
+			close(fd);
+	}
+	snprintf(err, errlen, "xdp: XDP program %u '%s' on %s has no XSKMAP named " XSKS_MAP
+		 ": not the program the af_xdp PMD loads from xdp_prog=", a->id, a->info.name,
+		 iface);
+	return -1;
+}
+
+int slb_xdp_take_over(const struct slb_maps *m, const char *iface,
+		      struct slb_xdp_report *rep, char *err, size_t errlen)
+{
+	int ifindex = iface_index(iface, err, errlen), xsks = -1, rc = -1;
+	struct slb_xdp x = {.prog_fd = -1};
+	struct attached a;
+
+	if (!ifindex || query(ifindex, iface, &a, err, errlen))
+		return -1;
+	if (!a.id)
+		snprintf(err, errlen, "xdp: no XDP program on %s: the af_xdp PMD attaches one when "
+			 "the port starts with xdp_prog=", iface);
+	else if ((xsks = xsks_of(&a, iface, err, errlen)) >= 0 &&
+		 !slb_xdp_load(m, xsks, &x, err, errlen) &&
+		 !xdp_set(ifindex, iface, x.prog_fd, &a, a.generic, err, errlen)) {
+		*rep = (struct slb_xdp_report){.done = SLB_XDP_REPLACED, .old_id = a.id,
+					       .new_id = x.prog_id, .generic = a.generic};
+		rc = 0;
+	}
+	/* Attached, the program lives on without our fds; the PMD keeps xsks_map. */
+	slb_xdp_unload(&x);
+	if (xsks >= 0)
+		close(xsks);
+	close_attached(&a);
+	return rc;
+}
+
+void slb_xdp_describe(const struct slb_xdp_report *rep, const char *iface, char *buf, size_t len)
+{
+	const char *mode = rep->generic ? "generic" : "native";
+
+	switch (rep->done) {
+	case SLB_XDP_NOTHING:
+		snprintf(buf, len, "no XDP program on %s", iface);
+		break;
+	case SLB_XDP_ATTACHED:
+		snprintf(buf, len, "attached XDP program %u to %s (%s)", rep->new_id, iface, mode);
+		break;
+	case SLB_XDP_REPLACED:
+		snprintf(buf, len, "replaced XDP program %u by %u on %s (%s)", rep->old_id,
+			 rep->new_id, iface, mode);
+		break;
+	case SLB_XDP_KEPT:
+		snprintf(buf, len, "kept XDP program %u on %s (%s): the same program on the same "
+			 "maps", rep->old_id, iface, mode);
+		break;
+	case SLB_XDP_DETACHED:
+		snprintf(buf, len, "detached XDP program %u from %s (%s)", rep->old_id, iface, mode);
+		break;
+	}
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * One metrics snapshot, known line by line, for test_metrics (the renderer)
+ * and metrics_test_server (the same over HTTP, for curl and Prometheus'
+ * own parser).
+ */
+#ifndef SIPLB_TESTS_RPC_METRICS_FIXTURE_H
+#define SIPLB_TESTS_RPC_METRICS_FIXTURE_H
+
+#include <string.h>
+
+#include "siplb/metrics.h"
+
+static const struct slb_metrics_vip fixture_vips[] = {
+	{"sip", "core", {11, 1100}},
+	{"sip-alt", "core", {5, 500}},
+};
+
+static const struct slb_metrics_backend fixture_backends[] = {
+	{"core", "192.0.2.21:5060", SLB_BACKEND_UP, 50, 0.0012, {22, 2200}},
+	{"core", "192.0.2.22:5060", SLB_BACKEND_DOWN, 30, -1, {0, 0}},
+	{"edge", "[2001:db8::10]:5060", SLB_BACKEND_DRAINING, 0, 0.25, {7, 700}},
+	{"edge", "198.51.100.9:5060", SLB_BACKEND_UNUSED, 0, 0.5, {1, 1}}, /* a free id */
+};
+
+static const struct slb_metrics_pool fixture_pools[] = {
+	{"core", 0},
+	{"edge", 3},
+};
+
+static inline void fixture_snapshot(struct slb_metrics_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->generation = 7;
+	s->table_rebuild_seconds = 0.00421;
+	s->vips = fixture_vips;
+	s->n_vips = 2;
+	s->backends = fixture_backends;
+	s->n_backends = 4;
+	s->pools = fixture_pools;
+	s->n_pools = 2;
+	s->responses = (struct slb_msg_counter){33, 3300};
+	s->in_dialog = (struct slb_msg_counter){4, 400};
+	s->drops[SLB_DROP_MALFORMED] = 11;
+	s->drops[SLB_DROP_TX_FULL] = 2;
+	s->replies[SLB_REPLY_503] = 44;
+	s->malformed[1] = 3;  /* empty */
+	s->malformed[16] = 8; /* no_call_id */
+	s->keepalives = 9;
+}
+
+#endif

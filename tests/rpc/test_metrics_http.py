@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""GET /metrics with curl from metrics_test_server (the fixture snapshot),
+and Prometheus' own text parser (Debian's python3-prometheus-client) on what
+it serves: families, types, one-hot states; 503 before the first snapshot,
+404 elsewhere, 405 for other methods, HEAD without a body.
+
+  test_metrics_http.py METRICS_TEST_SERVER
+"""
+import subprocess
+import sys
+
+from prometheus_client.parser import text_string_to_metric_families
+
+SERVER = sys.argv[1]
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    if not cond:
+        failures += 1
+        print(f"FAIL: {what}", file=sys.stderr)
+
+
+def curl(url, *args):
+    """(status, content type, body) of one request."""
+    p = subprocess.run(["curl", "-sS", "--max-time", "5", "-o", "-", "-w",
+                        "\n%{http_code} %{content_type}", *args, url],
+                       capture_output=True, text=True, timeout=20)
+    body, _, tail = p.stdout.rpartition("\n")
+    code, _, ctype = tail.partition(" ")
+    return int(code), ctype, body
+
+
+def samples(text):
+    """{(name, frozenset(labels)): value} and {family: type}."""
+    values, types = {}, {}
+    for fam in text_string_to_metric_families(text):
+        types[fam.name] = fam.type
+        for s in fam.samples:
+            values[(s.name, frozenset(s.labels.items()))] = s.value
+    return values, types
+
+
+def check_content(text):
+    values, types = samples(text)
+    check(types.get("siplb_backend_state") == "gauge" and
+          types.get("siplb_drops") == "counter" and
+          types.get("siplb_backend_health_latency_seconds") == "gauge",
+          f"types: {types}")
+    core21 = {"pool": "core", "backend": "192.0.2.21:5060"}
+    check(values.get(("siplb_backend_messages_total", frozenset(core21.items()))) == 22,
+          "backend messages")
+    check(values.get(("siplb_backend_health_latency_seconds",
+                      frozenset(core21.items()))) == 0.0012, "latency")
+    for backend, state in (("192.0.2.21:5060", "up"), ("192.0.2.22:5060", "down"),
+                           ("[2001:db8::10]:5060", "draining")):
+        pool = "edge" if backend.startswith("[") else "core"
+        hot = {st: values.get(("siplb_backend_state", frozenset(
+            {"pool": pool, "backend": backend, "state": st}.items())))
+            for st in ("up", "down", "probing", "draining", "disabled")}
+        check(hot[state] == 1 and sum(hot.values()) == 1, f"{backend}: one-hot {hot}")
+    check(values.get(("siplb_replies_total", frozenset({"code": "503"}.items()))) == 44,
+          "replies 503")
+    check(values.get(("siplb_generation", frozenset())) == 7, "generation")
+    check(not any("198.51.100.9" in str(k) for k in values), "free ids are not shown")
+    return len(values)
+
+
+def main():
+    srv = subprocess.Popen([SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(srv.stdout.readline().split()[1])
+        url = f"http://127.0.0.1:{port}"
+        code, _, body = curl(url + "/metrics")
+        check(code == 503 and "no metrics yet" in body, f"before update: {code} {body!r}")
+        srv.stdin.write("update\n")
+        srv.stdin.flush()
+        check(srv.stdout.readline() == "updated\n", "update")
+        code, ctype, body = curl(url + "/metrics")
+        check(code == 200 and ctype == "text/plain; version=0.0.4; charset=utf-8",
+              f"GET: {code} {ctype}")
+        n = check_content(body + "\n")
+        code, _, body = curl(url + "/")
+        check(code == 404 and "try /metrics" in body, f"404: {code}")
+        code, _, body = curl(url + "/metrics", "-X", "POST", "-d", "x=1", "-i")
+        check(code == 405 and "GET or HEAD" in body and "\nAllow: GET, HEAD\n" in body,
+              f"POST: {code} {body!r}")
+        code, _, body = curl(url + "/metrics", "-I")
+        check(code == 200 and "siplb_" not in body, f"HEAD: {code}")
+        print(f"metrics over HTTP: {n} samples parsed by prometheus_client, {failures} failed")
+    finally:
+        srv.stdin.close()
+        srv.wait(timeout=10)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""siplbctl against rpc_test_server (the control socket library with the
+fake model behind it): every command, its table and its --json, the errors
+siplbd gives, usage errors (exit 64) and connection problems (exit 2).
+
+  test_siplbctl.py SIPLBCTL RPC_TEST_SERVER CONFIG_DIR
+"""
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+CTL, SERVER, CONFIGS = (os.path.abspath(a) for a in sys.argv[1:4])
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    if not cond:
+        failures += 1
+        print(f"FAIL: {what}", file=sys.stderr)
+
+
+class Server:
+    """An rpc_test_server on a socket of its own; stops at the end of `with`."""
+
+    def __init__(self, sock, *args):
+        self.p = subprocess.Popen([SERVER, "--socket", sock, *args], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        line = self.p.stdout.readline()
+        if line != "ready\n":
+            raise RuntimeError(f"server did not start: {line!r} {self.p.stderr.read()}")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.p.terminate()
+        self.p.wait(timeout=10)
+
+
+def ctl(*args, sock=None, cwd=None, timeout=20):
+    env = dict(os.environ)
+    env.pop("SIPLB_SOCKET", None)
+    if sock:
+        env["SIPLB_SOCKET"] = sock
+    return subprocess.run([CTL, *args], capture_output=True, text=True, env=env, cwd=cwd,
+                          timeout=timeout)
+
+
+def expect_ok(p, what):
+    check(p.returncode == 0 and not p.stderr, f"{what}: exit {p.returncode}, {p.stderr!r}")
+    return p.stdout
+
+
+def expect_fail(p, code, words, what):
+    check(p.returncode == code and words in p.stderr and not p.stdout,
+          f"{what}: exit {p.returncode} (want {code}), stderr {p.stderr!r} lacks {words!r}")
+
+
+VIPS = """\
+NAME     VIP               MODE   POOL  RECORD-ROUTE  MSGS    BYTES
+sip      192.0.2.100:5060  proxy  core  yes           1000   500000
+sip-alt  192.0.2.100:5080  proxy  core  no            2000  1000000
+edge     192.0.2.101:5060  dsr    edge  yes           3000  1500000
+"""
+
+POOLS = """\
+POOL  BACKENDS  UP  WEIGHT  TABLE  SEED  VIPS
+core         3   3     100    251  0x1   sip,sip-alt
+edge         2   0       0      0  0x0   edge
+"""
+
+CORE = """\
+POOL  ID  BACKEND          WEIGHT  PRIORITY  STATE  ADMIN    HEALTH  MSGS   BYTES
+core   0  192.0.2.21:5060      50         0  up     enabled  up       100   50000
+core   1  192.0.2.22:5060      30         1  up     enabled  up       200  100000
+core   2  192.0.2.23:5062      20         0  up     enabled  up       300  150000
+"""
+
+HEALTH = """\
+POOL  ID  BACKEND             HEALTH   SINCE   LATENCY  CODE  PROBES  TIMEOUTS  REASON
+core   0  192.0.2.21:5060     up      1h2m5s  1.000 ms   200      10         0  200 OK x2
+core   1  192.0.2.22:5060     up      1h2m5s  2.000 ms   200      10         0  200 OK x2
+core   2  192.0.2.23:5062     up      1h2m5s  3.000 ms   200      10         0  200 OK x2
+edge   3  198.51.100.10:5060  down       15s         -     -      10         3  3 timeouts
+edge   4  198.51.100.11:5060  up      1h2m5s  5.000 ms   200      10         0  200 OK x2
+"""
+
+
+def test_lists(s):
+    out = expect_ok(ctl("status", sock=s), "status")
+    check(re.search(r"^generation: +1$", out, re.M) and
+          re.search(r"^backends_up: +3$", out, re.M) and
+          re.search(r"^uptime_seconds: \d+$", out, re.M), f"status: {out}")
+    check(expect_ok(ctl("vip", "list", sock=s), "vip list") == VIPS, "vip list table")
+    check(expect_ok(ctl("pool", "list", sock=s), "pool list") == POOLS, "pool list table")
+    check(expect_ok(ctl("backend", "list", "core", sock=s), "backend list core") == CORE,
+          "backend list core table")
+    out = expect_ok(ctl("backend", "list", sock=s), "backend list")
+    check(len(out.splitlines()) == 6 and "198.51.100.11:5060       0" in out, out)
+    check(expect_ok(ctl("health", sock=s), "health") == HEALTH, "health table")
+    out = expect_ok(ctl("stats", sock=s), "stats")
+    check("\nreplies:    483 1, 503 2\n" in out and "\nkeepalives: 7\n" in out and
+          "sip-alt  192.0.2.100  5080  2000  1000000\n" in out, f"stats: {out}")
+    expect_fail(ctl("backend", "list", "nope", sock=s), 1,
+                "siplbctl: backend.list: Not found: no pool 'nope' (pool.list lists them)\n",
+                "unknown pool")
+
+
+def test_json(s):
+    """--json prints the raw result, whether it comes before or after the command."""
+    for args in (["--json", "backend", "list", "edge"], ["backend", "list", "edge", "--json"]):
+        r = json.loads(expect_ok(ctl(*args, sock=s), " ".join(args)))
+        check([b["state"] for b in r["backends"]] == ["down", "draining"] and
+              r["backends"][0]["backend"] == "198.51.100.10:5060", f"{args}: {r}")
+    r = json.loads(expect_ok(ctl("--json", "stats", sock=s), "stats --json"))
+    check(r["drops"]["tx_full"] == 6 and r["malformed"]["no_call_id"] == 16 and
+          r["backends"][3]["state"] == "down", f"stats --json: {r}")
+    r = json.loads(expect_ok(ctl("--json", "health", sock=s), "health --json"))
+    check(r["backends"][3]["latency_seconds"] is None and r["backends"][3]["last_code"] is None
+          and r["backends"][0]["latency_seconds"] == 0.001 and
+          r["backends"][3]["reason"] == "3 timeouts", f"health --json: {r}")
+    expect_fail(ctl("--json", "backend", "drain", "core", "192.0.2.99", sock=s), 1,
+                "Not found: no backend 192.0.2.99:5060 in pool core", "errors go to stderr")
+
+
+def test_changes(s):
+    line = "core 192.0.2.30:5070: id 5, weight {w}, priority 2, state {st} (admin {a}, health up)\n"
+    out = expect_ok(ctl("backend", "add", "core", "192.0.2.30:5070", "--weight", "5",
+                        "--priority", "2", sock=s), "backend add")
+    check(out == line.format(w=5, st="up", a="enabled"), f"add: {out!r}")
+    expect_fail(ctl("backend", "add", "core", "192.0.2.30:5070", sock=s), 1,
+                "backend.add: Already exists: pool core has backend 192.0.2.30:5070 already "
+                "(id 5)", "add twice")
+    out = expect_ok(ctl("backend", "set", "core", "192.0.2.30:5070", "--weight=7", sock=s),
+                    "set")
+    check(out == line.format(w=7, st="up", a="enabled"), f"set: {out!r}")
+    for cmd, st, a in (("drain", "draining", "draining"), ("disable", "disabled", "disabled"),
+                       ("enable", "up", "enabled")):
+        out = expect_ok(ctl("backend", cmd, "core", "192.0.2.30:5070", sock=s), cmd)
+        check(out == line.format(w=7, st=st, a=a), f"{cmd}: {out!r}")
+    out = expect_ok(ctl("backend", "remove", "core", "192.0.2.30:5070", sock=s), "remove")
+    check(out == "core 192.0.2.30:5070: removed (was id 5)\n", f"remove: {out!r}")
+    expect_fail(ctl("backend", "remove", "core", "192.0.2.30:5070", sock=s), 1,
+                "Not found: no backend 192.0.2.30:5070 in pool core", "remove twice")
+    expect_fail(ctl("backend", "add", "core", "192.0.2.31:99999", sock=s), 1,
+                "backend.add: Invalid params: backend \"192.0.2.31:99999\": port \"99999\": "
+                "1..65535 expected", "bad port")
+    expect_fail(ctl("backend", "set", "core", "192.0.2.21", "--weight", "70000", sock=s), 1,
+                "Invalid params: weight: 70000 out of range 0..65535", "weight range")
+
+
+def test_config(s):
+    """Relative files are siplbctl's cwd's, not siplbd's."""
+    good = os.path.join(CONFIGS, "reload.conf")
+    out = expect_ok(ctl("config", "validate", "reload.conf", sock=s, cwd=CONFIGS), "validate")
+    check(out == f"{good}: ok: 3 VIPs, 2 pools, 5 backends, 0 ports\n", f"validate: {out!r}")
+    expect_fail(ctl("config", "validate", "bad.conf", sock=s, cwd=CONFIGS), 1,
+                f"siplbctl: config.validate: Invalid configuration: {CONFIGS}/bad.conf:6: ",
+                "validate bad")
+    expect_fail(ctl("config", "reload", "bad.conf", sock=s, cwd=CONFIGS), 1,
+                f"config.reload: Invalid configuration: {CONFIGS}/bad.conf:6: ", "reload bad")
+    out = expect_ok(ctl("config", "reload", good, sock=s), "reload")
+    check(out.startswith(f"{good}: generation ") and
+          out.endswith(" published: 3 VIPs, 2 pools, 5 backends\n"), f"reload: {out!r}")
+    out = expect_ok(ctl("config", "reload", sock=s), "reload again")
+    check(out.startswith(f"{good}: generation "), f"reload without FILE: {out!r}")
+    out = expect_ok(ctl("backend", "list", "core", sock=s), "after reload")
+    check("192.0.2.24:5060" in out and "192.0.2.22:5060" not in out, out)
+
+
+def test_usage():
+    for args, words in (([], "a command is missing"),
+                        (["backend", "frob"], "unknown command: backend frob"),
+                        (["vip"], "unknown command: vip"),
+                        (["backend", "add", "core"], "backend add: missing arguments: POOL"),
+                        (["status", "extra"], "status: too many arguments: none expected"),
+                        (["backend", "add", "core", "192.0.2.1", "--weight", "abc"],
+                         "--weight abc: an integer expected"),
+                        (["--weight", "5", "status"], "--weight and --priority go with"),
+                        (["backend", "set", "core", "192.0.2.1"], "nothing to set"),
+                        (["--timeout", "0", "status"], "--timeout 0: seconds"),
+                        (["--bogus", "status"], "unrecognized option"),
+                        (["config", "validate"], "config validate: missing arguments: FILE")):
+        p = ctl(*args)
+        check(p.returncode == 64 and words in p.stderr and "usage: siplbctl" in p.stderr,
+              f"usage {args}: exit {p.returncode}, {p.stderr!r}")
+    p = ctl("--help")
+    check(p.returncode == 0 and "backend drain POOL ADDR[:PORT]" in p.stdout, "--help")
+
+
+def serve_once(d, name, answer):
+    """A socket that answers one connection with `answer` (None: nothing, ever)."""
+    path = os.path.join(d, name)
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls.bind(path)
+    ls.listen(4)
+
+    def run():
+        conn, _ = ls.accept()
+        conn.recv(65536)
+        if answer is not None:
+            conn.sendall(answer)
+            conn.close()
+        else:
+            time.sleep(3)
+    threading.Thread(target=run, daemon=True).start()
+    return path
+
+
+def test_connection(d):
+    p = ctl("--socket", "/nonexistent/ctl.sock", "status")
+    check(p.returncode == 2 and p.stderr == "siplbctl: cannot connect to /nonexistent/ctl.sock: "
+          "No such file or directory (is siplbd running? --socket PATH)\n", f"{p.stderr!r}")
+    t0 = time.monotonic()
+    p = ctl("--timeout", "0.3", "status", sock=serve_once(d, "mute.sock", None))
+    check(p.returncode == 2 and "no answer within 0.3 s" in p.stderr and
+          time.monotonic() - t0 < 2.5, f"timeout: {p.returncode} {p.stderr!r}")
+    p = ctl("status", sock=serve_once(d, "hello.sock", b"hello\n"))
+    check(p.returncode == 2 and "not a JSON-RPC answer: hello" in p.stderr, f"{p.stderr!r}")
+    p = ctl("status", sock=serve_once(d, "closing.sock", b""))
+    check(p.returncode == 2 and "connection closed before an answer" in p.stderr,
+          f"{p.stderr!r}")
+
+
+def test_refused(d):
+    """The server's refusals (here: too many clients) reach the operator as they are."""
+    sock = os.path.join(d, "cap.sock")
+    with Server(sock, "--config", os.path.join(CONFIGS, "rpc.conf"), "--max-clients", "1"):
+        hold = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        hold.connect(sock)
+        hold.sendall(b'{"jsonrpc":"2.0","method":"status","id":1}\n')
+        hold.recv(65536)  # admitted: it holds the only slot now
+        expect_fail(ctl("status", sock=sock), 1,
+                    "siplbctl: status: Limit reached: too many clients (1): try again",
+                    "client cap")
+        hold.close()
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="siplbctl-") as d:
+        sock = os.path.join(d, "siplbd.sock")
+        with Server(sock, "--config", os.path.join(CONFIGS, "rpc.conf"), "--down",
+                    "198.51.100.10"):
+            test_lists(sock)
+            test_json(sock)
+            test_changes(sock)
+            test_config(sock)
+        test_refused(d)
+        test_connection(d)
+    test_usage()
+    print(f"siplbctl: {failures} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

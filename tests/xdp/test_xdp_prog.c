@@ -1,0 +1,877 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_xdp_prog SIPLB_XDP_O: bpf/siplb_xdp.bpf.c through BPF_PROG_TEST_RUN
+ * (its skeleton, maps filled here as siplbd fills them: xdp_harness.h).
+ *
+ * Every case asserts the verdict, the counters it moves (verdict, pass or
+ * drop reason, per-VIP and per-backend; nothing else may move) and, for
+ * DSR, the exact output frame, built here independently: Ethernet from the
+ * next hop, outer IPv4 (checksum) or IPv6, the GUE variant (UDP checksum
+ * over every byte for IPv6), then the inner packet unchanged.
+ *
+ * Covered: VLAN and QinQ, IPv4 options, IPv6; truncation at every layer;
+ * fragments; not IP / not UDP / not a VIP; Call-ID forms (full, compact,
+ * case, space before the colon, folded, trailing space, long, one byte),
+ * and where it must not match (in the body, in another header's value, in
+ * a continuation line, beyond or across the 1500-byte window, non-SIP
+ * UDP); no backend, no next hop, too big, TX vs redirect; generation
+ * switch; blocklists, per-source rate, per-VIP cap; proxy VIPs steered to
+ * an AF_XDP socket or passed without one. Also the object as loaders see it.
+ *
+ * Exit 0 when all pass, 1 on a failure, 77 (skip) when not root.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+
+#include "siplb/maglev.h"
+#include "siplb_xdp.skel.h"
+#include "xdp_harness.h"
+
+/* The program's own copy of SLB_MAGLEV_EMPTY (bpf/xdp_consts.h). */
+_Static_assert(SLB_MAGLEV_EMPTY == 0xffffffffu, "bpf/xdp_consts.h SLB_XDP_MAGLEV_EMPTY");
+/* The program compares VIP IPv6 addresses as aligned words. */
+_Static_assert(offsetof(struct slb_state, vips) % 8 == 0 && sizeof(struct slb_vip) % 8 == 0 &&
+	       offsetof(struct slb_vip, addr6) % 8 == 0, "VIP addr6 8-aligned in the state");
+
+#define WINDOW SLB_XDP_CALLID_WINDOW
+#define MSG_MAX 3000
+
+static struct xh_prog P;
+static struct xh_world W;
+static int failures, checks;
+
+static void fail(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("FAIL: %s: ", what);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	failures++;
+}
+
+/* ---- SIP messages ---------------------------------------------------------- */
+
+/* A request with the header lines `headers` between From and CSeq. */
+static size_t sip(char *out, const char *headers, const char *body)
+{
+	int n = snprintf(out, MSG_MAX,
+			 "INVITE sip:bob@example.com SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 198.51.100.77:5060;branch=z9hG4bK776asdhds\r\n"
+			 "Max-Forwards: 70\r\n"
+			 "From: <sip:alice@example.com>;tag=1928301774\r\n"
+			 "To: <sip:bob@example.com>\r\n"
+			 "%s"
+			 "CSeq: 314159 INVITE\r\n"
+			 "Content-Length: %zu\r\n\r\n%s",
+			 headers, strlen(body), body);
+
+	if (n < 0 || n >= MSG_MAX)
+		abort();
+	return (size_t)n;
+}
+
+/* Header lines: an X-Pad header, then `line` + CRLF, padded so that the CR
+ * ending `line` is at UDP payload offset cr_at (around the window's end). */
+static void pad_to(char *hdrs, size_t cr_at, const char *line)
+{
+	char probe[MSG_MAX];
+	size_t tail = strlen("CSeq: 314159 INVITE\r\nContent-Length: 0\r\n\r\n");
+	size_t base = sip(probe, "X-Pad: \r\n", "") - tail, at = cr_at - strlen(line);
+
+	if (cr_at < strlen(line) || at < base || at - base + strlen(line) + 16 >= MSG_MAX)
+		abort();
+	strcpy(hdrs, "X-Pad: ");
+	memset(hdrs + 7, 'p', at - base);
+	strcpy(hdrs + 7 + (at - base), "\r\n");
+	strcat(hdrs, line);
+	strcat(hdrs, "\r\n");
+}
+
+/* ---- frames ---------------------------------------------------------------- */
+
+/* To VIP vip with a TOS and an IP id that the outer header must copy. */
+static struct xh_spec to_vip(unsigned vip, const void *payload, size_t len)
+{
+	struct xh_spec s = xh_to_vip(&W, vip, payload, len);
+
+	s.ip_id = 0x1234;
+	s.tos = 0xb8;
+	return s;
+}
+
+static struct xh_frame frame(const struct xh_spec *s)
+{
+	struct xh_frame f;
+
+	if (xh_build(s, &f))
+		abort();
+	return f;
+}
+
+/* The DSR output for in, built byte by byte from the rules in
+ * bpf/xdp_encap.h, not from its code. */
+static size_t dsr_output(uint8_t *o, const struct xh_frame *in, int backend, uint64_t h)
+{
+	const struct slb_backend *be = &W.st.backends[backend];
+	const struct slb_dsr *d = &W.st.dsr;
+	const uint8_t *inner = in->b + in->l3_off;
+	int v4 = (inner[0] >> 4) == 4, gue = d->encap == SLB_ENCAP_GUE;
+	size_t ip_hlen = v4 ? 20 : 40, n = 14 + ip_hlen, udp_at = n;
+	uint8_t inner_proto = v4 ? 4 : 41;
+
+	memcpy(o, W.nh[backend].dst_mac, 6);
+	memcpy(o + 6, W.nh[backend].src_mac, 6);
+	xh_put16(o + 12, v4 ? ETH_P_IP : ETH_P_IPV6);
+	if (gue)
+		n += 12;
+	if (v4) {
+		uint8_t *ip = o + 14;
+
+		memset(ip, 0, 20);
+		ip[0] = 0x45;
+		ip[1] = inner[1];                 /* TOS */
+		xh_put16(ip + 2, (uint16_t)(n - 14 + in->ip_len));
+		ip[4] = inner[4];                 /* identification */
+		ip[5] = inner[5];
+		ip[6] = inner[6] & 0x40;          /* DF */
+		ip[8] = 64;
+		ip[9] = gue ? IPPROTO_UDP : inner_proto;
+		memcpy(ip + 12, &d->src4, 4);
+		memcpy(ip + 16, &be->addr, 4);
+		xh_put16(ip + 10, (uint16_t)~xh_csum_fold(xh_csum_add(0, ip, 20)));
+	} else {
+		uint8_t *ip = o + 14, tc = (uint8_t)((inner[0] & 0x0f) << 4 | inner[1] >> 4);
+		uint32_t w = 6u << 28 | (uint32_t)tc << 20 | (uint32_t)(h >> 32 & 0xfffff);
+
+		xh_put16(ip, (uint16_t)(w >> 16));
+		xh_put16(ip + 2, (uint16_t)w);
+		xh_put16(ip + 4, (uint16_t)(n - 14 - 40 + in->ip_len));
+		ip[6] = gue ? IPPROTO_UDP : inner_proto;
+		ip[7] = 64;
+		memcpy(ip + 8, d->src6, 16);
+		memcpy(ip + 24, be->addr6, 16);
+	}
+	memcpy(o + n, inner, in->ip_len);
+	if (gue) {
+		uint8_t *u = o + udp_at;
+		size_t ulen = 12 + in->ip_len;
+
+		xh_put16(u, (uint16_t)(0xc000 | (h >> 50 & 0x3fff)));
+		xh_put16(u + 2, XH_GUE_PORT);
+		xh_put16(u + 4, (uint16_t)ulen);
+		xh_put16(u + 6, 0);
+		u[8] = 0;             /* version 0, C 0, Hlen 0 */
+		u[9] = inner_proto;
+		u[10] = u[11] = 0;    /* flags */
+		if (!v4) {            /* the full checksum, over every byte */
+			uint32_t sum = xh_csum_add(0, o + 14 + 8, 32);
+			uint16_t c;
+
+			sum += IPPROTO_UDP + (uint32_t)ulen;
+			c = (uint16_t)~xh_csum_fold(xh_csum_add(sum, u, ulen));
+			xh_put16(u + 6, c ? c : 0xffff);
+		}
+	}
+	return n + in->ip_len;
+}
+
+/* ---- one case -------------------------------------------------------------- */
+
+struct want {
+	uint32_t retval;
+	int verdict;          /* enum slb_xdp_verdict */
+	int reason;           /* pass/drop reason, -1 for none */
+	int vip;              /* VIP whose counter moves, -1 for none */
+	int backend;          /* DSR backend counted, -1 for none */
+	const uint8_t *out;   /* exact output, or NULL */
+	size_t out_len;
+};
+
+static void hexdiff(const uint8_t *got, size_t got_len, const uint8_t *want, size_t want_len)
+{
+	size_t n = got_len < want_len ? got_len : want_len, i;
+
+	for (i = 0; i < n && got[i] == want[i]; i++)
+		;
+	printf("  lengths got %zu want %zu; first difference at byte %zu\n", got_len, want_len, i);
+	for (size_t j = i & ~(size_t)15; j < (i & ~(size_t)15) + 32 && j < n; j++)
+		printf("  [%4zu] got %02x want %02x%s\n", j, got[j], want[j],
+		       got[j] != want[j] ? "  <--" : "");
+}
+
+/* Every counter but the ones w names must stay; those move by one. */
+static void check_counters(const char *what, const struct slb_xdp_stats *a,
+			   const struct slb_xdp_stats *b, const struct want *w, size_t in_len,
+			   size_t out_len)
+{
+	struct slb_xdp_stats d;
+	typedef unsigned long long ull; /* __u64 is not uint64_t: print through ull */
+	const uint64_t *pa = (const void *)a, *pb = (const void *)b;
+	uint64_t *pd = (void *)&d;
+
+	for (size_t i = 0; i < sizeof(d) / 8; i++)
+		pd[i] = pb[i] - pa[i];
+	if (d.verdict[w->verdict] != 1)
+		fail(what, "verdict %d counted %llu times", w->verdict, (ull)d.verdict[w->verdict]);
+	d.verdict[w->verdict] = 0;
+	if (w->verdict == SLB_XDP_PASS && w->reason >= 0) {
+		if (d.pass[w->reason] != 1)
+			fail(what, "pass reason %d counted %llu times", w->reason,
+			     (ull)d.pass[w->reason]);
+		d.pass[w->reason] = 0;
+	}
+	if (w->verdict == SLB_XDP_DROP && w->reason >= 0) {
+		if (d.drop[w->reason] != 1)
+			fail(what, "drop reason %d counted %llu times", w->reason,
+			     (ull)d.drop[w->reason]);
+		d.drop[w->reason] = 0;
+	}
+	if (w->vip >= 0) {
+		if (d.vip[w->vip].pkts != 1 || d.vip[w->vip].bytes != in_len)
+			fail(what, "VIP %d counted %llu packets, %llu bytes", w->vip,
+			     (ull)d.vip[w->vip].pkts, (ull)d.vip[w->vip].bytes);
+		d.vip[w->vip] = (struct slb_xdp_counter){ 0, 0 };
+	}
+	if (w->backend >= 0) {
+		if (d.backend[w->backend].pkts != 1 || d.backend[w->backend].bytes != out_len)
+			fail(what, "backend %d counted %llu packets, %llu bytes", w->backend,
+			     (ull)d.backend[w->backend].pkts, (ull)d.backend[w->backend].bytes);
+		d.backend[w->backend] = (struct slb_xdp_counter){ 0, 0 };
+	}
+	for (size_t i = 0; i < sizeof(d) / 8; i++)
+		if (pd[i]) {
+			fail(what, "an unexpected counter moved (u64 #%zu by %llu)", i, (ull)pd[i]);
+			break;
+		}
+}
+
+static void expect(const char *what, const void *in, size_t len, const struct want *w)
+{
+	static struct xh_result r;
+	struct slb_xdp_stats before, after;
+	int err;
+
+	checks++;
+	if (xh_stats(&P, &before)) {
+		fail(what, "reading xdp_stats: %s", strerror(errno));
+		return;
+	}
+	err = xh_run(&P, in, (uint32_t)len, 1, &r);
+	if (err) {
+		fail(what, "test run: %s", strerror(-err));
+		return;
+	}
+	if (xh_stats(&P, &after)) {
+		fail(what, "reading xdp_stats: %s", strerror(errno));
+		return;
+	}
+	int before_fail = failures;
+
+	if (r.retval != w->retval)
+		fail(what, "%s, want %s", xh_action_name(r.retval), xh_action_name(w->retval));
+	check_counters(what, &before, &after, w, len, r.out_len);
+	if (w->out && (r.out_len != w->out_len || memcmp(r.out, w->out, w->out_len))) {
+		fail(what, "output frame differs");
+		hexdiff(r.out, r.out_len, w->out, w->out_len);
+	}
+	if (failures == before_fail)
+		printf("ok: %s: %s%s\n", what, xh_action_name(r.retval),
+		       w->out ? ", exact output" : "");
+}
+
+static void expect_pass(const char *what, const void *in, size_t len, int reason, int vip)
+{
+	struct want w = { XDP_PASS, SLB_XDP_PASS, reason, vip, -1, NULL, 0 };
+
+	expect(what, in, len, &w);
+}
+
+static void expect_drop(const char *what, const void *in, size_t len, int reason, int vip)
+{
+	struct want w = { XDP_DROP, SLB_XDP_DROP, reason, vip, -1, NULL, 0 };
+
+	expect(what, in, len, &w);
+}
+
+/* A DSR frame f to VIP vip whose Call-ID is callid: sent to siplb-dp's
+ * backend, encapsulated exactly. */
+static void expect_dsr_frame(const char *what, const struct xh_frame *f, unsigned vip,
+			     const char *callid, size_t id_len, uint32_t retval)
+{
+	static uint8_t out[XH_FRAME_MAX + 256];
+	uint64_t h;
+	int be = xh_world_pick(&W, vip, (const uint8_t *)callid, id_len, &h);
+	struct want w = { retval, SLB_XDP_DSR, -1, (int)vip, be, out, 0 };
+
+	if (be < 0) {
+		fail(what, "the test's world has no backend for it");
+		return;
+	}
+	w.out_len = dsr_output(out, f, be, h);
+	expect(what, f->b, f->len, &w);
+}
+
+static void expect_dsr(const char *what, unsigned vip, const char *msg, size_t len,
+		       const char *callid)
+{
+	struct xh_spec s = to_vip(vip, msg, len);
+	struct xh_frame f = frame(&s);
+
+	expect_dsr_frame(what, &f, vip, callid, strlen(callid), XDP_TX);
+}
+
+static void expect_no_callid(const char *what, unsigned vip, const char *msg, size_t len)
+{
+	struct xh_spec s = to_vip(vip, msg, len);
+	struct xh_frame f = frame(&s);
+
+	expect_pass(what, f.b, f.len, SLB_XDP_PASS_NO_CALLID, (int)vip);
+}
+
+/* ---- the cases ------------------------------------------------------------- */
+
+static char msg[MSG_MAX], hdrs[MSG_MAX];
+
+static void cases_framing(void)
+{
+	size_t n = sip(msg, "Call-ID: framing-1@192.0.2.1\r\n", "v=0\r\n");
+	struct xh_spec s = to_vip(XH_VIP4_DSR, msg, n);
+	struct xh_frame f;
+
+	printf("-- framing: every way in gives the same outer packet\n");
+	f = frame(&s);
+	expect_dsr_frame("IPv4", &f, XH_VIP4_DSR, "framing-1@192.0.2.1", 19, XDP_TX);
+	s.tags[0] = ETH_P_8021Q;
+	f = frame(&s);
+	expect_dsr_frame("802.1Q tag (dropped on output)", &f, XH_VIP4_DSR, "framing-1@192.0.2.1",
+			 19, XDP_TX);
+	s.tags[0] = ETH_P_8021AD;
+	s.tags[1] = ETH_P_8021Q;
+	f = frame(&s);
+	expect_dsr_frame("QinQ 802.1ad + 802.1Q", &f, XH_VIP4_DSR, "framing-1@192.0.2.1", 19,
+			 XDP_TX);
+	s.tags[0] = s.tags[1] = 0;
+	s.opt_words = 10;
+	f = frame(&s);
+	expect_dsr_frame("IPv4 with 40 bytes of options (kept in the inner packet)", &f,
+			 XH_VIP4_DSR, "framing-1@192.0.2.1", 19, XDP_TX);
+	s.opt_words = 0;
+	s.df = true;
+	f = frame(&s);
+	expect_dsr_frame("inner DF set: outer DF set", &f, XH_VIP4_DSR, "framing-1@192.0.2.1", 19,
+			 XDP_TX);
+	s.df = false;
+	s.pad = 10;
+	f = frame(&s);
+	expect_dsr_frame("Ethernet padding after the IP packet: trimmed", &f, XH_VIP4_DSR,
+			 "framing-1@192.0.2.1", 19, XDP_TX);
+
+	s = to_vip(XH_VIP6_DSR, msg, n);
+	f = frame(&s);
+	expect_dsr_frame("IPv6 (outer IPv6, next header 41)", &f, XH_VIP6_DSR,
+			 "framing-1@192.0.2.1", 19, XDP_TX);
+	s.tags[0] = ETH_P_8021Q;
+	f = frame(&s);
+	expect_dsr_frame("IPv6 with an 802.1Q tag", &f, XH_VIP6_DSR, "framing-1@192.0.2.1", 19,
+			 XDP_TX);
+}
+
+static void cases_gue(void)
+{
+	size_t n = sip(msg, "Call-ID: gue-1@192.0.2.1\r\n", "");
+	struct xh_spec s4 = to_vip(XH_VIP4_DSR, msg, n), s6 = to_vip(XH_VIP6_DSR, msg, n);
+	struct xh_frame f4 = frame(&s4), f6 = frame(&s6);
+
+	printf("-- GUE\n");
+	W.st.dsr.encap = SLB_ENCAP_GUE;
+	xh_world_load(&P, &W, 1);
+	expect_dsr_frame("GUE over IPv4 (UDP checksum 0)", &f4, XH_VIP4_DSR, "gue-1@192.0.2.1", 15,
+			 XDP_TX);
+	expect_dsr_frame("GUE over IPv6 (UDP checksum over every byte)", &f6, XH_VIP6_DSR,
+			 "gue-1@192.0.2.1", 15, XDP_TX);
+	s6.tags[0] = ETH_P_8021AD;
+	s6.tags[1] = ETH_P_8021Q;
+	s6.tos = 0x2e;
+	f6 = frame(&s6);
+	expect_dsr_frame("GUE over IPv6 from QinQ, another traffic class", &f6, XH_VIP6_DSR,
+			 "gue-1@192.0.2.1", 15, XDP_TX);
+	W.st.dsr.encap = SLB_ENCAP_IPIP;
+	xh_world_load(&P, &W, 1);
+}
+
+static void cases_callid(void)
+{
+	static char big[MSG_MAX + 400];
+	char id300[301];
+	size_t n;
+
+	printf("-- Call-ID forms that count\n");
+	n = sip(msg, "i: compact-1@192.0.2.1\r\n", "");
+	expect_dsr("compact i:", XH_VIP4_DSR, msg, n, "compact-1@192.0.2.1");
+	n = sip(msg, "I :\tCompact-2\r\n", "");
+	expect_dsr("compact I, SP before the colon, HT after", XH_VIP4_DSR, msg, n, "Compact-2");
+	n = sip(msg, "cAlL-iD  \t :   mixed-case-3\r\n", "");
+	expect_dsr("mixed case, SP/HT before the colon", XH_VIP4_DSR, msg, n, "mixed-case-3");
+	n = sip(msg, "Call-ID:\r\n folded-4@192.0.2.1\r\n", "");
+	expect_dsr("folded value (CRLF SP)", XH_VIP4_DSR, msg, n, "folded-4@192.0.2.1");
+	n = sip(msg, "Call-ID: \r\n\t  folded-5\r\n", "");
+	expect_dsr("folded value (SP CRLF HT SP SP)", XH_VIP4_DSR, msg, n, "folded-5");
+	n = sip(msg, "Call-ID:trailing-6   \r\n", "");
+	expect_dsr("no space after the colon, trailing spaces", XH_VIP4_DSR, msg, n, "trailing-6");
+	n = sip(msg, "Call-ID: x\r\n", "");
+	expect_dsr("one-byte Call-ID", XH_VIP4_DSR, msg, n, "x");
+	n = (size_t)snprintf(msg, MSG_MAX, "OPTIONS sip:x SIP/2.0\r\ni:first-line-7\r\n\r\n");
+	expect_dsr("Call-ID right after the start line", XH_VIP4_DSR, msg, n, "first-line-7");
+	n = sip(msg, "Subject: Call-ID: fake-in-value\r\nCall-ID: real-8\r\n", "");
+	expect_dsr("a Call-ID inside another header's value is skipped", XH_VIP4_DSR, msg, n,
+		   "real-8");
+	n = sip(msg, "Subject: look\r\n Call-ID: fake-continuation\r\ni: real-9\r\n", "");
+	expect_dsr("a Call-ID on a continuation line is skipped", XH_VIP4_DSR, msg, n, "real-9");
+	n = sip(msg, "Call-IDx: fake\r\nCall-ID-Foo: fake\r\nIx: fake\r\nCall-ID: real-10\r\n", "");
+	expect_dsr("longer names that start like Call-ID or i are skipped", XH_VIP4_DSR, msg, n,
+		   "real-10");
+	memset(id300, 'L', 300);
+	id300[300] = 0;
+	snprintf(hdrs, sizeof(hdrs), "Call-ID: %s\r\n", id300);
+	n = sip(msg, hdrs, "");
+	expect_dsr("300-byte Call-ID (first 256 bytes and the length hashed)", XH_VIP4_DSR, msg, n,
+		   id300);
+	n = sip(msg, "Call-ID: ipv6-11@[2001:db8::1]\r\n", "");
+	expect_dsr("IPv6 VIP", XH_VIP6_DSR, msg, n, "ipv6-11@[2001:db8::1]");
+
+	/* The window: the terminator of the value must be inside it. These
+	 * frames exceed 1500 bytes: the next hops get a jumbo MTU meanwhile. */
+	for (int i = 0; i < XH_N_BACKENDS; i++)
+		W.nh[i].mtu = 9000;
+	xh_world_load(&P, &W, 1);
+	pad_to(hdrs, WINDOW - 1, "Call-ID: edge-inside-12");
+	n = sip(big, hdrs, "");
+	expect_dsr("Call-ID ending at the window's last byte", XH_VIP4_DSR, big, n,
+		   "edge-inside-12");
+
+	printf("-- where a Call-ID must not be found\n");
+	pad_to(hdrs, WINDOW, "Call-ID: edge-outside-13");
+	n = sip(big, hdrs, "");
+	expect_no_callid("Call-ID across the window's end", XH_VIP4_DSR, big, n);
+	pad_to(hdrs, WINDOW + 30, "Call-ID: beyond-14");
+	n = sip(big, hdrs, "");
+	expect_no_callid("Call-ID beyond the window", XH_VIP4_DSR, big, n);
+	for (int i = 0; i < XH_N_BACKENDS; i++)
+		W.nh[i].mtu = 1500;
+	xh_world_load(&P, &W, 1);
+	n = sip(msg, "", "Call-ID: in-the-body\r\ni: in-the-body-too\r\n");
+	expect_no_callid("Call-ID only in the body", XH_VIP4_DSR, msg, n);
+	n = sip(msg, "Subject: Call-ID: only-in-a-value\r\nX-Note: x\r\ni: y\r\n", "");
+	/* (the i: above is a real header: this one is found) */
+	expect_dsr("control: a real compact header after a fake one", XH_VIP4_DSR, msg, n, "y");
+	n = sip(msg, "Subject: Call-ID: only-in-a-value\r\n", "");
+	expect_no_callid("Call-ID only inside another header's value", XH_VIP4_DSR, msg, n);
+	n = sip(msg, "Call-ID:   \r\n", "");
+	expect_no_callid("empty Call-ID value", XH_VIP4_DSR, msg, n);
+	n = sip(msg, "Call-ID  x\r\n", "");
+	expect_no_callid("Call-ID without a colon", XH_VIP4_DSR, msg, n);
+	expect_no_callid("non-SIP UDP to a DSR VIP", XH_VIP4_DSR,
+			 "hello, this is not SIP at all\r\n", 31);
+	expect_no_callid("four bytes of UDP payload", XH_VIP4_DSR, "ping", 4);
+	expect_no_callid("CRLF keep-alive", XH_VIP4_DSR, "\r\n\r\n", 4);
+}
+
+static void cases_dsr_paths(void)
+{
+	size_t n = sip(msg, "Call-ID: paths-1@192.0.2.1\r\n", "");
+	struct xh_spec s = to_vip(XH_VIP4_DSR, msg, n);
+	struct xh_frame f = frame(&s);
+	uint64_t h;
+	int be = xh_world_pick(&W, XH_VIP4_DSR, (const uint8_t *)"paths-1@192.0.2.1", 17, &h);
+	struct slb_nexthop nh = W.nh[be];
+	uint32_t id = (uint32_t)be;
+
+	printf("-- DSR: next hop, MTU, backends\n");
+	W.nh[be].ifindex = 1000000; /* not the ingress device */
+	bpf_map_update_elem(P.fd[XH_NEXTHOP], &id, &W.nh[be], BPF_ANY);
+	expect_dsr_frame("next hop on another interface: XDP_REDIRECT", &f, XH_VIP4_DSR,
+			 "paths-1@192.0.2.1", 17, XDP_REDIRECT);
+	W.nh[be] = nh;
+	W.nh[be].mtu = (uint16_t)(f.ip_len + 20 - 1);
+	bpf_map_update_elem(P.fd[XH_NEXTHOP], &id, &W.nh[be], BPF_ANY);
+	expect_pass("one byte over the MTU once encapsulated", f.b, f.len, SLB_XDP_PASS_TOO_BIG,
+		    XH_VIP4_DSR);
+	W.nh[be].mtu = (uint16_t)(f.ip_len + 20);
+	bpf_map_update_elem(P.fd[XH_NEXTHOP], &id, &W.nh[be], BPF_ANY);
+	expect_dsr_frame("exactly the MTU once encapsulated", &f, XH_VIP4_DSR,
+			 "paths-1@192.0.2.1", 17, XDP_TX);
+	W.nh[be] = nh;
+	bpf_map_delete_elem(P.fd[XH_NEXTHOP], &id);
+	expect_pass("no next hop for the backend", f.b, f.len, SLB_XDP_PASS_NO_NEXTHOP,
+		    XH_VIP4_DSR);
+	bpf_map_update_elem(P.fd[XH_NEXTHOP], &id, &W.nh[be], BPF_ANY);
+
+	s = to_vip(XH_VIP4_EMPTY, msg, n);
+	f = frame(&s);
+	expect_pass("pool without a backend up (table_size 0)", f.b, f.len,
+		    SLB_XDP_PASS_NO_BACKEND, XH_VIP4_EMPTY);
+
+	/* Generation 2 lives in slot 0 with another seed: the pick follows it. */
+	W.st.pools[0].seed ^= 0x1111;
+	xh_world_load(&P, &W, 2);
+	s = to_vip(XH_VIP4_DSR, msg, n);
+	f = frame(&s);
+	expect_dsr_frame("generation 2 (slot 0, new seed)", &f, XH_VIP4_DSR, "paths-1@192.0.2.1",
+			 17, XDP_TX);
+	W.st.pools[0].seed ^= 0x1111;
+	xh_world_load(&P, &W, 3);
+	expect_dsr_frame("generation 3 (slot 1 again)", &f, XH_VIP4_DSR, "paths-1@192.0.2.1", 17,
+			 XDP_TX);
+}
+
+static struct xh_frame cut(struct xh_frame f, size_t len)
+{
+	f.len = len;
+	return f;
+}
+
+static void cases_pass(void)
+{
+	size_t n = sip(msg, "Call-ID: pass-1\r\n", "");
+	struct xh_spec s = to_vip(XH_VIP4_DSR, msg, n), t;
+	struct xh_frame f = frame(&s), g;
+
+	printf("-- to the kernel\n");
+	t = s;
+	t.proto = IPPROTO_ICMP;
+	g = frame(&t);
+	expect_pass("ICMP to a VIP", g.b, g.len, SLB_XDP_PASS_NOT_UDP, -1);
+	t.proto = IPPROTO_TCP;
+	g = frame(&t);
+	expect_pass("TCP to a VIP", g.b, g.len, SLB_XDP_PASS_NOT_UDP, -1);
+	t = to_vip(XH_VIP6_DSR, msg, n);
+	t.proto = 0; /* hop-by-hop options first */
+	t.raw_proto = true;
+	g = frame(&t);
+	expect_pass("IPv6 with a hop-by-hop header", g.b, g.len, SLB_XDP_PASS_NOT_UDP, -1);
+	t.proto = 60;
+	g = frame(&t);
+	expect_pass("IPv6 with a destination options header", g.b, g.len, SLB_XDP_PASS_NOT_UDP,
+		    -1);
+	t.proto = 44;
+	g = frame(&t);
+	expect_pass("IPv6 fragment header", g.b, g.len, SLB_XDP_PASS_FRAGMENT, -1);
+	t = s;
+	t.frag = 0x2000;
+	g = frame(&t);
+	expect_pass("IPv4 first fragment (MF)", g.b, g.len, SLB_XDP_PASS_FRAGMENT, -1);
+	t.frag = 0x00b9;
+	g = frame(&t);
+	expect_pass("IPv4 later fragment (offset)", g.b, g.len, SLB_XDP_PASS_FRAGMENT, -1);
+	t = s;
+	t.dport = 5061;
+	g = frame(&t);
+	expect_pass("UDP to the VIP's address, other port", g.b, g.len, SLB_XDP_PASS_NOT_VIP, -1);
+	xh_ip(AF_INET, "192.0.2.99", t.dst);
+	t.dport = 5060;
+	g = frame(&t);
+	expect_pass("UDP to another address", g.b, g.len, SLB_XDP_PASS_NOT_VIP, -1);
+	t = to_vip(XH_VIP6_DSR, msg, n);
+	xh_ip(AF_INET6, "2001:db8::99", t.dst);
+	g = frame(&t);
+	expect_pass("IPv6 UDP to another address", g.b, g.len, SLB_XDP_PASS_NOT_VIP, -1);
+
+	/* ARP: Ethernet/IPv4 who-has 192.0.2.10 */
+	static const uint8_t arp[42] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 2,
+					 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 2,
+					 198, 51, 100, 77, 0, 0, 0, 0, 0, 0, 192, 0, 2, 10 };
+	expect_pass("ARP", arp, sizeof(arp), SLB_XDP_PASS_NOT_IP, -1);
+
+	printf("-- truncated or malformed at every layer\n");
+	/* BPF_PROG_TEST_RUN refuses frames under ETH_HLEN (no NIC delivers
+	 * them): the shortest is a bare Ethernet header, which says IPv4. */
+	expect_pass("Ethernet header only", f.b, 14, SLB_XDP_PASS_TRUNCATED, -1);
+	t = s;
+	t.tags[0] = ETH_P_8021AD;
+	t.tags[1] = ETH_P_8021Q;
+	g = frame(&t);
+	expect_pass("inside the first VLAN tag", g.b, 16, SLB_XDP_PASS_TRUNCATED, -1);
+	expect_pass("inside the second VLAN tag", g.b, 20, SLB_XDP_PASS_TRUNCATED, -1);
+	g = cut(f, 14 + 19);
+	expect_pass("inside the IPv4 header", g.b, g.len, SLB_XDP_PASS_TRUNCATED, -1);
+	t = s;
+	t.opt_words = 4;
+	g = frame(&t);
+	expect_pass("inside the IPv4 options", g.b, 14 + 30, SLB_XDP_PASS_TRUNCATED, -1);
+	g = cut(f, f.len - 1);
+	expect_pass("IPv4 total length beyond the frame", g.b, g.len, SLB_XDP_PASS_TRUNCATED, -1);
+	g = f;
+	g.b[14] = 0x44;
+	expect_pass("IPv4 IHL 4", g.b, g.len, SLB_XDP_PASS_TRUNCATED, -1);
+	g = cut(f, 14 + 20 + 7);
+	xh_put16(g.b + 16, 27); /* a consistent IPv4 total length */
+	expect_pass("inside the UDP header", g.b, g.len, SLB_XDP_PASS_TRUNCATED, -1);
+	g = f;
+	xh_put16(g.b + 14 + 20 + 4, (uint16_t)(8 + n + 1));
+	expect_pass("UDP length beyond the IP payload", g.b, g.len, SLB_XDP_PASS_TRUNCATED, -1);
+	g = f;
+	xh_put16(g.b + 14 + 20 + 4, 7);
+	expect_pass("UDP length 7", g.b, g.len, SLB_XDP_PASS_TRUNCATED, -1);
+	t = to_vip(XH_VIP6_DSR, msg, n);
+	g = frame(&t);
+	expect_pass("inside the IPv6 header", g.b, 14 + 39, SLB_XDP_PASS_TRUNCATED, -1);
+	expect_pass("IPv6 payload beyond the frame", g.b, g.len - 1, SLB_XDP_PASS_TRUNCATED, -1);
+	xh_put16(g.b + 14 + 40 + 4, (uint16_t)(8 + n - 1));
+	expect_pass("IPv6: UDP shorter than the IPv6 payload", g.b, g.len, SLB_XDP_PASS_TRUNCATED,
+		    -1);
+}
+
+static void cases_steer(void)
+{
+	size_t n = sip(msg, "Call-ID: steer-1\r\n", "");
+	struct xh_spec s4 = to_vip(XH_VIP4_PROXY, msg, n), s6 = to_vip(XH_VIP6_PROXY, msg, n);
+	struct xh_frame f4 = frame(&s4), f6 = frame(&s6), r;
+	struct want steer = { XDP_REDIRECT, SLB_XDP_STEER, -1, XH_VIP4_PROXY, -1, NULL, 0 };
+	static const char resp[] = "SIP/2.0 200 OK\r\nCall-ID: steer-1\r\n\r\n";
+	struct xh_spec sr = to_vip(XH_VIP4_PROXY, resp, sizeof(resp) - 1);
+	int xsk;
+
+	printf("-- proxy VIPs: siplb-dp's AF_XDP socket\n");
+	expect_pass("proxy VIP, no socket on the queue", f4.b, f4.len, SLB_XDP_PASS_NO_STEER,
+		    XH_VIP4_PROXY);
+	expect_pass("IPv6 proxy VIP, no socket on the queue", f6.b, f6.len, SLB_XDP_PASS_NO_STEER,
+		    XH_VIP6_PROXY);
+	xsk = xh_add_xsk(&P);
+	if (xsk < 0) {
+		fail("AF_XDP socket into xsks_map", "%s", strerror(-xsk));
+		return;
+	}
+	expect("proxy VIP with a socket", f4.b, f4.len, &steer);
+	s4.tags[0] = ETH_P_8021Q;
+	r = frame(&s4);
+	expect("proxy VIP, VLAN-tagged, with a socket", r.b, r.len, &steer);
+	xh_ip(AF_INET, "198.51.100.1", sr.src); /* backend 0 answers */
+	r = frame(&sr);
+	expect("a backend's response to a proxy VIP", r.b, r.len, &steer);
+	steer.vip = XH_VIP6_PROXY;
+	expect("IPv6 proxy VIP with a socket", f6.b, f6.len, &steer);
+	close(xsk);
+	bpf_map_delete_elem(P.fd[XH_XSKS], &(uint32_t){ 0 });
+}
+
+/* n runs of the same frame through the proxy VIP without socket (which
+ * leaves the frame as it is, so a repeated test run sees it again): how
+ * many got past flood protection. */
+static uint64_t passed_of(const struct xh_frame *f, uint32_t n, uint64_t *dropped, int reason)
+{
+	struct slb_xdp_stats a, b;
+	static struct xh_result r;
+
+	xh_stats(&P, &a);
+	if (xh_run(&P, f->b, (uint32_t)f->len, n, &r))
+		return 0;
+	xh_stats(&P, &b);
+	*dropped = b.drop[reason] - a.drop[reason];
+	return b.pass[SLB_XDP_PASS_NO_STEER] - a.pass[SLB_XDP_PASS_NO_STEER];
+}
+
+static void cases_flood(void)
+{
+	size_t n = sip(msg, "Call-ID: flood-1\r\n", "");
+	struct xh_spec s = to_vip(XH_VIP4_PROXY, msg, n), s6 = to_vip(XH_VIP6_PROXY, msg, n);
+	struct slb_lpm4 k4 = { .prefixlen = 24 };
+	struct slb_lpm6 k6 = { .prefixlen = 48 };
+	struct xh_frame f;
+	uint64_t passed, dropped;
+	uint8_t one = 1;
+
+	printf("-- flood protection\n");
+	uint8_t a[16];
+
+	xh_ip(AF_INET, "203.0.113.0", a);
+	memcpy(k4.addr, a, 4);
+	xh_ip(AF_INET6, "2001:db8:bad::", k6.addr);
+	if (bpf_map_update_elem(P.fd[XH_BLOCK4], &k4, &one, BPF_ANY) ||
+	    bpf_map_update_elem(P.fd[XH_BLOCK6], &k6, &one, BPF_ANY))
+		fail("blocklist", "update: %s", strerror(errno));
+	xh_ip(AF_INET, "203.0.113.77", s.src);
+	f = frame(&s);
+	expect_drop("source in a blocked IPv4 /24", f.b, f.len, SLB_XDP_DROP_BLOCKED,
+		    XH_VIP4_PROXY);
+	xh_ip(AF_INET, "203.0.114.77", s.src);
+	f = frame(&s);
+	expect_pass("source next to the blocked /24", f.b, f.len, SLB_XDP_PASS_NO_STEER,
+		    XH_VIP4_PROXY);
+	xh_ip(AF_INET6, "2001:db8:bad:1::5", s6.src);
+	f = frame(&s6);
+	expect_drop("source in a blocked IPv6 /48", f.b, f.len, SLB_XDP_DROP_BLOCKED,
+		    XH_VIP6_PROXY);
+	xh_ip(AF_INET6, "2001:db8:bae::5", s6.src);
+	f = frame(&s6);
+	expect_pass("IPv6 source outside the /48", f.b, f.len, SLB_XDP_PASS_NO_STEER,
+		    XH_VIP6_PROXY);
+
+	/* Per source: 1 packet/s with a burst of 5: of 100 back to back (a few
+	 * microseconds in the kernel), burst + 1 = 6 pass. */
+	W.st.src_rate_pps = 1;
+	W.st.src_rate_burst = 5;
+	xh_world_load(&P, &W, 3);
+	xh_ip(AF_INET, "198.51.100.200", s.src);
+	f = frame(&s);
+	passed = passed_of(&f, 100, &dropped, SLB_XDP_DROP_SOURCE_RATE);
+	checks++;
+	if (passed != 6 || dropped != 94)
+		fail("source over its rate", "%" PRIu64 " passed, %" PRIu64 " dropped, want 6/94",
+		     passed, dropped);
+	else
+		printf("ok: source over its rate: 6 of 100 passed (burst 5 + 1), 94 dropped\n");
+	xh_ip(AF_INET, "198.51.100.201", s.src);
+	f = frame(&s);
+	expect_pass("another source has its own budget", f.b, f.len, SLB_XDP_PASS_NO_STEER,
+		    XH_VIP4_PROXY);
+	xh_ip(AF_INET6, "2001:db8:77::200", s6.src);
+	f = frame(&s6);
+	passed = passed_of(&f, 50, &dropped, SLB_XDP_DROP_SOURCE_RATE);
+	checks++;
+	if (passed != 6 || dropped != 44)
+		fail("IPv6 source over its rate", "%" PRIu64 " passed, %" PRIu64 " dropped", passed,
+		     dropped);
+	else
+		printf("ok: IPv6 source over its rate: 6 of 50 passed, 44 dropped\n");
+	W.st.src_rate_pps = 0;
+	W.st.src_rate_burst = 0;
+
+	/* Per VIP: 1/s, burst 3, across sources; a blocked source first does
+	 * not use up the cap. */
+	W.st.vips[XH_VIP4_CAPPED].rate_pps = 1;
+	W.st.vips[XH_VIP4_CAPPED].rate_burst = 3;
+	xh_world_load(&P, &W, 3);
+	s = to_vip(XH_VIP4_CAPPED, msg, n);
+	xh_ip(AF_INET, "203.0.113.9", s.src);
+	f = frame(&s);
+	expect_drop("blocked source to the capped VIP", f.b, f.len, SLB_XDP_DROP_BLOCKED,
+		    XH_VIP4_CAPPED);
+	for (int i = 0; i < 6; i++) {
+		char src[32], what[64];
+
+		snprintf(src, sizeof(src), "198.51.100.%d", 150 + i);
+		xh_ip(AF_INET, src, s.src);
+		f = frame(&s);
+		snprintf(what, sizeof(what), "capped VIP, source %d of 6", i + 1);
+		if (i < 4)
+			expect_pass(what, f.b, f.len, SLB_XDP_PASS_NO_STEER, XH_VIP4_CAPPED);
+		else
+			expect_drop(what, f.b, f.len, SLB_XDP_DROP_VIP_RATE, XH_VIP4_CAPPED);
+	}
+	W.st.vips[XH_VIP4_CAPPED].rate_pps = 0;
+	xh_world_load(&P, &W, 3);
+	bpf_map_delete_elem(P.fd[XH_BLOCK4], &k4);
+	bpf_map_delete_elem(P.fd[XH_BLOCK6], &k6);
+}
+
+/* ---- the object ------------------------------------------------------------ */
+
+/* As DPDK's af_xdp PMD and a loader open it: one program (the PMD attaches
+ * the first), every map under its pinned name. */
+static void check_object(const char *path)
+{
+	static const char *const names[] = {
+		SLB_MAP_CONTROL, SLB_MAP_STATE, SLB_MAP_MAGLEV, SLB_MAP_XDP_STATS,
+		SLB_MAP_NEXTHOP, SLB_MAP_SRC_RATE, SLB_MAP_VIP_RATE, SLB_MAP_BLOCK4,
+		SLB_MAP_BLOCK6, "xsks_map",
+	};
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_program *prog;
+	unsigned n_progs = 0;
+
+	checks++;
+	if (!obj) {
+		fail("object", "open %s: %s", path, strerror(errno));
+		return;
+	}
+	bpf_object__for_each_program(prog, obj)
+		n_progs++;
+	if (n_progs != 1)
+		fail("object", "%s has %u programs, want 1", path, n_progs);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!bpf_object__find_map_by_name(obj, names[i]))
+			fail("object", "%s: no map named %s", path, names[i]);
+	if (bpf_object__find_map_by_name(obj, SLB_MAP_STATS))
+		fail("object", "%s declares siplb-dp's stats map", path);
+	printf("ok: %s: one program, the state and XDP maps by name\n", path);
+	bpf_object__close(obj);
+}
+
+static void print_verifier_stats(int prog_fd)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (!bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		printf("loaded: %u BPF instructions, %u JITed bytes, %u instructions verified\n",
+		       info.xlated_prog_len / 8, info.jited_prog_len, info.verified_insns);
+}
+
+int main(int argc, char **argv)
+{
+	struct siplb_xdp *skel;
+	int ret;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s SIPLB_XDP_O\n", argv[0]);
+		return 2;
+	}
+	ret = xh_check_can_run();
+	if (ret)
+		return ret;
+	xh_quiet_libbpf();
+	check_object(argv[1]);
+	if (xh_world_init(&W)) {
+		printf("FAIL: building the test state\n");
+		return 1;
+	}
+	skel = siplb_xdp__open();
+	if (!skel || xh_prepare(skel->obj, W.capacity) || siplb_xdp__load(skel) ||
+	    xh_attach(&P, skel->obj, W.capacity)) {
+		printf("FAIL: cannot load siplb_xdp: %s\n", strerror(errno));
+		return 1;
+	}
+	print_verifier_stats(P.prog_fd);
+
+	size_t n = sip(msg, "Call-ID: before-1\r\n", "");
+	struct xh_spec s = to_vip(XH_VIP4_DSR, msg, n);
+	struct xh_frame f = frame(&s);
+
+	printf("-- nothing published yet (control map all zero)\n");
+	expect_pass("SIP to a future VIP", f.b, f.len, SLB_XDP_PASS_NOT_VIP, -1);
+	if (xh_world_load(&P, &W, 1)) {
+		printf("FAIL: publishing the test state: %s\n", strerror(errno));
+		return 1;
+	}
+	cases_framing();
+	cases_gue();
+	cases_callid();
+	cases_dsr_paths();
+	cases_pass();
+	cases_steer();
+	cases_flood();
+
+	xh_detach(&P);
+	siplb_xdp__destroy(skel);
+	xh_world_free(&W);
+	printf("%s: %d checks, %d failure(s)\n", failures ? "FAIL" : "PASS", checks, failures);
+	return failures ? 1 : 0;
+}
