@@ -183,7 +183,7 @@ static __always_inline int slb_dsr(struct xdp_md *ctx, struct slb_xdp_stats *s,
 	if (a.be->family != pk->family)
 		return slb_count_pass(s, SLB_XDP_PASS_NO_BACKEND);
 	a.nh = bpf_map_lookup_elem(&nexthop, &id);
-	if (!a.nh)
+	if (!a.nh || !a.nh->ifindex)
 		return slb_count_pass(s, SLB_XDP_PASS_NO_NEXTHOP);
 	if (slb_encap_len(pk->family, st->dsr.encap) + pk->ip_len > a.nh->mtu)
 		return slb_count_pass(s, SLB_XDP_PASS_TOO_BIG);
@@ -240,7 +240,7 @@ int siplb_xdp(struct xdp_md *ctx)
 	s->vip[vi].pkts++;
 	s->vip[vi].bytes += pk->frame_len;
 
-	if (slb_blocked(pk))
+	if (slb_blocked(st, pk))
 		return slb_count_drop(s, SLB_XDP_DROP_BLOCKED);
 	/* The clock only when a rate is set: a helper call is not free (its
 	 * return goes through a mitigation thunk on many CPUs). */

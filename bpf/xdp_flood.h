@@ -42,14 +42,19 @@ static __always_inline int slb_gcra(__u64 *tat, __u64 now, __u32 rate, __u32 bur
 	return 1;
 }
 
-static __always_inline int slb_blocked(const struct slb_pkt *pk)
+/* An empty trie is not looked up: the count comes with the state. */
+static __always_inline int slb_blocked(const struct slb_state *st, const struct slb_pkt *pk)
 {
 	if (pk->family == AF_INET) {
+		if (!st->n_block4)
+			return 0;
 		struct slb_lpm4 k4 = { .prefixlen = 32 };
 
 		__builtin_memcpy(k4.addr, pk->saddr, 4);
 		return bpf_map_lookup_elem(&block4, &k4) != NULL;
 	}
+	if (!st->n_block6)
+		return 0;
 	struct slb_lpm6 k6 = { .prefixlen = 128 };
 
 	__builtin_memcpy(k6.addr, pk->saddr, 16);

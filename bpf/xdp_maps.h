@@ -62,9 +62,9 @@ struct {
 } xdp_stats SEC(".maps");
 
 /* Backend id -> where its DSR packets go (siplbd keeps it filled from the
- * kernel's neighbour table). */
+ * kernel's neighbour table); ifindex 0: not known yet. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SLB_XDP_NEXTHOP_ENTRIES);
 	__type(key, __u32);
 	__type(value, struct slb_nexthop);

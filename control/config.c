@@ -20,6 +20,9 @@ struct parser {
 	char *err;
 	size_t errlen;
 	struct slb_config *c;
+	/* Top-level resolvers: those of SRV pools that name none. */
+	struct slb_srv_resolver resolvers[SLB_SRV_MAX_RESOLVERS];
+	uint32_t n_resolvers;
 };
 
 /* "pools[0].backends[2].weight": where a setting is, for messages. */
@@ -209,27 +212,34 @@ static bool unicast6(const uint8_t *a)
 
 /* A unicast address of either family; *s is its setting (NULL when absent
  * and not required). */
-static int get_addr(const struct parser *p, const config_setting_t *g, const char *key,
-		    bool required, const config_setting_t **s, struct slb_config_addr *out)
+/* The string setting s as a unicast address of either family. */
+static int addr_of(const struct parser *p, const config_setting_t *s, struct slb_config_addr *out)
 {
-	const char *v;
+	const char *v = config_setting_get_string(s);
 	char where[256];
 
 	memset(out, 0, sizeof(*out));
-	if (get_str(p, g, key, required, s, &v))
-		return -1;
-	if (!*s)
-		return 0;
-	setting_path(*s, where, sizeof(where));
+	setting_path(s, where, sizeof(where));
 	if (inet_pton(AF_INET, v, &out->addr) == 1)
 		out->family = AF_INET;
 	else if (inet_pton(AF_INET6, v, out->addr6) == 1)
 		out->family = AF_INET6;
 	else
-		return fail(p, *s, "'%s' is \"%s\": not an IPv4 or IPv6 address", where, v);
+		return fail(p, s, "'%s' is \"%s\": not an IPv4 or IPv6 address", where, v);
 	if (out->family == AF_INET ? !unicast4(out->addr) : !unicast6(out->addr6))
-		return fail(p, *s, "'%s' is \"%s\": not a unicast address", where, v);
+		return fail(p, s, "'%s' is \"%s\": not a unicast address", where, v);
 	return 0;
+}
+
+static int get_addr(const struct parser *p, const config_setting_t *g, const char *key,
+		    bool required, const config_setting_t **s, struct slb_config_addr *out)
+{
+	const char *v;
+
+	memset(out, 0, sizeof(*out));
+	if (get_str(p, g, key, required, s, &v))
+		return -1;
+	return *s ? addr_of(p, *s, out) : 0;
 }
 
 /* An address of one family: *why says what the other one would need. */
@@ -512,9 +522,261 @@ static int parse_backends(const struct parser *p, const config_setting_t *g,
 	return 0;
 }
 
+/* ---- health checks and DNS SRV of a pool (docs/health.md) ------------------------ */
+
+/*
+ * Seconds, an integer or a float ("interval = 0.5"), as milliseconds within
+ * [min_ms, max_ms]; *out keeps its default when absent.
+ */
+static int get_ms(const struct parser *p, const config_setting_t *g, const char *key,
+		  uint32_t min_ms, uint32_t max_ms, uint32_t *out)
+{
+	const config_setting_t *s;
+	char where[256];
+	double v;
+
+	if (member(p, g, key, false, &s))
+		return -1;
+	if (!s)
+		return 0;
+	if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
+		v = config_setting_get_float(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_INT ||
+		 config_setting_type(s) == CONFIG_TYPE_INT64)
+		v = (double)config_setting_get_int64(s);
+	else
+		return type_error(p, s, "a number of seconds");
+	setting_path(s, where, sizeof(where));
+	if (!(v * 1000 >= min_ms && v * 1000 <= max_ms)) /* NaN fails too */
+		return fail(p, s, "'%s' is %g s, out of range %g..%g s", where, v, min_ms / 1e3,
+			    max_ms / 1e3);
+	*out = (uint32_t)(v * 1000 + 0.5);
+	return 0;
+}
+
+/* A library's own check (slb_health_config_check, ...) failed: its reason at g. */
+static int rejected(const struct parser *p, const config_setting_t *g, const char *why)
+{
+	char where[256];
+
+	setting_path(g, where, sizeof(where));
+	return fail(p, g, "'%s': %s", where, why);
+}
+
+/* One source address of the probes; one per family. */
+static int probe_source(const struct parser *p, const config_setting_t *s, bool *seen,
+			struct slb_health_config *h)
+{
+	struct slb_config_addr a;
+	char where[256];
+
+	if (addr_of(p, s, &a))
+		return -1;
+	setting_path(s, where, sizeof(where));
+	if (seen[a.family == AF_INET6])
+		return fail(p, s, "'%s': one source address per family", where);
+	seen[a.family == AF_INET6] = true;
+	if (a.family == AF_INET)
+		h->source4.sin_addr.s_addr = a.addr;
+	else
+		memcpy(&h->source6.sin6_addr, a.addr6, sizeof(a.addr6));
+	return 0;
+}
+
+/* probing.source: an address, or a list of one per family. */
+static int probe_sources(const struct parser *p, const config_setting_t *g,
+			 struct slb_health_config *h)
+{
+	const config_setting_t *s;
+	bool seen[2] = {false, false};
+	uint32_t n;
+
+	if (member(p, g, "source", false, &s))
+		return -1;
+	if (!s)
+		return 0;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		return probe_source(p, s, seen, h);
+	if (get_list_of(p, g, "source", 2, true, &s, &n))
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (probe_source(p, config_setting_get_elem(s, i), seen, h))
+			return -1;
+	return 0;
+}
+
+/* probing.reply_codes and probing.from, both strings. */
+static int probe_texts(const struct parser *p, const config_setting_t *g,
+		       struct slb_health_config *h)
+{
+	const config_setting_t *s;
+	const char *v;
+	char err[256], where[256];
+
+	if (get_str(p, g, "reply_codes", false, &s, &v))
+		return -1;
+	if (v && slb_health_parse_codes(h, v, err, sizeof(err)))
+		return rejected(p, s, err);
+	if (get_str(p, g, "from", false, &s, &v))
+		return -1;
+	if (!v)
+		return 0;
+	setting_path(s, where, sizeof(where));
+	/* It goes between <> in the From header of every probe. */
+	if ((strncmp(v, "sip:", 4) && strncmp(v, "sips:", 5)) || strpbrk(v, " \t\r\n<>\"") ||
+	    strlen(v) >= sizeof(h->from_uri))
+		return fail(p, s, "'%s' is \"%s\": a sip: or sips: URI without blanks, '<', '>' "
+			    "or '\"' expected, shorter than %zu bytes", where, v, sizeof(h->from_uri));
+	memcpy(h->from_uri, v, strlen(v) + 1);
+	return 0;
+}
+
+/* probing = { ... }: the pool's SIP OPTIONS health checks. */
+static int parse_probing(const struct parser *p, const config_setting_t *e,
+			 struct slb_config_pool *pool)
+{
+	static const char *const keys[] = {"interval", "timeout", "rise", "fall",
+					   "reply_codes", "from", "source", NULL};
+	struct slb_health_config *h = &pool->health;
+	const config_setting_t *g;
+	char err[256];
+
+	slb_health_config_init(h);
+	if (get_group(p, e, "probing", &g))
+		return -1;
+	if (!g)
+		return 0;
+	pool->probing = true;
+	if (check_keys(p, g, keys) ||
+	    get_ms(p, g, "interval", 10, 86400000, &h->interval_ms) ||
+	    get_ms(p, g, "timeout", 10, 86400000, &h->timeout_ms) ||
+	    get_uint(p, g, "rise", false, 1, 1000, &h->rise) ||
+	    get_uint(p, g, "fall", false, 1, 1000, &h->fall) ||
+	    probe_texts(p, g, h) || probe_sources(p, g, h))
+		return -1;
+	return slb_health_config_check(h, err, sizeof(err)) ? rejected(p, g, err) : 0;
+}
+
+/*
+ * passive = { ... }: a verdict on the dataplane's counters. It takes a
+ * backend down; only its probes bring it back, so it needs probing.
+ */
+static int parse_passive(const struct parser *p, const config_setting_t *e,
+			 struct slb_config_pool *pool)
+{
+	static const char *const keys[] = {"silence", "min_requests", "window", "min_finals",
+					   "max_503_share", NULL};
+	struct slb_passive_config *c = &pool->passive_cfg;
+	const config_setting_t *g;
+	char where[256];
+
+	slb_passive_config_init(c);
+	if (get_group(p, e, "passive", &g))
+		return -1;
+	if (!g)
+		return 0;
+	pool->passive = true;
+	setting_path(g, where, sizeof(where));
+	if (!pool->probing)
+		return fail(p, g, "'%s' needs 'probing' in the pool: a backend passive health "
+			    "takes down comes back up through its probes", where);
+	return check_keys(p, g, keys) ||
+	       get_ms(p, g, "silence", 0, 86400000, &c->silence_ms) ||
+	       get_uint(p, g, "min_requests", false, 0, UINT32_MAX, &c->min_requests) ||
+	       get_ms(p, g, "window", 0, 86400000, &c->window_ms) ||
+	       get_uint(p, g, "min_finals", false, 0, UINT32_MAX, &c->min_finals) ||
+	       get_uint(p, g, "max_503_share", false, 0, 100, &c->max_503_pct) ? -1 : 0;
+}
+
+/* resolvers = ( "ip[:port]", ... ) of g, into out (absent: *n unchanged). */
+static int parse_resolvers(const struct parser *p, const config_setting_t *g,
+			   struct slb_srv_resolver *out, uint32_t *n)
+{
+	const config_setting_t *list;
+	char err[256];
+	uint32_t count;
+
+	if (get_list_of(p, g, "resolvers", SLB_SRV_MAX_RESOLVERS, true, &list, &count))
+		return -1;
+	if (!list)
+		return 0;
+	for (uint32_t i = 0; i < count; i++) {
+		const config_setting_t *s = config_setting_get_elem(list, i);
+
+		if (slb_srv_parse_resolver(config_setting_get_string(s), &out[i], err, sizeof(err)))
+			return rejected(p, s, err);
+	}
+	*n = count;
+	return 0;
+}
+
+/* dns = { ... }: how an SRV pool's name is resolved. */
+static int parse_dns(const struct parser *p, const config_setting_t *e, struct slb_srv_config *c)
+{
+	static const char *const keys[] = {"ttl_floor", "ttl_ceiling", "retry", "retry_max",
+					   "timeout", "tries", NULL};
+	const config_setting_t *g;
+
+	if (get_group(p, e, "dns", &g))
+		return -1;
+	if (!g)
+		return 0;
+	return check_keys(p, g, keys) ||
+	       get_ms(p, g, "ttl_floor", 1, 86400000, &c->ttl_floor_ms) ||
+	       get_ms(p, g, "ttl_ceiling", 1, 86400000, &c->ttl_ceiling_ms) ||
+	       get_ms(p, g, "retry", 1, 86400000, &c->retry_min_ms) ||
+	       get_ms(p, g, "retry_max", 1, 86400000, &c->retry_max_ms) ||
+	       get_ms(p, g, "timeout", 1, 60000, &c->query_timeout_ms) ||
+	       get_uint(p, g, "tries", false, 1, 10, &c->query_tries) ? -1 : 0;
+}
+
+/* srv = "_sip._udp.example.net", its resolvers and dns settings. */
+static int parse_srv(const struct parser *p, const config_setting_t *e,
+		     struct slb_config_pool *pool)
+{
+	struct slb_srv_config *c = &pool->srv;
+	const config_setting_t *s, *extra;
+	char where[256], err[256];
+	const char *v;
+
+	slb_srv_config_init(c);
+	memcpy(c->resolvers, p->resolvers, sizeof(c->resolvers));
+	c->n_resolvers = p->n_resolvers;
+	if (get_str(p, e, "srv", false, &s, &v) || parse_resolvers(p, e, c->resolvers,
+								    &c->n_resolvers) ||
+	    parse_dns(p, e, c))
+		return -1;
+	extra = config_setting_get_member(e, "resolvers") ? config_setting_get_member(e, "resolvers")
+							   : config_setting_get_member(e, "dns");
+	setting_path(e, where, sizeof(where));
+	if (!s && extra)
+		return fail(p, extra, "'%s' has DNS settings but no 'srv' name", where);
+	if (!s)
+		return 0;
+	if (config_setting_get_member(e, "backends"))
+		return fail(p, config_setting_get_member(e, "backends"), "'%s' has 'srv' and "
+			    "'backends': an SRV pool's backends come from DNS", where);
+	if (strlen(v) >= sizeof(c->name))
+		return fail(p, s, "'%s.srv' is longer than 253 characters", where);
+	memcpy(c->name, v, strlen(v) + 1);
+	return slb_srv_config_check(c, err, sizeof(err)) ? rejected(p, s, err) : 0;
+}
+
+static int parse_pool(const struct parser *p, const config_setting_t *e,
+		      struct slb_config_pool *pool, uint32_t *total)
+{
+	static const char *const keys[] = {"name", "seed", "backends", "probing", "passive",
+					   "srv", "resolvers", "dns", NULL};
+
+	return check_keys(p, e, keys) ||
+	       get_name(p, e, "name", true, pool->name, sizeof(pool->name)) ||
+	       get_seed(p, e, "seed", &pool->seed) ||
+	       parse_backends(p, e, pool, total) || parse_probing(p, e, pool) ||
+	       parse_passive(p, e, pool) || parse_srv(p, e, pool) ? -1 : 0;
+}
+
 static int parse_pools(const struct parser *p, const config_setting_t *root)
 {
-	static const char *const keys[] = {"name", "seed", "backends", NULL};
 	const config_setting_t *list;
 	struct slb_config *c = p->c;
 	uint32_t total = 0;
@@ -523,18 +785,138 @@ static int parse_pools(const struct parser *p, const config_setting_t *root)
 	    alloc_array(p, root, c->n_pools, sizeof(*c->pools), (void **)&c->pools))
 		return -1;
 	for (uint32_t i = 0; i < c->n_pools; i++) {
-		const config_setting_t *e = config_setting_get_elem(list, i);
-		struct slb_config_pool *pool = &c->pools[i];
-
-		if (check_keys(p, e, keys) ||
-		    get_name(p, e, "name", true, pool->name, sizeof(pool->name)) ||
-		    get_seed(p, e, "seed", &pool->seed) ||
-		    parse_backends(p, e, pool, &total))
+		if (parse_pool(p, config_setting_get_elem(list, i), &c->pools[i], &total))
 			return -1;
 		for (uint32_t j = 0; j < i; j++)
-			if (!strcmp(c->pools[j].name, pool->name))
+			if (!strcmp(c->pools[j].name, c->pools[i].name))
 				return duplicate(p, list, i, j, "same name");
 	}
+	return 0;
+}
+
+/* An SRV pool looks up the addresses of its VIPs' family (A if none). */
+static void srv_families(struct slb_config *c)
+{
+	for (uint32_t p = 0; p < c->n_pools; p++) {
+		struct slb_srv_config *srv = &c->pools[p].srv;
+		uint8_t family = AF_INET;
+
+		for (uint32_t i = 0; i < c->n_vips; i++)
+			if (c->vips[i].pool == p)
+				family = c->vips[i].a.family;
+		srv->ipv4 = family == AF_INET;
+		srv->ipv6 = family == AF_INET6;
+	}
+}
+
+/* ---- control socket and metrics ---------------------------------------------------- */
+
+/* mode = "0660": permission bits in octal, as chmod takes them. */
+static int control_mode(const struct parser *p, const config_setting_t *g, uint32_t *mode)
+{
+	const config_setting_t *s;
+	const char *v;
+	char *end;
+	unsigned long m;
+
+	if (get_str(p, g, "mode", false, &s, &v))
+		return -1;
+	if (!v)
+		return 0;
+	m = strtoul(v, &end, 8);
+	if (!*v || *end || m > 0777 || (m & 0600) != 0600)
+		return fail(p, s, "'control.mode' is \"%s\": octal permission bits with read and "
+			    "write for the owner (\"0600\", \"0660\") expected", v);
+	*mode = (uint32_t)m;
+	return 0;
+}
+
+/* allow_uids = ( 1000, ... ): who else may call, besides root and siplbd's user. */
+static int control_uids(const struct parser *p, const config_setting_t *g,
+			struct slb_config_control *c)
+{
+	const config_setting_t *list;
+	char where[256];
+
+	if (member(p, g, "allow_uids", false, &list))
+		return -1;
+	if (!list)
+		return 0;
+	if (!config_setting_is_aggregate(list) || config_setting_is_group(list))
+		return type_error(p, list, "a list of user ids ( 1000, ... )");
+	c->n_allow_uids = (uint32_t)config_setting_length(list);
+	setting_path(list, where, sizeof(where));
+	if (c->n_allow_uids > SLB_CONFIG_MAX_UIDS)
+		return fail(p, list, "'%s' has %u entries, at most %d are supported", where,
+			    c->n_allow_uids, SLB_CONFIG_MAX_UIDS);
+	for (uint32_t i = 0; i < c->n_allow_uids; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, i);
+		long long v;
+
+		if (config_setting_type(e) != CONFIG_TYPE_INT &&
+		    config_setting_type(e) != CONFIG_TYPE_INT64)
+			return type_error(p, e, "a user id (an integer)");
+		v = config_setting_get_int64(e);
+		if (v < 0 || v >= UINT32_MAX)
+			return fail(p, e, "'%s[%u]' is %lld: not a user id", where, i, v);
+		c->allow_uids[i] = (uint32_t)v;
+	}
+	return 0;
+}
+
+static int parse_control(const struct parser *p, const config_setting_t *root)
+{
+	static const char *const keys[] = {"socket", "mode", "allow_uids", NULL};
+	struct slb_config_control *c = &p->c->control;
+	const config_setting_t *g, *s;
+	const char *v;
+
+	snprintf(c->socket, sizeof(c->socket), "%s", SLB_CONFIG_DEFAULT_SOCKET);
+	if (get_group(p, root, "control", &g))
+		return -1;
+	if (!g)
+		return 0;
+	if (check_keys(p, g, keys) || get_str(p, g, "socket", false, &s, &v) ||
+	    control_mode(p, g, &c->mode) || control_uids(p, g, c))
+		return -1;
+	if (!v)
+		return 0;
+	if (v[0] != '/' || strlen(v) >= sizeof(c->socket))
+		return fail(p, s, "'control.socket' is \"%s\": an absolute path shorter than %zu "
+			    "bytes expected", v, sizeof(c->socket));
+	memcpy(c->socket, v, strlen(v) + 1);
+	return 0;
+}
+
+static int parse_metrics(const struct parser *p, const config_setting_t *root)
+{
+	static const char *const keys[] = {"address", "port", NULL};
+	struct slb_config_metrics *m = &p->c->metrics;
+	const config_setting_t *g, *s;
+	uint32_t port = SLB_METRICS_DEFAULT_PORT;
+	struct slb_config_addr a;
+
+	snprintf(m->address, sizeof(m->address), "%s", SLB_METRICS_DEFAULT_ADDRESS);
+	m->port = SLB_METRICS_DEFAULT_PORT;
+	if (get_group(p, root, "metrics", &g))
+		return -1;
+	if (!g)
+		return 0;
+	if (check_keys(p, g, keys) || get_uint(p, g, "port", false, 0, UINT16_MAX, &port))
+		return -1;
+	m->port = (uint16_t)port;
+	if (member(p, g, "address", false, &s))
+		return -1;
+	if (!s)
+		return 0;
+	/* The wildcard is a fine place to serve metrics: not addr_of's rules. */
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return type_error(p, s, "a string");
+	if (inet_pton(AF_INET, config_setting_get_string(s), &a.addr) != 1 &&
+	    inet_pton(AF_INET6, config_setting_get_string(s), a.addr6) != 1)
+		return fail(p, s, "'metrics.address' is \"%s\": not an IPv4 or IPv6 address",
+			    config_setting_get_string(s));
+	snprintf(m->address, sizeof(m->address), "%s", config_setting_get_string(s));
 	return 0;
 }
 
@@ -925,17 +1307,22 @@ static int parse_bpffs(const struct parser *p, const config_setting_t *root)
 	return 0;
 }
 
-static int parse(const struct parser *p, const config_setting_t *root)
+static int parse(struct parser *p, const config_setting_t *root)
 {
 	static const char *const keys[] = {"bpffs", "branch_seed", "maglev", "dataplane",
-					   "vips", "pools", "dsr", "xdp", "flood", NULL};
+					   "vips", "pools", "dsr", "xdp", "flood", "resolvers",
+					   "control", "metrics", NULL};
 
-	return check_keys(p, root, keys) || parse_bpffs(p, root) ||
-	       get_seed(p, root, "branch_seed", &p->c->branch_seed) ||
-	       parse_maglev(p, root) || parse_dataplane(p, root) ||
-	       parse_pools(p, root) || parse_vips(p, root) || parse_dsr(p, root) ||
-	       parse_xdp(p, root) || parse_flood(p, root) || check_capacity(p, root) ||
-	       check_vips(p, root) ? -1 : 0;
+	if (check_keys(p, root, keys) || parse_bpffs(p, root) ||
+	    get_seed(p, root, "branch_seed", &p->c->branch_seed) ||
+	    parse_maglev(p, root) || parse_dataplane(p, root) ||
+	    parse_resolvers(p, root, p->resolvers, &p->n_resolvers) ||
+	    parse_pools(p, root) || parse_vips(p, root) || parse_dsr(p, root) ||
+	    parse_xdp(p, root) || parse_flood(p, root) || parse_control(p, root) ||
+	    parse_metrics(p, root) || check_capacity(p, root) || check_vips(p, root))
+		return -1;
+	srv_families(p->c);
+	return 0;
 }
 
 /* @include "x" is relative to the including file, not to our cwd. */

@@ -348,14 +348,16 @@ static void put(struct slb_nexthops *n, uint32_t id, const struct slb_backend *b
 	       src, r->nh.mtu);
 }
 
-/* Deletes id's entry (if any) and logs why, once per reason. */
+/* Clears id's entry (ifindex 0: none; the map is an array) and logs why,
+ * once per reason. */
 static void drop(struct slb_nexthops *n, uint32_t id, const char *who, const char *why)
 {
+	static const struct slb_nexthop none;
 	struct entry *e = &n->e[id];
 	bool was = e->present;
 
-	if (e->present && bpf_map_delete_elem(n->map_fd, &id) && errno != ENOENT) {
-		n->log("nexthop backend %u: cannot delete its entry: %s", id, strerror(errno));
+	if (e->present && bpf_map_update_elem(n->map_fd, &id, &none, BPF_ANY)) {
+		n->log("nexthop backend %u: cannot clear its entry: %s", id, strerror(errno));
 		return;
 	}
 	e->present = false;
@@ -498,25 +500,17 @@ static int open_sockets(struct slb_nexthops *n, char *err, size_t errlen)
 	return 0;
 }
 
-/* What a previous siplbd left in the map; keys beyond the ids go at once. */
+/* What a previous siplbd left in the map. */
 static int read_map(struct slb_nexthops *n, char *err, size_t errlen)
 {
-	uint32_t key, *prev = NULL, next;
-
-	while (!bpf_map_get_next_key(n->map_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (key >= SLB_MAX_BACKENDS) {
-			bpf_map_delete_elem(n->map_fd, &key);
-			continue;
+	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
+		if (bpf_map_lookup_elem(n->map_fd, &id, &n->e[id].nh)) {
+			snprintf(err, errlen, "nexthop map: %s", strerror(errno));
+			return -1;
 		}
-		if (!bpf_map_lookup_elem(n->map_fd, &key, &n->e[key].nh))
-			n->e[key].present = true;
+		n->e[id].present = n->e[id].nh.ifindex != 0;
 	}
-	if (errno == ENOENT)
-		return 0;
-	snprintf(err, errlen, "nexthop map: %s", strerror(errno));
-	return -1;
+	return 0;
 }
 
 struct slb_nexthops *slb_nexthops_open(int map_fd, slb_log_fn *log, char *err, size_t errlen)

@@ -157,6 +157,9 @@ static void fill_state(struct build *b, uint64_t generation)
 
 	s->generation = generation;
 	s->n_pools = cfg->n_pools;
+	s->n_block4 = s->n_block6 = 0;
+	for (uint32_t i = 0; i < cfg->flood.n_blocklist; i++)
+		*(cfg->flood.blocklist[i].family == AF_INET ? &s->n_block4 : &s->n_block6) += 1;
 	fill_vips(cfg, s);
 	for (uint32_t p = 0; p < cfg->n_pools; p++) {
 		s->pools[p].seed = cfg->pools[p].seed;
@@ -276,6 +279,9 @@ static int wait_readers(const struct slb_maps *m, uint64_t g, uint64_t max_wait_
 	uint64_t start = monotonic_ns(), epoch = 0;
 	int blocker;
 
+	/* XDP runs do not announce themselves: give them a grace after the flip */
+	while (monotonic_ns() - m->control->flip_ns < SLB_XDP_GRACE_NS)
+		nanosleep(&poll, NULL);
 	while ((blocker = find_blocker(m, g, live, &epoch)) >= 0) {
 		uint64_t waited = monotonic_ns() - start;
 
@@ -429,6 +435,7 @@ static void write_slot(struct slb_maps *m, const struct build *b, uint64_t next,
 	memcpy(m->maglev + (size_t)(next & 1) * b->capacity, b->tables,
 	       (size_t)used * sizeof(uint32_t));
 	__atomic_store_n(&m->control->generation, next, __ATOMIC_RELEASE);
+	m->control->flip_ns = monotonic_ns();
 }
 
 /* What state.h, the maps and the health array can hold, checked up front. */

@@ -2,8 +2,10 @@
 /*
  * siplbd: the control daemon. Reads the configuration, publishes it as a
  * generation of the pinned state maps, keeps the XDP program on its
- * interfaces and the DSR next hops up to date, reloads on SIGHUP, prints the
- * counters. See docs/siplbd.md.
+ * interfaces and the DSR next hops up to date, probes the backends and
+ * follows DNS SRV pools (siplbd_model.c), answers the control socket
+ * (siplbd_rpc.c) and serves metrics (siplbd_metrics.c), reloads on SIGHUP,
+ * prints the counters. One thread, one poll loop. See docs/siplbd.md.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/param.h>
 #include <sys/signalfd.h>
 #include <sys/time.h>
 #include <time.h>
@@ -29,29 +32,13 @@
 #include "siplb/xdp_attach.h"
 #include "siplbd.h"
 
-/* A live reader that has not moved on in this long is stuck, not slow. */
-#define PUBLISH_MAX_WAIT_NS (10 * 1000000000ULL)
 /* DSR next hops are looked at again this often, and on netlink events,
  * but not more often than NEXTHOP_MIN_GAP_MS (a busy neighbour table). */
 #define NEXTHOP_REFRESH_MS 1000
 #define NEXTHOP_MIN_GAP_MS 50
-
-struct options {
-	const char *config;
-	const char *bpffs;      /* overrides the file's bpffs */
-	bool check, once, stats, json, detach;
-	unsigned stats_interval; /* seconds; 0 = on SIGUSR1 only */
-};
-
-struct daemon {
-	struct options opt;
-	struct slb_config cfg;  /* the one published last */
-	struct slb_maps maps;
-	int lock_fd;
-	struct slb_xdp xdp;     /* loaded once xdp.interfaces names one */
-	struct slb_nexthops *nexthops;
-	uint64_t nexthops_at_ms; /* last refresh */
-};
+/* Passive health samples the counters, the metrics snapshot is renewed and a
+ * failed automatic publish is tried again this often. */
+#define TICK_MS 1000
 
 void siplbd_log(const char *fmt, ...)
 {
@@ -70,37 +57,47 @@ void siplbd_log(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static uint64_t now_ms(void)
+uint64_t siplbd_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t generation(const struct daemon *d)
+static uint64_t now_ms(void)
+{
+	return siplbd_now_ns() / 1000000;
+}
+
+uint64_t siplbd_generation(const struct siplbd *d)
 {
 	return __atomic_load_n(&d->maps.control->generation, __ATOMIC_ACQUIRE);
 }
 
-/* The file, with --bpffs taking precedence over its bpffs. */
-static int load_config(const struct options *opt, struct slb_config *cfg, char *err,
+int siplbd_load_config(const char *path, const char *bpffs, struct slb_config *cfg, char *err,
 		       size_t errlen)
 {
-	if (slb_config_load(opt->config, cfg, err, errlen))
+	if (slb_config_load(path, cfg, err, errlen))
 		return -1;
-	if (!opt->bpffs)
+	if (!bpffs)
 		return 0;
-	if (strlen(opt->bpffs) >= sizeof(cfg->bpffs)) {
+	if (strlen(bpffs) >= sizeof(cfg->bpffs)) {
 		snprintf(err, errlen, "--bpffs: longer than %zu bytes", sizeof(cfg->bpffs) - 1);
 		slb_config_free(cfg);
 		return -1;
 	}
-	snprintf(cfg->bpffs, sizeof(cfg->bpffs), "%s", opt->bpffs);
+	snprintf(cfg->bpffs, sizeof(cfg->bpffs), "%s", bpffs);
 	return 0;
 }
 
-static int cmd_check(const struct options *opt)
+static int load_config(const struct siplbd_options *opt, struct slb_config *cfg, char *err,
+		       size_t errlen)
+{
+	return siplbd_load_config(opt->config, opt->bpffs, cfg, err, errlen);
+}
+
+static int cmd_check(const struct siplbd_options *opt)
 {
 	struct slb_config cfg;
 	char err[512];
@@ -117,7 +114,7 @@ static int cmd_check(const struct options *opt)
 }
 
 /* --stats: the counters once, from the maps under --bpffs, --config's or the default. */
-static int cmd_stats(const struct options *opt)
+static int cmd_stats(const struct siplbd_options *opt)
 {
 	const char *dir = opt->bpffs ? opt->bpffs : SLB_CONFIG_DEFAULT_BPFFS;
 	struct slb_config cfg = {0};
@@ -138,7 +135,7 @@ static int cmd_stats(const struct options *opt)
 }
 
 /* --detach: siplb's XDP program off the configured interfaces. */
-static int cmd_detach(const struct options *opt)
+static int cmd_detach(const struct siplbd_options *opt)
 {
 	struct slb_config cfg;
 	char err[512];
@@ -153,117 +150,20 @@ static int cmd_detach(const struct options *opt)
 	return rc;
 }
 
-/* The id of pool p's backend be in s (it was just published: it is there). */
-static uint32_t id_of(const struct slb_state *s, uint32_t p, const struct slb_config_backend *be)
-{
-	uint32_t i = 0;
-
-	while (i < s->n_backends && (s->backends[i].state == SLB_BACKEND_UNUSED ||
-				     s->backends[i].pool != p ||
-				     !slb_backend_is(&s->backends[i], &be->a, be->port)))
-		i++;
-	return i;
-}
-
-static void log_pools(const struct slb_config *c, const struct slb_state *s)
-{
-
-	for (uint32_t p = 0; p < c->n_pools; p++) {
-		siplbd_log("pool %s seed 0x%" PRIx64 " table_size %u at %u", c->pools[p].name,
-		      c->pools[p].seed, s->pools[p].table_size, s->pools[p].table_off);
-		for (uint32_t j = 0; j < c->pools[p].n_backends; j++) {
-			const struct slb_config_backend *be = &c->pools[p].backends[j];
-			uint32_t id = id_of(s, p, be);
-			const struct slb_backend *b = &s->backends[id];
-			char e[SIPLBD_ENDPOINT_LEN];
-
-			siplbd_log("backend %u pool %s %s weight %u priority %u %s", id,
-				   c->pools[p].name,
-				   siplbd_endpoint(b->family, b->addr, b->addr6, b->port, e),
-				   be->weight, be->priority, siplbd_state_name(b->state));
-		}
-	}
-}
-
-/* What the XDP program does besides steering: DSR encapsulation, flood caps. */
-static void log_xdp_settings(const struct slb_config *c, const struct slb_state *s)
-{
-	char a4[INET6_ADDRSTRLEN] = "-", a6[INET6_ADDRSTRLEN] = "-";
-	bool dsr = false;
-
-	for (uint32_t i = 0; i < c->n_vips; i++)
-		dsr |= c->vips[i].mode == SLB_MODE_DSR;
-	if (c->dsr.src4.family)
-		slb_ip_str(AF_INET, s->dsr.src4, NULL, a4);
-	if (c->dsr.src6.family)
-		slb_ip_str(AF_INET6, 0, s->dsr.src6, a6);
-	if (dsr && c->dsr.encap == SLB_ENCAP_GUE)
-		siplbd_log("dsr source %s source6 %s encap gue port %u", a4, a6, c->dsr.gue_port);
-	else if (dsr)
-		siplbd_log("dsr source %s source6 %s encap ipip", a4, a6);
-	siplbd_log("flood source_rate %u burst %u, blocklist %u prefixes", c->flood.source_rate,
-		   c->flood.source_burst, c->flood.n_blocklist);
-}
-
-/* The generation just published, as siplb-dp now sees it. */
-static void log_generation(const struct daemon *d, const struct slb_publish_report *rep)
-{
-	const struct slb_config *c = &d->cfg;
-	const struct slb_state *s = slb_state_of(&d->maps, rep->generation);
-	char e[SIPLBD_ENDPOINT_LEN], rate[48] = "";
-
-	siplbd_log("generation %" PRIu64 " published under %s: %u VIPs, %u pools, %u backends; "
-	      "built in %.3f ms, waited %.3f ms for %u live readers", rep->generation, c->bpffs,
-	      c->n_vips, c->n_pools, slb_config_n_backends(c), rep->build_ns / 1e6,
-	      rep->wait_ns / 1e6, rep->readers);
-	for (uint32_t i = 0; i < c->n_vips; i++) {
-		const struct slb_config_vip *v = &c->vips[i];
-
-		const struct slb_vip *sv = &s->vips[i];
-
-		if (v->rate)
-			snprintf(rate, sizeof(rate), " rate %u burst %u", v->rate, v->burst);
-		siplbd_log("vip %s %s %s pool %s record_route %s%s", v->name,
-			   siplbd_endpoint(sv->family, sv->addr, sv->addr6, sv->port, e),
-			   v->mode == SLB_MODE_DSR ? "dsr (XDP)" : "proxy", c->pools[v->pool].name,
-			   v->record_route ? "on" : "off", rate);
-		rate[0] = 0;
-	}
-	log_pools(c, s);
-	log_xdp_settings(c, s);
-}
-
 /* The DSR next hops of the active generation. */
-static void refresh_nexthops(struct daemon *d)
+static void refresh_nexthops(struct siplbd *d)
 {
-	slb_nexthops_refresh(d->nexthops, slb_state_of(&d->maps, generation(d)));
+	slb_nexthops_refresh(d->nexthops, slb_state_of(&d->maps, siplbd_generation(d)));
 	d->nexthops_at_ms = now_ms();
 }
 
-/*
- * Publishes cfg; on success it becomes d->cfg (otherwise it is freed), its
- * backends' next hops are resolved and the XDP program goes where its
- * xdp.interfaces say. -1 when the publish failed, -2 when only an XDP
- * interface did (logged).
- */
-static int publish_config(struct daemon *d, struct slb_config *cfg, const char *what)
+void siplbd_published(struct siplbd *d)
 {
-	struct slb_publish_report rep;
-	struct slb_config old;
-	char err[512];
-
-	if (slb_publish(&d->maps, cfg, NULL, PUBLISH_MAX_WAIT_NS, &rep, err, sizeof(err))) {
-		siplbd_log("%s: %s; generation %" PRIu64 " stays", what, err, generation(d));
-		slb_config_free(cfg);
-		return -1;
-	}
-	old = d->cfg;
-	d->cfg = *cfg;
-	log_generation(d, &rep);
 	refresh_nexthops(d);
-	int rc = siplbd_xdp_apply(&d->xdp, &d->maps, &old, &d->cfg);
-	slb_config_free(&old);
-	return rc ? -2 : 0;
+	if (d->metrics) {
+		siplbd_stats_sum(&d->maps, d->totals);
+		siplbd_metrics_update(d, d->totals);
+	}
 }
 
 /*
@@ -290,56 +190,60 @@ static int lock_dir(const char *dir, int *fd, char *err, size_t errlen)
 	return -1;
 }
 
-/* Config, maps, first generation. A bad config creates nothing. */
-static int start(struct daemon *d)
+/* The maps under cfg's bpffs, locked for us, and the DSR next hops' netlink. */
+static int open_maps(struct siplbd *d, const struct slb_config *cfg)
 {
-	struct slb_config cfg;
 	char err[512];
 
-	if (load_config(&d->opt, &cfg, err, sizeof(err))) {
+	if (lock_dir(cfg->bpffs, &d->lock_fd, err, sizeof(err)) ||
+	    slb_maps_create(cfg->bpffs, cfg->capacity, &d->maps, err, sizeof(err)) ||
+	    lock_dir(cfg->bpffs, &d->lock_fd, err, sizeof(err))) {
 		siplbd_log("%s", err);
-		return -1;
-	}
-	if (lock_dir(cfg.bpffs, &d->lock_fd, err, sizeof(err)) ||
-	    slb_maps_create(cfg.bpffs, cfg.capacity, &d->maps, err, sizeof(err)) ||
-	    lock_dir(cfg.bpffs, &d->lock_fd, err, sizeof(err))) {
-		siplbd_log("%s", err);
-		slb_config_free(&cfg);
 		return -1;
 	}
 	siplbd_log("maps under %s: %u Maglev slots per generation, generation %" PRIu64 " active",
-		   cfg.bpffs, d->maps.control->table_capacity, generation(d));
+		   cfg->bpffs, d->maps.control->table_capacity, siplbd_generation(d));
 	d->nexthops = slb_nexthops_open(d->maps.xdp_fd[SLB_XDP_MAP_NEXTHOP], siplbd_log, err,
 					sizeof(err));
-	if (!d->nexthops) {
+	if (!d->nexthops)
 		siplbd_log("%s", err);
-		slb_config_free(&cfg);
-		return -1;
-	}
-	/* At start, an interface that cannot have the program is fatal: the
-	 * operator sees it at once; on a reload it is logged and the rest stays. */
-	return publish_config(d, &cfg, "start") ? -1 : 0;
+	return d->nexthops ? 0 : -1;
 }
 
-/* SIGHUP: a valid file becomes one new generation; anything else changes nothing. */
-static void reload(struct daemon *d)
+/*
+ * Config, control socket and metrics endpoint (a daemon's: before anything
+ * is created, so that a busy socket or port leaves the maps alone), maps,
+ * first generation. A bad config creates nothing.
+ */
+static int start(struct siplbd *d)
 {
 	struct slb_config cfg;
 	char err[512];
 
-	siplbd_log("reloading %s", d->opt.config);
-	if (load_config(&d->opt, &cfg, err, sizeof(err))) {
-		siplbd_log("reload: %s; generation %" PRIu64 " stays", err, generation(d));
-		return;
+	d->started_ns = siplbd_now_ns();
+	/* absolute, as status shows it and config.reload FILE takes it */
+	if (!realpath(d->opt.config, d->config))
+		snprintf(d->config, sizeof(d->config), "%s", d->opt.config);
+	d->totals = calloc(1, sizeof(*d->totals));
+	if (!d->totals || load_config(&d->opt, &cfg, err, sizeof(err))) {
+		siplbd_log("%s", d->totals ? err : "out of memory");
+		return -1;
 	}
-	if (strcmp(cfg.bpffs, d->cfg.bpffs) || cfg.capacity != d->cfg.capacity) {
-		siplbd_log("reload: %s: bpffs or maglev.capacity changed, which needs a restart of "
-		      "siplbd and siplb-dp; generation %" PRIu64 " stays", d->opt.config,
-		      generation(d));
+	d->cfg.control = cfg.control; /* what the socket and the endpoint read */
+	d->cfg.metrics = cfg.metrics;
+	if ((!d->opt.once && (siplbd_rpc_open(d) || siplbd_metrics_start(d))) ||
+	    open_maps(d, &cfg)) {
 		slb_config_free(&cfg);
-		return;
+		return -1;
 	}
-	publish_config(d, &cfg, "reload");
+	return siplbd_model_start(d, &cfg, d->opt.once);
+}
+
+static void reload(struct siplbd *d)
+{
+	char err[512];
+
+	siplbd_reload(d, NULL, err, sizeof(err));
 }
 
 /*
@@ -367,7 +271,7 @@ static int take_signal(int fd)
 }
 
 /* Acts on sig; false when it says to exit. */
-static bool on_signal(struct daemon *d, int sig)
+static bool on_signal(struct siplbd *d, int sig)
 {
 	if (sig == SIGHUP)
 		reload(d);
@@ -376,17 +280,64 @@ static bool on_signal(struct daemon *d, int sig)
 	return sig != SIGTERM && sig != SIGINT;
 }
 
-/* How long poll may sleep: until the next periodic refresh, or the earliest
- * moment an event-triggered one may run. */
-static int poll_timeout(const struct daemon *d, bool changed)
+/* Milliseconds from now to at_ms, 0 if past. */
+static int until(uint64_t at_ms, uint64_t now)
 {
-	uint64_t due = d->nexthops_at_ms + (changed ? NEXTHOP_MIN_GAP_MS : NEXTHOP_REFRESH_MS);
-	uint64_t now = now_ms();
-
-	return due > now ? (int)(due - now) : 0;
+	return at_ms > now ? (int)(at_ms - now) : 0;
 }
 
-static void log_exit(const struct daemon *d, int sig)
+/* The timers of the loop, in ms since boot. */
+struct timers {
+	uint64_t tick_at;       /* the next tick */
+	bool nexthops_changed;  /* a netlink event asks for a refresh */
+};
+
+static uint64_t nexthops_due(const struct siplbd *d, const struct timers *t)
+{
+	return d->nexthops_at_ms + (t->nexthops_changed ? NEXTHOP_MIN_GAP_MS : NEXTHOP_REFRESH_MS);
+}
+
+/* How long poll may sleep: until the next refresh of the next hops, the
+ * next tick, or what a prober or resolver waits for. */
+static int poll_timeout(struct siplbd *d, const struct timers *t)
+{
+	uint64_t now = now_ms();
+	int ms = MIN(until(nexthops_due(d, t), now), until(t->tick_at, now));
+	int model = siplbd_model_timeout_ms(d);
+
+	return model >= 0 && model < ms ? model : ms;
+}
+
+/* Every second: the counters for passive health and the metrics. */
+static void tick(struct siplbd *d)
+{
+	siplbd_stats_sum(&d->maps, d->totals);
+	siplbd_model_tick(d, d->totals);
+	if (d->metrics)
+		siplbd_metrics_update(d, d->totals);
+}
+
+/* Health and DNS changes publish at once; a failed publish (logged) is
+ * tried again at the next tick. */
+static void timers(struct siplbd *d, struct timers *t)
+{
+	char err[512];
+	uint64_t now = now_ms();
+	bool ticked = now >= t->tick_at;
+
+	if (now >= nexthops_due(d, t)) {
+		refresh_nexthops(d);
+		t->nexthops_changed = false;
+	}
+	if (ticked) {
+		tick(d);
+		t->tick_at = now + TICK_MS;
+	}
+	if (d->dirty && (ticked || !d->publish_failed))
+		d->publish_failed = siplbd_publish(d, NULL, err, sizeof(err)) != 0;
+}
+
+static void log_exit(const struct siplbd *d, int sig)
 {
 	char ifaces[512] = "";
 
@@ -394,41 +345,63 @@ static void log_exit(const struct daemon *d, int sig)
 		snprintf(ifaces + strlen(ifaces), sizeof(ifaces) - strlen(ifaces), "%s%s",
 			 i ? ", " : "", d->cfg.xdp.ifaces[i]);
 	siplbd_log("exiting on %s: the maps stay pinned under %s, generation %" PRIu64
-		   " keeps forwarding%s%s%s", strsignal(sig), d->cfg.bpffs, generation(d),
+		   " keeps forwarding%s%s%s", strsignal(sig), d->cfg.bpffs, siplbd_generation(d),
 		   ifaces[0] ? "; the XDP program stays on " : "", ifaces,
 		   ifaces[0] ? " (siplbd --detach removes it)" : "");
 }
 
-/* Signals, netlink events for the next hops, and the next hops every second. */
-static int run(struct daemon *d, const sigset_t *set)
+/* The control socket's clients; a broken server (its epoll set) is closed. */
+static void serve_rpc(struct siplbd *d)
+{
+	char err[256];
+
+	if (!slb_rpc_server_process(d->rpc, err, sizeof(err)))
+		return;
+	siplbd_log("control socket %s: %s; closed (restart siplbd for a new one)",
+		   d->cfg.control.socket, err);
+	siplbd_rpc_close(d);
+}
+
+/*
+ * Signals, the next hops' netlink, the control socket, the probers' and
+ * resolvers' sockets; then the timers. Probers and resolvers go before the
+ * socket and the signals: a reload there may replace them.
+ */
+static int run(struct siplbd *d, const sigset_t *set)
 {
 	struct itimerval every = {{d->opt.stats_interval, 0}, {d->opt.stats_interval, 0}};
-	struct pollfd pfd[2] = {{.fd = signalfd(-1, set, SFD_CLOEXEC), .events = POLLIN},
-				{.fd = slb_nexthops_fd(d->nexthops), .events = POLLIN}};
-	bool changed = false;
-	int sig = 0;
+	struct pollfd *p = calloc(3 + SIPLBD_MODEL_FDS, sizeof(*p));
+	struct timers t = {.tick_at = now_ms() + TICK_MS};
+	int sfd = signalfd(-1, set, SFD_CLOEXEC), sig = 0, m;
 
-	if (pfd[0].fd < 0) {
-		siplbd_log("signalfd: %s", strerror(errno));
+	if (sfd < 0 || !p) {
+		siplbd_log("%s", sfd < 0 ? strerror(errno) : "out of memory");
+		free(p);
 		return 1;
 	}
 	if (d->opt.stats_interval)
 		setitimer(ITIMER_REAL, &every, NULL);
-	siplbd_log("running (pid %d): SIGHUP reloads, SIGUSR1 prints counters", (int)getpid());
+	siplbd_log("running (pid %d): SIGHUP reloads, SIGUSR1 prints counters%s%s", (int)getpid(),
+		   d->rpc ? ", control socket " : "", d->rpc ? d->cfg.control.socket : "");
 	for (;;) {
-		if (poll(pfd, 2, poll_timeout(d, changed)) < 0 && errno != EINTR)
+		p[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		p[1] = (struct pollfd){.fd = slb_nexthops_fd(d->nexthops), .events = POLLIN};
+		p[2] = (struct pollfd){.fd = d->rpc ? slb_rpc_server_fd(d->rpc) : -1, .events = POLLIN};
+		m = siplbd_model_fds(d, p + 3, SIPLBD_MODEL_FDS);
+		if (poll(p, (nfds_t)(3 + m), poll_timeout(d, &t)) < 0 && errno != EINTR)
 			siplbd_log("poll: %s", strerror(errno));
-		if (pfd[1].revents)
-			changed |= slb_nexthops_events(d->nexthops);
-		if (pfd[0].revents && (sig = take_signal(pfd[0].fd)) && !on_signal(d, sig))
+		if (p[1].revents)
+			t.nexthops_changed |= slb_nexthops_events(d->nexthops);
+		siplbd_model_process(d, p + 3);
+		if (p[2].revents && d->rpc)
+			serve_rpc(d);
+		if (p[0].revents && (sig = take_signal(sfd)) && !on_signal(d, sig))
 			break;
-		if (!poll_timeout(d, changed)) {
-			refresh_nexthops(d);
-			changed = false;
-		}
+		timers(d, &t);
 	}
 	log_exit(d, sig);
-	close(pfd[0].fd);
+	close(sfd);
+	free(p);
 	return 0;
 }
 
@@ -460,7 +433,7 @@ static int parse_interval(const char *v, unsigned *out)
 }
 
 /* 0, or -1 after saying what is wrong with the command line. */
-static int parse_args(int argc, char **argv, struct options *o)
+static int parse_args(int argc, char **argv, struct siplbd_options *o)
 {
 	static const struct option longs[] = {
 		{"config", required_argument, NULL, 'c'}, {"bpffs", required_argument, NULL, 'b'},
@@ -519,9 +492,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = {.lock_fd = -1, .xdp = {.prog_fd = -1}};
+	struct siplbd d = {.lock_fd = -1, .xdp = {.prog_fd = -1}};
 	sigset_t set;
-	int rc;
+	int rc = 1;
 
 	if (parse_args(argc, argv, &d.opt)) {
 		usage(stderr);
@@ -534,14 +507,18 @@ int main(int argc, char **argv)
 	if (d.opt.detach)
 		return cmd_detach(&d.opt);
 	block_signals(&set);
-	if (start(&d))
-		return 1;
-	rc = d.opt.once ? 0 : run(&d, &set);
+	if (!start(&d))
+		rc = d.opt.once ? 0 : run(&d, &set);
 	/* The program stays attached without our fds; the maps stay pinned. */
+	siplbd_rpc_close(&d);
+	slb_metrics_stop(d.metrics);
+	siplbd_model_stop(&d);
 	slb_xdp_unload(&d.xdp);
 	slb_nexthops_close(d.nexthops);
-	slb_maps_close(&d.maps);
-	slb_config_free(&d.cfg);
-	close(d.lock_fd);
+	if (d.maps.control)
+		slb_maps_close(&d.maps);
+	free(d.totals);
+	if (d.lock_fd >= 0)
+		close(d.lock_fd);
 	return rc;
 }

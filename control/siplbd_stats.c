@@ -15,19 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "siplb/metrics.h"
 #include "siplb/publish.h"
 #include "siplb/sip_scan.h"
 #include "siplb/xdp.h"
 #include "siplbd.h"
-
-static const char *const drop_names[] = {
-	"not_sip", "malformed", "no_room", "not_ours", "no_route", "neigh_pending",
-	"tx_full", "ip_fragment",
-};
-
-static const char *const state_names[] = {
-	"unused", "up", "down", "probing", "draining", "disabled",
-};
 
 static const char *const xdp_verdict_names[] = {"steer", "dsr", "pass", "drop"};
 
@@ -40,8 +32,6 @@ static const char *const xdp_drop_names[] = {"blocked", "source_rate", "vip_rate
 
 #define N_OF(a) (sizeof(a) / sizeof(*(a)))
 
-_Static_assert(N_OF(drop_names) == SLB_DROP_COUNT, "a name per drop reason");
-_Static_assert(N_OF(state_names) == SLB_BACKEND_DISABLED + 1, "a name per backend state");
 _Static_assert(N_OF(xdp_verdict_names) == SLB_XDP_VERDICT_COUNT, "a name per XDP verdict");
 _Static_assert(N_OF(xdp_pass_names) == SLB_XDP_PASS_COUNT, "a name per XDP pass reason");
 _Static_assert(N_OF(xdp_drop_names) == SLB_XDP_DROP_COUNT, "a name per XDP drop reason");
@@ -62,9 +52,11 @@ struct totals {
 
 typedef void emit_fn(const char *fmt, ...);
 
-const char *siplbd_state_name(uint8_t s)
+/* The dataplane's drop reasons by name (the metrics module names them). */
+static void drop_names(const char **names)
 {
-	return s <= SLB_BACKEND_DISABLED ? state_names[s] : "?";
+	for (unsigned i = 0; i < SLB_DROP_COUNT; i++)
+		names[i] = slb_drop_name(i);
 }
 
 const char *siplbd_endpoint(uint8_t family, uint32_t addr, const uint8_t *addr6, uint16_t port,
@@ -91,7 +83,7 @@ static void outf(const char *fmt, ...)
 }
 
 /* Every lcore's counters added up. They are all u64, so one array. */
-static void sum_dp(const struct slb_maps *m, struct slb_lcore_stats *total)
+void siplbd_stats_sum(const struct slb_maps *m, struct slb_lcore_stats *total)
 {
 	uint64_t *t = (uint64_t *)total;
 	size_t n = sizeof(*total) / sizeof(uint64_t);
@@ -137,7 +129,7 @@ static int sum_all(const struct slb_maps *m, struct totals *t)
 	for (uint32_t i = 0; i < t->s->n_vips && i < SLB_MAX_VIPS; i++)
 		if (t->s->vips[i].mode == SLB_MODE_DSR && t->s->vips[i].pool < SLB_MAX_POOLS)
 			t->dsr_pool[t->s->vips[i].pool] = true;
-	sum_dp(m, &t->dp);
+	siplbd_stats_sum(m, &t->dp);
 	return sum_xdp(m, &t->xdp);
 }
 
@@ -168,13 +160,15 @@ static void emit_named(emit_fn *emit, const char *prefix, const char *const *nam
 /* Drops, replies, scanner reasons and keep-alives: one line each. */
 static void print_totals(emit_fn *emit, const struct slb_lcore_stats *t)
 {
+	const char *drops[SLB_DROP_COUNT];
 	char line[1024] = "";
 
 	emit("stats responses msgs %" PRIu64 " bytes %" PRIu64, t->responses.msgs,
 	     t->responses.bytes);
 	emit("stats in_dialog msgs %" PRIu64 " bytes %" PRIu64, t->in_dialog.msgs,
 	     t->in_dialog.bytes);
-	emit_named(emit, "drops", drop_names, t->drops, SLB_DROP_COUNT);
+	drop_names(drops);
+	emit_named(emit, "drops", drops, t->drops, SLB_DROP_COUNT);
 	emit("stats replies 483 %" PRIu64 " 503 %" PRIu64, t->replies[SLB_REPLY_483],
 	     t->replies[SLB_REPLY_503]);
 	for (int i = SLB_SIP_OK + 1; i < SLB_SIP_REASON_COUNT; i++)
@@ -230,10 +224,13 @@ static void print_stats(emit_fn *emit, const struct totals *t)
 
 		if (!backend_shown(s, i))
 			continue;
-		emit("stats backend %u %s pool %.*s %s weight %u msgs %" PRIu64 " bytes %" PRIu64,
-		     i, siplbd_endpoint(b->family, b->addr, b->addr6, b->port, e), SLB_NAME_LEN,
-		     s->pools[b->pool].name, siplbd_state_name(b->state), b->weight,
-		     t->dp.backend_tx[i].msgs, t->dp.backend_tx[i].bytes);
+		emit("stats backend %u %s pool %.*s %s weight %u msgs %" PRIu64 " bytes %" PRIu64
+		     " responses %" PRIu64 " finals %" PRIu64 " 503 %" PRIu64, i,
+		     siplbd_endpoint(b->family, b->addr, b->addr6, b->port, e), SLB_NAME_LEN,
+		     s->pools[b->pool].name, slb_backend_state_name(b->state), b->weight,
+		     t->dp.backend_tx[i].msgs, t->dp.backend_tx[i].bytes,
+		     t->dp.backend_rx[i].responses, t->dp.backend_rx[i].finals,
+		     t->dp.backend_rx[i].r503);
 	}
 	print_totals(emit, &t->dp);
 	print_xdp(emit, t);
@@ -307,10 +304,12 @@ static json_object *backend_json(const struct slb_state *s, uint32_t i, const ch
 static json_object *totals_json(const struct slb_lcore_stats *t, json_object *o)
 {
 	json_object *replies = json_object_new_object(), *malformed = json_object_new_object();
+	const char *drops[SLB_DROP_COUNT];
 
+	drop_names(drops);
 	json_object_object_add(o, "responses", counter_json(&t->responses));
 	json_object_object_add(o, "in_dialog", counter_json(&t->in_dialog));
-	json_object_object_add(o, "drops", named_json(drop_names, t->drops, SLB_DROP_COUNT));
+	json_object_object_add(o, "drops", named_json(drops, t->drops, SLB_DROP_COUNT));
 	add_u64(replies, "483", t->replies[SLB_REPLY_483]);
 	add_u64(replies, "503", t->replies[SLB_REPLY_503]);
 	json_object_object_add(o, "replies", replies);
@@ -365,8 +364,11 @@ static json_object *stats_json(const struct totals *t)
 			continue;
 		e = backend_json(s, i, "msgs", t->dp.backend_tx[i].msgs, t->dp.backend_tx[i].bytes);
 		json_object_object_add(e, "state",
-				       json_object_new_string(siplbd_state_name(b->state)));
+				       json_object_new_string(slb_backend_state_name(b->state)));
 		json_object_object_add(e, "weight", json_object_new_int(b->weight));
+		add_u64(e, "responses", t->dp.backend_rx[i].responses);
+		add_u64(e, "finals", t->dp.backend_rx[i].finals);
+		add_u64(e, "503", t->dp.backend_rx[i].r503);
 		json_object_array_add(backends, e);
 	}
 	json_object_object_add(o, "vips", vips);
@@ -375,22 +377,34 @@ static json_object *stats_json(const struct totals *t)
 	return totals_json(&t->dp, o);
 }
 
-int siplbd_stats_print(const struct slb_maps *m, bool json)
+json_object *siplbd_stats_json(const struct slb_maps *m)
 {
 	struct totals *t = calloc(1, sizeof(*t));
+	json_object *o = t && !sum_all(m, t) ? stats_json(t) : NULL;
+
+	free(t);
+	return o;
+}
+
+int siplbd_stats_print(const struct slb_maps *m, bool json)
+{
+	struct totals *t;
 	json_object *o;
 
+	if (json) {
+		o = siplbd_stats_json(m);
+		if (!o)
+			return 1;
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+		return 0;
+	}
+	t = calloc(1, sizeof(*t));
 	if (!t || sum_all(m, t)) {
 		free(t);
 		return 1;
 	}
-	if (json) {
-		o = stats_json(t);
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-		json_object_put(o);
-	} else {
-		print_stats(outf, t);
-	}
+	print_stats(outf, t);
 	free(t);
 	return 0;
 }

@@ -72,7 +72,7 @@ struct xdp_shape {
 static const struct xdp_shape xdp_shapes[SLB_XDP_MAP_COUNT] = {
 	[SLB_XDP_MAP_STATS] = {SLB_MAP_XDP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, 4,
 			       sizeof(struct slb_xdp_stats), 1, 0},
-	[SLB_XDP_MAP_NEXTHOP] = {SLB_MAP_NEXTHOP, BPF_MAP_TYPE_HASH, 4,
+	[SLB_XDP_MAP_NEXTHOP] = {SLB_MAP_NEXTHOP, BPF_MAP_TYPE_ARRAY, 4,
 				 sizeof(struct slb_nexthop), SLB_XDP_NEXTHOP_ENTRIES, 0},
 	[SLB_XDP_MAP_SRC_RATE] = {SLB_MAP_SRC_RATE, BPF_MAP_TYPE_LRU_HASH, sizeof(struct slb_ip),
 				  sizeof(uint64_t), SLB_XDP_SRC_RATE_ENTRIES, 0},

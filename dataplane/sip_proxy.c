@@ -253,6 +253,20 @@ static bool is_vip_hostport(const struct pkt *p, const uint8_t *host, size_t len
 	       (port == vport || (port == 0 && vport == SLB_DEFAULT_SIP_PORT));
 }
 
+/* A backend id of this generation written in decimal, or SLB_MAX_BACKENDS
+ * when s is none. */
+static uint32_t backend_id(const struct pkt *p, const uint8_t *s, size_t len)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9' || n >= SLB_MAX_BACKENDS)
+			return SLB_MAX_BACKENDS;
+		n = n * 10 + (uint32_t)(s[i] - '0');
+	}
+	return len && n < p->v->state->n_backends ? n : SLB_MAX_BACKENDS;
+}
+
 /* Our Route on top? -1: no; otherwise the backend id it names, or
  * SLB_MAX_BACKENDS when it names none we can use. */
 static int our_route(const struct pkt *p)
@@ -264,11 +278,7 @@ static int our_route(const struct pkt *p)
 	    !is_vip_hostport(p, b + u.host.off, u.host.len, u.port))
 		return -1;
 	struct slb_span v = uri_param(b, u.params, SLB_BACKEND_PARAM);
-	uint32_t n = 0;
-	for (size_t i = 0; i < v.len && n <= SLB_MAX_BACKENDS; i++)
-		n = b[v.off + i] >= '0' && b[v.off + i] <= '9' ?
-			n * 10 + (uint32_t)(b[v.off + i] - '0') : SLB_MAX_BACKENDS + 1;
-	return v.len && n < p->v->state->n_backends ? (int)n : SLB_MAX_BACKENDS;
+	return (int)backend_id(p, b + v.off, v.len);
 }
 
 /* A stable function of the incoming request (RFC 3261 §16.11): the same for
@@ -320,9 +330,20 @@ static size_t put(char *out, const char *s)
 	return n;
 }
 
-/* Our Via, Max-Forwards when the request has none (RFC 3261 §16.6 step 3),
- * and Record-Route naming the backend for dialog-creating requests. */
-static uint16_t top_headers(const struct pkt *p, char *out, int record_backend)
+/*
+ * Our Via, Max-Forwards when the request has none (RFC 3261 §16.6 step 3),
+ * and Record-Route naming the backend for dialog-creating requests.
+ *
+ * A request to a backend carries the backend's id at the end of the branch
+ * ("-ID"): the backend copies our Via into its responses (RFC 3261
+ * §8.2.6.2), so response() knows whose they are, for passive health. The
+ * branch stays a function of the request: its retransmissions and its
+ * CANCEL go to the same backend and get the same id. Finding the backend
+ * by the response's source address instead would cost a search per
+ * response, would be ambiguous for a backend in two pools (two ids), and
+ * would miss a backend that answers from another address or port.
+ */
+static uint16_t top_headers(const struct pkt *p, char *out, int backend, bool record)
 {
 	size_t n = put(out, "Via: SIP/2.0/UDP ");
 
@@ -333,17 +354,21 @@ static uint16_t top_headers(const struct pkt *p, char *out, int record_backend)
 	n += put(out + n, ";branch=" SLB_BRANCH_PREFIX);
 	slb_fmt_hex64(out + n, branch_of(p));
 	n += 16;
+	if (backend >= 0) {
+		out[n++] = '-';
+		n += slb_fmt_u32(out + n, (uint32_t)backend);
+	}
 	n += put(out + n, "\r\n");
 	if (p->msg.max_forwards < 0)
 		n += put(out + n, "Max-Forwards: 70\r\n");
-	if (record_backend >= 0) {
+	if (record) {
 		n += put(out + n, "Record-Route: <sip:");
 		memcpy(out + n, p->vip_host, p->vip_host_len);
 		n += p->vip_host_len;
 		out[n++] = ':';
 		n += slb_fmt_u32(out + n, ntohs(p->vip->port));
 		n += put(out + n, ";lr;" SLB_BACKEND_PARAM "=");
-		n += slb_fmt_u32(out + n, (uint32_t)record_backend);
+		n += slb_fmt_u32(out + n, (uint32_t)backend);
 		n += put(out + n, ">\r\n");
 	}
 	return (uint16_t)n;
@@ -545,7 +570,8 @@ static enum slb_action request_from_backend(struct pkt *p, struct slb_out *out)
 				: uri_target(b, p->msg.ruri, &daddr, &dport)))
 		return drop(p, SLB_DROP_NO_ROUTE);
 	bool ok = remove_first_value(p, &ed, p->msg.route_line, p->msg.route, p->msg.route2) &&
-		  slb_edit_add(&ed, at(p, p->msg.via_line), 0, t.top, top_headers(p, t.top, -1)) &&
+		  slb_edit_add(&ed, at(p, p->msg.via_line), 0, t.top,
+			       top_headers(p, t.top, -1, false)) &&
 		  mark_sender(p, &ed, &t);
 	if (!ok)
 		return drop(p, SLB_DROP_NO_ROOM);
@@ -578,7 +604,7 @@ static enum slb_action request_to_backend(struct pkt *p, int route_id, struct sl
 	bool ok = (route_id < 0 || remove_first_value(p, &ed, p->msg.route_line, p->msg.route,
 						      p->msg.route2)) &&
 		  slb_edit_add(&ed, at(p, p->msg.via_line), 0, t.top,
-			       top_headers(p, t.top, record ? id : -1)) &&
+			       top_headers(p, t.top, id, record)) &&
 		  mark_sender(p, &ed, &t);
 	if (!ok)
 		return drop(p, SLB_DROP_NO_ROOM);
@@ -593,6 +619,27 @@ static enum slb_action request_to_backend(struct pkt *p, int route_id, struct sl
 	return send_rewritten(p, &ed, s->backends[id].addr, s->backends[id].port, out);
 }
 
+/* A response to a request we sent a backend counts for that backend, by
+ * the id after our branch's hash (top_headers). Counted whether or not it
+ * can be relayed: it shows the backend answers. */
+static void count_response(const struct pkt *p)
+{
+	const struct slb_span br = p->msg.via.branch;
+	size_t id_off = sizeof(SLB_BRANCH_PREFIX) - 1 + 16;
+	const uint8_t *b = sip(p) + br.off;
+	uint32_t id;
+
+	if (br.len <= id_off + 1 || b[id_off] != '-')
+		return; /* a request we relayed from a backend: its client answers */
+	id = backend_id(p, b + id_off + 1, br.len - id_off - 1);
+	if (id == SLB_MAX_BACKENDS)
+		return;
+	struct slb_backend_rx *rx = &p->v->stats->backend_rx[id];
+	rx->responses++;
+	rx->finals += p->msg.status >= 200;
+	rx->r503 += p->msg.status == 503;
+}
+
 /* A response whose top Via is ours: that Via goes, the next one says where. */
 static enum slb_action response(struct pkt *p, struct slb_out *out)
 {
@@ -605,6 +652,7 @@ static enum slb_action response(struct pkt *p, struct slb_out *out)
 
 	if (!m->has_via || !via_is_ours(p, &m->via))
 		return drop(p, SLB_DROP_NOT_OURS);
+	count_response(p);
 	struct slb_span host = next->received.len ? next->received : next->host;
 	if (!m->has_via2 || !slb_parse_ipv4(b + host.off, host.len, &daddr) ||
 	    (next->rport.len && !slb_parse_port(b + next->rport.off, next->rport.len, &dport)))

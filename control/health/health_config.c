@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The prober's configuration: defaults, the reply code list, checks. */
+/* The prober's and passive health's configuration: defaults, the reply code
+ * list, checks. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,4 +117,18 @@ int slb_health_config_check(const struct slb_health_config *c, char *err, size_t
 	else
 		return 0;
 	return -1;
+}
+
+void slb_passive_config_init(struct slb_passive_config *c)
+{
+	/* A live proxy answers an INVITE with 100 Trying within T1 (500 ms)
+	 * and every other request with a final response well within 5 s. */
+	c->silence_ms = 5000;
+	c->min_requests = 20;
+	/* A backend that refuses half of what it gets is shedding load: its
+	 * share is better spread over the others (Maglev moves only its
+	 * calls). */
+	c->window_ms = 10000;
+	c->min_finals = 20;
+	c->max_503_pct = 50;
 }

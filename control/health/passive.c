@@ -12,20 +12,6 @@
 
 #define MS 1000000ull
 
-void slb_passive_config_init(struct slb_passive_config *c)
-{
-	/* A live proxy answers an INVITE with 100 Trying within T1 (500 ms)
-	 * and every other request with a final response well within 5 s. */
-	c->silence_ms = 5000;
-	c->min_requests = 20;
-	/* A backend that refuses half of what it gets is shedding load: its
-	 * share is better spread over the others (Maglev moves only its
-	 * calls). */
-	c->window_ms = 10000;
-	c->min_finals = 20;
-	c->max_503_pct = 50;
-}
-
 void slb_passive_reset(struct slb_passive *p)
 {
 	memset(p, 0, sizeof(*p));

@@ -95,6 +95,12 @@ static void print_per_target(const struct slb_lcore_stats *t, const struct slb_s
 		snprintf(what, sizeof(what), "backend %u %s:%u requests out", i, addr,
 			 ntohs(s->backends[i].port));
 		print_msgs(what, &t->backend_tx[i]);
+		if (t->backend_rx[i].responses)
+			printf("  backend %u %s:%u responses: %llu, %llu final, %llu 503\n", i, addr,
+			       ntohs(s->backends[i].port),
+			       (unsigned long long)t->backend_rx[i].responses,
+			       (unsigned long long)t->backend_rx[i].finals,
+			       (unsigned long long)t->backend_rx[i].r503);
 	}
 }
 

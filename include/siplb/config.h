@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "siplb/health.h"
+#include "siplb/metrics.h"
+#include "siplb/srv.h"
 #include "siplb/state.h"
 
 #define SLB_CONFIG_DEFAULT_BPFFS "/sys/fs/bpf/siplb"
@@ -23,6 +26,10 @@
 #define SLB_PORT_NAME_LEN 64 /* RTE_ETH_NAME_MAX_LEN */
 #define SLB_IFACE_LEN 16     /* IF_NAMESIZE */
 #define SLB_CONFIG_DEFAULT_GUE_PORT 6080
+#define SLB_CONFIG_DEFAULT_SOCKET "/run/siplb/siplbd.sock"
+#define SLB_CONFIG_SOCKET_LEN 108 /* sizeof(sockaddr_un.sun_path) */
+#define SLB_CONFIG_MAX_UIDS 16
+#define SLB_CONFIG_ADDR_TEXT_LEN 46 /* INET6_ADDRSTRLEN */
 
 /* A DPDK port of siplb-dp. */
 struct slb_config_port {
@@ -54,14 +61,35 @@ struct slb_config_backend {
 	struct slb_config_addr a;     /* the family of the pool's VIPs */
 	uint16_t port;                /* host byte order */
 	uint16_t weight;              /* 0 = draining: out of the Maglev table */
-	uint16_t priority;            /* parsed and logged; not used for selection yet */
+	uint16_t priority;            /* lowest value with a live backend takes traffic */
 };
 
 struct slb_config_pool {
 	char name[SLB_NAME_LEN];
 	uint64_t seed;                /* Call-ID hash seed */
-	struct slb_config_backend *backends;
+	struct slb_config_backend *backends; /* none in the file for an SRV pool */
 	uint32_t n_backends;
+	bool probing;                 /* probing = { ... }: SIP OPTIONS health checks */
+	struct slb_health_config health;      /* its settings (defaults without) */
+	bool passive;                 /* passive = { ... }: only with probing */
+	struct slb_passive_config passive_cfg;
+	/* srv = "...": the backends are the SRV name's targets (srv.name[0] != 0);
+	 * A or AAAA by the family of the pool's VIPs, A if none uses it. */
+	struct slb_srv_config srv;
+};
+
+/* control = { ... }: siplbd's JSON-RPC socket (docs/siplbctl.md). */
+struct slb_config_control {
+	char socket[SLB_CONFIG_SOCKET_LEN];
+	uint32_t mode;                /* permission bits; 0: the server's default (0600) */
+	uint32_t allow_uids[SLB_CONFIG_MAX_UIDS]; /* besides root and siplbd's euid */
+	uint32_t n_allow_uids;
+};
+
+/* metrics = { ... }: the Prometheus endpoint (docs/metrics.md). */
+struct slb_config_metrics {
+	char address[SLB_CONFIG_ADDR_TEXT_LEN]; /* IPv4 or IPv6 literal */
+	uint16_t port;                /* 0: no endpoint */
 };
 
 /* dsr = { ... }: how DSR packets are encapsulated. */
@@ -107,6 +135,8 @@ struct slb_config {
 	struct slb_config_dsr dsr;
 	struct slb_config_xdp xdp;
 	struct slb_config_flood flood;
+	struct slb_config_control control;
+	struct slb_config_metrics metrics;
 };
 
 /*

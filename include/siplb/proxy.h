@@ -64,7 +64,8 @@ enum slb_action slb_proxy_handle(const struct slb_proxy_view *v, struct slb_fram
 
 /* Our Record-Route/Via parameter that names a backend: ";slb=<id>". */
 #define SLB_BACKEND_PARAM "slb"
-/* Branch prefix of our Via: magic cookie + "slb". */
+/* Branch prefix of our Via: magic cookie + "slb". Then 16 hex digits (a
+ * hash of the request) and, on requests to a backend, "-" and its id. */
 #define SLB_BRANCH_PREFIX "z9hG4bKslb"
 
 #endif

@@ -27,14 +27,14 @@
 
 #include "siplb/config.h"
 
-#define SLB_RPC_DEFAULT_SOCKET "/run/siplb/siplbd.sock"
+#define SLB_RPC_DEFAULT_SOCKET SLB_CONFIG_DEFAULT_SOCKET
 #define SLB_RPC_DEFAULT_MODE 0600
 #define SLB_RPC_DEFAULT_MAX_REQUEST (64 * 1024)
 #define SLB_RPC_DEFAULT_MAX_CLIENTS 32
 #define SLB_RPC_DEFAULT_REQUEST_TIMEOUT_MS 5000 /* a started request must end */
 #define SLB_RPC_DEFAULT_IDLE_TIMEOUT_MS 60000   /* a silent connection holds a slot */
 #define SLB_RPC_MAX_BATCH 64
-#define SLB_RPC_MAX_ALLOWED_UIDS 16
+#define SLB_RPC_MAX_ALLOWED_UIDS SLB_CONFIG_MAX_UIDS
 
 /* JSON-RPC 2.0 errors, and siplb's own in the server range -32000..-32099. */
 enum slb_rpc_code {

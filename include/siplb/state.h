@@ -26,7 +26,13 @@
  * based reclamation, like rte_rcu_qsbr, in a shared map so that siplbd and
  * siplb-dp can restart independently). A reader whose heartbeat is older
  * than SLB_READER_TIMEOUT_NS is gone and not waited for.
+ *
+ * The XDP program reads the state too, one packet at a time, without
+ * announcing itself: a run lasts microseconds (it is inside the kernel's RCU
+ * read side). siplbd therefore also lets SLB_XDP_GRACE_NS pass after a flip
+ * (control.flip_ns) before it rewrites the slot the flip retired.
  */
+#define SLB_XDP_GRACE_NS 10000000ULL
 #ifndef SIPLB_STATE_H
 #define SIPLB_STATE_H
 
@@ -38,7 +44,7 @@
 #endif
 
 #define SLB_STATE_MAGIC 0x534c4253u /* "SLBS" */
-#define SLB_STATE_VERSION 3u
+#define SLB_STATE_VERSION 5u
 
 #define SLB_MAX_VIPS 64
 #define SLB_MAX_POOLS 64
@@ -77,7 +83,7 @@ struct slb_vip {
 	__u32 pool;   /* index into slb_state.pools */
 	char name[SLB_NAME_LEN];
 	char host[16]; /* addr as text, NUL-terminated: our Via and Record-Route */
-	__u8 family;   /* AF_INET or AF_INET6 (DSR only, for now) */
+	__u8 family;   /* AF_INET or AF_INET6 (IPv6: DSR only, for now) */
 	__u8 pad[3];
 	__u8 addr6[16];
 	__u32 rate_pps;  /* XDP cap on SIP packets per second; 0: none */
@@ -124,6 +130,7 @@ struct slb_state {
 	struct slb_dsr dsr;
 	__u32 src_rate_pps;   /* XDP per-source cap on SIP to VIPs; 0: none */
 	__u32 src_rate_burst;
+	__u32 n_block4, n_block6; /* blocklist prefixes: XDP skips an empty trie */
 	struct slb_vip vips[SLB_MAX_VIPS];
 	struct slb_pool pools[SLB_MAX_POOLS];
 	struct slb_backend backends[SLB_MAX_BACKENDS];
@@ -141,7 +148,8 @@ struct slb_control {
 	__u32 table_capacity; /* maglev map entries per slot */
 	__u32 pad;
 	__u64 generation;     /* active generation: slot = generation & 1 */
-	__u64 pad2[5];
+	__u64 flip_ns;        /* CLOCK_MONOTONIC of the last flip (see below) */
+	__u64 pad2[4];
 	struct slb_reader readers[SLB_MAX_LCORES];
 };
 
@@ -168,10 +176,19 @@ struct slb_msg_counter {
 	__u64 msgs, bytes;
 };
 
+/* Responses from one backend, for passive health (docs/health.md). A
+ * response is its backend's by the id in siplb's Via branch (proxy.h). */
+struct slb_backend_rx {
+	__u64 responses; /* any status, 1xx included */
+	__u64 finals;    /* of those, final (>= 200) */
+	__u64 r503;      /* of those, 503 */
+};
+
 /* Written by one lcore only; siplbd sums the lcores. */
 struct slb_lcore_stats {
 	struct slb_msg_counter vip_rx[SLB_MAX_VIPS];      /* requests in, per VIP */
 	struct slb_msg_counter backend_tx[SLB_MAX_BACKENDS]; /* requests to a backend */
+	struct slb_backend_rx backend_rx[SLB_MAX_BACKENDS];  /* responses from a backend */
 	struct slb_msg_counter responses;                 /* responses relayed */
 	struct slb_msg_counter in_dialog;                 /* routed by Route/Record-Route */
 	__u64 drops[SLB_DROP_COUNT];

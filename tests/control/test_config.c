@@ -2,8 +2,9 @@
 /*
  * The configuration parser: every configs/bad-*.conf fails with the
  * "FILE:LINE: reason" its first line announces ("# expect: LINE: reason"),
- * every good-*.conf loads; good-full.conf and good-minimal.conf are checked
- * field by field, and the state.h limits on generated files.
+ * every good-*.conf loads; good-full.conf, good-dsr.conf, good-srv.conf and
+ * good-minimal.conf are checked field by field, and the state.h limits on
+ * generated files.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -93,6 +94,25 @@ static bool load_file(const char *dir, const char *name, struct slb_config *c)
 	return false;
 }
 
+/* good-full.conf's probing and passive: pool core has them, edge not. */
+static void check_full_health(const struct slb_config *c)
+{
+	const struct slb_health_config *h = &c->pools[0].health;
+	const struct slb_passive_config *pc = &c->pools[0].passive_cfg;
+
+	CHECK(c->pools[0].probing && h->interval_ms == 2000 && h->timeout_ms == 500 &&
+	      h->rise == 3 && h->fall == 2 && !strcmp(h->from_uri, "sip:siplb@lb1.example.net"),
+	      "probing");
+	CHECK(slb_health_code_alive(h, 200) && slb_health_code_alive(h, 299) &&
+	      slb_health_code_alive(h, 404) && !slb_health_code_alive(h, 405) &&
+	      !slb_health_code_alive(h, 503), "reply_codes 2xx,404");
+	CHECK(h->source4.sin_addr.s_addr == 0, "no probing source: the route's");
+	CHECK(c->pools[0].passive && pc->silence_ms == 2500 && pc->min_requests == 10 &&
+	      pc->window_ms == 20000 && pc->min_finals == 30 && pc->max_503_pct == 40, "passive");
+	CHECK(!c->pools[1].probing && !c->pools[1].passive && !c->pools[1].srv.name[0],
+	      "edge: static, not checked");
+}
+
 static void check_full(const char *dir)
 {
 	struct slb_config c;
@@ -131,6 +151,10 @@ static void check_full(const char *dir)
 	      c.flood.blocklist[1].family == AF_INET6 && c.flood.blocklist[1].len == 48 &&
 	      ip6_is(c.flood.blocklist[1].addr, "2001:db8:bad::"), "flood");
 	CHECK(c.xdp.n_ifaces == 0 && !c.xdp.generic, "no xdp group");
+	check_full_health(&c);
+	CHECK(!strcmp(c.control.socket, "/run/siplb-test/siplbd.sock") && c.control.mode == 0660 &&
+	      c.control.n_allow_uids == 2 && c.control.allow_uids[1] == 1001, "control");
+	CHECK(!strcmp(c.metrics.address, "127.0.0.1") && c.metrics.port == 9467, "metrics");
 	slb_config_free(&c);
 }
 
@@ -161,6 +185,37 @@ static void check_dsr(const char *dir)
 	slb_config_free(&c);
 }
 
+/* good-srv.conf: SRV pools, their resolvers and DNS settings, probe sources. */
+static void check_srv(const char *dir)
+{
+	struct slb_config c;
+	const struct slb_srv_config *core, *edge6;
+
+	if (!load_file(dir, "good-srv.conf", &c))
+		return;
+	core = &c.pools[0].srv;
+	edge6 = &c.pools[1].srv;
+	CHECK(!strcmp(core->name, "_sip._udp.example.net") && c.pools[0].n_backends == 0 &&
+	      core->n_resolvers == 2 && core->resolvers[0].port == 53 &&
+	      core->resolvers[1].family == AF_INET6 && core->resolvers[1].port == 5353 &&
+	      ip6_is(core->resolvers[1].addr, "::1"), "core: the file's resolvers");
+	CHECK(core->ipv4 && !core->ipv6 && edge6->ipv6 && !edge6->ipv4 &&
+	      c.pools[2].srv.ipv4 && !c.pools[2].srv.ipv6,
+	      "A or AAAA by the VIPs' family, A for a pool no VIP uses");
+	CHECK(core->ttl_floor_ms == 1000 && core->ttl_ceiling_ms == 3600000 &&
+	      core->retry_min_ms == 1000 && core->query_tries == 2, "dns defaults");
+	CHECK(edge6->n_resolvers == 1 && !memcmp(edge6->resolvers[0].addr, "\xc0\x00\x02\x35", 4) &&
+	      edge6->ttl_floor_ms == 2000 && edge6->ttl_ceiling_ms == 600000 &&
+	      edge6->retry_min_ms == 500 && edge6->retry_max_ms == 30000 &&
+	      edge6->query_timeout_ms == 2000 && edge6->query_tries == 3, "edge6: its own dns");
+	CHECK(c.pools[0].health.source4.sin_addr.s_addr == ip("192.0.2.1") &&
+	      ip6_is(c.pools[0].health.source6.sin6_addr.s6_addr, "2001:db8::1") &&
+	      c.pools[2].health.source4.sin_addr.s_addr == ip("192.0.2.1") &&
+	      c.pools[0].health.interval_ms == 500 && c.pools[2].health.interval_ms == 5000,
+	      "probe sources");
+	slb_config_free(&c);
+}
+
 static void check_defaults(const char *dir)
 {
 	struct slb_config c;
@@ -177,6 +232,12 @@ static void check_defaults(const char *dir)
 	      c.dsr.gue_port == SLB_CONFIG_DEFAULT_GUE_PORT && c.xdp.n_ifaces == 0 &&
 	      !c.xdp.generic && c.flood.source_rate == 0 && c.flood.n_blocklist == 0,
 	      "dsr, xdp and flood defaults");
+	CHECK(!c.pools[0].probing && !c.pools[0].passive && !c.pools[0].srv.name[0] &&
+	      c.pools[0].health.interval_ms == 5000 && c.pools[0].passive_cfg.silence_ms == 5000,
+	      "no health checks, library defaults in place");
+	CHECK(!strcmp(c.control.socket, SLB_CONFIG_DEFAULT_SOCKET) && c.control.mode == 0 &&
+	      c.control.n_allow_uids == 0 && !strcmp(c.metrics.address, "127.0.0.1") &&
+	      c.metrics.port == 9466, "control and metrics defaults");
 	slb_config_free(&c);
 }
 
@@ -257,6 +318,7 @@ int main(int argc, char **argv)
 
 	check_full(argv[1]);
 	check_dsr(argv[1]);
+	check_srv(argv[1]);
 	check_defaults(argv[1]);
 	check_limits();
 	check_unreadable();

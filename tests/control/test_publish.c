@@ -330,6 +330,10 @@ static void check_once(const char *dir, uint64_t g, const uint32_t *ids)
 	CHECK(run_siplbd("--config %s/good-full.conf --bpffs %s --once", configs, dir) == 0,
 	      "siplbd --once");
 	load(&c);
+	/* 192.0.2.22 has priority 1: siplbd gives it no weight (draining) while
+	 * a backend of priority 0 is up (docs/siplbd.md, "Backend states"). */
+	CHECK(c.pools[0].backends[1].priority == 1, "good-full.conf: priority 1 second");
+	c.pools[0].backends[1].weight = 0;
 	CHECK(!slb_maps_open(dir, &r, err, sizeof(err)), "%s", err);
 	check_state(&r, g, &c, ids, NULL);
 	slb_maps_close(&r);
@@ -380,6 +384,7 @@ static void fill_counters(struct slb_lcore_stats *s, uint64_t n)
 {
 	s->vip_rx[0] = (struct slb_msg_counter){n, 100 * n};
 	s->backend_tx[5] = (struct slb_msg_counter){2 * n, 200 * n};
+	s->backend_rx[5] = (struct slb_backend_rx){5 * n, 4 * n, n};
 	s->responses = (struct slb_msg_counter){3 * n, 300 * n};
 	s->drops[SLB_DROP_MALFORMED] = n;
 	s->sip_reasons[SLB_SIP_ERR_NO_CALL_ID] = n;
@@ -434,25 +439,27 @@ static void check_xdp_stats(const char *text, json_object *o)
 /* Counters of two lcores, summed by siplbd --stats (text and JSON). */
 static void test_stats(const char *dir, struct slb_maps *w)
 {
-	json_object *o, *backends;
+	json_object *o, *backends, *be5 = NULL;
 	char *text;
-	uint64_t backend5 = 0;
 
 	fill_counters(&w->stats[0], 1);
 	fill_counters(&w->stats[SLB_MAX_LCORES - 1], 10);
 	fill_xdp_counters(w);
 	text = strdup(capture("%s --bpffs %s --stats", dir));
+	/* 192.0.2.22, priority 1, is a stand-by: draining (check_once) */
 	CHECK(strstr(text, "stats vip sip 192.0.2.100:5060 msgs 11 bytes 1100\n") &&
-	      strstr(text, "stats backend 5 192.0.2.22:5060 pool core up weight 30 "
-			   "msgs 22 bytes 2200\n") &&
+	      strstr(text, "stats backend 5 192.0.2.22:5060 pool core draining weight 0 "
+			   "msgs 22 bytes 2200 responses 55 finals 44 503 11\n") &&
 	      strstr(text, " malformed 11 ") && strstr(text, " no_call_id 11 ") &&
 	      strstr(text, "stats replies 483 0 503 44\n"), "%s", text);
 	o = json_tokener_parse(capture("%s --bpffs %s --stats --json", dir));
 	CHECK(o && json_object_object_get_ex(o, "backends", &backends), "JSON");
 	for (size_t i = 0; i < json_object_array_length(backends); i++)
 		if (json_u64(json_object_array_get_idx(backends, i), "id") == 5)
-			backend5 = json_u64(json_object_array_get_idx(backends, i), "bytes");
-	CHECK(backend5 == 2200 && json_u64(o, "responses.msgs") == 33 &&
+			be5 = json_object_array_get_idx(backends, i);
+	CHECK(be5 && json_u64(be5, "bytes") == 2200 && json_u64(be5, "responses") == 55 &&
+	      json_u64(be5, "finals") == 44 && json_u64(be5, "503") == 11 &&
+	      json_u64(o, "responses.msgs") == 33 &&
 	      json_u64(o, "drops.malformed") == 11 && json_u64(o, "malformed.no_call_id") == 11 &&
 	      json_u64(o, "replies.503") == 44 && json_u64(o, "generation") == w->control->generation &&
 	      json_u64(json_object_array_get_idx(json_object_object_get(o, "vips"), 0), "msgs") == 11,

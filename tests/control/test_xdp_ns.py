@@ -108,6 +108,7 @@ pools = (
 );
 dsr = {{ source = "198.51.100.1"; source6 = "2001:db8:5::1"; }};
 xdp = {{ interfaces = ( "lb0" ); mode = "{mode}"; }};
+control = {{ socket = "{tmp}/ctl/siplbd.sock"; }};
 """
 GW_BACKEND = ',\n      { address = "203.0.113.7"; port = 5060; weight = 1; }'
 
@@ -122,7 +123,7 @@ class Env:
     def write(self, capacity=1000, mode="native", gw=True):
         with open(self.conf, "w") as f:
             f.write(CONFIG.format(bpffs=self.bpffs, capacity=capacity, mode=mode,
-                                  gw_backend=GW_BACKEND if gw else ""))
+                                  gw_backend=GW_BACKEND if gw else "", tmp=self.tmp))
 
     def siplbd_run(self, *args):
         return sh(self.siplbd, "--config", self.conf, *args, ns=LB, check=False)
@@ -162,16 +163,18 @@ class Env:
         return {b["address"]: b["id"] for b in self.stats()["backends"]}
 
     def nexthops(self):
-        """backend id -> (dst MAC, src MAC, ifindex, mtu), from the pinned map."""
+        """backend id -> (dst MAC, src MAC, ifindex, mtu) of the entries set in
+        the pinned map."""
         out = sh("bpftool", "-j", "map", "dump", "pinned", os.path.join(self.bpffs, "nexthop"))
         hops = {}
         for e in json.loads(out.stdout):
             k = bytes(int(x, 16) for x in e["key"])
             v = bytes(int(x, 16) for x in e["value"])
             mac = lambda b: ":".join(f"{x:02x}" for x in b)
-            hops[int.from_bytes(k, "little")] = (mac(v[0:6]), mac(v[6:12]),
-                                                 int.from_bytes(v[12:16], "little"),
-                                                 int.from_bytes(v[16:18], "little"))
+            ifindex = int.from_bytes(v[12:16], "little")
+            if ifindex:  # an array: ifindex 0 is "no entry"
+                hops[int.from_bytes(k, "little")] = (mac(v[0:6]), mac(v[6:12]), ifindex,
+                                                     int.from_bytes(v[16:18], "little"))
         return hops
 
 

@@ -207,7 +207,7 @@ static void test_invite(void)
 	char want[2048];
 	snprintf(want, sizeof(want),
 		 "INVITE sip:bob@biloxi.example.com SIP/2.0\n"
-		 "Via: SIP/2.0/UDP " VIP ":5060;branch=" SLB_BRANCH_PREFIX "X\n"
+		 "Via: SIP/2.0/UDP " VIP ":5060;branch=" SLB_BRANCH_PREFIX "X-%d\n"
 		 "Record-Route: <sip:" VIP ":5060;lr;slb=%d>\n"
 		 "Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bK74bf9;rport=5062;received=" CLIENT "\n"
 		 "Max-Forwards: 69\n"
@@ -216,8 +216,8 @@ static void test_invite(void)
 		 "Call-ID: 3848276298220188511@atlanta.example.com\n"
 		 "CSeq: 1 INVITE\n"
 		 "Contact: <sip:alice@" CLIENT ":5062>\n"
-		 "Content-Length: 0\n\n", be);
-	expect_text(got, want, "INVITE to backend");
+		 "Content-Length: 0\n\n", be, be);
+	expect_text(got, want, "INVITE to backend: its id ends our branch and is in the Record-Route");
 	CHECK(fb.f.headroom < HEADROOM, "grew into the headroom (the head is the shorter side)");
 	CHECK(stats.backend_tx[be].msgs == 1 && stats.vip_rx[0].msgs == 1, "counters");
 
@@ -258,7 +258,7 @@ static void test_response(void)
 	char text[2048];
 
 	snprintf(text, sizeof(text), "SIP/2.0 200 OK\n"
-		 "Via: SIP/2.0/UDP " VIP ":5060;branch=" SLB_BRANCH_PREFIX "0123456789abcdef\n%s",
+		 "Via: SIP/2.0/UDP " VIP ":5060;branch=" SLB_BRANCH_PREFIX "0123456789abcdef-1\n%s",
 		 strchr(client_view, '\n') + 1);
 	make_frame(&fb, backend_addr[1], 5060, VIP, 5060, text);
 	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_SEND, "200 relayed");
@@ -267,7 +267,7 @@ static void test_response(void)
 
 	/* comma-separated: only our value goes */
 	snprintf(text, sizeof(text), "SIP/2.0 180 Ringing\n"
-		 "Via: SIP/2.0/UDP " VIP ":5060;branch=" SLB_BRANCH_PREFIX "0123456789abcdef, "
+		 "Via: SIP/2.0/UDP " VIP ":5060;branch=" SLB_BRANCH_PREFIX "0123456789abcdef-1, "
 		 "SIP/2.0/UDP " CLIENT ";branch=z9hG4bKa\n"
 		 "Call-ID: x\nCSeq: 1 INVITE\nContent-Length: 0\n\n");
 	make_frame(&fb, backend_addr[1], 5060, VIP, 5060, text);
@@ -284,6 +284,53 @@ static void test_response(void)
 		   "Via: SIP/2.0/UDP " CLIENT ";branch=z9hG4bKa\nCall-ID: x\nCSeq: 1 BYE\n\n");
 	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_DROP, "foreign Via dropped");
 	CHECK(stats.drops[SLB_DROP_NOT_OURS] == before + 1, "counted as not ours");
+}
+
+/* A response to siplb's Via with branch suffix id (NULL: none) and status. */
+static void respond(const char *id, unsigned status)
+{
+	struct frame_buf fb;
+	struct slb_out out;
+	char text[512];
+
+	snprintf(text, sizeof(text), "SIP/2.0 %u X\n"
+		 "Via: SIP/2.0/UDP " VIP ":5060;branch=" SLB_BRANCH_PREFIX "0123456789abcdef%s%s\n"
+		 "Via: SIP/2.0/UDP " CLIENT ";branch=z9hG4bKa\nCall-ID: x\nCSeq: 1 INVITE\n\n",
+		 status, id ? "-" : "", id ? id : "");
+	make_frame(&fb, backend_addr[0], 5060, VIP, 5060, text);
+	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_SEND, "%u relayed", status);
+}
+
+/* Passive health's counters: responses, finals and 503s per backend, by
+ * the id in the branch (not by the source, backend_addr[0] throughout). */
+static void test_response_counters(void)
+{
+	struct slb_backend_rx before[3];
+
+	memset(&stats.backend_rx, 0, sizeof(stats.backend_rx));
+	respond("2", 100);
+	respond("2", 180);
+	respond("2", 200);
+	respond("2", 503);
+	respond("1", 503);
+	CHECK(stats.backend_rx[2].responses == 4 && stats.backend_rx[2].finals == 2 &&
+	      stats.backend_rx[2].r503 == 1, "backend 2: 4 responses, 2 final, 1 503 (%llu %llu %llu)",
+	      (unsigned long long)stats.backend_rx[2].responses,
+	      (unsigned long long)stats.backend_rx[2].finals,
+	      (unsigned long long)stats.backend_rx[2].r503);
+	CHECK(stats.backend_rx[1].responses == 1 && stats.backend_rx[1].finals == 1 &&
+	      stats.backend_rx[1].r503 == 1, "backend 1: one 503");
+	CHECK(stats.backend_rx[0].responses == 0, "the source address does not count");
+	/* no id (a response to a request relayed from a backend), an id this
+	 * generation does not have, not a number: relayed, counted for nobody */
+	memcpy(before, stats.backend_rx, sizeof(before));
+	respond(NULL, 200);
+	respond("3", 200);
+	respond("99999999999", 200);
+	respond("1x", 200);
+	respond("", 200);
+	CHECK(!memcmp(before, stats.backend_rx, sizeof(before)) &&
+	      stats.backend_rx[3].responses == 0, "no count without a backend of ours");
 }
 
 static void test_in_dialog(void)
@@ -305,7 +352,7 @@ static void test_in_dialog(void)
 	CHECK(out.next_hop == ip4(backend_addr[2]), "to the backend of the Route");
 	expect_text(mask_branch(check_out(&fb.f, backend_addr[2], 5060), br),
 		    "BYE sip:bob@192.0.2.23:5060 SIP/2.0\n"
-		    "Via: SIP/2.0/UDP " VIP ":5060;branch=" SLB_BRANCH_PREFIX "X\n"
+		    "Via: SIP/2.0/UDP " VIP ":5060;branch=" SLB_BRANCH_PREFIX "X-2\n"
 		    "Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bK5\n"
 		    "Max-Forwards: 09\n"
 		    "Call-ID: some-other-call\n"
@@ -328,7 +375,8 @@ static void test_in_dialog(void)
 		    "Route: <sip:10.0.0.1;lr>\n"
 		    "Max-Forwards: 69\n"
 		    "Call-ID: c\nTo: <sip:a@a>;tag=2\nFrom: <sip:bob@b>;tag=1\nCSeq: 1 BYE\n\n",
-		    "callee BYE: our Route value removed, the next one kept");
+		    "callee BYE: our Route value removed, the next one kept, no backend id in "
+		    "the branch");
 }
 
 static void test_replies(void)
@@ -406,6 +454,7 @@ int main(void)
 	setup_state();
 	test_invite();
 	test_response();
+	test_response_counters();
 	test_in_dialog();
 	test_replies();
 	test_drops();

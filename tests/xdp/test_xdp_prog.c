@@ -518,7 +518,7 @@ static void cases_dsr_paths(void)
 	expect_dsr_frame("exactly the MTU once encapsulated", &f, XH_VIP4_DSR,
 			 "paths-1@192.0.2.1", 17, XDP_TX);
 	W.nh[be] = nh;
-	bpf_map_delete_elem(P.fd[XH_NEXTHOP], &id);
+	bpf_map_update_elem(P.fd[XH_NEXTHOP], &id, &(struct slb_nexthop){ .ifindex = 0 }, BPF_ANY);
 	expect_pass("no next hop for the backend", f.b, f.len, SLB_XDP_PASS_NO_NEXTHOP,
 		    XH_VIP4_DSR);
 	bpf_map_update_elem(P.fd[XH_NEXTHOP], &id, &W.nh[be], BPF_ANY);
@@ -706,6 +706,8 @@ static void cases_flood(void)
 	if (bpf_map_update_elem(P.fd[XH_BLOCK4], &k4, &one, BPF_ANY) ||
 	    bpf_map_update_elem(P.fd[XH_BLOCK6], &k6, &one, BPF_ANY))
 		fail("blocklist", "update: %s", strerror(errno));
+	W.st.n_block4 = W.st.n_block6 = 1; /* as siplbd publishes with the tries */
+	xh_world_load(&P, &W, 3);
 	xh_ip(AF_INET, "203.0.113.77", s.src);
 	f = frame(&s);
 	expect_drop("source in a blocked IPv4 /24", f.b, f.len, SLB_XDP_DROP_BLOCKED,
@@ -779,6 +781,8 @@ static void cases_flood(void)
 	xh_world_load(&P, &W, 3);
 	bpf_map_delete_elem(P.fd[XH_BLOCK4], &k4);
 	bpf_map_delete_elem(P.fd[XH_BLOCK6], &k6);
+	W.st.n_block4 = W.st.n_block6 = 0;
+	xh_world_load(&P, &W, 3);
 }
 
 /* ---- the object ------------------------------------------------------------ */

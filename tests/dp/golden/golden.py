@@ -17,6 +17,8 @@ then held to what must hold (a retransmission and a CANCEL get the INVITE's
 branch). $BE / $BE_ADDR is the backend Maglev picks for the call, read from
 the INVITE's destination; $OTHER / $OTHER_ADDR another backend, named by a
 Route; $INVITE_BRANCH the INVITE's branch, echoed by the backend's 200 OK.
+A request to a backend ends our branch with "-" and the backend's id
+($BE, $OTHER), which its responses bring back: they count for it.
 
 Needs root (bpffs mount); exits 77 (skip) otherwise.
 """
@@ -343,6 +345,10 @@ def dialog_side(env, conf, values, invite):
                 invite[0][34:])
     expect_counters('dialog', before, stats(env), [
         (('responses', 'msgs'), 1), (('in_dialog', 'msgs'), 3),
+        (('backends', values['BE'], 'responses'), 1),
+        (('backends', values['BE'], 'finals'), 1),
+        (('backends', values['BE'], '503'), 0),
+        (('backends', values['OTHER'], 'responses'), 0),
         (('backends', values['BE'], 'msgs'), 1),
         (('backends', values['OTHER'], 'msgs'), 2)])
 

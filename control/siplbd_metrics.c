@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * siplbd's Prometheus endpoint (docs/metrics.md): a snapshot of the active
+ * generation, its backends' states and health, the SRV pools' DNS failures
+ * and the dataplane's counters, handed to the metrics module after every
+ * publish and every second. The module copies it; its thread never sees
+ * siplbd's memory.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "siplbd.h"
+
+int siplbd_metrics_start(struct siplbd *d)
+{
+	const struct slb_config_metrics *c = &d->cfg.metrics;
+	struct slb_metrics_config mc = {.address = c->address, .port = c->port};
+	char err[256];
+
+	if (!c->port)
+		return 0;
+	d->metrics = slb_metrics_start(&mc, err, sizeof(err));
+	if (!d->metrics) {
+		siplbd_log("%s", err);
+		return -1;
+	}
+	siplbd_log(strchr(c->address, ':') ? "metrics on http://[%s]:%u/metrics"
+					   : "metrics on http://%s:%u/metrics",
+		   c->address, c->port);
+	return 0;
+}
+
+/* The VIPs of the active generation s, with their requests. */
+static void fill_vips(const struct slb_state *s, const struct slb_lcore_stats *t,
+		      struct slb_metrics_vip *v)
+{
+	for (uint32_t i = 0; i < s->n_vips; i++) {
+		memcpy(v[i].name, s->vips[i].name, SLB_NAME_LEN);
+		memcpy(v[i].pool, s->pools[s->vips[i].pool].name, SLB_NAME_LEN);
+		v[i].rx = t->vip_rx[i];
+	}
+}
+
+/* The last probe's round trip, or -1: not probed, or no reply yet. */
+static double latency(const struct siplbd_backend *b, uint32_t id)
+{
+	const struct slb_health_status *st = b->prober ? slb_health_status(b->prober, id) : NULL;
+
+	return st && st->rtt_us >= 0 ? (double)st->rtt_us / 1e6 : -1;
+}
+
+/* The backends by pool, then id; returns how many. */
+static uint32_t fill_backends(const struct siplbd *d, const struct slb_state *s,
+			      const struct slb_lcore_stats *t, struct slb_metrics_backend *out)
+{
+	uint32_t n = 0;
+
+	for (uint32_t p = 0; p < d->cfg.n_pools; p++)
+		for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
+			const struct siplbd_backend *b = &d->backends[id];
+			const struct slb_backend *sb = &s->backends[id];
+			struct slb_metrics_backend *m = &out[n];
+
+			if (!b->used || b->pool != p)
+				continue;
+			memcpy(m->pool, b->pool_name, SLB_NAME_LEN);
+			siplbd_endpoint(b->a.family, b->a.addr, b->a.addr6, htons(b->port),
+					m->backend);
+			m->state = sb->state;
+			m->weight = sb->weight; /* 0 unless up: publish gives weight to none else */
+			m->health_latency_seconds = latency(b, id);
+			m->tx = t->backend_tx[id];
+			n++;
+		}
+	return n;
+}
+
+static void fill_pools(const struct siplbd *d, struct slb_metrics_pool *out)
+{
+	for (uint32_t p = 0; p < d->cfg.n_pools; p++) {
+		memcpy(out[p].name, d->cfg.pools[p].name, SLB_NAME_LEN);
+		out[p].dns_failures = d->pools[p]->srv ? slb_srv_counters(d->pools[p]->srv)->failures
+						       : 0;
+	}
+}
+
+_Static_assert(SIPLBD_ENDPOINT_LEN <= SLB_METRICS_LABEL_LEN, "an endpoint fits a label");
+
+void siplbd_metrics_update(struct siplbd *d, const struct slb_lcore_stats *t)
+{
+	const struct slb_state *s = slb_state_of(&d->maps, siplbd_generation(d));
+	struct slb_metrics_snapshot snap = {.generation = siplbd_generation(d),
+					    .table_rebuild_seconds = d->build_seconds};
+	struct slb_metrics_vip *vips = calloc(SLB_MAX_VIPS, sizeof(*vips));
+	struct slb_metrics_pool *pools = calloc(SLB_MAX_POOLS, sizeof(*pools));
+	struct slb_metrics_backend *backends = calloc(SLB_MAX_BACKENDS, sizeof(*backends));
+
+	if (vips && pools && backends) {
+		fill_vips(s, t, vips);
+		fill_pools(d, pools);
+		snap.vips = vips;
+		snap.n_vips = s->n_vips;
+		snap.pools = pools;
+		snap.n_pools = d->cfg.n_pools;
+		snap.backends = backends;
+		snap.n_backends = fill_backends(d, s, t, backends);
+		slb_metrics_take_totals(&snap, t);
+	}
+	if (!vips || !pools || !backends || slb_metrics_update(d->metrics, &snap))
+		siplbd_log("metrics: out of memory: the previous snapshot stays served");
+	free(backends);
+	free(pools);
+	free(vips);
+}

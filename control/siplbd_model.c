@@ -1,0 +1,1000 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * siplbd's pools at run time (docs/siplbd.md, "Backend states"): a prober
+ * per probed pool, a resolver per SRV pool, and per backend the operator's
+ * state, the health checks' and passive health's memory. Every generation
+ * is built from them:
+ *
+ *   state  = disabled if the operator says so, else down/probing if the
+ *            health checks say so, else draining if the operator says so,
+ *            else up (also when the pool is not probed);
+ *   weight = slb_srv_select over the live (up) backends: the lowest
+ *            priority with one takes traffic, with the configured (or the
+ *            SRV record's) weights; publish turns up + weight 0 into
+ *            draining, so only those get Maglev slots.
+ *
+ * A change of the file (reload), of the operator's mind (RPC), of a
+ * backend's health or of an SRV answer publishes one generation. Reloads
+ * are staged: new probers and resolvers are made, the generation is
+ * published, and only then do they replace the old ones; a failure on the
+ * way leaves everything as it was.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/param.h>
+
+#include "siplb/publish.h"
+#include "siplbd.h"
+
+/* A live reader that has not moved on in this long is stuck, not slow. */
+#define PUBLISH_MAX_WAIT_NS (10 * 1000000000ULL)
+
+static const char *const admin_names[] = {"enabled", "draining", "disabled"};
+
+const char *siplbd_admin_name(enum siplbd_admin a)
+{
+	return a <= SIPLBD_DISABLED ? admin_names[a] : "?";
+}
+
+/* What a generation is built from: a configuration and, per pool, its
+ * runtime (an SRV pool's targets) and its prober (NULL: not probed). */
+struct view {
+	const struct slb_config *cfg;
+	struct siplbd_pool *const *rt;
+	struct slb_health *const *prober;
+};
+
+/* A reload (or the start) before it is committed. */
+struct staging {
+	struct slb_config cfg;
+	struct siplbd_pool *rt[SLB_MAX_POOLS];
+	struct slb_health *prober[SLB_MAX_POOLS];
+	bool fresh_rt[SLB_MAX_POOLS], fresh_prober[SLB_MAX_POOLS]; /* made here */
+};
+
+static bool same_addr(const struct slb_config_addr *x, const struct slb_config_addr *y)
+{
+	return x->family == y->family && x->addr == y->addr &&
+	       !memcmp(x->addr6, y->addr6, sizeof(x->addr6));
+}
+
+static bool same_key(const struct siplbd_backend *x, const struct siplbd_backend *y)
+{
+	return x->port == y->port && same_addr(&x->a, &y->a) &&
+	       !strncmp(x->pool_name, y->pool_name, SLB_NAME_LEN);
+}
+
+static const char *endpoint_of(const struct siplbd_backend *b, char *buf)
+{
+	return siplbd_endpoint(b->a.family, b->a.addr, b->a.addr6, htons(b->port), buf);
+}
+
+/* Something the next generation must show: noted as the reason of the
+ * next publish ("backend 3 down", "and more" after the first). */
+__attribute__((format(printf, 2, 3)))
+static void changed(struct siplbd *d, const char *fmt, ...)
+{
+	size_t n = strlen(d->why);
+	va_list ap;
+
+	d->dirty = true;
+	if (n && !strstr(d->why, ", and more"))
+		snprintf(d->why + n, sizeof(d->why) - n, ", and more");
+	if (n)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->why, sizeof(d->why), fmt, ap);
+	va_end(ap);
+}
+
+/* The backend (pool, a, port) of the active generation, or NULL. */
+static const struct siplbd_backend *known(const struct siplbd *d, const char *pool,
+					  const struct slb_config_addr *a, uint16_t port)
+{
+	for (uint32_t i = 0; i < SLB_MAX_BACKENDS; i++) {
+		const struct siplbd_backend *b = &d->backends[i];
+
+		if (b->used && b->port == port && same_addr(&b->a, a) &&
+		    !strncmp(b->pool_name, pool, SLB_NAME_LEN))
+			return b;
+	}
+	return NULL;
+}
+
+int siplbd_find_backend(const struct siplbd *d, uint32_t p, const struct slb_config_addr *a,
+			uint16_t port)
+{
+	const struct siplbd_backend *b = known(d, d->cfg.pools[p].name, a, port);
+
+	return b ? (int)(b - d->backends) : -1;
+}
+
+static enum slb_backend_state effective(enum siplbd_admin admin, enum slb_backend_state health)
+{
+	if (admin == SIPLBD_DISABLED)
+		return SLB_BACKEND_DISABLED;
+	if (health != SLB_BACKEND_UP)
+		return health;
+	return admin == SIPLBD_DRAINING ? SLB_BACKEND_DRAINING : SLB_BACKEND_UP;
+}
+
+enum slb_backend_state siplbd_backend_state(const struct siplbd *d, uint32_t id)
+{
+	return (enum slb_backend_state)slb_state_of(&d->maps, siplbd_generation(d))->backends[id].state;
+}
+
+/* ---- building a generation -------------------------------------------------- */
+
+static struct slb_config_backend backend_of_target(const struct slb_srv_target *t)
+{
+	struct slb_config_backend be = {.a.family = t->family, .port = t->port,
+					.weight = t->weight, .priority = t->priority};
+
+	if (t->family == AF_INET)
+		memcpy(&be.a.addr, t->addr, 4);
+	else
+		memcpy(be.a.addr6, t->addr, 16);
+	return be;
+}
+
+/* A static backend as an SRV record of its own, for slb_srv_select. */
+static struct slb_srv_target record_of_backend(const struct slb_config_backend *be, uint32_t j)
+{
+	return (struct slb_srv_target){.priority = be->priority, .weight = be->weight,
+				       .port = be->port, .family = be->a.family, .record = j};
+}
+
+/*
+ * Pool p of v as published into out: its backends (an SRV pool's targets)
+ * with the weights slb_srv_select gives the live ones, and their states.
+ * A static backend of weight 0 is draining, so not live: only SRV records
+ * of weight 0 share when their whole group has no weight (RFC 2782).
+ */
+static int build_pool(const struct siplbd *d, const struct view *v, uint32_t p,
+		      struct slb_config_pool *out, enum slb_backend_state *states)
+{
+	const struct slb_config_pool *cp = &v->cfg->pools[p];
+	const struct siplbd_pool *rt = v->rt[p];
+	bool srv = cp->srv.name[0] != 0;
+	uint32_t n = srv ? rt->n_targets : cp->n_backends;
+	struct slb_srv_target *t = calloc(n + 1, sizeof(*t));
+	bool *live = calloc(n + 1, sizeof(*live));
+	uint16_t *w = calloc(n + 1, sizeof(*w));
+
+	*out = *cp;
+	out->backends = calloc(n + 1, sizeof(*out->backends));
+	out->n_backends = n;
+	if (!t || !live || !w || !out->backends) {
+		free(t), free(live), free(w), free(out->backends);
+		return -1;
+	}
+	for (uint32_t j = 0; j < n; j++) {
+		struct slb_config_backend *be = &out->backends[j];
+		const struct siplbd_backend *k;
+
+		*be = srv ? backend_of_target(&rt->targets[j]) : cp->backends[j];
+		t[j] = srv ? rt->targets[j] : record_of_backend(be, j);
+		k = known(d, cp->name, &be->a, be->port);
+		states[j] = effective(k ? k->admin : SIPLBD_ENABLED,
+				      v->prober[p] && k ? k->health : SLB_BACKEND_UP);
+		live[j] = states[j] == SLB_BACKEND_UP && (srv || be->weight > 0);
+	}
+	slb_srv_select(t, n, live, w);
+	for (uint32_t j = 0; j < n; j++)
+		out->backends[j].weight = w[j];
+	free(t), free(live), free(w);
+	return 0;
+}
+
+static void free_built(struct slb_config *pub)
+{
+	for (uint32_t p = 0; pub->pools && p < pub->n_pools; p++)
+		free(pub->pools[p].backends);
+	free(pub->pools);
+	pub->pools = NULL;
+}
+
+/* v as the configuration publish takes (sharing v->cfg's VIPs and
+ * settings), and the states of its backends. */
+static int build(const struct siplbd *d, const struct view *v, struct slb_config *pub,
+		 enum slb_backend_state **states, char *err, size_t errlen)
+{
+	uint32_t total = 0, k = 0;
+
+	*pub = *v->cfg;
+	for (uint32_t p = 0; p < v->cfg->n_pools; p++)
+		total += v->cfg->pools[p].srv.name[0] ? v->rt[p]->n_targets
+						      : v->cfg->pools[p].n_backends;
+	pub->pools = calloc(v->cfg->n_pools + 1, sizeof(*pub->pools));
+	*states = calloc(total + 1, sizeof(**states));
+	if (!pub->pools || !*states)
+		pub->n_pools = 0;
+	for (uint32_t p = 0; p < pub->n_pools; p++) {
+		if (build_pool(d, v, p, &pub->pools[p], *states + k)) {
+			pub->n_pools = p;
+			break;
+		}
+		k += pub->pools[p].n_backends;
+	}
+	if (pub->pools && *states && pub->n_pools == v->cfg->n_pools)
+		return 0;
+	snprintf(err, errlen, "out of memory");
+	free_built(pub);
+	free(*states);
+	return -1;
+}
+
+/* Builds and publishes v's generation into *pub (free it with free_built;
+ * on failure there is nothing to free). */
+static int publish_view(struct siplbd *d, const struct view *v, struct slb_config *pub,
+			struct slb_publish_report *rep, char *err, size_t errlen)
+{
+	enum slb_backend_state *states;
+	int rc;
+
+	if (build(d, v, pub, &states, err, errlen))
+		return -1;
+	rc = slb_publish(&d->maps, pub, states, PUBLISH_MAX_WAIT_NS, rep, err, errlen);
+	free(states);
+	if (rc)
+		free_built(pub);
+	else
+		d->build_seconds = (double)rep->build_ns / 1e9;
+	return rc;
+}
+
+/* ---- after a publish: the backends by their new ids, their probes ----------- */
+
+/* The id pool p's backend be got in the generation just published. */
+static uint32_t id_of(const struct slb_state *s, uint32_t p, const struct slb_config_backend *be)
+{
+	uint32_t i = 0;
+
+	while (i < s->n_backends && (s->backends[i].state == SLB_BACKEND_UNUSED ||
+				     s->backends[i].pool != p ||
+				     !slb_backend_is(&s->backends[i], &be->a, be->port)))
+		i++;
+	return i;
+}
+
+/*
+ * Makes id a target of its pool's prober h, starting up or down as it is.
+ * A backend the prober cannot take (no route to it, say) counts as down
+ * until it can: tried again every second, logged when the reason changes.
+ */
+static void probe(struct siplbd *d, struct slb_health *h, uint32_t id)
+{
+	struct siplbd_backend *b = &d->backends[id];
+	struct slb_health_target t = {.id = id, .family = b->a.family, .port = b->port};
+	char err[SLB_HEALTH_REASON_LEN], e[SIPLBD_ENDPOINT_LEN];
+
+	memcpy(t.addr, b->a.family == AF_INET ? (const void *)&b->a.addr : b->a.addr6,
+	       b->a.family == AF_INET ? 4 : 16);
+	if (!slb_health_add(h, &t, b->health == SLB_BACKEND_UP ? SLB_BACKEND_UP : SLB_BACKEND_DOWN,
+			    err, sizeof(err))) {
+		b->prober = h;
+		b->unprobed[0] = 0;
+		if (b->health == SLB_BACKEND_PROBING) /* a new prober starts it down */
+			changed(d, "backend %u down (new prober)", id);
+		b->health = b->health == SLB_BACKEND_UP ? SLB_BACKEND_UP : SLB_BACKEND_DOWN;
+		return;
+	}
+	if (strcmp(b->unprobed, err))
+		siplbd_log("backend %u pool %s %s: cannot be probed: %s; down until it can "
+			   "(tried every second)", id, b->pool_name, endpoint_of(b, e), err);
+	snprintf(b->unprobed, sizeof(b->unprobed), "%s", err);
+	if (b->health != SLB_BACKEND_DOWN)
+		changed(d, "backend %u down (cannot be probed)", id);
+	b->health = SLB_BACKEND_DOWN;
+}
+
+/* d->backends from the generation pub just published: what was known of a
+ * backend with the same key (the same id) stays, new ones are enabled and up. */
+static void take_ids(struct siplbd *d, const struct view *v, const struct slb_config *pub,
+		     const struct siplbd_backend *old)
+{
+	const struct slb_state *s = slb_state_of(&d->maps, siplbd_generation(d));
+
+	memset(d->backends, 0, SLB_MAX_BACKENDS * sizeof(*d->backends));
+	for (uint32_t p = 0; p < pub->n_pools; p++) {
+		const struct slb_config_pool *cp = &v->cfg->pools[p];
+
+		for (uint32_t j = 0; j < pub->pools[p].n_backends; j++) {
+			const struct slb_config_backend *be = &pub->pools[p].backends[j];
+			uint32_t id = id_of(s, p, be);
+			struct siplbd_backend *b = &d->backends[id];
+
+			*b = (struct siplbd_backend){.used = true, .pool = p, .a = be->a,
+						     .port = be->port, .health = SLB_BACKEND_UP};
+			memcpy(b->pool_name, cp->name, SLB_NAME_LEN);
+			if (old[id].used && same_key(&old[id], b)) {
+				*b = old[id];
+				b->pool = p;
+			}
+			b->weight = cp->srv.name[0] ? v->rt[p]->targets[j].weight : cp->backends[j].weight;
+			b->priority = cp->srv.name[0] ? v->rt[p]->targets[j].priority
+						      : cp->backends[j].priority;
+			if (!v->prober[p])
+				b->health = SLB_BACKEND_UP;
+		}
+	}
+}
+
+/* Targets follow the backends: gone ones, or ones whose pool has another
+ * prober now, leave their old prober; the others join their pool's. */
+static void sync_probes(struct siplbd *d, const struct view *v, const struct siplbd_backend *old)
+{
+	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
+		struct siplbd_backend *b = &d->backends[id];
+		struct slb_health *h = b->used ? v->prober[b->pool] : NULL;
+		bool same = b->used && old[id].used && same_key(&old[id], b);
+
+		if (old[id].prober && (!same || old[id].prober != h))
+			slb_health_remove(old[id].prober, id);
+		if (b->prober != h)
+			b->prober = NULL;
+		if (!h)
+			b->unprobed[0] = 0;
+	}
+	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
+		struct siplbd_backend *b = &d->backends[id];
+
+		if (b->used && v->prober[b->pool] && !b->prober)
+			probe(d, v->prober[b->pool], id);
+	}
+}
+
+static void adopt(struct siplbd *d, const struct view *v, const struct slb_config *pub,
+		  const struct siplbd_backend *old)
+{
+	d->dirty = false;
+	d->why[0] = 0;
+	take_ids(d, v, pub, old);
+	sync_probes(d, v, old);
+}
+
+/* ---- what a publish logs ------------------------------------------------------- */
+
+/* "backend 0 pool core 192.0.2.21:5060 weight 50 priority 0 up (maglev weight
+ * 50, admin enabled, health up)": configured, then what was published. */
+static void log_backend(const struct siplbd *d, uint32_t id, const struct slb_backend *sb)
+{
+	const struct siplbd_backend *b = &d->backends[id];
+	char e[SIPLBD_ENDPOINT_LEN];
+
+	siplbd_log("backend %u pool %s %s weight %u priority %u %s (maglev weight %u, admin %s, "
+		   "health %s)", id, b->pool_name, endpoint_of(b, e), b->weight, b->priority,
+		   slb_backend_state_name(sb->state), sb->weight, siplbd_admin_name(b->admin),
+		   slb_backend_state_name(b->health));
+}
+
+/* What the XDP program does besides steering: DSR encapsulation, flood caps. */
+static void log_xdp_settings(const struct slb_config *c, const struct slb_state *s)
+{
+	char a4[INET6_ADDRSTRLEN] = "-", a6[INET6_ADDRSTRLEN] = "-";
+	bool dsr = false;
+
+	for (uint32_t i = 0; i < c->n_vips; i++)
+		dsr |= c->vips[i].mode == SLB_MODE_DSR;
+	if (c->dsr.src4.family)
+		slb_ip_str(AF_INET, s->dsr.src4, NULL, a4);
+	if (c->dsr.src6.family)
+		slb_ip_str(AF_INET6, 0, s->dsr.src6, a6);
+	if (dsr && c->dsr.encap == SLB_ENCAP_GUE)
+		siplbd_log("dsr source %s source6 %s encap gue port %u", a4, a6, c->dsr.gue_port);
+	else if (dsr)
+		siplbd_log("dsr source %s source6 %s encap ipip", a4, a6);
+	siplbd_log("flood source_rate %u burst %u, blocklist %u prefixes", c->flood.source_rate,
+		   c->flood.source_burst, c->flood.n_blocklist);
+}
+
+/* Every VIP, pool and backend of the generation, the XDP program's
+ * settings (start, reload). */
+static void log_all(const struct siplbd *d, const struct slb_state *s)
+{
+	const struct slb_config *c = &d->cfg;
+	char e[SIPLBD_ENDPOINT_LEN], rate[48] = "";
+
+	for (uint32_t i = 0; i < c->n_vips; i++) {
+		const struct slb_config_vip *v = &c->vips[i];
+		const struct slb_vip *sv = &s->vips[i];
+
+		if (v->rate)
+			snprintf(rate, sizeof(rate), " rate %u burst %u", v->rate, v->burst);
+		siplbd_log("vip %s %s %s pool %s record_route %s%s", v->name,
+			   siplbd_endpoint(sv->family, sv->addr, sv->addr6, sv->port, e),
+			   v->mode == SLB_MODE_DSR ? "dsr (XDP)" : "proxy", c->pools[v->pool].name,
+			   v->record_route ? "on" : "off", rate);
+		rate[0] = 0;
+	}
+	for (uint32_t p = 0; p < c->n_pools; p++) {
+		const struct slb_config_pool *cp = &c->pools[p];
+
+		siplbd_log("pool %s seed 0x%" PRIx64 " table_size %u at %u%s%s%s%s", cp->name, cp->seed,
+			   s->pools[p].table_size, s->pools[p].table_off, cp->srv.name[0] ? " srv " : "",
+			   cp->srv.name, cp->probing ? ", probed" : "", cp->passive ? ", passive" : "");
+		for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++)
+			if (d->backends[id].used && d->backends[id].pool == p)
+				log_backend(d, id, &s->backends[id]);
+	}
+	log_xdp_settings(c, s);
+}
+
+/* The backends whose published state or weight changed (other publishes). */
+static void log_changes(const struct siplbd *d, const struct slb_state *was,
+			const struct slb_state *s)
+{
+	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
+		const struct slb_backend *a = &was->backends[id], *b = &s->backends[id];
+		bool in_a = id < was->n_backends && a->state != SLB_BACKEND_UNUSED;
+		bool in_b = id < s->n_backends && b->state != SLB_BACKEND_UNUSED;
+		char e[SIPLBD_ENDPOINT_LEN];
+
+		if (in_a && !in_b)
+			siplbd_log("backend %u %s: removed", id,
+				   siplbd_endpoint(a->family, a->addr, a->addr6, a->port, e));
+		else if (in_b && (!in_a || a->state != b->state || a->weight != b->weight))
+			log_backend(d, id, b);
+	}
+}
+
+static void log_publish(const struct siplbd *d, const struct slb_publish_report *rep,
+			const char *why, bool all)
+{
+	const struct slb_state *s = slb_state_of(&d->maps, rep->generation);
+	uint32_t n = 0;
+
+	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++)
+		n += d->backends[id].used;
+	siplbd_log("generation %" PRIu64 " published under %s: %u VIPs, %u pools, %u backends; "
+		   "built in %.3f ms, waited %.3f ms for %u live readers (%s)", rep->generation,
+		   d->cfg.bpffs, d->cfg.n_vips, d->cfg.n_pools, n, rep->build_ns / 1e6,
+		   rep->wait_ns / 1e6, rep->readers, why);
+	if (all)
+		log_all(d, s);
+	else
+		log_changes(d, slb_state_of(&d->maps, rep->generation - 1), s);
+}
+
+/* ---- pools at run time: probers' and resolvers' callbacks ---------------------- */
+
+/* A prober's verdict (its callback's arg is the daemon: ids are global). */
+static void on_health(void *arg, uint32_t id, enum slb_backend_state from,
+		      enum slb_backend_state to, const char *reason)
+{
+	struct siplbd *d = arg;
+	struct siplbd_backend *b = &d->backends[id];
+	char e[SIPLBD_ENDPOINT_LEN];
+
+	siplbd_log("backend %u pool %s %s: health %s -> %s (%s)", id, b->pool_name,
+		   endpoint_of(b, e), slb_backend_state_name(from), slb_backend_state_name(to),
+		   reason);
+	b->health = to;
+	/* Back in service: judged on what it does from now on. */
+	if (to == SLB_BACKEND_UP) {
+		slb_passive_reset(&b->passive);
+		b->passive_spared = false;
+	}
+	changed(d, "health: backend %u %s", id, slb_backend_state_name(to));
+}
+
+/* Backends the active generation has outside pool rt (SRV answers must fit
+ * state.h beside them). */
+static uint32_t backends_elsewhere(const struct siplbd_pool *rt)
+{
+	uint32_t n = 0;
+
+	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++)
+		n += rt->d->backends[id].used &&
+		     strncmp(rt->d->backends[id].pool_name, rt->name, SLB_NAME_LEN);
+	return n;
+}
+
+static void log_answer(const struct siplbd_pool *rt, const struct slb_srv_result *r)
+{
+	char e[SIPLBD_ENDPOINT_LEN];
+
+	siplbd_log("pool %s: SRV answer, %u backends, TTL %u s", rt->name, r->n, r->ttl);
+	for (uint32_t i = 0; i < r->n; i++) {
+		const struct slb_srv_target *t = &r->targets[i];
+		uint32_t a4;
+
+		memcpy(&a4, t->addr, 4);
+		siplbd_log("pool %s: %s %s priority %u weight %u", rt->name, t->name,
+			   siplbd_endpoint(t->family, a4, t->addr, htons(t->port), e), t->priority,
+			   t->weight);
+	}
+}
+
+/* A new SRV answer: the pool's backends from the next generation on. */
+static void on_srv_update(void *arg, const struct slb_srv_result *r)
+{
+	struct siplbd_pool *rt = arg;
+	uint32_t table = rt->d->cfg.table_size ? rt->d->cfg.table_size : UINT32_MAX;
+	struct slb_srv_target *t;
+
+	rt->answered = true;
+	if (r->n >= table || r->n + backends_elsewhere(rt) > SLB_MAX_BACKENDS) {
+		siplbd_log("pool %s: SRV answer of %u backends ignored: more than maglev.table_size "
+			   "- 1 (%u) or, with the other pools', than %d; the last answer stays",
+			   rt->name, r->n, table - 1, SLB_MAX_BACKENDS);
+		return;
+	}
+	t = malloc((r->n + 1) * sizeof(*t));
+	if (!t) {
+		siplbd_log("pool %s: SRV answer ignored: out of memory", rt->name);
+		return;
+	}
+	if (r->n) /* none: "." (RFC 2782), the pool empties */
+		memcpy(t, r->targets, r->n * sizeof(*t));
+	free(rt->targets);
+	rt->targets = t;
+	rt->n_targets = r->n;
+	log_answer(rt, r);
+	/* A resolver still staged (reload) is published with its pool. */
+	if (rt->d->pools[rt->index] == rt)
+		changed(rt->d, "DNS: pool %s SRV answer", rt->name);
+}
+
+/* Stale backends are better than none: their probes say whether they live. */
+static void on_srv_failure(void *arg, const char *reason)
+{
+	struct siplbd_pool *rt = arg;
+
+	rt->answered = true;
+	siplbd_log("pool %s: DNS failure: %s; the last good answer stays (%u backends)", rt->name,
+		   reason, rt->n_targets);
+}
+
+static void rt_free(struct siplbd_pool *rt)
+{
+	if (!rt)
+		return;
+	slb_srv_destroy(rt->srv);
+	free(rt->targets);
+	free(rt);
+}
+
+/* A runtime for pool cp; its resolver starts at once. */
+static struct siplbd_pool *rt_new(struct siplbd *d, const struct slb_config_pool *cp,
+				  char *err, size_t errlen)
+{
+	struct siplbd_pool *rt = calloc(1, sizeof(*rt));
+	char why[256];
+
+	if (!rt) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	rt->d = d;
+	memcpy(rt->name, cp->name, SLB_NAME_LEN);
+	if (!cp->srv.name[0])
+		return rt;
+	rt->srv = slb_srv_create(&cp->srv, &(struct slb_srv_callbacks){on_srv_update,
+									 on_srv_failure, rt},
+				 why, sizeof(why));
+	if (rt->srv)
+		return rt;
+	snprintf(err, errlen, "pool %s: srv %s: %s", cp->name, cp->srv.name, why);
+	free(rt);
+	return NULL;
+}
+
+/* ---- staging: start and reload -------------------------------------------------- */
+
+static struct siplbd_pool *old_pool(const struct siplbd *d, const char *name)
+{
+	for (uint32_t p = 0; p < d->cfg.n_pools; p++)
+		if (!strncmp(d->pools[p]->name, name, SLB_NAME_LEN))
+			return d->pools[p];
+	return NULL;
+}
+
+/* Same resolver: both static, or the same name, resolvers and settings. */
+static bool same_srv(const struct slb_config_pool *a, const struct slb_config_pool *b)
+{
+	return !memcmp(&a->srv, &b->srv, sizeof(a->srv)) || (!a->srv.name[0] && !b->srv.name[0]);
+}
+
+static bool same_probing(const struct slb_config_pool *a, const struct slb_config_pool *b)
+{
+	return a->probing == b->probing &&
+	       (!a->probing || !memcmp(&a->health, &b->health, sizeof(a->health)));
+}
+
+/* Pool p of st: the old runtime and prober where their settings are the same. */
+static int stage_pool(struct siplbd *d, struct staging *st, uint32_t p, bool probers,
+		      char *err, size_t errlen)
+{
+	const struct slb_config_pool *cp = &st->cfg.pools[p];
+	struct siplbd_pool *old = old_pool(d, cp->name);
+	const struct slb_config_pool *ocp = old ? &d->cfg.pools[old->index] : NULL;
+	char why[256];
+
+	st->rt[p] = old && same_srv(cp, ocp) ? old : rt_new(d, cp, err, errlen);
+	st->fresh_rt[p] = st->rt[p] && st->rt[p] != old;
+	if (!st->rt[p])
+		return -1;
+	if (!probers || !cp->probing)
+		return 0;
+	if (old && old->prober && same_probing(cp, ocp)) {
+		st->prober[p] = old->prober;
+		return 0;
+	}
+	st->prober[p] = slb_health_create(&cp->health, on_health, d, why, sizeof(why));
+	st->fresh_prober[p] = st->prober[p] != NULL;
+	if (!st->prober[p])
+		snprintf(err, errlen, "pool %s: probing: %s", cp->name, why);
+	return st->prober[p] ? 0 : -1;
+}
+
+static void unstage(struct staging *st)
+{
+	for (uint32_t p = 0; p < SLB_MAX_POOLS; p++) {
+		if (st->fresh_rt[p])
+			rt_free(st->rt[p]);
+		if (st->fresh_prober[p])
+			slb_health_destroy(st->prober[p]);
+	}
+	slb_config_free(&st->cfg);
+}
+
+/* What the first round of a new resolver may take: every try of both
+ * queries (SRV, then A/AAAA) at every resolver, and a second to spare. */
+static uint64_t first_round_ms(const struct slb_srv_config *c)
+{
+	uint64_t resolvers = c->n_resolvers ? c->n_resolvers : 1;
+
+	return 2 * (uint64_t)c->query_timeout_ms * c->query_tries * resolvers + 1000;
+}
+
+/* Until every new resolver of st has its first answer (or failure): a new
+ * SRV pool starts with its backends, not empty. */
+static void wait_answers(struct staging *st)
+{
+	uint64_t deadline = 0, now = siplbd_now_ns();
+
+	for (uint32_t p = 0; p < st->cfg.n_pools; p++)
+		if (st->fresh_rt[p] && st->rt[p]->srv)
+			deadline = MAX(deadline, now + first_round_ms(&st->cfg.pools[p].srv) * 1000000);
+	while ((now = siplbd_now_ns()) < deadline) {
+		struct pollfd fds[SLB_MAX_POOLS * SIPLBD_SRV_FDS];
+		int n = 0, timeout = (int)((deadline - now) / 1000000 + 1);
+		bool waiting = false;
+
+		for (uint32_t p = 0; p < st->cfg.n_pools; p++) {
+			struct siplbd_pool *rt = st->rt[p];
+
+			if (!st->fresh_rt[p] || !rt->srv || rt->answered)
+				continue;
+			waiting = true;
+			rt->pfd_off = n;
+			rt->pfd_n = slb_srv_fds(rt->srv, fds + n, SIPLBD_SRV_FDS);
+			n += rt->pfd_n;
+			timeout = MIN(timeout, slb_srv_timeout_ms(rt->srv));
+		}
+		if (!waiting || (poll(fds, (nfds_t)n, timeout) < 0 && errno != EINTR))
+			return;
+		for (uint32_t p = 0; p < st->cfg.n_pools; p++)
+			if (st->fresh_rt[p] && st->rt[p]->srv && !st->rt[p]->answered)
+				slb_srv_process(st->rt[p]->srv, fds + st->rt[p]->pfd_off,
+						st->rt[p]->pfd_n);
+	}
+}
+
+static bool prober_in(struct slb_health *h, struct slb_health *const *list, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (list[i] == h)
+			return true;
+	return false;
+}
+
+static bool rt_in(const struct siplbd_pool *rt, struct siplbd_pool *const *list, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (list[i] == rt)
+			return true;
+	return false;
+}
+
+/*
+ * st's generation is out: st becomes d's, old probers and runtimes that st
+ * did not keep go (after their targets left them), *old_cfg gets the
+ * configuration it replaced (the caller frees it).
+ */
+static void commit(struct siplbd *d, struct staging *st, const struct slb_config *pub,
+		   const struct siplbd_backend *old, struct slb_config *old_cfg)
+{
+	struct siplbd_pool *old_rt[SLB_MAX_POOLS];
+	struct slb_health *old_prober[SLB_MAX_POOLS];
+	uint32_t n_old = d->cfg.n_pools;
+	struct view v = {&st->cfg, st->rt, st->prober};
+
+	for (uint32_t p = 0; p < n_old; p++) {
+		old_rt[p] = d->pools[p];
+		old_prober[p] = d->pools[p]->prober;
+	}
+	*old_cfg = d->cfg;
+	d->cfg = st->cfg;
+	memset(d->pools, 0, sizeof(d->pools));
+	for (uint32_t p = 0; p < d->cfg.n_pools; p++) {
+		d->pools[p] = st->rt[p];
+		d->pools[p]->index = p;
+		d->pools[p]->prober = st->prober[p];
+	}
+	adopt(d, &v, pub, old);
+	for (uint32_t p = 0; p < n_old; p++) {
+		if (old_prober[p] && !prober_in(old_prober[p], st->prober, d->cfg.n_pools))
+			slb_health_destroy(old_prober[p]);
+		if (!rt_in(old_rt[p], st->rt, d->cfg.n_pools))
+			rt_free(old_rt[p]);
+	}
+}
+
+/* ---- publishing ----------------------------------------------------------------- */
+
+static struct view current_view(const struct siplbd *d, struct slb_health **probers)
+{
+	for (uint32_t p = 0; p < d->cfg.n_pools; p++)
+		probers[p] = d->pools[p]->prober;
+	return (struct view){&d->cfg, d->pools, probers};
+}
+
+/* A copy of d->backends: what publishing and adopting replace. */
+static struct siplbd_backend *save_backends(const struct siplbd *d, char *err, size_t errlen)
+{
+	struct siplbd_backend *old = malloc(SLB_MAX_BACKENDS * sizeof(*old));
+
+	if (old)
+		memcpy(old, d->backends, SLB_MAX_BACKENDS * sizeof(*old));
+	else
+		snprintf(err, errlen, "out of memory");
+	return old;
+}
+
+int siplbd_publish(struct siplbd *d, const char *why, char *err, size_t errlen)
+{
+	struct slb_health *probers[SLB_MAX_POOLS];
+	struct view v = current_view(d, probers);
+	struct siplbd_backend *old = save_backends(d, err, errlen);
+	struct slb_publish_report rep;
+	struct slb_config pub;
+	char noted[256];
+
+	snprintf(noted, sizeof(noted), "%s", why ? why : d->why);
+	why = noted;
+	if (!old || publish_view(d, &v, &pub, &rep, err, errlen)) {
+		siplbd_log("%s: %s; generation %" PRIu64 " stays", why, err, siplbd_generation(d));
+		free(old);
+		return -1;
+	}
+	adopt(d, &v, &pub, old);
+	free_built(&pub);
+	free(old);
+	log_publish(d, &rep, why, false);
+	siplbd_published(d);
+	return 0;
+}
+
+/* Stages st->cfg, waits for new resolvers, publishes; on success st is
+ * committed (old_cfg: what it replaced), else undone. */
+static int stage_and_publish(struct siplbd *d, struct staging *st, bool probers, const char *why,
+			     struct slb_config *old_cfg, char *err, size_t errlen)
+{
+	struct siplbd_backend *old = save_backends(d, err, errlen);
+	struct view v = {&st->cfg, st->rt, st->prober};
+	struct slb_publish_report rep;
+	struct slb_config pub;
+	int rc = old ? 0 : SLB_RPC_INTERNAL_ERROR;
+
+	for (uint32_t p = 0; !rc && p < st->cfg.n_pools; p++)
+		if (stage_pool(d, st, p, probers, err, errlen))
+			rc = SLB_RPC_BAD_CONFIG;
+	if (!rc)
+		wait_answers(st);
+	if (!rc && publish_view(d, &v, &pub, &rep, err, errlen))
+		rc = SLB_RPC_PUBLISH_FAILED;
+	if (rc) {
+		unstage(st);
+		free(old);
+		return rc;
+	}
+	commit(d, st, &pub, old, old_cfg);
+	free_built(&pub);
+	free(old);
+	log_publish(d, &rep, why, true);
+	return 0;
+}
+
+int siplbd_model_start(struct siplbd *d, struct slb_config *cfg, bool once)
+{
+	struct staging st = {.cfg = *cfg};
+	struct slb_config none = {0};
+	char err[512];
+	int rc;
+
+	d->backends = calloc(SLB_MAX_BACKENDS, sizeof(*d->backends));
+	if (!d->backends) {
+		siplbd_log("out of memory");
+		slb_config_free(cfg);
+		return -1;
+	}
+	rc = stage_and_publish(d, &st, !once, "start", &none, err, sizeof(err));
+	if (rc) {
+		siplbd_log("start: %s", err);
+		return -1;
+	}
+	siplbd_published(d);
+	/* At start, an interface that cannot have the program is fatal: the
+	 * operator sees it at once; on a reload it is logged and the rest stays. */
+	return siplbd_xdp_apply(&d->xdp, &d->maps, &none, &d->cfg) ? -1 : 0;
+}
+
+void siplbd_model_stop(struct siplbd *d)
+{
+	for (uint32_t p = 0; p < d->cfg.n_pools; p++) {
+		slb_health_destroy(d->pools[p]->prober);
+		rt_free(d->pools[p]);
+		d->pools[p] = NULL;
+	}
+	free(d->backends);
+	d->backends = NULL;
+	slb_config_free(&d->cfg);
+}
+
+/* What the maps, the socket and the endpoint were made with: a restart's.
+ * The maps are siplb-dp's too. */
+static int restart_only(const struct siplbd *d, const struct slb_config *c, const char *file,
+			char *err, size_t errlen)
+{
+	bool maps = strcmp(c->bpffs, d->cfg.bpffs) || c->capacity != d->cfg.capacity;
+	const char *what = strcmp(c->bpffs, d->cfg.bpffs) ? "bpffs" :
+			   c->capacity != d->cfg.capacity ? "maglev.capacity" :
+			   memcmp(&c->control, &d->cfg.control, sizeof(c->control)) ? "control" :
+			   memcmp(&c->metrics, &d->cfg.metrics, sizeof(c->metrics)) ? "metrics" : NULL;
+
+	if (!what)
+		return 0;
+	snprintf(err, errlen, "%s: %s changed, which needs a restart of siplbd%s", file, what,
+		 maps ? " and siplb-dp" : "");
+	return -1;
+}
+
+int siplbd_reload(struct siplbd *d, const char *file, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct staging st = {0};
+	struct slb_config old;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s", file ? file : d->config);
+	siplbd_log("reloading %s", path);
+	if (siplbd_load_config(path, d->opt.bpffs, &st.cfg, err, errlen))
+		rc = SLB_RPC_BAD_CONFIG;
+	else if (restart_only(d, &st.cfg, path, err, errlen)) {
+		slb_config_free(&st.cfg);
+		rc = SLB_RPC_BAD_CONFIG;
+	} else {
+		rc = stage_and_publish(d, &st, true, "reload", &old, err, errlen);
+	}
+	if (rc) {
+		siplbd_log("reload: %s; generation %" PRIu64 " stays", err, siplbd_generation(d));
+		return rc;
+	}
+	snprintf(d->config, sizeof(d->config), "%s", path);
+	siplbd_published(d);
+	siplbd_xdp_apply(&d->xdp, &d->maps, &old, &d->cfg);
+	slb_config_free(&old);
+	return 0;
+}
+
+/* ---- the event loop's part --------------------------------------------------------- */
+
+int siplbd_model_fds(struct siplbd *d, struct pollfd *p, int max)
+{
+	int n = 0;
+
+	for (uint32_t i = 0; i < d->cfg.n_pools; i++) {
+		struct siplbd_pool *rt = d->pools[i];
+		int fds[2], k = rt->prober ? slb_health_fds(rt->prober, fds) : 0;
+
+		for (int j = 0; j < k && n < max; j++)
+			p[n++] = (struct pollfd){.fd = fds[j], .events = POLLIN};
+		rt->pfd_off = n;
+		rt->pfd_n = rt->srv ? slb_srv_fds(rt->srv, p + n, MIN(SIPLBD_SRV_FDS, max - n)) : 0;
+		n += rt->pfd_n;
+	}
+	return n;
+}
+
+int siplbd_model_timeout_ms(struct siplbd *d)
+{
+	int t = -1;
+
+	for (uint32_t i = 0; i < d->cfg.n_pools; i++) {
+		int a = d->pools[i]->prober ? slb_health_timeout_ms(d->pools[i]->prober) : -1;
+		int b = d->pools[i]->srv ? slb_srv_timeout_ms(d->pools[i]->srv) : -1;
+
+		t = a >= 0 && (t < 0 || a < t) ? a : t;
+		t = b >= 0 && (t < 0 || b < t) ? b : t;
+	}
+	return t;
+}
+
+void siplbd_model_process(struct siplbd *d, const struct pollfd *p)
+{
+	for (uint32_t i = 0; i < d->cfg.n_pools; i++) {
+		struct siplbd_pool *rt = d->pools[i];
+
+		if (rt->prober)
+			slb_health_process(rt->prober);
+		if (rt->srv)
+			slb_srv_process(rt->srv, p + rt->pfd_off, rt->pfd_n);
+	}
+}
+
+/* ---- every second: backends the prober refused, passive health ----------------------- */
+
+/* Another backend of id's pool is up, so passive health may take id down. */
+static bool others_up(const struct siplbd *d, uint32_t id)
+{
+	for (uint32_t i = 0; i < SLB_MAX_BACKENDS; i++)
+		if (i != id && d->backends[i].used && d->backends[i].pool == d->backends[id].pool &&
+		    effective(d->backends[i].admin, d->backends[i].health) == SLB_BACKEND_UP)
+			return true;
+	return false;
+}
+
+/*
+ * A passive verdict takes an up backend down, unless it is the last up
+ * backend of its pool: when the whole pool answers 503, taking them all
+ * down would only make siplb answer 503 itself (Envoy's panic threshold).
+ * Its probes can still take it down, and they bring it back.
+ */
+static void passive_down(struct siplbd *d, uint32_t id, const char *verdict)
+{
+	struct siplbd_backend *b = &d->backends[id];
+	char reason[SLB_HEALTH_REASON_LEN], e[SIPLBD_ENDPOINT_LEN];
+
+	if (b->health != SLB_BACKEND_UP)
+		return;
+	if (!others_up(d, id)) {
+		if (!b->passive_spared)
+			siplbd_log("backend %u pool %s %s: passive: %s; left up: the last backend up "
+				   "in its pool", id, b->pool_name, endpoint_of(b, e), verdict);
+		b->passive_spared = true;
+		return;
+	}
+	snprintf(reason, sizeof(reason), "passive: %s", verdict);
+	slb_health_mark_down(b->prober, id, reason);
+}
+
+void siplbd_model_tick(struct siplbd *d, const struct slb_lcore_stats *t)
+{
+	uint64_t now = siplbd_now_ns();
+	char verdict[SLB_HEALTH_REASON_LEN - 16];
+
+	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
+		struct siplbd_backend *b = &d->backends[id];
+		struct slb_passive_counts c = {t->backend_tx[id].msgs, t->backend_rx[id].responses,
+					       t->backend_rx[id].finals, t->backend_rx[id].r503};
+
+		if (!b->used)
+			continue;
+		if (d->pools[b->pool]->prober && !b->prober)
+			probe(d, d->pools[b->pool]->prober, id);
+		if (!b->prober || !d->cfg.pools[b->pool].passive)
+			continue;
+		if (slb_passive_update(&d->cfg.pools[b->pool].passive_cfg, &b->passive, &c, now,
+				       verdict, sizeof(verdict)) == SLB_PASSIVE_OK)
+			b->passive_spared = false;
+		else
+			passive_down(d, id, verdict);
+	}
+}

@@ -1,0 +1,728 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * siplbd's control socket (docs/siplbctl.md): the handlers of the methods
+ * rpc_methods.c names. They run in siplbd's loop, between its other work,
+ * on its own state. Every change publishes one generation, or leaves the
+ * running one as it was (the change undone) and says why; the result is
+ * the backend as it now is.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "siplbd.h"
+
+#define D(call) ((struct siplbd *)(call)->ctx)
+
+static void add_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void add_int(json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static const void *raw(const struct slb_config_addr *a)
+{
+	return a->family == AF_INET6 ? (const void *)a->addr6 : (const void *)&a->addr;
+}
+
+static const char *endpoint(const struct slb_config_addr *a, uint16_t port, char *buf)
+{
+	return slb_rpc_format_endpoint(a->family, raw(a), port, buf, SLB_RPC_ENDPOINT_LEN);
+}
+
+/* The dataplane's counters as they are now, into d->totals. */
+static const struct slb_lcore_stats *counters(struct siplbd *d)
+{
+	siplbd_stats_sum(&d->maps, d->totals);
+	return d->totals;
+}
+
+/* {key: value}: the shape of every list a method returns. */
+static json_object *object_with(const char *key, json_object *value)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, key, value);
+	return o;
+}
+
+/* A backend object: the configured weight, the published state, the
+ * operator's and the health checks' say, the requests it got (d->totals:
+ * call counters() first). */
+static json_object *backend_json(const struct siplbd *d, uint32_t id)
+{
+	const struct slb_lcore_stats *t = d->totals;
+	const struct siplbd_backend *b = &d->backends[id];
+	json_object *o = json_object_new_object();
+	char ep[SLB_RPC_ENDPOINT_LEN], addr[INET6_ADDRSTRLEN];
+
+	add_int(o, "id", id);
+	add_str(o, "pool", b->pool_name);
+	add_str(o, "backend", endpoint(&b->a, b->port, ep));
+	add_str(o, "address", inet_ntop(b->a.family, raw(&b->a), addr, sizeof(addr)));
+	add_int(o, "port", b->port);
+	add_int(o, "weight", b->weight);
+	add_int(o, "priority", b->priority);
+	add_str(o, "state", slb_backend_state_name(siplbd_backend_state(d, id)));
+	add_str(o, "admin", siplbd_admin_name(b->admin));
+	add_str(o, "health", slb_backend_state_name(b->health));
+	add_int(o, "msgs", (int64_t)t->backend_tx[id].msgs);
+	add_int(o, "bytes", (int64_t)t->backend_tx[id].bytes);
+	return o;
+}
+
+/* Backends of the active generation; *up: how many of them are up. */
+static int64_t n_backends(const struct siplbd *d, int64_t *up)
+{
+	int64_t n = 0, u = 0;
+
+	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
+		n += d->backends[id].used;
+		u += d->backends[id].used && siplbd_backend_state(d, id) == SLB_BACKEND_UP;
+	}
+	if (up)
+		*up = u;
+	return n;
+}
+
+/* ---- params that name things ------------------------------------------------------- */
+
+/* 1: no pool param (all pools); 0: *p is it; -1: no such pool. */
+static int pool_param(const struct siplbd *d, json_object *params, uint32_t *p,
+		      struct slb_rpc_error *e)
+{
+	json_object *v;
+	const char *name;
+
+	if (!json_object_object_get_ex(params, "pool", &v))
+		return 1;
+	name = json_object_get_string(v);
+	for (*p = 0; *p < d->cfg.n_pools; (*p)++)
+		if (!strcmp(d->cfg.pools[*p].name, name))
+			return 0;
+	return slb_rpc_fail(e, SLB_RPC_NOT_FOUND, "pool", "no pool '%.64s' (pool.list lists them)",
+			    name);
+}
+
+/* What the backend params name: a pool, an address and port, the id if there. */
+struct target {
+	uint32_t pool;
+	struct slb_config_addr a;
+	uint16_t port;
+	int id;
+	char ep[SLB_RPC_ENDPOINT_LEN];
+};
+
+static int target_param(const struct siplbd *d, json_object *params, struct target *t,
+			struct slb_rpc_error *e)
+{
+	json_object *v;
+	char err[256];
+
+	if (pool_param(d, params, &t->pool, e))
+		return -1;
+	json_object_object_get_ex(params, "backend", &v);
+	if (slb_rpc_parse_backend(json_object_get_string(v), &t->a, &t->port, err, sizeof(err)))
+		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, "backend", "%s", err);
+	t->id = siplbd_find_backend(d, t->pool, &t->a, t->port);
+	endpoint(&t->a, t->port, t->ep);
+	return 0;
+}
+
+static int existing(const struct siplbd *d, json_object *params, struct target *t,
+		    struct slb_rpc_error *e)
+{
+	if (target_param(d, params, t, e))
+		return -1;
+	if (t->id < 0)
+		return slb_rpc_fail(e, SLB_RPC_NOT_FOUND, "backend", "no backend %s in pool %s "
+				    "(backend.list lists them)", t->ep, d->cfg.pools[t->pool].name);
+	return 0;
+}
+
+/* add, remove and set change the file's list: an SRV pool's is the zone's. */
+static int static_pool(const struct siplbd *d, const struct target *t, struct slb_rpc_error *e)
+{
+	const struct slb_config_pool *cp = &d->cfg.pools[t->pool];
+
+	if (!cp->srv.name[0])
+		return 0;
+	return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, "pool", "pool %s takes its backends from "
+			    "DNS SRV %s: change the zone (drain, enable and disable work here)",
+			    cp->name, cp->srv.name);
+}
+
+static bool get_int(json_object *params, const char *k, int64_t *v)
+{
+	json_object *o;
+
+	if (!json_object_object_get_ex(params, k, &o))
+		return false;
+	*v = json_object_get_int64(o);
+	return true;
+}
+
+/* "backend.drain core 192.0.2.21:5060 (uid 0, pid 4242)": why a generation was published. */
+static void why_of(const struct slb_rpc_call *call, const struct siplbd *d,
+		   const struct target *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %s %s (uid %d, pid %d)", call->method, d->cfg.pools[t->pool].name,
+		 t->ep, (int)call->peer->uid, (int)call->peer->pid);
+}
+
+/* The index of t in its (static) pool's list. */
+static uint32_t index_in_pool(const struct siplbd *d, const struct target *t)
+{
+	const struct slb_config_pool *cp = &d->cfg.pools[t->pool];
+	uint32_t j = 0;
+
+	while (j < cp->n_backends && (cp->backends[j].port != t->port ||
+				      cp->backends[j].a.family != t->a.family ||
+				      cp->backends[j].a.addr != t->a.addr ||
+				      memcmp(cp->backends[j].a.addr6, t->a.addr6, 16)))
+		j++;
+	return j;
+}
+
+/* ---- changes ------------------------------------------------------------------------ */
+
+/* Pool p's list becomes list (n entries, taken over) and is published; on
+ * failure the old list is back. */
+static int publish_list(const struct slb_rpc_call *call, const struct target *t,
+			struct slb_config_backend *list, uint32_t n, struct slb_rpc_error *e)
+{
+	struct siplbd *d = D(call);
+	struct slb_config_pool *cp = &d->cfg.pools[t->pool];
+	struct slb_config_backend *old = cp->backends;
+	uint32_t old_n = cp->n_backends;
+	char why[256], err[512];
+
+	why_of(call, d, t, why, sizeof(why));
+	cp->backends = list;
+	cp->n_backends = n;
+	if (!siplbd_publish(d, why, err, sizeof(err))) {
+		free(old);
+		return 0;
+	}
+	cp->backends = old;
+	cp->n_backends = old_n;
+	free(list);
+	return slb_rpc_fail(e, SLB_RPC_PUBLISH_FAILED, NULL, "%s", err);
+}
+
+/* The pool's list with room for one more (a copy). */
+static struct slb_config_backend *copy_list(const struct slb_config_pool *cp,
+					    struct slb_rpc_error *e)
+{
+	struct slb_config_backend *list = calloc(cp->n_backends + 1, sizeof(*list));
+
+	if (!list)
+		slb_rpc_fail(e, SLB_RPC_INTERNAL_ERROR, NULL, "out of memory");
+	else if (cp->n_backends)
+		memcpy(list, cp->backends, cp->n_backends * sizeof(*list));
+	return list;
+}
+
+/* Backends of pool p with a weight, besides skip (-1: none). */
+static uint32_t weighted(const struct slb_config_pool *cp, int skip)
+{
+	uint32_t n = 0;
+
+	for (uint32_t j = 0; j < cp->n_backends; j++)
+		n += (int)j != skip && cp->backends[j].weight > 0;
+	return n;
+}
+
+/* The family the pool's VIPs (or, without VIPs, its backends) have; 0: any. */
+static uint8_t pool_family(const struct siplbd *d, uint32_t p)
+{
+	for (uint32_t i = 0; i < d->cfg.n_vips; i++)
+		if (d->cfg.vips[i].pool == p)
+			return d->cfg.vips[i].a.family;
+	return d->cfg.pools[p].n_backends ? d->cfg.pools[p].backends[0].a.family : 0;
+}
+
+/* The rules the file has, for a backend added at run time. */
+static int check_add(const struct siplbd *d, const struct target *t, int64_t weight,
+		     struct slb_rpc_error *e)
+{
+	const struct slb_config_pool *cp = &d->cfg.pools[t->pool];
+	uint8_t family = pool_family(d, t->pool);
+	uint32_t n = 0;
+
+	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++)
+		n += d->backends[id].used;
+	if (family && family != t->a.family)
+		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, "backend", "pool %s is IPv%c: an IPv%c "
+				    "backend expected", cp->name, family == AF_INET ? '4' : '6',
+				    family == AF_INET ? '4' : '6');
+	if (n >= SLB_MAX_BACKENDS)
+		return slb_rpc_fail(e, SLB_RPC_LIMIT, NULL, "%d backends already: the most siplb "
+				    "holds", SLB_MAX_BACKENDS);
+	if (weight > 0 && weighted(cp, -1) + 1 >= d->cfg.table_size)
+		return slb_rpc_fail(e, SLB_RPC_LIMIT, "weight", "pool %s: %u backends with a weight "
+				    "would not fit a Maglev table of %u", cp->name,
+				    weighted(cp, -1) + 1, d->cfg.table_size);
+	return 0;
+}
+
+static int h_backend_add(const struct slb_rpc_call *call, json_object *params,
+			 json_object **res, struct slb_rpc_error *e)
+{
+	struct siplbd *d = D(call);
+	int64_t weight = 1, priority = 0;
+	struct slb_config_backend *list;
+	const struct slb_config_pool *cp;
+	struct target t;
+
+	if (target_param(d, params, &t, e) || static_pool(d, &t, e))
+		return -1;
+	cp = &d->cfg.pools[t.pool];
+	if (t.id >= 0)
+		return slb_rpc_fail(e, SLB_RPC_EXISTS, "backend", "pool %s has backend %s already "
+				    "(id %d): backend.set changes it", cp->name, t.ep, t.id);
+	get_int(params, "weight", &weight);
+	get_int(params, "priority", &priority);
+	if (check_add(d, &t, weight, e) || !(list = copy_list(cp, e)))
+		return -1;
+	list[cp->n_backends] = (struct slb_config_backend){.a = t.a, .port = t.port,
+							   .weight = (uint16_t)weight,
+							   .priority = (uint16_t)priority};
+	if (publish_list(call, &t, list, cp->n_backends + 1, e))
+		return -1;
+	counters(d);
+	*res = backend_json(d, (uint32_t)siplbd_find_backend(d, t.pool, &t.a, t.port));
+	return 0;
+}
+
+static int h_backend_remove(const struct slb_rpc_call *call, json_object *params,
+			    json_object **res, struct slb_rpc_error *e)
+{
+	struct siplbd *d = D(call);
+	struct slb_config_backend *list;
+	const struct slb_config_pool *cp;
+	struct target t;
+	uint32_t j;
+
+	if (existing(d, params, &t, e) || static_pool(d, &t, e))
+		return -1;
+	cp = &d->cfg.pools[t.pool];
+	j = index_in_pool(d, &t);
+	if (!(list = copy_list(cp, e)))
+		return -1;
+	memmove(&list[j], &list[j + 1], (cp->n_backends - j - 1) * sizeof(*list));
+	counters(d);
+	*res = backend_json(d, (uint32_t)t.id);
+	if (!publish_list(call, &t, list, cp->n_backends - 1, e))
+		return 0;
+	json_object_put(*res);
+	return -1;
+}
+
+static int h_backend_set(const struct slb_rpc_call *call, json_object *params,
+			 json_object **res, struct slb_rpc_error *e)
+{
+	struct siplbd *d = D(call);
+	int64_t weight, priority;
+	struct slb_config_backend *list;
+	const struct slb_config_pool *cp;
+	struct target t;
+	bool w, p;
+	uint32_t j;
+
+	if (existing(d, params, &t, e) || static_pool(d, &t, e))
+		return -1;
+	cp = &d->cfg.pools[t.pool];
+	j = index_in_pool(d, &t);
+	w = get_int(params, "weight", &weight);
+	p = get_int(params, "priority", &priority);
+	if (!w && !p)
+		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, NULL,
+				    "nothing to set: give weight and/or priority");
+	if (w && weight > 0 && weighted(cp, (int)j) + 1 >= d->cfg.table_size)
+		return slb_rpc_fail(e, SLB_RPC_LIMIT, "weight", "pool %s: %u backends with a weight "
+				    "would not fit a Maglev table of %u", cp->name,
+				    weighted(cp, (int)j) + 1, d->cfg.table_size);
+	if (!(list = copy_list(cp, e)))
+		return -1;
+	list[j].weight = w ? (uint16_t)weight : list[j].weight;
+	list[j].priority = p ? (uint16_t)priority : list[j].priority;
+	if (publish_list(call, &t, list, cp->n_backends, e))
+		return -1;
+	counters(d);
+	*res = backend_json(d, (uint32_t)t.id);
+	return 0;
+}
+
+/* drain, enable, disable: the operator's say, kept through reloads. */
+static int set_admin(const struct slb_rpc_call *call, json_object *params, json_object **res,
+		     struct slb_rpc_error *e, enum siplbd_admin admin)
+{
+	struct siplbd *d = D(call);
+	enum siplbd_admin was;
+	char why[256], err[512];
+	struct target t;
+
+	if (existing(d, params, &t, e))
+		return -1;
+	was = d->backends[t.id].admin;
+	d->backends[t.id].admin = admin;
+	why_of(call, d, &t, why, sizeof(why));
+	if (siplbd_publish(d, why, err, sizeof(err))) {
+		d->backends[t.id].admin = was;
+		return slb_rpc_fail(e, SLB_RPC_PUBLISH_FAILED, NULL, "%s", err);
+	}
+	counters(d);
+	*res = backend_json(d, (uint32_t)t.id);
+	return 0;
+}
+
+static int h_backend_drain(const struct slb_rpc_call *call, json_object *params,
+			   json_object **res, struct slb_rpc_error *e)
+{
+	return set_admin(call, params, res, e, SIPLBD_DRAINING);
+}
+
+static int h_backend_enable(const struct slb_rpc_call *call, json_object *params,
+			    json_object **res, struct slb_rpc_error *e)
+{
+	return set_admin(call, params, res, e, SIPLBD_ENABLED);
+}
+
+static int h_backend_disable(const struct slb_rpc_call *call, json_object *params,
+			     json_object **res, struct slb_rpc_error *e)
+{
+	return set_admin(call, params, res, e, SIPLBD_DISABLED);
+}
+
+/* ---- the configuration file ----------------------------------------------------------- */
+
+/* The file param (absolute: siplbd runs elsewhere than its caller), or dflt. */
+static int file_param(json_object *params, const char *dflt, const char **file,
+		      struct slb_rpc_error *e)
+{
+	json_object *v;
+
+	*file = json_object_object_get_ex(params, "file", &v) ? json_object_get_string(v) : dflt;
+	if (*file == dflt || (*file)[0] == '/')
+		return 0;
+	return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, "file", "\"%.200s\": an absolute path "
+			    "expected (siplbd does not run in the caller's directory)", *file);
+}
+
+static json_object *config_counts(const char *file, const struct slb_config *c)
+{
+	json_object *o = json_object_new_object();
+
+	add_str(o, "file", file);
+	add_int(o, "vips", c->n_vips);
+	add_int(o, "pools", c->n_pools);
+	add_int(o, "backends", slb_config_n_backends(c));
+	return o;
+}
+
+static int h_config_validate(const struct slb_rpc_call *call, json_object *params,
+			     json_object **res, struct slb_rpc_error *e)
+{
+	struct slb_config c;
+	const char *file;
+	char err[512];
+
+	if (file_param(params, NULL, &file, e))
+		return -1;
+	if (siplbd_load_config(file, D(call)->opt.bpffs, &c, err, sizeof(err)))
+		return slb_rpc_fail(e, SLB_RPC_BAD_CONFIG, "file", "%s", err);
+	*res = config_counts(file, &c);
+	add_int(*res, "ports", c.n_ports);
+	slb_config_free(&c);
+	return 0;
+}
+
+static int h_config_reload(const struct slb_rpc_call *call, json_object *params,
+			   json_object **res, struct slb_rpc_error *e)
+{
+	struct siplbd *d = D(call);
+	const char *file;
+	char err[512];
+	int rc;
+
+	if (file_param(params, d->config, &file, e))
+		return -1;
+	siplbd_log("config.reload %s (uid %d, pid %d)", file, (int)call->peer->uid,
+		   (int)call->peer->pid);
+	rc = siplbd_reload(d, file, err, sizeof(err));
+	if (rc)
+		return slb_rpc_fail(e, rc, rc == SLB_RPC_BAD_CONFIG ? "file" : NULL, "%s", err);
+	*res = config_counts(d->config, &d->cfg);
+	add_int(*res, "generation", (int64_t)siplbd_generation(d));
+	add_int(*res, "backends", n_backends(d, NULL)); /* SRV pools' too */
+	return 0;
+}
+
+/* ---- what is ------------------------------------------------------------------------- */
+
+/* siplb-dp's lcores that read the maps now (a fresh heartbeat). */
+static int64_t live_readers(const struct siplbd *d)
+{
+	uint64_t now = siplbd_now_ns();
+	int64_t n = 0;
+
+	for (int r = 0; r < SLB_MAX_LCORES; r++) {
+		uint64_t hb = __atomic_load_n(&d->maps.control->readers[r].heartbeat_ns,
+					      __ATOMIC_ACQUIRE);
+
+		n += hb && (now <= hb || now - hb < SLB_READER_TIMEOUT_NS);
+	}
+	return n;
+}
+
+static int h_status(const struct slb_rpc_call *call, json_object *params, json_object **res,
+		    struct slb_rpc_error *e)
+{
+	const struct siplbd *d = D(call);
+	json_object *o = json_object_new_object();
+	int64_t up, n = n_backends(d, &up);
+
+	(void)params;
+	(void)e;
+	add_str(o, "version", SIPLB_VERSION);
+	add_int(o, "pid", getpid());
+	add_int(o, "uptime_seconds", (int64_t)((siplbd_now_ns() - d->started_ns) / 1000000000u));
+	add_str(o, "config", d->config);
+	add_str(o, "bpffs", d->cfg.bpffs);
+	add_int(o, "generation", (int64_t)siplbd_generation(d));
+	add_int(o, "vips", d->cfg.n_vips);
+	add_int(o, "pools", d->cfg.n_pools);
+	add_int(o, "backends", n);
+	add_int(o, "backends_up", up);
+	add_int(o, "readers", live_readers(d));
+	*res = o;
+	return 0;
+}
+
+static int h_vip_list(const struct slb_rpc_call *call, json_object *params, json_object **res,
+		      struct slb_rpc_error *e)
+{
+	struct siplbd *d = D(call);
+	const struct slb_lcore_stats *t = counters(d);
+	json_object *list = json_object_new_array();
+	char ep[SLB_RPC_ENDPOINT_LEN], addr[INET6_ADDRSTRLEN];
+
+	(void)params;
+	(void)e;
+	for (uint32_t i = 0; i < d->cfg.n_vips; i++) {
+		const struct slb_config_vip *v = &d->cfg.vips[i];
+		json_object *o = json_object_new_object();
+
+		add_str(o, "name", v->name);
+		add_str(o, "vip", endpoint(&v->a, v->port, ep));
+		add_str(o, "address", inet_ntop(v->a.family, raw(&v->a), addr, sizeof(addr)));
+		add_int(o, "port", v->port);
+		add_str(o, "mode", v->mode == SLB_MODE_DSR ? "dsr" : "proxy");
+		add_str(o, "pool", d->cfg.pools[v->pool].name);
+		json_object_object_add(o, "record_route", json_object_new_boolean(v->record_route));
+		add_int(o, "msgs", (int64_t)t->vip_rx[i].msgs);
+		add_int(o, "bytes", (int64_t)t->vip_rx[i].bytes);
+		json_object_array_add(list, o);
+	}
+	*res = object_with("vips", list);
+	return 0;
+}
+
+static json_object *pool_json(const struct siplbd *d, uint32_t p)
+{
+	const struct slb_state *s = slb_state_of(&d->maps, siplbd_generation(d));
+	json_object *o = json_object_new_object(), *vips = json_object_new_array();
+	int64_t n = 0, up = 0, weight = 0;
+	char seed[24];
+
+	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
+		bool is_up = s->backends[id].state == SLB_BACKEND_UP;
+
+		if (!d->backends[id].used || d->backends[id].pool != p)
+			continue;
+		n++;
+		up += is_up;
+		weight += is_up ? s->backends[id].weight : 0;
+	}
+	for (uint32_t i = 0; i < d->cfg.n_vips; i++)
+		if (d->cfg.vips[i].pool == p)
+			json_object_array_add(vips, json_object_new_string(d->cfg.vips[i].name));
+	snprintf(seed, sizeof(seed), "0x%" PRIx64, d->cfg.pools[p].seed);
+	add_str(o, "name", d->cfg.pools[p].name);
+	add_str(o, "seed", seed);
+	add_int(o, "table_size", s->pools[p].table_size);
+	add_int(o, "backends", n);
+	add_int(o, "up", up);
+	add_int(o, "weight_total", weight);
+	json_object_object_add(o, "vips", vips);
+	if (d->cfg.pools[p].srv.name[0])
+		add_str(o, "srv", d->cfg.pools[p].srv.name);
+	return o;
+}
+
+static int h_pool_list(const struct slb_rpc_call *call, json_object *params, json_object **res,
+		       struct slb_rpc_error *e)
+{
+	const struct siplbd *d = D(call);
+	json_object *list = json_object_new_array();
+
+	(void)params;
+	(void)e;
+	for (uint32_t p = 0; p < d->cfg.n_pools; p++)
+		json_object_array_add(list, pool_json(d, p));
+	*res = object_with("pools", list);
+	return 0;
+}
+
+/* {"backends": [one(d, id)]}, by pool then id: of pool (all < 0), of the
+ * probed pools only if probed. */
+static json_object *by_pool(const struct siplbd *d, int64_t pool, bool probed,
+			    json_object *(*one)(const struct siplbd *, uint32_t))
+{
+	json_object *list = json_object_new_array();
+
+	for (uint32_t p = 0; p < d->cfg.n_pools; p++) {
+		if ((pool >= 0 && p != pool) || (probed && !d->pools[p]->prober))
+			continue;
+		for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++)
+			if (d->backends[id].used && d->backends[id].pool == p)
+				json_object_array_add(list, one(d, id));
+	}
+	return object_with("backends", list);
+}
+
+static int h_backend_list(const struct slb_rpc_call *call, json_object *params,
+			  json_object **res, struct slb_rpc_error *e)
+{
+	struct siplbd *d = D(call);
+	uint32_t pool = 0;
+	int rc = pool_param(d, params, &pool, e);
+
+	if (rc < 0)
+		return -1;
+	counters(d);
+	*res = by_pool(d, rc ? -1 : (int64_t)pool, false, backend_json);
+	return 0;
+}
+
+static int h_stats(const struct slb_rpc_call *call, json_object *params, json_object **res,
+		   struct slb_rpc_error *e)
+{
+	(void)params;
+	*res = siplbd_stats_json(&D(call)->maps);
+	return *res ? 0 : slb_rpc_fail(e, SLB_RPC_INTERNAL_ERROR, NULL,
+				       "the XDP program's counters cannot be read");
+}
+
+/* A probed backend as its prober sees it (slb_health_status); one its
+ * prober could not take has no probes and says why. */
+static json_object *health_json(const struct siplbd *d, uint32_t id)
+{
+	const struct siplbd_backend *b = &d->backends[id];
+	const struct slb_health_status *st = b->prober ? slb_health_status(b->prober, id) : NULL;
+	json_object *o = json_object_new_object();
+	char ep[SLB_RPC_ENDPOINT_LEN];
+
+	add_str(o, "pool", b->pool_name);
+	add_int(o, "id", id);
+	add_str(o, "backend", endpoint(&b->a, b->port, ep));
+	add_str(o, "health", slb_backend_state_name(b->health));
+	add_int(o, "since_seconds", st ? (int64_t)((siplbd_now_ns() - st->changed_ns) / 1000000000u)
+				       : 0);
+	json_object_object_add(o, "latency_seconds", st && st->rtt_us >= 0 ?
+				       json_object_new_double((double)st->rtt_us / 1e6) : NULL);
+	json_object_object_add(o, "last_code", st && st->last_code ?
+				       json_object_new_int(st->last_code) : NULL);
+	add_int(o, "streak", st ? st->streak : 0);
+	add_str(o, "reason", st ? st->reason : b->unprobed);
+	add_int(o, "probes", st ? (int64_t)st->counters.sent : 0);
+	add_int(o, "timeouts", st ? (int64_t)st->counters.timeouts : 0);
+	add_int(o, "icmp", st ? (int64_t)st->counters.icmp : 0);
+	return o;
+}
+
+static int h_health(const struct slb_rpc_call *call, json_object *params, json_object **res,
+		    struct slb_rpc_error *e)
+{
+	(void)params;
+	(void)e;
+	*res = by_pool(D(call), -1, true, health_json);
+	return 0;
+}
+
+/* ---- the socket ------------------------------------------------------------------------ */
+
+static void rpc_log(void *ctx, const char *msg)
+{
+	(void)ctx;
+	siplbd_log("control socket: %s", msg);
+}
+
+/* The socket's directory (/run/siplb), made if it is missing. */
+static int make_dir(const char *path)
+{
+	char dir[SLB_CONFIG_SOCKET_LEN];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = 0;
+	if (!mkdir(dir, 0755) || errno == EEXIST)
+		return 0;
+	siplbd_log("control socket %s: cannot make %s: %s", path, dir, strerror(errno));
+	return -1;
+}
+
+static const struct slb_rpc_handlers handlers = {
+	.status = h_status, .vip_list = h_vip_list, .pool_list = h_pool_list,
+	.backend_list = h_backend_list, .backend_add = h_backend_add,
+	.backend_remove = h_backend_remove, .backend_set = h_backend_set,
+	.backend_drain = h_backend_drain, .backend_enable = h_backend_enable,
+	.backend_disable = h_backend_disable, .config_validate = h_config_validate,
+	.config_reload = h_config_reload, .stats = h_stats, .health = h_health,
+};
+
+_Static_assert(SLB_CONFIG_MAX_UIDS == SLB_RPC_MAX_ALLOWED_UIDS, "every allowed uid fits");
+
+int siplbd_rpc_open(struct siplbd *d)
+{
+	const struct slb_config_control *c = &d->cfg.control;
+	struct slb_rpc_server_config sc = {.path = c->socket, .mode = c->mode,
+					   .n_allowed_uids = c->n_allow_uids, .log = rpc_log};
+	char err[512];
+
+	for (uint32_t i = 0; i < c->n_allow_uids; i++)
+		sc.allowed_uids[i] = c->allow_uids[i];
+	if (make_dir(c->socket))
+		return -1;
+	d->registry = slb_rpc_registry_new();
+	if (!d->registry || slb_rpc_register_siplbd(d->registry, &handlers, d, err, sizeof(err)) ||
+	    !(d->rpc = slb_rpc_server_open(&sc, d->registry, err, sizeof(err)))) {
+		siplbd_log("control socket %s: %s", c->socket, d->registry ? err : "out of memory");
+		siplbd_rpc_close(d);
+		return -1;
+	}
+	return 0;
+}
+
+void siplbd_rpc_close(struct siplbd *d)
+{
+	if (d->rpc)
+		slb_rpc_server_close(d->rpc);
+	if (d->registry)
+		slb_rpc_registry_free(d->registry);
+	d->rpc = NULL;
+	d->registry = NULL;
+}

@@ -1,0 +1,511 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""siplbd with everything wired in, against real peers, in a network
+namespace of its own (siplbd_env.py: loopback only):
+
+  health    SIPp backends; one killed goes down within interval x fall (ICMP)
+            and not before its fall-th failure, back up through probing
+            within interval x rise; one stopped (silent) goes down within
+            interval x fall + timeout. Seen in siplbctl, in the maps
+            (siplbd --stats --json) and on /metrics; logged with the reason.
+  srv       a pool from DNS SRV served by a real unbound: the first
+            generation has the answer, a zone change is followed within the
+            TTL (ids kept), the lower priority group takes over when the
+            upper one is down (SIPp killed) and gives back when it returns;
+            unbound stopped: the last answer stays, the failure is logged
+            and counted on /metrics.
+  ctl       every siplbctl command against siplbd: each change one new
+            generation in the maps, with the change in the published
+            backends; refused requests (bad params, unknown pool or
+            backend, bad or restart-only files) change nothing; the
+            operator's drain survives a reload, run-time additions do not;
+            SIGHUP and config.reload say the same.
+  metrics   siplb-dp (net_pcap) forwards requests and relays responses:
+            per-VIP and per-backend counters on /metrics; passive health
+            takes down the backend that never answers, its probes bring it
+            back, and the last backend up of a pool is left up.
+
+  test_siplbd_live.py MODE SIPLBD SIPLBCTL SIPP UNBOUND SCENARIOS SIPLB_DP
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from siplbd_env import Failure, expect, main, state_of, wait_until  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dp", "golden"))
+import golden  # noqa: E402 (frames and pcap files)
+
+INTERVAL, TIMEOUT, RISE, FALL = 0.5, 0.4, 2, 3
+# Polling, scheduling, two CPUs shared with other tests: what a bound may
+# be late by. Lower bounds get 0.1 s (the polling's granularity).
+SLACK = 0.7
+A, B, C, D = "127.0.0.11:5060", "127.0.0.12:5060", "127.0.0.13:5060", "127.0.0.14:5060"
+
+HEAD = """maglev = { table_size = 251; capacity = 1000; };
+vips = ( { name = "sip"; address = "192.0.2.100"; port = 5060; pool = "core"; } );
+"""
+PROBING = ("probing = { interval = %g; timeout = %g; rise = %d; fall = %d; };"
+           % (INTERVAL, TIMEOUT, RISE, FALL))
+
+
+def timed(env, cond, bound, what):
+    """Seconds until cond holds, at most bound."""
+    t0 = time.monotonic()
+    wait_until(cond, bound, what)
+    return time.monotonic() - t0
+
+
+def all_answered(env, n):
+    h = env.ctl_json("health")["backends"]
+    return len(h) == n and all(b["health"] == "up" and b["last_code"] == 200 for b in h)
+
+
+# ---- health ------------------------------------------------------------------------
+
+def health(env):
+    uas = {a: env.uas(a.split(":")[0]) for a in (A, B)}
+    env.start_siplbd(env.config(HEAD + """pools = ( { name = "core";
+  backends = ( { address = "127.0.0.11"; port = 5060; weight = 50; },
+               { address = "127.0.0.12"; port = 5060; weight = 30; } );
+  %s } );
+""" % PROBING))
+    wait_until(lambda: all_answered(env, 2), 3, "a 200 from both backends")
+    g0, pub = env.published()
+    expect(pub[A]["state"] == "up" and pub[A]["weight"] == 50 and pub[B]["weight"] == 30, pub)
+    mark = len(env.log())
+
+    # killed: its port answers ICMP port unreachable, a failure per probe
+    env.kill(uas[A])
+    took = timed(env, lambda: env.backends()[A]["state"] == "down", FALL * INTERVAL + SLACK,
+                 f"{A} down")
+    expect(took >= (FALL - 1) * INTERVAL - 0.1, f"{A} down after {took:.2f} s: before its "
+           f"{FALL} failures")
+    env.wait_log(r"backend \d+ pool core 127\.0\.0\.11:5060: health up -> down "
+                 r"\(ICMP port unreachable x3\)", after=mark)
+    g1, pub = env.published()
+    expect(g1 > g0 and pub[A]["state"] == "down" and pub[A]["weight"] == 0 and
+           pub[B]["state"] == "up" and pub[B]["weight"] == 30, f"published: {pub}")
+    m = env.metrics()
+    expect(state_of(m, "core", A) == "down" and state_of(m, "core", B) == "up" and
+           m[("siplb_generation", frozenset())] >= g1, "metrics after the change")
+    print(f"ok   killed: down after {took:.2f} s (bound {FALL * INTERVAL:.1f} s), generation "
+          f"{g0} -> {g1}, in the maps and on /metrics")
+
+    # back: probing first, up after rise successes
+    uas[A] = env.uas("127.0.0.11")
+    took = timed(env, lambda: env.backends()[A]["state"] == "up", RISE * INTERVAL + SLACK,
+                 f"{A} up again")
+    expect(took >= (RISE - 1) * INTERVAL - 0.1, f"{A} up after {took:.2f} s: before {RISE} "
+           "successes")
+    env.wait_log(r"127\.0\.0\.11:5060: health down -> probing \(200 OK\)", after=mark)
+    env.wait_log(r"127\.0\.0\.11:5060: health probing -> up \(200 OK x2\)", after=mark)
+    _, pub = env.published()
+    m = env.metrics()
+    expect(pub[A]["state"] == "up" and pub[A]["weight"] == 50 and state_of(m, "core", A) == "up"
+           and m.get(("siplb_backend_health_latency_seconds",
+                      frozenset({("pool", "core"), ("backend", A)})), -1) >= 0,
+           "up again: in the maps, on /metrics with a latency")
+    print(f"ok   restarted: probing, then up after {took:.2f} s (bound {RISE * INTERVAL:.1f} s)")
+
+    # stopped: it holds its port and answers nothing, so probes time out
+    uas[B].send_signal(signal.SIGSTOP)
+    took = timed(env, lambda: env.backends()[B]["state"] == "down",
+                 FALL * INTERVAL + TIMEOUT + SLACK, f"{B} down when silent")
+    env.wait_log(r"127\.0\.0\.12:5060: health up -> down \(3 timeouts\)", after=mark)
+    uas[B].send_signal(signal.SIGCONT)
+    print(f"ok   silent: down after {took:.2f} s (bound {FALL * INTERVAL + TIMEOUT:.1f} s), "
+          "3 timeouts")
+
+
+# ---- DNS SRV --------------------------------------------------------------------------
+
+UNBOUND = """server:
+  interface: 127.0.0.2
+  port: 53
+  do-ip6: no
+  do-daemonize: no
+  chroot: ""
+  username: ""
+  directory: "{work}"
+  pidfile: ""
+  use-syslog: no
+  logfile: ""
+  verbosity: 1
+  module-config: "iterator"
+  access-control: 127.0.0.0/8 allow
+  local-zone: "example.net." static
+  include: "{zone}"
+remote-control:
+  control-enable: no
+"""
+TTL = 2
+SRV = "_sip._udp.example.net."
+
+
+def zone(records):
+    """local-data lines: (priority, weight, target, address) per SRV record."""
+    lines = [f'local-data: "{SRV} {TTL} IN SRV {p} {w} 5060 {t}.example.net."'
+             for p, w, t, _ in records]
+    lines += [f'local-data: "{t}.example.net. {TTL} IN A {a}"' for _, _, t, a in records]
+    return "\n".join(lines) + "\n"
+
+
+ZONE_V1 = zone([(10, 60, "a", "127.0.0.11"), (10, 40, "b", "127.0.0.12"),
+                (20, 10, "c", "127.0.0.13")])
+ZONE_V2 = zone([(10, 60, "a", "127.0.0.11"), (10, 40, "d", "127.0.0.14"),
+                (20, 10, "c", "127.0.0.13")])
+
+
+def weights(env):
+    _, pub = env.published()
+    return {b: (p["state"], p["weight"]) for b, p in pub.items()}
+
+
+def srv(env):
+    zone_file = env.write("zone.conf", ZONE_V1)
+    conf = env.write("unbound.conf", UNBOUND.format(work=env.work, zone=zone_file))
+    unbound = env.spawn("unbound", env.tools["unbound"], "-d", "-c", conf)
+    wait_until(lambda: "127.0.0.2:53 " in env.run("ss", "-Hlun"), 5, "unbound on 127.0.0.2:53")
+    uas = {a: env.uas(a.split(":")[0]) for a in (A, B, C, D)}
+    env.start_siplbd(env.config(HEAD + """pools = ( { name = "core";
+  srv = "_sip._udp.example.net"; resolvers = ( "127.0.0.2" );
+  dns = { timeout = 0.3; tries = 1; retry = 0.3; retry_max = 1; };
+  %s } );
+""" % PROBING.replace("fall = 3", "fall = 2")))
+    # the first generation has the answer: no empty pool at start
+    env.wait_log(r"generation 1 published .*: 1 VIPs, 1 pools, 3 backends")
+    expect(weights(env) == {A: ("up", 60), B: ("up", 40), C: ("draining", 0)}, weights(env))
+    ids = {b: x["id"] for b, x in env.backends().items()}
+    print("ok   first generation: priority 10 takes traffic 60/40, priority 20 stands by")
+
+    # the zone changes: followed within the TTL
+    with open(zone_file, "w") as f:
+        f.write(ZONE_V2)
+    unbound.send_signal(signal.SIGHUP)
+    took = timed(env, lambda: set(env.backends()) == {A, C, D}, TTL + SLACK + 0.3,
+                 "the new answer")
+    got = env.backends()
+    expect(got[A]["id"] == ids[A] and got[C]["id"] == ids[C] and
+           weights(env) == {A: ("up", 60), D: ("up", 40), C: ("draining", 0)},
+           f"ids kept, weights: {weights(env)}")
+    print(f"ok   zone changed: b gone, d in after {took:.2f} s (TTL {TTL} s), ids kept")
+
+    # the upper group down: the lower one takes over, and gives back
+    env.kill(uas[A])
+    env.kill(uas[D])
+    took = timed(env, lambda: weights(env)[C] == ("up", 10), 2 * INTERVAL + SLACK,
+                 "priority 20 in service")
+    expect(weights(env)[A][0] == "down" and weights(env)[D][0] == "down", weights(env))
+    print(f"ok   priority 10 down: priority 20 up after {took:.2f} s")
+    uas[A] = env.uas("127.0.0.11")
+    wait_until(lambda: weights(env)[A] == ("up", 60), RISE * INTERVAL + SLACK, "a back")
+    expect(weights(env)[C] == ("draining", 0), weights(env))
+    print("ok   a back: priority 10 takes traffic again, 20 stands by")
+
+    # the server gone: the last answer stays, the failure is counted
+    env.kill(unbound)
+    mark = len(env.log())
+    env.wait_log(r"pool core: DNS failure: SRV _sip._udp.example.net: .*the last good answer "
+                 r"stays \(3 backends\)", seconds=TTL + 3, after=mark)
+    wait_until(lambda: env.metrics().get(("siplb_dns_failures_total",
+                                          frozenset({("pool", "core")})), 0) >= 1, 3,
+               "siplb_dns_failures_total{pool=core} >= 1")
+    expect(set(env.backends()) == {A, C, D}, env.backends())
+    print("ok   unbound stopped: failure logged and counted, the backends stay")
+
+
+# ---- siplbctl -----------------------------------------------------------------------------
+
+CTL_POOLS = """pools = (
+  { name = "core";
+    backends = ( { address = "127.0.0.11"; port = 5060; weight = 50; },
+                 { address = "127.0.0.12"; port = 5060; weight = 30; } );
+    %s
+  },
+  { name = "edge"; backends = ( { address = "127.0.0.21"; port = 5060; weight = 10; } ); }
+);
+""" % PROBING
+
+
+def change(env, args, check, what):
+    """A change: one new generation, the published backends as check says."""
+    g0, _ = env.published()
+    rc, out, err = env.ctl(*args)
+    expect(rc == 0, f"siplbctl {' '.join(args)}: exit {rc}: {err}")
+    g1, pub = env.published()
+    expect(g1 == g0 + 1 and check(pub), f"{what}: generation {g0} -> {g1}, published {pub}")
+    print(f"ok   {' '.join(args)}: generation {g1}, {what}")
+    return out
+
+
+def refused(env, args, code, text):
+    """A refusal: exit 1, the code's message and text; the generation stays."""
+    g0, pub0 = env.published()
+    rc, out, err = env.ctl(*args)
+    g1, pub1 = env.published()
+    expect(rc == 1 and code in err and text in err and not out,
+           f"siplbctl {' '.join(args)}: exit {rc}, {err!r}")
+    expect(g1 == g0 and pub1 == pub0, f"siplbctl {' '.join(args)} changed generation {g0} -> "
+           f"{g1}")
+    print(f"ok   {' '.join(args)}: refused ({err.strip()})")
+
+
+def ctl_reads(env):
+    st = env.ctl_json("status")
+    g, _ = env.published()
+    expect(st["generation"] == g and st["backends"] == 3 and st["vips"] == 1 and
+           st["pools"] == 2 and st["config"] == env.conf and st["bpffs"] == env.bpffs, st)
+    pools = {p["name"]: p for p in env.ctl_json("pool", "list")["pools"]}
+    expect(pools["core"]["table_size"] == 251 and pools["core"]["up"] == 2 and
+           pools["core"]["weight_total"] == 80 and pools["core"]["vips"] == ["sip"] and
+           pools["edge"]["vips"] == [], pools)
+    vips = env.ctl_json("vip", "list")["vips"]
+    expect(len(vips) == 1 and vips[0]["vip"] == "192.0.2.100:5060" and vips[0]["mode"] == "proxy",
+           vips)
+    expect(env.ctl_json("stats")["generation"] == g, "stats: the generation")
+    wait_until(lambda: all_answered(env, 2), 3, "health: a 200 from both core backends")
+    rc, out, _ = env.ctl("backend", "list", "core")
+    expect(rc == 0 and out.startswith("POOL  ID  BACKEND ") and "127.0.0.11:5060" in out and
+           "127.0.0.21" not in out, out)
+    print("ok   status, pool list, vip list, stats, health, backend list: as published")
+
+
+def ctl_changes(env):
+    E1, E2 = "127.0.0.21:5060", "127.0.0.22:5060"
+    change(env, ["backend", "add", "edge", "127.0.0.22", "--weight", "5"],
+           lambda p: p[E2]["weight"] == 5 and p[E2]["state"] == "up", "added with weight 5")
+    change(env, ["backend", "set", "edge", "127.0.0.22", "--weight", "7"],
+           lambda p: p[E2]["weight"] == 7, "weight 7")
+    change(env, ["backend", "set", "edge", "127.0.0.22", "--priority", "1"],
+           lambda p: p[E2]["state"] == "draining" and p[E1]["state"] == "up",
+           "priority 1: stand-by while priority 0 is up")
+    out = change(env, ["backend", "drain", "edge", "127.0.0.21"],
+                 lambda p: p[E1]["state"] == "draining" and p[E2] == dict(p[E2], state="up",
+                                                                          weight=7),
+                 "drained: priority 1 takes over")
+    expect("state draining (admin draining, health up)" in out, out)
+    change(env, ["backend", "disable", "core", "127.0.0.11"],
+           lambda p: p[A]["state"] == "disabled" and p[A]["weight"] == 0, "disabled")
+    change(env, ["backend", "enable", "core", "127.0.0.11"],
+           lambda p: p[A]["state"] == "up" and p[A]["weight"] == 50, "enabled")
+    change(env, ["backend", "remove", "edge", "127.0.0.22"], lambda p: E2 not in p, "removed")
+    change(env, ["backend", "add", "edge", "127.0.0.23:5070"],
+           lambda p: p["127.0.0.23:5070"]["weight"] == 1, "added, weight 1 by default")
+
+
+def ctl_refusals(env):
+    refused(env, ["backend", "list", "nope"], "Not found", "no pool 'nope'")
+    refused(env, ["backend", "drain", "core", "127.0.0.99"], "Not found",
+            "no backend 127.0.0.99:5060 in pool core")
+    refused(env, ["backend", "add", "core", "127.0.0.11"], "Already exists",
+            "pool core has backend 127.0.0.11:5060 already")
+    refused(env, ["backend", "add", "edge", "[::1]:5060"], "Invalid params",
+            "pool edge is IPv4: an IPv4 backend expected")
+    refused(env, ["backend", "add", "edge", "300.1.1.1"], "Invalid params", "not an IPv4 or IPv6")
+    refused(env, ["backend", "add", "edge", "127.0.0.24", "--weight", "70000"], "Invalid params",
+            "weight: 70000 out of range 0..65535")
+    for params, code, text in (
+            ({"pool": "edge", "backend": "127.0.0.21"}, -32602, "nothing to set"),
+            ({"pool": "edge", "backend": "127.0.0.21", "wieght": 3}, -32602,
+             "unknown param 'wieght'"),
+            ({"pool": "edge", "backend": "127.0.0.21", "weight": "3"}, -32602,
+             "weight: an integer expected")):
+        g0, pub0 = env.published()
+        r = env.rpc("backend.set", params)
+        expect(r.get("error", {}).get("code") == code and
+               text in r["error"]["data"]["reason"] and env.published() == (g0, pub0), r)
+        print(f"ok   backend.set {params}: refused ({r['error']['data']['reason']})")
+    bad = env.write("bad.conf", "pools = 1;\n")
+    refused(env, ["config", "validate", bad], "Invalid configuration",
+            f"{bad}:1: 'pools' must be a list")
+    refused(env, ["config", "reload", bad], "Invalid configuration",
+            f"{bad}:1: 'pools' must be a list")
+    bigger = env.config(HEAD.replace("capacity = 1000", "capacity = 2000") + CTL_POOLS,
+                        name="bigger.conf")
+    refused(env, ["config", "reload", bigger], "Invalid configuration",
+            "maglev.capacity changed, which needs a restart of siplbd and siplb-dp")
+
+
+def ctl_file(env):
+    """validate, reload (the drain stays, the run-time addition goes), SIGHUP."""
+    g0, _ = env.published()
+    rc, out, _ = env.ctl("config", "validate", env.conf)
+    expect(rc == 0 and out.startswith(f"{env.conf}: ok") and env.published()[0] == g0, out)
+    print("ok   config validate: ok, nothing published")
+    with open(env.conf) as f:
+        text = f.read()
+    env.write(os.path.basename(env.conf), text.replace("weight = 10;", "weight = 12;"))
+    change(env, ["config", "reload"],
+           lambda p: p["127.0.0.21:5060"]["state"] == "draining" and
+           "127.0.0.23:5070" not in p and p[A]["weight"] == 50,
+           "the file again: drain kept, run-time backend gone")
+    expect(env.backends()["127.0.0.21:5060"]["weight"] == 12, "the file's new weight")
+    env.write("bad-later.conf", "vips = (\n")
+    mark = len(env.log())
+    os.replace(os.path.join(env.work, "bad-later.conf"), env.conf)
+    env.siplbd.send_signal(signal.SIGHUP)
+    env.wait_log(rf"reload: {re.escape(env.conf)}:\d+: .*; generation {env.published()[0]} "
+                 "stays", after=mark)
+    rc, _, err = env.ctl("config", "reload")
+    expect(rc == 1 and f"{env.conf}:" in err, err)
+    print("ok   SIGHUP and config.reload: the same refusal of a broken file")
+
+
+def ctl(env):
+    env.uas("127.0.0.11")
+    env.uas("127.0.0.12")
+    env.conf = env.config(HEAD + CTL_POOLS)
+    env.start_siplbd(env.conf)
+    ctl_reads(env)
+    ctl_changes(env)
+    ctl_refusals(env)
+    ctl_file(env)
+
+
+# ---- metrics and passive health, with siplb-dp -----------------------------------------------
+
+DP_PORT, VIP, CLIENT = "net_pcap0", "192.0.2.100", "198.51.100.10"
+
+INVITE = """INVITE sip:bob@example.net SIP/2.0
+Via: SIP/2.0/UDP 198.51.100.10:5062;branch=z9hG4bK{n}x
+Max-Forwards: 70
+From: <sip:alice@example.net>;tag={n}
+To: <sip:bob@example.net>
+Call-ID: live-{n}@198.51.100.10
+CSeq: 1 INVITE
+Content-Length: 0
+
+"""
+# A backend's answer to siplb's Via: the id after the branch's hash is
+# whose it is (dataplane/sip_proxy.c).
+OK = """SIP/2.0 200 OK
+Via: SIP/2.0/UDP 192.0.2.100:5060;branch=z9hG4bKslb0123456789abcdef-{id}
+Via: SIP/2.0/UDP 198.51.100.10:5062;branch=z9hG4bK{n}x;rport=5062;received=198.51.100.10
+From: <sip:alice@example.net>;tag={n}
+To: <sip:bob@example.net>;tag=b{n}
+Call-ID: live-{n}@198.51.100.10
+CSeq: 1 INVITE
+Content-Length: 0
+
+"""
+
+
+TICK = 1.2  # siplbd samples the counters every second
+
+
+def sip(text):
+    return text.replace("\n", "\r\n").encode()
+
+
+def forward(env, invites, answers=(), tag="dp"):
+    """siplb-dp forwards invites (numbers) and relays answers ((n, backend
+    id) pairs), from a pcap file; it exits when it has read them."""
+    frames = [golden.frame(golden.NEXT_HOP_MAC, golden.PEER_MAC, CLIENT, 5062, VIP, 5060,
+                           sip(INVITE.format(n=n)), i, 64) for i, n in enumerate(invites)]
+    frames += [golden.frame(golden.NEXT_HOP_MAC, golden.PEER_MAC, "127.0.0.11", 5060, VIP, 5060,
+                            sip(OK.format(n=n, id=i)), 1000 + n, 64) for n, i in answers]
+    pcap_in = os.path.join(env.work, tag + ".in.pcap")
+    golden.write_pcap(pcap_in, frames)
+    prefix = f"siplb-live-{os.getpid()}"
+    try:
+        p = subprocess.run([env.tools["siplb_dp"], "--no-huge", "--no-pci", "-l", "0",
+                            "--file-prefix", prefix, "--vdev",
+                            f"{DP_PORT},rx_pcap={pcap_in},tx_pcap={pcap_in[:-7]}out.pcap", "--",
+                            "--config", env.conf, "--bpffs", env.bpffs, "--static-mac",
+                            f"{DP_PORT}={golden.NEXT_HOP_MAC}", "--exit-when-idle", "500"],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        subprocess.run(["rm", "-rf", "/var/run/dpdk/" + prefix])
+    expect(p.returncode == 0, f"siplb-dp: exit {p.returncode}: {p.stdout}{p.stderr}")
+
+
+def sample(m, name, **labels):
+    return m.get((name, frozenset(labels.items())))
+
+
+def metrics_counters(env):
+    """40 INVITEs, 3 answers from A: the counters on /metrics."""
+    ids = {b: x["id"] for b, x in env.backends().items()}
+    time.sleep(TICK)  # passive health's first sample is its baseline
+    forward(env, range(40), [(n, ids[A]) for n in range(3)])
+    s = env.stats()
+    per = {f"{b['address']}:{b['port']}": b for b in s["backends"]}
+    expect(s["vips"][0]["msgs"] == 40 and per[A]["msgs"] + per[B]["msgs"] == 40 and
+           per[A]["msgs"] >= 5 and per[B]["msgs"] >= 5 and per[A]["responses"] == 3 and
+           per[A]["finals"] == 3 and per[B]["responses"] == 0, f"counters: {s}")
+    wait_until(lambda: sample(env.metrics(), "siplb_vip_messages_total", vip="sip",
+                              pool="core") == 40, 3, "/metrics: 40 requests to sip")
+    m = env.metrics()
+    for b in (A, B):
+        expect(sample(m, "siplb_backend_messages_total", pool="core", backend=b) ==
+               per[b]["msgs"], f"/metrics: {b}'s requests")
+    expect(sample(m, "siplb_responses_relayed_total") == 3, "/metrics: 3 responses relayed")
+    print(f"ok   /metrics: 40 requests to sip, {per[A]['msgs']} to {A}, {per[B]['msgs']} to "
+          f"{B}, 3 responses relayed")
+    return per[B]["msgs"]
+
+
+def passive(env, unanswered):
+    """B never answered: passive health takes it down, its probes bring it back."""
+    # silence 1 s, measured from the sample that saw the requests: one
+    # sampling period (1 s) late at most
+    env.wait_log(rf"127\.0\.0\.12:5060: health up -> down \(passive: {unanswered} requests, no "
+                 r"response in [12]\.\d s\)", seconds=4)
+    wait_until(lambda: state_of(env.metrics(), "core", B) in ("down", "probing"), 3,
+               f"/metrics: {B} down")
+    expect(env.backends()[A]["state"] == "up", "A, which answered, stays up")
+    took = timed(env, lambda: env.backends()[B]["state"] == "up", RISE * 1 + 1 + SLACK,
+                 f"{B} back through its probes")
+    wait_until(lambda: state_of(env.metrics(), "core", B) == "up", 3, f"/metrics: {B} up")
+    print(f"ok   passive: {B} down for {unanswered} unanswered requests, back after "
+          f"{took:.2f} s by its probes")
+
+
+def last_up(env):
+    """A disabled, B the only one up: a passive verdict leaves it up."""
+    env.ctl_json("backend", "disable", "core", "127.0.0.11")
+    mark = len(env.log())
+    time.sleep(TICK)  # B's memory, reset when it came back, has its baseline
+    forward(env, range(100, 120), tag="dp2")
+    env.wait_log(r"127\.0\.0\.12:5060: passive: 20 requests, no response in [12]\.\d s; left "
+                 r"up: the last backend up in its pool", seconds=4, after=mark)
+    expect(env.backends()[B]["state"] == "up" and "down" not in env.log()[mark:], env.log()[mark:])
+    print("ok   passive spares the last backend up of a pool")
+
+
+def metrics(env):
+    env.uas("127.0.0.11")
+    env.uas("127.0.0.12")
+    env.conf = env.config(HEAD + f"""
+branch_seed = "0x5eedc0de";
+dataplane = {{ ports = ( {{ name = "{DP_PORT}"; address = "192.0.2.1"; prefix = 24; }} ); }};
+pools = ( {{ name = "core";
+  backends = ( {{ address = "127.0.0.11"; port = 5060; weight = 50; }},
+               {{ address = "127.0.0.12"; port = 5060; weight = 50; }} );
+  probing = {{ interval = 1; timeout = 0.5; rise = 2; fall = 3; }};
+  passive = {{ silence = 1; min_requests = 5; window = 0; }};
+}} );
+""")
+    env.start_siplbd(env.conf)
+    wait_until(lambda: all_answered(env, 2), 3, "a 200 from both backends")
+    m = env.metrics()
+    expect(sample(m, "siplb_vip_messages_total", vip="sip", pool="core") == 0 and
+           state_of(m, "core", A) == "up", "/metrics before any traffic")
+    unanswered = metrics_counters(env)
+    passive(env, unanswered)
+    last_up(env)
+
+
+TESTS = {"health": health, "srv": srv, "ctl": ctl, "metrics": metrics}
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(TESTS, sys.argv))
+    except Failure as e:
+        print(f"FAIL: {e}")
+        sys.exit(1)
