@@ -14,11 +14,13 @@
 #include "siplb_dp.h"
 
 /* Enough mbufs for every ring full plus what the lcores hold: RX rings,
- * TX rings, a burst and a TX buffer per port per lcore, mempool caches. */
+ * TX rings, a burst and a TX buffer per port per lcore, the packets held for
+ * a next hop's MAC, mempool caches. */
 static unsigned pool_size(const struct slb_dp *dp)
 {
 	unsigned n = dp->n_ports * dp->n_queues * (SLB_DP_RXD + SLB_DP_TXD) +
-		     dp->n_queues * (SLB_DP_BURST * (dp->n_ports + 1) + SLB_DP_MBUF_CACHE);
+		     dp->n_queues * (SLB_DP_BURST * (dp->n_ports + 1) + SLB_DP_HOLD +
+				     SLB_DP_MBUF_CACHE);
 	unsigned size = 1;
 
 	while (size - 1 < n) /* 2^k - 1: the mempool's optimal size */

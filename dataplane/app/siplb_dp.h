@@ -19,6 +19,7 @@
 #include <rte_mbuf.h>
 
 #include "siplb/config.h"
+#include "siplb/proxy.h"
 #include "siplb/state_maps.h"
 
 #define RTE_LOGTYPE_SIPLB RTE_LOGTYPE_USER1
@@ -29,6 +30,10 @@ struct slb_neigh; /* dp_neigh.h */
 #define SLB_DP_RXD 1024      /* descriptors per RX queue */
 #define SLB_DP_TXD 1024      /* descriptors per TX queue */
 #define SLB_DP_MBUF_CACHE 256
+/* Packets an lcore holds while the kernel resolves their next hop's MAC (as
+ * the kernel's own unres_qlen), and for how long, before dropping them. */
+#define SLB_DP_HOLD 64
+#define SLB_DP_HOLD_MS 1000
 
 /* --static-mac PORT=MAC: the next-hop MAC of a port the kernel does not see. */
 struct slb_dp_static_mac {
@@ -64,10 +69,21 @@ struct slb_dp_txq {
 	struct rte_mbuf *m[SLB_DP_BURST];
 };
 
+/* A rewritten packet waiting for its next hop's MAC. */
+struct slb_dp_held {
+	struct rte_mbuf *m;
+	struct slb_frame f;
+	struct slb_out out;
+	uint64_t deadline;                 /* TSC */
+};
+
 /* One worker lcore (l3fwd's lcore_conf): queue `queue` of every port. */
 struct slb_dp_lcore {
 	unsigned reader;                   /* rte_lcore_index: epoch and stats slot */
 	uint16_t queue;
+	uint64_t now;                      /* TSC at the top of this loop iteration */
+	unsigned n_held;
+	struct slb_dp_held held[SLB_DP_HOLD];
 	struct slb_dp_txq tx[];            /* per slb_dp.ports index */
 };
 

@@ -4,7 +4,8 @@
  * announces the state generation it reads (slb_reader_enter), then for every
  * port: a burst in, slb_proxy_handle() per packet in place, MAC addresses,
  * a burst out per egress port. No allocation, no syscall, no lock per packet;
- * the only clock is the TSC.
+ * the only clock is the TSC. A packet whose next hop's MAC is not known yet
+ * waits in a small per-lcore hold list until it is (or a second passes).
  */
 #include <rte_cycles.h>
 #include <rte_prefetch.h>
@@ -69,6 +70,21 @@ static inline void fill_mbuf(struct rte_mbuf *m, const struct slb_frame *f,
 	}
 }
 
+/* Keeps a packet whose next hop is being resolved (a backend just added, a
+ * client not seen yet), so that resolution does not cost a datagram. */
+static void hold(struct slb_dp_lcore *lc, struct slb_lcore_stats *stats, struct rte_mbuf *m,
+		 const struct slb_frame *f, const struct slb_out *out)
+{
+	if (lc->n_held == SLB_DP_HOLD) {
+		stats->drops[SLB_DROP_NEIGH_PENDING]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	lc->held[lc->n_held++] = (struct slb_dp_held){
+		m, *f, *out, lc->now + SLB_DP_HOLD_MS * (rte_get_tsc_hz() / 1000),
+	};
+}
+
 static inline void handle(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 			  const struct slb_proxy_view *view, struct rte_mbuf *m)
 {
@@ -90,8 +106,7 @@ static inline void handle(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 		return;
 	}
 	if (!next_hop(dp, out.next_hop, &port, &dst)) {
-		view->stats->drops[SLB_DROP_NEIGH_PENDING]++;
-		rte_pktmbuf_free(m);
+		hold(lc, view->stats, m, &f, &out);
 		return;
 	}
 	fill_mbuf(m, &f, &out, &dp->ports[port], &dst);
@@ -114,6 +129,32 @@ static inline void drain(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 		}
 		t->n = 0;
 	}
+}
+
+/* Sends the held packets whose MAC is known now, drops the expired ones. */
+static void release_held(const struct slb_dp *dp, struct slb_dp_lcore *lc,
+			 struct slb_lcore_stats *stats)
+{
+	unsigned kept = 0;
+
+	for (unsigned i = 0; i < lc->n_held; i++) {
+		struct slb_dp_held *h = &lc->held[i];
+		struct rte_ether_addr dst;
+		unsigned port;
+
+		if (next_hop(dp, h->out.next_hop, &port, &dst) &&
+		    lc->tx[port].n < SLB_DP_BURST) {
+			fill_mbuf(h->m, &h->f, &h->out, &dp->ports[port], &dst);
+			lc->tx[port].m[lc->tx[port].n++] = h->m;
+		} else if (lc->now >= h->deadline) {
+			stats->drops[SLB_DROP_NEIGH_PENDING]++;
+			rte_pktmbuf_free(h->m);
+		} else {
+			lc->held[kept++] = *h;
+		}
+	}
+	lc->n_held = kept;
+	drain(dp, lc, stats);
 }
 
 static inline uint16_t poll_port(const struct slb_dp *dp, struct slb_dp_lcore *lc,
@@ -157,6 +198,7 @@ int slb_dp_worker(void *arg)
 		uint64_t g = slb_reader_enter(maps, lc->reader);
 		unsigned got = 0;
 
+		lc->now = now;
 		if (now - last_heartbeat >= heartbeat) {
 			slb_reader_heartbeat(maps, lc->reader);
 			last_heartbeat = now;
@@ -165,11 +207,16 @@ int slb_dp_worker(void *arg)
 		view.tables = slb_tables_of(maps, g);
 		for (unsigned i = 0; i < dp->n_ports; i++)
 			got += poll_port(dp, lc, &view, dp->ports[i].id);
+		if (unlikely(lc->n_held))
+			release_held(dp, lc, view.stats);
 		if (got)
 			last_rx = now;
 		else if (idle_limit && now - last_rx >= idle_limit)
 			break;
 	}
+	for (unsigned i = 0; i < lc->n_held; i++)
+		rte_pktmbuf_free(lc->held[i].m);
+	lc->n_held = 0;
 	slb_reader_leave(maps, lc->reader);
 	return 0;
 }
