@@ -2,7 +2,14 @@
 the demo: namespaces (topo.sh), a bpffs of our own, siplbd, siplb-dp, SIPp
 peers. Everything started here is stopped by PID and every namespace deleted
 when the environment closes, also on failure.
+
+Proxy mode (driver "af_xdp" or "af_packet"): siplbd publishes, siplb-dp
+forwards. DSR (mode "dsr", driver None): siplbd alone, its XDP program on
+siplb's interface (xdp.interfaces) encapsulates to the backends, which own
+the VIP on lo and decapsulate (set_up_dsr_backends); docs/xdp.md,
+"End-to-end tests", says what veth and this kernel require.
 """
+import collections
 import json
 import os
 import re
@@ -16,6 +23,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIOS = os.path.join(HERE, "scenarios")
 CLIENT, SIPLB, VIP = "192.0.2.10", "192.0.2.1", "192.0.2.100"
 BACKENDS = ["192.0.2.21", "192.0.2.22", "192.0.2.23"]
+FAILURES = []
+
+
+def check(cond, what):
+    """One result line, ok or FAIL; the failures are kept in FAILURES."""
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILURES.append(what)
 
 
 def sh(cmd, check=True, **kw):
@@ -26,10 +41,21 @@ def sh(cmd, check=True, **kw):
 class Env:
     """with Env(build, driver) as env: ..."""
 
-    def __init__(self, build, driver="af_xdp", weights=(50, 30, 20), prefix=None):
+    def __init__(self, build, driver="af_xdp", weights=(50, 30, 20), prefix=None, mode="proxy",
+                 encap="ipip", vips=(), flood=None, hosts=None):
+        """driver: siplb-dp's port ("af_xdp", "af_packet") or None for no
+        siplb-dp (siplbd attaches the XDP program to lb itself). mode: the
+        "sip" VIP's. vips: more VIPs on the same address, dicts with name,
+        port and optionally mode, rate, burst. flood: dict of the flood group
+        (source_rate, source_burst, blocklist). hosts: more hosts on the
+        segment, {name: address}."""
         self.build = os.path.abspath(build)
         self.driver = driver
         self.weights = list(weights)
+        self.mode, self.encap = mode, encap
+        self.vips = [dict(v) for v in vips]
+        self.flood = dict(flood or {})
+        self.hosts = dict(hosts or {})
         self.p = prefix or "slb%d" % (os.getpid() % 100000)
         self.work = tempfile.mkdtemp(prefix="siplb-%s-" % self.p)
         self.bpffs = "/run/siplb-%s" % self.p
@@ -49,7 +75,17 @@ class Env:
         self.close()
 
     def _up(self):
+        self.build_topology()
+        self.start_siplb()
+
+    def build_topology(self):
         sh(". %s/topo.sh; topo_up %s" % (HERE, self.p))
+        for name, addr in self.hosts.items():
+            sh(". %s/topo.sh; topo_host %s %s %s" % (HERE, self.p, name, addr))
+        if self.uses_dsr():
+            self.set_up_dsr_backends()
+
+    def start_siplb(self):
         os.makedirs(self.bpffs, exist_ok=True)
         sh("mount -t bpf bpf %s" % self.bpffs)
         self.write_config(self.weights)
@@ -57,8 +93,53 @@ class Env:
                                         "--bpffs", self.bpffs], "siplbd")
         self.wait_for(lambda: os.path.exists(os.path.join(self.bpffs, "control")),
                       "siplbd publishing", self.siplbd)
-        self.dp = self.spawn("lb", self.dp_cmd(), "siplb-dp")
-        self.wait_for(lambda: "forwarding" in self.log("siplb-dp"), "siplb-dp start", self.dp)
+        if self.driver is None:
+            self.wait_for(lambda: "xdp: attached" in self.log("siplbd"),
+                          "siplbd attaching its XDP program", self.siplbd)
+        if self.uses_dsr():
+            self.wait_for(lambda: all(re.search(r"nexthop backend \d+ %s: via" % re.escape(a),
+                                                self.log("siplbd")) for a in BACKENDS),
+                          "DSR next hops", self.siplbd)
+        if self.driver is not None:
+            self.dp = self.spawn("lb", self.dp_cmd(), "siplb-dp")
+            self.wait_for(lambda: "forwarding" in self.log("siplb-dp"), "siplb-dp start",
+                          self.dp)
+
+    def uses_dsr(self):
+        return self.mode == "dsr" or any(v.get("mode") == "dsr" for v in self.vips)
+
+    def set_up_dsr_backends(self):
+        """Each backend owns the VIP on lo without answering ARP for it, and
+        decapsulates: with the kernel's tunnel device where it has one (ipip:
+        tunl0; gue: fou on dsr.gue_port as well), otherwise with
+        dsr_decap.bpf.c in XDP on its interface. siplb's XDP_TX reaches the
+        bridge only if siplb's veth peer runs XDP itself (xdp_pass.bpf.c)."""
+        self.decap = "xdp"
+        for i, _ in enumerate(BACKENDS, 1):
+            ns, dev = self.ns("b%d" % i), "b%d" % i
+            sh("ip -n %s addr add %s/32 dev lo" % (ns, VIP))
+            sh("ip netns exec %s sysctl -qw net.ipv4.conf.all.arp_ignore=1 "
+               "net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.all.rp_filter=0" % ns)
+            if self.kernel_decap(ns):
+                self.decap = "kernel"
+            else:
+                sh("ip -n %s link set dev %s xdpdrv obj %s sec xdp"
+                   % (ns, dev, self.tool("tests/e2e/dsr_decap.o")))
+        sh("ip -n %s link set dev %slb xdpdrv obj %s sec xdp"
+           % (self.ns("sw"), self.p, self.tool("tests/e2e/xdp_pass.o")))
+
+    def kernel_decap(self, ns):
+        """tunl0 (and fou for GUE) in namespace ns; False when the kernel
+        lacks them (CONFIG_NET_IPIP, CONFIG_NET_FOU)."""
+        if sh("ip -n %s link show tunl0 || ip -n %s link add tunl0 type ipip" % (ns, ns),
+              check=False).returncode:
+            return False
+        if self.encap == "gue" and sh("ip -n %s fou add port 6080 gue" % ns,
+                                      check=False).returncode:
+            return False
+        sh("ip -n %s link set tunl0 up && ip netns exec %s sysctl -qw "
+           "net.ipv4.conf.tunl0.rp_filter=0" % (ns, ns))
+        return True
 
     def close(self):
         for proc, _ in reversed(self.procs):
@@ -95,26 +176,47 @@ class Env:
                 "-l", "1", "--vdev", vdev, "--file-prefix", self.p, "--",
                 "--config", self.conf, "--bpffs", self.bpffs]
 
-    def write_config(self, weights):
-        port = "net_af_xdp0" if self.driver == "af_xdp" else "net_af_packet0"
+    def write_config(self, weights=None):
+        if weights is not None:
+            self.weights = list(weights)
         backends = ",\n".join(
             '      { address = "%s"; port = 5060; weight = %d; }' % (a, w)
-            for a, w in zip(BACKENDS, weights))
+            for a, w in zip(BACKENDS, self.weights))
+        # The control socket in the work directory: the default under /run is
+        # one per host, not per namespace.
+        text = ('bpffs = "%s";\nbranch_seed = "0x5eedc0de";\ncontrol = { socket = "%s"; };\n'
+                % (self.bpffs, os.path.join(self.work, "siplbd.sock")))
+        if self.driver is not None:
+            port = "net_af_xdp0" if self.driver == "af_xdp" else "net_af_packet0"
+            text += ('dataplane = { ports = ( { name = "%s"; iface = "lb"; address = "%s"; '
+                     'prefix = 24; } ); };\n' % (port, SIPLB))
+        vips = [dict(name="sip", port=5060, mode=self.mode)] + self.vips
+        text += "vips = (\n%s\n);\n" % ",\n".join(
+            '  { name = "%s"; address = "%s"; port = %d; mode = "%s"; pool = "core"; '
+            'record_route = true; rate = %d; burst = %d; }'
+            % (v["name"], VIP, v["port"], v.get("mode", "proxy"), v.get("rate", 0),
+               v.get("burst", 0)) for v in vips)
+        text += 'pools = ( { name = "core"; backends = (\n%s\n    ); } );\n' % backends
+        if self.uses_dsr():
+            text += 'dsr = { source = "%s"; encap = "%s"; };\n' % (SIPLB, self.encap)
+        if self.driver is None:
+            text += 'xdp = { interfaces = ( "lb" ); };\n'
+        if self.flood:
+            text += "flood = { source_rate = %d; source_burst = %d; blocklist = ( %s ); };\n" % (
+                self.flood.get("source_rate", 0), self.flood.get("source_burst", 0),
+                ", ".join('"%s"' % b for b in self.flood.get("blocklist", ())))
         with open(self.conf + ".new", "w") as f:
-            f.write("""bpffs = "%s";
-branch_seed = "0x5eedc0de";
-dataplane = { ports = ( { name = "%s"; iface = "lb"; address = "%s"; prefix = 24; } ); };
-vips = ( { name = "sip"; address = "%s"; port = 5060; mode = "proxy"; pool = "core";
-           record_route = true; } );
-pools = ( { name = "core"; backends = (
-%s
-    ); } );
-""" % (self.bpffs, port, SIPLB, VIP, backends))
+            f.write(text)
         os.replace(self.conf + ".new", self.conf)
 
-    def reconfigure(self, weights):
-        """New weights, published by siplbd on SIGHUP; waits for the new generation."""
+    def reconfigure(self, weights=None, vips=None, flood=None):
+        """New weights, VIPs or flood settings, published by siplbd on SIGHUP;
+        waits for the new generation."""
         before = self.generation()
+        if vips is not None:
+            self.vips = [dict(v) for v in vips]
+        if flood is not None:
+            self.flood = dict(flood)
         self.write_config(weights)
         self.siplbd.send_signal(signal.SIGHUP)
         self.wait_for(lambda: self.generation() > before, "a new generation", self.siplbd)
@@ -126,6 +228,12 @@ pools = ( { name = "core"; backends = (
 
     def generation(self):
         return self.stats().get("generation", 0)
+
+    def link_stats(self, host, dev):
+        """The kernel's counters of interface dev in host's namespace
+        (ip -s: rx/tx packets, bytes, dropped...)."""
+        out = sh("ip -n %s -s -j link show %s" % (self.ns(host), dev)).stdout
+        return json.loads(out)[0]["stats64"]
 
     def spawn(self, host, argv, name, cwd=None):
         log = open(os.path.join(self.work, name + ".log"), "w")
@@ -155,14 +263,15 @@ pools = ( { name = "core"; backends = (
         raise RuntimeError("timed out waiting for %s\n%s" % (what, tails))
 
     # -- SIPp ------------------------------------------------------------------
-    def start_backends(self, scenario, tag):
-        """One SIPp UAS per backend; returns their work dirs (message traces)."""
+    def start_backends(self, scenario, tag, bind=None):
+        """One SIPp UAS per backend, on its own address or on bind (DSR: the
+        VIP); returns their work dirs (message traces)."""
         dirs = []
         for i, addr in enumerate(BACKENDS, 1):
             d = os.path.join(self.work, "%s-b%d" % (tag, i))
             os.makedirs(d, exist_ok=True)
             self.spawn("b%d" % i, ["sipp", "-sf", os.path.join(SCENARIOS, scenario),
-                                   "-i", addr, "-p", "5060", "-nostdin", "-trace_msg",
+                                   "-i", bind or addr, "-p", "5060", "-nostdin", "-trace_msg",
                                    "-message_file", os.path.join(d, "msg.log"),
                                    "-timeout", "300s"], "%s-b%d" % (tag, i), cwd=d)
             dirs.append(d)
@@ -179,18 +288,57 @@ pools = ( { name = "core"; backends = (
                     proc.kill()
                     proc.wait()
 
-    def run_uac(self, scenario, calls, rate, extra=(), timeout=240, tag="uac"):
-        """Runs a SIPp UAC to the VIP until done; returns (rc, stats dict)."""
+    def run_uac(self, scenario, calls, rate, extra=(), timeout=240, tag="uac", host="cl",
+                addr=CLIENT, wait=True):
+        """Runs a SIPp UAC on host (address addr) to the VIP until done;
+        returns (rc, stats dict). wait=False: returns the process at once
+        (uac_result gives the same pair later)."""
         d = os.path.join(self.work, tag)
         os.makedirs(d, exist_ok=True)
         argv = ["sipp", "-sf", os.path.join(SCENARIOS, scenario), "%s:5060" % VIP,
-                "-i", CLIENT, "-p", "5062", "-m", str(calls), "-r", str(rate),
+                "-i", addr, "-p", "5062", "-m", str(calls), "-r", str(rate),
                 "-nostdin", "-trace_stat", "-stf", os.path.join(d, "stat.csv"),
                 "-trace_msg", "-message_file", os.path.join(d, "msg.log"),
                 "-timeout", "%ds" % timeout] + list(extra)
-        proc = self.spawn("cl", argv, tag, cwd=d)
-        proc.wait(timeout + 30)
-        return proc.returncode, sipp_counts(os.path.join(d, "stat.csv"))
+        proc = self.spawn(host, argv, tag, cwd=d)
+        if not wait:
+            return proc
+        return self.uac_result(proc, tag, timeout + 30)
+
+    def uac_result(self, proc, tag, timeout=270):
+        proc.wait(timeout)
+        return proc.returncode, sipp_counts(os.path.join(self.work, tag, "stat.csv"))
+
+    # -- raw load (bench/sip-flood, bench/sip-sink) ----------------------------
+    def sip_flood(self, host, port, count, secs, rate=0, sport=5090):
+        """bench/sip-flood from host to VIP:port, bounded by count and secs;
+        returns (messages sent, seconds)."""
+        r = subprocess.run(["ip", "netns", "exec", self.ns(host),
+                            self.tool("bench/sip-flood"), VIP, str(port), str(sport),
+                            str(count), str(secs), str(rate)],
+                           capture_output=True, text=True, timeout=secs + 30)
+        m = re.search(r"sent (\d+) messages in ([\d.]+) s", r.stdout)
+        if not m:
+            raise RuntimeError("sip-flood: %s%s" % (r.stdout, r.stderr))
+        return int(m.group(1)), float(m.group(2))
+
+    def start_sinks(self, addr, port, tag, secs=60, idle_ms=3000):
+        """bench/sip-sink on every backend, bound to addr:port."""
+        procs = [self.spawn("b%d" % i, [self.tool("bench/sip-sink"), addr, str(port), str(secs),
+                                        str(idle_ms)], "%s-sink%d" % (tag, i))
+                 for i in range(1, len(BACKENDS) + 1)]
+        self.wait_for(lambda: all("ready" in self.log("%s-sink%d" % (tag, i))
+                                  for i in range(1, len(BACKENDS) + 1)), "sinks ready")
+        return procs
+
+    def sink_counts(self, procs, tag):
+        """What each sink received, once they have stopped (idle or time)."""
+        out = []
+        for i, p in enumerate(procs, 1):
+            p.wait(120)
+            m = re.search(r"received (\d+)", self.log("%s-sink%d" % (tag, i)))
+            out.append(int(m.group(1)) if m else -1)
+        return out
 
 
 def sipp_counts(stat_csv):
@@ -225,4 +373,47 @@ def traced_messages(msg_log, direction="received"):
         start, cid = START.search(body), CALL_ID.search(body)
         if m.group(2) == direction and start and cid:
             out.append((m.group(1), start.group(1) or start.group(2), cid.group(1), body))
+    return out
+
+
+def per_backend(dirs):
+    """backend index -> [(time, token, call_id, text)] received."""
+    return {i: traced_messages(os.path.join(d, "msg.log")) for i, d in enumerate(dirs)}
+
+
+def check_calls(dirs, weights):
+    """The backends' traces of a uac.xml/uas.xml run: every message of a call
+    at one backend, INVITE/ACK/BYE in step, calls shared as the weights say
+    (within 5 points). Returns per_backend(dirs)."""
+    seen = per_backend(dirs)
+    where = collections.defaultdict(set)
+    for i, msgs in seen.items():
+        for _, tok, cid, _ in msgs:
+            where[cid].add(i)
+    split = [c for c, b in where.items() if len(b) > 1]
+    check(not split, "every message of a call reached one backend (%d calls split)" % len(split))
+    for i, msgs in seen.items():
+        toks = collections.Counter(t for _, t, _, _ in msgs)
+        check(toks["INVITE"] == toks["ACK"] == toks["BYE"],
+              "backend %d got INVITE/ACK/BYE %d/%d/%d" % (i + 1, toks["INVITE"], toks["ACK"],
+                                                         toks["BYE"]))
+    invites = [len({c for _, t, c, _ in seen[i] if t == "INVITE"}) for i in range(len(dirs))]
+    total = sum(invites) or 1
+    for i, n in enumerate(invites):
+        share, want = 100.0 * n / total, 100.0 * weights[i] / sum(weights)
+        check(abs(share - want) <= 5, "backend %d: %.1f%% of calls, weight share %.1f%%"
+              % (i + 1, share, want))
+    return seen
+
+
+def xdp_delta(before, after):
+    """What the XDP program counted between two env.stats(): {"verdicts",
+    "pass", "drop": {name: n}, "vips": {name: pkts}, "backends": {address:
+    pkts}}."""
+    a, b = before.get("xdp", {}), after.get("xdp", {})
+    out = {k: {n: v - a.get(k, {}).get(n, 0) for n, v in b.get(k, {}).items()}
+           for k in ("verdicts", "pass", "drop")}
+    for k, key in (("vips", "name"), ("backends", "address")):
+        old = {x[key]: x["pkts"] for x in a.get(k, [])}
+        out[k] = {x[key]: x["pkts"] - old.get(x[key], 0) for x in b.get(k, [])}
     return out

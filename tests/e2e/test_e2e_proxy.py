@@ -5,7 +5,6 @@ af_packet. Every load is bounded in calls and time.
 
 usage: test_e2e_proxy.py BUILD_DIR af_xdp|af_packet [CALLS]
 """
-import collections
 import json
 import os
 import re
@@ -17,14 +16,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import siplb_env as E  # noqa: E402
 
-failures = []
+check, failures = E.check, E.FAILURES
 WEIGHTS = (50, 30, 20)
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
 
 
 def probe(env, text, sport, copies=1, wait=1.5):
@@ -35,9 +28,7 @@ def probe(env, text, sport, copies=1, wait=1.5):
     return [json.loads(l) for l in r.stdout.splitlines()]
 
 
-def per_backend(dirs):
-    """backend index -> [(time, token, call_id, text)] received."""
-    return {i: E.traced_messages(os.path.join(d, "msg.log")) for i, d in enumerate(dirs)}
+per_backend = E.per_backend
 
 
 def calls_basic(env, calls):
@@ -47,24 +38,7 @@ def calls_basic(env, calls):
     ok_calls, failed = int(st.get("SuccessfulCall(C)", 0)), int(st.get("FailedCall(C)", -1))
     check(rc == 0 and ok_calls == calls and failed == 0,
           "%d calls: %d completed, %d failed (SIPp exit %d)" % (calls, ok_calls, failed, rc))
-    seen = per_backend(dirs)
-    where = collections.defaultdict(set)
-    for i, msgs in seen.items():
-        for _, tok, cid, _ in msgs:
-            where[cid].add(i)
-    split = [c for c, b in where.items() if len(b) > 1]
-    check(not split, "every message of a call reached one backend (%d calls split)" % len(split))
-    for i, msgs in seen.items():
-        toks = collections.Counter(t for _, t, _, _ in msgs)
-        check(toks["INVITE"] == toks["ACK"] == toks["BYE"],
-              "backend %d got INVITE/ACK/BYE %d/%d/%d" % (i + 1, toks["INVITE"], toks["ACK"],
-                                                         toks["BYE"]))
-    invites = [len({c for _, t, c, _ in seen[i] if t == "INVITE"}) for i in range(3)]
-    total = sum(invites) or 1
-    for i, n in enumerate(invites):
-        share, want = 100.0 * n / total, 100.0 * WEIGHTS[i] / sum(WEIGHTS)
-        check(abs(share - want) <= 5, "backend %d: %.1f%% of calls, weight share %.1f%%"
-              % (i + 1, share, want))
+    E.check_calls(dirs, WEIGHTS)
 
 
 def dialog_flow(env, uas, uac, what, calls=50):
@@ -119,6 +93,55 @@ def replies_and_drops(env):
     ping = subprocess.run(["ip", "netns", "exec", env.ns("cl"), "ping", "-c", "2", "-W", "1",
                            "-i", "0.2", E.SIPLB], capture_output=True)
     check(ping.returncode == 0, "the kernel still answers ping on siplb's interface")
+
+
+ECHO_SERVER = """
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(1)
+s.settimeout(20)
+print("listening", flush=True)
+c, _ = s.accept()
+c.settimeout(5)
+c.sendall(c.recv(1024).upper())
+c.close()
+"""
+
+ECHO_CLIENT = """
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+c.sendall(b"siplb tcp check")
+print(c.recv(1024).decode())
+"""
+
+
+def xdp_kernel_path(env):
+    """af_xdp: siplb's XDP program sends TCP to the kernel (not_udp): a TCP
+    connection to a listener in siplb's namespace works."""
+    before = env.stats()
+    server = env.spawn("lb", [sys.executable, "-c", ECHO_SERVER, E.SIPLB, "2222"], "tcp-echo")
+    env.wait_for(lambda: "listening" in env.log("tcp-echo"), "the TCP listener", server)
+    r = subprocess.run(["ip", "netns", "exec", env.ns("cl"), sys.executable, "-c", ECHO_CLIENT,
+                        E.SIPLB, "2222"], capture_output=True, text=True, timeout=20)
+    server.wait(20)
+    d = E.xdp_delta(before, env.stats())
+    check(r.returncode == 0 and r.stdout.strip() == "SIPLB TCP CHECK",
+          "TCP from the client to a listener on siplb's interface (port 2222): %r"
+          % (r.stdout.strip() or r.stderr.strip()[-200:]))
+    check(d["pass"]["not_udp"] >= 4, "XDP passed the connection's %d segments to the kernel "
+          "(not_udp)" % d["pass"]["not_udp"])
+
+
+def xdp_steering(env, before, after):
+    """af_xdp: the SIP of calls_basic went through siplb's XDP program to
+    siplb-dp's socket: every packet to the VIP steered, none left behind."""
+    d = E.xdp_delta(before, after)
+    vip = d["vips"].get("sip", 0)
+    check(vip > 0 and d["verdicts"]["steer"] == vip and d["pass"]["no_steer"] == 0,
+          "XDP steered %d packets to siplb-dp, %d to the VIP (no_steer %d)"
+          % (d["verdicts"]["steer"], vip, d["pass"]["no_steer"]))
 
 
 def siplbd_restart(env):
@@ -181,7 +204,11 @@ def main():
         return 77
     with E.Env(build, driver, WEIGHTS) as env:
         try:
+            before = env.stats()
             calls_basic(env, calls)
+            if driver == "af_xdp":
+                xdp_steering(env, before, env.stats())
+                xdp_kernel_path(env)
             dialog_flow(env, "uas_bye.xml", "uac_wait_bye.xml",
                         "a BYE sent by the callee reaches the caller")
             dialog_flow(env, "uas_cancel.xml", "uac_cancel.xml", "CANCEL of a ringing call works")
