@@ -251,10 +251,12 @@ int main(int argc, char **argv)
 			xh_world_load(&words, &w, 1);
 			xh_world_load(&bytes, &w, 1);
 		}
-		if (decision)
+		if (decision) /* no next hop: ifindex 0 in the nexthop array */
 			for (nh_missing = 0; nh_missing < 4; nh_missing++) {
-				bpf_map_delete_elem(words.fd[XH_NEXTHOP], &nh_missing);
-				bpf_map_delete_elem(bytes.fd[XH_NEXTHOP], &nh_missing);
+				const struct slb_nexthop none = { .ifindex = 0 };
+
+				bpf_map_update_elem(words.fd[XH_NEXTHOP], &nh_missing, &none, BPF_ANY);
+				bpf_map_update_elem(bytes.fd[XH_NEXTHOP], &nh_missing, &none, BPF_ANY);
 			}
 		if (measure(&rows[i], runs, reps))
 			return 1;

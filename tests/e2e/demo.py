@@ -123,7 +123,7 @@ def main():
     print()
     print("calls     attempted %6d   completed %6d   failed %6d" % (attempted, done, failed))
     total = sum(per) or 1
-    print("backend   address        calls   share   weight share")
+    print("backend   address        calls   share   weight share   (all three rounds)")
     for i, (a, n) in enumerate(zip(E.BACKENDS, per)):
         print("b%d        %-13s %6d  %5.1f%%   %5.1f%%" % (i + 1, a, n, 100.0 * n / total,
                                                          100.0 * WEIGHTS[i] / sum(WEIGHTS)))
