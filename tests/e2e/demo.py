@@ -95,7 +95,7 @@ def main():
         run_round(env, "all up", per_round, rate, totals)
 
         env.stop("demo-b%d" % (FAILING + 1))
-        took = env.wait_state(addr, "down")
+        took = took_down = env.wait_state(addr, "down")
         timeline.append("backend 2 (%s) stopped: siplb marked it down after %.1f s" % (addr, took))
         print("  " + timeline[-1], flush=True)
         before = {c for d in dirs[FAILING:FAILING + 1]
@@ -108,7 +108,7 @@ def main():
                                          "-i", addr, "-p", "5060", "-nostdin", "-trace_msg",
                                          "-message_file", os.path.join(d, "msg2.log"),
                                          "-timeout", "300s"], "demo-b2-again", cwd=d)
-        took = env.wait_state(addr, "up")
+        took = took_up = env.wait_state(addr, "up")
         timeline.append("backend 2 restarted: siplb took it back after %.1f s (probing, then up)"
                         % took)
         print("  " + timeline[-1], flush=True)
@@ -137,8 +137,13 @@ def main():
     print("          drops %s, replies %s" % (drops or "none",
                                               {k: v for k, v in stats["replies"].items() if v}
                                               or "none"))
-    ok = totals["rc"] == 0 and failed == 0 and done == calls and during == 0
-    print("\nresult: %s" % ("every call completed" if ok else "CALLS FAILED"))
+    # down within interval x fall (+ the probe timeout, + scheduling slack),
+    # up within interval x rise (+ slack): probing every 1 s, fall 3, rise 2
+    in_time = took_down <= 3 * 1 + 1 + 0.5 and took_up <= 2 * 1 + 0.5
+    ok = totals["rc"] == 0 and failed == 0 and done == calls and during == 0 and in_time
+    print("\nresult: %s" % ("every call completed" if ok else
+                            "CALLS FAILED" if failed or done != calls else
+                            "HEALTH CHECKS TOO SLOW OR A CALL WENT TO THE FAILED BACKEND"))
     return 0 if ok else 1
 
 
