@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * CHECK(cond, fmt, ...) for the control tests: says what failed and where,
- * then does CHECK_FAILED, which each test defines (count and go on, or end).
+ * The control tests' helpers: CHECK (tests/check.h; each test defines
+ * CHECK_FAILED) and addresses as the config and the state hold them.
  */
 #ifndef SIPLB_TESTS_CONTROL_CHECK_H
 #define SIPLB_TESTS_CONTROL_CHECK_H
@@ -10,15 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
-			CHECK_FAILED;                                          \
-		}                                                              \
-	} while (0)
+#include "../check.h"
 
 #include <stdbool.h>
 #include <string.h>

@@ -24,15 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
-			exit(1);                                               \
-		}                                                              \
-	} while (0)
+/* A failed check ends the test: its children go with it (below). */
+#define CHECK_FAILED exit(1)
+#include "../check.h"
 
 #define MSEC 1000000ull
 
