@@ -20,7 +20,7 @@ _Static_assert(SLB_SIP_REASON_COUNT <= SLB_METRICS_MALFORMED_MAX, "a counter per
 
 static const char *const drop_names[] = {
 	"not_sip", "malformed", "no_room", "not_ours", "no_route", "neigh_pending",
-	"tx_full", "ip_fragment",
+	"tx_full", "ip_fragment", "bad_mac", "wrong_source", "bad_checksum",
 };
 
 static const char *const state_names[] = {

@@ -26,8 +26,11 @@ static const char *const drop_names[SLB_DROP_COUNT] = {
 	[SLB_DROP_NEIGH_PENDING] = "neigh_pending",
 	[SLB_DROP_TX_FULL] = "tx_full",
 	[SLB_DROP_IP_FRAGMENT] = "ip_fragment",
+	[SLB_DROP_BAD_MAC] = "bad_mac",
+	[SLB_DROP_WRONG_SOURCE] = "wrong_source",
+	[SLB_DROP_BAD_CHECKSUM] = "bad_checksum",
 };
-_Static_assert(SLB_DROP_COUNT == 8, "a name for every drop reason");
+_Static_assert(SLB_DROP_COUNT == 11, "a name for every drop reason");
 
 static const char *const reply_names[SLB_REPLY_COUNT] = {
 	[SLB_REPLY_483] = "483", [SLB_REPLY_503] = "503",

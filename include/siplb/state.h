@@ -44,7 +44,7 @@
 #endif
 
 #define SLB_STATE_MAGIC 0x534c4253u /* "SLBS" */
-#define SLB_STATE_VERSION 5u
+#define SLB_STATE_VERSION 6u
 
 #define SLB_MAX_VIPS 64
 #define SLB_MAX_POOLS 64
@@ -122,6 +122,20 @@ struct slb_dsr {
 	__u16 gue_port;   /* network byte order */
 };
 
+/*
+ * Keys of the MAC in siplb's Via branch (include/siplb/proxy.h): responses
+ * are relayed only when their top Via carries a MAC made with one of them.
+ * key[0] signs and verifies; key[1], when n is 2, only verifies (rotation:
+ * docs/security.md). Shared by every instance behind one VIP.
+ */
+#define SLB_BRANCH_KEY_LEN 16 /* SipHash-2-4 */
+#define SLB_BRANCH_KEYS 2
+struct slb_branch_keys {
+	__u32 n;     /* 1 or 2 */
+	__u32 pad;
+	__u8 key[SLB_BRANCH_KEYS][SLB_BRANCH_KEY_LEN];
+};
+
 /* One complete generation. */
 struct slb_state {
 	__u64 generation;
@@ -131,6 +145,7 @@ struct slb_state {
 	__u32 src_rate_pps;   /* XDP per-source cap on SIP to VIPs; 0: none */
 	__u32 src_rate_burst;
 	__u32 n_block4, n_block6; /* blocklist prefixes: XDP skips an empty trie */
+	struct slb_branch_keys branch_keys;
 	struct slb_vip vips[SLB_MAX_VIPS];
 	struct slb_pool pools[SLB_MAX_POOLS];
 	struct slb_backend backends[SLB_MAX_BACKENDS];
@@ -158,11 +173,14 @@ enum slb_drop {
 	SLB_DROP_NOT_SIP = 0,      /* not IPv4/UDP to a VIP or from a backend */
 	SLB_DROP_MALFORMED,        /* the scanner rejected it: see sip_reasons */
 	SLB_DROP_NO_ROOM,          /* edit did not fit in the buffer or the MTU */
-	SLB_DROP_NOT_OURS,         /* response whose top Via is not ours */
+	SLB_DROP_NOT_OURS,         /* response whose top Via does not name us */
 	SLB_DROP_NO_ROUTE,         /* response/request without a usable next hop */
 	SLB_DROP_NEIGH_PENDING,    /* next-hop MAC unknown yet: resolution asked */
 	SLB_DROP_TX_FULL,          /* TX ring full */
 	SLB_DROP_IP_FRAGMENT,      /* IPv4 fragments are not reassembled */
+	SLB_DROP_BAD_MAC,          /* response: our Via, but its branch MAC fails */
+	SLB_DROP_WRONG_SOURCE,     /* response: proven branch, not from its backend */
+	SLB_DROP_BAD_CHECKSUM,     /* UDP checksum wrong */
 	SLB_DROP_COUNT
 };
 
