@@ -14,9 +14,10 @@
 #include "siplb/config.h"
 #include "siplb/maglev.h"
 #include "siplb/xdp.h"
+#include "config_text.h"
 
 struct parser {
-	const char *path;
+	struct slb_config_text *text; /* FILE:LINE of its lines */
 	char *err;
 	size_t errlen;
 	struct slb_config *c;
@@ -46,9 +47,9 @@ static void setting_path(const config_setting_t *s, char *buf, size_t len)
 __attribute__((format(printf, 3, 4)))
 static int fail(const struct parser *p, const config_setting_t *s, const char *fmt, ...)
 {
-	const char *file = config_setting_source_file(s);
-	int n = snprintf(p->err, p->errlen, "%s:%u: ", file ? file : p->path,
-			 config_setting_source_line(s));
+	const char *file;
+	unsigned line = slb_config_text_origin(p->text, config_setting_source_line(s), &file);
+	int n = snprintf(p->err, p->errlen, "%s:%u: ", file, line);
 	va_list ap;
 
 	if (n >= 0 && (size_t)n < p->errlen) {
@@ -390,11 +391,16 @@ static int duplicate(const struct parser *p, const config_setting_t *list, uint3
 {
 	const config_setting_t *e = config_setting_get_elem(list, i);
 	const config_setting_t *first = config_setting_get_elem(list, j);
+	const char *file, *first_file;
+	unsigned line = slb_config_text_origin(p->text, config_setting_source_line(first),
+					       &first_file);
 	char where[256];
 
 	setting_path(e, where, sizeof(where));
-	return fail(p, e, "'%s': %s as the entry at line %u", where, what,
-		    config_setting_source_line(first));
+	slb_config_text_origin(p->text, config_setting_source_line(e), &file);
+	if (strcmp(file, first_file))
+		return fail(p, e, "'%s': %s as the entry at %s:%u", where, what, first_file, line);
+	return fail(p, e, "'%s': %s as the entry at line %u", where, what, line);
 }
 
 static int parse_maglev(const struct parser *p, const config_setting_t *root)
@@ -1325,50 +1331,45 @@ static int parse(struct parser *p, const config_setting_t *root)
 	return 0;
 }
 
-/* @include "x" is relative to the including file, not to our cwd. */
-static void set_include_dir(config_t *cf, const char *path)
+/*
+ * libconfig parses the text siplb read itself (config_text.c) and opens no
+ * file. Were it still to meet an @include, its include directory is one
+ * that cannot exist (/proc/self/fd has no "-1"): the open fails, nothing
+ * is read behind config_text.c's checks.
+ */
+static int parse_text(struct parser *p, const char *path)
 {
-	char dir[PATH_MAX];
-	char *slash;
+	const char *file;
+	unsigned line;
+	config_t cf;
+	int rc = -1;
 
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		return;
-	slash[slash == dir] = 0; /* "/x.conf" is in "/" */
-	config_set_include_dir(cf, dir);
-}
-
-static void read_error(const config_t *cf, const char *path, int saved_errno,
-		       char *err, size_t errlen)
-{
-	if (config_error_type(cf) == CONFIG_ERR_FILE_IO)
-		snprintf(err, errlen, "%s: cannot read: %s", path,
-			 saved_errno ? strerror(saved_errno) : config_error_text(cf));
-	else
-		snprintf(err, errlen, "%s:%d: %s",
-			 config_error_file(cf) ? config_error_file(cf) : path,
-			 config_error_line(cf), config_error_text(cf));
+	p->text = slb_config_text_read(path, p->err, p->errlen);
+	if (!p->text)
+		return -1;
+	config_init(&cf);
+	config_set_include_dir(&cf, "/proc/self/fd/-1");
+	if (config_read_string(&cf, slb_config_text_buf(p->text))) {
+		rc = parse(p, config_root_setting(&cf));
+	} else {
+		line = slb_config_text_origin(p->text, (unsigned)config_error_line(&cf), &file);
+		snprintf(p->err, p->errlen, "%s:%u: %s", file, line, config_error_text(&cf));
+	}
+	config_destroy(&cf);
+	slb_config_text_free(p->text);
+	return rc;
 }
 
 int slb_config_load(const char *path, struct slb_config *out, char *err, size_t errlen)
 {
-	struct parser p = {.path = path, .err = err, .errlen = errlen, .c = out};
-	config_t cf;
-	int rc = -1;
+	struct parser p = {.err = err, .errlen = errlen, .c = out};
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(out->bpffs, sizeof(out->bpffs), "%s", SLB_CONFIG_DEFAULT_BPFFS);
 	out->table_size = SLB_MAGLEV_DEFAULT_SIZE;
 	out->capacity = SLB_CONFIG_DEFAULT_CAPACITY;
-	config_init(&cf);
-	set_include_dir(&cf, path);
-	errno = 0;
-	if (!config_read_file(&cf, path))
-		read_error(&cf, path, errno, err, errlen);
-	else
-		rc = parse(&p, config_root_setting(&cf));
-	config_destroy(&cf);
+	rc = parse_text(&p, path);
 	if (rc)
 		slb_config_free(out);
 	return rc;

@@ -8,13 +8,18 @@
  */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "siplb/config.h"
 #include "siplb/maglev.h"
+
+/* docs/config.md: a configuration has at most 16 MiB, with its includes. */
+#define MAX_BYTES (16 << 20)
 
 /* Every failure is reported, not only the first. */
 static int failures;
@@ -308,6 +313,124 @@ static void check_unreadable(void)
 	      "%s", err);
 }
 
+static void put(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	CHECK(f && fputs(text, f) >= 0 && !fclose(f), "%s: %m", path);
+}
+
+/* dir/name (or name, if absolute) fails with a reason containing want;
+ * want NULL: it loads. */
+static void expect_load(const char *dir, const char *name, const char *want)
+{
+	char path[PATH_MAX], err[1024] = "";
+	struct slb_config c;
+	int rc;
+
+	if (name[0] == '/')
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+	rc = slb_config_load(path, &c, err, sizeof(err));
+	if (!rc)
+		slb_config_free(&c);
+	if (!want)
+		CHECK(!rc, "%s: %s", path, err);
+	else
+		CHECK(rc && strstr(err, want), "%s: got \"%s\", expected \"...%s...\"", path,
+		      rc ? err : "loaded", want);
+}
+
+/* Only regular files are read, never blocking, at most MAX_BYTES:
+ * libconfig reading itself blocked on a FIFO and exited on /proc/self/mem. */
+static void check_not_regular(const char *dir)
+{
+	char path[PATH_MAX], want[PATH_MAX + 64];
+	int fd;
+
+	expect_load(dir, "/proc/self/mem", "/proc/self/mem: cannot read: Input/output error");
+	expect_load(dir, "/dev/zero", "/dev/zero: a character device: a configuration is "
+		    "read only from a regular file");
+	expect_load(dir, "/", "/: a directory");
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	CHECK(!mkfifo(path, 0600), "mkfifo: %m");
+	expect_load(dir, "fifo", "fifo: a FIFO: a configuration is read only from a regular file");
+	snprintf(path, sizeof(path), "%s/big.conf", dir);
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	CHECK(fd >= 0 && !ftruncate(fd, 100 << 20) && !close(fd), "%s: %m", path);
+	expect_load(dir, "big.conf", "big.conf: 104857600 bytes: a configuration (with its "
+		    "includes) has at most 16777216 bytes");
+	CHECK(!truncate(path, MAX_BYTES + 1), "%s: %m", path);
+	expect_load(dir, "big.conf", "big.conf: 16777217 bytes");
+	put(dir, "nul.conf", "bpffs = \"/x\";\n# a NUL: \\0 \n");
+	snprintf(path, sizeof(path), "%s/nul.conf", dir);
+	fd = open(path, O_WRONLY);
+	CHECK(fd >= 0 && pwrite(fd, "", 1, 22) == 1 && !close(fd), "%s: %m", path);
+	expect_load(dir, "nul.conf", "nul.conf:2: a NUL byte: a configuration is text");
+	put(dir, "good.conf", "bpffs = \"/sys/fs/bpf/x\";\n");
+	snprintf(path, sizeof(path), "%s/link.conf", dir);
+	CHECK(!symlink("good.conf", path), "symlink: %m");
+	expect_load(dir, "link.conf", NULL);
+	snprintf(want, sizeof(want), "inc-fifo.conf:2: @include \"fifo\": %s/fifo: a FIFO", dir);
+	put(dir, "inc-fifo.conf", "# includes get the same checks\n@include \"fifo\"\n");
+	expect_load(dir, "inc-fifo.conf", want);
+	put(dir, "inc-mem.conf", "  @include \"/proc/self/mem\" # absolute\n");
+	expect_load(dir, "inc-mem.conf", "inc-mem.conf:1: @include \"/proc/self/mem\": "
+		    "/proc/self/mem: cannot read: Input/output error");
+}
+
+/* Read by siplb, @includes keep their FILE:LINE and libconfig's rules:
+ * only at the start of a line outside comments and strings. Written in
+ * order: a file includes only those above it. want NULL: it loads. */
+static void check_includes(const char *dir)
+{
+	static const struct {
+		const char *name, *text, *want;
+	} files[] = {
+		{"pools.inc", "# 1\npools = ( { name = \"p\";\n  backends = 7; } );\n", NULL},
+		{"inc-error.conf", "# 1\n@include \"pools.inc\"\n",
+		 "/pools.inc:3: 'pools[0].backends' must be a list"},
+		{"ok.inc", "# 1\n\n", NULL},
+		{"inc-after.conf", "@include \"ok.inc\" // ok\n\n/* 3 */ colour = 1;\n",
+		 "inc-after.conf:3: unknown setting 'colour'"},
+		{"syntax.inc", "a = ;\n", NULL},
+		{"inc-syntax.conf", "\n\n@include \"syntax.inc\"\n", "/syntax.inc:1: syntax error"},
+		{"inc-quiet.conf", "/* off for now:\n@include \"fifo\"\n*/ bpffs = \"/x\\\"\n"
+		 "@include \\\"fifo\\\"\n\"; # @include \"fifo\"\n", NULL},
+		{"inc-two.conf", "@include \"ok.inc\" @include \"ok.inc\"\n",
+		 "inc-two.conf:1: one @include per line"},
+		{"loop.conf", "@include \"loop.conf\"\n", "includes nested deeper than 10 (a loop?)"},
+		{"inc-name.conf", "@include \"a\\b\"\n",
+		 "inc-name.conf:1: @include: a file name in quotes"},
+	};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		put(dir, files[i].name, files[i].text);
+		if (strstr(files[i].name, ".conf"))
+			expect_load(dir, files[i].name, files[i].want);
+	}
+}
+
+static void check_files(void)
+{
+	char dir[] = "/tmp/slb-test-config-XXXXXX", cmd[64];
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "mkdtemp: %m");
+		return;
+	}
+	alarm(20); /* a read that blocks is a failure, not a hang */
+	check_not_regular(dir);
+	check_includes(dir);
+	alarm(0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(!system(cmd), "%s", cmd);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -322,6 +445,7 @@ int main(int argc, char **argv)
 	check_defaults(argv[1]);
 	check_limits();
 	check_unreadable();
+	check_files();
 	printf("%d config files, limits, defaults: %s\n", files, failures ? "FAIL" : "ok");
 	return failures ? 1 : 0;
 }
