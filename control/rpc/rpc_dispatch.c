@@ -300,6 +300,13 @@ static int check_int(const struct slb_rpc_param *p, json_object *v, struct slb_r
 	return 0;
 }
 
+/* json-c keeps "a\u0000b" whole, but a C string of it stops at the NUL: a
+ * handler would see "a". */
+static bool has_nul(json_object *s)
+{
+	return strlen(json_object_get_string(s)) != (size_t)json_object_get_string_len(s);
+}
+
 static int check_type(const struct slb_rpc_param *p, json_object *v, struct slb_rpc_error *e)
 {
 	static const json_type want[] = {
@@ -312,6 +319,9 @@ static int check_type(const struct slb_rpc_param *p, json_object *v, struct slb_
 		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, p->name, "%s: %s expected, got %s",
 				    p->name, type_name(p->type),
 				    json_type_to_name(json_object_get_type(v)));
+	if (p->type == SLB_RPC_STRING && has_nul(v))
+		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, p->name,
+				    "%s: a NUL (\\u0000) in the string", p->name);
 	return p->type == SLB_RPC_INT ? check_int(p, v, e) : 0;
 }
 
@@ -441,6 +451,7 @@ struct request {
 	json_object *id;      /* NULL with has_id: JSON null */
 	bool has_id;          /* false: a notification */
 	const char *method;
+	bool method_nul;      /* the name goes on past a NUL: no method's */
 	json_object *params;  /* NULL when absent */
 };
 
@@ -484,6 +495,7 @@ static json_object *check_members(json_object *o, struct request *q)
 		return fail_response(q->id, SLB_RPC_INVALID_REQUEST, NULL,
 				     "\"method\" (a string) is missing");
 	q->method = json_object_get_string(v);
+	q->method_nul = has_nul(v);
 	if (json_object_object_get_ex(o, "params", &q->params) &&
 	    !json_object_is_type(q->params, json_type_object) &&
 	    !json_object_is_type(q->params, json_type_array))
@@ -499,6 +511,9 @@ static json_object *call(struct slb_rpc_registry *r, const struct slb_rpc_peer *
 	struct slb_rpc_error err = {0};
 	json_object *params, *result = NULL, *o;
 
+	if (q->method_nul)
+		return fail_response(q->id, SLB_RPC_METHOD_NOT_FOUND, NULL,
+				     "no method '%.64s\\u0000...': names hold no NUL", q->method);
 	if (!strcmp(q->method, "rpc.methods")) {
 		o = response(q->id);
 		json_object_object_add(o, "result", methods_json(r));
@@ -568,20 +583,58 @@ static json_object *dispatch_batch(struct slb_rpc_registry *r, const struct slb_
 	return out;
 }
 
+/* Where a member name holding an escaped NUL starts, or -1. A string runs
+ * from a quote to the next unescaped one; one followed by ':' is a name. */
+static long nul_name(const char *p, size_t len)
+{
+	bool in = false, nul = false; /* nul: the last string held \u0000 */
+	size_t start = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in && p[i] == '\\') {
+			nul |= len - i > 5 && !memcmp(p + i + 1, "u0000", 5);
+			i++;
+		} else if (p[i] == '"') {
+			in = !in;
+			start = in ? i : start;
+			nul &= !in;
+		} else if (!in && p[i] == ':' && nul) {
+			return (long)start;
+		} else if (!in && !strchr(" \t\r\n", p[i])) {
+			nul = false;
+		}
+	}
+	return -1;
+}
+
+/* What json-c would read otherwise than sent: a NUL byte ends its input,
+ * and it keeps member names as C strings, so {"method\u0000x": ...} would
+ * be "method". (A NUL in a string value is caught where it is used.) */
+static json_object *nul_refusal(const char *line, size_t len)
+{
+	const char *nul = memchr(line, 0, len);
+	long name;
+
+	if (nul)
+		return fail_response(NULL, SLB_RPC_PARSE_ERROR, NULL, "NUL byte at offset %zu",
+				     (size_t)(nul - line));
+	name = nul_name(line, len);
+	if (name >= 0)
+		return fail_response(NULL, SLB_RPC_INVALID_REQUEST, NULL,
+				     "the member name at offset %ld holds a NUL (\\u0000)", name);
+	return NULL;
+}
+
 /* The request as JSON, or NULL with *fail set to the parse error response. */
 static json_object *parse(const char *line, size_t len, json_object **fail)
 {
 	json_tokener *tok;
 	json_object *o;
 	char *buf;
-	const char *nul = memchr(line, 0, len);
 
-	*fail = NULL;
-	if (nul) {
-		*fail = fail_response(NULL, SLB_RPC_PARSE_ERROR, NULL, "NUL byte at offset %zu",
-				      (size_t)(nul - line));
+	*fail = nul_refusal(line, len);
+	if (*fail)
 		return NULL;
-	}
 	tok = json_tokener_new_ex(PARSE_DEPTH);
 	buf = malloc(len + 1);
 	if (!tok || !buf) {

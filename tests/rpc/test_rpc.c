@@ -191,6 +191,25 @@ static void test_invalid_requests(void)
 	json_object_put(res);
 }
 
+/* json-c holds "a\u0000b" whole, C strings of it stop at the NUL: a name
+ * must match as sent, not up to a NUL ("status\u0000x" ran status). */
+static void test_nul_escapes(void)
+{
+	fails("{\"jsonrpc\":\"2.0\",\"method\":\"status\\u0000x\",\"id\":1}",
+	      SLB_RPC_METHOD_NOT_FOUND, "no method 'status\\u0000...': names hold no NUL");
+	fails("{\"jsonrpc\":\"2.0\",\"method\":\"rpc.methods\\u0000\",\"id\":1}",
+	      SLB_RPC_METHOD_NOT_FOUND, "names hold no NUL");
+	fails("{\"jsonrpc\":\"2.0\",\"method\":\"status\",\"method\\u0000x\":\"status\",\"id\":1}",
+	      SLB_RPC_INVALID_REQUEST, "the member name at offset 35 holds a NUL");
+	fails(REQ("backend.list", "{\"pool\\u0000x\" : \"core\"}"), SLB_RPC_INVALID_REQUEST,
+	      "holds a NUL");
+	fails(REQ("backend.list", "{\"pool\":\"core\\u0000x\"}"), SLB_RPC_INVALID_PARAMS,
+	      "pool: a NUL (\\u0000) in the string");
+	/* An escaped backslash, then "u0000": no NUL. */
+	fails(REQ("backend.list", "{\"pool\":\"core\\\\u0000\"}"), SLB_RPC_NOT_FOUND,
+	      "core\\u0000");
+}
+
 static void test_methods_and_params(void)
 {
 	fails("{\"jsonrpc\":\"2.0\",\"method\":\"dispatcher.list\",\"id\":3}",
@@ -1080,6 +1099,7 @@ int main(int argc, char **argv)
 	test_parse_errors();
 	test_invalid_requests();
 	test_methods_and_params();
+	test_nul_escapes();
 	test_error_param();
 	test_notifications();
 	test_batches();
