@@ -71,6 +71,12 @@ static const char *const reason_names[SLB_SIP_REASON_COUNT] = {
 	[SLB_SIP_ERR_BAD_MAX_FORWARDS] = "bad_max_forwards",
 	[SLB_SIP_ERR_NO_CALL_ID] = "no_call_id",
 	[SLB_SIP_ERR_CONTENT_LENGTH_EXCEEDS] = "content_length_exceeds_datagram",
+	[SLB_SIP_ERR_NO_VIA] = "no_via",
+	[SLB_SIP_ERR_NO_CSEQ] = "no_cseq",
+	[SLB_SIP_ERR_DUP_CONTENT_LENGTH] = "duplicate_content_length",
+	[SLB_SIP_ERR_CALL_ID_NOT_WORD] = "call_id_not_word",
+	[SLB_SIP_ERR_BAD_FROM] = "bad_from",
+	[SLB_SIP_ERR_BAD_TO] = "bad_to",
 };
 
 const char *slb_sip_reason_name(enum slb_sip_reason reason)
@@ -458,8 +464,11 @@ static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_v
 	return i;
 }
 
-/* The end of an address (name-addr or addr-spec) from i: where params start. */
-static size_t skip_address(const uint8_t *b, size_t i, size_t end)
+/*
+ * The end of an address (name-addr or addr-spec) from i: where params start.
+ * *open is set when a quoted string or a '<' is not closed before end.
+ */
+static size_t skip_address(const uint8_t *b, size_t i, size_t end, bool *open)
 {
 	while (i < end && b[i] != ';' && b[i] != ',') {
 		if (b[i] == '"') {
@@ -468,27 +477,51 @@ static size_t skip_address(const uint8_t *b, size_t i, size_t end)
 		}
 		if (b[i] == '<') {
 			const uint8_t *gt = memchr(b + i, '>', end - i);
+
+			*open |= !gt;
 			return gt ? (size_t)(gt - b) + 1 : end;
 		}
 		i++;
 	}
-	return i;
+	*open |= i > end; /* skip_param_value: an unterminated quoted string */
+	return i < end ? i : end;
 }
 
-/* The tag parameter of a To or From value. */
-static struct slb_span find_tag(const uint8_t *b, struct slb_span v)
+/* A quote or '<' left open anywhere in b[i..end)? For what follows the
+ * parameters that parsed: rare, so a plain walk. */
+static bool left_open(const uint8_t *b, size_t i, size_t end)
+{
+	bool open = false;
+
+	while (i < end && !open) {
+		size_t j = skip_address(b, i, end, &open);
+
+		i = j > i ? j : i + 1;
+	}
+	return open;
+}
+
+/*
+ * A To or From value: its first tag parameter, and a fault (bit `why`)
+ * when a quoted string or a '<' is left open (RFC 3261 §25.1 name-addr,
+ * quoted-string), in the address or in the parameters.
+ */
+static uint32_t parse_addr_header(const uint8_t *b, struct slb_span v, struct slb_span *tag,
+				  enum slb_sip_reason why)
 {
 	size_t end = (size_t)v.off + v.len, i;
 	struct param p;
-	bool bad = false;
+	bool bad = false, open = false;
 
 	if (!v.off)
-		return (struct slb_span){ 0, 0 };
-	i = skip_address(b, v.off, end);
-	while (next_param(b, &i, end, &p, &bad))
-		if (p.has_value && NAME_IS(b + p.name.off, p.name.len, "tag"))
-			return p.value;
-	return (struct slb_span){ 0, 0 };
+		return 0;
+	i = skip_address(b, v.off, end, &open);
+	while (!open && next_param(b, &i, end, &p, &bad))
+		if (!tag->len && p.has_value && NAME_IS(b + p.name.off, p.name.len, "tag"))
+			*tag = p.value;
+	if (!open && (bad || skip_lws(b, i, end) < end))
+		open = left_open(b, i, end);
+	return open ? SLB_ERR(why) : 0;
 }
 
 /* The first route-param of a Route value from i: an address and its params.
@@ -497,9 +530,11 @@ static struct slb_span first_route(const uint8_t *b, size_t i, size_t end, size_
 {
 	size_t j;
 
+	bool open = false; /* Route syntax is the next hop's business */
+
 	*next = 0;
 	i = skip_lws(b, i, end);
-	j = skip_address(b, i, end);
+	j = skip_address(b, i, end, &open);
 	while (j < end && b[j] != ',') /* params up to the next value */
 		j = b[j] == '"' ? skip_param_value(b, j, end) : j + 1;
 	if (j < end)
@@ -584,6 +619,38 @@ static bool has_space_or_ctl(const uint8_t *p, size_t n)
 	return false;
 }
 
+/*
+ * RFC 3261 §25.1: callid = word [ "@" word ]. As a sum per byte: 0 for a
+ * word character, 1 for '@', 2 for anything else; a Call-ID whose sum is
+ * at most 1 holds word characters and at most one '@'. One load and one add
+ * per byte, no branch.
+ */
+static uint8_t callid_cost[256];
+
+__attribute__((constructor)) static void init_callid_cost(void)
+{
+	static const char extra[] = "-.!%*_+`'~()<>:\\\"/[]?{}";
+
+	for (int c = 0; c < 256; c++)
+		callid_cost[c] = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+				 (c >= 'a' && c <= 'z') || memchr(extra, c, sizeof(extra) - 1)
+				 ? 0 : 2;
+	callid_cost['@'] = 1;
+}
+
+static uint32_t check_call_id(const uint8_t *p, size_t n)
+{
+	size_t cost = 0;
+
+	for (size_t k = 0; k < n; k++)
+		cost += callid_cost[p[k]];
+	if (cost == 0 || (cost == 1 && p[0] != '@' && p[n - 1] != '@'))
+		return 0;
+	/* whitespace or a control keeps its older, lower reason */
+	return SLB_ERR(has_space_or_ctl(p, n) ? SLB_SIP_ERR_BAD_CALL_ID
+					      : SLB_SIP_ERR_CALL_ID_NOT_WORD);
+}
+
 static uint32_t parse_call_id(const uint8_t *b, const struct slb_sip_hits *h,
 			      struct slb_sip_msg *m)
 {
@@ -595,19 +662,17 @@ static uint32_t parse_call_id(const uint8_t *b, const struct slb_sip_hits *h,
 	size_t i = skip_lws(b, h->call_id.off, end);
 
 	end = trim_lws_end(b, i, end);
-	if (has_space_or_ctl(b + i, end - i))
-		return SLB_ERR(SLB_SIP_ERR_BAD_CALL_ID);
 	if (end == i)
 		return SLB_ERR(SLB_SIP_ERR_BAD_CALL_ID);
 	m->call_id = slb_span_of(i, end);
-	return 0;
+	return check_call_id(b + i, end - i);
 }
 
 static uint32_t parse_vias(const uint8_t *b, const struct slb_sip_hits *h,
 			   struct slb_sip_msg *m)
 {
 	if (h->n_via == 0)
-		return 0;
+		return SLB_ERR(SLB_SIP_ERR_NO_VIA);
 	size_t end0 = (size_t)h->via[0].off + h->via[0].len;
 	size_t next = parse_via(b, h->via[0].off, end0, &m->via);
 	if (!next)
@@ -630,7 +695,9 @@ static uint32_t parse_lengths(const uint8_t *b, size_t len, const struct slb_sip
 	size_t body_avail = len - hdr_end, ds, de;
 
 	m->body_len = (uint16_t)body_avail;
-	if (h->content_length.off) {
+	if (h->n_content_length > 1) /* which one would the next hop believe? */
+		err |= SLB_ERR(SLB_SIP_ERR_DUP_CONTENT_LENGTH);
+	else if (h->n_content_length) {
 		if (!parse_number(b, h->content_length, SLB_SIP_MAX_LEN, &n, NULL, NULL))
 			err |= SLB_ERR(SLB_SIP_ERR_BAD_CONTENT_LENGTH);
 		else if (n > body_avail)
@@ -659,11 +726,11 @@ enum slb_sip_reason slb_sip_scan_finish(const uint8_t *buf, size_t len,
 		msg->headers_len = (uint16_t)hdr_end;
 		err |= parse_call_id(buf, hits, msg);
 		err |= parse_vias(buf, hits, msg);
-		if (hits->cseq.off)
-			err |= parse_cseq(buf, hits->cseq, msg);
+		err |= hits->cseq.off ? parse_cseq(buf, hits->cseq, msg)
+				      : SLB_ERR(SLB_SIP_ERR_NO_CSEQ);
 		err |= parse_lengths(buf, len, hits, hdr_end, msg);
-		msg->to_tag = find_tag(buf, hits->to);
-		msg->from_tag = find_tag(buf, hits->from);
+		err |= parse_addr_header(buf, hits->to, &msg->to_tag, SLB_SIP_ERR_BAD_TO);
+		err |= parse_addr_header(buf, hits->from, &msg->from_tag, SLB_SIP_ERR_BAD_FROM);
 		parse_routes(buf, hits, msg);
 		msg->has_contact = hits->contact;
 	}

@@ -5,7 +5,9 @@
  *
  * Hyperscan does not promise to report matches in offset order, so the
  * callback keeps the two lowest offsets per header and a flag per framing
- * fault; the hits are recorded in offset order after the scan. The header
+ * fault; the hits are recorded in offset order after the scan. Two are
+ * enough: the common code asks only for the first two Vias and Routes and
+ * whether a Call-ID or Content-Length appears more than once. The header
  * block's end is found first (memmem), and only the block is scanned.
  *
  * Debian 12's Vectorscan 5.4.9 misses matches depending on the buffer's
@@ -191,7 +193,5 @@ enum slb_sip_reason slb_sip_scan_hs(const struct slb_sip_hs_db *db,
 	for (unsigned id = SLB_HDR_VIA; id < HS_HDR_COUNT; id++)
 		for (unsigned k = 0; k < 2 && k < found.count[id]; k++)
 			hs_hit(buf, hdr_end, (enum slb_hdr)id, found.first[id][k], &hits);
-	if (found.count[SLB_HDR_CALL_ID] > 2)
-		hits.n_call_id = found.count[SLB_HDR_CALL_ID];
 	return slb_sip_scan_finish(buf, len, msg, &hits, hdr_end, err);
 }

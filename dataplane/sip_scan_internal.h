@@ -31,7 +31,8 @@ struct slb_sip_hits {
 	struct slb_span via[2]; /* the first two Via header lines */
 	uint16_t via_line;      /* where the first Via line starts */
 	uint8_t n_via;
-	uint8_t n_call_id;
+	uint8_t n_call_id;      /* counts saturate at 2: only "more than one" matters */
+	uint8_t n_content_length;
 	struct slb_span call_id, cseq, content_length, max_forwards;
 	struct slb_span to, from;
 	struct slb_span route[2]; /* the first two Route header lines */
@@ -41,6 +42,7 @@ struct slb_sip_hits {
 };
 
 #define SLB_ERR(r) (1u << (r))
+_Static_assert(SLB_SIP_REASON_COUNT <= 32, "every reason has a bit in a uint32_t");
 
 static inline struct slb_span slb_span_of(size_t from, size_t to)
 {
@@ -62,11 +64,16 @@ static inline void slb_sip_hit(struct slb_sip_hits *h, enum slb_hdr id,
 			h->via[h->n_via++] = v;
 		break;
 	case SLB_HDR_CALL_ID:
-		if (h->n_call_id++ == 0)
+		if (h->n_call_id == 0)
 			h->call_id = v;
+		h->n_call_id += h->n_call_id < 2;
+		break;
+	case SLB_HDR_CONTENT_LENGTH:
+		if (h->n_content_length == 0)
+			h->content_length = v;
+		h->n_content_length += h->n_content_length < 2;
 		break;
 	case SLB_HDR_CSEQ:           if (!h->cseq.off) h->cseq = v; break;
-	case SLB_HDR_CONTENT_LENGTH: if (!h->content_length.off) h->content_length = v; break;
 	case SLB_HDR_MAX_FORWARDS:   if (!h->max_forwards.off) h->max_forwards = v; break;
 	case SLB_HDR_TO:             if (!h->to.off) h->to = v; break;
 	case SLB_HDR_FROM:           if (!h->from.off) h->from = v; break;

@@ -68,13 +68,21 @@ enum slb_sip_reason {
 	SLB_SIP_ERR_BAD_VERSION,        /* not SIP/2.0 (case-insensitive) */
 	SLB_SIP_ERR_BAD_HEADER_LINE,    /* header line without name and colon */
 	SLB_SIP_ERR_DUP_CALL_ID,        /* two Call-ID headers */
-	SLB_SIP_ERR_BAD_CALL_ID,        /* empty or containing whitespace */
+	SLB_SIP_ERR_BAD_CALL_ID,        /* empty, or whitespace or controls inside */
 	SLB_SIP_ERR_BAD_VIA,            /* top Via unparseable */
 	SLB_SIP_ERR_BAD_CSEQ,           /* CSeq not "number method" */
 	SLB_SIP_ERR_BAD_CONTENT_LENGTH, /* Content-Length not a number */
 	SLB_SIP_ERR_BAD_MAX_FORWARDS,   /* Max-Forwards not a number 0..255 */
 	SLB_SIP_ERR_NO_CALL_ID,         /* no Call-ID header */
 	SLB_SIP_ERR_CONTENT_LENGTH_EXCEEDS, /* more body announced than present */
+	/* Later additions go last, so that existing codes keep their numbers in
+	 * the counters siplb-dp and siplbd share (struct slb_lcore_stats). */
+	SLB_SIP_ERR_NO_VIA,             /* no Via header (RFC 3261 §8.1.1, §8.2.6.2) */
+	SLB_SIP_ERR_NO_CSEQ,            /* no CSeq header */
+	SLB_SIP_ERR_DUP_CONTENT_LENGTH, /* two Content-Length headers (full or compact) */
+	SLB_SIP_ERR_CALL_ID_NOT_WORD,   /* not word or word@word (RFC 3261 §25.1) */
+	SLB_SIP_ERR_BAD_FROM,           /* From: a quote or '<' left open */
+	SLB_SIP_ERR_BAD_TO,             /* To: a quote or '<' left open */
 	SLB_SIP_REASON_COUNT
 };
 

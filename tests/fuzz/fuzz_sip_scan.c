@@ -52,8 +52,10 @@ static void check_bounds(const struct slb_sip_msg *m, size_t size)
 	check_span(m->to_tag, size, "to_tag");
 	check_span(m->from_tag, size, "from_tag");
 	check_span(m->route, size, "route");
-	if (m->call_id.len == 0 || (size_t)m->headers_len + m->body_len > size) {
-		fprintf(stderr, "fuzz: valid message without Call-ID or with body past end\n");
+	if (m->call_id.len == 0 || !m->has_via || !m->has_cseq ||
+	    (size_t)m->headers_len + m->body_len > size) {
+		fprintf(stderr, "fuzz: valid message without Call-ID, Via or CSeq, "
+				"or with body past end\n");
 		abort();
 	}
 }

@@ -1155,6 +1155,70 @@ CSeq: 1 ACK
 Content-Length: 0
 """))
 
+# ---- valid: near misses of the stricter checks (Call-ID word@word,
+# name-addr quoting, one Content-Length, Via and CSeq present) --------------
+
+# RFC 3261 §25.1: callid = word ["@" word]; every punctuation a word allows,
+# on both sides of the '@'.
+CALLID_PUNCT = "-.!%*_+`'~()<>:\\\"/[]?{}"
+valid("call-id-every-word-char", sip("""OPTIONS sip:bob@biloxi.example.com SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKwordchars
+Max-Forwards: 70
+To: <sip:bob@biloxi.example.com>
+From: <sip:alice@atlanta.example.com>;tag=wc1
+Call-ID: azAZ09""" + CALLID_PUNCT + "@" + CALLID_PUNCT + """azAZ09
+CSeq: 1 OPTIONS
+Content-Length: 0
+"""))
+
+valid("call-id-one-char-no-at", sip("""BYE sip:bob@192.0.2.4 SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKonechar
+Max-Forwards: 70
+To: <sip:bob@biloxi.example.com>;tag=oc1
+From: <sip:alice@atlanta.example.com>;tag=oc2
+i:\t"\t
+CSeq: 2 BYE
+Content-Length: 0
+"""))
+
+# name-addr: an escaped quote and an escaped backslash in the display name,
+# '<' and ';tag=' inside quoted strings, an empty display name.
+valid("display-name-escapes-and-brackets", sip("""INVITE sip:bob@biloxi.example.com SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bKesc
+Max-Forwards: 70
+To: "<sip:fake@evil.example.com" <sip:bob@biloxi.example.com>
+From: "Alice \\"the boss\\" O'Hara \\\\" <sip:alice@atlanta.example.com>;tag=esc-from;x="<open;tag=no"
+Call-ID: display-escapes@192.0.2.101
+CSeq: 1 INVITE
+Contact: "" <sip:alice@192.0.2.101>
+Content-Length: 0
+"""))
+
+valid("to-tag-before-quoted-param", sip("""BYE sip:alice@192.0.2.101 SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.4:5060;branch=z9hG4bKtq
+Max-Forwards: 70
+t: "" <sip:alice@atlanta.example.com>;tag=first;note="a;tag=second \\"x\\""
+f: Bob <sip:bob@biloxi.example.com>;tag=bt1
+Call-ID: tag-then-quoted@192.0.2.4
+CSeq: 3 BYE
+Content-Length: 0
+"""))
+
+# Content-Length look-alikes that are not a second Content-Length.
+valid("content-length-lookalikes", sip("""MESSAGE sip:bob@biloxi.example.com SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bKcll
+Max-Forwards: 70
+X-Content-Length: 99
+Content-Lengths: 98
+Subject: l: 97, Content-Length: 96
+To: <sip:bob@biloxi.example.com>
+From: <sip:alice@atlanta.example.com>;tag=cll
+Call-ID: cl-lookalikes@192.0.2.101
+CSeq: 1 MESSAGE
+Content-Type: text/plain
+Content-Length: {CL}
+""", b"Content-Length: 95\r\nl: 94\r\n"))
+
 # ---- invalid --------------------------------------------------------------
 
 OK_HEAD = """OPTIONS sip:bob@biloxi.example.com SIP/2.0
@@ -1316,6 +1380,68 @@ invalid("call-id-three-times", sip(head_with("CSeq:", "i: two\ncall-id: three\nC
 invalid("cseq-huge", sip(head_with("CSeq: 1 OPTIONS", "CSeq: 36893488147419103232 OPTIONS")))
 invalid("content-length-plus", sip(head_with("Content-Length: 0", "Content-Length: +0")))
 invalid("max-forwards-empty", sip(head_with("Max-Forwards: 70", "Max-Forwards:")))
+
+# Two Content-Length headers, full or compact, in any order: siplb and the
+# next hop could read different bodies (a parser differential). Equal
+# values too: RFC 3261 §7.3.1 allows one Content-Length, and a hop that
+# joins repeated headers into one line reads "5, 5" (docs/scanner.md).
+CL_BODY = b"01234"
+invalid("content-length-full-then-compact", sip(head_with("Content-Length: 0", "Content-Length: 0\nl: 5"), CL_BODY))
+invalid("content-length-compact-then-full", sip(head_with("Content-Length: 0", "l: 5\nContent-Length: 0"), CL_BODY))
+invalid("content-length-full-twice", sip(head_with("Content-Length: 0", "Content-Length: 5\nContent-Length: 2"), CL_BODY))
+invalid("content-length-compact-twice", sip(head_with("Content-Length: 0", "l: 2\nL: 5"), CL_BODY))
+invalid("content-length-twice-same-value", sip(head_with("Content-Length: 0", "Content-Length: 5\nl: 005"), CL_BODY))
+invalid("content-length-second-not-a-number", sip(head_with("Content-Length: 0", "Content-Length: 5\nContent-Length: abc"), CL_BODY))
+invalid("content-length-second-folded", sip(head_with("Content-Length: 0", "Content-Length: 5\nl:\n 3"), CL_BODY))
+invalid("content-length-far-apart", sip(head_with("Via:", "l: 3\nVia:"), CL_BODY))
+invalid("content-length-three-times", sip(head_with("Content-Length: 0", "l: 5\nl: 5\nContent-Length: 4"), CL_BODY))
+invalid("content-length-257-times", sip(head_with("Content-Length: 0", ("l: 5\n" * 257).rstrip("\n")), CL_BODY))
+
+# RFC 3261 §8.1.1: a request carries Via and CSeq; §8.2.6.2: a response
+# copies them. Without them nothing can match a transaction or route a reply.
+invalid("no-via-request", sip(head_with("Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bKbad\n", "")))
+invalid("no-via-response", sip(head_with("Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bKbadr\n", "", RESP_HEAD)))
+invalid("no-via-only-lookalikes", sip(head_with("Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bKbad\n",
+                                                "Vias: SIP/2.0/UDP 192.0.2.101;branch=z9hG4bKx\nX-Via: SIP/2.0/UDP 192.0.2.101\nSubject: v: SIP/2.0/UDP 192.0.2.101\n")))
+invalid("no-via-only-in-body", sip(head_with("Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bKbad\n", "").replace("Content-Length: 0", "Content-Length: {CL}"),
+                                   "Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bKbody\n"))
+invalid("no-cseq-request", sip(head_with("CSeq: 1 OPTIONS\n", "")))
+invalid("no-cseq-response", sip(head_with("CSeq: 1 OPTIONS\n", "", RESP_HEAD)))
+invalid("no-cseq-misspelled", sip(head_with("CSeq: 1 OPTIONS", "C-Seq: 1 OPTIONS")))
+invalid("no-via-no-cseq", sip(head_with("CSeq: 1 OPTIONS\n", "", head_with("Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bKbad\n", ""))))
+invalid("no-via-no-call-id", sip(head_with("Call-ID: invalid@192.0.2.101\n", "", head_with("Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bKbad\n", ""))))
+invalid("no-via-bad-call-id", sip(head_with("Call-ID: invalid@192.0.2.101", "Call-ID: two words", head_with("Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bKbad\n", ""))))
+
+# Call-IDs that are not word ["@" word].
+for _name, _cid in (("two-ats", "a@b@c"), ("trailing-at", "abc@"), ("leading-at", "@host.example.com"),
+                    ("only-at", "@"), ("equals", "YWJjZA=="), ("semicolon", "abc;x=1"),
+                    ("comma", "a,b@host"), ("hash", "a#b"), ("dollar", "a$b"), ("ampersand", "a&b"),
+                    ("caret", "a^b"), ("bar", "a|b"), ("utf8", "caf\u00e9@host")):
+    invalid("call-id-" + _name, sip(head_with("Call-ID: invalid@192.0.2.101", "Call-ID: " + _cid)))
+invalid("call-id-compact-two-ats", sip(head_with("Call-ID: invalid@192.0.2.101", "i: x@y@z")))
+invalid("call-id-del", sip(head_with("Call-ID: invalid@192.0.2.101", "Call-ID: a\x7fb")))
+invalid("call-id-equals-and-space", sip(head_with("Call-ID: invalid@192.0.2.101", "Call-ID: a=b c")))
+invalid("call-id-257-times", sip(head_with("CSeq:", "i: x\n" * 256 + "CSeq:")))
+
+# From and To: a quoted string or a '<' left open (RFC 3261 §25.1 name-addr).
+OK_FROM = "From: <sip:alice@atlanta.example.com>;tag=bad1"
+OK_TO = "To: <sip:bob@biloxi.example.com>"
+for _name, _hdr, _ok, _bad in (
+        ("from-quote-open", "From", OK_FROM, 'From: "Alice <sip:alice@atlanta.example.com>;tag=bad1'),
+        ("from-quote-inside-token", "From", OK_FROM, 'From: Al"ice <sip:alice@atlanta.example.com>;tag=bad1'),
+        ("from-escaped-last-quote", "From", OK_FROM, 'From: "Alice \\" <sip:alice@atlanta.example.com>;tag=bad1'),
+        ("from-angle-open", "From", OK_FROM, "From: Alice <sip:alice@atlanta.example.com;tag=bad1"),
+        ("from-param-quote-open", "From", OK_FROM, 'From: <sip:alice@atlanta.example.com>;tag=bad1;x="abc'),
+        ("from-compact-quote-open", "From", OK_FROM, 'f: "x <sip:alice@atlanta.example.com>;tag=bad1'),
+        ("to-quote-open", "To", OK_TO, 'To: "Bob <sip:bob@biloxi.example.com>'),
+        ("to-angle-open", "To", OK_TO, "To: <sip:bob@biloxi.example.com"),
+        ("to-angle-after-params", "To", OK_TO, "To: <sip:bob@biloxi.example.com>;tag=t1 <sip:carol@chicago.example.com"),
+        ("to-folded-quote-open", "To", OK_TO, 'To: "Bob\n Smith <sip:bob@biloxi.example.com>'),
+        ("to-quote-after-bad-param", "To", OK_TO, 'To: <sip:bob@biloxi.example.com>;;x="y'),
+        ("to-compact-angle-open", "To", OK_TO, "t: Bob <sip:bob@biloxi.example.com")):
+    invalid(_name, sip(head_with(_ok, _bad)))
+invalid("from-and-to-open", sip(head_with(OK_TO, 'To: "Bob', head_with(OK_FROM, "From: <sip:alice"))))
+invalid("to-open-and-no-via", sip(head_with(OK_TO, "To: <sip:bob", head_with("Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bKbad\n", ""))))
 
 # ---- keep-alives -----------------------------------------------------------
 
