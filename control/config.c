@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libconfig.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -1313,14 +1314,57 @@ static int parse_bpffs(const struct parser *p, const config_setting_t *root)
 	return 0;
 }
 
+/*
+ * branch_secret (and branch_secret_previous, for rotation): any text of
+ * SLB_BRANCH_SECRET_MIN characters or more, hashed into a SipHash key so
+ * that a passphrase and a hex string serve alike. Without it siplbd keeps
+ * the key it published last, or makes a random one (publish.h).
+ */
+/* 1 when key is set (its key in out), 0 when absent, -1 on error. */
+static int get_branch_key(const struct parser *p, const config_setting_t *root,
+			  const char *key, uint8_t *out)
+{
+	const config_setting_t *s;
+	const char *v;
+
+	if (get_str(p, root, key, false, &s, &v))
+		return -1;
+	if (!v)
+		return 0;
+	if (strlen(v) < SLB_BRANCH_SECRET_MIN)
+		return fail(p, s, "'%s' has %zu characters, at least %d are needed (for "
+			    "instance the output of `openssl rand -hex 16`)", key, strlen(v),
+			    SLB_BRANCH_SECRET_MIN);
+	crypto_generichash(out, SLB_BRANCH_KEY_LEN, (const unsigned char *)v, strlen(v),
+			   NULL, 0);
+	return 1;
+}
+
+static int parse_branch_keys(struct parser *p, const config_setting_t *root)
+{
+	struct slb_config *c = p->c;
+	int cur = get_branch_key(p, root, "branch_secret", c->branch_keys[0]);
+	int prev = cur < 0 ? -1 : get_branch_key(p, root, "branch_secret_previous",
+						  c->branch_keys[1]);
+
+	if (prev < 0)
+		return -1;
+	if (prev && !cur)
+		return fail(p, config_setting_get_member(root, "branch_secret_previous"),
+			    "'branch_secret_previous' without 'branch_secret'");
+	c->n_branch_keys = (uint32_t)(cur + prev);
+	return 0;
+}
+
 static int parse(struct parser *p, const config_setting_t *root)
 {
-	static const char *const keys[] = {"bpffs", "branch_seed", "maglev", "dataplane",
+	static const char *const keys[] = {"bpffs", "branch_seed", "branch_secret",
+					   "branch_secret_previous", "maglev", "dataplane",
 					   "vips", "pools", "dsr", "xdp", "flood", "resolvers",
 					   "control", "metrics", NULL};
 
 	if (check_keys(p, root, keys) || parse_bpffs(p, root) ||
-	    get_seed(p, root, "branch_seed", &p->c->branch_seed) ||
+	    get_seed(p, root, "branch_seed", &p->c->branch_seed) || parse_branch_keys(p, root) ||
 	    parse_maglev(p, root) || parse_dataplane(p, root) ||
 	    parse_resolvers(p, root, p->resolvers, &p->n_resolvers) ||
 	    parse_pools(p, root) || parse_vips(p, root) || parse_dsr(p, root) ||
@@ -1366,6 +1410,10 @@ int slb_config_load(const char *path, struct slb_config *out, char *err, size_t 
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium failed to initialise");
+		return -1;
+	}
 	snprintf(out->bpffs, sizeof(out->bpffs), "%s", SLB_CONFIG_DEFAULT_BPFFS);
 	out->table_size = SLB_MAGLEV_DEFAULT_SIZE;
 	out->capacity = SLB_CONFIG_DEFAULT_CAPACITY;

@@ -9,6 +9,7 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <sodium.h>
 
 #include "siplb/maglev.h"
 #include "siplb/publish.h"
@@ -149,6 +150,26 @@ static void fill_vips(const struct slb_config *cfg, struct slb_state *s)
 	s->src_rate_burst = cfg->flood.source_burst;
 }
 
+/*
+ * The branch MAC keys: the file's; without them the ones published last,
+ * so that a restarted siplbd keeps verifying the responses to requests
+ * sent before; failing that a random key (one instance: nothing to share).
+ */
+static void fill_branch_keys(const struct build *b, struct slb_state *s)
+{
+	const struct slb_branch_keys *last = &b->active->branch_keys;
+
+	if (b->cfg->n_branch_keys) {
+		s->branch_keys.n = b->cfg->n_branch_keys;
+		memcpy(s->branch_keys.key, b->cfg->branch_keys, sizeof(s->branch_keys.key));
+	} else if (last->n >= 1 && last->n <= SLB_BRANCH_KEYS) {
+		s->branch_keys = *last;
+	} else {
+		s->branch_keys.n = 1;
+		randombytes_buf(s->branch_keys.key[0], SLB_BRANCH_KEY_LEN);
+	}
+}
+
 static void fill_state(struct build *b, uint64_t generation)
 {
 	const struct slb_config *cfg = b->cfg;
@@ -161,6 +182,7 @@ static void fill_state(struct build *b, uint64_t generation)
 	for (uint32_t i = 0; i < cfg->flood.n_blocklist; i++)
 		*(cfg->flood.blocklist[i].family == AF_INET ? &s->n_block4 : &s->n_block6) += 1;
 	fill_vips(cfg, s);
+	fill_branch_keys(b, s);
 	for (uint32_t p = 0; p < cfg->n_pools; p++) {
 		s->pools[p].seed = cfg->pools[p].seed;
 		memcpy(s->pools[p].name, cfg->pools[p].name, sizeof(s->pools[p].name));

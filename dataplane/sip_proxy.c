@@ -8,8 +8,11 @@
 #include <netinet/in.h>
 #include <linux/ip.h>
 #include <linux/udp.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
+
+#include <sodium.h>
 
 #include "frame_edit.h"
 #include "siplb/callid_hash.h"
@@ -51,60 +54,6 @@ static const uint8_t *sip(const struct pkt *p)
 
 /* ---- frame parsing and the IPv4/UDP epilogue ------------------------------- */
 
-static bool parse_frame(struct pkt *p, enum slb_drop *why)
-{
-	const uint8_t *d = p->f->data;
-	struct ethhdr eth;
-	struct iphdr ip;
-	struct udphdr udp;
-
-	*why = SLB_DROP_NOT_SIP;
-	if (p->f->len < sizeof(eth) + sizeof(ip) + sizeof(udp))
-		return false;
-	memcpy(&eth, d, sizeof(eth));
-	memcpy(&ip, d + sizeof(eth), sizeof(ip));
-	if (eth.h_proto != htons(ETH_P_IP) || ip.version != 4 || ip.ihl < 5 ||
-	    ip.protocol != IPPROTO_UDP)
-		return false;
-	size_t l3 = sizeof(eth), l4 = l3 + ip.ihl * 4u, ip_len = ntohs(ip.tot_len);
-	if (ip_len < l4 - l3 + sizeof(udp) || l3 + ip_len > p->f->len)
-		return false;
-	if (ip.frag_off & htons(0x3fff)) { /* MF set or an offset: a fragment */
-		*why = SLB_DROP_IP_FRAGMENT;
-		return false;
-	}
-	memcpy(&udp, d + l4, sizeof(udp));
-	size_t udp_len = ntohs(udp.len);
-	if (udp_len < sizeof(udp) || l4 + udp_len > l3 + ip_len)
-		return false;
-	p->f->len = (uint16_t)(l4 + udp_len); /* drop Ethernet padding */
-	p->sip_off = (uint16_t)(l4 + sizeof(udp));
-	p->sip_len = (uint16_t)(udp_len - sizeof(udp));
-	p->saddr = ip.saddr;
-	p->daddr = ip.daddr;
-	p->sport = udp.source;
-	p->dport = udp.dest;
-	return true;
-}
-
-static bool find_vip(struct pkt *p)
-{
-	const struct slb_state *s = p->v->state;
-
-	for (unsigned i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
-		const struct slb_vip *vip = &s->vips[i];
-
-		if (vip->addr == p->daddr && vip->port == p->dport && vip->mode == SLB_MODE_PROXY) {
-			p->vip = vip;
-			p->vip_idx = i;
-			p->vip_host = vip->host;
-			p->vip_host_len = (uint8_t)strnlen(vip->host, sizeof(vip->host));
-			return true;
-		}
-	}
-	return false;
-}
-
 /* RFC 1071 sum (byte order does not matter to it): 32-bit words added
  * into two 64-bit accumulators, so no carry is lost and no add waits for the
  * one before; folded by csum_fold. */
@@ -133,6 +82,89 @@ static uint16_t csum_fold(uint64_t sum)
 	return (uint16_t)sum;
 }
 
+/* The UDP checksum of a datagram to a VIP (RFC 768): 0 means none was
+ * sent; else the pseudo-header and the datagram sum to all ones. The
+ * rewrite makes a fresh checksum: a corrupted datagram must not get one. */
+static bool udp_cksum_ok(const struct pkt *p)
+{
+	const uint8_t *udp = p->f->data + p->sip_off - sizeof(struct udphdr);
+	uint16_t check, len = htons((uint16_t)(p->sip_len + sizeof(struct udphdr)));
+
+	memcpy(&check, udp + offsetof(struct udphdr, check), sizeof(check));
+	if (!check || p->f->l4_cksum_good)
+		return true;
+	uint64_t sum = (uint64_t)p->saddr + p->daddr + htons(IPPROTO_UDP) + len;
+	return csum_fold(csum_add(sum, udp, ntohs(len))) == 0xffff;
+}
+
+
+static bool parse_frame(struct pkt *p, enum slb_drop *why)
+{
+	const uint8_t *d = p->f->data;
+	struct ethhdr eth;
+	struct iphdr ip;
+	struct udphdr udp;
+
+	*why = SLB_DROP_NOT_SIP;
+	if (p->f->len < sizeof(eth) + sizeof(ip) + sizeof(udp))
+		return false;
+	memcpy(&eth, d, sizeof(eth));
+	memcpy(&ip, d + sizeof(eth), sizeof(ip));
+	if (eth.h_proto != htons(ETH_P_IP) || ip.version != 4 || ip.ihl < 5 ||
+	    ip.protocol != IPPROTO_UDP)
+		return false;
+	size_t l3 = sizeof(eth), l4 = l3 + ip.ihl * 4u, ip_len = ntohs(ip.tot_len);
+	if (ip_len < l4 - l3 + sizeof(udp) || l3 + ip_len > p->f->len)
+		return false;
+	if (ip.frag_off & htons(0x3fff)) { /* MF set or an offset: a fragment */
+		p->daddr = ip.daddr; /* to a VIP: the caller reassembles it */
+		*why = SLB_DROP_IP_FRAGMENT;
+		return false;
+	}
+	memcpy(&udp, d + l4, sizeof(udp));
+	size_t udp_len = ntohs(udp.len);
+	if (udp_len < sizeof(udp) || l4 + udp_len > l3 + ip_len)
+		return false;
+
+	p->f->len = (uint32_t)(l4 + udp_len); /* drop Ethernet padding */
+	p->sip_off = (uint16_t)(l4 + sizeof(udp));
+	p->sip_len = (uint16_t)(udp_len - sizeof(udp));
+	p->saddr = ip.saddr;
+	p->daddr = ip.daddr;
+	p->sport = udp.source;
+	p->dport = udp.dest;
+	return true;
+}
+
+static bool find_vip(struct pkt *p)
+{
+	const struct slb_state *s = p->v->state;
+
+	for (unsigned i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
+		const struct slb_vip *vip = &s->vips[i];
+
+		if (vip->addr == p->daddr && vip->port == p->dport && vip->mode == SLB_MODE_PROXY) {
+			p->vip = vip;
+			p->vip_idx = i;
+			p->vip_host = vip->host;
+			p->vip_host_len = (uint8_t)strnlen(vip->host, sizeof(vip->host));
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Later fragments carry no ports: a proxy VIP's address is enough. */
+static bool to_proxy_vip(const struct pkt *p)
+{
+	const struct slb_state *s = p->v->state;
+
+	for (unsigned i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++)
+		if (s->vips[i].addr == p->daddr && s->vips[i].mode == SLB_MODE_PROXY)
+			return true;
+	return false;
+}
+
 /* Addresses, lengths and checksums of the rewritten frame. */
 static void finish_frame(struct pkt *p, uint32_t daddr, uint16_t dport, struct slb_out *out)
 {
@@ -147,6 +179,9 @@ static void finish_frame(struct pkt *p, uint32_t daddr, uint16_t dport, struct s
 	ip.daddr = daddr;
 	ip.tot_len = htons((uint16_t)(p->f->len - ETH_HLEN));
 	ip.ttl = SLB_IP_TTL;
+	out->fragment = p->v->ip_mtu && p->f->len - ETH_HLEN > p->v->ip_mtu;
+	if (out->fragment)
+		ip.frag_off = 0; /* DF clear: we fragment it, and routers after us may */
 	ip.check = 0;
 	memcpy(d + ETH_HLEN, &ip, sizeof(ip));
 	ip.check = (uint16_t)~csum_fold(csum_add(0, d + ETH_HLEN, ip.ihl * 4u));
@@ -159,7 +194,8 @@ static void finish_frame(struct pkt *p, uint32_t daddr, uint16_t dport, struct s
 	memcpy(d + l4, &udp, sizeof(udp));
 	/* pseudo-header: addresses, protocol, UDP length */
 	uint64_t sum = (uint64_t)ip.saddr + ip.daddr + htons(IPPROTO_UDP) + udp.len;
-	out->cksum_offload = p->v->udp_cksum_offload;
+	/* a port cannot sum a datagram it sends in pieces */
+	out->cksum_offload = p->v->udp_cksum_offload && !out->fragment;
 	if (out->cksum_offload) {
 		udp.check = csum_fold(sum); /* the port completes it */
 	} else {
@@ -299,13 +335,102 @@ static uint64_t branch_of(const struct pkt *p)
 	return slb_callid_hash(b + m->from_tag.off, m->from_tag.len, h);
 }
 
-static bool via_is_ours(const struct pkt *p, const struct slb_sip_via *via)
-{
-	const uint8_t *b = sip(p);
-	size_t plen = sizeof(SLB_BRANCH_PREFIX) - 1;
+/* ---- the branch MAC (docs/security.md) --------------------------------------- */
 
-	return is_vip_hostport(p, b + via->host.off, via->host.len, via->port) &&
-	       via->branch.len > plen && memcmp(b + via->branch.off, SLB_BRANCH_PREFIX, plen) == 0;
+#define BRANCH_PREFIX_LEN (sizeof(SLB_BRANCH_PREFIX) - 1)
+#define BRANCH_TXN_OFF BRANCH_PREFIX_LEN              /* 16 hex: branch_of() */
+#define BRANCH_MAC_OFF (BRANCH_TXN_OFF + 16)          /* 16 hex: the MAC */
+#define BRANCH_ID_OFF (BRANCH_MAC_OFF + 16)           /* "-ID" or nothing */
+#define NO_BACKEND_ID 0xffffu
+#define PROVEN SLB_DROP_COUNT /* check_our_via: nothing to drop for */
+
+/* What a response to our request is routed by and whose it is: the MAC's
+ * input, the same bytes when the request leaves and when its responses
+ * come back (then read from the response: its top Via is ours, the next
+ * one the sender's as we marked it). */
+struct mac_input {
+	char txn[16];      /* the branch's transaction hash, as sent */
+	uint64_t call_id;  /* hash of the Call-ID */
+	uint32_t addr;     /* where the response goes (network order) */
+	uint16_t port;     /* network order */
+	uint16_t backend;  /* the backend the request went to, NO_BACKEND_ID */
+};
+_Static_assert(sizeof(struct mac_input) == 32, "no padding in the MAC input");
+
+static uint64_t branch_mac(const uint8_t *key, const struct mac_input *in)
+{
+	uint64_t mac;
+
+	crypto_shorthash_siphash24((unsigned char *)&mac, (const unsigned char *)in,
+				   sizeof(*in), key);
+	return mac;
+}
+
+static uint64_t call_id_hash(const struct pkt *p)
+{
+	return slb_callid_hash(sip(p) + p->msg.call_id.off, p->msg.call_id.len, 0);
+}
+
+/* Where responses to this request go (RFC 3261 §18.2.2, RFC 3581 §4): the
+ * source address (mark_sender writes it as received unless the Via says
+ * it already), the source port with rport, else the sent-by port. */
+static void request_reply_to(const struct pkt *p, uint32_t *addr, uint16_t *port)
+{
+	const struct slb_sip_via *via = &p->msg.via;
+
+	*addr = p->saddr;
+	*port = via->has_rport ? p->sport : htons(via->port ? via->port : SLB_DEFAULT_SIP_PORT);
+}
+
+/* Where a response goes by a Via of it: received or sent-by host (IPv4),
+ * rport or sent-by port. */
+static bool via_reply_to(const uint8_t *b, const struct slb_sip_via *v, uint32_t *addr,
+			 uint16_t *port)
+{
+	struct slb_span host = v->received.len ? v->received : v->host;
+	uint16_t n = v->port ? v->port : SLB_DEFAULT_SIP_PORT;
+
+	if (!slb_parse_ipv4(b + host.off, host.len, addr) ||
+	    (v->rport.len && !slb_parse_port(b + v->rport.off, v->rport.len, &n)))
+		return false;
+	*port = htons(n);
+	return true;
+}
+
+/* A response's top Via is ours: our address and port, and a branch that
+ * has our prefix, the transaction hash and a MAC that one of the state's
+ * keys made over where the next Via sends it, its Call-ID and the backend
+ * id after the MAC. *id: that backend, or NO_BACKEND_ID. PROVEN, or why
+ * the response is dropped. */
+static enum slb_drop check_our_via(const struct pkt *p, struct mac_input *in, uint32_t *id)
+{
+	const struct slb_branch_keys *keys = &p->v->state->branch_keys;
+	const struct slb_sip_via *via = &p->msg.via;
+	const uint8_t *b = sip(p), *br = b + via->branch.off;
+	uint64_t mac;
+
+	if (!p->msg.has_via || !is_vip_hostport(p, b + via->host.off, via->host.len, via->port) ||
+	    via->branch.len < BRANCH_ID_OFF || memcmp(br, SLB_BRANCH_PREFIX, BRANCH_PREFIX_LEN))
+		return SLB_DROP_NOT_OURS;
+	*id = NO_BACKEND_ID;
+	if (via->branch.len > BRANCH_ID_OFF) {
+		*id = br[BRANCH_ID_OFF] == '-' ? backend_id(p, br + BRANCH_ID_OFF + 1,
+							    via->branch.len - BRANCH_ID_OFF - 1)
+					       : SLB_MAX_BACKENDS;
+		if (*id == SLB_MAX_BACKENDS)
+			return SLB_DROP_BAD_MAC;
+	}
+	if (!p->msg.has_via2 || !via_reply_to(b, &p->msg.via2, &in->addr, &in->port))
+		return SLB_DROP_NO_ROUTE;
+	memcpy(in->txn, br + BRANCH_TXN_OFF, sizeof(in->txn));
+	in->call_id = call_id_hash(p);
+	in->backend = (uint16_t)*id;
+	if (!slb_parse_hex64(br + BRANCH_MAC_OFF, &mac))
+		return SLB_DROP_BAD_MAC;
+	for (uint32_t k = 0; k < keys->n && k < SLB_BRANCH_KEYS; k++)
+		if (branch_mac(keys->key[k], in) == mac)
+			return PROVEN;
+	return SLB_DROP_BAD_MAC;
 }
 
 /* ---- request rewriting ----------------------------------------------------- */
@@ -317,9 +442,9 @@ struct inserts {
 	char rport[8];      /* "=port" or "port" */
 };
 
-static uint16_t at(const struct pkt *p, uint16_t sip_offset)
+static uint32_t at(const struct pkt *p, uint16_t sip_offset)
 {
-	return (uint16_t)(p->sip_off + sip_offset);
+	return p->sip_off + (uint32_t)sip_offset;
 }
 
 static size_t put(char *out, const char *s)
@@ -334,11 +459,14 @@ static size_t put(char *out, const char *s)
  * Our Via, Max-Forwards when the request has none (RFC 3261 §16.6 step 3),
  * and Record-Route naming the backend for dialog-creating requests.
  *
- * A request to a backend carries the backend's id at the end of the branch
- * ("-ID"): the backend copies our Via into its responses (RFC 3261
- * §8.2.6.2), so response() knows whose they are, for passive health. The
+ * The branch: our prefix, a hash of the request (branch_of), a MAC over
+ * where its responses go, its Call-ID and the backend (struct mac_input),
+ * and on a request to a backend that backend's id ("-ID"). The backend
+ * copies our Via into its responses (RFC 3261 §8.2.6.2): response()
+ * relays only what carries a MAC one of our keys made, from the backend
+ * the id names, and counts it for that backend's passive health. The
  * branch stays a function of the request: its retransmissions and its
- * CANCEL go to the same backend and get the same id. Finding the backend
+ * CANCEL go to the same backend and get the same branch. Finding the backend
  * by the response's source address instead would cost a search per
  * response, would be ambiguous for a backend in two pools (two ids), and
  * would miss a backend that answers from another address or port.
@@ -352,8 +480,15 @@ static uint16_t top_headers(const struct pkt *p, char *out, int backend, bool re
 	out[n++] = ':';
 	n += slb_fmt_u32(out + n, ntohs(p->vip->port));
 	n += put(out + n, ";branch=" SLB_BRANCH_PREFIX);
-	slb_fmt_hex64(out + n, branch_of(p));
-	n += 16;
+	struct mac_input in = {
+		.call_id = call_id_hash(p),
+		.backend = backend >= 0 ? (uint16_t)backend : NO_BACKEND_ID,
+	};
+	slb_fmt_hex64(in.txn, branch_of(p));
+	request_reply_to(p, &in.addr, &in.port);
+	memcpy(out + n, in.txn, sizeof(in.txn));
+	slb_fmt_hex64(out + n + 16, branch_mac(p->v->state->branch_keys.key[0], &in));
+	n += 32;
 	if (backend >= 0) {
 		out[n++] = '-';
 		n += slb_fmt_u32(out + n, (uint32_t)backend);
@@ -391,13 +526,13 @@ static bool mark_sender(const struct pkt *p, struct slb_edits *ed, struct insert
 		k += slb_fmt_u32(t->rport + k, ntohs(p->sport));
 		ok &= slb_edit_add(ed, at(p, via->rport.off), via->rport.len, t->rport, (uint16_t)k);
 	}
-	if (!via->has_rport && via->host.len == n && memcmp(b + via->host.off, ip, n) == 0)
-		return ok; /* sent from where it says: nothing to add */
-	if (via->received.len) {
+	if (via->received.len) { /* whatever it says, it is where we received it */
 		memcpy(t->received, ip, n);
 		return ok && slb_edit_add(ed, at(p, via->received.off), via->received.len,
 					  t->received, (uint16_t)n);
 	}
+	if (!via->has_rport && via->host.len == n && memcmp(b + via->host.off, ip, n) == 0)
+		return ok; /* sent from where it says: nothing to add */
 	size_t k = put(t->received, ";received=");
 	memcpy(t->received + k, ip, n);
 	return ok && slb_edit_add(ed, at(p, (uint16_t)(via->value.off + via->value.len)), 0,
@@ -432,12 +567,18 @@ static void decrement_max_forwards(struct pkt *p)
 		b[d.off + i] = (uint8_t)('0' + v % 10);
 }
 
-/* Applies the edits, checks the MTU, fixes the headers. */
+static enum slb_action reply(struct pkt *p, enum slb_reply which, struct slb_out *out);
+
+/* Applies the edits, fixes the headers. A message our edits push past what
+ * UDP carries is answered 513 (RFC 3261 §21.5.14) when a request; past the
+ * MTU, it leaves as fragments (out->fragment). */
 static enum slb_action send_rewritten(struct pkt *p, struct slb_edits *ed, uint32_t daddr,
 				      uint16_t dport, struct slb_out *out)
 {
-	if (!slb_edit_apply(p->f, ed) ||
-	    (p->v->ip_mtu && p->f->len - ETH_HLEN > p->v->ip_mtu))
+	if (p->sip_len + slb_edit_growth(ed) > (int32_t)SLB_UDP_MAX_PAYLOAD)
+		return p->msg.kind == SLB_SIP_KIND_REQUEST ? reply(p, SLB_REPLY_513, out)
+							   : drop(p, SLB_DROP_TOO_BIG);
+	if (!slb_edit_apply(p->f, ed))
 		return drop(p, SLB_DROP_NO_ROOM);
 	finish_frame(p, daddr, dport, out);
 	return SLB_ACTION_SEND;
@@ -517,19 +658,27 @@ static bool mark_request_received(struct pkt *p)
 {
 	struct slb_edits ed = { .n = 0 };
 	struct inserts t;
-	uint16_t before = p->f->len;
+	uint32_t before = p->f->len, len;
 
 	if (!mark_sender(p, &ed, &t) || !slb_edit_apply(p->f, &ed))
 		return false;
-	p->sip_len = (uint16_t)(p->sip_len + p->f->len - before);
+	len = p->sip_len + p->f->len - before;
+	if (len > SLB_SIP_MAX_LEN) /* a request within 32 bytes of UDP's limit */
+		return false;
+	p->sip_len = (uint16_t)len;
 	return slb_sip_scan(sip(p), p->sip_len, &p->msg) == SLB_SIP_OK;
 }
+
+static const char *const reply_lines[SLB_REPLY_COUNT] = {
+	[SLB_REPLY_483] = "SIP/2.0 483 Too Many Hops\r\n",
+	[SLB_REPLY_503] = "SIP/2.0 503 Service Unavailable\r\n",
+	[SLB_REPLY_513] = "SIP/2.0 513 Message Too Large\r\n",
+};
 
 static enum slb_action reply(struct pkt *p, enum slb_reply which, struct slb_out *out)
 {
 	char r[SLB_REPLY_MAX];
-	size_t n = put(r, which == SLB_REPLY_483 ? "SIP/2.0 483 Too Many Hops\r\n"
-						 : "SIP/2.0 503 Service Unavailable\r\n");
+	size_t n = put(r, reply_lines[which]);
 
 	if (p->msg.method == SLB_SIP_METHOD_ACK) /* never answered (§17.2.1) */
 		return drop(p, SLB_DROP_NO_ROUTE);
@@ -542,8 +691,8 @@ static enum slb_action reply(struct pkt *p, enum slb_reply which, struct slb_out
 	if (n > (size_t)p->sip_len + p->f->tailroom)
 		return drop(p, SLB_DROP_NO_ROOM);
 	memcpy(p->f->data + p->sip_off, r, n);
-	p->f->tailroom = (uint16_t)(p->f->tailroom + p->sip_len - n);
-	p->f->len = (uint16_t)(p->sip_off + n);
+	p->f->tailroom = (uint32_t)(p->f->tailroom + p->sip_len - n);
+	p->f->len = (uint32_t)(p->sip_off + n);
 	p->v->stats->replies[which]++;
 	/* §18.2.2: to the source address, at the sent-by port (the source
 	 * port when the client asked for rport) */
@@ -619,53 +768,41 @@ static enum slb_action request_to_backend(struct pkt *p, int route_id, struct sl
 	return send_rewritten(p, &ed, s->backends[id].addr, s->backends[id].port, out);
 }
 
-/* A response to a request we sent a backend counts for that backend, by
- * the id after our branch's hash (top_headers). Counted whether or not it
- * can be relayed: it shows the backend answers. */
-static void count_response(const struct pkt *p)
+/* A proven response from the backend our branch names counts for its
+ * passive health (docs/health.md). */
+static void count_response(const struct pkt *p, uint32_t id)
 {
-	const struct slb_span br = p->msg.via.branch;
-	size_t id_off = sizeof(SLB_BRANCH_PREFIX) - 1 + 16;
-	const uint8_t *b = sip(p) + br.off;
-	uint32_t id;
-
-	if (br.len <= id_off + 1 || b[id_off] != '-')
-		return; /* a request we relayed from a backend: its client answers */
-	id = backend_id(p, b + id_off + 1, br.len - id_off - 1);
-	if (id == SLB_MAX_BACKENDS)
-		return;
 	struct slb_backend_rx *rx = &p->v->stats->backend_rx[id];
+
 	rx->responses++;
 	rx->finals += p->msg.status >= 200;
 	rx->r503 += p->msg.status == 503;
 }
 
-/* A response whose top Via is ours: that Via goes, the next one says where. */
+/* A response whose top Via is ours, proven (check_our_via) and, when it
+ * names a backend, from that backend's address: our Via goes, the next
+ * one says where. */
 static enum slb_action response(struct pkt *p, struct slb_out *out)
 {
 	const struct slb_sip_msg *m = &p->msg;
-	const struct slb_sip_via *next = &m->via2;
-	const uint8_t *b = sip(p);
+	const struct slb_state *s = p->v->state;
 	struct slb_edits ed = { .n = 0 };
-	uint32_t daddr;
-	uint16_t dport = htons(SLB_DEFAULT_SIP_PORT);
+	struct mac_input to;
+	uint32_t id;
+	enum slb_drop why = check_our_via(p, &to, &id);
 
-	if (!m->has_via || !via_is_ours(p, &m->via))
-		return drop(p, SLB_DROP_NOT_OURS);
-	count_response(p);
-	struct slb_span host = next->received.len ? next->received : next->host;
-	if (!m->has_via2 || !slb_parse_ipv4(b + host.off, host.len, &daddr) ||
-	    (next->rport.len && !slb_parse_port(b + next->rport.off, next->rport.len, &dport)))
-		return drop(p, SLB_DROP_NO_ROUTE);
-	if (next->rport.len)
-		dport = htons(dport);
-	else if (next->port)
-		dport = htons(next->port);
-	if (!remove_first_value(p, &ed, m->via_line, m->via.value, next->value))
+	if (why != PROVEN)
+		return drop(p, why);
+	if (id != NO_BACKEND_ID) {
+		if (s->backends[id].family != AF_INET || s->backends[id].addr != p->saddr)
+			return drop(p, SLB_DROP_WRONG_SOURCE);
+		count_response(p, id);
+	}
+	if (!remove_first_value(p, &ed, m->via_line, m->via.value, m->via2.value))
 		return drop(p, SLB_DROP_NOT_OURS);
 	p->v->stats->responses.msgs++;
 	p->v->stats->responses.bytes += p->sip_len;
-	return send_rewritten(p, &ed, daddr, dport, out);
+	return send_rewritten(p, &ed, to.addr, to.port, out);
 }
 
 enum slb_action slb_proxy_handle(const struct slb_proxy_view *v, struct slb_frame *f,
@@ -674,15 +811,17 @@ enum slb_action slb_proxy_handle(const struct slb_proxy_view *v, struct slb_fram
 	struct pkt p = { .v = v, .f = f };
 	enum slb_drop why;
 
-	if (!parse_frame(&p, &why) || (why = SLB_DROP_NOT_SIP, !find_vip(&p)))
-		return drop(&p, why);
+	if (!parse_frame(&p, &why) || (why = SLB_DROP_NOT_SIP, !find_vip(&p)) ||
+	    (why = SLB_DROP_BAD_CHECKSUM, !udp_cksum_ok(&p)))
+		return why == SLB_DROP_IP_FRAGMENT && to_proxy_vip(&p) ? SLB_ACTION_REASSEMBLE
+								       : drop(&p, why);
 	enum slb_sip_reason r = slb_sip_scan(sip(&p), p.sip_len, &p.msg);
 	if (r == SLB_SIP_ERR_KEEPALIVE) {
 		v->stats->keepalives++;
 		return SLB_ACTION_DROP;
 	}
-	if (r != SLB_SIP_OK || (p.msg.kind == SLB_SIP_KIND_REQUEST && !p.msg.has_via)) {
-		v->stats->sip_reasons[r != SLB_SIP_OK ? r : SLB_SIP_ERR_BAD_VIA]++;
+	if (r != SLB_SIP_OK) { /* the scanner refuses a message without Via or CSeq */
+		v->stats->sip_reasons[r]++;
 		return drop(&p, SLB_DROP_MALFORMED);
 	}
 	if (p.msg.kind == SLB_SIP_KIND_RESPONSE)

@@ -85,4 +85,20 @@ static inline void slb_fmt_hex64(char *out, uint64_t v)
 		out[i] = hex[v & 15];
 }
 
+/* 16 lowercase hex digits (slb_fmt_hex64's output) back to their value. */
+static inline bool slb_parse_hex64(const uint8_t *s, uint64_t *v)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < 16; i++) {
+		uint8_t c = s[i], d = (uint8_t)(c - '0'), x = (uint8_t)(c - 'a');
+
+		if (d > 9 && x > 5)
+			return false;
+		n = n << 4 | (d <= 9 ? d : (uint64_t)x + 10);
+	}
+	*v = n;
+	return true;
+}
+
 #endif

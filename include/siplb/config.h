@@ -30,6 +30,7 @@
 #define SLB_CONFIG_SOCKET_LEN 108 /* sizeof(sockaddr_un.sun_path) */
 #define SLB_CONFIG_MAX_UIDS 16
 #define SLB_CONFIG_ADDR_TEXT_LEN 46 /* INET6_ADDRSTRLEN */
+#define SLB_BRANCH_SECRET_MIN 16
 
 /* A DPDK port of siplb-dp. */
 struct slb_config_port {
@@ -124,6 +125,10 @@ struct slb_config_flood {
 struct slb_config {
 	char bpffs[PATH_MAX];
 	uint64_t branch_seed;         /* Via branch hash seed */
+	/* branch_secret, branch_secret_previous: the keys of the Via branch
+	 * MAC (state.h); n_branch_keys 0 when the file names none. */
+	uint8_t branch_keys[SLB_BRANCH_KEYS][SLB_BRANCH_KEY_LEN];
+	uint32_t n_branch_keys;
 	uint32_t table_size;          /* prime, per pool */
 	uint32_t capacity;            /* Maglev slots per generation, all pools */
 	struct slb_config_port *ports;

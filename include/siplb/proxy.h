@@ -12,8 +12,11 @@
  * Call-ID, or to the one a Route of ours names (in-dialog affinity).
  * Requests from backends (a callee's BYE) are loose-routed (§16.12) to the
  * next Route or the Request-URI. Responses whose top Via is ours lose it and
- * go to the next Via's received/rport/sent-by. No backend up: a stateless
- * 503 with Retry-After.
+ * go to the next Via's received/rport/sent-by: ours means proven, by a MAC
+ * in the branch (keys in the state) and, for a request siplb sent to a
+ * backend, by coming from that backend's address. No backend up: a
+ * stateless 503 with Retry-After. A UDP checksum that is wrong drops the
+ * datagram (0, none, is allowed).
  *
  * Edits happen in place: the shorter side of the message moves (into the
  * headroom or the tailroom), never the whole message.
@@ -26,12 +29,19 @@
 
 #include "siplb/state.h"
 
-/* A frame in a buffer with room around it (an mbuf's data, or a test's). */
+/* The largest UDP payload in IPv4 (65,535 - 20 - 8): what siplb forwards
+ * whole; a request our edits would push past it is answered 513. */
+#define SLB_UDP_MAX_PAYLOAD 65507u
+
+/* A frame in a buffer with room around it (an mbuf's data, a reassembled
+ * datagram's buffer, or a test's). 32-bit lengths: Ethernet + the largest
+ * IPv4 datagram is 65,549 bytes. */
 struct slb_frame {
 	uint8_t *data;      /* Ethernet header */
-	uint16_t len;       /* frame length */
-	uint16_t headroom;  /* bytes usable before data */
-	uint16_t tailroom;  /* bytes usable after data + len */
+	uint32_t len;       /* frame length */
+	uint32_t headroom;  /* bytes usable before data */
+	uint32_t tailroom;  /* bytes usable after data + len */
+	bool l4_cksum_good; /* the port verified the UDP checksum (RX offload) */
 };
 
 /* What a worker hands the proxy: the generation it announced this burst. */
@@ -41,17 +51,22 @@ struct slb_proxy_view {
 	struct slb_lcore_stats *stats; /* this worker's counters */
 	uint64_t branch_seed;          /* shared by all instances (config) */
 	bool udp_cksum_offload;        /* the port fills the UDP checksum */
-	uint16_t ip_mtu;               /* largest IPv4 packet to send; 0: no limit */
+	uint16_t ip_mtu;               /* largest IPv4 packet to send unfragmented;
+					* 0: no limit */
 };
 
 enum slb_action {
 	SLB_ACTION_DROP = 0,  /* counted in stats by reason */
 	SLB_ACTION_SEND,      /* frame rewritten: send it to next_hop */
+	SLB_ACTION_REASSEMBLE, /* an IPv4 fragment to a proxy VIP: hand back the
+				* whole datagram once reassembled */
 };
 
 struct slb_out {
 	uint32_t next_hop;    /* IPv4, network order: whose MAC to put in dst */
 	bool cksum_offload;   /* UDP checksum left to the port: pseudo-header in place */
+	bool fragment;        /* larger than ip_mtu: DF clear and checksums complete,
+			       * for the caller to send as IPv4 fragments */
 };
 
 /*
@@ -65,7 +80,8 @@ enum slb_action slb_proxy_handle(const struct slb_proxy_view *v, struct slb_fram
 /* Our Record-Route/Via parameter that names a backend: ";slb=<id>". */
 #define SLB_BACKEND_PARAM "slb"
 /* Branch prefix of our Via: magic cookie + "slb". Then 16 hex digits (a
- * hash of the request) and, on requests to a backend, "-" and its id. */
+ * hash of the request), 16 hex digits (the MAC) and, on requests to a
+ * backend, "-" and its id. */
 #define SLB_BRANCH_PREFIX "z9hG4bKslb"
 
 #endif

@@ -381,11 +381,11 @@ CSeq: 1 INVITE
 Content-Length: 0
 
 """
-# A backend's answer to siplb's Via: the id after the branch's hash is
-# whose it is (dataplane/sip_proxy.c).
+# A backend's answer to an INVITE as siplb-dp forwarded it: siplb's Via
+# (its branch proves the response and names the backend: dataplane/
+# sip_proxy.c) and the client's, copied.
 OK = """SIP/2.0 200 OK
-Via: SIP/2.0/UDP 192.0.2.100:5060;branch=z9hG4bKslb0123456789abcdef-{id}
-Via: SIP/2.0/UDP 198.51.100.10:5062;branch=z9hG4bK{n}x;rport=5062;received=198.51.100.10
+{vias}
 From: <sip:alice@example.net>;tag={n}
 To: <sip:bob@example.net>;tag=b{n}
 Call-ID: live-{n}@198.51.100.10
@@ -402,13 +402,32 @@ def sip(text):
     return text.replace("\n", "\r\n").encode()
 
 
-def forward(env, invites, answers=(), tag="dp"):
-    """siplb-dp forwards invites (numbers) and relays answers ((n, backend
-    id) pairs), from a pcap file; it exits when it has read them."""
+def forward(env, invites, tag="dp"):
+    """siplb-dp forwards invites (numbers) from a pcap file and exits when
+    it has read them; what it sent, as {n: (backend address, Via lines)}."""
     frames = [golden.frame(golden.NEXT_HOP_MAC, golden.PEER_MAC, CLIENT, 5062, VIP, 5060,
                            sip(INVITE.format(n=n)), i, 64) for i, n in enumerate(invites)]
-    frames += [golden.frame(golden.NEXT_HOP_MAC, golden.PEER_MAC, "127.0.0.11", 5060, VIP, 5060,
-                            sip(OK.format(n=n, id=i)), 1000 + n, 64) for n, i in answers]
+    out = {}
+    for fr in run_dp_pcap(env, frames, tag):
+        text = fr[42:].decode()
+        n = int(re.search(r"Call-ID: live-(\d+)@", text).group(1))
+        vias = [line for line in text.split("\r\n") if line.startswith("Via:")]
+        out[n] = (".".join(str(b) for b in fr[30:34]), "\n".join(vias))
+    return out
+
+
+def answer(env, forwarded, who, count, tag):
+    """The first count INVITEs forwarded to who (address) answered by it."""
+    mine = [(n, vias) for n, (dst, vias) in sorted(forwarded.items()) if dst == who][:count]
+    expect(len(mine) == count, f"{count} INVITEs forwarded to {who}: {forwarded}")
+    frames = [golden.frame(golden.NEXT_HOP_MAC, golden.PEER_MAC, who, 5060, VIP, 5060,
+                           sip(OK.format(n=n, vias=vias)), 1000 + n, 64) for n, vias in mine]
+    relayed = run_dp_pcap(env, frames, tag)
+    expect(len(relayed) == count, f"{len(relayed)} of {count} answers relayed")
+
+
+def run_dp_pcap(env, frames, tag):
+    """Runs siplb-dp over frames (a pcap file); the frames it sent."""
     pcap_in = os.path.join(env.work, tag + ".in.pcap")
     golden.write_pcap(pcap_in, frames)
     prefix = f"siplb-live-{os.getpid()}"
@@ -422,6 +441,7 @@ def forward(env, invites, answers=(), tag="dp"):
     finally:
         subprocess.run(["rm", "-rf", "/var/run/dpdk/" + prefix])
     expect(p.returncode == 0, f"siplb-dp: exit {p.returncode}: {p.stdout}{p.stderr}")
+    return golden.read_pcap(pcap_in[:-7] + "out.pcap")
 
 
 def sample(m, name, **labels):
@@ -430,9 +450,8 @@ def sample(m, name, **labels):
 
 def metrics_counters(env):
     """40 INVITEs, 3 answers from A: the counters on /metrics."""
-    ids = {b: x["id"] for b, x in env.backends().items()}
     time.sleep(TICK)  # passive health's first sample is its baseline
-    forward(env, range(40), [(n, ids[A]) for n in range(3)])
+    answer(env, forward(env, range(40)), A.split(":")[0], 3, "dp-answers")
     s = env.stats()
     per = {f"{b['address']}:{b['port']}": b for b in s["backends"]}
     expect(s["vips"][0]["msgs"] == 40 and per[A]["msgs"] + per[B]["msgs"] == 40 and

@@ -62,6 +62,8 @@ static void setup_state(void)
 	state.n_pools = 1;
 	state.pools[0] = (struct slb_pool){ 0, 65537, 1, "core" };
 	state.n_backends = 3;
+	state.branch_keys.n = 1;
+	memset(state.branch_keys.key[0], 0x5a, SLB_BRANCH_KEY_LEN);
 	for (uint32_t i = 0; i < 3; i++) {
 		state.backends[i] = (struct slb_backend){ .addr = ip4(backend_addr[i]),
 							  .port = htons(5060), .weight = 100,
@@ -112,7 +114,7 @@ static void make_frame(struct frame_buf *fb, const char *src, uint16_t sport, co
 	memcpy(d + 34, &udp, sizeof(udp));
 	memcpy(d + 42, sipbuf, n);
 	fb->f = (struct slb_frame){ d, (uint16_t)(42 + n), HEADROOM,
-				    (uint16_t)(sizeof(fb->mem) - HEADROOM - 42 - n) };
+				    (uint16_t)(sizeof(fb->mem) - HEADROOM - 42 - n), false };
 }
 
 /* Independent checksum: 16-bit big-endian words. */
@@ -160,7 +162,8 @@ static void expect_text(const char *got, const char *want_lf, const char *what)
 	CHECK(strcmp(got, want) == 0, "%s:\n--- got\n%s--- want\n%s---", what, got, want);
 }
 
-/* Replaces the 16 hex digits after our branch prefix with "X". */
+/* Replaces the 32 hex digits (hash and MAC) after our branch prefix with
+ * "X". */
 static const char *mask_branch(const char *text, char *branch_out)
 {
 	static char out[2048];
@@ -169,9 +172,9 @@ static const char *mask_branch(const char *text, char *branch_out)
 	if (!b)
 		return text;
 	b += strlen(SLB_BRANCH_PREFIX);
-	memcpy(branch_out, b, 16);
-	branch_out[16] = 0;
-	snprintf(out, sizeof(out), "%.*sX%s", (int)(b - text), text, b + 16);
+	memcpy(branch_out, b, 32);
+	branch_out[32] = 0;
+	snprintf(out, sizeof(out), "%.*sX%s", (int)(b - text), text, b + 32);
 	return out;
 }
 
@@ -197,7 +200,7 @@ static void test_invite(void)
 {
 	struct frame_buf fb;
 	struct slb_out out;
-	char br1[17], br2[17];
+	char br1[33], br2[33];
 	int be = maglev_choice("3848276298220188511@atlanta.example.com");
 
 	make_frame(&fb, CLIENT, 5062, VIP, 5060, invite);
@@ -242,102 +245,233 @@ static void test_invite(void)
 	CHECK(!strstr(c, "Record-Route"), "no Record-Route on CANCEL");
 }
 
+/* The SIP text of a request after siplb-dp forwarded it from src:sport. */
+static const char *forward(const char *src, uint16_t sport, const char *request)
+{
+	static char text[2048];
+	struct frame_buf fb;
+	struct slb_out out;
+
+	make_frame(&fb, src, sport, VIP, 5060, request);
+	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_SEND, "request forwarded");
+	snprintf(text, sizeof(text), "%.*s", (int)(fb.f.len - 42u), (const char *)fb.f.data + 42);
+	return text;
+}
+
+/* What a backend answers to a forwarded request (CRLF text): the status
+ * line, then its Via, Call-ID and CSeq lines as they are (RFC 3261
+ * §8.2.6.2), with our Via's text optionally replaced (forged). */
+static void answer(char *out, size_t cap, const char *request, const char *status)
+{
+	size_t n = (size_t)snprintf(out, cap, "%s\r\n", status);
+
+	for (const char *l = strstr(request, "\r\n") + 2; strncmp(l, "\r\n", 2); ) {
+		const char *e = strstr(l, "\r\n") + 2;
+
+		if (!strncmp(l, "Via:", 4) || !strncmp(l, "Call-ID:", 8) || !strncmp(l, "CSeq:", 5) ||
+		    !strncmp(l, "From:", 5) || !strncmp(l, "To:", 3))
+			n += (size_t)snprintf(out + n, cap - n, "%.*s", (int)(e - l), l);
+		l = e;
+	}
+	snprintf(out + n, cap - n, "Content-Length: 0\r\n\r\n");
+}
+
+/* Sends a response (CRLF text) from src to the VIP; its verdict. */
+static enum slb_action respond_from(const char *src, const char *text, struct frame_buf *fb)
+{
+	struct slb_out out;
+	char lf[2048];
+	size_t n = 0;
+
+	for (const char *t = text; *t; t++) /* make_frame adds the CRs back */
+		if (*t != '\r')
+			lf[n++] = *t;
+	lf[n] = 0;
+	make_frame(fb, src, 5060, VIP, 5060, lf);
+	return slb_proxy_handle(&view, &fb->f, &out);
+}
+
 static void test_response(void)
 {
 	struct frame_buf fb;
-	struct slb_out out;
-	static const char client_view[] =
-		"SIP/2.0 200 OK\n"
-		"Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bK74bf9;rport=5062;received=" CLIENT "\n"
-		"Record-Route: <sip:" VIP ":5060;lr;slb=1>\n"
-		"From: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl\n"
-		"To: Bob <sip:bob@biloxi.example.com>;tag=8321234356\n"
-		"Call-ID: 3848276298220188511@atlanta.example.com\n"
-		"CSeq: 1 INVITE\n"
-		"Content-Length: 0\n\n";
-	char text[2048];
+	char resp[2048];
+	int be = maglev_choice("3848276298220188511@atlanta.example.com");
 
-	snprintf(text, sizeof(text), "SIP/2.0 200 OK\n"
-		 "Via: SIP/2.0/UDP " VIP ":5060;branch=" SLB_BRANCH_PREFIX "0123456789abcdef-1\n%s",
-		 strchr(client_view, '\n') + 1);
-	make_frame(&fb, backend_addr[1], 5060, VIP, 5060, text);
-	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_SEND, "200 relayed");
-	CHECK(out.next_hop == ip4(CLIENT), "to the client");
-	expect_text(check_out(&fb.f, CLIENT, 5062), client_view, "200 OK to the client");
+	answer(resp, sizeof(resp), forward(CLIENT, 5062, invite), "SIP/2.0 200 OK");
+	CHECK(respond_from(backend_addr[be], resp, &fb) == SLB_ACTION_SEND, "200 relayed");
+	expect_text(check_out(&fb.f, CLIENT, 5062),
+		    "SIP/2.0 200 OK\n"
+		    "Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bK74bf9;rport=5062;received=" CLIENT "\n"
+		    "From: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl\n"
+		    "To: Bob <sip:bob@biloxi.example.com>\n"
+		    "Call-ID: 3848276298220188511@atlanta.example.com\n"
+		    "CSeq: 1 INVITE\n"
+		    "Content-Length: 0\n\n", "200 OK to the client, our Via gone");
 
-	/* comma-separated: only our value goes */
-	snprintf(text, sizeof(text), "SIP/2.0 180 Ringing\n"
-		 "Via: SIP/2.0/UDP " VIP ":5060;branch=" SLB_BRANCH_PREFIX "0123456789abcdef-1, "
-		 "SIP/2.0/UDP " CLIENT ";branch=z9hG4bKa\n"
-		 "Call-ID: x\nCSeq: 1 INVITE\nContent-Length: 0\n\n");
-	make_frame(&fb, backend_addr[1], 5060, VIP, 5060, text);
-	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_SEND, "180 relayed");
+	/* comma-separated: only our value goes; no rport: the sent-by port */
+	const char *fwd = forward(CLIENT, 5999, "OPTIONS sip:x@y SIP/2.0\n"
+				  "Via: SIP/2.0/UDP " CLIENT ";branch=z9hG4bKa\nMax-Forwards: 70\n"
+				  "From: <sip:a@a>;tag=1\nTo: <sip:x@y>\nCall-ID: x\nCSeq: 1 OPTIONS\n\n");
+	const char *v1 = strstr(fwd, "Via: "), *v2 = strstr(v1 + 1, "\r\nVia: ");
+	snprintf(resp, sizeof(resp), "SIP/2.0 180 Ringing\r\n%.*s, %.*s\r\nCall-ID: x\r\n"
+		 "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", (int)(v2 - v1), v1,
+		 (int)(strstr(v2 + 2, "\r\n") - v2 - 7), v2 + 7);
+	CHECK(respond_from(backend_addr[maglev_choice("x")], resp, &fb) == SLB_ACTION_SEND,
+	      "180 relayed");
 	expect_text(check_out(&fb.f, CLIENT, 5060),
 		    "SIP/2.0 180 Ringing\nVia: SIP/2.0/UDP " CLIENT ";branch=z9hG4bKa\n"
-		    "Call-ID: x\nCSeq: 1 INVITE\nContent-Length: 0\n\n",
+		    "Call-ID: x\nCSeq: 1 OPTIONS\nContent-Length: 0\n\n",
 		    "comma-separated Via removed, port 5060 by default");
+
+	/* the callee's BYE, relayed from backend 2 (no id in our branch): the
+	 * caller's 200 goes back to the backend */
+	answer(resp, sizeof(resp), forward(backend_addr[2], 5060,
+		   "BYE sip:alice@" CLIENT ":5062 SIP/2.0\n"
+		   "Via: SIP/2.0/UDP 192.0.2.23:5060;branch=z9hG4bK77\n"
+		   "Route: <sip:" VIP ":5060;lr;slb=2>\nMax-Forwards: 70\n"
+		   "Call-ID: c\nTo: <sip:a@a>;tag=2\nFrom: <sip:bob@b>;tag=1\nCSeq: 1 BYE\n\n"),
+	       "SIP/2.0 200 OK");
+	CHECK(respond_from(CLIENT, resp, &fb) == SLB_ACTION_SEND, "200 to the callee's BYE");
+	check_out(&fb.f, backend_addr[2], 5060);
 
 	/* not ours: dropped and counted */
 	uint64_t before = stats.drops[SLB_DROP_NOT_OURS];
 	make_frame(&fb, backend_addr[1], 5060, VIP, 5060,
 		   "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 192.0.2.99:5060;branch=z9hG4bKslb1\n"
 		   "Via: SIP/2.0/UDP " CLIENT ";branch=z9hG4bKa\nCall-ID: x\nCSeq: 1 BYE\n\n");
+	struct slb_out out;
 	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_DROP, "foreign Via dropped");
 	CHECK(stats.drops[SLB_DROP_NOT_OURS] == before + 1, "counted as not ours");
 }
 
-/* A response to siplb's Via with branch suffix id (NULL: none) and status. */
-static void respond(const char *id, unsigned status)
+/* The status line of resp replaced; the rest (our proven Via) kept. */
+static void with_status(char *resp, const char *status)
 {
-	struct frame_buf fb;
-	struct slb_out out;
-	char text[512];
+	char rest[2048];
 
-	snprintf(text, sizeof(text), "SIP/2.0 %u X\n"
-		 "Via: SIP/2.0/UDP " VIP ":5060;branch=" SLB_BRANCH_PREFIX "0123456789abcdef%s%s\n"
-		 "Via: SIP/2.0/UDP " CLIENT ";branch=z9hG4bKa\nCall-ID: x\nCSeq: 1 INVITE\n\n",
-		 status, id ? "-" : "", id ? id : "");
-	make_frame(&fb, backend_addr[0], 5060, VIP, 5060, text);
-	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_SEND, "%u relayed", status);
+	snprintf(rest, sizeof(rest), "%s", strstr(resp, "\r\n"));
+	sprintf(resp, "%s%s", status, rest);
 }
 
 /* Passive health's counters: responses, finals and 503s per backend, by
- * the id in the branch (not by the source, backend_addr[0] throughout). */
+ * the id in the proven branch. */
 static void test_response_counters(void)
 {
-	struct slb_backend_rx before[3];
+	struct frame_buf fb;
+	char resp[2048];
+	int be = maglev_choice("3848276298220188511@atlanta.example.com");
+	static const char *const codes[] = { "SIP/2.0 100 Trying", "SIP/2.0 180 Ringing",
+					     "SIP/2.0 200 OK", "SIP/2.0 503 Busy" };
 
 	memset(&stats.backend_rx, 0, sizeof(stats.backend_rx));
-	respond("2", 100);
-	respond("2", 180);
-	respond("2", 200);
-	respond("2", 503);
-	respond("1", 503);
-	CHECK(stats.backend_rx[2].responses == 4 && stats.backend_rx[2].finals == 2 &&
-	      stats.backend_rx[2].r503 == 1, "backend 2: 4 responses, 2 final, 1 503 (%llu %llu %llu)",
-	      (unsigned long long)stats.backend_rx[2].responses,
-	      (unsigned long long)stats.backend_rx[2].finals,
-	      (unsigned long long)stats.backend_rx[2].r503);
-	CHECK(stats.backend_rx[1].responses == 1 && stats.backend_rx[1].finals == 1 &&
-	      stats.backend_rx[1].r503 == 1, "backend 1: one 503");
-	CHECK(stats.backend_rx[0].responses == 0, "the source address does not count");
-	/* no id (a response to a request relayed from a backend), an id this
-	 * generation does not have, not a number: relayed, counted for nobody */
-	memcpy(before, stats.backend_rx, sizeof(before));
-	respond(NULL, 200);
-	respond("3", 200);
-	respond("99999999999", 200);
-	respond("1x", 200);
-	respond("", 200);
-	CHECK(!memcmp(before, stats.backend_rx, sizeof(before)) &&
-	      stats.backend_rx[3].responses == 0, "no count without a backend of ours");
+	answer(resp, sizeof(resp), forward(CLIENT, 5062, invite), "x");
+	for (int i = 0; i < 4; i++) {
+		with_status(resp, codes[i]);
+		CHECK(respond_from(backend_addr[be], resp, &fb) == SLB_ACTION_SEND, "%s", codes[i]);
+	}
+	CHECK(stats.backend_rx[be].responses == 4 && stats.backend_rx[be].finals == 2 &&
+	      stats.backend_rx[be].r503 == 1, "backend %d: 4 responses, 2 final, 1 503", be);
+	for (int i = 0; i < 3; i++)
+		CHECK(i == be || !stats.backend_rx[i].responses, "backend %d counts nothing", i);
+}
+
+/* One forged response from src; it must be dropped for reason why and
+ * move no backend's counters. */
+static void expect_forged(const char *src, const char *text, enum slb_drop why,
+			  const char *what)
+{
+	struct slb_lcore_stats before = stats;
+	struct frame_buf fb;
+
+	CHECK(respond_from(src, text, &fb) == SLB_ACTION_DROP, "%s: dropped", what);
+	CHECK(stats.drops[why] == before.drops[why] + 1, "%s: counted as %d", what, why);
+	CHECK(!memcmp(before.backend_rx, stats.backend_rx, sizeof(stats.backend_rx)) &&
+	      stats.responses.msgs == before.responses.msgs, "%s: no backend counters moved",
+	      what);
+}
+
+/* out: in with its first from replaced by to. */
+static void replaced(char *out, const char *in, const char *from, const char *to)
+{
+	const char *at = strstr(in, from);
+
+	CHECK(at != NULL, "%s in the response", from);
+	sprintf(out, "%.*s%s%s", (int)(at - in), in, to, at + strlen(from));
+}
+
+/*
+ * The attacks of issue 8: a client makes siplb relay a response to any
+ * host and port (the second Via), or feeds backends' passive health with
+ * forged 503s. Only a branch siplb made, from the backend it names, is
+ * relayed or counted.
+ */
+static void test_forged_responses(void)
+{
+	char resp[2048], real[2048];
+	int be = maglev_choice("3848276298220188511@atlanta.example.com");
+	const char *target = "192.0.2.23:9";
+
+	/* the report's message: our prefix, a made-up rest */
+	snprintf(resp, sizeof(resp), "SIP/2.0 200 OK\r\n"
+		 "Via: SIP/2.0/UDP " VIP ":5060;branch=" SLB_BRANCH_PREFIX "XXXX-0\r\n"
+		 "Via: SIP/2.0/UDP %s;branch=z9hG4bKx\r\nCall-ID: a\r\nCSeq: 1 INVITE\r\n\r\n",
+		 target);
+	expect_forged(CLIENT, resp, SLB_DROP_NOT_OURS, "short branch");
+	snprintf(resp, sizeof(resp), "SIP/2.0 503 X\r\n"
+		 "Via: SIP/2.0/UDP " VIP ":5060;branch=" SLB_BRANCH_PREFIX
+		 "0123456789abcdef0123456789abcdef-0\r\n"
+		 "Via: SIP/2.0/UDP %s;branch=z9hG4bKx\r\nCall-ID: a\r\nCSeq: 1 INVITE\r\n\r\n",
+		 target);
+	expect_forged(CLIENT, resp, SLB_DROP_BAD_MAC, "made-up MAC");
+	expect_forged(backend_addr[0], resp, SLB_DROP_BAD_MAC, "made-up MAC from a backend");
+
+	/* a real branch (the client's own call) over another second Via: the
+	 * MAC covers where the response goes */
+	answer(real, sizeof(real), forward(CLIENT, 5062, invite), "SIP/2.0 503 X");
+	replaced(resp, real, "received=" CLIENT, "received=192.0.2.23");
+	expect_forged(backend_addr[be], resp, SLB_DROP_BAD_MAC, "real branch, other address");
+	replaced(resp, real, "rport=5062", "rport=9");
+	expect_forged(backend_addr[be], resp, SLB_DROP_BAD_MAC, "real branch, other port");
+	/* the same response, unaltered, but sent by the client itself */
+	expect_forged(CLIENT, real, SLB_DROP_WRONG_SOURCE, "real branch, not from its backend");
+	expect_forged(backend_addr[(be + 1) % 3], real, SLB_DROP_WRONG_SOURCE,
+		      "real branch, from another backend");
+	/* another backend id on a real MAC */
+	snprintf(resp, sizeof(resp), "%s", real);
+	char *id = strstr(resp, SLB_BRANCH_PREFIX) + strlen(SLB_BRANCH_PREFIX) + 33;
+	*id = (char)('0' + (be + 1) % 3);
+	expect_forged(backend_addr[(be + 1) % 3], resp, SLB_DROP_BAD_MAC, "backend id changed");
+	/* another Call-ID */
+	snprintf(resp, sizeof(resp), "%s", real);
+	memcpy(strstr(resp, "Call-ID: ") + 9, "9", 1);
+	expect_forged(backend_addr[be], resp, SLB_DROP_BAD_MAC, "Call-ID changed");
+}
+
+/* Key rotation: a branch made with a key still in the state verifies, one
+ * made with a key that left does not. */
+static void test_key_rotation(void)
+{
+	struct frame_buf fb;
+	char resp[2048];
+	int be = maglev_choice("3848276298220188511@atlanta.example.com");
+	struct slb_branch_keys old = state.branch_keys;
+
+	answer(resp, sizeof(resp), forward(CLIENT, 5062, invite), "SIP/2.0 200 OK");
+	state.branch_keys.n = 2;
+	memcpy(state.branch_keys.key[1], old.key[0], SLB_BRANCH_KEY_LEN);
+	memset(state.branch_keys.key[0], 0xa5, SLB_BRANCH_KEY_LEN);
+	CHECK(respond_from(backend_addr[be], resp, &fb) == SLB_ACTION_SEND,
+	      "previous key still verifies");
+	state.branch_keys.n = 1;
+	expect_forged(backend_addr[be], resp, SLB_DROP_BAD_MAC, "retired key");
+	state.branch_keys = old;
 }
 
 static void test_in_dialog(void)
 {
 	struct frame_buf fb;
 	struct slb_out out;
-	char br[17];
+	char br[33];
 
 	/* the caller's BYE names backend 2 in its Route: it goes there */
 	make_frame(&fb, CLIENT, 5062, VIP, 5060,
@@ -449,12 +583,46 @@ static void test_drops(void)
 		  5060);
 }
 
+/* A UDP checksum that is wrong drops the datagram; a right one, or none
+ * (0), passes; so does a wrong one the port says it checked. */
+static void test_checksum(void)
+{
+	struct frame_buf fb;
+	struct slb_out out;
+	uint8_t *udp;
+	uint16_t sum;
+
+	make_frame(&fb, CLIENT, 5062, VIP, 5060, invite);
+	udp = fb.f.data + 34;
+	uint32_t ph = (ntohl(ip4(CLIENT)) >> 16) + (ntohl(ip4(CLIENT)) & 0xffff) +
+		      (ntohl(ip4(VIP)) >> 16) + (ntohl(ip4(VIP)) & 0xffff) + IPPROTO_UDP +
+		      (fb.f.len - 34u);
+	sum = htons((uint16_t)~ref_sum(udp, fb.f.len - 34u, ph));
+	memcpy(udp + 6, &sum, 2);
+	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_SEND, "right checksum");
+	make_frame(&fb, CLIENT, 5062, VIP, 5060, invite);
+	memcpy(fb.f.data + 40, &sum, 2);
+	fb.f.data[60] ^= 1; /* a bit flipped in the SIP text */
+	uint64_t before = stats.drops[SLB_DROP_BAD_CHECKSUM];
+	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_DROP &&
+	      stats.drops[SLB_DROP_BAD_CHECKSUM] == before + 1, "corrupted datagram dropped");
+	make_frame(&fb, CLIENT, 5062, VIP, 5060, invite);
+	memcpy(fb.f.data + 40, &sum, 2);
+	fb.f.data[60] ^= 1;
+	fb.f.l4_cksum_good = true;
+	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_SEND,
+	      "the port's verdict is trusted");
+}
+
 int main(void)
 {
 	setup_state();
 	test_invite();
 	test_response();
 	test_response_counters();
+	test_forged_responses();
+	test_key_rotation();
+	test_checksum();
 	test_in_dialog();
 	test_replies();
 	test_drops();

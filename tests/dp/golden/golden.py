@@ -11,7 +11,7 @@ net_pcap port, with the state published by siplbd into a bpffs of our own,
 and every output frame is compared byte for byte (Ethernet, IPv4, UDP,
 checksums computed here) with the expected message.
 
-Placeholders: $BRANCH and $TAG are the 16 hex digits siplb computes (our Via
+Placeholders: $BRANCH (32) and $TAG (16) are the hex digits siplb computes (our Via
 branch, the To tag of a stateless reply); they are taken from the output,
 then held to what must hold (a retransmission and a CANCEL get the INVITE's
 branch). $BE / $BE_ADDR is the backend Maglev picks for the call, read from
@@ -226,7 +226,7 @@ def input_frames(cases, values):
 def computed(payload):
     """The parts siplb computes: our branch and our To tag (16 hex digits)."""
     found = {}
-    for key, pattern in (('BRANCH', rb'z9hG4bKslb([0-9a-f]{16})'),
+    for key, pattern in (('BRANCH', rb'z9hG4bKslb([0-9a-f]{32})'),
                          ('TAG', rb';tag=slb([0-9a-f]{16})')):
         m = re.search(pattern, payload)
         if m:
