@@ -6,12 +6,16 @@
  * over a client reads at most once, so one busy client cannot starve the
  * others: what it still has to say stays readable and is taken next pass.
  *
- * A client must keep making progress: a started request (bytes without
- * their newline) or an unread response must be done within
- * request_timeout_ms, and a silent connection is closed after
+ * A client must keep making progress: its first request, a started
+ * request (bytes without their newline) or an unread response must be done
+ * within request_timeout_ms, and a silent connection is closed after
  * idle_timeout_ms because it holds one of max_clients slots. Progress is a
  * whole request taken or a whole response sent, not a byte, so a client
  * trickling a byte at a time is still cut off.
+ *
+ * Slots are shared so that no uid can lock out root or siplbd's own: any
+ * other uid holds at most max_per_uid of them and never the last
+ * `reserved`.
  */
 #define _GNU_SOURCE /* struct ucred, accept4 */
 #include <errno.h>
@@ -46,7 +50,8 @@ struct client {
 	size_t out_off, out_len, out_cap;
 	uint32_t events;            /* what epoll watches for */
 	uint64_t deadline_ns;
-	bool busy;                  /* a request started or a response unsent */
+	bool busy;                  /* a request to come or started, a response unsent */
+	bool spoke;                 /* a request taken: idle from now on */
 	bool progress;              /* a request taken or a response sent this pass */
 	bool eof, closing;
 };
@@ -194,6 +199,7 @@ static int run_line(struct slb_rpc_server *s, struct client *c, const char *p, s
 	if (n && p[n - 1] == '\r')
 		n--;
 	c->progress = true;
+	c->spoke = true;
 	if (blank(p, n))
 		return 0;
 	res = slb_rpc_dispatch(s->reg, &c->peer, p, n);
@@ -298,7 +304,7 @@ static void pump(struct slb_rpc_server *s, struct client *c)
 
 static void set_deadline(const struct slb_rpc_server *s, struct client *c, uint64_t now)
 {
-	bool busy = c->in_len > c->in_off || c->out_off < c->out_len;
+	bool busy = !c->spoke || c->in_len > c->in_off || c->out_off < c->out_len;
 
 	if (!busy)
 		c->deadline_ns = now + s->cfg.idle_timeout_ms * 1000000ULL;
@@ -326,7 +332,8 @@ static void time_out(struct slb_rpc_server *s, struct client *c)
 		logf_(s, "control client pid %d uid %u: no complete request or unread response "
 		      "after %u ms: closed", (int)c->peer.pid, (unsigned)c->peer.uid,
 		      s->cfg.request_timeout_ms);
-		if (c->out_off == c->out_len)
+		/* one that never said a thing is not told either */
+		if (c->out_off == c->out_len && c->in_len > c->in_off)
 			line = error_line(SLB_RPC_INVALID_REQUEST, &len, "request not complete "
 					  "(no newline) after %u ms: connection closed",
 					  s->cfg.request_timeout_ms);
@@ -337,9 +344,14 @@ static void time_out(struct slb_rpc_server *s, struct client *c)
 
 /* ---- accepting ---------------------------------------------------------------- */
 
+static bool privileged(const struct slb_rpc_server *s, uid_t uid)
+{
+	return uid == 0 || uid == s->owner;
+}
+
 static bool allowed(const struct slb_rpc_server *s, uid_t uid)
 {
-	if (uid == 0 || uid == s->owner)
+	if (privileged(s, uid))
 		return true;
 	for (unsigned i = 0; i < s->cfg.n_allowed_uids; i++)
 		if (s->cfg.allowed_uids[i] == uid)
@@ -353,6 +365,37 @@ static struct client *free_slot(struct slb_rpc_server *s)
 		if (s->clients[i].fd < 0)
 			return &s->clients[i];
 	return NULL;
+}
+
+static unsigned clients_of(const struct slb_rpc_server *s, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < s->cfg.max_clients; i++)
+		n += s->clients[i].fd >= 0 && s->clients[i].peer.uid == uid;
+	return n;
+}
+
+/* An allowed uid other than root's and ours over its share: why, or NULL. */
+static char *over_share(struct slb_rpc_server *s, const struct ucred *cr, size_t *len)
+{
+	unsigned mine;
+
+	if (privileged(s, cr->uid))
+		return NULL;
+	if (s->n_clients >= s->cfg.max_clients - s->cfg.reserved) {
+		logf_(s, "control client pid %d uid %u refused: the %u slots left are root's",
+		      (int)cr->pid, (unsigned)cr->uid, s->cfg.max_clients - s->n_clients);
+		return error_line(SLB_RPC_LIMIT, len, "too many clients: the %u slots left are "
+				  "kept for root: try again", s->cfg.max_clients - s->n_clients);
+	}
+	mine = clients_of(s, cr->uid);
+	if (mine < s->cfg.max_per_uid)
+		return NULL;
+	logf_(s, "control client pid %d uid %u refused: %u connections of that uid already",
+	      (int)cr->pid, (unsigned)cr->uid, mine);
+	return error_line(SLB_RPC_LIMIT, len, "uid %u has %u connections already (at most %u): "
+			  "try again", (unsigned)cr->uid, mine, s->cfg.max_per_uid);
 }
 
 /* A refused peer is told why before it is closed: siplbctl prints that. */
@@ -372,7 +415,7 @@ static bool refuse(struct slb_rpc_server *s, int fd, const struct ucred *cr)
 		      (int)cr->pid, (unsigned)cr->uid, s->n_clients);
 		line = error_line(SLB_RPC_LIMIT, &len, "too many clients (%u): try again",
 				  s->cfg.max_clients);
-	} else {
+	} else if (!(line = over_share(s, cr, &len))) {
 		return false;
 	}
 	say(fd, line, len);
@@ -511,6 +554,10 @@ static void apply_defaults(struct slb_rpc_server_config *c)
 		c->request_timeout_ms = SLB_RPC_DEFAULT_REQUEST_TIMEOUT_MS;
 	if (!c->idle_timeout_ms)
 		c->idle_timeout_ms = SLB_RPC_DEFAULT_IDLE_TIMEOUT_MS;
+	if (!c->max_per_uid)
+		c->max_per_uid = SLB_RPC_DEFAULT_MAX_PER_UID;
+	if (!c->reserved)
+		c->reserved = c->max_clients / 8;
 }
 
 /* Something at path already: a stale socket goes, anything else stays and we fail. */
@@ -574,6 +621,8 @@ static int add_fd(struct slb_rpc_server *s, int fd, uint64_t tag, char *err, siz
 
 static int check_config(const struct slb_rpc_server_config *c, char *err, size_t errlen)
 {
+	unsigned max = c->max_clients ? c->max_clients : SLB_RPC_DEFAULT_MAX_CLIENTS;
+
 	if (!c->path || !*c->path || strlen(c->path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		snprintf(err, errlen, "control socket path \"%s\": 1..%zu bytes expected",
 			 c->path ? c->path : "", sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
@@ -582,6 +631,9 @@ static int check_config(const struct slb_rpc_server_config *c, char *err, size_t
 			 SLB_RPC_MAX_ALLOWED_UIDS);
 	else if (c->mode & ~0777u)
 		snprintf(err, errlen, "control socket mode %o: permission bits only", c->mode);
+	else if (c->reserved >= max)
+		snprintf(err, errlen, "%u reserved control slots of %u: some must be left for "
+			 "others", c->reserved, max);
 	else
 		return 0;
 	return -1;

@@ -31,8 +31,12 @@
 #define SLB_RPC_DEFAULT_MODE 0600
 #define SLB_RPC_DEFAULT_MAX_REQUEST (64 * 1024)
 #define SLB_RPC_DEFAULT_MAX_CLIENTS 32
-#define SLB_RPC_DEFAULT_REQUEST_TIMEOUT_MS 5000 /* a started request must end */
-#define SLB_RPC_DEFAULT_IDLE_TIMEOUT_MS 60000   /* a silent connection holds a slot */
+/* A started request must end, and a new connection send its first one,
+ * within this; after a request, a silent connection may stay this long. */
+#define SLB_RPC_DEFAULT_REQUEST_TIMEOUT_MS 5000
+#define SLB_RPC_DEFAULT_IDLE_TIMEOUT_MS 60000
+/* Connections of one uid other than root and siplbd's own, at most. */
+#define SLB_RPC_DEFAULT_MAX_PER_UID 8
 #define SLB_RPC_MAX_BATCH 64
 #define SLB_RPC_MAX_ALLOWED_UIDS SLB_CONFIG_MAX_UIDS
 
@@ -190,6 +194,11 @@ struct slb_rpc_server_config {
 	unsigned n_allowed_uids;
 	size_t max_request;        /* bytes, newline excluded; 0: default */
 	unsigned max_clients;      /* 0: default */
+	/* Other uids than root and the owner: at most max_per_uid connections
+	 * each, and none of the last `reserved` slots, so that those two always
+	 * get in. 0: defaults (SLB_RPC_DEFAULT_MAX_PER_UID, max_clients / 8). */
+	unsigned max_per_uid;
+	unsigned reserved;
 	unsigned request_timeout_ms; /* 0: default */
 	unsigned idle_timeout_ms;    /* 0: default */
 	slb_rpc_log_fn *log;       /* refused, timed out, ...; may be NULL */

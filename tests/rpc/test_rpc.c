@@ -891,6 +891,7 @@ static void test_stall(void)
 	trickle = dial();
 	idle = dial();
 	good = dial();
+	CHECK(roundtrip(idle, 99), "idle spoke once: idle_timeout_ms from now on");
 	t0 = ms_now();
 	say(stall, "{\"jsonrpc\":\"2.0\",", 17);
 	/* 2 s of trickling, a byte per 50 ms: each one progress, none a request */
@@ -1048,20 +1049,143 @@ static int child_call(int code)
 	return got == code && (code || get(o, "result")) ? 0 : 7;
 }
 
-/* The parent serves while the child calls; the child's exit code. */
-static int as_nobody(int code)
+/* Serves until child pid exits (killed after ms): its exit code. */
+static int serve_until_exit(pid_t pid, int ms)
 {
-	pid_t pid = fork();
 	int status = -1;
-	int64_t end = ms_now() + 5000;
+	int64_t end = ms_now() + ms;
 
-	if (pid == 0)
-		_exit(child_call(code));
 	while (waitpid(pid, &status, WNOHANG) == 0 && ms_now() < end)
 		step(NULL, 0, 10);
 	if (ms_now() >= end)
 		kill(pid, SIGKILL), waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The parent serves while the child calls; the child's exit code. */
+static int as_nobody(int code)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(child_call(code));
+	return serve_until_exit(pid, 5000);
+}
+
+struct hog_report {
+	int refused, silent;   /* told why and closed; closed without a word */
+	int64_t silent_ms;     /* when the last silent one was closed */
+	char why[160];         /* the first refusal's reason */
+};
+
+/* One connection's end: refused (a line, then EOF) or closed silently.
+ * What read returned: 0 or less, the end. */
+static ssize_t hog_read(int fd, struct hog_report *r, int64_t t0, bool *said)
+{
+	char buf[512];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	json_object *o;
+
+	if (n > 0 && !*said) {
+		buf[n] = 0;
+		o = json_tokener_parse(buf);
+		if (!r->refused++)
+			snprintf(r->why, sizeof(r->why), "%s", str(o, "error.data.reason"));
+		json_object_put(o);
+		*said = true;
+	} else if (n <= 0 && !*said) {
+		r->silent++;
+		r->silent_ms = ms_now() - t0;
+	}
+	return n;
+}
+
+/* As uid 65534 in a child: n connections that never say a thing, until the
+ * server has closed each; the report into fd out. */
+static int hog(int n, int out)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct pollfd p[64];
+	bool said[64] = {0};
+	struct hog_report r = {0};
+	int64_t t0 = ms_now();
+	int open_ = n;
+
+	if (setgid(65534) || setuid(65534))
+		return 3;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	for (int i = 0; i < n; i++) {
+		p[i] = (struct pollfd){.fd = socket(AF_UNIX, SOCK_STREAM, 0), .events = POLLIN};
+		if (connect(p[i].fd, (struct sockaddr *)&sa, sizeof(sa)))
+			return 4;
+	}
+	while (open_ && ms_now() - t0 < 8000 && poll(p, (nfds_t)n, 100) >= 0)
+		for (int i = 0; i < n; i++) {
+			if (p[i].revents && hog_read(p[i].fd, &r, t0, &said[i]) <= 0) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				open_--;
+			}
+		}
+	return write(out, &r, sizeof(r)) == sizeof(r) ? 0 : 5;
+}
+
+/*
+ * uid 65534 (allowed) opens `hogs` connections and never speaks: it gets
+ * `admitted` of them, the first refusal says `why`, and they are closed
+ * after the first request's timeout (1 s). Meanwhile root gets `root_n`
+ * connections and is served at once.
+ */
+static void check_hogs(struct slb_rpc_server_config *cfg, int hogs, int admitted, int root_n,
+		       const char *why)
+{
+	struct hog_report r = {0};
+	struct conn *c[8];
+	int fds[2], rc;
+	pid_t pid;
+
+	srv = start(cfg);
+	CHECK(!pipe(fds), "pipe: %m");
+	pid = fork();
+	if (pid == 0)
+		_exit(hog(hogs, fds[1]));
+	for (int64_t end = ms_now() + 300; ms_now() < end;)
+		step(NULL, 0, 10);
+	CHECK(slb_rpc_server_clients(srv) == (unsigned)admitted, "%u clients, want %d",
+	      slb_rpc_server_clients(srv), admitted);
+	for (int i = 0; i < root_n; i++) {
+		c[i] = dial();
+		CHECK(roundtrip(c[i], i), "root's connection %d served beside the idle ones", i);
+	}
+	rc = serve_until_exit(pid, 10000);
+	CHECK(rc == 0 && read(fds[0], &r, sizeof(r)) == sizeof(r), "child said %d", rc);
+	CHECK(r.refused == hogs - admitted && strstr(r.why, why), "%d refused (want %d): %s",
+	      r.refused, hogs - admitted, r.why);
+	CHECK(r.silent == admitted && r.silent_ms >= 900 && r.silent_ms < 3000,
+	      "%d silent connections closed after %lld ms (want %d after 1000)", r.silent,
+	      (long long)r.silent_ms, admitted);
+	for (int i = 0; i < root_n; i++)
+		hang_up(c[i]);
+	close(fds[0]);
+	close(fds[1]);
+	slb_rpc_server_close(srv);
+}
+
+/* 32 idle connections of an allowed uid locked root out for 60 s. */
+static void test_uid_share(void)
+{
+	struct slb_rpc_server_config cfg = {.mode = 0666, .allowed_uids = {65534},
+					    .n_allowed_uids = 1, .request_timeout_ms = 1000};
+
+	if (geteuid() != 0) {
+		printf("uid share: skipped (needs root to call as another uid)\n");
+		return;
+	}
+	chmod(dir, 0711);
+	check_hogs(&cfg, 32, 8, 8, "uid 65534 has 8 connections already (at most 8)");
+	cfg.max_clients = 10;
+	cfg.reserved = 4;
+	check_hogs(&cfg, 10, 6, 4, "the 4 slots left are kept for root");
 }
 
 static void test_peer_credentials(void)
@@ -1123,6 +1247,7 @@ int main(int argc, char **argv)
 	test_half_close();
 	test_out_of_fds();
 	test_peer_credentials();
+	test_uid_share();
 	rmdir(dir);
 	slb_rpc_registry_free(reg);
 	printf("%d failed\n", failures);
