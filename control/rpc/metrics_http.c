@@ -6,6 +6,12 @@
  * under it; a scrape takes a reference under the mutex and renders outside
  * it; whoever lets go of a replaced copy last frees it. So siplbd never
  * waits for a render, and a render never sees a copy change or go.
+ *
+ * Idle connections must not starve the scraper (16 of them did): room for
+ * many (DEFAULT_CLIENTS, each at most libmicrohttpd's 32 KiB), at most half
+ * of it for one address, and a connection silent for CONNECTION_TIMEOUT_S
+ * closed. A scrape takes milliseconds; Prometheus reconnects when its
+ * kept-alive connection was closed between scrapes.
  */
 #define _GNU_SOURCE /* vasprintf */
 #include <arpa/inet.h>
@@ -20,8 +26,8 @@
 #include "siplb/metrics.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
-#define CONNECTION_TIMEOUT_S 10
-#define DEFAULT_CLIENTS 16
+#define CONNECTION_TIMEOUT_S 2
+#define DEFAULT_CLIENTS 256
 
 /* A snapshot and the arrays it points to, with its holders: the server
  * while it is current, each scrape rendering it. */
@@ -232,6 +238,7 @@ struct slb_metrics_server *slb_metrics_start(const struct slb_metrics_config *c,
 					     size_t errlen)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+	unsigned clients = c->max_clients ? c->max_clients : DEFAULT_CLIENTS;
 	struct slb_metrics_server *m;
 	struct sockaddr_storage ss;
 
@@ -245,8 +252,8 @@ struct slb_metrics_server *slb_metrics_start(const struct slb_metrics_config *c,
 	}
 	m->d = MHD_start_daemon(flags, c->port, NULL, NULL, answer, m,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_CONNECTION_LIMIT,
-				c->max_clients ? c->max_clients : DEFAULT_CLIENTS,
+				MHD_OPTION_CONNECTION_LIMIT, clients,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (clients + 1) / 2,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
 				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m, MHD_OPTION_END);
 	if (!m->d) {

@@ -80,7 +80,7 @@ char *slb_metrics_render(const struct slb_metrics_snapshot *s, size_t *len);
 struct slb_metrics_config {
 	const char *address;   /* IPv4 or IPv6 literal; NULL: 127.0.0.1 */
 	uint16_t port;         /* 0: any free port (slb_metrics_port tells) */
-	unsigned max_clients;  /* 0: 16 */
+	unsigned max_clients;  /* 0: 256; one address gets at most half */
 };
 
 #define SLB_METRICS_DEFAULT_ADDRESS "127.0.0.1"

@@ -7,12 +7,14 @@
  * whole snapshot (its generation and keep-alive count were set equal).
  */
 #include <arpa/inet.h>
+#include <poll.h>
 #include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "metrics_fixture.h"
@@ -334,6 +336,89 @@ static void test_server(void)
 	      "bad address: %s", err);
 }
 
+/* n TCP connections from `from` (127.0.0.x) to port that send nothing. */
+static void dial_idle(int *fds, int n, const char *from, uint16_t port)
+{
+	struct sockaddr_in src = {.sin_family = AF_INET}, dst = {.sin_family = AF_INET,
+								.sin_port = htons(port)};
+
+	inet_pton(AF_INET, from, &src.sin_addr);
+	dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		CHECK(fds[i] >= 0 && !bind(fds[i], (struct sockaddr *)&src, sizeof(src)) &&
+		      !connect(fds[i], (struct sockaddr *)&dst, sizeof(dst)), "idle %d: %m", i);
+	}
+}
+
+static int64_t ms_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* How many of fds the server closed within ms (they read EOF or a reset). */
+static int closed_within(const int *fds, int n, int ms)
+{
+	int64_t end = ms_now() + ms;
+	int closed = 0;
+	char c;
+
+	for (int i = 0; i < n; i++) {
+		struct pollfd p = {.fd = fds[i], .events = POLLIN};
+		int64_t left = end - ms_now();
+
+		closed += poll(&p, 1, left > 0 ? (int)left : 0) == 1 && read(fds[i], &c, 1) <= 0;
+	}
+	return closed;
+}
+
+/* A scrape from 127.0.0.1: answered (200) within a second? */
+static bool scrape_quick(uint16_t port)
+{
+	int64_t t0 = ms_now();
+	char *body = NULL;
+	int code = http_get(port, "/metrics", &body);
+
+	free(body);
+	return code == 200 && ms_now() - t0 < 1000;
+}
+
+/*
+ * 16 idle connections made /metrics time out. Now 64 from the scraper's own
+ * address, and 200 more from another (half of the 256 slots for it, the
+ * rest closed at once), leave the scrape answered within a second, and
+ * idle connections are closed after 2 s.
+ */
+static void test_idle_connections(void)
+{
+	struct slb_metrics_config cfg = {.port = 0};
+	struct slb_metrics_snapshot s;
+	int same[64], other[200];
+	char err[256];
+	struct slb_metrics_server *m = slb_metrics_start(&cfg, err, sizeof(err));
+
+	CHECK(m, "start: %s", err);
+	if (!m)
+		return;
+	fixture_snapshot(&s);
+	slb_metrics_update(m, &s);
+	dial_idle(same, 64, "127.0.0.1", slb_metrics_port(m));
+	CHECK(scrape_quick(slb_metrics_port(m)), "scraped beside 64 idle connections");
+	dial_idle(other, 200, "127.0.0.2", slb_metrics_port(m));
+	CHECK(closed_within(other, 200, 500) == 72, "one address holds at most 128 connections");
+	CHECK(scrape_quick(slb_metrics_port(m)), "scraped beside 192 idle connections");
+	CHECK(closed_within(same, 64, 100) == 0, "idle connections kept for 2 s");
+	CHECK(closed_within(same, 64, 3500) == 64, "idle connections closed after 2 s");
+	for (int i = 0; i < 64; i++)
+		close(same[i]);
+	for (int i = 0; i < 200; i++)
+		close(other[i]);
+	slb_metrics_stop(m);
+}
+
 /* A port someone else holds: the reason comes back, nothing is left running. */
 static void test_port_taken(void)
 {
@@ -359,6 +444,7 @@ int main(void)
 	test_totals();
 	test_server();
 	test_port_taken();
+	test_idle_connections();
 	printf("%d failed\n", failures);
 	return failures ? 1 : 0;
 }
