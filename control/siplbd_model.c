@@ -848,6 +848,40 @@ void siplbd_model_stop(struct siplbd *d)
 	slb_config_free(&d->cfg);
 }
 
+/*
+ * A file without VIPs, while some run, would stop all SIP: more likely a
+ * file emptied or cut short than a wish, so it is refused, and said so
+ * before any other difference (an empty file's default socket, say).
+ */
+static int takes_all_away(const struct siplbd *d, const struct slb_config *c, const char *file,
+			  char *err, size_t errlen)
+{
+	if (c->n_vips || !d->cfg.n_vips)
+		return 0;
+	snprintf(err, errlen, "%s: no vips%s: it would stop all %u VIPs (an empty or cut-short "
+		 "file?); to stop serving, stop siplbd", file, c->n_pools ? "" : " and no pools",
+		 d->cfg.n_vips);
+	return -1;
+}
+
+/* The values of what differs, running first: "1000 running, 2000 in the file". */
+static void restart_detail(const struct slb_config *r, const struct slb_config *c, char *buf,
+			   size_t len)
+{
+	if (strcmp(c->bpffs, r->bpffs))
+		snprintf(buf, len, "%s running, %s in the file", r->bpffs, c->bpffs);
+	else if (c->capacity != r->capacity)
+		snprintf(buf, len, "%u running, %u in the file", r->capacity, c->capacity);
+	else if (strcmp(c->control.socket, r->control.socket))
+		snprintf(buf, len, "socket %s running, %s in the file (the default if not set)",
+			 r->control.socket, c->control.socket);
+	else if (memcmp(&c->control, &r->control, sizeof(c->control)))
+		snprintf(buf, len, "its mode or allow_uids");
+	else
+		snprintf(buf, len, "%s port %u running, %s port %u in the file (port 0: none)",
+			 r->metrics.address, r->metrics.port, c->metrics.address, c->metrics.port);
+}
+
 /* What the maps, the socket and the endpoint were made with: a restart's.
  * The maps are siplb-dp's too. */
 static int restart_only(const struct siplbd *d, const struct slb_config *c, const char *file,
@@ -858,11 +892,13 @@ static int restart_only(const struct siplbd *d, const struct slb_config *c, cons
 			   c->capacity != d->cfg.capacity ? "maglev.capacity" :
 			   memcmp(&c->control, &d->cfg.control, sizeof(c->control)) ? "control" :
 			   memcmp(&c->metrics, &d->cfg.metrics, sizeof(c->metrics)) ? "metrics" : NULL;
+	char detail[SLB_CONFIG_SOCKET_LEN * 2 + 64];
 
 	if (!what)
 		return 0;
-	snprintf(err, errlen, "%s: %s changed, which needs a restart of siplbd%s", file, what,
-		 maps ? " and siplb-dp" : "");
+	restart_detail(&d->cfg, c, detail, sizeof(detail));
+	snprintf(err, errlen, "%s: %s changed, which needs a restart of siplbd%s (%s)", file, what,
+		 maps ? " and siplb-dp" : "", detail);
 	return -1;
 }
 
@@ -877,7 +913,8 @@ int siplbd_reload(struct siplbd *d, const char *file, char *err, size_t errlen)
 	siplbd_log("reloading %s", path);
 	if (siplbd_load_config(path, d->opt.bpffs, &st.cfg, err, errlen))
 		rc = SLB_RPC_BAD_CONFIG;
-	else if (restart_only(d, &st.cfg, path, err, errlen)) {
+	else if (takes_all_away(d, &st.cfg, path, err, errlen) ||
+		 restart_only(d, &st.cfg, path, err, errlen)) {
 		slb_config_free(&st.cfg);
 		rc = SLB_RPC_BAD_CONFIG;
 	} else {

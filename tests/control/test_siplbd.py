@@ -130,6 +130,17 @@ def test_reloads(siplbd, full, conf, bpffs):
         write(conf, full.replace("capacity = 1000;", "capacity = 2000;"))
         d.proc.send_signal(signal.SIGHUP)
         d.wait_for(r"maglev.capacity changed, which needs a restart.*generation %d stays" % (g + 1))
+        # An empty file: what is missing, not the default socket it implies.
+        write(conf, "")
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_for(re.escape(conf) + r": no vips and no pools: it would stop all 3 VIPs \(an "
+                   r"empty or cut-short file\?\); to stop serving, stop siplbd; generation %d "
+                   r"stays" % (g + 1))
+        write(conf, re.sub(r"control = \{[^}]*\};", "", full))
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_for(r"control changed, which needs a restart of siplbd \(socket \S+/ctl/siplbd"
+                   r"\.sock running, /run/siplb/siplbd\.sock in the file \(the default if not "
+                   r"set\)\); generation %d stays" % (g + 1))
         d.proc.send_signal(signal.SIGUSR1)
         d.wait_for(r"siplbd: stats backend 4 198\.51\.100\.11:5060 pool edge draining")
         p = run("unshare", "-n", siplbd, "--config", conf, "--bpffs", bpffs, "--once")
