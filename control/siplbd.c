@@ -229,6 +229,10 @@ static int start(struct siplbd *d)
 		siplbd_log("%s", d->totals ? err : "out of memory");
 		return -1;
 	}
+	if (!cfg.n_branch_keys)
+		siplbd_log("no branch_secret in %s: responses are proven with the key published "
+			   "last, or a random one; instances behind one VIP need the same "
+			   "branch_secret (docs/security.md)", d->config);
 	d->cfg.control = cfg.control; /* what the socket and the endpoint read */
 	d->cfg.metrics = cfg.metrics;
 	if ((!d->opt.once && (siplbd_rpc_open(d) || siplbd_metrics_start(d))) ||

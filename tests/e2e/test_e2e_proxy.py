@@ -117,6 +117,64 @@ print(c.recv(1024).decode())
 """
 
 
+UDP_COUNTER = """
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.settimeout(0.2)
+print("listening", flush=True)
+n, end = 0, time.time() + float(sys.argv[3])
+while time.time() < end:
+    try:
+        s.recv(65535)
+        n += 1
+    except socket.timeout:
+        pass
+print("received", n, flush=True)
+"""
+
+FORGED = """SIP/2.0 %(status)s
+Via: SIP/2.0/UDP 192.0.2.100:5060;branch=z9hG4bKslb%(rest)s
+Via: SIP/2.0/UDP 192.0.2.23:9;branch=z9hG4bKvictim
+From: <sip:a@192.0.2.10>;tag=1
+To: <sip:b@192.0.2.100>;tag=2
+Call-ID: forged-%(n)d
+CSeq: 1 INVITE
+Content-Length: 0
+
+"""
+
+
+def forged_responses(env):
+    """Issue 8's attacks from a client: responses with our Via prefix over a
+    second Via naming a host that is no client (192.0.2.23 port 9), and
+    503s naming each backend id, 20 a second for 3 s. Nothing reaches the
+    target, every one is dropped and counted, no backend's response
+    counters (passive health's only input) move."""
+    sink = env.spawn("b3", [sys.executable, "-c", UDP_COUNTER, E.BACKENDS[2], "9", "5"],
+                     "port9")
+    env.wait_for(lambda: "listening" in env.log("port9"), "the port 9 counter", sink)
+    before = env.stats()
+    sent = 0
+    for n in range(60):
+        rest = ("XXXX-0" if n % 3 == 0 else
+                "%016x%016x-%d" % (n * 7919, n * 104729, n % len(E.BACKENDS)))
+        status = "200 OK" if n % 3 == 0 else "503 Service Unavailable"
+        probe(env, FORGED % dict(status=status, rest=rest, n=n), 5080 + n % 4, wait=0)
+        sent += 1
+        time.sleep(0.05)
+    sink.wait(20)
+    after = env.stats()
+    got = int(re.search(r"received (\d+)", env.log("port9")).group(1))
+    dropped = sum(after["drops"][k] - before["drops"][k] for k in ("not_ours", "bad_mac"))
+    moved = [b["id"] for b, a in zip(before["backends"], after["backends"])
+             if (b["responses"], b["finals"], b["503"]) != (a["responses"], a["finals"], a["503"])]
+    check(got == 0, "forged responses relayed to 192.0.2.23:9: %d of %d" % (got, sent))
+    check(dropped == sent, "forged responses dropped as not_ours/bad_mac: %d of %d"
+          % (dropped, sent))
+    check(not moved, "no backend's response counters moved (%s)" % moved)
+
+
 def xdp_kernel_path(env):
     """af_xdp: siplb's XDP program sends TCP to the kernel (not_udp): a TCP
     connection to a listener in siplb's namespace works."""
@@ -214,6 +272,7 @@ def main():
             dialog_flow(env, "uas_cancel.xml", "uac_cancel.xml", "CANCEL of a ringing call works")
             retransmission(env)
             replies_and_drops(env)
+            forged_responses(env)
             siplbd_restart(env)
             pool_change(env)
             all_down(env)
