@@ -30,6 +30,8 @@ static const char *const xdp_pass_names[] = {
 
 static const char *const xdp_drop_names[] = {"blocked", "source_rate", "vip_rate"};
 
+static const char *const reply_codes[] = {SLB_REPLY_CODES};
+
 #define N_OF(a) (sizeof(a) / sizeof(*(a)))
 
 _Static_assert(N_OF(xdp_verdict_names) == SLB_XDP_VERDICT_COUNT, "a name per XDP verdict");
@@ -169,13 +171,14 @@ static void print_totals(emit_fn *emit, const struct slb_lcore_stats *t)
 	     t->in_dialog.bytes);
 	drop_names(drops);
 	emit_named(emit, "drops", drops, t->drops, SLB_DROP_COUNT);
-	emit("stats replies 483 %" PRIu64 " 503 %" PRIu64, t->replies[SLB_REPLY_483],
-	     t->replies[SLB_REPLY_503]);
+	emit_named(emit, "replies", reply_codes, t->replies, SLB_REPLY_COUNT);
 	for (int i = SLB_SIP_OK + 1; i < SLB_SIP_REASON_COUNT; i++)
 		append(line, sizeof(line), slb_sip_reason_name((enum slb_sip_reason)i),
 		       t->sip_reasons[i]);
 	emit("stats malformed%s", line);
 	emit("stats keepalives %" PRIu64, t->keepalives);
+	emit("stats ip reassembled %" PRIu64 " fragmented %" PRIu64, t->reassembled,
+	     t->fragmented);
 }
 
 /* The XDP program's verdicts and reasons, per VIP and per DSR backend. */
@@ -303,20 +306,20 @@ static json_object *backend_json(const struct slb_state *s, uint32_t i, const ch
 
 static json_object *totals_json(const struct slb_lcore_stats *t, json_object *o)
 {
-	json_object *replies = json_object_new_object(), *malformed = json_object_new_object();
+	json_object *malformed = json_object_new_object();
 	const char *drops[SLB_DROP_COUNT];
 
 	drop_names(drops);
 	json_object_object_add(o, "responses", counter_json(&t->responses));
 	json_object_object_add(o, "in_dialog", counter_json(&t->in_dialog));
 	json_object_object_add(o, "drops", named_json(drops, t->drops, SLB_DROP_COUNT));
-	add_u64(replies, "483", t->replies[SLB_REPLY_483]);
-	add_u64(replies, "503", t->replies[SLB_REPLY_503]);
-	json_object_object_add(o, "replies", replies);
+	json_object_object_add(o, "replies", named_json(reply_codes, t->replies, SLB_REPLY_COUNT));
 	for (int i = SLB_SIP_OK + 1; i < SLB_SIP_REASON_COUNT; i++)
 		add_u64(malformed, slb_sip_reason_name((enum slb_sip_reason)i), t->sip_reasons[i]);
 	json_object_object_add(o, "malformed", malformed);
 	add_u64(o, "keepalives", t->keepalives);
+	add_u64(o, "reassembled", t->reassembled);
+	add_u64(o, "fragmented", t->fragmented);
 	return o;
 }
 

@@ -3,7 +3,7 @@
 
 #include "frame_edit.h"
 
-bool slb_edit_add(struct slb_edits *ed, uint16_t off, uint16_t del,
+bool slb_edit_add(struct slb_edits *ed, uint32_t off, uint32_t del,
 		  const void *ins, uint16_t ins_len)
 {
 	unsigned i;
@@ -18,10 +18,19 @@ bool slb_edit_add(struct slb_edits *ed, uint16_t off, uint16_t del,
 	return true;
 }
 
+int32_t slb_edit_growth(const struct slb_edits *ed)
+{
+	int32_t delta = 0;
+
+	for (unsigned k = 0; k < ed->n; k++)
+		delta += ed->e[k].ins_len - (int32_t)ed->e[k].del;
+	return delta;
+}
+
 /* The frame as segments of old bytes: segment k is [src, src + len), and
  * lands at dst; edit k's insert lands right after segment k. */
 struct segment {
-	uint16_t src, len;
+	uint32_t src, len;
 	int32_t dst; /* relative to the old frame start */
 };
 
@@ -30,19 +39,19 @@ static long plan(const struct slb_frame *f, const struct slb_edits *ed, int32_t 
 		 struct segment *seg)
 {
 	int32_t at = new_start;
-	uint16_t src = 0;
+	uint32_t src = 0;
 	long moved = 0;
 
 	for (unsigned k = 0; k <= ed->n; k++) {
-		uint16_t end = k < ed->n ? ed->e[k].off : f->len;
+		uint32_t end = k < ed->n ? ed->e[k].off : f->len;
 
-		seg[k] = (struct segment){ src, (uint16_t)(end - src), at };
-		if (at != src)
+		seg[k] = (struct segment){ src, end - src, at };
+		if (at != (int32_t)src)
 			moved += end - src;
 		at += end - src;
 		if (k < ed->n) {
 			at += ed->e[k].ins_len;
-			src = (uint16_t)(end + ed->e[k].del);
+			src = end + ed->e[k].del;
 		}
 	}
 	return moved;
@@ -54,24 +63,23 @@ static void move_segments(uint8_t *base, const struct segment *seg, unsigned n)
 	 * segments keep their order, so no move overwrites a source not yet
 	 * moved. */
 	for (unsigned k = 0; k < n; k++)
-		if (seg[k].dst < seg[k].src)
+		if (seg[k].dst < (int32_t)seg[k].src)
 			memmove(base + seg[k].dst, base + seg[k].src, seg[k].len);
 	for (unsigned k = n; k-- > 0;)
-		if (seg[k].dst > seg[k].src)
+		if (seg[k].dst > (int32_t)seg[k].src)
 			memmove(base + seg[k].dst, base + seg[k].src, seg[k].len);
 }
 
 bool slb_edit_apply(struct slb_frame *f, struct slb_edits *ed)
 {
 	struct segment head_plan[SLB_MAX_EDITS + 1], tail_plan[SLB_MAX_EDITS + 1];
-	int32_t delta = 0;
+	int32_t delta = slb_edit_growth(ed);
 
 	for (unsigned k = 0; k < ed->n; k++) {
 		if (k && ed->e[k].off < ed->e[k - 1].off + ed->e[k - 1].del)
 			return false; /* overlapping edits: a caller bug */
 		if (ed->e[k].off + ed->e[k].del > f->len)
 			return false;
-		delta += ed->e[k].ins_len - ed->e[k].del;
 	}
 	/* Either the start moves by -delta (head side) or the end by +delta. */
 	long head_cost = plan(f, ed, -delta, head_plan);
@@ -89,10 +97,10 @@ bool slb_edit_apply(struct slb_frame *f, struct slb_edits *ed)
 			memcpy(f->data + seg[k].dst + seg[k].len, ed->e[k].ins, ed->e[k].ins_len);
 	if (use_head) {
 		f->data -= delta;
-		f->headroom = (uint16_t)(f->headroom - delta);
+		f->headroom = (uint32_t)((int32_t)f->headroom - delta);
 	} else {
-		f->tailroom = (uint16_t)(f->tailroom - delta);
+		f->tailroom = (uint32_t)((int32_t)f->tailroom - delta);
 	}
-	f->len = (uint16_t)(f->len + delta);
+	f->len = (uint32_t)((int32_t)f->len + delta);
 	return true;
 }

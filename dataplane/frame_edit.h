@@ -17,8 +17,8 @@
 #define SLB_MAX_EDITS 6
 
 struct slb_edit {
-	uint16_t off;        /* from the frame start, before any edit */
-	uint16_t del;        /* bytes removed at off */
+	uint32_t off;        /* from the frame start, before any edit */
+	uint32_t del;        /* bytes removed at off */
 	const uint8_t *ins;  /* bytes inserted at off (not inside the frame) */
 	uint16_t ins_len;
 };
@@ -30,8 +30,11 @@ struct slb_edits {
 
 /* Adds an edit; false when the list is full. Edits may come in any order
  * but must not overlap; inserts at one offset keep their order. */
-bool slb_edit_add(struct slb_edits *ed, uint16_t off, uint16_t del,
+bool slb_edit_add(struct slb_edits *ed, uint32_t off, uint32_t del,
 		  const void *ins, uint16_t ins_len);
+
+/* How many bytes the edits add to the frame (negative: remove). */
+int32_t slb_edit_growth(const struct slb_edits *ed);
 
 /* Applies the edits to f (data, len, headroom and tailroom updated).
  * False, with f unchanged, when the frame lacks the room. */

@@ -569,15 +569,15 @@ static void decrement_max_forwards(struct pkt *p)
 
 static enum slb_action reply(struct pkt *p, enum slb_reply which, struct slb_out *out);
 
-/* Applies the edits, fixes the headers. A message our edits push past what
- * UDP carries is answered 513 (RFC 3261 §21.5.14) when a request; past the
- * MTU, it leaves as fragments (out->fragment). */
+/* Applies the edits, fixes the headers. A request our edits push past what
+ * UDP carries is answered 513 (RFC 3261 §21.5.14); only requests grow (a
+ * response loses our Via). Past the MTU, it leaves as fragments
+ * (out->fragment). */
 static enum slb_action send_rewritten(struct pkt *p, struct slb_edits *ed, uint32_t daddr,
 				      uint16_t dport, struct slb_out *out)
 {
 	if (p->sip_len + slb_edit_growth(ed) > (int32_t)SLB_UDP_MAX_PAYLOAD)
-		return p->msg.kind == SLB_SIP_KIND_REQUEST ? reply(p, SLB_REPLY_513, out)
-							   : drop(p, SLB_DROP_TOO_BIG);
+		return reply(p, SLB_REPLY_513, out);
 	if (!slb_edit_apply(p->f, ed))
 		return drop(p, SLB_DROP_NO_ROOM);
 	finish_frame(p, daddr, dport, out);

@@ -18,16 +18,13 @@
 
 _Static_assert(SLB_SIP_REASON_COUNT <= SLB_METRICS_MALFORMED_MAX, "a counter per scanner reason");
 
-static const char *const drop_names[] = {
-	"not_sip", "malformed", "no_room", "not_ours", "no_route", "neigh_pending",
-	"tx_full", "ip_fragment", "bad_mac", "wrong_source", "bad_checksum",
-};
+static const char *const drop_names[] = {SLB_DROP_NAMES};
 
 static const char *const state_names[] = {
 	"unused", "up", "down", "probing", "draining", "disabled",
 };
 
-static const char *const reply_codes[] = {"483", "503"};
+static const char *const reply_codes[] = {SLB_REPLY_CODES};
 
 _Static_assert(sizeof(drop_names) / sizeof(*drop_names) == SLB_DROP_COUNT,
 	       "a name per drop reason");
@@ -54,6 +51,8 @@ void slb_metrics_take_totals(struct slb_metrics_snapshot *s, const struct slb_lc
 	memcpy(s->replies, t->replies, sizeof(s->replies));
 	memcpy(s->malformed, t->sip_reasons, sizeof(s->malformed));
 	s->keepalives = t->keepalives;
+	s->reassembled = t->reassembled;
+	s->fragmented = t->fragmented;
 }
 
 /* A label value: backslash, double quote and newline escaped, as the format says. */
@@ -223,7 +222,7 @@ static void totals(FILE *f, const struct slb_metrics_snapshot *s)
 	by_label(f, "siplb_drops_total", "reason", drop_names, s->drops, 0, SLB_DROP_COUNT);
 	family(f, "siplb_replies_total", "counter",
 	       "Stateless replies sent instead of forwarding (483: Max-Forwards exhausted, "
-	       "503: no backend up).");
+	       "503: no backend up, 513: too large with siplb's headers).");
 	by_label(f, "siplb_replies_total", "code", reply_codes, s->replies, 0, SLB_REPLY_COUNT);
 	family(f, "siplb_malformed_total", "counter",
 	       "Datagrams the SIP scanner rejected, by reason.");
@@ -231,6 +230,10 @@ static void totals(FILE *f, const struct slb_metrics_snapshot *s)
 		 SLB_SIP_REASON_COUNT);
 	scalar(f, "siplb_keepalives_total", "counter", "CRLF keep-alives received.",
 	       s->keepalives);
+	scalar(f, "siplb_reassembled_total", "counter",
+	       "Datagrams reassembled from IPv4 fragments.", s->reassembled);
+	scalar(f, "siplb_fragmented_total", "counter",
+	       "Datagrams sent as IPv4 fragments (larger than the egress MTU).", s->fragmented);
 }
 
 char *slb_metrics_render(const struct slb_metrics_snapshot *s, size_t *len)

@@ -17,24 +17,11 @@
 _Static_assert(sizeof(struct slb_lcore_stats) % sizeof(uint64_t) == 0, "u64 counters only");
 #define SLB_STATS_WORDS (sizeof(struct slb_lcore_stats) / sizeof(uint64_t))
 
-static const char *const drop_names[SLB_DROP_COUNT] = {
-	[SLB_DROP_NOT_SIP] = "not_sip",
-	[SLB_DROP_MALFORMED] = "malformed",
-	[SLB_DROP_NO_ROOM] = "no_room",
-	[SLB_DROP_NOT_OURS] = "not_ours",
-	[SLB_DROP_NO_ROUTE] = "no_route",
-	[SLB_DROP_NEIGH_PENDING] = "neigh_pending",
-	[SLB_DROP_TX_FULL] = "tx_full",
-	[SLB_DROP_IP_FRAGMENT] = "ip_fragment",
-	[SLB_DROP_BAD_MAC] = "bad_mac",
-	[SLB_DROP_WRONG_SOURCE] = "wrong_source",
-	[SLB_DROP_BAD_CHECKSUM] = "bad_checksum",
-};
-_Static_assert(SLB_DROP_COUNT == 11, "a name for every drop reason");
+static const char *const drop_names[] = {SLB_DROP_NAMES};
+_Static_assert(RTE_DIM(drop_names) == SLB_DROP_COUNT, "a name for every drop reason");
 
-static const char *const reply_names[SLB_REPLY_COUNT] = {
-	[SLB_REPLY_483] = "483", [SLB_REPLY_503] = "503",
-};
+static const char *const reply_names[] = {SLB_REPLY_CODES};
+_Static_assert(RTE_DIM(reply_names) == SLB_REPLY_COUNT, "a code for every reply");
 
 /* A reader slot whose heartbeat is fresh belongs to another live siplb-dp:
  * sharing it would mix both processes' epochs and counters. */

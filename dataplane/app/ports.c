@@ -6,8 +6,10 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_malloc.h>
 #include <rte_mempool.h>
 
@@ -186,7 +188,27 @@ int slb_dp_ports_setup(struct slb_dp *dp, char *err, size_t errlen)
 		dp->udp_cksum_offload &= p->udp_cksum_offload;
 		dp->ip_mtu = RTE_MIN(dp->ip_mtu, p->mtu);
 	}
+	dp->ports_up = true;
+	/* a larger frame leaves as fragments, each in one mbuf */
+	dp->ip_mtu = (uint16_t)RTE_MIN(dp->ip_mtu, RTE_MBUF_DEFAULT_DATAROOM - RTE_ETHER_HDR_LEN);
+	if (dp->ip_mtu < SLB_DP_MIN_MTU) {
+		snprintf(err, errlen, "a port's MTU is %u, below %u: a 65,535-byte datagram "
+			 "would need more than %u fragments", dp->ip_mtu, SLB_DP_MIN_MTU,
+			 SLB_DP_MAX_FRAGS);
+		return -1;
+	}
 	return 0;
+}
+
+/* Reassembly buffers in plain memory: only the CPU touches them, and EAL's
+ * memory (hugepages, or -m with --no-huge) stays for the mbufs. */
+static struct slb_reasm *reasm_create(void)
+{
+	struct slb_reasm *t = malloc(sizeof(*t) + (size_t)SLB_REASM_SLOTS * SLB_REASM_BUF);
+
+	if (t)
+		slb_reasm_init(t, (uint8_t *)(t + 1), SLB_DP_REASM_MS * (rte_get_tsc_hz() / 1000));
+	return t;
 }
 
 /* Worker i (in lcore order) polls queue i of every port. */
@@ -210,7 +232,13 @@ int slb_dp_lcores_setup(struct slb_dp *dp, char *err, size_t errlen)
 		}
 		lc->reader = (unsigned)reader;
 		lc->queue = (uint16_t)q++;
+		lc->ip_id = lc->queue;
 		dp->lcores[lcore] = lc;
+		lc->reasm = reasm_create();
+		if (!lc->reasm) {
+			snprintf(err, errlen, "lcore %u: out of memory for IPv4 reassembly", lcore);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -234,6 +262,8 @@ void slb_dp_ports_stop(struct slb_dp *dp)
 void slb_dp_lcores_free(struct slb_dp *dp)
 {
 	for (unsigned l = 0; l < RTE_MAX_LCORE; l++) {
+		if (dp->lcores[l])
+			free(dp->lcores[l]->reasm);
 		rte_free(dp->lcores[l]);
 		dp->lcores[l] = NULL;
 	}

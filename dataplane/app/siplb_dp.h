@@ -18,6 +18,7 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
+#include "ipv4_reasm.h"
 #include "siplb/config.h"
 #include "siplb/proxy.h"
 #include "siplb/state_maps.h"
@@ -34,6 +35,11 @@ struct slb_neigh; /* dp_neigh.h */
  * the kernel's own unres_qlen), and for how long, before dropping them. */
 #define SLB_DP_HOLD 64
 #define SLB_DP_HOLD_MS 1000
+/* A datagram's fragments must all arrive within this time (docs/dataplane.md). */
+#define SLB_DP_REASM_MS 1000
+/* Fragments of one datagram sent: 65,535 bytes at the smallest MTU allowed. */
+#define SLB_DP_MIN_MTU 576
+#define SLB_DP_MAX_FRAGS 128
 
 /* --static-mac PORT=MAC: the next-hop MAC of a port the kernel does not see. */
 struct slb_dp_static_mac {
@@ -84,6 +90,8 @@ struct slb_dp_lcore {
 	uint64_t now;                      /* TSC at the top of this loop iteration */
 	unsigned n_held;
 	struct slb_dp_held held[SLB_DP_HOLD];
+	struct slb_reasm *reasm;           /* IPv4 fragments to VIPs (ipv4_reasm.h) */
+	uint16_t ip_id;                    /* of the next datagram sent as fragments */
 	struct slb_dp_txq tx[];            /* per slb_dp.ports index */
 };
 
@@ -95,12 +103,13 @@ struct slb_dp {
 	struct rte_mempool *pool;
 	struct slb_dp_port ports[RTE_MAX_ETHPORTS];
 	unsigned n_ports;
+	bool ports_up;                     /* every port started once (main.c, teardown) */
 	uint16_t port_index[RTE_MAX_ETHPORTS]; /* DPDK port id -> ports[] */
 	int default_port;                  /* static-MAC port for off-prefix hops, or -1 */
 	unsigned n_queues;                 /* worker lcores = queues per port */
 	struct slb_dp_lcore *lcores[RTE_MAX_LCORE];
 	bool udp_cksum_offload;            /* every port fills UDP checksums */
-	uint16_t ip_mtu;                   /* smallest port MTU */
+	uint16_t ip_mtu;                   /* smallest port MTU, at most an mbuf's room */
 	int guards[SLB_MAX_VIPS];          /* af_packet: sockets silencing the kernel */
 	unsigned n_guards;
 	struct slb_lcore_stats *stats_at_start; /* [n_queues], by worker order */
@@ -120,7 +129,18 @@ int slb_dp_ports_setup(struct slb_dp *dp, char *err, size_t errlen);
 void slb_dp_ports_stop(struct slb_dp *dp);
 void slb_dp_lcores_free(struct slb_dp *dp);
 
-/* kernel.c: what the kernel must know or stop doing once ports are up. */
+/* frag.c: frames out of a reassembly buffer into mbufs. f as IPv4 fragments
+ * of at most mtu bytes (ip_id, network order), into frags[SLB_DP_MAX_FRAGS]:
+ * how many, 0 when the pool is short. */
+unsigned slb_dp_fragment(struct rte_mempool *pool, const struct slb_frame *f, uint16_t mtu,
+			 uint16_t ip_id, struct rte_mbuf **frags);
+/* f whole in one mbuf (it fits the MTU); NULL when the pool is empty. */
+struct rte_mbuf *slb_dp_frame_copy(struct rte_mempool *pool, const struct slb_frame *f);
+
+/* kernel.c: what the kernel must know or stop doing once ports are up;
+ * before an af_xdp port starts, the XDP program a killed siplb-dp left. */
+int slb_dp_kernel_reclaim(const struct slb_dp *dp, const struct slb_dp_port *p, char *err,
+			  size_t errlen);
 int slb_dp_kernel_setup(struct slb_dp *dp, char *err, size_t errlen);
 void slb_dp_kernel_close(struct slb_dp *dp);
 

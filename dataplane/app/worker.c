@@ -85,6 +85,102 @@ static void hold(struct slb_dp_lcore *lc, struct slb_lcore_stats *stats, struct 
 	};
 }
 
+/* Sends port i's TX buffer; what a full TX ring refuses is dropped. */
+static inline void flush(const struct slb_dp *dp, struct slb_dp_lcore *lc,
+			 struct slb_lcore_stats *stats, unsigned i)
+{
+	struct slb_dp_txq *t = &lc->tx[i];
+	uint16_t sent = rte_eth_tx_burst(dp->ports[i].id, lc->queue, t->m, t->n);
+
+	if (unlikely(sent < t->n)) {
+		stats->drops[SLB_DROP_TX_FULL] += t->n - sent;
+		rte_pktmbuf_free_bulk(t->m + sent, t->n - sent);
+	}
+	t->n = 0;
+}
+
+/* Sends what the burst produced. */
+static inline void drain(const struct slb_dp *dp, struct slb_dp_lcore *lc,
+			 struct slb_lcore_stats *stats)
+{
+	for (unsigned i = 0; i < dp->n_ports; i++)
+		if (lc->tx[i].n)
+			flush(dp, lc, stats, i);
+}
+
+/* Into port's TX buffer; a full one (a datagram's fragments) goes first. */
+static inline void enqueue(const struct slb_dp *dp, struct slb_dp_lcore *lc,
+			   struct slb_lcore_stats *stats, unsigned port, struct rte_mbuf *m)
+{
+	if (unlikely(lc->tx[port].n == SLB_DP_BURST))
+		flush(dp, lc, stats, port);
+	lc->tx[port].m[lc->tx[port].n++] = m;
+}
+
+/* The frame in m, addressed to its next hop's MAC, or held until it is known. */
+static inline void deliver(const struct slb_dp *dp, struct slb_dp_lcore *lc,
+			   struct slb_lcore_stats *stats, struct rte_mbuf *m,
+			   const struct slb_frame *f, const struct slb_out *out)
+{
+	struct rte_ether_addr dst;
+	unsigned port;
+
+	if (!next_hop(dp, out->next_hop, &port, &dst)) {
+		hold(lc, stats, m, f, out);
+		return;
+	}
+	fill_mbuf(m, f, out, &dp->ports[port], &dst);
+	enqueue(dp, lc, stats, port, m);
+}
+
+/* A frame larger than the MTU leaves as IPv4 fragments. Their IP id is this
+ * worker's: the client's could meet another client's at the backend, now
+ * that both come from the VIP. */
+static void deliver_fragments(const struct slb_dp *dp, struct slb_dp_lcore *lc,
+			      struct slb_lcore_stats *stats, const struct slb_frame *f,
+			      const struct slb_out *out)
+{
+	struct rte_mbuf *frags[SLB_DP_MAX_FRAGS];
+	unsigned n = slb_dp_fragment(dp->pool, f, dp->ip_mtu, rte_cpu_to_be_16(lc->ip_id), frags);
+
+	lc->ip_id = (uint16_t)(lc->ip_id + dp->n_queues); /* ids apart from other lcores' */
+	if (!n) {
+		stats->drops[SLB_DROP_NO_MBUF]++;
+		return;
+	}
+	stats->fragmented++;
+	for (unsigned i = 0; i < n; i++) {
+		struct slb_frame piece = { .data = rte_pktmbuf_mtod(frags[i], uint8_t *),
+					   .len = rte_pktmbuf_data_len(frags[i]) };
+
+		deliver(dp, lc, stats, frags[i], &piece, out);
+	}
+}
+
+/* A fragment to a VIP: once its datagram is whole, the proxy handles that in
+ * the reassembly buffer, and what it sends is copied out into mbufs. */
+static void reassemble(const struct slb_dp *dp, struct slb_dp_lcore *lc,
+		       const struct slb_proxy_view *view, const struct slb_frame *frag)
+{
+	struct slb_frame f;
+	struct slb_out out;
+
+	if (!slb_reasm_add(lc->reasm, frag->data, lc->now, view->stats, &f) ||
+	    slb_proxy_handle(view, &f, &out) != SLB_ACTION_SEND)
+		return;
+	if (out.fragment) {
+		deliver_fragments(dp, lc, view->stats, &f, &out);
+		return;
+	}
+	struct rte_mbuf *m = slb_dp_frame_copy(dp->pool, &f);
+	if (!m) {
+		view->stats->drops[SLB_DROP_NO_MBUF]++;
+		return;
+	}
+	f.data = rte_pktmbuf_mtod(m, uint8_t *);
+	deliver(dp, lc, view->stats, m, &f, &out);
+}
+
 static inline void handle(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 			  const struct slb_proxy_view *view, struct rte_mbuf *m)
 {
@@ -100,35 +196,20 @@ static inline void handle(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 		return;
 	}
 	struct slb_frame f = { rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
-			       rte_pktmbuf_headroom(m), rte_pktmbuf_tailroom(m) };
-	if (slb_proxy_handle(view, &f, &out) != SLB_ACTION_SEND) {
-		rte_pktmbuf_free(m);
+			       rte_pktmbuf_headroom(m), rte_pktmbuf_tailroom(m),
+			       (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+				       RTE_MBUF_F_RX_L4_CKSUM_GOOD };
+	enum slb_action a = slb_proxy_handle(view, &f, &out);
+
+	if (likely(a == SLB_ACTION_SEND && !out.fragment)) {
+		deliver(dp, lc, view->stats, m, &f, &out);
 		return;
 	}
-	if (!next_hop(dp, out.next_hop, &port, &dst)) {
-		hold(lc, view->stats, m, &f, &out);
-		return;
-	}
-	fill_mbuf(m, &f, &out, &dp->ports[port], &dst);
-	lc->tx[port].m[lc->tx[port].n++] = m;
-}
-
-/* Sends what the burst produced; what a full TX ring refuses is dropped. */
-static inline void drain(const struct slb_dp *dp, struct slb_dp_lcore *lc,
-			 struct slb_lcore_stats *stats)
-{
-	for (unsigned i = 0; i < dp->n_ports; i++) {
-		struct slb_dp_txq *t = &lc->tx[i];
-
-		if (!t->n)
-			continue;
-		uint16_t sent = rte_eth_tx_burst(dp->ports[i].id, lc->queue, t->m, t->n);
-		if (unlikely(sent < t->n)) {
-			stats->drops[SLB_DROP_TX_FULL] += t->n - sent;
-			rte_pktmbuf_free_bulk(t->m + sent, t->n - sent);
-		}
-		t->n = 0;
-	}
+	if (a == SLB_ACTION_SEND)
+		deliver_fragments(dp, lc, view->stats, &f, &out);
+	else if (a == SLB_ACTION_REASSEMBLE)
+		reassemble(dp, lc, view, &f);
+	rte_pktmbuf_free(m);
 }
 
 /* Sends the held packets whose MAC is known now, drops the expired ones. */
@@ -209,6 +290,8 @@ int slb_dp_worker(void *arg)
 			got += poll_port(dp, lc, &view, dp->ports[i].id);
 		if (unlikely(lc->n_held))
 			release_held(dp, lc, view.stats);
+		if (unlikely(lc->reasm->used))
+			slb_reasm_expire(lc->reasm, now, view.stats);
 		if (got)
 			last_rx = now;
 		else if (idle_limit && now - last_rx >= idle_limit)

@@ -60,6 +60,7 @@ struct slb_metrics_snapshot {
 	/* By enum slb_sip_reason; names from slb_sip_reason_name(). */
 	uint64_t malformed[SLB_METRICS_MALFORMED_MAX];
 	uint64_t keepalives;
+	uint64_t reassembled, fragmented; /* IPv4 datagrams */
 };
 
 /* Names shared with the logs and siplbctl: "tx_full", "draining", ... */
@@ -67,7 +68,8 @@ const char *slb_drop_name(unsigned drop);
 const char *slb_backend_state_name(unsigned state);
 
 /*
- * The totals (drops, replies, malformed, responses, in_dialog, keepalives)
+ * The totals (drops, replies, malformed, responses, in_dialog, keepalives,
+ * reassembled, fragmented)
  * of a summed slb_lcore_stats into s. VIPs, backends and pools are the
  * caller's: they need names from the state and the health checks.
  */

@@ -177,18 +177,29 @@ enum slb_drop {
 	SLB_DROP_NO_ROUTE,         /* response/request without a usable next hop */
 	SLB_DROP_NEIGH_PENDING,    /* next-hop MAC unknown yet: resolution asked */
 	SLB_DROP_TX_FULL,          /* TX ring full */
-	SLB_DROP_IP_FRAGMENT,      /* IPv4 fragments are not reassembled */
+	SLB_DROP_IP_FRAGMENT,      /* IPv4 fragment not to a proxy VIP */
 	SLB_DROP_BAD_MAC,          /* response: our Via, but its branch MAC fails */
 	SLB_DROP_WRONG_SOURCE,     /* response: proven branch, not from its backend */
 	SLB_DROP_BAD_CHECKSUM,     /* UDP checksum wrong */
+	SLB_DROP_FRAG_TIMEOUT,     /* IPv4 fragment of a datagram not whole in time */
+	SLB_DROP_FRAG_DROPPED,     /* IPv4 fragment overlapping, too far, or evicted */
+	SLB_DROP_NO_MBUF,          /* no mbuf for a datagram's copy or its fragments */
 	SLB_DROP_COUNT
 };
+/* Their names, in enum order: the one list siplb-dp's counters, siplbd's
+ * stats and the metrics print. */
+#define SLB_DROP_NAMES                                                          \
+	"not_sip", "malformed", "no_room", "not_ours", "no_route", "neigh_pending", \
+	"tx_full", "ip_fragment", "bad_mac", "wrong_source", "bad_checksum",        \
+	"frag_timeout", "frag_dropped", "no_mbuf"
 
 enum slb_reply {
 	SLB_REPLY_483 = 0,         /* Max-Forwards exhausted */
 	SLB_REPLY_503,             /* no backend up */
+	SLB_REPLY_513,             /* request past 65,507 bytes of UDP with our edits */
 	SLB_REPLY_COUNT
 };
+#define SLB_REPLY_CODES "483", "503", "513"
 
 struct slb_msg_counter {
 	__u64 msgs, bytes;
@@ -213,6 +224,8 @@ struct slb_lcore_stats {
 	__u64 replies[SLB_REPLY_COUNT];
 	__u64 sip_reasons[32];     /* malformed SIP by enum slb_sip_reason */
 	__u64 keepalives;
+	__u64 reassembled;         /* datagrams reassembled from IPv4 fragments */
+	__u64 fragmented;          /* datagrams sent as IPv4 fragments */
 };
 
 #endif

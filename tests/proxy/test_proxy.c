@@ -16,6 +16,7 @@
 #include "siplb/maglev.h"
 #include "siplb/proxy.h"
 #include "siplb/sip_scan.h"
+#include "ref_sum.h"
 
 #define HEADROOM 256
 #define TAILROOM 512
@@ -115,18 +116,6 @@ static void make_frame(struct frame_buf *fb, const char *src, uint16_t sport, co
 	memcpy(d + 42, sipbuf, n);
 	fb->f = (struct slb_frame){ d, (uint16_t)(42 + n), HEADROOM,
 				    (uint16_t)(sizeof(fb->mem) - HEADROOM - 42 - n), false };
-}
-
-/* Independent checksum: 16-bit big-endian words. */
-static uint16_t ref_sum(const uint8_t *b, size_t n, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (n & 1)
-		sum += (uint32_t)b[n - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
 }
 
 /* Checks headers and checksums; returns the SIP text (NUL-terminated). */
