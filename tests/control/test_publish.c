@@ -619,6 +619,37 @@ static void test_maps(const char *root, const char *dir, struct slb_maps *w)
 	CHECK(slb_maps_open(path, &m, err, sizeof(err)), "opened nothing");
 }
 
+static const struct slb_branch_keys *active_keys(const struct slb_maps *m)
+{
+	return &m->state[m->control->generation & 1].branch_keys;
+}
+
+/* The branch MAC keys (docs/security.md): without branch_secret a random
+ * key, the same one in every later generation (so also for a restarted
+ * siplbd: it reads the last one from the maps); with it, the file's keys,
+ * the previous one second. */
+static void test_branch_keys(struct slb_maps *w)
+{
+	struct slb_branch_keys first, zero = {0};
+	struct slb_config c;
+
+	load(&c);
+	c.n_branch_keys = 0;
+	publish(w, &c, NULL, NULL);
+	first = *active_keys(w);
+	CHECK(first.n == 1 && memcmp(first.key[0], zero.key[0], SLB_BRANCH_KEY_LEN),
+	      "a random key without branch_secret (n %u)", first.n);
+	publish(w, &c, NULL, NULL);
+	CHECK(!memcmp(active_keys(w), &first, sizeof(first)), "kept by the next generation");
+	memset(c.branch_keys[0], 1, SLB_BRANCH_KEY_LEN);
+	memset(c.branch_keys[1], 2, SLB_BRANCH_KEY_LEN);
+	c.n_branch_keys = 2;
+	publish(w, &c, NULL, NULL);
+	CHECK(active_keys(w)->n == 2 && active_keys(w)->key[0][0] == 1 &&
+	      active_keys(w)->key[1][15] == 2, "the file's keys, signing key first");
+	slb_config_free(&c);
+}
+
 static int run(const char *root)
 {
 	char a[PATH_MAX], b[PATH_MAX];
@@ -628,6 +659,7 @@ static int run(const char *root)
 	snprintf(b, sizeof(b), "%s/b", root);
 	test_ids(a, &w);
 	test_quiescence(a, &w);
+	test_branch_keys(&w);
 	test_restart(a, b, w.control->generation);
 	check_pins(a);
 	test_stats(a, &w);
