@@ -858,9 +858,9 @@ static int takes_all_away(const struct siplbd *d, const struct slb_config *c, co
 {
 	if (c->n_vips || !d->cfg.n_vips)
 		return 0;
-	snprintf(err, errlen, "%s: no vips%s: it would stop all %u VIPs (an empty or cut-short "
-		 "file?); to stop serving, stop siplbd", file, c->n_pools ? "" : " and no pools",
-		 d->cfg.n_vips);
+	snprintf(err, errlen, "%s: no vips%s: a reload would take away every VIP (%u running); "
+		 "an empty or cut-short file? To stop serving, stop siplbd", file,
+		 c->n_pools ? "" : " and no pools", d->cfg.n_vips);
 	return -1;
 }
 

@@ -197,6 +197,18 @@ class Env:
         return p
 
 
+def refused(env, args, code, text):
+    """A refusal: exit 1, the code's message and text; the generation stays."""
+    g0, pub0 = env.published()
+    rc, out, err = env.ctl(*args)
+    g1, pub1 = env.published()
+    expect(rc == 1 and code in err and text in err and not out,
+           f"siplbctl {' '.join(args)}: exit {rc}, {err!r}")
+    expect(g1 == g0 and pub1 == pub0, f"siplbctl {' '.join(args)} changed generation {g0} -> "
+           f"{g1}")
+    print(f"ok   {' '.join(args)}: refused ({err.strip()})")
+
+
 def state_of(samples, pool, backend):
     """The one-hot siplb_backend_state of a backend: its state's name."""
     on = [dict(k[1])["state"] for k, v in samples.items() if k[0] == "siplb_backend_state" and

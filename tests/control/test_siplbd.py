@@ -133,9 +133,9 @@ def test_reloads(siplbd, full, conf, bpffs):
         # An empty file: what is missing, not the default socket it implies.
         write(conf, "")
         d.proc.send_signal(signal.SIGHUP)
-        d.wait_for(re.escape(conf) + r": no vips and no pools: it would stop all 3 VIPs \(an "
-                   r"empty or cut-short file\?\); to stop serving, stop siplbd; generation %d "
-                   r"stays" % (g + 1))
+        d.wait_for(re.escape(conf) + r": no vips and no pools: a reload would take away every "
+                   r"VIP \(3 running\); an empty or cut-short file\? To stop serving, stop "
+                   r"siplbd; generation %d stays" % (g + 1))
         write(conf, re.sub(r"control = \{[^}]*\};", "", full))
         d.proc.send_signal(signal.SIGHUP)
         d.wait_for(r"control changed, which needs a restart of siplbd \(socket \S+/ctl/siplbd"

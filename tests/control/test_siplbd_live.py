@@ -35,7 +35,7 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from siplbd_env import Failure, expect, main, state_of, wait_until  # noqa: E402
+from siplbd_env import Failure, expect, main, refused, state_of, wait_until  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dp", "golden"))
 import golden  # noqa: E402 (frames and pcap files)
@@ -241,18 +241,6 @@ def change(env, args, check, what):
     expect(g1 == g0 + 1 and check(pub), f"{what}: generation {g0} -> {g1}, published {pub}")
     print(f"ok   {' '.join(args)}: generation {g1}, {what}")
     return out
-
-
-def refused(env, args, code, text):
-    """A refusal: exit 1, the code's message and text; the generation stays."""
-    g0, pub0 = env.published()
-    rc, out, err = env.ctl(*args)
-    g1, pub1 = env.published()
-    expect(rc == 1 and code in err and text in err and not out,
-           f"siplbctl {' '.join(args)}: exit {rc}, {err!r}")
-    expect(g1 == g0 and pub1 == pub0, f"siplbctl {' '.join(args)} changed generation {g0} -> "
-           f"{g1}")
-    print(f"ok   {' '.join(args)}: refused ({err.strip()})")
 
 
 def ctl_reads(env):

@@ -60,8 +60,8 @@ static int h_reload(const struct slb_rpc_call *call, json_object *params, json_o
 		return -1;
 	if (!c.n_vips && m->n_vips) { /* as siplbd_model.c's takes_all_away() */
 		slb_config_free(&c);
-		return slb_rpc_fail(e, SLB_RPC_BAD_CONFIG, "file", "%s: no vips: it would stop all "
-				    "%u VIPs (an empty or cut-short file?)", file, m->n_vips);
+		return slb_rpc_fail(e, SLB_RPC_BAD_CONFIG, "file", "%s: no vips: a reload would "
+				    "take away every VIP (%u running)", file, m->n_vips);
 	}
 	fake_model_apply(m, &c);
 	memcpy(m->config, file, sizeof(file));
