@@ -185,8 +185,6 @@ static inline void handle(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 			  const struct slb_proxy_view *view, struct rte_mbuf *m)
 {
 	struct slb_out out;
-	struct rte_ether_addr dst;
-	unsigned port;
 
 	/* The in-place edits need one contiguous buffer; RX scatter is never
 	 * enabled, so only an oversized frame gets here. */
