@@ -9,7 +9,7 @@ dpdk dpdk-dev libdpdk-dev libvectorscan-dev libjemalloc-dev libjson-c-dev
 libxdp-dev libpcap-dev libnuma-dev libconfig-dev libmnl-dev
 linux-libc-dev iproute2 iputils-ping ethtool sip-tester tshark valgrind bc
 libmicrohttpd-dev curl python3-prometheus-client
-libc-ares-dev unbound libsodium-dev"
+libc-ares-dev unbound libsodium-dev kamailio"
 
 missing=""
 for p in $PKGS; do
@@ -28,4 +28,15 @@ if [ -n "$missing" ]; then
     apt-get install -y -q --no-install-recommends $missing
 else
     echo "deps: all present"
+fi
+
+# Kamailio is a test peer that the tests start in their own namespaces with
+# their own config; the package enables a system service on install (and
+# starts it where systemd runs): stop it and keep it disabled.
+if [ -e /etc/systemd/system/multi-user.target.wants/kamailio.service ] &&
+   command -v systemctl >/dev/null; then
+    systemctl disable kamailio.service
+    if [ -d /run/systemd/system ]; then
+        systemctl stop kamailio.service
+    fi
 fi

@@ -263,17 +263,20 @@ class Env:
         raise RuntimeError("timed out waiting for %s\n%s" % (what, tails))
 
     # -- SIPp ------------------------------------------------------------------
-    def start_backends(self, scenario, tag, bind=None):
+    def start_backends(self, scenario, tag, bind=None, hosts=None):
         """One SIPp UAS per backend, on its own address or on bind (DSR: the
-        VIP); returns their work dirs (message traces)."""
+        VIP), or one per host of hosts ({name: address}: the UAS behind
+        proxies that are the backends); returns their work dirs (message
+        traces)."""
         dirs = []
-        for i, addr in enumerate(BACKENDS, 1):
-            d = os.path.join(self.work, "%s-b%d" % (tag, i))
+        hosts = hosts or {"b%d" % i: a for i, a in enumerate(BACKENDS, 1)}
+        for host, addr in hosts.items():
+            d = os.path.join(self.work, "%s-%s" % (tag, host))
             os.makedirs(d, exist_ok=True)
-            self.spawn("b%d" % i, ["sipp", "-sf", os.path.join(SCENARIOS, scenario),
-                                   "-i", bind or addr, "-p", "5060", "-nostdin", "-trace_msg",
-                                   "-message_file", os.path.join(d, "msg.log"),
-                                   "-timeout", "300s"], "%s-b%d" % (tag, i), cwd=d)
+            self.spawn(host, ["sipp", "-sf", os.path.join(SCENARIOS, scenario),
+                              "-i", bind or addr, "-p", "5060", "-nostdin", "-trace_msg",
+                              "-message_file", os.path.join(d, "msg.log"),
+                              "-timeout", "300s"], "%s-%s" % (tag, host), cwd=d)
             dirs.append(d)
         time.sleep(0.5)
         return dirs
