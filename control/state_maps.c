@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -441,6 +442,46 @@ void slb_reader_heartbeat(struct slb_maps *m, unsigned reader)
 
 void slb_reader_leave(struct slb_maps *m, unsigned reader)
 {
+/* The inode of this process's PID namespace; 0 when /proc cannot say. */
+static uint64_t own_pidns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/pid", &st) ? 0 : (uint64_t)st.st_ino;
+}
+
+void slb_reader_claim(struct slb_maps *m, unsigned reader)
+{
+	struct slb_reader *r = &m->control->readers[reader];
+
+	assert(reader < SLB_MAX_LCORES);
+	__atomic_store_n(&r->pid, (uint32_t)getpid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&r->pidns, own_pidns(), __ATOMIC_RELAXED);
+	slb_reader_heartbeat(m, reader); /* release: the owner before the heartbeat */
+}
+
+/* Only a pid of our own PID namespace names a process we can ask about;
+ * our own pid is a predecessor's number we were given again. */
+static bool owner_dead(const struct slb_reader *r)
+{
+	uint32_t pid = __atomic_load_n(&r->pid, __ATOMIC_RELAXED);
+	uint64_t ns = __atomic_load_n(&r->pidns, __ATOMIC_RELAXED);
+
+	if (!pid || !ns || ns != own_pidns())
+		return false;
+	return pid == (uint32_t)getpid() || (kill((pid_t)pid, 0) && errno == ESRCH);
+}
+
+bool slb_reader_live(const struct slb_maps *m, unsigned reader, uint64_t *age_ns)
+{
+	const struct slb_reader *r = &m->control->readers[reader];
+	uint64_t hb = __atomic_load_n(&r->heartbeat_ns, __ATOMIC_ACQUIRE);
+
+	assert(reader < SLB_MAX_LCORES);
+	*age_ns = monotonic_ns() - hb; /* after the load: hb is never in the future */
+	return hb && *age_ns <= SLB_READER_TIMEOUT_NS && !owner_dead(r);
+}
+
 	assert(reader < SLB_MAX_LCORES);
 	__atomic_store_n(&m->control->readers[reader].heartbeat_ns, 0, __ATOMIC_RELEASE);
 }

@@ -18,6 +18,8 @@
 #define PROG_MAX_MAPS 64 /* the kernel's limit of maps per program (MAX_USED_MAPS) */
 
 /* What an interface has in one mode. */
+/* The af_xdp PMD's placeholder (bpf/xdp_steer.bpf.c), siplb's as well. */
+#define PLACEHOLDER "xdp_steer"
 struct attached {
 	uint32_t id;  /* 0: nothing */
 	bool generic;
@@ -198,20 +200,31 @@ static int reuse_maps(struct siplb_xdp *skel, const struct slb_maps *m, int xsks
 static int fill_ids(struct slb_xdp *x, const struct slb_maps *m, char *err, size_t errlen)
 {
 	struct bpf_prog_info pi;
+/* The id of m's control map: which state maps a program serves. */
+static int control_id(const struct slb_maps *m, uint32_t *id, char *err, size_t errlen)
+{
 	struct bpf_map_info mi;
-	uint32_t plen = sizeof(pi), mlen = sizeof(mi);
+	uint32_t len = sizeof(mi);
+
+	memset(&mi, 0, sizeof(mi));
+	if (bpf_obj_get_info_by_fd(m->fd[0], &mi, &len)) {
+		snprintf(err, errlen, "xdp: control map info: %s", strerror(errno));
+		return -1;
+	}
+	*id = mi.id;
+	return 0;
+}
+
+	uint32_t plen = sizeof(pi);
 
 	memset(&pi, 0, sizeof(pi));
-	memset(&mi, 0, sizeof(mi));
-	if (bpf_obj_get_info_by_fd(x->prog_fd, &pi, &plen) ||
-	    bpf_obj_get_info_by_fd(m->fd[0], &mi, &mlen)) {
+	if (bpf_obj_get_info_by_fd(x->prog_fd, &pi, &plen)) {
 		snprintf(err, errlen, "xdp: program info: %s", strerror(errno));
 		return -1;
 	}
 	x->prog_id = pi.id;
 	memcpy(x->tag, pi.tag, sizeof(x->tag));
-	x->control_id = mi.id;
-	return 0;
+	return control_id(m, &x->control_id, err, errlen);
 }
 
 int slb_xdp_load(const struct slb_maps *m, int xsks_fd, struct slb_xdp *x,
@@ -250,13 +263,10 @@ void slb_xdp_unload(struct slb_xdp *x)
 	x->prog_fd = -1;
 }
 
-/* a is x: the same instructions (tag) reading the same maps. */
-static bool is_current(const struct attached *a, const struct slb_xdp *x)
+static bool uses_map(const struct attached *a, uint32_t map_id)
 {
-	if (memcmp(a->info.tag, x->tag, sizeof(x->tag)))
-		return false;
 	for (uint32_t i = 0; i < a->info.nr_map_ids && i < PROG_MAX_MAPS; i++)
-		if (a->map_ids[i] == x->control_id)
+		if (a->map_ids[i] == map_id)
 			return true;
 	return false;
 }
@@ -266,6 +276,12 @@ static bool is_current(const struct attached *a, const struct slb_xdp *x)
 static int set_or_replace(int ifindex, const struct slb_xdp *x, const char *iface,
 			  const struct attached *old, bool generic, char *err, size_t errlen)
 {
+/* a is x: the same instructions (tag) reading the same maps. */
+static bool is_current(const struct attached *a, const struct slb_xdp *x)
+{
+	return !memcmp(a->info.tag, x->tag, sizeof(x->tag)) && uses_map(a, x->control_id);
+}
+
 	if (old->generic == generic)
 		return xdp_set(ifindex, iface, x->prog_fd, old, generic, err, errlen);
 	return xdp_unset(ifindex, iface, old, err, errlen) ||
@@ -296,7 +312,33 @@ int slb_xdp_attach(const struct slb_xdp *x, const char *iface, bool generic,
 	return rc;
 }
 
-int slb_xdp_detach(const char *iface, struct slb_xdp_report *rep, char *err, size_t errlen)
+/*
+ * Whether siplb-dp may take a down before its af_xdp port starts: the
+ * placeholder, or siplb's program on m's state maps. A siplb-dp that runs on
+ * these maps holds their reader slots, which this one has claimed: the one
+ * that put the program there is gone. siplb's program on other maps serves
+ * another siplb; anything else is foreign.
+ */
+static int check_left(const struct attached *a, const struct slb_maps *m, const char *iface,
+		      char *err, size_t errlen)
+{
+	uint32_t ctl;
+
+	if (!strcmp(a->info.name, PLACEHOLDER))
+		return 0;
+	if (check_ours(a, iface, err, errlen) || control_id(m, &ctl, err, errlen))
+		return -1;
+	if (uses_map(a, ctl))
+		return 0;
+	snprintf(err, errlen, "xdp: %s has siplb's XDP program %u, which serves other state maps "
+		 "(another siplbd's bpffs?): left in place. If that siplb is gone, detach it first "
+		 "(ip link set dev %s %s off)", iface, a->id, iface, a->generic ? "xdpgeneric" : "xdp");
+	return -1;
+}
+
+/* Detaches siplb's program from iface; with m, only what check_left allows. */
+static int detach(const char *iface, const struct slb_maps *m, struct slb_xdp_report *rep,
+		  char *err, size_t errlen)
 {
 	int ifindex = iface_index(iface, err, errlen);
 	struct attached a;
@@ -308,7 +350,8 @@ int slb_xdp_detach(const char *iface, struct slb_xdp_report *rep, char *err, siz
 	if (a.id) {
 		*rep = (struct slb_xdp_report){.done = SLB_XDP_DETACHED, .old_id = a.id,
 					       .generic = a.generic};
-		rc = check_ours(&a, iface, err, errlen) || xdp_unset(ifindex, iface, &a, err, errlen);
+		rc = (m ? check_left(&a, m, iface, err, errlen) : check_ours(&a, iface, err, errlen)) ||
+		     xdp_unset(ifindex, iface, &a, err, errlen);
 	}
 	close_attached(&a);
 	return rc ? -1 : 0;
@@ -348,6 +391,17 @@ int slb_xdp_take_over(const struct slb_maps *m, const char *iface,
 		snprintf(err, errlen, "xdp: no XDP program on %s: the af_xdp PMD attaches one when "
 			 "the port starts with xdp_prog=", iface);
 	else if ((xsks = xsks_of(&a, iface, err, errlen)) >= 0 &&
+int slb_xdp_detach(const char *iface, struct slb_xdp_report *rep, char *err, size_t errlen)
+{
+	return detach(iface, NULL, rep, err, errlen);
+}
+
+int slb_xdp_reclaim(const struct slb_maps *m, const char *iface, struct slb_xdp_report *rep,
+		    char *err, size_t errlen)
+{
+	return detach(iface, m, rep, err, errlen);
+}
+
 		 !slb_xdp_load(m, xsks, &x, err, errlen) &&
 		 !xdp_set(ifindex, iface, x.prog_fd, &a, a.generic, err, errlen)) {
 		*rep = (struct slb_xdp_report){.done = SLB_XDP_REPLACED, .old_id = a.id,

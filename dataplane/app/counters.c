@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "siplb/sip_scan.h"
 #include "siplb_dp.h"
@@ -23,24 +22,23 @@ _Static_assert(RTE_DIM(drop_names) == SLB_DROP_COUNT, "a name for every drop rea
 static const char *const reply_names[] = {SLB_REPLY_CODES};
 _Static_assert(RTE_DIM(reply_names) == SLB_REPLY_COUNT, "a code for every reply");
 
-/* A reader slot whose heartbeat is fresh belongs to another live siplb-dp:
- * sharing it would mix both processes' epochs and counters. */
-static int check_slot_free(const struct slb_dp *dp, unsigned reader, char *err, size_t errlen)
+/* A reader slot with a fresh heartbeat whose owner is not known to be dead
+ * belongs to another live siplb-dp: sharing it would mix both processes'
+ * epochs and counters. One whose owner died (kill -9) is taken over at
+ * once, so that a supervisor's restart does not have to wait. */
+static int claim_slot(struct slb_dp *dp, unsigned reader, char *err, size_t errlen)
 {
-	uint64_t hb = __atomic_load_n(&dp->maps.control->readers[reader].heartbeat_ns,
-				      __ATOMIC_ACQUIRE);
-	struct timespec ts;
+	const struct slb_reader *r = &dp->maps.control->readers[reader];
+	uint64_t age;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* the heartbeats' clock */
-	uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-
-	if (!hb || now - hb > SLB_READER_TIMEOUT_NS)
+	if (!slb_reader_live(&dp->maps, reader, &age)) {
+		slb_reader_claim(&dp->maps, reader);
 		return 0;
-	snprintf(err, errlen, "reader slot %u in %s is in use (heartbeat %llu ms ago): is "
-		 "another siplb-dp running on the same state maps? (one that died frees "
-		 "it after a second)", reader,
-		 dp->opts.bpffs ? dp->opts.bpffs : dp->cfg.bpffs,
-		 (unsigned long long)((now - hb) / 1000000));
+	}
+	snprintf(err, errlen, "reader slot %u in %s is in use by pid %u (heartbeat %llu ms "
+		 "ago): is another siplb-dp running on the same state maps?", reader,
+		 dp->opts.bpffs ? dp->opts.bpffs : dp->cfg.bpffs, r->pid,
+		 (unsigned long long)(age / 1000000));
 	return -1;
 }
 
@@ -56,7 +54,7 @@ int slb_dp_counters_start(struct slb_dp *dp, char *err, size_t errlen)
 	RTE_LCORE_FOREACH(lcore) {
 		unsigned reader = dp->lcores[lcore]->reader;
 
-		if (check_slot_free(dp, reader, err, errlen))
+		if (claim_slot(dp, reader, err, errlen))
 			return -1;
 		dp->stats_at_start[i++] = dp->maps.stats[reader];
 	}

@@ -42,6 +42,50 @@ static int start_neigh(struct slb_dp *dp, char *err, size_t errlen)
 	return 0;
 }
 
+static bool siplbds(const struct slb_config *c, const char *iface)
+{
+	for (uint32_t i = 0; i < c->xdp.n_ifaces; i++)
+		if (!strcmp(c->xdp.ifaces[i], iface))
+			return true;
+	return false;
+}
+
+/*
+ * Before an af_xdp port starts: a siplb-dp that was killed (no close) left
+ * siplb's program on the interface, and the PMD attaches its own only where
+ * none is (XDP_FLAGS_UPDATE_IF_NOEXIST), so a restart would fail. Our reader
+ * slots are claimed, so no siplb-dp on these maps still uses it: it goes
+ * (xdp_attach.c, slb_xdp_reclaim). An interface of siplbd's (xdp.interfaces,
+ * which the config checks only against ports that name their iface) is left
+ * to siplbd, so the two never take it from each other.
+ */
+int slb_dp_kernel_reclaim(const struct slb_dp *dp, const struct slb_dp_port *p, char *err,
+			  size_t errlen)
+{
+	struct slb_xdp_report rep;
+	char why[512], what[256];
+
+	if (strcmp(p->driver, SLB_DRIVER_AF_XDP))
+		return 0;
+	if (siplbds(&dp->cfg, p->iface)) {
+		snprintf(err, errlen, "port %s: %s is in xdp.interfaces, where siplbd attaches the XDP "
+			 "program: an af_xdp port's interface is siplb-dp's alone", p->cfg->name,
+			 p->iface);
+		return -1;
+	}
+	if (slb_xdp_reclaim(&dp->maps, p->iface, &rep, why, sizeof(why))) {
+		snprintf(err, errlen, "port %s (%s on %s): %s", p->cfg->name, p->driver, p->iface,
+			 why);
+		return -1;
+	}
+	if (rep.done == SLB_XDP_DETACHED) {
+		slb_xdp_describe(&rep, p->iface, what, sizeof(what));
+		RTE_LOG(WARNING, SIPLB, "port %s: %s: left by a siplb-dp that did not close the "
+			"port (killed?)\n", p->cfg->name, what);
+	}
+	return 0;
+}
+
 /*
  * The af_xdp PMD loaded and attached the program of its xdp_prog= option
  * (bpf/xdp_steer.o: without one, its default program would take every

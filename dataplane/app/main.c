@@ -60,15 +60,27 @@ static int setup(struct slb_dp *d, char *err, size_t errlen)
 	       slb_dp_kernel_setup(d, err, errlen);
 }
 
+/*
+ * rte_eal_cleanup closes every port, started or not, and the af_xdp PMD's
+ * close detaches whatever XDP program the interface has. On a port this
+ * process never started that is not its own: the program of the siplb-dp
+ * whose reader slot refused this one, or a program that is not siplb's.
+ * A start that failed before every port ran leaves EAL to the process's
+ * exit (hugepage files: EAL clears them at the next start with this
+ * --file-prefix).
+ */
 static void teardown(struct slb_dp *d)
 {
+	bool eal = d->ports_up;
+
 	slb_dp_ports_stop(d);
 	slb_dp_kernel_close(d);
 	slb_dp_lcores_free(d);
 	free(d->stats_at_start);
 	slb_maps_close(&d->maps);
 	slb_config_free(&d->cfg);
-	rte_eal_cleanup();
+	if (eal)
+		rte_eal_cleanup();
 }
 
 static void run(struct slb_dp *d)

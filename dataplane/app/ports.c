@@ -178,7 +178,9 @@ int slb_dp_ports_setup(struct slb_dp *dp, char *err, size_t errlen)
 		struct slb_dp_port *p = &dp->ports[i];
 
 		p->cfg = &dp->cfg.ports[i];
-		if (probe_port(dp, p, &info, err, errlen) || configure_port(dp, p, &info, err, errlen))
+		if (probe_port(dp, p, &info, err, errlen) ||
+		    slb_dp_kernel_reclaim(dp, p, err, errlen) ||
+		    configure_port(dp, p, &info, err, errlen))
 			return -1;
 		dp->port_index[p->id] = (uint16_t)i;
 		if (p->has_static_mac && dp->default_port < 0)

@@ -148,9 +148,9 @@ void slb_dp_kernel_close(struct slb_dp *dp);
 extern volatile bool slb_dp_quit;
 int slb_dp_worker(void *dp);
 
-/* counters.c: checks that the workers' reader slots are free (no other
- * siplb-dp on these maps) and snapshots their counters; at exit, prints
- * this process's share. */
+/* counters.c: claims the workers' reader slots (refused while another
+ * siplb-dp on these maps runs) and snapshots their counters; at exit,
+ * prints this process's share. */
 int slb_dp_counters_start(struct slb_dp *dp, char *err, size_t errlen);
 void slb_dp_counters_print(struct slb_dp *dp);
 

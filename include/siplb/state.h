@@ -151,10 +151,17 @@ struct slb_state {
 	struct slb_backend backends[SLB_MAX_BACKENDS];
 };
 
+/* A slot's owner (pid, pidns) lets a restarted siplb-dp take over the slots
+ * of one that died without waiting for their heartbeats to go stale: see
+ * slb_reader_live (state_maps.h). pid 0: not known (a reader that never
+ * said), so only the heartbeat counts. */
 struct slb_reader {
 	__u64 epoch;        /* generation this reader is using */
 	__u64 heartbeat_ns; /* CLOCK_MONOTONIC; 0 = never registered */
-	__u64 pad[6];       /* one cache line per reader */
+	__u32 pid;          /* the owner process, in the PID namespace below */
+	__u32 pad0;
+	__u64 pidns;        /* inode of the owner's /proc/self/ns/pid */
+	__u64 pad[4];       /* one cache line per reader */
 };
 
 struct slb_control {

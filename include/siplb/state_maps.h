@@ -65,6 +65,21 @@ static inline uint64_t slb_reader_enter(struct slb_maps *m, unsigned reader)
 }
 
 /* Reader side, now and then (every few ms): "still alive" for siplbd. */
+/* Reader side, at start: the slot is this process's (its pid and PID
+ * namespace, state.h) and alive. */
+void slb_reader_claim(struct slb_maps *m, unsigned reader);
+
+/*
+ * Whether the slot's reader may still be reading: its heartbeat is at most
+ * SLB_READER_TIMEOUT_NS old (*age_ns: how old) and its owner is not known
+ * to be dead. An owner is known dead when it is in this process's PID
+ * namespace and kill(pid, 0) fails with ESRCH, or when its pid is this
+ * process's own (a restart given its predecessor's number, as in a
+ * container). An owner in another PID namespace, or one that never said
+ * (pid 0), is judged by its heartbeat alone.
+ */
+bool slb_reader_live(const struct slb_maps *m, unsigned reader, uint64_t *age_ns);
+
 void slb_reader_heartbeat(struct slb_maps *m, unsigned reader);
 
 /* Reader side, on exit: stop being waited for. */

@@ -73,6 +73,16 @@ int slb_xdp_attach(const struct slb_xdp *x, const char *iface, bool generic,
 int slb_xdp_detach(const char *iface, struct slb_xdp_report *rep, char *err, size_t errlen);
 
 /*
+ * siplb-dp, before its af_xdp port on iface starts (the PMD attaches only
+ * where no program is): removes what a siplb-dp killed without closing the
+ * port left there, siplb's program on m's maps or the PMD's placeholder
+ * (bpf/xdp_steer.bpf.c). Nothing there is fine (SLB_XDP_NOTHING); siplb's
+ * program on other maps, or a foreign one, is refused. -1 with a reason.
+ */
+int slb_xdp_reclaim(const struct slb_maps *m, const char *iface, struct slb_xdp_report *rep,
+		    char *err, size_t errlen);
+
+/*
  * siplb-dp, after its af_xdp port on iface started: replaces the program the
  * PMD attached (from xdp_prog=) by siplb's, loaded with m and the PMD's
  * xsks_map, in the same mode, atomically. -1 with a reason.

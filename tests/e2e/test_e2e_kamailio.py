@@ -3,7 +3,8 @@
 kamailio, tests/e2e/kamailio.cfg: tm, record_route, loose_route, sanity
 checks, registrar) are siplb's backends (proxy mode, af_xdp) and relay to
 one SIPp UAS. Through siplb: basic calls, a BYE from the callee, CANCEL of
-a ringing call, re-INVITE, REGISTER (answered by Kamailio), OPTIONS.
+a ringing call, re-INVITE, REGISTER (answered by Kamailio), OPTIONS, and
+calls while one Kamailio is drained.
 
 Every call completes; every message of a call (requests and the replies
 Kamailio relays, as its log shows by Call-ID) is at one Kamailio; both
@@ -29,15 +30,33 @@ CFG = os.path.join(E.HERE, "kamailio.cfg")
 PROXIES = {"b1": E.BACKENDS[0], "b2": E.BACKENDS[1]}
 UAS = {"uas": "192.0.2.30"}
 
-# (name, UAS scenario or None, UAC scenario, calls, rate, the requests each
-# call must bring to its Kamailio at least)
+# uas: the UAS scenario (None: Kamailio answers); want: the requests each
+# call must bring to its Kamailio at least; hold_ms: the callers' pause
+# (-d) in the dialog; during: what happens while the calls run (Env ->
+# anything, kept as the phase's "during").
+Phase = collections.namedtuple("Phase", "name uas uac calls rate want hold_ms during",
+                               defaults=(100, None))
+CALL = {"INVITE": 1, "ACK": 1, "BYE": 1}
+
+
+def drain_second(env):
+    """Kamailio 2 drained (weight 0) a second into calls of 2 s: siplb's
+    Record-Route keeps their in-dialog requests on it. Returns when."""
+    time.sleep(1)
+    env.reconfigure((50, 0))
+    return time.time()
+
+
 PHASES = [
-    ("basic", "uas.xml", "uac.xml", 200, 100, {"INVITE": 1, "ACK": 1, "BYE": 1}),
-    ("callee-bye", "uas_bye.xml", "uac_wait_bye.xml", 50, 50, {"INVITE": 1, "ACK": 1, "BYE": 1}),
-    ("cancel", "uas_cancel.xml", "uac_cancel.xml", 50, 50, {"INVITE": 1, "CANCEL": 1, "ACK": 1}),
-    ("reinvite", "uas_reinvite.xml", "uac_reinvite.xml", 50, 50, {"INVITE": 2, "ACK": 2, "BYE": 1}),
-    ("register", None, "uac_register.xml", 50, 50, {"REGISTER": 2}),
-    ("options", "uas_options.xml", "uac_options.xml", 50, 50, {"OPTIONS": 1}),
+    Phase("basic", "uas.xml", "uac.xml", 200, 100, CALL),
+    Phase("callee-bye", "uas_bye.xml", "uac_wait_bye.xml", 50, 50, CALL),
+    Phase("cancel", "uas_cancel.xml", "uac_cancel.xml", 50, 50,
+          {"INVITE": 1, "CANCEL": 1, "ACK": 1}),
+    Phase("reinvite", "uas_reinvite.xml", "uac_reinvite.xml", 50, 50,
+          {"INVITE": 2, "ACK": 2, "BYE": 1}),
+    Phase("register", None, "uac_register.xml", 50, 50, {"REGISTER": 2}),
+    Phase("options", "uas_options.xml", "uac_options.xml", 50, 50, {"OPTIONS": 1}),
+    Phase("drain", "uas.xml", "uac.xml", 100, 50, CALL, 2000, drain_second),
 ]
 
 REQ = re.compile(r"slb-req (\S+) (\S+) from (\S+)")
@@ -80,26 +99,40 @@ def kamailio_seen(env, host):
 
 
 def run_phase(env, phase):
-    """Runs one scenario pair to completion; returns its Call-IDs."""
-    name, uas, uac, calls, rate, _ = phase
+    """Runs one scenario pair to completion; returns its Call-IDs, the
+    time each call's INVITE was sent, and what phase.during returned."""
     start = time.time()
-    if uas:
-        env.start_backends(uas, name, hosts=UAS)
+    if phase.uas:
+        env.start_backends(phase.uas, phase.name, hosts=UAS)
     # a call waiting 10 s for a message has failed: the phase ends early
-    rc, st = env.run_uac(uac, calls, rate, ["-d", "100", "-recv_timeout", "10000"],
-                         tag="uac-" + name, timeout=30)
-    env.stop(name)
+    tag = "uac-" + phase.name
+    proc = env.run_uac(phase.uac, phase.calls, phase.rate,
+                       ["-d", str(phase.hold_ms), "-recv_timeout", "10000"], tag=tag,
+                       timeout=30, wait=False)
+    during = phase.during(env) if phase.during else None
+    rc, st = env.uac_result(proc, tag, 60)
+    env.stop(phase.name)
     done, failed = int(st.get("SuccessfulCall(C)", 0)), int(st.get("FailedCall(C)", -1))
-    check(rc == 0 and done == calls and failed == 0,
+    check(rc == 0 and done == phase.calls and failed == 0,
           "%s: %d calls, %d completed, %d failed (SIPp exit %d, %.1f s)"
-          % (name, calls, done, failed, rc, time.time() - start))
-    sent = E.traced_messages(os.path.join(env.work, "uac-" + name, "msg.log"), "sent")
-    return {cid for _, _, cid, _ in sent}
+          % (phase.name, phase.calls, done, failed, rc, time.time() - start))
+    sent = E.traced_messages(os.path.join(env.work, tag, "msg.log"), "sent")
+    invites = {}
+    for t, tok, cid, _ in sent:
+        if tok == "INVITE":
+            invites.setdefault(cid, stamp(t))
+    return {cid for _, _, cid, _ in sent}, invites, during
+
+
+def stamp(t):
+    """Seconds since the epoch of a SIPp trace time (local time)."""
+    whole, frac = t.split(".")
+    return time.mktime(time.strptime(whole, "%Y-%m-%d %H:%M:%S")) + float("0." + frac)
 
 
 def check_phase(phase, cids, seen):
     """Each call of the phase at one Kamailio, with all of its requests."""
-    name, want = phase[0], phase[5]
+    name, want = phase.name, phase.want
     where = {cid: [h for h, (reqs, rpls) in seen.items() if cid in reqs or cid in rpls]
              for cid in cids}
     split = sorted(c for c, hs in where.items() if len(hs) != 1)
@@ -113,6 +146,15 @@ def check_phase(phase, cids, seen):
     check(all(per[h] > 0 for h in PROXIES), "%s: calls per Kamailio %s"
           % (name, ", ".join("%s %d" % (PROXIES[h], per[h]) for h in PROXIES)))
     return per
+
+
+def check_drained(invites, drained_at, seen):
+    """No call began on the drained Kamailio 2 after the drain (its calls
+    from before ended there: check_phase)."""
+    on2 = {c: t for c, t in invites.items() if c in seen["b2"][0]}
+    late = sorted(c for c, t in on2.items() if t > drained_at + 0.5)
+    check(on2 and not late, "drain: %d calls on Kamailio 2 began before the drain, %d after"
+          % (len(on2) - len(late), len(late)))
 
 
 def check_logs(env):
@@ -150,12 +192,14 @@ def main():
         for host, addr in PROXIES.items():
             start_kamailio(env, host, addr)
         before = env.stats()
-        phase_cids = [(phase, run_phase(env, phase)) for phase in PHASES]
+        results = [(phase, run_phase(env, phase)) for phase in PHASES]
         after = env.stats()
         seen = {h: kamailio_seen(env, h) for h in PROXIES}
         total = collections.Counter()
-        for phase, cids in phase_cids:
+        for phase, (cids, invites, during) in results:
             total += check_phase(phase, cids, seen)
+            if phase.during is drain_second:
+                check_drained(invites, during, seen)
         print("calls per Kamailio: %s" % ", ".join("%s %d" % (PROXIES[h], total[h])
                                                    for h in PROXIES))
         check_siplb(env, before, after)

@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""A crash is followed by a restart with the same command, as a supervisor
+(systemd's Restart=always) does it, and SIP is not lost for long.
+
+While SIPp calls go through VIP :5060 and a steady stream of numbered SIP
+requests (1000 a second) goes through VIP :5070 to a timestamping sink on
+every backend, three cases, one after the other:
+
+  siplb-dp  kill -9 of siplb-dp, the same command started at once: it takes
+            over its reader slot (the dead owner's pid) and the interface
+            (the XDP program the dead one left) on the first attempt;
+  siplbd    kill -9 of siplbd, the same command started at once: forwarding
+            does not stop, nothing of the stream is lost;
+  both      both killed, both started at once.
+
+For each: the forwarding gap (from the kill to the first message forwarded
+after the longest silence of the stream around it), the stream messages
+lost, and SIPp's calls (every one must complete: retransmissions cover the
+gap). Then: a second siplb-dp on the same maps is refused while the first
+runs; a placeholder left on the interface is removed at start; a program
+that is not siplb's is refused by name.
+
+usage: test_e2e_restart.py BUILD_DIR
+       test_e2e_restart.py --send ADDR PORT RATE SECONDS   (in a namespace)
+       test_e2e_restart.py --sink ADDR PORT OUT_FILE       (in a namespace)
+"""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import siplb_env as E  # noqa: E402
+from test_e2e_reconfig import ReconfEnv  # noqa: E402  VIP "load" :5070 on the backends' :5070
+
+RATE = 1000          # stream messages per second
+GAP_MAX_MS = 3000    # what a restart of siplb-dp may cost (docs/dataplane.md)
+CASE_SECS = 10       # one case: calls start, kill at +2.5 s, calls end
+check = E.check
+
+MSG = ("INVITE sip:restart@192.0.2.100:5070 SIP/2.0\r\n"
+       "Via: SIP/2.0/UDP 192.0.2.10:5091;branch=z9hG4bK-rs-%(n)d;rport\r\n"
+       "Max-Forwards: 70\r\nFrom: <sip:stream@192.0.2.10>;tag=%(n)d\r\n"
+       "To: <sip:restart@192.0.2.100>\r\nCall-ID: restart-%(n)d@192.0.2.10\r\n"
+       "CSeq: 1 INVITE\r\nContact: <sip:stream@192.0.2.10:5091>\r\n"
+       "Content-Length: 0\r\n\r\n")
+
+
+# -- the stream, each end in its own namespace ---------------------------------
+def send(addr, port, rate, secs):
+    """Message n leaves at t0 + n / rate (CLOCK_MONOTONIC, the same in every
+    namespace) until SIGTERM or secs; prints t0 first and the count at the
+    end."""
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((E.CLIENT, 5091))
+    t0, n = time.monotonic(), 0
+    print("t0 %.6f" % t0, flush=True)
+    while not stop and time.monotonic() - t0 < secs:
+        due = int((time.monotonic() - t0) * rate)
+        while n < due:
+            s.sendto((MSG % dict(n=n)).encode(), (addr, port))
+            n += 1
+        time.sleep(0.0005)
+    print("sent %d" % n, flush=True)
+
+
+def sink(addr, port, out):
+    """Writes "time seq" per message received, until 3 s without one (after
+    the first) or 120 s."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.bind((addr, port))
+    s.settimeout(0.2)
+    got, start = [], time.monotonic()
+    print("ready", flush=True)
+    while time.monotonic() - start < 120:
+        try:
+            data = s.recv(65535)
+        except socket.timeout:
+            if got and time.monotonic() - got[-1][0] > 3:
+                break
+            continue
+        m = re.search(rb"Call-ID: restart-(\d+)@", data)
+        if m:
+            got.append((time.monotonic(), int(m.group(1))))
+    with open(out, "w") as f:
+        f.writelines("%.6f %d\n" % g for g in got)
+    print("received %d" % len(got), flush=True)
+
+
+# -- the cases -----------------------------------------------------------------
+def kill9(proc):
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+
+
+def start_dp(env, n):
+    """The identical command, once: a restart that fails is a failure."""
+    env.dp = env.spawn("lb", env.dp_cmd(), "siplb-dp-%d" % n)
+    env.wait_for(lambda: "forwarding" in env.log("siplb-dp-%d" % n),
+                 "restarted siplb-dp (%d) forwarding" % n, env.dp)
+
+
+def start_siplbd(env, n, gen):
+    env.siplbd = env.spawn("lb", [env.tool("control/siplbd"), "--config", env.conf,
+                                  "--bpffs", env.bpffs], "siplbd-%d" % n)
+    env.wait_for(lambda: env.generation() > gen, "restarted siplbd (%d) publishing" % n,
+                 env.siplbd)
+
+
+def crash_dp(env, n):
+    kill9(env.dp)
+    start_dp(env, n)
+
+
+def crash_siplbd(env, n):
+    gen = env.generation()
+    kill9(env.siplbd)
+    start_siplbd(env, n, gen)
+
+
+def crash_both(env, n):
+    gen = env.generation()
+    kill9(env.dp)
+    kill9(env.siplbd)
+    env.siplbd = env.spawn("lb", [env.tool("control/siplbd"), "--config", env.conf,
+                                  "--bpffs", env.bpffs], "siplbd-%d" % n)
+    start_dp(env, n)
+    env.wait_for(lambda: env.generation() > gen, "restarted siplbd (%d) publishing" % n,
+                 env.siplbd)
+
+
+def udp_noports(env):
+    """The kernel's count of UDP datagrams to a port nobody listens on in
+    siplb's namespace (each one answered with ICMP port unreachable)."""
+    snmp = E.sh("ip netns exec %s cat /proc/net/snmp" % env.ns("lb")).stdout
+    rows = [l.split()[1:] for l in snmp.splitlines() if l.startswith("Udp:")]
+    return int(dict(zip(rows[0], rows[1]))["NoPorts"])
+
+
+def run_case(env, name, crash, n):
+    """Calls through the crash and restart; returns what the case measured."""
+    noports = udp_noports(env)
+    before = env.stats()
+    uac = env.run_uac("uac.xml", 160, 20, ["-d", "1000"], tag="uac-" + name, timeout=60,
+                      wait=False)
+    time.sleep(2.5)
+    t_kill = time.monotonic()
+    try:
+        crash(env, n)
+        up = time.monotonic() - t_kill
+    except RuntimeError as e:
+        print(e, flush=True)
+        up = None
+    check(up is not None, "%s: killed, and the same command took over at once (%s ms)"
+          % (name, "%.0f" % (up * 1000) if up is not None else "-"))
+    rc, st = env.uac_result(uac, "uac-" + name, 120)
+    xdp = E.xdp_delta(before, env.stats())
+    return dict(name=name, t_kill=t_kill, up_ms=up and up * 1000, rc=rc,
+                ok=int(st.get("SuccessfulCall(C)", 0)), failed=int(st.get("FailedCall(C)", -1)),
+                retrans=int(st.get("Retransmissions(C)", 0)),
+                noports=udp_noports(env) - noports,
+                xdp={k: {r: v for r, v in xdp[k].items() if v} for k in ("pass", "drop")})
+
+
+def stream_figures(case, arrivals, t0, lost_seqs):
+    """The longest silence of the stream from just before the kill to the
+    end of the case, and the messages lost that were sent then."""
+    lo, hi = case["t_kill"] - 0.2, case["t_kill"] + CASE_SECS - 2.5
+    ts = [t for t, _ in arrivals if lo <= t <= hi]
+    gaps = [(b - a, b) for a, b in zip(ts, ts[1:])] or [(0, lo)]
+    silence, resumed = max(gaps)
+    case["silence_ms"] = silence * 1000
+    case["gap_ms"] = max(0.0, resumed - case["t_kill"]) * 1000
+    case["lost"] = sum(1 for s in lost_seqs if lo <= t0 + s / RATE <= hi)
+
+
+def report(case):
+    print("     %(name)s: forwarding gap %(gap_ms).0f ms (longest silence %(silence_ms).0f ms), "
+          "%(lost)d stream messages lost, calls %(ok)d completed / %(failed)d failed "
+          "(%(retrans)d retransmissions), restart took %(up_ms).0f ms, %(noports)d SIP "
+          "datagrams reached the kernel with no listener; XDP %(xdp)s" % case, flush=True)
+
+
+# -- start-up cases --------------------------------------------------------------
+def xdp_prog(env):
+    """The id of the XDP program on siplb's interface, or None."""
+    m = re.search(r"prog/xdp id (\d+)", E.sh("ip -n %s link show dev lb" % env.ns("lb")).stdout)
+    return m and int(m.group(1))
+
+
+def second_dp_refused(env):
+    """The same maps and lcore, another DPDK file prefix: refused by the
+    reader slot of the running one (its pid is alive), which keeps its slot
+    and its XDP program (EAL's cleanup would close the port the refused one
+    never started, and the af_xdp PMD's close detaches any program)."""
+    prog = xdp_prog(env)
+    cmd = env.dp_cmd()
+    cmd[cmd.index("--file-prefix") + 1] += "x"
+    r = subprocess.run(["ip", "netns", "exec", env.ns("lb")] + cmd, capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode != 0 and "in use by pid %d" % env.dp.pid in r.stderr,
+          "a second siplb-dp on the same maps is refused while the first runs: %s"
+          % (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1])
+    check(env.dp.poll() is None and prog and xdp_prog(env) == prog,
+          "the first siplb-dp still runs, with its XDP program (%s, now %s)"
+          % (prog, xdp_prog(env)))
+
+
+def left_programs(env):
+    """After a clean stop: a placeholder left on the interface (a siplb-dp
+    killed between the PMD's start and the take-over) is removed; a
+    program that is not siplb's is refused by name and left in place."""
+    env.dp.send_signal(signal.SIGTERM)
+    env.dp.wait(10)
+    ns = env.ns("lb")
+    E.sh("ip -n %s link set dev lb xdpdrv obj %s sec xdp"
+         % (ns, env.tool("bpf/xdp_steer.o")))
+    start_dp(env, 90)
+    check(re.search(r"detached XDP program \d+ from lb .*left by a siplb-dp",
+                    env.log("siplb-dp-90")) is not None,
+          "a placeholder left on the interface is detached at start")
+    env.dp.send_signal(signal.SIGTERM)
+    env.dp.wait(10)
+    E.sh("ip -n %s link set dev lb xdpdrv obj %s sec xdp"
+         % (ns, env.tool("tests/e2e/xdp_pass.o")))
+    r = subprocess.run(["ip", "netns", "exec", ns] + env.dp_cmd(), capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode != 0 and "which is not siplb's" in r.stderr and
+          "xdp_pass" in r.stderr, "another program on the interface is refused by name: %s"
+          % (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1])
+    check(xdp_prog(env) is not None, "and left in place")
+    E.sh("ip -n %s link set dev lb xdpdrv off" % ns)
+
+
+def main():
+    build = sys.argv[1]
+    if os.geteuid() != 0:
+        print("skipped: needs root (namespaces, bpffs, XDP)")
+        return 77
+    me = os.path.abspath(__file__)
+    with ReconfEnv(build, "af_xdp", (50, 30, 20)) as env:
+        env.start_backends("uas.xml", "rs")
+        sinks = []
+        for i, a in enumerate(E.BACKENDS, 1):
+            out = os.path.join(env.work, "arrivals-b%d" % i)
+            sinks.append(out)
+            env.spawn("b%d" % i, ["python3", me, "--sink", a, "5070", out], "sink-b%d" % i)
+        env.wait_for(lambda: all("ready" in env.log("sink-b%d" % i) for i in (1, 2, 3)),
+                     "sinks ready")
+        sender = env.spawn("cl", ["python3", me, "--send", E.VIP, "5070", str(RATE),
+                                  "90"], "stream")
+        time.sleep(1)
+        cases = [run_case(env, name, crash, n) for n, (name, crash) in enumerate(
+            (("siplb-dp", crash_dp), ("siplbd", crash_siplbd), ("both", crash_both)), 2)]
+        second_dp_refused(env)
+        time.sleep(1)
+        sender.send_signal(signal.SIGTERM)
+        sender.wait(10)
+        arrivals = []
+        for i, out in enumerate(sinks, 1):
+            env.wait_for(lambda: "received" in env.log("sink-b%d" % i), "sink %d done" % i)
+            with open(out) as f:
+                arrivals += [(float(t), int(s)) for t, s in (l.split() for l in f)]
+        arrivals.sort()
+        t0 = float(re.search(r"t0 ([\d.]+)", env.log("stream")).group(1))
+        sent = int(re.search(r"sent (\d+)", env.log("stream")).group(1))
+        lost = set(range(sent)) - {s for _, s in arrivals}
+        left_programs(env)
+        print(json.dumps(env.stats().get("drops", {}), sort_keys=True), flush=True)
+
+    print("     stream: %d sent, %d received, %d lost" % (sent, sent - len(lost), len(lost)))
+    for c in cases:
+        stream_figures(c, arrivals, t0, lost)
+        report(c)
+        check(c["rc"] == 0 and c["failed"] == 0 and c["ok"] == 160,
+              "%s: every call completed (%d of 160, %d failed)" % (c["name"], c["ok"], c["failed"]))
+    dp, ctl, both = cases
+    for c in (dp, both):
+        check(c["gap_ms"] < GAP_MAX_MS, "%s: forwarding back %.0f ms after the kill (bound %d ms)"
+              % (c["name"], c["gap_ms"], GAP_MAX_MS))
+    check(ctl["lost"] == 0, "siplbd: forwarding did not stop (%d stream messages lost, longest "
+          "silence %.0f ms)" % (ctl["lost"], ctl["silence_ms"]))
+    print("e2e restart after kill -9: %d failures" % len(E.FAILURES))
+    return 1 if E.FAILURES else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--send":
+        send(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--sink":
+        sink(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    else:
+        sys.exit(main())
