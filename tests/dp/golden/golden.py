@@ -377,7 +377,7 @@ def on_signal(sig, _frame):
     raise SystemExit('golden: signal %d' % sig)
 
 
-def main():
+def main(run=scenario):
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
@@ -396,7 +396,7 @@ def main():
     signal.signal(signal.SIGINT, on_signal)
     env['work'] = tempfile.mkdtemp(prefix='siplb-golden-')
     try:
-        scenario(env)
+        run(env)
     except (Failure, subprocess.TimeoutExpired) as e:
         print('FAIL %s\n(inputs, outputs and logs kept in %s)' % (e, env['work']))
         return 1
