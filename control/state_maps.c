@@ -440,8 +440,6 @@ void slb_reader_heartbeat(struct slb_maps *m, unsigned reader)
 			 __ATOMIC_RELEASE);
 }
 
-void slb_reader_leave(struct slb_maps *m, unsigned reader)
-{
 /* The inode of this process's PID namespace; 0 when /proc cannot say. */
 static uint64_t own_pidns(void)
 {
@@ -482,6 +480,8 @@ bool slb_reader_live(const struct slb_maps *m, unsigned reader, uint64_t *age_ns
 	return hb && *age_ns <= SLB_READER_TIMEOUT_NS && !owner_dead(r);
 }
 
+void slb_reader_leave(struct slb_maps *m, unsigned reader)
+{
 	assert(reader < SLB_MAX_LCORES);
 	__atomic_store_n(&m->control->readers[reader].heartbeat_ns, 0, __ATOMIC_RELEASE);
 }

@@ -15,11 +15,11 @@
 #include "siplb/xdp_attach.h"
 
 #define XSKS_MAP "xsks_map"
+/* The af_xdp PMD's placeholder (bpf/xdp_steer.bpf.c), siplb's as well. */
+#define PLACEHOLDER "xdp_steer"
 #define PROG_MAX_MAPS 64 /* the kernel's limit of maps per program (MAX_USED_MAPS) */
 
 /* What an interface has in one mode. */
-/* The af_xdp PMD's placeholder (bpf/xdp_steer.bpf.c), siplb's as well. */
-#define PLACEHOLDER "xdp_steer"
 struct attached {
 	uint32_t id;  /* 0: nothing */
 	bool generic;
@@ -197,9 +197,6 @@ static int reuse_maps(struct siplb_xdp *skel, const struct slb_maps *m, int xsks
 	return 0;
 }
 
-static int fill_ids(struct slb_xdp *x, const struct slb_maps *m, char *err, size_t errlen)
-{
-	struct bpf_prog_info pi;
 /* The id of m's control map: which state maps a program serves. */
 static int control_id(const struct slb_maps *m, uint32_t *id, char *err, size_t errlen)
 {
@@ -215,6 +212,9 @@ static int control_id(const struct slb_maps *m, uint32_t *id, char *err, size_t 
 	return 0;
 }
 
+static int fill_ids(struct slb_xdp *x, const struct slb_maps *m, char *err, size_t errlen)
+{
+	struct bpf_prog_info pi;
 	uint32_t plen = sizeof(pi);
 
 	memset(&pi, 0, sizeof(pi));
@@ -271,17 +271,17 @@ static bool uses_map(const struct attached *a, uint32_t map_id)
 	return false;
 }
 
-/* A siplb program in the other mode: out first, as the kernel allows only
- * one mode at a time. Not atomic, so only on a change of xdp.mode. */
-static int set_or_replace(int ifindex, const struct slb_xdp *x, const char *iface,
-			  const struct attached *old, bool generic, char *err, size_t errlen)
-{
 /* a is x: the same instructions (tag) reading the same maps. */
 static bool is_current(const struct attached *a, const struct slb_xdp *x)
 {
 	return !memcmp(a->info.tag, x->tag, sizeof(x->tag)) && uses_map(a, x->control_id);
 }
 
+/* A siplb program in the other mode: out first, as the kernel allows only
+ * one mode at a time. Not atomic, so only on a change of xdp.mode. */
+static int set_or_replace(int ifindex, const struct slb_xdp *x, const char *iface,
+			  const struct attached *old, bool generic, char *err, size_t errlen)
+{
 	if (old->generic == generic)
 		return xdp_set(ifindex, iface, x->prog_fd, old, generic, err, errlen);
 	return xdp_unset(ifindex, iface, old, err, errlen) ||
@@ -357,6 +357,17 @@ static int detach(const char *iface, const struct slb_maps *m, struct slb_xdp_re
 	return rc ? -1 : 0;
 }
 
+int slb_xdp_detach(const char *iface, struct slb_xdp_report *rep, char *err, size_t errlen)
+{
+	return detach(iface, NULL, rep, err, errlen);
+}
+
+int slb_xdp_reclaim(const struct slb_maps *m, const char *iface, struct slb_xdp_report *rep,
+		    char *err, size_t errlen)
+{
+	return detach(iface, m, rep, err, errlen);
+}
+
 /* The fd of a's xsks_map (an XSKMAP of that name), or -1 with a reason. */
 static int xsks_of(const struct attached *a, const char *iface, char *err, size_t errlen)
 {
@@ -391,17 +402,6 @@ int slb_xdp_take_over(const struct slb_maps *m, const char *iface,
 		snprintf(err, errlen, "xdp: no XDP program on %s: the af_xdp PMD attaches one when "
 			 "the port starts with xdp_prog=", iface);
 	else if ((xsks = xsks_of(&a, iface, err, errlen)) >= 0 &&
-int slb_xdp_detach(const char *iface, struct slb_xdp_report *rep, char *err, size_t errlen)
-{
-	return detach(iface, NULL, rep, err, errlen);
-}
-
-int slb_xdp_reclaim(const struct slb_maps *m, const char *iface, struct slb_xdp_report *rep,
-		    char *err, size_t errlen)
-{
-	return detach(iface, m, rep, err, errlen);
-}
-
 		 !slb_xdp_load(m, xsks, &x, err, errlen) &&
 		 !xdp_set(ifindex, iface, x.prog_fd, &a, a.generic, err, errlen)) {
 		*rep = (struct slb_xdp_report){.done = SLB_XDP_REPLACED, .old_id = a.id,

@@ -64,7 +64,6 @@ static inline uint64_t slb_reader_enter(struct slb_maps *m, unsigned reader)
 	return g;
 }
 
-/* Reader side, now and then (every few ms): "still alive" for siplbd. */
 /* Reader side, at start: the slot is this process's (its pid and PID
  * namespace, state.h) and alive. */
 void slb_reader_claim(struct slb_maps *m, unsigned reader);
@@ -80,6 +79,7 @@ void slb_reader_claim(struct slb_maps *m, unsigned reader);
  */
 bool slb_reader_live(const struct slb_maps *m, unsigned reader, uint64_t *age_ns);
 
+/* Reader side, now and then (every few ms): "still alive" for siplbd. */
 void slb_reader_heartbeat(struct slb_maps *m, unsigned reader);
 
 /* Reader side, on exit: stop being waited for. */
