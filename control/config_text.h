@@ -13,8 +13,11 @@
 
 #include <stddef.h>
 
-/* Bytes of configuration, the main file and its includes together. */
-#define SLB_CONFIG_MAX_BYTES (16u << 20)
+/* Bytes of configuration, the main file and its includes together: the
+ * largest configuration siplb can use (1024 backends) is about 100 KiB,
+ * and libconfig takes 50 MB (and 50 ms in siplbd) for 1 MiB of settings,
+ * 750 MB for 16 MiB, inside siplbd's loop. */
+#define SLB_CONFIG_MAX_BYTES (1u << 20)
 /* @include within @include within ...: as deep as libconfig allows. */
 #define SLB_CONFIG_MAX_INCLUDE_DEPTH 10
 

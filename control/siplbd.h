@@ -112,6 +112,9 @@ struct siplbd {
 	uint64_t nexthops_at_ms; /* last refresh */
 	struct slb_rpc_registry *registry;
 	struct slb_rpc_server *rpc;
+	/* config.validate and .reload's parsing time left, as of when (siplbd_rpc.c) */
+	int64_t config_budget_ns;
+	uint64_t config_budget_at_ns;
 	struct slb_metrics_server *metrics;
 };
 

@@ -407,6 +407,38 @@ static int h_backend_disable(const struct slb_rpc_call *call, json_object *param
 /* ---- the configuration file ----------------------------------------------------------- */
 
 /* The file param (absolute: siplbd runs elsewhere than its caller), or dflt. */
+/*
+ * config.validate and config.reload parse a file inside the loop: 1 MiB of
+ * settings takes 50 ms (1.5 s with glibc's malloc rather than jemalloc), a
+ * batch of 64 of them 3 s. The time they take is charged to a budget,
+ * CONFIG_BURST_NS at most, refilled by a fifth of the time that passes;
+ * while it is spent they are refused: requests in a row (a batch, a
+ * pipeline, many clients) cannot hold the loop for long.
+ */
+#define CONFIG_BURST_NS 1000000000LL
+#define CONFIG_SHARE 5 /* 1/5 of the loop's time, in the long run */
+
+static int config_budget(struct siplbd *d, struct slb_rpc_error *e)
+{
+	uint64_t now = siplbd_now_ns();
+	int64_t refill = (int64_t)((now - d->config_budget_at_ns) / CONFIG_SHARE);
+
+	d->config_budget_ns = refill > CONFIG_BURST_NS - d->config_budget_ns ? CONFIG_BURST_NS :
+			      d->config_budget_ns + refill;
+	d->config_budget_at_ns = now;
+	if (d->config_budget_ns > 0)
+		return 0;
+	return slb_rpc_fail(e, SLB_RPC_LIMIT, "file", "configuration files took %lld ms of "
+			    "siplbd's loop lately: try again in %lld ms",
+			    (long long)(CONFIG_BURST_NS - d->config_budget_ns) / 1000000,
+			    (long long)(1000000 - d->config_budget_ns) * CONFIG_SHARE / 1000000);
+}
+
+static void config_charge(struct siplbd *d, uint64_t since_ns)
+{
+	d->config_budget_ns -= (int64_t)(siplbd_now_ns() - since_ns);
+}
+
 static int file_param(json_object *params, const char *dflt, const char **file,
 		      struct slb_rpc_error *e)
 {
@@ -433,13 +465,18 @@ static json_object *config_counts(const char *file, const struct slb_config *c)
 static int h_config_validate(const struct slb_rpc_call *call, json_object *params,
 			     json_object **res, struct slb_rpc_error *e)
 {
+	struct siplbd *d = D(call);
+	uint64_t t0 = siplbd_now_ns();
 	struct slb_config c;
 	const char *file;
 	char err[512];
+	int rc;
 
-	if (file_param(params, NULL, &file, e))
+	if (file_param(params, NULL, &file, e) || config_budget(d, e))
 		return -1;
-	if (siplbd_load_config(file, D(call)->opt.bpffs, &c, err, sizeof(err)))
+	rc = siplbd_load_config(file, d->opt.bpffs, &c, err, sizeof(err));
+	config_charge(d, t0);
+	if (rc)
 		return slb_rpc_fail(e, SLB_RPC_BAD_CONFIG, "file", "%s", err);
 	*res = config_counts(file, &c);
 	add_int(*res, "ports", c.n_ports);
@@ -451,15 +488,17 @@ static int h_config_reload(const struct slb_rpc_call *call, json_object *params,
 			   json_object **res, struct slb_rpc_error *e)
 {
 	struct siplbd *d = D(call);
+	uint64_t t0 = siplbd_now_ns();
 	const char *file;
 	char err[512];
 	int rc;
 
-	if (file_param(params, d->config, &file, e))
+	if (file_param(params, d->config, &file, e) || config_budget(d, e))
 		return -1;
 	siplbd_log("config.reload %s (uid %d, pid %d)", file, (int)call->peer->uid,
 		   (int)call->peer->pid);
 	rc = siplbd_reload(d, file, err, sizeof(err));
+	config_charge(d, t0);
 	if (rc)
 		return slb_rpc_fail(e, rc, rc == SLB_RPC_BAD_CONFIG ? "file" : NULL, "%s", err);
 	*res = config_counts(d->config, &d->cfg);

@@ -18,8 +18,8 @@
 #include "siplb/config.h"
 #include "siplb/maglev.h"
 
-/* docs/config.md: a configuration has at most 16 MiB, with its includes. */
-#define MAX_BYTES (16 << 20)
+/* docs/config.md: a configuration has at most 1 MiB, with its includes. */
+#define MAX_BYTES (1 << 20)
 
 /* Every failure is reported, not only the first. */
 static int failures;
@@ -363,9 +363,14 @@ static void check_not_regular(const char *dir)
 	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
 	CHECK(fd >= 0 && !ftruncate(fd, 100 << 20) && !close(fd), "%s: %m", path);
 	expect_load(dir, "big.conf", "big.conf: 104857600 bytes: a configuration (with its "
-		    "includes) has at most 16777216 bytes");
+		    "includes) has at most 1048576 bytes");
 	CHECK(!truncate(path, MAX_BYTES + 1), "%s: %m", path);
-	expect_load(dir, "big.conf", "big.conf: 16777217 bytes");
+	expect_load(dir, "big.conf", "big.conf: 1048577 bytes");
+	CHECK(!truncate(path, MAX_BYTES - 10), "%s: %m", path);
+	put(dir, "inc-big.conf", "# more than 10 bytes\n@include \"big.conf\"\n");
+	expect_load(dir, "inc-big.conf", "inc-big.conf:2: @include \"big.conf\": ");
+	expect_load(dir, "inc-big.conf", "big.conf: 1048566 bytes: a configuration (with its "
+		    "includes) has at most 1048576 bytes");
 	put(dir, "nul.conf", "bpffs = \"/x\";\n# a NUL: \\0 \n");
 	snprintf(path, sizeof(path), "%s/nul.conf", dir);
 	fd = open(path, O_WRONLY);
