@@ -6,11 +6,14 @@
  *
  * Per packet:
  *  1. parse Ethernet (0-2 VLAN tags), IPv4 or IPv6, UDP (xdp_parse.h);
- *  2. find the VIP (address, port) in the active generation of the state;
- *  3. flood protection: blocklists, per-source rate, per-VIP cap
+ *  2. a frame to another host's MAC goes to the kernel untouched;
+ *  3. find the VIP (address, port) in the active generation of the state;
+ *     a later IPv4 fragment takes its port from its first (xdp_frag.h);
+ *  4. flood protection: blocklists, per-source rate, per-VIP cap
  *     (xdp_flood.h);
- *  4. proxy-mode VIP: to siplb-dp's AF_XDP socket on this RX queue;
- *  5. DSR VIP: Call-ID (xdp_callid.h) -> the pool's Maglev table -> backend
+ *  5. proxy-mode VIP: to siplb-dp's AF_XDP socket on this RX queue,
+ *     fragments too (siplb-dp reassembles);
+ *  6. DSR VIP: Call-ID (xdp_callid.h) -> the pool's Maglev table -> backend
  *     -> next hop; encapsulate (xdp_encap.h) and send it out from here.
  * Everything else goes to the kernel (XDP_PASS), which answers ARP and
  * neighbour discovery and keeps the host's own traffic working. Every
@@ -26,12 +29,18 @@
 #include "xdp_consts.h"
 #include "xdp_encap.h"
 #include "xdp_flood.h"
+#include "xdp_frag.h"
 #include "xdp_maps.h"
 #include "xdp_parse.h"
 
 #ifndef barrier_var
 #define barrier_var(var) asm volatile("" : "=r"(var) : "0"(var))
 #endif
+
+/* 1 when this copy's xsks_map holds siplb-dp's sockets: siplb-dp's loader
+ * sets it (control/xdp_attach.c, slb_xdp_take_over); a copy siplbd attaches
+ * for DSR has an empty xsks_map of its own, where a miss means nothing. */
+const volatile __u8 slb_dp_xsks = 0;
 
 static __always_inline int slb_count_pass(struct slb_xdp_stats *s, __u32 reason)
 {
@@ -77,14 +86,68 @@ static __always_inline __u64 slb_vip_find(const struct slb_state *st, const stru
 	return SLB_MAX_VIPS;
 }
 
-/* Proxy-mode VIP: to the AF_XDP socket of this RX queue, if siplb-dp has
- * one there (the flags' fallback action on a miss is 0, never XDP_REDIRECT). */
-static __always_inline int slb_steer(struct xdp_md *ctx, struct slb_xdp_stats *s)
+/*
+ * Whether the frame is for this host at Ethernet: to the port's MAC, or to a
+ * group address (broadcast, multicast), as the kernel sees it (not
+ * PACKET_OTHERHOST). A port without a recorded MAC (a loader that does not
+ * write port_mac, a test) is not checked, and counted: failing closed would
+ * pass all its SIP to the kernel. The parser has checked the Ethernet header.
+ */
+static __always_inline int slb_for_us(const struct xdp_md *ctx, const __u8 *dst,
+				      struct slb_xdp_stats *s)
 {
+	__u32 ifindex = ctx->ingress_ifindex, key = ifindex & (SLB_XDP_PORT_ENTRIES - 1);
+	const struct slb_port_mac *p;
+
+	if (dst[0] & 1)
+		return 1;
+	p = bpf_map_lookup_elem(&port_mac, &key);
+	if (!p || p->ifindex != ifindex) {
+		s->no_port_mac++;
+		return 1;
+	}
+	return *(const __u32 *)dst == *(const __u32 *)p->mac &&
+	       *(const __u16 *)(dst + 4) == *(const __u16 *)(p->mac + 4);
+}
+
+/* Whether some siplb-dp lcore heartbeat within SLB_DP_RESTART_GRACE_NS: a
+ * crashed siplb-dp is then being restarted. 0: never registered, or left
+ * cleanly (a stopped siplb-dp means to be gone). */
+static __always_inline int slb_dp_recent(const struct slb_control *ctl)
+{
+	__u64 now = bpf_ktime_get_ns(), hb;
+
+	for (__u32 i = 0; i < SLB_MAX_LCORES; i++) {
+		hb = *(volatile const __u64 *)&ctl->readers[i].heartbeat_ns;
+		if (hb && now < hb + SLB_DP_RESTART_GRACE_NS)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Proxy-mode VIP: to the AF_XDP socket of this RX queue, if siplb-dp has
+ * one there (the flags' fallback action on a miss is 0, never XDP_REDIRECT).
+ * A steered first fragment is remembered for the rest of its datagram. On a
+ * miss while siplb-dp is restarting, drop: the client retransmits and the
+ * new siplb-dp answers, where the kernel would answer ICMP port unreachable
+ * and fail the transaction (RFC 3261 §18.4). The clock only on a miss.
+ */
+static __always_inline int slb_steer(struct xdp_md *ctx, struct slb_xdp_stats *s,
+				     const struct slb_control *ctl, const struct slb_pkt *pk)
+{
+	__u32 kind = pk->frag;
+
 	if (bpf_redirect_map(&xsks_map, ctx->rx_queue_index, 0) == XDP_REDIRECT) {
+		if (kind == SLB_FRAG_FIRST)
+			slb_frag_note(pk);
 		s->verdict[SLB_XDP_STEER]++;
+		if (kind < SLB_XDP_STEER_COUNT)
+			s->steer[kind]++;
 		return XDP_REDIRECT;
 	}
+	if (slb_dp_xsks && slb_dp_recent(ctl))
+		return slb_count_drop(s, SLB_XDP_DROP_NO_DATAPLANE);
 	return slb_count_pass(s, SLB_XDP_PASS_NO_STEER);
 }
 
@@ -221,6 +284,10 @@ int siplb_xdp(struct xdp_md *ctx)
 	r = slb_parse(data, end, pk);
 	if (r >= 0)
 		return slb_count_pass(s, (__u32)r);
+	if (!slb_for_us(ctx, data, s))
+		return slb_count_pass(s, SLB_XDP_PASS_OTHER_HOST);
+	if (pk->frag == SLB_FRAG_LATER && !slb_frag_follow(pk))
+		return slb_count_pass(s, SLB_XDP_PASS_FRAGMENT);
 
 	/* One load of the generation; the whole packet uses its slot (state.h). */
 	ctl = bpf_map_lookup_elem(&control, &zero);
@@ -234,7 +301,7 @@ int siplb_xdp(struct xdp_md *ctx)
 	 * constant index into everything after it (slb_forget). */
 	vi = slb_forget(sc, SLB_FORGET_POS, slb_vip_find(st, pk));
 	if (vi >= SLB_MAX_VIPS)
-		return slb_count_pass(s, SLB_XDP_PASS_NOT_VIP);
+		return slb_count_pass(s, pk->frag ? SLB_XDP_PASS_FRAGMENT : SLB_XDP_PASS_NOT_VIP);
 	vip = &st->vips[vi];
 	/* Offered load per VIP: counted before flood protection sheds any. */
 	s->vip[vi].pkts++;
@@ -253,7 +320,11 @@ int siplb_xdp(struct xdp_md *ctx)
 	}
 
 	if (vip->mode != SLB_MODE_DSR)
-		return slb_steer(ctx, s);
+		return slb_steer(ctx, s, ctl, pk);
+	/* DSR needs the Call-ID, in the first fragment at best: the kernel
+	 * reassembles (docs/xdp.md, "Fragments"). */
+	if (pk->frag != SLB_FRAG_NONE)
+		return slb_count_pass(s, SLB_XDP_PASS_FRAGMENT);
 	return slb_dsr(ctx, s, sc, ctl, st, slot, vip, pk);
 }
 

@@ -53,4 +53,20 @@
 /* XSKMAP size: RX queues of a port (as bpf/xdp_steer.bpf.c). */
 #define SLB_XSK_MAX_QUEUES 256
 
+/*
+ * IPv4 fragments steered to siplb-dp (docs/xdp.md, "Fragments"): a first
+ * fragment steered is remembered this long, so that the later fragments of
+ * its datagram (no UDP header) follow it; a datagram whose fragments take
+ * longer is not one SIP can use (its sender has retransmitted by then: T1 is
+ * 500 ms). At most SLB_XDP_FRAG_ENTRIES datagrams are remembered (an LRU:
+ * the oldest is forgotten first), enough for that many within the timeout.
+ */
+#define SLB_XDP_FRAG_TIMEOUT_NS 2000000000ULL
+#define SLB_XDP_FRAG_ENTRIES 16384
+
+/* Fragment kinds (struct slb_pkt.frag): as enum slb_xdp_steer counts them. */
+#define SLB_FRAG_NONE SLB_XDP_STEER_WHOLE
+#define SLB_FRAG_FIRST SLB_XDP_STEER_FIRST_FRAG
+#define SLB_FRAG_LATER SLB_XDP_STEER_LATER_FRAG
+
 #endif

@@ -105,6 +105,27 @@ struct {
 	__type(value, __u8);
 } block6 SEC(".maps");
 
+/* The MAC of each interface the program is on, by ifindex % entries
+ * (include/siplb/xdp.h): the loader writes it (control/xdp_attach.c). An
+ * array: the verifier inlines its lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLB_XDP_PORT_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct slb_port_mac);
+} port_mac SEC(".maps");
+
+/* IPv4 datagrams whose first fragment was steered (xdp_frag.h, struct
+ * slb_frag in include/siplb/xdp.h). The program's own, not pinned:
+ * fragments of one datagram arrive on one interface, and each copy of the
+ * program serves its own. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SLB_XDP_FRAG_ENTRIES);
+	__type(key, struct slb_frag_key);
+	__type(value, struct slb_frag);
+} frags SEC(".maps");
+
 /* siplb-dp's AF_XDP sockets, one per RX queue: DPDK's af_xdp PMD fills the
  * map of this name in the object it attaches. */
 struct {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-3-Clause) */
 /*
  * Parsing of the XDP fast path: Ethernet with up to two VLAN tags, IPv4
- * (options allowed) or IPv6 (fixed header only), UDP. Straight-line code;
+ * (options allowed; UDP fragments too) or IPv6 (fixed header only), UDP.
+ * Straight-line code;
  * every pointer is checked against data_end before it is read. The result
  * says where the inner IP packet and the UDP payload are, or why the frame
  * goes to the kernel (a slb_xdp_pass reason).
@@ -25,7 +26,9 @@ struct slb_vlan_tag {
 	__be16 proto; /* of what follows the tag */
 };
 
-/* What the parser found in a frame it accepts (UDP, not fragmented). */
+/* What the parser found in a frame it accepts: UDP, or an IPv4 fragment of
+ * a UDP datagram (frag: SLB_FRAG_FIRST has the UDP header, SLB_FRAG_LATER
+ * none, so no port or payload). */
 struct slb_pkt {
 	__u32 frame_len;   /* as received */
 	__u32 l3_off;      /* inner IP header: 14, 18 or 22 */
@@ -37,6 +40,8 @@ struct slb_pkt {
 	__be16 ip_id;      /* IPv4 identification */
 	__be16 ip_df;      /* IPv4 DF bit, as in frag_off */
 	__be16 dport;
+	__u8 frag;         /* SLB_FRAG_NONE, SLB_FRAG_FIRST, SLB_FRAG_LATER */
+	__u8 pad[3];
 	__u32 daddr[4];    /* network order; IPv4 in [0] */
 	__u32 saddr[4];
 };
@@ -86,9 +91,11 @@ static __always_inline int slb_parse_ipv4(void *data, void *end, __u32 l3_off,
 		return SLB_XDP_PASS_TRUNCATED;
 	if (ip->protocol != SLB_IPPROTO_UDP)
 		return SLB_XDP_PASS_NOT_UDP;
-	/* Any fragment, the first one too: only the kernel can reassemble. */
-	if (ip->frag_off & bpf_htons(SLB_IPV4_MF | SLB_IPV4_OFFSET))
-		return SLB_XDP_PASS_FRAGMENT;
+	/* Fragments of proxy VIPs go to siplb-dp, which reassembles them. */
+	if (ip->frag_off & bpf_htons(SLB_IPV4_OFFSET))
+		pk->frag = SLB_FRAG_LATER;
+	else
+		pk->frag = ip->frag_off & bpf_htons(SLB_IPV4_MF) ? SLB_FRAG_FIRST : SLB_FRAG_NONE;
 	pk->family = AF_INET;
 	pk->ip_len = tot;
 	pk->tos = ip->tos;
@@ -122,6 +129,7 @@ static __always_inline int slb_parse_ipv6(void *data, void *end, __u32 l3_off,
 		return SLB_XDP_PASS_FRAGMENT;
 	if (ip6->nexthdr != SLB_IPPROTO_UDP)
 		return SLB_XDP_PASS_NOT_UDP;
+	pk->frag = SLB_FRAG_NONE;
 	pk->family = AF_INET6;
 	pk->ip_len = SLB_IPV6_HLEN + plen;
 	pk->tos = (__u8)((ip6->priority << 4) | (ip6->flow_lbl[0] >> 4));
@@ -133,7 +141,10 @@ static __always_inline int slb_parse_ipv6(void *data, void *end, __u32 l3_off,
 
 /*
  * The whole frame: -1 when it is UDP over IP the fast path looks at (pk
- * filled), otherwise the slb_xdp_pass reason to hand it to the kernel. pk
+ * filled), otherwise the slb_xdp_pass reason to hand it to the kernel. A
+ * later IPv4 fragment has no UDP header (dport 0); a first one has only
+ * the start of the datagram, so its UDP length is not checked (siplb-dp
+ * checks the datagram it reassembles). pk
  * is only written: what addresses the packet here stays in locals, which
  * the verifier follows (it knows nothing of a value read back from a map).
  * The UDP length must fit the IP payload; for IPv6 it must fill it exactly,
@@ -159,15 +170,20 @@ static __always_inline int slb_parse(void *data, void *end, struct slb_pkt *pk)
 		return SLB_XDP_PASS_NOT_IP;
 	if (r >= 0)
 		return r;
+	pk->l3_off = l3_off;
+	pk->dport = 0;
+	if (pk->frag == SLB_FRAG_LATER)
+		return -1;
 	udp = data + l4_off;
-	if ((void *)(udp + 1) > end)
+	l4_len = l3_off + pk->ip_len - l4_off; /* ip_len covers the IP header */
+	if ((void *)(udp + 1) > end || l4_len < SLB_UDP_HLEN)
 		return SLB_XDP_PASS_TRUNCATED;
 	ulen = bpf_ntohs(udp->len);
-	l4_len = l3_off + pk->ip_len - l4_off; /* ip_len covers the IP header */
+	if (pk->frag == SLB_FRAG_FIRST)
+		ulen = l4_len; /* what of the datagram this fragment holds */
 	if (ulen < SLB_UDP_HLEN || ulen > l4_len ||
 	    (pk->family == AF_INET6 && ulen != l4_len))
 		return SLB_XDP_PASS_TRUNCATED;
-	pk->l3_off = l3_off;
 	pk->dport = udp->dest;
 	pk->payload_off = l4_off + SLB_UDP_HLEN;
 	pk->payload_len = ulen - SLB_UDP_HLEN;

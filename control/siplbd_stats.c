@@ -25,10 +25,13 @@ static const char *const xdp_verdict_names[] = {"steer", "dsr", "pass", "drop"};
 
 static const char *const xdp_pass_names[] = {
 	"not_ip", "not_udp", "not_vip", "fragment", "truncated", "no_callid", "no_backend",
-	"no_nexthop", "too_big", "no_steer",
+	"no_nexthop", "too_big", "no_steer", "other_host",
 };
 
-static const char *const xdp_drop_names[] = {"blocked", "source_rate", "vip_rate"};
+static const char *const xdp_drop_names[] = {"blocked", "source_rate", "vip_rate",
+					     "no_dataplane"};
+
+static const char *const xdp_steer_names[] = {"whole", "first_fragment", "later_fragment"};
 
 static const char *const reply_codes[] = {SLB_REPLY_CODES};
 
@@ -37,6 +40,7 @@ static const char *const reply_codes[] = {SLB_REPLY_CODES};
 _Static_assert(N_OF(xdp_verdict_names) == SLB_XDP_VERDICT_COUNT, "a name per XDP verdict");
 _Static_assert(N_OF(xdp_pass_names) == SLB_XDP_PASS_COUNT, "a name per XDP pass reason");
 _Static_assert(N_OF(xdp_drop_names) == SLB_XDP_DROP_COUNT, "a name per XDP drop reason");
+_Static_assert(N_OF(xdp_steer_names) == SLB_XDP_STEER_COUNT, "a name per XDP steer kind");
 _Static_assert(SLB_SIP_REASON_COUNT <= sizeof(((struct slb_lcore_stats *)0)->sip_reasons) /
 	       sizeof(uint64_t), "a counter per scanner reason");
 /* Summing treats the counters as one array of u64. */
@@ -190,6 +194,8 @@ static void print_xdp(emit_fn *emit, const struct totals *t)
 	emit_named(emit, "xdp verdicts", xdp_verdict_names, t->xdp.verdict, SLB_XDP_VERDICT_COUNT);
 	emit_named(emit, "xdp pass", xdp_pass_names, t->xdp.pass, SLB_XDP_PASS_COUNT);
 	emit_named(emit, "xdp drop", xdp_drop_names, t->xdp.drop, SLB_XDP_DROP_COUNT);
+	emit_named(emit, "xdp steer", xdp_steer_names, t->xdp.steer, SLB_XDP_STEER_COUNT);
+	emit("stats xdp no_port_mac %" PRIu64, t->xdp.no_port_mac);
 	for (uint32_t i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
 		const struct slb_vip *v = &s->vips[i];
 
@@ -335,6 +341,9 @@ static json_object *xdp_json(const struct totals *t)
 						     SLB_XDP_PASS_COUNT));
 	json_object_object_add(o, "drop", named_json(xdp_drop_names, t->xdp.drop,
 						     SLB_XDP_DROP_COUNT));
+	json_object_object_add(o, "steer", named_json(xdp_steer_names, t->xdp.steer,
+						      SLB_XDP_STEER_COUNT));
+	add_u64(o, "no_port_mac", t->xdp.no_port_mac);
 	for (uint32_t i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++)
 		json_object_array_add(vips, vip_json(&s->vips[i], "pkts", t->xdp.vip[i].pkts,
 						     t->xdp.vip[i].bytes));

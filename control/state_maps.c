@@ -84,6 +84,8 @@ static const struct xdp_shape xdp_shapes[SLB_XDP_MAP_COUNT] = {
 				SLB_XDP_BLOCK_ENTRIES, BPF_F_NO_PREALLOC},
 	[SLB_XDP_MAP_BLOCK6] = {SLB_MAP_BLOCK6, BPF_MAP_TYPE_LPM_TRIE, sizeof(struct slb_lpm6), 1,
 				SLB_XDP_BLOCK_ENTRIES, BPF_F_NO_PREALLOC},
+	[SLB_XDP_MAP_PORT_MAC] = {SLB_MAP_PORT_MAC, BPF_MAP_TYPE_ARRAY, 4,
+				  sizeof(struct slb_port_mac), SLB_XDP_PORT_ENTRIES, 0},
 };
 
 const char *slb_xdp_map_name(enum slb_xdp_map i)

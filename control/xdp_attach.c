@@ -5,8 +5,11 @@
 #include <errno.h>
 #include <linux/if_link.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "siplb_xdp.skel.h"
@@ -241,6 +244,8 @@ int slb_xdp_load(const struct slb_maps *m, int xsks_fd, struct slb_xdp *x,
 	}
 	if (reuse_maps(x->skel, m, xsks_fd, err, errlen))
 		goto fail;
+	/* siplb-dp's sockets: a miss may mean siplb-dp is restarting (docs/xdp.md) */
+	x->skel->rodata->slb_dp_xsks = xsks_fd >= 0;
 	ret = siplb_xdp__load(x->skel);
 	if (ret) {
 		snprintf(err, errlen, "xdp: loading the XDP program: %s%s", strerror(-ret),
@@ -288,6 +293,34 @@ static int set_or_replace(int ifindex, const struct slb_xdp *x, const char *ifac
 	       xdp_set(ifindex, iface, x->prog_fd, NULL, generic, err, errlen) ? -1 : 0;
 }
 
+/*
+ * iface's MAC into port_mac before x runs there, so that x passes frames for
+ * other hosts to the kernel (include/siplb/xdp.h). An interface without an
+ * Ethernet address gets none: x does not check there.
+ */
+static int note_mac(const struct slb_xdp *x, int ifindex, const char *iface, char *err,
+		    size_t errlen)
+{
+	struct slb_port_mac pm = {.ifindex = (uint32_t)ifindex};
+	uint32_t key = (uint32_t)ifindex & (SLB_XDP_PORT_ENTRIES - 1);
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), bad;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", iface);
+	bad = fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr);
+	if (!bad && ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER) {
+		memcpy(pm.mac, ifr.ifr_hwaddr.sa_data, sizeof(pm.mac));
+		bad = bpf_map_update_elem(bpf_map__fd(x->skel->maps.port_mac), &key, &pm, BPF_ANY);
+	}
+	if (bad)
+		snprintf(err, errlen, "xdp: the MAC address of %s into " SLB_MAP_PORT_MAC ": %s",
+			 iface, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return bad ? -1 : 0;
+}
+
 int slb_xdp_attach(const struct slb_xdp *x, const char *iface, bool generic,
 		   struct slb_xdp_report *rep, char *err, size_t errlen)
 {
@@ -296,7 +329,8 @@ int slb_xdp_attach(const struct slb_xdp *x, const char *iface, bool generic,
 	int rc = -1;
 
 	*rep = (struct slb_xdp_report){.new_id = x->prog_id, .generic = generic};
-	if (!ifindex || query(ifindex, iface, &a, err, errlen))
+	if (!ifindex || note_mac(x, ifindex, iface, err, errlen) ||
+	    query(ifindex, iface, &a, err, errlen))
 		return -1;
 	rep->old_id = a.id;
 	if (!a.id) {
@@ -403,6 +437,7 @@ int slb_xdp_take_over(const struct slb_maps *m, const char *iface,
 			 "the port starts with xdp_prog=", iface);
 	else if ((xsks = xsks_of(&a, iface, err, errlen)) >= 0 &&
 		 !slb_xdp_load(m, xsks, &x, err, errlen) &&
+		 !note_mac(&x, ifindex, iface, err, errlen) &&
 		 !xdp_set(ifindex, iface, x.prog_fd, &a, a.generic, err, errlen)) {
 		*rep = (struct slb_xdp_report){.done = SLB_XDP_REPLACED, .old_id = a.id,
 					       .new_id = x.prog_id, .generic = a.generic};

@@ -25,6 +25,7 @@ enum slb_xdp_map {
 	SLB_XDP_MAP_VIP_RATE, /* vip_rate */
 	SLB_XDP_MAP_BLOCK4,   /* block4 */
 	SLB_XDP_MAP_BLOCK6,   /* block6 */
+	SLB_XDP_MAP_PORT_MAC, /* port_mac */
 	SLB_XDP_MAP_COUNT
 };
 

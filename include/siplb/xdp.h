@@ -13,6 +13,9 @@
  *   vip_rate   ARRAY SLB_MAX_VIPS x __u64              per-VIP GCRA state
  *   block4     LPM_TRIE struct slb_lpm4 -> __u8        blocked IPv4 prefixes
  *   block6     LPM_TRIE struct slb_lpm6 -> __u8        blocked IPv6 prefixes
+ *   port_mac   ARRAY ifindex % SLB_XDP_PORT_ENTRIES -> struct slb_port_mac
+ *              the MAC of each interface the program is attached to, written
+ *              by whoever attaches it (control/xdp_attach.c)
  *
  * All are pinned next to the state maps; the program reuses them by fd
  * (bpf_map__reuse_fd), so every attached copy shares one state.
@@ -33,6 +36,17 @@
 #define SLB_XDP_SRC_RATE_ENTRIES 65536
 #define SLB_XDP_BLOCK_ENTRIES 16384
 #define SLB_XDP_NEXTHOP_ENTRIES SLB_MAX_BACKENDS
+#define SLB_XDP_PORT_ENTRIES 4096 /* a power of two: the program masks */
+
+/*
+ * How long after siplb-dp's last heartbeat (control.readers[].heartbeat_ns)
+ * SIP for a proxy VIP that finds no AF_XDP socket is dropped (drop
+ * no_dataplane: the client retransmits, a restarted siplb-dp takes it)
+ * rather than passed to the kernel (pass no_steer: with no listener the
+ * kernel answers ICMP port unreachable, and the client fails over, RFC
+ * 3263). Covers a supervisor restarting a crashed siplb-dp (docs/xdp.md).
+ */
+#define SLB_DP_RESTART_GRACE_NS 10000000000ULL
 
 #define SLB_MAP_XDP_STATS "xdp_stats"
 #define SLB_MAP_NEXTHOP "nexthop"
@@ -40,6 +54,7 @@
 #define SLB_MAP_VIP_RATE "vip_rate"
 #define SLB_MAP_BLOCK4 "block4"
 #define SLB_MAP_BLOCK6 "block6"
+#define SLB_MAP_PORT_MAC "port_mac"
 
 /* An address of either family: IPv4 in a[0..3] (rest zero). */
 struct slb_ip {
@@ -68,6 +83,31 @@ struct slb_nexthop {
 	__u16 pad;
 };
 
+/* The MAC of the interface ifindex: frames to another unicast MAC (the
+ * kernel's PACKET_OTHERHOST) are passed untouched. The slot is ifindex %
+ * SLB_XDP_PORT_ENTRIES; one holding another ifindex is no MAC known. */
+struct slb_port_mac {
+	__u32 ifindex; /* 0: empty */
+	__u8 mac[6];
+	__u8 pad[2];
+};
+
+/* The program's own frags map (not pinned; bpf/xdp_frag.h): an IPv4
+ * datagram whose first fragment was steered, by its reassembly key (RFC
+ * 791), -> when, and the UDP port its later fragments lack. */
+struct slb_frag_key {
+	__be32 saddr, daddr;
+	__be16 id;
+	__u8 proto;
+	__u8 pad;
+};
+
+struct slb_frag {
+	__u64 first_ns; /* bpf_ktime_get_ns() when the first fragment was steered */
+	__be16 dport;
+	__u16 pad[3];
+};
+
 enum slb_xdp_verdict {
 	SLB_XDP_STEER = 0, /* to siplb-dp's AF_XDP socket (proxy-mode VIPs) */
 	SLB_XDP_DSR,       /* encapsulated to a backend, sent from XDP */
@@ -87,6 +127,7 @@ enum slb_xdp_pass {
 	SLB_XDP_PASS_NO_NEXTHOP,   /* DSR: the backend's MAC is not known yet */
 	SLB_XDP_PASS_TOO_BIG,      /* DSR: over the MTU once encapsulated */
 	SLB_XDP_PASS_NO_STEER,     /* proxy VIP but no AF_XDP socket on this queue */
+	SLB_XDP_PASS_OTHER_HOST,   /* to another host's unicast MAC (a switch flooding) */
 	SLB_XDP_PASS_COUNT
 };
 
@@ -94,7 +135,16 @@ enum slb_xdp_drop {
 	SLB_XDP_DROP_BLOCKED = 0,  /* source in the blocklist */
 	SLB_XDP_DROP_SOURCE_RATE,  /* source over its rate */
 	SLB_XDP_DROP_VIP_RATE,     /* VIP over its cap */
+	SLB_XDP_DROP_NO_DATAPLANE, /* proxy VIP, no socket, siplb-dp seen within the grace */
 	SLB_XDP_DROP_COUNT
+};
+
+/* What a steer verdict steered. */
+enum slb_xdp_steer {
+	SLB_XDP_STEER_WHOLE = 0,   /* a whole UDP datagram */
+	SLB_XDP_STEER_FIRST_FRAG,  /* IPv4 fragment at offset 0: it has the ports */
+	SLB_XDP_STEER_LATER_FRAG,  /* IPv4 fragment matched to a steered first one */
+	SLB_XDP_STEER_COUNT
 };
 
 struct slb_xdp_counter {
@@ -107,6 +157,8 @@ struct slb_xdp_stats {
 	__u64 verdict[SLB_XDP_VERDICT_COUNT];
 	__u64 pass[SLB_XDP_PASS_COUNT];
 	__u64 drop[SLB_XDP_DROP_COUNT];
+	__u64 steer[SLB_XDP_STEER_COUNT];
+	__u64 no_port_mac; /* UDP frames on a port with no MAC in port_mac: not checked */
 };
 
 #endif

@@ -24,8 +24,8 @@ import tempfile
 import time
 
 SKIP = 77
-MAPS = ["block4", "block6", "control", "maglev", "nexthop", "src_rate", "state", "stats",
-        "vip_rate", "xdp_stats"]
+MAPS = ["block4", "block6", "control", "maglev", "nexthop", "port_mac", "src_rate", "state",
+        "stats", "vip_rate", "xdp_stats"]
 
 
 def run(*args):

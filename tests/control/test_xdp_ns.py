@@ -20,6 +20,8 @@ this run and are removed at the end, also on failure.
   take-over   siplb-dp's path, through HELPER: the af_xdp PMD's placeholder
               replaced by siplb's program with the PMD's xsks_map.
   counters    siplbd --stats shows what the attached program counted.
+  other host  both loaders record lb0's MAC in port_mac; SIP to the VIP in
+              a frame to another MAC is passed untouched (other_host).
 
 Needs root, ip, bpftool; exits 77 (skip) without them.
 """
@@ -178,6 +180,27 @@ class Env:
         return hops
 
 
+def port_mac(env, ifindex):
+    """(ifindex, MAC) of ifindex's slot in the pinned port_mac map."""
+    key = [str(b) for b in (ifindex & 4095).to_bytes(4, "little")]
+    out = sh("bpftool", "-j", "map", "lookup", "pinned", os.path.join(env.bpffs, "port_mac"),
+             "key", *key)
+    v = bytes(int(x, 16) for x in json.loads(out.stdout)["value"])
+    return int.from_bytes(v[0:4], "little"), ":".join(f"{x:02x}" for x in v[4:10])
+
+
+def clear_port_mac(env, ifindex):
+    key = [str(b) for b in (ifindex & 4095).to_bytes(4, "little")]
+    sh("bpftool", "map", "update", "pinned", os.path.join(env.bpffs, "port_mac"), "key", *key,
+       "value", *(["0"] * 12))
+
+
+def send_options(env):
+    msg = b"OPTIONS sip:x@192.0.2.101 SIP/2.0\r\nCall-ID: abc@be\r\nContent-Length: 0\r\n\r\n"
+    sh("python3", "-c", "import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);"
+       f"s.sendto({msg!r}, ('192.0.2.101', 5060))", ns=BE)
+
+
 def hop_is(env, id_, want):
     return lambda: env.nexthops().get(id_) == want
 
@@ -222,9 +245,7 @@ def test_nexthops(env):
 def test_counters(env):
     """The program counts what lb0 receives; siplbd --stats sums the CPUs."""
     sh("ping", "-c", "3", "-i", "0.2", "-W", "1", "198.51.100.1", ns=BE)
-    msg = b"OPTIONS sip:x@192.0.2.101 SIP/2.0\r\nCall-ID: abc@be\r\nContent-Length: 0\r\n\r\n"
-    sh("python3", "-c", "import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);"
-       f"s.sendto({msg!r}, ('192.0.2.101', 5060))", ns=BE)
+    send_options(env)
     x = wait_until("XDP counters", lambda: (lambda s: s if s["pass"]["not_udp"] >= 3 and
                                              s["verdicts"]["dsr"] +
                                              s["verdicts"]["pass"] >= 4 else None)(
@@ -233,6 +254,24 @@ def test_counters(env):
     expect(re.search(r"^stats xdp verdicts steer \d+ dsr \d+ pass \d+ drop \d+$", text, re.M) and
            "stats xdp vip dsr6 [2001:db8::101]:5060 pkts " in text, text)
     print(f"counters: verdicts {x['verdicts']}, not_udp {x['pass']['not_udp']}: ok")
+
+
+def test_other_host(env):
+    """siplbd recorded lb0's MAC; a frame to another MAC (a switch flooding
+    unknown unicast) goes to the kernel, not to a backend."""
+    lb = link(LB, "lb0")
+    expect(port_mac(env, lb["ifindex"]) == (lb["ifindex"], lb["address"]),
+           f"port_mac of lb0: {port_mac(env, lb['ifindex'])}, lb0 is {lb['address']}")
+    before = env.stats()["xdp"]
+    sh("ip", "-n", BE, "neigh", "replace", "198.51.100.1", "lladdr", "02:00:5e:10:00:77",
+       "dev", "be0", "nud", "permanent")
+    send_options(env)
+    after = wait_until("other_host counted", lambda: (lambda x: x if x["pass"]["other_host"] >
+                       before["pass"]["other_host"] else None)(env.stats()["xdp"]))
+    sh("ip", "-n", BE, "neigh", "del", "198.51.100.1", "dev", "be0")
+    expect(after["verdicts"]["dsr"] == before["verdicts"]["dsr"] and
+           after["no_port_mac"] == before["no_port_mac"], f"{before} -> {after}")
+    print("other host: siplbd's port_mac, a frame to another MAC passed (other_host): ok")
 
 
 def test_attach(env):
@@ -272,8 +311,12 @@ def test_attach(env):
 
 
 def test_takeover(env):
+    lb = link(LB, "lb0")
+    clear_port_mac(env, lb["ifindex"])
     p = sh(env.helper, "takeover", "lb0", env.placeholder, env.bpffs, ns=LB)
     expect("ok: replaced XDP program" in p.stdout and xdp_of() == (0, 0, ""), p.stdout)
+    expect(port_mac(env, lb["ifindex"]) == (lb["ifindex"], lb["address"]),
+           f"port_mac of lb0 after the take-over: {port_mac(env, lb['ifindex'])}")
     print("take-over (siplb-dp's af_xdp path): " + p.stdout.strip())
 
 
@@ -291,6 +334,7 @@ def main():
         topology()
         test_nexthops(env)
         test_counters(env)
+        test_other_host(env)
         test_attach(env)
         test_takeover(env)
     finally:

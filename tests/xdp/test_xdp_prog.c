@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -197,7 +198,7 @@ static size_t dsr_output(uint8_t *o, const struct xh_frame *in, int backend, uin
 struct want {
 	uint32_t retval;
 	int verdict;          /* enum slb_xdp_verdict */
-	int reason;           /* pass/drop reason, -1 for none */
+	int reason;           /* pass/drop reason, steer kind; -1 for none */
 	int vip;              /* VIP whose counter moves, -1 for none */
 	int backend;          /* DSR backend counted, -1 for none */
 	const uint8_t *out;   /* exact output, or NULL */
@@ -216,6 +217,14 @@ static void hexdiff(const uint8_t *got, size_t got_len, const uint8_t *want, siz
 		       got[j] != want[j] ? "  <--" : "");
 }
 
+/* The reasons (kinds) counted under a verdict. */
+static uint64_t *reasons_of(struct slb_xdp_stats *d, int verdict)
+{
+	return verdict == SLB_XDP_PASS ? (uint64_t *)d->pass :
+	       verdict == SLB_XDP_DROP ? (uint64_t *)d->drop :
+	       verdict == SLB_XDP_STEER ? (uint64_t *)d->steer : NULL;
+}
+
 /* Every counter but the ones w names must stay; those move by one. */
 static void check_counters(const char *what, const struct slb_xdp_stats *a,
 			   const struct slb_xdp_stats *b, const struct want *w, size_t in_len,
@@ -231,17 +240,13 @@ static void check_counters(const char *what, const struct slb_xdp_stats *a,
 	if (d.verdict[w->verdict] != 1)
 		fail(what, "verdict %d counted %llu times", w->verdict, (ull)d.verdict[w->verdict]);
 	d.verdict[w->verdict] = 0;
-	if (w->verdict == SLB_XDP_PASS && w->reason >= 0) {
-		if (d.pass[w->reason] != 1)
-			fail(what, "pass reason %d counted %llu times", w->reason,
-			     (ull)d.pass[w->reason]);
-		d.pass[w->reason] = 0;
-	}
-	if (w->verdict == SLB_XDP_DROP && w->reason >= 0) {
-		if (d.drop[w->reason] != 1)
-			fail(what, "drop reason %d counted %llu times", w->reason,
-			     (ull)d.drop[w->reason]);
-		d.drop[w->reason] = 0;
+	uint64_t *reasons = reasons_of(&d, w->verdict);
+
+	if (reasons && w->reason >= 0) {
+		if (reasons[w->reason] != 1)
+			fail(what, "verdict %d reason %d counted %llu times", w->verdict, w->reason,
+			     (ull)reasons[w->reason]);
+		reasons[w->reason] = 0;
 	}
 	if (w->vip >= 0) {
 		if (d.vip[w->vip].pkts != 1 || d.vip[w->vip].bytes != in_len)
@@ -576,10 +581,12 @@ static void cases_pass(void)
 	t = s;
 	t.frag = 0x2000;
 	g = frame(&t);
-	expect_pass("IPv4 first fragment (MF)", g.b, g.len, SLB_XDP_PASS_FRAGMENT, -1);
+	expect_pass("IPv4 first fragment (MF) to a DSR VIP", g.b, g.len, SLB_XDP_PASS_FRAGMENT,
+		    XH_VIP4_DSR);
 	t.frag = 0x00b9;
 	g = frame(&t);
-	expect_pass("IPv4 later fragment (offset)", g.b, g.len, SLB_XDP_PASS_FRAGMENT, -1);
+	expect_pass("IPv4 later fragment (offset) to a DSR VIP", g.b, g.len, SLB_XDP_PASS_FRAGMENT,
+		    -1);
 	t = s;
 	t.dport = 5061;
 	g = frame(&t);
@@ -643,7 +650,8 @@ static void cases_steer(void)
 	size_t n = sip(msg, "Call-ID: steer-1\r\n", "");
 	struct xh_spec s4 = to_vip(XH_VIP4_PROXY, msg, n), s6 = to_vip(XH_VIP6_PROXY, msg, n);
 	struct xh_frame f4 = frame(&s4), f6 = frame(&s6), r;
-	struct want steer = { XDP_REDIRECT, SLB_XDP_STEER, -1, XH_VIP4_PROXY, -1, NULL, 0 };
+	struct want steer = { XDP_REDIRECT, SLB_XDP_STEER, SLB_XDP_STEER_WHOLE, XH_VIP4_PROXY, -1,
+			      NULL, 0 };
 	static const char resp[] = "SIP/2.0 200 OK\r\nCall-ID: steer-1\r\n\r\n";
 	struct xh_spec sr = to_vip(XH_VIP4_PROXY, resp, sizeof(resp) - 1);
 	int xsk;
@@ -785,6 +793,281 @@ static void cases_flood(void)
 	xh_world_load(&P, &W, 3);
 }
 
+/* ---- Ethernet destination ------------------------------------------------- */
+
+/* One run of f on a port with no MAC in port_mac: the verdict of a frame to
+ * our MAC, and counted no_port_mac. */
+static void expect_unchecked(const char *what, const struct xh_frame *f, uint32_t retval)
+{
+	static struct xh_result r;
+	struct slb_xdp_stats a, b;
+
+	checks++;
+	if (xh_stats(&P, &a) || xh_run(&P, f->b, (uint32_t)f->len, 1, &r) || xh_stats(&P, &b)) {
+		fail(what, "test run: %s", strerror(errno));
+		return;
+	}
+	if (r.retval != retval || b.no_port_mac - a.no_port_mac != 1)
+		fail(what, "%s, no_port_mac +%llu; want %s, +1", xh_action_name(r.retval),
+		     (unsigned long long)(b.no_port_mac - a.no_port_mac), xh_action_name(retval));
+	else
+		printf("ok: %s: %s, counted no_port_mac\n", what, xh_action_name(r.retval));
+}
+
+static void cases_mac(void)
+{
+	static const uint8_t other[6] = { 0x02, 0, 0, 0, 0, 0x99 }, bcast[6] = { 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff }, mcast[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+	size_t n = sip(msg, "Call-ID: mac-1@192.0.2.1\r\n", "");
+	struct xh_spec s = to_vip(XH_VIP4_DSR, msg, n), sp = to_vip(XH_VIP4_PROXY, msg, n);
+	struct xh_frame f = frame(&s), g;
+	int xsk;
+
+	printf("-- Ethernet destination: this port's MAC, broadcast, multicast, or not ours\n");
+	memcpy(f.b, other, 6);
+	expect_pass("DSR VIP, another host's MAC", f.b, f.len, SLB_XDP_PASS_OTHER_HOST, -1);
+	s.tags[0] = ETH_P_8021Q;
+	g = frame(&s);
+	memcpy(g.b, other, 6);
+	expect_pass("DSR VIP, VLAN-tagged, another host's MAC", g.b, g.len,
+		    SLB_XDP_PASS_OTHER_HOST, -1);
+	g = frame(&sp);
+	memcpy(g.b, other, 6);
+	xsk = xh_add_xsk(&P);
+	expect_pass("proxy VIP with a socket, another host's MAC", g.b, g.len,
+		    SLB_XDP_PASS_OTHER_HOST, -1);
+	if (xsk >= 0)
+		close(xsk);
+	bpf_map_delete_elem(P.fd[XH_XSKS], &(uint32_t){ 0 });
+	s.tags[0] = 0;
+	f = frame(&s);
+	memcpy(f.b, bcast, 6);
+	expect_dsr_frame("broadcast", &f, XH_VIP4_DSR, "mac-1@192.0.2.1", 15, XDP_TX);
+	memcpy(f.b, mcast, 6);
+	expect_dsr_frame("multicast", &f, XH_VIP4_DSR, "mac-1@192.0.2.1", 15, XDP_TX);
+
+	/* The slot holds another interface (ifindex + entries): no MAC known. */
+	xh_set_port_mac(&P, W.lo_ifindex + SLB_XDP_PORT_ENTRIES, xh_port_mac);
+	memcpy(f.b, other, 6);
+	expect_unchecked("no MAC known for the port: not checked", &f, XDP_TX);
+	xh_set_port_mac(&P, W.lo_ifindex, xh_port_mac);
+	expect_pass("MAC known again", f.b, f.len, SLB_XDP_PASS_OTHER_HOST, -1);
+}
+
+/* ---- IPv4 fragments -------------------------------------------------------- */
+
+/* A fragment of the datagram from src with IP id id to VIP vip: frag is
+ * MF | offset (8-byte units); the first has a UDP length for the whole. */
+static struct xh_frame fragment(unsigned vip, const char *src, uint16_t id, uint16_t frag)
+{
+	struct xh_spec s = to_vip(vip, msg, 600);
+	struct xh_frame f;
+
+	xh_ip(AF_INET, src, s.src);
+	s.ip_id = id;
+	s.frag = frag;
+	f = frame(&s);
+	if (!(frag & 0x1fff))
+		xh_put16(f.b + f.l3_off + 20 + 4, 3000);
+	return f;
+}
+
+static const struct want steer_first = { XDP_REDIRECT, SLB_XDP_STEER, SLB_XDP_STEER_FIRST_FRAG,
+					 XH_VIP4_PROXY, -1, NULL, 0 };
+static const struct want steer_later = { XDP_REDIRECT, SLB_XDP_STEER, SLB_XDP_STEER_LATER_FRAG,
+					 XH_VIP4_PROXY, -1, NULL, 0 };
+
+#define CLIENT "198.51.100.77"
+#define MF 0x2000
+
+static void cases_fragments_matched(void)
+{
+	struct xh_frame f;
+
+	f = fragment(XH_VIP4_PROXY, CLIENT, 0x4001, MF | 75);
+	expect_pass("later fragment before its first", f.b, f.len, SLB_XDP_PASS_FRAGMENT, -1);
+	f = fragment(XH_VIP4_PROXY, CLIENT, 0x4001, MF);
+	expect("first fragment (offset 0, MF) to a proxy VIP", f.b, f.len, &steer_first);
+	f = fragment(XH_VIP4_PROXY, CLIENT, 0x4001, MF | 75);
+	expect("its later fragment, matched by address and IP id", f.b, f.len, &steer_later);
+	f = fragment(XH_VIP4_PROXY, CLIENT, 0x4001, 150);
+	expect("its last fragment (MF clear)", f.b, f.len, &steer_later);
+	f = fragment(XH_VIP4_PROXY, CLIENT, 0x4002, 150);
+	expect_pass("another IP id", f.b, f.len, SLB_XDP_PASS_FRAGMENT, -1);
+	f = fragment(XH_VIP4_PROXY, "198.51.100.78", 0x4001, 150);
+	expect_pass("another source, same IP id", f.b, f.len, SLB_XDP_PASS_FRAGMENT, -1);
+	f = fragment(XH_VIP4_CAPPED, CLIENT, 0x4001, 150);
+	expect_pass("another proxy VIP's address, same IP id", f.b, f.len, SLB_XDP_PASS_FRAGMENT,
+		    -1);
+	f = fragment(XH_VIP4_PROXY, CLIENT, 0x4003, MF);
+	xh_put16(f.b + f.l3_off + 20 + 2, 5061);
+	expect_pass("first fragment to the VIP's address, another port", f.b, f.len,
+		    SLB_XDP_PASS_FRAGMENT, -1);
+	f = fragment(XH_VIP4_PROXY, CLIENT, 0x4003, 150);
+	expect_pass("  and its later fragment", f.b, f.len, SLB_XDP_PASS_FRAGMENT, -1);
+	f = fragment(XH_VIP4_PROXY, CLIENT, 0x4004, MF);
+	f.len = f.l3_off + 20 + 7;
+	xh_put16(f.b + f.l3_off + 2, 27);
+	expect_pass("first fragment with 7 bytes of UDP header", f.b, f.len,
+		    SLB_XDP_PASS_TRUNCATED, -1);
+}
+
+/* bpf_ktime_get_ns() now: CLOCK_MONOTONIC. */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The frags entry of CLIENT's datagram id to the proxy VIP, age_ns old. */
+static void put_frag(uint16_t id, uint64_t age_ns)
+{
+	struct slb_frag_key k = { 0 };
+	struct slb_frag v = { 0 };
+	uint8_t a[16];
+
+	xh_ip(AF_INET, CLIENT, a);
+	memcpy(&k.saddr, a, 4);
+	xh_vip_addr(&W, XH_VIP4_PROXY, a);
+	memcpy(&k.daddr, a, 4);
+	k.id = htons(id);
+	k.proto = IPPROTO_UDP;
+	v.first_ns = now_ns() - age_ns;
+	v.dport = htons(5060);
+	if (bpf_map_update_elem(P.fd[XH_FRAGS], &k, &v, BPF_ANY))
+		fail("frags", "update: %s", strerror(errno));
+}
+
+static void cases_fragments_expiry(void)
+{
+	struct xh_frame f = fragment(XH_VIP4_PROXY, CLIENT, 0x4010, 150);
+
+	put_frag(0x4010, 1000000000ULL);
+	expect("a first fragment steered 1 s ago", f.b, f.len, &steer_later);
+	put_frag(0x4010, 3000000000ULL);
+	expect_pass("a first fragment steered 3 s ago (timeout 2 s)", f.b, f.len,
+		    SLB_XDP_PASS_FRAGMENT, -1);
+}
+
+/* Blocklist and source rate apply to every fragment: each is a packet. */
+static void cases_fragments_flood(void)
+{
+	struct slb_lpm4 k4 = { .prefixlen = 32 };
+	struct xh_frame f;
+	uint8_t one = 1, a[16];
+
+	xh_ip(AF_INET, "203.0.113.5", a);
+	memcpy(k4.addr, a, 4);
+	bpf_map_update_elem(P.fd[XH_BLOCK4], &k4, &one, BPF_ANY);
+	W.st.n_block4 = 1;
+	W.st.src_rate_pps = 1;
+	W.st.src_rate_burst = 1;
+	xh_world_load(&P, &W, 3);
+	f = fragment(XH_VIP4_PROXY, "203.0.113.5", 0x4020, MF);
+	expect_drop("first fragment from a blocked source", f.b, f.len, SLB_XDP_DROP_BLOCKED,
+		    XH_VIP4_PROXY);
+	f = fragment(XH_VIP4_PROXY, "203.0.113.5", 0x4020, 150);
+	expect_pass("  its later fragment (nothing steered to follow)", f.b, f.len,
+		    SLB_XDP_PASS_FRAGMENT, -1);
+	f = fragment(XH_VIP4_PROXY, "198.51.100.90", 0x4021, MF);
+	expect("rate 1/s burst 1: first fragment", f.b, f.len, &steer_first);
+	f = fragment(XH_VIP4_PROXY, "198.51.100.90", 0x4021, MF | 75);
+	expect("  second fragment (the burst)", f.b, f.len, &steer_later);
+	f = fragment(XH_VIP4_PROXY, "198.51.100.90", 0x4021, 150);
+	expect_drop("  third fragment: over the source's rate", f.b, f.len,
+		    SLB_XDP_DROP_SOURCE_RATE, XH_VIP4_PROXY);
+	bpf_map_delete_elem(P.fd[XH_BLOCK4], &k4);
+	W.st.n_block4 = 0;
+	W.st.src_rate_pps = W.st.src_rate_burst = 0;
+	xh_world_load(&P, &W, 3);
+}
+
+static void cases_fragments(void)
+{
+	struct xh_frame f;
+	int xsk;
+
+	printf("-- IPv4 fragments: proxy VIPs to siplb-dp, DSR VIPs to the kernel\n");
+	memset(msg, 'f', 600);
+	f = fragment(XH_VIP4_PROXY, CLIENT, 0x4000, MF);
+	expect_pass("first fragment, no socket: not remembered", f.b, f.len,
+		    SLB_XDP_PASS_NO_STEER, XH_VIP4_PROXY);
+	f = fragment(XH_VIP4_PROXY, CLIENT, 0x4000, 150);
+	expect_pass("  its later fragment", f.b, f.len, SLB_XDP_PASS_FRAGMENT, -1);
+	xsk = xh_add_xsk(&P);
+	if (xsk < 0) {
+		fail("AF_XDP socket into xsks_map", "%s", strerror(-xsk));
+		return;
+	}
+	cases_fragments_matched();
+	cases_fragments_expiry();
+	cases_fragments_flood();
+	f = fragment(XH_VIP4_DSR, CLIENT, 0x4030, MF);
+	expect_pass("DSR VIP: first fragment to the kernel", f.b, f.len, SLB_XDP_PASS_FRAGMENT,
+		    XH_VIP4_DSR);
+	f = fragment(XH_VIP4_DSR, CLIENT, 0x4030, 150);
+	expect_pass("DSR VIP: later fragment to the kernel", f.b, f.len, SLB_XDP_PASS_FRAGMENT,
+		    -1);
+	close(xsk);
+	bpf_map_delete_elem(P.fd[XH_XSKS], &(uint32_t){ 0 });
+}
+
+/* ---- a dead dataplane ------------------------------------------------------ */
+
+/* The heartbeat of reader 5 of p: age_ns ago (negative: ahead), or 0. */
+static void heartbeat(struct xh_prog *p, int64_t age_ns)
+{
+	p->control->readers[5].heartbeat_ns = age_ns == INT64_MIN ? 0 : now_ns() - (uint64_t)age_ns;
+}
+
+#define SEC_NS 1000000000LL
+
+static void cases_dead_dp(const struct xh_prog *siplbds)
+{
+	size_t n = sip(msg, "Call-ID: dead-1\r\n", "");
+	struct xh_spec s = to_vip(XH_VIP4_PROXY, msg, n);
+	struct xh_frame f = frame(&s);
+	struct want steer = { XDP_REDIRECT, SLB_XDP_STEER, SLB_XDP_STEER_WHOLE, XH_VIP4_PROXY, -1,
+			      NULL, 0 };
+	int xsk;
+
+	printf("-- proxy VIP without a socket: siplb-dp restarting, or gone\n");
+	heartbeat(&P, INT64_MIN);
+	expect_pass("siplb-dp never started (heartbeat 0)", f.b, f.len, SLB_XDP_PASS_NO_STEER,
+		    XH_VIP4_PROXY);
+	heartbeat(&P, 0);
+	expect_drop("heartbeat just now: restarting", f.b, f.len, SLB_XDP_DROP_NO_DATAPLANE,
+		    XH_VIP4_PROXY);
+	heartbeat(&P, -SEC_NS / 1000);
+	expect_drop("heartbeat 1 ms ahead of this CPU's clock", f.b, f.len,
+		    SLB_XDP_DROP_NO_DATAPLANE, XH_VIP4_PROXY);
+	heartbeat(&P, (int64_t)SLB_DP_RESTART_GRACE_NS - SEC_NS);
+	expect_drop("heartbeat 1 s within the grace", f.b, f.len, SLB_XDP_DROP_NO_DATAPLANE,
+		    XH_VIP4_PROXY);
+	heartbeat(&P, (int64_t)SLB_DP_RESTART_GRACE_NS + SEC_NS);
+	expect_pass("heartbeat 1 s past the grace: gone", f.b, f.len, SLB_XDP_PASS_NO_STEER,
+		    XH_VIP4_PROXY);
+	heartbeat(&P, 0);
+	xsk = xh_add_xsk(&P);
+	if (xsk >= 0)
+		expect("fresh heartbeat and a socket", f.b, f.len, &steer);
+	else
+		fail("AF_XDP socket into xsks_map", "%s", strerror(-xsk));
+	close(xsk);
+	bpf_map_delete_elem(P.fd[XH_XSKS], &(uint32_t){ 0 });
+	heartbeat(&P, INT64_MIN);
+	/* siplbd's copy (its own empty xsks_map): a miss says nothing. */
+	struct xh_prog dp = P;
+
+	P = *siplbds;
+	heartbeat(&P, 0);
+	expect_pass("siplbd's copy, fresh heartbeat", f.b, f.len, SLB_XDP_PASS_NO_STEER,
+		    XH_VIP4_PROXY);
+	P = dp;
+}
+
 /* ---- the object ------------------------------------------------------------ */
 
 /* As DPDK's af_xdp PMD and a loader open it: one program (the PMD attaches
@@ -829,9 +1112,27 @@ static void print_verifier_stats(int prog_fd)
 		       info.xlated_prog_len / 8, info.jited_prog_len, info.verified_insns);
 }
 
+/* siplb_xdp as siplb-dp (dp_xsks: its sockets in xsks_map) or siplbd loads
+ * it, with maps of its own; NULL on failure. */
+static struct siplb_xdp *load(struct xh_prog *p, bool dp_xsks)
+{
+	struct siplb_xdp *skel = siplb_xdp__open();
+
+	if (!skel)
+		return NULL;
+	skel->rodata->slb_dp_xsks = dp_xsks;
+	if (xh_prepare(skel->obj, W.capacity) || siplb_xdp__load(skel) ||
+	    xh_attach(p, skel->obj, W.capacity)) {
+		siplb_xdp__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
 int main(int argc, char **argv)
 {
-	struct siplb_xdp *skel;
+	static struct xh_prog siplbds;
+	struct siplb_xdp *skel, *skel_siplbd;
 	int ret;
 
 	if (argc != 2) {
@@ -847,9 +1148,9 @@ int main(int argc, char **argv)
 		printf("FAIL: building the test state\n");
 		return 1;
 	}
-	skel = siplb_xdp__open();
-	if (!skel || xh_prepare(skel->obj, W.capacity) || siplb_xdp__load(skel) ||
-	    xh_attach(&P, skel->obj, W.capacity)) {
+	skel = load(&P, true);
+	skel_siplbd = load(&siplbds, false);
+	if (!skel || !skel_siplbd || xh_world_load(&siplbds, &W, 1)) {
 		printf("FAIL: cannot load siplb_xdp: %s\n", strerror(errno));
 		return 1;
 	}
@@ -872,9 +1173,14 @@ int main(int argc, char **argv)
 	cases_pass();
 	cases_steer();
 	cases_flood();
+	cases_mac();
+	cases_fragments();
+	cases_dead_dp(&siplbds);
 
 	xh_detach(&P);
+	xh_detach(&siplbds);
 	siplb_xdp__destroy(skel);
+	siplb_xdp__destroy(skel_siplbd);
 	xh_world_free(&W);
 	printf("%s: %d checks, %d failure(s)\n", failures ? "FAIL" : "PASS", checks, failures);
 	return failures ? 1 : 0;

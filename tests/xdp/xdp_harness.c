@@ -29,7 +29,8 @@ static const char *const map_names[XH_MAP_COUNT] = {
 	[XH_MAGLEV] = SLB_MAP_MAGLEV,       [XH_XDP_STATS] = SLB_MAP_XDP_STATS,
 	[XH_NEXTHOP] = SLB_MAP_NEXTHOP,     [XH_SRC_RATE] = SLB_MAP_SRC_RATE,
 	[XH_VIP_RATE] = SLB_MAP_VIP_RATE,   [XH_BLOCK4] = SLB_MAP_BLOCK4,
-	[XH_BLOCK6] = SLB_MAP_BLOCK6,       [XH_XSKS] = "xsks_map",
+	[XH_BLOCK6] = SLB_MAP_BLOCK6,       [XH_PORT_MAC] = SLB_MAP_PORT_MAC,
+	[XH_XSKS] = "xsks_map",             [XH_FRAGS] = "frags",
 };
 
 int xh_prepare(struct bpf_object *obj, uint32_t capacity)
@@ -70,6 +71,10 @@ int xh_attach(struct xh_prog *p, struct bpf_object *obj, uint32_t capacity)
 		}
 		p->fd[i] = bpf_map__fd(m);
 	}
+	if (xh_set_port_mac(p, if_nametoindex("lo"), xh_port_mac)) {
+		fprintf(stderr, "port_mac: %s\n", strerror(errno));
+		return -errno;
+	}
 	p->capacity = capacity;
 	p->len[0] = page_round(sizeof(struct slb_control));
 	p->len[1] = page_round(2 * sizeof(struct slb_state));
@@ -82,6 +87,15 @@ int xh_attach(struct xh_prog *p, struct bpf_object *obj, uint32_t capacity)
 		return -errno;
 	}
 	return 0;
+}
+
+int xh_set_port_mac(const struct xh_prog *p, uint32_t ifindex, const uint8_t mac[6])
+{
+	struct slb_port_mac pm = { .ifindex = ifindex };
+	uint32_t key = ifindex & (SLB_XDP_PORT_ENTRIES - 1);
+
+	memcpy(pm.mac, mac, 6);
+	return bpf_map_update_elem(p->fd[XH_PORT_MAC], &key, &pm, BPF_ANY);
 }
 
 void xh_detach(struct xh_prog *p)
@@ -225,12 +239,14 @@ static uint16_t udp_csum(int family, const uint8_t *src, const uint8_t *dst,
 	return c ? c : 0xffff;
 }
 
+const uint8_t xh_port_mac[6] = { 0x02, 0, 0, 0, 0, 1 };
+
 static size_t build_l2(const struct xh_spec *s, uint8_t *b)
 {
-	static const uint8_t dst[6] = { 0x02, 0, 0, 0, 0, 1 }, src[6] = { 0x02, 0, 0, 0, 0, 2 };
+	static const uint8_t src[6] = { 0x02, 0, 0, 0, 0, 2 };
 	size_t off = 12;
 
-	memcpy(b, dst, 6);
+	memcpy(b, xh_port_mac, 6);
 	memcpy(b + 6, src, 6);
 	for (int i = 0; i < 2 && s->tags[i]; i++) {
 		xh_put16(b + off, s->tags[i]);

@@ -25,7 +25,7 @@
 
 enum xh_map {
 	XH_CONTROL, XH_STATE, XH_MAGLEV, XH_XDP_STATS, XH_NEXTHOP, XH_SRC_RATE,
-	XH_VIP_RATE, XH_BLOCK4, XH_BLOCK6, XH_XSKS, XH_MAP_COUNT
+	XH_VIP_RATE, XH_BLOCK4, XH_BLOCK6, XH_PORT_MAC, XH_XSKS, XH_FRAGS, XH_MAP_COUNT
 };
 
 /* A loaded siplb_xdp (or siplb_xdp_bytes) object. */
@@ -41,8 +41,11 @@ struct xh_prog {
 
 /* Before loading: the maglev map gets room for two slots of capacity. */
 int xh_prepare(struct bpf_object *obj, uint32_t capacity);
-/* After loading: finds the program and maps, maps the state. */
+/* After loading: finds the program and maps, maps the state, records lo's
+ * MAC (xh_port_mac) as a loader records its interface's. */
 int xh_attach(struct xh_prog *p, struct bpf_object *obj, uint32_t capacity);
+/* port_mac's slot of ifindex: that interface has mac. 0 or -1 (errno). */
+int xh_set_port_mac(const struct xh_prog *p, uint32_t ifindex, const uint8_t mac[6]);
 void xh_detach(struct xh_prog *p);
 
 /* Publishes st as generation gen with this slot's Maglev tables (capacity
@@ -98,8 +101,11 @@ struct xh_frame {
 	size_t ip_len;  /* IP packet, without padding */
 };
 
-/* 0, or -1 when it does not fit. */
+/* 0, or -1 when it does not fit. Its destination MAC is xh_port_mac. */
 int xh_build(const struct xh_spec *s, struct xh_frame *f);
+
+/* The MAC of the test run's ingress device (lo) in port_mac (xh_attach). */
+extern const uint8_t xh_port_mac[6];
 
 void xh_ip(int family, const char *text, uint8_t out[16]);
 void xh_put16(uint8_t *p, uint16_t v); /* big-endian */
