@@ -264,15 +264,18 @@ static const char *include_name(const char *p, const char *end, char *name, size
 	return blanks(p + 1, end);
 }
 
-/* name relative to the directory of the file that includes it. */
-static void include_path(const char *includer, const char *name, char *path, size_t len)
+/* name relative to the directory of the file that includes it; false if
+ * that is longer than len. */
+static bool include_path(const char *includer, const char *name, char *path, size_t len)
 {
 	const char *slash = strrchr(includer, '/');
+	int n;
 
 	if (name[0] == '/' || !slash)
-		snprintf(path, len, "%s", name);
+		n = snprintf(path, len, "%s", name);
 	else
-		snprintf(path, len, "%.*s/%s", (int)(slash - includer), includer, name);
+		n = snprintf(path, len, "%.*s/%s", (int)(slash - includer), includer, name);
+	return n >= 0 && (size_t)n < len;
 }
 
 static enum lex after(enum lex st, const char *p, const char *end)
@@ -321,7 +324,8 @@ static int add_include(const struct reader *r, unsigned file, unsigned line, con
 	/* On a line of its own, it would be an @include to libconfig. */
 	if (include_quote(rest, end))
 		return fail(r, "%s:%u: one @include per line", from, line);
-	include_path(from, name, path, sizeof(path));
+	if (!include_path(from, name, path, sizeof(path)))
+		return fail(r, "%s:%u: @include \"%s\": the path is too long", from, line, name);
 	buf = read_file(r, path, &len);
 	if (!buf) {
 		snprintf(why, sizeof(why), "%s", r->err);

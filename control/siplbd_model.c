@@ -892,7 +892,7 @@ static int restart_only(const struct siplbd *d, const struct slb_config *c, cons
 			   c->capacity != d->cfg.capacity ? "maglev.capacity" :
 			   memcmp(&c->control, &d->cfg.control, sizeof(c->control)) ? "control" :
 			   memcmp(&c->metrics, &d->cfg.metrics, sizeof(c->metrics)) ? "metrics" : NULL;
-	char detail[SLB_CONFIG_SOCKET_LEN * 2 + 64];
+	char detail[sizeof(c->bpffs) * 2 + 64];
 
 	if (!what)
 		return 0;

@@ -332,7 +332,7 @@ static int h_backend_set(const struct slb_rpc_call *call, json_object *params,
 			 json_object **res, struct slb_rpc_error *e)
 {
 	struct siplbd *d = D(call);
-	int64_t weight, priority;
+	int64_t weight = 0, priority = 0; /* set when w, p: gcc 12 cannot tell */
 	struct slb_config_backend *list;
 	const struct slb_config_pool *cp;
 	struct target t;
