@@ -341,9 +341,10 @@ static int add_lines(const struct reader *r, unsigned file, const char *buf, siz
 {
 	enum lex st = NORMAL;
 	const char *p = buf, *end = buf + len, *nl, *name;
+	unsigned line;
 	int rc = 0;
 
-	for (unsigned line = 1; !rc && p < end; line++, p = nl + 1) {
+	for (line = 1; !rc && p < end; line++, p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		nl = nl ? nl : end;
 		name = st == NORMAL ? include_quote(p, nl) : NULL;
@@ -354,6 +355,10 @@ static int add_lines(const struct reader *r, unsigned file, const char *buf, siz
 		/* From the name's opening quote: it lexes as a string. */
 		st = after(st, name ? name - 1 : p, nl);
 	}
+	/* libconfig would carry it on into the including file, in its own way */
+	if (!rc && depth && st != NORMAL)
+		return fail(r, "%s:%u: a %s left open at the end of an @included file",
+			    r->t->files[file], line - 1, st == COMMENT ? "/* comment" : "string");
 	return rc;
 }
 

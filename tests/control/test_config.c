@@ -411,6 +411,9 @@ static void check_includes(const char *dir)
 		{"loop.conf", "@include \"loop.conf\"\n", "includes nested deeper than 10 (a loop?)"},
 		{"inc-name.conf", "@include \"a\\b\"\n",
 		 "inc-name.conf:1: @include: a file name in quotes"},
+		{"open.inc", "x = 1;\n/* open\n", NULL},
+		{"inc-open.conf", "@include \"open.inc\"\n",
+		 "/open.inc:2: a /* comment left open at the end of an @included file"},
 	};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
