@@ -114,8 +114,12 @@ static bool parse_frame(struct pkt *p, enum slb_drop *why)
 	    ip.protocol != IPPROTO_UDP)
 		return false;
 	size_t l3 = sizeof(eth), l4 = l3 + ip.ihl * 4u, ip_len = ntohs(ip.tot_len);
-	if (ip_len < l4 - l3 + sizeof(udp) || l3 + ip_len > p->f->len)
+	if (ip_len < l4 - l3 + sizeof(udp))
 		return false;
+	if (l3 + ip_len > p->f->len) {
+		*why = SLB_DROP_TRUNCATED;
+		return false;
+	}
 	if (ip.frag_off & htons(0x3fff)) { /* MF set or an offset: a fragment */
 		p->daddr = ip.daddr; /* to a VIP: the caller reassembles it */
 		*why = SLB_DROP_IP_FRAGMENT;

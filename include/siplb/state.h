@@ -191,6 +191,8 @@ enum slb_drop {
 	SLB_DROP_FRAG_TIMEOUT,     /* IPv4 fragment of a datagram not whole in time */
 	SLB_DROP_FRAG_DROPPED,     /* IPv4 fragment overlapping, too far, or evicted */
 	SLB_DROP_NO_MBUF,          /* no mbuf for a datagram's copy or its fragments */
+	SLB_DROP_TRUNCATED,        /* IPv4 length past the frame (af_packet: a datagram
+				    * the kernel reassembled, cut to its ring frame) */
 	SLB_DROP_COUNT
 };
 /* Their names, in enum order: the one list siplb-dp's counters, siplbd's
@@ -198,7 +200,7 @@ enum slb_drop {
 #define SLB_DROP_NAMES                                                          \
 	"not_sip", "malformed", "no_room", "not_ours", "no_route", "neigh_pending", \
 	"tx_full", "ip_fragment", "bad_mac", "wrong_source", "bad_checksum",        \
-	"frag_timeout", "frag_dropped", "no_mbuf"
+	"frag_timeout", "frag_dropped", "no_mbuf", "truncated"
 
 enum slb_reply {
 	SLB_REPLY_483 = 0,         /* Max-Forwards exhausted */

@@ -4,10 +4,10 @@
  * fragments in any order, the datagram whole and contiguous, duplicates,
  * overlaps, timeouts, evictions and datagrams past 65,535 bytes counted.
  * The proxy's size rules: a fragment to a VIP is handed back for reassembly
- * (one elsewhere dropped); a request that grows past the MTU is sent flagged
- * for fragmentation (DF clear, UDP checksum complete, no offload); the
- * largest datagram is forwarded; a request our edits would push past 65,507
- * bytes of UDP is answered 513.
+ * (one elsewhere dropped), a truncated datagram counted; a request that
+ * grows past the MTU is sent flagged for fragmentation (DF clear, UDP
+ * checksum complete, no offload); the largest datagram is forwarded; a
+ * request our edits would push past 65,507 bytes of UDP is answered 513.
  */
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -219,6 +219,10 @@ static void test_fragment_verdicts(void)
 	d[14 + 6] = 0x20;
 	CHECK(slb_proxy_handle(&view, &f, &out) == SLB_ACTION_DROP &&
 	      stats.drops[SLB_DROP_IP_FRAGMENT] == 1, "elsewhere: dropped");
+	f = frame_at(d, datagram(d, CLIENT, VIP, "x", 1));
+	f.len -= 1; /* the IPv4 length says one byte more than came */
+	CHECK(slb_proxy_handle(&view, &f, &out) == SLB_ACTION_DROP &&
+	      stats.drops[SLB_DROP_TRUNCATED] == 1, "truncated: counted as such");
 }
 
 /* An INVITE that fits the MTU grows past it (issue 8: 1,333 bytes + 151). */
