@@ -3,14 +3,15 @@
 kamailio, tests/e2e/kamailio.cfg: tm, record_route, loose_route, sanity
 checks, registrar) are siplb's backends (proxy mode, af_xdp) and relay to
 one SIPp UAS. Through siplb: basic calls, a BYE from the callee, CANCEL of
-a ringing call, re-INVITE, REGISTER (answered by Kamailio), OPTIONS, and
-calls while one Kamailio is drained.
+a ringing call, re-INVITEs from both ends, REGISTER (answered by
+Kamailio), OPTIONS, and calls while one Kamailio is drained.
 
 Every call completes; every message of a call (requests and the replies
 Kamailio relays, as its log shows by Call-ID) is at one Kamailio; both
 take calls; no request fails Kamailio's sanity checks (which a request
-made to fail them shows to be on); siplb-dp drops nothing. Each Kamailio runs in the foreground in its backend's namespace
-with its own config, runtime dir and pid file, and is stopped by PID.
+made to fail them shows to be on); siplb-dp drops nothing. Each Kamailio
+runs in the foreground in its backend's namespace with its own config,
+runtime dir and pid file, and is stopped by PID.
 
 usage: test_e2e_kamailio.py BUILD_DIR
 """
@@ -53,7 +54,7 @@ PHASES = [
     Phase("cancel", "uas_cancel.xml", "uac_cancel.xml", 50, 50,
           {"INVITE": 1, "CANCEL": 1, "ACK": 1}),
     Phase("reinvite", "uas_reinvite.xml", "uac_reinvite.xml", 50, 50,
-          {"INVITE": 2, "ACK": 2, "BYE": 1}),
+          {"INVITE": 3, "ACK": 3, "BYE": 1}),
     Phase("register", None, "uac_register.xml", 50, 50, {"REGISTER": 2}),
     Phase("options", "uas_options.xml", "uac_options.xml", 50, 50, {"OPTIONS": 1}),
     Phase("drain", "uas.xml", "uac.xml", 100, 50, CALL, 2000, drain_second),
