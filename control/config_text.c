@@ -105,34 +105,51 @@ static int open_regular(const struct reader *r, const char *path, size_t limit)
 	return -1;
 }
 
+/* One read past len into *buf, grown first when full: what read gave, or
+ * -1 with errno. */
+static ssize_t read_more(int fd, char **buf, size_t *cap, size_t len)
+{
+	ssize_t n;
+
+	if (len == *cap) {
+		size_t c = *cap ? *cap * 2 : 65536;
+		char *p = realloc(*buf, c + 1);
+
+		if (!p) {
+			errno = ENOMEM;
+			return -1;
+		}
+		*buf = p;
+		*cap = c;
+	}
+	do
+		n = read(fd, *buf + len, *cap - len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
 /* All of fd, at most limit bytes (a file may grow after fstat), NUL-terminated. */
 static char *read_all(const struct reader *r, const char *path, int fd, size_t limit,
 		      size_t *len)
 {
 	size_t cap = 0;
-	char *buf = NULL, *p;
-	ssize_t n = 1;
+	char *buf = NULL;
+	ssize_t n;
 
-	for (*len = 0; n > 0; *len += (size_t)n) {
-		if (*len == cap) {
-			cap = cap ? cap * 2 : 65536;
-			p = realloc(buf, cap + 1);
-			if (!p)
-				return free(buf), fail(r, "%s: out of memory", path), NULL;
-			buf = p;
-		}
-		do
-			n = read(fd, buf + *len, cap - *len);
-		while (n < 0 && errno == EINTR);
-		if (n < 0)
-			return free(buf), fail(r, "%s: cannot read: %s", path, strerror(errno)), NULL;
-		if (*len + (size_t)n > limit)
-			return free(buf), fail(r, "%s: more than %u bytes: a configuration (with its "
-					       "includes) has at most that", path,
-					       SLB_CONFIG_MAX_BYTES), NULL;
+	*len = 0;
+	while ((n = read_more(fd, &buf, &cap, *len)) > 0 && *len + (size_t)n <= limit)
+		*len += (size_t)n;
+	if (n == 0) {
+		buf[*len] = 0;
+		return buf;
 	}
-	buf[*len] = 0;
-	return buf;
+	if (n < 0)
+		fail(r, "%s: cannot read: %s", path, strerror(errno));
+	else
+		fail(r, "%s: more than %u bytes: a configuration (with its includes) has at most "
+		     "that", path, SLB_CONFIG_MAX_BYTES);
+	free(buf);
+	return NULL;
 }
 
 static unsigned line_at(const char *buf, const char *p)
