@@ -53,6 +53,13 @@ def test_check(siplbd, configs):
                f"{name}: exit {p.returncode}, stderr {p.stderr!r}")
     p = run(siplbd, "--config", "/nonexistent.conf", "--check")
     expect(p.returncode == 1 and "cannot read" in p.stderr, p.stderr)
+    # Start-up reads as config validate does: a FIFO is refused, not waited on.
+    with tempfile.TemporaryDirectory() as tmp:
+        fifo = os.path.join(tmp, "fifo")
+        os.mkfifo(fifo)
+        p = run(siplbd, "--config", fifo, "--check")
+        expect(p.returncode == 1 and f"{fifo}: a FIFO: a configuration is read only from a "
+               "regular file" in p.stderr, p.stderr)
     for args in ([], ["--check"], ["--stats", "--once"], ["--config", "x", "--json"],
                  ["--config", "x", "--stats-interval", "soon"], ["--bogus"],
                  ["--config", "x", "--detach", "--once"]):
