@@ -14,6 +14,7 @@
 
 #include "siplb_xdp.skel.h"
 #include "siplb/state.h"
+#include "siplb/steer.h"
 #include "siplb/xdp.h"
 #include "siplb/xdp_attach.h"
 
@@ -403,7 +404,8 @@ int slb_xdp_reclaim(const struct slb_maps *m, const char *iface, struct slb_xdp_
 }
 
 /* The fd of a's xsks_map (an XSKMAP of that name), or -1 with a reason. */
-static int xsks_of(const struct attached *a, const char *iface, char *err, size_t errlen)
+/* The fd of a's map of that type and name, or -1. */
+static int map_of(const struct attached *a, uint32_t type, const char *name)
 {
 	for (uint32_t i = 0; i < a->info.nr_map_ids && i < PROG_MAX_MAPS; i++) {
 		struct bpf_map_info mi;
@@ -411,16 +413,62 @@ static int xsks_of(const struct attached *a, const char *iface, char *err, size_
 		int fd = bpf_map_get_fd_by_id(a->map_ids[i]);
 
 		memset(&mi, 0, sizeof(mi));
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &mi, &len) &&
-		    mi.type == BPF_MAP_TYPE_XSKMAP && !strcmp(mi.name, XSKS_MAP))
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &mi, &len) && mi.type == type &&
+		    !strcmp(mi.name, name))
 			return fd;
 		if (fd >= 0)
 			close(fd);
 	}
+	return -1;
+}
+
+static int xsks_of(const struct attached *a, const char *iface, char *err, size_t errlen)
+{
+	int fd = map_of(a, BPF_MAP_TYPE_XSKMAP, XSKS_MAP);
+
+	if (fd >= 0)
+		return fd;
 	snprintf(err, errlen, "xdp: XDP program %u '%s' on %s has no XSKMAP named " XSKS_MAP
 		 ": not the program the af_xdp PMD loads from xdp_prog=", a->id, a->info.name,
 		 iface);
 	return -1;
+}
+
+/* The proxy VIPs of s into the placeholder's steer_vips (fd). */
+static int steer_vips(int fd, const struct slb_state *s, char *err, size_t errlen)
+{
+	const uint8_t one = 1;
+
+	for (uint32_t i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
+		const struct slb_vip *v = &s->vips[i];
+		struct slb_steer_key key = {.addr = v->addr, .port = v->port};
+
+		if (v->mode != SLB_MODE_PROXY || v->family != AF_INET)
+			continue;
+		if (bpf_map_update_elem(fd, &key, &one, BPF_ANY)) {
+			snprintf(err, errlen, "xdp: VIP %s into " SLB_STEER_MAP ": %s", v->name,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int slb_xdp_steer_early(const char *iface, const struct slb_state *s, char *err, size_t errlen)
+{
+	int ifindex = iface_index(iface, err, errlen), fd = -1, rc = 0;
+	struct attached a;
+
+	if (!ifindex || query(ifindex, iface, &a, err, errlen))
+		return -1;
+	if (a.id && !strcmp(a.info.name, PLACEHOLDER))
+		fd = map_of(&a, BPF_MAP_TYPE_HASH, SLB_STEER_MAP);
+	if (fd >= 0) {
+		rc = steer_vips(fd, s, err, errlen);
+		close(fd);
+	}
+	close_attached(&a);
+	return rc;
 }
 
 int slb_xdp_take_over(const struct slb_maps *m, const char *iface,

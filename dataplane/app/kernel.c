@@ -87,6 +87,26 @@ int slb_dp_kernel_reclaim(const struct slb_dp *dp, const struct slb_dp_port *p, 
 }
 
 /*
+ * Until siplb's program is in place (loading it takes the verifier a few
+ * hundred ms), the PMD's placeholder steers the proxy VIPs' SIP to the
+ * sockets rather than pass it to the kernel, which would answer ICMP port
+ * unreachable: after a restart, clients' retransmissions are already
+ * arriving. Without it (a warning), the kernel gets them for that time.
+ */
+static void steer_early(const struct slb_dp *dp, const struct slb_state *s)
+{
+	char why[512];
+
+	for (unsigned i = 0; i < dp->n_ports; i++) {
+		const struct slb_dp_port *p = &dp->ports[i];
+
+		if (!strcmp(p->driver, SLB_DRIVER_AF_XDP) &&
+		    slb_xdp_steer_early(p->iface, s, why, sizeof(why)))
+			RTE_LOG(WARNING, SIPLB, "port %s: %s\n", p->cfg->name, why);
+	}
+}
+
+/*
  * The af_xdp PMD loaded and attached the program of its xdp_prog= option
  * (bpf/xdp_steer.o: without one, its default program would take every
  * packet, ARP included) and put its sockets into that program's xsks_map.
@@ -184,6 +204,8 @@ int slb_dp_kernel_setup(struct slb_dp *dp, char *err, size_t errlen)
 	slb_reader_heartbeat(&dp->maps, reader);
 	const struct slb_state *s = slb_state_of(&dp->maps, slb_reader_enter(&dp->maps, reader));
 
+	steer_early(dp, s);
+	/* the backends' MACs are asked for while siplb's program loads */
 	if (start_neigh(dp, err, errlen))
 		return -1;
 	prefetch_backends(dp, s);

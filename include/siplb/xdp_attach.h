@@ -83,6 +83,15 @@ int slb_xdp_reclaim(const struct slb_maps *m, const char *iface, struct slb_xdp_
 		    char *err, size_t errlen);
 
 /*
+ * siplb-dp, right after its af_xdp port on iface started: puts the proxy
+ * VIPs of s into the placeholder's steer_vips, so that it steers their SIP
+ * to the PMD's sockets while siplb's program loads (the verifier takes a
+ * few hundred ms), rather than pass it to a kernel that answers ICMP port
+ * unreachable. Any other program there is left alone. -1 with a reason.
+ */
+int slb_xdp_steer_early(const char *iface, const struct slb_state *s, char *err, size_t errlen);
+
+/*
  * siplb-dp, after its af_xdp port on iface started: replaces the program the
  * PMD attached (from xdp_prog=) by siplb's, loaded with m and the PMD's
  * xsks_map, in the same mode, atomically. -1 with a reason.

@@ -96,8 +96,10 @@ def sink(addr, port, out):
 
 # -- the cases -----------------------------------------------------------------
 def kill9(proc):
+    """SIGKILL; returns when the process is gone (CLOCK_MONOTONIC)."""
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
+    return time.monotonic()
 
 
 def start_dp(env, n):
@@ -115,25 +117,28 @@ def start_siplbd(env, n, gen):
 
 
 def crash_dp(env, n):
-    kill9(env.dp)
+    t = kill9(env.dp)
     start_dp(env, n)
+    return t
 
 
 def crash_siplbd(env, n):
     gen = env.generation()
-    kill9(env.siplbd)
+    t = kill9(env.siplbd)
     start_siplbd(env, n, gen)
+    return t
 
 
 def crash_both(env, n):
     gen = env.generation()
-    kill9(env.dp)
+    t = kill9(env.dp)
     kill9(env.siplbd)
     env.siplbd = env.spawn("lb", [env.tool("control/siplbd"), "--config", env.conf,
                                   "--bpffs", env.bpffs], "siplbd-%d" % n)
     start_dp(env, n)
     env.wait_for(lambda: env.generation() > gen, "restarted siplbd (%d) publishing" % n,
                  env.siplbd)
+    return t
 
 
 def udp_noports(env):
@@ -151,9 +156,9 @@ def run_case(env, name, crash, n):
     uac = env.run_uac("uac.xml", 160, 20, ["-d", "1000"], tag="uac-" + name, timeout=60,
                       wait=False)
     time.sleep(2.5)
-    t_kill = time.monotonic()
+    t_kill = time.monotonic()  # the time of death, once crash says it
     try:
-        crash(env, n)
+        t_kill = crash(env, n)
         up = time.monotonic() - t_kill
     except RuntimeError as e:
         print(e, flush=True)
@@ -162,7 +167,7 @@ def run_case(env, name, crash, n):
           % (name, "%.0f" % (up * 1000) if up is not None else "-"))
     rc, st = env.uac_result(uac, "uac-" + name, 120)
     xdp = E.xdp_delta(before, env.stats())
-    return dict(name=name, t_kill=t_kill, up_ms=up and up * 1000, rc=rc,
+    return dict(name=name, t_kill=t_kill, up_ms=-1 if up is None else up * 1000, rc=rc,
                 ok=int(st.get("SuccessfulCall(C)", 0)), failed=int(st.get("FailedCall(C)", -1)),
                 retrans=int(st.get("Retransmissions(C)", 0)),
                 noports=udp_noports(env) - noports,
@@ -170,21 +175,21 @@ def run_case(env, name, crash, n):
 
 
 def stream_figures(case, arrivals, t0, lost_seqs):
-    """The longest silence of the stream from just before the kill to the
-    end of the case, and the messages lost that were sent then."""
+    """The gap: from the kill to the first message sent after it that a
+    backend received; the longest silence at the backends from just before
+    the kill to the end of the case; the messages sent then that were lost."""
     lo, hi = case["t_kill"] - 0.2, case["t_kill"] + CASE_SECS - 2.5
+    after = [t for t, s in arrivals if t0 + s / RATE >= case["t_kill"]]
+    case["gap_ms"] = ((min(after) if after else hi) - case["t_kill"]) * 1000
     ts = [t for t, _ in arrivals if lo <= t <= hi]
-    gaps = [(b - a, b) for a, b in zip(ts, ts[1:])] or [(0, lo)]
-    silence, resumed = max(gaps)
-    case["silence_ms"] = silence * 1000
-    case["gap_ms"] = max(0.0, resumed - case["t_kill"]) * 1000
+    case["silence_ms"] = max([b - a for a, b in zip(ts, ts[1:])] or [hi - lo]) * 1000
     case["lost"] = sum(1 for s in lost_seqs if lo <= t0 + s / RATE <= hi)
 
 
 def report(case):
     print("     %(name)s: forwarding gap %(gap_ms).0f ms (longest silence %(silence_ms).0f ms), "
           "%(lost)d stream messages lost, calls %(ok)d completed / %(failed)d failed "
-          "(%(retrans)d retransmissions), restart took %(up_ms).0f ms, %(noports)d SIP "
+          "(%(retrans)d retransmissions), restarted process ready after %(up_ms).0f ms, %(noports)d SIP "
           "datagrams reached the kernel with no listener; XDP %(xdp)s" % case, flush=True)
 
 
