@@ -59,7 +59,8 @@ int slb_xdp_load(const struct slb_maps *m, int xsks_fd, struct slb_xdp *x,
 void slb_xdp_unload(struct slb_xdp *x);
 
 /*
- * Puts x on iface in native (driver) mode, or generic mode when asked:
+ * Puts x on iface in native (driver) mode, or generic mode when asked,
+ * after recording iface's MAC in port_mac (xdp.h; also on a take-over):
  * attaches it where there is no program, keeps a siplb program that is x
  * already (same instructions, same maps), replaces any other siplb program
  * atomically, and refuses a foreign program (err names it). -1 with a

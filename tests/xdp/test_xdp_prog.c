@@ -218,11 +218,11 @@ static void hexdiff(const uint8_t *got, size_t got_len, const uint8_t *want, siz
 }
 
 /* The reasons (kinds) counted under a verdict. */
-static uint64_t *reasons_of(struct slb_xdp_stats *d, int verdict)
+static __u64 *reasons_of(struct slb_xdp_stats *d, int verdict)
 {
-	return verdict == SLB_XDP_PASS ? (uint64_t *)d->pass :
-	       verdict == SLB_XDP_DROP ? (uint64_t *)d->drop :
-	       verdict == SLB_XDP_STEER ? (uint64_t *)d->steer : NULL;
+	return verdict == SLB_XDP_PASS ? d->pass :
+	       verdict == SLB_XDP_DROP ? d->drop :
+	       verdict == SLB_XDP_STEER ? d->steer : NULL;
 }
 
 /* Every counter but the ones w names must stay; those move by one. */
@@ -230,17 +230,19 @@ static void check_counters(const char *what, const struct slb_xdp_stats *a,
 			   const struct slb_xdp_stats *b, const struct want *w, size_t in_len,
 			   size_t out_len)
 {
+	/* The counters as one array of their own type, __u64 (not uint64_t:
+	 * another type to the compiler's aliasing rules). */
 	struct slb_xdp_stats d;
 	typedef unsigned long long ull; /* __u64 is not uint64_t: print through ull */
-	const uint64_t *pa = (const void *)a, *pb = (const void *)b;
-	uint64_t *pd = (void *)&d;
+	const __u64 *pa = (const void *)a, *pb = (const void *)b;
+	__u64 *pd = (void *)&d;
 
 	for (size_t i = 0; i < sizeof(d) / 8; i++)
 		pd[i] = pb[i] - pa[i];
 	if (d.verdict[w->verdict] != 1)
 		fail(what, "verdict %d counted %llu times", w->verdict, (ull)d.verdict[w->verdict]);
 	d.verdict[w->verdict] = 0;
-	uint64_t *reasons = reasons_of(&d, w->verdict);
+	__u64 *reasons = reasons_of(&d, w->verdict);
 
 	if (reasons && w->reason >= 0) {
 		if (reasons[w->reason] != 1)

@@ -155,8 +155,9 @@ int xh_stats(const struct xh_prog *p, struct slb_xdp_stats *sum)
 	}
 	memset(sum, 0, sizeof(*sum));
 	for (int c = 0; c < ncpu; c++) {
-		const uint64_t *v = (const uint64_t *)(all + (size_t)c * stride);
-		uint64_t *s = (uint64_t *)sum;
+		/* __u64, the counters' own type: uint64_t would alias them */
+		const __u64 *v = (const __u64 *)(all + (size_t)c * stride);
+		__u64 *s = (__u64 *)sum;
 
 		for (size_t i = 0; i < sizeof(*sum) / 8; i++)
 			s[i] += v[i];
@@ -377,6 +378,7 @@ static void add_backend(struct xh_world *w, uint32_t id, int family, const char 
 int xh_world_init(struct xh_world *w)
 {
 	static const char *const v6[] = { "2001:db8:1::1", "2001:db8:1::2", "2001:db8:1::3" };
+	uint8_t a16[16];
 	char a4[32];
 
 	memset(w, 0, sizeof(*w));
@@ -400,7 +402,8 @@ int xh_world_init(struct xh_world *w)
 		add_backend(w, 4 + i, AF_INET6, v6[i], 1);
 	w->st.n_pools = 3;
 	w->st.pools[2] = (struct slb_pool){ .table_off = 0, .table_size = 0, .seed = 3 };
-	xh_ip(AF_INET, "203.0.113.1", (uint8_t *)&w->st.dsr.src4);
+	xh_ip(AF_INET, "203.0.113.1", a16);
+	memcpy(&w->st.dsr.src4, a16, 4);
 	xh_ip(AF_INET6, "2001:db8:ffff::1", w->st.dsr.src6);
 	w->st.dsr.encap = SLB_ENCAP_IPIP;
 	w->st.dsr.gue_port = htons(XH_GUE_PORT);
