@@ -516,11 +516,12 @@ static uint32_t parse_addr_header(const uint8_t *b, struct slb_span v, struct sl
 	if (!v.off)
 		return 0;
 	i = skip_address(b, v.off, end, &open);
-	while (!open && next_param(b, &i, end, &p, &bad))
+	while (!open && (i = skip_lws(b, i, end)) < end) {
+		if (!next_param(b, &i, end, &p, &bad)) /* malformed, or text after */
+			return left_open(b, i, end) ? SLB_ERR(why) : 0;
 		if (!tag->len && p.has_value && NAME_IS(b + p.name.off, p.name.len, "tag"))
 			*tag = p.value;
-	if (!open && (bad || skip_lws(b, i, end) < end))
-		open = left_open(b, i, end);
+	}
 	return open ? SLB_ERR(why) : 0;
 }
 

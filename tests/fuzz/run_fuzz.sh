@@ -18,5 +18,5 @@ dict=$(dirname "$0")/sip.dict
     done
     exit 1
 }
-grep -E '^stat::number_of_executed_runs|^stat::new_units_added|^stat::peak_rss' "$work/log"
+grep -E '^stat::number_of_executed_units|^stat::new_units_added|^stat::peak_rss' "$work/log"
 echo "fuzz: no crash and no mismatch in ${seconds}s"
