@@ -199,9 +199,9 @@ static int run_line(struct slb_rpc_server *s, struct client *c, const char *p, s
 	if (n && p[n - 1] == '\r')
 		n--;
 	c->progress = true;
-	c->spoke = true;
 	if (blank(p, n))
 		return 0;
+	c->spoke = true;
 	res = slb_rpc_dispatch(s->reg, &c->peer, p, n);
 	return res ? queue_response(c, res) : 0;
 }
