@@ -109,6 +109,9 @@ static void print_events(const struct slb_lcore_stats *t)
 			       (unsigned long long)t->replies[i]);
 	if (t->keepalives)
 		printf("  keep-alives: %llu\n", (unsigned long long)t->keepalives);
+	if (t->reassembled || t->fragmented)
+		printf("  IPv4 datagrams: %llu reassembled, %llu sent as fragments\n",
+		       (unsigned long long)t->reassembled, (unsigned long long)t->fragmented);
 }
 
 void slb_dp_counters_print(struct slb_dp *dp)

@@ -6,6 +6,9 @@
  * a burst out per egress port. No allocation, no syscall, no lock per packet;
  * the only clock is the TSC. A packet whose next hop's MAC is not known yet
  * waits in a small per-lcore hold list until it is (or a second passes).
+ * Off the normal path: IPv4 fragments to a VIP are copied into the lcore's
+ * reassembly table (ipv4_reasm.c) and handled once whole, and a frame past
+ * the MTU leaves as fragments in mbufs of their own (frag.c).
  */
 #include <rte_cycles.h>
 #include <rte_prefetch.h>

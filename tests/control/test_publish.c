@@ -451,7 +451,7 @@ static void test_stats(const char *dir, struct slb_maps *w)
 	      strstr(text, "stats backend 5 192.0.2.22:5060 pool core draining weight 0 "
 			   "msgs 22 bytes 2200 responses 55 finals 44 503 11\n") &&
 	      strstr(text, " malformed 11 ") && strstr(text, " no_call_id 11 ") &&
-	      strstr(text, "stats replies 483 0 503 44\n"), "%s", text);
+	      strstr(text, "stats replies 483 0 503 44 513 0\n"), "%s", text);
 	o = json_tokener_parse(capture("%s --bpffs %s --stats --json", dir));
 	CHECK(o && json_object_object_get_ex(o, "backends", &backends), "JSON");
 	for (size_t i = 0; i < json_object_array_length(backends); i++)

@@ -114,9 +114,11 @@ def invites(env, conf, ids, values):
         frames += fragments(fr, reverse) if len(fr) - 14 > MTU else [fr]
         wants.append((size, pad))
     before = g.stats(env)
-    outs, _ = run(env, conf, 'invites', frames)
+    outs, log = run(env, conf, 'invites', frames)
     if len(outs) != 3:
         raise g.Failure('%d datagrams out for 3 INVITEs' % len(outs))
+    if 'IPv4 datagrams: 2 reassembled, 3 sent as fragments' not in log:
+        raise g.Failure('siplb-dp did not report its IPv4 datagrams:\n%s' % log)
     be = '.'.join(str(b) for b in outs[0][0][16:20])
     values.update(BE=ids[be], BE_ADDR=be, **g.computed(outs[0][1][8:]))
     for got, (size, pad) in zip(outs, wants):
