@@ -266,19 +266,18 @@ static int build_next(struct build *b, uint64_t generation, uint32_t *used,
 	return 0;
 }
 
-/* The first live reader (fresh heartbeat) still on an epoch below g, or -1. */
+/* The first live reader (slb_reader_live: a fresh heartbeat, an owner not
+ * known to be dead) still on an epoch below g, or -1. */
 static int find_blocker(const struct slb_maps *m, uint64_t g, uint32_t *live, uint64_t *epoch)
 {
-	uint64_t now = monotonic_ns();
 	int blocker = -1;
 
 	*live = 0;
 	for (int r = 0; r < SLB_MAX_LCORES; r++) {
 		const struct slb_reader *rd = &m->control->readers[r];
-		uint64_t hb = __atomic_load_n(&rd->heartbeat_ns, __ATOMIC_ACQUIRE);
-		uint64_t e;
+		uint64_t e, age;
 
-		if (!hb || (now > hb && now - hb >= SLB_READER_TIMEOUT_NS))
+		if (!slb_reader_live(m, (unsigned)r, &age))
 			continue;
 		(*live)++;
 		e = __atomic_load_n(&rd->epoch, __ATOMIC_ACQUIRE);

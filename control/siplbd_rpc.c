@@ -509,18 +509,14 @@ static int h_config_reload(const struct slb_rpc_call *call, json_object *params,
 
 /* ---- what is ------------------------------------------------------------------------- */
 
-/* siplb-dp's lcores that read the maps now (a fresh heartbeat). */
+/* siplb-dp's lcores that read the maps now (slb_reader_live). */
 static int64_t live_readers(const struct siplbd *d)
 {
-	uint64_t now = siplbd_now_ns();
+	uint64_t age;
 	int64_t n = 0;
 
-	for (int r = 0; r < SLB_MAX_LCORES; r++) {
-		uint64_t hb = __atomic_load_n(&d->maps.control->readers[r].heartbeat_ns,
-					      __ATOMIC_ACQUIRE);
-
-		n += hb && (now <= hb || now - hb < SLB_READER_TIMEOUT_NS);
-	}
+	for (int r = 0; r < SLB_MAX_LCORES; r++)
+		n += slb_reader_live(&d->maps, (unsigned)r, &age);
 	return n;
 }
 

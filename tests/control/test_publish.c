@@ -277,6 +277,35 @@ static void test_blocked(struct slb_maps *w, struct slb_maps *r, const struct sl
 	      (unsigned long long)j.rep.generation, (unsigned long long)j.rep.wait_ns, j.err);
 }
 
+/*
+ * A slot's owner (state.h): one known dead (kill -9 of siplb-dp) is not
+ * waited for however fresh its heartbeat; a live one, or one in another PID
+ * namespace, is judged by the heartbeat. Reader 3 is on an old epoch.
+ */
+static void test_owner(struct slb_maps *w, struct slb_maps *r, const struct slb_config *c)
+{
+	struct slb_reader *rd = &r->control->readers[3];
+	uint64_t g = w->control->generation, age;
+	struct slb_publish_report rep;
+	pid_t dead = fork();
+
+	if (dead == 0)
+		_exit(0);
+	CHECK(dead > 0 && waitpid(dead, NULL, 0) == dead, "fork: %s", strerror(errno));
+	slb_reader_claim(r, 3);
+	CHECK(rd->pid == (uint32_t)getpid() && rd->pidns && !slb_reader_live(r, 3, &age),
+	      "our own pid in a slot is a predecessor's");
+	rd->pid = (uint32_t)getppid();
+	CHECK(slb_reader_live(r, 3, &age) && age < SEC, "a live owner with a fresh heartbeat");
+	rd->pid = (uint32_t)dead;
+	CHECK(!slb_reader_live(r, 3, &age), "a dead owner with a fresh heartbeat");
+	CHECK(publish(w, c, NULL, &rep) == g + 1 && rep.readers == 0 && rep.wait_ns < SEC / 10,
+	      "a dead owner's slot blocked for %llu ns", (unsigned long long)rep.wait_ns);
+	rd->pidns++;
+	CHECK(slb_reader_live(r, 3, &age), "an owner in another PID namespace: its heartbeat");
+	slb_reader_leave(r, 3);
+}
+
 /* Stale, fresh-but-stuck and departed readers. */
 static void test_quiescence(const char *dir, struct slb_maps *w)
 {
@@ -300,6 +329,7 @@ static void test_quiescence(const char *dir, struct slb_maps *w)
 	      w->control->generation == g + 1, "a stuck reader: %s", err);
 	slb_reader_leave(&r, 3);
 	CHECK(publish(w, &c, NULL, &rep) == g + 2 && rep.readers == 0, "a reader that left");
+	test_owner(w, &r, &c);
 	slb_maps_close(&r);
 	slb_config_free(&c);
 }
