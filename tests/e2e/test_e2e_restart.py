@@ -17,8 +17,9 @@ For each: the forwarding gap (from the kill to the first message forwarded
 after the longest silence of the stream around it), the stream messages
 lost, and SIPp's calls (every one must complete: retransmissions cover the
 gap). Then: a second siplb-dp on the same maps is refused while the first
-runs; a placeholder left on the interface is removed at start; a program
-that is not siplb's is refused by name.
+runs, which keeps its XDP program; a placeholder left on the interface is
+removed at start; a program that is not siplb's is refused by name and
+stays; an interface in siplbd's xdp.interfaces is refused.
 
 usage: test_e2e_restart.py BUILD_DIR
        test_e2e_restart.py --send ADDR PORT RATE SECONDS   (in a namespace)
@@ -39,6 +40,7 @@ from test_e2e_reconfig import ReconfEnv  # noqa: E402  VIP "load" :5070 on the b
 
 RATE = 1000          # stream messages per second
 GAP_MAX_MS = 3000    # what a restart of siplb-dp may cost (docs/dataplane.md)
+KERNEL_MAX = 100     # SIP datagrams the kernel may see in a restart (about 100 ms)
 CASE_SECS = 10       # one case: calls start, kill at +2.5 s, calls end
 check = E.check
 
@@ -242,6 +244,25 @@ def left_programs(env):
           % (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1])
     check(xdp_prog(env) is not None, "and left in place")
     E.sh("ip -n %s link set dev lb xdpdrv off" % ns)
+    siplbds_interface(env)
+
+
+def siplbds_interface(env):
+    """A port whose interface only the PMD names (iface= of the vdev), listed
+    in xdp.interfaces: siplbd's, so siplb-dp refuses it (the config can
+    check only the ports that name theirs)."""
+    with open(env.conf) as f:
+        text = f.read().replace('iface = "lb"; ', "")
+    conf = env.conf + ".siplbd-lb"
+    with open(conf, "w") as f:
+        f.write(text + 'xdp = { interfaces = ( "lb" ); };\n')
+    cmd = env.dp_cmd()
+    cmd[cmd.index("--config") + 1] = conf
+    r = subprocess.run(["ip", "netns", "exec", env.ns("lb")] + cmd, capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode != 0 and "lb is in xdp.interfaces" in r.stderr and xdp_prog(env) is None,
+          "an interface in xdp.interfaces is refused as siplbd's: %s"
+          % (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1])
 
 
 def main():
@@ -290,6 +311,9 @@ def main():
     for c in (dp, both):
         check(c["gap_ms"] < GAP_MAX_MS, "%s: forwarding back %.0f ms after the kill (bound %d ms)"
               % (c["name"], c["gap_ms"], GAP_MAX_MS))
+        check(c["noports"] < KERNEL_MAX, "%s: SIP held, not answered by the kernel (%d datagrams "
+              "reached it between two programs; bound %d)" % (c["name"], c["noports"],
+                                                                   KERNEL_MAX))
     check(ctl["lost"] == 0, "siplbd: forwarding did not stop (%d stream messages lost, longest "
           "silence %.0f ms)" % (ctl["lost"], ctl["silence_ms"]))
     print("e2e restart after kill -9: %d failures" % len(E.FAILURES))
