@@ -2,10 +2,9 @@
 /*
  * Parsing of the XDP fast path: Ethernet with up to two VLAN tags, IPv4
  * (options allowed; UDP fragments too) or IPv6 (fixed header only), UDP.
- * Straight-line code;
- * every pointer is checked against data_end before it is read. The result
- * says where the inner IP packet and the UDP payload are, or why the frame
- * goes to the kernel (a slb_xdp_pass reason).
+ * Straight-line code; every pointer is checked against data_end before it
+ * is read. The result says where the inner IP packet and the UDP payload
+ * are, or why the frame goes to the kernel (a slb_xdp_pass reason).
  */
 #ifndef SIPLB_BPF_XDP_PARSE_H
 #define SIPLB_BPF_XDP_PARSE_H
@@ -144,8 +143,8 @@ static __always_inline int slb_parse_ipv6(void *data, void *end, __u32 l3_off,
  * filled), otherwise the slb_xdp_pass reason to hand it to the kernel. A
  * later IPv4 fragment has no UDP header (dport 0); a first one has only
  * the start of the datagram, so its UDP length is not checked (siplb-dp
- * checks the datagram it reassembles). pk
- * is only written: what addresses the packet here stays in locals, which
+ * checks the datagram it reassembles). pk is only written (but for what
+ * it only decides): what addresses the packet here stays in locals, which
  * the verifier follows (it knows nothing of a value read back from a map).
  * The UDP length must fit the IP payload; for IPv6 it must fill it exactly,
  * because the GUE checksum (xdp_encap.h) relies on the inner checksum

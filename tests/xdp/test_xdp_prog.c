@@ -16,7 +16,11 @@
  * a continuation line, beyond or across the 1500-byte window, non-SIP
  * UDP); no backend, no next hop, too big, TX vs redirect; generation
  * switch; blocklists, per-source rate, per-VIP cap; proxy VIPs steered to
- * an AF_XDP socket or passed without one. Also the object as loaders see it.
+ * an AF_XDP socket or passed without one; frames to another host's MAC;
+ * IPv4 fragments of proxy VIPs steered, first and later, and of DSR VIPs
+ * passed; no socket while siplb-dp restarts (dropped) or is gone (passed),
+ * in siplb-dp's copy of the program and siplbd's. Also the object as
+ * loaders see it.
  *
  * Exit 0 when all pass, 1 on a failure, 77 (skip) when not root.
  */
@@ -1018,7 +1022,8 @@ static void cases_fragments(void)
 
 /* ---- a dead dataplane ------------------------------------------------------ */
 
-/* The heartbeat of reader 5 of p: age_ns ago (negative: ahead), or 0. */
+/* The heartbeat of reader 5 of p: age_ns ago (negative: ahead); INT64_MIN:
+ * 0, never registered. */
 static void heartbeat(struct xh_prog *p, int64_t age_ns)
 {
 	p->control->readers[5].heartbeat_ns = age_ns == INT64_MIN ? 0 : now_ns() - (uint64_t)age_ns;
