@@ -58,7 +58,8 @@
  * fragment steered is remembered this long, so that the later fragments of
  * its datagram (no UDP header) follow it; a datagram whose fragments take
  * longer is not one SIP can use (its sender has retransmitted by then: T1 is
- * 500 ms). At most SLB_XDP_FRAG_ENTRIES datagrams are remembered (an LRU:
+ * 500 ms). Not below siplb-dp's reassembly time (SLB_DP_REASM_MS, 1 s), so
+ * that every fragment siplb-dp could still use reaches it. At most SLB_XDP_FRAG_ENTRIES datagrams are remembered (an LRU:
  * the oldest is forgotten first), enough for that many within the timeout.
  */
 #define SLB_XDP_FRAG_TIMEOUT_NS 2000000000ULL
