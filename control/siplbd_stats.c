@@ -88,15 +88,16 @@ static void outf(const char *fmt, ...)
 	putchar('\n');
 }
 
-/* Every lcore's counters added up. They are all u64, so one array. */
+/* Every lcore's counters added up. They are all __u64, so one array (of
+ * __u64, the members' own type: a uint64_t view breaks strict aliasing). */
 void siplbd_stats_sum(const struct slb_maps *m, struct slb_lcore_stats *total)
 {
-	uint64_t *t = (uint64_t *)total;
-	size_t n = sizeof(*total) / sizeof(uint64_t);
+	__u64 *t = (__u64 *)total;
+	size_t n = sizeof(*total) / sizeof(__u64);
 
 	memset(total, 0, sizeof(*total));
 	for (int l = 0; l < SLB_MAX_LCORES; l++) {
-		const uint64_t *c = (const uint64_t *)&m->stats[l];
+		const __u64 *c = (const __u64 *)&m->stats[l];
 
 		for (size_t i = 0; i < n; i++)
 			t[i] += __atomic_load_n(&c[i], __ATOMIC_RELAXED);
@@ -108,9 +109,9 @@ void siplbd_stats_sum(const struct slb_maps *m, struct slb_lcore_stats *total)
 static int sum_xdp(const struct slb_maps *m, struct slb_xdp_stats *total)
 {
 	int cpus = libbpf_num_possible_cpus();
-	size_t n = sizeof(*total) / sizeof(uint64_t);
-	uint64_t *v = cpus > 0 ? calloc((size_t)cpus, sizeof(*total)) : NULL;
-	uint64_t *t = (uint64_t *)total;
+	size_t n = sizeof(*total) / sizeof(__u64);
+	__u64 *v = cpus > 0 ? calloc((size_t)cpus, sizeof(*total)) : NULL;
+	__u64 *t = (__u64 *)total;
 	uint32_t key = 0;
 
 	memset(total, 0, sizeof(*total));

@@ -118,14 +118,14 @@ void slb_dp_counters_print(struct slb_dp *dp)
 {
 	unsigned reader = dp->lcores[rte_get_main_lcore()]->reader;
 	struct slb_lcore_stats *total = calloc(1, sizeof(*total));
-	uint64_t *sum = (uint64_t *)total;
+	__u64 *sum = (__u64 *)total; /* the members' own type (strict aliasing) */
 	unsigned lcore, i = 0;
 
 	if (!total)
 		return;
 	RTE_LCORE_FOREACH(lcore) {
-		const uint64_t *now = (const uint64_t *)&dp->maps.stats[dp->lcores[lcore]->reader];
-		const uint64_t *start = (const uint64_t *)&dp->stats_at_start[i++];
+		const __u64 *now = (const __u64 *)&dp->maps.stats[dp->lcores[lcore]->reader];
+		const __u64 *start = (const __u64 *)&dp->stats_at_start[i++];
 
 		for (size_t w = 0; w < SLB_STATS_WORDS; w++)
 			sum[w] += now[w] - start[w];
