@@ -76,7 +76,8 @@ def sink(addr, port, out):
     """Writes "time seq" per message received, until 3 s without one (after
     the first) or 120 s."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    # past rmem_max (root): a sink the scheduler holds back must not drop
+    s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 8 << 20)
     s.bind((addr, port))
     s.settimeout(0.2)
     got, start = [], time.monotonic()
