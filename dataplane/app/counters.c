@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "siplb/sip_scan.h"
 #include "siplb_dp.h"
@@ -59,6 +60,27 @@ int slb_dp_counters_start(struct slb_dp *dp, char *err, size_t errlen)
 		dp->stats_at_start[i++] = dp->maps.stats[reader];
 	}
 	return 0;
+}
+
+/*
+ * The slots this process claimed, left (heartbeat 0): after a failed start
+ * a claim's fresh heartbeat would tell the XDP program that a siplb-dp is
+ * restarting, and it would hold SIP for a dataplane that is not coming (a
+ * supervisor's restart loop would keep it so). Left, SIP goes to the
+ * kernel at once. A slot that refused this process is not its own.
+ */
+void slb_dp_counters_release(struct slb_dp *dp)
+{
+	unsigned lcore;
+
+	if (!dp->maps.control)
+		return;
+	RTE_LCORE_FOREACH(lcore) {
+		const struct slb_dp_lcore *lc = dp->lcores[lcore];
+
+		if (lc && dp->maps.control->readers[lc->reader].pid == (uint32_t)getpid())
+			slb_reader_leave(&dp->maps, lc->reader);
+	}
 }
 
 static void print_msgs(const char *what, const struct slb_msg_counter *c)

@@ -75,6 +75,7 @@ static void teardown(struct slb_dp *d)
 
 	slb_dp_ports_stop(d);
 	slb_dp_kernel_close(d);
+	slb_dp_counters_release(d);
 	slb_dp_lcores_free(d);
 	free(d->stats_at_start);
 	slb_maps_close(&d->maps);

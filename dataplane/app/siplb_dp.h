@@ -153,5 +153,7 @@ int slb_dp_worker(void *dp);
  * prints this process's share. */
 int slb_dp_counters_start(struct slb_dp *dp, char *err, size_t errlen);
 void slb_dp_counters_print(struct slb_dp *dp);
+/* The reader slots this process claimed, left (after a failed start too). */
+void slb_dp_counters_release(struct slb_dp *dp);
 
 #endif

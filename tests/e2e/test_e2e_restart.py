@@ -203,6 +203,14 @@ def xdp_prog(env):
     return m and int(m.group(1))
 
 
+def reader0(env):
+    """(heartbeat_ns, pid) of reader slot 0 (struct slb_reader in state.h,
+    at byte 64 of struct slb_control)."""
+    out = E.sh("bpftool -j map lookup pinned %s/control key 0 0 0 0" % env.bpffs).stdout
+    b = bytes(int(x, 16) for x in json.loads(out)["value"][64:84])
+    return int.from_bytes(b[8:16], "little"), int.from_bytes(b[16:20], "little")
+
+
 def second_dp_refused(env):
     """The same maps and lcore, another DPDK file prefix: refused by the
     reader slot of the running one (its pid is alive), which keeps its slot
@@ -238,12 +246,16 @@ def left_programs(env):
     env.dp.wait(10)
     E.sh("ip -n %s link set dev lb xdpdrv obj %s sec xdp"
          % (ns, env.tool("tests/e2e/xdp_pass.o")))
-    r = subprocess.run(["ip", "netns", "exec", ns] + env.dp_cmd(), capture_output=True,
-                       text=True, timeout=60)
-    check(r.returncode != 0 and "which is not siplb's" in r.stderr and
-          "xdp_pass" in r.stderr, "another program on the interface is refused by name: %s"
-          % (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1])
+    p = subprocess.Popen(["ip", "netns", "exec", ns] + env.dp_cmd(), text=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = p.communicate(timeout=60)[1]
+    check(p.returncode != 0 and "which is not siplb's" in err and "xdp_pass" in err,
+          "another program on the interface is refused by name: %s"
+          % (err.strip().splitlines() or ["exit %d" % p.returncode])[-1])
     check(xdp_prog(env) is not None, "and left in place")
+    check(reader0(env) == (0, p.pid), "the failed start left the reader slot it claimed "
+          "(heartbeat, pid: %s; its pid %d): the XDP program does not hold SIP for it"
+          % (reader0(env), p.pid))
     E.sh("ip -n %s link set dev lb xdpdrv off" % ns)
     siplbds_interface(env)
 
