@@ -571,21 +571,23 @@ static void decrement_max_forwards(struct pkt *p)
 		b[d.off + i] = (uint8_t)('0' + v % 10);
 }
 
-static enum slb_action reply(struct pkt *p, enum slb_reply which, struct slb_out *out);
-
-/* Applies the edits, fixes the headers. A request our edits push past what
- * UDP carries is answered 513 (RFC 3261 §21.5.14); only requests grow (a
- * response loses our Via). Past the MTU, it leaves as fragments
- * (out->fragment). */
+/* Applies the edits, fixes the headers. Past the MTU, it leaves as
+ * fragments (out->fragment). */
 static enum slb_action send_rewritten(struct pkt *p, struct slb_edits *ed, uint32_t daddr,
 				      uint16_t dport, struct slb_out *out)
 {
-	if (p->sip_len + slb_edit_growth(ed) > (int32_t)SLB_UDP_MAX_PAYLOAD)
-		return reply(p, SLB_REPLY_513, out);
 	if (!slb_edit_apply(p->f, ed))
 		return drop(p, SLB_DROP_NO_ROOM);
 	finish_frame(p, daddr, dport, out);
 	return SLB_ACTION_SEND;
+}
+
+/* A request our additions would push past what a UDP datagram holds: it
+ * gets a 513 (RFC 3261 §21.5.14) before anything counts it as forwarded.
+ * Responses only lose our Via. */
+static bool too_large(const struct pkt *p, const struct slb_edits *ed)
+{
+	return p->sip_len + slb_edit_growth(ed) > (int32_t)SLB_UDP_MAX_PAYLOAD;
 }
 
 /* A Route of ours names a backend that can take this VIP's dialog: up or
@@ -728,6 +730,8 @@ static enum slb_action request_from_backend(struct pkt *p, struct slb_out *out)
 		  mark_sender(p, &ed, &t);
 	if (!ok)
 		return drop(p, SLB_DROP_NO_ROOM);
+	if (too_large(p, &ed))
+		return reply(p, SLB_REPLY_513, out);
 	if (p->msg.max_forwards > 0)
 		decrement_max_forwards(p);
 	p->v->stats->in_dialog.msgs++;
@@ -761,6 +765,8 @@ static enum slb_action request_to_backend(struct pkt *p, int route_id, struct sl
 		  mark_sender(p, &ed, &t);
 	if (!ok)
 		return drop(p, SLB_DROP_NO_ROOM);
+	if (too_large(p, &ed))
+		return reply(p, SLB_REPLY_513, out);
 	if (p->msg.max_forwards > 0)
 		decrement_max_forwards(p);
 	if (in_dialog) {

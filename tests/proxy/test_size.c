@@ -253,9 +253,12 @@ static void test_largest(void)
 	CHECK(slb_proxy_handle(&view, &f, &out) == SLB_ACTION_SEND && out.fragment &&
 	      f.len > 65000 + 42 + 100 && udp_sum_ok(&f), "65,000 bytes forwarded (%u)", f.len);
 	CHECK(out.next_hop == ip4(BACKEND), "to the backend");
+	struct slb_lcore_stats before = stats;
 	f = frame_at(d, datagram(d, CLIENT, VIP, text, invite(text, SLB_UDP_MAX_PAYLOAD - 50)));
 	CHECK(slb_proxy_handle(&view, &f, &out) == SLB_ACTION_SEND && !out.fragment,
 	      "past the limit with our edits: a reply");
+	CHECK(!memcmp(before.backend_tx, stats.backend_tx, sizeof(stats.backend_tx)),
+	      "not counted as sent to a backend");
 	CHECK(f.len - 42 < 1024 && !memcmp(f.data + 42, "SIP/2.0 513 Message Too Large\r\n", 31),
 	      "513 Message Too Large");
 	CHECK(out.next_hop == ip4(CLIENT) && stats.replies[SLB_REPLY_513] == 1, "to the client");
