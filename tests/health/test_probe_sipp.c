@@ -141,7 +141,10 @@ static void check_rise(struct slb_health *h, unsigned id, uint64_t t0)
 	wait_change(h, id, SLB_BACKEND_UP, from, 3000);
 	p = expect(id, SLB_BACKEND_PROBING, from, t0, INTERVAL + SLACK, "200 OK");
 	u = expect(id, SLB_BACKEND_UP, from, t0, INTERVAL * RISE + SLACK, "200 OK x2");
-	CHECK(u->at_ns - p->at_ns >= (INTERVAL - 20) * MSEC, "id %u: up %.0f ms after probing",
+	/* Two probes, not one answered twice: the second answer comes a probe
+	 * interval later, less however late SIPp was with the first (seen
+	 * here: 164 ms of 200 on a loaded machine), so half an interval. */
+	CHECK(u->at_ns - p->at_ns >= INTERVAL / 2 * MSEC, "id %u: up %.0f ms after probing",
 	      id, (double)(u->at_ns - p->at_ns) / 1e6);
 }
 
