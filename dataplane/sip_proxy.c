@@ -20,7 +20,6 @@
 #include "siplb/proxy.h"
 #include "siplb/sip_scan.h"
 #include "sip_proxy_text.h"
-#include "sip_scan_internal.h"
 
 #define SLB_DEFAULT_SIP_PORT 5060
 #define SLB_RETRY_AFTER_S 5

@@ -13,19 +13,6 @@
 
 #include "siplb/sip_scan.h"
 
-enum slb_hdr {
-	SLB_HDR_OTHER = 0,
-	SLB_HDR_VIA,
-	SLB_HDR_CALL_ID,
-	SLB_HDR_CSEQ,
-	SLB_HDR_CONTENT_LENGTH,
-	SLB_HDR_MAX_FORWARDS,
-	SLB_HDR_TO,
-	SLB_HDR_FROM,
-	SLB_HDR_ROUTE,
-	SLB_HDR_CONTACT,
-};
-
 /* Raw header values (colon+1 .. end of the logical line, before CRLF). */
 struct slb_sip_hits {
 	struct slb_span via[2]; /* the first two Via header lines */
@@ -43,12 +30,6 @@ struct slb_sip_hits {
 
 #define SLB_ERR(r) (1u << (r))
 _Static_assert(SLB_SIP_REASON_COUNT <= 32, "every reason has a bit in a uint32_t");
-
-static inline struct slb_span slb_span_of(size_t from, size_t to)
-{
-	struct slb_span s = { (uint16_t)from, (uint16_t)(to - from) };
-	return s;
-}
 
 /* Records one located header. Value spans may contain folded CRLF+WS. */
 static inline void slb_sip_hit(struct slb_sip_hits *h, enum slb_hdr id,
@@ -93,9 +74,6 @@ static inline size_t slb_line_end(const uint8_t *buf, size_t lf)
 {
 	return buf[lf - 1] == '\r' ? lf - 1 : lf;
 }
-
-/* Header name (already trimmed) to id; case-insensitive, compact forms. */
-enum slb_hdr slb_sip_header_id(const uint8_t *name, size_t len);
 
 /*
  * Common first step: empty and keep-alive datagrams, then the start line.

@@ -25,6 +25,30 @@ struct slb_span {
 	uint16_t len; /* 0 = absent (an empty value is reported as a reason) */
 };
 
+/* The span [from, to). */
+static inline struct slb_span slb_span_of(size_t from, size_t to)
+{
+	struct slb_span s = { (uint16_t)from, (uint16_t)(to - from) };
+	return s;
+}
+
+/* The headers the scanner locates (the rest are SLB_HDR_OTHER). */
+enum slb_hdr {
+	SLB_HDR_OTHER = 0,
+	SLB_HDR_VIA,
+	SLB_HDR_CALL_ID,
+	SLB_HDR_CSEQ,
+	SLB_HDR_CONTENT_LENGTH,
+	SLB_HDR_MAX_FORWARDS,
+	SLB_HDR_TO,
+	SLB_HDR_FROM,
+	SLB_HDR_ROUTE,
+	SLB_HDR_CONTACT,
+};
+
+/* Header name (already trimmed) to id; case-insensitive, compact forms. */
+enum slb_hdr slb_sip_header_id(const uint8_t *name, size_t len);
+
 enum slb_sip_kind {
 	SLB_SIP_KIND_NONE = 0,
 	SLB_SIP_KIND_REQUEST,
