@@ -3,12 +3,11 @@
  * DSR next hops from the kernel's routes, links and neighbours
  * (include/siplb/nexthops.h). One request socket asks the kernel (route,
  * link, neighbour gets; NTF_USE to have a MAC resolved); one event socket
- * says when to ask again. A backend's entry mirrors what is in the map, so
+ * says when to ask again (both: common/netlink.c). A backend's entry mirrors what is in the map, so
  * only changes are written and logged.
  */
 #include <bpf/bpf.h>
 #include <errno.h>
-#include <libmnl/libmnl.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -18,13 +17,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "siplb/netlink.h"
 #include "siplb/nexthops.h"
 #include "siplb/publish.h"
 #include "siplb/xdp.h"
 
-#define NL_BUF_SIZE 32768   /* one netlink datagram */
-#define NL_MSG_SIZE 256     /* one request we build */
-#define NL_TIMEOUT_MS 1000  /* longest wait for the kernel's answer */
 #define SOLICIT_MS 1000     /* a backend's MAC is asked for at most this often */
 #define WHY_LEN 160
 #define NUD_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT)
@@ -40,10 +37,8 @@ struct entry {
 struct slb_nexthops {
 	int map_fd;
 	slb_log_fn *log;
-	struct mnl_socket *ev, *req;
-	uint32_t portid, seq;
+	struct slb_nl ev, req;
 	struct entry e[SLB_MAX_BACKENDS];
-	char buf[NL_BUF_SIZE] __attribute__((aligned(8)));
 };
 
 /* What the kernel says about one backend. */
@@ -52,13 +47,6 @@ struct resolved {
 	char via[INET6_ADDRSTRLEN];
 	char dev[IF_NAMESIZE];
 	char why[WHY_LEN];     /* "" when resolved */
-};
-
-struct route {
-	int oif;
-	uint8_t type;
-	bool has_gw, other_family_gw;
-	uint8_t gw[16];
 };
 
 struct link {
@@ -83,77 +71,6 @@ static uint64_t now_ms(void)
 }
 
 /* ---- netlink requests -------------------------------------------------------- */
-
-/* Sends nlh and feeds the answer to cb: 0, or -errno (the kernel's error, or
- * EAGAIN when it did not answer within NL_TIMEOUT_MS). */
-static int nl_talk(struct slb_nexthops *n, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
-{
-	uint32_t seq = ++n->seq;
-
-	nlh->nlmsg_seq = seq;
-	if (mnl_socket_sendto(n->req, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t len = mnl_socket_recvfrom(n->req, n->buf, sizeof(n->buf));
-
-		if (len < 0)
-			return -errno;
-		if (len < (ssize_t)sizeof(struct nlmsghdr))
-			return -EPROTO;
-		/* A late answer to an earlier request that timed out. */
-		if (((const struct nlmsghdr *)n->buf)->nlmsg_seq != seq)
-			continue;
-		return mnl_cb_run(n->buf, (size_t)len, seq, n->portid, cb, data) < 0 ? -errno : 0;
-	}
-}
-
-static struct nlmsghdr *request(char *buf, uint16_t type, uint16_t flags)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	return nlh;
-}
-
-static int route_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *a;
-	struct route *r = data;
-
-	if (nlh->nlmsg_type != RTM_NEWROUTE)
-		return MNL_CB_OK;
-	r->type = rtm->rtm_type;
-	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
-		uint16_t len = mnl_attr_get_payload_len(a);
-
-		if (mnl_attr_get_type(a) == RTA_OIF && len == sizeof(uint32_t))
-			r->oif = (int)mnl_attr_get_u32(a);
-		else if (mnl_attr_get_type(a) == RTA_GATEWAY && (len == 4 || len == 16)) {
-			memcpy(r->gw, mnl_attr_get_payload(a), len);
-			r->has_gw = true;
-		} else if (mnl_attr_get_type(a) == RTA_VIA) {
-			r->other_family_gw = true;
-		}
-	}
-	return MNL_CB_OK;
-}
-
-/* The kernel's route to dst, as for a packet this host sends. */
-static int route_get(struct slb_nexthops *n, int family, const void *dst, struct route *r)
-{
-	char buf[NL_MSG_SIZE] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh = request(buf, RTM_GETROUTE, 0);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	size_t alen = family == AF_INET6 ? 16 : 4;
-
-	rtm->rtm_family = (uint8_t)family;
-	rtm->rtm_dst_len = (uint8_t)(alen * 8);
-	mnl_attr_put(nlh, RTA_DST, alen, dst);
-	memset(r, 0, sizeof(*r));
-	return nl_talk(n, nlh, route_cb, r);
-}
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -180,14 +97,14 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 
 static int link_get(struct slb_nexthops *n, int ifindex, struct link *l)
 {
-	char buf[NL_MSG_SIZE] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh = request(buf, RTM_GETLINK, 0);
+	char buf[SLB_NL_MSG_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = slb_nl_request(buf, RTM_GETLINK, 0);
 	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
 	memset(l, 0, sizeof(*l));
-	return nl_talk(n, nlh, link_cb, l);
+	return slb_nl_talk(&n->req, nlh, false, link_cb, l);
 }
 
 static int neigh_cb(const struct nlmsghdr *nlh, void *data)
@@ -212,8 +129,8 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 static int neigh_get(struct slb_nexthops *n, int family, int ifindex, const void *addr,
 		     struct neigh *nb)
 {
-	char buf[NL_MSG_SIZE] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh = request(buf, RTM_GETNEIGH, 0);
+	char buf[SLB_NL_MSG_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = slb_nl_request(buf, RTM_GETNEIGH, 0);
 	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 	int ret;
 
@@ -221,30 +138,8 @@ static int neigh_get(struct slb_nexthops *n, int family, int ifindex, const void
 	ndm->ndm_ifindex = ifindex;
 	mnl_attr_put(nlh, NDA_DST, family == AF_INET6 ? 16 : 4, addr);
 	memset(nb, 0, sizeof(*nb));
-	ret = nl_talk(n, nlh, neigh_cb, nb);
+	ret = slb_nl_talk(&n->req, nlh, false, neigh_cb, nb);
 	return ret == -ENOENT ? 0 : ret;
-}
-
-/*
- * Asks the kernel to resolve addr on ifindex: NTF_USE makes it treat the
- * entry as used by a packet of its own, so it creates the entry if needed
- * and sends the ARP or ND request (or re-probes a stale entry), as when it
- * routes traffic. Our DSR traffic leaves from XDP and never confirms a
- * neighbour, hence the re-probe of stale ones too. The answer comes as an
- * RTM_NEWNEIGH event.
- */
-static int solicit(struct slb_nexthops *n, int family, int ifindex, const void *addr)
-{
-	char buf[NL_MSG_SIZE] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh = request(buf, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_ACK);
-	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
-
-	ndm->ndm_family = (uint8_t)family;
-	ndm->ndm_ifindex = ifindex;
-	ndm->ndm_state = NUD_NONE;
-	ndm->ndm_flags = NTF_USE;
-	mnl_attr_put(nlh, NDA_DST, family == AF_INET6 ? 16 : 4, addr);
-	return nl_talk(n, nlh, NULL, NULL);
 }
 
 /* ---- resolving one backend ------------------------------------------------------ */
@@ -272,7 +167,7 @@ static void resolve_mac(struct slb_nexthops *n, struct entry *e, int family, con
 
 	if ((!usable || nb.state == NUD_STALE) && now - e->solicited_ms >= SOLICIT_MS) {
 		e->solicited_ms = now;
-		ret = ret ? ret : solicit(n, family, e->oif, via);
+		ret = ret ? ret : slb_nl_neigh_use(&n->req, family, e->oif, via);
 	}
 	if (ret)
 		snprintf(r->why, sizeof(r->why), "neighbour %s on %s: %s", r->via, r->dev,
@@ -306,8 +201,8 @@ static void resolve(struct slb_nexthops *n, struct entry *e, const struct slb_ba
 		    struct resolved *r)
 {
 	const void *dst = b->family == AF_INET6 ? (const void *)b->addr6 : (const void *)&b->addr;
-	struct route rt;
-	int ret = route_get(n, b->family, dst, &rt);
+	struct slb_nl_route rt;
+	int ret = slb_nl_route_get(&n->req, b->family, dst, &rt);
 
 	memset(r, 0, sizeof(*r));
 	e->oif = ret ? 0 : rt.oif;
@@ -446,58 +341,29 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 bool slb_nexthops_events(struct slb_nexthops *n)
 {
 	struct events ev = {n, false};
+	int ret;
 
-	for (;;) {
-		ssize_t len = recv(mnl_socket_get_fd(n->ev), n->buf, sizeof(n->buf), MSG_DONTWAIT);
-
-		if (len < 0 && errno == ENOBUFS) {
-			ev.changed = true; /* the kernel dropped events: look at everything again */
-			continue;
-		}
-		if (len < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				n->log("nexthop: netlink events: %s", strerror(errno));
-			return ev.changed;
-		}
-		mnl_cb_run(n->buf, (size_t)len, 0, 0, event_cb, &ev);
-	}
+	/* Dropped events: look at everything again. */
+	while ((ret = slb_nl_events(&n->ev, 0, event_cb, &ev)) == -ENOBUFS)
+		ev.changed = true;
+	if (ret)
+		n->log("nexthop: netlink events: %s", strerror(-ret));
+	return ev.changed;
 }
 
 int slb_nexthops_fd(const struct slb_nexthops *n)
 {
-	return mnl_socket_get_fd(n->ev);
+	return slb_nl_fd(&n->ev);
 }
 
 /* ---- open and close ------------------------------------------------------------ */
 
-static struct mnl_socket *nl_open(unsigned groups, char *err, size_t errlen)
-{
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
-
-	if (!nl || mnl_socket_bind(nl, groups, MNL_SOCKET_AUTOPID) < 0) {
-		snprintf(err, errlen, "nexthop: netlink socket: %s", strerror(errno));
-		if (nl)
-			mnl_socket_close(nl);
-		return NULL;
-	}
-	return nl;
-}
-
 static int open_sockets(struct slb_nexthops *n, char *err, size_t errlen)
 {
-	struct timeval tv = {NL_TIMEOUT_MS / 1000, (NL_TIMEOUT_MS % 1000) * 1000};
-
-	n->ev = nl_open(RTMGRP_NEIGH | RTMGRP_LINK | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE,
-			err, errlen);
-	n->req = n->ev ? nl_open(0, err, errlen) : NULL;
-	if (!n->req)
+	if (slb_nl_open(&n->ev, RTMGRP_NEIGH | RTMGRP_LINK | RTMGRP_IPV4_ROUTE |
+			RTMGRP_IPV6_ROUTE, "nexthop", err, errlen))
 		return -1;
-	if (setsockopt(mnl_socket_get_fd(n->req), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
-		snprintf(err, errlen, "nexthop: netlink timeout: %s", strerror(errno));
-		return -1;
-	}
-	n->portid = mnl_socket_get_portid(n->req);
-	return 0;
+	return slb_nl_open(&n->req, 0, "nexthop", err, errlen);
 }
 
 /* What a previous siplbd left in the map. */
@@ -533,9 +399,7 @@ void slb_nexthops_close(struct slb_nexthops *n)
 {
 	if (!n)
 		return;
-	if (n->ev)
-		mnl_socket_close(n->ev);
-	if (n->req)
-		mnl_socket_close(n->req);
+	slb_nl_close(&n->ev);
+	slb_nl_close(&n->req);
 	free(n);
 }
