@@ -48,9 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
-#include <libmnl/libmnl.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
@@ -62,6 +60,8 @@
 #include <rte_log.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+
+#include "siplb/netlink.h"
 
 #ifndef NEIGH_MAX_DSTS /* tests/dp/neigh builds a small table to exercise eviction */
 #define NEIGH_MAX_DSTS 65536u   /* destinations tracked; beyond, the oldest goes */
@@ -77,9 +77,6 @@
 #define NEIGH_EVENT_BATCH 64u   /* event datagrams read per loop turn */
 #define NEIGH_NH_BUCKETS 1024u
 #define NEIGH_DUMP_TRIES 3      /* a dump interrupted by changes is redone */
-#define NL_TIMEOUT_MS 1000      /* longest wait for the kernel's answer */
-#define NL_BUF_SIZE 32768       /* one netlink datagram (dumps fill up to 32 KiB) */
-#define NL_MSG_SIZE 256         /* one request we build */
 
 #define NO_SLOT UINT32_MAX
 #define NH_VALID (1ULL << 63)
@@ -146,12 +143,9 @@ struct slb_neigh {
 	struct nh *nh_buckets[NEIGH_NH_BUCKETS];
 	struct port_if ports[RTE_MAX_ETHPORTS];
 	unsigned n_ports;
-	struct mnl_socket *ev, *req;
-	uint32_t req_portid, seq;
+	struct slb_nl ev, req;
 	pthread_t thread;
 	bool running, stop;
-	char ev_buf[NL_BUF_SIZE] __rte_aligned(8);
-	char req_buf[NL_BUF_SIZE] __rte_aligned(8);
 };
 
 static uint64_t now_ms(const struct slb_neigh *n)
@@ -463,108 +457,23 @@ static uint32_t attr_ip(const struct nlattr *a)
 	return mnl_attr_get_u32(a);
 }
 
-/*
- * Sends a request on the request socket and feeds the answers to cb: until
- * the kernel is done when until_done (a dump, or a request with NLM_F_ACK),
- * else the one answer of a plain get. -1 with errno (the kernel's error, or
- * EAGAIN after NL_TIMEOUT_MS without an answer).
- */
-static int nl_talk(struct slb_neigh *n, struct nlmsghdr *nlh, bool until_done,
-		   mnl_cb_t cb, void *data)
-{
-	uint32_t seq = ++n->seq;
-	int ret;
-
-	nlh->nlmsg_seq = seq;
-	if (mnl_socket_sendto(n->req, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	for (;;) {
-		ssize_t len = mnl_socket_recvfrom(n->req, n->req_buf, sizeof(n->req_buf));
-
-		if (len < 0)
-			return -1;
-		if (len < (ssize_t)sizeof(struct nlmsghdr)) {
-			errno = EPROTO;
-			return -1;
-		}
-		/* A late answer to an earlier request that timed out. */
-		if (((const struct nlmsghdr *)n->req_buf)->nlmsg_seq != seq)
-			continue;
-		ret = mnl_cb_run(n->req_buf, (size_t)len, seq, n->req_portid, cb, data);
-		if (ret <= MNL_CB_STOP || !until_done)
-			return ret < 0 ? -1 : 0;
-	}
-}
-
-struct route {
-	int oif;
-	uint32_t gw;
-	uint8_t type;
-};
-
-static int route_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
-	struct route *r = data;
-
-	if (nlh->nlmsg_type != RTM_NEWROUTE || attrs_parse(nlh, sizeof(*rtm), tb, RTA_MAX) < 0)
-		return MNL_CB_OK;
-	/* A gateway of another family (RFC 5549) has no ARP entry: unsupported. */
-	r->type = tb[RTA_VIA] ? RTN_UNSPEC : rtm->rtm_type;
-	if (tb[RTA_OIF] && mnl_attr_get_payload_len(tb[RTA_OIF]) == sizeof(uint32_t))
-		r->oif = (int)mnl_attr_get_u32(tb[RTA_OIF]);
-	r->gw = attr_ip(tb[RTA_GATEWAY]);
-	return MNL_CB_OK;
-}
-
-/* The kernel's route to dst, as for a packet this host sends. */
-static int route_get(struct slb_neigh *n, uint32_t dst, struct route *r)
-{
-	char buf[NL_MSG_SIZE] __rte_aligned(8);
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct rtmsg *rtm;
-
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = 32;
-	mnl_attr_put_u32(nlh, RTA_DST, dst);
-	*r = (struct route){ .type = RTN_UNSPEC };
-	return nl_talk(n, nlh, false, route_cb, r);
-}
-
-/*
- * Asks the kernel to resolve nh: NTF_USE makes it treat the entry as used by
- * a packet of its own, so it creates the entry if needed and sends the ARP
- * request (or re-confirms a stale entry) exactly as when it routes traffic.
- * The answer comes back as an RTM_NEWNEIGH event.
- */
+/* Asks the kernel to resolve nh (see slb_nl_neigh_use); the answer comes
+ * back as an RTM_NEWNEIGH event. */
 static void nh_solicit(struct slb_neigh *n, struct nh *nh)
 {
-	char buf[NL_MSG_SIZE] __rte_aligned(8);
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	uint64_t now = now_ms(n);
-	struct ndmsg *ndm;
+	int ret;
 
 	if (now - nh->solicited_ms < NEIGH_ASK_MS)
 		return;
 	nh->solicited_ms = now;
-	nlh->nlmsg_type = RTM_NEWNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_ACK;
-	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
-	ndm->ndm_family = AF_INET;
-	ndm->ndm_ifindex = nh->ifindex;
-	ndm->ndm_state = NUD_NONE;
-	ndm->ndm_flags = NTF_USE;
-	mnl_attr_put_u32(nlh, NDA_DST, nh->ip);
-	if (nl_talk(n, nlh, true, NULL, NULL) == 0)
+	ret = slb_nl_neigh_use(&n->req, AF_INET, nh->ifindex, &nh->ip);
+	if (ret == 0)
 		nh->solicit_failed = false;
 	else if (!nh->solicit_failed) { /* once, not every NEIGH_ASK_MS */
 		nh->solicit_failed = true;
 		NEIGH_LOG(WARNING, "cannot ask the kernel to resolve a next hop on ifindex "
-			  "%d: %s", nh->ifindex, strerror(errno));
+			  "%d: %s", nh->ifindex, strerror(-ret));
 	}
 }
 
@@ -574,12 +483,17 @@ static void dst_resolve(struct slb_neigh *n, uint32_t i)
 	struct dst_slot *s = &n->slots[i];
 	const struct port_if *p = NULL;
 	struct nh *nh = NULL;
-	struct route r;
+	struct slb_nl_route r;
+	uint32_t gw = 0;
 
-	if (route_get(n, s->owner, &r) == 0 && r.type == RTN_UNICAST)
+	/* A gateway of another family (RFC 5549) has no ARP entry: unsupported. */
+	if (slb_nl_route_get(&n->req, AF_INET, &s->owner, &r) == 0 && r.type == RTN_UNICAST &&
+	    !r.other_family_gw)
 		p = port_by_ifindex(n, r.oif);
+	if (r.has_gw)
+		memcpy(&gw, r.gw, sizeof(gw));
 	if (p)
-		nh = nh_get(n, p, r.gw ? r.gw : s->owner);
+		nh = nh_get(n, p, gw ? gw : s->owner);
 	if (nh != n->meta[i].nh) {
 		dst_detach(n, i);
 		if (nh)
@@ -669,15 +583,12 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 
 static int neigh_dump_once(struct slb_neigh *n)
 {
-	char buf[NL_MSG_SIZE] __rte_aligned(8);
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ndmsg *ndm;
+	char buf[SLB_NL_MSG_SIZE] __rte_aligned(8);
+	struct nlmsghdr *nlh = slb_nl_request(buf, RTM_GETNEIGH, NLM_F_DUMP);
+	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 
-	nlh->nlmsg_type = RTM_GETNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 	ndm->ndm_family = AF_INET;
-	return nl_talk(n, nlh, true, dump_cb, n);
+	return slb_nl_talk(&n->req, nlh, true, dump_cb, n);
 }
 
 /* Every record not in the dump is gone; used stale ones get re-probed (not
@@ -701,18 +612,16 @@ static void neigh_dump_settle(struct slb_neigh *n)
 	}
 }
 
-/* Brings every record in line with the kernel's table. */
+/* Brings every record in line with the kernel's table. 0 or -errno. */
 static int neigh_dump(struct slb_neigh *n)
 {
-	int ret = -1;
+	int ret = -EINTR; /* EINTR: changed during the dump */
 
-	for (int t = 0; t < NEIGH_DUMP_TRIES && ret < 0; t++) {
+	for (int t = 0; t < NEIGH_DUMP_TRIES && ret == -EINTR; t++) {
 		for (unsigned b = 0; b < NEIGH_NH_BUCKETS; b++)
 			for (struct nh *nh = n->nh_buckets[b]; nh; nh = nh->chain)
 				nh->seen = false;
 		ret = neigh_dump_once(n);
-		if (ret < 0 && errno != EINTR) /* EINTR: changed during the dump */
-			return -1;
 	}
 	if (ret == 0)
 		neigh_dump_settle(n);
@@ -748,19 +657,12 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 
 static void events_drain(struct slb_neigh *n)
 {
-	for (unsigned k = 0; k < NEIGH_EVENT_BATCH; k++) {
-		ssize_t len = recv(mnl_socket_get_fd(n->ev), n->ev_buf, sizeof(n->ev_buf),
-				   MSG_DONTWAIT);
+	int ret = slb_nl_events(&n->ev, NEIGH_EVENT_BATCH, event_cb, n);
 
-		if (len < 0) {
-			if (errno == ENOBUFS)
-				n->resync = true; /* the kernel dropped events: start over */
-			else if (errno != EAGAIN && errno != EINTR)
-				NEIGH_LOG(ERR, "netlink events: %s", strerror(errno));
-			return;
-		}
-		mnl_cb_run(n->ev_buf, (size_t)len, 0, 0, event_cb, n);
-	}
+	if (ret == -ENOBUFS)
+		n->resync = true; /* the kernel dropped events: start over */
+	else if (ret)
+		NEIGH_LOG(ERR, "netlink events: %s", strerror(-ret));
 }
 
 static void asks_drain(struct slb_neigh *n)
@@ -791,15 +693,17 @@ static void sweep_step(struct slb_neigh *n)
 static void *neigh_thread(void *arg)
 {
 	struct slb_neigh *n = arg;
-	struct pollfd pfd = { .fd = mnl_socket_get_fd(n->ev), .events = POLLIN };
+	struct pollfd pfd = { .fd = slb_nl_fd(&n->ev), .events = POLLIN };
+	int ret;
 
 	while (!__atomic_load_n(&n->stop, __ATOMIC_ACQUIRE)) {
 		if (poll(&pfd, 1, NEIGH_POLL_MS) > 0)
 			events_drain(n);
 		if (n->resync) {
 			n->resync = false;
-			if (neigh_dump(n) < 0) {
-				NEIGH_LOG(ERR, "neighbour dump: %s", strerror(errno));
+			ret = neigh_dump(n);
+			if (ret < 0) {
+				NEIGH_LOG(ERR, "neighbour dump: %s", strerror(-ret));
 				n->resync = true;
 			}
 			n->sweep_pos = 0;
@@ -890,44 +794,20 @@ static int neigh_tables(struct slb_neigh *n, char *err, size_t errlen)
 	return 0;
 }
 
-static struct mnl_socket *nl_open(unsigned groups, char *err, size_t errlen)
-{
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
-
-	if (!nl || mnl_socket_bind(nl, groups, MNL_SOCKET_AUTOPID) < 0) {
-		snprintf(err, errlen, "neigh: netlink socket: %s", strerror(errno));
-		if (nl)
-			mnl_socket_close(nl);
-		return NULL;
-	}
-	return nl;
-}
-
 static int neigh_sockets(struct slb_neigh *n, char *err, size_t errlen)
 {
-	struct timeval tv = { .tv_sec = NL_TIMEOUT_MS / 1000,
-			      .tv_usec = (NL_TIMEOUT_MS % 1000) * 1000 };
 	int rcvbuf = 4 << 20;
 
 	/* Events first, so that no change falls between the dump and them. */
-	n->ev = nl_open(RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE, err, errlen);
-	if (!n->ev)
+	if (slb_nl_open(&n->ev, RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE, "neigh", err, errlen) < 0)
 		return -1;
 	/* A bigger buffer makes overruns (and the resync they cost) rarer;
 	 * FORCE needs CAP_NET_ADMIN and is only an improvement. */
-	if (setsockopt(mnl_socket_get_fd(n->ev), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+	if (setsockopt(slb_nl_fd(&n->ev), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
 		       sizeof(rcvbuf)) < 0)
-		(void)setsockopt(mnl_socket_get_fd(n->ev), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+		(void)setsockopt(slb_nl_fd(&n->ev), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 				 sizeof(rcvbuf));
-	n->req = nl_open(0, err, errlen);
-	if (!n->req)
-		return -1;
-	if (setsockopt(mnl_socket_get_fd(n->req), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		snprintf(err, errlen, "neigh: netlink timeout: %s", strerror(errno));
-		return -1;
-	}
-	n->req_portid = mnl_socket_get_portid(n->req);
-	return 0;
+	return slb_nl_open(&n->req, 0, "neigh", err, errlen);
 }
 
 static void neigh_free(struct slb_neigh *n)
@@ -940,10 +820,8 @@ static void neigh_free(struct slb_neigh *n)
 			free(nh);
 		}
 	}
-	if (n->ev)
-		mnl_socket_close(n->ev);
-	if (n->req)
-		mnl_socket_close(n->req);
+	slb_nl_close(&n->ev);
+	slb_nl_close(&n->req);
 	rte_hash_free(n->dsts);
 	rte_ring_free(n->asks);
 	free(n->slots);
@@ -965,8 +843,9 @@ struct slb_neigh *slb_neigh_start(const struct slb_neigh_port *ports, unsigned n
 	if (neigh_ports(n, ports, n_ports, err, errlen) < 0 ||
 	    neigh_tables(n, err, errlen) < 0 || neigh_sockets(n, err, errlen) < 0)
 		goto fail;
-	if (neigh_dump(n) < 0) {
-		snprintf(err, errlen, "neigh: neighbour dump: %s", strerror(errno));
+	ret = neigh_dump(n);
+	if (ret < 0) {
+		snprintf(err, errlen, "neigh: neighbour dump: %s", strerror(-ret));
 		goto fail;
 	}
 	ret = pthread_create(&n->thread, NULL, neigh_thread, n);
