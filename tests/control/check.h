@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The control tests' helpers: CHECK (tests/check.h; each test defines
- * CHECK_FAILED) and addresses as the config and the state hold them.
+ * The control tests' helpers: CHECK (tests/check.h; a test that stops at
+ * the first failure defines CHECK_FAILED) and addresses as the config and
+ * the state hold them.
  */
 #ifndef SIPLB_TESTS_CONTROL_CHECK_H
 #define SIPLB_TESTS_CONTROL_CHECK_H

@@ -4,6 +4,7 @@
  * frame, runs slb_proxy_handle() and checks the verdict, the next hop and
  * the exact SIP bytes that come out, plus the IPv4 and UDP checksums.
  */
+#define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -17,24 +18,12 @@
 #include "siplb/proxy.h"
 #include "siplb/sip_scan.h"
 #include "ref_sum.h"
+#include "../check.h"
 
 #define HEADROOM 256
 #define TAILROOM 512
 #define VIP "192.0.2.100"
 #define CLIENT "198.51.100.10"
-
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		checks++;                                                      \
-		if (!(cond)) {                                                 \
-			failures++;                                            \
-			printf("FAIL %s:%d: ", __func__, __LINE__);            \
-			printf(__VA_ARGS__);                                   \
-			printf("\n");                                          \
-		}                                                              \
-	} while (0)
 
 static struct slb_state state;
 static uint32_t tables[3 * 65537];
@@ -544,7 +533,7 @@ static void test_replies(void)
 
 static void test_drops(void)
 {
-	struct frame_buf fb;
+	struct frame_buf fb, before;
 	struct slb_out out;
 
 	make_frame(&fb, CLIENT, 5062, VIP, 5060, "INVITE sip:x SIP/2.0\nVia: x\n\n");
@@ -556,12 +545,17 @@ static void test_drops(void)
 	make_frame(&fb, CLIENT, 5062, VIP, 5060, "\n\n");
 	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_DROP && stats.keepalives == 1,
 	      "keep-alive counted");
-	/* no room on either side: dropped, frame untouched */
+	/* no room on either side: dropped, the frame where and as long as it was,
+	 * its bytes as they were but for Max-Forwards, counted down before the
+	 * room ran out */
 	make_frame(&fb, CLIENT, 5062, VIP, 5060, invite);
 	fb.f.headroom = 10;
 	fb.f.tailroom = 10;
+	memcpy(&before, &fb, sizeof(fb));
+	memcpy(memmem(before.mem, sizeof(before.mem), "Max-Forwards: 70", 16), "Max-Forwards: 69", 16);
 	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_DROP &&
 	      stats.drops[SLB_DROP_NO_ROOM] == 1, "no room");
+	CHECK(!memcmp(&before, &fb, sizeof(fb)), "no room: the frame's bytes, place and length");
 	/* room only at the tail: the tail moves instead */
 	make_frame(&fb, CLIENT, 5062, VIP, 5060, invite);
 	fb.f.headroom = 0;
@@ -615,6 +609,5 @@ int main(void)
 	test_in_dialog();
 	test_replies();
 	test_drops();
-	printf("proxy: %d checks, %d failures\n", checks, failures);
-	return failures ? 1 : 0;
+	return check_summary();
 }

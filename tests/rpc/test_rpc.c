@@ -27,8 +27,6 @@
 
 #include "fake_model.h"
 
-static int failures;
-#define CHECK_FAILED failures++
 #include "../control/check.h"
 
 static struct fake_model model;
@@ -1250,6 +1248,5 @@ int main(int argc, char **argv)
 	test_uid_share();
 	rmdir(dir);
 	slb_rpc_registry_free(reg);
-	printf("%d failed\n", failures);
-	return failures ? 1 : 0;
+	return check_summary();
 }
