@@ -12,13 +12,13 @@
  *   - bad input is rejected with a reason.
  * Every check prints the figure it measured.
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "siplb/maglev.h"
+#include "../check.h"
 
 #define SIZE SLB_MAGLEV_DEFAULT_SIZE
 #define BIG_SIZE 655373u
@@ -40,22 +40,6 @@
  * be off by 70-100 points for one neighbour.
  */
 #define SPREAD_TOL_PT 3.0
-
-static int failures;
-static int checks;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" %s\n", ok ? "ok" : "FAIL");
-	checks++;
-	if (!ok)
-		failures++;
-}
 
 static char keys[MAXB][32];
 
@@ -153,7 +137,7 @@ static void check_shares(const struct set *s, uint32_t size, uint64_t seed, cons
 	printf("-- shares, %s, table %u, %zu backends, weight sum %llu\n", label, size,
 	       s->n, (unsigned long long)sum);
 	count(t, size, per_id, &other);
-	check(other == 0, "slots outside the backend set: %u", other);
+	CHECK_SHOW(other == 0, "slots outside the backend set: %u", other);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct slb_maglev_backend *b = &s->b[i];
 		double got = pct(per_id[b->id], size), want = pct(b->weight, (double)sum);
@@ -161,9 +145,9 @@ static void check_shares(const struct set *s, uint32_t size, uint64_t seed, cons
 
 		if (d > worst)
 			worst = d;
-		check(d <= SHARE_TOL_PT,
-		      "share of backend %u (weight %u): %6.2f%% vs weight share %6.2f%% "
-		      "(|diff| %.2f pt <= %.0f pt)", b->id, b->weight, got, want, d, SHARE_TOL_PT);
+		CHECK_SHOW(d <= SHARE_TOL_PT,
+		           "share of backend %u (weight %u): %6.2f%% vs weight share %6.2f%% "
+		           "(|diff| %.2f pt <= %.0f pt)", b->id, b->weight, got, want, d, SHARE_TOL_PT);
 	}
 	printf("   worst |diff| %.3f pt\n", worst);
 	free(t);
@@ -241,26 +225,26 @@ static void check_removal(const struct set *all, uint32_t gone, int verbose)
 	rest_sum = weight_sum(&rest);
 	printf("-- remove backend %u (weight %u, %u slots = %.2f%%); survivors' tolerance %.1f pt\n",
 	       gone, r.gone_weight, r.gone_slots, pct(r.gone_slots, SIZE), r.tol);
-	check(r.to_gone == 0 && r.to_empty == 0,
-	      "   its slots all reassigned: %u still its own, %u empty", r.to_gone, r.to_empty);
-	check(pct(r.others_moved, r.others) <= OTHERS_MOVED_TOL_PCT,
-	      "   other backends' slots moved: %u of %u = %.3f%% (<= %.0f%%)", r.others_moved,
-	      r.others, pct(r.others_moved, r.others), OTHERS_MOVED_TOL_PCT);
+	CHECK_SHOW(r.to_gone == 0 && r.to_empty == 0,
+	           "   its slots all reassigned: %u still its own, %u empty", r.to_gone, r.to_empty);
+	CHECK_SHOW(pct(r.others_moved, r.others) <= OTHERS_MOVED_TOL_PCT,
+	           "   other backends' slots moved: %u of %u = %.3f%% (<= %.0f%%)", r.others_moved,
+	           r.others, pct(r.others_moved, r.others), OTHERS_MOVED_TOL_PCT);
 	for (size_t i = 0; i < rest.n; i++) {
 		const struct slb_maglev_backend *b = &rest.b[i];
 		double got = pct(r.to[b->id], r.gone_slots), want = pct(b->weight, (double)rest_sum);
 		double d = absd(got - want);
 
 		if (verbose || d > r.tol)
-			check(d <= r.tol,
-			      "   backend %u (weight %u) took %5u of its slots = %6.2f%% vs weight "
-			      "share among the %zu %6.2f%% (|diff| %.2f pt <= %.1f pt)", b->id,
-			      b->weight, r.to[b->id], got, rest.n, want, d, r.tol);
+			CHECK_SHOW(d <= r.tol,
+			           "   backend %u (weight %u) took %5u of its slots = %6.2f%% vs weight "
+			           "share among the %zu %6.2f%% (|diff| %.2f pt <= %.1f pt)", b->id,
+			           b->weight, r.to[b->id], got, rest.n, want, d, r.tol);
 	}
-	check(r.worst <= r.tol && r.top < r.gone_slots,
-	      "   spread: worst |diff| %.2f pt <= %.1f pt; largest heir backend %u with %.2f%% "
-	      "(modulo + next-entry failover: one neighbour 100%%)", r.worst, r.tol, r.top_id,
-	      pct(r.top, r.gone_slots));
+	CHECK_SHOW(r.worst <= r.tol && r.top < r.gone_slots,
+	           "   spread: worst |diff| %.2f pt <= %.1f pt; largest heir backend %u with %.2f%% "
+	           "(modulo + next-entry failover: one neighbour 100%%)", r.worst, r.tol, r.top_id,
+	           pct(r.top, r.gone_slots));
 	free(t);
 }
 
@@ -306,15 +290,15 @@ static void check_addition(const struct set *ten)
 	measure_addition(ten, t, SEED, &a);
 	printf("-- add backend %u with the average weight %u (weight share %.2f%%)\n", NEW_ID,
 	       a.weight, a.new_share);
-	check(pct(a.moved, SIZE) <= bound,
-	      "   slots moved: %u of %u = %.3f%% (<= 1/11 + 1%% = %.3f%%)", a.moved, SIZE,
-	      pct(a.moved, SIZE), bound);
-	check(pct(a.moved, SIZE) <= a.new_share + 1.0,
-	      "   slots moved %.3f%% vs the newcomer's weight share %.2f%% (<= +1 pt)",
-	      pct(a.moved, SIZE), a.new_share);
-	check(pct(a.elsewhere, SIZE) <= 1.0,
-	      "   moved between old backends: %u = %.3f%% of all slots (<= 1%%); to the newcomer %u",
-	      a.elsewhere, pct(a.elsewhere, SIZE), a.to_new);
+	CHECK_SHOW(pct(a.moved, SIZE) <= bound,
+	           "   slots moved: %u of %u = %.3f%% (<= 1/11 + 1%% = %.3f%%)", a.moved, SIZE,
+	           pct(a.moved, SIZE), bound);
+	CHECK_SHOW(pct(a.moved, SIZE) <= a.new_share + 1.0,
+	           "   slots moved %.3f%% vs the newcomer's weight share %.2f%% (<= +1 pt)",
+	           pct(a.moved, SIZE), a.new_share);
+	CHECK_SHOW(pct(a.elsewhere, SIZE) <= 1.0,
+	           "   moved between old backends: %u = %.3f%% of all slots (<= 1%%); to the newcomer %u",
+	           a.elsewhere, pct(a.elsewhere, SIZE), a.to_new);
 	free(t);
 }
 
@@ -325,22 +309,6 @@ static void check_addition(const struct set *ten)
 #ifndef SWEEP_SEEDS
 #define SWEEP_SEEDS 100
 #endif
-
-/* A check counted like check(), but printed only when it fails (the sweep
- * makes thousands; its worst figures are printed once at the end). */
-static void expect(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	if (ok)
-		return;
-	failures++;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" FAIL\n");
-}
 
 /* The worst case of one figure over the sweep, and where it occurred. */
 struct worst {
@@ -372,16 +340,16 @@ static void sweep_shares(const struct set *s, const uint32_t *t, uint64_t seed,
 	uint64_t sum = weight_sum(s);
 
 	count(t, SIZE, per_id, &other);
-	expect(other == 0, "   seed %llu: %u slots outside the backend set",
-	       (unsigned long long)seed, other);
+	CHECK(other == 0, "   seed %llu: %u slots outside the backend set",
+	      (unsigned long long)seed, other);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct slb_maglev_backend *b = &s->b[i];
 		double want = (double)SIZE * b->weight / (double)sum;
 		double bound = 1.0 + (double)s->n * b->weight / (double)sum;
 		double d = absd(per_id[b->id] - want);
 
-		expect(d < bound, "   seed %llu: backend %u holds %u slots vs %.1f (|diff| %.2f "
-		       "< %.2f)", (unsigned long long)seed, b->id, per_id[b->id], want, d, bound);
+		CHECK(d < bound, "   seed %llu: backend %u holds %u slots vs %.1f (|diff| %.2f "
+		      "< %.2f)", (unsigned long long)seed, b->id, per_id[b->id], want, d, bound);
 		note(w, d, d < bound, seed, b->id);
 	}
 }
@@ -406,17 +374,17 @@ static void sweep_removal(const struct set *ten, const uint32_t *t, uint32_t gon
 	measure_removal(ten, t, gone, seed, &rest, &r);
 	m = pct(r.others_moved, r.others);
 	ok = m <= OTHERS_MOVED_TOL_PCT && r.to_gone == 0 && r.to_empty == 0;
-	expect(ok, "   seed %llu, remove %u: other backends' slots moved %.3f%% (<= %.0f%%), "
-	       "%u of its slots still its own, %u empty", (unsigned long long)seed, gone, m,
-	       OTHERS_MOVED_TOL_PCT, r.to_gone, r.to_empty);
+	CHECK(ok, "   seed %llu, remove %u: other backends' slots moved %.3f%% (<= %.0f%%), "
+	      "%u of its slots still its own, %u empty", (unsigned long long)seed, gone, m,
+	      OTHERS_MOVED_TOL_PCT, r.to_gone, r.to_empty);
 	note(moved, m, ok, seed, gone);
 
 	got = pct(r.to[r.worst_id], r.gone_slots);
 	want = weight_share(&rest, r.worst_id);
 	ok = r.worst <= r.tol;
-	expect(ok, "   seed %llu, remove %u: backend %u took %.2f%% of its slots vs weight "
-	       "share %.2f%% (|diff| %.2f pt <= %.1f pt)", (unsigned long long)seed, gone,
-	       r.worst_id, got, want, r.worst, r.tol);
+	CHECK(ok, "   seed %llu, remove %u: backend %u took %.2f%% of its slots vs weight "
+	      "share %.2f%% (|diff| %.2f pt <= %.1f pt)", (unsigned long long)seed, gone,
+	      r.worst_id, got, want, r.worst, r.tol);
 	if (r.worst > spread->v || spread->cases == 0) {
 		spread->got = got;
 		spread->want = want;
@@ -436,11 +404,11 @@ static void sweep_addition(const struct set *ten, const uint32_t *t, uint64_t se
 	measure_addition(ten, t, seed, &a);
 	m = pct(a.moved, SIZE);
 	e = pct(a.elsewhere, SIZE);
-	expect(m <= bound, "   seed %llu, add backend %u: slots moved %.3f%% (<= %.3f%%)",
-	       (unsigned long long)seed, NEW_ID, m, bound);
+	CHECK(m <= bound, "   seed %llu, add backend %u: slots moved %.3f%% (<= %.3f%%)",
+	      (unsigned long long)seed, NEW_ID, m, bound);
 	note(added, m, m <= bound, seed, NEW_ID);
-	expect(e <= 1.0, "   seed %llu, add backend %u: moved between old backends %.3f%% "
-	       "(<= 1%%)", (unsigned long long)seed, NEW_ID, e);
+	CHECK(e <= 1.0, "   seed %llu, add backend %u: moved between old backends %.3f%% "
+	      "(<= 1%%)", (unsigned long long)seed, NEW_ID, e);
 	note(between, e, e <= 1.0, seed, NEW_ID);
 }
 
@@ -459,26 +427,26 @@ static void check_sweep(const struct set *ten)
 		sweep_addition(ten, t, seed, &added, &between);
 		free(t);
 	}
-	check(share.bad == 0, "   shares: worst |slots - size*w/sum| %.2f slots (seed %llu, "
-	      "backend %u), mean %.2f; %d of %d over 1 + n*w/sum", share.v,
-	      (unsigned long long)share.seed, share.id, share.sum / share.cases, share.bad,
-	      share.cases);
-	check(moved.bad == 0, "   removal, other backends' slots moved: worst %.3f%% (seed %llu, "
-	      "removing %u), mean %.3f%%; %d of %d cases over %.0f%%", moved.v,
-	      (unsigned long long)moved.seed, moved.id, moved.sum / moved.cases, moved.bad,
-	      moved.cases, OTHERS_MOVED_TOL_PCT);
-	check(spread.bad == 0, "   removal, spread: worst |diff| %.2f pt (seed %llu, removing %u: "
-	      "backend %u took %.2f%% vs weight share %.2f%%, tolerance %.1f pt), mean %.2f pt; "
-	      "%d of %d cases over tolerance", spread.v, (unsigned long long)spread.seed,
-	      spread.id, spread.heir, spread.got, spread.want, spread.tol,
-	      spread.sum / spread.cases, spread.bad, spread.cases);
-	check(added.bad == 0, "   addition, slots moved: worst %.3f%% (seed %llu), mean %.3f%%; "
-	      "%d of %d over 1/11 + 1%% = %.3f%%", added.v, (unsigned long long)added.seed,
-	      added.sum / added.cases, added.bad, added.cases, 100.0 / 11 + 1.0);
-	check(between.bad == 0, "   addition, moved between old backends: worst %.3f%% (seed "
-	      "%llu), mean %.3f%%; %d of %d over 1%%", between.v,
-	      (unsigned long long)between.seed, between.sum / between.cases, between.bad,
-	      between.cases);
+	CHECK_SHOW(share.bad == 0, "   shares: worst |slots - size*w/sum| %.2f slots (seed %llu, "
+	           "backend %u), mean %.2f; %d of %d over 1 + n*w/sum", share.v,
+	           (unsigned long long)share.seed, share.id, share.sum / share.cases, share.bad,
+	           share.cases);
+	CHECK_SHOW(moved.bad == 0, "   removal, other backends' slots moved: worst %.3f%% (seed %llu, "
+	           "removing %u), mean %.3f%%; %d of %d cases over %.0f%%", moved.v,
+	           (unsigned long long)moved.seed, moved.id, moved.sum / moved.cases, moved.bad,
+	           moved.cases, OTHERS_MOVED_TOL_PCT);
+	CHECK_SHOW(spread.bad == 0, "   removal, spread: worst |diff| %.2f pt (seed %llu, removing %u: "
+	           "backend %u took %.2f%% vs weight share %.2f%%, tolerance %.1f pt), mean %.2f pt; "
+	           "%d of %d cases over tolerance", spread.v, (unsigned long long)spread.seed,
+	           spread.id, spread.heir, spread.got, spread.want, spread.tol,
+	           spread.sum / spread.cases, spread.bad, spread.cases);
+	CHECK_SHOW(added.bad == 0, "   addition, slots moved: worst %.3f%% (seed %llu), mean %.3f%%; "
+	           "%d of %d over 1/11 + 1%% = %.3f%%", added.v, (unsigned long long)added.seed,
+	           added.sum / added.cases, added.bad, added.cases, 100.0 / 11 + 1.0);
+	CHECK_SHOW(between.bad == 0, "   addition, moved between old backends: worst %.3f%% (seed "
+	           "%llu), mean %.3f%%; %d of %d over 1%%", between.v,
+	           (unsigned long long)between.seed, between.sum / between.cases, between.bad,
+	           between.cases);
 }
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
@@ -498,7 +466,7 @@ static void check_pure(const struct set *ten)
 	uint32_t differ = 0;
 
 	printf("-- pure function\n");
-	check(memcmp(t, t2, SIZE * sizeof(*t)) == 0, "   built twice: identical tables");
+	CHECK_SHOW(memcmp(t, t2, SIZE * sizeof(*t)) == 0, "   built twice: identical tables");
 	free(t2);
 	for (int k = 0; k < shuffles; k++) {
 		struct set sh = *ten;
@@ -519,13 +487,13 @@ static void check_pure(const struct set *ten)
 		same_shuffled += memcmp(t, t2, SIZE * sizeof(*t)) == 0;
 		free(t2);
 	}
-	check(same_shuffled == shuffles, "   shuffled input order (reversed + %d random): %d of %d "
-	      "identical", shuffles - 1, same_shuffled, shuffles);
+	CHECK_SHOW(same_shuffled == shuffles, "   shuffled input order (reversed + %d random): %d of %d "
+	           "identical", shuffles - 1, same_shuffled, shuffles);
 	t3 = build(ten, SIZE, SEED + 1);
 	for (uint32_t s = 0; s < SIZE; s++)
 		differ += t3[s] != t[s];
-	check(differ > 0, "   different seed: %u of %u slots differ (%.2f%%)", differ, SIZE,
-	      pct(differ, SIZE));
+	CHECK_SHOW(differ > 0, "   different seed: %u of %u slots differ (%.2f%%)", differ, SIZE,
+	           pct(differ, SIZE));
 	free(t3);
 	free(t);
 }
@@ -541,7 +509,7 @@ static int expect_reject(const struct slb_maglev_backend *b, size_t n, uint32_t 
 		exit(2);
 	strcpy(err, "");
 	rc = slb_maglev_build(b, n, size, SEED, t, err, sizeof(err));
-	check(rc == -1 && err[0] != '\0', "   %s: rc %d, error \"%s\"", what, rc, err);
+	CHECK_SHOW(rc == -1 && err[0] != '\0', "   %s: rc %d, error \"%s\"", what, rc, err);
 	free(t);
 	return rc;
 }
@@ -560,10 +528,10 @@ static void check_edges(const struct set *ten)
 	t = build(&s, SIZE, SEED);
 	t2 = build(&nine, SIZE, SEED);
 	count(t, SIZE, per_id, &other);
-	check(per_id[zero_id] == 0 && other == 0,
-	      "   weight 0: backend %u holds %u slots, %u empty", zero_id, per_id[zero_id], other);
-	check(memcmp(t, t2, SIZE * sizeof(*t)) == 0,
-	      "   weight 0: table identical to the one built without that backend");
+	CHECK_SHOW(per_id[zero_id] == 0 && other == 0,
+	           "   weight 0: backend %u holds %u slots, %u empty", zero_id, per_id[zero_id], other);
+	CHECK_SHOW(memcmp(t, t2, SIZE * sizeof(*t)) == 0,
+	           "   weight 0: table identical to the one built without that backend");
 	free(t);
 	free(t2);
 
@@ -572,7 +540,7 @@ static void check_edges(const struct set *ten)
 		s.b[i].weight = 0;
 	t = build(&s, SIZE, SEED);
 	count(t, SIZE, per_id, &other);
-	check(other == SIZE, "   all weights 0: %u of %u slots SLB_MAGLEV_EMPTY", other, SIZE);
+	CHECK_SHOW(other == SIZE, "   all weights 0: %u of %u slots SLB_MAGLEV_EMPTY", other, SIZE);
 	free(t);
 	t = malloc(SIZE * sizeof(*t));
 	if (!t)
@@ -581,8 +549,8 @@ static void check_edges(const struct set *ten)
 		int rc = slb_maglev_build(NULL, 0, SIZE, SEED, t, err, sizeof(err));
 
 		count(t, SIZE, per_id, &other);
-		check(rc == 0 && other == SIZE, "   no backends: rc %d, %u of %u slots empty", rc,
-		      other, SIZE);
+		CHECK_SHOW(rc == 0 && other == SIZE, "   no backends: rc %d, %u of %u slots empty", rc,
+		           other, SIZE);
 	}
 	free(t);
 
@@ -608,8 +576,8 @@ static void check_edges(const struct set *ten)
 		for (uint32_t k = 0; rc == 0 && k < 7; k++)
 			for (size_t i = 4; i < s.n; i++)
 				live += small[k] == s.b[i].id;
-		check(rc == 0 && live == 7, "   size 7 (prime), 10 backends of which 4 at weight 0: "
-		      "rc %d, %u of 7 slots on the 6 of weight > 0", rc, live);
+		CHECK_SHOW(rc == 0 && live == 7, "   size 7 (prime), 10 backends of which 4 at weight 0: "
+		           "rc %d, %u of 7 slots on the 6 of weight > 0", rc, live);
 		s.b[3].weight = 1;
 		expect_reject(s.b, s.n, 7, "size 7 (prime) == 7 backends of weight > 0");
 	}
@@ -621,8 +589,8 @@ static void check_edges(const struct set *ten)
 	t = malloc(SIZE * sizeof(*t));
 	if (!t)
 		exit(2);
-	check(slb_maglev_build(s.b, s.n, SIZE, SEED, t, err, sizeof(err)) == 0,
-	      "   weight 65535 accepted");
+	CHECK_SHOW(slb_maglev_build(s.b, s.n, SIZE, SEED, t, err, sizeof(err)) == 0,
+	           "   weight 65535 accepted");
 	free(t);
 	s = *ten;
 	s.b[7].key = s.b[3].key;
@@ -633,9 +601,9 @@ static void check_edges(const struct set *ten)
 	s.b[7].key_len = s.b[3].key_len;
 	s.b[7].weight = 0;
 	expect_reject(s.b, s.n, SIZE, "duplicate key, one copy at weight 0");
-	check(slb_is_prime(BIG_SIZE) && slb_is_prime(SIZE) && !slb_is_prime(65536),
-	      "   slb_is_prime(%u) %d, (%u) %d, (65536) %d", BIG_SIZE, slb_is_prime(BIG_SIZE),
-	      SIZE, slb_is_prime(SIZE), slb_is_prime(65536));
+	CHECK_SHOW(slb_is_prime(BIG_SIZE) && slb_is_prime(SIZE) && !slb_is_prime(65536),
+	           "   slb_is_prime(%u) %d, (%u) %d, (65536) %d", BIG_SIZE, slb_is_prime(BIG_SIZE),
+	           SIZE, slb_is_prime(SIZE), slb_is_prime(65536));
 }
 
 int main(void)
@@ -661,6 +629,5 @@ int main(void)
 	check_pure(&ten);
 	check_edges(&ten);
 
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return check_summary();
 }

@@ -14,7 +14,6 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +29,7 @@
 
 #include "siplb/steer.h"
 #include "xdp_steer.skel.h"
+#include "../../check.h"
 
 #ifndef AF_XDP
 #define AF_XDP 44
@@ -39,8 +39,6 @@
 #define VIP "192.0.2.100"
 #define VIP_PORT 5060
 #define FRAME_MAX 256
-
-static int failures;
 
 struct frame {
 	uint8_t b[FRAME_MAX];
@@ -136,23 +134,17 @@ static const char *verdict_name(unsigned v)
 	return v < 5 ? names[v] : "?";
 }
 
-static void expect(int prog_fd, struct frame f, unsigned want, const char *what)
+static void check_verdict(int prog_fd, struct frame f, unsigned want, const char *what)
 {
 	uint8_t out[FRAME_MAX + 64];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f.b, .data_size_in = f.len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 	int err = bpf_prog_test_run_opts(prog_fd, &opts);
 
-	if (err < 0) {
-		printf("FAIL: %s: test run: %s\n", what, strerror(-err));
-		failures++;
-	} else if (opts.retval != want) {
-		printf("FAIL: %s (%u bytes): %s, want %s\n", what, f.len,
-		       verdict_name(opts.retval), verdict_name(want));
-		failures++;
-	} else {
-		printf("ok: %s (%u bytes): %s\n", what, f.len, verdict_name(want));
-	}
+	CHECK(err >= 0, "%s: test run: %s", what, strerror(-err));
+	if (err >= 0)
+		CHECK_SHOW(opts.retval == want, "%s (%u bytes): %s, want %s", what, f.len,
+			   verdict_name(opts.retval), verdict_name(want));
 }
 
 static struct frame cut(struct frame f, unsigned len)
@@ -168,11 +160,11 @@ static void check_steered(int fd, unsigned hit)
 		    ad = { .vlan_type = ETH_P_8021AD }, opts = { .opt_words = 3 },
 		    opts_max = { .opt_words = 10 };
 
-	expect(fd, build(&udp), hit, "UDP to VIP:5060");
-	expect(fd, build(&q), hit, "802.1Q-tagged UDP to VIP:5060");
-	expect(fd, build(&ad), hit, "802.1ad-tagged UDP to VIP:5060");
-	expect(fd, build(&opts), hit, "IPv4 with 12 bytes of options to VIP:5060");
-	expect(fd, build(&opts_max), hit, "IPv4 with 40 bytes of options to VIP:5060");
+	check_verdict(fd, build(&udp), hit, "UDP to VIP:5060");
+	check_verdict(fd, build(&q), hit, "802.1Q-tagged UDP to VIP:5060");
+	check_verdict(fd, build(&ad), hit, "802.1ad-tagged UDP to VIP:5060");
+	check_verdict(fd, build(&opts), hit, "IPv4 with 12 bytes of options to VIP:5060");
+	check_verdict(fd, build(&opts_max), hit, "IPv4 with 40 bytes of options to VIP:5060");
 }
 
 static void check_passed(int fd)
@@ -184,27 +176,27 @@ static void check_passed(int fd)
 	struct frame f = build(&(struct spec){ 0 }), ft = build(&q);
 	struct frame bad_ihl = f, long_tot = f;
 
-	expect(fd, build(&other_port), XDP_PASS, "UDP to VIP:5061");
-	expect(fd, build(&other_addr), XDP_PASS, "UDP to another address:5060");
-	expect(fd, arp(), XDP_PASS, "ARP request for the VIP");
-	expect(fd, build(&icmp), XDP_PASS, "ICMP to VIP");
-	expect(fd, build(&tcp), XDP_PASS, "TCP to VIP:5060");
-	expect(fd, build(&first_frag), XDP_PASS, "first fragment (MF) to VIP:5060");
-	expect(fd, build(&later_frag), XDP_PASS, "later fragment to VIP:5060");
-	expect(fd, build(&ipv6), XDP_PASS, "EtherType IPv6");
+	check_verdict(fd, build(&other_port), XDP_PASS, "UDP to VIP:5061");
+	check_verdict(fd, build(&other_addr), XDP_PASS, "UDP to another address:5060");
+	check_verdict(fd, arp(), XDP_PASS, "ARP request for the VIP");
+	check_verdict(fd, build(&icmp), XDP_PASS, "ICMP to VIP");
+	check_verdict(fd, build(&tcp), XDP_PASS, "TCP to VIP:5060");
+	check_verdict(fd, build(&first_frag), XDP_PASS, "first fragment (MF) to VIP:5060");
+	check_verdict(fd, build(&later_frag), XDP_PASS, "later fragment to VIP:5060");
+	check_verdict(fd, build(&ipv6), XDP_PASS, "EtherType IPv6");
 	bad_ihl.b[14] = 0x44; /* ihl 4: shorter than the fixed header */
-	expect(fd, bad_ihl, XDP_PASS, "IPv4 ihl 4");
+	check_verdict(fd, bad_ihl, XDP_PASS, "IPv4 ihl 4");
 	long_tot.b[16] = 0x05; /* tot_len 1280+: more than the frame holds */
-	expect(fd, long_tot, XDP_PASS, "IPv4 total length beyond the frame");
+	check_verdict(fd, long_tot, XDP_PASS, "IPv4 total length beyond the frame");
 
 	/* BPF_PROG_TEST_RUN refuses frames under ETH_HLEN (EINVAL), as no NIC
 	 * delivers them: the shortest truncation is a bare Ethernet header. */
-	expect(fd, cut(f, 14), XDP_PASS, "truncated: Ethernet header only");
-	expect(fd, cut(ft, 16), XDP_PASS, "truncated: inside the VLAN tag");
-	expect(fd, cut(f, 14 + 19), XDP_PASS, "truncated: inside the IPv4 header");
-	expect(fd, cut(build(&(struct spec){ .opt_words = 3 }), 14 + 28), XDP_PASS,
-	       "truncated: inside the IPv4 options");
-	expect(fd, cut(f, 14 + 20 + 7), XDP_PASS, "truncated: inside the UDP header");
+	check_verdict(fd, cut(f, 14), XDP_PASS, "truncated: Ethernet header only");
+	check_verdict(fd, cut(ft, 16), XDP_PASS, "truncated: inside the VLAN tag");
+	check_verdict(fd, cut(f, 14 + 19), XDP_PASS, "truncated: inside the IPv4 header");
+	check_verdict(fd, cut(build(&(struct spec){ .opt_words = 3 }), 14 + 28), XDP_PASS,
+		      "truncated: inside the IPv4 options");
+	check_verdict(fd, cut(f, 14 + 20 + 7), XDP_PASS, "truncated: inside the UDP header");
 }
 
 /* The object as DPDK's af_xdp PMD opens it: its first program is the one it
@@ -215,21 +207,14 @@ static void check_object(const char *path)
 	struct bpf_program *prog;
 	unsigned n_progs = 0;
 
-	if (!obj) {
-		printf("FAIL: open %s: %s\n", path, strerror(errno));
-		failures++;
+	CHECK(obj, "open %s: %s", path, strerror(errno));
+	if (!obj)
 		return;
-	}
 	bpf_object__for_each_program(prog, obj)
 		n_progs++;
-	if (n_progs != 1 || !bpf_object__find_map_by_name(obj, "xsks_map") ||
-	    !bpf_object__find_map_by_name(obj, SLB_STEER_MAP)) {
-		printf("FAIL: %s: %u programs, xsks_map/" SLB_STEER_MAP " missing?\n", path,
-		       n_progs);
-		failures++;
-	} else {
-		printf("ok: %s: one program, xsks_map and " SLB_STEER_MAP "\n", path);
-	}
+	CHECK_SHOW(n_progs == 1 && bpf_object__find_map_by_name(obj, "xsks_map") &&
+		   bpf_object__find_map_by_name(obj, SLB_STEER_MAP),
+		   "%s: %u program(s), xsks_map and " SLB_STEER_MAP, path, n_progs);
 	bpf_object__close(obj);
 }
 
@@ -303,6 +288,5 @@ int main(int argc, char **argv)
 	check_passed(prog_fd);
 	close(xsk);
 	xdp_steer__destroy(skel);
-	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
-	return failures ? 1 : 0;
+	return check_summary();
 }
