@@ -42,7 +42,7 @@ pools = ( { name = "core";
         os.replace(self.conf + ".new", self.conf)
 
     def states(self):
-        r = subprocess.run([self.tool("control/rpc/siplbctl"), "--socket",
+        r = subprocess.run([self.tool("control/siplbctl/siplbctl"), "--socket",
                             os.path.join(self.work, "siplbd.sock"), "--json", "backend", "list"],
                            capture_output=True, text=True, timeout=20)
         return {b["address"]: b["state"] for b in json.loads(r.stdout or "{}").get("backends", [])}

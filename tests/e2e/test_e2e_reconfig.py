@@ -57,7 +57,7 @@ pools = ( { name = "core"; backends = (
         os.replace(self.conf + ".new", self.conf)
 
     def ctl(self, *args):
-        r = subprocess.run([self.tool("control/rpc/siplbctl"), "--socket",
+        r = subprocess.run([self.tool("control/siplbctl/siplbctl"), "--socket",
                             os.path.join(self.work, "siplbd.sock")] + list(args),
                            capture_output=True, text=True, timeout=30)
         print("     siplbctl %s -> %s%s" % (" ".join(args), r.stdout.strip(),
