@@ -12,6 +12,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testlib import FAILURES, check, exit_status  # noqa: E402
+
 INVITE = (b"INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
           b"Via: SIP/2.0/UDP pc33.atlanta.example.com:5066;branch=z9hG4bKnashds8;rport\r\n"
           b"Max-Forwards: 70\r\n"
@@ -29,17 +32,13 @@ RESPONSE = (b"SIP/2.0 486 Busy Here\r\n"
             b"CSeq: 2 INVITE\r\nContent-Length: 0\r\n\r\n")
 TWO_CALL_IDS = b"BYE sip:b@x SIP/2.0\r\nCall-ID: a\r\ni: b\r\nCSeq: 1 BYE\r\n\r\n"
 
-failures = []
-
-
 def run(tool, *files):
     r = subprocess.run([tool] + list(files), capture_output=True, text=True)
     return r.returncode, [json.loads(l) for l in r.stdout.splitlines()], r.stderr
 
 
-def expect(what, got, want):
-    if got != want:
-        failures.append("%s: expected %r, got %r" % (what, want, got))
+def check_eq(what, got, want):
+    check(got == want, "%s: expected %r, got %r" % (what, want, got), quiet=True)
 
 
 # expect.txt keys that siplb-parse prints under the same name
@@ -68,20 +67,20 @@ def check_corpus(tool, corpus):
         rc, out, err = run(tool, path)
         obj = out[0] if out else {}
         ok = want.get("reason") == "ok"
-        expect(fields[0] + " exit status", rc, 0 if ok else 1)
+        check_eq(fields[0] + " exit status", rc, 0 if ok else 1)
         if want.get("reason") == "too_large":  # refused before scanning
-            expect(fields[0] + " too large", (out, "larger than a UDP datagram" in err), ([], True))
+            check_eq(fields[0] + " too large", (out, "larger than a UDP datagram" in err), ([], True))
             continue
-        expect(fields[0] + " valid", obj.get("valid"), ok)
+        check_eq(fields[0] + " valid", obj.get("valid"), ok)
         if not ok:
-            expect(fields[0] + " reason", obj.get("reason"), want.get("reason"))
-            expect(fields[0] + " reason on stderr", want.get("reason", "?") in err, True)
+            check_eq(fields[0] + " reason", obj.get("reason"), want.get("reason"))
+            check_eq(fields[0] + " reason on stderr", want.get("reason", "?") in err, True)
             continue
         # a request has no status, a response no method or Request-URI
         skip = {"status"} if obj.get("kind") == "request" else {"method", "request_uri"}
         for k, v in want.items():
             if k in JSON_KEYS and k not in skip:
-                expect("%s %s" % (fields[0], k), obj.get(k, "missing"), as_json_value(k, v))
+                check_eq("%s %s" % (fields[0], k), obj.get(k, "missing"), as_json_value(k, v))
                 checked += 1
     return len(lines), checked
 
@@ -99,8 +98,8 @@ def main():
         big = put("big.sip", b"x" * 70000)
 
         rc, out, err = run(tool, inv, resp)
-        expect("valid files: exit status", rc, 0)
-        expect("valid files: stderr", err, "")
+        check_eq("valid files: exit status", rc, 0)
+        check_eq("valid files: stderr", err, "")
         i, r = out
         for k, v in {"valid": True, "kind": "request", "method": "INVITE",
                      "call_id": "a84b4c76e66710@pc33.atlanta.example.com",
@@ -108,35 +107,33 @@ def main():
                      "via_sent_by": "pc33.atlanta.example.com:5066", "cseq": 314159,
                      "cseq_method": "INVITE", "content_length": 3, "max_forwards": 70,
                      "to_tag": None, "from_tag": "1928301774"}.items():
-            expect("INVITE " + k, i.get(k, "missing"), v)
+            check_eq("INVITE " + k, i.get(k, "missing"), v)
         for k, v in {"kind": "response", "status": 486, "via_sent_by": "192.0.2.4",
                      "to_tag": "a6c85cf", "cseq": 2, "content_length": 0,
                      "max_forwards": None}.items():
-            expect("486 " + k, r.get(k, "missing"), v)
+            check_eq("486 " + k, r.get(k, "missing"), v)
 
         rc, out, err = run(tool, inv, dup, ka)
-        expect("one invalid file: exit status", rc, 1)
-        expect("duplicate Call-ID", (out[1]["valid"], out[1]["reason"]),
+        check_eq("one invalid file: exit status", rc, 1)
+        check_eq("duplicate Call-ID", (out[1]["valid"], out[1]["reason"]),
                (False, "duplicate_call_id"))
-        expect("keep-alive", (out[2]["valid"], out[2]["kind"], out[2].get("keepalive")),
+        check_eq("keep-alive", (out[2]["valid"], out[2]["kind"], out[2].get("keepalive")),
                (False, "keepalive", True))
-        expect("reasons on stderr", "duplicate_call_id" in err and "keepalive" in err, True)
+        check_eq("reasons on stderr", "duplicate_call_id" in err and "keepalive" in err, True)
 
         rc, out, err = run(tool, os.path.join(d, "missing.sip"), big, inv)
-        expect("unreadable/oversized: exit status", rc, 1)
-        expect("unreadable/oversized: objects", len(out), 1)
-        expect("missing file named on stderr", "missing.sip" in err, True)
-        expect("oversized file reason", "larger than a UDP datagram" in err, True)
+        check_eq("unreadable/oversized: exit status", rc, 1)
+        check_eq("unreadable/oversized: objects", len(out), 1)
+        check_eq("missing file named on stderr", "missing.sip" in err, True)
+        check_eq("oversized file reason", "larger than a UDP datagram" in err, True)
 
         rc, out, err = run(tool)
-        expect("no arguments: exit status", rc, 2)
-        expect("no arguments: usage", err.startswith("usage:"), True)
+        check_eq("no arguments: exit status", rc, 2)
+        check_eq("no arguments: usage", err.startswith("usage:"), True)
     files, fields = check_corpus(tool, sys.argv[2])
-    for f in failures[:30]:
-        print("FAIL:", f)
     print("siplb-parse cli: %d corpus files, %d fields compared, %d failures"
-          % (files, fields, len(failures)))
-    return 1 if failures else 0
+          % (files, fields, len(FAILURES)))
+    return exit_status()
 
 
 if __name__ == "__main__":

@@ -11,31 +11,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testlib import Failure, expect, wait_until  # noqa: E402,F401 (the tests import them from here)
 
 SKIP = 77
-
-
-class Failure(Exception):
-    pass
-
-
-def expect(cond, what):
-    if not cond:
-        raise Failure(what)
-
-
-def wait_until(cond, seconds, what, step=0.05):
-    """cond()'s first true value within seconds, or a Failure saying what."""
-    deadline = time.monotonic() + seconds
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise Failure(f"not within {seconds} s: {what}")
-        time.sleep(step)
 
 
 class Env:

@@ -21,7 +21,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testlib import Failure, expect, wait_until  # noqa: E402
 
 SKIP = 77
 MAPS = ["block4", "block6", "control", "maglev", "nexthop", "port_mac", "src_rate", "state",
@@ -30,11 +32,6 @@ MAPS = ["block4", "block6", "control", "maglev", "nexthop", "port_mac", "src_rat
 
 def run(*args):
     return subprocess.run(args, capture_output=True, text=True, timeout=30)
-
-
-def expect(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
 def test_check(siplbd, configs):
@@ -82,13 +79,15 @@ class Daemon:
             return f.read()
 
     def wait_for(self, pattern, seconds=10):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
+        def found():
             if re.search(pattern, self.text()):
-                return
+                return True
             expect(self.proc.poll() is None, f"siplbd exited: {self.text()}")
-            time.sleep(0.05)
-        raise AssertionError(f"no /{pattern}/ in the log:\n{self.text()}")
+            return False
+        try:
+            wait_until(found, seconds, f"/{pattern}/ in the log")
+        except Failure as e:
+            raise Failure(f"{e}:\n{self.text()}")
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc.poll() is None:

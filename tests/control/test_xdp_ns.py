@@ -33,7 +33,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testlib import Failure, expect, wait_until  # noqa: E402
 
 SKIP = 77
 P = f"slbx{os.getpid()}"
@@ -45,23 +47,8 @@ def sh(*args, check=True, ns=None):
     cmd = (["ip", "netns", "exec", ns] if ns else []) + list(args)
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     if check and p.returncode:
-        raise AssertionError(f"{' '.join(cmd)}: exit {p.returncode}: {p.stderr}")
+        raise Failure(f"{' '.join(cmd)}: exit {p.returncode}: {p.stderr}")
     return p
-
-
-def expect(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def wait_until(what, fn, seconds=10):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError(f"timed out: {what}")
 
 
 def topology():
@@ -146,9 +133,9 @@ class Env:
             expect(self.daemon.poll() is None, f"siplbd exited:\n{self.text()}")
             return re.search(pattern, self.text())
         try:
-            return wait_until(f"/{pattern}/ in the log", found, seconds)
-        except AssertionError as e:
-            raise AssertionError(f"{e}:\n{self.text()}")
+            return wait_until(found, seconds, f"/{pattern}/ in the log")
+        except Failure as e:
+            raise Failure(f"{e}:\n{self.text()}")
 
     def stop(self):
         if self.daemon and self.daemon.poll() is None:
@@ -213,7 +200,7 @@ def test_nexthops(env):
     lb = link(LB, "lb0")
     want = (BE_MAC, lb["address"], lb["ifindex"], 1500)
     for addr in ("198.51.100.2", "203.0.113.7", "2001:db8:5::2"):
-        wait_until(f"next hop of {addr}", hop_is(env, ids[addr], want))
+        wait_until(hop_is(env, ids[addr], want), 10, f"next hop of {addr}")
     expect(ids["198.51.100.3"] not in env.nexthops(), "an unresolved backend has no entry")
     env.wait_log(r"nexthop backend \d+ 198\.51\.100\.3: MAC of 198\.51\.100\.3 on lb0 not "
                  r"known yet")
@@ -224,14 +211,14 @@ def test_nexthops(env):
        "dev", "lb0", "nud", "permanent")
     fake = ("02:00:5e:10:00:99",) + want[1:]
     for addr in ("198.51.100.2", "203.0.113.7"):
-        wait_until(f"{addr} follows the replaced neighbour", hop_is(env, ids[addr], fake), 5)
+        wait_until(hop_is(env, ids[addr], fake), 5, f"{addr} follows the replaced neighbour")
     # the backend's MAC changes and the kernel forgets the old one: resolved anew
     sh("ip", "-n", BE, "link", "set", "be0", "address", "02:00:5e:10:00:42")
     sh("ip", "-n", LB, "neigh", "del", "198.51.100.2", "dev", "lb0")
     new = ("02:00:5e:10:00:42",) + want[1:]
-    wait_until("the new MAC, through ARP", hop_is(env, ids["198.51.100.2"], new), 5)
+    wait_until(hop_is(env, ids["198.51.100.2"], new), 5, "the new MAC, through ARP")
     sh("ip", "-n", LB, "link", "set", "lb0", "mtu", "1400")
-    wait_until("the new MTU", hop_is(env, ids["198.51.100.2"], new[:3] + (1400,)), 5)
+    wait_until(hop_is(env, ids["198.51.100.2"], new[:3] + (1400,)), 5, "the new MTU")
     # a backend goes: its entry too
     env.write(gw=False)
     env.daemon.send_signal(signal.SIGHUP)
@@ -246,10 +233,9 @@ def test_counters(env):
     """The program counts what lb0 receives; siplbd --stats sums the CPUs."""
     sh("ping", "-c", "3", "-i", "0.2", "-W", "1", "198.51.100.1", ns=BE)
     send_options(env)
-    x = wait_until("XDP counters", lambda: (lambda s: s if s["pass"]["not_udp"] >= 3 and
-                                             s["verdicts"]["dsr"] +
-                                             s["verdicts"]["pass"] >= 4 else None)(
-        env.stats()["xdp"]))
+    x = wait_until(lambda: (lambda s: s if s["pass"]["not_udp"] >= 3 and
+                            s["verdicts"]["dsr"] + s["verdicts"]["pass"] >= 4 else None)(
+        env.stats()["xdp"]), 10, "XDP counters")
     text = sh(env.siplbd, "--bpffs", env.bpffs, "--stats", ns=LB).stdout
     expect(re.search(r"^stats xdp verdicts steer \d+ dsr \d+ pass \d+ drop \d+$", text, re.M) and
            "stats xdp vip dsr6 [2001:db8::101]:5060 pkts " in text, text)
@@ -266,8 +252,9 @@ def test_other_host(env):
     sh("ip", "-n", BE, "neigh", "replace", "198.51.100.1", "lladdr", "02:00:5e:10:00:77",
        "dev", "be0", "nud", "permanent")
     send_options(env)
-    after = wait_until("other_host counted", lambda: (lambda x: x if x["pass"]["other_host"] >
-                       before["pass"]["other_host"] else None)(env.stats()["xdp"]))
+    after = wait_until(lambda: (lambda x: x if x["pass"]["other_host"] >
+                       before["pass"]["other_host"] else None)(env.stats()["xdp"]), 10,
+                       "other_host counted")
     sh("ip", "-n", BE, "neigh", "del", "198.51.100.1", "dev", "be0")
     expect(after["verdicts"]["dsr"] == before["verdicts"]["dsr"] and
            after["no_port_mac"] == before["no_port_mac"], f"{before} -> {after}")

@@ -16,21 +16,17 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testlib import FAILURES, check  # noqa: E402,F401 (the tests use E.check, E.FAILURES)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIOS = os.path.join(HERE, "scenarios")
 CLIENT, SIPLB, VIP = "192.0.2.10", "192.0.2.1", "192.0.2.100"
 BACKENDS = ["192.0.2.21", "192.0.2.22", "192.0.2.23"]
-FAILURES = []
-
-
-def check(cond, what):
-    """One result line, ok or FAIL; the failures are kept in FAILURES."""
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
 
 
 def sh(cmd, check=True, **kw):

@@ -23,13 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import siplb_env as E  # noqa: E402
 
 NEW = "192.0.2.24"
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
+check, failures = E.check, E.FAILURES
 
 
 class ReconfEnv(E.Env):

@@ -7,20 +7,16 @@ it serves: families, types, one-hot states; 503 before the first snapshot,
 
   test_metrics_http.py METRICS_TEST_SERVER
 """
+import os
 import subprocess
 import sys
 
 from prometheus_client.parser import text_string_to_metric_families
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testlib import FAILURES, check, exit_status  # noqa: E402
+
 SERVER = sys.argv[1]
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", file=sys.stderr)
 
 
 def curl(url, *args):
@@ -89,11 +85,11 @@ def main():
               f"POST: {code} {body!r}")
         code, _, body = curl(url + "/metrics", "-I")
         check(code == 200 and "siplb_" not in body, f"HEAD: {code}")
-        print(f"metrics over HTTP: {n} samples parsed by prometheus_client, {failures} failed")
+        print(f"metrics over HTTP: {n} samples parsed by prometheus_client, {len(FAILURES)} failed")
     finally:
         srv.stdin.close()
         srv.wait(timeout=10)
-    return 1 if failures else 0
+    return exit_status()
 
 
 if __name__ == "__main__":

@@ -16,15 +16,10 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testlib import FAILURES, check, exit_status  # noqa: E402
+
 CTL, SERVER, CONFIGS = (os.path.abspath(a) for a in sys.argv[1:4])
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        failures += 1
-        print(f"FAIL: {what}", file=sys.stderr)
 
 
 class Server:
@@ -256,8 +251,8 @@ def main():
         test_refused(d)
         test_connection(d)
     test_usage()
-    print(f"siplbctl: {failures} failed")
-    return 1 if failures else 0
+    print(f"siplbctl: {len(FAILURES)} failed")
+    return exit_status()
 
 
 if __name__ == "__main__":

@@ -7,17 +7,17 @@ Every datagram must parse, on every scanner path with identical output, and
 each call must be the SIPp default dialog: INVITE, 180, 200, ACK, BYE, 200,
 with consistent Call-ID, tags, branches and CSeq numbers.
 """
+import functools
 import json
 import os
 import subprocess
 import sys
 
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import testlib  # noqa: E402
 
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
+# only the failures are printed: a capture makes thousands of checks
+check = functools.partial(testlib.check, quiet=True)
 
 
 def parse(tool, files, path):
@@ -47,7 +47,7 @@ def main():
     for cid, seq in dialogs.items():
         shape = [m.get("method") or m.get("status") for m in seq]
         if shape != ["INVITE", 180, 200, "ACK", "BYE", 200]:
-            failures.append("%s: dialog shape %s" % (cid, shape))
+            check(False, "%s: dialog shape %s" % (cid, shape))
             continue
         inv, ring, ok, ack, bye, bye_ok = seq
         for m in (inv, ack, bye):
@@ -67,10 +67,8 @@ def main():
         check(ack["cseq"] == inv["cseq"] and bye["cseq"] == inv["cseq"] + 1,
               "%s: CSeq INVITE %s ACK %s BYE %s" % (cid, inv["cseq"], ack["cseq"], bye["cseq"]))
 
-    for f in failures[:20]:
-        print("FAIL:", f)
-    print("sipp capture: %d datagrams, %d dialogs, %d failures" % (len(msgs), len(dialogs), len(failures)))
-    return 1 if failures else 0
+    print("sipp capture: %d datagrams, %d dialogs, %d failures" % (len(msgs), len(dialogs), len(testlib.FAILURES)))
+    return testlib.exit_status()
 
 
 if __name__ == "__main__":

@@ -32,6 +32,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from testlib import Failure  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SKIP = 77
 VIP, VIP_PORT = '192.0.2.100', 5060
@@ -82,10 +85,6 @@ RUN_DIALOG = [
 RUN_NO_BACKEND = [
     ('INVITE with every weight 0: 503', '11-no-backend', CLIENT, 40123, CLIENT, 40123),
 ]
-
-
-class Failure(Exception):
-    pass
 
 
 # ---- frames and pcap files -------------------------------------------------
