@@ -33,6 +33,7 @@
 #include "callid_hash_probe.skel.h"
 #include "siplb/callid_hash.h"
 #include "siplb/sip_scan.h"
+#include "../check.h"
 
 #define EXIT_SKIP 77
 #define MIN_CORPUS_IDS 30
@@ -115,7 +116,7 @@ static void hexdump(const uint8_t *p, uint32_t len)
 }
 
 /* Compares kernel and C on one Call-ID; false only when the probe failed. */
-static bool check(const char *what, const uint8_t *id, uint32_t len, uint64_t seed)
+static bool hashes_agree(const char *what, const uint8_t *id, uint32_t len, uint64_t seed)
 {
 	uint64_t k, c = slb_callid_hash(id, len, seed);
 
@@ -146,9 +147,9 @@ static const uint64_t fixed_seeds[] = {
 static bool check_seeds(const char *what, const uint8_t *id, uint32_t len)
 {
 	for (size_t i = 0; i < N_FIXED_SEEDS; i++)
-		if (!check(what, id, len, fixed_seeds[i]))
+		if (!hashes_agree(what, id, len, fixed_seeds[i]))
 			return false;
-	return check(what, id, len, rnd());
+	return hashes_agree(what, id, len, rnd());
 }
 
 /* ---- files ----------------------------------------------------------------- */
@@ -235,9 +236,9 @@ static bool check_random(void)
 
 		for (uint32_t j = 0; j < len; j++)
 			id[j] = (uint8_t)rnd();
-		if (!check("random", id, len, rnd()))
+		if (!hashes_agree("random", id, len, rnd()))
 			return false;
-		if (i % 10 == 0 && !check("random", id, len, 0))
+		if (i % 10 == 0 && !hashes_agree("random", id, len, 0))
 			return false;
 	}
 	return true;
@@ -329,23 +330,10 @@ int main(int argc, char **argv)
 	printf("%lu agreements, %lu mismatches (%lu corpus + %lu capture Call-IDs, "
 	       "%u random Call-IDs, 9 edge lengths)\n",
 	       agree, mismatch, corpus.ids, capture.ids, RANDOM_IDS);
-	if (!ok || run_failed) {
-		printf("FAIL: the probe could not run on every input\n");
-		return 1;
-	}
-	if (mismatch) {
-		printf("FAIL: kernel and C disagree on %lu hashes\n", mismatch);
-		return 1;
-	}
-	if (io_failed) {
-		printf("FAIL: a corpus or capture file or directory was unreadable\n");
-		return 1;
-	}
-	if (corpus.ids < MIN_CORPUS_IDS) {
-		printf("FAIL: only %lu corpus Call-IDs checked, need at least %d\n",
-		       corpus.ids, MIN_CORPUS_IDS);
-		return 1;
-	}
-	printf("PASS\n");
-	return 0;
+	CHECK(ok && !run_failed, "the probe could not run on every input");
+	CHECK(!mismatch, "kernel and C disagree on %lu hashes", mismatch);
+	CHECK(!io_failed, "a corpus or capture file or directory was unreadable");
+	CHECK(corpus.ids >= MIN_CORPUS_IDS, "only %lu corpus Call-IDs checked, need at least %d",
+	      corpus.ids, MIN_CORPUS_IDS);
+	return check_summary();
 }

@@ -22,7 +22,7 @@ static void target(unsigned i, uint16_t prio, uint16_t weight, uint32_t record,
 }
 
 /* live: a string of N '1'/'0'; want: the N weights. */
-static void expect(const char *live, int32_t prio, const uint16_t want[N])
+static void check_weights(const char *live, int32_t prio, const uint16_t want[N])
 {
 	bool l[N];
 	uint16_t w[N];
@@ -48,19 +48,19 @@ static void test_select(void)
 	target(6, 30, 5, 5, "e.example.net", "127.0.0.16");
 
 	/* The weighted records of priority 10; a's second address waits. */
-	expect("1111111", 10, (const uint16_t[N]){60, 0, 40, 0, 0, 0, 0});
+	check_weights("1111111", 10, (const uint16_t[N]){60, 0, 40, 0, 0, 0, 0});
 	/* a's first address down: its second carries a's weight. */
-	expect("0111111", 10, (const uint16_t[N]){0, 60, 40, 0, 0, 0, 0});
+	check_weights("0111111", 10, (const uint16_t[N]){0, 60, 40, 0, 0, 0, 0});
 	/* Only the weight-0 target of 10 is left: it takes all. */
-	expect("0001111", 10, (const uint16_t[N]){0, 0, 0, 1, 0, 0, 0});
+	check_weights("0001111", 10, (const uint16_t[N]){0, 0, 0, 1, 0, 0, 0});
 	/* Priority 10 has no live member: 20, whose weight-0 targets share. */
-	expect("0000111", 20, (const uint16_t[N]){0, 0, 0, 0, 1, 1, 0});
-	expect("0000011", 20, (const uint16_t[N]){0, 0, 0, 0, 0, 1, 0});
-	expect("0000001", 30, (const uint16_t[N]){0, 0, 0, 0, 0, 0, 5});
-	expect("0000000", -1, (const uint16_t[N]){0, 0, 0, 0, 0, 0, 0});
+	check_weights("0000111", 20, (const uint16_t[N]){0, 0, 0, 0, 1, 1, 0});
+	check_weights("0000011", 20, (const uint16_t[N]){0, 0, 0, 0, 0, 1, 0});
+	check_weights("0000001", 30, (const uint16_t[N]){0, 0, 0, 0, 0, 0, 5});
+	check_weights("0000000", -1, (const uint16_t[N]){0, 0, 0, 0, 0, 0, 0});
 	/* Lower priority wins even when listed after a higher one. */
 	target(6, 5, 5, 5, "e.example.net", "127.0.0.16");
-	expect("1111111", 5, (const uint16_t[N]){0, 0, 0, 0, 0, 0, 5});
+	check_weights("1111111", 5, (const uint16_t[N]){0, 0, 0, 0, 0, 0, 5});
 }
 
 static void resolver_ok(const char *text, uint8_t family, const char *addr, uint16_t port)

@@ -20,13 +20,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "siplb/sip_scan.h"
+#include "../check.h"
 
 #define MAX_FIELDS 48
 #define MIN_VALID 40
@@ -47,40 +47,7 @@ struct entry {
 	bool seen_on_disk;
 };
 
-static unsigned long n_checks, n_failures;
-
-static void fail(const char *file, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void fail(const char *file, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_failures++;
-	printf("%s: ", file);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
-
-static void check(bool ok, const char *file, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(bool ok, const char *file, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_checks++;
-	if (ok)
-		return;
-	n_failures++;
-	printf("%s: ", file);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
+static struct entry *find_entry(const char *rel);
 
 /* ---- files -------------------------------------------------------------- */
 
@@ -150,10 +117,9 @@ static bool read_expectations(const char *path)
 	int lineno = 0;
 	bool ok = true;
 
-	if (!f) {
-		fail(path, "cannot open: %s", strerror(errno));
+	CHECK(f, "%s: cannot open: %s", path, strerror(errno));
+	if (!f)
 		return false;
-	}
 	while ((got = getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r'))
@@ -176,14 +142,16 @@ static bool read_expectations(const char *path)
 		e->path = xstrdup(tok);
 		while ((tok = strtok_r(NULL, "\t", &save)) != NULL) {
 			char *eq = strchr(tok, '=');
+			bool kv = eq && eq != tok;
 
-			if (!eq || eq == tok) {
-				fail(path, "line %d: field \"%s\" is not key=value", lineno, tok);
+			CHECK(kv, "%s: line %d: field \"%s\" is not key=value", path, lineno, tok);
+			if (!kv) {
 				ok = false;
 				continue;
 			}
+			CHECK(e->n_fields < MAX_FIELDS, "%s: line %d: more than %d fields", path, lineno,
+			      MAX_FIELDS);
 			if (e->n_fields == MAX_FIELDS) {
-				fail(path, "line %d: more than %d fields", lineno, MAX_FIELDS);
 				ok = false;
 				break;
 			}
@@ -192,12 +160,11 @@ static bool read_expectations(const char *path)
 			e->fields[e->n_fields].value = xstrdup(eq + 1);
 			e->n_fields++;
 		}
-		for (size_t i = 0; i < n_entries; i++)
-			if (strcmp(entries[i].path, e->path) == 0) {
-				fail(path, "line %d: %s already has an expectation (line %d)",
-				     lineno, e->path, entries[i].line);
-				ok = false;
-			}
+		const struct entry *dup = find_entry(e->path);
+
+		CHECK(!dup, "%s: line %d: %s already has an expectation (line %d)", path, lineno,
+		      e->path, dup ? dup->line : 0);
+		ok = ok && !dup;
 		n_entries++;
 	}
 	free(line);
@@ -401,8 +368,8 @@ static void check_agree(const char *file, const struct path_result *r, size_t n,
 			const char *what)
 {
 	for (size_t i = 1; i < n; i++)
-		check(slb_sip_msg_same(&r[0].msg, &r[i].msg), file,
-		      "%spaths disagree: %s says %s, %s says %s", what, r[0].name,
+		CHECK(slb_sip_msg_same(&r[0].msg, &r[i].msg),
+		      "%s: %spaths disagree: %s says %s, %s says %s", file, what, r[0].name,
 		      slb_sip_reason_name(r[0].msg.reason), r[i].name,
 		      slb_sip_reason_name(r[i].msg.reason));
 }
@@ -415,10 +382,9 @@ static void check_entry(const char *dir, struct entry *e)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, e->path);
 	uint8_t *buf = load(path, &len);
-	if (!buf) {
-		fail(e->path, "cannot read %s: %s", path, strerror(errno));
+	CHECK(buf, "%s: cannot read %s: %s", e->path, path, strerror(errno));
+	if (!buf)
 		return;
-	}
 	size_t n = scan_all(buf, len, r);
 	check_agree(e->path, r, n, "");
 
@@ -427,11 +393,11 @@ static void check_entry(const char *dir, struct entry *e)
 		const char *key = e->fields[i].key, *want = e->fields[i].value;
 		struct actual a;
 		char shown[1024];
+		bool known = value_of(&a, key, m, buf, len);
 
-		if (!value_of(&a, key, m, buf, len)) {
-			fail(e->path, "unknown key \"%s\" (expect.txt line %d)", key, e->line);
+		CHECK(known, "%s: unknown key \"%s\" (expect.txt line %d)", e->path, key, e->line);
+		if (!known)
 			continue;
-		}
 		bool ok;
 		if (a.bad)
 			ok = false;
@@ -439,7 +405,7 @@ static void check_entry(const char *dir, struct entry *e)
 			ok = a.absent;
 		else
 			ok = !a.absent && strlen(want) == a.n && memcmp(want, a.p, a.n) == 0;
-		check(ok, e->path, "%s expected %s got %s", key, want,
+		CHECK(ok, "%s: %s expected %s got %s", e->path, key, want,
 		      a.bad ? "(span outside the datagram)"
 		      : a.absent ? "-" : show(a.p, a.n, shown, sizeof(shown)));
 	}
@@ -497,10 +463,9 @@ static size_t check_dir(const char *dir, const char *sub)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, sub);
 	DIR *d = opendir(path);
-	if (!d) {
-		fail(path, "cannot open directory: %s", strerror(errno));
+	CHECK(d, "%s: cannot open directory: %s", path, strerror(errno));
+	if (!d)
 		return 0;
-	}
 	for (struct dirent *de; (de = readdir(d)) != NULL;) {
 		size_t n = strlen(de->d_name);
 		char rel[1024];
@@ -510,7 +475,7 @@ static size_t check_dir(const char *dir, const char *sub)
 		count++;
 		snprintf(rel, sizeof(rel), "%s/%s", sub, de->d_name);
 		struct entry *e = find_entry(rel);
-		check(e != NULL, rel, "no expectation line in expect.txt");
+		CHECK(e != NULL, "%s: no expectation line in expect.txt", rel);
 		if (e)
 			e->seen_on_disk = true;
 	}
@@ -543,8 +508,7 @@ int main(int argc, char **argv)
 	}
 
 	snprintf(path, sizeof(path), "%s/expect.txt", dir);
-	if (!read_expectations(path))
-		n_failures++;
+	CHECK(read_expectations(path), "%s: not read as it is", path);
 
 	for (size_t i = 0; i < n_entries; i++) {
 		struct entry *e = &entries[i];
@@ -552,20 +516,19 @@ int main(int argc, char **argv)
 		bool is_valid = strncmp(e->path, "valid/", 6) == 0;
 		bool is_invalid = strncmp(e->path, "invalid/", 8) == 0;
 
-		if (!reason) {
-			fail(e->path, "no reason= expectation (expect.txt line %d)", e->line);
-		} else {
+		CHECK(reason, "%s: no reason= expectation (expect.txt line %d)", e->path, e->line);
+		if (reason) {
 			for (int r = 0; r < SLB_SIP_REASON_COUNT; r++)
 				if (strcmp(reason, slb_sip_reason_name((enum slb_sip_reason)r)) == 0)
 					reason_seen[r] = true;
-			if (is_valid && strcmp(reason, "ok") != 0)
-				fail(e->path, "a file in valid/ must expect reason=ok");
-			if (is_invalid && strcmp(reason, "ok") == 0)
-				fail(e->path, "a file in invalid/ must not expect reason=ok");
+			CHECK(!is_valid || strcmp(reason, "ok") == 0,
+			      "%s: a file in valid/ must expect reason=ok", e->path);
+			CHECK(!is_invalid || strcmp(reason, "ok") != 0,
+			      "%s: a file in invalid/ must not expect reason=ok", e->path);
 		}
-		if (is_valid && e->n_fields < MIN_VALID_KEYS)
-			fail(e->path, "only %zu keys: a valid message needs at least %d",
-			     e->n_fields, MIN_VALID_KEYS);
+		CHECK(!is_valid || e->n_fields >= MIN_VALID_KEYS,
+		      "%s: only %zu keys: a valid message needs at least %d", e->path, e->n_fields,
+		      MIN_VALID_KEYS);
 		n_valid += is_valid;
 		n_invalid += is_invalid;
 		n_keepalive += strncmp(e->path, "keepalive/", 10) == 0;
@@ -578,23 +541,20 @@ int main(int argc, char **argv)
 	size_t on_disk = check_dir(dir, "valid") + check_dir(dir, "invalid") +
 			 check_dir(dir, "keepalive");
 	for (size_t i = 0; i < n_entries; i++)
-		if (!entries[i].seen_on_disk)
-			fail(entries[i].path, "expectation without a file (expect.txt line %d)",
-			     entries[i].line);
-	if (n_valid < MIN_VALID)
-		fail("expect.txt", "only %zu valid entries, want at least %d", n_valid, MIN_VALID);
-	if (n_invalid < MIN_INVALID)
-		fail("expect.txt", "only %zu invalid entries, want at least %d", n_invalid,
-		     MIN_INVALID);
+		CHECK(entries[i].seen_on_disk, "%s: expectation without a file (expect.txt line %d)",
+		      entries[i].path, entries[i].line);
+	CHECK(n_valid >= MIN_VALID, "expect.txt: only %zu valid entries, want at least %d", n_valid,
+	      MIN_VALID);
+	CHECK(n_invalid >= MIN_INVALID, "expect.txt: only %zu invalid entries, want at least %d",
+	      n_invalid, MIN_INVALID);
 	for (int r = 1; r < SLB_SIP_REASON_COUNT; r++)
-		if (!reason_seen[r])
-			fail("expect.txt", "no example of reason %s",
-			     slb_sip_reason_name((enum slb_sip_reason)r));
+		CHECK(reason_seen[r], "expect.txt: no example of reason %s",
+		      slb_sip_reason_name((enum slb_sip_reason)r));
 
 	printf("scanner corpus: %zu files (%zu valid, %zu invalid, %zu keepalive; %zu on disk), "
-	       "%lu checks (%lu prefixes), %lu failures\n",
-	       n_entries, n_valid, n_invalid, n_keepalive, on_disk, n_checks, n_prefixes,
-	       n_failures);
+	       "%d checks (%lu prefixes), %d failures\n",
+	       n_entries, n_valid, n_invalid, n_keepalive, on_disk, check_count, n_prefixes,
+	       check_failures);
 	slb_sip_hs_scratch_free(hs_scratch);
 	slb_sip_hs_db_free(hs_db);
 	for (size_t i = 0; i < n_entries; i++) {
@@ -605,5 +565,5 @@ int main(int argc, char **argv)
 		free(entries[i].path);
 	}
 	free(entries);
-	return n_failures ? 1 : 0;
+	return check_failures ? 1 : 0;
 }

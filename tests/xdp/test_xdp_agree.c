@@ -40,6 +40,7 @@
 #include "siplb_xdp.skel.h"
 #include "siplb_xdp_bytes.skel.h"
 #include "xdp_harness.h"
+#include "../check.h"
 
 #define MIN_CORPUS 30
 #define GENERATED 3000
@@ -126,10 +127,10 @@ static void check_message(const char *what, const uint8_t *msg, size_t len, stru
 		if (xh_build(&s, &fr))
 			abort();
 		for (int v = 0; v < 2; v++) {
-			int got;
+			int got, err = xh_run(&variants[v].p, fr.b, (uint32_t)fr.len, 1, &r);
 
-			if (xh_run(&variants[v].p, fr.b, (uint32_t)fr.len, 1, &r)) {
-				printf("FAIL: %s: test run: %s\n", what, strerror(errno));
+			CHECK(!err, "%s: test run: %s", what, strerror(errno));
+			if (err) {
 				run_errors++;
 				return;
 			}
@@ -164,8 +165,8 @@ static void walk(const char *dir, int only_sip, struct tally *t)
 	DIR *d = opendir(dir);
 	struct dirent *e;
 
+	CHECK(d, "%s: %s", dir, strerror(errno));
 	if (!d) {
-		printf("FAIL: %s: %s\n", dir, strerror(errno));
 		run_errors++;
 		return;
 	}
@@ -185,8 +186,8 @@ static void walk(const char *dir, int only_sip, struct tally *t)
 		if (!S_ISREG(st.st_mode) || (only_sip && !ends_with(e->d_name, ".sip")))
 			continue;
 		n = xh_read_file(path, buf, sizeof(buf));
+		CHECK(n >= 0, "%s: %s", path, strerror(errno));
 		if (n < 0) {
-			printf("FAIL: %s: %s\n", path, strerror(errno));
 			run_errors++;
 		} else if ((size_t)n > SLB_SIP_MAX_LEN) {
 			t->messages++;
@@ -359,15 +360,9 @@ int main(int argc, char **argv)
 
 	printf("%lu mismatches over %lu messages compared (3 framings x 2 variants each)\n",
 	       mismatches, corpus.compared + capture.compared + generated.compared);
-	if (run_errors || mismatches) {
-		printf("FAIL\n");
-		return 1;
-	}
-	if (corpus.compared < MIN_CORPUS || generated.compared < GENERATED * 9 / 10) {
-		printf("FAIL: too few compared (corpus %lu, need %d; generated %lu of %d)\n",
-		       corpus.compared, MIN_CORPUS, generated.compared, GENERATED);
-		return 1;
-	}
-	printf("PASS\n");
-	return 0;
+	CHECK(!run_errors && !mismatches, "%d run errors, %lu mismatches", run_errors, mismatches);
+	CHECK(corpus.compared >= MIN_CORPUS && generated.compared >= GENERATED * 9 / 10,
+	      "too few compared (corpus %lu, need %d; generated %lu of %d)", corpus.compared,
+	      MIN_CORPUS, generated.compared, GENERATED);
+	return check_summary();
 }

@@ -28,7 +28,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +43,7 @@
 #include "siplb/maglev.h"
 #include "siplb_xdp.skel.h"
 #include "xdp_harness.h"
+#include "../check.h"
 
 /* The program's own copy of SLB_MAGLEV_EMPTY (bpf/xdp_consts.h). */
 _Static_assert(SLB_MAGLEV_EMPTY == 0xffffffffu, "bpf/xdp_consts.h SLB_XDP_MAGLEV_EMPTY");
@@ -56,21 +56,6 @@ _Static_assert(offsetof(struct slb_state, vips) % 8 == 0 && sizeof(struct slb_vi
 
 static struct xh_prog P;
 static struct xh_world W;
-static int failures, checks;
-
-static void fail(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fail(const char *what, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("FAIL: %s: ", what);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	failures++;
-}
-
 /* ---- SIP messages ---------------------------------------------------------- */
 
 /* A request with the header lines `headers` between From and CSeq. */
@@ -243,66 +228,63 @@ static void check_counters(const char *what, const struct slb_xdp_stats *a,
 
 	for (size_t i = 0; i < sizeof(d) / 8; i++)
 		pd[i] = pb[i] - pa[i];
-	if (d.verdict[w->verdict] != 1)
-		fail(what, "verdict %d counted %llu times", w->verdict, (ull)d.verdict[w->verdict]);
+	CHECK(d.verdict[w->verdict] == 1, "%s: verdict %d counted %llu times", what, w->verdict,
+	      (ull)d.verdict[w->verdict]);
 	d.verdict[w->verdict] = 0;
 	__u64 *reasons = reasons_of(&d, w->verdict);
 
 	if (reasons && w->reason >= 0) {
-		if (reasons[w->reason] != 1)
-			fail(what, "verdict %d reason %d counted %llu times", w->verdict, w->reason,
-			     (ull)reasons[w->reason]);
+		CHECK(reasons[w->reason] == 1, "%s: verdict %d reason %d counted %llu times", what,
+		      w->verdict, w->reason, (ull)reasons[w->reason]);
 		reasons[w->reason] = 0;
 	}
 	if (w->vip >= 0) {
-		if (d.vip[w->vip].pkts != 1 || d.vip[w->vip].bytes != in_len)
-			fail(what, "VIP %d counted %llu packets, %llu bytes", w->vip,
-			     (ull)d.vip[w->vip].pkts, (ull)d.vip[w->vip].bytes);
+		CHECK(d.vip[w->vip].pkts == 1 && d.vip[w->vip].bytes == in_len,
+		      "%s: VIP %d counted %llu packets, %llu bytes", what, w->vip,
+		      (ull)d.vip[w->vip].pkts, (ull)d.vip[w->vip].bytes);
 		d.vip[w->vip] = (struct slb_xdp_counter){ 0, 0 };
 	}
 	if (w->backend >= 0) {
-		if (d.backend[w->backend].pkts != 1 || d.backend[w->backend].bytes != out_len)
-			fail(what, "backend %d counted %llu packets, %llu bytes", w->backend,
-			     (ull)d.backend[w->backend].pkts, (ull)d.backend[w->backend].bytes);
+		CHECK(d.backend[w->backend].pkts == 1 && d.backend[w->backend].bytes == out_len,
+		      "%s: backend %d counted %llu packets, %llu bytes", what, w->backend,
+		      (ull)d.backend[w->backend].pkts, (ull)d.backend[w->backend].bytes);
 		d.backend[w->backend] = (struct slb_xdp_counter){ 0, 0 };
 	}
-	for (size_t i = 0; i < sizeof(d) / 8; i++)
-		if (pd[i]) {
-			fail(what, "an unexpected counter moved (u64 #%zu by %llu)", i, (ull)pd[i]);
-			break;
-		}
+	size_t i = 0;
+
+	while (i < sizeof(d) / 8 - 1 && !pd[i])
+		i++;
+	CHECK(!pd[i], "%s: an unexpected counter moved (u64 #%zu by %llu)", what, i, (ull)pd[i]);
 }
 
 static void expect(const char *what, const void *in, size_t len, const struct want *w)
 {
 	static struct xh_result r;
 	struct slb_xdp_stats before, after;
+	bool ok = !xh_stats(&P, &before);
 	int err;
 
-	checks++;
-	if (xh_stats(&P, &before)) {
-		fail(what, "reading xdp_stats: %s", strerror(errno));
+	CHECK(ok, "%s: reading xdp_stats: %s", what, strerror(errno));
+	if (!ok)
 		return;
-	}
 	err = xh_run(&P, in, (uint32_t)len, 1, &r);
-	if (err) {
-		fail(what, "test run: %s", strerror(-err));
+	CHECK(!err, "%s: test run: %s", what, strerror(-err));
+	if (err)
 		return;
-	}
-	if (xh_stats(&P, &after)) {
-		fail(what, "reading xdp_stats: %s", strerror(errno));
+	ok = !xh_stats(&P, &after);
+	CHECK(ok, "%s: reading xdp_stats: %s", what, strerror(errno));
+	if (!ok)
 		return;
-	}
-	int before_fail = failures;
+	int before_fail = check_failures;
 
-	if (r.retval != w->retval)
-		fail(what, "%s, want %s", xh_action_name(r.retval), xh_action_name(w->retval));
+	CHECK(r.retval == w->retval, "%s: %s, want %s", what, xh_action_name(r.retval),
+	      xh_action_name(w->retval));
 	check_counters(what, &before, &after, w, len, r.out_len);
-	if (w->out && (r.out_len != w->out_len || memcmp(r.out, w->out, w->out_len))) {
-		fail(what, "output frame differs");
+	ok = !w->out || (r.out_len == w->out_len && !memcmp(r.out, w->out, w->out_len));
+	CHECK(ok, "%s: output frame differs", what);
+	if (!ok)
 		hexdiff(r.out, r.out_len, w->out, w->out_len);
-	}
-	if (failures == before_fail)
+	if (check_failures == before_fail)
 		printf("ok: %s: %s%s\n", what, xh_action_name(r.retval),
 		       w->out ? ", exact output" : "");
 }
@@ -331,10 +313,9 @@ static void expect_dsr_frame(const char *what, const struct xh_frame *f, unsigne
 	int be = xh_world_pick(&W, vip, (const uint8_t *)callid, id_len, &h);
 	struct want w = { retval, SLB_XDP_DSR, -1, (int)vip, be, out, 0 };
 
-	if (be < 0) {
-		fail(what, "the test's world has no backend for it");
+	CHECK(be >= 0, "%s: the test's world has no backend for it", what);
+	if (be < 0)
 		return;
-	}
 	w.out_len = dsr_output(out, f, be, h);
 	expect(what, f->b, f->len, &w);
 }
@@ -668,10 +649,9 @@ static void cases_steer(void)
 	expect_pass("IPv6 proxy VIP, no socket on the queue", f6.b, f6.len, SLB_XDP_PASS_NO_STEER,
 		    XH_VIP6_PROXY);
 	xsk = xh_add_xsk(&P);
-	if (xsk < 0) {
-		fail("AF_XDP socket into xsks_map", "%s", strerror(-xsk));
+	CHECK(xsk >= 0, "AF_XDP socket into xsks_map: %s", strerror(-xsk));
+	if (xsk < 0)
 		return;
-	}
 	expect("proxy VIP with a socket", f4.b, f4.len, &steer);
 	s4.tags[0] = ETH_P_8021Q;
 	r = frame(&s4);
@@ -717,9 +697,9 @@ static void cases_flood(void)
 	xh_ip(AF_INET, "203.0.113.0", a);
 	memcpy(k4.addr, a, 4);
 	xh_ip(AF_INET6, "2001:db8:bad::", k6.addr);
-	if (bpf_map_update_elem(P.fd[XH_BLOCK4], &k4, &one, BPF_ANY) ||
-	    bpf_map_update_elem(P.fd[XH_BLOCK6], &k6, &one, BPF_ANY))
-		fail("blocklist", "update: %s", strerror(errno));
+	CHECK(!bpf_map_update_elem(P.fd[XH_BLOCK4], &k4, &one, BPF_ANY) &&
+	      !bpf_map_update_elem(P.fd[XH_BLOCK6], &k6, &one, BPF_ANY),
+	      "blocklist: update: %s", strerror(errno));
 	W.st.n_block4 = W.st.n_block6 = 1; /* as siplbd publishes with the tries */
 	xh_world_load(&P, &W, 3);
 	xh_ip(AF_INET, "203.0.113.77", s.src);
@@ -747,12 +727,8 @@ static void cases_flood(void)
 	xh_ip(AF_INET, "198.51.100.200", s.src);
 	f = frame(&s);
 	passed = passed_of(&f, 100, &dropped, SLB_XDP_DROP_SOURCE_RATE);
-	checks++;
-	if (passed != 6 || dropped != 94)
-		fail("source over its rate", "%" PRIu64 " passed, %" PRIu64 " dropped, want 6/94",
-		     passed, dropped);
-	else
-		printf("ok: source over its rate: 6 of 100 passed (burst 5 + 1), 94 dropped\n");
+	CHECK_SHOW(passed == 6 && dropped == 94, "source over its rate: %" PRIu64 " of 100 passed "
+		   "(burst 5 + 1), %" PRIu64 " dropped, want 6/94", passed, dropped);
 	xh_ip(AF_INET, "198.51.100.201", s.src);
 	f = frame(&s);
 	expect_pass("another source has its own budget", f.b, f.len, SLB_XDP_PASS_NO_STEER,
@@ -760,12 +736,8 @@ static void cases_flood(void)
 	xh_ip(AF_INET6, "2001:db8:77::200", s6.src);
 	f = frame(&s6);
 	passed = passed_of(&f, 50, &dropped, SLB_XDP_DROP_SOURCE_RATE);
-	checks++;
-	if (passed != 6 || dropped != 44)
-		fail("IPv6 source over its rate", "%" PRIu64 " passed, %" PRIu64 " dropped", passed,
-		     dropped);
-	else
-		printf("ok: IPv6 source over its rate: 6 of 50 passed, 44 dropped\n");
+	CHECK_SHOW(passed == 6 && dropped == 44, "IPv6 source over its rate: %" PRIu64 " of 50 "
+		   "passed, %" PRIu64 " dropped, want 6/44", passed, dropped);
 	W.st.src_rate_pps = 0;
 	W.st.src_rate_burst = 0;
 
@@ -808,16 +780,15 @@ static void expect_unchecked(const char *what, const struct xh_frame *f, uint32_
 	static struct xh_result r;
 	struct slb_xdp_stats a, b;
 
-	checks++;
-	if (xh_stats(&P, &a) || xh_run(&P, f->b, (uint32_t)f->len, 1, &r) || xh_stats(&P, &b)) {
-		fail(what, "test run: %s", strerror(errno));
+	bool ran = !xh_stats(&P, &a) && !xh_run(&P, f->b, (uint32_t)f->len, 1, &r) &&
+		   !xh_stats(&P, &b);
+
+	CHECK(ran, "%s: test run: %s", what, strerror(errno));
+	if (!ran)
 		return;
-	}
-	if (r.retval != retval || b.no_port_mac - a.no_port_mac != 1)
-		fail(what, "%s, no_port_mac +%llu; want %s, +1", xh_action_name(r.retval),
-		     (unsigned long long)(b.no_port_mac - a.no_port_mac), xh_action_name(retval));
-	else
-		printf("ok: %s: %s, counted no_port_mac\n", what, xh_action_name(r.retval));
+	CHECK_SHOW(r.retval == retval && b.no_port_mac - a.no_port_mac == 1,
+		   "%s: %s, no_port_mac +%llu; want %s, +1", what, xh_action_name(r.retval),
+		   (unsigned long long)(b.no_port_mac - a.no_port_mac), xh_action_name(retval));
 }
 
 static void cases_mac(void)
@@ -942,8 +913,8 @@ static void put_frag(uint16_t id, uint64_t age_ns)
 	k.proto = IPPROTO_UDP;
 	v.first_ns = now_ns() - age_ns;
 	v.dport = htons(5060);
-	if (bpf_map_update_elem(P.fd[XH_FRAGS], &k, &v, BPF_ANY))
-		fail("frags", "update: %s", strerror(errno));
+	CHECK(!bpf_map_update_elem(P.fd[XH_FRAGS], &k, &v, BPF_ANY), "frags: update: %s",
+	      strerror(errno));
 }
 
 static void cases_fragments_expiry(void)
@@ -1003,10 +974,9 @@ static void cases_fragments(void)
 	f = fragment(XH_VIP4_PROXY, CLIENT, 0x4000, 150);
 	expect_pass("  its later fragment", f.b, f.len, SLB_XDP_PASS_FRAGMENT, -1);
 	xsk = xh_add_xsk(&P);
-	if (xsk < 0) {
-		fail("AF_XDP socket into xsks_map", "%s", strerror(-xsk));
+	CHECK(xsk >= 0, "AF_XDP socket into xsks_map: %s", strerror(-xsk));
+	if (xsk < 0)
 		return;
-	}
 	cases_fragments_matched();
 	cases_fragments_expiry();
 	cases_fragments_flood();
@@ -1058,10 +1028,9 @@ static void cases_dead_dp(const struct xh_prog *siplbds)
 		    XH_VIP4_PROXY);
 	heartbeat(&P, 0);
 	xsk = xh_add_xsk(&P);
+	CHECK(xsk >= 0, "AF_XDP socket into xsks_map: %s", strerror(-xsk));
 	if (xsk >= 0)
 		expect("fresh heartbeat and a socket", f.b, f.len, &steer);
-	else
-		fail("AF_XDP socket into xsks_map", "%s", strerror(-xsk));
 	close(xsk);
 	bpf_map_delete_elem(P.fd[XH_XSKS], &(uint32_t){ 0 });
 	heartbeat(&P, INT64_MIN);
@@ -1090,20 +1059,17 @@ static void check_object(const char *path)
 	struct bpf_program *prog;
 	unsigned n_progs = 0;
 
-	checks++;
-	if (!obj) {
-		fail("object", "open %s: %s", path, strerror(errno));
+	CHECK(obj, "object: open %s: %s", path, strerror(errno));
+	if (!obj)
 		return;
-	}
 	bpf_object__for_each_program(prog, obj)
 		n_progs++;
-	if (n_progs != 1)
-		fail("object", "%s has %u programs, want 1", path, n_progs);
+	CHECK(n_progs == 1, "object: %s has %u programs, want 1", path, n_progs);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!bpf_object__find_map_by_name(obj, names[i]))
-			fail("object", "%s: no map named %s", path, names[i]);
-	if (bpf_object__find_map_by_name(obj, SLB_MAP_STATS))
-		fail("object", "%s declares siplb-dp's stats map", path);
+		CHECK(bpf_object__find_map_by_name(obj, names[i]), "object: %s: no map named %s",
+		      path, names[i]);
+	CHECK(!bpf_object__find_map_by_name(obj, SLB_MAP_STATS),
+	      "object: %s declares siplb-dp's stats map", path);
 	printf("ok: %s: one program, the state and XDP maps by name\n", path);
 	bpf_object__close(obj);
 }
@@ -1189,6 +1155,5 @@ int main(int argc, char **argv)
 	siplb_xdp__destroy(skel);
 	siplb_xdp__destroy(skel_siplbd);
 	xh_world_free(&W);
-	printf("%s: %d checks, %d failure(s)\n", failures ? "FAIL" : "PASS", checks, failures);
-	return failures ? 1 : 0;
+	return check_summary();
 }

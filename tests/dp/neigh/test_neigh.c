@@ -33,6 +33,7 @@
 #include <rte_ether.h>
 
 #include "dp_neigh.h"
+#include "../../check.h"
 
 #define TEST_PORT 3
 #define WAIT_MS 2000   /* longest wait for the kernel (ARP, events) */
@@ -45,19 +46,6 @@
 
 static struct slb_neigh *neigh;
 static const char *iface;
-static int failures;
-
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "FAIL: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	failures++;
-}
 
 static uint64_t mono_ms(void)
 {
@@ -109,24 +97,23 @@ static void expect_mac(const char *dst, const char *want, const char *what)
 	uint64_t t0 = mono_ms();
 	char got[RTE_ETHER_ADDR_FMT_SIZE] = "(none)";
 	uint16_t port = UINT16_MAX;
+	bool ok = false;
 
 	if (rte_ether_unformat_addr(want, &want_mac) < 0) {
 		fprintf(stderr, "bad MAC %s\n", want);
 		exit(1);
 	}
-	while (mono_ms() - t0 < WAIT_MS) {
+	for (;;) {
 		if (slb_neigh_lookup(neigh, ip(dst), &port, &mac)) {
 			rte_ether_format_addr(got, sizeof(got), &mac);
-			if (rte_is_same_ether_addr(&mac, &want_mac) && port == TEST_PORT) {
-				printf("ok: %s: %s -> %s port %u after %llu ms\n", what, dst, got,
-				       port, (unsigned long long)(mono_ms() - t0));
-				return;
-			}
+			ok = rte_is_same_ether_addr(&mac, &want_mac) && port == TEST_PORT;
 		}
+		if (ok || mono_ms() - t0 >= WAIT_MS)
+			break;
 		sleep_ms(POLL_MS);
 	}
-	fail("%s: %s -> %s port %u after %d ms, want %s port %d", what, dst, got, port,
-	     WAIT_MS, want, TEST_PORT);
+	CHECK_SHOW(ok, "%s: %s -> %s port %u after %llu ms, want %s port %d", what, dst, got, port,
+		   (unsigned long long)(mono_ms() - t0), want, TEST_PORT);
 }
 
 static bool lookup(const char *dst)
@@ -141,31 +128,23 @@ static bool lookup(const char *dst)
 static void expect_gone(const char *dst, const char *what)
 {
 	uint64_t t0 = mono_ms();
+	bool gone;
 
-	while (mono_ms() - t0 < WAIT_MS) {
-		if (!lookup(dst)) {
-			printf("ok: %s: %s unknown after %llu ms\n", what, dst,
-			       (unsigned long long)(mono_ms() - t0));
-			return;
-		}
+	while (!(gone = !lookup(dst)) && mono_ms() - t0 < WAIT_MS)
 		sleep_ms(POLL_MS);
-	}
-	fail("%s: %s still resolves after %d ms", what, dst, WAIT_MS);
+	CHECK_SHOW(gone, "%s: %s unknown after %llu ms (at most %d)", what, dst,
+		   (unsigned long long)(mono_ms() - t0), WAIT_MS);
 }
 
 /* dst must keep missing for ms (asked for all along). */
 static void expect_unresolved(const char *dst, unsigned ms, const char *what)
 {
 	uint64_t t0 = mono_ms();
+	bool resolved;
 
-	while (mono_ms() - t0 < ms) {
-		if (lookup(dst)) {
-			fail("%s: %s resolved", what, dst);
-			return;
-		}
+	while (!(resolved = lookup(dst)) && mono_ms() - t0 < ms)
 		sleep_ms(POLL_MS);
-	}
-	printf("ok: %s: %s unresolved for %u ms\n", what, dst, ms);
+	CHECK_SHOW(!resolved, "%s: %s unresolved for %u ms", what, dst, ms);
 }
 
 static void check_start_errors(void)
@@ -174,38 +153,26 @@ static void check_start_errors(void)
 	char err[256] = "";
 	struct slb_neigh *n = slb_neigh_start(&bad, 1, err, sizeof(err));
 
-	if (n || !strstr(err, "slb-no-such0")) {
-		fail("start with a missing interface: %s (%s)", n ? "started" : "refused", err);
-		slb_neigh_stop(n);
-	} else {
-		printf("ok: missing interface refused: %s\n", err);
-	}
+	CHECK_SHOW(!n && strstr(err, "slb-no-such0"), "start with a missing interface: %s (%s)",
+		   n ? "started" : "refused", err);
+	slb_neigh_stop(n);
 	struct slb_neigh_port twice[2] = { { .port_id = 0, .iface = iface },
 					   { .port_id = 1, .iface = iface } };
 
 	n = slb_neigh_start(twice, 2, err, sizeof(err));
-	if (n || !strstr(err, "two ports")) {
-		fail("start with one interface for two ports: %s", n ? "started" : err);
-		slb_neigh_stop(n);
-	} else {
-		printf("ok: one interface for two ports refused: %s\n", err);
-	}
+	CHECK_SHOW(!n && strstr(err, "two ports"), "start with one interface for two ports: %s",
+		   n ? "started" : err);
+	slb_neigh_stop(n);
 	err[0] = '\0';
 	n = slb_neigh_start(&bad, 0, err, sizeof(err));
-	if (n || err[0] == '\0') {
-		fail("start without ports accepted");
-		slb_neigh_stop(n);
-	} else {
-		printf("ok: no ports refused: %s\n", err);
-	}
+	CHECK_SHOW(!n && err[0] != '\0', "start without ports: %s", n ? "started" : err);
+	slb_neigh_stop(n);
 }
 
 static void check_kernel(const char *peer_mac)
 {
-	if (lookup("192.0.2.2"))
-		fail("first lookup of 192.0.2.2 hit: the neighbour should be unknown yet");
-	else
-		printf("ok: first lookup of 192.0.2.2 misses\n");
+	CHECK_SHOW(!lookup("192.0.2.2"),
+		   "first lookup of 192.0.2.2 misses: the neighbour is unknown yet");
 	expect_mac("192.0.2.2", peer_mac, "ARP through NTF_USE");
 
 	run_ip("ip neigh add 192.0.2.50 lladdr 02:00:5e:00:00:50 dev %s nud permanent", iface);
@@ -301,11 +268,8 @@ static void check_churn(const char *peer_mac)
 		misses += r[i].misses;
 		wrong += r[i].wrong;
 	}
-	if (wrong || hits == 0)
-		fail("churn: %lu hits, %lu misses, %lu with a wrong MAC or port", hits, misses,
-		     wrong);
-	else
-		printf("ok: churn: %lu hits, %lu misses, none wrong\n", hits, misses);
+	CHECK_SHOW(!wrong && hits, "churn: %lu hits, %lu misses, %lu with a wrong MAC or port",
+		   hits, misses, wrong);
 }
 
 /* EAL on the first CPU this process may run on, no hugepages, no devices. */
@@ -351,6 +315,5 @@ int main(int argc, char **argv)
 	check_churn(argv[2]);
 	slb_neigh_stop(neigh);
 	rte_eal_cleanup();
-	printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
-	return failures ? 1 : 0;
+	return check_summary();
 }
