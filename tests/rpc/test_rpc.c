@@ -110,9 +110,8 @@ static int64_t num(json_object *o, const char *path)
 static json_object *ok(const char *line, json_object **res)
 {
 	*res = rpc(line);
-	if (!get(*res, "result"))
-		fprintf(stderr, "FAIL %s -> %s\n", line, json_object_to_json_string(*res));
-	CHECK(get(*res, "result") && !get(*res, "error"), "%s: a result", line);
+	CHECK(get(*res, "result") && !get(*res, "error"), "%s: a result, not %s", line,
+	      json_object_to_json_string(*res));
 	CHECK(!strcmp(str(*res, "jsonrpc"), "2.0"), "jsonrpc 2.0");
 	return get(*res, "result");
 }
