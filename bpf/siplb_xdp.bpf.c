@@ -38,7 +38,7 @@
 #endif
 
 /* 1 when this copy's xsks_map holds siplb-dp's sockets: siplb-dp's loader
- * sets it (control/xdp_attach.c, slb_xdp_take_over); a copy siplbd attaches
+ * sets it (bpf/siplb_xdp.c, slb_xdp_take_over); a copy siplbd attaches
  * for DSR has an empty xsks_map of its own, where a miss means nothing. */
 const volatile __u8 slb_dp_xsks = 0;
 

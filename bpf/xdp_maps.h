@@ -106,7 +106,7 @@ struct {
 } block6 SEC(".maps");
 
 /* The MAC of each interface the program is on, by ifindex % entries
- * (include/siplb/xdp.h): the loader writes it (control/xdp_attach.c). An
+ * (include/siplb/xdp.h): the loader writes it (bpf/siplb_xdp.c). An
  * array: the verifier inlines its lookup. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -3,7 +3,7 @@
  * xdp_steer: the placeholder XDP program of siplb-dp's af_xdp ports, loaded
  * by DPDK's af_xdp PMD (xdp_prog=xdp_steer.o), which puts the AF_XDP socket
  * of each RX queue into xsks_map. Once the port has started, siplb-dp puts
- * siplb_xdp in its place with that xsks_map (control/xdp_attach.c); until
+ * siplb_xdp in its place with that xsks_map (bpf/siplb_xdp.c); until
  * then, and for a plain DPDK application such as the benchmark's testpmd:
  *
  * UDP to a VIP in steer_vips (empty unless someone, the benchmark, fills

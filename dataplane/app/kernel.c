@@ -55,7 +55,7 @@ static bool siplbds(const struct slb_config *c, const char *iface)
  * siplb's program on the interface, and the PMD attaches its own only where
  * none is (XDP_FLAGS_UPDATE_IF_NOEXIST), so a restart would fail. Our reader
  * slots are claimed, so no siplb-dp on these maps still uses it: it goes
- * (xdp_attach.c, slb_xdp_reclaim). An interface of siplbd's (xdp.interfaces,
+ * (bpf/siplb_xdp.c, slb_xdp_reclaim). An interface of siplbd's (xdp.interfaces,
  * which the config checks only against ports that name their iface) is left
  * to siplbd, so the two never take it from each other.
  */

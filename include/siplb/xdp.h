@@ -15,7 +15,7 @@
  *   block6     LPM_TRIE struct slb_lpm6 -> __u8        blocked IPv6 prefixes
  *   port_mac   ARRAY ifindex % SLB_XDP_PORT_ENTRIES -> struct slb_port_mac
  *              the MAC of each interface the program is attached to, written
- *              by whoever attaches it (control/xdp_attach.c)
+ *              by whoever attaches it (bpf/siplb_xdp.c)
  *
  * All are pinned next to the state maps; the program reuses them by fd
  * (bpf_map__reuse_fd), so every attached copy shares one state.

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The XDP fast path (bpf/siplb_xdp.bpf.c) on interfaces: loaded from its
- * libbpf skeleton with the pinned maps (state_maps.h) in place of its own,
- * then attached, replaced or detached. siplbd puts it on xdp.interfaces;
+ * The XDP fast path (bpf/siplb_xdp.bpf.c) on interfaces, by its loader
+ * beside it (bpf/siplb_xdp.c): loaded from its libbpf skeleton with the
+ * pinned maps (state_maps.h) in place of its own, then attached, replaced
+ * or detached. siplbd puts it on xdp.interfaces;
  * siplb-dp puts it on its af_xdp ports in place of the program the af_xdp
  * PMD attached, keeping that program's xsks_map, which holds the PMD's
  * sockets.
  *
- * siplb's program is recognised by its name (the skeleton's one program);
+ * siplb's program is recognised by its name (siplb_xdp, its function's);
  * any other program on an interface is foreign and never replaced or
  * detached. Every change is atomic where the kernel allows it: a program
  * is replaced with XDP_FLAGS_REPLACE and the expected old program, so a
@@ -52,7 +53,8 @@ struct slb_xdp_report {
  * Loads the program with the maps of m (control, state, maglev and the XDP
  * maps of xdp.h: bpf_map__reuse_fd) and, when xsks_fd >= 0, that XSKMAP as
  * its xsks_map; otherwise it gets an empty one of its own (proxy-mode VIPs
- * then go to the kernel). -1 with a reason.
+ * then go to the kernel). -1 with a reason, also when the object's maps
+ * are not those state_maps.h pins plus its own.
  */
 int slb_xdp_load(const struct slb_maps *m, int xsks_fd, struct slb_xdp *x,
 		 char *err, size_t errlen);

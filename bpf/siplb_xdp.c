@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Loading and attaching the XDP fast path (see include/siplb/xdp_attach.h). */
+/*
+ * The loader of the XDP fast path, beside its program (siplb_xdp.bpf.c):
+ * loading it from its skeleton and attaching it (include/siplb/xdp_attach.h).
+ */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -19,6 +22,16 @@
 #include "siplb/xdp_attach.h"
 
 #define XSKS_MAP "xsks_map"
+/*
+ * siplb's program: the skeleton's member and, as a string, the name the
+ * kernel gives it (bpf_prog_info.name), which tells it from other programs.
+ * One identifier for both, the function's name in siplb_xdp.bpf.c.
+ */
+#define PROG siplb_xdp
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define PROG_NAME STR(PROG)
+_Static_assert(sizeof(PROG_NAME) <= BPF_OBJ_NAME_LEN, "the kernel keeps the whole name");
 /* The af_xdp PMD's placeholder (bpf/xdp_steer.bpf.c), siplb's as well. */
 #define PLACEHOLDER "xdp_steer"
 #define PROG_MAX_MAPS 64 /* the kernel's limit of maps per program (MAX_USED_MAPS) */
@@ -39,25 +52,6 @@ static int iface_index(const char *iface, char *err, size_t errlen)
 	if (!i)
 		snprintf(err, errlen, "xdp: interface %s: %s", iface, strerror(errno));
 	return (int)i;
-}
-
-/* The name the kernel gives siplb's program (the skeleton's only one,
- * truncated as the kernel does): how siplb's program is told from others. */
-static int our_name(char *name, size_t len, char *err, size_t errlen)
-{
-	struct siplb_xdp *skel = siplb_xdp__open();
-	struct bpf_program *prog = skel ? bpf_object__next_program(skel->obj, NULL) : NULL;
-
-	if (!prog) {
-		snprintf(err, errlen, "xdp: cannot open the siplb_xdp skeleton: %s",
-			 strerror(errno));
-		siplb_xdp__destroy(skel);
-		return -1;
-	}
-	snprintf(name, len < BPF_OBJ_NAME_LEN ? len : BPF_OBJ_NAME_LEN, "%s",
-		 bpf_program__name(prog));
-	siplb_xdp__destroy(skel);
-	return 0;
 }
 
 static void close_attached(struct attached *a)
@@ -114,17 +108,15 @@ static void tag_hex(const uint8_t *tag, char *buf)
 /* Whether a is siplb's; when not, err says whose it is and what to do. */
 static int check_ours(const struct attached *a, const char *iface, char *err, size_t errlen)
 {
-	char ours[BPF_OBJ_NAME_LEN], tag[17];
+	char tag[17];
 
-	if (our_name(ours, sizeof(ours), err, errlen))
-		return -1;
-	if (!strncmp(a->info.name, ours, sizeof(ours)))
+	if (!strcmp(a->info.name, PROG_NAME))
 		return 0;
 	tag_hex(a->info.tag, tag);
 	snprintf(err, errlen, "xdp: %s has XDP program %u '%s' (tag %s, loaded by uid %u), "
 		 "which is not siplb's '%s': left in place. If siplb should have %s, detach it "
 		 "first (ip link set dev %s %s off)", iface, a->id, a->info.name, tag,
-		 a->info.created_by_uid, ours, iface, iface, a->generic ? "xdpgeneric" : "xdp");
+		 a->info.created_by_uid, PROG_NAME, iface, iface, a->generic ? "xdpgeneric" : "xdp");
 	return -1;
 }
 
@@ -165,36 +157,85 @@ static int xdp_unset(int ifindex, const char *iface, const struct attached *old,
 	return -1;
 }
 
-/* The fd of the pinned map i of m, or -1 when m has no map of that name. */
-static int shared_fd(const struct slb_maps *m, const char *name)
+/* A map of the object that siplbd pins: its pin name (state.h, xdp.h) and
+ * the fd of the pinned one in m. */
+struct pinned {
+	struct bpf_map *map;
+	const char *name;
+	int fd;
+};
+
+enum { N_PINNED = 3 + SLB_XDP_MAP_COUNT };
+
+/* The skeleton's maps for the pinned ones, in the order of state_maps.h. */
+static void pinned_maps(const struct siplb_xdp *skel, const struct slb_maps *m,
+			struct pinned *p)
 {
-	static const char *const state_maps[4] = {
-		SLB_MAP_CONTROL, SLB_MAP_STATE, SLB_MAP_MAGLEV, SLB_MAP_STATS,
+	struct bpf_map *xdp[SLB_XDP_MAP_COUNT] = {
+		[SLB_XDP_MAP_STATS] = skel->maps.xdp_stats,
+		[SLB_XDP_MAP_NEXTHOP] = skel->maps.nexthop,
+		[SLB_XDP_MAP_SRC_RATE] = skel->maps.src_rate,
+		[SLB_XDP_MAP_VIP_RATE] = skel->maps.vip_rate,
+		[SLB_XDP_MAP_BLOCK4] = skel->maps.block4,
+		[SLB_XDP_MAP_BLOCK6] = skel->maps.block6,
+		[SLB_XDP_MAP_PORT_MAC] = skel->maps.port_mac,
 	};
 
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(name, state_maps[i]))
-			return m->fd[i];
+	p[0] = (struct pinned){skel->maps.control, SLB_MAP_CONTROL, m->fd[0]};
+	p[1] = (struct pinned){skel->maps.state, SLB_MAP_STATE, m->fd[1]};
+	p[2] = (struct pinned){skel->maps.maglev, SLB_MAP_MAGLEV, m->fd[2]};
 	for (int i = 0; i < SLB_XDP_MAP_COUNT; i++)
-		if (!strcmp(name, slb_xdp_map_name((enum slb_xdp_map)i)))
-			return m->xdp_fd[i];
-	return -1;
+		p[3 + i] = (struct pinned){xdp[i], slb_xdp_map_name((enum slb_xdp_map)i),
+					   m->xdp_fd[i]};
 }
 
-/* Every map of the object that siplbd pins (and xsks_map when given) is
- * the existing one; the others (scratch, .rodata) stay the object's own. */
-static int reuse_maps(struct siplb_xdp *skel, const struct slb_maps *m, int xsks_fd,
-		      char *err, size_t errlen)
+static bool is_pinned(const struct bpf_map *map, const struct pinned *p)
+{
+	for (int i = 0; i < N_PINNED; i++)
+		if (p[i].map == map)
+			return true;
+	return false;
+}
+
+/*
+ * The object's maps against the pinned ones of state_maps.h: each under its
+ * pin name, and no map besides them but the object's own (frags, scratch,
+ * xsks_map, .rodata). A map added to the program and not to state_maps.h
+ * would otherwise stay the object's, and siplbd would never see it.
+ */
+static int check_maps(const struct siplb_xdp *skel, const struct pinned *p, char *err,
+		      size_t errlen)
 {
 	struct bpf_map *map;
 
-	bpf_object__for_each_map(map, skel->obj) {
-		const char *name = bpf_map__name(map);
-		int fd = !strcmp(name, XSKS_MAP) ? xsks_fd : shared_fd(m, name);
-		int ret = fd >= 0 ? bpf_map__reuse_fd(map, fd) : 0;
+	for (int i = 0; i < N_PINNED; i++)
+		if (!p[i].map || strcmp(bpf_map__name(p[i].map), p[i].name))
+			return snprintf(err, errlen, "xdp: the program has no map %s, which "
+					"siplbd pins (state_maps.h)", p[i].name), -1;
+	bpf_object__for_each_map(map, skel->obj)
+		if (!is_pinned(map, p) && map != skel->maps.frags && map != skel->maps.scratch &&
+		    map != skel->maps.xsks_map && !bpf_map__is_internal(map))
+			return snprintf(err, errlen, "xdp: the program's map %s is neither pinned "
+					"(state_maps.h) nor its own", bpf_map__name(map)), -1;
+	return 0;
+}
+
+/* Every map of the object that siplbd pins (and xsks_map when given) is
+ * the existing one; the others (frags, scratch, .rodata) stay the object's. */
+static int reuse_maps(struct siplb_xdp *skel, const struct slb_maps *m, int xsks_fd,
+		      char *err, size_t errlen)
+{
+	struct pinned p[N_PINNED + 1];
+
+	pinned_maps(skel, m, p);
+	if (check_maps(skel, p, err, errlen))
+		return -1;
+	p[N_PINNED] = (struct pinned){skel->maps.xsks_map, XSKS_MAP, xsks_fd};
+	for (int i = 0; i <= N_PINNED; i++) {
+		int ret = p[i].fd >= 0 ? bpf_map__reuse_fd(p[i].map, p[i].fd) : 0;
 
 		if (ret) {
-			snprintf(err, errlen, "xdp: map %s: %s", name, strerror(-ret));
+			snprintf(err, errlen, "xdp: map %s: %s", p[i].name, strerror(-ret));
 			return -1;
 		}
 	}
@@ -254,7 +295,7 @@ int slb_xdp_load(const struct slb_maps *m, int xsks_fd, struct slb_xdp *x,
 			 " (the verifier's log is above)");
 		goto fail;
 	}
-	x->prog_fd = bpf_program__fd(bpf_object__next_program(x->skel->obj, NULL));
+	x->prog_fd = bpf_program__fd(x->skel->progs.PROG);
 	if (!fill_ids(x, m, err, errlen))
 		return 0;
 fail:
@@ -403,7 +444,6 @@ int slb_xdp_reclaim(const struct slb_maps *m, const char *iface, struct slb_xdp_
 	return detach(iface, m, rep, err, errlen);
 }
 
-/* The fd of a's xsks_map (an XSKMAP of that name), or -1 with a reason. */
 /* The fd of a's map of that type and name, or -1. */
 static int map_of(const struct attached *a, uint32_t type, const char *name)
 {
@@ -422,6 +462,7 @@ static int map_of(const struct attached *a, uint32_t type, const char *name)
 	return -1;
 }
 
+/* The fd of a's xsks_map (an XSKMAP of that name), or -1 with a reason. */
 static int xsks_of(const struct attached *a, const char *iface, char *err, size_t errlen)
 {
 	int fd = map_of(a, BPF_MAP_TYPE_XSKMAP, XSKS_MAP);
