@@ -487,7 +487,7 @@ static int check_fits(const struct slb_config *cfg, const enum slb_backend_state
 static int build_and_flip(struct slb_maps *m, struct build *b, uint64_t max_wait_ns,
 			  struct slb_publish_report *rep, char *err, size_t errlen)
 {
-	uint64_t g = __atomic_load_n(&m->control->generation, __ATOMIC_ACQUIRE);
+	uint64_t g = slb_generation(m);
 	uint64_t t0 = monotonic_ns(), t1, t2;
 	uint32_t used;
 

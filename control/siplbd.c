@@ -72,7 +72,7 @@ static uint64_t now_ms(void)
 
 uint64_t siplbd_generation(const struct siplbd *d)
 {
-	return __atomic_load_n(&d->maps.control->generation, __ATOMIC_ACQUIRE);
+	return slb_generation(&d->maps);
 }
 
 int siplbd_load_config(const char *path, const char *bpffs, struct slb_config *cfg, char *err,

@@ -17,6 +17,7 @@
 
 #include "siplb/metrics.h"
 #include "siplb/publish.h"
+#include "siplb/rpc.h"
 #include "siplb/sip_scan.h"
 #include "siplb/xdp.h"
 #include "siplbd.h"
@@ -65,15 +66,15 @@ static void drop_names(const char **names)
 		names[i] = slb_drop_name(i);
 }
 
+/* The published layout (addr or addr6, port in network order) for the one
+ * endpoint formatter. */
 const char *siplbd_endpoint(uint8_t family, uint32_t addr, const uint8_t *addr6, uint16_t port,
 			    char *buf)
 {
-	char a[INET6_ADDRSTRLEN];
+	bool v6 = family == AF_INET6;
 
-	slb_ip_str(family, addr, addr6, a);
-	snprintf(buf, SIPLBD_ENDPOINT_LEN, family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
-		 ntohs(port));
-	return buf;
+	return slb_rpc_format_endpoint(v6 ? AF_INET6 : AF_INET, v6 ? (const void *)addr6 : &addr,
+				       ntohs(port), buf, SIPLBD_ENDPOINT_LEN);
 }
 
 /* Plain lines on stdout, for --stats: the same shape as the log lines. */
@@ -130,7 +131,7 @@ static int sum_xdp(const struct slb_maps *m, struct slb_xdp_stats *total)
 
 static int sum_all(const struct slb_maps *m, struct totals *t)
 {
-	t->generation = __atomic_load_n(&m->control->generation, __ATOMIC_ACQUIRE);
+	t->generation = slb_generation(m);
 	t->s = slb_state_of(m, t->generation);
 	memset(t->dsr_pool, 0, sizeof(t->dsr_pool));
 	for (uint32_t i = 0; i < t->s->n_vips && i < SLB_MAX_VIPS; i++)

@@ -43,7 +43,7 @@ static int open_state(struct slb_dp *d, char *err, size_t errlen)
 
 	if (slb_maps_open(dir, &d->maps, err, errlen))
 		return -1;
-	if (__atomic_load_n(&d->maps.control->generation, __ATOMIC_ACQUIRE))
+	if (slb_generation(&d->maps))
 		return 0;
 	snprintf(err, errlen, "%s: siplbd created the state maps but has not published a "
 		 "state yet (is it still starting, or failing? see its log)", dir);
@@ -92,7 +92,7 @@ static void run(struct slb_dp *d)
 	signal(SIGTERM, on_signal);
 	RTE_LOG(INFO, SIPLB, "forwarding: %u worker lcore(s), %u port(s), generation %" PRIu64
 		"\n", d->n_queues, d->n_ports,
-		(uint64_t)__atomic_load_n(&d->maps.control->generation, __ATOMIC_ACQUIRE));
+		slb_generation(&d->maps));
 	rte_eal_mp_remote_launch(slb_dp_worker, d, CALL_MAIN);
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_wait_lcore(lcore);

@@ -55,11 +55,18 @@ int slb_maps_create(const char *dir, uint32_t table_capacity, struct slb_maps *m
 
 void slb_maps_close(struct slb_maps *m);
 
+/* The active generation, as siplbd last published it (acquire: its state
+ * in slot generation & 1 is complete). */
+static inline uint64_t slb_generation(const struct slb_maps *m)
+{
+	return __atomic_load_n(&m->control->generation, __ATOMIC_ACQUIRE);
+}
+
 /* Reader side, once per poll-loop iteration: announce and return the active
  * generation; use slot (generation & 1) until the next call. */
 static inline uint64_t slb_reader_enter(struct slb_maps *m, unsigned reader)
 {
-	uint64_t g = __atomic_load_n(&m->control->generation, __ATOMIC_ACQUIRE);
+	uint64_t g = slb_generation(m);
 
 	__atomic_store_n(&m->control->readers[reader].epoch, g, __ATOMIC_SEQ_CST);
 	return g;

@@ -167,7 +167,7 @@ static void check_state(const struct slb_maps *r, uint64_t g, const struct slb_c
 	const struct slb_state *s = slb_state_of(r, g);
 	uint32_t k = 0, off = 0, used = 0;
 
-	CHECK(__atomic_load_n(&r->control->generation, __ATOMIC_ACQUIRE) == g, "generation");
+	CHECK(slb_generation(r) == g, "generation");
 	CHECK(s == &r->state[g & 1] && s->generation == g, "slot %u holds %llu", (unsigned)(g & 1),
 	      (unsigned long long)s->generation);
 	check_vips(s, c);
@@ -268,7 +268,7 @@ static void test_blocked(struct slb_maps *w, struct slb_maps *r, const struct sl
 	usleep(300000);
 	slb_reader_heartbeat(r, 3);
 	CHECK(!__atomic_load_n(&j.done, __ATOMIC_SEQ_CST) &&
-	      __atomic_load_n(&w->control->generation, __ATOMIC_SEQ_CST) == g + 1,
+	      slb_generation(w) == g + 1,
 	      "published while a reader was on generation %llu", (unsigned long long)g);
 	CHECK(slb_reader_enter(r, 3) == g + 1, "reader moves on");
 	pthread_join(t, NULL);
