@@ -51,16 +51,6 @@ struct slot_walker {
 	uint32_t weight;
 };
 
-int slb_is_prime(uint32_t n)
-{
-	if (n < 2)
-		return 0;
-	for (uint32_t d = 2; (uint64_t)d * d <= n; d++)
-		if (n % d == 0)
-			return 0;
-	return 1;
-}
-
 static int cmp_key(const void *a, const void *b)
 {
 	const struct slb_maglev_backend *x = *(const struct slb_maglev_backend *const *)a;

@@ -41,6 +41,16 @@ int slb_maglev_build(const struct slb_maglev_backend *backends, size_t n,
 		     uint32_t size, uint64_t seed, uint32_t *table,
 		     char *err, size_t errlen);
 
-int slb_is_prime(uint32_t n);
+/* Inline: the configuration check (common/config.c) needs it without the
+ * table build, which only siplbd links. */
+static inline int slb_is_prime(uint32_t n)
+{
+	if (n < 2)
+		return 0;
+	for (uint32_t d = 2; (uint64_t)d * d <= n; d++)
+		if (n % d == 0)
+			return 0;
+	return 1;
+}
 
 #endif
