@@ -443,6 +443,7 @@ struct inserts {
 	char top[192];      /* our Via [+ Max-Forwards] [+ Record-Route] */
 	char received[32];  /* ";received=a.b.c.d" */
 	char rport[8];      /* "=port" or "port" */
+	char max_forwards[8]; /* the value minus one, at its width */
 };
 
 static uint32_t at(const struct pkt *p, uint16_t sip_offset)
@@ -559,15 +560,20 @@ static bool remove_first_value(const struct pkt *p, struct slb_edits *ed, uint16
 	return false;
 }
 
-/* Max-Forwards minus one, in place and at the same width ("10" -> "09"). */
-static void decrement_max_forwards(struct pkt *p)
+/* Max-Forwards minus one at the same width ("10" -> "09"), as an edit:
+ * nothing changes in the frame unless all the edits fit. */
+static bool decrement_max_forwards(const struct pkt *p, struct slb_edits *ed, struct inserts *t)
 {
 	struct slb_span d = p->msg.max_forwards_tok;
-	uint8_t *b = p->f->data + p->sip_off;
 	uint32_t v = (uint32_t)p->msg.max_forwards - 1;
 
+	if (p->msg.max_forwards <= 0)
+		return true; /* none (ours is inserted with our Via), or 0: 483 */
+	if (d.len > sizeof(t->max_forwards))
+		return false;
 	for (size_t i = d.len; i-- > 0; v /= 10)
-		b[d.off + i] = (uint8_t)('0' + v % 10);
+		t->max_forwards[i] = (char)('0' + v % 10);
+	return slb_edit_add(ed, at(p, d.off), d.len, t->max_forwards, d.len);
 }
 
 /* Applies the edits, fixes the headers. Past the MTU, it leaves as
@@ -709,6 +715,34 @@ static enum slb_action reply(struct pkt *p, enum slb_reply which, struct slb_out
 
 /* ---- the three flows ----------------------------------------------------------- */
 
+/*
+ * The end of both request paths, once ok says their edits were taken: the
+ * Max-Forwards edit, a 513 when the result is too large for UDP, then the
+ * rewrite. count[0] and count[1] (each may be NULL) count the request only
+ * once it is sent: a request dropped for want of room leaves the frame and
+ * the counters as they were.
+ */
+static enum slb_action forward_request(struct pkt *p, bool ok, struct slb_edits *ed,
+				       struct inserts *t, uint32_t daddr, uint16_t dport,
+				       struct slb_msg_counter *const count[2], struct slb_out *out)
+{
+	uint32_t len = p->sip_len;
+
+	if (!ok || !decrement_max_forwards(p, ed, t))
+		return drop(p, SLB_DROP_NO_ROOM);
+	if (too_large(p, ed))
+		return reply(p, SLB_REPLY_513, out);
+	if (send_rewritten(p, ed, daddr, dport, out) != SLB_ACTION_SEND)
+		return SLB_ACTION_DROP;
+	for (int i = 0; i < 2; i++) {
+		if (count[i]) {
+			count[i]->msgs++;
+			count[i]->bytes += len;
+		}
+	}
+	return SLB_ACTION_SEND;
+}
+
 /* A request from a backend toward a client (a callee's BYE): loose routing
  * (RFC 3261 §16.12): our Route goes, the next Route or the Request-URI is
  * the next hop. */
@@ -727,15 +761,8 @@ static enum slb_action request_from_backend(struct pkt *p, struct slb_out *out)
 		  slb_edit_add(&ed, at(p, p->msg.via_line), 0, t.top,
 			       top_headers(p, t.top, -1, false)) &&
 		  mark_sender(p, &ed, &t);
-	if (!ok)
-		return drop(p, SLB_DROP_NO_ROOM);
-	if (too_large(p, &ed))
-		return reply(p, SLB_REPLY_513, out);
-	if (p->msg.max_forwards > 0)
-		decrement_max_forwards(p);
-	p->v->stats->in_dialog.msgs++;
-	p->v->stats->in_dialog.bytes += p->sip_len;
-	return send_rewritten(p, &ed, daddr, dport, out);
+	return forward_request(p, ok, &ed, &t, daddr, dport,
+			       (struct slb_msg_counter *[2]){ &p->v->stats->in_dialog, NULL }, out);
 }
 
 /* A request from a client: to the backend our Route names (in-dialog), else
@@ -762,19 +789,10 @@ static enum slb_action request_to_backend(struct pkt *p, int route_id, struct sl
 		  slb_edit_add(&ed, at(p, p->msg.via_line), 0, t.top,
 			       top_headers(p, t.top, id, record)) &&
 		  mark_sender(p, &ed, &t);
-	if (!ok)
-		return drop(p, SLB_DROP_NO_ROOM);
-	if (too_large(p, &ed))
-		return reply(p, SLB_REPLY_513, out);
-	if (p->msg.max_forwards > 0)
-		decrement_max_forwards(p);
-	if (in_dialog) {
-		st->in_dialog.msgs++;
-		st->in_dialog.bytes += p->sip_len;
-	}
-	st->backend_tx[id].msgs++;
-	st->backend_tx[id].bytes += p->sip_len;
-	return send_rewritten(p, &ed, s->backends[id].addr, s->backends[id].port, out);
+	return forward_request(p, ok, &ed, &t, s->backends[id].addr, s->backends[id].port,
+			       (struct slb_msg_counter *[2]){ &st->backend_tx[id],
+							      in_dialog ? &st->in_dialog : NULL },
+			       out);
 }
 
 /* A proven response from the backend our branch names counts for its
