@@ -406,7 +406,6 @@ static int h_backend_disable(const struct slb_rpc_call *call, json_object *param
 
 /* ---- the configuration file ----------------------------------------------------------- */
 
-/* The file param (absolute: siplbd runs elsewhere than its caller), or dflt. */
 /*
  * config.validate and config.reload parse a file inside the loop: 1 MiB of
  * settings takes 50 ms (1.5 s with glibc's malloc rather than jemalloc), a
@@ -439,6 +438,7 @@ static void config_charge(struct siplbd *d, uint64_t since_ns)
 	d->config_budget_ns -= (int64_t)(siplbd_now_ns() - since_ns);
 }
 
+/* The file param (absolute: siplbd runs elsewhere than its caller), or dflt. */
 static int file_param(json_object *params, const char *dflt, const char **file,
 		      struct slb_rpc_error *e)
 {
