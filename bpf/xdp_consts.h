@@ -59,8 +59,9 @@
  * its datagram (no UDP header) follow it; a datagram whose fragments take
  * longer is not one SIP can use (its sender has retransmitted by then: T1 is
  * 500 ms). Not below siplb-dp's reassembly time (SLB_DP_REASM_MS, 1 s), so
- * that every fragment siplb-dp could still use reaches it. At most SLB_XDP_FRAG_ENTRIES datagrams are remembered (an LRU:
- * the oldest is forgotten first), enough for that many within the timeout.
+ * that every fragment siplb-dp could still use reaches it. At most
+ * SLB_XDP_FRAG_ENTRIES datagrams are remembered (an LRU: the oldest is
+ * forgotten first), enough for that many within the timeout.
  */
 #define SLB_XDP_FRAG_TIMEOUT_NS 2000000000ULL
 #define SLB_XDP_FRAG_ENTRIES 16384
