@@ -690,6 +690,8 @@ static enum slb_action reply(struct pkt *p, enum slb_reply which, struct slb_out
 {
 	char r[SLB_REPLY_MAX];
 	size_t n = put(r, reply_lines[which]);
+	uint32_t addr;
+	uint16_t port;
 
 	if (p->msg.method == SLB_SIP_METHOD_ACK) /* never answered (§17.2.1) */
 		return drop(p, SLB_DROP_NO_ROUTE);
@@ -705,11 +707,8 @@ static enum slb_action reply(struct pkt *p, enum slb_reply which, struct slb_out
 	p->f->tailroom = (uint32_t)(p->f->tailroom + p->sip_len - n);
 	p->f->len = (uint32_t)(p->sip_off + n);
 	p->v->stats->replies[which]++;
-	/* §18.2.2: to the source address, at the sent-by port (the source
-	 * port when the client asked for rport) */
-	uint16_t port = p->msg.via.has_rport ? p->sport
-		      : htons(p->msg.via.port ? p->msg.via.port : SLB_DEFAULT_SIP_PORT);
-	finish_frame(p, p->saddr, port, out);
+	request_reply_to(p, &addr, &port); /* where its responses go (§18.2.2) */
+	finish_frame(p, addr, port, out);
 	return SLB_ACTION_SEND;
 }
 
