@@ -4,6 +4,7 @@
 #ifndef SIPLB_TESTS_REF_SUM_H
 #define SIPLB_TESTS_REF_SUM_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,14 @@ static inline uint16_t ref_sum(const uint8_t *b, size_t n, uint32_t sum)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)sum;
+}
+
+/* The UDP datagram of an Ethernet + IPv4 (no options) frame summed with its
+ * pseudo-header (addresses, protocol, UDP length): 0xffff when its checksum
+ * is right. */
+static inline uint16_t ref_udp_sum(const uint8_t *frame, uint32_t udp_len)
+{
+	return ref_sum(frame + 34, udp_len, ref_sum(frame + 26, 8, IPPROTO_UDP + udp_len));
 }
 
 #endif

@@ -18,6 +18,7 @@
 #include "siplb/proxy.h"
 #include "siplb/sip_scan.h"
 #include "ref_sum.h"
+#include "test_frame.h"
 #include "../check.h"
 
 #define HEADROOM 256
@@ -30,14 +31,6 @@ static uint32_t tables[3 * 65537];
 static struct slb_lcore_stats stats;
 static struct slb_proxy_view view = { &state, tables, &stats, 0x5eed, false, 1500 };
 static const char *const backend_addr[3] = { "192.0.2.21", "192.0.2.22", "192.0.2.23" };
-
-static uint32_t ip4(const char *s)
-{
-	struct in_addr a;
-
-	inet_pton(AF_INET, s, &a);
-	return a.s_addr;
-}
 
 static void setup_state(void)
 {
@@ -91,18 +84,8 @@ static void make_frame(struct frame_buf *fb, const char *src, uint16_t sport, co
 	char sipbuf[2048];
 	size_t n = crlf(sipbuf, text);
 	uint8_t *d = fb->mem + HEADROOM;
-	struct ethhdr eth = { .h_proto = htons(ETH_P_IP) };
-	struct iphdr ip = { .version = 4, .ihl = 5, .ttl = 63, .protocol = IPPROTO_UDP };
-	struct udphdr udp = { .source = htons(sport), .dest = htons(dport) };
 
-	ip.saddr = ip4(src);
-	ip.daddr = ip4(dst);
-	ip.tot_len = htons((uint16_t)(sizeof(ip) + sizeof(udp) + n));
-	udp.len = htons((uint16_t)(sizeof(udp) + n));
-	memcpy(d, &eth, sizeof(eth));
-	memcpy(d + 14, &ip, sizeof(ip));
-	memcpy(d + 34, &udp, sizeof(udp));
-	memcpy(d + 42, sipbuf, n);
+	test_udp_frame(d, src, sport, dst, dport, 0, 0, sipbuf, n);
 	fb->f = (struct slb_frame){ d, (uint16_t)(42 + n), HEADROOM,
 				    (uint16_t)(sizeof(fb->mem) - HEADROOM - 42 - n), false };
 }
@@ -121,10 +104,7 @@ static const char *check_out(const struct slb_frame *f, const char *dst, uint16_
 	      "ports %u -> %u", ntohs(udp.source), ntohs(udp.dest));
 	CHECK(ntohs(ip.tot_len) == f->len - 14 && ntohs(udp.len) == f->len - 34, "lengths");
 	CHECK(ref_sum(f->data + 14, 20, 0) == 0xffff, "IPv4 checksum");
-	uint32_t ph = (ntohl(ip.saddr) >> 16) + (ntohl(ip.saddr) & 0xffff) +
-		      (ntohl(ip.daddr) >> 16) + (ntohl(ip.daddr) & 0xffff) + IPPROTO_UDP +
-		      ntohs(udp.len);
-	CHECK(ref_sum(f->data + 34, f->len - 34, ph) == 0xffff, "UDP checksum");
+	CHECK(ref_udp_sum(f->data, f->len - 34) == 0xffff, "UDP checksum");
 	size_t n = f->len - 42u;
 	memcpy(text, f->data + 42, n);
 	text[n] = 0;
@@ -578,10 +558,7 @@ static void test_checksum(void)
 
 	make_frame(&fb, CLIENT, 5062, VIP, 5060, invite);
 	udp = fb.f.data + 34;
-	uint32_t ph = (ntohl(ip4(CLIENT)) >> 16) + (ntohl(ip4(CLIENT)) & 0xffff) +
-		      (ntohl(ip4(VIP)) >> 16) + (ntohl(ip4(VIP)) & 0xffff) + IPPROTO_UDP +
-		      (fb.f.len - 34u);
-	sum = htons((uint16_t)~ref_sum(udp, fb.f.len - 34u, ph));
+	sum = htons((uint16_t)~ref_udp_sum(fb.f.data, fb.f.len - 34u));
 	memcpy(udp + 6, &sum, 2);
 	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_SEND, "right checksum");
 	make_frame(&fb, CLIENT, 5062, VIP, 5060, invite);

@@ -19,6 +19,7 @@
 
 #include "ipv4_reasm.h"
 #include "ref_sum.h"
+#include "test_frame.h"
 #include "siplb/proxy.h"
 
 #include "../check.h"
@@ -37,14 +38,6 @@ static uint8_t mem[SLB_REASM_SLOTS * SLB_REASM_BUF];
 static struct slb_reasm reasm;
 /* The test's frames: the largest datagram with room around it. */
 static uint8_t buf[SLB_REASM_BUF];
-
-static uint32_t ip4(const char *s)
-{
-	struct in_addr a;
-
-	inet_pton(AF_INET, s, &a);
-	return a.s_addr;
-}
 
 /* One VIP, one backend that takes every call. */
 static void setup_state(void)
@@ -85,20 +78,7 @@ static size_t invite(char *out, size_t len)
 static uint32_t datagram(uint8_t *data, const char *src, const char *dst, const char *payload,
 			 size_t n)
 {
-	struct ethhdr eth = { .h_proto = htons(ETH_P_IP) };
-	struct iphdr ip = { .version = 4, .ihl = 5, .ttl = 63, .protocol = IPPROTO_UDP,
-			    .id = htons(0x1234), .frag_off = htons(0x4000) /* DF */ };
-	struct udphdr udp = { .source = htons(5060), .dest = htons(5060) };
-
-	ip.saddr = ip4(src);
-	ip.daddr = ip4(dst);
-	ip.tot_len = htons((uint16_t)(sizeof(ip) + sizeof(udp) + n));
-	udp.len = htons((uint16_t)(sizeof(udp) + n));
-	memcpy(data, &eth, sizeof(eth));
-	memcpy(data + 14, &ip, sizeof(ip));
-	memcpy(data + 34, &udp, sizeof(udp));
-	memmove(data + 42, payload, n);
-	return (uint32_t)(42 + n);
+	return test_udp_frame(data, src, 5060, dst, 5060, 0x1234, 0x4000 /* DF */, payload, n);
 }
 
 static struct slb_frame frame_at(uint8_t *data, uint32_t len)
@@ -109,10 +89,7 @@ static struct slb_frame frame_at(uint8_t *data, uint32_t len)
 
 static bool udp_sum_ok(const struct slb_frame *f)
 {
-	uint32_t udp_len = f->len - 34;
-	uint32_t ph = ref_sum(f->data + 26, 8, IPPROTO_UDP + udp_len);
-
-	return ref_sum(f->data + 34, udp_len, ph) == 0xffff;
+	return ref_udp_sum(f->data, f->len - 34) == 0xffff;
 }
 
 /* ---- reassembly ------------------------------------------------------------ */
