@@ -475,14 +475,21 @@ static size_t put(char *out, const char *s)
  * response, would be ambiguous for a backend in two pools (two ids), and
  * would miss a backend that answers from another address or port.
  */
+/* The VIP as host:port: our Via's sent-by, our Record-Route's URI. */
+static size_t put_vip_hostport(const struct pkt *p, char *out)
+{
+	size_t n = p->vip_host_len;
+
+	memcpy(out, p->vip_host, n);
+	out[n++] = ':';
+	return n + slb_fmt_u32(out + n, ntohs(p->vip->port));
+}
+
 static uint16_t top_headers(const struct pkt *p, char *out, int backend, bool record)
 {
 	size_t n = put(out, "Via: SIP/2.0/UDP ");
 
-	memcpy(out + n, p->vip_host, p->vip_host_len);
-	n += p->vip_host_len;
-	out[n++] = ':';
-	n += slb_fmt_u32(out + n, ntohs(p->vip->port));
+	n += put_vip_hostport(p, out + n);
 	n += put(out + n, ";branch=" SLB_BRANCH_PREFIX);
 	struct mac_input in = {
 		.call_id = call_id_hash(p),
@@ -502,10 +509,7 @@ static uint16_t top_headers(const struct pkt *p, char *out, int backend, bool re
 		n += put(out + n, "Max-Forwards: 70\r\n");
 	if (record) {
 		n += put(out + n, "Record-Route: <sip:");
-		memcpy(out + n, p->vip_host, p->vip_host_len);
-		n += p->vip_host_len;
-		out[n++] = ':';
-		n += slb_fmt_u32(out + n, ntohs(p->vip->port));
+		n += put_vip_hostport(p, out + n);
 		n += put(out + n, ";lr;" SLB_BACKEND_PARAM "=");
 		n += slb_fmt_u32(out + n, (uint32_t)backend);
 		n += put(out + n, ">\r\n");
