@@ -661,8 +661,7 @@ static void cases_steer(void)
 	expect("a backend's response to a proxy VIP", r.b, r.len, &steer);
 	steer.vip = XH_VIP6_PROXY;
 	expect("IPv6 proxy VIP with a socket", f6.b, f6.len, &steer);
-	close(xsk);
-	bpf_map_delete_elem(P.fd[XH_XSKS], &(uint32_t){ 0 });
+	xh_del_xsk(&P, xsk);
 }
 
 /* n runs of the same frame through the proxy VIP without socket (which
@@ -813,9 +812,7 @@ static void cases_mac(void)
 	xsk = xh_add_xsk(&P);
 	expect_pass("proxy VIP with a socket, another host's MAC", g.b, g.len,
 		    SLB_XDP_PASS_OTHER_HOST, -1);
-	if (xsk >= 0)
-		close(xsk);
-	bpf_map_delete_elem(P.fd[XH_XSKS], &(uint32_t){ 0 });
+	xh_del_xsk(&P, xsk);
 	s.tags[0] = 0;
 	f = frame(&s);
 	memcpy(f.b, bcast, 6);
@@ -986,8 +983,7 @@ static void cases_fragments(void)
 	f = fragment(XH_VIP4_DSR, CLIENT, 0x4030, 150);
 	expect_pass("DSR VIP: later fragment to the kernel", f.b, f.len, SLB_XDP_PASS_FRAGMENT,
 		    -1);
-	close(xsk);
-	bpf_map_delete_elem(P.fd[XH_XSKS], &(uint32_t){ 0 });
+	xh_del_xsk(&P, xsk);
 }
 
 /* ---- a dead dataplane ------------------------------------------------------ */
@@ -1031,8 +1027,7 @@ static void cases_dead_dp(const struct xh_prog *siplbds)
 	CHECK(xsk >= 0, "AF_XDP socket into xsks_map: %s", strerror(-xsk));
 	if (xsk >= 0)
 		expect("fresh heartbeat and a socket", f.b, f.len, &steer);
-	close(xsk);
-	bpf_map_delete_elem(P.fd[XH_XSKS], &(uint32_t){ 0 });
+	xh_del_xsk(&P, xsk);
 	heartbeat(&P, INT64_MIN);
 	/* siplbd's copy (its own empty xsks_map): a miss says nothing. */
 	struct xh_prog dp = P;

@@ -139,6 +139,13 @@ int xh_add_xsk(struct xh_prog *p)
 	return fd;
 }
 
+void xh_del_xsk(struct xh_prog *p, int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	bpf_map_delete_elem(p->fd[XH_XSKS], &(uint32_t){ 0 });
+}
+
 int xh_stats(const struct xh_prog *p, struct slb_xdp_stats *sum)
 {
 	int ncpu = libbpf_num_possible_cpus();

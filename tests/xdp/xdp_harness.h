@@ -57,6 +57,9 @@ void xh_publish(struct xh_prog *p, const struct slb_state *st, uint64_t gen,
  * its fd, or -errno. A test run never performs the redirect; it reports it. */
 int xh_add_xsk(struct xh_prog *p);
 
+/* Undoes xh_add_xsk: closes fd (when it is one) and empties slot 0. */
+void xh_del_xsk(struct xh_prog *p, int fd);
+
 /* Sums the per-CPU xdp_stats. */
 int xh_stats(const struct xh_prog *p, struct slb_xdp_stats *sum);
 
