@@ -841,10 +841,13 @@ enum slb_action slb_proxy_handle(const struct slb_proxy_view *v, struct slb_fram
 	struct pkt p = { .v = v, .f = f };
 	enum slb_drop why;
 
-	if (!parse_frame(&p, &why) || (why = SLB_DROP_NOT_SIP, !find_vip(&p)) ||
-	    (why = SLB_DROP_BAD_CHECKSUM, !udp_cksum_ok(&p)))
+	if (!parse_frame(&p, &why))
 		return why == SLB_DROP_IP_FRAGMENT && to_proxy_vip(&p) ? SLB_ACTION_REASSEMBLE
 								       : drop(&p, why);
+	if (!find_vip(&p))
+		return drop(&p, SLB_DROP_NOT_SIP);
+	if (!udp_cksum_ok(&p))
+		return drop(&p, SLB_DROP_BAD_CHECKSUM);
 	enum slb_sip_reason r = slb_sip_scan(sip(&p), p.sip_len, &p.msg);
 	if (r == SLB_SIP_ERR_KEEPALIVE) {
 		v->stats->keepalives++;
