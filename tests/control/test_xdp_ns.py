@@ -167,19 +167,21 @@ class Env:
         return hops
 
 
+def port_mac_slot(env, ifindex):
+    """bpftool's words for ifindex's slot in the pinned port_mac map."""
+    key = [str(b) for b in (ifindex & 4095).to_bytes(4, "little")]
+    return ["pinned", os.path.join(env.bpffs, "port_mac"), "key", *key]
+
+
 def port_mac(env, ifindex):
     """(ifindex, MAC) of ifindex's slot in the pinned port_mac map."""
-    key = [str(b) for b in (ifindex & 4095).to_bytes(4, "little")]
-    out = sh("bpftool", "-j", "map", "lookup", "pinned", os.path.join(env.bpffs, "port_mac"),
-             "key", *key)
+    out = sh("bpftool", "-j", "map", "lookup", *port_mac_slot(env, ifindex))
     v = bytes(int(x, 16) for x in json.loads(out.stdout)["value"])
     return int.from_bytes(v[0:4], "little"), ":".join(f"{x:02x}" for x in v[4:10])
 
 
 def clear_port_mac(env, ifindex):
-    key = [str(b) for b in (ifindex & 4095).to_bytes(4, "little")]
-    sh("bpftool", "map", "update", "pinned", os.path.join(env.bpffs, "port_mac"), "key", *key,
-       "value", *(["0"] * 12))
+    sh("bpftool", "map", "update", *port_mac_slot(env, ifindex), "value", *(["0"] * 12))
 
 
 def send_options(env):
