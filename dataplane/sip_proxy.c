@@ -412,7 +412,7 @@ static enum slb_drop check_our_via(const struct pkt *p, struct mac_input *in, ui
 	const uint8_t *b = sip(p), *br = b + via->branch.off;
 	uint64_t mac;
 
-	if (!p->msg.has_via || !is_vip_hostport(p, b + via->host.off, via->host.len, via->port) ||
+	if (!is_vip_hostport(p, b + via->host.off, via->host.len, via->port) ||
 	    via->branch.len < BRANCH_ID_OFF || memcmp(br, SLB_BRANCH_PREFIX, BRANCH_PREFIX_LEN))
 		return SLB_DROP_NOT_OURS;
 	*id = NO_BACKEND_ID;
