@@ -22,7 +22,6 @@
 #include "sip_proxy_text.h"
 
 #define SLB_DEFAULT_SIP_PORT 5060
-#define SLB_RETRY_AFTER_S 5
 #define SLB_IP_TTL 64
 
 /* One packet being handled. */
