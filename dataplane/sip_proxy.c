@@ -319,6 +319,13 @@ static int our_route(const struct pkt *p)
 	return (int)backend_id(p, b + v.off, v.len);
 }
 
+/* The Call-ID's hash: unseeded in the branch MAC's input, seeded for the
+ * pool's Maglev table, the branch and a reply's To tag. */
+static uint64_t call_id_hash(const struct pkt *p, uint64_t seed)
+{
+	return slb_callid_hash(sip(p) + p->msg.call_id.off, p->msg.call_id.len, seed);
+}
+
 /* A stable function of the incoming request (RFC 3261 §16.11): the same for
  * its retransmissions, and for a CANCEL or a non-2xx ACK of an INVITE, whose
  * top Via branch is the INVITE's. */
@@ -326,9 +333,8 @@ static uint64_t branch_of(const struct pkt *p)
 {
 	const uint8_t *b = sip(p);
 	const struct slb_sip_msg *m = &p->msg;
-	uint64_t h = p->v->branch_seed;
+	uint64_t h = call_id_hash(p, p->v->branch_seed);
 
-	h = slb_callid_hash(b + m->call_id.off, m->call_id.len, h);
 	h = slb_callid_hash(b + m->via.host.off, m->via.host.len, h ^ m->via.port);
 	if (m->via.branch.len > 7 && memcmp(b + m->via.branch.off, "z9hG4bK", 7) == 0)
 		return slb_callid_hash(b + m->via.branch.off, m->via.branch.len, h);
@@ -366,11 +372,6 @@ static uint64_t branch_mac(const uint8_t *key, const struct mac_input *in)
 	crypto_shorthash_siphash24((unsigned char *)&mac, (const unsigned char *)in,
 				   sizeof(*in), key);
 	return mac;
-}
-
-static uint64_t call_id_hash(const struct pkt *p)
-{
-	return slb_callid_hash(sip(p) + p->msg.call_id.off, p->msg.call_id.len, 0);
 }
 
 /* Where responses to this request go (RFC 3261 §18.2.2, RFC 3581 §4): the
@@ -425,7 +426,7 @@ static enum slb_drop check_our_via(const struct pkt *p, struct mac_input *in, ui
 	if (!p->msg.has_via2 || !via_reply_to(b, &p->msg.via2, &in->addr, &in->port))
 		return SLB_DROP_NO_ROUTE;
 	memcpy(in->txn, br + BRANCH_TXN_OFF, sizeof(in->txn));
-	in->call_id = call_id_hash(p);
+	in->call_id = call_id_hash(p, 0);
 	in->backend = (uint16_t)*id;
 	if (!slb_parse_hex64(br + BRANCH_MAC_OFF, &mac))
 		return SLB_DROP_BAD_MAC;
@@ -491,7 +492,7 @@ static uint16_t top_headers(const struct pkt *p, char *out, int backend, bool re
 	n += put_vip_hostport(p, out + n);
 	n += put(out + n, ";branch=" SLB_BRANCH_PREFIX);
 	struct mac_input in = {
-		.call_id = call_id_hash(p),
+		.call_id = call_id_hash(p, 0),
 		.backend = backend >= 0 ? (uint16_t)backend : NO_BACKEND_ID,
 	};
 	slb_fmt_hex64(in.txn, branch_of(p));
@@ -611,11 +612,10 @@ static int maglev_backend(const struct pkt *p)
 {
 	const struct slb_state *s = p->v->state;
 	const struct slb_pool *pool = &s->pools[p->vip->pool % SLB_MAX_POOLS];
-	const uint8_t *b = sip(p);
 
 	if (!pool->table_size)
 		return -1;
-	uint64_t h = slb_callid_hash(b + p->msg.call_id.off, p->msg.call_id.len, pool->seed);
+	uint64_t h = call_id_hash(p, pool->seed);
 	uint32_t id = p->v->tables[pool->table_off + h % pool->table_size];
 	return id < s->n_backends ? (int)id : -1;
 }
@@ -654,8 +654,7 @@ static size_t copy_reply_headers(const struct pkt *p, char *out, size_t cap)
 			n += body;
 			if (add_tag) {
 				n += put(out + n, ";tag=slb");
-				slb_fmt_hex64(out + n, slb_callid_hash(b + p->msg.call_id.off,
-								       p->msg.call_id.len, p->v->branch_seed));
+				slb_fmt_hex64(out + n, call_id_hash(p, p->v->branch_seed));
 				n += 16;
 			}
 			n += put(out + n, "\r\n");
