@@ -619,10 +619,9 @@ static int add_fd(struct slb_rpc_server *s, int fd, uint64_t tag, char *err, siz
 	return 0;
 }
 
+/* c with its defaults applied. */
 static int check_config(const struct slb_rpc_server_config *c, char *err, size_t errlen)
 {
-	unsigned max = c->max_clients ? c->max_clients : SLB_RPC_DEFAULT_MAX_CLIENTS;
-
 	if (!c->path || !*c->path || strlen(c->path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		snprintf(err, errlen, "control socket path \"%s\": 1..%zu bytes expected",
 			 c->path ? c->path : "", sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
@@ -631,9 +630,9 @@ static int check_config(const struct slb_rpc_server_config *c, char *err, size_t
 			 SLB_RPC_MAX_ALLOWED_UIDS);
 	else if (c->mode & ~0777u)
 		snprintf(err, errlen, "control socket mode %o: permission bits only", c->mode);
-	else if (c->reserved >= max)
+	else if (c->reserved >= c->max_clients)
 		snprintf(err, errlen, "%u reserved control slots of %u: some must be left for "
-			 "others", c->reserved, max);
+			 "others", c->reserved, c->max_clients);
 	else
 		return 0;
 	return -1;
@@ -643,16 +642,17 @@ struct slb_rpc_server *slb_rpc_server_open(const struct slb_rpc_server_config *c
 					   struct slb_rpc_registry *reg, char *err,
 					   size_t errlen)
 {
+	struct slb_rpc_server_config c = *cfg;
 	struct slb_rpc_server *s;
 
-	if (check_config(cfg, err, errlen))
+	apply_defaults(&c);
+	if (check_config(&c, err, errlen))
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return snprintf(err, errlen, "out of memory"), NULL;
-	*s = (struct slb_rpc_server){.cfg = *cfg, .reg = reg, .epfd = -1, .lfd = -1, .tfd = -1,
+	*s = (struct slb_rpc_server){.cfg = c, .reg = reg, .epfd = -1, .lfd = -1, .tfd = -1,
 				     .owner = geteuid()};
-	apply_defaults(&s->cfg);
 	snprintf(s->path, sizeof(s->path), "%s", cfg->path);
 	s->cfg.path = s->path;
 	s->clients = calloc(s->cfg.max_clients, sizeof(*s->clients));
