@@ -1319,8 +1319,8 @@ static int parse_bpffs(const struct parser *p, const config_setting_t *root)
  * SLB_BRANCH_SECRET_MIN characters or more, hashed into a SipHash key so
  * that a passphrase and a hex string serve alike. Without it siplbd keeps
  * the key it published last, or makes a random one (publish.h).
+ * 1 when key is set (its key in out), 0 when absent, -1 on error.
  */
-/* 1 when key is set (its key in out), 0 when absent, -1 on error. */
 static int get_branch_key(const struct parser *p, const config_setting_t *root,
 			  const char *key, uint8_t *out)
 {
