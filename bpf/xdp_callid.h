@@ -2,7 +2,7 @@
 /*
  * Finding the Call-ID of a SIP message in the XDP fast path, for DSR VIPs.
  *
- * What counts, as in siplb-dp's scanner (dataplane/sip_scan.c): a header
+ * What counts, as in siplb-dp's scanner (dataplane/lib/scan/sip_scan.c): a header
  * line, i.e. one that starts right after a CRLF, so that a "Call-ID:" inside
  * another header's value never matches; the header block ends at CRLFCRLF,
  * so one inside the body never matches either. The name is "Call-ID" or its

@@ -3,7 +3,7 @@
  * DSR next hops from the kernel's routes, links and neighbours
  * (include/siplb/nexthops.h). One request socket asks the kernel (route,
  * link, neighbour gets; NTF_USE to have a MAC resolved); one event socket
- * says when to ask again (both: common/netlink.c). A backend's entry mirrors what is in the map, so
+ * says when to ask again (both: dataplane/lib/netlink.c). A backend's entry mirrors what is in the map, so
  * only changes are written and logged.
  */
 #include <bpf/bpf.h>

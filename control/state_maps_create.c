@@ -2,7 +2,7 @@
 /*
  * The pinned state maps' writer side, siplbd's alone: creating and pinning
  * what a reader would not find (the reader side, which it opens the rest
- * with, is common/state_maps.c).
+ * with, is dataplane/lib/state_maps.c).
  */
 #include <bpf/bpf.h>
 #include <errno.h>

@@ -41,7 +41,7 @@ int slb_maglev_build(const struct slb_maglev_backend *backends, size_t n,
 		     uint32_t size, uint64_t seed, uint32_t *table,
 		     char *err, size_t errlen);
 
-/* Inline: the configuration check (common/config.c) needs it without the
+/* Inline: the configuration check (dataplane/lib/config.c) needs it without the
  * table build, which only siplbd links. */
 static inline int slb_is_prime(uint32_t n)
 {

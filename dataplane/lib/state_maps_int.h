@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Inside the state maps: their names and shapes and the steps of opening
- * them, shared by the reader side (common/state_maps.c, which defines them)
+ * them, shared by the reader side (dataplane/lib/state_maps.c, which defines them)
  * and the writer side (control/state_maps_create.c, siplbd's only), which
  * creates what a reader would not find. Not for anyone else.
  */
