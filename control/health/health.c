@@ -15,14 +15,6 @@
 
 #include "health_int.h"
 
-uint64_t slb_health_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 struct slb_health *slb_health_create(const struct slb_health_config *c,
 				     slb_health_change_cb cb, void *arg,
 				     char *err, size_t errlen)
@@ -63,7 +55,7 @@ void slb_health_destroy(struct slb_health *h)
 	free(h);
 }
 
-struct slb_probe_target *slb_health_find(const struct slb_health *h, uint32_t id)
+static struct slb_probe_target *find(const struct slb_health *h, uint32_t id)
 {
 	for (uint32_t i = 0; i < h->n_slots; i++)
 		if (h->slots[i].used && h->slots[i].t.id == id)
@@ -93,7 +85,7 @@ static int free_slot(struct slb_health *h, uint32_t *slot)
 static int check_target(const struct slb_health *h, const struct slb_health_target *t,
 			enum slb_backend_state initial, char *err, size_t errlen)
 {
-	if (slb_health_find(h, t->id))
+	if (find(h, t->id))
 		snprintf(err, errlen, "target id %u is probed already", t->id);
 	else if (t->family != AF_INET && t->family != AF_INET6)
 		snprintf(err, errlen, "target id %u: address family %u", t->id, t->family);
@@ -149,7 +141,7 @@ int slb_health_add(struct slb_health *h, const struct slb_health_target *t,
 
 int slb_health_remove(struct slb_health *h, uint32_t id)
 {
-	struct slb_probe_target *tg = slb_health_find(h, id);
+	struct slb_probe_target *tg = find(h, id);
 
 	if (!tg)
 		return -1;
@@ -159,7 +151,7 @@ int slb_health_remove(struct slb_health *h, uint32_t id)
 
 const struct slb_health_status *slb_health_status(const struct slb_health *h, uint32_t id)
 {
-	const struct slb_probe_target *tg = slb_health_find(h, id);
+	const struct slb_probe_target *tg = find(h, id);
 
 	return tg ? &tg->st : NULL;
 }
@@ -260,7 +252,7 @@ static void failure_reason(const struct slb_probe_target *tg, char *buf, size_t 
 		append(buf, len, "%u send error%s", tg->n_send, tg->n_send > 1 ? "s" : "");
 }
 
-void slb_health_success(struct slb_health *h, struct slb_probe_target *tg, const char *what)
+static void success(struct slb_health *h, struct slb_probe_target *tg, const char *what)
 {
 	char reason[SLB_HEALTH_REASON_LEN];
 
@@ -284,7 +276,7 @@ void slb_health_success(struct slb_health *h, struct slb_probe_target *tg, const
 	}
 }
 
-void slb_health_failure(struct slb_health *h, struct slb_probe_target *tg)
+static void failure(struct slb_health *h, struct slb_probe_target *tg)
 {
 	char reason[SLB_HEALTH_REASON_LEN];
 
@@ -301,9 +293,18 @@ void slb_health_failure(struct slb_health *h, struct slb_probe_target *tg)
 	change(h, tg, SLB_BACKEND_DOWN, reason);
 }
 
+/* probe_io's report of a probe (slb_probe_outcome_fn). */
+static void outcome(struct slb_health *h, struct slb_probe_target *tg, const char *alive)
+{
+	if (alive)
+		success(h, tg, alive);
+	else
+		failure(h, tg);
+}
+
 int slb_health_mark_down(struct slb_health *h, uint32_t id, const char *reason)
 {
-	struct slb_probe_target *tg = slb_health_find(h, id);
+	struct slb_probe_target *tg = find(h, id);
 
 	if (!tg)
 		return -1;
@@ -322,7 +323,7 @@ static void expire(struct slb_health *h, struct slb_probe_target *tg)
 	tg->deadline_ns = 0;
 	tg->st.counters.timeouts++;
 	tg->n_timeout++;
-	slb_health_failure(h, tg);
+	failure(h, tg);
 }
 
 static void run_timers(struct slb_health *h)
@@ -333,15 +334,16 @@ static void run_timers(struct slb_health *h)
 		if (h->slots[i].used && h->slots[i].deadline_ns && now >= h->slots[i].deadline_ns)
 			expire(h, &h->slots[i]);
 		/* Again by index: expire's callback may have moved the slots. */
-		if (i < h->n_slots && h->slots[i].used && now >= h->slots[i].next_send_ns)
-			slb_probe_send(h, &h->slots[i], now);
+		if (i < h->n_slots && h->slots[i].used && now >= h->slots[i].next_send_ns &&
+		    slb_probe_send(h, &h->slots[i], now))
+			failure(h, &h->slots[i]);
 	}
 }
 
 void slb_health_process(struct slb_health *h)
 {
-	slb_probe_receive(h, h->fd4);
+	slb_probe_receive(h, h->fd4, outcome);
 	if (h->fd6 >= 0)
-		slb_probe_receive(h, h->fd6);
+		slb_probe_receive(h, h->fd6, outcome);
 	run_timers(h);
 }

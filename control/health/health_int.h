@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "siplb/health.h"
 #include "siplb/sip_scan.h"
@@ -45,18 +46,30 @@ struct slb_health {
 	uint8_t rx[SLB_SIP_MAX_LEN];  /* one datagram being read */
 };
 
-uint64_t slb_health_now_ns(void);
-struct slb_probe_target *slb_health_find(const struct slb_health *h, uint32_t id);
+static inline uint64_t slb_health_now_ns(void)
+{
+	struct timespec ts;
 
-/* State machine (health.c): one probe's outcome. */
-void slb_health_success(struct slb_health *h, struct slb_probe_target *tg, const char *what);
-void slb_health_failure(struct slb_health *h, struct slb_probe_target *tg);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
-/* The wire (probe_io.c). */
+/*
+ * The wire (probe_io.c), called by the state machine (health.c) and never
+ * calling it: a probe's outcome goes up through the callback below, which
+ * health.c passes to slb_probe_receive.
+ */
+
+/* A reply or an ICMP error settled the probe in flight to tg: alive names
+ * the reply ("200 OK"); NULL is a failure, already counted by kind in tg. */
+typedef void slb_probe_outcome_fn(struct slb_health *h, struct slb_probe_target *tg,
+				  const char *alive);
+
 int slb_probe_open(struct slb_health *h, char *err, size_t errlen);
 int slb_probe_address(const struct slb_health *h, struct slb_probe_target *tg,
 		      char *err, size_t errlen);
-void slb_probe_send(struct slb_health *h, struct slb_probe_target *tg, uint64_t now);
-void slb_probe_receive(struct slb_health *h, int fd);
+/* 0, or -1 when the send failed (counted in tg: a failure of the probe). */
+int slb_probe_send(struct slb_health *h, struct slb_probe_target *tg, uint64_t now);
+void slb_probe_receive(struct slb_health *h, int fd, slb_probe_outcome_fn *outcome);
 
 #endif

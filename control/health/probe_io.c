@@ -231,7 +231,7 @@ static ssize_t send_probe(const struct slb_health *h, const struct slb_probe_tar
 	return n;
 }
 
-void slb_probe_send(struct slb_health *h, struct slb_probe_target *tg, uint64_t now)
+int slb_probe_send(struct slb_health *h, struct slb_probe_target *tg, uint64_t now)
 {
 	uint64_t interval = (uint64_t)h->cfg.interval_ms * 1000000u;
 	char buf[PROBE_MAX];
@@ -247,11 +247,11 @@ void slb_probe_send(struct slb_health *h, struct slb_probe_target *tg, uint64_t 
 		tg->st.counters.sent++;
 		tg->sent_ns = now;
 		tg->deadline_ns = now + (uint64_t)h->cfg.timeout_ms * 1000000u;
-		return;
+		return 0;
 	}
 	tg->st.counters.send_errors++;
 	tg->n_send++;
-	slb_health_failure(h, tg);
+	return -1;
 }
 
 /* ---- in ----------------------------------------------------------------- */
@@ -290,7 +290,7 @@ static struct slb_probe_target *match_reply(struct slb_health *h, const uint8_t 
 }
 
 static void on_final(struct slb_health *h, struct slb_probe_target *tg,
-		     const uint8_t *buf, const struct slb_sip_msg *m)
+		     const uint8_t *buf, const struct slb_sip_msg *m, slb_probe_outcome_fn *outcome)
 {
 	char what[CODE_TEXT_LEN];
 
@@ -301,16 +301,17 @@ static void on_final(struct slb_health *h, struct slb_probe_target *tg,
 		 (const char *)buf + m->status_reason.off);
 	if (slb_health_code_alive(&h->cfg, m->status)) {
 		tg->st.counters.alive++;
-		slb_health_success(h, tg, what);
+		outcome(h, tg, what);
 		return;
 	}
 	tg->st.counters.bad_code++;
 	tg->n_code++;
 	memcpy(tg->last_code_text, what, sizeof(what));
-	slb_health_failure(h, tg);
+	outcome(h, tg, NULL);
 }
 
-static void on_datagram(struct slb_health *h, const uint8_t *buf, size_t len)
+static void on_datagram(struct slb_health *h, const uint8_t *buf, size_t len,
+			slb_probe_outcome_fn *outcome)
 {
 	struct slb_sip_msg m;
 	struct slb_probe_target *tg;
@@ -329,7 +330,7 @@ static void on_datagram(struct slb_health *h, const uint8_t *buf, size_t len)
 	} else if (m.status < 200) {
 		tg->st.counters.provisional++;
 	} else {
-		on_final(h, tg, buf, &m);
+		on_final(h, tg, buf, &m, outcome);
 	}
 }
 
@@ -344,7 +345,7 @@ static const struct sock_extended_err *extended_err(struct msghdr *mh)
 
 /* An ICMP error about dst: the probe in flight there fails now. */
 static void on_icmp(struct slb_health *h, const struct sockaddr_storage *dst,
-		    const struct sock_extended_err *ee)
+		    const struct sock_extended_err *ee, slb_probe_outcome_fn *outcome)
 {
 	struct slb_probe_target *tg = target_at(h, dst, NULL);
 
@@ -360,10 +361,10 @@ static void on_icmp(struct slb_health *h, const struct sockaddr_storage *dst,
 	else
 		snprintf(tg->last_icmp_text, sizeof(tg->last_icmp_text), "ICMP: %s",
 			 strerror((int)ee->ee_errno));
-	slb_health_failure(h, tg);
+	outcome(h, tg, NULL);
 }
 
-static void read_errors(struct slb_health *h, int fd)
+static void read_errors(struct slb_health *h, int fd, slb_probe_outcome_fn *outcome)
 {
 	for (int i = 0; i < RX_BATCH; i++) {
 		struct sockaddr_storage dst;
@@ -379,27 +380,27 @@ static void read_errors(struct slb_health *h, int fd)
 			return;
 		ee = extended_err(&mh);
 		if (ee && (ee->ee_origin == SO_EE_ORIGIN_ICMP || ee->ee_origin == SO_EE_ORIGIN_ICMP6))
-			on_icmp(h, &dst, ee);
+			on_icmp(h, &dst, ee, outcome);
 		else
 			h->stray.errqueue++;
 	}
 }
 
-void slb_probe_receive(struct slb_health *h, int fd)
+void slb_probe_receive(struct slb_health *h, int fd, slb_probe_outcome_fn *outcome)
 {
 	uint8_t *buf = h->rx;
 
-	read_errors(h, fd);
+	read_errors(h, fd, outcome);
 	for (int i = 0; i < RX_BATCH; i++) {
 		ssize_t n = recv(fd, buf, sizeof(h->rx), MSG_DONTWAIT);
 
 		if (n < 0 && (errno == ECONNREFUSED || errno == EHOSTUNREACH ||
 			      errno == ENETUNREACH)) {
-			read_errors(h, fd); /* the pending error of an ICMP */
+			read_errors(h, fd, outcome); /* the pending error of an ICMP */
 			continue;
 		}
 		if (n < 0)
 			return;
-		on_datagram(h, buf, (size_t)n);
+		on_datagram(h, buf, (size_t)n, outcome);
 	}
 }

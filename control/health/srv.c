@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <ares.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,20 +23,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* The first failure of a round is its reason; the round goes on so that
- * all its queries end before its memory goes. */
-void slb_srv_fail(struct slb_srv *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (s->r.failed)
-		return;
-	s->r.failed = true;
-	va_start(ap, fmt);
-	vsnprintf(s->r.reason, sizeof(s->r.reason), fmt, ap);
-	va_end(ap);
 }
 
 static uint64_t retry_ms(const struct slb_srv *s)
@@ -89,7 +74,7 @@ static void round_end(struct slb_srv *s)
 		return;
 	s->counters.resolutions++;
 	if (!s->r.failed)
-		slb_srv_build(s, &next);
+		slb_srv_build(&s->r, s->cfg.name, &next);
 	if (s->r.failed) {
 		round_failed(s);
 		return;
@@ -119,10 +104,10 @@ static void on_addr(void *arg, int status, int timeouts, unsigned char *abuf, in
 		return;
 	s->r.pending--;
 	if (status == ARES_SUCCESS)
-		slb_srv_add_addresses(s, q, abuf, alen);
+		slb_srv_add_addresses(&s->r, q, abuf, alen);
 	/* NODATA / NXDOMAIN: the target has no address of this family. */
 	else if (status != ARES_ENODATA && status != ARES_ENOTFOUND)
-		slb_srv_fail(s, "%s %s: %s", q->type == ns_t_a ? "A" : "AAAA",
+		slb_srv_fail(&s->r, "%s %s: %s", q->type == ns_t_a ? "A" : "AAAA",
 			     s->r.hosts[q->host].name, ares_strerror(status));
 	round_end(s);
 }
@@ -143,7 +128,7 @@ static void ask_addresses(struct slb_srv *s)
 		return; /* "." only: nothing to look up */
 	r->queries = calloc((size_t)r->n_hosts * 2, sizeof(*r->queries));
 	if (!r->queries) {
-		slb_srv_fail(s, "out of memory");
+		slb_srv_fail(&s->r, "out of memory");
 		return;
 	}
 	for (uint32_t h = 0; h < r->n_hosts; h++) {
@@ -167,8 +152,8 @@ static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int
 		return;
 	s->r.pending--;
 	if (status != ARES_SUCCESS)
-		slb_srv_fail(s, "SRV %s: %s", s->cfg.name, ares_strerror(status));
-	else if (!slb_srv_take_records(s, abuf, alen))
+		slb_srv_fail(&s->r, "SRV %s: %s", s->cfg.name, ares_strerror(status));
+	else if (!slb_srv_take_records(&s->r, s->cfg.name, abuf, alen))
 		ask_addresses(s);
 	round_end(s);
 }

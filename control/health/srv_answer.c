@@ -5,11 +5,25 @@
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "srv_int.h"
+
+void slb_srv_fail(struct round *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->failed)
+		return;
+	r->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	va_end(ap);
+}
 
 /* ---- TTLs (c-ares 1.18 parses SRV records without them) ----------------- */
 
@@ -65,10 +79,10 @@ static uint32_t answer_ttl(const unsigned char *abuf, int alen, int type)
 	return min;
 }
 
-static void take_ttl(struct slb_srv *s, uint32_t ttl)
+static void take_ttl(struct round *r, uint32_t ttl)
 {
-	if (ttl < s->r.ttl)
-		s->r.ttl = ttl;
+	if (ttl < r->ttl)
+		r->ttl = ttl;
 }
 
 /* ---- records and addresses ---------------------------------------------- */
@@ -79,48 +93,46 @@ static bool is_root(const char *host)
 	return host[0] == '\0' || !strcmp(host, ".");
 }
 
-static int add_host(struct slb_srv *s, const char *name)
+static int add_host(struct round *r, const char *srv_name, const char *name)
 {
-	struct round *r = &s->r;
-
 	for (uint32_t i = 0; i < r->n_hosts; i++)
 		if (!strcasecmp(r->hosts[i].name, name))
 			return 0;
 	if (strlen(name) >= SLB_SRV_NAME_LEN) {
-		slb_srv_fail(s, "SRV %s: target name too long", s->cfg.name);
+		slb_srv_fail(r, "SRV %s: target name too long", srv_name);
 		return -1;
 	}
 	strcpy(r->hosts[r->n_hosts++].name, name);
 	return 0;
 }
 
-int slb_srv_take_records(struct slb_srv *s, const unsigned char *abuf, int alen)
+int slb_srv_take_records(struct round *r, const char *name, const unsigned char *abuf, int alen)
 {
 	uint32_t n = 0;
-	int rc = ares_parse_srv_reply(abuf, alen, &s->r.srv);
+	int rc = ares_parse_srv_reply(abuf, alen, &r->srv);
 
 	if (rc != ARES_SUCCESS) {
-		slb_srv_fail(s, "SRV %s: %s", s->cfg.name, ares_strerror(rc));
+		slb_srv_fail(r, "SRV %s: %s", name, ares_strerror(rc));
 		return -1;
 	}
-	take_ttl(s, answer_ttl(abuf, alen, ns_t_srv));
-	for (struct ares_srv_reply *p = s->r.srv; p; p = p->next)
+	take_ttl(r, answer_ttl(abuf, alen, ns_t_srv));
+	for (struct ares_srv_reply *p = r->srv; p; p = p->next)
 		n++;
-	s->r.hosts = calloc(n, sizeof(*s->r.hosts));
-	if (!s->r.hosts) {
-		slb_srv_fail(s, "out of memory");
+	r->hosts = calloc(n, sizeof(*r->hosts));
+	if (!r->hosts) {
+		slb_srv_fail(r, "out of memory");
 		return -1;
 	}
-	for (struct ares_srv_reply *p = s->r.srv; p; p = p->next)
-		if (!is_root(p->host) && add_host(s, p->host))
+	for (struct ares_srv_reply *p = r->srv; p; p = p->next)
+		if (!is_root(p->host) && add_host(r, name, p->host))
 			return -1;
 	return 0;
 }
 
-static void add_address(struct slb_srv *s, struct host *h, uint8_t family, const void *addr)
+static void add_address(struct round *r, struct host *h, uint8_t family, const void *addr)
 {
 	if (h->n_addrs == HOST_ADDRS) {
-		slb_srv_fail(s, "%s: more than %u addresses", h->name, HOST_ADDRS);
+		slb_srv_fail(r, "%s: more than %u addresses", h->name, HOST_ADDRS);
 		return;
 	}
 	h->addrs[h->n_addrs].family = family;
@@ -128,10 +140,10 @@ static void add_address(struct slb_srv *s, struct host *h, uint8_t family, const
 	h->n_addrs++;
 }
 
-void slb_srv_add_addresses(struct slb_srv *s, const struct query *q,
+void slb_srv_add_addresses(struct round *r, const struct query *q,
 			   const unsigned char *abuf, int alen)
 {
-	struct host *h = &s->r.hosts[q->host];
+	struct host *h = &r->hosts[q->host];
 	struct ares_addrttl a4[HOST_ADDRS + 1];
 	struct ares_addr6ttl a6[HOST_ADDRS + 1];
 	int n = HOST_ADDRS + 1, rc;
@@ -143,14 +155,14 @@ void slb_srv_add_addresses(struct slb_srv *s, const struct query *q,
 	if (rc == ARES_ENODATA)
 		return;
 	if (rc != ARES_SUCCESS) {
-		slb_srv_fail(s, "%s %s: %s", q->type == ns_t_a ? "A" : "AAAA", h->name,
+		slb_srv_fail(r, "%s %s: %s", q->type == ns_t_a ? "A" : "AAAA", h->name,
 			     ares_strerror(rc));
 		return;
 	}
 	for (int i = 0; i < n; i++) {
-		add_address(s, h, q->type == ns_t_a ? AF_INET : AF_INET6,
+		add_address(r, h, q->type == ns_t_a ? AF_INET : AF_INET6,
 			    q->type == ns_t_a ? (const void *)&a4[i].ipaddr : (const void *)&a6[i].ip6addr);
-		take_ttl(s, (uint32_t)(q->type == ns_t_a ? a4[i].ttl : a6[i].ttl));
+		take_ttl(r, (uint32_t)(q->type == ns_t_a ? a4[i].ttl : a6[i].ttl));
 	}
 }
 
@@ -226,41 +238,41 @@ static struct host *host_of(struct round *r, const char *name)
 }
 
 /* The records with a target, sorted; their count in *n. */
-static struct rec *sorted_records(struct slb_srv *s, uint32_t *n)
+static struct rec *sorted_records(struct round *r, uint32_t *n)
 {
 	struct rec *recs;
 	uint32_t k = 0;
 
-	for (const struct ares_srv_reply *p = s->r.srv; p; p = p->next)
+	for (const struct ares_srv_reply *p = r->srv; p; p = p->next)
 		k++;
 	recs = calloc(k ? k : 1, sizeof(*recs));
 	if (!recs)
 		return NULL;
 	*n = 0;
-	for (const struct ares_srv_reply *p = s->r.srv; p; p = p->next)
+	for (const struct ares_srv_reply *p = r->srv; p; p = p->next)
 		if (!is_root(p->host))
-			recs[(*n)++] = (struct rec){p, host_of(&s->r, p->host)};
+			recs[(*n)++] = (struct rec){p, host_of(r, p->host)};
 	qsort(recs, *n, sizeof(*recs), cmp_rec);
 	return recs;
 }
 
-void slb_srv_build(struct slb_srv *s, struct slb_srv_result *out)
+void slb_srv_build(struct round *r, const char *name, struct slb_srv_result *out)
 {
 	uint32_t n = 0;
-	struct rec *recs = sorted_records(s, &n);
+	struct rec *recs = sorted_records(r, &n);
 
-	out->ttl = s->r.ttl == UINT32_MAX ? 0 : s->r.ttl;
+	out->ttl = r->ttl == UINT32_MAX ? 0 : r->ttl;
 	out->targets = calloc(SLB_SRV_MAX_TARGETS, sizeof(*out->targets));
 	if (!recs || !out->targets) {
-		slb_srv_fail(s, "out of memory");
+		slb_srv_fail(r, "out of memory");
 	} else {
 		for (uint32_t k = 0; k < n; k++)
 			add_backends(out, &recs[k], k);
 		if (n && !out->n)
-			slb_srv_fail(s, "SRV %s: no target has an address", s->cfg.name);
+			slb_srv_fail(r, "SRV %s: no target has an address", name);
 	}
 	free(recs);
-	if (s->r.failed) {
+	if (r->failed) {
 		free(out->targets);
 		out->targets = NULL;
 		out->n = 0;

@@ -48,16 +48,24 @@ struct slb_srv {
 	struct slb_srv_counters counters;
 };
 
-void slb_srv_fail(struct slb_srv *s, const char *fmt, ...)
+/*
+ * The answer side (srv_answer.c), called by the round (srv.c) and never
+ * calling it: each function works on the round it is given; name is the
+ * SRV name, for reasons.
+ */
+
+/* The first failure of a round is its reason; the round goes on so that
+ * all its queries end before its memory goes. */
+void slb_srv_fail(struct round *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* The SRV answer into the round; -1 (round failed) or 0. */
-int slb_srv_take_records(struct slb_srv *s, const unsigned char *abuf, int alen);
+int slb_srv_take_records(struct round *r, const char *name, const unsigned char *abuf, int alen);
 /* An A or AAAA answer into its host. */
-void slb_srv_add_addresses(struct slb_srv *s, const struct query *q,
+void slb_srv_add_addresses(struct round *r, const struct query *q,
 			   const unsigned char *abuf, int alen);
 /* The round's answer, sorted; fails the round when it has no address. */
-void slb_srv_build(struct slb_srv *s, struct slb_srv_result *out);
+void slb_srv_build(struct round *r, const char *name, struct slb_srv_result *out);
 bool slb_srv_same(const struct slb_srv_result *a, const struct slb_srv_result *b);
 
 #endif
