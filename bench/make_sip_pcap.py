@@ -4,9 +4,11 @@ from a client to a VIP, for replay benchmarks (net_pcap infinite_rx).
 
 usage: make_sip_pcap.py OUT.pcap [N] [VIP] [CLIENT]
 """
-import socket
-import struct
+import os
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import pcaplib  # noqa: E402 (frames and pcap files, shared with the tests)
 
 SDP = ("v=0\r\no=- 3912834761 3912834761 IN IP4 198.51.100.23\r\ns=-\r\n"
        "c=IN IP4 198.51.100.23\r\nt=0 0\r\nm=audio 31846 RTP/AVP 0 8 18 101\r\n"
@@ -34,25 +36,9 @@ def invite(i, vip, client):
     return (head + SDP).encode()
 
 
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
-
 def frame(payload, src, dst):
-    s, d = socket.inet_aton(src), socket.inet_aton(dst)
-    udp_len = 8 + len(payload)
-    ph = s + d + struct.pack("!BBH", 0, 17, udp_len)
-    udp = struct.pack("!HHHH", 5060, 5060, udp_len, 0) + payload
-    udp = udp[:6] + struct.pack("!H", csum(ph + udp) or 0xffff) + udp[8:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + udp_len, 1, 0, 64, 17, 0, s, d)
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    eth = bytes.fromhex("020000000001" "020000000002" "0800")
-    return eth + ip + udp
+    return pcaplib.frame("02:00:00:00:00:02", "02:00:00:00:00:01", src, 5060, dst, 5060,
+                         payload, ip_id=1, ttl=64, flags=0)
 
 
 def main():
@@ -60,11 +46,7 @@ def main():
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 1024
     vip = sys.argv[3] if len(sys.argv) > 3 else "192.0.2.100"
     client = sys.argv[4] if len(sys.argv) > 4 else "198.51.100.10"
-    with open(out, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for i in range(n):
-            fr = frame(invite(i, vip, client), client, vip)
-            f.write(struct.pack("<IIII", i, 0, len(fr), len(fr)) + fr)
+    pcaplib.write_pcap(out, [frame(invite(i, vip, client), client, vip) for i in range(n)])
     print("%s: %d INVITEs, %d bytes each" % (out, n, len(frame(invite(0, vip, client),
                                                                    client, vip))))
 

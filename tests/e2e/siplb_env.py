@@ -258,6 +258,25 @@ class Env:
         tails = "\n".join("--- %s\n%s" % (n, self.log(n)[-2000:]) for n in names)
         raise RuntimeError("timed out waiting for %s\n%s" % (what, tails))
 
+    def calls_without_siplbd(self, bind=None, calls=100):
+        """Stops siplbd (SIGTERM), runs `calls` SIPp calls without it and
+        checks they all complete; returns the generation it had published."""
+        gen = self.generation()
+        self.siplbd.send_signal(signal.SIGTERM)
+        self.siplbd.wait(10)
+        self.start_backends("uas.xml", "nod", bind=bind)
+        rc, st = self.run_uac("uac.xml", calls, 50, ["-d", "100"], tag="uac-nod", timeout=60)
+        self.stop("nod")
+        check(rc == 0 and int(st.get("SuccessfulCall(C)", 0)) == calls,
+              "%d calls while siplbd is down (SIPp exit %d)" % (calls, rc))
+        return gen
+
+    def restart_siplbd(self, ready):
+        """Starts siplbd again (log siplbd-2) and waits until ready() holds."""
+        self.siplbd = self.spawn("lb", [self.tool("control/siplbd"), "--config", self.conf,
+                                        "--bpffs", self.bpffs], "siplbd-2")
+        self.wait_for(ready, "the restarted siplbd", self.siplbd)
+
     # -- SIPp ------------------------------------------------------------------
     def start_backends(self, scenario, tag, bind=None, hosts=None):
         """One SIPp UAS per backend, on its own address or on bind (DSR: the

@@ -9,7 +9,6 @@ usage: test_e2e_dsr.py BUILD_DIR ipip|gue [CALLS]
 """
 import json
 import os
-import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -66,18 +65,8 @@ def dialog_flow(env, uas, uac, what, calls=50):
 def siplbd_restart(env):
     """The program keeps forwarding while siplbd is down (it stays attached
     with the last generation and next hops); a new siplbd keeps it."""
-    gen = env.generation()
-    env.siplbd.send_signal(signal.SIGTERM)
-    env.siplbd.wait(10)
-    env.start_backends("uas.xml", "nod", bind=E.VIP)
-    rc, st = env.run_uac("uac.xml", 100, 50, ["-d", "100"], tag="uac-nod", timeout=60)
-    env.stop("nod")
-    check(rc == 0 and int(st.get("SuccessfulCall(C)", 0)) == 100,
-          "100 calls while siplbd is down (SIPp exit %d)" % rc)
-    env.siplbd = env.spawn("lb", [env.tool("control/siplbd"), "--config", env.conf,
-                                  "--bpffs", env.bpffs], "siplbd-2")
-    env.wait_for(lambda: "xdp: " in env.log("siplbd-2") and env.generation() > gen,
-                 "the restarted siplbd", env.siplbd)
+    gen = env.calls_without_siplbd(bind=E.VIP)
+    env.restart_siplbd(lambda: "xdp: " in env.log("siplbd-2") and env.generation() > gen)
     check(env.generation() == gen + 1 and "xdp: kept XDP program" in env.log("siplbd-2"),
           "a restarted siplbd publishes generation %d after %d and keeps the program on lb"
           % (env.generation(), gen))

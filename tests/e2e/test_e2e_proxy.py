@@ -8,7 +8,6 @@ usage: test_e2e_proxy.py BUILD_DIR af_xdp|af_packet [CALLS]
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -205,17 +204,8 @@ def xdp_steering(env, before, after):
 def siplbd_restart(env):
     """siplb-dp keeps forwarding on the last published state while siplbd is
     down, and a new siplbd takes over the generation count and the ids."""
-    gen = env.generation()
-    env.siplbd.send_signal(signal.SIGTERM)
-    env.siplbd.wait(10)
-    env.start_backends("uas.xml", "nod")
-    rc, st = env.run_uac("uac.xml", 100, 50, ["-d", "100"], tag="uac-nod", timeout=60)
-    env.stop("nod")
-    check(rc == 0 and int(st.get("SuccessfulCall(C)", 0)) == 100,
-          "100 calls while siplbd is down (SIPp exit %d)" % rc)
-    env.siplbd = env.spawn("lb", [env.tool("control/siplbd"), "--config", env.conf,
-                                  "--bpffs", env.bpffs], "siplbd-2")
-    env.wait_for(lambda: env.generation() > gen, "the restarted siplbd's generation", env.siplbd)
+    gen = env.calls_without_siplbd()
+    env.restart_siplbd(lambda: env.generation() > gen)
     check(env.generation() == gen + 1, "a restarted siplbd publishes generation %d after %d"
           % (env.generation(), gen))
 
