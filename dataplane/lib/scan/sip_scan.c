@@ -105,32 +105,6 @@ static inline bool ieq(const uint8_t *p, const char *lit, size_t n)
 
 #define IEQ(p, n, lit) ((n) == sizeof(lit) - 1 && ieq((p), (lit), sizeof(lit) - 1))
 
-/*
- * Header-name compare, word at a time: OR-ing 0x20 lower-cases letters and
- * leaves '-' alone. The only other byte it folds onto a name character is CR
- * (onto '-'), and a CR inside a name is a framing fault reported first.
- * n is a constant at every call, so the memcpys become plain loads.
- */
-static inline bool name_is(const uint8_t *p, size_t n, const char *lit, size_t lit_len)
-{
-	if (n != lit_len)
-		return false;
-	for (size_t k = 0; k < n; k += 8) {
-		size_t m = n - k < 8 ? n - k : 8;
-		uint64_t w = 0, l = 0, fold = 0x2020202020202020ULL;
-
-		memcpy(&w, p + k, m);
-		memcpy(&l, lit + k, m);
-		if (m < 8)
-			fold &= (1ULL << (8 * m)) - 1;
-		if ((w | fold) != l)
-			return false;
-	}
-	return true;
-}
-
-#define NAME_IS(p, n, lit) name_is((p), (n), (lit), sizeof(lit) - 1)
-
 enum slb_sip_method slb_sip_method_of(const uint8_t *t, size_t len)
 {
 #define M(name, id) if (memcmp(t, name, sizeof(name) - 1) == 0) return id
@@ -155,32 +129,7 @@ enum slb_sip_method slb_sip_method_of(const uint8_t *t, size_t len)
 
 enum slb_hdr slb_sip_header_id(const uint8_t *n, size_t len)
 {
-	switch (len) {
-	case 1:
-		switch (n[0] | 0x20) {
-		case 'v': return SLB_HDR_VIA;
-		case 'i': return SLB_HDR_CALL_ID;
-		case 'l': return SLB_HDR_CONTENT_LENGTH;
-		case 't': return SLB_HDR_TO;
-		case 'f': return SLB_HDR_FROM;
-		case 'm': return SLB_HDR_CONTACT;
-		}
-		return SLB_HDR_OTHER;
-	case 2:  return NAME_IS(n, len, "to") ? SLB_HDR_TO : SLB_HDR_OTHER;
-	case 3:  return NAME_IS(n, len, "via") ? SLB_HDR_VIA : SLB_HDR_OTHER;
-	case 4:
-		if (NAME_IS(n, len, "cseq"))
-			return SLB_HDR_CSEQ;
-		return NAME_IS(n, len, "from") ? SLB_HDR_FROM : SLB_HDR_OTHER;
-	case 5:  return NAME_IS(n, len, "route") ? SLB_HDR_ROUTE : SLB_HDR_OTHER;
-	case 7:
-		if (NAME_IS(n, len, "call-id"))
-			return SLB_HDR_CALL_ID;
-		return NAME_IS(n, len, "contact") ? SLB_HDR_CONTACT : SLB_HDR_OTHER;
-	case 12: return NAME_IS(n, len, "max-forwards") ? SLB_HDR_MAX_FORWARDS : SLB_HDR_OTHER;
-	case 14: return NAME_IS(n, len, "content-length") ? SLB_HDR_CONTENT_LENGTH : SLB_HDR_OTHER;
-	}
-	return SLB_HDR_OTHER;
+	return slb_hdr_id(n, len);
 }
 
 /* ---- start line ------------------------------------------------------ */
