@@ -200,9 +200,9 @@ static int resolve_link(struct slb_nexthops *n, int oif, struct resolved *r)
 static void resolve(struct slb_nexthops *n, struct entry *e, const struct slb_backend *b,
 		    struct resolved *r)
 {
-	const void *dst = b->family == AF_INET6 ? (const void *)b->addr6 : (const void *)&b->addr;
+	struct slb_addr dst = SLB_STATE_ADDR(b), via = dst;
 	struct slb_nl_route rt;
-	int ret = slb_nl_route_get(&n->req, b->family, dst, &rt);
+	int ret = slb_nl_route_get(&n->req, b->family, dst.v6, &rt);
 
 	memset(r, 0, sizeof(*r));
 	e->oif = ret ? 0 : rt.oif;
@@ -215,8 +215,10 @@ static void resolve(struct slb_nexthops *n, struct entry *e, const struct slb_ba
 		snprintf(r->why, sizeof(r->why), "route %s", route_type(rt.type));
 	if (r->why[0] || resolve_link(n, rt.oif, r))
 		return;
-	inet_ntop(b->family, rt.has_gw ? (const void *)rt.gw : dst, r->via, sizeof(r->via));
-	resolve_mac(n, e, b->family, rt.has_gw ? (const void *)rt.gw : dst, r);
+	if (rt.has_gw)
+		memcpy(via.v6, rt.gw, b->family == AF_INET6 ? 16 : 4);
+	slb_addr_format(&via, SLB_ADDR_IP, r->via, sizeof(r->via));
+	resolve_mac(n, e, b->family, via.v6, r);
 }
 
 /* ---- the map ---------------------------------------------------------------- */
@@ -225,7 +227,8 @@ static void put(struct slb_nexthops *n, uint32_t id, const struct slb_backend *b
 		const struct resolved *r)
 {
 	struct entry *e = &n->e[id];
-	char a[INET6_ADDRSTRLEN], dst[18], src[18];
+	struct slb_addr addr = SLB_STATE_ADDR(b);
+	char a[SLB_ADDR_TEXT_LEN], dst[18], src[18];
 
 	e->why[0] = 0;
 	if (e->present && !memcmp(&e->nh, &r->nh, sizeof(r->nh)))
@@ -239,7 +242,7 @@ static void put(struct slb_nexthops *n, uint32_t id, const struct slb_backend *b
 	mac_str(r->nh.dst_mac, dst);
 	mac_str(r->nh.src_mac, src);
 	n->log("nexthop backend %u %s: via %s dev %s (ifindex %u), MAC %s from %s, mtu %u", id,
-	       slb_ip_str(b->family, b->addr, b->addr6, a), r->via, r->dev, r->nh.ifindex, dst,
+	       slb_addr_format(&addr, SLB_ADDR_IP, a, sizeof(a)), r->via, r->dev, r->nh.ifindex, dst,
 	       src, r->nh.mtu);
 }
 
@@ -279,7 +282,8 @@ void slb_nexthops_refresh(struct slb_nexthops *n, const struct slb_state *s)
 	dsr_pools(s, dsr);
 	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
 		const struct slb_backend *b = &s->backends[id];
-		char a[INET6_ADDRSTRLEN];
+		struct slb_addr addr = SLB_STATE_ADDR(b);
+		char a[SLB_ADDR_TEXT_LEN];
 		struct resolved r;
 
 		if (id >= s->n_backends || b->state == SLB_BACKEND_UNUSED || b->pool >= SLB_MAX_POOLS ||
@@ -292,7 +296,7 @@ void slb_nexthops_refresh(struct slb_nexthops *n, const struct slb_state *s)
 		}
 		resolve(n, &n->e[id], b, &r);
 		if (r.why[0])
-			drop(n, id, slb_ip_str(b->family, b->addr, b->addr6, a), r.why);
+			drop(n, id, slb_addr_format(&addr, SLB_ADDR_IP, a, sizeof(a)), r.why);
 		else
 			put(n, id, b, &r);
 	}

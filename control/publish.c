@@ -19,8 +19,9 @@
 /* How often a blocked publish looks at the readers again. */
 #define WAIT_POLL_NS 100000
 
-/* "192.0.2.21:5060" or "[2001:db8::21]:5060": a backend's Maglev key. */
-#define KEY_LEN (INET6_ADDRSTRLEN + sizeof("[]:65535"))
+/* "192.0.2.21:5060" or "[2001:db8::21]:5060" (SLB_ADDR_ENDPOINT): a
+ * backend's Maglev key. */
+#define KEY_LEN SLB_ADDR_TEXT_LEN
 
 struct build {
 	const struct slb_config *cfg;
@@ -71,7 +72,7 @@ static uint32_t active_id(const struct build *b, const int32_t *pool_of, uint32_
 		const struct slb_backend *x = &b->active->backends[i];
 
 		if (x->state != SLB_BACKEND_UNUSED && x->pool < SLB_MAX_POOLS &&
-		    pool_of[x->pool] == (int32_t)p && slb_backend_is(x, &be->a, be->port))
+		    pool_of[x->pool] == (int32_t)p && slb_backend_is(x, &be->a))
 			return i;
 	}
 	return NO_ID;
@@ -129,23 +130,24 @@ static void fill_vips(const struct slb_config *cfg, struct slb_state *s)
 	for (uint32_t i = 0; i < cfg->n_vips; i++) {
 		const struct slb_config_vip *v = &cfg->vips[i];
 
-		s->vips[i] = (struct slb_vip){
-			.addr = v->a.addr, .port = htons(v->port), .mode = (uint8_t)v->mode,
-			.flags = v->record_route ? SLB_VIP_RECORD_ROUTE : 0, .pool = v->pool,
-			.family = v->a.family, .rate_pps = v->rate, .rate_burst = v->burst,
+		struct slb_vip *sv = &s->vips[i];
+
+		*sv = (struct slb_vip){
+			.mode = (uint8_t)v->mode, .flags = v->record_route ? SLB_VIP_RECORD_ROUTE : 0,
+			.pool = v->pool, .rate_pps = v->rate, .rate_burst = v->burst,
 		};
-		memcpy(s->vips[i].addr6, v->a.addr6, sizeof(s->vips[i].addr6));
-		memcpy(s->vips[i].name, v->name, sizeof(s->vips[i].name));
+		slb_addr_to_state(&v->a, &sv->family, &sv->addr, sv->addr6, &sv->port);
+		memcpy(sv->name, v->name, sizeof(sv->name));
 		/* Only the proxy (IPv4) writes host into Via and Record-Route; an
 		 * IPv6 address would not fit anyway. */
 		if (v->a.family == AF_INET)
-			inet_ntop(AF_INET, &v->a.addr, s->vips[i].host, sizeof(s->vips[i].host));
+			slb_addr_format(&v->a, SLB_ADDR_IP, sv->host, sizeof(sv->host));
 	}
 	s->dsr = (struct slb_dsr){
-		.src4 = cfg->dsr.src4.addr, .encap = (uint8_t)cfg->dsr.encap,
+		.src4 = cfg->dsr.src4.v4, .encap = (uint8_t)cfg->dsr.encap,
 		.gue_port = htons(cfg->dsr.gue_port),
 	};
-	memcpy(s->dsr.src6, cfg->dsr.src6.addr6, sizeof(s->dsr.src6));
+	memcpy(s->dsr.src6, cfg->dsr.src6.v6, sizeof(s->dsr.src6));
 	s->src_rate_pps = cfg->flood.source_rate;
 	s->src_rate_burst = cfg->flood.source_burst;
 }
@@ -191,11 +193,9 @@ static void fill_state(struct build *b, uint64_t generation)
 			struct slb_backend *sb = &s->backends[b->ids[k]];
 
 			*sb = (struct slb_backend){
-				.addr = be->a.addr, .port = htons(be->port), .weight = be->weight,
-				.state = (uint8_t)state_of(b, k, be), .family = be->a.family,
-				.pool = p,
+				.weight = be->weight, .state = (uint8_t)state_of(b, k, be), .pool = p,
 			};
-			memcpy(sb->addr6, be->a.addr6, sizeof(sb->addr6));
+			slb_addr_to_state(&be->a, &sb->family, &sb->addr, sb->addr6, &sb->port);
 			if (b->ids[k] >= s->n_backends)
 				s->n_backends = b->ids[k] + 1;
 		}
@@ -223,14 +223,7 @@ static int build_table(struct build *b, uint32_t p, uint32_t k0, uint32_t *off,
 	for (uint32_t j = 0; j < pool->n_backends; j++) {
 		const struct slb_config_backend *be = &pool->backends[j];
 		const struct slb_backend *sb = &b->next->backends[b->ids[k0 + j]];
-		char addr[INET6_ADDRSTRLEN];
-
-		if (be->a.family == AF_INET6)
-			snprintf(keys[j], KEY_LEN, "[%s]:%u",
-				 inet_ntop(AF_INET6, be->a.addr6, addr, sizeof(addr)), be->port);
-		else
-			snprintf(keys[j], KEY_LEN, "%s:%u",
-				 inet_ntop(AF_INET, &be->a.addr, addr, sizeof(addr)), be->port);
+		slb_addr_format(&be->a, SLB_ADDR_ENDPOINT, keys[j], KEY_LEN);
 		mb[j] = (struct slb_maglev_backend){
 			.id = b->ids[k0 + j], .key = keys[j], .key_len = strlen(keys[j]),
 			.weight = sb->state == SLB_BACKEND_UP ? sb->weight : 0,
@@ -418,8 +411,9 @@ out:
 
 static bool same_vip(const struct slb_vip *a, const struct slb_vip *b)
 {
-	return a->family == b->family && a->addr == b->addr && a->port == b->port &&
-	       !memcmp(a->addr6, b->addr6, sizeof(a->addr6));
+	struct slb_addr x = SLB_STATE_ADDR(a), y = SLB_STATE_ADDR(b);
+
+	return !slb_addr_cmp(&x, &y);
 }
 
 /* A VIP index that now names another VIP starts with a full burst. */

@@ -32,12 +32,6 @@ void siplbd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 uint64_t siplbd_now_ns(void); /* CLOCK_MONOTONIC */
 
-/* "192.0.2.21:5060" or "[2001:db8::21]:5060"; port in network order. buf
- * holds SIPLBD_ENDPOINT_LEN bytes. */
-#define SIPLBD_ENDPOINT_LEN 56
-const char *siplbd_endpoint(uint8_t family, uint32_t addr, const uint8_t *addr6, uint16_t port,
-			    char *buf);
-
 /* The operator's say over a backend (backend.drain, .disable, .enable). */
 enum siplbd_admin {
 	SIPLBD_ENABLED = 0,
@@ -57,8 +51,7 @@ struct siplbd_backend {
 	bool used;
 	uint32_t pool;                  /* index into siplbd.cfg.pools */
 	char pool_name[SLB_NAME_LEN];
-	struct slb_config_addr a;
-	uint16_t port;                  /* host byte order */
+	struct slb_addr a;              /* and port */
 	uint16_t weight, priority;      /* configured (an SRV pool's: the record's) */
 	enum siplbd_admin admin;
 	enum slb_backend_state health;  /* UP, DOWN or PROBING; UP when not probed */
@@ -165,8 +158,7 @@ void siplbd_model_tick(struct siplbd *d, const struct slb_lcore_stats *t);
 enum slb_backend_state siplbd_backend_state(const struct siplbd *d, uint32_t id);
 
 /* The backend of pool p at a, port; -1 if none. */
-int siplbd_find_backend(const struct siplbd *d, uint32_t p, const struct slb_config_addr *a,
-			uint16_t port);
+int siplbd_find_backend(const struct siplbd *d, uint32_t p, const struct slb_addr *a);
 
 /* ---- siplbd_rpc.c ------------------------------------------------------- */
 

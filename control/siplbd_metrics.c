@@ -65,8 +65,7 @@ static uint32_t fill_backends(const struct siplbd *d, const struct slb_state *s,
 			if (!b->used || b->pool != p)
 				continue;
 			memcpy(m->pool, b->pool_name, SLB_NAME_LEN);
-			siplbd_endpoint(b->a.family, b->a.addr, b->a.addr6, htons(b->port),
-					m->backend);
+			slb_addr_format(&b->a, SLB_ADDR_ENDPOINT, m->backend, sizeof(m->backend));
 			m->state = sb->state;
 			m->weight = sb->weight; /* 0 unless up: publish gives weight to none else */
 			m->health_latency_seconds = latency(b, id);
@@ -85,7 +84,7 @@ static void fill_pools(const struct siplbd *d, struct slb_metrics_pool *out)
 	}
 }
 
-_Static_assert(SIPLBD_ENDPOINT_LEN <= SLB_METRICS_LABEL_LEN, "an endpoint fits a label");
+_Static_assert(SLB_ADDR_TEXT_LEN <= SLB_METRICS_LABEL_LEN, "an endpoint fits a label");
 
 void siplbd_metrics_update(struct siplbd *d, const struct slb_lcore_stats *t)
 {

@@ -57,21 +57,15 @@ struct staging {
 	bool fresh_rt[SLB_MAX_POOLS], fresh_prober[SLB_MAX_POOLS]; /* made here */
 };
 
-static bool same_addr(const struct slb_config_addr *x, const struct slb_config_addr *y)
-{
-	return x->family == y->family && x->addr == y->addr &&
-	       !memcmp(x->addr6, y->addr6, sizeof(x->addr6));
-}
-
 static bool same_key(const struct siplbd_backend *x, const struct siplbd_backend *y)
 {
-	return x->port == y->port && same_addr(&x->a, &y->a) &&
+	return !slb_addr_cmp(&x->a, &y->a) &&
 	       !strncmp(x->pool_name, y->pool_name, SLB_NAME_LEN);
 }
 
 static const char *endpoint_of(const struct siplbd_backend *b, char *buf)
 {
-	return siplbd_endpoint(b->a.family, b->a.addr, b->a.addr6, htons(b->port), buf);
+	return slb_addr_format(&b->a, SLB_ADDR_ENDPOINT, buf, SLB_ADDR_TEXT_LEN);
 }
 
 /* Something the next generation must show: noted as the reason of the
@@ -92,24 +86,23 @@ static void changed(struct siplbd *d, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The backend (pool, a, port) of the active generation, or NULL. */
+/* The backend (pool, a) of the active generation, or NULL. */
 static const struct siplbd_backend *known(const struct siplbd *d, const char *pool,
-					  const struct slb_config_addr *a, uint16_t port)
+					  const struct slb_addr *a)
 {
 	for (uint32_t i = 0; i < SLB_MAX_BACKENDS; i++) {
 		const struct siplbd_backend *b = &d->backends[i];
 
-		if (b->used && b->port == port && same_addr(&b->a, a) &&
+		if (b->used && !slb_addr_cmp(&b->a, a) &&
 		    !strncmp(b->pool_name, pool, SLB_NAME_LEN))
 			return b;
 	}
 	return NULL;
 }
 
-int siplbd_find_backend(const struct siplbd *d, uint32_t p, const struct slb_config_addr *a,
-			uint16_t port)
+int siplbd_find_backend(const struct siplbd *d, uint32_t p, const struct slb_addr *a)
 {
-	const struct siplbd_backend *b = known(d, d->cfg.pools[p].name, a, port);
+	const struct siplbd_backend *b = known(d, d->cfg.pools[p].name, a);
 
 	return b ? (int)(b - d->backends) : -1;
 }
@@ -132,21 +125,15 @@ enum slb_backend_state siplbd_backend_state(const struct siplbd *d, uint32_t id)
 
 static struct slb_config_backend backend_of_target(const struct slb_srv_target *t)
 {
-	struct slb_config_backend be = {.a.family = t->family, .port = t->port,
-					.weight = t->weight, .priority = t->priority};
-
-	if (t->family == AF_INET)
-		memcpy(&be.a.addr, t->addr, 4);
-	else
-		memcpy(be.a.addr6, t->addr, 16);
-	return be;
+	return (struct slb_config_backend){.a = t->a, .weight = t->weight,
+					   .priority = t->priority};
 }
 
 /* A static backend as an SRV record of its own, for slb_srv_select. */
 static struct slb_srv_target record_of_backend(const struct slb_config_backend *be, uint32_t j)
 {
 	return (struct slb_srv_target){.priority = be->priority, .weight = be->weight,
-				       .port = be->port, .family = be->a.family, .record = j};
+				       .a = be->a, .record = j};
 }
 
 /*
@@ -179,7 +166,7 @@ static int build_pool(const struct siplbd *d, const struct view *v, uint32_t p,
 
 		*be = srv ? backend_of_target(&rt->targets[j]) : cp->backends[j];
 		t[j] = srv ? rt->targets[j] : record_of_backend(be, j);
-		k = known(d, cp->name, &be->a, be->port);
+		k = known(d, cp->name, &be->a);
 		states[j] = effective(k ? k->admin : SIPLBD_ENABLED,
 				      v->prober[p] && k ? k->health : SLB_BACKEND_UP);
 		live[j] = states[j] == SLB_BACKEND_UP && (srv || be->weight > 0);
@@ -257,7 +244,7 @@ static uint32_t id_of(const struct slb_state *s, uint32_t p, const struct slb_co
 
 	while (i < s->n_backends && (s->backends[i].state == SLB_BACKEND_UNUSED ||
 				     s->backends[i].pool != p ||
-				     !slb_backend_is(&s->backends[i], &be->a, be->port)))
+				     !slb_backend_is(&s->backends[i], &be->a)))
 		i++;
 	return i;
 }
@@ -270,11 +257,9 @@ static uint32_t id_of(const struct slb_state *s, uint32_t p, const struct slb_co
 static void probe(struct siplbd *d, struct slb_health *h, uint32_t id)
 {
 	struct siplbd_backend *b = &d->backends[id];
-	struct slb_health_target t = {.id = id, .family = b->a.family, .port = b->port};
-	char err[SLB_HEALTH_REASON_LEN], e[SIPLBD_ENDPOINT_LEN];
+	struct slb_health_target t = {.id = id, .a = b->a};
+	char err[SLB_HEALTH_REASON_LEN], e[SLB_ADDR_TEXT_LEN];
 
-	memcpy(t.addr, b->a.family == AF_INET ? (const void *)&b->a.addr : b->a.addr6,
-	       b->a.family == AF_INET ? 4 : 16);
 	if (!slb_health_add(h, &t, b->health == SLB_BACKEND_UP ? SLB_BACKEND_UP : SLB_BACKEND_DOWN,
 			    err, sizeof(err))) {
 		b->prober = h;
@@ -310,7 +295,7 @@ static void take_ids(struct siplbd *d, const struct view *v, const struct slb_co
 			struct siplbd_backend *b = &d->backends[id];
 
 			*b = (struct siplbd_backend){.used = true, .pool = p, .a = be->a,
-						     .port = be->port, .health = SLB_BACKEND_UP};
+						     .health = SLB_BACKEND_UP};
 			memcpy(b->pool_name, cp->name, SLB_NAME_LEN);
 			if (old[id].used && same_key(&old[id], b)) {
 				*b = old[id];
@@ -365,7 +350,7 @@ static void adopt(struct siplbd *d, const struct view *v, const struct slb_confi
 static void log_backend(const struct siplbd *d, uint32_t id, const struct slb_backend *sb)
 {
 	const struct siplbd_backend *b = &d->backends[id];
-	char e[SIPLBD_ENDPOINT_LEN];
+	char e[SLB_ADDR_TEXT_LEN];
 
 	siplbd_log("backend %u pool %s %s weight %u priority %u %s (maglev weight %u, admin %s, "
 		   "health %s)", id, b->pool_name, endpoint_of(b, e), b->weight, b->priority,
@@ -374,17 +359,17 @@ static void log_backend(const struct siplbd *d, uint32_t id, const struct slb_ba
 }
 
 /* What the XDP program does besides steering: DSR encapsulation, flood caps. */
-static void log_xdp_settings(const struct slb_config *c, const struct slb_state *s)
+static void log_xdp_settings(const struct slb_config *c)
 {
-	char a4[INET6_ADDRSTRLEN] = "-", a6[INET6_ADDRSTRLEN] = "-";
+	char a4[SLB_ADDR_TEXT_LEN] = "-", a6[SLB_ADDR_TEXT_LEN] = "-";
 	bool dsr = false;
 
 	for (uint32_t i = 0; i < c->n_vips; i++)
 		dsr |= c->vips[i].mode == SLB_MODE_DSR;
 	if (c->dsr.src4.family)
-		slb_ip_str(AF_INET, s->dsr.src4, NULL, a4);
+		slb_addr_format(&c->dsr.src4, SLB_ADDR_IP, a4, sizeof(a4));
 	if (c->dsr.src6.family)
-		slb_ip_str(AF_INET6, 0, s->dsr.src6, a6);
+		slb_addr_format(&c->dsr.src6, SLB_ADDR_IP, a6, sizeof(a6));
 	if (dsr && c->dsr.encap == SLB_ENCAP_GUE)
 		siplbd_log("dsr source %s source6 %s encap gue port %u", a4, a6, c->dsr.gue_port);
 	else if (dsr)
@@ -398,16 +383,16 @@ static void log_xdp_settings(const struct slb_config *c, const struct slb_state 
 static void log_all(const struct siplbd *d, const struct slb_state *s)
 {
 	const struct slb_config *c = &d->cfg;
-	char e[SIPLBD_ENDPOINT_LEN], rate[48] = "";
+	char e[SLB_ADDR_TEXT_LEN], rate[48] = "";
 
 	for (uint32_t i = 0; i < c->n_vips; i++) {
 		const struct slb_config_vip *v = &c->vips[i];
-		const struct slb_vip *sv = &s->vips[i];
+		struct slb_addr sa = SLB_STATE_ADDR(&s->vips[i]);
 
 		if (v->rate)
 			snprintf(rate, sizeof(rate), " rate %u burst %u", v->rate, v->burst);
 		siplbd_log("vip %s %s %s pool %s record_route %s%s", v->name,
-			   siplbd_endpoint(sv->family, sv->addr, sv->addr6, sv->port, e),
+			   slb_addr_format(&sa, SLB_ADDR_ENDPOINT, e, sizeof(e)),
 			   v->mode == SLB_MODE_DSR ? "dsr (XDP)" : "proxy", c->pools[v->pool].name,
 			   v->record_route ? "on" : "off", rate);
 		rate[0] = 0;
@@ -422,7 +407,7 @@ static void log_all(const struct siplbd *d, const struct slb_state *s)
 			if (d->backends[id].used && d->backends[id].pool == p)
 				log_backend(d, id, &s->backends[id]);
 	}
-	log_xdp_settings(c, s);
+	log_xdp_settings(c);
 }
 
 /* The backends whose published state or weight changed (other publishes). */
@@ -433,11 +418,12 @@ static void log_changes(const struct siplbd *d, const struct slb_state *was,
 		const struct slb_backend *a = &was->backends[id], *b = &s->backends[id];
 		bool in_a = id < was->n_backends && a->state != SLB_BACKEND_UNUSED;
 		bool in_b = id < s->n_backends && b->state != SLB_BACKEND_UNUSED;
-		char e[SIPLBD_ENDPOINT_LEN];
+		struct slb_addr addr = SLB_STATE_ADDR(a);
+		char e[SLB_ADDR_TEXT_LEN];
 
 		if (in_a && !in_b)
 			siplbd_log("backend %u %s: removed", id,
-				   siplbd_endpoint(a->family, a->addr, a->addr6, a->port, e));
+				   slb_addr_format(&addr, SLB_ADDR_ENDPOINT, e, sizeof(e)));
 		else if (in_b && (!in_a || a->state != b->state || a->weight != b->weight))
 			log_backend(d, id, b);
 	}
@@ -469,7 +455,7 @@ static void on_health(void *arg, uint32_t id, enum slb_backend_state from,
 {
 	struct siplbd *d = arg;
 	struct siplbd_backend *b = &d->backends[id];
-	char e[SIPLBD_ENDPOINT_LEN];
+	char e[SLB_ADDR_TEXT_LEN];
 
 	siplbd_log("backend %u pool %s %s: health %s -> %s (%s)", id, b->pool_name,
 		   endpoint_of(b, e), slb_backend_state_name(from), slb_backend_state_name(to),
@@ -497,16 +483,14 @@ static uint32_t backends_elsewhere(const struct siplbd_pool *rt)
 
 static void log_answer(const struct siplbd_pool *rt, const struct slb_srv_result *r)
 {
-	char e[SIPLBD_ENDPOINT_LEN];
+	char e[SLB_ADDR_TEXT_LEN];
 
 	siplbd_log("pool %s: SRV answer, %u backends, TTL %u s", rt->name, r->n, r->ttl);
 	for (uint32_t i = 0; i < r->n; i++) {
 		const struct slb_srv_target *t = &r->targets[i];
-		uint32_t a4;
 
-		memcpy(&a4, t->addr, 4);
 		siplbd_log("pool %s: %s %s priority %u weight %u", rt->name, t->name,
-			   siplbd_endpoint(t->family, a4, t->addr, htons(t->port), e), t->priority,
+			   slb_addr_format(&t->a, SLB_ADDR_ENDPOINT, e, sizeof(e)), t->priority,
 			   t->weight);
 	}
 }
@@ -997,7 +981,7 @@ static bool others_up(const struct siplbd *d, uint32_t id)
 static void passive_down(struct siplbd *d, uint32_t id, const char *verdict)
 {
 	struct siplbd_backend *b = &d->backends[id];
-	char reason[SLB_HEALTH_REASON_LEN], e[SIPLBD_ENDPOINT_LEN];
+	char reason[SLB_HEALTH_REASON_LEN], e[SLB_ADDR_TEXT_LEN];
 
 	if (b->health != SLB_BACKEND_UP)
 		return;

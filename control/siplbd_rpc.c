@@ -29,16 +29,6 @@ static void add_int(json_object *o, const char *k, int64_t v)
 	json_object_object_add(o, k, json_object_new_int64(v));
 }
 
-static const void *raw(const struct slb_config_addr *a)
-{
-	return a->family == AF_INET6 ? (const void *)a->addr6 : (const void *)&a->addr;
-}
-
-static const char *endpoint(const struct slb_config_addr *a, uint16_t port, char *buf)
-{
-	return slb_rpc_format_endpoint(a->family, raw(a), port, buf, SLB_RPC_ENDPOINT_LEN);
-}
-
 /* The dataplane's counters as they are now, into d->totals. */
 static const struct slb_lcore_stats *counters(struct siplbd *d)
 {
@@ -63,13 +53,13 @@ static json_object *backend_json(const struct siplbd *d, uint32_t id)
 	const struct slb_lcore_stats *t = d->totals;
 	const struct siplbd_backend *b = &d->backends[id];
 	json_object *o = json_object_new_object();
-	char ep[SLB_RPC_ENDPOINT_LEN], addr[INET6_ADDRSTRLEN];
+	char ep[SLB_ADDR_TEXT_LEN], addr[SLB_ADDR_TEXT_LEN];
 
 	add_int(o, "id", id);
 	add_str(o, "pool", b->pool_name);
-	add_str(o, "backend", endpoint(&b->a, b->port, ep));
-	add_str(o, "address", inet_ntop(b->a.family, raw(&b->a), addr, sizeof(addr)));
-	add_int(o, "port", b->port);
+	add_str(o, "backend", slb_addr_format(&b->a, SLB_ADDR_ENDPOINT, ep, sizeof(ep)));
+	add_str(o, "address", slb_addr_format(&b->a, SLB_ADDR_IP, addr, sizeof(addr)));
+	add_int(o, "port", b->a.port);
 	add_int(o, "weight", b->weight);
 	add_int(o, "priority", b->priority);
 	add_str(o, "state", slb_backend_state_name(siplbd_backend_state(d, id)));
@@ -116,10 +106,9 @@ static int pool_param(const struct siplbd *d, json_object *params, uint32_t *p,
 /* What the backend params name: a pool, an address and port, the id if there. */
 struct target {
 	uint32_t pool;
-	struct slb_config_addr a;
-	uint16_t port;
+	struct slb_addr a;              /* and port */
 	int id;
-	char ep[SLB_RPC_ENDPOINT_LEN];
+	char ep[SLB_ADDR_TEXT_LEN];
 };
 
 static int target_param(const struct siplbd *d, json_object *params, struct target *t,
@@ -131,10 +120,10 @@ static int target_param(const struct siplbd *d, json_object *params, struct targ
 	if (pool_param(d, params, &t->pool, e))
 		return -1;
 	json_object_object_get_ex(params, "backend", &v);
-	if (slb_rpc_parse_backend(json_object_get_string(v), &t->a, &t->port, err, sizeof(err)))
+	if (slb_rpc_parse_backend(json_object_get_string(v), &t->a, err, sizeof(err)))
 		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, "backend", "%s", err);
-	t->id = siplbd_find_backend(d, t->pool, &t->a, t->port);
-	endpoint(&t->a, t->port, t->ep);
+	t->id = siplbd_find_backend(d, t->pool, &t->a);
+	slb_addr_format(&t->a, SLB_ADDR_ENDPOINT, t->ep, sizeof(t->ep));
 	return 0;
 }
 
@@ -185,10 +174,7 @@ static uint32_t index_in_pool(const struct siplbd *d, const struct target *t)
 	const struct slb_config_pool *cp = &d->cfg.pools[t->pool];
 	uint32_t j = 0;
 
-	while (j < cp->n_backends && (cp->backends[j].port != t->port ||
-				      cp->backends[j].a.family != t->a.family ||
-				      cp->backends[j].a.addr != t->a.addr ||
-				      memcmp(cp->backends[j].a.addr6, t->a.addr6, 16)))
+	while (j < cp->n_backends && slb_addr_cmp(&cp->backends[j].a, &t->a))
 		j++;
 	return j;
 }
@@ -294,13 +280,13 @@ static int h_backend_add(const struct slb_rpc_call *call, json_object *params,
 	get_int(params, "priority", &priority);
 	if (check_add(d, &t, weight, e) || !(list = copy_list(cp, e)))
 		return -1;
-	list[cp->n_backends] = (struct slb_config_backend){.a = t.a, .port = t.port,
+	list[cp->n_backends] = (struct slb_config_backend){.a = t.a,
 							   .weight = (uint16_t)weight,
 							   .priority = (uint16_t)priority};
 	if (publish_list(call, &t, list, cp->n_backends + 1, e))
 		return -1;
 	counters(d);
-	*res = backend_json(d, (uint32_t)siplbd_find_backend(d, t.pool, &t.a, t.port));
+	*res = backend_json(d, (uint32_t)siplbd_find_backend(d, t.pool, &t.a));
 	return 0;
 }
 
@@ -550,7 +536,7 @@ static int h_vip_list(const struct slb_rpc_call *call, json_object *params, json
 	struct siplbd *d = D(call);
 	const struct slb_lcore_stats *t = counters(d);
 	json_object *list = json_object_new_array();
-	char ep[SLB_RPC_ENDPOINT_LEN], addr[INET6_ADDRSTRLEN];
+	char ep[SLB_ADDR_TEXT_LEN], addr[SLB_ADDR_TEXT_LEN];
 
 	(void)params;
 	(void)e;
@@ -559,9 +545,9 @@ static int h_vip_list(const struct slb_rpc_call *call, json_object *params, json
 		json_object *o = json_object_new_object();
 
 		add_str(o, "name", v->name);
-		add_str(o, "vip", endpoint(&v->a, v->port, ep));
-		add_str(o, "address", inet_ntop(v->a.family, raw(&v->a), addr, sizeof(addr)));
-		add_int(o, "port", v->port);
+		add_str(o, "vip", slb_addr_format(&v->a, SLB_ADDR_ENDPOINT, ep, sizeof(ep)));
+		add_str(o, "address", slb_addr_format(&v->a, SLB_ADDR_IP, addr, sizeof(addr)));
+		add_int(o, "port", v->a.port);
 		add_str(o, "mode", v->mode == SLB_MODE_DSR ? "dsr" : "proxy");
 		add_str(o, "pool", d->cfg.pools[v->pool].name);
 		json_object_object_add(o, "record_route", json_object_new_boolean(v->record_route));
@@ -666,11 +652,11 @@ static json_object *health_json(const struct siplbd *d, uint32_t id)
 	const struct siplbd_backend *b = &d->backends[id];
 	const struct slb_health_status *st = b->prober ? slb_health_status(b->prober, id) : NULL;
 	json_object *o = json_object_new_object();
-	char ep[SLB_RPC_ENDPOINT_LEN];
+	char ep[SLB_ADDR_TEXT_LEN];
 
 	add_str(o, "pool", b->pool_name);
 	add_int(o, "id", id);
-	add_str(o, "backend", endpoint(&b->a, b->port, ep));
+	add_str(o, "backend", slb_addr_format(&b->a, SLB_ADDR_ENDPOINT, ep, sizeof(ep)));
 	add_str(o, "health", slb_backend_state_name(b->health));
 	add_int(o, "since_seconds", st ? (int64_t)((siplbd_now_ns() - st->changed_ns) / 1000000000u)
 				       : 0);

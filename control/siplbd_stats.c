@@ -66,17 +66,6 @@ static void drop_names(const char **names)
 		names[i] = slb_drop_name(i);
 }
 
-/* The published layout (addr or addr6, port in network order) for the one
- * endpoint formatter. */
-const char *siplbd_endpoint(uint8_t family, uint32_t addr, const uint8_t *addr6, uint16_t port,
-			    char *buf)
-{
-	bool v6 = family == AF_INET6;
-
-	return slb_rpc_format_endpoint(v6 ? AF_INET6 : AF_INET, v6 ? (const void *)addr6 : &addr,
-				       ntohs(port), buf, SIPLBD_ENDPOINT_LEN);
-}
-
 /* Plain lines on stdout, for --stats: the same shape as the log lines. */
 __attribute__((format(printf, 1, 2)))
 static void outf(const char *fmt, ...)
@@ -191,7 +180,7 @@ static void print_totals(emit_fn *emit, const struct slb_lcore_stats *t)
 static void print_xdp(emit_fn *emit, const struct totals *t)
 {
 	const struct slb_state *s = t->s;
-	char e[SIPLBD_ENDPOINT_LEN];
+	char e[SLB_ADDR_TEXT_LEN];
 
 	emit_named(emit, "xdp verdicts", xdp_verdict_names, t->xdp.verdict, SLB_XDP_VERDICT_COUNT);
 	emit_named(emit, "xdp pass", xdp_pass_names, t->xdp.pass, SLB_XDP_PASS_COUNT);
@@ -200,18 +189,20 @@ static void print_xdp(emit_fn *emit, const struct totals *t)
 	emit("stats xdp no_port_mac %" PRIu64, t->xdp.no_port_mac);
 	for (uint32_t i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
 		const struct slb_vip *v = &s->vips[i];
+		struct slb_addr a = SLB_STATE_ADDR(v);
 
 		emit("stats xdp vip %.*s %s pkts %" PRIu64 " bytes %" PRIu64, SLB_NAME_LEN, v->name,
-		     siplbd_endpoint(v->family, v->addr, v->addr6, v->port, e), t->xdp.vip[i].pkts,
+		     slb_addr_format(&a, SLB_ADDR_ENDPOINT, e, sizeof(e)), t->xdp.vip[i].pkts,
 		     t->xdp.vip[i].bytes);
 	}
 	for (uint32_t i = 0; i < s->n_backends; i++) {
 		const struct slb_backend *b = &s->backends[i];
+		struct slb_addr a = SLB_STATE_ADDR(b);
 
 		if (!backend_shown(s, i) || !t->dsr_pool[b->pool])
 			continue;
 		emit("stats xdp backend %u %s pool %.*s pkts %" PRIu64 " bytes %" PRIu64, i,
-		     siplbd_endpoint(b->family, b->addr, b->addr6, b->port, e), SLB_NAME_LEN,
+		     slb_addr_format(&a, SLB_ADDR_ENDPOINT, e, sizeof(e)), SLB_NAME_LEN,
 		     s->pools[b->pool].name, t->xdp.backend[i].pkts, t->xdp.backend[i].bytes);
 	}
 }
@@ -220,24 +211,26 @@ static void print_xdp(emit_fn *emit, const struct totals *t)
 static void print_stats(emit_fn *emit, const struct totals *t)
 {
 	const struct slb_state *s = t->s;
-	char e[SIPLBD_ENDPOINT_LEN];
+	char e[SLB_ADDR_TEXT_LEN];
 
 	emit("stats generation %" PRIu64, t->generation);
 	for (uint32_t i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
 		const struct slb_vip *v = &s->vips[i];
+		struct slb_addr a = SLB_STATE_ADDR(v);
 
 		emit("stats vip %.*s %s msgs %" PRIu64 " bytes %" PRIu64, SLB_NAME_LEN, v->name,
-		     siplbd_endpoint(v->family, v->addr, v->addr6, v->port, e),
+		     slb_addr_format(&a, SLB_ADDR_ENDPOINT, e, sizeof(e)),
 		     t->dp.vip_rx[i].msgs, t->dp.vip_rx[i].bytes);
 	}
 	for (uint32_t i = 0; i < s->n_backends; i++) {
 		const struct slb_backend *b = &s->backends[i];
+		struct slb_addr a = SLB_STATE_ADDR(b);
 
 		if (!backend_shown(s, i))
 			continue;
 		emit("stats backend %u %s pool %.*s %s weight %u msgs %" PRIu64 " bytes %" PRIu64
 		     " responses %" PRIu64 " finals %" PRIu64 " 503 %" PRIu64, i,
-		     siplbd_endpoint(b->family, b->addr, b->addr6, b->port, e), SLB_NAME_LEN,
+		     slb_addr_format(&a, SLB_ADDR_ENDPOINT, e, sizeof(e)), SLB_NAME_LEN,
 		     s->pools[b->pool].name, slb_backend_state_name(b->state), b->weight,
 		     t->dp.backend_tx[i].msgs, t->dp.backend_tx[i].bytes,
 		     t->dp.backend_rx[i].responses, t->dp.backend_rx[i].finals,
@@ -278,17 +271,16 @@ static json_object *named_json(const char *const *names, const __u64 *v, int n)
 }
 
 /* {"name"?, "address", "port", UNIT, "bytes"}: a VIP (named) or a backend. */
-static json_object *counted_json(const char *name, uint8_t family, uint32_t addr,
-				 const uint8_t *addr6, uint16_t port, const char *unit, uint64_t n,
-				 uint64_t bytes)
+static json_object *counted_json(const char *name, const struct slb_addr *addr,
+				 const char *unit, uint64_t n, uint64_t bytes)
 {
 	json_object *o = json_object_new_object();
-	char a[INET6_ADDRSTRLEN];
+	char a[SLB_ADDR_TEXT_LEN];
 
 	if (name)
 		add_str(o, "name", name, SLB_NAME_LEN);
-	add_str(o, "address", slb_ip_str(family, addr, addr6, a), sizeof(a));
-	json_object_object_add(o, "port", json_object_new_int(ntohs(port)));
+	add_str(o, "address", slb_addr_format(addr, SLB_ADDR_IP, a, sizeof(a)), sizeof(a));
+	json_object_object_add(o, "port", json_object_new_int(addr->port));
 	add_u64(o, unit, n);
 	add_u64(o, "bytes", bytes);
 	return o;
@@ -297,7 +289,9 @@ static json_object *counted_json(const char *name, uint8_t family, uint32_t addr
 static json_object *vip_json(const struct slb_vip *v, const char *unit, uint64_t n,
 			     uint64_t bytes)
 {
-	return counted_json(v->name, v->family, v->addr, v->addr6, v->port, unit, n, bytes);
+	struct slb_addr a = SLB_STATE_ADDR(v);
+
+	return counted_json(v->name, &a, unit, n, bytes);
 }
 
 /* A backend, with its id and pool after the counters. */
@@ -305,7 +299,8 @@ static json_object *backend_json(const struct slb_state *s, uint32_t i, const ch
 				 uint64_t n, uint64_t bytes)
 {
 	const struct slb_backend *b = &s->backends[i];
-	json_object *o = counted_json(NULL, b->family, b->addr, b->addr6, b->port, unit, n, bytes);
+	struct slb_addr a = SLB_STATE_ADDR(b);
+	json_object *o = counted_json(NULL, &a, unit, n, bytes);
 
 	json_object_object_add(o, "id", json_object_new_int((int)i));
 	add_str(o, "pool", s->pools[b->pool].name, SLB_NAME_LEN);

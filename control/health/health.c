@@ -87,11 +87,11 @@ static int check_target(const struct slb_health *h, const struct slb_health_targ
 {
 	if (find(h, t->id))
 		snprintf(err, errlen, "target id %u is probed already", t->id);
-	else if (t->family != AF_INET && t->family != AF_INET6)
-		snprintf(err, errlen, "target id %u: address family %u", t->id, t->family);
-	else if (t->family == AF_INET6 && h->fd6 < 0)
+	else if (t->a.family != AF_INET && t->a.family != AF_INET6)
+		snprintf(err, errlen, "target id %u: address family %u", t->id, t->a.family);
+	else if (t->a.family == AF_INET6 && h->fd6 < 0)
 		snprintf(err, errlen, "target id %u: IPv6 is not available on this host", t->id);
-	else if (t->port == 0)
+	else if (t->a.port == 0)
 		snprintf(err, errlen, "target id %u: port 0", t->id);
 	else if (initial != SLB_BACKEND_UP && initial != SLB_BACKEND_DOWN)
 		snprintf(err, errlen, "target id %u: a target starts up or down", t->id);

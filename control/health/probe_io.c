@@ -25,14 +25,10 @@
 /* "127.0.0.1" or "[::1]" */
 static void format_host(const struct sockaddr_storage *ss, char *host)
 {
-	char a[INET6_ADDRSTRLEN];
+	struct slb_addr a;
 
-	if (ss->ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, host, HOST_LEN);
-		return;
-	}
-	inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, a, sizeof(a));
-	snprintf(host, HOST_LEN, "[%s]", a);
+	slb_addr_from_sockaddr(ss, &a);
+	slb_addr_format(&a, SLB_ADDR_HOST, host, HOST_LEN);
 }
 
 static int open_socket(int family, const void *src, socklen_t len, uint16_t *port,
@@ -93,7 +89,7 @@ static int via_host(const struct slb_health *h, const struct slb_probe_target *t
 {
 	struct sockaddr_storage src = {0};
 	socklen_t len = sizeof(src);
-	int fd, family = tg->t.family;
+	int fd, family = tg->t.a.family;
 
 	if (!source_is_any(h, family)) {
 		memcpy(&src, family == AF_INET ? (const void *)&h->cfg.source4
@@ -146,28 +142,13 @@ int slb_probe_address(const struct slb_health *h, struct slb_probe_target *tg,
 {
 	const struct slb_probe_target *other;
 
-	memset(&tg->sa, 0, sizeof(tg->sa));
-	if (tg->t.family == AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&tg->sa;
-
-		s->sin_family = AF_INET;
-		s->sin_port = htons(tg->t.port);
-		memcpy(&s->sin_addr, tg->t.addr, 4);
-		tg->salen = sizeof(*s);
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&tg->sa;
-
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(tg->t.port);
-		memcpy(&s->sin6_addr, tg->t.addr, 16);
-		tg->salen = sizeof(*s);
-	}
-	format_host(&tg->sa, tg->host);
+	tg->salen = slb_addr_to_sockaddr(&tg->t.a, &tg->sa);
+	slb_addr_format(&tg->t.a, SLB_ADDR_HOST, tg->host, sizeof(tg->host));
 	/* ICMP errors name only the address: one target per address. */
 	other = target_at(h, &tg->sa, tg);
 	if (other) {
 		snprintf(err, errlen, "target id %u: %s:%u is probed already as id %u",
-			 tg->t.id, tg->host, tg->t.port, other->t.id);
+			 tg->t.id, tg->host, tg->t.a.port, other->t.id);
 		return -1;
 	}
 	return via_host(h, tg, tg->via_host, err, errlen);
@@ -193,7 +174,7 @@ static int build_probe(const struct slb_health *h, const struct slb_probe_target
 		       char *buf, size_t len)
 {
 	uint32_t slot = (uint32_t)(tg - h->slots);
-	uint16_t port = tg->t.family == AF_INET ? h->port4 : h->port6;
+	uint16_t port = tg->t.a.family == AF_INET ? h->port4 : h->port6;
 	char call_id[ID_LEN], branch[ID_LEN], from[SLB_HEALTH_URI_LEN + HOST_LEN];
 	uint64_t tag = (h->nonce ^ ((uint64_t)slot << 32 | tg->seq)) * 0x9e3779b97f4a7c15ull;
 
@@ -214,14 +195,14 @@ static int build_probe(const struct slb_health *h, const struct slb_probe_target
 			"User-Agent: siplb\r\n"
 			"Accept: application/sdp\r\n"
 			"Content-Length: 0\r\n\r\n",
-			tg->host, tg->t.port, tg->via_host, port, branch, from, tag,
-			tg->host, tg->t.port, call_id, tg->seq);
+			tg->host, tg->t.a.port, tg->via_host, port, branch, from, tag,
+			tg->host, tg->t.a.port, call_id, tg->seq);
 }
 
 static ssize_t send_probe(const struct slb_health *h, const struct slb_probe_target *tg,
 			  const char *buf, size_t len)
 {
-	int fd = tg->t.family == AF_INET ? h->fd4 : h->fd6;
+	int fd = tg->t.a.family == AF_INET ? h->fd4 : h->fd6;
 	ssize_t n = sendto(fd, buf, len, 0, (const struct sockaddr *)&tg->sa, tg->salen);
 
 	/* With IP_RECVERR an earlier ICMP error is also pending on the socket

@@ -177,11 +177,11 @@ static int set_resolvers(struct slb_srv *s, char *err, size_t errlen)
 		return 0;
 	memset(nodes, 0, sizeof(nodes));
 	for (uint32_t i = 0; i < s->cfg.n_resolvers; i++) {
-		const struct slb_srv_resolver *r = &s->cfg.resolvers[i];
+		const struct slb_addr *r = &s->cfg.resolvers[i];
 
 		nodes[i].next = i + 1 < s->cfg.n_resolvers ? &nodes[i + 1] : NULL;
 		nodes[i].family = r->family;
-		memcpy(&nodes[i].addr, r->addr, r->family == AF_INET ? 4 : 16);
+		memcpy(&nodes[i].addr, r->v6, r->family == AF_INET ? 4 : 16);
 		nodes[i].udp_port = nodes[i].tcp_port = r->port;
 	}
 	rc = ares_set_servers_ports(s->ch, nodes);

@@ -135,8 +135,8 @@ static void add_address(struct round *r, struct host *h, uint8_t family, const v
 		slb_srv_fail(r, "%s: more than %u addresses", h->name, HOST_ADDRS);
 		return;
 	}
-	h->addrs[h->n_addrs].family = family;
-	memcpy(h->addrs[h->n_addrs].addr, addr, family == AF_INET ? 4 : 16);
+	h->addrs[h->n_addrs] = (struct slb_addr){.family = family};
+	memcpy(h->addrs[h->n_addrs].v6, addr, family == AF_INET ? 4 : 16);
 	h->n_addrs++;
 }
 
@@ -190,19 +190,15 @@ static int cmp_rec(const void *pa, const void *pb)
 	return (int)b->weight - (int)a->weight;
 }
 
-static int cmp_addr(const void *pa, const void *pb)
+static int cmp_addr(const void *a, const void *b)
 {
-	const uint8_t *a = pa, *b = pb; /* family, then the address */
-
-	return memcmp(a, b, 17);
+	return slb_addr_cmp(a, b);
 }
 
-static bool has_backend(const struct slb_srv_result *out, uint8_t family,
-			const uint8_t *addr, uint16_t port)
+static bool has_backend(const struct slb_srv_result *out, const struct slb_addr *a)
 {
 	for (uint32_t i = 0; i < out->n; i++)
-		if (out->targets[i].family == family && out->targets[i].port == port &&
-		    !memcmp(out->targets[i].addr, addr, 16))
+		if (!slb_addr_cmp(&out->targets[i].a, a))
 			return true;
 	return false;
 }
@@ -215,14 +211,14 @@ static void add_backends(struct slb_srv_result *out, const struct rec *rc, uint3
 	qsort(h->addrs, h->n_addrs, sizeof(h->addrs[0]), cmp_addr);
 	for (uint32_t i = 0; i < h->n_addrs && out->n < SLB_SRV_MAX_TARGETS; i++) {
 		struct slb_srv_target *t = &out->targets[out->n];
+		struct slb_addr a = h->addrs[i];
 
-		if (has_backend(out, h->addrs[i].family, h->addrs[i].addr, rc->r->port))
+		a.port = rc->r->port;
+		if (has_backend(out, &a))
 			continue;
 		t->priority = rc->r->priority;
 		t->weight = rc->r->weight;
-		t->port = rc->r->port;
-		t->family = h->addrs[i].family;
-		memcpy(t->addr, h->addrs[i].addr, 16);
+		t->a = a;
 		t->record = record;
 		strcpy(t->name, h->name);
 		out->n++;
@@ -286,9 +282,8 @@ bool slb_srv_same(const struct slb_srv_result *a, const struct slb_srv_result *b
 	for (uint32_t i = 0; i < a->n; i++) {
 		const struct slb_srv_target *x = &a->targets[i], *y = &b->targets[i];
 
-		if (x->priority != y->priority || x->weight != y->weight || x->port != y->port ||
-		    x->family != y->family || memcmp(x->addr, y->addr, 16) ||
-		    x->record != y->record || strcmp(x->name, y->name))
+		if (x->priority != y->priority || x->weight != y->weight ||
+		    slb_addr_cmp(&x->a, &y->a) || x->record != y->record || strcmp(x->name, y->name))
 			return false;
 	}
 	return true;

@@ -13,10 +13,7 @@
 struct host {
 	char name[SLB_SRV_NAME_LEN];
 	uint32_t n_addrs;
-	struct {
-		uint8_t family;
-		uint8_t addr[16];
-	} addrs[HOST_ADDRS];
+	struct slb_addr addrs[HOST_ADDRS]; /* port 0 */
 };
 
 struct query {

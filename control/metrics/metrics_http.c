@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "siplb/addr.h"
 #include "siplb/metrics.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -215,22 +216,18 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static int parse_address(const struct slb_metrics_config *c, struct sockaddr_storage *ss,
 			 unsigned *flags, char *err, size_t errlen)
 {
-	const char *a = c->address ? c->address : SLB_METRICS_DEFAULT_ADDRESS;
-	struct sockaddr_in *in = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	const char *text = c->address ? c->address : SLB_METRICS_DEFAULT_ADDRESS;
+	struct slb_addr a;
 
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, a, &in->sin_addr) == 1) {
-		in->sin_family = AF_INET;
-		in->sin_port = htons(c->port);
-	} else if (inet_pton(AF_INET6, a, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(c->port);
-		*flags |= MHD_USE_IPv6;
-	} else {
-		snprintf(err, errlen, "metrics address \"%s\": an IPv4 or IPv6 address expected", a);
+	if (slb_addr_parse(text, &a)) {
+		snprintf(err, errlen, "metrics address \"%s\": an IPv4 or IPv6 address expected",
+			 text);
 		return -1;
 	}
+	a.port = c->port;
+	slb_addr_to_sockaddr(&a, ss);
+	if (a.family == AF_INET6)
+		*flags |= MHD_USE_IPv6;
 	return 0;
 }
 

@@ -14,17 +14,6 @@
 
 #define SIP_PORT 5060
 
-/* Same rule as the configuration: no wildcard, broadcast or multicast. */
-static bool unicast(const struct slb_config_addr *a)
-{
-	static const uint8_t zero[16];
-	uint32_t h = ntohl(a->addr);
-
-	if (a->family == AF_INET)
-		return h != 0 && h != UINT32_MAX && (h >> 28) != 0xe;
-	return memcmp(a->addr6, zero, sizeof(zero)) && a->addr6[0] != 0xff;
-}
-
 static int parse_port(const char *s, const char *p, uint16_t *port, char *err, size_t errlen)
 {
 	char *end;
@@ -40,31 +29,29 @@ static int parse_port(const char *s, const char *p, uint16_t *port, char *err, s
 	return 0;
 }
 
-/* host (NUL-terminated, no brackets) into a. */
-static int parse_host(const char *s, const char *host, struct slb_config_addr *a, char *err,
+/* host (NUL-terminated, no brackets) into a; the port stays. Same rule as
+ * the configuration: no wildcard, broadcast or multicast. */
+static int parse_host(const char *s, const char *host, struct slb_addr *a, char *err,
 		      size_t errlen)
 {
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, host, &a->addr) == 1)
-		a->family = AF_INET;
-	else if (inet_pton(AF_INET6, host, a->addr6) == 1)
-		a->family = AF_INET6;
-	else
+	uint16_t port = a->port;
+
+	if (slb_addr_parse(host, a))
 		return snprintf(err, errlen, "backend \"%s\": \"%s\" is not an IPv4 or IPv6 "
 				"address (ADDR[:PORT], [IPv6]:PORT expected)", s, host), -1;
-	if (!unicast(a))
+	a->port = port;
+	if (!slb_addr_unicast(a))
 		return snprintf(err, errlen, "backend \"%s\": not a unicast address", s), -1;
 	return 0;
 }
 
-int slb_rpc_parse_backend(const char *s, struct slb_config_addr *a, uint16_t *port, char *err,
-			  size_t errlen)
+int slb_rpc_parse_backend(const char *s, struct slb_addr *a, char *err, size_t errlen)
 {
 	char host[INET6_ADDRSTRLEN];
 	const char *h = s, *port_s = NULL, *colon = strchr(s, ':');
 	size_t n;
 
-	*port = SIP_PORT;
+	a->port = SIP_PORT;
 	if (s[0] == '[') {
 		const char *close = strchr(s, ']');
 
@@ -85,16 +72,5 @@ int slb_rpc_parse_backend(const char *s, struct slb_config_addr *a, uint16_t *po
 	memcpy(host, h, n);
 	host[n] = 0;
 	return parse_host(s, host, a, err, errlen) ||
-	       (port_s && parse_port(s, port_s, port, err, errlen)) ? -1 : 0;
-}
-
-const char *slb_rpc_format_endpoint(int family, const void *addr, uint16_t port, char *buf,
-				    size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(family, addr, a, sizeof(a)))
-		snprintf(a, sizeof(a), "?");
-	snprintf(buf, len, family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
-	return buf;
+	       (port_s && parse_port(s, port_s, &a->port, err, errlen)) ? -1 : 0;
 }

@@ -92,22 +92,23 @@ static void print_msgs(const char *what, const struct slb_msg_counter *c)
 
 static void print_per_target(const struct slb_lcore_stats *t, const struct slb_state *s)
 {
-	char addr[INET_ADDRSTRLEN], what[96];
+	char ep[SLB_ADDR_TEXT_LEN], what[128];
 
 	for (unsigned i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
-		inet_ntop(AF_INET, &s->vips[i].addr, addr, sizeof(addr));
-		snprintf(what, sizeof(what), "vip %s %s:%u requests in", s->vips[i].name, addr,
-			 ntohs(s->vips[i].port));
+		struct slb_addr a = SLB_STATE_ADDR(&s->vips[i]);
+
+		snprintf(what, sizeof(what), "vip %s %s requests in", s->vips[i].name,
+			 slb_addr_format(&a, SLB_ADDR_ENDPOINT, ep, sizeof(ep)));
 		print_msgs(what, &t->vip_rx[i]);
 	}
 	for (unsigned i = 0; i < s->n_backends && i < SLB_MAX_BACKENDS; i++) {
-		inet_ntop(AF_INET, &s->backends[i].addr, addr, sizeof(addr));
-		snprintf(what, sizeof(what), "backend %u %s:%u requests out", i, addr,
-			 ntohs(s->backends[i].port));
+		struct slb_addr a = SLB_STATE_ADDR(&s->backends[i]);
+
+		slb_addr_format(&a, SLB_ADDR_ENDPOINT, ep, sizeof(ep));
+		snprintf(what, sizeof(what), "backend %u %s requests out", i, ep);
 		print_msgs(what, &t->backend_tx[i]);
 		if (t->backend_rx[i].responses)
-			printf("  backend %u %s:%u responses: %llu, %llu final, %llu 503\n", i, addr,
-			       ntohs(s->backends[i].port),
+			printf("  backend %u %s responses: %llu, %llu final, %llu 503\n", i, ep,
 			       (unsigned long long)t->backend_rx[i].responses,
 			       (unsigned long long)t->backend_rx[i].finals,
 			       (unsigned long long)t->backend_rx[i].r503);

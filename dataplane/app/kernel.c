@@ -154,13 +154,14 @@ static int guard_vip(const struct slb_vip *vip, int *fd, char *err, size_t errle
 	if (*fd < 0 || setsockopt(*fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) ||
 	    setsockopt(*fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
 	    bind(*fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		char addr[INET_ADDRSTRLEN];
+		struct slb_addr a = SLB_STATE_ADDR(vip);
+		char ep[SLB_ADDR_TEXT_LEN];
+		int e = errno; /* before formatting, which may set it */
 
-		inet_ntop(AF_INET, &vip->addr, addr, sizeof(addr));
-		snprintf(err, errlen, "VIP %s %s:%u: kernel socket to keep the kernel from "
-			 "answering SIP on af_packet ports: %s%s", vip->name, addr,
-			 ntohs(vip->port), strerror(errno),
-			 errno == EADDRINUSE ? " (another program listens there)" : "");
+		slb_addr_format(&a, SLB_ADDR_ENDPOINT, ep, sizeof(ep));
+		snprintf(err, errlen, "VIP %s %s: kernel socket to keep the kernel from "
+			 "answering SIP on af_packet ports: %s%s", vip->name, ep, strerror(e),
+			 e == EADDRINUSE ? " (another program listens there)" : "");
 		return -1;
 	}
 	return 0;

@@ -23,7 +23,7 @@ struct parser {
 	size_t errlen;
 	struct slb_config *c;
 	/* Top-level resolvers: those of SRV pools that name none. */
-	struct slb_srv_resolver resolvers[SLB_SRV_MAX_RESOLVERS];
+	struct slb_addr resolvers[SLB_SRV_MAX_RESOLVERS];
 	uint32_t n_resolvers;
 };
 
@@ -198,43 +198,24 @@ static int get_seed(const struct parser *p, const config_setting_t *g, const cha
 	return 0;
 }
 
-static bool unicast4(uint32_t a)
-{
-	uint32_t h = ntohl(a);
-
-	return h != 0 && h != UINT32_MAX && (h >> 28) != 0xe;
-}
-
-static bool unicast6(const uint8_t *a)
-{
-	static const uint8_t zero[16];
-
-	return memcmp(a, zero, sizeof(zero)) && a[0] != 0xff;
-}
-
 /* A unicast address of either family; *s is its setting (NULL when absent
  * and not required). */
 /* The string setting s as a unicast address of either family. */
-static int addr_of(const struct parser *p, const config_setting_t *s, struct slb_config_addr *out)
+static int addr_of(const struct parser *p, const config_setting_t *s, struct slb_addr *out)
 {
 	const char *v = config_setting_get_string(s);
 	char where[256];
 
-	memset(out, 0, sizeof(*out));
 	setting_path(s, where, sizeof(where));
-	if (inet_pton(AF_INET, v, &out->addr) == 1)
-		out->family = AF_INET;
-	else if (inet_pton(AF_INET6, v, out->addr6) == 1)
-		out->family = AF_INET6;
-	else
+	if (slb_addr_parse(v, out))
 		return fail(p, s, "'%s' is \"%s\": not an IPv4 or IPv6 address", where, v);
-	if (out->family == AF_INET ? !unicast4(out->addr) : !unicast6(out->addr6))
+	if (!slb_addr_unicast(out))
 		return fail(p, s, "'%s' is \"%s\": not a unicast address", where, v);
 	return 0;
 }
 
 static int get_addr(const struct parser *p, const config_setting_t *g, const char *key,
-		    bool required, const config_setting_t **s, struct slb_config_addr *out)
+		    bool required, const config_setting_t **s, struct slb_addr *out)
 {
 	const char *v;
 
@@ -246,7 +227,7 @@ static int get_addr(const struct parser *p, const config_setting_t *g, const cha
 
 /* An address of one family: *why says what the other one would need. */
 static int get_addr_of(const struct parser *p, const config_setting_t *g, const char *key,
-		       bool required, int family, const char *why, struct slb_config_addr *out)
+		       bool required, int family, const char *why, struct slb_addr *out)
 {
 	const config_setting_t *s;
 	char where[256];
@@ -262,18 +243,12 @@ static int get_addr_of(const struct parser *p, const config_setting_t *g, const 
 /* siplb-dp's own addresses: IPv4 only, like its proxy. */
 static int get_ipv4(const struct parser *p, const config_setting_t *g, uint32_t *out)
 {
-	struct slb_config_addr a;
+	struct slb_addr a;
 
 	if (get_addr_of(p, g, "address", true, AF_INET, "IPv6 is not yet supported", &a))
 		return -1;
-	*out = a.addr;
+	*out = a.v4;
 	return 0;
-}
-
-static bool addr_eq(const struct slb_config_addr *a, const struct slb_config_addr *b)
-{
-	return a->family == b->family && a->addr == b->addr &&
-	       !memcmp(a->addr6, b->addr6, sizeof(a->addr6));
 }
 
 /* VIP and pool names show up in logs and JSON: keep them plain. */
@@ -484,11 +459,11 @@ static int parse_backend(const struct parser *p, const config_setting_t *list, u
 	    get_uint(p, e, "weight", true, 0, SLB_MAGLEV_MAX_WEIGHT, &weight) ||
 	    get_uint(p, e, "priority", false, 0, UINT16_MAX, &priority))
 		return -1;
-	bs[i].port = (uint16_t)port;
+	bs[i].a.port = (uint16_t)port;
 	bs[i].weight = (uint16_t)weight;
 	bs[i].priority = (uint16_t)priority;
 	for (uint32_t j = 0; j < i; j++)
-		if (addr_eq(&bs[j].a, &bs[i].a) && bs[j].port == bs[i].port)
+		if (!slb_addr_cmp(&bs[j].a, &bs[i].a))
 			return duplicate(p, list, i, j, "same address and port");
 	if (i == 0 || bs[i].a.family == bs[0].a.family)
 		return 0;
@@ -574,7 +549,7 @@ static int rejected(const struct parser *p, const config_setting_t *g, const cha
 static int probe_source(const struct parser *p, const config_setting_t *s, bool *seen,
 			struct slb_health_config *h)
 {
-	struct slb_config_addr a;
+	struct slb_addr a;
 	char where[256];
 
 	if (addr_of(p, s, &a))
@@ -584,9 +559,9 @@ static int probe_source(const struct parser *p, const config_setting_t *s, bool 
 		return fail(p, s, "'%s': one source address per family", where);
 	seen[a.family == AF_INET6] = true;
 	if (a.family == AF_INET)
-		h->source4.sin_addr.s_addr = a.addr;
+		h->source4.sin_addr.s_addr = a.v4;
 	else
-		memcpy(&h->source6.sin6_addr, a.addr6, sizeof(a.addr6));
+		memcpy(&h->source6.sin6_addr, a.v6, sizeof(a.v6));
 	return 0;
 }
 
@@ -697,7 +672,7 @@ static int parse_passive(const struct parser *p, const config_setting_t *e,
 
 /* resolvers = ( "ip[:port]", ... ) of g, into out (absent: *n unchanged). */
 static int parse_resolvers(const struct parser *p, const config_setting_t *g,
-			   struct slb_srv_resolver *out, uint32_t *n)
+			   struct slb_addr *out, uint32_t *n)
 {
 	const config_setting_t *list;
 	char err[256];
@@ -901,7 +876,7 @@ static int parse_metrics(const struct parser *p, const config_setting_t *root)
 	struct slb_config_metrics *m = &p->c->metrics;
 	const config_setting_t *g, *s;
 	uint32_t port = SLB_METRICS_DEFAULT_PORT;
-	struct slb_config_addr a;
+	struct slb_addr a;
 
 	snprintf(m->address, sizeof(m->address), "%s", SLB_METRICS_DEFAULT_ADDRESS);
 	m->port = SLB_METRICS_DEFAULT_PORT;
@@ -919,8 +894,7 @@ static int parse_metrics(const struct parser *p, const config_setting_t *root)
 	/* The wildcard is a fine place to serve metrics: not addr_of's rules. */
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
 		return type_error(p, s, "a string");
-	if (inet_pton(AF_INET, config_setting_get_string(s), &a.addr) != 1 &&
-	    inet_pton(AF_INET6, config_setting_get_string(s), a.addr6) != 1)
+	if (slb_addr_parse(config_setting_get_string(s), &a))
 		return fail(p, s, "'metrics.address' is \"%s\": not an IPv4 or IPv6 address",
 			    config_setting_get_string(s));
 	snprintf(m->address, sizeof(m->address), "%s", config_setting_get_string(s));
@@ -1012,11 +986,11 @@ static int parse_vip(const struct parser *p, const config_setting_t *list, uint3
 	    get_bool(p, e, "record_route", &vips[i].record_route) ||
 	    get_rate(p, e, "rate", "burst", &vips[i].rate, &vips[i].burst))
 		return -1;
-	vips[i].port = (uint16_t)port;
+	vips[i].a.port = (uint16_t)port;
 	for (uint32_t j = 0; j < i; j++) {
 		if (!strcmp(vips[j].name, vips[i].name))
 			return duplicate(p, list, i, j, "same name");
-		if (addr_eq(&vips[j].a, &vips[i].a) && vips[j].port == vips[i].port)
+		if (!slb_addr_cmp(&vips[j].a, &vips[i].a))
 			return duplicate(p, list, i, j, "same address and port");
 	}
 	return 0;

@@ -60,25 +60,22 @@ static int split_resolver(const char *text, char *addr, size_t len, uint16_t *po
 	return 0;
 }
 
-int slb_srv_parse_resolver(const char *text, struct slb_srv_resolver *out,
-			   char *err, size_t errlen)
+int slb_srv_parse_resolver(const char *text, struct slb_addr *out, char *err, size_t errlen)
 {
 	char addr[INET6_ADDRSTRLEN];
-	struct slb_srv_resolver r = {0};
+	struct slb_addr r;
+	uint16_t port;
 
-	if (split_resolver(text, addr, sizeof(addr), &r.port)) {
+	if (split_resolver(text, addr, sizeof(addr), &port)) {
 		snprintf(err, errlen, "resolver \"%s\": not ip, ip:port, [ipv6]:port (port 1..65535)",
 			 text);
 		return -1;
 	}
-	if (inet_pton(AF_INET, addr, r.addr) == 1) {
-		r.family = AF_INET;
-	} else if (inet_pton(AF_INET6, addr, r.addr) == 1) {
-		r.family = AF_INET6;
-	} else {
+	if (slb_addr_parse(addr, &r)) {
 		snprintf(err, errlen, "resolver \"%s\": \"%s\" is not an IP address", text, addr);
 		return -1;
 	}
+	r.port = port;
 	*out = r;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "siplb/addr.h"
 #include "siplb/health.h"
 #include "siplb/metrics.h"
 #include "siplb/srv.h"
@@ -40,18 +41,9 @@ struct slb_config_port {
 	uint8_t prefix;               /* 1..32 */
 };
 
-/* An address of either family, as the state holds it: IPv4 in addr (network
- * byte order, addr6 zero), IPv6 in addr6 (addr 0). */
-struct slb_config_addr {
-	uint8_t family;               /* AF_INET or AF_INET6 */
-	uint32_t addr;
-	uint8_t addr6[16];
-};
-
 struct slb_config_vip {
 	char name[SLB_NAME_LEN];
-	struct slb_config_addr a;     /* IPv6 only in DSR mode */
-	uint16_t port;                /* host byte order */
+	struct slb_addr a;            /* and port; IPv6 only in DSR mode */
 	enum slb_vip_mode mode;
 	bool record_route;
 	uint32_t pool;                /* index into slb_config.pools */
@@ -59,8 +51,7 @@ struct slb_config_vip {
 };
 
 struct slb_config_backend {
-	struct slb_config_addr a;     /* the family of the pool's VIPs */
-	uint16_t port;                /* host byte order */
+	struct slb_addr a;            /* and port; the family of the pool's VIPs */
 	uint16_t weight;              /* 0 = draining: out of the Maglev table */
 	uint16_t priority;            /* lowest value with a live backend takes traffic */
 };
@@ -95,8 +86,8 @@ struct slb_config_metrics {
 
 /* dsr = { ... }: how DSR packets are encapsulated. */
 struct slb_config_dsr {
-	struct slb_config_addr src4;  /* family 0 when not set */
-	struct slb_config_addr src6;
+	struct slb_addr src4;         /* family 0 when not set; port 0 */
+	struct slb_addr src6;
 	enum slb_encap encap;
 	uint16_t gue_port;            /* host byte order */
 };

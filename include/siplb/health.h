@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "siplb/addr.h"
 #include "siplb/state.h"
 
 /* Status codes 100..699 as a bitmap indexed by the code. */
@@ -56,9 +57,7 @@ struct slb_health_config {
 
 struct slb_health_target {
 	uint32_t id;          /* the caller's: a backend id, unique per prober */
-	uint8_t family;       /* AF_INET or AF_INET6 */
-	uint8_t addr[16];     /* IPv4 in the first 4 bytes, network order */
-	uint16_t port;        /* host byte order */
+	struct slb_addr a;    /* where its probes go */
 };
 
 struct slb_health_counters {

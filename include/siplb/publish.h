@@ -14,10 +14,8 @@
 #ifndef SIPLB_PUBLISH_H
 #define SIPLB_PUBLISH_H
 
-#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "siplb/config.h"
 #include "siplb/state_maps.h"
@@ -29,22 +27,12 @@ struct slb_publish_report {
 	uint32_t readers;    /* live readers when the slot was written */
 };
 
-/* Whether the published backend x is the configured address a, port (host order). */
-static inline bool slb_backend_is(const struct slb_backend *x, const struct slb_config_addr *a,
-				  uint16_t port)
+/* Whether the published backend x is the configured address (and port) a. */
+static inline bool slb_backend_is(const struct slb_backend *x, const struct slb_addr *a)
 {
-	return x->family == a->family && x->addr == a->addr && x->port == htons(port) &&
-	       !memcmp(x->addr6, a->addr6, sizeof(x->addr6));
-}
+	struct slb_addr published = SLB_STATE_ADDR(x);
 
-/* A published address as text: "192.0.2.21" or "2001:db8::21" (buf holds
- * INET6_ADDRSTRLEN bytes). */
-static inline const char *slb_ip_str(uint8_t family, uint32_t addr, const uint8_t *addr6,
-				     char *buf)
-{
-	return inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET,
-			 family == AF_INET6 ? (const void *)addr6 : (const void *)&addr, buf,
-			 INET6_ADDRSTRLEN);
+	return !slb_addr_cmp(&published, a);
 }
 
 /*

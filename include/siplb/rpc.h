@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "siplb/addr.h"
 #include "siplb/config.h"
 
 #define SLB_RPC_DEFAULT_SOCKET SLB_CONFIG_DEFAULT_SOCKET
@@ -171,18 +172,11 @@ char *slb_rpc_to_line(json_object *response, size_t *len);
 
 /*
  * A backend as operators write it: "ADDR[:PORT]", IPv6 in brackets when a
- * port follows ("[2001:db8::1]:5060"); port 5060 when absent. Into the
- * config's form (address of either family, port in host byte order). -1
- * with a reason: not an address, not unicast, port not 1..65535.
+ * port follows ("[2001:db8::1]:5060"); port 5060 when absent. -1 with a
+ * reason: not an address, not unicast, port not 1..65535. The reverse is
+ * slb_addr_format's SLB_ADDR_ENDPOINT.
  */
-int slb_rpc_parse_backend(const char *s, struct slb_config_addr *a, uint16_t *port, char *err,
-			  size_t errlen);
-
-/* The reverse, for results and labels: "192.0.2.21:5060", "[2001:db8::1]:5060".
- * addr: 4 bytes (AF_INET) or 16 (AF_INET6), network order. */
-#define SLB_RPC_ENDPOINT_LEN 56
-const char *slb_rpc_format_endpoint(int family, const void *addr, uint16_t port, char *buf,
-				    size_t len);
+int slb_rpc_parse_backend(const char *s, struct slb_addr *a, char *err, size_t errlen);
 
 typedef void slb_rpc_log_fn(void *log_ctx, const char *msg);
 

@@ -23,20 +23,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "siplb/addr.h"
+
 #define SLB_SRV_NAME_LEN 256        /* a domain name, with its NUL */
 #define SLB_SRV_MAX_RESOLVERS 4
 #define SLB_SRV_MAX_TARGETS 1024    /* addresses in one answer (SLB_MAX_BACKENDS) */
 #define SLB_SRV_REASON_LEN 256
 
-struct slb_srv_resolver {
-	uint8_t family;  /* AF_INET or AF_INET6 */
-	uint8_t addr[16];
-	uint16_t port;   /* host byte order; 53 when the text has none */
-};
-
 struct slb_srv_config {
 	char name[SLB_SRV_NAME_LEN]; /* "_sip._udp.example.net" */
-	struct slb_srv_resolver resolvers[SLB_SRV_MAX_RESOLVERS];
+	struct slb_addr resolvers[SLB_SRV_MAX_RESOLVERS]; /* port 53 when the text has none */
 	uint32_t n_resolvers;        /* 0: the system's (/etc/resolv.conf) */
 	bool ipv4, ipv6;             /* look up A, AAAA of the targets */
 	uint32_t ttl_floor_ms;       /* re-resolve no sooner than this */
@@ -51,9 +47,7 @@ struct slb_srv_config {
 struct slb_srv_target {
 	uint16_t priority;           /* lower is preferred */
 	uint16_t weight;             /* share within the priority */
-	uint16_t port;               /* host byte order */
-	uint8_t family;              /* AF_INET or AF_INET6 */
-	uint8_t addr[16];            /* IPv4 in the first 4 bytes */
+	struct slb_addr a;           /* the target's address, the record's port */
 	uint32_t record;             /* its SRV record: the addresses of one
 				      * target share it (see slb_srv_select) */
 	char name[SLB_SRV_NAME_LEN]; /* the SRV target, "sip1.example.net" */
@@ -93,8 +87,7 @@ struct slb_srv;
 void slb_srv_config_init(struct slb_srv_config *c);
 
 /* "127.0.0.1", "127.0.0.1:5353", "::1", "[::1]:5353". 0, or -1 with err. */
-int slb_srv_parse_resolver(const char *text, struct slb_srv_resolver *out,
-			   char *err, size_t errlen);
+int slb_srv_parse_resolver(const char *text, struct slb_addr *out, char *err, size_t errlen);
 
 int slb_srv_config_check(const struct slb_srv_config *c, char *err, size_t errlen);
 

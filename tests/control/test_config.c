@@ -129,23 +129,23 @@ static void check_full(const char *dir)
 	      !strcmp(c.ports[1].iface, "ens1f0") && c.ports[1].addr == ip("198.51.100.1") &&
 	      c.ports[1].prefix == 25, "ports");
 	CHECK(c.n_vips == 3, "%u vips", c.n_vips);
-	CHECK(!strcmp(c.vips[0].name, "sip") && c.vips[0].a.addr == ip("192.0.2.100") &&
-	      c.vips[0].a.family == AF_INET && c.vips[0].port == 5060 &&
+	CHECK(!strcmp(c.vips[0].name, "sip") && c.vips[0].a.v4 == ip("192.0.2.100") &&
+	      c.vips[0].a.family == AF_INET && c.vips[0].a.port == 5060 &&
 	      c.vips[0].mode == SLB_MODE_PROXY && c.vips[0].pool == 0 && c.vips[0].record_route &&
 	      c.vips[0].rate == 20000 && c.vips[0].burst == 2000, "vip 0");
-	CHECK(c.vips[1].mode == SLB_MODE_DSR && c.vips[1].pool == 1 && c.vips[1].port == 5080 &&
+	CHECK(c.vips[1].mode == SLB_MODE_DSR && c.vips[1].pool == 1 && c.vips[1].a.port == 5080 &&
 	      !c.vips[1].record_route, "vip 1");
 	CHECK(c.vips[2].mode == SLB_MODE_PROXY && c.vips[2].record_route, "vip 2 defaults");
 	CHECK(c.n_pools == 3 && c.pools[0].seed == 1 &&
 	      c.pools[1].seed == 12345678901234567890ULL && c.pools[2].seed == 0 &&
 	      c.pools[2].n_backends == 0, "pools");
-	CHECK(c.pools[0].n_backends == 3 && c.pools[0].backends[1].a.addr == ip("192.0.2.22") &&
+	CHECK(c.pools[0].n_backends == 3 && c.pools[0].backends[1].a.v4 == ip("192.0.2.22") &&
 	      c.pools[0].backends[1].weight == 30 && c.pools[0].backends[1].priority == 1 &&
-	      c.pools[0].backends[2].port == 5062 && c.pools[0].backends[2].priority == 0, "core");
+	      c.pools[0].backends[2].a.port == 5062 && c.pools[0].backends[2].priority == 0, "core");
 	CHECK(c.pools[1].backends[0].weight == 65535 && c.pools[1].backends[1].weight == 0, "edge");
 	CHECK(slb_config_n_backends(&c) == 5, "%u backends", slb_config_n_backends(&c));
-	CHECK(c.dsr.src4.family == AF_INET && c.dsr.src4.addr == ip("192.0.2.1") &&
-	      c.dsr.src6.family == AF_INET6 && ip6_is(c.dsr.src6.addr6, "2001:db8::1") &&
+	CHECK(c.dsr.src4.family == AF_INET && c.dsr.src4.v4 == ip("192.0.2.1") &&
+	      c.dsr.src6.family == AF_INET6 && ip6_is(c.dsr.src6.v6, "2001:db8::1") &&
 	      c.dsr.encap == SLB_ENCAP_IPIP && c.dsr.gue_port == 6080, "dsr");
 	CHECK(c.flood.source_rate == 100 && c.flood.source_burst == 50 &&
 	      c.flood.n_blocklist == 2 && c.flood.blocklist[0].family == AF_INET &&
@@ -169,13 +169,13 @@ static void check_dsr(const char *dir)
 
 	if (!load_file(dir, "good-dsr.conf", &c))
 		return;
-	CHECK(c.n_vips == 3 && c.vips[2].a.family == AF_INET6 && c.vips[2].a.addr == 0 &&
-	      ip6_is(c.vips[2].a.addr6, "2001:db8::101") && c.vips[2].mode == SLB_MODE_DSR &&
+	CHECK(c.n_vips == 3 && c.vips[2].a.family == AF_INET6 &&
+	      ip6_is(c.vips[2].a.v6, "2001:db8::101") && c.vips[2].mode == SLB_MODE_DSR &&
 	      c.vips[2].rate == 5000 && c.vips[2].burst == 0, "vip dsr6");
 	CHECK(c.vips[1].a.family == AF_INET && c.vips[1].rate == 0, "vip dsr4");
 	CHECK(c.pools[2].n_backends == 2 && c.pools[2].backends[1].a.family == AF_INET6 &&
-	      ip6_is(c.pools[2].backends[1].a.addr6, "2001:db8:1::11") &&
-	      c.pools[2].backends[1].port == 5062, "pool edge6");
+	      ip6_is(c.pools[2].backends[1].a.v6, "2001:db8:1::11") &&
+	      c.pools[2].backends[1].a.port == 5062, "pool edge6");
 	CHECK(c.pools[3].backends[0].a.family == AF_INET6, "a pool no VIP uses may be IPv6");
 	CHECK(c.dsr.encap == SLB_ENCAP_GUE && c.dsr.gue_port == 6081, "dsr gue");
 	CHECK(c.xdp.n_ifaces == 2 && !strcmp(c.xdp.ifaces[0], "veth-lb0") &&
@@ -201,13 +201,13 @@ static void check_srv(const char *dir)
 	CHECK(!strcmp(core->name, "_sip._udp.example.net") && c.pools[0].n_backends == 0 &&
 	      core->n_resolvers == 2 && core->resolvers[0].port == 53 &&
 	      core->resolvers[1].family == AF_INET6 && core->resolvers[1].port == 5353 &&
-	      ip6_is(core->resolvers[1].addr, "::1"), "core: the file's resolvers");
+	      ip6_is(core->resolvers[1].v6, "::1"), "core: the file's resolvers");
 	CHECK(core->ipv4 && !core->ipv6 && edge6->ipv6 && !edge6->ipv4 &&
 	      c.pools[2].srv.ipv4 && !c.pools[2].srv.ipv6,
 	      "A or AAAA by the VIPs' family, A for a pool no VIP uses");
 	CHECK(core->ttl_floor_ms == 1000 && core->ttl_ceiling_ms == 3600000 &&
 	      core->retry_min_ms == 1000 && core->query_tries == 2, "dns defaults");
-	CHECK(edge6->n_resolvers == 1 && !memcmp(edge6->resolvers[0].addr, "\xc0\x00\x02\x35", 4) &&
+	CHECK(edge6->n_resolvers == 1 && !memcmp(edge6->resolvers[0].v6, "\xc0\x00\x02\x35", 4) &&
 	      edge6->ttl_floor_ms == 2000 && edge6->ttl_ceiling_ms == 600000 &&
 	      edge6->retry_min_ms == 500 && edge6->retry_max_ms == 30000 &&
 	      edge6->query_timeout_ms == 2000 && edge6->query_tries == 3, "edge6: its own dns");

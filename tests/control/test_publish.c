@@ -79,8 +79,9 @@ static void cfg_add(struct slb_config *c, uint32_t p, const char *addr, uint16_t
 	pool->backends = realloc(pool->backends, (pool->n_backends + 1) * sizeof(*pool->backends));
 	CHECK(pool->backends, "out of memory");
 	pool->backends[pool->n_backends++] = (struct slb_config_backend){
-		.a = {.family = AF_INET, .addr = ip(addr)}, .port = port, .weight = weight,
+		.a = {.family = AF_INET, .port = port}, .weight = weight,
 	};
+	pool->backends[pool->n_backends - 1].a.v4 = ip(addr);
 }
 
 static uint64_t publish(struct slb_maps *m, const struct slb_config *c,
@@ -121,10 +122,10 @@ static void check_table(const struct slb_maps *r, uint64_t g, const struct slb_c
 
 		if (be->a.family == AF_INET6)
 			snprintf(keys[j], sizeof(keys[j]), "[%s]:%u",
-				 inet_ntop(AF_INET6, be->a.addr6, a, sizeof(a)), be->port);
+				 inet_ntop(AF_INET6, be->a.v6, a, sizeof(a)), be->a.port);
 		else
 			snprintf(keys[j], sizeof(keys[j]), "%s:%u",
-				 inet_ntop(AF_INET, &be->a.addr, a, sizeof(a)), be->port);
+				 inet_ntop(AF_INET, &be->a.v4, a, sizeof(a)), be->a.port);
 		mb[j] = (struct slb_maglev_backend){
 			.id = ids[k0 + j], .key = keys[j], .key_len = strlen(keys[j]),
 			.weight = state_of(be, states, k0 + j) == SLB_BACKEND_UP ? be->weight : 0,
@@ -147,9 +148,13 @@ static void check_vips(const struct slb_state *s, const struct slb_config *c)
 	CHECK(s->n_vips == c->n_vips, "%u VIPs", s->n_vips);
 	for (uint32_t i = 0; i < c->n_vips; i++) {
 		const struct slb_vip *v = &s->vips[i];
+		const struct slb_addr *a = &c->vips[i].a;
+		bool v6 = a->family == AF_INET6;
 
-		CHECK(v->family == c->vips[i].a.family && v->addr == c->vips[i].a.addr &&
-		      !memcmp(v->addr6, c->vips[i].a.addr6, 16) && v->port == htons(c->vips[i].port) &&
+		/* IPv4 in addr (addr6 zero), IPv6 in addr6 (addr 0) */
+		CHECK(v->family == a->family && v->addr == (v6 ? 0 : a->v4) &&
+		      !memcmp(v->addr6, v6 ? a->v6 : (const uint8_t[16]){0}, 16) &&
+		      v->port == htons(a->port) &&
 		      v->rate_pps == c->vips[i].rate && v->rate_burst == c->vips[i].burst &&
 		      v->mode == c->vips[i].mode && v->pool == c->vips[i].pool &&
 		      v->flags == (c->vips[i].record_route ? SLB_VIP_RECORD_ROUTE : 0) &&
@@ -179,7 +184,7 @@ static void check_state(const struct slb_maps *r, uint64_t g, const struct slb_c
 			const struct slb_config_backend *be = &c->pools[p].backends[j];
 			const struct slb_backend *b = &s->backends[ids[k + j]];
 
-			CHECK(ids[k + j] < s->n_backends && slb_backend_is(b, &be->a, be->port) &&
+			CHECK(ids[k + j] < s->n_backends && slb_backend_is(b, &be->a) &&
 			      b->weight == be->weight && b->pool == p &&
 			      b->state == state_of(be, states, k + j),
 			      "pool %u backend %u: not at id %u", p, j, ids[k + j]);
@@ -607,7 +612,7 @@ static void test_xdp_maps(const char *dir)
 	/* one prefix of each family goes, one comes, the others stay */
 	c.flood.blocklist[0].addr[2] = 114;         /* 203.0.113.0/24 -> 203.0.114.0/24 */
 	c.flood.n_blocklist = 4;                    /* 2001:db8:bad:1::7/128 goes */
-	c.vips[1].port = 5061;                      /* VIP 1 is another VIP now */
+	c.vips[1].a.port = 5061;                     /* VIP 1 is another VIP now */
 	CHECK(publish(&w, &c, NULL, NULL) == 2, "published again");
 	check_blocklist(&w, "198.51.100.99/32 203.0.114.0/24 ", "2001:db8:bad::/48 ::/0 ");
 	CHECK(vip_rate(&w, 0) == tat && vip_rate(&w, 1) == 0 && vip_rate(&w, 2) == tat,

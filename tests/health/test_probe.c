@@ -150,10 +150,10 @@ static struct slb_health *prober(const struct slb_health_config *c)
 
 static void add(struct slb_health *h, uint32_t id, uint16_t port, enum slb_backend_state s)
 {
-	struct slb_health_target t = {.id = id, .family = AF_INET, .port = port};
+	struct slb_health_target t = {.id = id, .a = {.family = AF_INET, .port = port}};
 	char err[256];
 
-	inet_pton(AF_INET, "127.0.0.1", t.addr);
+	inet_pton(AF_INET, "127.0.0.1", t.a.v6);
 	CHECK(!slb_health_add(h, &t, s, err, sizeof(err)), "%s", err);
 }
 
@@ -331,21 +331,21 @@ static void test_add_errors(void)
 {
 	struct slb_health_config c = fast();
 	struct slb_health *h = prober(&c);
-	struct slb_health_target t = {.id = 1, .family = AF_INET, .port = 5060};
+	struct slb_health_target t = {.id = 1, .a = {.family = AF_INET, .port = 5060}};
 	char err[256];
 
-	inet_pton(AF_INET, "127.0.0.1", t.addr);
+	inet_pton(AF_INET, "127.0.0.1", t.a.v6);
 	CHECK(!slb_health_add(h, &t, SLB_BACKEND_UP, err, sizeof(err)), "%s", err);
 	CHECK(slb_health_add(h, &t, SLB_BACKEND_UP, err, sizeof(err)) && strstr(err, "already"),
 	      "duplicate id: %s", err);
 	t.id = 2;
 	CHECK(slb_health_add(h, &t, SLB_BACKEND_UP, err, sizeof(err)) &&
 	      strstr(err, "probed already as id 1"), "duplicate address: %s", err);
-	t.port = 0;
+	t.a.port = 0;
 	CHECK(slb_health_add(h, &t, SLB_BACKEND_UP, err, sizeof(err)), "port 0");
-	t.port = 5061;
+	t.a.port = 5061;
 	CHECK(slb_health_add(h, &t, SLB_BACKEND_PROBING, err, sizeof(err)), "initial probing");
-	t.family = 99;
+	t.a.family = 99;
 	CHECK(slb_health_add(h, &t, SLB_BACKEND_UP, err, sizeof(err)), "family 99");
 	CHECK(slb_health_timeout_ms(h) >= 0 && slb_health_timeout_ms(h) <= 25,
 	      "first probe within a quarter interval: %d ms", slb_health_timeout_ms(h));

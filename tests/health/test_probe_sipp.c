@@ -52,11 +52,11 @@ static pid_t sipp_start(const char *scenario, unsigned id, const char *trace)
 
 static void add(struct slb_health *h, unsigned id)
 {
-	struct slb_health_target t = {.id = id, .port = port[id]};
+	struct slb_health_target t = {.id = id, .a.port = port[id]};
 	char err[256];
 
-	t.family = strchr(host[id], ':') ? AF_INET6 : AF_INET;
-	inet_pton(t.family, host[id], t.addr);
+	t.a.family = strchr(host[id], ':') ? AF_INET6 : AF_INET;
+	inet_pton(t.a.family, host[id], t.a.v6);
 	CHECK(!slb_health_add(h, &t, SLB_BACKEND_UP, err, sizeof(err)), "%s", err);
 }
 

@@ -166,10 +166,10 @@ static void expect_result(const struct slb_srv_result *r, const struct want *w, 
 
 		inet_pton(family, w[i].addr, a);
 		CHECK(t->priority == w[i].priority && t->weight == w[i].weight &&
-		      t->port == w[i].port && t->family == family && !memcmp(t->addr, a, 16) &&
+		      t->a.port == w[i].port && t->a.family == family && !memcmp(t->a.v6, a, 16) &&
 		      t->record == w[i].record && !strcmp(t->name, w[i].name),
 		      "target %u: %u %u %u %s record %u, wanted %u %u %u %s %s record %u", i,
-		      t->priority, t->weight, t->port, t->name, t->record, w[i].priority,
+		      t->priority, t->weight, t->a.port, t->name, t->record, w[i].priority,
 		      w[i].weight, w[i].port, w[i].name, w[i].addr, w[i].record);
 	}
 }

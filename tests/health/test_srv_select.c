@@ -14,10 +14,10 @@ static struct slb_srv_target t[N];
 static void target(unsigned i, uint16_t prio, uint16_t weight, uint32_t record,
 		   const char *name, const char *addr)
 {
-	t[i] = (struct slb_srv_target){.priority = prio, .weight = weight, .port = 5060,
+	t[i] = (struct slb_srv_target){.priority = prio, .weight = weight, .a.port = 5060,
 				       .record = record};
-	t[i].family = strchr(addr, ':') ? AF_INET6 : AF_INET;
-	inet_pton(t[i].family, addr, t[i].addr);
+	t[i].a.family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	inet_pton(t[i].a.family, addr, t[i].a.v6);
 	snprintf(t[i].name, sizeof(t[i].name), "%s", name);
 }
 
@@ -65,13 +65,13 @@ static void test_select(void)
 
 static void resolver_ok(const char *text, uint8_t family, const char *addr, uint16_t port)
 {
-	struct slb_srv_resolver r;
+	struct slb_addr r;
 	uint8_t want[16] = {0};
 	char err[256];
 
 	CHECK(!slb_srv_parse_resolver(text, &r, err, sizeof(err)), "\"%s\": %s", text, err);
 	inet_pton(family, addr, want);
-	CHECK(r.family == family && r.port == port && !memcmp(r.addr, want, 16),
+	CHECK(r.family == family && r.port == port && !memcmp(r.v6, want, 16),
 	      "\"%s\": family %u port %u", text, r.family, r.port);
 }
 
@@ -80,7 +80,7 @@ static void test_resolvers(void)
 	const char *bad[] = {"", "foo", "1.2.3.4:0", "1.2.3.4:65536", "1.2.3.4:", "[::1",
 			     "[::1]x", "[::1]:", "1.2.3.4:53x", "::1:99999x", "1.2.3:53",
 			     "[1.2.3.4]:53x"};
-	struct slb_srv_resolver r;
+	struct slb_addr r;
 	char err[256];
 
 	resolver_ok("127.0.0.1", AF_INET, "127.0.0.1", 53);

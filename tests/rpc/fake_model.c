@@ -28,18 +28,31 @@ static uint8_t state_of(const struct fake_backend *b)
 	return b->admin == FAKE_DRAINING || !b->weight ? SLB_BACKEND_DRAINING : SLB_BACKEND_UP;
 }
 
-static const void *raw(const struct slb_config_addr *a)
+/* The address without its port (the fakes keep the port apart). */
+static bool same_addr(const struct slb_addr *x, const struct slb_addr *y)
 {
-	return a->family == AF_INET6 ? (const void *)a->addr6 : (const void *)&a->addr;
+	return x->family == y->family && !memcmp(x->v6, y->v6, 16);
 }
 
-static bool same_addr(const struct slb_config_addr *x, const struct slb_config_addr *y)
+static const char *endpoint(const struct slb_addr *a, uint16_t port, char *buf)
 {
-	return x->family == y->family && x->addr == y->addr && !memcmp(x->addr6, y->addr6, 16);
+	struct slb_addr e = *a;
+
+	e.port = port;
+	return slb_addr_format(&e, SLB_ADDR_ENDPOINT, buf, SLB_ADDR_TEXT_LEN);
+}
+
+static int parse_backend(const char *s, struct slb_addr *a, uint16_t *port, char *err,
+			 size_t errlen)
+{
+	int rc = slb_rpc_parse_backend(s, a, err, errlen);
+
+	*port = a->port;
+	return rc;
 }
 
 static int find_backend(const struct fake_model *m, uint32_t pool,
-			const struct slb_config_addr *a, uint16_t port)
+			const struct slb_addr *a, uint16_t port)
 {
 	for (int i = 0; i < SLB_MAX_BACKENDS; i++) {
 		const struct fake_backend *b = &m->backends[i];
@@ -69,7 +82,7 @@ static void apply_pools(struct fake_model *m, const struct slb_config *c)
 	for (uint32_t i = 0; i < c->n_vips; i++) {
 		const struct slb_config_vip *v = &c->vips[i];
 
-		m->vips[i] = (struct fake_vip){.a = v->a, .port = v->port, .mode = v->mode,
+		m->vips[i] = (struct fake_vip){.a = v->a, .port = v->a.port, .mode = v->mode,
 					       .record_route = v->record_route, .pool = v->pool};
 		snprintf(m->vips[i].name, SLB_NAME_LEN, "%s", v->name);
 	}
@@ -94,14 +107,14 @@ void fake_model_apply(struct fake_model *m, const struct slb_config *c)
 				int id = -1;
 
 				for (int i = 0; i < SLB_MAX_BACKENDS && id < 0; i++)
-					if (old[i].used && old[i].port == cb->port &&
+					if (old[i].used && old[i].port == cb->a.port &&
 					    same_addr(&old[i].a, &cb->a) &&
 					    !strcmp(old_pools[old[i].pool], c->pools[p].name))
 						id = i;
 				if ((pass == 0) != (id >= 0) || (pass == 1 && (id = free_id(m)) < 0))
 					continue;
 				m->backends[id] = (struct fake_backend){
-					.used = true, .pool = p, .a = cb->a, .port = cb->port,
+					.used = true, .pool = p, .a = cb->a, .port = cb->a.port,
 					.weight = cb->weight, .priority = cb->priority,
 					.admin = pass == 0 ? old[id].admin : FAKE_ENABLED,
 					.health = pass == 0 && old[id].health ? old[id].health :
@@ -117,12 +130,12 @@ void fake_model_apply(struct fake_model *m, const struct slb_config *c)
 
 int fake_model_set_health(struct fake_model *m, const char *backend, uint8_t health)
 {
-	struct slb_config_addr a;
+	struct slb_addr a;
 	uint16_t port;
 	char err[256];
 	int n = 0;
 
-	if (slb_rpc_parse_backend(backend, &a, &port, err, sizeof(err)))
+	if (parse_backend(backend, &a, &port, err, sizeof(err)))
 		return -1;
 	for (int i = 0; i < SLB_MAX_BACKENDS; i++)
 		if (m->backends[i].used && m->backends[i].port == port &&
@@ -155,13 +168,12 @@ static json_object *backend_json(const struct fake_model *m, int id)
 {
 	const struct fake_backend *b = &m->backends[id];
 	json_object *o = json_object_new_object();
-	char ep[SLB_RPC_ENDPOINT_LEN], addr[INET6_ADDRSTRLEN];
+	char ep[SLB_ADDR_TEXT_LEN], addr[INET6_ADDRSTRLEN];
 
 	add_int(o, "id", id);
 	add_str(o, "pool", m->pools[b->pool].name);
-	add_str(o, "backend", slb_rpc_format_endpoint(b->a.family, raw(&b->a), b->port, ep,
-						      sizeof(ep)));
-	add_str(o, "address", inet_ntop(b->a.family, raw(&b->a), addr, sizeof(addr)));
+	add_str(o, "backend", endpoint(&b->a, b->port, ep));
+	add_str(o, "address", slb_addr_format(&b->a, SLB_ADDR_IP, addr, sizeof(addr)));
 	add_int(o, "port", b->port);
 	add_int(o, "weight", b->weight);
 	add_int(o, "priority", b->priority);
@@ -177,12 +189,11 @@ static json_object *vip_json(const struct fake_model *m, uint32_t i)
 {
 	const struct fake_vip *v = &m->vips[i];
 	json_object *o = json_object_new_object();
-	char ep[SLB_RPC_ENDPOINT_LEN], addr[INET6_ADDRSTRLEN];
+	char ep[SLB_ADDR_TEXT_LEN], addr[INET6_ADDRSTRLEN];
 
 	add_str(o, "name", v->name);
-	add_str(o, "vip", slb_rpc_format_endpoint(v->a.family, raw(&v->a), v->port, ep,
-						  sizeof(ep)));
-	add_str(o, "address", inet_ntop(v->a.family, raw(&v->a), addr, sizeof(addr)));
+	add_str(o, "vip", endpoint(&v->a, v->port, ep));
+	add_str(o, "address", slb_addr_format(&v->a, SLB_ADDR_IP, addr, sizeof(addr)));
 	add_int(o, "port", v->port);
 	add_str(o, "mode", v->mode == SLB_MODE_DSR ? "dsr" : "proxy");
 	add_str(o, "pool", m->pools[v->pool].name);
@@ -244,7 +255,7 @@ static int pool_param(const struct fake_model *m, json_object *params, uint32_t 
 /* The backend params: its pool, address and port, and its id if it exists. */
 struct target {
 	uint32_t pool;
-	struct slb_config_addr a;
+	struct slb_addr a;
 	uint16_t port;
 	int id;
 };
@@ -258,7 +269,7 @@ static int target_param(const struct fake_model *m, json_object *params, struct 
 	if (pool_param(m, params, &t->pool, e))
 		return -1;
 	json_object_object_get_ex(params, "backend", &v);
-	if (slb_rpc_parse_backend(json_object_get_string(v), &t->a, &t->port, err, sizeof(err)))
+	if (parse_backend(json_object_get_string(v), &t->a, &t->port, err, sizeof(err)))
 		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, "backend", "%s", err);
 	t->id = find_backend(m, t->pool, &t->a, t->port);
 	return 0;
@@ -267,14 +278,13 @@ static int target_param(const struct fake_model *m, json_object *params, struct 
 static int existing(const struct fake_model *m, json_object *params, struct target *t,
 		    struct slb_rpc_error *e)
 {
-	char ep[SLB_RPC_ENDPOINT_LEN];
+	char ep[SLB_ADDR_TEXT_LEN];
 
 	if (target_param(m, params, t, e))
 		return -1;
 	if (t->id < 0)
 		return slb_rpc_fail(e, SLB_RPC_NOT_FOUND, "backend", "no backend %s in pool %s",
-				    slb_rpc_format_endpoint(t->a.family, raw(&t->a), t->port, ep,
-							    sizeof(ep)),
+				    endpoint(&t->a, t->port, ep),
 				    m->pools[t->pool].name);
 	return 0;
 }
@@ -412,15 +422,14 @@ static int h_backend_add(const struct slb_rpc_call *call, json_object *params,
 	struct fake_model *m = MODEL(call);
 	int64_t weight = 1, priority = 0;
 	struct target t;
-	char ep[SLB_RPC_ENDPOINT_LEN];
+	char ep[SLB_ADDR_TEXT_LEN];
 
 	if (target_param(m, params, &t, e))
 		return -1;
 	if (t.id >= 0)
 		return slb_rpc_fail(e, SLB_RPC_EXISTS, "backend", "pool %s has backend %s already "
 				    "(id %d): backend.set changes it", m->pools[t.pool].name,
-				    slb_rpc_format_endpoint(t.a.family, raw(&t.a), t.port, ep,
-							    sizeof(ep)), t.id);
+				    endpoint(&t.a, t.port, ep), t.id);
 	get_int(params, "weight", &weight);
 	get_int(params, "priority", &priority);
 	if (check_add(m, &t, weight, e))
@@ -584,13 +593,12 @@ static json_object *health_json(const struct fake_model *m, int id)
 {
 	const struct fake_backend *b = &m->backends[id];
 	json_object *o = json_object_new_object();
-	char ep[SLB_RPC_ENDPOINT_LEN];
+	char ep[SLB_ADDR_TEXT_LEN];
 	bool down = b->health == SLB_BACKEND_DOWN;
 
 	add_str(o, "pool", m->pools[b->pool].name);
 	add_int(o, "id", id);
-	add_str(o, "backend", slb_rpc_format_endpoint(b->a.family, raw(&b->a), b->port, ep,
-						      sizeof(ep)));
+	add_str(o, "backend", endpoint(&b->a, b->port, ep));
 	add_str(o, "health", slb_backend_state_name(b->health));
 	json_object_object_add(o, "latency_seconds",
 			       down ? NULL : json_object_new_double(0.001 * (id + 1)));

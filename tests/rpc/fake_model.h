@@ -23,7 +23,7 @@ enum fake_admin { FAKE_ENABLED, FAKE_DRAINING, FAKE_DISABLED };
 struct fake_backend {
 	bool used;
 	uint32_t pool;
-	struct slb_config_addr a;
+	struct slb_addr a;
 	uint16_t port;
 	uint16_t weight, priority;
 	enum fake_admin admin;
@@ -32,7 +32,7 @@ struct fake_backend {
 
 struct fake_vip {
 	char name[SLB_NAME_LEN];
-	struct slb_config_addr a;
+	struct slb_addr a;
 	uint16_t port;
 	enum slb_vip_mode mode;
 	bool record_route;

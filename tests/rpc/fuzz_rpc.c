@@ -66,23 +66,24 @@ static void die(const char *fmt, ...)
 /* ---- the starting state ----------------------------------------------------------- */
 
 static struct slb_config_backend core[] = {
-	{.port = 5060, .weight = 50}, {.port = 5060, .weight = 30}, {.port = 5062, .weight = 0},
+	{.a.port = 5060, .weight = 50}, {.a.port = 5060, .weight = 30},
+	{.a.port = 5062, .weight = 0},
 };
-static struct slb_config_backend edge[] = {{.port = 5060, .weight = 10}};
+static struct slb_config_backend edge[] = {{.a.port = 5060, .weight = 10}};
 static struct slb_config_pool pools[] = {
 	{.name = "core", .seed = 1, .backends = core, .n_backends = 3},
 	{.name = "edge", .backends = edge, .n_backends = 1},
 	{.name = "empty"},
 };
 static struct slb_config_vip vips[] = {
-	{.name = "sip", .port = 5060, .pool = 0, .record_route = true},
-	{.name = "edge", .port = 5060, .pool = 1, .mode = SLB_MODE_DSR},
+	{.name = "sip", .a.port = 5060, .pool = 0, .record_route = true},
+	{.name = "edge", .a.port = 5060, .pool = 1, .mode = SLB_MODE_DSR},
 };
 
-static void config_addr(struct slb_config_addr *a, uint32_t host_order)
+static void config_addr(struct slb_addr *a, uint32_t host_order)
 {
 	a->family = AF_INET;
-	a->addr = htonl(host_order);
+	a->v4 = htonl(host_order);
 }
 
 static void make_config(void)

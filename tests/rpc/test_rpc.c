@@ -559,17 +559,15 @@ static void test_parse_backend(void)
 		{"0.0.0.0", 0, 0, "not a unicast address"},
 		{"ff02::1", 0, 0, "not a unicast address"},
 	};
-	struct slb_config_addr a;
-	uint16_t port;
-	char err[256], buf[SLB_RPC_ENDPOINT_LEN];
+	struct slb_addr a;
+	char err[256], buf[SLB_ADDR_TEXT_LEN];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		int rc = slb_rpc_parse_backend(cases[i].in, &a, &port, err, sizeof(err));
+		int rc = slb_rpc_parse_backend(cases[i].in, &a, err, sizeof(err));
 
 		if (cases[i].family) {
-			slb_rpc_format_endpoint(a.family, a.family == AF_INET ? (void *)&a.addr :
-						(void *)a.addr6, port, buf, sizeof(buf));
-			CHECK(rc == 0 && a.family == cases[i].family && port == cases[i].port &&
+			slb_addr_format(&a, SLB_ADDR_ENDPOINT, buf, sizeof(buf));
+			CHECK(rc == 0 && a.family == cases[i].family && a.port == cases[i].port &&
 			      !strcmp(buf, cases[i].back), "%s: rc %d %s", cases[i].in, rc,
 			      rc ? err : buf);
 		} else {
