@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "frame_edit.h"
+#include "inet_csum.h"
 
 bool slb_edit_add(struct slb_edits *ed, uint32_t off, uint32_t del,
 		  const void *ins, uint16_t ins_len)
@@ -63,11 +64,24 @@ static void move_segments(uint8_t *base, const struct segment *seg, unsigned n)
 	 * segments keep their order, so no move overwrites a source not yet
 	 * moved. */
 	for (unsigned k = 0; k < n; k++)
-		if (seg[k].dst < (int32_t)seg[k].src)
+		if (seg[k].dst < (int32_t)seg[k].src && seg[k].len)
 			memmove(base + seg[k].dst, base + seg[k].src, seg[k].len);
 	for (unsigned k = n; k-- > 0;)
-		if (seg[k].dst > (int32_t)seg[k].src)
+		if (seg[k].dst > (int32_t)seg[k].src && seg[k].len)
 			memmove(base + seg[k].dst, base + seg[k].src, seg[k].len);
+}
+
+/* Edits in order that do not overlap (else a caller bug) and lie within
+ * [from, f->len). */
+static bool edits_fit(const struct slb_frame *f, const struct slb_edits *ed, uint32_t from)
+{
+	for (unsigned k = 0; k < ed->n; k++) {
+		if (k ? ed->e[k].off < ed->e[k - 1].off + ed->e[k - 1].del : ed->e[k].off < from)
+			return false;
+		if (ed->e[k].off + ed->e[k].del > f->len)
+			return false;
+	}
+	return true;
 }
 
 bool slb_edit_apply(struct slb_frame *f, struct slb_edits *ed)
@@ -75,12 +89,8 @@ bool slb_edit_apply(struct slb_frame *f, struct slb_edits *ed)
 	struct segment head_plan[SLB_MAX_EDITS + 1], tail_plan[SLB_MAX_EDITS + 1];
 	int32_t delta = slb_edit_growth(ed);
 
-	for (unsigned k = 0; k < ed->n; k++) {
-		if (k && ed->e[k].off < ed->e[k - 1].off + ed->e[k - 1].del)
-			return false; /* overlapping edits: a caller bug */
-		if (ed->e[k].off + ed->e[k].del > f->len)
-			return false;
-	}
+	if (!edits_fit(f, ed, 0))
+		return false;
 	/* Either the start moves by -delta (head side) or the end by +delta. */
 	long head_cost = plan(f, ed, -delta, head_plan);
 	long tail_cost = plan(f, ed, 0, tail_plan);
@@ -102,5 +112,57 @@ bool slb_edit_apply(struct slb_frame *f, struct slb_edits *ed)
 		f->tailroom = (uint32_t)((int32_t)f->tailroom - delta);
 	}
 	f->len = (uint32_t)((int32_t)f->len + delta);
+	return true;
+}
+
+/* The longest run of bytes at or after from that the edits leave whole,
+ * and how far the edits before it move it. */
+struct run {
+	uint32_t off, len;
+	int32_t shift;
+};
+
+static struct run longest_run(const struct slb_frame *f, const struct slb_edits *ed,
+			      uint32_t from)
+{
+	struct run best = { from, 0, 0 };
+	uint32_t start = from;
+	int32_t shift = 0;
+
+	for (unsigned k = 0; k <= ed->n; k++) {
+		uint32_t end = k < ed->n ? ed->e[k].off : f->len;
+
+		if (end - start > best.len)
+			best = (struct run){ start, end - start, shift };
+		if (k < ed->n) {
+			start = end + ed->e[k].del;
+			shift += ed->e[k].ins_len - (int32_t)ed->e[k].del;
+		}
+	}
+	return best;
+}
+
+/* The folded sum of f's bytes [from, f->len) but the len at off, counted
+ * from from. */
+static uint16_t sum_around(const struct slb_frame *f, uint32_t from, uint32_t off, uint32_t len)
+{
+	uint32_t end = off + len;
+
+	return slb_csum_fold((uint64_t)slb_csum_span(f->data + from, off - from, 0) +
+			     slb_csum_span(f->data + end, f->len - end, end - from));
+}
+
+bool slb_edit_apply_summed(struct slb_frame *f, struct slb_edits *ed, uint32_t from,
+			   uint16_t *sum)
+{
+	if (!edits_fit(f, ed, from))
+		return false;
+	struct run r = longest_run(f, ed, from);
+	uint16_t run_sum = slb_csum_fold(*sum + slb_csum_neg(sum_around(f, from, r.off, r.len)));
+
+	if (!slb_edit_apply(f, ed))
+		return false;
+	*sum = slb_csum_fold(sum_around(f, from, (uint32_t)(r.off + r.shift), r.len) +
+			     (uint64_t)slb_csum_at(run_sum, (uint32_t)r.shift));
 	return true;
 }

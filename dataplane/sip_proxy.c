@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "frame_edit.h"
+#include "inet_csum.h"
 #include "siplb/callid_hash.h"
 #include "siplb/maglev.h"
 #include "siplb/proxy.h"
@@ -37,6 +38,7 @@ struct pkt {
 	struct slb_sip_msg msg;
 	const char *vip_host;      /* the VIP as text: our Via, Record-Route */
 	uint8_t vip_host_len;
+	uint16_t payload_sum;      /* the SIP message's folded sum (inet_csum.h) */
 };
 
 static enum slb_action drop(struct pkt *p, enum slb_drop why)
@@ -52,47 +54,35 @@ static const uint8_t *sip(const struct pkt *p)
 
 /* ---- frame parsing and the IPv4/UDP epilogue ------------------------------- */
 
-/* RFC 1071 sum (byte order does not matter to it): 32-bit words added
- * into two 64-bit accumulators, so no carry is lost and no add waits for the
- * one before; folded by csum_fold. */
-static uint64_t csum_add(uint64_t sum, const uint8_t *b, size_t n)
+/* The UDP pseudo-header's sum (RFC 768): addresses, protocol, UDP length,
+ * all in network order. */
+static uint64_t pseudo_sum(uint32_t saddr, uint32_t daddr, uint16_t udp_len)
 {
-	uint64_t a = 0, c = 0;
-	uint32_t w, x;
-
-	for (; n >= 8; b += 8, n -= 8) {
-		memcpy(&w, b, 4);
-		memcpy(&x, b + 4, 4);
-		a += w;
-		c += x;
-	}
-	uint64_t tail = 0;
-	memcpy(&tail, b, n);
-	return sum + a + c + (tail & 0xffffffff) + (tail >> 32);
+	return (uint64_t)saddr + daddr + htons(IPPROTO_UDP) + udp_len;
 }
 
-static uint16_t csum_fold(uint64_t sum)
+/*
+ * The UDP checksum of a datagram to a VIP (RFC 768): 0 means none was
+ * sent; else the pseudo-header and the datagram sum to all ones. Sets
+ * payload_sum, which the rewrite updates instead of summing the datagram
+ * again (RFC 1624): from the checksum when the port verified it (the
+ * message's sum is what makes the total all ones), else from the pass
+ * that verifies it. A checksum of 0 from the port leaves a pass to do.
+ */
+static bool udp_cksum_ok(struct pkt *p)
 {
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/* The UDP checksum of a datagram to a VIP (RFC 768): 0 means none was
- * sent; else the pseudo-header and the datagram sum to all ones. The
- * rewrite makes a fresh checksum: a corrupted datagram must not get one. */
-static bool udp_cksum_ok(const struct pkt *p)
-{
-	const uint8_t *udp = p->f->data + p->sip_off - sizeof(struct udphdr);
+	const uint8_t *udp = sip(p) - sizeof(struct udphdr);
 	uint16_t check, len = htons((uint16_t)(p->sip_len + sizeof(struct udphdr)));
+	uint64_t head = slb_csum_add(pseudo_sum(p->saddr, p->daddr, len), udp,
+				     sizeof(struct udphdr));
 
 	memcpy(&check, udp + offsetof(struct udphdr, check), sizeof(check));
-	if (!check || p->f->l4_cksum_good)
+	if (check && p->f->l4_cksum_good) {
+		p->payload_sum = slb_csum_neg(slb_csum_fold(head));
 		return true;
-	uint64_t sum = (uint64_t)p->saddr + p->daddr + htons(IPPROTO_UDP) + len;
-	return csum_fold(csum_add(sum, udp, ntohs(len))) == 0xffff;
+	}
+	p->payload_sum = slb_csum_span(sip(p), p->sip_len, 0);
+	return !check || slb_csum_fold(head + p->payload_sum) == 0xffff;
 }
 
 
@@ -167,7 +157,21 @@ static bool to_proxy_vip(const struct pkt *p)
 	return false;
 }
 
-/* Addresses, lengths and checksums of the rewritten frame. */
+/* A frame of len bytes leaves as IPv4 fragments. */
+static bool fragments(const struct pkt *p, uint32_t len)
+{
+	return p->v->ip_mtu && len - ETH_HLEN > p->v->ip_mtu;
+}
+
+/* The port completes the UDP checksum of a frame of len bytes: it can, and
+ * the frame leaves whole (a port cannot sum a datagram it sends in pieces). */
+static bool port_sums(const struct pkt *p, uint32_t len)
+{
+	return p->v->udp_cksum_offload && !fragments(p, len);
+}
+
+/* Addresses, lengths and checksums of the rewritten frame, whose SIP
+ * message sums to p->payload_sum (unless the port sums it). */
 static void finish_frame(struct pkt *p, uint32_t daddr, uint16_t dport, struct slb_out *out)
 {
 	uint8_t *d = p->f->data;
@@ -181,28 +185,26 @@ static void finish_frame(struct pkt *p, uint32_t daddr, uint16_t dport, struct s
 	ip.daddr = daddr;
 	ip.tot_len = htons((uint16_t)(p->f->len - ETH_HLEN));
 	ip.ttl = SLB_IP_TTL;
-	out->fragment = p->v->ip_mtu && p->f->len - ETH_HLEN > p->v->ip_mtu;
+	out->fragment = fragments(p, p->f->len);
 	if (out->fragment)
 		ip.frag_off = 0; /* DF clear: we fragment it, and routers after us may */
 	ip.check = 0;
 	memcpy(d + ETH_HLEN, &ip, sizeof(ip));
-	ip.check = (uint16_t)~csum_fold(csum_add(0, d + ETH_HLEN, ip.ihl * 4u));
+	ip.check = slb_csum_neg(slb_csum_fold(slb_csum_add(0, d + ETH_HLEN, ip.ihl * 4u)));
 	memcpy(d + ETH_HLEN, &ip, sizeof(ip));
 
 	udp.source = p->vip->port;
 	udp.dest = dport;
 	udp.len = htons((uint16_t)udp_len);
 	udp.check = 0;
-	memcpy(d + l4, &udp, sizeof(udp));
-	/* pseudo-header: addresses, protocol, UDP length */
-	uint64_t sum = (uint64_t)ip.saddr + ip.daddr + htons(IPPROTO_UDP) + udp.len;
-	/* a port cannot sum a datagram it sends in pieces */
-	out->cksum_offload = p->v->udp_cksum_offload && !out->fragment;
+	uint64_t sum = pseudo_sum(ip.saddr, ip.daddr, udp.len);
+	out->cksum_offload = port_sums(p, p->f->len);
 	if (out->cksum_offload) {
-		udp.check = csum_fold(sum); /* the port completes it */
+		udp.check = slb_csum_fold(sum); /* the port completes it */
 	} else {
-		udp.check = (uint16_t)~csum_fold(csum_add(sum, d + l4, udp_len));
-		if (!udp.check)
+		udp.check = slb_csum_neg(
+			slb_csum_fold(slb_csum_add(sum + p->payload_sum, &udp, sizeof(udp))));
+		if (!udp.check) /* 0 says none was computed (RFC 768) */
 			udp.check = 0xffff;
 	}
 	memcpy(d + l4, &udp, sizeof(udp));
@@ -328,17 +330,21 @@ static uint64_t call_id_hash(const struct pkt *p, uint64_t seed)
 
 /* A stable function of the incoming request (RFC 3261 §16.11): the same for
  * its retransmissions, and for a CANCEL or a non-2xx ACK of an INVITE, whose
- * top Via branch is the INVITE's. */
+ * top Via is the INVITE's (§9.1, §17.1.1.3). An RFC 3261 branch is unique
+ * with its sent-by (what §17.2.3 matches on): one span from the sent-by
+ * to the branch's end, hashed once. The MAC after it adds the Call-ID. */
 static uint64_t branch_of(const struct pkt *p)
 {
 	const uint8_t *b = sip(p);
 	const struct slb_sip_msg *m = &p->msg;
-	uint64_t h = call_id_hash(p, p->v->branch_seed);
+	struct slb_span host = m->via.host, branch = m->via.branch;
 
-	h = slb_callid_hash(b + m->via.host.off, m->via.host.len, h ^ m->via.port);
-	if (m->via.branch.len > 7 && memcmp(b + m->via.branch.off, "z9hG4bK", 7) == 0)
-		return slb_callid_hash(b + m->via.branch.off, m->via.branch.len, h);
+	if (branch.len > 7 && memcmp(b + branch.off, "z9hG4bK", 7) == 0)
+		return slb_callid_hash(b + host.off, (uint32_t)(branch.off + branch.len - host.off),
+				       p->v->branch_seed);
 	/* RFC 2543 client: what identifies its transaction, the method aside */
+	uint64_t h = call_id_hash(p, p->v->branch_seed);
+	h = slb_callid_hash(b + host.off, host.len, h ^ m->via.port);
 	h = slb_callid_hash(b + m->ruri.off, m->ruri.len, h ^ m->cseq);
 	return slb_callid_hash(b + m->from_tag.off, m->from_tag.len, h);
 }
@@ -585,7 +591,10 @@ static bool decrement_max_forwards(const struct pkt *p, struct slb_edits *ed, st
 static enum slb_action send_rewritten(struct pkt *p, struct slb_edits *ed, uint32_t daddr,
 				      uint16_t dport, struct slb_out *out)
 {
-	if (!slb_edit_apply(p->f, ed))
+	bool summed = !port_sums(p, (uint32_t)((int32_t)p->f->len + slb_edit_growth(ed)));
+
+	if (!(summed ? slb_edit_apply_summed(p->f, ed, p->sip_off, &p->payload_sum)
+		     : slb_edit_apply(p->f, ed)))
 		return drop(p, SLB_DROP_NO_ROOM);
 	finish_frame(p, daddr, dport, out);
 	return SLB_ACTION_SEND;
@@ -706,6 +715,7 @@ static enum slb_action reply(struct pkt *p, enum slb_reply which, struct slb_out
 	if (n > (size_t)p->sip_len + p->f->tailroom)
 		return drop(p, SLB_DROP_NO_ROOM);
 	memcpy(p->f->data + p->sip_off, r, n);
+	p->payload_sum = slb_csum_span(r, n, 0);
 	p->f->tailroom = (uint32_t)(p->f->tailroom + p->sip_len - n);
 	p->f->len = (uint32_t)(p->sip_off + n);
 	p->v->stats->replies[which]++;

@@ -8,33 +8,44 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Decimal digits of v at out; returns the length. */
+/* Decimal digits of v at out; returns the length. The length first, then
+ * the digits from the last: no reversal, no copy. */
 static inline size_t slb_fmt_u32(char *out, uint32_t v)
 {
-	char tmp[10];
-	size_t n = 0;
+	size_t n = 1;
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
+	for (uint32_t p = 10; n < 10 && v >= p; p *= 10)
+		n++;
+	for (size_t i = n; i-- > 0; v /= 10)
+		out[i] = (char)('0' + v % 10);
 	return n;
 }
 
-/* Dotted quad of a network-order address; returns the length (<= 15). */
+/* 0..255 in decimal at out, without a branch or a loop; the length. */
+static inline size_t slb_fmt_u8(char *out, uint8_t v)
+{
+	size_t n = 0;
+
+	out[n] = (char)('0' + v / 100);
+	n += v >= 100;
+	out[n] = (char)('0' + v / 10 % 10);
+	n += v >= 10;
+	out[n++] = (char)('0' + v % 10);
+	return n;
+}
+
+/* Dotted quad of a network-order address; returns the length (<= 15;
+ * out has room for 16). */
 static inline size_t slb_fmt_ipv4(char *out, uint32_t be)
 {
 	const uint8_t *b = (const uint8_t *)&be;
 	size_t n = 0;
 
 	for (int i = 0; i < 4; i++) {
-		n += slb_fmt_u32(out + n, b[i]);
-		if (i < 3)
-			out[n++] = '.';
+		n += slb_fmt_u8(out + n, b[i]);
+		out[n++] = '.';
 	}
-	return n;
+	return n - 1; /* the last dot is not the address's */
 }
 
 /* A dotted quad (exactly) to a network-order address. */
@@ -77,12 +88,30 @@ static inline bool slb_parse_port(const uint8_t *s, size_t len, uint16_t *port)
 	return true;
 }
 
+/* The 8 lowercase hex digits of v, first digit in the lowest byte in
+ * memory: each nibble spread to a byte, then '0' or 'a' - 10 added to all
+ * at once. */
+static inline uint64_t slb_hex8(uint32_t v)
+{
+	uint64_t x = v;
+
+	x = (x | x << 16) & 0x0000ffff0000ffffULL;
+	x = (x | x << 8) & 0x00ff00ff00ff00ffULL;
+	x = (x | x << 4) & 0x0f0f0f0f0f0f0f0fULL; /* byte i: nibble i */
+	uint64_t letters = ((x + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
+	x += 0x3030303030303030ULL + letters * ('a' - '0' - 10);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	x = __builtin_bswap64(x); /* nibble 7 first */
+#endif
+	return x;
+}
+
 static inline void slb_fmt_hex64(char *out, uint64_t v)
 {
-	static const char hex[] = "0123456789abcdef";
+	uint64_t hi = slb_hex8((uint32_t)(v >> 32)), lo = slb_hex8((uint32_t)v);
 
-	for (int i = 15; i >= 0; i--, v >>= 4)
-		out[i] = hex[v & 15];
+	memcpy(out, &hi, 8);
+	memcpy(out + 8, &lo, 8);
 }
 
 /* 16 lowercase hex digits (slb_fmt_hex64's output) back to their value. */

@@ -575,6 +575,103 @@ static void test_checksum(void)
 	      "the port's verdict is trusted");
 }
 
+/* fb's UDP checksum filled in (0 would say none: 0xffff instead). */
+static void put_udp_sum(struct frame_buf *fb)
+{
+	uint16_t sum = (uint16_t)~ref_udp_sum(fb->f.data, fb->f.len - 34u);
+
+	sum = htons(sum ? sum : 0xffff);
+	memcpy(fb->f.data + 40, &sum, 2);
+}
+
+/* The frame siplb-dp sends for text from src:sport to the VIP, which
+ * carries no checksum (how 0), one (1), or one the port verified (2). */
+static struct slb_frame sent_for(struct frame_buf *fb, const char *src, uint16_t sport,
+				 const char *text, int how)
+{
+	struct slb_out out;
+
+	make_frame(fb, src, sport, VIP, 5060, text);
+	if (how)
+		put_udp_sum(fb);
+	fb->f.l4_cksum_good = how == 2;
+	CHECK(slb_proxy_handle(&view, &fb->f, &out) == SLB_ACTION_SEND && !out.cksum_offload,
+	      "sent, summed here (%d)", how);
+	CHECK(ref_udp_sum(fb->f.data, fb->f.len - 34u) == 0xffff, "UDP checksum (%d)", how);
+	return fb->f;
+}
+
+/*
+ * The rewrite updates a received checksum (RFC 1624) instead of summing the
+ * datagram again: what it sends is byte for byte what a full sum gives
+ * (a datagram without a checksum gets one), for requests whose edits
+ * shift the message by odd and by even counts, and for a response.
+ */
+static void test_checksum_update(void)
+{
+	static const uint16_t sports[] = { 5062, 506, 50620, 6 };
+	struct frame_buf fb[3];
+	char resp[2048], lf[2048];
+	int grew[2] = { 0, 0 }, be = maglev_choice("3848276298220188511@atlanta.example.com");
+
+	for (size_t i = 0; i < sizeof(sports) / sizeof(sports[0]); i++) {
+		struct slb_frame f[3];
+
+		for (int how = 0; how < 3; how++)
+			f[how] = sent_for(&fb[how], CLIENT, sports[i], invite, how);
+		CHECK(f[0].len == f[1].len && f[0].len == f[2].len &&
+		      !memcmp(f[0].data, f[1].data, f[0].len) &&
+		      !memcmp(f[0].data, f[2].data, f[0].len), "port %u: the same frame", sports[i]);
+		grew[(f[0].len - 42 - crlf(lf, invite)) & 1]++;
+	}
+	CHECK(grew[0] && grew[1], "odd (%d) and even (%d) growth", grew[1], grew[0]);
+
+	answer(resp, sizeof(resp), forward(CLIENT, 5062, invite), "SIP/2.0 200 OK");
+	size_t n = 0;
+	for (const char *t = resp; *t; t++)
+		if (*t != '\r')
+			lf[n++] = *t;
+	lf[n] = 0;
+	for (int how = 0; how < 3; how++)
+		sent_for(&fb[how], backend_addr[be], 5060, lf, how);
+	CHECK(fb[0].f.len == fb[1].f.len && !memcmp(fb[0].f.data, fb[1].f.data, fb[0].f.len) &&
+	      !memcmp(fb[0].f.data, fb[2].f.data, fb[0].f.len), "response: the same frame");
+}
+
+/* A datagram whose new sum is all ones gets the checksum 0xffff, not 0
+ * (RFC 768): the body's last two bytes chosen to make it so (a tweak of
+ * the first until they are text crlf() leaves alone). */
+static void test_checksum_ones(void)
+{
+	char text[2048];
+	struct frame_buf fb;
+	int head = (int)(strlen(invite) - strlen("Content-Length: 0\n\n"));
+
+	for (char tweak = 'A'; tweak <= 'Z'; tweak++) {
+		int n = snprintf(text, sizeof(text), "%.*sContent-Length: 4\n\n%cXAB", head, invite,
+				 tweak);
+		struct slb_frame f = sent_for(&fb, CLIENT, 5062, text, 0);
+		const uint8_t *b = f.data + f.len - 2;
+		uint32_t odd = (f.len - 2 - 34) & 1, check = (uint32_t)(f.data[40] << 8 | f.data[41]);
+		/* the pair's word, as it counts, plus the checksum: a sum of all ones */
+		uint32_t v = (odd ? (uint32_t)(b[1] << 8 | b[0]) : (uint32_t)(b[0] << 8 | b[1])) + check;
+		v = v > 0xffff ? v - 0xffff : v;
+		char b0 = (char)(odd ? v : v >> 8), b1 = (char)(odd ? v >> 8 : v);
+
+		if (!b0 || !b1 || b0 == '\n' || b1 == '\n')
+			continue;
+		text[n - 2] = b0;
+		text[n - 1] = b1;
+		for (int how = 0; how < 3; how++) {
+			f = sent_for(&fb, CLIENT, 5062, text, how);
+			CHECK(f.data[40] == 0xff && f.data[41] == 0xff, "all ones sent as 0xffff (%d)",
+			      how);
+		}
+		return;
+	}
+	CHECK(0, "no body made the sum all ones");
+}
+
 int main(void)
 {
 	setup_state();
@@ -584,6 +681,8 @@ int main(void)
 	test_forged_responses();
 	test_key_rotation();
 	test_checksum();
+	test_checksum_update();
+	test_checksum_ones();
 	test_in_dialog();
 	test_replies();
 	test_drops();

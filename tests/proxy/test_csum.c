@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The checksum arithmetic of the rewrite (dataplane/inet_csum.h) and its
+ * incremental update across edits (slb_edit_apply_summed, RFC 1624), against the
+ * tests' own RFC 1071 sum (ref_sum.h) of the bytes as they end up: spans
+ * of every length and alignment, random edits (inserts and deletions of
+ * odd and even lengths, at odd and even offsets, the longest run first,
+ * last or between), and the sums that fold to 0 and to 0xffff.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame_edit.h"
+#include "inet_csum.h"
+#include "ref_sum.h"
+#include "../check.h"
+
+#define ROOM 256
+#define MAX_LEN 1600
+
+/* Equal as one's complement numbers: 0 and 0xffff are both zero. What the
+ * proxy sends is exact: the pseudo-header's protocol makes the sum it
+ * folds nonzero, and a nonzero sum folds to one value only. */
+static int same(uint16_t a, uint16_t b)
+{
+	return a % 0xffff == b % 0xffff;
+}
+
+/* The reference sum of n bytes, in the byte order the proxy's sums use. */
+static uint16_t ref_mem(const uint8_t *b, size_t n)
+{
+	return htons(ref_sum(b, n, 0));
+}
+
+static void fill(uint8_t *b, size_t n, uint8_t byte)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = byte == 1 ? (uint8_t)rand() : byte;
+}
+
+/* Every length up to 3 vector steps and every start alignment, random,
+ * all-zero and all-0xff bytes; an odd offset swaps the halves. */
+static void test_spans(void)
+{
+	static uint8_t b[8 + 3 * sizeof(slb_csum_vec) + 8], shifted[sizeof(b) + 1];
+	const uint8_t bytes[] = { 1, 0, 0xff };
+	int bad = 0;
+
+	for (size_t k = 0; k < sizeof(bytes); k++) {
+		for (size_t start = 0; start < 8; start++) {
+			for (size_t n = 0; start + n <= sizeof(b); n++) {
+				fill(b, sizeof(b), bytes[k]);
+				memcpy(shifted + 1, b + start, n); /* after one zero byte */
+				bad += slb_csum_span(b + start, n, 0) != ref_mem(b + start, n) ||
+				       slb_csum_span(b + start, n, 1) != ref_mem(shifted, n + 1);
+			}
+		}
+	}
+	CHECK(!bad, "%d spans summed wrong", bad);
+	CHECK(slb_csum_fold(0) == 0 && slb_csum_fold(0xffff) == 0xffff &&
+	      slb_csum_fold(0x1fffe) == 0xffff && slb_csum_fold(UINT64_MAX) == 0xffff,
+	      "only zeros fold to 0; a nonzero multiple of 0xffff to 0xffff");
+	CHECK(slb_csum_fold(0x1234 + (uint64_t)slb_csum_neg(0x1234)) == 0xffff &&
+	      slb_csum_neg(0) == 0xffff && slb_csum_neg(0xffff) == 0, "negation");
+}
+
+/* n random edits at or after from, in order, none overlapping; their
+ * inserts in ins. */
+static void random_edits(struct slb_edits *ed, uint32_t from, uint32_t len, unsigned n,
+			 uint8_t ins[][64])
+{
+	uint32_t at = from;
+
+	ed->n = 0;
+	for (unsigned k = 0; k < n && at < len; k++) {
+		uint32_t off = at + (uint32_t)rand() % ((len - at) / (n - k) + 1);
+		uint32_t del = off < len ? (uint32_t)rand() % (len - off < 12 ? len - off + 1 : 12) : 0;
+		uint16_t ins_len = (uint16_t)(rand() % 3 ? rand() % 64 : 0);
+
+		fill(ins[k], ins_len, 1);
+		slb_edit_add(ed, off, del, ins[k], ins_len);
+		at = off + del;
+	}
+}
+
+/* Random frames and edits: the updated sum against the reference sum of
+ * what the edits leave, on both sides (head or tail room). */
+static void test_edits(void)
+{
+	static uint8_t mem[ROOM + MAX_LEN + ROOM];
+	uint8_t ins[SLB_MAX_EDITS][64];
+	int bad = 0, odd_moves = 0;
+
+	for (int i = 0; i < 50000; i++) {
+		uint32_t len = 1 + (uint32_t)rand() % MAX_LEN, from = (uint32_t)rand() % len;
+		struct slb_frame f = { mem + ROOM, len, rand() % 2 ? ROOM : 0, ROOM, false };
+		struct slb_edits ed;
+
+		fill(mem, sizeof(mem), rand() % 50 ? 1 : (uint8_t)(rand() % 2 ? 0 : 0xff));
+		random_edits(&ed, from, len, 1 + (unsigned)rand() % SLB_MAX_EDITS, ins);
+		uint16_t sum = rand() % 2 ? slb_csum_span(f.data + from, len - from, 0)
+					  : ref_mem(f.data + from, len - from);
+
+		odd_moves += slb_edit_growth(&ed) & 1;
+		if (!slb_edit_apply_summed(&f, &ed, from, &sum))
+			continue;
+		uint16_t want = ref_mem(f.data + from, f.len - from), after = sum;
+		if (!same(after, want)) {
+			if (bad++ < 5)
+				CHECK(0, "frame of %u from %u, %u edits: %04x, want %04x", len, from,
+				      ed.n, after, want);
+		}
+	}
+	CHECK(!bad, "%d of 50000 updates wrong", bad);
+	CHECK(odd_moves > 10000, "odd shifts tried (%d)", odd_moves);
+}
+
+/* Sums that are zero: all-zero bytes, and all-ones bytes (0xffff) with
+ * some of them shifted by one. */
+static void test_edges(void)
+{
+	static uint8_t mem[ROOM + 64 + ROOM];
+	struct slb_frame f = { mem + ROOM, 64, ROOM, ROOM, false };
+	struct slb_edits ed = { .n = 0 };
+
+	uint16_t sum = 0;
+
+	memset(mem, 0, sizeof(mem));
+	slb_edit_add(&ed, 10, 1, NULL, 0);
+	CHECK(slb_edit_apply_summed(&f, &ed, 0, &sum) && same(sum, 0), "zeros less a byte: zero");
+	memset(mem, 0xff, sizeof(mem));
+	f = (struct slb_frame){ mem + ROOM, 64, ROOM, ROOM, false };
+	ed.n = 0;
+	sum = 0xffff;
+	slb_edit_add(&ed, 3, 0, "\xff", 1);
+	slb_edit_add(&ed, 10, 1, NULL, 0);
+	CHECK(slb_edit_apply_summed(&f, &ed, 0, &sum) && same(sum, 0xffff) &&
+	      ref_mem(f.data, f.len) == 0xffff, "all ones, some shifted by one: all ones (%04x)",
+	      sum);
+}
+
+int main(void)
+{
+	srand(1);
+	test_spans();
+	test_edits();
+	test_edges();
+	return check_summary();
+}
