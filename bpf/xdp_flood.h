@@ -66,15 +66,15 @@ static __always_inline int slb_blocked(const struct slb_state *st, const struct 
 static __always_inline int slb_source_ok(const struct slb_state *st, const struct slb_pkt *pk,
 					 __u64 now)
 {
-	struct slb_ip key = { .family = pk->family };
+	struct slb_addr key = { .family = pk->family }; /* port 0, the rest zero */
 	__u64 *tat, fresh;
 
 	if (!st->src_rate_pps)
 		return 1;
 	if (pk->family == AF_INET)
-		__builtin_memcpy(key.a, pk->saddr, 4); /* the rest stays zero */
+		__builtin_memcpy(key.v6, pk->saddr, 4); /* the rest stays zero */
 	else
-		__builtin_memcpy(key.a, pk->saddr, 16);
+		__builtin_memcpy(key.v6, pk->saddr, 16);
 	tat = bpf_map_lookup_elem(&src_rate, &key);
 	if (tat)
 		return slb_gcra(tat, now, st->src_rate_pps, st->src_rate_burst);

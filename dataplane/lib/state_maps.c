@@ -64,7 +64,7 @@ const struct slb_xdp_shape slb_xdp_shapes[SLB_XDP_MAP_COUNT] = {
 			       sizeof(struct slb_xdp_stats), 1, 0},
 	[SLB_XDP_MAP_NEXTHOP] = {SLB_MAP_NEXTHOP, BPF_MAP_TYPE_ARRAY, 4,
 				 sizeof(struct slb_nexthop), SLB_XDP_NEXTHOP_ENTRIES, 0},
-	[SLB_XDP_MAP_SRC_RATE] = {SLB_MAP_SRC_RATE, BPF_MAP_TYPE_LRU_HASH, sizeof(struct slb_ip),
+	[SLB_XDP_MAP_SRC_RATE] = {SLB_MAP_SRC_RATE, BPF_MAP_TYPE_LRU_HASH, sizeof(struct slb_addr),
 				  sizeof(uint64_t), SLB_XDP_SRC_RATE_ENTRIES, 0},
 	[SLB_XDP_MAP_VIP_RATE] = {SLB_MAP_VIP_RATE, BPF_MAP_TYPE_ARRAY, 4, sizeof(uint64_t),
 				  SLB_MAX_VIPS, 0},

@@ -9,7 +9,8 @@
  *              the kernel's neighbour table (siplbd keeps it filled);
  *              ifindex 0 = none yet. An array: the verifier inlines its
  *              lookup, a hash lookup costs ~25 ns a packet.
- *   src_rate   LRU_HASH struct slb_ip -> __u64         per-source GCRA state
+ *   src_rate   LRU_HASH struct slb_addr -> __u64       per-source GCRA state
+ *              (the source address, port 0: addr.h)
  *   vip_rate   ARRAY SLB_MAX_VIPS x __u64              per-VIP GCRA state
  *   block4     LPM_TRIE struct slb_lpm4 -> __u8        blocked IPv4 prefixes
  *   block6     LPM_TRIE struct slb_lpm6 -> __u8        blocked IPv6 prefixes
@@ -30,6 +31,7 @@
 
 #include <linux/types.h>
 
+#include "siplb/addr.h"
 #include "siplb/state.h"
 
 #define SLB_XDP_CALLID_WINDOW 1500 /* payload bytes searched for Call-ID */
@@ -55,13 +57,6 @@
 #define SLB_MAP_BLOCK4 "block4"
 #define SLB_MAP_BLOCK6 "block6"
 #define SLB_MAP_PORT_MAC "port_mac"
-
-/* An address of either family: IPv4 in a[0..3] (rest zero). */
-struct slb_ip {
-	__u8 family; /* AF_INET or AF_INET6 */
-	__u8 pad[3];
-	__u8 a[16];
-};
 
 struct slb_lpm4 {
 	__u32 prefixlen;
