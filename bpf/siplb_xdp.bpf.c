@@ -153,30 +153,30 @@ static __always_inline int slb_steer(struct xdp_md *ctx, struct slb_xdp_stats *s
 
 /*
  * The Call-ID hash of the value at packed (offset << 32 | length), as
- * siplb-dp computes it: the first 256 bytes and the full length. The value
- * is copied into the per-CPU scratch first, because the hash reads 8-byte
- * words from a buffer the verifier knows to be long enough (callid_hash.h).
- * The copy is a word loop here rather than bpf_xdp_load_bytes: on CPUs that
- * return through a mitigation thunk (AMD's SRSO safe RET) that helper's
- * nested calls cost about 20 ns a packet, more than the copy itself. Its
- * last word is zero-padded past the value, which the hash never reads.
+ * siplb-dp computes it (slb_callid_hash, include/siplb/callid_hash.h: its
+ * mix and finaliser, over the first 256 bytes and the full length), read
+ * from the packet itself: each whole word as it lies there, the last
+ * partial word once, zero-padded past the value (what the shared hash's
+ * byte loop builds). tests/bpf and tests/xdp hold the two equal. Nothing
+ * is copied, and no helper is called (bpf_xdp_load_bytes would be a call
+ * per packet, and calls are dear where returns go through a mitigation
+ * thunk).
  */
-static __always_inline void slb_hash_callid(struct xdp_md *ctx, struct slb_scratch *sc,
-					    __u64 found, __u64 seed, __u64 *hash)
+static __always_inline __u64 slb_hash_callid(struct xdp_md *ctx, __u64 found, __u64 seed)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	__u64 off = found >> 32, len = (__u32)found, w, i;
+	__u64 off = found >> 32, len = (__u32)found, tail = 0, w, i;
+	__u64 n = len < SLB_CALLID_HASH_MAX ? len : SLB_CALLID_HASH_MAX;
+	__u64 h = seed ^ (len * SLB_HASH_K1);
 
 	for (i = 0; i < SLB_CALLID_HASH_MAX / 8; i++) {
-		if (8 * i + 8 > len || slb_word(data, end, off + 8 * i, &w))
+		if (8 * i + 8 > n || slb_word(data, end, off + 8 * i, &w))
 			break;
-		*(__u64 *)(sc->b + 8 * i) = w;
+		h = slb_hash_mix(h, w);
 	}
-	if (i < SLB_CALLID_HASH_MAX / 8 && !slb_load8(data, end, off + 8 * i, off + len, &w))
-		*(__u64 *)(sc->b + 8 * i) = w;
-	/* The hash's loops, once for every way out of the copy loop otherwise. */
-	len = slb_forget(sc, SLB_FORGET_LIM, len);
-	*hash = slb_callid_hash(sc->b, (__u32)len, seed);
+	if (slb_load8(data, end, off + 8 * i, off + n, &w) == 0)
+		tail = w;
+	return slb_hash_fmix(slb_hash_mix(h, tail));
 }
 
 /* Backend id for hash h in the VIP's pool (state.h: slot s, table index t
@@ -233,7 +233,7 @@ static __always_inline int slb_dsr(struct xdp_md *ctx, struct slb_xdp_stats *s,
 		return slb_count_pass(s, SLB_XDP_PASS_NO_CALLID);
 	if (pool_i >= SLB_MAX_POOLS || pool_i >= st->n_pools)
 		return slb_count_pass(s, SLB_XDP_PASS_NO_BACKEND);
-	slb_hash_callid(ctx, sc, found, st->pools[pool_i].seed, &a.hash);
+	a.hash = slb_hash_callid(ctx, found, st->pools[pool_i].seed);
 	id = slb_maglev_pick(ctl, st, slot, &st->pools[pool_i], a.hash);
 	/* One register for the check and the uses (clang would check a copy). */
 	barrier_var(id);

@@ -17,25 +17,27 @@
  * payload, the byte that ends the value included: a Call-ID header that does
  * not end inside the window is not found (PASS no_callid).
  *
- * Speed: 8 bytes at a time (SWAR). One has-zero-byte computation per word
- * says whether a line may start in it; for such words, branch-free masks
- * keep the lines that start after a CRLF with "Ca", "i" + separator, or CR
- * (the empty line), and only those get a call that reads them (for a
- * typical request: the Call-ID line, and the empty line when there is no
- * Call-ID). Calls are what is dear: on CPUs that return through a
- * mitigation thunk (AMD's SRSO safe RET here) a BPF call or helper costs
- * about 10 ns, as much as scanning a hundred bytes. Define
- * SLB_XDP_SCAN_BYTES for the byte-at-a-time twin the benchmark compares it
- * with (bpf/siplb_xdp_bytes.bpf.c); tests/xdp checks that both find the same
+ * Speed: 8 bytes at a time (SWAR), 16 per round of the scan loop. For each
+ * word, one has-zero-byte test of the 8 bytes just before its own (an
+ * unaligned load) says whether a line starts in it; for such words,
+ * branch-free masks keep the lines that start after a CRLF with "Ca", "i" +
+ * separator, or CR (the empty line), and only those get a call that reads
+ * them (for a typical request: the Call-ID line, and the empty line when
+ * there is no Call-ID). The scan loop makes no call, so that its values
+ * stay in registers: a BPF call keeps only four alive, and calls are dear
+ * where returns go through a mitigation thunk. Define SLB_XDP_SCAN_BYTES
+ * for the byte-at-a-time twin the benchmark compares it with
+ * (bpf/siplb_xdp_bytes.bpf.c); tests/xdp checks that both find the same
  * Call-IDs.
  *
- * Verifier: slb_callid_find (the word loop) and slb_callid_line (one line,
- * its value) are global functions, which the verifier checks once each, on
- * their own. Inside, numbers pass from one loop to the next through the
- * per-CPU scratch (slb_forget, xdp_maps.h), so that a loop is checked once
- * rather than once per way out of the one before (inlined naively, over a
- * million instructions). Loops handle whole words only; the last, partial
- * word is loaded once after the loop, zero-padded, so a loop body is one
+ * Verifier: slb_callid_scan (the loop over words), slb_callid_line (one
+ * line, its value) and slb_callid_find (which calls them in turn) are
+ * global functions, which the verifier checks once each, on their own.
+ * Inside, numbers pass from one loop to the next through the per-CPU
+ * scratch (slb_forget, xdp_maps.h), so that a loop is checked once rather
+ * than once per way out of the one before (inlined naively, over a million
+ * instructions). Loops handle whole words only; what is left after a loop
+ * is loaded after it, the last word zero-padded, so a loop body is one
  * path.
  *
  * BPF is little-endian on the hosts we build for (clang -target bpf picks
@@ -255,60 +257,50 @@ __attribute__((noinline)) __u64 slb_callid_line(struct xdp_md *ctx, struct slb_s
 /* ---- the word loop ------------------------------------------------------------- */
 
 /* Lines that start inside one word: each after its own CRLF, so at most 4
- * (the loop's bound, which misses none). */
+ * (the bound of the loop over a word's candidates, which misses none). */
 #define SLB_LINES_PER_WORD 4
 
 /*
- * The lines that start in the word x at frame offset off (prev: the word
- * before it): SLB_CALLID_NONE to go on, or a line's answer. Branch-free
- * masks pick the lines worth a call. Byte k of y is the byte before x's
- * byte k, of z the one before that (prev's last bytes below x's): where y
- * has a LF and z a CR, a line starts at byte k, and x's byte k is its first
- * character, byte k of n (x moved down a byte) its second. Kept: "Ca" (Call-ID,
- * not Contact, CSeq or Content-*), "i" and then ':', SP or HT, and CR (the
+ * The lines that start in the word x and may be the Call-ID line or the
+ * empty line: 0x80 in their first bytes. Branch-free. Byte k of y is the
+ * byte before x's byte k, of z the one before that: where y has a LF and z
+ * a CR, a line starts at byte k, and x's byte k is its first character,
+ * byte k of n (x moved down a byte) its second. Kept: "Ca" (Call-ID, not
+ * Contact, CSeq or Content-*), "i" and then ':', SP or HT, and CR (the
  * empty line); a line starting at the last byte, whose second character is
  * in the next word, is always kept.
  */
-static __always_inline __u64 slb_callid_word(struct xdp_md *ctx, struct slb_scratch *sc, __u64 x,
-					     __u64 prev, __u64 off, __u64 lim)
+static __always_inline __u64 slb_callid_cands(__u64 x, __u64 y, __u64 z)
 {
-	__u64 y = x << 8 | prev >> 56, z = x << 16 | prev >> 48, n = x >> 8;
-	__u64 xl = x | 0x20 * SLB_ONES, nl = n | 0x20 * SLB_ONES, last = SLB_HIGH << 56;
-	__u64 cand, r;
+	__u64 n = x >> 8, xl = x | 0x20 * SLB_ONES, nl = n | 0x20 * SLB_ONES;
+	__u64 last = SLB_HIGH << 56;
 
-	cand = slb_zero_bytes(y ^ (0x0a * SLB_ONES)) & slb_zero_bytes(z ^ (0x0d * SLB_ONES)) &
+	return slb_zero_bytes(y ^ (0x0a * SLB_ONES)) & slb_zero_bytes(z ^ (0x0d * SLB_ONES)) &
 	       ((slb_zero_bytes(xl ^ ('c' * SLB_ONES)) &
 		 (slb_zero_bytes(nl ^ ('a' * SLB_ONES)) | last)) |
 		(slb_zero_bytes(xl ^ ('i' * SLB_ONES)) &
 		 (slb_zero_bytes(n ^ (':' * SLB_ONES)) | slb_zero_bytes(n ^ (' ' * SLB_ONES)) |
 		  slb_zero_bytes(n ^ ('\t' * SLB_ONES)) | last)) |
 		slb_zero_bytes(x ^ ('\r' * SLB_ONES)));
-	for (__u64 j = 0; j < SLB_LINES_PER_WORD && cand; j++) {
-		r = slb_callid_line(ctx, sc, (__u32)(off + slb_lowest_byte(cand)), (__u32)lim);
-		if (r != SLB_CALLID_NONE)
-			return r;
-		cand &= cand - 1;
-	}
-	return SLB_CALLID_NONE;
 }
 
 #ifndef SLB_XDP_SCAN_BYTES
-/* Whether the 8 bytes before the word x (prev: the word before it) up to
- * x's seventh byte hold a LF, i.e. whether a line may start in x: one
- * has-zero-byte computation. */
-static __always_inline int slb_may_start_line(__u64 x, __u64 prev)
+/* Whether the word y holds a LF: whether a line starts in the word after
+ * y's first byte. Exact as a yes/no (the borrow only ever sets bits above
+ * a real zero byte), in five operations. */
+static __always_inline int slb_has_lf(__u64 y)
 {
-	return slb_zero_bytes((x << 8 | prev >> 56) ^ (0x0a * SLB_ONES)) != 0;
+	__u64 v = y ^ (0x0a * SLB_ONES);
+
+	return ((v - SLB_ONES) & ~v & SLB_HIGH) != 0;
 }
 #else
 /* The byte-at-a-time twin, for the benchmark: each byte compared and
  * branched on in turn, as a scalar scanner does (the loads stay words: a
  * load and a bounds check per byte would be 1500 iterations, more than the
  * verifier walks). */
-static __always_inline int slb_may_start_line(__u64 x, __u64 prev)
+static __always_inline int slb_has_lf(__u64 y)
 {
-	__u64 y = x << 8 | prev >> 56;
-
 #pragma unroll
 	for (int k = 0; k < 8; k++)
 		if (((y >> (8 * k)) & 0xff) == '\n')
@@ -317,35 +309,107 @@ static __always_inline int slb_may_start_line(__u64 x, __u64 prev)
 }
 #endif
 
+/* Bytes a block of the scan covers: two words, one bounds check. */
+#define SLB_SCAN_BLOCK 16
+
+/* The candidates of the word x at frame offset off, given the word of the
+ * 8 bytes before it (prev; start: where the search began, before which
+ * nothing counts, so bytes there read as zero). */
+static __always_inline __u64 slb_callid_cands_after(__u64 x, __u64 prev, __u64 off,
+						    __u64 start)
+{
+	if (off == start)
+		prev = 0;
+	return slb_callid_cands(x, x << 8 | prev >> 56, x << 16 | prev >> 48);
+}
+
+/*
+ * From the word at frame offset off on (start <= off: where the search
+ * began), the first word in [off, lim) holding candidate lines
+ * (slb_callid_cands): their mask, with the word's offset in
+ * sc->forget[SLB_FORGET_POS]; 0 when no word has any. A global function
+ * without a call inside, so that its loop keeps everything in registers (a
+ * BPF call leaves only four of them alive across it). The loop takes
+ * 16-byte blocks: one bounds check, and for each word a load of the 8 bytes
+ * just before its own bytes (so no shifting across words) tested for a LF;
+ * only a block with a LF computes the candidates, of the words that have
+ * one. What is left after the blocks, less than 16 bytes, is at most two
+ * words, the last partial and zero-padded.
+ */
+__attribute__((noinline)) __u64 slb_callid_scan(struct xdp_md *ctx, struct slb_scratch *sc,
+						__u32 off32, __u32 lim32, __u32 start32)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end, *p;
+	__u64 x, y, prev, cand = 0, off = off32, lim = lim32, start = start32;
+
+	if (!sc || off < 8)
+		return 0;
+	for (__u64 i = 0; i < SLB_XDP_CALLID_WINDOW / SLB_SCAN_BLOCK; i++) {
+		if (off + SLB_SCAN_BLOCK > lim)
+			break;
+		/* bytes off - 8 .. off + 16: prev, and both words */
+		p = data + ((off - 8) & SLB_PKT_OFF_MASK);
+		if (p + 8 + SLB_SCAN_BLOCK > end)
+			return 0;
+		y = *(__u64 *)(p + 7);
+		if (slb_has_lf(y)) {
+			x = *(__u64 *)(p + 8);
+			cand = slb_callid_cands_after(x, *(__u64 *)p, off, start);
+			if (cand)
+				break;
+		}
+		y = *(__u64 *)(p + 15);
+		if (slb_has_lf(y)) {
+			x = *(__u64 *)(p + 16);
+			cand = slb_callid_cands(x, y, *(__u64 *)(p + 14));
+			if (cand) {
+				off += 8;
+				break;
+			}
+		}
+		off += SLB_SCAN_BLOCK;
+	}
+	for (int k = 0; k < SLB_SCAN_BLOCK / 8 && !cand; k++) {
+		if (slb_load8(data, end, off, lim, &x) || slb_word(data, end, off - 8, &prev))
+			break;
+		cand = slb_callid_cands_after(x, prev, off, start);
+		if (!cand)
+			off += 8;
+	}
+	slb_forget(sc, SLB_FORGET_POS, off);
+	return cand;
+}
+
 /*
  * The Call-ID value in the UDP payload at frame offsets [start, lim), as
  * (frame offset << 32 | length), or SLB_CALLID_NONE. lim - start is at most
  * SLB_XDP_CALLID_WINDOW and lim at least 8 (the caller checks both). sc:
- * the per-CPU scratch (slb_forget). Whole words in the loop, so that its
- * body is one path; the last, partial word once after it, zero-padded.
+ * the per-CPU scratch (slb_forget). The scan finds the next word with
+ * candidate lines, each of which gets a call that reads it; the scan goes
+ * on after that word.
  */
 __attribute__((noinline)) __u64 slb_callid_find(struct xdp_md *ctx, struct slb_scratch *sc,
-						__u32 start, __u32 lim32)
+						__u32 start, __u32 lim)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	__u64 x, prev = 0, r = SLB_CALLID_NONE, off = start, lim = lim32;
+	__u64 cand, r, off = start, at;
 
+	if (!sc)
+		return SLB_CALLID_NONE;
 	for (__u64 i = 0; i < SLB_XDP_WINDOW_WORDS; i++) {
-		if (off + 8 > lim)
+		cand = slb_callid_scan(ctx, sc, (__u32)off, lim, start);
+		if (!cand)
 			break;
-		if (slb_word(data, end, off, &x))
-			return SLB_CALLID_NONE;
-		if (slb_may_start_line(x, prev)) {
-			r = slb_callid_word(ctx, sc, x, prev, off, lim);
+		off = sc->forget[SLB_FORGET_POS];
+		for (__u64 j = 0; j < SLB_LINES_PER_WORD && cand; j++) {
+			at = off + slb_lowest_byte(cand);
+			r = slb_callid_line(ctx, sc, (__u32)at, lim);
 			if (r != SLB_CALLID_NONE)
-				break;
+				return r & SLB_CALLID_STOP ? SLB_CALLID_NONE : r;
+			cand &= cand - 1;
 		}
-		prev = x;
 		off += 8;
 	}
-	if (r == SLB_CALLID_NONE && !slb_load8(data, end, off, lim, &x))
-		r = slb_callid_word(ctx, sc, x, prev, off, lim);
-	return r & SLB_CALLID_STOP ? SLB_CALLID_NONE : r;
+	return SLB_CALLID_NONE;
 }
 
 #endif

@@ -142,19 +142,13 @@ struct {
  *         parser (14, 18 or 22 for l3_off...) and check everything after
  *         it once per combination;
  * forget  hands numbers from one loop to the next so that the verifier
- *         forgets what it knew about them (slb_forget);
- * b       the Call-ID, copied for the hash, which reads it in 8-byte words
- *         (callid_hash.h). Twice the hashed length plus a word, for the
- *         verifier: clang knows that the hash's tail index is below
- *         min(len, 256) and computes it as len & 0x1f8 + j, but the
- *         verifier sees only that mask (<= 504 + 6).
+ *         forgets what it knew about them (slb_forget).
  */
 enum { SLB_FORGET_POS, SLB_FORGET_LIM, SLB_FORGET_N };
 
 struct slb_scratch {
 	struct slb_pkt pk;
 	__u64 forget[SLB_FORGET_N];
-	__u8 b[2 * SLB_CALLID_HASH_MAX + 8];
 };
 
 struct {
