@@ -89,22 +89,6 @@ const char *slb_sip_method_name(enum slb_sip_method method)
 	return (unsigned)method < SLB_SIP_METHOD_COUNT ? method_names[method] : "OTHER";
 }
 
-/* Case-insensitive compare with a lower-case literal. */
-static inline bool ieq(const uint8_t *p, const char *lit, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
-		if (c != (uint8_t)lit[i])
-			return false;
-	}
-	return true;
-}
-
-#define IEQ(p, n, lit) ((n) == sizeof(lit) - 1 && ieq((p), (lit), sizeof(lit) - 1))
-
 enum slb_sip_method slb_sip_method_of(const uint8_t *t, size_t len)
 {
 #define M(name, id) if (memcmp(t, name, sizeof(name) - 1) == 0) return id
@@ -146,7 +130,7 @@ static bool is_keepalive(const uint8_t *buf, size_t len)
 
 static bool is_sip20(const uint8_t *p, size_t n)
 {
-	return IEQ(p, n, "sip/2.0");
+	return SLB_IEQ(p, n, "sip/2.0");
 }
 
 static uint32_t parse_request_line(const uint8_t *buf, size_t end, struct slb_sip_msg *m)
@@ -217,7 +201,7 @@ bool slb_sip_scan_begin(const uint8_t *buf, size_t len, struct slb_sip_msg *msg,
 	size_t nl = (size_t)(lf - buf);
 	size_t end = nl > 0 ? slb_line_end(buf, nl) : 0;
 
-	*err = end >= 4 && ieq(buf, "sip/", 4) ? parse_status_line(buf, end, msg)
+	*err = end >= 4 && slb_ieq(buf, "sip/", 4) ? parse_status_line(buf, end, msg)
 					       : parse_request_line(buf, end, msg);
 	*hdr_start = nl + 1;
 	/* The start line cannot be folded: SP or HT here starts a bad line. */
@@ -228,8 +212,8 @@ bool slb_sip_scan_begin(const uint8_t *buf, size_t len, struct slb_sip_msg *msg,
 
 /* ---- header values ----------------------------------------------------- */
 
-/* Skips SP, HT and folds (CRLF followed by SP or HT) inside a value. */
-static inline size_t skip_lws(const uint8_t *b, size_t i, size_t end)
+/* skip_lws() past its first byte: SP, HT and folds. */
+static size_t skip_lws_run(const uint8_t *b, size_t i, size_t end)
 {
 	while (i < end && b[i] <= ' ') {
 		if (b[i] == ' ' || b[i] == '\t')
@@ -243,6 +227,13 @@ static inline size_t skip_lws(const uint8_t *b, size_t i, size_t end)
 	return i;
 }
 
+/* Skips SP, HT and folds (CRLF followed by SP or HT) inside a value; most
+ * calls find none, and that test stays inline. */
+static inline size_t skip_lws(const uint8_t *b, size_t i, size_t end)
+{
+	return i < end && b[i] <= ' ' ? skip_lws_run(b, i, end) : i;
+}
+
 /* The end of a value without trailing LWS (SP, HT, and folds' CRLF). */
 static size_t trim_lws_end(const uint8_t *b, size_t start, size_t end)
 {
@@ -252,11 +243,20 @@ static size_t trim_lws_end(const uint8_t *b, size_t start, size_t end)
 	return end;
 }
 
-static size_t skip_token(const uint8_t *b, size_t i, size_t end)
+/* The end of the run of bytes of class cls from i; four table lookups per
+ * step while all four are in the class. */
+static inline size_t skip_class(const uint8_t *cls, const uint8_t *b, size_t i, size_t end)
 {
-	while (i < end && token_char[b[i]])
+	while (i + 4 <= end && (cls[b[i]] & cls[b[i + 1]] & cls[b[i + 2]] & cls[b[i + 3]]))
+		i += 4;
+	while (i < end && cls[b[i]])
 		i++;
 	return i;
+}
+
+static size_t skip_token(const uint8_t *b, size_t i, size_t end)
+{
+	return skip_class(token_char, b, i, end);
 }
 
 /* A run of chars allowed in a parameter value (token, IPv6 addresses). */
@@ -271,9 +271,7 @@ static size_t skip_param_value(const uint8_t *b, size_t i, size_t end)
 		}
 		return end + 1; /* unterminated */
 	}
-	while (i < end && param_char[b[i]])
-		i++;
-	return i;
+	return skip_class(param_char, b, i, end);
 }
 
 struct param {
@@ -324,15 +322,15 @@ static void via_param(struct slb_sip_via *via, const uint8_t *b, const struct pa
 
 	switch (p->name.len) {
 	case 6:
-		if (NAME_IS(n, 6, "branch"))
+		if (SLB_IEQ(n, 6, "branch"))
 			via->branch = p->value;
 		break;
 	case 8:
-		if (NAME_IS(n, 8, "received"))
+		if (SLB_IEQ(n, 8, "received"))
 			via->received = p->value;
 		break;
 	case 5:
-		if (NAME_IS(n, 5, "rport")) {
+		if (SLB_IEQ(n, 5, "rport")) {
 			size_t name_end = (size_t)p->name.off + p->name.len;
 
 			via->has_rport = true;
@@ -363,10 +361,10 @@ static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_v
 
 	memset(v, 0, sizeof(*v));
 	i = skip_token(b, start, end);
-	if (!IEQ(b + start, i - start, "sip") || !skip_slash(b, &i, end))
+	if (!SLB_IEQ(b + start, i - start, "sip") || !skip_slash(b, &i, end))
 		return 0;
 	t = skip_token(b, i, end);
-	if (!IEQ(b + i, t - i, "2.0") || !skip_slash(b, &t, end))
+	if (!SLB_IEQ(b + i, t - i, "2.0") || !skip_slash(b, &t, end))
 		return 0;
 	i = skip_token(b, t, end);
 	if (i == t)
@@ -468,7 +466,7 @@ static uint32_t parse_addr_header(const uint8_t *b, struct slb_span v, struct sl
 	while (!open && (i = skip_lws(b, i, end)) < end) {
 		if (!next_param(b, &i, end, &p, &bad)) /* malformed, or text after */
 			return left_open(b, i, end) ? SLB_ERR(why) : 0;
-		if (!tag->len && p.has_value && NAME_IS(b + p.name.off, p.name.len, "tag"))
+		if (!tag->len && p.has_value && SLB_IEQ(b + p.name.off, p.name.len, "tag"))
 			*tag = p.value;
 	}
 	return open ? SLB_ERR(why) : 0;

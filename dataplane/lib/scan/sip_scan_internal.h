@@ -29,30 +29,30 @@ struct slb_sip_hits {
 };
 
 /*
- * Header-name compare, word at a time: OR-ing 0x20 lower-cases letters and
- * leaves '-' alone. The only other byte it folds onto a name character is CR
- * (onto '-'), and a CR inside a name is a framing fault reported first.
- * n is a constant at every call, so the memcpys become plain loads.
+ * Case-insensitive compare with a lower-case literal, eight bytes at a time:
+ * the bytes that are letters in the literal are OR-ed with 0x20 (only 'X'
+ * and 'x' give 'x'), the others must match as they are. lit and n are
+ * constants at every call, so the fold masks and memcpys fold away.
  */
-static inline bool slb_name_is(const uint8_t *p, size_t n, const char *lit, size_t lit_len)
+static inline bool slb_ieq(const uint8_t *p, const char *lit, size_t n)
 {
-	if (n != lit_len)
-		return false;
 	for (size_t k = 0; k < n; k += 8) {
 		size_t m = n - k < 8 ? n - k : 8;
-		uint64_t w = 0, l = 0, fold = 0x2020202020202020ULL;
+		uint64_t w = 0, l = 0, fold = 0;
 
 		memcpy(&w, p + k, m);
 		memcpy(&l, lit + k, m);
-		if (m < 8)
-			fold &= (1ULL << (8 * m)) - 1;
+		for (size_t j = 0; j < m; j++)
+			if (lit[k + j] >= 'a' && lit[k + j] <= 'z')
+				fold |= 0x20ULL << (8 * j);
 		if ((w | fold) != l)
 			return false;
 	}
 	return true;
 }
 
-#define NAME_IS(p, n, lit) slb_name_is((p), (n), (lit), sizeof(lit) - 1)
+/* p[0..n) is lit, ignoring case. */
+#define SLB_IEQ(p, n, lit) ((n) == sizeof(lit) - 1 && slb_ieq((p), (lit), sizeof(lit) - 1))
 
 /* slb_sip_header_id(), inline for the walks. */
 static inline enum slb_hdr slb_hdr_id(const uint8_t *n, size_t len)
@@ -68,19 +68,19 @@ static inline enum slb_hdr slb_hdr_id(const uint8_t *n, size_t len)
 		case 'm': return SLB_HDR_CONTACT;
 		}
 		return SLB_HDR_OTHER;
-	case 2:  return NAME_IS(n, len, "to") ? SLB_HDR_TO : SLB_HDR_OTHER;
-	case 3:  return NAME_IS(n, len, "via") ? SLB_HDR_VIA : SLB_HDR_OTHER;
+	case 2:  return SLB_IEQ(n, len, "to") ? SLB_HDR_TO : SLB_HDR_OTHER;
+	case 3:  return SLB_IEQ(n, len, "via") ? SLB_HDR_VIA : SLB_HDR_OTHER;
 	case 4:
-		if (NAME_IS(n, len, "cseq"))
+		if (SLB_IEQ(n, len, "cseq"))
 			return SLB_HDR_CSEQ;
-		return NAME_IS(n, len, "from") ? SLB_HDR_FROM : SLB_HDR_OTHER;
-	case 5:  return NAME_IS(n, len, "route") ? SLB_HDR_ROUTE : SLB_HDR_OTHER;
+		return SLB_IEQ(n, len, "from") ? SLB_HDR_FROM : SLB_HDR_OTHER;
+	case 5:  return SLB_IEQ(n, len, "route") ? SLB_HDR_ROUTE : SLB_HDR_OTHER;
 	case 7:
-		if (NAME_IS(n, len, "call-id"))
+		if (SLB_IEQ(n, len, "call-id"))
 			return SLB_HDR_CALL_ID;
-		return NAME_IS(n, len, "contact") ? SLB_HDR_CONTACT : SLB_HDR_OTHER;
-	case 12: return NAME_IS(n, len, "max-forwards") ? SLB_HDR_MAX_FORWARDS : SLB_HDR_OTHER;
-	case 14: return NAME_IS(n, len, "content-length") ? SLB_HDR_CONTENT_LENGTH : SLB_HDR_OTHER;
+		return SLB_IEQ(n, len, "contact") ? SLB_HDR_CONTACT : SLB_HDR_OTHER;
+	case 12: return SLB_IEQ(n, len, "max-forwards") ? SLB_HDR_MAX_FORWARDS : SLB_HDR_OTHER;
+	case 14: return SLB_IEQ(n, len, "content-length") ? SLB_HDR_CONTENT_LENGTH : SLB_HDR_OTHER;
 	}
 	return SLB_HDR_OTHER;
 }

@@ -62,18 +62,20 @@ static inline bool slb_is_header_end(const uint8_t *buf, size_t p)
 	return a == b;
 }
 
-/* The faults of a chunk's bits in `upto`. */
-static inline uint32_t slb_chunk_faults(uint64_t nul, uint64_t crlf_bad, uint64_t upto)
+/* The faults among the bits of nul and crlf_bad. */
+static inline uint32_t slb_chunk_faults(uint64_t nul, uint64_t crlf_bad)
 {
-	return (nul & upto ? SLB_ERR(SLB_SIP_ERR_NUL_BYTE) : 0) |
-	       (crlf_bad & upto ? SLB_ERR(SLB_SIP_ERR_BARE_CRLF) : 0);
+	return (nul ? SLB_ERR(SLB_SIP_ERR_NUL_BYTE) : 0) |
+	       (crlf_bad ? SLB_ERR(SLB_SIP_ERR_BARE_CRLF) : 0);
 }
 
 uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 		     struct slb_sip_hits *hits, size_t *hdr_end)
 {
-	size_t start = hdr_start, colon = SLB_NO_POS; /* the current logical line */
-	uint64_t cr_carry = 0;
+	/* The current logical line, from the start line on: its colon (none to
+	 * find there) is taken as found until the start line's LF. */
+	size_t start = 0, colon = 0;
+	uint64_t cr_carry = 0, nul_seen = 0, crlf_seen = 0;
 	uint32_t err = 0;
 
 	for (size_t base = 0; base < len; base += 64) {
@@ -93,16 +95,19 @@ uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 		uint64_t crlf_bad = lf ^ ((cr << 1) | cr_carry);
 		cr_carry = cr >> 63;
 
-		uint64_t ev = lf & slb_bits_from(hdr_start > base ? hdr_start - base : 0);
-		colons &= slb_bits_from(start > base ? start - base : 0);
-		while (ev) {
-			unsigned i = (unsigned)__builtin_ctzll(ev);
+		while (lf) {
+			unsigned i = (unsigned)__builtin_ctzll(lf);
 			size_t p = base + i;
 
-			ev &= ev - 1;
-			if (slb_is_header_end(buf, p)) {
+			lf &= lf - 1;
+			if (p < hdr_start) /* the start line's LF */
+				goto line_done;
+			if (p == start + 1 && slb_is_header_end(buf, p)) {
+				uint64_t upto = ~slb_bits_above(i);
+
 				*hdr_end = p + 1;
-				return err | slb_chunk_faults(nul, crlf_bad, ~slb_bits_above(i));
+				return err | slb_chunk_faults(nul_seen | (nul & upto),
+							      crlf_seen | (crlf_bad & upto));
 			}
 			if (colon == SLB_NO_POS && (colons & ~slb_bits_above(i)))
 				colon = base + (size_t)__builtin_ctzll(colons);
@@ -113,6 +118,7 @@ uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 				continue; /* folded: the logical line goes on */
 			if (colon < p)
 				slb_walk_record(buf, start, colon, p, hits);
+line_done:
 			start = p + 1;
 			colon = SLB_NO_POS;
 			colons &= slb_bits_above(i);
@@ -120,7 +126,8 @@ uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 		/* The line goes on into the next chunk: its colon may be here. */
 		if (colon == SLB_NO_POS && colons)
 			colon = base + (size_t)__builtin_ctzll(colons);
-		err |= slb_chunk_faults(nul, crlf_bad, ~0ULL);
+		nul_seen |= nul;
+		crlf_seen |= crlf_bad;
 	}
-	return err | SLB_ERR(SLB_SIP_ERR_TRUNCATED);
+	return err | slb_chunk_faults(nul_seen, crlf_seen) | SLB_ERR(SLB_SIP_ERR_TRUNCATED);
 }
