@@ -229,22 +229,31 @@ __attribute__((noinline)) __u64 slb_callid_line(struct xdp_md *ctx, struct slb_s
 	 * paths here compared them with. */
 #define SLB_FORGET() (lim = slb_forget(sc, SLB_FORGET_LIM, lim), \
 		      pos = slb_forget(sc, SLB_FORGET_POS, pos))
-	/* SP/HT, the colon (a name is never folded from its colon: siplb-dp
-	 * agrees) */
-	SLB_FORGET();
-	pos = slb_run_end(data, end, pos, lim, SLB_END_NOT_SP_HT);
-	if (slb_load8(data, end, pos, lim, &w) || (w & 0xff) != ':')
-		return SLB_CALLID_NONE;
-	/* LWS: SP/HT, at most one fold, SP/HT */
-	pos++;
-	SLB_FORGET();
-	pos = slb_run_end(data, end, pos, lim, SLB_END_NOT_SP_HT);
-	if (slb_load8(data, end, pos, lim, &w))
-		return SLB_CALLID_NONE;
-	if ((w & 0xffff) == SLB_CRLF_LE && slb_is_sp_ht((w >> 16) & 0xff)) {
+	/* The usual form, the colon right after the name, one SP, then the
+	 * value (its first byte above SP, so inside the window: the padding
+	 * is zero): the value starts two bytes on, as the general path below
+	 * would find with three loops. */
+	if (!slb_load8(data, end, pos, lim, &w) && (w & 0xffff) == (' ' << 8 | ':') &&
+	    ((w >> 16) & 0xff) > ' ') {
 		pos += 2;
+	} else {
+		/* SP/HT, the colon (a name is never folded from its colon:
+		 * siplb-dp agrees) */
 		SLB_FORGET();
 		pos = slb_run_end(data, end, pos, lim, SLB_END_NOT_SP_HT);
+		if (slb_load8(data, end, pos, lim, &w) || (w & 0xff) != ':')
+			return SLB_CALLID_NONE;
+		/* LWS: SP/HT, at most one fold, SP/HT */
+		pos++;
+		SLB_FORGET();
+		pos = slb_run_end(data, end, pos, lim, SLB_END_NOT_SP_HT);
+		if (slb_load8(data, end, pos, lim, &w))
+			return SLB_CALLID_NONE;
+		if ((w & 0xffff) == SLB_CRLF_LE && slb_is_sp_ht((w >> 16) & 0xff)) {
+			pos += 2;
+			SLB_FORGET();
+			pos = slb_run_end(data, end, pos, lim, SLB_END_NOT_SP_HT);
+		}
 	}
 	SLB_FORGET();
 #undef SLB_FORGET
