@@ -12,54 +12,9 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Eight 32-bit words a step, each in its own 64-bit lane: no carry is lost
- * before 2^32 steps, and no add waits for another (GCC vectors: SSE2 at
- * the baseline, wider where the compiler may use more). */
-typedef uint64_t slb_csum_vec __attribute__((vector_size(32)));
-
-/* sum plus the n bytes at b, unfolded; b's first byte counts as the first
- * byte of a 16-bit word. */
-static inline uint64_t slb_csum_add(uint64_t sum, const void *data, size_t n)
-{
-	const uint8_t *b = data;
-	uint64_t w = 0;
-	uint32_t h = 0;
-	uint16_t q = 0;
-
-	if (n >= sizeof(slb_csum_vec)) { /* the spans between edits are short */
-		slb_csum_vec lo = { 0 }, hi = { 0 };
-
-		for (; n >= sizeof(lo); b += sizeof(lo), n -= sizeof(lo)) {
-			slb_csum_vec v;
-
-			memcpy(&v, b, sizeof(v));
-			lo += v & 0xffffffff;
-			hi += v >> 32;
-		}
-		lo += hi;
-		sum += lo[0] + lo[1] + lo[2] + lo[3];
-	}
-	for (; n >= 8; b += 8, n -= 8) {
-		memcpy(&w, b, 8);
-		sum += (w & 0xffffffff) + (w >> 32);
-	}
-	if (n & 4) {
-		memcpy(&h, b, 4);
-		sum += h;
-		b += 4;
-	}
-	if (n & 2) {
-		memcpy(&q, b, 2);
-		sum += q;
-		b += 2;
-	}
-	if (n & 1) { /* the first byte of a word whose second is zero */
-		q = 0;
-		memcpy(&q, b, 1);
-		sum += q;
-	}
-	return sum;
-}
+/* sum plus the n bytes at b, unfolded (no carry lost below 16 GiB);
+ * b's first byte counts as the first byte of a 16-bit word. */
+uint64_t slb_csum_add(uint64_t sum, const void *b, size_t n);
 
 /* An unfolded sum to 16 bits, end-around carries added back. Only a sum
  * of nothing but zeros folds to 0; any other that is 0 mod 0xffff to 0xffff. */

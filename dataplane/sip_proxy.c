@@ -493,9 +493,13 @@ static size_t put_vip_hostport(const struct pkt *p, char *out)
 
 static uint16_t top_headers(const struct pkt *p, char *out, int backend, bool record)
 {
+	char vip[32], id[16]; /* each written twice, formatted once */
+	size_t vip_len = put_vip_hostport(p, vip);
+	size_t id_len = backend >= 0 ? slb_fmt_u32(id, (uint32_t)backend) : 0;
 	size_t n = put(out, "Via: SIP/2.0/UDP ");
 
-	n += put_vip_hostport(p, out + n);
+	memcpy(out + n, vip, vip_len);
+	n += vip_len;
 	n += put(out + n, ";branch=" SLB_BRANCH_PREFIX);
 	struct mac_input in = {
 		.call_id = call_id_hash(p, 0),
@@ -508,16 +512,19 @@ static uint16_t top_headers(const struct pkt *p, char *out, int backend, bool re
 	n += 32;
 	if (backend >= 0) {
 		out[n++] = '-';
-		n += slb_fmt_u32(out + n, (uint32_t)backend);
+		memcpy(out + n, id, id_len);
+		n += id_len;
 	}
 	n += put(out + n, "\r\n");
 	if (p->msg.max_forwards < 0)
 		n += put(out + n, "Max-Forwards: 70\r\n");
 	if (record) {
 		n += put(out + n, "Record-Route: <sip:");
-		n += put_vip_hostport(p, out + n);
+		memcpy(out + n, vip, vip_len);
+		n += vip_len;
 		n += put(out + n, ";lr;" SLB_BACKEND_PARAM "=");
-		n += slb_fmt_u32(out + n, (uint32_t)backend);
+		memcpy(out + n, id, id_len);
+		n += id_len;
 		n += put(out + n, ">\r\n");
 	}
 	return (uint16_t)n;
