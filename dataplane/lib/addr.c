@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* siplb's address type (include/siplb/addr.h): text, order, conversions. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "siplb/addr.h"
@@ -43,6 +45,64 @@ int slb_addr_parse(const char *text, struct slb_addr *out)
 	else
 		return memset(out, 0, sizeof(*out)), -1;
 	return 0;
+}
+
+/* "1".."65535", digits only. */
+static int parse_port(const char *p, __u16 *port)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(p, &end, 10);
+	if (*p < '0' || *p > '9' || *end || errno || n < 1 || n > 65535)
+		return -1;
+	*port = (__u16)n;
+	return 0;
+}
+
+/* The address part (h, n bytes) and the port part of text; -1: a '['
+ * without ']' or "]:PORT". */
+static int split(const char *text, const char **h, size_t *n, const char **port)
+{
+	const char *colon = strchr(text, ':');
+
+	*h = text;
+	*port = NULL;
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (!close || (close[1] && close[1] != ':'))
+			return -1;
+		*h = text + 1;
+		*n = (size_t)(close - *h);
+		*port = close[1] ? close + 2 : NULL;
+	} else if (colon && strchr(colon + 1, ':')) {
+		*n = strlen(text); /* a bare IPv6 address */
+	} else {
+		*n = colon ? (size_t)(colon - text) : strlen(text);
+		*port = colon ? colon + 1 : NULL;
+	}
+	return 0;
+}
+
+enum slb_addr_error slb_addr_parse_endpoint(const char *text, __u16 default_port,
+					    struct slb_addr *out, struct slb_addr_parts *parts)
+{
+	const char *h;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	memset(parts, 0, sizeof(*parts));
+	if (split(text, &h, &n, &parts->port))
+		return SLB_ADDR_ERR_BRACKET;
+	if (n >= sizeof(parts->host))
+		return SLB_ADDR_ERR_LONG;
+	memcpy(parts->host, h, n);
+	if (slb_addr_parse(parts->host, out))
+		return SLB_ADDR_ERR_HOST;
+	out->port = default_port;
+	return parts->port && parse_port(parts->port, &out->port) ? SLB_ADDR_ERR_PORT : SLB_ADDR_OK;
 }
 
 bool slb_addr_unicast(const struct slb_addr *a)

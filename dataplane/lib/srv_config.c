@@ -21,63 +21,18 @@ void slb_srv_config_init(struct slb_srv_config *c)
 	c->query_tries = 2;
 }
 
-static int parse_port(const char *p, uint16_t *port)
-{
-	char *end;
-	unsigned long v = strtoul(p, &end, 10);
-
-	if (*p < '0' || *p > '9' || *end || v == 0 || v > 65535)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
-/* Splits "[v6]:port", "v6", "v4:port" or "v4" into address text and port. */
-static int split_resolver(const char *text, char *addr, size_t len, uint16_t *port)
-{
-	const char *colon = strrchr(text, ':');
-	size_t n;
-
-	*port = 53;
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-
-		if (!close || (close[1] && (close[1] != ':' || parse_port(close + 2, port))))
-			return -1;
-		n = (size_t)(close - text - 1);
-		text++;
-	} else if (colon && strchr(text, ':') == colon) {
-		if (parse_port(colon + 1, port))
-			return -1;
-		n = (size_t)(colon - text);
-	} else {
-		n = strlen(text);
-	}
-	if (n >= len)
-		return -1;
-	memcpy(addr, text, n);
-	addr[n] = '\0';
-	return 0;
-}
-
 int slb_srv_parse_resolver(const char *text, struct slb_addr *out, char *err, size_t errlen)
 {
-	char addr[INET6_ADDRSTRLEN];
-	struct slb_addr r;
-	uint16_t port;
+	struct slb_addr_parts parts;
+	enum slb_addr_error rc = slb_addr_parse_endpoint(text, 53, out, &parts);
 
-	if (split_resolver(text, addr, sizeof(addr), &port)) {
+	if (rc == SLB_ADDR_ERR_HOST)
+		snprintf(err, errlen, "resolver \"%s\": \"%s\" is not an IP address", text,
+			 parts.host);
+	else if (rc != SLB_ADDR_OK)
 		snprintf(err, errlen, "resolver \"%s\": not ip, ip:port, [ipv6]:port (port 1..65535)",
 			 text);
-		return -1;
-	}
-	if (slb_addr_parse(addr, &r)) {
-		snprintf(err, errlen, "resolver \"%s\": \"%s\" is not an IP address", text, addr);
-		return -1;
-	}
-	r.port = port;
-	*out = r;
-	return 0;
+	return rc == SLB_ADDR_OK ? 0 : -1;
 }
 
 static int check_resolvers(const struct slb_srv_config *c, char *err, size_t errlen)

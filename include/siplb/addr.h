@@ -55,6 +55,30 @@ int slb_addr_cmp(const struct slb_addr *a, const struct slb_addr *b);
  * -1 when text is neither (*out zeroed). */
 int slb_addr_parse(const char *text, struct slb_addr *out);
 
+/* What slb_addr_parse_endpoint refuses, in the order it looks. */
+enum slb_addr_error {
+	SLB_ADDR_OK = 0,
+	SLB_ADDR_ERR_BRACKET, /* '[' without ']' or "]:PORT" */
+	SLB_ADDR_ERR_LONG,    /* the address part is longer than any address */
+	SLB_ADDR_ERR_HOST,    /* the address part is no IPv4 or IPv6 literal */
+	SLB_ADDR_ERR_PORT,    /* the port is not 1..65535 (*out has the address) */
+};
+
+/* An endpoint text's parts, for the caller's messages. */
+struct slb_addr_parts {
+	char host[INET6_ADDRSTRLEN]; /* the address part, without brackets */
+	const char *port;            /* the port part, in the text; NULL: none */
+};
+
+/*
+ * An endpoint as operators write it: "ADDR", "IPV4:PORT", a bare IPv6
+ * address (its colons separate no port), "[ADDR]" or "[ADDR]:PORT"; the
+ * port is default_port when the text has none. *out and *parts are filled
+ * as far as the text goes.
+ */
+enum slb_addr_error slb_addr_parse_endpoint(const char *text, __u16 default_port,
+					    struct slb_addr *out, struct slb_addr_parts *parts);
+
 /* Not a wildcard, broadcast or multicast address. */
 bool slb_addr_unicast(const struct slb_addr *a);
 
