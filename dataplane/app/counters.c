@@ -137,22 +137,59 @@ static void print_events(const struct slb_lcore_stats *t)
 		       (unsigned long long)t->reassembled, (unsigned long long)t->fragmented);
 }
 
+/* Adds what the counters in now gained since start. */
+static void add_change(struct slb_lcore_stats *to, const struct slb_lcore_stats *now,
+		       const struct slb_lcore_stats *start)
+{
+	__u64 *sum = (__u64 *)to; /* the members' own type (strict aliasing) */
+	const __u64 *n = (const __u64 *)now, *s = (const __u64 *)start;
+
+	for (size_t w = 0; w < SLB_STATS_WORDS; w++)
+		sum[w] += n[w] - s[w];
+}
+
+static unsigned long long sum_msgs(const struct slb_msg_counter *c, unsigned n)
+{
+	unsigned long long msgs = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		msgs += c[i].msgs;
+	return msgs;
+}
+
+/* With several workers, each one's share: how RSS (or the driver) spread the
+ * queues. t is scratch. */
+static void print_lcores(const struct slb_dp *dp, struct slb_lcore_stats *t)
+{
+	unsigned lcore, i = 0;
+
+	if (dp->n_queues < 2)
+		return;
+	RTE_LCORE_FOREACH(lcore) {
+		const struct slb_dp_lcore *lc = dp->lcores[lcore];
+		unsigned long long drops = 0;
+
+		memset(t, 0, sizeof(*t));
+		add_change(t, &dp->maps.stats[lc->reader], &dp->stats_at_start[i++]);
+		for (unsigned d = 0; d < SLB_DROP_COUNT; d++)
+			drops += t->drops[d];
+		printf("  lcore %u queue %u: %llu requests in, %llu responses relayed, "
+		       "%llu dropped\n", lcore, lc->queue, sum_msgs(t->vip_rx, SLB_MAX_VIPS),
+		       (unsigned long long)t->responses.msgs, drops);
+	}
+}
+
 void slb_dp_counters_print(struct slb_dp *dp)
 {
 	unsigned reader = dp->lcores[rte_get_main_lcore()]->reader;
-	struct slb_lcore_stats *total = calloc(1, sizeof(*total));
-	__u64 *sum = (__u64 *)total; /* the members' own type (strict aliasing) */
+	struct slb_lcore_stats *total = calloc(2, sizeof(*total));
 	unsigned lcore, i = 0;
 
 	if (!total)
 		return;
-	RTE_LCORE_FOREACH(lcore) {
-		const __u64 *now = (const __u64 *)&dp->maps.stats[dp->lcores[lcore]->reader];
-		const __u64 *start = (const __u64 *)&dp->stats_at_start[i++];
-
-		for (size_t w = 0; w < SLB_STATS_WORDS; w++)
-			sum[w] += now[w] - start[w];
-	}
+	RTE_LCORE_FOREACH(lcore)
+		add_change(total, &dp->maps.stats[dp->lcores[lcore]->reader],
+			   &dp->stats_at_start[i++]);
 	/* registered again while reading names, so siplbd keeps the slot */
 	slb_reader_heartbeat(&dp->maps, reader);
 	uint64_t g = slb_reader_enter(&dp->maps, reader);
@@ -161,6 +198,7 @@ void slb_dp_counters_print(struct slb_dp *dp)
 	print_per_target(total, slb_state_of(&dp->maps, g));
 	slb_reader_leave(&dp->maps, reader);
 	print_events(total);
+	print_lcores(dp, total + 1);
 	fflush(stdout);
 	free(total);
 }

@@ -124,6 +124,113 @@ static int probe_port(struct slb_dp *dp, struct slb_dp_port *p,
 	return find_iface(p, info, err, errlen);
 }
 
+/*
+ * RSS: what the hash covers (docs/dataplane.md, Lcores and queues). A UDP
+ * datagram on addresses and ports, so that clients behind one address
+ * spread too; anything else IP, and every IPv4 fragment, on addresses only.
+ * A worker reassembles in its own table, so all fragments of a datagram
+ * must reach one queue: later fragments carry no ports, and a device that
+ * tells fragments apart (the FRAG flow types) hashes the first one on
+ * addresses as well. A device that does not tell them apart might hash the
+ * first on its ports and the rest without: there the hash is on addresses
+ * only.
+ */
+#define SLB_RSS_UDP (RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_NONFRAG_IPV6_UDP)
+#define SLB_RSS_FRAG (RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_FRAG_IPV6)
+#define SLB_RSS_IP (RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_IPV6 | SLB_RSS_FRAG)
+
+static const struct {
+	uint64_t bit;
+	const char *name;
+} rss_names[] = {
+	{ RTE_ETH_RSS_NONFRAG_IPV4_UDP, "ipv4-udp" }, { RTE_ETH_RSS_NONFRAG_IPV6_UDP, "ipv6-udp" },
+	{ RTE_ETH_RSS_FRAG_IPV4, "ipv4-frag" },       { RTE_ETH_RSS_FRAG_IPV6, "ipv6-frag" },
+	{ RTE_ETH_RSS_IPV4, "ipv4" },                 { RTE_ETH_RSS_IPV6, "ipv6" },
+};
+
+/* The names of the bits of hf, or "none". */
+static const char *rss_text(uint64_t hf, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < RTE_DIM(rss_names) && n < len; i++)
+		if (hf & rss_names[i].bit)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? " " : "",
+					      rss_names[i].name);
+	return n ? buf : "none";
+}
+
+/* The hash functions this device gets, out of what it supports. */
+static uint64_t rss_hash(const struct slb_dp_port *p, uint64_t supported)
+{
+	uint64_t want = SLB_RSS_IP | SLB_RSS_UDP;
+	char lacks[128];
+
+	/* a family whose fragments the device cannot tell apart: addresses only */
+	if (!(supported & RTE_ETH_RSS_FRAG_IPV4))
+		want &= ~RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+	if (!(supported & RTE_ETH_RSS_FRAG_IPV6))
+		want &= ~RTE_ETH_RSS_NONFRAG_IPV6_UDP;
+	if (supported && (want & supported) != (SLB_RSS_IP | SLB_RSS_UDP))
+		RTE_LOG(INFO, SIPLB, "port %s: RSS without %s: the device lacks it (or lacks "
+			"the family's fragment type, without which UDP is hashed on addresses "
+			"only, so that a datagram's fragments meet on one worker)\n", p->cfg->name,
+			rss_text((SLB_RSS_IP | SLB_RSS_UDP) & ~(want & supported), lacks,
+				 sizeof(lacks)));
+	return want & supported;
+}
+
+/* Entry i to queue i mod n: the workers' queues evenly. */
+static const char *write_reta(const struct slb_dp *dp, const struct slb_dp_port *p,
+			      uint16_t size)
+{
+	size_t groups = (size + RTE_ETH_RETA_GROUP_SIZE - 1u) / RTE_ETH_RETA_GROUP_SIZE;
+	struct rte_eth_rss_reta_entry64 *reta = calloc(groups, sizeof(*reta));
+	int rc;
+
+	if (!reta)
+		return "out of memory";
+	for (unsigned i = 0; i < size; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+			(uint16_t)(i % dp->n_queues);
+	}
+	rc = rte_eth_dev_rss_reta_update(p->id, reta, size);
+	free(reta);
+	return rc ? rte_strerror(-rc) : NULL;
+}
+
+/* The RETA spread over the workers. A device whose RETA cannot be written
+ * keeps its own, which drivers fill the same way over the configured
+ * queues. */
+static void spread_reta(const struct slb_dp *dp, const struct slb_dp_port *p, uint64_t hf,
+			uint16_t size)
+{
+	const char *failed = size ? write_reta(dp, p, size) : "none reported";
+	char text[128];
+
+	RTE_LOG(INFO, SIPLB, "port %s: RSS on %s over %u queues, RETA of %u entries: %s%s\n",
+		p->cfg->name, rss_text(hf, text, sizeof(text)), dp->n_queues, size,
+		failed ? failed : "spread evenly", failed ? ", the device's own stays" : "");
+}
+
+/* RSS over the workers' queues where there is more than one and the device
+ * hashes; a device without RSS (pcap, null, ring, af_packet; af_xdp, whose
+ * NIC's RSS is the kernel's: ethtool) fills each queue itself. */
+static void configure_rss(const struct slb_dp *dp, const struct slb_dp_port *p,
+			  const struct rte_eth_dev_info *info, struct rte_eth_conf *conf)
+{
+	if (dp->n_queues < 2)
+		return;
+	conf->rx_adv_conf.rss_conf.rss_hf = rss_hash(p, info->flow_type_rss_offloads);
+	if (conf->rx_adv_conf.rss_conf.rss_hf)
+		conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	else
+		RTE_LOG(INFO, SIPLB, "port %s: %s has no RSS for IP: each of its %u RX queues "
+			"gets what the driver puts into it\n", p->cfg->name, p->driver,
+			dp->n_queues);
+}
+
 static int configure_port(struct slb_dp *dp, struct slb_dp_port *p,
 			  const struct rte_eth_dev_info *info, char *err, size_t errlen)
 {
@@ -136,6 +243,7 @@ static int configure_port(struct slb_dp *dp, struct slb_dp_port *p,
 	if (p->udp_cksum_offload)
 		conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 	txconf.offloads = conf.txmode.offloads;
+	configure_rss(dp, p, info, &conf);
 	rc = rte_eth_dev_configure(p->id, (uint16_t)dp->n_queues, (uint16_t)dp->n_queues, &conf);
 	if (!rc)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &nb_rxd, &nb_txd);
@@ -157,6 +265,8 @@ static int configure_port(struct slb_dp *dp, struct slb_dp_port *p,
 		return -1;
 	}
 	p->started = true;
+	if (conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS)
+		spread_reta(dp, p, conf.rx_adv_conf.rss_conf.rss_hf, info->reta_size);
 	RTE_LOG(INFO, SIPLB, "port %s: driver %s, iface %s, MAC " RTE_ETHER_ADDR_PRT_FMT
 		", %u RX + %u TX queues (%u/%u descriptors), UDP checksum offload %s, MTU %u\n",
 		p->cfg->name, p->driver, p->iface[0] ? p->iface : "-",
