@@ -133,8 +133,9 @@ static void fill_vips(const struct slb_config *cfg, struct slb_state *s)
 		struct slb_vip *sv = &s->vips[i];
 
 		*sv = (struct slb_vip){
-			.mode = (uint8_t)v->mode, .flags = v->record_route ? SLB_VIP_RECORD_ROUTE : 0,
-			.pool = v->pool, .rate_pps = v->rate, .rate_burst = v->burst,
+			.mode = (uint8_t)v->mode, .pool = v->pool,
+			.flags = v->record_route ? SLB_VIP_RECORD_ROUTE : 0,
+			.rate_pps = v->rate, .rate_burst = v->burst,
 		};
 		slb_addr_to_state(&v->a, &sv->family, &sv->addr, sv->addr6, &sv->port);
 		memcpy(sv->name, v->name, sizeof(sv->name));
@@ -193,7 +194,8 @@ static void fill_state(struct build *b, uint64_t generation)
 			struct slb_backend *sb = &s->backends[b->ids[k]];
 
 			*sb = (struct slb_backend){
-				.weight = be->weight, .state = (uint8_t)state_of(b, k, be), .pool = p,
+				.weight = be->weight, .pool = p,
+				.state = (uint8_t)state_of(b, k, be),
 			};
 			slb_addr_to_state(&be->a, &sb->family, &sb->addr, sb->addr6, &sb->port);
 			if (b->ids[k] >= s->n_backends)
