@@ -75,6 +75,13 @@ enum slb_backend_state {
 	SLB_BACKEND_DISABLED,   /* set by the operator: no traffic at all */
 };
 
+/*
+ * A VIP's and a backend's address are a struct slb_addr (addr.h) split into
+ * family, addr, addr6 and port (network byte order): the layout the XDP
+ * program and running dataplanes of SLB_STATE_VERSION 6 read, kept rather
+ * than changed under them. slb_addr_from_state / slb_addr_to_state (and
+ * SLB_STATE_ADDR) are the one way between the two.
+ */
 struct slb_vip {
 	__u32 addr;   /* IPv4, network byte order; 0 for an IPv6 VIP */
 	__u16 port;   /* network byte order */
