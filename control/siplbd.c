@@ -30,7 +30,33 @@
 #include "siplb/publish.h"
 #include "siplb/state_maps.h"
 #include "siplb/xdp_attach.h"
-#include "siplbd.h"
+#include "siplbd_common.h"
+#include "siplbd_metrics.h"
+#include "siplbd_model.h"
+#include "siplbd_rpc.h"
+#include "siplbd_stats.h"
+#include "siplbd_xdp.h"
+
+struct siplbd_options {
+	const char *config;
+	const char *bpffs;       /* overrides the file's bpffs */
+	bool check, once, stats, json, detach;
+	unsigned stats_interval; /* seconds; 0 = on SIGUSR1 only */
+};
+
+/* The program: each module's state, which this file wires together. */
+struct siplbd {
+	struct siplbd_options opt;
+	struct slb_maps maps;    /* the model publishes into them */
+	int lock_fd;
+	struct siplbd_model model;
+	struct siplbd_rpc rpc;   /* registry always; its socket unless --once */
+	struct slb_metrics_server *metrics;
+	struct slb_xdp xdp;      /* loaded once xdp.interfaces names one */
+	struct slb_nexthops *nexthops;
+	uint64_t nexthops_at_ms; /* last refresh */
+	struct slb_lcore_stats *totals; /* the dataplane's counters, summed each second */
+};
 
 /* DSR next hops are looked at again this often, and on netlink events,
  * but not more often than NEXTHOP_MIN_GAP_MS (a busy neighbour table). */
@@ -40,55 +66,9 @@
  * failed automatic publish is tried again this often. */
 #define TICK_MS 1000
 
-void siplbd_log(const char *fmt, ...)
-{
-	struct timespec ts;
-	struct tm tm;
-	char stamp[32];
-	va_list ap;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ siplbd: ", stamp, ts.tv_nsec / 1000000);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-uint64_t siplbd_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t now_ms(void)
 {
 	return siplbd_now_ns() / 1000000;
-}
-
-uint64_t siplbd_generation(const struct siplbd *d)
-{
-	return slb_generation(&d->maps);
-}
-
-int siplbd_load_config(const char *path, const char *bpffs, struct slb_config *cfg, char *err,
-		       size_t errlen)
-{
-	if (slb_config_load(path, cfg, err, errlen))
-		return -1;
-	if (!bpffs)
-		return 0;
-	if (strlen(bpffs) >= sizeof(cfg->bpffs)) {
-		snprintf(err, errlen, "--bpffs: longer than %zu bytes", sizeof(cfg->bpffs) - 1);
-		slb_config_free(cfg);
-		return -1;
-	}
-	snprintf(cfg->bpffs, sizeof(cfg->bpffs), "%s", bpffs);
-	return 0;
 }
 
 static int load_config(const struct siplbd_options *opt, struct slb_config *cfg, char *err,
@@ -153,17 +133,23 @@ static int cmd_detach(const struct siplbd_options *opt)
 /* The DSR next hops of the active generation. */
 static void refresh_nexthops(struct siplbd *d)
 {
-	slb_nexthops_refresh(d->nexthops, slb_state_of(&d->maps, siplbd_generation(d)));
+	slb_nexthops_refresh(d->nexthops, siplbd_model_state(&d->model));
 	d->nexthops_at_ms = now_ms();
 }
 
-void siplbd_published(struct siplbd *d)
+/* The model published: next hops and metrics follow; after a reload the
+ * XDP program follows the interfaces (logged, the rest stays). */
+static void published(void *arg, const struct slb_config *replaced)
 {
+	struct siplbd *d = arg;
+
 	refresh_nexthops(d);
 	if (d->metrics) {
 		siplbd_stats_sum(&d->maps, d->totals);
-		siplbd_metrics_update(d, d->totals);
+		siplbd_metrics_update(d->metrics, &d->model, d->totals);
 	}
+	if (replaced)
+		siplbd_xdp_apply(&d->xdp, &d->maps, replaced, &d->model.cfg);
 }
 
 /*
@@ -202,7 +188,7 @@ static int open_maps(struct siplbd *d, const struct slb_config *cfg)
 		return -1;
 	}
 	siplbd_log("maps under %s: %u Maglev slots per generation, generation %" PRIu64 " active",
-		   cfg->bpffs, d->maps.control->table_capacity, siplbd_generation(d));
+		   cfg->bpffs, d->maps.control->table_capacity, slb_generation(&d->maps));
 	d->nexthops = slb_nexthops_open(d->maps.xdp_fd[SLB_XDP_MAP_NEXTHOP], siplbd_log, err,
 					sizeof(err));
 	if (!d->nexthops)
@@ -217,37 +203,43 @@ static int open_maps(struct siplbd *d, const struct slb_config *cfg)
  */
 static int start(struct siplbd *d)
 {
-	struct slb_config cfg;
+	struct siplbd_model *m = &d->model;
+	struct slb_config cfg, none = {0};
 	char err[512];
 
-	d->started_ns = siplbd_now_ns();
+	*m = (struct siplbd_model){.bpffs = d->opt.bpffs, .maps = &d->maps,
+				   .published = published, .published_arg = d};
 	/* absolute, as status shows it and config.reload FILE takes it */
-	if (!realpath(d->opt.config, d->config))
-		snprintf(d->config, sizeof(d->config), "%s", d->opt.config);
+	if (!realpath(d->opt.config, m->config))
+		snprintf(m->config, sizeof(m->config), "%s", d->opt.config);
 	d->totals = calloc(1, sizeof(*d->totals));
-	if (!d->totals || load_config(&d->opt, &cfg, err, sizeof(err))) {
+	if (!d->totals || load_config(&d->opt, &cfg, err, sizeof(err)) ||
+	    siplbd_rpc_init(&d->rpc, m, &d->maps, err, sizeof(err))) {
 		siplbd_log("%s", d->totals ? err : "out of memory");
 		return -1;
 	}
 	if (!cfg.n_branch_keys)
 		siplbd_log("no branch_secret in %s: responses are proven with the key published "
 			   "last, or a random one; instances behind one VIP need the same "
-			   "branch_secret (docs/security.md)", d->config);
-	d->cfg.control = cfg.control; /* what the socket and the endpoint read */
-	d->cfg.metrics = cfg.metrics;
-	if ((!d->opt.once && (siplbd_rpc_open(d) || siplbd_metrics_start(d))) ||
+			   "branch_secret (docs/security.md)", m->config);
+	if ((!d->opt.once && (siplbd_rpc_open(&d->rpc, &cfg.control) ||
+			      siplbd_metrics_start(&cfg.metrics, &d->metrics))) ||
 	    open_maps(d, &cfg)) {
 		slb_config_free(&cfg);
 		return -1;
 	}
-	return siplbd_model_start(d, &cfg, d->opt.once);
+	if (siplbd_model_start(m, &cfg, d->opt.once))
+		return -1;
+	/* At start, an interface that cannot have the program is fatal: the
+	 * operator sees it at once; on a reload it is logged and the rest stays. */
+	return siplbd_xdp_apply(&d->xdp, &d->maps, &none, &m->cfg) ? -1 : 0;
 }
 
 static void reload(struct siplbd *d)
 {
 	char err[512];
 
-	siplbd_reload(d, NULL, err, sizeof(err));
+	siplbd_reload(&d->model, NULL, err, sizeof(err));
 }
 
 /*
@@ -307,7 +299,7 @@ static int poll_timeout(struct siplbd *d, const struct timers *t)
 {
 	uint64_t now = now_ms();
 	int ms = MIN(until(nexthops_due(d, t), now), until(t->tick_at, now));
-	int model = siplbd_model_timeout_ms(d);
+	int model = siplbd_model_timeout_ms(&d->model);
 
 	return model >= 0 && model < ms ? model : ms;
 }
@@ -316,16 +308,15 @@ static int poll_timeout(struct siplbd *d, const struct timers *t)
 static void tick(struct siplbd *d)
 {
 	siplbd_stats_sum(&d->maps, d->totals);
-	siplbd_model_tick(d, d->totals);
+	siplbd_model_tick(&d->model, d->totals);
 	if (d->metrics)
-		siplbd_metrics_update(d, d->totals);
+		siplbd_metrics_update(d->metrics, &d->model, d->totals);
 }
 
 /* Health and DNS changes publish at once; a failed publish (logged) is
  * tried again at the next tick. */
 static void timers(struct siplbd *d, struct timers *t)
 {
-	char err[512];
 	uint64_t now = now_ms();
 	bool ticked = now >= t->tick_at;
 
@@ -337,33 +328,21 @@ static void timers(struct siplbd *d, struct timers *t)
 		tick(d);
 		t->tick_at = now + TICK_MS;
 	}
-	if (d->dirty && (ticked || !d->publish_failed))
-		d->publish_failed = siplbd_publish(d, NULL, err, sizeof(err)) != 0;
+	siplbd_model_publish_dirty(&d->model, ticked);
 }
 
 static void log_exit(const struct siplbd *d, int sig)
 {
+	const struct slb_config *c = &d->model.cfg;
 	char ifaces[512] = "";
 
-	for (uint32_t i = 0; i < d->cfg.xdp.n_ifaces; i++)
+	for (uint32_t i = 0; i < c->xdp.n_ifaces; i++)
 		snprintf(ifaces + strlen(ifaces), sizeof(ifaces) - strlen(ifaces), "%s%s",
-			 i ? ", " : "", d->cfg.xdp.ifaces[i]);
+			 i ? ", " : "", c->xdp.ifaces[i]);
 	siplbd_log("exiting on %s: the maps stay pinned under %s, generation %" PRIu64
-		   " keeps forwarding%s%s%s", strsignal(sig), d->cfg.bpffs, siplbd_generation(d),
+		   " keeps forwarding%s%s%s", strsignal(sig), c->bpffs, slb_generation(&d->maps),
 		   ifaces[0] ? "; the XDP program stays on " : "", ifaces,
 		   ifaces[0] ? " (siplbd --detach removes it)" : "");
-}
-
-/* The control socket's clients; a broken server (its epoll set) is closed. */
-static void serve_rpc(struct siplbd *d)
-{
-	char err[256];
-
-	if (!slb_rpc_server_process(d->rpc, err, sizeof(err)))
-		return;
-	siplbd_log("control socket %s: %s; closed (restart siplbd for a new one)",
-		   d->cfg.control.socket, err);
-	siplbd_rpc_close(d);
 }
 
 /*
@@ -386,19 +365,21 @@ static int run(struct siplbd *d, const sigset_t *set)
 	if (d->opt.stats_interval)
 		setitimer(ITIMER_REAL, &every, NULL);
 	siplbd_log("running (pid %d): SIGHUP reloads, SIGUSR1 prints counters%s%s", (int)getpid(),
-		   d->rpc ? ", control socket " : "", d->rpc ? d->cfg.control.socket : "");
+		   d->rpc.server ? ", control socket " : "",
+		   d->rpc.server ? d->model.cfg.control.socket : "");
 	for (;;) {
 		p[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		p[1] = (struct pollfd){.fd = slb_nexthops_fd(d->nexthops), .events = POLLIN};
-		p[2] = (struct pollfd){.fd = d->rpc ? slb_rpc_server_fd(d->rpc) : -1, .events = POLLIN};
-		m = siplbd_model_fds(d, p + 3, SIPLBD_MODEL_FDS);
+		p[2] = (struct pollfd){.fd = d->rpc.server ? slb_rpc_server_fd(d->rpc.server) : -1,
+				       .events = POLLIN};
+		m = siplbd_model_fds(&d->model, p + 3, SIPLBD_MODEL_FDS);
 		if (poll(p, (nfds_t)(3 + m), poll_timeout(d, &t)) < 0 && errno != EINTR)
 			siplbd_log("poll: %s", strerror(errno));
 		if (p[1].revents)
 			t.nexthops_changed |= slb_nexthops_events(d->nexthops);
-		siplbd_model_process(d, p + 3);
-		if (p[2].revents && d->rpc)
-			serve_rpc(d);
+		siplbd_model_process(&d->model, p + 3);
+		if (p[2].revents && d->rpc.server)
+			siplbd_rpc_serve(&d->rpc);
 		if (p[0].revents && (sig = take_signal(sfd)) && !on_signal(d, sig))
 			break;
 		timers(d, &t);
@@ -514,9 +495,9 @@ int main(int argc, char **argv)
 	if (!start(&d))
 		rc = d.opt.once ? 0 : run(&d, &set);
 	/* The program stays attached without our fds; the maps stay pinned. */
-	siplbd_rpc_close(&d);
+	siplbd_rpc_close(&d.rpc);
 	slb_metrics_stop(d.metrics);
-	siplbd_model_stop(&d);
+	siplbd_model_stop(&d.model);
 	slb_xdp_unload(&d.xdp);
 	slb_nexthops_close(d.nexthops);
 	if (d.maps.control)

@@ -10,18 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "siplbd.h"
+#include "siplbd_metrics.h"
 
-int siplbd_metrics_start(struct siplbd *d)
+int siplbd_metrics_start(const struct slb_config_metrics *c, struct slb_metrics_server **out)
 {
-	const struct slb_config_metrics *c = &d->cfg.metrics;
 	struct slb_metrics_config mc = {.address = c->address, .port = c->port};
 	char err[256];
 
+	*out = NULL;
 	if (!c->port)
 		return 0;
-	d->metrics = slb_metrics_start(&mc, err, sizeof(err));
-	if (!d->metrics) {
+	*out = slb_metrics_start(&mc, err, sizeof(err));
+	if (!*out) {
 		siplbd_log("%s", err);
 		return -1;
 	}
@@ -51,14 +51,14 @@ static double latency(const struct siplbd_backend *b, uint32_t id)
 }
 
 /* The backends by pool, then id; returns how many. */
-static uint32_t fill_backends(const struct siplbd *d, const struct slb_state *s,
+static uint32_t fill_backends(const struct siplbd_model *m, const struct slb_state *s,
 			      const struct slb_lcore_stats *t, struct slb_metrics_backend *out)
 {
 	uint32_t n = 0;
 
-	for (uint32_t p = 0; p < d->cfg.n_pools; p++)
+	for (uint32_t p = 0; p < m->cfg.n_pools; p++)
 		for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
-			const struct siplbd_backend *b = &d->backends[id];
+			const struct siplbd_backend *b = &m->backends[id];
 			const struct slb_backend *sb = &s->backends[id];
 			struct slb_metrics_backend *m = &out[n];
 
@@ -75,38 +75,39 @@ static uint32_t fill_backends(const struct siplbd *d, const struct slb_state *s,
 	return n;
 }
 
-static void fill_pools(const struct siplbd *d, struct slb_metrics_pool *out)
+static void fill_pools(const struct siplbd_model *m, struct slb_metrics_pool *out)
 {
-	for (uint32_t p = 0; p < d->cfg.n_pools; p++) {
-		memcpy(out[p].name, d->cfg.pools[p].name, SLB_NAME_LEN);
-		out[p].dns_failures = d->pools[p]->srv ? slb_srv_counters(d->pools[p]->srv)->failures
+	for (uint32_t p = 0; p < m->cfg.n_pools; p++) {
+		memcpy(out[p].name, m->cfg.pools[p].name, SLB_NAME_LEN);
+		out[p].dns_failures = m->pools[p]->srv ? slb_srv_counters(m->pools[p]->srv)->failures
 						       : 0;
 	}
 }
 
 _Static_assert(SLB_ADDR_TEXT_LEN <= SLB_METRICS_LABEL_LEN, "an endpoint fits a label");
 
-void siplbd_metrics_update(struct siplbd *d, const struct slb_lcore_stats *t)
+void siplbd_metrics_update(struct slb_metrics_server *srv, const struct siplbd_model *m,
+			   const struct slb_lcore_stats *t)
 {
-	const struct slb_state *s = slb_state_of(&d->maps, siplbd_generation(d));
-	struct slb_metrics_snapshot snap = {.generation = siplbd_generation(d),
-					    .table_rebuild_seconds = d->build_seconds};
+	const struct slb_state *s = siplbd_model_state(m);
+	struct slb_metrics_snapshot snap = {.generation = siplbd_model_generation(m),
+					    .table_rebuild_seconds = m->build_seconds};
 	struct slb_metrics_vip *vips = calloc(SLB_MAX_VIPS, sizeof(*vips));
 	struct slb_metrics_pool *pools = calloc(SLB_MAX_POOLS, sizeof(*pools));
 	struct slb_metrics_backend *backends = calloc(SLB_MAX_BACKENDS, sizeof(*backends));
 
 	if (vips && pools && backends) {
 		fill_vips(s, t, vips);
-		fill_pools(d, pools);
+		fill_pools(m, pools);
 		snap.vips = vips;
 		snap.n_vips = s->n_vips;
 		snap.pools = pools;
-		snap.n_pools = d->cfg.n_pools;
+		snap.n_pools = m->cfg.n_pools;
 		snap.backends = backends;
-		snap.n_backends = fill_backends(d, s, t, backends);
+		snap.n_backends = fill_backends(m, s, t, backends);
 		slb_metrics_take_totals(&snap, t);
 	}
-	if (!vips || !pools || !backends || slb_metrics_update(d->metrics, &snap))
+	if (!vips || !pools || !backends || slb_metrics_update(srv, &snap))
 		siplbd_log("metrics: out of memory: the previous snapshot stays served");
 	free(backends);
 	free(pools);

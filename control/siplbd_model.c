@@ -29,7 +29,8 @@
 #include <sys/param.h>
 
 #include "siplb/publish.h"
-#include "siplbd.h"
+#include "siplb/rpc.h" /* its SLB_RPC_* codes: what a reload returns */
+#include "siplbd_model.h"
 
 /* A live reader that has not moved on in this long is stuck, not slow. */
 #define PUBLISH_MAX_WAIT_NS (10 * 1000000000ULL)
@@ -71,27 +72,27 @@ static const char *endpoint_of(const struct siplbd_backend *b, char *buf)
 /* Something the next generation must show: noted as the reason of the
  * next publish ("backend 3 down", "and more" after the first). */
 __attribute__((format(printf, 2, 3)))
-static void changed(struct siplbd *d, const char *fmt, ...)
+static void changed(struct siplbd_model *m, const char *fmt, ...)
 {
-	size_t n = strlen(d->why);
+	size_t n = strlen(m->why);
 	va_list ap;
 
-	d->dirty = true;
-	if (n && !strstr(d->why, ", and more"))
-		snprintf(d->why + n, sizeof(d->why) - n, ", and more");
+	m->dirty = true;
+	if (n && !strstr(m->why, ", and more"))
+		snprintf(m->why + n, sizeof(m->why) - n, ", and more");
 	if (n)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(d->why, sizeof(d->why), fmt, ap);
+	vsnprintf(m->why, sizeof(m->why), fmt, ap);
 	va_end(ap);
 }
 
 /* The backend (pool, a) of the active generation, or NULL. */
-static const struct siplbd_backend *known(const struct siplbd *d, const char *pool,
+static const struct siplbd_backend *known(const struct siplbd_model *m, const char *pool,
 					  const struct slb_addr *a)
 {
 	for (uint32_t i = 0; i < SLB_MAX_BACKENDS; i++) {
-		const struct siplbd_backend *b = &d->backends[i];
+		const struct siplbd_backend *b = &m->backends[i];
 
 		if (b->used && !slb_addr_cmp(&b->a, a) &&
 		    !strncmp(b->pool_name, pool, SLB_NAME_LEN))
@@ -100,11 +101,11 @@ static const struct siplbd_backend *known(const struct siplbd *d, const char *po
 	return NULL;
 }
 
-int siplbd_find_backend(const struct siplbd *d, uint32_t p, const struct slb_addr *a)
+int siplbd_find_backend(const struct siplbd_model *m, uint32_t p, const struct slb_addr *a)
 {
-	const struct siplbd_backend *b = known(d, d->cfg.pools[p].name, a);
+	const struct siplbd_backend *b = known(m, m->cfg.pools[p].name, a);
 
-	return b ? (int)(b - d->backends) : -1;
+	return b ? (int)(b - m->backends) : -1;
 }
 
 static enum slb_backend_state effective(enum siplbd_admin admin, enum slb_backend_state health)
@@ -116,9 +117,19 @@ static enum slb_backend_state effective(enum siplbd_admin admin, enum slb_backen
 	return admin == SIPLBD_DRAINING ? SLB_BACKEND_DRAINING : SLB_BACKEND_UP;
 }
 
-enum slb_backend_state siplbd_backend_state(const struct siplbd *d, uint32_t id)
+enum slb_backend_state siplbd_backend_state(const struct siplbd_model *m, uint32_t id)
 {
-	return (enum slb_backend_state)slb_state_of(&d->maps, siplbd_generation(d))->backends[id].state;
+	return (enum slb_backend_state)siplbd_model_state(m)->backends[id].state;
+}
+
+uint64_t siplbd_model_generation(const struct siplbd_model *m)
+{
+	return slb_generation(m->maps);
+}
+
+const struct slb_state *siplbd_model_state(const struct siplbd_model *m)
+{
+	return slb_state_of(m->maps, siplbd_model_generation(m));
 }
 
 /* ---- building a generation -------------------------------------------------- */
@@ -142,7 +153,7 @@ static struct slb_srv_target record_of_backend(const struct slb_config_backend *
  * A static backend of weight 0 is draining, so not live: only SRV records
  * of weight 0 share when their whole group has no weight (RFC 2782).
  */
-static int build_pool(const struct siplbd *d, const struct view *v, uint32_t p,
+static int build_pool(const struct siplbd_model *m, const struct view *v, uint32_t p,
 		      struct slb_config_pool *out, enum slb_backend_state *states)
 {
 	const struct slb_config_pool *cp = &v->cfg->pools[p];
@@ -166,7 +177,7 @@ static int build_pool(const struct siplbd *d, const struct view *v, uint32_t p,
 
 		*be = srv ? backend_of_target(&rt->targets[j]) : cp->backends[j];
 		t[j] = srv ? rt->targets[j] : record_of_backend(be, j);
-		k = known(d, cp->name, &be->a);
+		k = known(m, cp->name, &be->a);
 		states[j] = effective(k ? k->admin : SIPLBD_ENABLED,
 				      v->prober[p] && k ? k->health : SLB_BACKEND_UP);
 		live[j] = states[j] == SLB_BACKEND_UP && (srv || be->weight > 0);
@@ -188,7 +199,7 @@ static void free_built(struct slb_config *pub)
 
 /* v as the configuration publish takes (sharing v->cfg's VIPs and
  * settings), and the states of its backends. */
-static int build(const struct siplbd *d, const struct view *v, struct slb_config *pub,
+static int build(const struct siplbd_model *m, const struct view *v, struct slb_config *pub,
 		 enum slb_backend_state **states, char *err, size_t errlen)
 {
 	uint32_t total = 0, k = 0;
@@ -202,7 +213,7 @@ static int build(const struct siplbd *d, const struct view *v, struct slb_config
 	if (!pub->pools || !*states)
 		pub->n_pools = 0;
 	for (uint32_t p = 0; p < pub->n_pools; p++) {
-		if (build_pool(d, v, p, &pub->pools[p], *states + k)) {
+		if (build_pool(m, v, p, &pub->pools[p], *states + k)) {
 			pub->n_pools = p;
 			break;
 		}
@@ -218,20 +229,20 @@ static int build(const struct siplbd *d, const struct view *v, struct slb_config
 
 /* Builds and publishes v's generation into *pub (free it with free_built;
  * on failure there is nothing to free). */
-static int publish_view(struct siplbd *d, const struct view *v, struct slb_config *pub,
+static int publish_view(struct siplbd_model *m, const struct view *v, struct slb_config *pub,
 			struct slb_publish_report *rep, char *err, size_t errlen)
 {
 	enum slb_backend_state *states;
 	int rc;
 
-	if (build(d, v, pub, &states, err, errlen))
+	if (build(m, v, pub, &states, err, errlen))
 		return -1;
-	rc = slb_publish(&d->maps, pub, states, PUBLISH_MAX_WAIT_NS, rep, err, errlen);
+	rc = slb_publish(m->maps, pub, states, PUBLISH_MAX_WAIT_NS, rep, err, errlen);
 	free(states);
 	if (rc)
 		free_built(pub);
 	else
-		d->build_seconds = (double)rep->build_ns / 1e9;
+		m->build_seconds = (double)rep->build_ns / 1e9;
 	return rc;
 }
 
@@ -254,9 +265,9 @@ static uint32_t id_of(const struct slb_state *s, uint32_t p, const struct slb_co
  * A backend the prober cannot take (no route to it, say) counts as down
  * until it can: tried again every second, logged when the reason changes.
  */
-static void probe(struct siplbd *d, struct slb_health *h, uint32_t id)
+static void probe(struct siplbd_model *m, struct slb_health *h, uint32_t id)
 {
-	struct siplbd_backend *b = &d->backends[id];
+	struct siplbd_backend *b = &m->backends[id];
 	struct slb_health_target t = {.id = id, .a = b->a};
 	char err[SLB_HEALTH_REASON_LEN], e[SLB_ADDR_TEXT_LEN];
 
@@ -265,7 +276,7 @@ static void probe(struct siplbd *d, struct slb_health *h, uint32_t id)
 		b->prober = h;
 		b->unprobed[0] = 0;
 		if (b->health == SLB_BACKEND_PROBING) /* a new prober starts it down */
-			changed(d, "backend %u down (new prober)", id);
+			changed(m, "backend %u down (new prober)", id);
 		b->health = b->health == SLB_BACKEND_UP ? SLB_BACKEND_UP : SLB_BACKEND_DOWN;
 		return;
 	}
@@ -274,25 +285,25 @@ static void probe(struct siplbd *d, struct slb_health *h, uint32_t id)
 			   "(tried every second)", id, b->pool_name, endpoint_of(b, e), err);
 	snprintf(b->unprobed, sizeof(b->unprobed), "%s", err);
 	if (b->health != SLB_BACKEND_DOWN)
-		changed(d, "backend %u down (cannot be probed)", id);
+		changed(m, "backend %u down (cannot be probed)", id);
 	b->health = SLB_BACKEND_DOWN;
 }
 
-/* d->backends from the generation pub just published: what was known of a
+/* m->backends from the generation pub just published: what was known of a
  * backend with the same key (the same id) stays, new ones are enabled and up. */
-static void take_ids(struct siplbd *d, const struct view *v, const struct slb_config *pub,
+static void take_ids(struct siplbd_model *m, const struct view *v, const struct slb_config *pub,
 		     const struct siplbd_backend *old)
 {
-	const struct slb_state *s = slb_state_of(&d->maps, siplbd_generation(d));
+	const struct slb_state *s = siplbd_model_state(m);
 
-	memset(d->backends, 0, SLB_MAX_BACKENDS * sizeof(*d->backends));
+	memset(m->backends, 0, SLB_MAX_BACKENDS * sizeof(*m->backends));
 	for (uint32_t p = 0; p < pub->n_pools; p++) {
 		const struct slb_config_pool *cp = &v->cfg->pools[p];
 
 		for (uint32_t j = 0; j < pub->pools[p].n_backends; j++) {
 			const struct slb_config_backend *be = &pub->pools[p].backends[j];
 			uint32_t id = id_of(s, p, be);
-			struct siplbd_backend *b = &d->backends[id];
+			struct siplbd_backend *b = &m->backends[id];
 
 			*b = (struct siplbd_backend){.used = true, .pool = p, .a = be->a,
 						     .health = SLB_BACKEND_UP};
@@ -312,10 +323,11 @@ static void take_ids(struct siplbd *d, const struct view *v, const struct slb_co
 
 /* Targets follow the backends: gone ones, or ones whose pool has another
  * prober now, leave their old prober; the others join their pool's. */
-static void sync_probes(struct siplbd *d, const struct view *v, const struct siplbd_backend *old)
+static void sync_probes(struct siplbd_model *m, const struct view *v,
+			const struct siplbd_backend *old)
 {
 	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
-		struct siplbd_backend *b = &d->backends[id];
+		struct siplbd_backend *b = &m->backends[id];
 		struct slb_health *h = b->used ? v->prober[b->pool] : NULL;
 		bool same = b->used && old[id].used && same_key(&old[id], b);
 
@@ -327,29 +339,29 @@ static void sync_probes(struct siplbd *d, const struct view *v, const struct sip
 			b->unprobed[0] = 0;
 	}
 	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
-		struct siplbd_backend *b = &d->backends[id];
+		struct siplbd_backend *b = &m->backends[id];
 
 		if (b->used && v->prober[b->pool] && !b->prober)
-			probe(d, v->prober[b->pool], id);
+			probe(m, v->prober[b->pool], id);
 	}
 }
 
-static void adopt(struct siplbd *d, const struct view *v, const struct slb_config *pub,
+static void adopt(struct siplbd_model *m, const struct view *v, const struct slb_config *pub,
 		  const struct siplbd_backend *old)
 {
-	d->dirty = false;
-	d->why[0] = 0;
-	take_ids(d, v, pub, old);
-	sync_probes(d, v, old);
+	m->dirty = false;
+	m->why[0] = 0;
+	take_ids(m, v, pub, old);
+	sync_probes(m, v, old);
 }
 
 /* ---- what a publish logs ------------------------------------------------------- */
 
 /* "backend 0 pool core 192.0.2.21:5060 weight 50 priority 0 up (maglev weight
  * 50, admin enabled, health up)": configured, then what was published. */
-static void log_backend(const struct siplbd *d, uint32_t id, const struct slb_backend *sb)
+static void log_backend(const struct siplbd_model *m, uint32_t id, const struct slb_backend *sb)
 {
-	const struct siplbd_backend *b = &d->backends[id];
+	const struct siplbd_backend *b = &m->backends[id];
 	char e[SLB_ADDR_TEXT_LEN];
 
 	siplbd_log("backend %u pool %s %s weight %u priority %u %s (maglev weight %u, admin %s, "
@@ -380,9 +392,9 @@ static void log_xdp_settings(const struct slb_config *c)
 
 /* Every VIP, pool and backend of the generation, the XDP program's
  * settings (start, reload). */
-static void log_all(const struct siplbd *d, const struct slb_state *s)
+static void log_all(const struct siplbd_model *m, const struct slb_state *s)
 {
-	const struct slb_config *c = &d->cfg;
+	const struct slb_config *c = &m->cfg;
 	char e[SLB_ADDR_TEXT_LEN], rate[48] = "";
 
 	for (uint32_t i = 0; i < c->n_vips; i++) {
@@ -404,14 +416,14 @@ static void log_all(const struct siplbd *d, const struct slb_state *s)
 			   s->pools[p].table_size, s->pools[p].table_off, cp->srv.name[0] ? " srv " : "",
 			   cp->srv.name, cp->probing ? ", probed" : "", cp->passive ? ", passive" : "");
 		for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++)
-			if (d->backends[id].used && d->backends[id].pool == p)
-				log_backend(d, id, &s->backends[id]);
+			if (m->backends[id].used && m->backends[id].pool == p)
+				log_backend(m, id, &s->backends[id]);
 	}
 	log_xdp_settings(c);
 }
 
 /* The backends whose published state or weight changed (other publishes). */
-static void log_changes(const struct siplbd *d, const struct slb_state *was,
+static void log_changes(const struct siplbd_model *m, const struct slb_state *was,
 			const struct slb_state *s)
 {
 	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
@@ -425,36 +437,36 @@ static void log_changes(const struct siplbd *d, const struct slb_state *was,
 			siplbd_log("backend %u %s: removed", id,
 				   slb_addr_format(&addr, SLB_ADDR_ENDPOINT, e, sizeof(e)));
 		else if (in_b && (!in_a || a->state != b->state || a->weight != b->weight))
-			log_backend(d, id, b);
+			log_backend(m, id, b);
 	}
 }
 
-static void log_publish(const struct siplbd *d, const struct slb_publish_report *rep,
+static void log_publish(const struct siplbd_model *m, const struct slb_publish_report *rep,
 			const char *why, bool all)
 {
-	const struct slb_state *s = slb_state_of(&d->maps, rep->generation);
+	const struct slb_state *s = slb_state_of(m->maps, rep->generation);
 	uint32_t n = 0;
 
 	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++)
-		n += d->backends[id].used;
+		n += m->backends[id].used;
 	siplbd_log("generation %" PRIu64 " published under %s: %u VIPs, %u pools, %u backends; "
 		   "built in %.3f ms, waited %.3f ms for %u live readers (%s)", rep->generation,
-		   d->cfg.bpffs, d->cfg.n_vips, d->cfg.n_pools, n, rep->build_ns / 1e6,
+		   m->cfg.bpffs, m->cfg.n_vips, m->cfg.n_pools, n, rep->build_ns / 1e6,
 		   rep->wait_ns / 1e6, rep->readers, why);
 	if (all)
-		log_all(d, s);
+		log_all(m, s);
 	else
-		log_changes(d, slb_state_of(&d->maps, rep->generation - 1), s);
+		log_changes(m, slb_state_of(m->maps, rep->generation - 1), s);
 }
 
 /* ---- pools at run time: probers' and resolvers' callbacks ---------------------- */
 
-/* A prober's verdict (its callback's arg is the daemon: ids are global). */
+/* A prober's verdict (its callback's arg is the model: ids are global). */
 static void on_health(void *arg, uint32_t id, enum slb_backend_state from,
 		      enum slb_backend_state to, const char *reason)
 {
-	struct siplbd *d = arg;
-	struct siplbd_backend *b = &d->backends[id];
+	struct siplbd_model *m = arg;
+	struct siplbd_backend *b = &m->backends[id];
 	char e[SLB_ADDR_TEXT_LEN];
 
 	siplbd_log("backend %u pool %s %s: health %s -> %s (%s)", id, b->pool_name,
@@ -466,7 +478,7 @@ static void on_health(void *arg, uint32_t id, enum slb_backend_state from,
 		slb_passive_reset(&b->passive);
 		b->passive_spared = false;
 	}
-	changed(d, "health: backend %u %s", id, slb_backend_state_name(to));
+	changed(m, "health: backend %u %s", id, slb_backend_state_name(to));
 }
 
 /* Backends the active generation has outside pool rt (SRV answers must fit
@@ -476,8 +488,8 @@ static uint32_t backends_elsewhere(const struct siplbd_pool *rt)
 	uint32_t n = 0;
 
 	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++)
-		n += rt->d->backends[id].used &&
-		     strncmp(rt->d->backends[id].pool_name, rt->name, SLB_NAME_LEN);
+		n += rt->m->backends[id].used &&
+		     strncmp(rt->m->backends[id].pool_name, rt->name, SLB_NAME_LEN);
 	return n;
 }
 
@@ -499,7 +511,7 @@ static void log_answer(const struct siplbd_pool *rt, const struct slb_srv_result
 static void on_srv_update(void *arg, const struct slb_srv_result *r)
 {
 	struct siplbd_pool *rt = arg;
-	uint32_t table = rt->d->cfg.table_size ? rt->d->cfg.table_size : UINT32_MAX;
+	uint32_t table = rt->m->cfg.table_size ? rt->m->cfg.table_size : UINT32_MAX;
 	struct slb_srv_target *t;
 
 	rt->answered = true;
@@ -521,8 +533,8 @@ static void on_srv_update(void *arg, const struct slb_srv_result *r)
 	rt->n_targets = r->n;
 	log_answer(rt, r);
 	/* A resolver still staged (reload) is published with its pool. */
-	if (rt->d->pools[rt->index] == rt)
-		changed(rt->d, "DNS: pool %s SRV answer", rt->name);
+	if (rt->m->pools[rt->index] == rt)
+		changed(rt->m, "DNS: pool %s SRV answer", rt->name);
 }
 
 /* Stale backends are better than none: their probes say whether they live. */
@@ -545,7 +557,7 @@ static void rt_free(struct siplbd_pool *rt)
 }
 
 /* A runtime for pool cp; its resolver starts at once. */
-static struct siplbd_pool *rt_new(struct siplbd *d, const struct slb_config_pool *cp,
+static struct siplbd_pool *rt_new(struct siplbd_model *m, const struct slb_config_pool *cp,
 				  char *err, size_t errlen)
 {
 	struct siplbd_pool *rt = calloc(1, sizeof(*rt));
@@ -555,7 +567,7 @@ static struct siplbd_pool *rt_new(struct siplbd *d, const struct slb_config_pool
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	rt->d = d;
+	rt->m = m;
 	memcpy(rt->name, cp->name, SLB_NAME_LEN);
 	if (!cp->srv.name[0])
 		return rt;
@@ -571,11 +583,11 @@ static struct siplbd_pool *rt_new(struct siplbd *d, const struct slb_config_pool
 
 /* ---- staging: start and reload -------------------------------------------------- */
 
-static struct siplbd_pool *old_pool(const struct siplbd *d, const char *name)
+static struct siplbd_pool *old_pool(const struct siplbd_model *m, const char *name)
 {
-	for (uint32_t p = 0; p < d->cfg.n_pools; p++)
-		if (!strncmp(d->pools[p]->name, name, SLB_NAME_LEN))
-			return d->pools[p];
+	for (uint32_t p = 0; p < m->cfg.n_pools; p++)
+		if (!strncmp(m->pools[p]->name, name, SLB_NAME_LEN))
+			return m->pools[p];
 	return NULL;
 }
 
@@ -592,15 +604,15 @@ static bool same_probing(const struct slb_config_pool *a, const struct slb_confi
 }
 
 /* Pool p of st: the old runtime and prober where their settings are the same. */
-static int stage_pool(struct siplbd *d, struct staging *st, uint32_t p, bool probers,
+static int stage_pool(struct siplbd_model *m, struct staging *st, uint32_t p, bool probers,
 		      char *err, size_t errlen)
 {
 	const struct slb_config_pool *cp = &st->cfg.pools[p];
-	struct siplbd_pool *old = old_pool(d, cp->name);
-	const struct slb_config_pool *ocp = old ? &d->cfg.pools[old->index] : NULL;
+	struct siplbd_pool *old = old_pool(m, cp->name);
+	const struct slb_config_pool *ocp = old ? &m->cfg.pools[old->index] : NULL;
 	char why[256];
 
-	st->rt[p] = old && same_srv(cp, ocp) ? old : rt_new(d, cp, err, errlen);
+	st->rt[p] = old && same_srv(cp, ocp) ? old : rt_new(m, cp, err, errlen);
 	st->fresh_rt[p] = st->rt[p] && st->rt[p] != old;
 	if (!st->rt[p])
 		return -1;
@@ -610,7 +622,7 @@ static int stage_pool(struct siplbd *d, struct staging *st, uint32_t p, bool pro
 		st->prober[p] = old->prober;
 		return 0;
 	}
-	st->prober[p] = slb_health_create(&cp->health, on_health, d, why, sizeof(why));
+	st->prober[p] = slb_health_create(&cp->health, on_health, m, why, sizeof(why));
 	st->fresh_prober[p] = st->prober[p] != NULL;
 	if (!st->prober[p])
 		snprintf(err, errlen, "pool %s: probing: %s", cp->name, why);
@@ -688,148 +700,185 @@ static bool rt_in(const struct siplbd_pool *rt, struct siplbd_pool *const *list,
 }
 
 /*
- * st's generation is out: st becomes d's, old probers and runtimes that st
+ * st's generation is out: st becomes m's, old probers and runtimes that st
  * did not keep go (after their targets left them), *old_cfg gets the
  * configuration it replaced (the caller frees it).
  */
-static void commit(struct siplbd *d, struct staging *st, const struct slb_config *pub,
+static void commit(struct siplbd_model *m, struct staging *st, const struct slb_config *pub,
 		   const struct siplbd_backend *old, struct slb_config *old_cfg)
 {
 	struct siplbd_pool *old_rt[SLB_MAX_POOLS];
 	struct slb_health *old_prober[SLB_MAX_POOLS];
-	uint32_t n_old = d->cfg.n_pools;
+	uint32_t n_old = m->cfg.n_pools;
 	struct view v = {&st->cfg, st->rt, st->prober};
 
 	for (uint32_t p = 0; p < n_old; p++) {
-		old_rt[p] = d->pools[p];
-		old_prober[p] = d->pools[p]->prober;
+		old_rt[p] = m->pools[p];
+		old_prober[p] = m->pools[p]->prober;
 	}
-	*old_cfg = d->cfg;
-	d->cfg = st->cfg;
-	memset(d->pools, 0, sizeof(d->pools));
-	for (uint32_t p = 0; p < d->cfg.n_pools; p++) {
-		d->pools[p] = st->rt[p];
-		d->pools[p]->index = p;
-		d->pools[p]->prober = st->prober[p];
+	*old_cfg = m->cfg;
+	m->cfg = st->cfg;
+	memset(m->pools, 0, sizeof(m->pools));
+	for (uint32_t p = 0; p < m->cfg.n_pools; p++) {
+		m->pools[p] = st->rt[p];
+		m->pools[p]->index = p;
+		m->pools[p]->prober = st->prober[p];
 	}
-	adopt(d, &v, pub, old);
+	adopt(m, &v, pub, old);
 	for (uint32_t p = 0; p < n_old; p++) {
-		if (old_prober[p] && !prober_in(old_prober[p], st->prober, d->cfg.n_pools))
+		if (old_prober[p] && !prober_in(old_prober[p], st->prober, m->cfg.n_pools))
 			slb_health_destroy(old_prober[p]);
-		if (!rt_in(old_rt[p], st->rt, d->cfg.n_pools))
+		if (!rt_in(old_rt[p], st->rt, m->cfg.n_pools))
 			rt_free(old_rt[p]);
 	}
 }
 
 /* ---- publishing ----------------------------------------------------------------- */
 
-static struct view current_view(const struct siplbd *d, struct slb_health **probers)
+static struct view current_view(const struct siplbd_model *m, struct slb_health **probers)
 {
-	for (uint32_t p = 0; p < d->cfg.n_pools; p++)
-		probers[p] = d->pools[p]->prober;
-	return (struct view){&d->cfg, d->pools, probers};
+	for (uint32_t p = 0; p < m->cfg.n_pools; p++)
+		probers[p] = m->pools[p]->prober;
+	return (struct view){&m->cfg, m->pools, probers};
 }
 
-/* A copy of d->backends: what publishing and adopting replace. */
-static struct siplbd_backend *save_backends(const struct siplbd *d, char *err, size_t errlen)
+/* A copy of m->backends: what publishing and adopting replace. */
+static struct siplbd_backend *save_backends(const struct siplbd_model *m, char *err, size_t errlen)
 {
 	struct siplbd_backend *old = malloc(SLB_MAX_BACKENDS * sizeof(*old));
 
 	if (old)
-		memcpy(old, d->backends, SLB_MAX_BACKENDS * sizeof(*old));
+		memcpy(old, m->backends, SLB_MAX_BACKENDS * sizeof(*old));
 	else
 		snprintf(err, errlen, "out of memory");
 	return old;
 }
 
-int siplbd_publish(struct siplbd *d, const char *why, char *err, size_t errlen)
+int siplbd_publish(struct siplbd_model *m, const char *why, char *err, size_t errlen)
 {
 	struct slb_health *probers[SLB_MAX_POOLS];
-	struct view v = current_view(d, probers);
-	struct siplbd_backend *old = save_backends(d, err, errlen);
+	struct view v = current_view(m, probers);
+	struct siplbd_backend *old = save_backends(m, err, errlen);
 	struct slb_publish_report rep;
 	struct slb_config pub;
 	char noted[256];
 
-	snprintf(noted, sizeof(noted), "%s", why ? why : d->why);
+	snprintf(noted, sizeof(noted), "%s", why ? why : m->why);
 	why = noted;
-	if (!old || publish_view(d, &v, &pub, &rep, err, errlen)) {
-		siplbd_log("%s: %s; generation %" PRIu64 " stays", why, err, siplbd_generation(d));
+	if (!old || publish_view(m, &v, &pub, &rep, err, errlen)) {
+		siplbd_log("%s: %s; generation %" PRIu64 " stays", why, err, siplbd_model_generation(m));
 		free(old);
 		return -1;
 	}
-	adopt(d, &v, &pub, old);
+	adopt(m, &v, &pub, old);
 	free_built(&pub);
 	free(old);
-	log_publish(d, &rep, why, false);
-	siplbd_published(d);
+	log_publish(m, &rep, why, false);
+	m->published(m->published_arg, NULL);
 	return 0;
+}
+
+int siplbd_model_set_admin(struct siplbd_model *m, uint32_t id, enum siplbd_admin admin,
+			   const char *why, char *err, size_t errlen)
+{
+	enum siplbd_admin was = m->backends[id].admin;
+
+	m->backends[id].admin = admin;
+	if (!siplbd_publish(m, why, err, errlen))
+		return 0;
+	m->backends[id].admin = was;
+	return -1;
+}
+
+int siplbd_model_set_backends(struct siplbd_model *m, uint32_t p, struct slb_config_backend *list,
+			      uint32_t n, const char *why, char *err, size_t errlen)
+{
+	struct slb_config_pool *cp = &m->cfg.pools[p];
+	struct slb_config_backend *old = cp->backends;
+	uint32_t old_n = cp->n_backends;
+
+	cp->backends = list;
+	cp->n_backends = n;
+	if (!siplbd_publish(m, why, err, errlen)) {
+		free(old);
+		return 0;
+	}
+	cp->backends = old;
+	cp->n_backends = old_n;
+	free(list);
+	return -1;
+}
+
+void siplbd_model_publish_dirty(struct siplbd_model *m, bool ticked)
+{
+	char err[512];
+
+	if (m->dirty && (ticked || !m->publish_failed))
+		m->publish_failed = siplbd_publish(m, NULL, err, sizeof(err)) != 0;
 }
 
 /* Stages st->cfg, waits for new resolvers, publishes; on success st is
  * committed (old_cfg: what it replaced), else undone. */
-static int stage_and_publish(struct siplbd *d, struct staging *st, bool probers, const char *why,
-			     struct slb_config *old_cfg, char *err, size_t errlen)
+static int stage_and_publish(struct siplbd_model *m, struct staging *st, bool probers,
+			     const char *why, struct slb_config *old_cfg, char *err, size_t errlen)
 {
-	struct siplbd_backend *old = save_backends(d, err, errlen);
+	struct siplbd_backend *old = save_backends(m, err, errlen);
 	struct view v = {&st->cfg, st->rt, st->prober};
 	struct slb_publish_report rep;
 	struct slb_config pub;
 	int rc = old ? 0 : SLB_RPC_INTERNAL_ERROR;
 
 	for (uint32_t p = 0; !rc && p < st->cfg.n_pools; p++)
-		if (stage_pool(d, st, p, probers, err, errlen))
+		if (stage_pool(m, st, p, probers, err, errlen))
 			rc = SLB_RPC_BAD_CONFIG;
 	if (!rc)
 		wait_answers(st);
-	if (!rc && publish_view(d, &v, &pub, &rep, err, errlen))
+	if (!rc && publish_view(m, &v, &pub, &rep, err, errlen))
 		rc = SLB_RPC_PUBLISH_FAILED;
 	if (rc) {
 		unstage(st);
 		free(old);
 		return rc;
 	}
-	commit(d, st, &pub, old, old_cfg);
+	commit(m, st, &pub, old, old_cfg);
 	free_built(&pub);
 	free(old);
-	log_publish(d, &rep, why, true);
+	log_publish(m, &rep, why, true);
 	return 0;
 }
 
-int siplbd_model_start(struct siplbd *d, struct slb_config *cfg, bool once)
+int siplbd_model_start(struct siplbd_model *m, struct slb_config *cfg, bool once)
 {
 	struct staging st = {.cfg = *cfg};
 	struct slb_config none = {0};
 	char err[512];
 	int rc;
 
-	d->backends = calloc(SLB_MAX_BACKENDS, sizeof(*d->backends));
-	if (!d->backends) {
+	m->backends = calloc(SLB_MAX_BACKENDS, sizeof(*m->backends));
+	if (!m->backends) {
 		siplbd_log("out of memory");
 		slb_config_free(cfg);
 		return -1;
 	}
-	rc = stage_and_publish(d, &st, !once, "start", &none, err, sizeof(err));
+	rc = stage_and_publish(m, &st, !once, "start", &none, err, sizeof(err));
 	if (rc) {
 		siplbd_log("start: %s", err);
 		return -1;
 	}
-	siplbd_published(d);
-	/* At start, an interface that cannot have the program is fatal: the
-	 * operator sees it at once; on a reload it is logged and the rest stays. */
-	return siplbd_xdp_apply(&d->xdp, &d->maps, &none, &d->cfg) ? -1 : 0;
+	m->published(m->published_arg, NULL);
+	return 0;
 }
 
-void siplbd_model_stop(struct siplbd *d)
+void siplbd_model_stop(struct siplbd_model *m)
 {
-	for (uint32_t p = 0; p < d->cfg.n_pools; p++) {
-		slb_health_destroy(d->pools[p]->prober);
-		rt_free(d->pools[p]);
-		d->pools[p] = NULL;
+	for (uint32_t p = 0; p < m->cfg.n_pools; p++) {
+		slb_health_destroy(m->pools[p]->prober);
+		rt_free(m->pools[p]);
+		m->pools[p] = NULL;
 	}
-	free(d->backends);
-	d->backends = NULL;
-	slb_config_free(&d->cfg);
+	free(m->backends);
+	m->backends = NULL;
+	slb_config_free(&m->cfg);
 }
 
 /*
@@ -837,14 +886,14 @@ void siplbd_model_stop(struct siplbd *d)
  * file emptied or cut short than a wish, so it is refused, and said so
  * before any other difference (an empty file's default socket, say).
  */
-static int takes_all_away(const struct siplbd *d, const struct slb_config *c, const char *file,
-			  char *err, size_t errlen)
+static int takes_all_away(const struct siplbd_model *m, const struct slb_config *c,
+			  const char *file, char *err, size_t errlen)
 {
-	if (c->n_vips || !d->cfg.n_vips)
+	if (c->n_vips || !m->cfg.n_vips)
 		return 0;
 	snprintf(err, errlen, "%s: no vips%s: a reload would take away every VIP (%u running); "
 		 "an empty or cut-short file? To stop serving, stop siplbd", file,
-		 c->n_pools ? "" : " and no pools", d->cfg.n_vips);
+		 c->n_pools ? "" : " and no pools", m->cfg.n_vips);
 	return -1;
 }
 
@@ -868,61 +917,60 @@ static void restart_detail(const struct slb_config *r, const struct slb_config *
 
 /* What the maps, the socket and the endpoint were made with: a restart's.
  * The maps are siplb-dp's too. */
-static int restart_only(const struct siplbd *d, const struct slb_config *c, const char *file,
+static int restart_only(const struct siplbd_model *m, const struct slb_config *c, const char *file,
 			char *err, size_t errlen)
 {
-	bool maps = strcmp(c->bpffs, d->cfg.bpffs) || c->capacity != d->cfg.capacity;
-	const char *what = strcmp(c->bpffs, d->cfg.bpffs) ? "bpffs" :
-			   c->capacity != d->cfg.capacity ? "maglev.capacity" :
-			   memcmp(&c->control, &d->cfg.control, sizeof(c->control)) ? "control" :
-			   memcmp(&c->metrics, &d->cfg.metrics, sizeof(c->metrics)) ? "metrics" : NULL;
+	bool maps = strcmp(c->bpffs, m->cfg.bpffs) || c->capacity != m->cfg.capacity;
+	const char *what = strcmp(c->bpffs, m->cfg.bpffs) ? "bpffs" :
+			   c->capacity != m->cfg.capacity ? "maglev.capacity" :
+			   memcmp(&c->control, &m->cfg.control, sizeof(c->control)) ? "control" :
+			   memcmp(&c->metrics, &m->cfg.metrics, sizeof(c->metrics)) ? "metrics" : NULL;
 	char detail[sizeof(c->bpffs) * 2 + 64];
 
 	if (!what)
 		return 0;
-	restart_detail(&d->cfg, c, detail, sizeof(detail));
+	restart_detail(&m->cfg, c, detail, sizeof(detail));
 	snprintf(err, errlen, "%s: %s changed, which needs a restart of siplbd%s (%s)", file, what,
 		 maps ? " and siplb-dp" : "", detail);
 	return -1;
 }
 
-int siplbd_reload(struct siplbd *d, const char *file, char *err, size_t errlen)
+int siplbd_reload(struct siplbd_model *m, const char *file, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	struct staging st = {0};
 	struct slb_config old;
 	int rc;
 
-	snprintf(path, sizeof(path), "%s", file ? file : d->config);
+	snprintf(path, sizeof(path), "%s", file ? file : m->config);
 	siplbd_log("reloading %s", path);
-	if (siplbd_load_config(path, d->opt.bpffs, &st.cfg, err, errlen))
+	if (siplbd_load_config(path, m->bpffs, &st.cfg, err, errlen))
 		rc = SLB_RPC_BAD_CONFIG;
-	else if (takes_all_away(d, &st.cfg, path, err, errlen) ||
-		 restart_only(d, &st.cfg, path, err, errlen)) {
+	else if (takes_all_away(m, &st.cfg, path, err, errlen) ||
+		 restart_only(m, &st.cfg, path, err, errlen)) {
 		slb_config_free(&st.cfg);
 		rc = SLB_RPC_BAD_CONFIG;
 	} else {
-		rc = stage_and_publish(d, &st, true, "reload", &old, err, errlen);
+		rc = stage_and_publish(m, &st, true, "reload", &old, err, errlen);
 	}
 	if (rc) {
-		siplbd_log("reload: %s; generation %" PRIu64 " stays", err, siplbd_generation(d));
+		siplbd_log("reload: %s; generation %" PRIu64 " stays", err, siplbd_model_generation(m));
 		return rc;
 	}
-	snprintf(d->config, sizeof(d->config), "%s", path);
-	siplbd_published(d);
-	siplbd_xdp_apply(&d->xdp, &d->maps, &old, &d->cfg);
+	snprintf(m->config, sizeof(m->config), "%s", path);
+	m->published(m->published_arg, &old);
 	slb_config_free(&old);
 	return 0;
 }
 
 /* ---- the event loop's part --------------------------------------------------------- */
 
-int siplbd_model_fds(struct siplbd *d, struct pollfd *p, int max)
+int siplbd_model_fds(struct siplbd_model *m, struct pollfd *p, int max)
 {
 	int n = 0;
 
-	for (uint32_t i = 0; i < d->cfg.n_pools; i++) {
-		struct siplbd_pool *rt = d->pools[i];
+	for (uint32_t i = 0; i < m->cfg.n_pools; i++) {
+		struct siplbd_pool *rt = m->pools[i];
 		int fds[2], k = rt->prober ? slb_health_fds(rt->prober, fds) : 0;
 
 		for (int j = 0; j < k && n < max; j++)
@@ -934,13 +982,13 @@ int siplbd_model_fds(struct siplbd *d, struct pollfd *p, int max)
 	return n;
 }
 
-int siplbd_model_timeout_ms(struct siplbd *d)
+int siplbd_model_timeout_ms(struct siplbd_model *m)
 {
 	int t = -1;
 
-	for (uint32_t i = 0; i < d->cfg.n_pools; i++) {
-		int a = d->pools[i]->prober ? slb_health_timeout_ms(d->pools[i]->prober) : -1;
-		int b = d->pools[i]->srv ? slb_srv_timeout_ms(d->pools[i]->srv) : -1;
+	for (uint32_t i = 0; i < m->cfg.n_pools; i++) {
+		int a = m->pools[i]->prober ? slb_health_timeout_ms(m->pools[i]->prober) : -1;
+		int b = m->pools[i]->srv ? slb_srv_timeout_ms(m->pools[i]->srv) : -1;
 
 		t = a >= 0 && (t < 0 || a < t) ? a : t;
 		t = b >= 0 && (t < 0 || b < t) ? b : t;
@@ -948,10 +996,10 @@ int siplbd_model_timeout_ms(struct siplbd *d)
 	return t;
 }
 
-void siplbd_model_process(struct siplbd *d, const struct pollfd *p)
+void siplbd_model_process(struct siplbd_model *m, const struct pollfd *p)
 {
-	for (uint32_t i = 0; i < d->cfg.n_pools; i++) {
-		struct siplbd_pool *rt = d->pools[i];
+	for (uint32_t i = 0; i < m->cfg.n_pools; i++) {
+		struct siplbd_pool *rt = m->pools[i];
 
 		if (rt->prober)
 			slb_health_process(rt->prober);
@@ -963,11 +1011,11 @@ void siplbd_model_process(struct siplbd *d, const struct pollfd *p)
 /* ---- every second: backends the prober refused, passive health ----------------------- */
 
 /* Another backend of id's pool is up, so passive health may take id down. */
-static bool others_up(const struct siplbd *d, uint32_t id)
+static bool others_up(const struct siplbd_model *m, uint32_t id)
 {
 	for (uint32_t i = 0; i < SLB_MAX_BACKENDS; i++)
-		if (i != id && d->backends[i].used && d->backends[i].pool == d->backends[id].pool &&
-		    effective(d->backends[i].admin, d->backends[i].health) == SLB_BACKEND_UP)
+		if (i != id && m->backends[i].used && m->backends[i].pool == m->backends[id].pool &&
+		    effective(m->backends[i].admin, m->backends[i].health) == SLB_BACKEND_UP)
 			return true;
 	return false;
 }
@@ -978,14 +1026,14 @@ static bool others_up(const struct siplbd *d, uint32_t id)
  * down would only make siplb answer 503 itself (Envoy's panic threshold).
  * Its probes can still take it down, and they bring it back.
  */
-static void passive_down(struct siplbd *d, uint32_t id, const char *verdict)
+static void passive_down(struct siplbd_model *m, uint32_t id, const char *verdict)
 {
-	struct siplbd_backend *b = &d->backends[id];
+	struct siplbd_backend *b = &m->backends[id];
 	char reason[SLB_HEALTH_REASON_LEN], e[SLB_ADDR_TEXT_LEN];
 
 	if (b->health != SLB_BACKEND_UP)
 		return;
-	if (!others_up(d, id)) {
+	if (!others_up(m, id)) {
 		if (!b->passive_spared)
 			siplbd_log("backend %u pool %s %s: passive: %s; left up: the last backend up "
 				   "in its pool", id, b->pool_name, endpoint_of(b, e), verdict);
@@ -996,26 +1044,26 @@ static void passive_down(struct siplbd *d, uint32_t id, const char *verdict)
 	slb_health_mark_down(b->prober, id, reason);
 }
 
-void siplbd_model_tick(struct siplbd *d, const struct slb_lcore_stats *t)
+void siplbd_model_tick(struct siplbd_model *m, const struct slb_lcore_stats *t)
 {
 	uint64_t now = siplbd_now_ns();
 	char verdict[SLB_HEALTH_REASON_LEN - 16];
 
 	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
-		struct siplbd_backend *b = &d->backends[id];
+		struct siplbd_backend *b = &m->backends[id];
 		struct slb_passive_counts c = {t->backend_tx[id].msgs, t->backend_rx[id].responses,
 					       t->backend_rx[id].finals, t->backend_rx[id].r503};
 
 		if (!b->used)
 			continue;
-		if (d->pools[b->pool]->prober && !b->prober)
-			probe(d, d->pools[b->pool]->prober, id);
-		if (!b->prober || !d->cfg.pools[b->pool].passive)
+		if (m->pools[b->pool]->prober && !b->prober)
+			probe(m, m->pools[b->pool]->prober, id);
+		if (!b->prober || !m->cfg.pools[b->pool].passive)
 			continue;
-		if (slb_passive_update(&d->cfg.pools[b->pool].passive_cfg, &b->passive, &c, now,
+		if (slb_passive_update(&m->cfg.pools[b->pool].passive_cfg, &b->passive, &c, now,
 				       verdict, sizeof(verdict)) == SLB_PASSIVE_OK)
 			b->passive_spared = false;
 		else
-			passive_down(d, id, verdict);
+			passive_down(m, id, verdict);
 	}
 }

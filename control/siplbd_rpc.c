@@ -15,9 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "siplbd.h"
+#include "siplbd_rpc.h"
+#include "siplbd_stats.h"
 
-#define D(call) ((struct siplbd *)(call)->ctx)
+/* A handler's state, and the model under it. */
+#define R(call) ((struct siplbd_rpc *)(call)->ctx)
+#define M(call) (R(call)->model)
 
 static void add_str(json_object *o, const char *k, const char *v)
 {
@@ -29,11 +32,11 @@ static void add_int(json_object *o, const char *k, int64_t v)
 	json_object_object_add(o, k, json_object_new_int64(v));
 }
 
-/* The dataplane's counters as they are now, into d->totals. */
-static const struct slb_lcore_stats *counters(struct siplbd *d)
+/* The dataplane's counters as they are now, into r->totals. */
+static const struct slb_lcore_stats *counters(struct siplbd_rpc *r)
 {
-	siplbd_stats_sum(&d->maps, d->totals);
-	return d->totals;
+	siplbd_stats_sum(r->maps, r->totals);
+	return r->totals;
 }
 
 /* {key: value}: the shape of every list a method returns. */
@@ -46,12 +49,13 @@ static json_object *object_with(const char *key, json_object *value)
 }
 
 /* A backend object: the configured weight, the published state, the
- * operator's and the health checks' say, the requests it got (d->totals:
+ * operator's and the health checks' say, the requests it got (r->totals:
  * call counters() first). */
-static json_object *backend_json(const struct siplbd *d, uint32_t id)
+static json_object *backend_json(const struct siplbd_rpc *r, uint32_t id)
 {
-	const struct slb_lcore_stats *t = d->totals;
-	const struct siplbd_backend *b = &d->backends[id];
+	const struct siplbd_model *m = r->model;
+	const struct slb_lcore_stats *t = r->totals;
+	const struct siplbd_backend *b = &m->backends[id];
 	json_object *o = json_object_new_object();
 	char ep[SLB_ADDR_TEXT_LEN], addr[SLB_ADDR_TEXT_LEN];
 
@@ -62,7 +66,7 @@ static json_object *backend_json(const struct siplbd *d, uint32_t id)
 	add_int(o, "port", b->a.port);
 	add_int(o, "weight", b->weight);
 	add_int(o, "priority", b->priority);
-	add_str(o, "state", slb_backend_state_name(siplbd_backend_state(d, id)));
+	add_str(o, "state", slb_backend_state_name(siplbd_backend_state(m, id)));
 	add_str(o, "admin", siplbd_admin_name(b->admin));
 	add_str(o, "health", slb_backend_state_name(b->health));
 	add_int(o, "msgs", (int64_t)t->backend_tx[id].msgs);
@@ -70,14 +74,21 @@ static json_object *backend_json(const struct siplbd *d, uint32_t id)
 	return o;
 }
 
+/* Backend id as it is now, with the counters as they are now. */
+static json_object *backend_now(struct siplbd_rpc *r, uint32_t id)
+{
+	counters(r);
+	return backend_json(r, id);
+}
+
 /* Backends of the active generation; *up: how many of them are up. */
-static int64_t n_backends(const struct siplbd *d, int64_t *up)
+static int64_t n_backends(const struct siplbd_model *m, int64_t *up)
 {
 	int64_t n = 0, u = 0;
 
 	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
-		n += d->backends[id].used;
-		u += d->backends[id].used && siplbd_backend_state(d, id) == SLB_BACKEND_UP;
+		n += m->backends[id].used;
+		u += m->backends[id].used && siplbd_backend_state(m, id) == SLB_BACKEND_UP;
 	}
 	if (up)
 		*up = u;
@@ -87,7 +98,7 @@ static int64_t n_backends(const struct siplbd *d, int64_t *up)
 /* ---- params that name things ------------------------------------------------------- */
 
 /* 1: no pool param (all pools); 0: *p is it; -1: no such pool. */
-static int pool_param(const struct siplbd *d, json_object *params, uint32_t *p,
+static int pool_param(const struct siplbd_model *m, json_object *params, uint32_t *p,
 		      struct slb_rpc_error *e)
 {
 	json_object *v;
@@ -96,8 +107,8 @@ static int pool_param(const struct siplbd *d, json_object *params, uint32_t *p,
 	if (!json_object_object_get_ex(params, "pool", &v))
 		return 1;
 	name = json_object_get_string(v);
-	for (*p = 0; *p < d->cfg.n_pools; (*p)++)
-		if (!strcmp(d->cfg.pools[*p].name, name))
+	for (*p = 0; *p < m->cfg.n_pools; (*p)++)
+		if (!strcmp(m->cfg.pools[*p].name, name))
 			return 0;
 	return slb_rpc_fail(e, SLB_RPC_NOT_FOUND, "pool", "no pool '%.64s' (pool.list lists them)",
 			    name);
@@ -111,37 +122,38 @@ struct target {
 	char ep[SLB_ADDR_TEXT_LEN];
 };
 
-static int target_param(const struct siplbd *d, json_object *params, struct target *t,
+static int target_param(const struct siplbd_model *m, json_object *params, struct target *t,
 			struct slb_rpc_error *e)
 {
 	json_object *v;
 	char err[256];
 
-	if (pool_param(d, params, &t->pool, e))
+	if (pool_param(m, params, &t->pool, e))
 		return -1;
 	json_object_object_get_ex(params, "backend", &v);
 	if (slb_rpc_parse_backend(json_object_get_string(v), &t->a, err, sizeof(err)))
 		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, "backend", "%s", err);
-	t->id = siplbd_find_backend(d, t->pool, &t->a);
+	t->id = siplbd_find_backend(m, t->pool, &t->a);
 	slb_addr_format(&t->a, SLB_ADDR_ENDPOINT, t->ep, sizeof(t->ep));
 	return 0;
 }
 
-static int existing(const struct siplbd *d, json_object *params, struct target *t,
+static int existing(const struct siplbd_model *m, json_object *params, struct target *t,
 		    struct slb_rpc_error *e)
 {
-	if (target_param(d, params, t, e))
+	if (target_param(m, params, t, e))
 		return -1;
 	if (t->id < 0)
 		return slb_rpc_fail(e, SLB_RPC_NOT_FOUND, "backend", "no backend %s in pool %s "
-				    "(backend.list lists them)", t->ep, d->cfg.pools[t->pool].name);
+				    "(backend.list lists them)", t->ep, m->cfg.pools[t->pool].name);
 	return 0;
 }
 
 /* add, remove and set change the file's list: an SRV pool's is the zone's. */
-static int static_pool(const struct siplbd *d, const struct target *t, struct slb_rpc_error *e)
+static int static_pool(const struct siplbd_model *m, const struct target *t,
+		       struct slb_rpc_error *e)
 {
-	const struct slb_config_pool *cp = &d->cfg.pools[t->pool];
+	const struct slb_config_pool *cp = &m->cfg.pools[t->pool];
 
 	if (!cp->srv.name[0])
 		return 0;
@@ -161,17 +173,17 @@ static bool get_int(json_object *params, const char *k, int64_t *v)
 }
 
 /* "backend.drain core 192.0.2.21:5060 (uid 0, pid 4242)": why a generation was published. */
-static void why_of(const struct slb_rpc_call *call, const struct siplbd *d,
+static void why_of(const struct slb_rpc_call *call, const struct siplbd_model *m,
 		   const struct target *t, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s %s %s (uid %d, pid %d)", call->method, d->cfg.pools[t->pool].name,
+	snprintf(buf, len, "%s %s %s (uid %d, pid %d)", call->method, m->cfg.pools[t->pool].name,
 		 t->ep, (int)call->peer->uid, (int)call->peer->pid);
 }
 
 /* The index of t in its (static) pool's list. */
-static uint32_t index_in_pool(const struct siplbd *d, const struct target *t)
+static uint32_t index_in_pool(const struct siplbd_model *m, const struct target *t)
 {
-	const struct slb_config_pool *cp = &d->cfg.pools[t->pool];
+	const struct slb_config_pool *cp = &m->cfg.pools[t->pool];
 	uint32_t j = 0;
 
 	while (j < cp->n_backends && slb_addr_cmp(&cp->backends[j].a, &t->a))
@@ -186,22 +198,12 @@ static uint32_t index_in_pool(const struct siplbd *d, const struct target *t)
 static int publish_list(const struct slb_rpc_call *call, const struct target *t,
 			struct slb_config_backend *list, uint32_t n, struct slb_rpc_error *e)
 {
-	struct siplbd *d = D(call);
-	struct slb_config_pool *cp = &d->cfg.pools[t->pool];
-	struct slb_config_backend *old = cp->backends;
-	uint32_t old_n = cp->n_backends;
+	struct siplbd_model *m = M(call);
 	char why[256], err[512];
 
-	why_of(call, d, t, why, sizeof(why));
-	cp->backends = list;
-	cp->n_backends = n;
-	if (!siplbd_publish(d, why, err, sizeof(err))) {
-		free(old);
+	why_of(call, m, t, why, sizeof(why));
+	if (!siplbd_model_set_backends(m, t->pool, list, n, why, err, sizeof(err)))
 		return 0;
-	}
-	cp->backends = old;
-	cp->n_backends = old_n;
-	free(list);
 	return slb_rpc_fail(e, SLB_RPC_PUBLISH_FAILED, NULL, "%s", err);
 }
 
@@ -229,24 +231,24 @@ static uint32_t weighted(const struct slb_config_pool *cp, int skip)
 }
 
 /* The family the pool's VIPs (or, without VIPs, its backends) have; 0: any. */
-static uint8_t pool_family(const struct siplbd *d, uint32_t p)
+static uint8_t pool_family(const struct siplbd_model *m, uint32_t p)
 {
-	for (uint32_t i = 0; i < d->cfg.n_vips; i++)
-		if (d->cfg.vips[i].pool == p)
-			return d->cfg.vips[i].a.family;
-	return d->cfg.pools[p].n_backends ? d->cfg.pools[p].backends[0].a.family : 0;
+	for (uint32_t i = 0; i < m->cfg.n_vips; i++)
+		if (m->cfg.vips[i].pool == p)
+			return m->cfg.vips[i].a.family;
+	return m->cfg.pools[p].n_backends ? m->cfg.pools[p].backends[0].a.family : 0;
 }
 
 /* The rules the file has, for a backend added at run time. */
-static int check_add(const struct siplbd *d, const struct target *t, int64_t weight,
+static int check_add(const struct siplbd_model *m, const struct target *t, int64_t weight,
 		     struct slb_rpc_error *e)
 {
-	const struct slb_config_pool *cp = &d->cfg.pools[t->pool];
-	uint8_t family = pool_family(d, t->pool);
+	const struct slb_config_pool *cp = &m->cfg.pools[t->pool];
+	uint8_t family = pool_family(m, t->pool);
 	uint32_t n = 0;
 
 	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++)
-		n += d->backends[id].used;
+		n += m->backends[id].used;
 	if (family && family != t->a.family)
 		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, "backend", "pool %s is IPv%c: an IPv%c "
 				    "backend expected", cp->name, family == AF_INET ? '4' : '6',
@@ -254,60 +256,58 @@ static int check_add(const struct siplbd *d, const struct target *t, int64_t wei
 	if (n >= SLB_MAX_BACKENDS)
 		return slb_rpc_fail(e, SLB_RPC_LIMIT, NULL, "%d backends already: the most siplb "
 				    "holds", SLB_MAX_BACKENDS);
-	if (weight > 0 && weighted(cp, -1) + 1 >= d->cfg.table_size)
+	if (weight > 0 && weighted(cp, -1) + 1 >= m->cfg.table_size)
 		return slb_rpc_fail(e, SLB_RPC_LIMIT, "weight", "pool %s: %u backends with a weight "
 				    "would not fit a Maglev table of %u", cp->name,
-				    weighted(cp, -1) + 1, d->cfg.table_size);
+				    weighted(cp, -1) + 1, m->cfg.table_size);
 	return 0;
 }
 
 static int h_backend_add(const struct slb_rpc_call *call, json_object *params,
 			 json_object **res, struct slb_rpc_error *e)
 {
-	struct siplbd *d = D(call);
+	struct siplbd_model *m = M(call);
 	int64_t weight = 1, priority = 0;
 	struct slb_config_backend *list;
 	const struct slb_config_pool *cp;
 	struct target t;
 
-	if (target_param(d, params, &t, e) || static_pool(d, &t, e))
+	if (target_param(m, params, &t, e) || static_pool(m, &t, e))
 		return -1;
-	cp = &d->cfg.pools[t.pool];
+	cp = &m->cfg.pools[t.pool];
 	if (t.id >= 0)
 		return slb_rpc_fail(e, SLB_RPC_EXISTS, "backend", "pool %s has backend %s already "
 				    "(id %d): backend.set changes it", cp->name, t.ep, t.id);
 	get_int(params, "weight", &weight);
 	get_int(params, "priority", &priority);
-	if (check_add(d, &t, weight, e) || !(list = copy_list(cp, e)))
+	if (check_add(m, &t, weight, e) || !(list = copy_list(cp, e)))
 		return -1;
 	list[cp->n_backends] = (struct slb_config_backend){.a = t.a,
 							   .weight = (uint16_t)weight,
 							   .priority = (uint16_t)priority};
 	if (publish_list(call, &t, list, cp->n_backends + 1, e))
 		return -1;
-	counters(d);
-	*res = backend_json(d, (uint32_t)siplbd_find_backend(d, t.pool, &t.a));
+	*res = backend_now(R(call), (uint32_t)siplbd_find_backend(m, t.pool, &t.a));
 	return 0;
 }
 
 static int h_backend_remove(const struct slb_rpc_call *call, json_object *params,
 			    json_object **res, struct slb_rpc_error *e)
 {
-	struct siplbd *d = D(call);
+	struct siplbd_model *m = M(call);
 	struct slb_config_backend *list;
 	const struct slb_config_pool *cp;
 	struct target t;
 	uint32_t j;
 
-	if (existing(d, params, &t, e) || static_pool(d, &t, e))
+	if (existing(m, params, &t, e) || static_pool(m, &t, e))
 		return -1;
-	cp = &d->cfg.pools[t.pool];
-	j = index_in_pool(d, &t);
+	cp = &m->cfg.pools[t.pool];
+	j = index_in_pool(m, &t);
 	if (!(list = copy_list(cp, e)))
 		return -1;
 	memmove(&list[j], &list[j + 1], (cp->n_backends - j - 1) * sizeof(*list));
-	counters(d);
-	*res = backend_json(d, (uint32_t)t.id);
+	*res = backend_now(R(call), (uint32_t)t.id);
 	if (!publish_list(call, &t, list, cp->n_backends - 1, e))
 		return 0;
 	json_object_put(*res);
@@ -317,7 +317,7 @@ static int h_backend_remove(const struct slb_rpc_call *call, json_object *params
 static int h_backend_set(const struct slb_rpc_call *call, json_object *params,
 			 json_object **res, struct slb_rpc_error *e)
 {
-	struct siplbd *d = D(call);
+	struct siplbd_model *m = M(call);
 	int64_t weight = 0, priority = 0; /* set when w, p: gcc 12 cannot tell */
 	struct slb_config_backend *list;
 	const struct slb_config_pool *cp;
@@ -325,27 +325,26 @@ static int h_backend_set(const struct slb_rpc_call *call, json_object *params,
 	bool w, p;
 	uint32_t j;
 
-	if (existing(d, params, &t, e) || static_pool(d, &t, e))
+	if (existing(m, params, &t, e) || static_pool(m, &t, e))
 		return -1;
-	cp = &d->cfg.pools[t.pool];
-	j = index_in_pool(d, &t);
+	cp = &m->cfg.pools[t.pool];
+	j = index_in_pool(m, &t);
 	w = get_int(params, "weight", &weight);
 	p = get_int(params, "priority", &priority);
 	if (!w && !p)
 		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, NULL,
 				    "nothing to set: give weight and/or priority");
-	if (w && weight > 0 && weighted(cp, (int)j) + 1 >= d->cfg.table_size)
+	if (w && weight > 0 && weighted(cp, (int)j) + 1 >= m->cfg.table_size)
 		return slb_rpc_fail(e, SLB_RPC_LIMIT, "weight", "pool %s: %u backends with a weight "
 				    "would not fit a Maglev table of %u", cp->name,
-				    weighted(cp, (int)j) + 1, d->cfg.table_size);
+				    weighted(cp, (int)j) + 1, m->cfg.table_size);
 	if (!(list = copy_list(cp, e)))
 		return -1;
 	list[j].weight = w ? (uint16_t)weight : list[j].weight;
 	list[j].priority = p ? (uint16_t)priority : list[j].priority;
 	if (publish_list(call, &t, list, cp->n_backends, e))
 		return -1;
-	counters(d);
-	*res = backend_json(d, (uint32_t)t.id);
+	*res = backend_now(R(call), (uint32_t)t.id);
 	return 0;
 }
 
@@ -353,22 +352,16 @@ static int h_backend_set(const struct slb_rpc_call *call, json_object *params,
 static int set_admin(const struct slb_rpc_call *call, json_object *params, json_object **res,
 		     struct slb_rpc_error *e, enum siplbd_admin admin)
 {
-	struct siplbd *d = D(call);
-	enum siplbd_admin was;
+	struct siplbd_model *m = M(call);
 	char why[256], err[512];
 	struct target t;
 
-	if (existing(d, params, &t, e))
+	if (existing(m, params, &t, e))
 		return -1;
-	was = d->backends[t.id].admin;
-	d->backends[t.id].admin = admin;
-	why_of(call, d, &t, why, sizeof(why));
-	if (siplbd_publish(d, why, err, sizeof(err))) {
-		d->backends[t.id].admin = was;
+	why_of(call, m, &t, why, sizeof(why));
+	if (siplbd_model_set_admin(m, (uint32_t)t.id, admin, why, err, sizeof(err)))
 		return slb_rpc_fail(e, SLB_RPC_PUBLISH_FAILED, NULL, "%s", err);
-	}
-	counters(d);
-	*res = backend_json(d, (uint32_t)t.id);
+	*res = backend_now(R(call), (uint32_t)t.id);
 	return 0;
 }
 
@@ -403,25 +396,25 @@ static int h_backend_disable(const struct slb_rpc_call *call, json_object *param
 #define CONFIG_BURST_NS 1000000000LL
 #define CONFIG_SHARE 5 /* 1/5 of the loop's time, in the long run */
 
-static int config_budget(struct siplbd *d, struct slb_rpc_error *e)
+static int config_budget(struct siplbd_rpc *r, struct slb_rpc_error *e)
 {
 	uint64_t now = siplbd_now_ns();
-	int64_t refill = (int64_t)((now - d->config_budget_at_ns) / CONFIG_SHARE);
+	int64_t refill = (int64_t)((now - r->config_budget_at_ns) / CONFIG_SHARE);
 
-	d->config_budget_ns = refill > CONFIG_BURST_NS - d->config_budget_ns ? CONFIG_BURST_NS :
-			      d->config_budget_ns + refill;
-	d->config_budget_at_ns = now;
-	if (d->config_budget_ns > 0)
+	r->config_budget_ns = refill > CONFIG_BURST_NS - r->config_budget_ns ? CONFIG_BURST_NS :
+			      r->config_budget_ns + refill;
+	r->config_budget_at_ns = now;
+	if (r->config_budget_ns > 0)
 		return 0;
 	return slb_rpc_fail(e, SLB_RPC_LIMIT, "file", "configuration files took %lld ms of "
 			    "siplbd's loop lately: try again in %lld ms",
-			    (long long)(CONFIG_BURST_NS - d->config_budget_ns) / 1000000,
-			    (long long)(1000000 - d->config_budget_ns) * CONFIG_SHARE / 1000000);
+			    (long long)(CONFIG_BURST_NS - r->config_budget_ns) / 1000000,
+			    (long long)(1000000 - r->config_budget_ns) * CONFIG_SHARE / 1000000);
 }
 
-static void config_charge(struct siplbd *d, uint64_t since_ns)
+static void config_charge(struct siplbd_rpc *r, uint64_t since_ns)
 {
-	d->config_budget_ns -= (int64_t)(siplbd_now_ns() - since_ns);
+	r->config_budget_ns -= (int64_t)(siplbd_now_ns() - since_ns);
 }
 
 /* The file param (absolute: siplbd runs elsewhere than its caller), or dflt. */
@@ -451,17 +444,17 @@ static json_object *config_counts(const char *file, const struct slb_config *c)
 static int h_config_validate(const struct slb_rpc_call *call, json_object *params,
 			     json_object **res, struct slb_rpc_error *e)
 {
-	struct siplbd *d = D(call);
+	struct siplbd_model *m = M(call);
 	uint64_t t0 = siplbd_now_ns();
 	struct slb_config c;
 	const char *file;
 	char err[512];
 	int rc;
 
-	if (file_param(params, NULL, &file, e) || config_budget(d, e))
+	if (file_param(params, NULL, &file, e) || config_budget(R(call), e))
 		return -1;
-	rc = siplbd_load_config(file, d->opt.bpffs, &c, err, sizeof(err));
-	config_charge(d, t0);
+	rc = siplbd_load_config(file, m->bpffs, &c, err, sizeof(err));
+	config_charge(R(call), t0);
 	if (rc)
 		return slb_rpc_fail(e, SLB_RPC_BAD_CONFIG, "file", "%s", err);
 	*res = config_counts(file, &c);
@@ -473,59 +466,60 @@ static int h_config_validate(const struct slb_rpc_call *call, json_object *param
 static int h_config_reload(const struct slb_rpc_call *call, json_object *params,
 			   json_object **res, struct slb_rpc_error *e)
 {
-	struct siplbd *d = D(call);
+	struct siplbd_model *m = M(call);
 	uint64_t t0 = siplbd_now_ns();
 	const char *file;
 	char err[512];
 	int rc;
 
-	if (file_param(params, d->config, &file, e) || config_budget(d, e))
+	if (file_param(params, m->config, &file, e) || config_budget(R(call), e))
 		return -1;
 	siplbd_log("config.reload %s (uid %d, pid %d)", file, (int)call->peer->uid,
 		   (int)call->peer->pid);
-	rc = siplbd_reload(d, file, err, sizeof(err));
-	config_charge(d, t0);
+	rc = siplbd_reload(m, file, err, sizeof(err));
+	config_charge(R(call), t0);
 	if (rc)
 		return slb_rpc_fail(e, rc, rc == SLB_RPC_BAD_CONFIG ? "file" : NULL, "%s", err);
-	*res = config_counts(d->config, &d->cfg);
-	add_int(*res, "generation", (int64_t)siplbd_generation(d));
-	add_int(*res, "backends", n_backends(d, NULL)); /* SRV pools' too */
+	*res = config_counts(m->config, &m->cfg);
+	add_int(*res, "generation", (int64_t)siplbd_model_generation(m));
+	add_int(*res, "backends", n_backends(m, NULL)); /* SRV pools' too */
 	return 0;
 }
 
 /* ---- what is ------------------------------------------------------------------------- */
 
 /* siplb-dp's lcores that read the maps now (slb_reader_live). */
-static int64_t live_readers(const struct siplbd *d)
+static int64_t live_readers(const struct slb_maps *maps)
 {
 	uint64_t age;
 	int64_t n = 0;
 
 	for (int r = 0; r < SLB_MAX_LCORES; r++)
-		n += slb_reader_live(&d->maps, (unsigned)r, &age);
+		n += slb_reader_live(maps, (unsigned)r, &age);
 	return n;
 }
 
 static int h_status(const struct slb_rpc_call *call, json_object *params, json_object **res,
 		    struct slb_rpc_error *e)
 {
-	const struct siplbd *d = D(call);
+	const struct siplbd_model *m = M(call);
 	json_object *o = json_object_new_object();
-	int64_t up, n = n_backends(d, &up);
+	int64_t up, n = n_backends(m, &up);
 
 	(void)params;
 	(void)e;
 	add_str(o, "version", SIPLB_VERSION);
 	add_int(o, "pid", getpid());
-	add_int(o, "uptime_seconds", (int64_t)((siplbd_now_ns() - d->started_ns) / 1000000000u));
-	add_str(o, "config", d->config);
-	add_str(o, "bpffs", d->cfg.bpffs);
-	add_int(o, "generation", (int64_t)siplbd_generation(d));
-	add_int(o, "vips", d->cfg.n_vips);
-	add_int(o, "pools", d->cfg.n_pools);
+	add_int(o, "uptime_seconds",
+		(int64_t)((siplbd_now_ns() - R(call)->started_ns) / 1000000000u));
+	add_str(o, "config", m->config);
+	add_str(o, "bpffs", m->cfg.bpffs);
+	add_int(o, "generation", (int64_t)siplbd_model_generation(m));
+	add_int(o, "vips", m->cfg.n_vips);
+	add_int(o, "pools", m->cfg.n_pools);
 	add_int(o, "backends", n);
 	add_int(o, "backends_up", up);
-	add_int(o, "readers", live_readers(d));
+	add_int(o, "readers", live_readers(R(call)->maps));
 	*res = o;
 	return 0;
 }
@@ -533,15 +527,15 @@ static int h_status(const struct slb_rpc_call *call, json_object *params, json_o
 static int h_vip_list(const struct slb_rpc_call *call, json_object *params, json_object **res,
 		      struct slb_rpc_error *e)
 {
-	struct siplbd *d = D(call);
-	const struct slb_lcore_stats *t = counters(d);
+	const struct siplbd_model *m = M(call);
+	const struct slb_lcore_stats *t = counters(R(call));
 	json_object *list = json_object_new_array();
 	char ep[SLB_ADDR_TEXT_LEN], addr[SLB_ADDR_TEXT_LEN];
 
 	(void)params;
 	(void)e;
-	for (uint32_t i = 0; i < d->cfg.n_vips; i++) {
-		const struct slb_config_vip *v = &d->cfg.vips[i];
+	for (uint32_t i = 0; i < m->cfg.n_vips; i++) {
+		const struct slb_config_vip *v = &m->cfg.vips[i];
 		json_object *o = json_object_new_object();
 
 		add_str(o, "name", v->name);
@@ -549,7 +543,7 @@ static int h_vip_list(const struct slb_rpc_call *call, json_object *params, json
 		add_str(o, "address", slb_addr_format(&v->a, SLB_ADDR_IP, addr, sizeof(addr)));
 		add_int(o, "port", v->a.port);
 		add_str(o, "mode", v->mode == SLB_MODE_DSR ? "dsr" : "proxy");
-		add_str(o, "pool", d->cfg.pools[v->pool].name);
+		add_str(o, "pool", m->cfg.pools[v->pool].name);
 		json_object_object_add(o, "record_route", json_object_new_boolean(v->record_route));
 		add_int(o, "msgs", (int64_t)t->vip_rx[i].msgs);
 		add_int(o, "bytes", (int64_t)t->vip_rx[i].bytes);
@@ -559,9 +553,9 @@ static int h_vip_list(const struct slb_rpc_call *call, json_object *params, json
 	return 0;
 }
 
-static json_object *pool_json(const struct siplbd *d, uint32_t p)
+static json_object *pool_json(const struct siplbd_model *m, uint32_t p)
 {
-	const struct slb_state *s = slb_state_of(&d->maps, siplbd_generation(d));
+	const struct slb_state *s = siplbd_model_state(m);
 	json_object *o = json_object_new_object(), *vips = json_object_new_array();
 	int64_t n = 0, up = 0, weight = 0;
 	char seed[24];
@@ -569,55 +563,56 @@ static json_object *pool_json(const struct siplbd *d, uint32_t p)
 	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
 		bool is_up = s->backends[id].state == SLB_BACKEND_UP;
 
-		if (!d->backends[id].used || d->backends[id].pool != p)
+		if (!m->backends[id].used || m->backends[id].pool != p)
 			continue;
 		n++;
 		up += is_up;
 		weight += is_up ? s->backends[id].weight : 0;
 	}
-	for (uint32_t i = 0; i < d->cfg.n_vips; i++)
-		if (d->cfg.vips[i].pool == p)
-			json_object_array_add(vips, json_object_new_string(d->cfg.vips[i].name));
-	snprintf(seed, sizeof(seed), "0x%" PRIx64, d->cfg.pools[p].seed);
-	add_str(o, "name", d->cfg.pools[p].name);
+	for (uint32_t i = 0; i < m->cfg.n_vips; i++)
+		if (m->cfg.vips[i].pool == p)
+			json_object_array_add(vips, json_object_new_string(m->cfg.vips[i].name));
+	snprintf(seed, sizeof(seed), "0x%" PRIx64, m->cfg.pools[p].seed);
+	add_str(o, "name", m->cfg.pools[p].name);
 	add_str(o, "seed", seed);
 	add_int(o, "table_size", s->pools[p].table_size);
 	add_int(o, "backends", n);
 	add_int(o, "up", up);
 	add_int(o, "weight_total", weight);
 	json_object_object_add(o, "vips", vips);
-	if (d->cfg.pools[p].srv.name[0])
-		add_str(o, "srv", d->cfg.pools[p].srv.name);
+	if (m->cfg.pools[p].srv.name[0])
+		add_str(o, "srv", m->cfg.pools[p].srv.name);
 	return o;
 }
 
 static int h_pool_list(const struct slb_rpc_call *call, json_object *params, json_object **res,
 		       struct slb_rpc_error *e)
 {
-	const struct siplbd *d = D(call);
+	const struct siplbd_model *m = M(call);
 	json_object *list = json_object_new_array();
 
 	(void)params;
 	(void)e;
-	for (uint32_t p = 0; p < d->cfg.n_pools; p++)
-		json_object_array_add(list, pool_json(d, p));
+	for (uint32_t p = 0; p < m->cfg.n_pools; p++)
+		json_object_array_add(list, pool_json(m, p));
 	*res = object_with("pools", list);
 	return 0;
 }
 
-/* {"backends": [one(d, id)]}, by pool then id: of pool (all < 0), of the
+/* {"backends": [one(r, id)]}, by pool then id: of pool (all < 0), of the
  * probed pools only if probed. */
-static json_object *by_pool(const struct siplbd *d, int64_t pool, bool probed,
-			    json_object *(*one)(const struct siplbd *, uint32_t))
+static json_object *by_pool(const struct siplbd_rpc *r, int64_t pool, bool probed,
+			    json_object *(*one)(const struct siplbd_rpc *, uint32_t))
 {
+	const struct siplbd_model *m = r->model;
 	json_object *list = json_object_new_array();
 
-	for (uint32_t p = 0; p < d->cfg.n_pools; p++) {
-		if ((pool >= 0 && p != pool) || (probed && !d->pools[p]->prober))
+	for (uint32_t p = 0; p < m->cfg.n_pools; p++) {
+		if ((pool >= 0 && p != pool) || (probed && !m->pools[p]->prober))
 			continue;
 		for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++)
-			if (d->backends[id].used && d->backends[id].pool == p)
-				json_object_array_add(list, one(d, id));
+			if (m->backends[id].used && m->backends[id].pool == p)
+				json_object_array_add(list, one(r, id));
 	}
 	return object_with("backends", list);
 }
@@ -625,14 +620,13 @@ static json_object *by_pool(const struct siplbd *d, int64_t pool, bool probed,
 static int h_backend_list(const struct slb_rpc_call *call, json_object *params,
 			  json_object **res, struct slb_rpc_error *e)
 {
-	struct siplbd *d = D(call);
 	uint32_t pool = 0;
-	int rc = pool_param(d, params, &pool, e);
+	int rc = pool_param(M(call), params, &pool, e);
 
 	if (rc < 0)
 		return -1;
-	counters(d);
-	*res = by_pool(d, rc ? -1 : (int64_t)pool, false, backend_json);
+	counters(R(call));
+	*res = by_pool(R(call), rc ? -1 : (int64_t)pool, false, backend_json);
 	return 0;
 }
 
@@ -640,16 +634,16 @@ static int h_stats(const struct slb_rpc_call *call, json_object *params, json_ob
 		   struct slb_rpc_error *e)
 {
 	(void)params;
-	*res = siplbd_stats_json(&D(call)->maps);
+	*res = siplbd_stats_json(R(call)->maps);
 	return *res ? 0 : slb_rpc_fail(e, SLB_RPC_INTERNAL_ERROR, NULL,
 				       "the XDP program's counters cannot be read");
 }
 
 /* A probed backend as its prober sees it (slb_health_status); one its
  * prober could not take has no probes and says why. */
-static json_object *health_json(const struct siplbd *d, uint32_t id)
+static json_object *health_json(const struct siplbd_rpc *r, uint32_t id)
 {
-	const struct siplbd_backend *b = &d->backends[id];
+	const struct siplbd_backend *b = &r->model->backends[id];
 	const struct slb_health_status *st = b->prober ? slb_health_status(b->prober, id) : NULL;
 	json_object *o = json_object_new_object();
 	char ep[SLB_ADDR_TEXT_LEN];
@@ -677,7 +671,7 @@ static int h_health(const struct slb_rpc_call *call, json_object *params, json_o
 {
 	(void)params;
 	(void)e;
-	*res = by_pool(D(call), -1, true, health_json);
+	*res = by_pool(R(call), -1, true, health_json);
 	return 0;
 }
 
@@ -717,9 +711,23 @@ static const struct slb_rpc_handlers handlers = {
 
 _Static_assert(SLB_CONFIG_MAX_UIDS == SLB_RPC_MAX_ALLOWED_UIDS, "every allowed uid fits");
 
-int siplbd_rpc_open(struct siplbd *d)
+int siplbd_rpc_init(struct siplbd_rpc *r, struct siplbd_model *m, const struct slb_maps *maps,
+		    char *err, size_t errlen)
 {
-	const struct slb_config_control *c = &d->cfg.control;
+	*r = (struct siplbd_rpc){.model = m, .maps = maps, .started_ns = siplbd_now_ns()};
+	r->totals = calloc(1, sizeof(*r->totals));
+	r->registry = slb_rpc_registry_new();
+	if (r->totals && r->registry &&
+	    !slb_rpc_register_siplbd(r->registry, &handlers, r, err, errlen))
+		return 0;
+	if (!r->totals || !r->registry)
+		snprintf(err, errlen, "out of memory");
+	siplbd_rpc_close(r);
+	return -1;
+}
+
+int siplbd_rpc_open(struct siplbd_rpc *r, const struct slb_config_control *c)
+{
 	struct slb_rpc_server_config sc = {.path = c->socket, .mode = c->mode,
 					   .n_allowed_uids = c->n_allow_uids, .log = rpc_log};
 	char err[512];
@@ -728,22 +736,31 @@ int siplbd_rpc_open(struct siplbd *d)
 		sc.allowed_uids[i] = c->allow_uids[i];
 	if (make_dir(c->socket))
 		return -1;
-	d->registry = slb_rpc_registry_new();
-	if (!d->registry || slb_rpc_register_siplbd(d->registry, &handlers, d, err, sizeof(err)) ||
-	    !(d->rpc = slb_rpc_server_open(&sc, d->registry, err, sizeof(err)))) {
-		siplbd_log("control socket %s: %s", c->socket, d->registry ? err : "out of memory");
-		siplbd_rpc_close(d);
-		return -1;
-	}
-	return 0;
+	r->server = slb_rpc_server_open(&sc, r->registry, err, sizeof(err));
+	if (r->server)
+		return 0;
+	siplbd_log("control socket %s: %s", c->socket, err);
+	return -1;
 }
 
-void siplbd_rpc_close(struct siplbd *d)
+void siplbd_rpc_serve(struct siplbd_rpc *r)
 {
-	if (d->rpc)
-		slb_rpc_server_close(d->rpc);
-	if (d->registry)
-		slb_rpc_registry_free(d->registry);
-	d->rpc = NULL;
-	d->registry = NULL;
+	char err[256];
+
+	if (!slb_rpc_server_process(r->server, err, sizeof(err)))
+		return;
+	siplbd_log("control socket %s: %s; closed (restart siplbd for a new one)",
+		   r->model->cfg.control.socket, err);
+	slb_rpc_server_close(r->server);
+	r->server = NULL;
+}
+
+void siplbd_rpc_close(struct siplbd_rpc *r)
+{
+	if (r->server)
+		slb_rpc_server_close(r->server);
+	if (r->registry)
+		slb_rpc_registry_free(r->registry);
+	free(r->totals);
+	*r = (struct siplbd_rpc){0};
 }

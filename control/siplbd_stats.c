@@ -20,7 +20,8 @@
 #include "siplb/rpc.h"
 #include "siplb/sip_scan.h"
 #include "siplb/xdp.h"
-#include "siplbd.h"
+#include "siplbd_common.h"
+#include "siplbd_stats.h"
 
 static const char *const xdp_verdict_names[] = {"steer", "dsr", "pass", "drop"};
 

@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "siplbd.h"
+#include "siplbd_common.h"
+#include "siplbd_xdp.h"
 
 static bool listed(const struct slb_config *c, const char *iface)
 {

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * siplbd's counters (siplbd_stats.c): siplb-dp's per-lcore counters and
+ * the XDP program's per-CPU counters, read from the maps.
+ */
+#ifndef SIPLB_SIPLBD_STATS_H
+#define SIPLB_SIPLBD_STATS_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "siplb/state_maps.h"
+
+/* Every lcore's counters added up into t. */
+void siplbd_stats_sum(const struct slb_maps *m, struct slb_lcore_stats *t);
+
+/* --stats: the counters of the maps m on stdout, as lines or one JSON
+ * object; 0, or 1 when they cannot be read (the reason on stderr). */
+int siplbd_stats_print(const struct slb_maps *m, bool json);
+
+/* The object --stats --json prints; NULL when the counters cannot be read. */
+json_object *siplbd_stats_json(const struct slb_maps *m);
+
+/* SIGUSR1 and --stats-interval: the same lines in the log. */
+void siplbd_stats_log(const struct slb_maps *m);
+
+#endif
