@@ -116,6 +116,22 @@ enum slb_hdr slb_sip_header_id(const uint8_t *n, size_t len)
 	return slb_hdr_id(n, len);
 }
 
+/* The end of the run of bytes of class cls from i; four table lookups per
+ * step while all four are in the class. */
+static inline size_t skip_class(const uint8_t *cls, const uint8_t *b, size_t i, size_t end)
+{
+	while (i + 4 <= end && (cls[b[i]] & cls[b[i + 1]] & cls[b[i + 2]] & cls[b[i + 3]]))
+		i += 4;
+	while (i < end && cls[b[i]])
+		i++;
+	return i;
+}
+
+static size_t skip_token(const uint8_t *b, size_t i, size_t end)
+{
+	return skip_class(token_char, b, i, end);
+}
+
 /* ---- start line ------------------------------------------------------ */
 
 static bool is_keepalive(const uint8_t *buf, size_t len)
@@ -138,16 +154,15 @@ static uint32_t parse_request_line(const uint8_t *buf, size_t end, struct slb_si
 	const uint8_t *sp1 = memchr(buf, ' ', end);
 	size_t s1 = sp1 ? (size_t)(sp1 - buf) : end;
 
-	for (size_t i = 0; i < s1; i++)
-		if (!token_char[buf[i]])
-			return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
-	if (s1 == 0 || s1 == end)
+	if (s1 == 0 || s1 == end || skip_token(buf, 0, s1) != s1)
 		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
 	const uint8_t *sp2 = memchr(buf + s1 + 1, ' ', end - s1 - 1);
 	if (!sp2)
 		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
 	size_t s2 = (size_t)(sp2 - buf);
-	if (s2 == s1 + 1 || s2 + 1 == end || memchr(buf + s2 + 1, ' ', end - s2 - 1))
+	bool sip20 = is_sip20(buf + s2 + 1, end - s2 - 1);
+	/* the version ends the line: SIP/2.0 has no SP, nor may anything else */
+	if (s2 == s1 + 1 || s2 + 1 == end || (!sip20 && memchr(buf + s2 + 1, ' ', end - s2 - 1)))
 		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
 
 	m->kind = SLB_SIP_KIND_REQUEST;
@@ -155,7 +170,7 @@ static uint32_t parse_request_line(const uint8_t *buf, size_t end, struct slb_si
 	m->method = slb_sip_method_of(buf, s1);
 	m->ruri = slb_span_of(s1 + 1, s2);
 	m->version = slb_span_of(s2 + 1, end);
-	return is_sip20(buf + s2 + 1, end - s2 - 1) ? 0 : SLB_ERR(SLB_SIP_ERR_BAD_VERSION);
+	return sip20 ? 0 : SLB_ERR(SLB_SIP_ERR_BAD_VERSION);
 }
 
 static uint32_t parse_status_line(const uint8_t *buf, size_t end, struct slb_sip_msg *m)
@@ -241,22 +256,6 @@ static size_t trim_lws_end(const uint8_t *b, size_t start, size_t end)
 			       b[end - 1] == '\r' || b[end - 1] == '\n'))
 		end--;
 	return end;
-}
-
-/* The end of the run of bytes of class cls from i; four table lookups per
- * step while all four are in the class. */
-static inline size_t skip_class(const uint8_t *cls, const uint8_t *b, size_t i, size_t end)
-{
-	while (i + 4 <= end && (cls[b[i]] & cls[b[i + 1]] & cls[b[i + 2]] & cls[b[i + 3]]))
-		i += 4;
-	while (i < end && cls[b[i]])
-		i++;
-	return i;
-}
-
-static size_t skip_token(const uint8_t *b, size_t i, size_t end)
-{
-	return skip_class(token_char, b, i, end);
 }
 
 /* A run of chars allowed in a parameter value (token, IPv6 addresses). */
@@ -351,6 +350,27 @@ static bool skip_slash(const uint8_t *b, size_t *i, size_t end)
 	return true;
 }
 
+/* "SIP/2.0/" at i, LWS allowed around each '/': *after is where the
+ * transport starts. The form without LWS takes one compare. */
+static bool skip_sip20_slash(const uint8_t *b, size_t i, size_t end, size_t *after)
+{
+	size_t t;
+
+	if (i + 8 <= end && slb_ieq(b + i, "sip/2.0/", 8)) {
+		*after = skip_lws(b, i + 8, end);
+		return true;
+	}
+	t = skip_token(b, i, end);
+	if (!SLB_IEQ(b + i, t - i, "sip") || !skip_slash(b, &t, end))
+		return false;
+	i = t;
+	t = skip_token(b, i, end);
+	if (!SLB_IEQ(b + i, t - i, "2.0") || !skip_slash(b, &t, end))
+		return false;
+	*after = t;
+	return true;
+}
+
 /*
  * One via-parm from i: SIP/2.0/transport SP sent-by *(;param). Returns the
  * position after it (a comma or end), or 0 when it does not parse.
@@ -360,11 +380,7 @@ static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_v
 	size_t start = skip_lws(b, i, end), t;
 
 	memset(v, 0, sizeof(*v));
-	i = skip_token(b, start, end);
-	if (!SLB_IEQ(b + start, i - start, "sip") || !skip_slash(b, &i, end))
-		return 0;
-	t = skip_token(b, i, end);
-	if (!SLB_IEQ(b + i, t - i, "2.0") || !skip_slash(b, &t, end))
+	if (!skip_sip20_slash(b, start, end, &t))
 		return 0;
 	i = skip_token(b, t, end);
 	if (i == t)
