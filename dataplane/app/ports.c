@@ -5,6 +5,7 @@
  * offload where every port has it, and the per-lcore state of the workers.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,8 +228,35 @@ static void configure_rss(const struct slb_dp *dp, const struct slb_dp_port *p,
 		conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 	else
 		RTE_LOG(INFO, SIPLB, "port %s: %s has no RSS for IP: each of its %u RX queues "
-			"gets what the driver puts into it\n", p->cfg->name, p->driver,
-			dp->n_queues);
+			"gets what the driver puts into it (af_xdp: its NIC queue, by the "
+			"kernel driver's RSS)\n", p->cfg->name, p->driver, dp->n_queues);
+}
+
+/* An af_xdp port's sockets serve n_queues queues of the interface (from
+ * start_queue); SIP to a VIP that the NIC's RSS puts on another queue finds
+ * no socket there, and siplb's XDP program drops it (no_dataplane) while
+ * siplb-dp runs. Confining RSS with ethtool -X is valid, so this warns. */
+static void check_xdp_queues(const struct slb_dp *dp, const struct slb_dp_port *p)
+{
+	char path[32 + IF_NAMESIZE];
+	unsigned n = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (strcmp(p->driver, "net_af_xdp"))
+		return;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", p->iface);
+	if (!(d = opendir(path)))
+		return;
+	while ((e = readdir(d)))
+		n += !strncmp(e->d_name, "rx-", 3);
+	closedir(d);
+	if (n > dp->n_queues)
+		RTE_LOG(WARNING, SIPLB, "port %s: %s has %u RX queues and siplb-dp sockets on "
+			"%u: SIP to a VIP that the NIC's RSS puts on another queue is dropped "
+			"(no_dataplane). Give af_xdp queue_count=%u and %u lcores, or keep RSS "
+			"to the sockets' queues (ethtool -X %s equal %u, start_queue=0)\n",
+			p->cfg->name, p->iface, n, dp->n_queues, n, n, p->iface, dp->n_queues);
 }
 
 static int configure_port(struct slb_dp *dp, struct slb_dp_port *p,
@@ -265,6 +293,7 @@ static int configure_port(struct slb_dp *dp, struct slb_dp_port *p,
 		return -1;
 	}
 	p->started = true;
+	check_xdp_queues(dp, p);
 	if (conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS)
 		spread_reta(dp, p, conf.rx_adv_conf.rss_conf.rss_hf, info->reta_size);
 	RTE_LOG(INFO, SIPLB, "port %s: driver %s, iface %s, MAC " RTE_ETHER_ADDR_PRT_FMT
