@@ -125,60 +125,18 @@ static int probe_port(struct slb_dp *dp, struct slb_dp_port *p,
 	return find_iface(p, info, err, errlen);
 }
 
-/*
- * RSS: what the hash covers (docs/dataplane.md, Lcores and queues). A UDP
- * datagram on addresses and ports, so that clients behind one address
- * spread too; anything else IP, and every IPv4 fragment, on addresses only.
- * A worker reassembles in its own table, so all fragments of a datagram
- * must reach one queue: later fragments carry no ports, and a device that
- * tells fragments apart (the FRAG flow types) hashes the first one on
- * addresses as well. A device that does not tell them apart might hash the
- * first on its ports and the rest without: there the hash is on addresses
- * only.
- */
-#define SLB_RSS_UDP (RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_NONFRAG_IPV6_UDP)
-#define SLB_RSS_FRAG (RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_FRAG_IPV6)
-#define SLB_RSS_IP (RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_IPV6 | SLB_RSS_FRAG)
-
-static const struct {
-	uint64_t bit;
-	const char *name;
-} rss_names[] = {
-	{ RTE_ETH_RSS_NONFRAG_IPV4_UDP, "ipv4-udp" }, { RTE_ETH_RSS_NONFRAG_IPV6_UDP, "ipv6-udp" },
-	{ RTE_ETH_RSS_FRAG_IPV4, "ipv4-frag" },       { RTE_ETH_RSS_FRAG_IPV6, "ipv6-frag" },
-	{ RTE_ETH_RSS_IPV4, "ipv4" },                 { RTE_ETH_RSS_IPV6, "ipv6" },
-};
-
-/* The names of the bits of hf, or "none". */
-static const char *rss_text(uint64_t hf, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < RTE_DIM(rss_names) && n < len; i++)
-		if (hf & rss_names[i].bit)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? " " : "",
-					      rss_names[i].name);
-	return n ? buf : "none";
-}
-
-/* The hash functions this device gets, out of what it supports. */
+/* The hash types this device gets, what it lacks logged. */
 static uint64_t rss_hash(const struct slb_dp_port *p, uint64_t supported)
 {
-	uint64_t want = SLB_RSS_IP | SLB_RSS_UDP;
+	uint64_t hf = slb_dp_rss_types(supported);
 	char lacks[128];
 
-	/* a family whose fragments the device cannot tell apart: addresses only */
-	if (!(supported & RTE_ETH_RSS_FRAG_IPV4))
-		want &= ~RTE_ETH_RSS_NONFRAG_IPV4_UDP;
-	if (!(supported & RTE_ETH_RSS_FRAG_IPV6))
-		want &= ~RTE_ETH_RSS_NONFRAG_IPV6_UDP;
-	if (supported && (want & supported) != (SLB_RSS_IP | SLB_RSS_UDP))
+	if (supported && hf != SLB_DP_RSS_ALL)
 		RTE_LOG(INFO, SIPLB, "port %s: RSS without %s: the device lacks it (or lacks "
 			"the family's fragment type, without which UDP is hashed on addresses "
 			"only, so that a datagram's fragments meet on one worker)\n", p->cfg->name,
-			rss_text((SLB_RSS_IP | SLB_RSS_UDP) & ~(want & supported), lacks,
-				 sizeof(lacks)));
-	return want & supported;
+			slb_dp_rss_text(SLB_DP_RSS_ALL & ~hf, lacks, sizeof(lacks)));
+	return hf;
 }
 
 /* Entry i to queue i mod n: the workers' queues evenly. */
@@ -211,7 +169,7 @@ static void spread_reta(const struct slb_dp *dp, const struct slb_dp_port *p, ui
 	char text[128];
 
 	RTE_LOG(INFO, SIPLB, "port %s: RSS on %s over %u queues, RETA of %u entries: %s%s\n",
-		p->cfg->name, rss_text(hf, text, sizeof(text)), dp->n_queues, size,
+		p->cfg->name, slb_dp_rss_text(hf, text, sizeof(text)), dp->n_queues, size,
 		failed ? failed : "spread evenly", failed ? ", the device's own stays" : "");
 }
 

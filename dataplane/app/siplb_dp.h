@@ -28,8 +28,12 @@
 struct slb_neigh; /* dp_neigh.h */
 
 #define SLB_DP_BURST 32      /* packets per rte_eth_rx_burst */
-#define SLB_DP_RXD 1024      /* descriptors per RX queue */
-#define SLB_DP_TXD 1024      /* descriptors per TX queue */
+/* Descriptors per RX and TX queue: af_xdp's default, as testpmd takes it. The
+ * RX ring is what absorbs the worker being off its core (a 20 ms stall at
+ * 100k messages/s); half of it lost messages on a busy host (bench/RESULTS.md,
+ * "End to end over veth"). */
+#define SLB_DP_RXD 2048
+#define SLB_DP_TXD 2048
 #define SLB_DP_MBUF_CACHE 256
 /* Packets an lcore holds while the kernel resolves their next hop's MAC (as
  * the kernel's own unres_qlen), and for how long, before dropping them. */
@@ -128,6 +132,14 @@ int slb_dp_lcores_setup(struct slb_dp *dp, char *err, size_t errlen);
 int slb_dp_ports_setup(struct slb_dp *dp, char *err, size_t errlen);
 void slb_dp_ports_stop(struct slb_dp *dp);
 void slb_dp_lcores_free(struct slb_dp *dp);
+
+/* rss.c: the RSS hash types siplb-dp asks for, and those of them a device
+ * with these flow_type_rss_offloads gets; their names, for the log. */
+#define SLB_DP_RSS_ALL (RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_NONFRAG_IPV6_UDP | \
+			RTE_ETH_RSS_FRAG_IPV4 | RTE_ETH_RSS_FRAG_IPV6 | RTE_ETH_RSS_IPV4 | \
+			RTE_ETH_RSS_IPV6)
+uint64_t slb_dp_rss_types(uint64_t supported);
+const char *slb_dp_rss_text(uint64_t hf, char *buf, size_t len);
 
 /* frag.c: frames out of a reassembly buffer into mbufs. f as IPv4 fragments
  * of at most mtu bytes (ip_id, network order), into frags[SLB_DP_MAX_FRAGS]:
