@@ -42,8 +42,9 @@ static inline void slb_walk_record(const uint8_t *buf, size_t start, size_t colo
 {
 	size_t name_end = colon;
 
-	while (buf[name_end - 1] == ' ' || buf[name_end - 1] == '\t')
-		name_end--;
+	if (buf[name_end - 1] <= ' ') /* rare: "Via :" */
+		while (buf[name_end - 1] == ' ' || buf[name_end - 1] == '\t')
+			name_end--;
 	enum slb_hdr id = slb_hdr_id(buf + start, name_end - start);
 	if (id != SLB_HDR_OTHER)
 		slb_sip_hit(hits, id, start, colon + 1, slb_line_end(buf, lf));
@@ -72,9 +73,7 @@ static inline uint32_t slb_chunk_faults(uint64_t nul, uint64_t crlf_bad)
 uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 		     struct slb_sip_hits *hits, size_t *hdr_end)
 {
-	/* The current logical line, from the start line on: its colon (none to
-	 * find there) is taken as found until the start line's LF. */
-	size_t start = 0, colon = 0;
+	size_t start = hdr_start, colon = SLB_NO_POS; /* the current logical line */
 	uint64_t cr_carry = 0, nul_seen = 0, crlf_seen = 0;
 	uint32_t err = 0;
 
@@ -94,14 +93,16 @@ uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 		}
 		uint64_t crlf_bad = lf ^ ((cr << 1) | cr_carry);
 		cr_carry = cr >> 63;
+		if (base < hdr_start) { /* the start line's LF and colons */
+			lf &= slb_bits_from(hdr_start - base);
+			colons &= slb_bits_from(hdr_start - base);
+		}
 
 		while (lf) {
 			unsigned i = (unsigned)__builtin_ctzll(lf);
 			size_t p = base + i;
 
 			lf &= lf - 1;
-			if (p < hdr_start) /* the start line's LF */
-				goto line_done;
 			if (p == start + 1 && slb_is_header_end(buf, p)) {
 				uint64_t upto = ~slb_bits_above(i);
 
@@ -111,14 +112,14 @@ uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 			}
 			if (colon == SLB_NO_POS && (colons & ~slb_bits_above(i)))
 				colon = base + (size_t)__builtin_ctzll(colons);
-			/* the first physical line must hold "name:" */
-			if (colon > p || colon == start)
+			/* The first physical line must hold "name:": start < colon < p
+			 * (one unsigned compare; SLB_NO_POS is past every p). */
+			if (colon - start - 1 > p - start - 1)
 				err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
 			if (p + 1 < len && (buf[p + 1] == ' ' || buf[p + 1] == '\t'))
 				continue; /* folded: the logical line goes on */
 			if (colon < p)
 				slb_walk_record(buf, start, colon, p, hits);
-line_done:
 			start = p + 1;
 			colon = SLB_NO_POS;
 			colons &= slb_bits_above(i);
