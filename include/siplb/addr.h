@@ -21,8 +21,8 @@ struct slb_addr {
 	__u8 pad;           /* zero */
 	__u16 port;         /* host byte order; 0: none */
 	union {             /* v6 first: an initializer zeroes all 16 bytes */
-		__u8 v6[16];
-		__u32 v4;   /* IPv4, network byte order (v6[4..15] zero) */
+		__u8 v6[16];  /* the address bytes: IPv6, or IPv4 in v6[0..3] and zeros */
+		__u32 v4;     /* IPv4, network byte order */
 	};
 };
 
