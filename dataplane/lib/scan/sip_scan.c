@@ -339,6 +339,21 @@ static void via_param(struct slb_sip_via *via, const uint8_t *b, const struct pa
 	}
 }
 
+/* 1*DIGIT from i: where the digits end; their value, saturated at
+ * limit + 1, in *n. (A uint64_t so that limit + 1 times ten still fits.) */
+static inline size_t scan_digits(const uint8_t *b, size_t i, size_t end, uint32_t limit,
+				 uint32_t *n)
+{
+	uint64_t v = 0;
+
+	for (; i < end && (unsigned)(b[i] - '0') < 10; i++) {
+		v = v * 10 + (unsigned)(b[i] - '0');
+		v = v > limit ? (uint64_t)limit + 1 : v;
+	}
+	*n = (uint32_t)v;
+	return i;
+}
+
 /* "/" with optional LWS around it (RFC 3261 SLASH). */
 static bool skip_slash(const uint8_t *b, size_t *i, size_t end)
 {
@@ -403,11 +418,10 @@ static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_v
 	v->host = slb_span_of(t, i);
 	t = skip_lws(b, i, end);
 	if (t < end && b[t] == ':') {
-		size_t d = skip_lws(b, t + 1, end), e = d;
-		uint32_t port = 0;
+		size_t d = skip_lws(b, t + 1, end), e;
+		uint32_t port;
 
-		while (e < end && b[e] >= '0' && b[e] <= '9' && port <= 65535)
-			port = port * 10 + (uint32_t)(b[e++] - '0');
+		e = scan_digits(b, d, end, 65535, &port);
 		if (e == d || port == 0 || port > 65535)
 			return 0;
 		v->port_tok = slb_span_of(d, e);
@@ -526,14 +540,10 @@ static bool parse_number(const uint8_t *b, struct slb_span v, uint32_t limit, ui
 			 size_t *digits_start, size_t *digits_end)
 {
 	size_t end = (size_t)v.off + v.len;
-	size_t i = skip_lws(b, v.off, end), d = i;
-	uint32_t n = 0;
+	size_t d = skip_lws(b, v.off, end), i;
+	uint32_t n;
 
-	while (i < end && b[i] >= '0' && b[i] <= '9') {
-		n = n * 10 + (uint32_t)(b[i++] - '0');
-		if (n > limit)
-			n = limit + 1;
-	}
+	i = scan_digits(b, d, end, limit, &n);
 	if (i == d || skip_lws(b, i, end) != end)
 		return false;
 	*out = n;
@@ -547,16 +557,15 @@ static bool parse_number(const uint8_t *b, struct slb_span v, uint32_t limit, ui
 static uint32_t parse_cseq(const uint8_t *b, struct slb_span v, struct slb_sip_msg *m)
 {
 	size_t end = (size_t)v.off + v.len;
-	size_t i = skip_lws(b, v.off, end), d = i;
-	uint64_t n = 0;
+	size_t d = skip_lws(b, v.off, end), i;
+	uint32_t n;
 
-	while (i < end && b[i] >= '0' && b[i] <= '9' && n < (1u << 31))
-		n = n * 10 + (uint64_t)(b[i++] - '0');
+	i = scan_digits(b, d, end, (1u << 31) - 1, &n);
 	size_t t = skip_lws(b, i, end), te = skip_token(b, t, end);
 	if (i == d || n >= (1u << 31) || t == i || te == t || skip_lws(b, te, end) != end)
 		return SLB_ERR(SLB_SIP_ERR_BAD_CSEQ);
 	m->has_cseq = true;
-	m->cseq = (uint32_t)n;
+	m->cseq = n;
 	m->cseq_method_tok = slb_span_of(t, te);
 	m->cseq_method = slb_sip_method_of(b + t, te - t);
 	return 0;
