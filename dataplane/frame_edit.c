@@ -16,16 +16,8 @@ bool slb_edit_add(struct slb_edits *ed, uint32_t off, uint32_t del,
 		ed->e[i] = ed->e[i - 1];
 	ed->e[i] = (struct slb_edit){ off, del, ins, ins_len };
 	ed->n++;
+	ed->growth += ins_len - (int32_t)del;
 	return true;
-}
-
-int32_t slb_edit_growth(const struct slb_edits *ed)
-{
-	int32_t delta = 0;
-
-	for (unsigned k = 0; k < ed->n; k++)
-		delta += ed->e[k].ins_len - (int32_t)ed->e[k].del;
-	return delta;
 }
 
 /* The frame as segments of old bytes: segment k is [src, src + len), and
@@ -35,27 +27,44 @@ struct segment {
 	int32_t dst; /* relative to the old frame start */
 };
 
-/* Bytes moved when the new frame starts at new_start (relative to old). */
-static long plan(const struct slb_frame *f, const struct slb_edits *ed, int32_t new_start,
+/* The segments when the new frame starts at new_start (relative to old). */
+static void plan(const struct slb_frame *f, const struct slb_edits *ed, int32_t new_start,
 		 struct segment *seg)
 {
 	int32_t at = new_start;
 	uint32_t src = 0;
-	long moved = 0;
 
 	for (unsigned k = 0; k <= ed->n; k++) {
 		uint32_t end = k < ed->n ? ed->e[k].off : f->len;
 
 		seg[k] = (struct segment){ src, end - src, at };
-		if (at != (int32_t)src)
-			moved += end - src;
 		at += end - src;
 		if (k < ed->n) {
 			at += ed->e[k].ins_len;
 			src = end + ed->e[k].del;
 		}
 	}
-	return moved;
+}
+
+/* The head side moves fewer bytes than the tail side: there, segment k
+ * moves by the growth of the edits at and after it, here by that of the
+ * edits before it. */
+static bool head_moves_less(const struct slb_frame *f, const struct slb_edits *ed)
+{
+	uint32_t src = 0, head = 0, tail = 0;
+	int32_t before = 0;
+
+	for (unsigned k = 0; k <= ed->n; k++) {
+		uint32_t end = k < ed->n ? ed->e[k].off : f->len;
+
+		head += before != ed->growth ? end - src : 0;
+		tail += before ? end - src : 0;
+		if (k < ed->n) {
+			before += ed->e[k].ins_len - (int32_t)ed->e[k].del;
+			src = end + ed->e[k].del;
+		}
+	}
+	return head <= tail;
 }
 
 static void move_segments(uint8_t *base, const struct segment *seg, unsigned n)
@@ -86,21 +95,17 @@ static bool edits_fit(const struct slb_frame *f, const struct slb_edits *ed, uin
 
 bool slb_edit_apply(struct slb_frame *f, struct slb_edits *ed)
 {
-	struct segment head_plan[SLB_MAX_EDITS + 1], tail_plan[SLB_MAX_EDITS + 1];
-	int32_t delta = slb_edit_growth(ed);
-
-	if (!edits_fit(f, ed, 0))
-		return false;
-	/* Either the start moves by -delta (head side) or the end by +delta. */
-	long head_cost = plan(f, ed, -delta, head_plan);
-	long tail_cost = plan(f, ed, 0, tail_plan);
+	struct segment seg[SLB_MAX_EDITS + 1];
+	int32_t delta = ed->growth;
 	bool head_fits = delta <= (int32_t)f->headroom;
 	bool tail_fits = delta <= (int32_t)f->tailroom;
-	bool use_head = head_fits && (!tail_fits || head_cost <= tail_cost);
-	const struct segment *seg = use_head ? head_plan : tail_plan;
 
-	if (!head_fits && !tail_fits)
+	if (!edits_fit(f, ed, 0) || (!head_fits && !tail_fits))
 		return false;
+	/* Either the start moves by -delta (head side) or the end by +delta. */
+	bool use_head = head_fits && (!tail_fits || head_moves_less(f, ed));
+
+	plan(f, ed, use_head ? -delta : 0, seg);
 	move_segments(f->data, seg, ed->n + 1);
 	for (unsigned k = 0; k < ed->n; k++)
 		if (ed->e[k].ins_len) /* deletions have no bytes */

@@ -26,6 +26,7 @@ struct slb_edit {
 struct slb_edits {
 	struct slb_edit e[SLB_MAX_EDITS];
 	unsigned n;
+	int32_t growth;      /* bytes the edits add (negative: remove) */
 };
 
 /* Adds an edit; false when the list is full. Edits may come in any order
@@ -34,7 +35,10 @@ bool slb_edit_add(struct slb_edits *ed, uint32_t off, uint32_t del,
 		  const void *ins, uint16_t ins_len);
 
 /* How many bytes the edits add to the frame (negative: remove). */
-int32_t slb_edit_growth(const struct slb_edits *ed);
+static inline int32_t slb_edit_growth(const struct slb_edits *ed)
+{
+	return ed->growth;
+}
 
 /* Applies the edits to f (data, len, headroom and tailroom updated).
  * False, with f unchanged, when the frame lacks the room. */

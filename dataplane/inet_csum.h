@@ -16,6 +16,18 @@
  * b's first byte counts as the first byte of a 16-bit word. */
 uint64_t slb_csum_add(uint64_t sum, const void *b, size_t n);
 
+/* sum plus n 32-bit words at b, unfolded: headers, summed inline. */
+static inline uint64_t slb_csum_words(uint64_t sum, const void *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t w;
+
+		memcpy(&w, (const uint8_t *)b + 4 * i, sizeof(w));
+		sum += w;
+	}
+	return sum;
+}
+
 /* An unfolded sum to 16 bits, end-around carries added back. Only a sum
  * of nothing but zeros folds to 0; any other that is 0 mod 0xffff to 0xffff. */
 static inline uint16_t slb_csum_fold(uint64_t sum)

@@ -73,8 +73,8 @@ static bool udp_cksum_ok(struct pkt *p)
 {
 	const uint8_t *udp = sip(p) - sizeof(struct udphdr);
 	uint16_t check, len = htons((uint16_t)(p->sip_len + sizeof(struct udphdr)));
-	uint64_t head = slb_csum_add(pseudo_sum(p->saddr, p->daddr, len), udp,
-				     sizeof(struct udphdr));
+	uint64_t head = slb_csum_words(pseudo_sum(p->saddr, p->daddr, len), udp,
+				       sizeof(struct udphdr) / 4);
 
 	memcpy(&check, udp + offsetof(struct udphdr, check), sizeof(check));
 	if (check && p->f->l4_cksum_good) {
@@ -190,7 +190,7 @@ static void finish_frame(struct pkt *p, uint32_t daddr, uint16_t dport, struct s
 		ip.frag_off = 0; /* DF clear: we fragment it, and routers after us may */
 	ip.check = 0;
 	memcpy(d + ETH_HLEN, &ip, sizeof(ip));
-	ip.check = slb_csum_neg(slb_csum_fold(slb_csum_add(0, d + ETH_HLEN, ip.ihl * 4u)));
+	ip.check = slb_csum_neg(slb_csum_fold(slb_csum_words(0, d + ETH_HLEN, ip.ihl)));
 	memcpy(d + ETH_HLEN, &ip, sizeof(ip));
 
 	udp.source = p->vip->port;
@@ -203,7 +203,7 @@ static void finish_frame(struct pkt *p, uint32_t daddr, uint16_t dport, struct s
 		udp.check = slb_csum_fold(sum); /* the port completes it */
 	} else {
 		udp.check = slb_csum_neg(
-			slb_csum_fold(slb_csum_add(sum + p->payload_sum, &udp, sizeof(udp))));
+			slb_csum_fold(slb_csum_words(sum + p->payload_sum, &udp, sizeof(udp) / 4)));
 		if (!udp.check) /* 0 says none was computed (RFC 768) */
 			udp.check = 0xffff;
 	}

@@ -73,7 +73,7 @@ static void random_edits(struct slb_edits *ed, uint32_t from, uint32_t len, unsi
 {
 	uint32_t at = from;
 
-	ed->n = 0;
+	*ed = (struct slb_edits){ .n = 0 };
 	for (unsigned k = 0; k < n && at < len; k++) {
 		uint32_t off = at + (uint32_t)rand() % ((len - at) / (n - k) + 1);
 		uint32_t del = off < len ? (uint32_t)rand() % (len - off < 12 ? len - off + 1 : 12) : 0;
@@ -132,7 +132,7 @@ static void test_edges(void)
 	CHECK(slb_edit_apply_summed(&f, &ed, 0, &sum) && same(sum, 0), "zeros less a byte: zero");
 	memset(mem, 0xff, sizeof(mem));
 	f = (struct slb_frame){ mem + ROOM, 64, ROOM, ROOM, false };
-	ed.n = 0;
+	ed = (struct slb_edits){ .n = 0 };
 	sum = 0xffff;
 	slb_edit_add(&ed, 3, 0, "\xff", 1);
 	slb_edit_add(&ed, 10, 1, NULL, 0);
