@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* siplb's address type (include/siplb/addr.h): text, order, conversions. */
+/* siplb's address type (include/siplb/addr.h): its texts, the endpoint
+ * grammar, the unicast rule and the conversions (the comparator and
+ * slb_addr_from_state are inline in the header). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
@@ -22,17 +24,6 @@ const char *slb_addr_format(const struct slb_addr *a, enum slb_addr_form form, c
 	else
 		snprintf(buf, len, v6 && form == SLB_ADDR_HOST ? "[%s]" : "%s", ip);
 	return buf;
-}
-
-int slb_addr_cmp(const struct slb_addr *a, const struct slb_addr *b)
-{
-	int c = memcmp(a->v6, b->v6, sizeof(a->v6));
-
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	if (c)
-		return c;
-	return a->port == b->port ? 0 : a->port < b->port ? -1 : 1;
 }
 
 int slb_addr_parse(const char *text, struct slb_addr *out)
@@ -113,17 +104,6 @@ bool slb_addr_unicast(const struct slb_addr *a)
 	if (a->family == AF_INET)
 		return h != 0 && h != UINT32_MAX && (h >> 28) != 0xe;
 	return memcmp(a->v6, zero, sizeof(zero)) && a->v6[0] != 0xff;
-}
-
-struct slb_addr slb_addr_from_state(__u8 family, __u32 addr, const __u8 *addr6, __u16 port)
-{
-	struct slb_addr a = {.family = family, .port = ntohs(port)};
-
-	if (family == AF_INET6)
-		memcpy(a.v6, addr6, sizeof(a.v6));
-	else
-		a.v4 = addr;
-	return a;
 }
 
 void slb_addr_to_state(const struct slb_addr *a, __u8 *family, __u32 *addr, __u8 *addr6,

@@ -29,9 +29,11 @@ struct slb_addr {
 _Static_assert(sizeof(struct slb_addr) == 20, "struct slb_addr: a map key without holes");
 
 #ifndef __bpf__
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/socket.h>
 
 /* "[" + INET6_ADDRSTRLEN - 1 + "]:65535" with its NUL, rounded up. */
@@ -48,8 +50,18 @@ enum slb_addr_form {
 const char *slb_addr_format(const struct slb_addr *a, enum slb_addr_form form, char *buf,
 			    size_t len);
 
-/* Orders by family (IPv4 first), address, port: <0, 0, >0. */
-int slb_addr_cmp(const struct slb_addr *a, const struct slb_addr *b);
+/* Orders by family (IPv4 first), address, port: <0, 0, >0. Inline: siplbd
+ * matches every backend against every published one on each publish. */
+static inline int slb_addr_cmp(const struct slb_addr *a, const struct slb_addr *b)
+{
+	int c = memcmp(a->v6, b->v6, sizeof(a->v6));
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (c)
+		return c;
+	return a->port == b->port ? 0 : a->port < b->port ? -1 : 1;
+}
 
 /* An IPv4 or IPv6 literal (no port, no brackets) into *out, port 0. 0, or
  * -1 when text is neither (*out zeroed). */
@@ -84,7 +96,17 @@ bool slb_addr_unicast(const struct slb_addr *a);
 
 /* The state map's split layout (state.h: slb_vip, slb_backend): IPv4 in
  * addr, IPv6 in addr6, the port in network byte order. */
-struct slb_addr slb_addr_from_state(__u8 family, __u32 addr, const __u8 *addr6, __u16 port);
+static inline struct slb_addr slb_addr_from_state(__u8 family, __u32 addr, const __u8 *addr6,
+						  __u16 port)
+{
+	struct slb_addr a = {.family = family, .port = ntohs(port)};
+
+	if (family == AF_INET6)
+		memcpy(a.v6, addr6, sizeof(a.v6));
+	else
+		a.v4 = addr;
+	return a;
+}
 void slb_addr_to_state(const struct slb_addr *a, __u8 *family, __u32 *addr, __u8 *addr6,
 		       __u16 *port);
 /* The address of x, a struct slb_vip or slb_backend. */
