@@ -15,7 +15,8 @@
 int siplbd_metrics_start(const struct slb_config_metrics *c, struct slb_metrics_server **out)
 {
 	struct slb_metrics_config mc = {.address = c->address, .port = c->port};
-	char err[256];
+	struct slb_addr a;
+	char err[256], ep[SLB_ADDR_TEXT_LEN];
 
 	*out = NULL;
 	if (!c->port)
@@ -25,9 +26,10 @@ int siplbd_metrics_start(const struct slb_config_metrics *c, struct slb_metrics_
 		siplbd_log("%s", err);
 		return -1;
 	}
-	siplbd_log(strchr(c->address, ':') ? "metrics on http://[%s]:%u/metrics"
-					   : "metrics on http://%s:%u/metrics",
-		   c->address, c->port);
+	slb_addr_parse(c->address, &a); /* the config checked it */
+	a.port = c->port;
+	siplbd_log("metrics on http://%s/metrics",
+		   slb_addr_format(&a, SLB_ADDR_ENDPOINT, ep, sizeof(ep)));
 	return 0;
 }
 

@@ -141,14 +141,15 @@ int slb_probe_address(const struct slb_health *h, struct slb_probe_target *tg,
 		      char *err, size_t errlen)
 {
 	const struct slb_probe_target *other;
+	char ep[SLB_ADDR_TEXT_LEN];
 
 	tg->salen = slb_addr_to_sockaddr(&tg->t.a, &tg->sa);
 	slb_addr_format(&tg->t.a, SLB_ADDR_HOST, tg->host, sizeof(tg->host));
 	/* ICMP errors name only the address: one target per address. */
 	other = target_at(h, &tg->sa, tg);
 	if (other) {
-		snprintf(err, errlen, "target id %u: %s:%u is probed already as id %u",
-			 tg->t.id, tg->host, tg->t.a.port, other->t.id);
+		snprintf(err, errlen, "target id %u: %s is probed already as id %u", tg->t.id,
+			 slb_addr_format(&tg->t.a, SLB_ADDR_ENDPOINT, ep, sizeof(ep)), other->t.id);
 		return -1;
 	}
 	return via_host(h, tg, tg->via_host, err, errlen);
