@@ -16,6 +16,7 @@
 #include "siplb/maglev.h"
 #include "siplb/xdp.h"
 #include "config_text.h"
+#include "rules_config.h"
 
 struct parser {
 	struct slb_config_text *text; /* FILE:LINE of its lines */
@@ -65,24 +66,14 @@ static int fail(const struct parser *p, const config_setting_t *s, const char *f
 static int check_keys(const struct parser *p, const config_setting_t *g,
 		      const char *const *known)
 {
-	char where[256], list[256] = "";
+	char where[256], list[256];
+	const config_setting_t *s = slb_config_unknown_key(g, known, list, sizeof(list));
 
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-		const char *const *k = known;
-
-		while (*k && strcmp(*k, config_setting_name(s)))
-			k++;
-		if (*k)
-			continue;
-		for (k = known; *k; k++)
-			snprintf(list + strlen(list), sizeof(list) - strlen(list),
-				 "%s%s", k == known ? "" : ", ", *k);
-		setting_path(g, where, sizeof(where));
-		return fail(p, s, "unknown setting '%s'%s%s%s (known: %s)", config_setting_name(s),
-			    where[0] ? " in '" : "", where, where[0] ? "'" : "", list);
-	}
-	return 0;
+	if (!s)
+		return 0;
+	setting_path(g, where, sizeof(where));
+	return fail(p, s, "unknown setting '%s'%s%s%s (known: %s)", config_setting_name(s),
+		    where[0] ? " in '" : "", where, where[0] ? "'" : "", list);
 }
 
 /* Member key of g in *out, or NULL when absent: an error only if required. */
@@ -969,10 +960,22 @@ static int vip_addr(const struct parser *p, const config_setting_t *e, struct sl
 		    "(mode = \"dsr\" is)", where, config_setting_get_string(s));
 }
 
+/* rules = ( ... ): rules_config.c says what is wrong, and where. */
+static int vip_rules(const struct parser *p, const config_setting_t *e, struct slb_config_vip *v)
+{
+	const config_setting_t *bad;
+	char why[512];
+
+	if (slb_rules_config_parse(config_setting_get_member(e, "rules"), p->c, p->text, v->pool,
+				   &v->rules, &bad, why, sizeof(why)))
+		return rejected(p, bad, why);
+	return 0;
+}
+
 static int parse_vip(const struct parser *p, const config_setting_t *list, uint32_t i)
 {
 	static const char *const keys[] = {"name", "address", "port", "mode", "pool",
-					   "record_route", "rate", "burst", NULL};
+					   "record_route", "rate", "burst", "rules", NULL};
 	const config_setting_t *e = config_setting_get_elem(list, i);
 	struct slb_config_vip *vips = p->c->vips;
 	uint32_t port = 0;
@@ -984,7 +987,8 @@ static int parse_vip(const struct parser *p, const config_setting_t *list, uint3
 	    get_uint(p, e, "port", true, 1, UINT16_MAX, &port) ||
 	    vip_pool(p, e, &vips[i].pool) ||
 	    get_bool(p, e, "record_route", &vips[i].record_route) ||
-	    get_rate(p, e, "rate", "burst", &vips[i].rate, &vips[i].burst))
+	    get_rate(p, e, "rate", "burst", &vips[i].rate, &vips[i].burst) ||
+	    vip_rules(p, e, &vips[i]))
 		return -1;
 	vips[i].a.port = (uint16_t)port;
 	for (uint32_t j = 0; j < i; j++) {
@@ -1402,6 +1406,8 @@ void slb_config_free(struct slb_config *c)
 	for (uint32_t i = 0; c->pools && i < c->n_pools; i++)
 		free(c->pools[i].backends);
 	free(c->pools);
+	for (uint32_t i = 0; c->vips && i < c->n_vips; i++)
+		slb_rules_free(&c->vips[i].rules);
 	free(c->vips);
 	free(c->ports);
 	free(c->xdp.ifaces);

@@ -439,3 +439,24 @@ void slb_config_text_free(struct slb_config_text *t)
 	free(t->buf);
 	free(t);
 }
+
+const config_setting_t *slb_config_unknown_key(const config_setting_t *g,
+					       const char *const *known, char *list,
+					       size_t len)
+{
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *const *k = known;
+
+		while (*k && strcmp(*k, config_setting_name(s)))
+			k++;
+		if (*k)
+			continue;
+		list[0] = 0;
+		for (k = known; *k; k++)
+			snprintf(list + strlen(list), len - strlen(list), "%s%s",
+				 k == known ? "" : ", ", *k);
+		return s;
+	}
+	return NULL;
+}

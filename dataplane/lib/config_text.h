@@ -11,6 +11,7 @@
 #ifndef SIPLB_CONFIG_TEXT_H
 #define SIPLB_CONFIG_TEXT_H
 
+#include <libconfig.h>
 #include <stddef.h>
 
 /* Bytes of configuration, the main file and its includes together: the
@@ -36,5 +37,12 @@ unsigned slb_config_text_origin(const struct slb_config_text *t, unsigned line,
 				const char **file);
 
 void slb_config_text_free(struct slb_config_text *t);
+
+/* The first member of group g whose name is not in known (NULL-terminated),
+ * with the known names, comma-separated, in list; NULL when all are known.
+ * For config.c and rules_config.c, which word their own messages. */
+const config_setting_t *slb_config_unknown_key(const config_setting_t *g,
+					       const char *const *known, char *list,
+					       size_t len);
 
 #endif

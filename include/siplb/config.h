@@ -16,6 +16,7 @@
 #include "siplb/addr.h"
 #include "siplb/health.h"
 #include "siplb/metrics.h"
+#include "siplb/rules.h"
 #include "siplb/srv.h"
 #include "siplb/state.h"
 
@@ -48,6 +49,7 @@ struct slb_config_vip {
 	bool record_route;
 	uint32_t pool;                /* index into slb_config.pools */
 	uint32_t rate, burst;         /* XDP cap, SIP packets per second; 0: none */
+	struct slb_rules rules;       /* docs/rules.md; none: everything to pool */
 };
 
 struct slb_config_backend {

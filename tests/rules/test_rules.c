@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The rules' matcher (docs/rules.md): which rule a request hits, the hash
+ * key, a bad blob refused; and the differential check: every message at
+ * every alignment 0..63 of its buffer, from several sources, gives the same
+ * matching rules with Hyperscan as with the plain C reference matcher (the
+ * Vectorscan 5.4.9 alignment bug, docs/scanner.md).
+ * `test_rules --write-corpus DIR` writes the requests as the fuzzer's seeds.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "rules_fixture.h"
+#include "rules_ref.h"
+#include "siplb/rules_compile.h"
+
+struct req {
+	const char *method, *ruri, *from, *to, *extra;
+	const char *src;           /* "address port" */
+	int32_t want;              /* first rule hit, -1: none */
+	const char *key;           /* hash key of that rule; NULL: the Call-ID */
+};
+
+static const struct req reqs[] = {
+	{"INVITE", "sip:112@sos.example.com", "<sip:1000@a.example>", "<sip:112@sos.example.com>",
+	 "User-Agent: friendly-scanner\r\n", "198.51.100.7 5060", R_SCANNER, NULL},
+	{"INVITE", "sip:112@sos.example.com", "<sip:1000@a.example>", "<sip:112@sos.example.com>",
+	 "User-Agent:   Linphone/5.0  \r\n", "198.51.100.7 5060", R_EMERGENCY, NULL},
+	{"INVITE", "sip:112:secret@sos.example.com", "<sip:1000@a.example>", "sip:x@y",
+	 "", "198.51.100.7 5060", R_EMERGENCY, NULL},
+	{"REGISTER", "sip:reg.example.com", "<sip:alice@reg.example.com>;tag=1",
+	 "\"Alice <home>\" <sip:alice@reg.example.com>", "", "198.51.100.7 5060", R_REGISTRAR,
+	 "alice"},
+	{"REGISTER", "sip:REG.Example.COM;transport=udp", "<sip:bob@x>;tag=1", "t-compact", "",
+	 "198.51.100.7 5060", R_REGISTRAR, "bob"},
+	{"REGISTER", "sip:other.example.org", "<sip:bob@x>;tag=1", "<sip:bob@other.example.org>",
+	 "", "198.51.100.7 5060", R_REG_RATE, NULL},
+	{"OPTIONS", "sip:ping@192.0.2.100", "<sip:1@x>", "<sip:ping@192.0.2.100>", "",
+	 "203.0.113.9 5060", R_TRUNK, NULL},
+	{"INVITE", "sip:+19005551234@gw.example", "<sip:1@x>", "<sip:+19005551234@gw.example>", "",
+	 "198.51.100.7 5060", R_PREMIUM, NULL},
+	{"INVITE", "tel:+19005551234;phone-context=example.com", "<sip:1@x>", "<tel:+1900>", "",
+	 "198.51.100.7 5060", R_PREMIUM, NULL},
+	/* both match: the first wins */
+	{"INVITE", "sip:19005551234@gw.example", "\"Mallory\" <sip:m@EVIL.example>;tag=9", "<sip:x@y>",
+	 "", "198.51.100.7 5060", R_PREMIUM, NULL},
+	{"INVITE", "sip:alice@gw.example", "\"Mallory\" <sip:m@EVIL.example>;tag=9", "<sip:x@y>",
+	 "", "198.51.100.7 5060", R_EVIL_FROM, NULL},
+	{"INVITE", "sip:+493012345@gw.example", "<sip:1@x>", "<sip:+493012345@gw.example>", "",
+	 "198.51.100.7 5070", R_BERLIN, NULL},
+	{"INVITE", "sip:+493012345@gw.example", "<sip:1@x>", "<sip:+493012345@gw.example>", "",
+	 "198.51.100.7 5060", -1, NULL},
+	{"INVITE", "sip:svc@192.0.2.100", "<sip:1@x>", "<sip:svc@192.0.2.100>", "",
+	 "198.51.100.7 5060", R_SERVICE, NULL},
+	{"INVITE", "sip:bob@gw.example", "\"a<b\" <sip:1234@h.example>;tag=1", "<sip:bob@gw.example>",
+	 "X-TENANT: acme-corp\r\n", "198.51.100.7 5060", R_TENANT_USER, NULL},
+	{"INVITE", "sip:bob@gw.example", "sip:1234@h.example;tag=1", "<sip:bob@gw.example>",
+	 "x-tenant:   acme  \r\n", "198.51.100.7 5060", R_TENANT, NULL},
+	{"INVITE", "sip:bob@gw.example", "<sip:1@x>", "<sip:bob@sub.example.net>", "",
+	 "198.51.100.7 5060", R_ALLOW_TO, NULL},
+	{"MESSAGE", "sip:bob@gw.example", "<sip:1@x>", "<sip:bob@gw.example>",
+	 "Subject: very urgent\r\n", "198.51.100.7 5060", R_SUBJECT, "very urgent"},
+	{"INVITE", "sip:user@[2001:db8::1]:5060", "<sip:1@[2001:db8::2]>", "<sip:user@[2001:db8::1]>",
+	 "", "2001:db8::5 5060", R_V6_DROP, NULL},
+	{"BYE", "sip:user@gw.example", "<sip:1@x>;tag=a", "<sip:u@gw.example>;tag=b", "",
+	 "198.51.100.7 5060", -1, NULL},
+};
+
+/* The request as text; "t-compact" as To uses the compact form. */
+static size_t build(const struct req *r, char *out, size_t len)
+{
+	bool compact = !strcmp(r->to, "t-compact");
+
+	return (size_t)snprintf(out, len,
+		"%s %s SIP/2.0\r\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK-1\r\n"
+		"Max-Forwards: 70\r\n%s: %s\r\n%s: %s\r\nCall-ID: abc123@host\r\nCSeq: 1 %s\r\n"
+		"%sContent-Length: 0\r\n\r\n", r->method, r->ruri, compact ? "f" : "From", r->from,
+		compact ? "t" : "To", compact ? "<sip:bob@reg.example.com>" : r->to, r->method,
+		r->extra);
+}
+
+static struct slb_addr source(const char *text)
+{
+	char ip[64];
+	unsigned port;
+	struct slb_addr a;
+
+	if (sscanf(text, "%63s %u", ip, &port) != 2 || slb_addr_parse(ip, &a))
+		abort();
+	a.port = (uint16_t)port;
+	return a;
+}
+
+/* Every rule the request matches, in order, as a string of indexes. */
+static void all_matches(struct rules_fixture *f, struct slb_rules_scratch *s,
+			const struct rules_ref *ref, const uint8_t *buf, const struct slb_sip_msg *m,
+			const struct slb_addr *src, char *hs, char *plain, size_t len)
+{
+	size_t a = 0, b = 0;
+
+	hs[0] = plain[0] = 0;
+	if (slb_rules_scan(f->db, s, buf, m, src)) {
+		snprintf(hs, len, "scan failed");
+		return;
+	}
+	for (int32_t i = slb_rules_next(f->db, s, 0); i >= 0 && a < len - 8;
+	     i = slb_rules_next(f->db, s, (uint32_t)i + 1))
+		a += (size_t)snprintf(hs + a, len - a, "%d ", i);
+	for (int32_t i = rules_ref_next(ref, buf, m, src, 0); i >= 0 && b < len - 8;
+	     i = rules_ref_next(ref, buf, m, src, (uint32_t)i + 1))
+		b += (size_t)snprintf(plain + b, len - b, "%d ", i);
+}
+
+static void test_request(struct rules_fixture *f, struct slb_rules_scratch *s,
+			 const struct rules_ref *ref, const struct req *r)
+{
+	static uint8_t mem[4096 + 64] __attribute__((aligned(64)));
+	char text[2048], hs[256], plain[256];
+	size_t len = build(r, text, sizeof(text));
+	struct slb_addr src = source(r->src);
+	struct slb_sip_msg m;
+	int bad = 0;
+
+	for (unsigned align = 0; align < 64; align++) {
+		uint8_t *buf = mem + align;
+
+		memcpy(buf, text, len);
+		if (slb_sip_scan(buf, len, &m) != SLB_SIP_OK) {
+			CHECK(0, "%s %s: scanner says %s", r->method, r->ruri,
+			      slb_sip_reason_name(m.reason));
+			return;
+		}
+		all_matches(f, s, ref, buf, &m, &src, hs, plain, sizeof(hs));
+		bad += strcmp(hs, plain) != 0;
+		if (strcmp(hs, plain))
+			CHECK(0, "%s %s at alignment %u: Hyperscan \"%s\", reference \"%s\"",
+			      r->method, r->ruri, align, hs, plain);
+		int32_t first = slb_rules_next(f->db, s, 0);
+		if (align)
+			continue;
+		CHECK(first == r->want, "%s %s from %s: rule %d, expected %d", r->method, r->ruri,
+		      r->src, first, r->want);
+		if (first < 0 || first != r->want)
+			continue;
+		struct slb_span k = slb_rules_hash_key(f->db, s, &m, (uint32_t)first);
+		const char *want = r->key ? r->key : "abc123@host";
+		CHECK(k.len == strlen(want) && !memcmp(buf + k.off, want, k.len),
+		      "%s %s: hash key \"%.*s\", expected \"%s\"", r->method, r->ruri, k.len,
+		      buf + k.off, want);
+	}
+	CHECK_SHOW(!bad, "%-8s %-40s from %-17s: rules \"%s\" at all 64 alignments", r->method,
+		   r->ruri, r->src, plain);
+}
+
+/* Truncated, foreign or altered blobs are refused, not read past. */
+static void test_bad_blobs(struct rules_fixture *f)
+{
+	char err[256];
+	size_t len;
+	uint8_t *blob = slb_rules_compile(&f->config.vips[0].rules, &len, err, sizeof(err));
+	struct slb_rules_blob *h = (struct slb_rules_blob *)blob;
+
+	CHECK(blob, "compile: %s", err);
+	if (!blob)
+		return;
+	CHECK(!slb_rules_db_load(blob, len - 1, err, sizeof(err)) && strstr(err, "inconsistent"),
+	      "a truncated blob: %s", err);
+	h->magic ^= 1;
+	CHECK(!slb_rules_db_load(blob, len, err, sizeof(err)) && strstr(err, "not a rules blob"),
+	      "another magic: %s", err);
+	h->magic ^= 1;
+	h->n_rules = SLB_RULES_MAX + 1;
+	CHECK(!slb_rules_db_load(blob, len, err, sizeof(err)), "too many rules: loaded");
+	free(blob);
+}
+
+/* No rules: a blob without databases, nothing matches. */
+static void test_empty(void)
+{
+	struct slb_rules none = {0};
+	struct slb_rules_scratch *s;
+	struct slb_rules_db *db;
+	struct slb_sip_msg m;
+	struct slb_addr src = source("198.51.100.7 5060");
+	char err[256], text[1024];
+	size_t len;
+	void *blob = slb_rules_compile(&none, &len, err, sizeof(err));
+
+	db = blob ? slb_rules_db_load(blob, len, err, sizeof(err)) : NULL;
+	s = db ? slb_rules_scratch_create(db) : NULL;
+	CHECK(s, "no rules: %s", err);
+	if (s) {
+		len = build(&reqs[0], text, sizeof(text));
+		slb_sip_scan((const uint8_t *)text, len, &m);
+		CHECK(!slb_rules_scan(db, s, (const uint8_t *)text, &m, &src) &&
+		      slb_rules_next(db, s, 0) == -1, "no rules: a match");
+	}
+	slb_rules_scratch_free(s);
+	slb_rules_db_free(db);
+	free(blob);
+}
+
+/* The requests as files: the fuzzer's seeds (tests/rules/corpus). */
+static int write_corpus(const char *dir)
+{
+	char text[2048], path[4096];
+
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		size_t len = build(&reqs[i], text, sizeof(text));
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/req-%02zu.sip", dir, i);
+		f = fopen(path, "wb");
+		if (!f || fwrite(text, 1, len, f) != len || fclose(f)) {
+			perror(path);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct rules_fixture f;
+	struct slb_rules_scratch *s = NULL;
+	struct rules_ref *ref;
+
+	if (argc == 3 && !strcmp(argv[1], "--write-corpus"))
+		return write_corpus(argv[2]);
+	rules_fixture_load(&f);
+	ref = rules_ref_create(&f.config.vips[0].rules);
+	CHECK(!slb_rules_scratch_update(&s, f.db), "scratch");
+	CHECK(!slb_rules_db_allow_list(f.db) == !f.config.vips[0].rules.allow_list, "allow list");
+	CHECK(slb_rules_db_rule(f.db, R_REG_RATE)->action == SLB_RULE_ACT_CONTINUE &&
+	      slb_rules_db_rule(f.db, R_REG_RATE)->rate_per_source &&
+	      slb_rules_db_rule(f.db, R_REG_RATE)->over_reply, "rate rule record");
+	CHECK(slb_rules_db_rule(f.db, R_PREMIUM)->reply_code == 403 &&
+	      !strcmp(slb_rules_db_rule(f.db, R_PREMIUM)->reason, "Premium numbers barred"),
+	      "reply record");
+	for (size_t i = 0; s && i < sizeof(reqs) / sizeof(reqs[0]); i++)
+		test_request(&f, s, ref, &reqs[i]);
+	test_bad_blobs(&f);
+	test_empty();
+	slb_rules_scratch_free(s);
+	rules_ref_free(ref);
+	rules_fixture_free(&f);
+	return check_summary();
+}
