@@ -11,13 +11,21 @@
 # what one INVITE costs in the proxy (slb_proxy_handle: scanner and
 # rewrite) and in handing the result to the TX burst (deliver), start-up
 # and the PMDs' own work left out.
-# usage: bench/dp_pcap_bench.sh [--callgrind] BUILD_DIR [SECONDS]   (root)
+#
+# With --lcores: siplb-dp alone, on 1 and then 2 worker lcores (-l 1, then
+# -l 0,1; one infinite_rx pcap per RX queue, so each worker has its own
+# stream), three rounds alternated. Prints each run's messages/s, the CPU
+# its process got (utime + stime over the window) and what the rest of the
+# machine used, so that a 2-lcore figure short of twice the 1-lcore one
+# says whether the workers or the machine ran out.
+# usage: bench/dp_pcap_bench.sh [--callgrind | --lcores] BUILD_DIR [SECONDS]   (root)
 set -eu
-callgrind=
-if [ "$1" = --callgrind ]; then
-    callgrind=1
-    shift
-fi
+callgrind=''
+lcores=''
+case "$1" in
+    --callgrind) callgrind=1; shift ;;
+    --lcores) lcores=1; shift ;;
+esac
 build=$(cd "$1" && pwd)
 secs=${2:-10}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -89,26 +97,58 @@ fi
 echo "hugepages: $(cat $hp) x 2 MB reserved"
 python3 "$here/make_sip_pcap.py" "$work/in.pcap" 1024 >/dev/null
 
-vdevs="--vdev net_pcap0,rx_pcap=$work/in.pcap,tx_pcap=/dev/null,infinite_rx=1 --vdev net_null0,no-rx=1"
+vdevs() {  # the INVITEs replayed forever into each of $1 queues; net_null takes all
+    printf -- '--vdev net_pcap0'
+    for _ in $(seq "$1"); do printf ',rx_pcap=%s,tx_pcap=/dev/null' "$work/in.pcap"; done
+    printf ',infinite_rx=1 --vdev net_null0,no-rx=1'
+}
 sent() {   # requests siplb-dp sent to backends, all lcores
     "$build/control/siplbd" --stats --json --bpffs "$bpffs" |
         python3 -c 'import json,sys; print(sum(b["msgs"] for b in json.load(sys.stdin)["backends"]))'
 }
+ticks() {  # CPU ticks of process $1 (utime + stime), or of the machine (not idle)
+    if [ -n "${1:-}" ]; then
+        awk '{print $14 + $15}' "/proc/$1/stat"
+    else
+        awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat
+    fi
+}
 
-# shellcheck disable=SC2086
-"$build/dataplane/app/siplb-dp" -l 1 --file-prefix pb$$ --no-pci $vdevs -- $dp_args \
-    >"$work/dp.log" 2>&1 &
-dp=$!
-sleep 3   # start and warm up
-a=$(sent); t0=$(date +%s.%N)
-sleep "$secs"
-b=$(sent); t1=$(date +%s.%N)
-kill -INT $dp; wait $dp || true
-siplb=$(echo "($b - $a) / ($t1 - $t0)" | bc)
-grep -E "drop|malformed" "$work/dp.log" | head -5 || true
+# siplb-dp on lcores $1 with $2 RX queues of the pcap: msgs/s (also in
+# $rate), CPU of its process and of everything else, in CPUs (1.0 = one core
+# all the window).
+run_lcores() {
+    # shellcheck disable=SC2046,SC2086
+    "$build/dataplane/app/siplb-dp" -l "$1" --file-prefix pl$$ --no-pci $(vdevs "$2") -- \
+        $dp_args >"$work/dp-$2.log" 2>&1 &
+    dp=$!
+    sleep 3   # start and warm up
+    a=$(sent); p0=$(ticks $dp); m0=$(ticks); t0=$(date +%s.%N)
+    sleep "$secs"
+    b=$(sent); p1=$(ticks $dp); m1=$(ticks); t1=$(date +%s.%N)
+    kill -INT $dp; wait $dp || true
+    rate=$(echo "($b - $a) / ($t1 - $t0)" | bc)
+    echo "$2 $((b - a)) $((p1 - p0)) $((m1 - m0)) $(getconf CLK_TCK) $t0 $t1" | awk '{
+        w = $7 - $6; own = $3 / $5 / w; rest = $4 / $5 / w - own;
+        printf "%d lcore%s: %8.0f msgs/s, siplb-dp %.2f CPU (%.0f msgs per CPU-second), the rest %.2f CPU\n",
+               $1, ($1 > 1 ? "s" : " "), $2 / w, own, $2 / w / own, rest}'
+    grep -E "  drop |malformed|queue [0-9]+:" "$work/dp-$2.log" | head -6 || true
+}
 
-# shellcheck disable=SC2086
-timeout $((secs + 20)) dpdk-testpmd -l 0,1 --file-prefix pt$$ --no-pci $vdevs -- \
+if [ -n "$lcores" ]; then
+    echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    for _ in 1 2 3; do
+        run_lcores 1 1
+        run_lcores 0,1 2
+    done
+    exit 0
+fi
+
+run_lcores 1 1
+siplb=$rate
+
+# shellcheck disable=SC2046
+timeout $((secs + 20)) dpdk-testpmd -l 0,1 --file-prefix pt$$ --no-pci $(vdevs 1) -- \
     --forward-mode=io --nb-cores=1 --stats-period=1 >"$work/testpmd.log" 2>&1 &
 tp=$!
 sleep $((secs + 3))
