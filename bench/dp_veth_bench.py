@@ -33,7 +33,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -99,7 +98,9 @@ class Trial:
     def __init__(self, env, build, sinks, tag):
         self.env, self.build, self.sinks, self.tag, self.n = env, build, sinks, tag, 0
 
-    def __call__(self, rate, secs):
+    def __call__(self, rate, secs, during=None):
+        """during: called once the sinks are ready, right before the stream
+        starts (the profiler)."""
         self.n += 1
         names = ["%s-%d-sink-%s" % (self.tag, self.n, h) for h, _ in self.sinks]
         procs = [self.env.spawn(h, pinned([os.path.join(self.build, "bench/sip-sink"), a, "5060",
@@ -108,6 +109,8 @@ class Trial:
         self.env.wait_for(lambda: all("ready" in self.env.log(n) for n in names), "sinks")
         dropped = rcvbuf_errors(self.env, [h for h, _ in self.sinks])
         count = int(rate * secs) if rate else 10**9
+        if during:
+            during()
         sent, took = flood(self.env, self.build, count, secs, rate)
         got = 0
         for p, name in zip(procs, names):
@@ -150,15 +153,13 @@ def fmt(t):
 def profile(env, pid, trial, rate, secs, out):
     """perf record -g on the forwarder's PID for one trial at rate; ns per
     message in sendto (the kernel's transmit path, run in the forwarder's
-    syscall), recvfrom (busy polling), and its own code."""
-    data, res = out + ".data", {}
-    th = threading.Thread(target=lambda: res.update(trial(rate, secs + 2)))
-    th.start()
-    time.sleep(1.5)  # the sinks up and the stream flowing
-    subprocess.run(["perf", "record", "-q", "-g", "-o", data, "-p", str(pid), "--", "sleep",
-                    str(secs)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   timeout=secs + 30)
-    th.join()
+    syscall; of it the backends' UDP receive and their sinks' wakeups),
+    recvfrom (busy polling), and the rest (its own code, idle polling)."""
+    data, perf = out + ".data", []
+    cmd = "sleep 0.5; exec perf record -q -g -o %s -p %d -- sleep %s" % (data, pid, secs)
+    res = trial(rate, secs + 2, lambda: perf.append(subprocess.Popen(
+        ["sh", "-c", cmd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+    perf[0].wait(30)
     rep = subprocess.run(["perf", "report", "-i", data, "--children", "--stdio", "-g", "none",
                           "--percent-limit", "0.5", "--sort", "sym"],
                          capture_output=True, text=True).stdout
@@ -166,7 +167,8 @@ def profile(env, pid, trial, rate, secs, out):
         f.write(rep)
     share = {}
     for key, pat in (("sendto", r"\[\.\] (__send|__libc_sendto)"),
-                     ("recvfrom", r"\[\.\] __libc_recvfrom"), ("poll", r"\[\.\] __poll")):
+                     ("recvfrom", r"\[\.\] __libc_recvfrom"),
+                     ("udp", r"\[k\] udp_queue_rcv_one_skb"), ("wakeup", r"\[k\] sock_def_readable")):
         m = re.search(r"^\s+([\d.]+)%\s+[\d.]+%\s+" + pat + r"\s*$", rep, re.M)
         share[key] = float(m.group(1)) / 100 if m else 0.0
     # cpu-clock samples: the event count is the CPU time the forwarder had, ns
@@ -245,10 +247,10 @@ def main():
                                                 out + "/siplb-dp")))
             log("profile at %d/s offered (perf record -g -p PID; reports in %s):" % (rate, out))
             for name, (t, ns, per_msg, busy) in results:
-                log("  %-8s %s\n           had %.0f%% of CPU 1, %.0f ns per message: sendto %.0f, "
-                    "recvfrom %.0f, poll %.0f, the rest (user space) %.0f"
-                    % (name, fmt(t), 100 * busy, per_msg, ns["sendto"], ns["recvfrom"],
-                       ns["poll"], per_msg - sum(ns.values())))
+                log("  %-8s %s\n           had %.0f%% of CPU 1, %.0f ns per message: sendto %.0f "
+                    "(UDP receive %.0f, of it wakeups %.0f), recvfrom %.0f, the rest %.0f"
+                    % (name, fmt(t), 100 * busy, per_msg, ns["sendto"], ns["udp"], ns["wakeup"],
+                       ns["recvfrom"], per_msg - ns["sendto"] - ns["recvfrom"]))
     return 0
 
 
