@@ -39,6 +39,8 @@ struct pkt {
 	const char *vip_host;      /* the VIP as text: our Via, Record-Route */
 	uint8_t vip_host_len;
 	uint16_t payload_sum;      /* the SIP message's folded sum (inet_csum.h) */
+	bool call_id_hashed;       /* call_id_hash() of call_id_seed */
+	uint64_t call_id_seed, call_id_hash;
 };
 
 static enum slb_action drop(struct pkt *p, enum slb_drop why)
@@ -322,10 +324,17 @@ static int our_route(const struct pkt *p)
 }
 
 /* The Call-ID's hash: unseeded in the branch MAC's input, seeded for the
- * pool's Maglev table, the branch and a reply's To tag. */
-static uint64_t call_id_hash(const struct pkt *p, uint64_t seed)
+ * pool's Maglev table, the branch and a reply's To tag. The last one is
+ * kept: with the default pool seed, 0, Maglev's is the MAC's. */
+static uint64_t call_id_hash(struct pkt *p, uint64_t seed)
 {
-	return slb_callid_hash(sip(p) + p->msg.call_id.off, p->msg.call_id.len, seed);
+	if (!p->call_id_hashed || p->call_id_seed != seed) {
+		p->call_id_hash = slb_callid_hash(sip(p) + p->msg.call_id.off, p->msg.call_id.len,
+						  seed);
+		p->call_id_seed = seed;
+		p->call_id_hashed = true;
+	}
+	return p->call_id_hash;
 }
 
 /* A stable function of the incoming request (RFC 3261 §16.11): the same for
@@ -333,7 +342,7 @@ static uint64_t call_id_hash(const struct pkt *p, uint64_t seed)
  * top Via is the INVITE's (§9.1, §17.1.1.3). An RFC 3261 branch is unique
  * with its sent-by (what §17.2.3 matches on): one span from the sent-by
  * to the branch's end, hashed once. The MAC after it adds the Call-ID. */
-static uint64_t branch_of(const struct pkt *p)
+static uint64_t branch_of(struct pkt *p)
 {
 	const uint8_t *b = sip(p);
 	const struct slb_sip_msg *m = &p->msg;
@@ -411,7 +420,7 @@ static bool via_reply_to(const uint8_t *b, const struct slb_sip_via *v, uint32_t
  * keys made over where the next Via sends it, its Call-ID and the backend
  * id after the MAC. *id: that backend, or NO_BACKEND_ID. PROVEN, or why
  * the response is dropped. */
-static enum slb_drop check_our_via(const struct pkt *p, struct mac_input *in, uint32_t *id)
+static enum slb_drop check_our_via(struct pkt *p, struct mac_input *in, uint32_t *id)
 {
 	const struct slb_branch_keys *keys = &p->v->state->branch_keys;
 	const struct slb_sip_via *via = &p->msg.via;
@@ -491,7 +500,7 @@ static size_t put_vip_hostport(const struct pkt *p, char *out)
 	return n + slb_fmt_u32(out + n, ntohs(p->vip->port));
 }
 
-static uint16_t top_headers(const struct pkt *p, char *out, int backend, bool record)
+static uint16_t top_headers(struct pkt *p, char *out, int backend, bool record)
 {
 	char vip[32], id[16]; /* each written twice, formatted once */
 	size_t vip_len = put_vip_hostport(p, vip);
@@ -624,7 +633,7 @@ static bool backend_takes_dialogs(const struct pkt *p, const struct slb_backend 
 }
 
 /* The pool's Maglev choice for the Call-ID, or -1 (no backend up). */
-static int maglev_backend(const struct pkt *p)
+static int maglev_backend(struct pkt *p)
 {
 	const struct slb_state *s = p->v->state;
 	const struct slb_pool *pool = &s->pools[p->vip->pool % SLB_MAX_POOLS];
@@ -642,7 +651,7 @@ static int maglev_backend(const struct pkt *p)
 
 /* Copies the logical header lines a response needs (RFC 3261 §8.2.6.2):
  * Via, From, To (with a To tag when there is none), Call-ID, CSeq. */
-static size_t copy_reply_headers(const struct pkt *p, char *out, size_t cap)
+static size_t copy_reply_headers(struct pkt *p, char *out, size_t cap)
 {
 	const uint8_t *b = sip(p);
 	const uint8_t *lf = memchr(b, '\n', p->sip_len);

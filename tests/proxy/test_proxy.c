@@ -575,6 +575,29 @@ static void test_checksum(void)
 	      "the port's verdict is trusted");
 }
 
+/* With the pool's seed the MAC's (0, the default), one Call-ID hash serves
+ * Maglev and the MAC: the backend is the table's for it and the
+ * response proves the branch. */
+static void test_seed_zero(void)
+{
+	struct frame_buf fb;
+	struct slb_out out;
+	char text[2048], resp[2048];
+	uint64_t h = slb_callid_hash((const uint8_t *)"3848276298220188511@atlanta.example.com",
+				     39, 0);
+	int be = (int)tables[h % 65537];
+
+	state.pools[0].seed = 0;
+	make_frame(&fb, CLIENT, 5062, VIP, 5060, invite);
+	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_SEND &&
+	      out.next_hop == ip4(backend_addr[be]), "seed 0: to the table's backend %d", be);
+	snprintf(text, sizeof(text), "%.*s", (int)(fb.f.len - 42u), (const char *)fb.f.data + 42);
+	answer(resp, sizeof(resp), text, "SIP/2.0 200 OK");
+	CHECK(respond_from(backend_addr[be], resp, &fb) == SLB_ACTION_SEND,
+	      "seed 0: the response proves the branch");
+	state.pools[0].seed = 1;
+}
+
 /* fb's UDP checksum filled in (0 would say none: 0xffff instead). */
 static void put_udp_sum(struct frame_buf *fb)
 {
@@ -683,6 +706,7 @@ int main(void)
 	test_checksum();
 	test_checksum_update();
 	test_checksum_ones();
+	test_seed_zero();
 	test_in_dialog();
 	test_replies();
 	test_drops();
