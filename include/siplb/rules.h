@@ -88,6 +88,8 @@ struct slb_rule_rec {
 	uint8_t over_reply;        /* over the rate: 1 reply 503, 0 drop */
 	uint8_t src_len;           /* source prefix length; src.family 0: any */
 	uint8_t pad;
+	uint32_t others;           /* blob: its conditions besides the anchor,
+				    * n_hs - 1 of them from rule_conds[others] */
 	struct slb_addr src;       /* source prefix, port 0, host bits zero */
 	char reason[SLB_RULE_REASON_LEN];
 };
@@ -134,21 +136,36 @@ int slb_rule_pattern_check(enum slb_rule_field f, const struct slb_rule_cond *c,
 /* ---- the blob: what siplbd publishes and siplb-dp loads ---- */
 
 #define SLB_RULES_BLOB_MAGIC 0x534c4252u /* "SLBR" */
-#define SLB_RULES_BLOB_VERSION 1u
+#define SLB_RULES_BLOB_VERSION 2u
 
 /*
+ * Conditions: every distinct (field, operation, value) of a VIP's rules is
+ * one condition, one Hyperscan pattern (id = condition index), however many
+ * rules share it: "method = INVITE" in 1000 rules fires once. Each rule
+ * with Hyperscan conditions has one anchor, its condition that the fewest
+ * rules share; only when an anchor fires are its rules' other conditions
+ * looked up, so a common condition costs one callback, not one per rule.
+ *
  * Layout, every part 8-byte aligned, offsets from the blob's start:
  *   struct slb_rules_blob
  *   struct slb_rule_rec [n_rules]
  *   struct slb_rules_blob_field [n_fields]
+ *   struct slb_rules_blob_cond [n_conds]: the rules anchored on each
+ *   uint32_t anchored [n_anchored]: rule indexes, ascending per condition
+ *   uint32_t rule_conds [n_rule_conds]: condition indexes (rec.others)
  *   the serialized databases (hs_serialize_database), at db_off
  */
 struct slb_rules_blob {
 	uint32_t magic, version;
 	uint32_t len;              /* the whole blob */
 	uint32_t n_rules, n_fields;
+	uint32_t n_conds, n_anchored, n_rule_conds;
 	uint8_t allow_list;
-	uint8_t pad[3];
+	uint8_t pad[7];
+};
+
+struct slb_rules_blob_cond {
+	uint32_t first, n;         /* anchored[first .. first + n) */
 };
 
 struct slb_rules_blob_field {

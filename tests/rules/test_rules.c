@@ -177,6 +177,34 @@ static void test_bad_blobs(struct rules_fixture *f)
 	free(blob);
 }
 
+/* Prefix lengths that are not whole bytes or words. */
+static void test_prefixes(void)
+{
+	static const struct {
+		const char *prefix;
+		unsigned len;
+		const char *addr;
+		bool in;
+	} cases[] = {
+		{"203.0.112.0", 20, "203.0.127.255", true}, {"203.0.112.0", 20, "203.0.128.0", false},
+		{"0.0.0.0", 0, "198.51.100.1", true},       {"0.0.0.0", 0, "2001:db8::1", false},
+		{"2001:db8:8000::", 33, "2001:db8:ffff::1", true},
+		{"2001:db8:8000::", 33, "2001:db8:7fff::1", false},
+		{"2001:db8::1", 128, "2001:db8::1", true},  {"2001:db8::1", 128, "2001:db8::2", false},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct slb_rule_rec rec = {.src_len = (uint8_t)cases[i].len};
+		struct slb_addr a;
+
+		slb_addr_parse(cases[i].prefix, &rec.src);
+		slb_addr_parse(cases[i].addr, &a);
+		CHECK(slb_rule_source_matches(&rec, &a) == cases[i].in, "%s/%u %s %s",
+		      cases[i].prefix, cases[i].len, cases[i].in ? "holds" : "does not hold",
+		      cases[i].addr);
+	}
+}
+
 /* No rules: a blob without databases, nothing matches. */
 static void test_empty(void)
 {
@@ -243,6 +271,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; s && i < sizeof(reqs) / sizeof(reqs[0]); i++)
 		test_request(&f, s, ref, &reqs[i]);
 	test_bad_blobs(&f);
+	test_prefixes();
 	test_empty();
 	slb_rules_scratch_free(s);
 	rules_ref_free(ref);

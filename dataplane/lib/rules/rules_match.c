@@ -5,11 +5,12 @@
  * scan per field the rules use, over the field's bytes in place.
  *
  * A rule matches when all its Hyperscan conditions fired and its source
- * prefix and port fit. Conditions are counted per rule in the scratch,
- * stamped with the scan's number, so nothing is cleared per message; every
- * pattern is single-match and a rule has one pattern per field, so a rule
- * reaches its count once per scan and is then a candidate.
+ * prefix and port fit. A fired condition is stamped with the scan's number
+ * in the scratch (nothing is cleared per message); after the scans, the
+ * rules anchored on each fired condition (rules.h) are candidates when
+ * their other conditions carry the stamp too.
  */
+#include <arpa/inet.h>
 #include <hs/hs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,10 @@ struct slb_rules_db {
 	uint32_t n_rules, n_fields, n_headers;
 	bool allow_list;
 	uint32_t need;             /* fields to locate, 1u << field */
+	uint32_t n_conds;
 	struct slb_rule_rec *recs;
+	struct slb_rules_blob_cond *conds;
+	uint32_t *anchored, *rule_conds; /* as in the blob */
 	uint32_t *plain;           /* rules without Hyperscan conditions, in order */
 	uint32_t n_plain;
 	struct db_field fields[SLB_RULE_MAX_FIELDS];
@@ -37,13 +41,13 @@ struct slb_rules_db {
 
 struct slb_rules_scratch {
 	hs_scratch_t *hs;
-	uint32_t cap;              /* rules the arrays hold */
+	uint32_t cap_conds, cap_rules; /* what the arrays hold */
 	uint32_t scan;             /* this scan's stamp, never 0 */
-	uint32_t *stamp;
-	uint8_t *hits;
-	uint32_t *cands;
+	uint32_t *stamp;           /* per condition: the scan it fired in */
+	uint32_t *fired;           /* the conditions fired in this scan */
+	uint32_t n_fired;
+	uint32_t *cands;           /* rules whose conditions all fired */
 	uint32_t n_cands;
-	const struct slb_rule_rec *recs;
 	struct slb_addr src;
 	struct slb_rules_fields fields;
 };
@@ -63,10 +67,14 @@ static const char *blob_check(const struct slb_rules_blob *h, size_t len)
 		return "not a rules blob";
 	if (h->version != SLB_RULES_BLOB_VERSION)
 		return "another version";
-	if (h->len != len || h->n_rules > SLB_RULES_MAX || h->n_fields > SLB_RULE_MAX_FIELDS)
+	if (h->len != len || h->n_rules > SLB_RULES_MAX || h->n_fields > SLB_RULE_MAX_FIELDS ||
+	    h->n_conds > SLB_RULES_MAX * SLB_RULE_MAX_FIELDS || h->n_anchored != h->n_rules ||
+	    h->n_rule_conds > h->n_rules * SLB_RULE_MAX_FIELDS)
 		return "inconsistent header";
 	need = ALIGN8(sizeof(*h)) + ALIGN8(h->n_rules * sizeof(struct slb_rule_rec)) +
-	       ALIGN8(h->n_fields * sizeof(struct slb_rules_blob_field));
+	       ALIGN8(h->n_fields * sizeof(struct slb_rules_blob_field)) +
+	       ALIGN8(h->n_conds * sizeof(struct slb_rules_blob_cond)) +
+	       ALIGN8(h->n_anchored * sizeof(uint32_t)) + ALIGN8(h->n_rule_conds * sizeof(uint32_t));
 	return need > len ? "truncated" : NULL;
 }
 
@@ -95,21 +103,60 @@ static const char *load_field(struct slb_rules_db *db, const uint8_t *b, size_t 
 	return NULL;
 }
 
-static const char *load_rules(struct slb_rules_db *db, const struct slb_rule_rec *recs)
+/* A copy of n elements of size at *off (then past them). */
+static void *take(const uint8_t *b, size_t *off, size_t n, size_t size)
 {
-	db->recs = malloc((db->n_rules ? db->n_rules : 1) * sizeof(*recs));
-	db->plain = malloc((db->n_rules ? db->n_rules : 1) * sizeof(*db->plain));
-	if (!db->recs || !db->plain)
-		return "out of memory";
-	memcpy(db->recs, recs, db->n_rules * sizeof(*recs));
+	void *p = malloc(n ? n * size : 1);
+
+	if (p && n)
+		memcpy(p, b + *off, n * size);
+	*off += ALIGN8(n * size);
+	return p;
+}
+
+/* Every index inside its table, so that matching needs no checks. */
+static const char *check_tables(const struct slb_rules_db *db, const struct slb_rules_blob *h)
+{
 	for (uint32_t i = 0; i < db->n_rules; i++) {
-		if (db->recs[i].hash_field >= SLB_RULE_MAX_FIELDS ||
-		    db->recs[i].n_hs > SLB_RULE_MAX_FIELDS)
+		const struct slb_rule_rec *r = &db->recs[i];
+
+		if (r->hash_field >= SLB_RULE_MAX_FIELDS || r->n_hs > SLB_RULE_MAX_FIELDS ||
+		    (r->n_hs && (r->others > h->n_rule_conds ||
+				 r->n_hs - 1u > h->n_rule_conds - r->others)))
 			return "bad rule record";
+	}
+	for (uint32_t c = 0; c < db->n_conds; c++)
+		if (db->conds[c].first > h->n_anchored ||
+		    db->conds[c].n > h->n_anchored - db->conds[c].first)
+			return "bad condition";
+	for (uint32_t k = 0; k < h->n_anchored; k++)
+		if (db->anchored[k] >= db->n_rules)
+			return "bad anchored rule";
+	for (uint32_t k = 0; k < h->n_rule_conds; k++)
+		if (db->rule_conds[k] >= db->n_conds)
+			return "bad rule condition";
+	return NULL;
+}
+
+static const char *load_rules(struct slb_rules_db *db, const struct slb_rules_blob *h,
+			      size_t *off, size_t *fields_off)
+{
+	const uint8_t *b = (const uint8_t *)h;
+
+	db->recs = take(b, off, h->n_rules, sizeof(*db->recs));
+	*fields_off = *off;
+	*off += ALIGN8(h->n_fields * sizeof(struct slb_rules_blob_field));
+	db->conds = take(b, off, h->n_conds, sizeof(*db->conds));
+	db->anchored = take(b, off, h->n_anchored, sizeof(*db->anchored));
+	db->rule_conds = take(b, off, h->n_rule_conds, sizeof(*db->rule_conds));
+	db->plain = malloc((h->n_rules ? h->n_rules : 1) * sizeof(*db->plain));
+	if (!db->recs || !db->conds || !db->anchored || !db->rule_conds || !db->plain)
+		return "out of memory";
+	const char *why = check_tables(db, h);
+	for (uint32_t i = 0; !why && i < db->n_rules; i++)
 		if (!db->recs[i].n_hs)
 			db->plain[db->n_plain++] = i;
-	}
-	return NULL;
+	return why;
 }
 
 struct slb_rules_db *slb_rules_db_load(const void *blob, size_t len, char *err, size_t errlen)
@@ -125,11 +172,11 @@ struct slb_rules_db *slb_rules_db_load(const void *blob, size_t len, char *err, 
 	if (!db)
 		return fail(err, errlen, "out of memory");
 	db->n_rules = h->n_rules;
+	db->n_conds = h->n_conds;
 	db->allow_list = h->allow_list;
-	size_t off = ALIGN8(sizeof(*h));
-	why = load_rules(db, (const struct slb_rule_rec *)(b + off));
-	off += ALIGN8(h->n_rules * sizeof(struct slb_rule_rec));
-	const struct slb_rules_blob_field *bf = (const struct slb_rules_blob_field *)(b + off);
+	size_t off = ALIGN8(sizeof(*h)), fields_off;
+	why = load_rules(db, h, &off, &fields_off);
+	const struct slb_rules_blob_field *bf = (const struct slb_rules_blob_field *)(b + fields_off);
 	for (uint32_t k = 0; !why && k < h->n_fields; k++)
 		why = load_field(db, b, len, &bf[k]);
 	if (!why)
@@ -145,6 +192,9 @@ void slb_rules_db_free(struct slb_rules_db *db)
 	for (uint32_t k = 0; k < db->n_fields; k++)
 		hs_free_database(db->fields[k].db);
 	free(db->recs);
+	free(db->conds);
+	free(db->anchored);
+	free(db->rule_conds);
 	free(db->plain);
 	free(db);
 }
@@ -172,25 +222,28 @@ void slb_rules_scratch_free(struct slb_rules_scratch *s)
 		return;
 	hs_free_scratch(s->hs);
 	free(s->stamp);
-	free(s->hits);
+	free(s->fired);
 	free(s->cands);
 	free(s);
 }
 
-/* s's arrays for n rules (stamps restart: every rule unseen). */
-static int scratch_arrays(struct slb_rules_scratch *s, uint32_t n)
+/* s's arrays for db (stamps restart: no condition fired). */
+static int scratch_arrays(struct slb_rules_scratch *s, const struct slb_rules_db *db)
 {
-	uint32_t *stamp = calloc(n ? n : 1, sizeof(*stamp));
-	uint8_t *hits = calloc(n ? n : 1, sizeof(*hits));
-	uint32_t *cands = calloc(n ? n : 1, sizeof(*cands));
+	uint32_t nc = db->n_conds > s->cap_conds ? db->n_conds : s->cap_conds;
+	uint32_t nr = db->n_rules > s->cap_rules ? db->n_rules : s->cap_rules;
+	uint32_t *stamp = calloc(nc ? nc : 1, sizeof(*stamp));
+	uint32_t *fired = calloc(nc ? nc : 1, sizeof(*fired));
+	uint32_t *cands = calloc(nr ? nr : 1, sizeof(*cands));
 
-	if (!stamp || !hits || !cands) {
-		free(stamp), free(hits), free(cands);
+	if (!stamp || !fired || !cands) {
+		free(stamp), free(fired), free(cands);
 		return -1;
 	}
-	free(s->stamp), free(s->hits), free(s->cands);
-	s->stamp = stamp, s->hits = hits, s->cands = cands;
-	s->cap = n;
+	free(s->stamp), free(s->fired), free(s->cands);
+	s->stamp = stamp, s->fired = fired, s->cands = cands;
+	s->cap_conds = nc;
+	s->cap_rules = nr;
 	s->scan = 0;
 	return 0;
 }
@@ -206,7 +259,8 @@ int slb_rules_scratch_update(struct slb_rules_scratch **sp, const struct slb_rul
 	if (!s && !(s = calloc(1, sizeof(*s))))
 		goto fail;
 	s->hs = hs;
-	if (s->cap < db->n_rules && scratch_arrays(s, db->n_rules))
+	if ((s->cap_conds < db->n_conds || s->cap_rules < db->n_rules || !s->stamp) &&
+	    scratch_arrays(s, db))
 		goto fail_s;
 	*sp = s;
 	return 0;
@@ -240,10 +294,8 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	(void)from, (void)to, (void)flags;
 	if (s->stamp[id] != s->scan) {
 		s->stamp[id] = s->scan;
-		s->hits[id] = 0;
+		s->fired[s->n_fired++] = id;
 	}
-	if (++s->hits[id] == s->recs[id].n_hs)
-		s->cands[s->n_cands++] = id;
 	return 0;
 }
 
@@ -251,8 +303,31 @@ static void next_stamp(struct slb_rules_scratch *s)
 {
 	if (++s->scan)
 		return;
-	memset(s->stamp, 0, s->cap * sizeof(*s->stamp));
+	memset(s->stamp, 0, s->cap_conds * sizeof(*s->stamp));
 	s->scan = 1;
+}
+
+/* Rule i's conditions besides its anchor all fired. */
+static bool others_fired(const struct slb_rules_db *db, const struct slb_rules_scratch *s,
+			 uint32_t i)
+{
+	const uint32_t *c = &db->rule_conds[db->recs[i].others];
+
+	for (uint32_t k = 0; k + 1u < db->recs[i].n_hs; k++)
+		if (s->stamp[c[k]] != s->scan)
+			return false;
+	return true;
+}
+
+static void candidates(const struct slb_rules_db *db, struct slb_rules_scratch *s)
+{
+	for (uint32_t f = 0; f < s->n_fired; f++) {
+		const struct slb_rules_blob_cond *c = &db->conds[s->fired[f]];
+
+		for (uint32_t k = c->first; k < c->first + c->n; k++)
+			if (others_fired(db, s, db->anchored[k]))
+				s->cands[s->n_cands++] = db->anchored[k];
+	}
 }
 
 int slb_rules_scan(const struct slb_rules_db *db, struct slb_rules_scratch *s,
@@ -260,8 +335,7 @@ int slb_rules_scan(const struct slb_rules_db *db, struct slb_rules_scratch *s,
 		   const struct slb_addr *src)
 {
 	next_stamp(s);
-	s->n_cands = 0;
-	s->recs = db->recs;
+	s->n_fired = s->n_cands = 0;
 	s->src = *src;
 	slb_rules_fields_locate(buf, msg, db->need, (const char (*)[SLB_RULE_HEADER_LEN])db->headers,
 				db->n_headers, &s->fields);
@@ -274,18 +348,30 @@ int slb_rules_scan(const struct slb_rules_db *db, struct slb_rules_scratch *s,
 		    HS_SUCCESS)
 			return -1;
 	}
+	candidates(db, s);
 	return 0;
 }
 
+/* 32 bits at a time: a prefix rule costs a few instructions, not a memcmp. */
 bool slb_rule_source_matches(const struct slb_rule_rec *rec, const struct slb_addr *src)
 {
-	unsigned full = rec->src_len / 8, rest = rec->src_len % 8;
+	uint32_t a[4], b[4];
 
 	if (!rec->src.family)
 		return true;
-	if (src->family != rec->src.family || memcmp(src->v6, rec->src.v6, full))
+	if (src->family != rec->src.family)
 		return false;
-	return !rest || !((src->v6[full] ^ rec->src.v6[full]) & (0xff00u >> rest));
+	memcpy(a, src->v6, sizeof(a));
+	memcpy(b, rec->src.v6, sizeof(b));
+	for (unsigned w = 0, left = rec->src_len; left; w++) {
+		unsigned bits = left < 32 ? left : 32;
+		uint32_t mask = htonl(bits == 32 ? UINT32_MAX : ~(UINT32_MAX >> bits));
+
+		if ((a[w] ^ b[w]) & mask)
+			return false;
+		left -= bits;
+	}
+	return true;
 }
 
 static bool fits(const struct slb_rule_rec *rec, const struct slb_addr *src)
