@@ -177,6 +177,36 @@ static void test_bad_blobs(struct rules_fixture *f)
 	free(blob);
 }
 
+/* Two REGISTERs of one AoR with different Call-IDs (and a retransmission,
+ * the same bytes) hash on the same key: the To user, not the Call-ID. */
+static void test_aor(struct rules_fixture *f, struct slb_rules_scratch *s)
+{
+	static const char *const call_ids[] = {"abc123@host", "zz-other-call@elsewhere"};
+	struct slb_addr src = source("198.51.100.7 5060");
+	char text[2][1024], *cid;
+	struct slb_span key[2];
+	struct slb_sip_msg m;
+
+	for (int k = 0; k < 2; k++) {
+		char tail[1024];
+		size_t len;
+
+		build(&reqs[3], text[k], sizeof(text[k]));
+		cid = strstr(text[k], "abc123@host");
+		snprintf(tail, sizeof(tail), "%s", cid + strlen("abc123@host"));
+		snprintf(cid, sizeof(text[k]) - (size_t)(cid - text[k]), "%s%s", call_ids[k], tail);
+		len = strlen(text[k]);
+		CHECK(slb_sip_scan((const uint8_t *)text[k], len, &m) == SLB_SIP_OK &&
+		      !slb_rules_scan(f->db, s, (const uint8_t *)text[k], &m, &src) &&
+		      slb_rules_next(f->db, s, 0) == R_REGISTRAR, "REGISTER %d: not the registrar rule", k);
+		key[k] = slb_rules_hash_key(f->db, s, &m, R_REGISTRAR);
+	}
+	CHECK_SHOW(key[0].len == key[1].len &&
+		   !memcmp(text[0] + key[0].off, text[1] + key[1].off, key[0].len),
+		   "REGISTERs of one AoR, two Call-IDs: one hash key \"%.*s\"", key[0].len,
+		   text[0] + key[0].off);
+}
+
 /* Prefix lengths that are not whole bytes or words. */
 static void test_prefixes(void)
 {
@@ -270,6 +300,8 @@ int main(int argc, char **argv)
 	      "reply record");
 	for (size_t i = 0; s && i < sizeof(reqs) / sizeof(reqs[0]); i++)
 		test_request(&f, s, ref, &reqs[i]);
+	if (s)
+		test_aor(&f, s);
 	test_bad_blobs(&f);
 	test_prefixes();
 	test_empty();
