@@ -172,12 +172,21 @@ static bool get_int(json_object *params, const char *k, int64_t *v)
 	return true;
 }
 
+/* Who called: a dispatch without a socket (tests, the fuzzer) has no peer:
+ * uid and pid -1, as rpc.h says. */
+static struct slb_rpc_peer peer_of(const struct slb_rpc_call *call)
+{
+	return call->peer ? *call->peer : (struct slb_rpc_peer){(uid_t)-1, (gid_t)-1, -1};
+}
+
 /* "backend.drain core 192.0.2.21:5060 (uid 0, pid 4242)": why a generation was published. */
 static void why_of(const struct slb_rpc_call *call, const struct siplbd_model *m,
 		   const struct target *t, char *buf, size_t len)
 {
+	struct slb_rpc_peer peer = peer_of(call);
+
 	snprintf(buf, len, "%s %s %s (uid %d, pid %d)", call->method, m->cfg.pools[t->pool].name,
-		 t->ep, (int)call->peer->uid, (int)call->peer->pid);
+		 t->ep, (int)peer.uid, (int)peer.pid);
 }
 
 /* The index of t in its (static) pool's list. */
@@ -474,8 +483,8 @@ static int h_config_reload(const struct slb_rpc_call *call, json_object *params,
 
 	if (file_param(params, m->config, &file, e) || config_budget(R(call), e))
 		return -1;
-	siplbd_log("config.reload %s (uid %d, pid %d)", file, (int)call->peer->uid,
-		   (int)call->peer->pid);
+	siplbd_log("config.reload %s (uid %d, pid %d)", file, (int)peer_of(call).uid,
+		   (int)peer_of(call).pid);
 	rc = siplbd_reload(m, file, err, sizeof(err));
 	config_charge(R(call), t0);
 	if (rc)

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The control socket server with the fake model behind it, in the shape
- * siplbd's event loop will have (one poll over the server's fd and a
- * signalfd), for siplbctl's tests:
+ * The control socket server with siplbd's model and methods behind it
+ * (siplbd_fixture.h: maps of its own), in the shape of siplbd's event loop
+ * (one poll over the server's fd and a signalfd), for siplbctl's tests:
  *
- *   rpc_test_server --socket PATH [--config FILE] [--down ADDR[:PORT]]...
+ *   rpc_test_server --socket PATH --config FILE [--down ADDR[:PORT]]...
  *                   [--max-clients N] [--request-timeout MS] [--max-request N]
  *                   [--allow-uid UID]...
  *
- * Prints "ready" on stdout once it listens; SIGTERM ends it.
+ * --down: the backend's prober takes it down ("3 timeouts"), as three
+ * unanswered probes would. Prints "ready" on stdout once it listens;
+ * SIGTERM ends it. Needs root (exit 77 without).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,7 +21,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 
-#include "fake_model.h"
+#include "siplbd_fixture.h"
 
 static void log_line(void *ctx, const char *msg)
 {
@@ -39,8 +41,10 @@ static unsigned number(const char *v)
 	return (unsigned)n;
 }
 
-static int setup(int argc, char **argv, struct slb_rpc_server_config *cfg,
-		 struct fake_model *m)
+/* The server's settings into cfg; the model's file into *config, the
+ * backends to take down into down (n of them). */
+static int setup(int argc, char **argv, struct slb_rpc_server_config *cfg, const char **config,
+		 const char **down, int *n)
 {
 	static const struct option longs[] = {
 		{"socket", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
@@ -49,24 +53,15 @@ static int setup(int argc, char **argv, struct slb_rpc_server_config *cfg,
 		{"max-request", required_argument, NULL, 'r'},
 		{"allow-uid", required_argument, NULL, 'u'}, {NULL, 0, NULL, 0},
 	};
-	char err[512];
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-		struct slb_config conf;
-
 		if (c == 's') {
 			cfg->path = optarg;
 		} else if (c == 'c') {
-			if (slb_config_load(optarg, &conf, err, sizeof(err)))
-				return fprintf(stderr, "rpc_test_server: %s\n", err), -1;
-			fake_model_apply(m, &conf);
-			slb_config_free(&conf);
-			snprintf(m->config, sizeof(m->config), "%s", optarg);
-		} else if (c == 'd') {
-			if (fake_model_set_health(m, optarg, SLB_BACKEND_DOWN))
-				return fprintf(stderr, "rpc_test_server: --down %s: no such backend\n",
-					       optarg), -1;
+			*config = optarg;
+		} else if (c == 'd' && *n < 16) {
+			down[(*n)++] = optarg;
 		} else if (c == 'm') {
 			cfg->max_clients = number(optarg);
 		} else if (c == 't') {
@@ -79,7 +74,10 @@ static int setup(int argc, char **argv, struct slb_rpc_server_config *cfg,
 			return -1;
 		}
 	}
-	return cfg->path ? 0 : (fprintf(stderr, "rpc_test_server: --socket PATH\n"), -1);
+	if (cfg->path && *config)
+		return 0;
+	fprintf(stderr, "rpc_test_server: --socket PATH --config FILE\n");
+	return -1;
 }
 
 static int serve(struct slb_rpc_server *srv, int sfd)
@@ -98,35 +96,51 @@ static int serve(struct slb_rpc_server *srv, int sfd)
 	}
 }
 
+/* The model on config, its backends in down taken down. */
+static int start_model(struct siplbd_fixture *f, const char *config, const char **down, int n)
+{
+	int rc = siplbd_fixture_start(f, config);
+
+	for (int i = 0; !rc && i < n; i++)
+		if (siplbd_fixture_down(f, down[i], "3 timeouts")) {
+			fprintf(stderr, "rpc_test_server: --down %s: no such probed backend\n", down[i]);
+			rc = 2;
+		}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
-	static struct fake_model model; /* large: not on the stack */
+	static struct siplbd_fixture f; /* large: not on the stack */
 	struct slb_rpc_server_config cfg = {.log = log_line};
-	struct slb_rpc_handlers h = {0};
-	struct slb_rpc_registry *reg = slb_rpc_registry_new();
 	struct slb_rpc_server *srv = NULL;
+	const char *config = NULL, *down[16];
 	char err[512];
 	sigset_t set;
-	int sfd, rc = 1;
+	int sfd, n = 0, rc;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	fake_handlers(&h);
-	fake_config_handlers(&h);
-	if (setup(argc, argv, &cfg, &model))
+	if (setup(argc, argv, &cfg, &config, down, &n))
 		return 2;
-	if (slb_rpc_register_siplbd(reg, &h, &model, err, sizeof(err)) ||
-	    !(srv = slb_rpc_server_open(&cfg, reg, err, sizeof(err)))) {
+	rc = start_model(&f, config, down, n);
+	if (rc) {
+		printf("%s\n", rc == 77 ? "skip" : "failed");
+		return rc;
+	}
+	srv = slb_rpc_server_open(&cfg, f.rpc.registry, err, sizeof(err));
+	if (!srv) {
 		fprintf(stderr, "rpc_test_server: %s\n", err);
+		rc = 1;
 	} else {
 		printf("ready\n");
 		fflush(stdout);
 		rc = serve(srv, sfd);
 	}
 	slb_rpc_server_close(srv);
-	slb_rpc_registry_free(reg);
+	siplbd_fixture_stop(&f);
 	return rc;
 }
