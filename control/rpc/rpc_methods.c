@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * siplbd's methods: names, params and summaries in one place, the contract
- * docs/siplbctl.md describes and siplbctl relies on. siplbd and the tests'
- * fake model bring their own handlers to the same schema, so what the
- * tests check is what siplbd serves.
+ * docs/siplbctl.md describes and siplbctl relies on. siplbd's handlers
+ * (control/siplbd_rpc.c) register against it, and the tests run those same
+ * handlers (tests/rpc/siplbd_fixture.h), so what they check is what
+ * siplbd serves.
  */
 #include <stddef.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * libFuzzer harness for the control socket: an input is what a client
- * sends. It goes twice through siplbd's methods on the fake model, each
- * time from the same starting state:
+ * sends. It goes twice through siplbd's methods on its model
+ * (siplbd_fixture.h), each time from the same starting state (fresh maps):
  *  - line by line into slb_rpc_dispatch, as docs/siplbctl.md frames it
  *    (newline-delimited, a trailing CR dropped, lines of only spaces, tabs
  *    and CRs skipped, the last line may end with the stream);
@@ -24,16 +24,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "fake_model.h"
+#include "siplbd_fixture.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct fake_model model;
-static struct slb_config conf;
+static struct siplbd_fixture fx;
 static struct slb_rpc_registry *reg;
 static struct slb_rpc_server *srv;
-static char dir[64], sock[108];
+static char dir[64], sock[108], conf[128];
 
 struct buf {
 	char *p;
@@ -65,46 +64,29 @@ static void die(const char *fmt, ...)
 
 /* ---- the starting state ----------------------------------------------------------- */
 
-static struct slb_config_backend core[] = {
-	{.a.port = 5060, .weight = 50}, {.a.port = 5060, .weight = 30},
-	{.a.port = 5062, .weight = 0},
-};
-static struct slb_config_backend edge[] = {{.a.port = 5060, .weight = 10}};
-static struct slb_config_pool pools[] = {
-	{.name = "core", .seed = 1, .backends = core, .n_backends = 3},
-	{.name = "edge", .backends = edge, .n_backends = 1},
-	{.name = "empty"},
-};
-static struct slb_config_vip vips[] = {
-	{.name = "sip", .a.port = 5060, .pool = 0, .record_route = true},
-	{.name = "edge", .a.port = 5060, .pool = 1, .mode = SLB_MODE_DSR},
-};
-
-static void config_addr(struct slb_addr *a, uint32_t host_order)
-{
-	a->family = AF_INET;
-	a->v4 = htonl(host_order);
-}
-
-static void make_config(void)
-{
-	config_addr(&core[0].a, 0xc0000215); /* 192.0.2.21 */
-	config_addr(&core[1].a, 0xc0000216);
-	config_addr(&core[2].a, 0xc0000217);
-	config_addr(&edge[0].a, 0xc633640a); /* 198.51.100.10 */
-	config_addr(&vips[0].a, 0xc0000264);
-	config_addr(&vips[1].a, 0xc0000265);
-	conf.pools = pools;
-	conf.n_pools = 3;
-	conf.vips = vips;
-	conf.n_vips = 2;
-	conf.table_size = 7; /* small: backend.add reaches the table's limit */
-}
+/* Three pools (one empty), two VIPs; a small table, so that backend.add
+ * reaches its limit. */
+static const char config[] =
+	"maglev = { table_size = 7; capacity = 28; };\n"
+	"dsr = { source = \"192.0.2.1\"; };\n"
+	"vips = (\n"
+	"  { name = \"sip\"; address = \"192.0.2.100\"; port = 5060; pool = \"core\"; },\n"
+	"  { name = \"edge\"; address = \"192.0.2.101\"; port = 5060; mode = \"dsr\";\n"
+	"    pool = \"edge\"; }\n"
+	");\n"
+	"pools = (\n"
+	"  { name = \"core\"; seed = \"0x1\"; backends = (\n"
+	"      { address = \"192.0.2.21\"; port = 5060; weight = 50; },\n"
+	"      { address = \"192.0.2.22\"; port = 5060; weight = 30; },\n"
+	"      { address = \"192.0.2.23\"; port = 5062; weight = 0; }); },\n"
+	"  { name = \"edge\"; backends = ({ address = \"198.51.100.10\"; port = 5060; weight = 10; }); },\n"
+	"  { name = \"empty\"; }\n"
+	");\n";
 
 static void reset_model(void)
 {
-	memset(&model, 0, sizeof(model));
-	fake_model_apply(&model, &conf);
+	if (siplbd_fixture_reset(&fx))
+		die("reset failed");
 }
 
 /* ---- the rules every response keeps ---------------------------------------------------- */
@@ -277,27 +259,38 @@ static void by_socket(const uint8_t *data, size_t size, struct buf *out)
 static void cleanup(void)
 {
 	slb_rpc_server_close(srv);
+	siplbd_fixture_stop(&fx);
+	unlink(conf);
 	rmdir(dir);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct slb_rpc_server_config cfg = {.path = sock, .max_request = 1 << 20};
-	struct slb_rpc_handlers h = {0};
 	char err[256];
+	FILE *f;
+	int rc;
 
 	(void)argc;
 	(void)argv;
 	signal(SIGPIPE, SIG_IGN);
-	make_config();
-	reg = slb_rpc_registry_new();
-	fake_handlers(&h); /* not config.*: they would read files */
-	if (slb_rpc_register_siplbd(reg, &h, &model, err, sizeof(err)))
-		die("%s", err);
 	snprintf(dir, sizeof(dir), "/tmp/siplb-fuzz-rpc-XXXXXX");
 	if (!mkdtemp(dir))
 		die("mkdtemp: %s", strerror(errno));
 	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
+	snprintf(conf, sizeof(conf), "%s/fuzz.conf", dir);
+	f = fopen(conf, "w");
+	if (!f || fputs(config, f) < 0 || fclose(f))
+		die("%s: %s", conf, strerror(errno));
+	rc = siplbd_fixture_start(&fx, conf);
+	if (rc == 77) { /* not root: nothing to fuzz (run_fuzz.sh says so) */
+		unlink(conf);
+		rmdir(dir);
+		exit(77);
+	}
+	if (rc)
+		die("the model did not start");
+	reg = fx.rpc.registry;
 	srv = slb_rpc_server_open(&cfg, reg, err, sizeof(err));
 	if (!srv)
 		die("%s", err);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The real siplbd model and methods on maps of their own (siplbd_fixture.h). */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -64,19 +65,16 @@ static void count(struct slb_lcore_stats *t)
 	t->keepalives = 7;
 }
 
-int siplbd_fixture_start(struct siplbd_fixture *f, const char *config)
+/* Maps and the model on f->config, counters counted: 0, or 1. */
+static int start_model(struct siplbd_fixture *f)
 {
 	struct siplbd_model *m = &f->model;
 	struct slb_config cfg;
 	char err[512];
-	int rc = namespaces(f);
 
-	if (rc)
-		return rc;
 	*m = (struct siplbd_model){.bpffs = f->dir, .maps = &f->maps, .published = published};
-	snprintf(m->config, sizeof(m->config), "%s", config);
-	if (siplbd_load_config(config, f->dir, &cfg, err, sizeof(err)) ||
-	    siplbd_rpc_init(&f->rpc, m, &f->maps, err, sizeof(err))) {
+	snprintf(m->config, sizeof(m->config), "%s", f->config);
+	if (siplbd_load_config(f->config, f->dir, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
@@ -91,12 +89,50 @@ int siplbd_fixture_start(struct siplbd_fixture *f, const char *config)
 	return 0;
 }
 
-void siplbd_fixture_stop(struct siplbd_fixture *f)
+int siplbd_fixture_start(struct siplbd_fixture *f, const char *config)
 {
-	siplbd_rpc_close(&f->rpc);
+	char err[512];
+	int rc = namespaces(f);
+
+	if (rc)
+		return rc;
+	snprintf(f->config, sizeof(f->config), "%s", config);
+	if (siplbd_rpc_init(&f->rpc, &f->model, &f->maps, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	return start_model(f);
+}
+
+/* The model stopped, the maps closed and unpinned. */
+static void stop_model(struct siplbd_fixture *f)
+{
+	DIR *d = opendir(f->dir);
+	struct dirent *e;
+
 	siplbd_model_stop(&f->model);
 	if (f->maps.control)
 		slb_maps_close(&f->maps);
+	f->maps = (struct slb_maps){0};
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			unlinkat(dirfd(d), e->d_name, 0);
+	if (d)
+		closedir(d);
+}
+
+int siplbd_fixture_reset(struct siplbd_fixture *f)
+{
+	stop_model(f);
+	f->rpc.config_budget_ns = 0; /* a full budget, as at the start */
+	f->rpc.config_budget_at_ns = 0;
+	return start_model(f);
+}
+
+void siplbd_fixture_stop(struct siplbd_fixture *f)
+{
+	siplbd_rpc_close(&f->rpc);
+	stop_model(f);
 	if (umount2(f->dir, MNT_DETACH) || rmdir(f->dir))
 		fprintf(stderr, "cleaning up %s: %s\n", f->dir, strerror(errno));
 }

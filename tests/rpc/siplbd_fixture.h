@@ -21,6 +21,7 @@
 
 struct siplbd_fixture {
 	char dir[64];               /* its bpffs */
+	char config[PATH_MAX];      /* the file it starts (and resets) the model on */
 	struct slb_maps maps;
 	struct siplbd_model model;
 	struct siplbd_rpc rpc;      /* rpc.registry: siplbd's methods on the model */
@@ -30,6 +31,11 @@ struct siplbd_fixture {
  * replaced by f->dir). 0; 77 when it cannot be had (not root); 1 on
  * failure; the reason on stderr. */
 int siplbd_fixture_start(struct siplbd_fixture *f, const char *config);
+
+/* The state start made, for the fuzzer's runs: maps made afresh (their
+ * first generation again), the model started again on the file, the
+ * configuration files' time budget full. 0, or 1 (the reason on stderr). */
+int siplbd_fixture_reset(struct siplbd_fixture *f);
 
 /* Model, methods, maps, bpffs. */
 void siplbd_fixture_stop(struct siplbd_fixture *f);
