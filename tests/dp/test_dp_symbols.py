@@ -6,7 +6,7 @@ usage: test_dp_symbols.py SIPLB_DP
 Lists the functions siplb-dp's binary defines (nm) and checks that none is
 writer-only (docs/architecture.md): the Maglev table build, the state maps'
 creation, publishing, the health prober, the SRV resolver, the DSR
-next-hop follower, the control socket and the metrics. The health checks'
+next-hop follower, the control socket, the metrics and the rules' compiler. The health checks'
 and SRV pools' settings (slb_*_config_*, slb_health_parse_codes, ...) are
 the configuration's, which siplb-dp parses too: they may be there.
 """
@@ -33,6 +33,9 @@ WRITER_ONLY = [
     r"slb_nexthops_\w+",
     r"slb_rpc_\w+",
     r"slb_metrics_\w+",
+    # control/rules/rules_compile.c: the routing rules' Hyperscan compiler
+    # (siplb-dp only deserializes what siplbd compiled).
+    r"slb_rules_compile\w*",
     # dataplane/lib/scan/sip_scan_hs.c: Hyperscan's header location, for the
     # tests and bench only.
     r"slb_sip_(scan|hs)_hs\w*|slb_sip_hs_\w+",
