@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "rules_config.h"
+#include "siplb/rules_text.h"
 
 static const char *const field_names[SLB_RULE_F_HEADER] = {
 	[SLB_RULE_F_METHOD] = "method",       [SLB_RULE_F_RURI] = "ruri",
@@ -82,13 +83,18 @@ int slb_rule_pattern_check(enum slb_rule_field f, const struct slb_rule_cond *c,
 	return 0;
 }
 
+void slb_rule_free(struct slb_rule *r)
+{
+	for (int f = 0; f < SLB_RULE_F_HEADER; f++)
+		free(r->cond[f].value);
+	free(r->header_cond.value);
+	memset(r, 0, sizeof(*r));
+}
+
 void slb_rules_free(struct slb_rules *r)
 {
-	for (uint32_t i = 0; r->rules && i < r->n; i++) {
-		for (int f = 0; f < SLB_RULE_F_HEADER; f++)
-			free(r->rules[i].cond[f].value);
-		free(r->rules[i].header_cond.value);
-	}
+	for (uint32_t i = 0; r->rules && i < r->n; i++)
+		slb_rule_free(&r->rules[i]);
 	free(r->rules);
 	memset(r, 0, sizeof(*r));
 }
@@ -387,8 +393,13 @@ static void origin(const struct slb_config_text *text, const config_setting_t *e
 		   struct slb_rule *r)
 {
 	const char *file;
-	unsigned line = slb_config_text_origin(text, config_setting_source_line(e), &file);
+	unsigned line;
 
+	if (!text) { /* a rule given at run time (rules_text.c) */
+		snprintf(r->origin, sizeof(r->origin), "runtime");
+		return;
+	}
+	line = slb_config_text_origin(text, config_setting_source_line(e), &file);
 	snprintf(r->origin, sizeof(r->origin), "%s:%u", file, line);
 }
 

@@ -12,7 +12,8 @@
 
 /*
  * The list setting `list` (NULL: no rules) into *out, pool names resolved
- * in c->pools; rules without "pool NAME" keep vip_pool. On error returns -1, leaves *out empty, and sets *bad to the
+ * in c->pools; rules without "pool NAME" keep vip_pool; text NULL: their
+ * origin is "runtime" (rules_text.c), else FILE:LINE. On error returns -1, leaves *out empty, and sets *bad to the
  * offending setting and why to the reason (config.c adds FILE:LINE and the
  * setting's path).
  */
