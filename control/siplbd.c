@@ -179,16 +179,19 @@ static int lock_dir(const char *dir, int *fd, char *err, size_t errlen)
 /* The maps under cfg's bpffs, locked for us, and the DSR next hops' netlink. */
 static int open_maps(struct siplbd *d, const struct slb_config *cfg)
 {
+	const struct slb_map_sizes sizes = {cfg->capacity, cfg->rules_capacity, cfg->rule_counters};
 	char err[512];
 
 	if (lock_dir(cfg->bpffs, &d->lock_fd, err, sizeof(err)) ||
-	    slb_maps_create(cfg->bpffs, cfg->capacity, &d->maps, err, sizeof(err)) ||
+	    slb_maps_create(cfg->bpffs, &sizes, &d->maps, err, sizeof(err)) ||
 	    lock_dir(cfg->bpffs, &d->lock_fd, err, sizeof(err))) {
 		siplbd_log("%s", err);
 		return -1;
 	}
-	siplbd_log("maps under %s: %u Maglev slots per generation, generation %" PRIu64 " active",
-		   cfg->bpffs, d->maps.control->table_capacity, slb_generation(&d->maps));
+	siplbd_log("maps under %s: %u Maglev slots and %u rule bytes per generation, %u rule "
+		   "counters per lcore, generation %" PRIu64 " active", cfg->bpffs,
+		   d->maps.control->table_capacity, d->maps.control->rules_capacity,
+		   d->maps.control->rule_counters, slb_generation(&d->maps));
 	d->nexthops = slb_nexthops_open(d->maps.xdp_fd[SLB_XDP_MAP_NEXTHOP], siplbd_log, err,
 					sizeof(err));
 	if (!d->nexthops)

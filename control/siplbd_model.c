@@ -905,6 +905,9 @@ static void restart_detail(const struct slb_config *r, const struct slb_config *
 		snprintf(buf, len, "%s running, %s in the file", r->bpffs, c->bpffs);
 	else if (c->capacity != r->capacity)
 		snprintf(buf, len, "%u running, %u in the file", r->capacity, c->capacity);
+	else if (c->rules_capacity != r->rules_capacity || c->rule_counters != r->rule_counters)
+		snprintf(buf, len, "capacity %u and counters %u running, %u and %u in the file",
+			 r->rules_capacity, r->rule_counters, c->rules_capacity, c->rule_counters);
 	else if (strcmp(c->control.socket, r->control.socket))
 		snprintf(buf, len, "socket %s running, %s in the file (the default if not set)",
 			 r->control.socket, c->control.socket);
@@ -920,9 +923,12 @@ static void restart_detail(const struct slb_config *r, const struct slb_config *
 static int restart_only(const struct siplbd_model *m, const struct slb_config *c, const char *file,
 			char *err, size_t errlen)
 {
-	bool maps = strcmp(c->bpffs, m->cfg.bpffs) || c->capacity != m->cfg.capacity;
+	bool rule_maps = c->rules_capacity != m->cfg.rules_capacity ||
+			 c->rule_counters != m->cfg.rule_counters;
+	bool maps = strcmp(c->bpffs, m->cfg.bpffs) || c->capacity != m->cfg.capacity || rule_maps;
 	const char *what = strcmp(c->bpffs, m->cfg.bpffs) ? "bpffs" :
 			   c->capacity != m->cfg.capacity ? "maglev.capacity" :
+			   rule_maps ? "rule_maps" :
 			   memcmp(&c->control, &m->cfg.control, sizeof(c->control)) ? "control" :
 			   memcmp(&c->metrics, &m->cfg.metrics, sizeof(c->metrics)) ? "metrics" : NULL;
 	char detail[sizeof(c->bpffs) * 2 + 64];

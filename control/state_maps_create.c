@@ -88,7 +88,8 @@ static int create_map(struct slb_maps *m, int i, struct slb_map_shape s,
  * that finds the new control map finds the new others too. */
 static int pin_all(const char *dir, const struct slb_maps *m, char *err, size_t errlen)
 {
-	static const int order[MAP_COUNT] = {MAP_STATE, MAP_MAGLEV, MAP_STATS, MAP_CONTROL};
+	static const int order[MAP_COUNT] = {MAP_STATE, MAP_MAGLEV, MAP_STATS, MAP_RULES,
+					     MAP_RULE_STATS, MAP_CONTROL};
 	char path[PATH_MAX];
 
 	for (int k = 0; k < MAP_COUNT; k++) {
@@ -104,11 +105,11 @@ static int pin_all(const char *dir, const struct slb_maps *m, char *err, size_t 
 }
 
 /* New, zeroed maps: generation 0 is the empty state in slot 0. */
-static int create_all(const char *dir, struct slb_maps *m, uint32_t capacity,
+static int create_all(const char *dir, struct slb_maps *m, const struct slb_map_sizes *z,
 		      char *err, size_t errlen)
 {
 	for (int i = 0; i < MAP_COUNT; i++) {
-		struct slb_map_shape s = slb_map_shape(i, capacity);
+		struct slb_map_shape s = slb_map_shape(i, z);
 
 		if (create_map(m, i, s, err, errlen) ||
 		    slb_maps_attach(m, i, s, true, err, errlen)) {
@@ -118,7 +119,9 @@ static int create_all(const char *dir, struct slb_maps *m, uint32_t capacity,
 	}
 	m->control->magic = SLB_STATE_MAGIC;
 	m->control->version = SLB_STATE_VERSION;
-	m->control->table_capacity = capacity;
+	m->control->table_capacity = z->table_capacity;
+	m->control->rules_capacity = z->rules_capacity;
+	m->control->rule_counters = z->rule_counters;
 	if (pin_all(dir, m, err, errlen)) {
 		slb_maps_close(m);
 		return -1;
@@ -126,12 +129,15 @@ static int create_all(const char *dir, struct slb_maps *m, uint32_t capacity,
 	return 0;
 }
 
-int slb_maps_create(const char *dir, uint32_t table_capacity, struct slb_maps *m,
+int slb_maps_create(const char *dir, const struct slb_map_sizes *sizes, struct slb_maps *m,
 		    char *err, size_t errlen)
 {
-	/* Slot 1's table starts right after slot 0's only at an 8-byte stride. */
-	uint32_t capacity = table_capacity + (table_capacity & 1);
-
+	/* Slot 1 starts right after slot 0 only at an 8-byte stride. */
+	struct slb_map_sizes z = {
+		.table_capacity = sizes->table_capacity + (sizes->table_capacity & 1),
+		.rules_capacity = (sizes->rules_capacity + 7) & ~7u,
+		.rule_counters = sizes->rule_counters,
+	};
 	struct slb_maps x;
 
 	slb_maps_reset(m);
@@ -142,8 +148,8 @@ int slb_maps_create(const char *dir, uint32_t table_capacity, struct slb_maps *m
 	if (slb_maps_open_xdp(dir, &x, create_xdp_map, err, errlen))
 		return -1;
 	/* Whatever is there and does not fit (absent, older, other size) is replaced. */
-	if (slb_maps_open_all(dir, m, capacity, true, err, errlen) &&
-	    create_all(dir, m, capacity, err, errlen)) {
+	if (slb_maps_open_all(dir, m, &z, true, err, errlen) &&
+	    create_all(dir, m, &z, err, errlen)) {
 		slb_maps_close(&x);
 		return -1;
 	}

@@ -370,6 +370,24 @@ static int duplicate(const struct parser *p, const config_setting_t *list, uint3
 	return fail(p, e, "'%s': %s as the entry at line %u", where, what, line);
 }
 
+/* rule_maps = { capacity; counters; }: the sizes of the rules maps. */
+static int parse_rule_maps(const struct parser *p, const config_setting_t *root)
+{
+	static const char *const keys[] = {"capacity", "counters", NULL};
+	const config_setting_t *g;
+	struct slb_config *c = p->c;
+
+	if (get_group(p, root, "rule_maps", &g))
+		return -1;
+	if (!g)
+		return 0;
+	return check_keys(p, g, keys) ||
+	       get_uint(p, g, "capacity", false, 4096, SLB_CONFIG_MAX_RULES_CAPACITY,
+			&c->rules_capacity) ||
+	       get_uint(p, g, "counters", false, 1, SLB_CONFIG_MAX_RULE_COUNTERS,
+			&c->rule_counters) ? -1 : 0;
+}
+
 static int parse_maglev(const struct parser *p, const config_setting_t *root)
 {
 	static const char *const keys[] = {"table_size", "capacity", NULL};
@@ -1339,11 +1357,11 @@ static int parse(struct parser *p, const config_setting_t *root)
 	static const char *const keys[] = {"bpffs", "branch_seed", "branch_secret",
 					   "branch_secret_previous", "maglev", "dataplane",
 					   "vips", "pools", "dsr", "xdp", "flood", "resolvers",
-					   "control", "metrics", NULL};
+					   "control", "metrics", "rule_maps", NULL};
 
 	if (check_keys(p, root, keys) || parse_bpffs(p, root) ||
 	    get_seed(p, root, "branch_seed", &p->c->branch_seed) || parse_branch_keys(p, root) ||
-	    parse_maglev(p, root) || parse_dataplane(p, root) ||
+	    parse_maglev(p, root) || parse_rule_maps(p, root) || parse_dataplane(p, root) ||
 	    parse_resolvers(p, root, p->resolvers, &p->n_resolvers) ||
 	    parse_pools(p, root) || parse_vips(p, root) || parse_dsr(p, root) ||
 	    parse_xdp(p, root) || parse_flood(p, root) || parse_control(p, root) ||
@@ -1395,6 +1413,8 @@ int slb_config_load(const char *path, struct slb_config *out, char *err, size_t 
 	snprintf(out->bpffs, sizeof(out->bpffs), "%s", SLB_CONFIG_DEFAULT_BPFFS);
 	out->table_size = SLB_MAGLEV_DEFAULT_SIZE;
 	out->capacity = SLB_CONFIG_DEFAULT_CAPACITY;
+	out->rules_capacity = SLB_CONFIG_DEFAULT_RULES_CAPACITY;
+	out->rule_counters = SLB_CONFIG_DEFAULT_RULE_COUNTERS;
 	rc = parse_text(&p, path);
 	if (rc)
 		slb_config_free(out);

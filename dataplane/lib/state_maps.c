@@ -31,21 +31,29 @@ _Static_assert(sizeof(struct slb_state) % 8 == 0, "state stride");
 _Static_assert(sizeof(struct slb_lcore_stats) % 8 == 0, "stats stride");
 
 const char *const slb_map_names[MAP_COUNT] = {
-	SLB_MAP_CONTROL, SLB_MAP_STATE, SLB_MAP_MAGLEV, SLB_MAP_STATS,
+	SLB_MAP_CONTROL, SLB_MAP_STATE, SLB_MAP_MAGLEV, SLB_MAP_STATS, SLB_MAP_RULES,
+	SLB_MAP_RULE_STATS,
 };
 
 /* maglev: table_capacity elements of 8 bytes = two slots of table_capacity
  * u32 (state.h); 8-byte elements leave no gaps in the mmap and are small
- * enough for BPF to look up one by one. */
-struct slb_map_shape slb_map_shape(int map, uint32_t capacity)
+ * enough for BPF to look up one by one. rules and rule_stats likewise:
+ * bytes and counters in elements of 8. */
+struct slb_map_shape slb_map_shape(int map, const struct slb_map_sizes *z)
 {
+	const uint32_t u64 = (uint32_t)sizeof(uint64_t);
+
 	switch (map) {
 	case MAP_CONTROL:
 		return (struct slb_map_shape){sizeof(struct slb_control), 1};
 	case MAP_STATE:
 		return (struct slb_map_shape){sizeof(struct slb_state), 2};
 	case MAP_MAGLEV:
-		return (struct slb_map_shape){(uint32_t)sizeof(uint64_t), capacity};
+		return (struct slb_map_shape){u64, z->table_capacity};
+	case MAP_RULES:
+		return (struct slb_map_shape){u64, z->rules_capacity / u64 * 2};
+	case MAP_RULE_STATS:
+		return (struct slb_map_shape){u64, z->rule_counters * SLB_MAX_LCORES};
 	default:
 		return (struct slb_map_shape){sizeof(struct slb_lcore_stats), SLB_MAX_LCORES};
 	}
@@ -75,6 +83,14 @@ const struct slb_xdp_shape slb_xdp_shapes[SLB_XDP_MAP_COUNT] = {
 				SLB_XDP_BLOCK_ENTRIES, BPF_F_NO_PREALLOC},
 	[SLB_XDP_MAP_PORT_MAC] = {SLB_MAP_PORT_MAC, BPF_MAP_TYPE_ARRAY, 4,
 				  sizeof(struct slb_port_mac), SLB_XDP_PORT_ENTRIES, 0},
+	[SLB_XDP_MAP_RULE_SRC] = {SLB_MAP_RULE_SRC, BPF_MAP_TYPE_LPM_TRIE,
+				  sizeof(struct slb_rule_src_key), sizeof(struct slb_xdp_rule),
+				  2 * SLB_XDP_RULE_ENTRIES, BPF_F_NO_PREALLOC},
+	[SLB_XDP_MAP_RULE_RATE] = {SLB_MAP_RULE_RATE, BPF_MAP_TYPE_LRU_HASH,
+				   sizeof(struct slb_rule_rate_key), sizeof(uint64_t),
+				   SLB_XDP_RULE_RATE_ENTRIES, 0},
+	[SLB_XDP_MAP_RULE_HITS] = {SLB_MAP_RULE_HITS, BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(uint64_t),
+				   SLB_XDP_RULE_ENTRIES, 0},
 };
 
 const char *slb_xdp_map_name(enum slb_xdp_map i)
@@ -93,7 +109,8 @@ void slb_maps_reset(struct slb_maps *m)
 
 void slb_maps_close(struct slb_maps *m)
 {
-	void *mem[MAP_COUNT] = {m->control, m->state, m->maglev, m->stats};
+	void *mem[MAP_COUNT] = {m->control, m->state, m->maglev, m->stats, m->rules,
+				m->rule_stats};
 
 	for (int i = 0; i < MAP_COUNT; i++) {
 		if (mem[i])
@@ -130,6 +147,12 @@ int slb_maps_attach(struct slb_maps *m, int i, struct slb_map_shape s, bool writ
 		break;
 	case MAP_MAGLEV:
 		m->maglev = mem;
+		break;
+	case MAP_RULES:
+		m->rules = mem;
+		break;
+	case MAP_RULE_STATS:
+		m->rule_stats = mem;
 		break;
 	default:
 		m->stats = mem;
@@ -184,9 +207,9 @@ static int open_map(const char *dir, struct slb_maps *m, int i, struct slb_map_s
 	return 0;
 }
 
-/* capacity 0: whatever the control map says (readers). */
-static int check_control(const char *dir, const struct slb_maps *m, uint32_t capacity,
-			 char *err, size_t errlen)
+/* sizes NULL: whatever the control map says (readers). */
+static int check_control(const char *dir, const struct slb_maps *m,
+			 const struct slb_map_sizes *z, char *err, size_t errlen)
 {
 	const struct slb_control *c = m->control;
 
@@ -196,26 +219,38 @@ static int check_control(const char *dir, const struct slb_maps *m, uint32_t cap
 			 SLB_STATE_MAGIC, SLB_STATE_VERSION);
 		return -1;
 	}
-	if (capacity && c->table_capacity != capacity) {
-		snprintf(err, errlen, "%s: the maps hold %u Maglev slots per generation, "
-			 "%u wanted", dir, c->table_capacity, capacity);
+	if (z && (c->table_capacity != z->table_capacity ||
+		  c->rules_capacity != z->rules_capacity || c->rule_counters != z->rule_counters)) {
+		snprintf(err, errlen, "%s: the maps hold %u Maglev slots, %u rule bytes per "
+			 "generation and %u rule counters per lcore, %u, %u and %u wanted", dir,
+			 c->table_capacity, c->rules_capacity, c->rule_counters, z->table_capacity,
+			 z->rules_capacity, z->rule_counters);
 		return -1;
 	}
 	return 0;
 }
 
-int slb_maps_open_all(const char *dir, struct slb_maps *m, uint32_t capacity, bool writer,
-		      char *err, size_t errlen)
+static struct slb_map_sizes sizes_of(const struct slb_control *c)
+{
+	return (struct slb_map_sizes){c->table_capacity, c->rules_capacity, c->rule_counters};
+}
+
+int slb_maps_open_all(const char *dir, struct slb_maps *m, const struct slb_map_sizes *sizes,
+		      bool writer, char *err, size_t errlen)
 {
 	for (int i = 0; i < MAP_COUNT; i++) {
-		uint32_t capacity_now = i == MAP_CONTROL ? 0 : m->control->table_capacity;
-		struct slb_map_shape s = slb_map_shape(i, capacity_now);
+		struct slb_map_sizes now = {0, 0, 0};
+		struct slb_map_shape s;
 		/* Readers write only their epochs and their counters. */
-		bool writable = writer || i == MAP_CONTROL || i == MAP_STATS;
+		bool writable = writer || i == MAP_CONTROL || i == MAP_STATS ||
+				i == MAP_RULE_STATS;
 
+		if (i != MAP_CONTROL)
+			now = sizes_of(m->control);
+		s = slb_map_shape(i, &now);
 		if (open_map(dir, m, i, s, err, errlen) ||
 		    slb_maps_attach(m, i, s, writable, err, errlen) ||
-		    (i == MAP_CONTROL && check_control(dir, m, capacity, err, errlen))) {
+		    (i == MAP_CONTROL && check_control(dir, m, sizes, err, errlen))) {
 			slb_maps_close(m);
 			return -1;
 		}
@@ -277,7 +312,7 @@ int slb_maps_open(const char *dir, struct slb_maps *m, char *err, size_t errlen)
 	slb_maps_reset(m);
 	if (slb_maps_check_bpffs(dir, dir, err, errlen))
 		return -1;
-	return slb_maps_open_all(dir, m, 0, false, err, errlen) ||
+	return slb_maps_open_all(dir, m, NULL, false, err, errlen) ||
 	       slb_maps_open_xdp(dir, m, NULL, err, errlen) ? -1 : 0;
 }
 

@@ -12,8 +12,8 @@
 
 #include "siplb/state_maps.h"
 
-/* The four mmap'd maps, as indexes of slb_maps.fd and slb_map_names. */
-enum { MAP_CONTROL, MAP_STATE, MAP_MAGLEV, MAP_STATS, MAP_COUNT };
+/* The mmap'd maps, as indexes of slb_maps.fd and slb_map_names. */
+enum { MAP_CONTROL, MAP_STATE, MAP_MAGLEV, MAP_STATS, MAP_RULES, MAP_RULE_STATS, MAP_COUNT };
 
 extern const char *const slb_map_names[MAP_COUNT];
 
@@ -30,8 +30,8 @@ struct slb_xdp_shape {
 
 extern const struct slb_xdp_shape slb_xdp_shapes[SLB_XDP_MAP_COUNT];
 
-/* The shape of map i when the maglev map holds capacity slots per generation. */
-struct slb_map_shape slb_map_shape(int map, uint32_t capacity);
+/* The shape of map i for these sizes. */
+struct slb_map_shape slb_map_shape(int map, const struct slb_map_sizes *sizes);
 
 /* No map open: every fd -1, nothing mapped. */
 void slb_maps_reset(struct slb_maps *m);
@@ -43,10 +43,10 @@ int slb_maps_attach(struct slb_maps *m, int i, struct slb_map_shape s, bool writ
 /* Says why dir is unusable when the filesystem under `at` is not a bpffs. */
 int slb_maps_check_bpffs(const char *dir, const char *at, char *err, size_t errlen);
 
-/* Opens and maps all four, checking the control map's version and, unless
- * capacity is 0, its table capacity; the writer maps everything writable. */
-int slb_maps_open_all(const char *dir, struct slb_maps *m, uint32_t capacity, bool writer,
-		      char *err, size_t errlen);
+/* Opens and maps them all, checking the control map's version and, unless
+ * sizes is NULL, its sizes; the writer maps everything writable. */
+int slb_maps_open_all(const char *dir, struct slb_maps *m, const struct slb_map_sizes *sizes,
+		      bool writer, char *err, size_t errlen);
 
 /* Creates and pins XDP map i under dir: its fd, or -1 with a reason. */
 typedef int slb_xdp_map_create_fn(const char *dir, int i, char *err, size_t errlen);

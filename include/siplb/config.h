@@ -25,6 +25,12 @@
 /* 1 GiB of table per slot: far beyond SLB_MAX_POOLS x 65537, and the map
  * value (capacity x 4 bytes) stays below the kernel's INT_MAX. */
 #define SLB_CONFIG_MAX_CAPACITY (1u << 28)
+/* rule_maps: rule blob bytes per generation, rule hit counters per lcore
+ * (state.h's rules and rule_stats maps; docs/rules.md). */
+#define SLB_CONFIG_DEFAULT_RULES_CAPACITY (4u << 20)
+#define SLB_CONFIG_MAX_RULES_CAPACITY (512u << 20)
+#define SLB_CONFIG_DEFAULT_RULE_COUNTERS 16384u
+#define SLB_CONFIG_MAX_RULE_COUNTERS (1u << 20)
 #define SLB_PORT_NAME_LEN 64 /* RTE_ETH_NAME_MAX_LEN */
 #define SLB_IFACE_LEN 16     /* IF_NAMESIZE */
 #define SLB_CONFIG_DEFAULT_GUE_PORT 6080
@@ -124,6 +130,8 @@ struct slb_config {
 	uint32_t n_branch_keys;
 	uint32_t table_size;          /* prime, per pool */
 	uint32_t capacity;            /* Maglev slots per generation, all pools */
+	uint32_t rules_capacity;      /* rule_maps.capacity: blob bytes per generation */
+	uint32_t rule_counters;       /* rule_maps.counters: per lcore, all VIPs */
 	struct slb_config_port *ports;
 	uint32_t n_ports;
 	struct slb_config_vip *vips;

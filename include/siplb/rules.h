@@ -15,6 +15,27 @@
  *     databases deserialized once, one scratch per worker, scanning only the
  *     fields the scanner's spans locate.
  */
+/*
+ * Published (docs/rules.md, "Publishing"; include/siplb/state.h): siplbd
+ * compiles every VIP's rules on each publish and writes the blobs into the
+ * generation's slot of the `rules` map; slb_state.rules[v] gives VIP v's
+ * blob (blob_off, blob_len), its number of rules, the generation its blob
+ * last changed in, and the pools its rules send to.
+ *
+ * Hit counters (what `siplbctl stats` and siplb_rule_matches_total{vip,rule}
+ * show): the `rule_stats` map, control.rule_counters __u64 per lcore:
+ *
+ *     lcore l, VIP v, rule i (0-based, the rule's position in the VIP's
+ *     list):  rule_stats[l * rule_counters + rules[v].counter_base + i]
+ *
+ * with rules[v] of the active generation; sum over the lcores. A counter
+ * counts the requests the rule matched (within its rate or over it; a
+ * rate-only rule that lets the next rules decide counts too). The VIPs'
+ * ranges are consecutive in VIP order. When a VIP's rules change (or its
+ * range moves), each lcore zeroes its range when it takes the new
+ * generation: a reset, as for a Prometheus counter; for a moment after a
+ * flip a lcore may still count with the old positions.
+ */
 #ifndef SIPLB_RULES_H
 #define SIPLB_RULES_H
 

@@ -15,6 +15,12 @@
  *            rounds array elements up to 8 bytes); BPF looks up element
  *            flat / 2 and takes its low (even flat) or high (odd) half.
  *   stats    SLB_MAX_LCORES x struct slb_lcore_stats: one per worker lcore
+ *   rules    2 x rules_capacity bytes as elements of 8: the VIPs' routing
+ *            rule blobs (include/siplb/rules.h), slot s at byte
+ *            s * rules_capacity; slb_state.rules[v] says where VIP v's is
+ *   rule_stats  SLB_MAX_LCORES x rule_counters __u64 (elements of 8): hit
+ *            counters of rules, lcore l's rule i of VIP v at
+ *            l * rule_counters + slb_state.rules[v].counter_base + i
  *
  * Publishing (siplbd is the single writer): generation g lives in slot g & 1.
  * To publish g + 1, siplbd waits until every live reader has announced
@@ -44,7 +50,7 @@
 #endif
 
 #define SLB_STATE_MAGIC 0x534c4253u /* "SLBS" */
-#define SLB_STATE_VERSION 6u
+#define SLB_STATE_VERSION 7u
 
 #define SLB_MAX_VIPS 64
 #define SLB_MAX_POOLS 64
@@ -57,6 +63,8 @@
 #define SLB_MAP_STATE "state"
 #define SLB_MAP_MAGLEV "maglev"
 #define SLB_MAP_STATS "stats"
+#define SLB_MAP_RULES "rules"
+#define SLB_MAP_RULE_STATS "rule_stats"
 
 enum slb_vip_mode {
 	SLB_MODE_PROXY = 0, /* stateless RFC 3261 §16.11 proxy in siplb-dp */
@@ -143,6 +151,23 @@ struct slb_branch_keys {
 	__u8 key[SLB_BRANCH_KEYS][SLB_BRANCH_KEY_LEN];
 };
 
+/*
+ * A VIP's routing rules in one generation (docs/rules.md): its blob in the
+ * generation's slot of the rules map, and where its hit counters are.
+ * Counters belong to a rule's position: siplb-dp zeroes its own lcore's
+ * range of a VIP when `changed` or counter_base moves (a reset, as
+ * Prometheus counters know them).
+ */
+struct slb_vip_rules {
+	__u32 blob_off;     /* bytes into the slot, a multiple of 8 */
+	__u32 blob_len;     /* 0: the VIP has no rules */
+	__u32 counter_base; /* its n_rules counters per lcore in rule_stats */
+	__u32 n_rules;
+	__u64 changed;      /* generation in which the blob last changed */
+	__u64 pools;        /* bit p: some rule sends to pool p (in-dialog
+			     * requests may then go to its backends) */
+};
+
 /* One complete generation. */
 struct slb_state {
 	__u64 generation;
@@ -156,6 +181,7 @@ struct slb_state {
 	struct slb_vip vips[SLB_MAX_VIPS];
 	struct slb_pool pools[SLB_MAX_POOLS];
 	struct slb_backend backends[SLB_MAX_BACKENDS];
+	struct slb_vip_rules rules[SLB_MAX_VIPS];
 };
 
 /* A slot's owner (pid, pidns) lets a restarted siplb-dp take over the slots
@@ -175,10 +201,12 @@ struct slb_control {
 	__u32 magic;          /* SLB_STATE_MAGIC */
 	__u32 version;        /* SLB_STATE_VERSION */
 	__u32 table_capacity; /* maglev map entries per slot */
-	__u32 pad;
+	__u32 rules_capacity; /* rules map bytes per slot, a multiple of 8 */
 	__u64 generation;     /* active generation: slot = generation & 1 */
 	__u64 flip_ns;        /* CLOCK_MONOTONIC of the last flip (see below) */
-	__u64 pad2[4];
+	__u32 rule_counters;  /* rule_stats counters per lcore */
+	__u32 pad1;
+	__u64 pad2[3];
 	struct slb_reader readers[SLB_MAX_LCORES];
 };
 
@@ -200,6 +228,9 @@ enum slb_drop {
 	SLB_DROP_NO_MBUF,          /* no mbuf for a datagram's copy or its fragments */
 	SLB_DROP_TRUNCATED,        /* IPv4 length past the frame (af_packet: a datagram
 				    * the kernel reassembled, cut to its ring frame) */
+	SLB_DROP_RULE,             /* a routing rule's `drop` (docs/rules.md) */
+	SLB_DROP_RULE_RATE,        /* over a rule's rate, `over = "drop"` */
+	SLB_DROP_NOT_ALLOWED,      /* allow-list VIP: no rule matched */
 	SLB_DROP_COUNT
 };
 /* Their names, in enum order: the one list siplb-dp's counters, siplbd's
@@ -207,15 +238,18 @@ enum slb_drop {
 #define SLB_DROP_NAMES                                                          \
 	"not_sip", "malformed", "no_room", "not_ours", "no_route", "neigh_pending", \
 	"tx_full", "ip_fragment", "bad_mac", "wrong_source", "bad_checksum",        \
-	"frag_timeout", "frag_dropped", "no_mbuf", "truncated"
+	"frag_timeout", "frag_dropped", "no_mbuf", "truncated", "rule",            \
+	"rule_rate", "not_allowed"
 
 enum slb_reply {
 	SLB_REPLY_483 = 0,         /* Max-Forwards exhausted */
 	SLB_REPLY_503,             /* no backend up */
 	SLB_REPLY_513,             /* request past 65,507 bytes of UDP with our edits */
+	SLB_REPLY_RULE,            /* a rule's `reply CODE` (any code) */
+	SLB_REPLY_RULE_RATE,       /* 503: over a rule's rate, `over = "reply 503"` */
 	SLB_REPLY_COUNT
 };
-#define SLB_REPLY_CODES "483", "503", "513"
+#define SLB_REPLY_CODES "483", "503", "513", "rule", "rule_rate"
 
 struct slb_msg_counter {
 	__u64 msgs, bytes;

@@ -26,6 +26,9 @@ enum slb_xdp_map {
 	SLB_XDP_MAP_BLOCK4,   /* block4 */
 	SLB_XDP_MAP_BLOCK6,   /* block6 */
 	SLB_XDP_MAP_PORT_MAC, /* port_mac */
+	SLB_XDP_MAP_RULE_SRC, /* rule_src */
+	SLB_XDP_MAP_RULE_RATE, /* rule_rate */
+	SLB_XDP_MAP_RULE_HITS, /* rule_hits */
 	SLB_XDP_MAP_COUNT
 };
 
@@ -34,8 +37,10 @@ struct slb_maps {
 	struct slb_state *state;        /* [2]: slot = generation & 1 */
 	uint32_t *maglev;               /* [2 * control->table_capacity] */
 	struct slb_lcore_stats *stats;  /* [SLB_MAX_LCORES] */
-	int fd[4];                      /* control, state, maglev, stats */
-	size_t len[4];                  /* mmap lengths */
+	uint8_t *rules;                 /* [2 * control->rules_capacity] */
+	uint64_t *rule_stats;           /* [SLB_MAX_LCORES * control->rule_counters] */
+	int fd[6];                      /* control, state, maglev, stats, rules, rule_stats */
+	size_t len[6];                  /* mmap lengths */
 	int xdp_fd[SLB_XDP_MAP_COUNT];  /* enum slb_xdp_map */
 };
 
@@ -46,11 +51,19 @@ const char *slb_xdp_map_name(enum slb_xdp_map i);
  * another version/size. */
 int slb_maps_open(const char *dir, struct slb_maps *m, char *err, size_t errlen);
 
+/* The sizes siplbd creates the maps with (the configuration's maglev.capacity,
+ * rule_maps.capacity and rule_maps.counters). */
+struct slb_map_sizes {
+	uint32_t table_capacity;        /* Maglev slots per generation */
+	uint32_t rules_capacity;        /* rule blob bytes per generation */
+	uint32_t rule_counters;         /* rule hit counters per lcore */
+};
+
 /* siplbd: opens the maps under dir if they are there and compatible
- * (same version, same table_capacity), otherwise creates and pins them.
+ * (same version, same sizes), otherwise creates and pins them.
  * Each XDP map is opened when it is there with the right shape, otherwise
  * created and pinned on its own: they carry no generation. */
-int slb_maps_create(const char *dir, uint32_t table_capacity, struct slb_maps *m,
+int slb_maps_create(const char *dir, const struct slb_map_sizes *sizes, struct slb_maps *m,
 		    char *err, size_t errlen);
 
 void slb_maps_close(struct slb_maps *m);
@@ -101,6 +114,18 @@ static inline const struct slb_state *slb_state_of(const struct slb_maps *m, uin
 static inline const uint32_t *slb_tables_of(const struct slb_maps *m, uint64_t g)
 {
 	return m->maglev + (size_t)(g & 1) * m->control->table_capacity;
+}
+
+/* Generation g's rule blobs: slb_state.rules[v] gives offsets into it. */
+static inline const uint8_t *slb_rules_of(const struct slb_maps *m, uint64_t g)
+{
+	return m->rules + (size_t)(g & 1) * m->control->rules_capacity;
+}
+
+/* Lcore (reader) l's rule hit counters (state.h). */
+static inline uint64_t *slb_rule_stats_of(const struct slb_maps *m, unsigned reader)
+{
+	return m->rule_stats + (size_t)reader * m->control->rule_counters;
 }
 
 #endif

@@ -54,6 +54,12 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
 }
 
+/* Map sizes with capacity Maglev slots and the configuration's default
+ * rule_maps, as siplbd makes them (test_restart runs it on the same maps). */
+#define sizes(capacity)                                                                \
+	((struct slb_map_sizes){(capacity), SLB_CONFIG_DEFAULT_RULES_CAPACITY,         \
+				SLB_CONFIG_DEFAULT_RULE_COUNTERS})
+
 static void load(struct slb_config *c)
 {
 	char path[PATH_MAX], err[1024];
@@ -210,7 +216,7 @@ static void test_ids(const char *dir, struct slb_maps *w)
 	char err[512];
 
 	load(&c);
-	CHECK(!slb_maps_create(dir, c.capacity, w, err, sizeof(err)), "%s", err);
+	CHECK(!slb_maps_create(dir, &sizes(c.capacity), w, err, sizeof(err)), "%s", err);
 	CHECK(w->control->generation == 0 && w->control->table_capacity == 1000, "fresh maps");
 	CHECK(!slb_maps_open(dir, &r, err, sizeof(err)), "%s", err);
 	slb_reader_heartbeat(&r, 0);
@@ -486,7 +492,7 @@ static void test_stats(const char *dir, struct slb_maps *w)
 	      strstr(text, "stats backend 5 192.0.2.22:5060 pool core draining weight 0 "
 			   "msgs 22 bytes 2200 responses 55 finals 44 503 11\n") &&
 	      strstr(text, " malformed 11 ") && strstr(text, " no_call_id 11 ") &&
-	      strstr(text, "stats replies 483 0 503 44 513 0\n"), "%s", text);
+	      strstr(text, "stats replies 483 0 503 44 513 0 rule 0 rule_rate 0\n"), "%s", text);
 	o = json_tokener_parse(capture("%s --bpffs %s --stats --json", dir));
 	CHECK(o && json_object_object_get_ex(o, "backends", &backends), "JSON");
 	for (size_t i = 0; i < json_object_array_length(backends); i++)
@@ -601,7 +607,7 @@ static void test_xdp_maps(const char *dir)
 	char err[512];
 
 	load_dsr(&c);
-	CHECK(!slb_maps_create(dir, c.capacity, &w, err, sizeof(err)), "%s", err);
+	CHECK(!slb_maps_create(dir, &sizes(c.capacity), &w, err, sizeof(err)), "%s", err);
 	check_pins(dir);
 	CHECK(publish(&w, &c, NULL, NULL) == 1, "published");
 	check_dsr_state(&w.state[1]);
@@ -632,7 +638,7 @@ static void test_maps(const char *root, const char *dir, struct slb_maps *w)
 	struct slb_maps m;
 
 	slb_maps_close(w);
-	CHECK(!slb_maps_create(dir, 2001, &m, err, sizeof(err)), "%s", err);
+	CHECK(!slb_maps_create(dir, &sizes(2001), &m, err, sizeof(err)), "%s", err);
 	CHECK(m.control->table_capacity == 2002 && m.control->generation == 0 &&
 	      m.state[0].n_vips == 0, "replaced by new maps, capacity rounded up to even");
 	slb_maps_close(&m);
@@ -640,12 +646,12 @@ static void test_maps(const char *root, const char *dir, struct slb_maps *w)
 	      "%s", err);
 	slb_maps_close(&m);
 	snprintf(path, sizeof(path), "%s/deeper/still", root);
-	CHECK(!slb_maps_create(path, 100, &m, err, sizeof(err)), "%s", err);
+	CHECK(!slb_maps_create(path, &sizes(100), &m, err, sizeof(err)), "%s", err);
 	slb_maps_close(&m);
 
 	CHECK(mkdtemp(tmp), "mkdtemp");
 	snprintf(path, sizeof(path), "%s/siplb", tmp);
-	CHECK(slb_maps_create(path, 100, &m, err, sizeof(err)) && strstr(err, "is not on a bpffs") &&
+	CHECK(slb_maps_create(path, &sizes(100), &m, err, sizeof(err)) && strstr(err, "is not on a bpffs") &&
 	      access(path, F_OK) != 0, "off a bpffs: %s", err);
 	CHECK(slb_maps_open(tmp, &m, err, sizeof(err)) && strstr(err, "is not on a bpffs"),
 	      "open off a bpffs: %s", err);

@@ -48,7 +48,7 @@ static int namespaces(struct siplbd_fixture *f)
 /* What siplb-dp's lcore 0 would have counted (the header's figures). */
 static void count(struct slb_lcore_stats *t)
 {
-	static const uint32_t replies[] = {1, 2, 0}; /* SLB_REPLY_CODES: 483, 503, 513 */
+	static const uint32_t replies[SLB_REPLY_COUNT] = {1, 2, 0}; /* 483, 503, 513, ... */
 
 	for (uint64_t i = 0; i < SLB_MAX_VIPS; i++)
 		t->vip_rx[i] = (struct slb_msg_counter){1000 * (i + 1), 500000 * (i + 1)};
@@ -78,7 +78,9 @@ static int start_model(struct siplbd_fixture *f)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	if (slb_maps_create(f->dir, cfg.capacity, &f->maps, err, sizeof(err))) {
+	const struct slb_map_sizes sizes = {cfg.capacity, cfg.rules_capacity, cfg.rule_counters};
+
+	if (slb_maps_create(f->dir, &sizes, &f->maps, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		slb_config_free(&cfg);
 		return 1;

@@ -112,8 +112,9 @@ def test_lists(s):
     check(len(out.splitlines()) == 6 and "198.51.100.11:5060       0" in out, out)
     check(mask_since(expect_ok(ctl("health", sock=s), "health")) == HEALTH, "health table")
     out = expect_ok(ctl("stats", sock=s), "stats")
-    check("\nreplies:     483 1, 503 2, 513 0\n" in out and "\nkeepalives:  7\n" in out and
-          "sip-alt  192.0.2.100  5080  2000  1000000\n" in out, f"stats: {out}")
+    check("\nreplies:     483 1, 503 2, 513 0, rule 0, rule_rate 0\n" in out and
+          "\nkeepalives:  7\n" in out and "sip-alt  192.0.2.100  5080  2000  1000000\n" in out,
+          f"stats: {out}")
     expect_fail(ctl("backend", "list", "nope", sock=s), 1,
                 "siplbctl: backend.list: Not found: no pool 'nope' (pool.list lists them)\n",
                 "unknown pool")
