@@ -456,8 +456,7 @@ static enum slb_drop check_our_via(struct pkt *p, struct mac_input *in, uint32_t
 /* Texts the edits insert; they live until the edits are applied. */
 struct inserts {
 	char top[192];      /* our Via [+ Max-Forwards] [+ Record-Route] */
-	char received[32];  /* ";received=a.b.c.d" */
-	char rport[8];      /* "=port" or "port" */
+	char sender[40];    /* rport's "=port" or "port", ";received=a.b.c.d" */
 	char max_forwards[8]; /* the value minus one, at its width */
 };
 
@@ -539,34 +538,48 @@ static uint16_t top_headers(struct pkt *p, char *out, int backend, bool record)
 	return (uint16_t)n;
 }
 
-/* received and rport on the sender's Via (RFC 3261 §18.2.1, RFC 3581). */
+/* ";received=" and the address at s; the length. */
+static size_t put_received(char *s, const char *ip, size_t n)
+{
+	size_t k = put(s, ";received=");
+
+	memcpy(s + k, ip, n);
+	return k + n;
+}
+
+/* received and rport on the sender's Via (RFC 3261 §18.2.1, RFC 3581):
+ * one edit when rport is the last parameter and received is new (the
+ * usual Via), else one each. */
 static bool mark_sender(const struct pkt *p, struct slb_edits *ed, struct inserts *t)
 {
 	const struct slb_sip_via *via = &p->msg.via;
-	const uint8_t *b = sip(p);
-	char ip[16];
-	size_t n = slb_fmt_ipv4(ip, p->saddr);
-	bool ok = true;
+	struct slb_span rport = via->rport;
+	uint16_t value_end = (uint16_t)(via->value.off + via->value.len);
+	char ip[16], *s = t->sender; /* rport's value, then received's text */
+	size_t n = slb_fmt_ipv4(ip, p->saddr), k = 0;
 
 	if (via->has_rport) {
-		size_t k = 0;
-
-		if (!via->rport.len)
-			t->rport[k++] = '=';
-		k += slb_fmt_u32(t->rport + k, ntohs(p->sport));
-		ok &= slb_edit_add(ed, at(p, via->rport.off), via->rport.len, t->rport, (uint16_t)k);
+		if (!rport.len)
+			s[k++] = '=';
+		k += slb_fmt_u32(s + k, ntohs(p->sport));
 	}
 	if (via->received.len) { /* whatever it says, it is where we received it */
-		memcpy(t->received, ip, n);
-		return ok && slb_edit_add(ed, at(p, via->received.off), via->received.len,
-					  t->received, (uint16_t)n);
+		memcpy(s + k, ip, n);
+		return (!via->has_rport ||
+			slb_edit_add(ed, at(p, rport.off), rport.len, s, (uint16_t)k)) &&
+		       slb_edit_add(ed, at(p, via->received.off), via->received.len, s + k,
+				    (uint16_t)n);
 	}
-	if (!via->has_rport && via->host.len == n && memcmp(b + via->host.off, ip, n) == 0)
-		return ok; /* sent from where it says: nothing to add */
-	size_t k = put(t->received, ";received=");
-	memcpy(t->received + k, ip, n);
-	return ok && slb_edit_add(ed, at(p, (uint16_t)(via->value.off + via->value.len)), 0,
-				  t->received, (uint16_t)(k + n));
+	if (!via->has_rport) {
+		if (via->host.len == n && memcmp(sip(p) + via->host.off, ip, n) == 0)
+			return true; /* sent from where it says: nothing to add */
+		return slb_edit_add(ed, at(p, value_end), 0, s, (uint16_t)put_received(s, ip, n));
+	}
+	size_t r = k + put_received(s + k, ip, n);
+	if (rport.off + rport.len == value_end) /* rport last: received right after it */
+		return slb_edit_add(ed, at(p, rport.off), rport.len, s, (uint16_t)r);
+	return slb_edit_add(ed, at(p, rport.off), rport.len, s, (uint16_t)k) &&
+	       slb_edit_add(ed, at(p, value_end), 0, s + k, (uint16_t)(r - k));
 }
 
 /* Removes the first value of a header: the whole line when it is the only
