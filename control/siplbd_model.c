@@ -809,6 +809,21 @@ int siplbd_model_set_backends(struct siplbd_model *m, uint32_t p, struct slb_con
 	return -1;
 }
 
+int siplbd_model_set_rules(struct siplbd_model *m, uint32_t vip, struct slb_rules *rules,
+			   const char *why, char *err, size_t errlen)
+{
+	struct slb_rules *live = &m->cfg.vips[vip].rules, old = *live;
+
+	*live = *rules;
+	if (!siplbd_publish(m, why, err, errlen)) {
+		slb_rules_free(&old);
+		return 0;
+	}
+	*live = old;
+	slb_rules_free(rules);
+	return -1;
+}
+
 void siplbd_model_publish_dirty(struct siplbd_model *m, bool ticked)
 {
 	char err[512];

@@ -123,6 +123,11 @@ int siplbd_model_set_admin(struct siplbd_model *m, uint32_t id, enum siplbd_admi
 int siplbd_model_set_backends(struct siplbd_model *m, uint32_t p, struct slb_config_backend *list,
 			      uint32_t n, const char *why, char *err, size_t errlen);
 
+/* VIP vip's rules become rules (taken over), published; on failure the
+ * old ones are back. 0, or -1 with err. */
+int siplbd_model_set_rules(struct siplbd_model *m, uint32_t vip, struct slb_rules *rules,
+			   const char *why, char *err, size_t errlen);
+
 /* The event loop's part: the probers' and resolvers' fds into p (at most
  * max; returns how many), the time to their next deadline (-1: none), and
  * their work once poll returned (p as filled, with revents). */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "siplbd_rpc.h"
+#include "siplbd_rules_rpc.h"
 #include "siplbd_stats.h"
 
 /* A handler's state, and the model under it. */
@@ -723,11 +724,14 @@ _Static_assert(SLB_CONFIG_MAX_UIDS == SLB_RPC_MAX_ALLOWED_UIDS, "every allowed u
 int siplbd_rpc_init(struct siplbd_rpc *r, struct siplbd_model *m, const struct slb_maps *maps,
 		    char *err, size_t errlen)
 {
+	struct slb_rpc_handlers all = handlers;
+
+	siplbd_rules_rpc_handlers(&all);
 	*r = (struct siplbd_rpc){.model = m, .maps = maps, .started_ns = siplbd_now_ns()};
 	r->totals = calloc(1, sizeof(*r->totals));
 	r->registry = slb_rpc_registry_new();
 	if (r->totals && r->registry &&
-	    !slb_rpc_register_siplbd(r->registry, &handlers, r, err, errlen))
+	    !slb_rpc_register_siplbd(r->registry, &all, r, err, errlen))
 		return 0;
 	if (!r->totals || !r->registry)
 		snprintf(err, errlen, "out of memory");

@@ -49,6 +49,19 @@ _Static_assert(SLB_SIP_REASON_COUNT <= sizeof(((struct slb_lcore_stats *)0)->sip
 _Static_assert(sizeof(struct slb_lcore_stats) % sizeof(uint64_t) == 0, "u64 counters only");
 _Static_assert(sizeof(struct slb_xdp_stats) % sizeof(uint64_t) == 0, "u64 counters only");
 
+uint64_t siplbd_stats_rule_hits(const struct slb_maps *m, const struct slb_state *s,
+				uint32_t vip, uint32_t i)
+{
+	const struct slb_vip_rules *vr = &s->rules[vip % SLB_MAX_VIPS];
+	uint64_t n = 0;
+
+	if (i >= vr->n_rules || (uint64_t)vr->counter_base + i >= m->control->rule_counters)
+		return 0;
+	for (unsigned l = 0; l < SLB_MAX_LCORES; l++)
+		n += slb_rule_stats_of(m, l)[vr->counter_base + i];
+	return n;
+}
+
 /* Everything one report shows. */
 struct totals {
 	uint64_t generation;

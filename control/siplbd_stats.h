@@ -14,6 +14,11 @@
 /* Every lcore's counters added up into t. */
 void siplbd_stats_sum(const struct slb_maps *m, struct slb_lcore_stats *t);
 
+/* Hits of VIP vip's rule i in generation state s (the rule_stats map,
+ * include/siplb/rules.h), every lcore's added up; 0 when s has no such rule. */
+uint64_t siplbd_stats_rule_hits(const struct slb_maps *m, const struct slb_state *s,
+				uint32_t vip, uint32_t i);
+
 /* --stats: the counters of the maps m on stdout, as lines or one JSON
  * object; 0, or 1 when they cannot be read (the reason on stderr). */
 int siplbd_stats_print(const struct slb_maps *m, bool json);

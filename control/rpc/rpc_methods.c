@@ -10,12 +10,15 @@
 #include <stdio.h>
 
 #include "siplb/rpc.h"
+#include "siplb/rules.h"
 
 #define POOL(required) {"pool", SLB_RPC_STRING, required, 0, 0}
 #define BACKEND {"backend", SLB_RPC_STRING, true, 0, 0}
 #define WEIGHT {"weight", SLB_RPC_INT, false, 0, 65535}
 #define PRIORITY {"priority", SLB_RPC_INT, false, 0, 65535}
 #define FILE_(required) {"file", SLB_RPC_STRING, required, 0, 0}
+#define VIP(required) {"vip", SLB_RPC_STRING, required, 0, 0}
+#define INDEX(name) {name, SLB_RPC_INT, true, 0, SLB_RULES_MAX - 1}
 #define SLOT(name) offsetof(struct slb_rpc_handlers, name)
 
 static const struct {
@@ -49,6 +52,18 @@ static const struct {
 	{SLOT(stats), {"stats", NULL, "the dataplane's counters (as siplbd --stats --json)",
 		       {{0}}}},
 	{SLOT(health), {"health", NULL, "the health checks' view of every backend", {{0}}}},
+	{SLOT(rule_list), {"rule.list", NULL, "the routing rules, of one VIP or all, and their hits",
+			   {VIP(false)}}},
+	{SLOT(rule_add), {"rule.add", NULL, "add a rule (the config's syntax), last or at an index",
+			  {VIP(true), {"rule", SLB_RPC_STRING, true, 0, 0},
+			   {"at", SLB_RPC_INT, false, 0, SLB_RULES_MAX}}}},
+	{SLOT(rule_remove), {"rule.remove", NULL, "remove the rule at an index",
+			     {VIP(true), INDEX("index")}}},
+	{SLOT(rule_move), {"rule.move", NULL, "move a rule to another index",
+			   {VIP(true), INDEX("from"), INDEX("to")}}},
+	{SLOT(rule_test), {"rule.test", NULL, "the rule and backend a SIP message (base64) gets",
+			   {VIP(true), {"message", SLB_RPC_STRING, true, 0, 0},
+			    {"source", SLB_RPC_STRING, false, 0, 0}}}},
 };
 
 _Static_assert(sizeof(methods) / sizeof(*methods) ==

@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <sodium.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@ struct opts {
 	bool json;
 	int timeout_ms;
 	const char *weight, *priority; /* backend add/set only */
+	const char *at;                /* rule add only */
+	const char *source;            /* rule test only */
 };
 
 /* ---- output: tables ---------------------------------------------------------- */
@@ -183,6 +186,12 @@ static const struct col stats_backend_cols[] = {
 	{"MSGS", "msgs", NUM}, {"BYTES", "bytes", NUM},
 };
 
+static const struct col rule_cols[] = {
+	{"VIP", "vip", TEXT}, {"INDEX", "index", NUM}, {"MATCH", "match", TEXT},
+	{"ACTION", "action", TEXT}, {"HASH", "hash", TEXT}, {"RATE", "rate", TEXT},
+	{"HITS", "hits", NUM}, {"ORIGIN", "origin", TEXT},
+};
+
 /* ---- output: per command ------------------------------------------------------ */
 
 /* "key: value" for every member, aligned; objects as "k v, k v". */
@@ -278,6 +287,63 @@ static void print_reloaded(json_object *r)
 	       json_object_get_string(field(r, "backends")));
 }
 
+static void print_rules(json_object *r)
+{
+	TABLE(rule_cols, field(r, "rules"));
+}
+
+/* rule add/remove/move: the rule and where it now is, in the file's syntax. */
+static void print_rule(const char *what, json_object *r)
+{
+	printf("%s: rule %s %s: %s (generation %s)\n", json_object_get_string(field(r, "vip")),
+	       json_object_get_string(field(r, "index")), what,
+	       json_object_get_string(field(r, "rule")),
+	       json_object_get_string(field(r, "generation")));
+}
+
+static void print_rule_added(json_object *r)
+{
+	print_rule("added", r);
+}
+
+static void print_rule_removed(json_object *r)
+{
+	print_rule("removed", r);
+}
+
+static void print_rule_moved(json_object *r)
+{
+	print_rule("moved here", r);
+}
+
+/* rule test: the deciding rule (or none), then where the message goes. */
+static void print_rule_test(json_object *r)
+{
+	json_object *rule = field(r, "rule"), *passed = field(r, "passed"), *id;
+	const char *backend = json_object_get_string(field(r, "backend"));
+	char buf[256];
+
+	printf("vip:     %s\n", json_object_get_string(field(r, "vip")));
+	if (rule)
+		printf("rule:    %s (%s)\n", json_object_get_string(rule),
+		       json_object_get_string(field(r, "origin")));
+	else
+		printf("rule:    none\n");
+	if (json_object_array_length(passed)) {
+		cell(passed, TEXT, buf, sizeof(buf));
+		printf("passed:  %s (rates only, taken as within their rate)\n", buf);
+	}
+	printf("action:  %s\n", json_object_get_string(field(r, "action")));
+	if (field(r, "key"))
+		printf("hash:    %s \"%s\"\n", json_object_get_string(field(r, "hash")),
+		       json_object_get_string(field(r, "key")));
+	if (field(r, "pool") && (id = field(r, "backend_id")))
+		printf("backend: %s (id %s, pool %s)\n", backend ? backend : "-",
+		       json_object_get_string(id), json_object_get_string(field(r, "pool")));
+	if (field(r, "note"))
+		printf("note:    %s\n", json_object_get_string(field(r, "note")));
+}
+
 static void print_stats(json_object *r)
 {
 	TABLE(stats_vip_cols, field(r, "vips"));
@@ -333,7 +399,8 @@ static int add_file(json_object *params, const char *file)
 	return 0;
 }
 
-enum args { NONE, POOL_OPT, POOL_BACKEND, POOL_BACKEND_WP, FILE_REQ, FILE_OPT };
+enum args { NONE, POOL_OPT, POOL_BACKEND, POOL_BACKEND_WP, FILE_REQ, FILE_OPT, VIP_OPT,
+	    VIP_RULE, VIP_INDEX, VIP_FROM_TO, VIP_FILE };
 
 struct command {
 	const char *words[2];  /* "backend", "add"; [1] NULL for one word */
@@ -362,16 +429,79 @@ static const struct command commands[] = {
 	{{"config", "reload"}, "config.reload", FILE_OPT, "[FILE]", print_reloaded},
 	{{"stats"}, "stats", NONE, "", print_stats},
 	{{"health"}, "health", NONE, "", print_health},
+	{{"rule", "list"}, "rule.list", VIP_OPT, "[VIP]", print_rules},
+	{{"rule", "add"}, "rule.add", VIP_RULE, "VIP [--at N] RULE", print_rule_added},
+	{{"rule", "remove"}, "rule.remove", VIP_INDEX, "VIP N", print_rule_removed},
+	{{"rule", "move"}, "rule.move", VIP_FROM_TO, "VIP FROM TO", print_rule_moved},
+	{{"rule", "test"}, "rule.test", VIP_FILE, "VIP FILE [--source ADDR[:PORT]]",
+	 print_rule_test},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(*commands))
 
+/*
+ * A SIP message file's bytes as base64 into params.message, at most what
+ * siplbd takes. A file without any CR (written in an editor) gets CRLF
+ * line ends, as on the wire.
+ */
+static int add_message(json_object *params, const char *file)
+{
+	static uint8_t raw[SLB_RPC_RULE_TEST_MAX + 1], crlf[2 * SLB_RPC_RULE_TEST_MAX];
+	static char b64[(2 * SLB_RPC_RULE_TEST_MAX + 2) / 3 * 4 + 1];
+	FILE *f = fopen(file, "rb");
+	size_t n, m = 0;
+
+	if (!f)
+		return errorf("%s: %s", file, strerror(errno));
+	n = fread(raw, 1, sizeof(raw), f);
+	fclose(f);
+	if (n > SLB_RPC_RULE_TEST_MAX || !n)
+		return errorf("%s: %s: a SIP message of 1..%d bytes expected", file,
+			      n ? "too large" : "empty", SLB_RPC_RULE_TEST_MAX);
+	for (size_t i = 0; !memchr(raw, '\r', n) && i < n; i++) {
+		if (raw[i] == '\n')
+			crlf[m++] = '\r';
+		crlf[m++] = raw[i];
+	}
+	if (m > SLB_RPC_RULE_TEST_MAX)
+		return errorf("%s: too large with CRLF line ends: at most %d bytes", file,
+			      SLB_RPC_RULE_TEST_MAX);
+	sodium_bin2base64(b64, sizeof(b64), m ? crlf : raw, m ? m : n,
+			  sodium_base64_VARIANT_ORIGINAL);
+	json_object_object_add(params, "message", json_object_new_string(b64));
+	return 0;
+}
+
+/* VIP, then the rule commands' own words. */
+static int vip_args(const struct command *c, int argc, char **argv, json_object *params)
+{
+	json_object_object_add(params, "vip", json_object_new_string(argv[0]));
+	switch (c->args) {
+	case VIP_RULE:
+		json_object_object_add(params, "rule", json_object_new_string(argv[1]));
+		return 0;
+	case VIP_INDEX:
+		return int_arg("N", argv[1], params, "index");
+	case VIP_FROM_TO:
+		return int_arg("FROM", argv[1], params, "from") ||
+		       int_arg("TO", argv[2], params, "to") ? -1 : 0;
+	case VIP_FILE:
+		return add_message(params, argv[1]);
+	default:
+		return argc > 1 ? -1 : 0;
+	}
+}
+
 static int positional(const struct command *c, int argc, char **argv, json_object *params)
 {
 	static const int lo[] = {[NONE] = 0, [POOL_OPT] = 0, [POOL_BACKEND] = 2,
-				 [POOL_BACKEND_WP] = 2, [FILE_REQ] = 1, [FILE_OPT] = 0};
+				 [POOL_BACKEND_WP] = 2, [FILE_REQ] = 1, [FILE_OPT] = 0,
+				 [VIP_OPT] = 0, [VIP_RULE] = 2, [VIP_INDEX] = 2,
+				 [VIP_FROM_TO] = 3, [VIP_FILE] = 2};
 	static const int hi[] = {[NONE] = 0, [POOL_OPT] = 1, [POOL_BACKEND] = 2,
-				 [POOL_BACKEND_WP] = 2, [FILE_REQ] = 1, [FILE_OPT] = 1};
+				 [POOL_BACKEND_WP] = 2, [FILE_REQ] = 1, [FILE_OPT] = 1,
+				 [VIP_OPT] = 1, [VIP_RULE] = 2, [VIP_INDEX] = 2,
+				 [VIP_FROM_TO] = 3, [VIP_FILE] = 2};
 
 	if (argc < lo[c->args] || argc > hi[c->args])
 		return errorf("%s%s%s: %s arguments: %s", c->words[0], c->words[1] ? " " : "",
@@ -380,6 +510,8 @@ static int positional(const struct command *c, int argc, char **argv, json_objec
 				   *c->usage ? c->usage : "none expected");
 	if (c->args == FILE_REQ || (c->args == FILE_OPT && argc))
 		return add_file(params, argv[0]);
+	if (c->args >= VIP_OPT)
+		return argc ? vip_args(c, argc, argv, params) : 0;
 	if (argc)
 		json_object_object_add(params, "pool", json_object_new_string(argv[0]));
 	if (argc > 1)
@@ -392,8 +524,13 @@ static int build_params(const struct command *c, const struct opts *o, int argc,
 {
 	if ((o->weight || o->priority) && c->args != POOL_BACKEND_WP)
 		return errorf("--weight and --priority go with backend add and backend set");
+	if ((o->at && c->args != VIP_RULE) || (o->source && c->args != VIP_FILE))
+		return errorf("--at goes with rule add, --source with rule test");
+	if (o->source)
+		json_object_object_add(params, "source", json_object_new_string(o->source));
 	if ((o->weight && int_arg("--weight", o->weight, params, "weight")) ||
 	    (o->priority && int_arg("--priority", o->priority, params, "priority")) ||
+	    (o->at && int_arg("--at", o->at, params, "at")) ||
 	    positional(c, argc, argv, params))
 		return -1;
 	if (!strcmp(c->method, "backend.set") && !o->weight && !o->priority)
@@ -635,6 +772,7 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		{"socket", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
 		{"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
 		{"weight", required_argument, NULL, 'w'}, {"priority", required_argument, NULL, 'p'},
+		{"at", required_argument, NULL, 'a'}, {"source", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -656,6 +794,12 @@ static int parse_options(int argc, char **argv, struct opts *o)
 			break;
 		case 'p':
 			o->priority = optarg;
+			break;
+		case 'a':
+			o->at = optarg;
+			break;
+		case 'S':
+			o->source = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -152,7 +152,17 @@ struct slb_rpc_handlers {
 	slb_rpc_handler *config_reload;   /* config.reload {file?} */
 	slb_rpc_handler *stats;
 	slb_rpc_handler *health;
+	/* routing rules (docs/rules.md): indexes are positions, 0 first */
+	slb_rpc_handler *rule_list;       /* rule.list {vip?} */
+	slb_rpc_handler *rule_add;        /* rule.add {vip, rule, at?} */
+	slb_rpc_handler *rule_remove;     /* rule.remove {vip, index} */
+	slb_rpc_handler *rule_move;       /* rule.move {vip, from, to} */
+	slb_rpc_handler *rule_test;       /* rule.test {vip, message, source?} */
 };
+
+/* rule.test's message: base64 of at most this many bytes of SIP (a UDP
+ * datagram's most), which fits SLB_RPC_DEFAULT_MAX_REQUEST encoded. */
+#define SLB_RPC_RULE_TEST_MAX 32768
 
 int slb_rpc_register_siplbd(struct slb_rpc_registry *r, const struct slb_rpc_handlers *h,
 			    void *ctx, char *err, size_t errlen);

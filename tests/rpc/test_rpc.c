@@ -25,6 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "siplb/rules_text.h"
 #include "siplbd_fixture.h"
 
 #include "../control/check.h"
@@ -271,7 +274,7 @@ static void test_rpc_methods(void)
 	json_object *res, *r = ok("{\"jsonrpc\":\"2.0\",\"method\":\"rpc.methods\",\"id\":1}",
 				  &res);
 
-	CHECK(json_object_array_length(get(r, "methods")) == 14, "14 methods: %zu",
+	CHECK(json_object_array_length(get(r, "methods")) == 19, "19 methods: %zu",
 	      json_object_array_length(get(r, "methods")));
 	CHECK(!strcmp(str(r, "methods.4.name"), "backend.add") &&
 	      !strcmp(str(r, "methods.4.params.2.name"), "weight") &&
@@ -351,6 +354,303 @@ static void test_add_remove(void)
 	      SLB_RPC_NOT_FOUND, "no backend 192.0.2.21:5060 in pool edge");
 	ok(REQ("backend.remove", "{\"pool\":\"edge\",\"backend\":\"198.51.100.12\"}"), &res);
 	json_object_put(res);
+}
+
+/* ---- routing rules (docs/rules.md) ------------------------------------------------ */
+
+/* rule.list's "rule" of VIP sip's rule i (malloc'd). */
+static char *rule_text(int i)
+{
+	json_object *res, *r = ok(REQ("rule.list", "{\"vip\":\"sip\"}"), &res);
+	char path[32], *t;
+
+	snprintf(path, sizeof(path), "rules.%d.rule", i);
+	t = strdup(str(r, path));
+	json_object_put(res);
+	return t;
+}
+
+static int64_t n_rules(void)
+{
+	json_object *res, *r = ok(REQ("rule.list", "{\"vip\":\"sip\"}"), &res);
+	int64_t n = (int64_t)json_object_array_length(get(r, "rules"));
+
+	json_object_put(res);
+	return n;
+}
+
+/* A call with params {"vip":"sip", "rule": text}, text as a JSON string. */
+static json_object *add_rule(const char *text, int at)
+{
+	json_object *req = json_object_new_object(), *params = json_object_new_object(), *res;
+	const char *line;
+
+	json_object_object_add(req, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(req, "id", json_object_new_int(1));
+	json_object_object_add(req, "method", json_object_new_string("rule.add"));
+	json_object_object_add(params, "vip", json_object_new_string("sip"));
+	json_object_object_add(params, "rule", json_object_new_string(text));
+	if (at >= 0)
+		json_object_object_add(params, "at", json_object_new_int(at));
+	json_object_object_add(req, "params", params);
+	line = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	res = rpc(line);
+	json_object_put(req);
+	return res;
+}
+
+/* A rule.add that must fail with code and why; nothing changes. */
+static void add_fails(const char *text, int code, const char *why)
+{
+	uint64_t g = generation();
+	int64_t n = n_rules();
+	json_object *res = add_rule(text, -1);
+
+	CHECK(num(res, "error.code") == code && strstr(str(res, "error.data.reason"), why),
+	      "rule.add %.60s: want %d \"%s\", got %s", text, code, why,
+	      json_object_to_json_string(res));
+	CHECK(generation() == g && n_rules() == n, "a refused rule.add changes nothing");
+	json_object_put(res);
+}
+
+static void test_rule_list(void)
+{
+	const struct slb_vip_rules *vr = &siplbd_model_state(&fx.model)->rules[0];
+	json_object *res, *r;
+	char want[600];
+
+	CHECK(vr->n_rules == 4, "4 rules published for sip, not %u", vr->n_rules);
+	slb_rule_stats_of(&fx.maps, 0)[vr->counter_base + 0] = 40; /* as two lcores counted */
+	slb_rule_stats_of(&fx.maps, 3)[vr->counter_base + 0] = 2;
+	slb_rule_stats_of(&fx.maps, 1)[vr->counter_base + 2] = 9;
+	r = ok(REQ("rule.list", "{}"), &res);
+	CHECK(json_object_array_length(get(r, "rules")) == 4, "all VIPs: sip's 4 rules");
+	CHECK(!strcmp(str(r, "rules.0.vip"), "sip") && num(r, "rules.0.index") == 0 &&
+	      !strcmp(str(r, "rules.0.match"),
+		      "user_agent = { regex = \"friendly-scanner|sipvicious|sipcli\" }") &&
+	      !strcmp(str(r, "rules.0.action"), "drop") && num(r, "rules.0.hits") == 42,
+	      "rule 0: %s", json_object_to_json_string(get(r, "rules.0")));
+	path_of(want, sizeof(want), "rpc.conf:12");
+	CHECK(!strcmp(str(r, "rules.0.origin"), want), "origin %s", str(r, "rules.0.origin"));
+	CHECK(!strcmp(str(r, "rules.1.action"), "continue") &&
+	      !strcmp(str(r, "rules.1.rate"), "50/s burst 100 per source, over: reply 503") &&
+	      num(r, "rules.1.hits") == 0, "rule 1: %s", json_object_to_json_string(get(r, "rules.1")));
+	CHECK(!strcmp(str(r, "rules.2.match"),
+		      "method = \"REGISTER\"; ruri_host = \"reg.example.com\"") &&
+	      !strcmp(str(r, "rules.2.action"), "pool core") &&
+	      !strcmp(str(r, "rules.2.hash"), "to-user") && num(r, "rules.2.hits") == 9,
+	      "rule 2: %s", json_object_to_json_string(get(r, "rules.2")));
+	CHECK(!strcmp(str(r, "rules.3.rule"), "{ match = { ruri_user = { prefix = \"112\" }; "
+		      "source = \"203.0.113.0/24\"; }; action = \"reply 403 Emergency calls "
+		      "elsewhere\"; }"), "rule 3: %s", str(r, "rules.3.rule"));
+	json_object_put(res);
+	r = ok(REQ("rule.list", "{\"vip\":\"sip-alt\"}"), &res);
+	CHECK(json_object_array_length(get(r, "rules")) == 0, "sip-alt has none");
+	json_object_put(res);
+	fails(REQ("rule.list", "{\"vip\":\"nope\"}"), SLB_RPC_NOT_FOUND, "no VIP 'nope'");
+	memset(slb_rule_stats_of(&fx.maps, 0), 0, fx.maps.control->rule_counters * 8);
+	memset(slb_rule_stats_of(&fx.maps, 1), 0, fx.maps.control->rule_counters * 8);
+	memset(slb_rule_stats_of(&fx.maps, 3), 0, fx.maps.control->rule_counters * 8);
+}
+
+static void test_rule_changes(void)
+{
+	uint64_t g = generation();
+	json_object *res, *r;
+	char *t3, *t5;
+
+	res = add_rule("{ match = { method = \"OPTIONS\"; }; action = \"reply 404 Not Here\"; }", 1);
+	CHECK(num(res, "result.index") == 1 && !strcmp(str(res, "result.origin"), "runtime") &&
+	      num(res, "result.generation") == (int64_t)g + 1 && generation() == g + 1,
+	      "added at 1, one generation: %s", json_object_to_json_string(res));
+	json_object_put(res);
+	CHECK(n_rules() == 5 && siplbd_model_state(&fx.model)->rules[0].n_rules == 5,
+	      "5 rules, published");
+	/* what rule.list shows, rule.add takes: the same rule back */
+	t3 = rule_text(3);
+	json_object_put(add_rule(t3, -1));
+	t5 = rule_text(5);
+	CHECK(!strcmp(t3, t5), "round trip: %s -> %s", t3, t5);
+	free(t3);
+	free(t5);
+	r = ok(REQ("rule.move", "{\"vip\":\"sip\",\"from\":5,\"to\":0}"), &res);
+	CHECK(num(r, "index") == 0 && !strcmp(str(r, "hash"), "to-user") &&
+	      !strcmp(str(r, "origin"), "runtime"), "moved: %s", json_object_to_json_string(r));
+	json_object_put(res);
+	t3 = rule_text(1);
+	CHECK(strstr(t3, "friendly-scanner"), "the others moved down: %s", t3);
+	free(t3);
+	r = ok(REQ("rule.remove", "[\"sip\",0]"), &res);
+	CHECK(num(r, "index") == 0 && !strcmp(str(r, "hash"), "to-user"), "removed: %s",
+	      json_object_to_json_string(r));
+	json_object_put(res);
+	r = ok(REQ("rule.remove", "{\"vip\":\"sip\",\"index\":1}"), &res);
+	CHECK(!strcmp(str(r, "action"), "reply 404 Not Here"), "the OPTIONS rule went");
+	json_object_put(res);
+	CHECK(n_rules() == 4 && generation() == g + 5, "back to 4 rules, 5 generations later");
+}
+
+static void test_rule_refusals(void)
+{
+	char big[SLB_RULE_TEXT_MAX + 64];
+	uint64_t g = generation();
+
+	add_fails("{ match = { user_agent = { regex = \"(\" }; }; action = \"drop\"; }",
+		  SLB_RPC_INVALID_PARAMS, "rule:1: 'match.user_agent.regex': \"(\": Hyperscan "
+		  "cannot compile it");
+	add_fails("{ action = \"pool nope\"; }", SLB_RPC_INVALID_PARAMS,
+		  "'action': \"pool nope\": no pool of that name");
+	add_fails("{ match = { methd = \"INVITE\"; }; action = \"drop\"; }",
+		  SLB_RPC_INVALID_PARAMS, "'match.methd': unknown setting");
+	add_fails("{ match = { method = \"INVITE\"; }; }", SLB_RPC_INVALID_PARAMS,
+		  "has no 'action', 'hash' or 'rate'");
+	add_fails("{ action = \"drop\"; }, { action = \"allow\"; }", SLB_RPC_INVALID_PARAMS,
+		  "one rule { ... } expected, 2 given");
+	add_fails("{ action = \"drop\"; ", SLB_RPC_INVALID_PARAMS, "rule:");
+	add_fails("", SLB_RPC_INVALID_PARAMS, "one rule { ... } expected, 0 given");
+	add_fails("{ action = \"drop\";\n@include \"/etc/passwd\"\n}", SLB_RPC_INVALID_PARAMS,
+		  "no @include in a rule");
+	add_fails("{ action = \"reply 403 a\x01" "b\"; }", SLB_RPC_INVALID_PARAMS,
+		  "a control character (0x01)");
+	add_fails("{ action = \"reply 200\"; }); vips = ( {", SLB_RPC_INVALID_PARAMS, "rule:");
+	memset(big, ' ', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	memcpy(big, "{ action = \"drop\"; }", 20);
+	add_fails(big, SLB_RPC_INVALID_PARAMS, "a rule has at most 4096");
+	fails(REQ("rule.add", "{\"vip\":\"sip\",\"rule\":\"{ action = \\\"drop\\\"; }\",\"at\":5}"),
+	      SLB_RPC_INVALID_PARAMS, "at 5: VIP sip has 4 rules, so 0..4");
+	fails(REQ("rule.add", "{\"vip\":\"sip\",\"rule\":\"{}\",\"at\":-1}"),
+	      SLB_RPC_INVALID_PARAMS, "at");
+	fails(REQ("rule.add", "{\"vip\":\"nope\",\"rule\":\"{ action = \\\"drop\\\"; }\"}"),
+	      SLB_RPC_NOT_FOUND, "no VIP 'nope'");
+	fails(REQ("rule.remove", "{\"vip\":\"sip\",\"index\":4}"), SLB_RPC_NOT_FOUND,
+	      "index 4: VIP sip has rules 0..3");
+	fails(REQ("rule.remove", "{\"vip\":\"sip-alt\",\"index\":0}"), SLB_RPC_NOT_FOUND,
+	      "VIP sip-alt has no rules");
+	fails(REQ("rule.move", "{\"vip\":\"sip\",\"from\":0,\"to\":9}"), SLB_RPC_NOT_FOUND,
+	      "to 9: VIP sip has rules 0..3");
+	fails(REQ("rule.move", "{\"vip\":\"sip\",\"from\":0}"), SLB_RPC_INVALID_PARAMS, "to");
+	CHECK(generation() == g && n_rules() == 4, "refusals change nothing");
+}
+
+/* rule.test of a message (CRLF line ends), from source; its response. */
+static json_object *rule_test(const char *vip, const char *msg, const char *source)
+{
+	static char b64[8192], line[9000];
+
+	sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)msg, strlen(msg),
+			  sodium_base64_VARIANT_ORIGINAL);
+	snprintf(line, sizeof(line), REQ("rule.test", "{\"vip\":\"%s\",\"message\":\"%s\"%s%s%s}"),
+		 vip, b64, source ? ",\"source\":\"" : "", source ? source : "", source ? "\"" : "");
+	return rpc(line);
+}
+
+#define SIP_REQ(method, ruri, to, tag, ua, call_id)                                        \
+	method " " ruri " SIP/2.0\r\n"                                                     \
+	"Via: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK-1\r\n"                           \
+	"From: <sip:alice@example.com>;tag=1\r\n"                                          \
+	"To: <" to ">" tag "\r\n"                                                          \
+	"Call-ID: " call_id "\r\n"                                                         \
+	"CSeq: 1 " method "\r\n"                                                           \
+	"Max-Forwards: 70\r\n"                                                             \
+	"User-Agent: " ua "\r\n"                                                           \
+	"Content-Length: 0\r\n\r\n"
+
+static void test_rule_test(void)
+{
+	json_object *a, *b, *c;
+
+	a = rule_test("sip", SIP_REQ("INVITE", "sip:bob@example.com", "sip:bob@example.com", "",
+				     "friendly-scanner", "x1"), NULL);
+	CHECK(num(a, "result.rule") == 0 && !strcmp(str(a, "result.action"), "drop") &&
+	      !get(a, "result.backend"), "scanner dropped: %s", json_object_to_json_string(a));
+	json_object_put(a);
+	/* two REGISTERs of one AoR, other Call-IDs: one registrar, that of the
+	 * Call-ID "alice" by default (the same pool, seed and hash) */
+	a = rule_test("sip", SIP_REQ("REGISTER", "sip:reg.example.com", "sip:alice@reg.example.com",
+				     "", "phone", "c1@h"), NULL);
+	b = rule_test("sip", SIP_REQ("REGISTER", "sip:REG.example.com", "sip:alice@reg.example.com",
+				     "", "phone", "c2@h"), NULL);
+	c = rule_test("sip-alt", SIP_REQ("INVITE", "sip:bob@example.com", "sip:bob@example.com", "",
+					 "phone", "alice"), NULL);
+	CHECK(num(a, "result.rule") == 2 && num(a, "result.passed.0") == 1 &&
+	      !strcmp(str(a, "result.hash"), "to-user") && !strcmp(str(a, "result.key"), "alice") &&
+	      !strcmp(str(a, "result.pool"), "core") && get(a, "result.backend_id"),
+	      "AoR hash: %s", json_object_to_json_string(a));
+	CHECK(num(b, "result.rule") == 2 && num(b, "result.backend_id") == num(a, "result.backend_id"),
+	      "the second REGISTER: the same backend: %s", json_object_to_json_string(b));
+	CHECK(!get(c, "result.rule") && !strcmp(str(c, "result.action"), "default") &&
+	      !strcmp(str(c, "result.key"), "alice") &&
+	      num(c, "result.backend_id") == num(a, "result.backend_id"),
+	      "by Call-ID alice: %s", json_object_to_json_string(c));
+	json_object_put(a);
+	json_object_put(b);
+	json_object_put(c);
+	a = rule_test("sip", SIP_REQ("INVITE", "sip:112@example.com", "sip:112@example.com", "",
+				     "phone", "e1"), "203.0.113.9:5060");
+	b = rule_test("sip", SIP_REQ("INVITE", "sip:112@example.com", "sip:112@example.com", "",
+				     "phone", "e1"), "198.51.100.9");
+	CHECK(num(a, "result.rule") == 3 && !strcmp(str(a, "result.action"),
+						    "reply 403 Emergency calls elsewhere"),
+	      "403 from the source prefix: %s", json_object_to_json_string(a));
+	CHECK(!get(b, "result.rule") && !strcmp(str(b, "result.action"), "default"),
+	      "another source: the default way: %s", json_object_to_json_string(b));
+	json_object_put(a);
+	json_object_put(b);
+	a = rule_test("sip", SIP_REQ("BYE", "sip:bob@example.com", "sip:bob@example.com", ";tag=9",
+				     "friendly-scanner", "d1"), NULL);
+	CHECK(!get(a, "result.rule") && get(a, "result.in_dialog") &&
+	      json_object_get_boolean(get(a, "result.in_dialog")) && get(a, "result.note"),
+	      "in-dialog: no rule: %s", json_object_to_json_string(a));
+	json_object_put(a);
+}
+
+static void test_rule_test_refusals(void)
+{
+	static char line[SLB_RPC_DEFAULT_MAX_REQUEST];
+	json_object *res;
+	size_t n;
+
+	res = rule_test("sip", "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.100;branch=z9hG4bK1\r\n"
+			"From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\n"
+			"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", NULL);
+	CHECK(num(res, "error.code") == SLB_RPC_INVALID_PARAMS &&
+	      strstr(str(res, "error.data.reason"), "not a request"), "a response: %s",
+	      json_object_to_json_string(res));
+	json_object_put(res);
+	res = rule_test("sip", "INVITE sip:a@b SIP/2.0\r\n\r\n", NULL);
+	CHECK(strstr(str(res, "error.data.reason"), "siplb-dp would drop it as malformed"),
+	      "malformed: %s", json_object_to_json_string(res));
+	json_object_put(res);
+	res = rule_test("sip", SIP_REQ("INVITE", "sip:a@b", "sip:a@b", "", "x", "y"), "192.0.2.300");
+	CHECK(num(res, "error.code") == SLB_RPC_INVALID_PARAMS &&
+	      !strcmp(str(res, "error.data.param"), "source"), "bad source: %s",
+	      json_object_to_json_string(res));
+	json_object_put(res);
+	fails(REQ("rule.test", "{\"vip\":\"sip\",\"message\":\"not base64!\"}"),
+	      SLB_RPC_INVALID_PARAMS, "base64 of 1..32768 bytes");
+	fails(REQ("rule.test", "{\"vip\":\"sip\",\"message\":\"\"}"), SLB_RPC_INVALID_PARAMS,
+	      "base64 of 1..32768 bytes");
+	n = (size_t)snprintf(line, sizeof(line), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+			     "\"rule.test\",\"params\":{\"vip\":\"sip\",\"message\":\"");
+	memset(line + n, 'A', 44000);
+	snprintf(line + n + 44000, sizeof(line) - n - 44000, "\"}}");
+	fails(line, SLB_RPC_LIMIT, "more than 32768 bytes of message");
+}
+
+/* config.reload: the file's rules again, the run-time ones gone. */
+static void test_rule_reload(void)
+{
+	json_object *res;
+	char *t;
+
+	json_object_put(add_rule("{ action = \"allow\"; }", 0));
+	CHECK(n_rules() == 5, "a run-time rule");
+	ok(REQ("config.reload", "{}"), &res);
+	json_object_put(res);
+	t = rule_text(0);
+	CHECK(n_rules() == 4 && strstr(t, "friendly-scanner"), "the file wins: %s", t);
+	free(t);
 }
 
 /* set, drain, disable, enable: the effective state follows admin, health, weight. */
@@ -1211,6 +1511,12 @@ int main(int argc, char **argv)
 	test_rpc_methods();
 	test_lists();
 	test_add_remove();
+	test_rule_list();
+	test_rule_changes();
+	test_rule_refusals();
+	test_rule_test();
+	test_rule_test_refusals();
+	test_rule_reload();
 	test_states();
 	test_config();
 	test_stats_health();
