@@ -34,6 +34,7 @@
 #include "siplb/config.h"
 #include "siplb/maglev.h"
 #include "siplb/publish.h"
+#include "siplb/rules.h"
 #include "siplb/sip_scan.h"
 #include "siplb/state_maps.h"
 #include "siplb/xdp.h"
@@ -691,6 +692,133 @@ static void test_branch_keys(struct slb_maps *w)
 	slb_config_free(&c);
 }
 
+/* good-rules.conf: VIP "sip" with 3 rules, VIP "plain" without. */
+static void load_rules(struct slb_config *c)
+{
+	char path[PATH_MAX], err[1024];
+
+	snprintf(path, sizeof(path), "%s/good-rules.conf", configs);
+	CHECK(!slb_config_load(path, c, err, sizeof(err)), "%s", err);
+	CHECK(c->vips[0].rules.n == 3 && c->vips[1].rules.n == 0, "good-rules.conf: 3 rules, 0");
+}
+
+/* Generation g's blob of VIP v, loaded as siplb-dp would: its rule count. */
+static uint32_t loaded_rules(const struct slb_maps *r, uint64_t g, uint32_t v)
+{
+	const struct slb_vip_rules *vr = &slb_state_of(r, g)->rules[v];
+	struct slb_rules_db *db;
+	char err[256];
+	uint32_t n;
+
+	db = slb_rules_db_load(slb_rules_of(r, g) + vr->blob_off, vr->blob_len, err, sizeof(err));
+	CHECK(db, "generation %llu vip %u: %s", (unsigned long long)g, v, err);
+	n = slb_rules_db_count(db);
+	slb_rules_db_free(db);
+	return n;
+}
+
+/* A copy of generation g's blob of VIP v. */
+static uint8_t *blob_copy(const struct slb_maps *r, uint64_t g, uint32_t v, size_t *len)
+{
+	const struct slb_vip_rules *vr = &slb_state_of(r, g)->rules[v];
+	uint8_t *copy = malloc(vr->blob_len);
+
+	CHECK(copy, "out of memory");
+	memcpy(copy, slb_rules_of(r, g) + vr->blob_off, vr->blob_len);
+	*len = vr->blob_len;
+	return copy;
+}
+
+/* Publishing that fails changes nothing: same generation, same blob bytes. */
+static void check_refused(struct slb_maps *w, const struct slb_config *c, const char *why)
+{
+	uint64_t g = slb_generation(w);
+	size_t len;
+	uint8_t *before = blob_copy(w, g, 0, &len);
+	struct slb_publish_report rep;
+	char err[512];
+
+	CHECK(slb_publish(w, c, NULL, SEC, &rep, err, sizeof(err)) && strstr(err, why) &&
+	      slb_generation(w) == g, "refused with \"%s\": %s", why, err);
+	CHECK(w->state[g & 1].rules[0].blob_len == len &&
+	      !memcmp(slb_rules_of(w, g) + w->state[g & 1].rules[0].blob_off, before, len),
+	      "a refused publish left the active blob alone");
+	free(before);
+}
+
+/*
+ * Rules published with their generation: where each VIP's blob and
+ * counters are, `changed` kept while the rules stay, a change flipping with
+ * the generation while the slot a reader still reads stays whole, and a
+ * rule that does not compile or does not fit changing nothing.
+ */
+static void test_rules(const char *dir)
+{
+	struct slb_config c;
+	struct slb_maps w, r;
+	size_t len1;
+	uint8_t *blob1;
+	char err[512];
+	uint64_t g;
+
+	load_rules(&c);
+	CHECK(!slb_maps_create(dir, &sizes(c.capacity), &w, err, sizeof(err)), "%s", err);
+	CHECK(!slb_maps_open(dir, &r, err, sizeof(err)), "%s", err);
+	g = publish(&w, &c, NULL, NULL);
+	const struct slb_vip_rules *v0 = &r.state[g & 1].rules[0], *v1 = &r.state[g & 1].rules[1];
+	CHECK(v0->blob_len > 0 && v0->n_rules == 3 && v0->counter_base == 0 && v0->changed == g &&
+	      v0->pools == 1u << 1 && v1->blob_len == 0 && v1->n_rules == 0,
+	      "vip sip: %u bytes, %u rules, pools 0x%llx", v0->blob_len, v0->n_rules,
+	      (unsigned long long)v0->pools);
+	CHECK(loaded_rules(&r, g, 0) == 3, "generation %llu's blob loads", (unsigned long long)g);
+	blob1 = blob_copy(&r, g, 0, &len1);
+	CHECK(publish(&w, &c, NULL, NULL) == g + 1 && r.state[(g + 1) & 1].rules[0].changed == g,
+	      "unchanged rules keep the generation they changed in");
+
+	/* a reader on g + 1 while g + 2 gets a rule fewer: its slot stays as it was */
+	slb_reader_heartbeat(&r, 5);
+	CHECK(slb_reader_enter(&r, 5) == g + 1, "reader on g + 1");
+	c.vips[0].rules.n = 2;
+	CHECK(publish(&w, &c, NULL, NULL) == g + 2, "published a rule fewer");
+	CHECK(r.state[g & 1].rules[0].changed == g + 2 && loaded_rules(&r, g + 2, 0) == 2 &&
+	      r.state[g & 1].rules[0].n_rules == 2, "the change flipped with g + 2");
+	CHECK(r.state[(g + 1) & 1].rules[0].blob_len == len1 &&
+	      !memcmp(slb_rules_of(&r, g + 1) + r.state[(g + 1) & 1].rules[0].blob_off, blob1,
+		      len1) && loaded_rules(&r, g + 1, 0) == 3,
+	      "the slot of g + 1, which a reader may read, is whole");
+	CHECK(slb_publish(&w, &c, NULL, SEC / 20, &(struct slb_publish_report){0}, err,
+			  sizeof(err)) && strstr(err, "reader 5 still uses generation"),
+	      "g + 1's slot is not reused while its reader is there: %s", err);
+	slb_reader_leave(&r, 5);
+	c.vips[0].rules.n = 3;
+
+	/* a regex Hyperscan refuses (the configuration checks it; the RPC's
+	 * rules may not have been): the rule's FILE:LINE, nothing changes */
+	char *good = c.vips[0].rules.rules[0].cond[SLB_RULE_F_USER_AGENT].value;
+	c.vips[0].rules.rules[0].cond[SLB_RULE_F_USER_AGENT].value = "sip(vicious";
+	check_refused(&w, &c, "/good-rules.conf:9: user_agent: Hyperscan cannot compile it");
+	c.vips[0].rules.rules[0].cond[SLB_RULE_F_USER_AGENT].value = good;
+	slb_maps_close(&r);
+	slb_maps_close(&w);
+	free(blob1);
+
+	/* rules that do not fit the counters or the slot */
+	CHECK(!slb_maps_create(dir, &((struct slb_map_sizes){c.capacity, 65536, 2}), &w, err,
+			       sizeof(err)), "%s", err);
+	c.vips[0].rules.n = 1;
+	publish(&w, &c, NULL, NULL);
+	c.vips[0].rules.n = 3;
+	check_refused(&w, &c, "vip sip: 3 rules: the VIPs have 3 rules, rule_maps.counters is 2");
+	slb_maps_close(&w);
+	CHECK(!slb_maps_create(dir, &((struct slb_map_sizes){c.capacity, 64, 100}), &w, err,
+			       sizeof(err)), "%s", err);
+	CHECK(slb_publish(&w, &c, NULL, SEC, &(struct slb_publish_report){0}, err, sizeof(err)) &&
+	      strstr(err, "rule_maps.capacity is 64 per generation") && slb_generation(&w) == 0,
+	      "capacity: %s", err);
+	slb_maps_close(&w);
+	slb_config_free(&c);
+}
+
 static int run(const char *root)
 {
 	char a[PATH_MAX], b[PATH_MAX];
@@ -707,7 +835,9 @@ static int run(const char *root)
 	test_maps(root, a, &w);
 	snprintf(a, sizeof(a), "%s/x", root);
 	test_xdp_maps(a);
-	printf("publish, ids, quiescence, restart, stats, maps, XDP maps: ok\n");
+	snprintf(a, sizeof(a), "%s/rules", root);
+	test_rules(a);
+	printf("publish, ids, quiescence, restart, stats, maps, XDP maps, rules: ok\n");
 	return 0;
 }
 
