@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "siplbd_metrics.h"
+#include "siplbd_stats.h"
 
 int siplbd_metrics_start(const struct slb_config_metrics *c, struct slb_metrics_server **out)
 {
@@ -86,6 +87,28 @@ static void fill_pools(const struct siplbd_model *m, struct slb_metrics_pool *ou
 	}
 }
 
+/* Every VIP's rules with their hits (NULL, *n 0: none, or out of memory). */
+static struct slb_metrics_rule *fill_rules(const struct siplbd_model *m, const struct slb_state *s,
+					   uint32_t *n)
+{
+	uint32_t total = 0, k = 0;
+	struct slb_metrics_rule *out;
+
+	for (uint32_t v = 0; v < s->n_vips; v++)
+		total += s->rules[v].n_rules;
+	*n = 0;
+	if (!total || !(out = calloc(total, sizeof(*out))))
+		return NULL;
+	for (uint32_t v = 0; v < s->n_vips; v++)
+		for (uint32_t i = 0; i < s->rules[v].n_rules; i++, k++) {
+			memcpy(out[k].vip, s->vips[v].name, SLB_NAME_LEN);
+			out[k].index = i;
+			out[k].matches = siplbd_stats_rule_hits(m->maps, s, v, i);
+		}
+	*n = total;
+	return out;
+}
+
 _Static_assert(SLB_ADDR_TEXT_LEN <= SLB_METRICS_LABEL_LEN, "an endpoint fits a label");
 
 void siplbd_metrics_update(struct slb_metrics_server *srv, const struct siplbd_model *m,
@@ -97,6 +120,7 @@ void siplbd_metrics_update(struct slb_metrics_server *srv, const struct siplbd_m
 	struct slb_metrics_vip *vips = calloc(SLB_MAX_VIPS, sizeof(*vips));
 	struct slb_metrics_pool *pools = calloc(SLB_MAX_POOLS, sizeof(*pools));
 	struct slb_metrics_backend *backends = calloc(SLB_MAX_BACKENDS, sizeof(*backends));
+	struct slb_metrics_rule *rules = NULL;
 
 	if (vips && pools && backends) {
 		fill_vips(s, t, vips);
@@ -107,10 +131,12 @@ void siplbd_metrics_update(struct slb_metrics_server *srv, const struct siplbd_m
 		snap.n_pools = m->cfg.n_pools;
 		snap.backends = backends;
 		snap.n_backends = fill_backends(m, s, t, backends);
+		snap.rules = rules = fill_rules(m, s, &snap.n_rules);
 		slb_metrics_take_totals(&snap, t);
 	}
 	if (!vips || !pools || !backends || slb_metrics_update(srv, &snap))
 		siplbd_log("metrics: out of memory: the previous snapshot stays served");
+	free(rules);
 	free(backends);
 	free(pools);
 	free(vips);

@@ -207,6 +207,19 @@ static void pools(FILE *f, const struct slb_metrics_snapshot *s)
 	}
 }
 
+static void rules(FILE *f, const struct slb_metrics_snapshot *s)
+{
+	family(f, "siplb_rule_matches_total", "counter",
+	       "Requests a routing rule matched, by VIP and rule index (reset when the VIP's "
+	       "rules change).");
+	for (uint32_t i = 0; i < s->n_rules; i++) {
+		fputs("siplb_rule_matches_total{", f);
+		label(f, "vip", s->rules[i].vip, SLB_NAME_LEN, true);
+		fprintf(f, ",rule=\"%" PRIu32 "\"", s->rules[i].index);
+		end_u64(f, s->rules[i].matches);
+	}
+}
+
 static void totals(FILE *f, const struct slb_metrics_snapshot *s)
 {
 	scalar(f, "siplb_responses_relayed_total", "counter",
@@ -222,7 +235,8 @@ static void totals(FILE *f, const struct slb_metrics_snapshot *s)
 	by_label(f, "siplb_drops_total", "reason", drop_names, s->drops, 0, SLB_DROP_COUNT);
 	family(f, "siplb_replies_total", "counter",
 	       "Stateless replies sent instead of forwarding (483: Max-Forwards exhausted, "
-	       "503: no backend up, 513: too large with siplb's headers).");
+	       "503: no backend up, 513: too large with siplb's headers, rule: a routing rule's "
+	       "reply, rule_rate: 503 over a routing rule's rate).");
 	by_label(f, "siplb_replies_total", "code", reply_codes, s->replies, 0, SLB_REPLY_COUNT);
 	family(f, "siplb_malformed_total", "counter",
 	       "Datagrams the SIP scanner rejected, by reason.");
@@ -251,6 +265,7 @@ char *slb_metrics_render(const struct slb_metrics_snapshot *s, size_t *len)
 	vips(f, s);
 	backends(f, s);
 	pools(f, s);
+	rules(f, s);
 	totals(f, s);
 	if (fclose(f)) {
 		free(buf);

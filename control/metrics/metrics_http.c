@@ -38,6 +38,7 @@ struct copy {
 	struct slb_metrics_vip *vips;
 	struct slb_metrics_pool *pools;
 	struct slb_metrics_backend *backends;
+	struct slb_metrics_rule *rules;
 };
 
 struct slb_metrics_server {
@@ -56,6 +57,7 @@ static void free_copy(struct copy *c)
 	free(c->vips);
 	free(c->pools);
 	free(c->backends);
+	free(c->rules);
 	free(c);
 }
 
@@ -85,9 +87,11 @@ static struct copy *copy_of(const struct slb_metrics_snapshot *s)
 	c->vips = dup_array(s->vips, s->n_vips, sizeof(*s->vips), &failed);
 	c->pools = dup_array(s->pools, s->n_pools, sizeof(*s->pools), &failed);
 	c->backends = dup_array(s->backends, s->n_backends, sizeof(*s->backends), &failed);
+	c->rules = dup_array(s->rules, s->n_rules, sizeof(*s->rules), &failed);
 	c->s.vips = c->vips;
 	c->s.pools = c->pools;
 	c->s.backends = c->backends;
+	c->s.rules = c->rules;
 	if (failed) {
 		free_copy(c);
 		return NULL;

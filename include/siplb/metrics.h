@@ -45,6 +45,13 @@ struct slb_metrics_pool {
 	uint64_t dns_failures;              /* failed SRV/A/AAAA resolutions */
 };
 
+/* A routing rule's hits (docs/rules.md): by its VIP and position. */
+struct slb_metrics_rule {
+	char vip[SLB_NAME_LEN];
+	uint32_t index;
+	uint64_t matches;
+};
+
 struct slb_metrics_snapshot {
 	uint64_t generation;
 	double table_rebuild_seconds;       /* the last publish's build time */
@@ -54,6 +61,8 @@ struct slb_metrics_snapshot {
 	uint32_t n_pools;
 	const struct slb_metrics_backend *backends;
 	uint32_t n_backends;
+	const struct slb_metrics_rule *rules;  /* every VIP's, in VIP then rule order */
+	uint32_t n_rules;
 	struct slb_msg_counter responses, in_dialog;
 	uint64_t drops[SLB_DROP_COUNT];
 	uint64_t replies[SLB_REPLY_COUNT];

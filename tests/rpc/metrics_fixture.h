@@ -28,6 +28,10 @@ static const struct slb_metrics_pool fixture_pools[] = {
 	{"edge", 3},
 };
 
+static const struct slb_metrics_rule fixture_rules[] = {
+	{"sip", 0, 12}, {"sip", 1, 0}, {"sip", 2, 3456},
+};
+
 static inline void fixture_snapshot(struct slb_metrics_snapshot *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -39,11 +43,18 @@ static inline void fixture_snapshot(struct slb_metrics_snapshot *s)
 	s->n_backends = 4;
 	s->pools = fixture_pools;
 	s->n_pools = 2;
+	s->rules = fixture_rules;
+	s->n_rules = 3;
 	s->responses = (struct slb_msg_counter){33, 3300};
 	s->in_dialog = (struct slb_msg_counter){4, 400};
 	s->drops[SLB_DROP_MALFORMED] = 11;
 	s->drops[SLB_DROP_TX_FULL] = 2;
 	s->replies[SLB_REPLY_503] = 44;
+	s->drops[SLB_DROP_RULE] = 5;
+	s->drops[SLB_DROP_RULE_RATE] = 6;
+	s->drops[SLB_DROP_NOT_ALLOWED] = 7;
+	s->replies[SLB_REPLY_RULE] = 8;
+	s->replies[SLB_REPLY_RULE_RATE] = 9;
 	s->malformed[1] = 3;  /* empty */
 	s->malformed[16] = 8; /* no_call_id */
 	s->keepalives = 9;
