@@ -26,3 +26,35 @@ static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
 
 #define SLB_WALK_FN slb_sip_walk_avx2
 #include "sip_scan_walk.h"
+
+/* Bit j set when p[j] is not in k, for the 32 bytes at p. */
+static inline uint32_t slb_class_miss32(const struct slb_byte_class *k, const uint8_t *p)
+{
+	const __m256i nib = _mm256_set1_epi8(0x0f);
+	__m256i v = _mm256_loadu_si256((const __m256i *)p);
+	__m256i lo = _mm256_shuffle_epi8(
+		_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)k->lo)),
+		_mm256_and_si256(v, nib));
+	__m256i hi = _mm256_shuffle_epi8(
+		_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)k->hi)),
+		_mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
+
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(lo, hi),
+								_mm256_setzero_si256()));
+}
+
+/* 32 bytes per step, then the 16-byte steps for the rest. */
+static inline size_t slb_class_end(const struct slb_byte_class *k, const uint8_t *b, size_t i,
+				   size_t end)
+{
+	for (; i + 32 <= end; i += 32) {
+		uint32_t miss = slb_class_miss32(k, b + i);
+
+		if (miss)
+			return i + (size_t)__builtin_ctz(miss);
+	}
+	return slb_class_end_sse(k, b, i, end);
+}
+
+#define SLB_FINISH_FN slb_sip_finish_avx2
+#include "sip_scan_values.h"

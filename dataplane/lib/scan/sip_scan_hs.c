@@ -181,8 +181,8 @@ enum slb_sip_reason slb_sip_scan_hs(const struct slb_sip_hs_db *db,
 		return msg->reason;
 	const uint8_t *end = memmem(buf, len, end_marker, sizeof(end_marker));
 	if (!end)
-		return slb_sip_scan_finish(buf, len, msg, &hits, 0,
-					   err | SLB_ERR(SLB_SIP_ERR_TRUNCATED));
+		return slb_sip_finish_scalar(buf, len, msg, &hits, 0,
+					     err | SLB_ERR(SLB_SIP_ERR_TRUNCATED));
 	hdr_end = (size_t)(end - buf) + 4;
 	if (hs_scan(db->db, (const char *)buf, (unsigned)hdr_end, 0, s->scratch, on_match,
 		    &found) != HS_SUCCESS)
@@ -193,5 +193,5 @@ enum slb_sip_reason slb_sip_scan_hs(const struct slb_sip_hs_db *db,
 	for (unsigned id = SLB_HDR_VIA; id < HS_HDR_COUNT; id++)
 		for (unsigned k = 0; k < 2 && k < found.count[id]; k++)
 			hs_hit(buf, hdr_end, (enum slb_hdr)id, found.first[id][k], &hits);
-	return slb_sip_scan_finish(buf, len, msg, &hits, hdr_end, err);
+	return slb_sip_finish_scalar(buf, len, msg, &hits, hdr_end, err);
 }

@@ -9,6 +9,7 @@
 #ifndef SIPLB_SIP_SCAN_INTERNAL_H
 #define SIPLB_SIP_SCAN_INTERNAL_H
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "siplb/sip_scan.h"
@@ -85,6 +86,147 @@ static inline enum slb_hdr slb_hdr_id(const uint8_t *n, size_t len)
 	return SLB_HDR_OTHER;
 }
 
+/* RFC 3261 §25.1 token characters. */
+static const uint8_t slb_token_char[256] = {
+	['!'] = 1, ['%'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1, ['-'] = 1,
+	['.'] = 1, ['_'] = 1, ['`'] = 1, ['~'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+};
+
+/* The end of the run of bytes in table `in` from i; four lookups per step
+ * while all four are in. The byte loop of every class test. */
+static inline size_t slb_class_end_bytes(const uint8_t *in, const uint8_t *b, size_t i,
+					 size_t end)
+{
+	while (i + 4 <= end && (in[b[i]] & in[b[i + 1]] & in[b[i + 2]] & in[b[i + 3]]))
+		i += 4;
+	while (i < end && in[b[i]])
+		i++;
+	return i;
+}
+
+/*
+ * A set of bytes in two forms: a table for byte loops, and two 16-byte
+ * nibble tables for a SIMD test of 16 or 32 bytes at once (the vpshufb
+ * classification of simdjson): c is in the set when lo[c & 15] & hi[c >> 4]
+ * is not zero. Each high nibble gets one bit, shared by the high nibbles
+ * whose sets of low nibbles are equal, and lo[l] holds the bits of the sets
+ * containing l; eight bits give up to eight distinct sets, which covers
+ * every class the parsers use (slb_byte_class_init() checks).
+ */
+struct slb_byte_class {
+	uint8_t lo[16], hi[16];
+	uint8_t in[256];
+};
+
+/* Fills k->lo and k->hi from k->in; false when the set needs more than
+ * eight distinct low-nibble sets. */
+static inline bool slb_byte_class_init(struct slb_byte_class *k)
+{
+	uint16_t sets[8];
+	unsigned n = 0;
+
+	memset(k->lo, 0, sizeof(k->lo));
+	memset(k->hi, 0, sizeof(k->hi));
+	for (unsigned h = 0; h < 16; h++) {
+		uint16_t set = 0;
+		unsigned bit = 0;
+
+		for (unsigned l = 0; l < 16; l++)
+			set |= (uint16_t)(k->in[h << 4 | l] ? 1u << l : 0);
+		if (!set)
+			continue;
+		while (bit < n && sets[bit] != set)
+			bit++;
+		if (bit == n) {
+			if (n == 8)
+				return false;
+			sets[n++] = set;
+		}
+		k->hi[h] = (uint8_t)(1u << bit);
+		for (unsigned l = 0; l < 16; l++)
+			if (set & (1u << l))
+				k->lo[l] |= (uint8_t)(1u << bit);
+	}
+	return true;
+}
+
+#ifdef __SSSE3__
+#include <immintrin.h>
+
+/* Bit j set when p[j] is not in k, for the 16 bytes at p. */
+static inline uint32_t slb_class_miss16(const struct slb_byte_class *k, const uint8_t *p)
+{
+	const __m128i nib = _mm_set1_epi8(0x0f);
+	__m128i v = _mm_loadu_si128((const __m128i *)p);
+	__m128i lo = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)k->lo),
+				      _mm_and_si128(v, nib));
+	__m128i hi = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)k->hi),
+				      _mm_and_si128(_mm_srli_epi16(v, 4), nib));
+
+	return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(lo, hi),
+							  _mm_setzero_si128()));
+}
+
+/*
+ * The end of the run of bytes of class k from i, 16 bytes per step. The
+ * last step reads the 16 bytes that end at `end` (all inside the buffer
+ * once end >= 16) and drops those before i, so short runs at the end of a
+ * value take one step too.
+ */
+static inline size_t slb_class_end_sse(const struct slb_byte_class *k, const uint8_t *b,
+				       size_t i, size_t end)
+{
+	for (; i + 16 <= end; i += 16) {
+		uint32_t miss = slb_class_miss16(k, b + i);
+
+		if (miss)
+			return i + (size_t)__builtin_ctz(miss);
+	}
+	if (i >= end)
+		return i;
+	if (end < 16)
+		return slb_class_end_bytes(k->in, b, i, end);
+	uint32_t miss = slb_class_miss16(k, b + end - 16) >> (16 - (end - i));
+
+	return miss ? i + (size_t)__builtin_ctz(miss) : end;
+}
+#endif
+
+/* slb_sip_method_of(), inline for the value parsers. */
+static inline enum slb_sip_method slb_method_id(const uint8_t *t, size_t len)
+{
+#define M(name, id) if (memcmp(t, name, sizeof(name) - 1) == 0) return id
+	switch (len) {
+	case 3: M("ACK", SLB_SIP_METHOD_ACK); M("BYE", SLB_SIP_METHOD_BYE); break;
+	case 4: M("INFO", SLB_SIP_METHOD_INFO); break;
+	case 5: M("PRACK", SLB_SIP_METHOD_PRACK); M("REFER", SLB_SIP_METHOD_REFER); break;
+	case 6:
+		M("INVITE", SLB_SIP_METHOD_INVITE); M("CANCEL", SLB_SIP_METHOD_CANCEL);
+		M("NOTIFY", SLB_SIP_METHOD_NOTIFY); M("UPDATE", SLB_SIP_METHOD_UPDATE);
+		break;
+	case 7:
+		M("OPTIONS", SLB_SIP_METHOD_OPTIONS); M("PUBLISH", SLB_SIP_METHOD_PUBLISH);
+		M("MESSAGE", SLB_SIP_METHOD_MESSAGE);
+		break;
+	case 8: M("REGISTER", SLB_SIP_METHOD_REGISTER); break;
+	case 9: M("SUBSCRIBE", SLB_SIP_METHOD_SUBSCRIBE); break;
+	}
+#undef M
+	return SLB_SIP_METHOD_OTHER;
+}
+
 #define SLB_ERR(r) (1u << (r))
 _Static_assert(SLB_SIP_REASON_COUNT <= 32, "every reason has a bit in a uint32_t");
 
@@ -140,15 +282,17 @@ static inline size_t slb_line_end(const uint8_t *buf, size_t lf)
 bool slb_sip_scan_begin(const uint8_t *buf, size_t len, struct slb_sip_msg *msg,
 			size_t *hdr_start, uint32_t *err);
 
-/* Common last step: parse the located values, pick the reason. */
-enum slb_sip_reason slb_sip_scan_finish(const uint8_t *buf, size_t len,
-					struct slb_sip_msg *msg,
-					const struct slb_sip_hits *hits,
-					size_t hdr_end, uint32_t err);
-
 /* The locating walks of the SIMD paths (sip_scan_walk.h). */
 typedef uint32_t slb_sip_walk_fn(const uint8_t *buf, size_t len, size_t hdr_start,
 				 struct slb_sip_hits *hits, size_t *hdr_end);
 slb_sip_walk_fn slb_sip_walk_scalar, slb_sip_walk_sse42, slb_sip_walk_avx2;
+
+/* Last step, compiled once per path (sip_scan_values.h): parse the located
+ * values, pick the reason. */
+typedef enum slb_sip_reason slb_sip_finish_fn(const uint8_t *buf, size_t len,
+					      struct slb_sip_msg *msg,
+					      const struct slb_sip_hits *hits,
+					      size_t hdr_end, uint32_t err);
+slb_sip_finish_fn slb_sip_finish_scalar, slb_sip_finish_sse42, slb_sip_finish_avx2;
 
 #endif

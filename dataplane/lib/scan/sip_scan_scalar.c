@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The portable path: the same masks, one byte at a time. */
+/* The portable path: the same masks and byte classes, one byte at a time. */
 #include <stdint.h>
 
 static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
@@ -23,3 +23,12 @@ static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
 
 #define SLB_WALK_FN slb_sip_walk_scalar
 #include "sip_scan_walk.h"
+
+static inline size_t slb_class_end(const struct slb_byte_class *k, const uint8_t *b, size_t i,
+				   size_t end)
+{
+	return slb_class_end_bytes(k->in, b, i, end);
+}
+
+#define SLB_FINISH_FN slb_sip_finish_scalar
+#include "sip_scan_values.h"

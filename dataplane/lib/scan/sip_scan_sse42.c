@@ -35,3 +35,7 @@ static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
 
 #define SLB_WALK_FN slb_sip_walk_sse42
 #include "sip_scan_walk.h"
+
+#define slb_class_end slb_class_end_sse
+#define SLB_FINISH_FN slb_sip_finish_sse42
+#include "sip_scan_values.h"

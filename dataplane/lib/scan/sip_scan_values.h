@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Header values and the verdict, compiled once per instruction set like the
+ * walk (sip_scan_walk.h), so that runs of token, parameter and Call-ID bytes
+ * are classified 16 or 32 bytes per step on the SIMD paths.
+ *
+ * Before including this file a path defines SLB_FINISH_FN (the function
+ * name) and slb_class_end(k, b, i, end): the end of the run of bytes of
+ * class k (struct slb_byte_class) from i, never reading at or past end.
+ */
+#ifndef SLB_FINISH_FN
+#error "define SLB_FINISH_FN and slb_class_end before including sip_scan_values.h"
+#endif
+
+#include <stdlib.h>
+
+#include "sip_scan_internal.h"
+
+/*
+ * The classes the parsers skip runs of: RFC 3261 §25.1 token; a parameter
+ * value (token, and ':' '[' ']' for IPv6 addresses); a Call-ID word; and
+ * the plain bytes of an address, up to what ends or quotes it (';' ','
+ * '"' '<'); the plain bytes of a quoted string (not '"' nor '\\').
+ */
+static struct slb_byte_class token_class, param_class, word_class, addr_class, qtext_class;
+
+__attribute__((constructor)) static void init_byte_classes(void)
+{
+	static const char word_extra[] = "-.!%*_+`'~()<>:\\\"/[]?{}";
+
+	for (unsigned c = 0; c < 256; c++) {
+		bool alnum = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+			     (c >= 'a' && c <= 'z');
+
+		token_class.in[c] = slb_token_char[c];
+		param_class.in[c] = slb_token_char[c] || c == ':' || c == '[' || c == ']';
+		word_class.in[c] = alnum || (c && memchr(word_extra, (int)c, sizeof(word_extra) - 1));
+		addr_class.in[c] = c != ';' && c != ',' && c != '"' && c != '<';
+		qtext_class.in[c] = c != '"' && c != '\\';
+	}
+	/* Fixed sets that fit the nibble scheme; a failure is a bug here. */
+	if (!slb_byte_class_init(&token_class) || !slb_byte_class_init(&param_class) ||
+	    !slb_byte_class_init(&word_class) || !slb_byte_class_init(&addr_class) ||
+	    !slb_byte_class_init(&qtext_class))
+		abort();
+}
+
+static inline size_t skip_token(const uint8_t *b, size_t i, size_t end)
+{
+	return slb_class_end(&token_class, b, i, end);
+}
+
+/* skip_lws() past its first byte: SP, HT and folds. */
+static size_t skip_lws_run(const uint8_t *b, size_t i, size_t end)
+{
+	while (i < end && b[i] <= ' ') {
+		if (b[i] == ' ' || b[i] == '\t')
+			i++;
+		else if (b[i] == '\r' && i + 2 < end && b[i + 1] == '\n' &&
+			 (b[i + 2] == ' ' || b[i + 2] == '\t'))
+			i += 3;
+		else
+			break;
+	}
+	return i;
+}
+
+/* Skips SP, HT and folds (CRLF followed by SP or HT) inside a value; most
+ * calls find none, and that test stays inline. */
+static inline size_t skip_lws(const uint8_t *b, size_t i, size_t end)
+{
+	return i < end && b[i] <= ' ' ? skip_lws_run(b, i, end) : i;
+}
+
+/* The end of a value without trailing LWS (SP, HT, and folds' CRLF). */
+static size_t trim_lws_end(const uint8_t *b, size_t start, size_t end)
+{
+	while (end > start && (b[end - 1] == ' ' || b[end - 1] == '\t' ||
+			       b[end - 1] == '\r' || b[end - 1] == '\n'))
+		end--;
+	return end;
+}
+
+/* A parameter value: a quoted string (with its quotes and \\ escapes; end + 1
+ * when unterminated), or a run of chars allowed in a parameter value (token,
+ * IPv6 addresses). */
+static size_t skip_param_value(const uint8_t *b, size_t i, size_t end)
+{
+	if (i < end && b[i] == '"') {
+		for (i++;; i += 2) { /* past a backslash and the byte it escapes */
+			i = slb_class_end(&qtext_class, b, i, end);
+			if (i >= end)
+				return end + 1; /* unterminated */
+			if (b[i] == '"')
+				return i + 1;
+		}
+	}
+	return slb_class_end(&param_class, b, i, end);
+}
+
+struct param {
+	struct slb_span name, value;
+	bool has_value;
+};
+
+/*
+ * The next ";name[=value]" from *i (LWS allowed around ';' and '='). False
+ * when there is none, or when it is malformed (then *bad is set); *i moves
+ * past each parameter returned.
+ */
+static inline bool next_param(const uint8_t *b, size_t *i, size_t end, struct param *p,
+			      bool *bad)
+{
+	size_t j = skip_lws(b, *i, end);
+
+	if (j >= end || b[j] != ';')
+		return false;
+	j = skip_lws(b, j + 1, end);
+	size_t name_end = skip_token(b, j, end);
+	if (name_end == j) {
+		*bad = true;
+		return false;
+	}
+	p->name = slb_span_of(j, name_end);
+	p->value = (struct slb_span){ 0, 0 };
+	p->has_value = false;
+	*i = name_end;
+	j = skip_lws(b, name_end, end);
+	if (j < end && b[j] == '=') {
+		j = skip_lws(b, j + 1, end);
+		size_t v_end = skip_param_value(b, j, end);
+		if (v_end > end || v_end == j) {
+			*bad = true;
+			return false;
+		}
+		p->value = slb_span_of(j, v_end);
+		p->has_value = true;
+		*i = v_end;
+	}
+	return true;
+}
+
+static void via_param(struct slb_sip_via *via, const uint8_t *b, const struct param *p)
+{
+	const uint8_t *n = b + p->name.off;
+
+	switch (p->name.len) {
+	case 6:
+		if (SLB_IEQ(n, 6, "branch"))
+			via->branch = p->value;
+		break;
+	case 8:
+		if (SLB_IEQ(n, 8, "received"))
+			via->received = p->value;
+		break;
+	case 5:
+		if (SLB_IEQ(n, 5, "rport")) {
+			size_t name_end = (size_t)p->name.off + p->name.len;
+
+			via->has_rport = true;
+			via->rport = p->has_value ? p->value : slb_span_of(name_end, name_end);
+		}
+		break;
+	}
+}
+
+/* 1*DIGIT from i: where the digits end; their value, saturated at
+ * limit + 1, in *n. (A uint64_t so that limit + 1 times ten still fits.) */
+static inline size_t scan_digits(const uint8_t *b, size_t i, size_t end, uint32_t limit,
+				 uint32_t *n)
+{
+	uint64_t v = 0;
+
+	for (; i < end && (unsigned)(b[i] - '0') < 10; i++) {
+		v = v * 10 + (unsigned)(b[i] - '0');
+		v = v > limit ? (uint64_t)limit + 1 : v;
+	}
+	*n = (uint32_t)v;
+	return i;
+}
+
+/* "/" with optional LWS around it (RFC 3261 SLASH). */
+static bool skip_slash(const uint8_t *b, size_t *i, size_t end)
+{
+	size_t j = skip_lws(b, *i, end);
+
+	if (j >= end || b[j] != '/')
+		return false;
+	*i = skip_lws(b, j + 1, end);
+	return true;
+}
+
+/* "SIP/2.0/" at i, LWS allowed around each '/': *after is where the
+ * transport starts. The form without LWS takes one compare. */
+static bool skip_sip20_slash(const uint8_t *b, size_t i, size_t end, size_t *after)
+{
+	size_t t;
+
+	if (i + 8 <= end && slb_ieq(b + i, "sip/2.0/", 8)) {
+		*after = skip_lws(b, i + 8, end);
+		return true;
+	}
+	t = skip_token(b, i, end);
+	if (!SLB_IEQ(b + i, t - i, "sip") || !skip_slash(b, &t, end))
+		return false;
+	i = t;
+	t = skip_token(b, i, end);
+	if (!SLB_IEQ(b + i, t - i, "2.0") || !skip_slash(b, &t, end))
+		return false;
+	*after = t;
+	return true;
+}
+
+/*
+ * One via-parm from i: SIP/2.0/transport SP sent-by *(;param). Returns the
+ * position after it (a comma or end), or 0 when it does not parse.
+ */
+static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_via *v)
+{
+	size_t start = skip_lws(b, i, end), t;
+
+	memset(v, 0, sizeof(*v));
+	if (!skip_sip20_slash(b, start, end, &t))
+		return 0;
+	i = skip_token(b, t, end);
+	if (i == t)
+		return 0;
+	v->transport = slb_span_of(t, i);
+	t = skip_lws(b, i, end);
+	if (t == i || t >= end)
+		return 0;
+	/* sent-by: host or [IPv6], then an optional :port */
+	if (b[t] == '[') {
+		const uint8_t *rb = memchr(b + t, ']', end - t);
+		if (!rb)
+			return 0;
+		i = (size_t)(rb - b) + 1;
+	} else {
+		i = skip_token(b, t, end);
+	}
+	if (i == t)
+		return 0;
+	v->host = slb_span_of(t, i);
+	t = skip_lws(b, i, end);
+	if (t < end && b[t] == ':') {
+		size_t d = skip_lws(b, t + 1, end), e;
+		uint32_t port;
+
+		e = scan_digits(b, d, end, 65535, &port);
+		if (e == d || port == 0 || port > 65535)
+			return 0;
+		v->port_tok = slb_span_of(d, e);
+		v->port = (uint16_t)port;
+		i = e;
+	}
+	struct param prm;
+	bool bad = false;
+	while (next_param(b, &i, end, &prm, &bad))
+		via_param(v, b, &prm);
+	if (bad)
+		return 0;
+	v->value = slb_span_of(start, i);
+	i = skip_lws(b, i, end);
+	if (i < end && b[i] != ',')
+		return 0;
+	return i;
+}
+
+/*
+ * The end of an address (name-addr or addr-spec) from i: where params start.
+ * *open is set when a quoted string or a '<' is not closed before end.
+ */
+static size_t skip_address(const uint8_t *b, size_t i, size_t end, bool *open)
+{
+	for (;;) {
+		i = slb_class_end(&addr_class, b, i, end);
+		if (i >= end || b[i] == ';' || b[i] == ',')
+			break;
+		if (b[i] == '"') {
+			i = skip_param_value(b, i, end);
+			continue;
+		}
+		const uint8_t *gt = memchr(b + i, '>', end - i); /* b[i] is '<' */
+
+		*open |= !gt;
+		return gt ? (size_t)(gt - b) + 1 : end;
+	}
+	*open |= i > end; /* skip_param_value: an unterminated quoted string */
+	return i < end ? i : end;
+}
+
+/* A quote or '<' left open anywhere in b[i..end)? For what follows the
+ * parameters that parsed: rare, so a plain walk. */
+static bool left_open(const uint8_t *b, size_t i, size_t end)
+{
+	bool open = false;
+
+	while (i < end && !open) {
+		size_t j = skip_address(b, i, end, &open);
+
+		i = j > i ? j : i + 1;
+	}
+	return open;
+}
+
+/*
+ * A To or From value: its first tag parameter, and a fault (bit `why`)
+ * when a quoted string or a '<' is left open (RFC 3261 §25.1 name-addr,
+ * quoted-string), in the address or in the parameters.
+ */
+static uint32_t parse_addr_header(const uint8_t *b, struct slb_span v, struct slb_span *tag,
+				  enum slb_sip_reason why)
+{
+	size_t end = (size_t)v.off + v.len, i;
+	struct param p;
+	bool bad = false, open = false;
+
+	if (!v.off)
+		return 0;
+	i = skip_address(b, v.off, end, &open);
+	while (!open && (i = skip_lws(b, i, end)) < end) {
+		if (!next_param(b, &i, end, &p, &bad)) /* malformed, or text after */
+			return left_open(b, i, end) ? SLB_ERR(why) : 0;
+		if (!tag->len && p.has_value && SLB_IEQ(b + p.name.off, p.name.len, "tag"))
+			*tag = p.value;
+	}
+	return open ? SLB_ERR(why) : 0;
+}
+
+/* The first route-param of a Route value from i: an address and its params.
+ * *next is where the next value starts (after the comma), or 0. */
+static struct slb_span first_route(const uint8_t *b, size_t i, size_t end, size_t *next)
+{
+	size_t j;
+
+	bool open = false; /* Route syntax is the next hop's business */
+
+	*next = 0;
+	i = skip_lws(b, i, end);
+	j = skip_address(b, i, end, &open);
+	while (j < end && b[j] != ',') /* params up to the next value */
+		j = b[j] == '"' ? skip_param_value(b, j, end) : j + 1;
+	if (j < end)
+		*next = j + 1;
+	return slb_span_of(i, trim_lws_end(b, i, j < end ? j : end));
+}
+
+static void parse_routes(const uint8_t *b, const struct slb_sip_hits *h, struct slb_sip_msg *m)
+{
+	size_t end0 = (size_t)h->route[0].off + h->route[0].len, next, unused;
+
+	if (!h->n_route)
+		return;
+	m->route_line = h->route_line;
+	m->route = first_route(b, h->route[0].off, end0, &next);
+	if (next)
+		m->route2 = first_route(b, next, end0, &unused);
+	else if (h->n_route > 1)
+		m->route2 = first_route(b, h->route[1].off,
+					(size_t)h->route[1].off + h->route[1].len, &unused);
+}
+
+/* 1*DIGIT with LWS around; saturates at limit+1. False if not a number. */
+static bool parse_number(const uint8_t *b, struct slb_span v, uint32_t limit, uint32_t *out,
+			 size_t *digits_start, size_t *digits_end)
+{
+	size_t end = (size_t)v.off + v.len;
+	size_t d = skip_lws(b, v.off, end), i;
+	uint32_t n;
+
+	i = scan_digits(b, d, end, limit, &n);
+	if (i == d || skip_lws(b, i, end) != end)
+		return false;
+	*out = n;
+	if (digits_start) {
+		*digits_start = d;
+		*digits_end = i;
+	}
+	return true;
+}
+
+static uint32_t parse_cseq(const uint8_t *b, struct slb_span v, struct slb_sip_msg *m)
+{
+	size_t end = (size_t)v.off + v.len;
+	size_t d = skip_lws(b, v.off, end), i;
+	uint32_t n;
+
+	i = scan_digits(b, d, end, (1u << 31) - 1, &n);
+	size_t t = skip_lws(b, i, end), te = skip_token(b, t, end);
+	if (i == d || n >= (1u << 31) || t == i || te == t || skip_lws(b, te, end) != end)
+		return SLB_ERR(SLB_SIP_ERR_BAD_CSEQ);
+	m->has_cseq = true;
+	m->cseq = n;
+	m->cseq_method_tok = slb_span_of(t, te);
+	m->cseq_method = slb_method_id(b + t, te - t);
+	return 0;
+}
+
+/* Any byte <= SP or DEL in p[0..n)? Eight bytes per step (SWAR: a byte
+ * below 0x21 borrows in x - 0x21..21 while its own top bit is clear). */
+static bool has_space_or_ctl(const uint8_t *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	size_t k = 0;
+
+	for (; k + 8 <= n; k += 8) {
+		uint64_t x, del;
+
+		memcpy(&x, p + k, 8);
+		del = x ^ (0x7f * ones);
+		if (((x - 0x21 * ones) & ~x & high) || ((del - ones) & ~del & high))
+			return true;
+	}
+	for (; k < n; k++)
+		if (p[k] <= ' ' || p[k] == 0x7f)
+			return true;
+	return false;
+}
+
+/*
+ * RFC 3261 §25.1: callid = word [ "@" word ]: a run of word characters,
+ * then optionally '@' and a second, non-empty run that ends the value.
+ */
+static uint32_t check_call_id(const uint8_t *b, size_t i, size_t end)
+{
+	size_t at = slb_class_end(&word_class, b, i, end);
+
+	if (at == end || (at > i && b[at] == '@' && at + 1 < end &&
+			  slb_class_end(&word_class, b, at + 1, end) == end))
+		return 0;
+	/* whitespace or a control keeps its older, lower reason */
+	return SLB_ERR(has_space_or_ctl(b + i, end - i) ? SLB_SIP_ERR_BAD_CALL_ID
+							 : SLB_SIP_ERR_CALL_ID_NOT_WORD);
+}
+
+static uint32_t parse_call_id(const uint8_t *b, const struct slb_sip_hits *h,
+			      struct slb_sip_msg *m)
+{
+	if (h->n_call_id == 0)
+		return SLB_ERR(SLB_SIP_ERR_NO_CALL_ID);
+	if (h->n_call_id > 1)
+		return SLB_ERR(SLB_SIP_ERR_DUP_CALL_ID);
+	size_t end = (size_t)h->call_id.off + h->call_id.len;
+	size_t i = skip_lws(b, h->call_id.off, end);
+
+	end = trim_lws_end(b, i, end);
+	if (end == i)
+		return SLB_ERR(SLB_SIP_ERR_BAD_CALL_ID);
+	m->call_id = slb_span_of(i, end);
+	return check_call_id(b, i, end);
+}
+
+static uint32_t parse_vias(const uint8_t *b, const struct slb_sip_hits *h,
+			   struct slb_sip_msg *m)
+{
+	if (h->n_via == 0)
+		return SLB_ERR(SLB_SIP_ERR_NO_VIA);
+	size_t end0 = (size_t)h->via[0].off + h->via[0].len;
+	size_t next = parse_via(b, h->via[0].off, end0, &m->via);
+	if (!next)
+		return SLB_ERR(SLB_SIP_ERR_BAD_VIA);
+	m->has_via = true;
+	m->via_line = h->via_line;
+	/* The next Via: after the comma on this line, or the next Via line. */
+	if (next < end0)
+		m->has_via2 = parse_via(b, next + 1, end0, &m->via2) != 0;
+	else if (h->n_via > 1)
+		m->has_via2 = parse_via(b, h->via[1].off,
+					(size_t)h->via[1].off + h->via[1].len, &m->via2) != 0;
+	return 0;
+}
+
+static uint32_t parse_lengths(const uint8_t *b, size_t len, const struct slb_sip_hits *h,
+			      size_t hdr_end, struct slb_sip_msg *m)
+{
+	uint32_t err = 0, n;
+	size_t body_avail = len - hdr_end, ds, de;
+
+	m->body_len = (uint16_t)body_avail;
+	if (h->n_content_length > 1) /* which one would the next hop believe? */
+		err |= SLB_ERR(SLB_SIP_ERR_DUP_CONTENT_LENGTH);
+	else if (h->n_content_length) {
+		if (!parse_number(b, h->content_length, SLB_SIP_MAX_LEN, &n, NULL, NULL))
+			err |= SLB_ERR(SLB_SIP_ERR_BAD_CONTENT_LENGTH);
+		else if (n > body_avail)
+			err |= SLB_ERR(SLB_SIP_ERR_CONTENT_LENGTH_EXCEEDS);
+		else
+			m->body_len = (uint16_t)(m->content_length = (int32_t)n);
+	}
+	if (h->max_forwards.off) {
+		if (!parse_number(b, h->max_forwards, 255, &n, &ds, &de) || n > 255)
+			err |= SLB_ERR(SLB_SIP_ERR_BAD_MAX_FORWARDS);
+		else {
+			m->max_forwards = (int32_t)n;
+			m->max_forwards_tok = slb_span_of(ds, de);
+		}
+	}
+	return err;
+}
+
+enum slb_sip_reason SLB_FINISH_FN(const uint8_t *buf, size_t len, struct slb_sip_msg *msg,
+				  const struct slb_sip_hits *hits, size_t hdr_end, uint32_t err)
+{
+	/* Framing and line faults outrank every value fault: stop here. */
+	if (!err) {
+		msg->headers_len = (uint16_t)hdr_end;
+		err |= parse_call_id(buf, hits, msg);
+		err |= parse_vias(buf, hits, msg);
+		err |= hits->cseq.off ? parse_cseq(buf, hits->cseq, msg)
+				      : SLB_ERR(SLB_SIP_ERR_NO_CSEQ);
+		err |= parse_lengths(buf, len, hits, hdr_end, msg);
+		err |= parse_addr_header(buf, hits->to, &msg->to_tag, SLB_SIP_ERR_BAD_TO);
+		err |= parse_addr_header(buf, hits->from, &msg->from_tag, SLB_SIP_ERR_BAD_FROM);
+		parse_routes(buf, hits, msg);
+		msg->has_contact = hits->contact;
+	}
+	msg->reason = err ? (enum slb_sip_reason)__builtin_ctz(err) : SLB_SIP_OK;
+	return msg->reason;
+}
+
