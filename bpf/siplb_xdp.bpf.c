@@ -10,7 +10,8 @@
  *  3. find the VIP (address, port) in the active generation of the state;
  *     a later IPv4 fragment takes its port from its first (xdp_frag.h);
  *  4. flood protection: blocklists, per-source rate, per-VIP cap
- *     (xdp_flood.h);
+ *     (xdp_flood.h); then the VIP's routing rules offloaded to XDP, a
+ *     source's drop or rate (xdp_rules.h);
  *  5. proxy-mode VIP: to siplb-dp's AF_XDP socket on this RX queue,
  *     fragments too (siplb-dp reassembles);
  *  6. DSR VIP: Call-ID (xdp_callid.h) -> the pool's Maglev table -> backend
@@ -32,6 +33,7 @@
 #include "xdp_frag.h"
 #include "xdp_maps.h"
 #include "xdp_parse.h"
+#include "xdp_rules.h"
 
 #ifndef barrier_var
 #define barrier_var(var) asm volatile("" : "=r"(var) : "0"(var))
@@ -359,6 +361,11 @@ int siplb_xdp(struct xdp_md *ctx)
 			return slb_count_drop(s, SLB_XDP_DROP_SOURCE_RATE);
 		if (!slb_vip_ok(vip, (__u32)vi, now))
 			return slb_count_drop(s, SLB_XDP_DROP_VIP_RATE);
+	}
+	if (vip->flags & SLB_VIP_XDP_RULES) {
+		r = slb_rules_check(ctx, pk, slot, (__u32)vi);
+		if (r >= 0)
+			return slb_count_drop(s, (__u32)r);
 	}
 
 	if (vip->mode != SLB_MODE_DSR)

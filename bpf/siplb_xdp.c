@@ -179,6 +179,9 @@ static void pinned_maps(const struct siplb_xdp *skel, const struct slb_maps *m,
 		[SLB_XDP_MAP_BLOCK4] = skel->maps.block4,
 		[SLB_XDP_MAP_BLOCK6] = skel->maps.block6,
 		[SLB_XDP_MAP_PORT_MAC] = skel->maps.port_mac,
+		[SLB_XDP_MAP_RULE_SRC] = skel->maps.rule_src,
+		[SLB_XDP_MAP_RULE_RATE] = skel->maps.rule_rate,
+		[SLB_XDP_MAP_RULE_HITS] = skel->maps.rule_hits,
 	};
 
 	p[0] = (struct pinned){skel->maps.control, SLB_MAP_CONTROL, m->fd[0]};

@@ -61,13 +61,25 @@ static __always_inline int slb_blocked(const struct slb_state *st, const struct 
 	return bpf_map_lookup_elem(&block6, &k6) != NULL;
 }
 
-/* 1 when the source is within src_rate_pps (or there is no such cap). A
- * source seen for the first time (or evicted from the LRU) starts afresh. */
+/* 1 when the packet of key in map (an LRU of GCRA states) is within rate
+ * and burst. A key seen for the first time (or evicted) starts afresh. */
+static __always_inline int slb_gcra_keyed(void *map, const void *key, __u64 now, __u32 rate,
+					  __u32 burst)
+{
+	__u64 *tat = bpf_map_lookup_elem(map, key), fresh;
+
+	if (tat)
+		return slb_gcra(tat, now, rate, burst);
+	fresh = now + slb_gcra_interval(rate);
+	bpf_map_update_elem(map, key, &fresh, BPF_ANY);
+	return 1;
+}
+
+/* 1 when the source is within src_rate_pps (or there is no such cap). */
 static __always_inline int slb_source_ok(const struct slb_state *st, const struct slb_pkt *pk,
 					 __u64 now)
 {
 	struct slb_addr key = { .family = pk->family }; /* port 0, the rest zero */
-	__u64 *tat, fresh;
 
 	if (!st->src_rate_pps)
 		return 1;
@@ -75,12 +87,7 @@ static __always_inline int slb_source_ok(const struct slb_state *st, const struc
 		__builtin_memcpy(key.v6, pk->saddr, 4); /* the rest stays zero */
 	else
 		__builtin_memcpy(key.v6, pk->saddr, 16);
-	tat = bpf_map_lookup_elem(&src_rate, &key);
-	if (tat)
-		return slb_gcra(tat, now, st->src_rate_pps, st->src_rate_burst);
-	fresh = now + slb_gcra_interval(st->src_rate_pps);
-	bpf_map_update_elem(&src_rate, &key, &fresh, BPF_ANY);
-	return 1;
+	return slb_gcra_keyed(&src_rate, &key, now, st->src_rate_pps, st->src_rate_burst);
 }
 
 /* 1 when VIP vi is within its rate_pps (or has no cap). */

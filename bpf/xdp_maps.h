@@ -105,6 +105,31 @@ struct {
 	__type(value, __u8);
 } block6 SEC(".maps");
 
+/* The routing rules offloaded to XDP, their per-source rate state and hit
+ * counters (include/siplb/xdp.h, bpf/xdp_rules.h). Two generations of
+ * entries: SLB_XDP_RULE_ENTRIES each. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 2 * SLB_XDP_RULE_ENTRIES);
+	__type(key, struct slb_rule_src_key);
+	__type(value, struct slb_xdp_rule);
+} rule_src SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SLB_XDP_RULE_RATE_ENTRIES);
+	__type(key, struct slb_rule_rate_key);
+	__type(value, __u64);
+} rule_rate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SLB_XDP_RULE_HITS);
+	__type(key, __u32);
+	__type(value, __u64);
+} rule_hits SEC(".maps");
+
 /* The MAC of each interface the program is on, by ifindex % entries
  * (include/siplb/xdp.h): the loader writes it (bpf/siplb_xdp.c). An
  * array: the verifier inlines its lookup. */

@@ -40,7 +40,8 @@ struct slb_pkt {
 	__be16 ip_df;      /* IPv4 DF bit, as in frag_off */
 	__be16 dport;
 	__u8 frag;         /* SLB_FRAG_NONE, SLB_FRAG_FIRST, SLB_FRAG_LATER */
-	__u8 pad[3];
+	__u8 pad;
+	__be16 sport;      /* 0 in a later fragment, as dport */
 	__u32 daddr[4];    /* network order; IPv4 in [0] */
 	__u32 saddr[4];
 };
@@ -170,7 +171,7 @@ static __always_inline int slb_parse(void *data, void *end, struct slb_pkt *pk)
 	if (r >= 0)
 		return r;
 	pk->l3_off = l3_off;
-	pk->dport = 0;
+	pk->dport = pk->sport = 0;
 	if (pk->frag == SLB_FRAG_LATER)
 		return -1;
 	udp = data + l4_off;
@@ -184,6 +185,7 @@ static __always_inline int slb_parse(void *data, void *end, struct slb_pkt *pk)
 	    (pk->family == AF_INET6 && ulen != l4_len))
 		return SLB_XDP_PASS_TRUNCATED;
 	pk->dport = udp->dest;
+	pk->sport = udp->source;
 	pk->payload_off = l4_off + SLB_UDP_HLEN;
 	pk->payload_len = ulen - SLB_UDP_HLEN;
 	return -1;

@@ -90,7 +90,7 @@ const struct slb_xdp_shape slb_xdp_shapes[SLB_XDP_MAP_COUNT] = {
 				   sizeof(struct slb_rule_rate_key), sizeof(uint64_t),
 				   SLB_XDP_RULE_RATE_ENTRIES, 0},
 	[SLB_XDP_MAP_RULE_HITS] = {SLB_MAP_RULE_HITS, BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(uint64_t),
-				   SLB_XDP_RULE_ENTRIES, 0},
+				   SLB_XDP_RULE_HITS, 0},
 };
 
 const char *slb_xdp_map_name(enum slb_xdp_map i)

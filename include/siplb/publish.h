@@ -45,10 +45,12 @@ static inline bool slb_backend_is(const struct slb_backend *x, const struct slb_
  *
  * Besides the state, it brings the XDP maps that follow the configuration
  * in line: the blocklist tries (block4, block6) get cfg's flood.blocklist,
- * and a VIP's rate state (vip_rate) starts afresh when another VIP takes its
- * index. Both happen once the readers have left the slot, right before the
- * flip; if they fail, nothing is flipped (the tries may then hold part of
- * the change: the next publish completes it).
+ * a VIP's rate state (vip_rate) starts afresh when another VIP takes its
+ * index, and the rules XDP can apply itself go into the new generation's
+ * slot of rule_src (include/siplb/rules_xdp.h; the VIPs that have some get
+ * SLB_VIP_XDP_RULES). All of it happens once the readers have left the slot,
+ * right before the flip; if it fails, nothing is flipped (the tries may then
+ * hold part of the change: the next publish completes it).
  */
 int slb_publish(struct slb_maps *m, const struct slb_config *cfg,
 		const enum slb_backend_state *states, uint64_t max_wait_ns,

@@ -14,6 +14,13 @@
  *   vip_rate   ARRAY SLB_MAX_VIPS x __u64              per-VIP GCRA state
  *   block4     LPM_TRIE struct slb_lpm4 -> __u8        blocked IPv4 prefixes
  *   block6     LPM_TRIE struct slb_lpm6 -> __u8        blocked IPv6 prefixes
+ *   rule_src   LPM_TRIE struct slb_rule_src_key -> struct slb_xdp_rule
+ *              the routing rules offloaded to XDP (docs/rules.md, "In XDP"):
+ *              per VIP and generation slot, a source prefix -> drop, or a
+ *              per-source rate
+ *   rule_rate  LRU_HASH struct slb_rule_rate_key -> __u64  their GCRA state
+ *   rule_hits  PERCPU_ARRAY SLB_XDP_RULE_HITS x __u64: messages each
+ *              offloaded rule dropped (slb_xdp_rule.hit)
  *   port_mac   ARRAY ifindex % SLB_XDP_PORT_ENTRIES -> struct slb_port_mac
  *              the MAC of each interface the program is attached to, written
  *              by whoever attaches it (bpf/siplb_xdp.c)
@@ -39,6 +46,12 @@
 #define SLB_XDP_BLOCK_ENTRIES 16384
 #define SLB_XDP_NEXTHOP_ENTRIES SLB_MAX_BACKENDS
 #define SLB_XDP_PORT_ENTRIES 4096 /* a power of two: the program masks */
+#define SLB_XDP_RULE_ENTRIES 8192 /* offloaded rules per generation (rule_src
+				   * holds two generations) */
+#define SLB_XDP_RULE_RATE_ENTRIES 65536
+#define SLB_XDP_RULE_HITS (2 * SLB_XDP_RULE_ENTRIES) /* counters: a rule new in a
+							* generation gets one the
+							* active one does not use */
 
 /*
  * How long after siplb-dp's last heartbeat (control.readers[].heartbeat_ns)
@@ -50,6 +63,11 @@
  */
 #define SLB_DP_RESTART_GRACE_NS 10000000000ULL
 
+/* A bit of slb_vip.flags (state.h, beside SLB_VIP_RECORD_ROUTE): the VIP
+ * has rules offloaded to XDP in this generation, so the program looks up
+ * rule_src for it; the other VIPs pay nothing for them. */
+#define SLB_VIP_XDP_RULES 0x02
+
 #define SLB_MAP_XDP_STATS "xdp_stats"
 #define SLB_MAP_NEXTHOP "nexthop"
 #define SLB_MAP_SRC_RATE "src_rate"
@@ -57,6 +75,9 @@
 #define SLB_MAP_BLOCK4 "block4"
 #define SLB_MAP_BLOCK6 "block6"
 #define SLB_MAP_PORT_MAC "port_mac"
+#define SLB_MAP_RULE_SRC "rule_src"
+#define SLB_MAP_RULE_RATE "rule_rate"
+#define SLB_MAP_RULE_HITS "rule_hits"
 
 struct slb_lpm4 {
 	__u32 prefixlen;
@@ -66,6 +87,39 @@ struct slb_lpm4 {
 struct slb_lpm6 {
 	__u32 prefixlen;
 	__u8 addr[16];
+};
+
+/*
+ * A rule offloaded to XDP, under the key (generation slot, VIP, source
+ * prefix): vip = slot * SLB_MAX_VIPS + the VIP's index, so that a
+ * generation's entries are written before its flip and read only by packets
+ * of that generation (as the state's slots). The VIP is part of the key: one
+ * VIP's rule never touches another's traffic. prefixlen counts the vip word
+ * too (32 + the prefix's length); a packet is looked up with 32 + 32
+ * (IPv4, in addr[0..3]) or 32 + 128. The offloaded rules of one VIP and
+ * generation never nest (control/rules/rules_xdp.c), so the longest match
+ * is the only one.
+ */
+struct slb_rule_src_key {
+	__u32 prefixlen;
+	__u32 vip;
+	__u8 addr[16];
+};
+
+struct slb_xdp_rule {
+	__u32 rule;   /* its index in the VIP's rules (first is 0) */
+	__u32 hit;    /* its counter in rule_hits */
+	__u32 rate;   /* messages per second per source; 0: drop them all */
+	__u32 burst;
+	__be16 sport; /* the rule's source_port, network order; 0: any */
+	__u16 pad;
+};
+
+/* Per source, VIP and rule: a rule whose rate changes starts afresh. */
+struct slb_rule_rate_key {
+	struct slb_addr src; /* port 0, as src_rate's */
+	__u16 vip, rule;     /* vip without the slot */
+	__u32 rate, burst;
 };
 
 /* Where a DSR packet for a backend goes: the same interface it came in on
@@ -131,6 +185,8 @@ enum slb_xdp_drop {
 	SLB_XDP_DROP_SOURCE_RATE,  /* source over its rate */
 	SLB_XDP_DROP_VIP_RATE,     /* VIP over its cap */
 	SLB_XDP_DROP_NO_DATAPLANE, /* proxy VIP, no socket, siplb-dp seen within the grace */
+	SLB_XDP_DROP_RULE,         /* a routing rule's drop, offloaded */
+	SLB_XDP_DROP_RULE_RATE,    /* over a routing rule's per-source rate, offloaded */
 	SLB_XDP_DROP_COUNT
 };
 

@@ -26,8 +26,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from testlib import Failure, expect, wait_until  # noqa: E402
 
 SKIP = 77
-MAPS = ["block4", "block6", "control", "maglev", "nexthop", "port_mac", "rule_stats", "rules",
-        "src_rate", "state", "stats", "vip_rate", "xdp_stats"]
+MAPS = ["block4", "block6", "control", "maglev", "nexthop", "port_mac", "rule_hits", "rule_rate",
+        "rule_src", "rule_stats", "rules", "src_rate", "state", "stats", "vip_rate", "xdp_stats"]
 
 
 def run(*args):

@@ -15,7 +15,10 @@
  * and where it must not match (in the body, in another header's value, in
  * a continuation line, beyond or across the 1500-byte window, non-SIP
  * UDP); no backend, no next hop, too big, TX vs redirect; generation
- * switch; blocklists, per-source rate, per-VIP cap; proxy VIPs steered to
+ * switch; blocklists, per-source rate, per-VIP cap; routing rules offloaded
+ * to XDP (per VIP, source port, rate, responses untouched, a rule after a
+ * SIP-field rule left to siplb-dp, the switch with the generation, per-rule
+ * drop counters); proxy VIPs steered to
  * an AF_XDP socket or passed without one; frames to another host's MAC;
  * IPv4 fragments of proxy VIPs steered, first and later, and of DSR VIPs
  * passed; no socket while siplb-dp restarts (dropped) or is gone (passed),
@@ -41,7 +44,9 @@
 #include <linux/in.h>
 
 #include "siplb/maglev.h"
+#include "siplb/rules_xdp.h"
 #include "siplb_xdp.skel.h"
+#include "rule_build.h"
 #include "xdp_harness.h"
 #include "../check.h"
 
@@ -770,6 +775,199 @@ static void cases_flood(void)
 	xh_world_load(&P, &W, 3);
 }
 
+/* ---- routing rules offloaded to XDP --------------------------------------- */
+
+/* The VIPs' rules of the rule cases, as the configuration gives them. */
+static struct slb_config_vip rule_vips[XH_N_VIPS];
+
+/* VIP 1 (IPv4 proxy): a drop, a rate per source, a drop on one source
+ * port, a SIP-field rule, then a drop that must stay in siplb-dp; VIP 3
+ * (IPv6 proxy): a drop. The other VIPs have none. */
+static void rule_config(struct slb_config *c, bool with_first)
+{
+	static struct slb_rule v1[5], v3[1];
+
+	v1[0] = rb_rule("203.0.113.0/24", 0, SLB_RULE_ACT_DROP);
+	v1[1] = rb_rate(rb_rule("198.51.100.128/25", 0, SLB_RULE_ACT_CONTINUE), 2, 3, true, false);
+	v1[2] = rb_rule("10.9.0.0/16", 5070, SLB_RULE_ACT_DROP);
+	v1[3] = rb_field(rb_rule(NULL, 0, SLB_RULE_ACT_POOL), SLB_RULE_F_METHOD, "INVITE");
+	v1[4] = rb_rule("192.0.2.200", 0, SLB_RULE_ACT_DROP);
+	v3[0] = rb_rule("2001:db8:bad::/48", 0, SLB_RULE_ACT_DROP);
+	memset(c, 0, sizeof(*c));
+	memset(rule_vips, 0, sizeof(rule_vips));
+	c->vips = rule_vips;
+	c->n_vips = XH_N_VIPS;
+	rule_vips[XH_VIP4_PROXY].rules = (struct slb_rules){.rules = v1 + !with_first,
+							    .n = 5 - !with_first};
+	rule_vips[XH_VIP6_PROXY].rules = (struct slb_rules){.rules = v3, .n = 1};
+}
+
+/* What siplbd's publish does for the rules: the entries into generation
+ * gen's slot, the flags into the world, then the flip. */
+static struct slb_rules_xdp_report rule_publish(const struct slb_config *c, uint64_t gen,
+						bool flip)
+{
+	struct slb_rules_xdp_report rep = {0};
+	char err[256];
+
+	CHECK(!slb_rules_xdp_sync(P.fd[XH_RULE_SRC], P.fd[XH_RULE_HITS], c, (uint32_t)(gen & 1),
+				  &rep, err, sizeof(err)), "rules into XDP: %s", err);
+	for (unsigned v = 0; v < XH_N_VIPS; v++) {
+		W.st.vips[v].flags &= (uint8_t)~SLB_VIP_XDP_RULES;
+		if (rep.vips >> v & 1)
+			W.st.vips[v].flags |= SLB_VIP_XDP_RULES;
+	}
+	if (flip)
+		xh_world_load(&P, &W, gen);
+	return rep;
+}
+
+struct rule_drops {
+	uint64_t drops[XH_N_VIPS][8];
+};
+
+static void add_drops(uint32_t vip, uint32_t rule, uint64_t drops, void *arg)
+{
+	struct rule_drops *d = arg;
+
+	if (vip < XH_N_VIPS && rule < 8)
+		d->drops[vip][rule] += drops;
+}
+
+static struct rule_drops rule_drops(uint64_t gen)
+{
+	struct rule_drops d;
+	char err[256];
+
+	memset(&d, 0, sizeof(d));
+	CHECK(!slb_rules_xdp_hits(P.fd[XH_RULE_SRC], P.fd[XH_RULE_HITS], (uint32_t)(gen & 1),
+				  add_drops, &d, err, sizeof(err)), "rule hits: %s", err);
+	return d;
+}
+
+/* A request (or a response) from src:sport to VIP vip. */
+static struct xh_frame rule_frame(unsigned vip, const char *src, uint16_t sport, bool response)
+{
+	static const char resp[] = "SIP/2.0 200 OK\r\nCall-ID: r-1\r\n\r\n";
+	size_t n = sip(msg, "Call-ID: rule-1\r\n", "");
+	struct xh_spec s = response ? to_vip(vip, resp, sizeof(resp) - 1) : to_vip(vip, msg, n);
+
+	xh_ip(s.family, src, s.src);
+	if (sport)
+		s.sport = sport;
+	return frame(&s);
+}
+
+static void rule_expect(const char *what, unsigned vip, const char *src, uint16_t sport,
+			int drop_reason)
+{
+	struct xh_frame f = rule_frame(vip, src, sport, false);
+
+	if (drop_reason >= 0)
+		expect_drop(what, f.b, f.len, drop_reason, (int)vip);
+	else
+		expect_pass(what, f.b, f.len, SLB_XDP_PASS_NO_STEER, (int)vip);
+}
+
+static void cases_rules_verdicts(void)
+{
+	struct xh_frame f;
+
+	rule_expect("rule source to its VIP: dropped", XH_VIP4_PROXY, "203.0.113.77", 0,
+		    SLB_XDP_DROP_RULE);
+	rule_expect("same source to another VIP: passes", XH_VIP4_CAPPED, "203.0.113.77", 0, -1);
+	f = rule_frame(XH_VIP4_EMPTY, "203.0.113.77", 0, false);
+	expect_pass("same source to a DSR VIP without rules", f.b, f.len, SLB_XDP_PASS_NO_BACKEND,
+		    XH_VIP4_EMPTY);
+	f = rule_frame(XH_VIP4_PROXY, "203.0.113.77", 0, true);
+	expect_pass("a response from the rule's source: rules do not apply", f.b, f.len,
+		    SLB_XDP_PASS_NO_STEER, XH_VIP4_PROXY);
+	rule_expect("source next to the prefix", XH_VIP4_PROXY, "203.0.114.77", 0, -1);
+	rule_expect("the rule's source port: dropped", XH_VIP4_PROXY, "10.9.1.1", 5070,
+		    SLB_XDP_DROP_RULE);
+	rule_expect("another source port: passes", XH_VIP4_PROXY, "10.9.1.1", 5062, -1);
+	rule_expect("a rule after a SIP-field rule: left to siplb-dp", XH_VIP4_PROXY,
+		    "192.0.2.200", 0, -1);
+	rule_expect("IPv6 rule source: dropped", XH_VIP6_PROXY, "2001:db8:bad:1::5", 0,
+		    SLB_XDP_DROP_RULE);
+	rule_expect("IPv6 source outside it", XH_VIP6_PROXY, "2001:db8:bae::5", 0, -1);
+}
+
+/* 2/s, burst 3 per source: of 100 back to back, 4 pass; each source has
+ * its own bucket. */
+static void cases_rules_rate(void)
+{
+	struct xh_frame f = rule_frame(XH_VIP4_PROXY, "198.51.100.200", 0, false);
+	uint64_t passed, dropped;
+
+	passed = passed_of(&f, 100, &dropped, SLB_XDP_DROP_RULE_RATE);
+	CHECK_SHOW(passed == 4 && dropped == 96, "rate rule 2/s burst 3: %" PRIu64 " of 100 "
+		   "passed, %" PRIu64 " dropped, want 4/96", passed, dropped);
+	f = rule_frame(XH_VIP4_PROXY, "198.51.100.201", 0, false);
+	passed = passed_of(&f, 10, &dropped, SLB_XDP_DROP_RULE_RATE);
+	CHECK_SHOW(passed == 4 && dropped == 6, "another source of the prefix: %" PRIu64 " of 10 "
+		   "passed, want 4", passed);
+	f = rule_frame(XH_VIP4_PROXY, "198.51.100.77", 0, false);
+	passed = passed_of(&f, 10, &dropped, SLB_XDP_DROP_RULE_RATE);
+	CHECK(passed == 10 && dropped == 0, "a source outside the rate rule: %" PRIu64 " of 10",
+	      passed);
+}
+
+static void cases_rules(void)
+{
+	struct slb_config c;
+	struct slb_rules_xdp_report rep;
+	struct rule_drops d;
+
+	printf("-- routing rules offloaded to XDP\n");
+	rule_config(&c, true);
+	rep = rule_publish(&c, 4, true);
+	CHECK_SHOW(rep.offloaded == 4 && rep.no_room == 0 &&
+		   rep.vips == (1u << XH_VIP4_PROXY | 1u << XH_VIP6_PROXY),
+		   "offloaded %u entries (want 4), VIPs %#llx", rep.offloaded,
+		   (unsigned long long)rep.vips);
+	cases_rules_verdicts();
+	cases_rules_rate();
+	d = rule_drops(4);
+	CHECK_SHOW(d.drops[XH_VIP4_PROXY][0] == 1 && d.drops[XH_VIP4_PROXY][1] == 102 &&
+		   d.drops[XH_VIP4_PROXY][2] == 1 && d.drops[XH_VIP6_PROXY][0] == 1,
+		   "drops per rule: VIP 1: %" PRIu64 " %" PRIu64 " %" PRIu64 ", VIP 3: %" PRIu64
+		   " (want 1 102 1, 1)", d.drops[XH_VIP4_PROXY][0], d.drops[XH_VIP4_PROXY][1],
+		   d.drops[XH_VIP4_PROXY][2], d.drops[XH_VIP6_PROXY][0]);
+
+	/* The first rule goes: written into the next slot, it changes nothing
+	 * until the flip, then the source passes. */
+	rule_config(&c, false);
+	rep = rule_publish(&c, 5, false);
+	rule_expect("rule removed, not flipped yet: still dropped", XH_VIP4_PROXY, "203.0.113.77",
+		    0, SLB_XDP_DROP_RULE);
+	xh_world_load(&P, &W, 5);
+	rule_expect("rule removed and flipped: passes", XH_VIP4_PROXY, "203.0.113.77", 0, -1);
+	rule_expect("the next rule, now first: dropped", XH_VIP4_PROXY, "10.9.1.1", 5070,
+		    SLB_XDP_DROP_RULE);
+	d = rule_drops(5);
+	CHECK_SHOW(d.drops[XH_VIP4_PROXY][1] == 1 && d.drops[XH_VIP4_PROXY][0] == 0 &&
+		   d.drops[XH_VIP6_PROXY][0] == 1,
+		   "counters: fresh for the moved rules (rule 1: %" PRIu64 ", rule 0: %" PRIu64
+		   "), kept for the unchanged one (VIP 3: %" PRIu64 ")", d.drops[XH_VIP4_PROXY][1],
+		   d.drops[XH_VIP4_PROXY][0], d.drops[XH_VIP6_PROXY][0]);
+
+	/* No rules: nothing left in either slot, no VIP flagged. */
+	memset(&c, 0, sizeof(c));
+	c.vips = rule_vips;
+	c.n_vips = XH_N_VIPS;
+	memset(rule_vips, 0, sizeof(rule_vips));
+	rep = rule_publish(&c, 6, true);
+	rep = rule_publish(&c, 7, true);
+	struct slb_rule_src_key k;
+
+	CHECK(rep.offloaded == 0 && rep.vips == 0 &&
+	      bpf_map_get_next_key(P.fd[XH_RULE_SRC], NULL, &k) && errno == ENOENT,
+	      "no rules: the trie empty (%u offloaded)", rep.offloaded);
+	rule_expect("no rules: passes", XH_VIP6_PROXY, "2001:db8:bad:1::5", 0, -1);
+	xh_world_load(&P, &W, 3);
+}
+
 /* ---- Ethernet destination ------------------------------------------------- */
 
 /* One run of f on a port with no MAC in port_mac: the verdict of a frame to
@@ -1141,6 +1339,7 @@ int main(int argc, char **argv)
 	cases_pass();
 	cases_steer();
 	cases_flood();
+	cases_rules();
 	cases_mac();
 	cases_fragments();
 	cases_dead_dp(&siplbds);

@@ -31,6 +31,8 @@ static const char *const map_names[XH_MAP_COUNT] = {
 	[XH_VIP_RATE] = SLB_MAP_VIP_RATE,   [XH_BLOCK4] = SLB_MAP_BLOCK4,
 	[XH_BLOCK6] = SLB_MAP_BLOCK6,       [XH_PORT_MAC] = SLB_MAP_PORT_MAC,
 	[XH_XSKS] = "xsks_map",             [XH_FRAGS] = "frags",
+	[XH_RULE_SRC] = SLB_MAP_RULE_SRC,   [XH_RULE_RATE] = SLB_MAP_RULE_RATE,
+	[XH_RULE_HITS] = SLB_MAP_RULE_HITS,
 };
 
 int xh_prepare(struct bpf_object *obj, uint32_t capacity)

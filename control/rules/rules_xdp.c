@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Routing rules offloaded to XDP: the choice and the map (rules_xdp.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "siplb/rules_xdp.h"
+#include "siplb/state.h"
+#include "siplb/xdp.h"
+
+static const char *const why_names[SLB_RULE_XDP_WHY_COUNT] = {
+	"yes", "sip_field", "no_drop", "per_rule", "over_reply", "earlier", "no_room",
+};
+
+const char *slb_rule_xdp_why_name(enum slb_rule_xdp_why why)
+{
+	return why < SLB_RULE_XDP_WHY_COUNT ? why_names[why] : "?";
+}
+
+static bool has_sip_field(const struct slb_rule *r)
+{
+	for (int k = 0; k < SLB_RULE_F_HEADER; k++)
+		if (r->cond[k].op)
+			return true;
+	return r->header[0] != 0;
+}
+
+/* Whether some address is in both rules' source prefixes (no prefix: all). */
+static bool sources_overlap(const struct slb_rule_rec *a, const struct slb_rule_rec *b)
+{
+	unsigned len = a->src_len < b->src_len ? a->src_len : b->src_len;
+	unsigned bytes = len / 8, bits = len % 8;
+
+	if (!a->src.family || !b->src.family)
+		return true;
+	if (a->src.family != b->src.family)
+		return false;
+	if (memcmp(a->src.v6, b->src.v6, bytes))
+		return false;
+	return !bits || !((a->src.v6[bytes] ^ b->src.v6[bytes]) & (0xff00 >> bits));
+}
+
+/* What rule r would be in XDP by itself: YES with its rate (0: drop). */
+static enum slb_rule_xdp_why kind_of(const struct slb_rule *r, uint32_t *rate, uint32_t *burst)
+{
+	const struct slb_rule_rec *rec = &r->rec;
+
+	*rate = *burst = 0;
+	if (has_sip_field(r))
+		return SLB_RULE_XDP_SIP_FIELD;
+	/* drop within the rate and drop over it: a drop */
+	if (rec->action == SLB_RULE_ACT_DROP && (!rec->rate || !rec->over_reply))
+		return SLB_RULE_XDP_YES;
+	if (!rec->rate)
+		return SLB_RULE_XDP_NO_DROP;
+	if (!rec->rate_per_source)
+		return SLB_RULE_XDP_PER_RULE;
+	if (rec->over_reply)
+		return SLB_RULE_XDP_OVER_REPLY;
+	*rate = rec->rate;
+	*burst = rec->burst;
+	return SLB_RULE_XDP_YES;
+}
+
+/* Whether a rule before i may match a packet that rule i matches. */
+static bool earlier_overlaps(const struct slb_rules *r, uint32_t i)
+{
+	for (uint32_t j = 0; j < i; j++)
+		if (sources_overlap(&r->rules[j].rec, &r->rules[i].rec))
+			return true;
+	return false;
+}
+
+uint32_t slb_rules_xdp_select(const struct slb_rules *r, uint32_t vip, struct slb_rule_xdp *out,
+			      uint32_t room, enum slb_rule_xdp_why *why)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < r->n; i++) {
+		const struct slb_rule_rec *rec = &r->rules[i].rec;
+		uint32_t rate, burst;
+		enum slb_rule_xdp_why w = kind_of(&r->rules[i], &rate, &burst);
+
+		if (w == SLB_RULE_XDP_YES && earlier_overlaps(r, i))
+			w = SLB_RULE_XDP_EARLIER;
+		if (w == SLB_RULE_XDP_YES && n == room)
+			w = SLB_RULE_XDP_NO_ROOM;
+		if (w == SLB_RULE_XDP_YES)
+			out[n++] = (struct slb_rule_xdp){
+				.vip = vip, .rule = i, .src = rec->src, .len = rec->src_len,
+				.sport = rec->src_port, .rate = rate, .burst = burst,
+			};
+		if (why)
+			why[i] = w;
+	}
+	return n;
+}
+
+/* ---- the map ---- */
+
+/* The trie's key of entry e in generation slot `slot`. */
+static struct slb_rule_src_key key_of(const struct slb_rule_xdp *e, uint32_t slot)
+{
+	struct slb_rule_src_key k = {
+		.prefixlen = 32 + (e->src.family ? e->len : 0u),
+		.vip = slot * SLB_MAX_VIPS + e->vip,
+	};
+
+	if (e->src.family)
+		memcpy(k.addr, e->src.v6, sizeof(k.addr));
+	return k;
+}
+
+/* Every VIP's offloaded rules, numbered in order (hit = index). */
+static uint32_t select_all(const struct slb_config *cfg, struct slb_rule_xdp *all,
+			   struct slb_rules_xdp_report *rep)
+{
+	enum slb_rule_xdp_why *why = NULL;
+	uint32_t n = 0, most = 0;
+
+	for (uint32_t v = 0; v < cfg->n_vips; v++)
+		most = cfg->vips[v].rules.n > most ? cfg->vips[v].rules.n : most;
+	why = calloc(most + 1, sizeof(*why));
+	*rep = (struct slb_rules_xdp_report){0};
+	for (uint32_t v = 0; why && v < cfg->n_vips && v < SLB_MAX_VIPS; v++) {
+		const struct slb_rules *r = &cfg->vips[v].rules;
+		uint32_t got = slb_rules_xdp_select(r, v, all + n, SLB_XDP_RULE_ENTRIES - n, why);
+
+		for (uint32_t i = 0; i < r->n; i++)
+			rep->no_room += why[i] == SLB_RULE_XDP_NO_ROOM;
+		if (got)
+			rep->vips |= 1ull << v;
+		n += got;
+	}
+	rep->offloaded = n;
+	free(why);
+	return n;
+}
+
+/* The trie's keys (at most 2 * SLB_XDP_RULE_ENTRIES) and their values. */
+static int read_trie(int fd, struct slb_rule_src_key *keys, struct slb_xdp_rule *vals,
+		     uint32_t *n)
+{
+	struct slb_rule_src_key *prev = NULL;
+
+	*n = 0;
+	while (*n < 2 * SLB_XDP_RULE_ENTRIES && !bpf_map_get_next_key(fd, prev, &keys[*n])) {
+		if (bpf_map_lookup_elem(fd, &keys[*n], &vals[*n]))
+			return errno == ENOENT ? 0 : -1;
+		prev = &keys[*n];
+		(*n)++;
+	}
+	return *n < 2 * SLB_XDP_RULE_ENTRIES && errno != ENOENT ? -1 : 0;
+}
+
+static bool key_in_slot(const struct slb_rule_src_key *k, uint32_t slot)
+{
+	return k->vip / SLB_MAX_VIPS == slot;
+}
+
+/* Counter e zeroed on every CPU. */
+static int zero_hits(int hits_fd, uint32_t e)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *zero;
+	int rc;
+
+	if (ncpu <= 0)
+		return -1;
+	zero = calloc((size_t)ncpu, sizeof(*zero));
+	if (!zero)
+		return -1;
+	rc = bpf_map_update_elem(hits_fd, &e, zero, BPF_ANY);
+	free(zero);
+	return rc;
+}
+
+/* What makes an entry of one generation the same rule as one of another. */
+struct ident {
+	struct slb_rule_src_key key; /* vip without the slot */
+	uint32_t rule, rate, burst;
+	uint16_t sport, pad;
+};
+
+struct counted {
+	struct ident id;
+	uint32_t hit;
+};
+
+static struct ident ident_of(const struct slb_rule_src_key *k, const struct slb_xdp_rule *v)
+{
+	struct ident id;
+
+	memset(&id, 0, sizeof(id));
+	id.key = *k;
+	id.key.vip %= SLB_MAX_VIPS;
+	id.rule = v->rule;
+	id.rate = v->rate;
+	id.burst = v->burst;
+	id.sport = v->sport;
+	return id;
+}
+
+static int ident_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct ident));
+}
+
+/*
+ * The counters of the new entries (vals[e].hit): an entry the active
+ * generation (the other slot) has too keeps its counter; any other gets one
+ * the active generation does not use, zeroed, so what the active generation
+ * still counts until the flip never lands on another rule's counter.
+ */
+static int assign_hits(int hits_fd, const struct slb_rule_src_key *want,
+		       struct slb_xdp_rule *vals, uint32_t n, const struct slb_rule_src_key *keys,
+		       const struct slb_xdp_rule *have, uint32_t n_have, uint32_t slot)
+{
+	struct counted *active = calloc(n_have + 1, sizeof(*active));
+	bool *used = calloc(SLB_XDP_RULE_HITS, sizeof(*used));
+	uint32_t m = 0, next = 0;
+	int rc = -1;
+
+	if (!active || !used)
+		goto out;
+	for (uint32_t i = 0; i < n_have; i++)
+		if (!key_in_slot(&keys[i], slot) && have[i].hit < SLB_XDP_RULE_HITS) {
+			active[m++] = (struct counted){ident_of(&keys[i], &have[i]), have[i].hit};
+			used[have[i].hit] = true;
+		}
+	qsort(active, m, sizeof(*active), ident_cmp);
+	for (uint32_t e = 0; e < n; e++) {
+		struct ident id = ident_of(&want[e], &vals[e]);
+		const struct counted *same = bsearch(&id, active, m, sizeof(*active), ident_cmp);
+
+		if (same) {
+			vals[e].hit = same->hit;
+			continue;
+		}
+		while (used[next]) /* at most SLB_XDP_RULE_ENTRIES used, and n as many */
+			next++;
+		used[next] = true;
+		vals[e].hit = next;
+		if (zero_hits(hits_fd, next))
+			goto out;
+	}
+	rc = 0;
+out:
+	free(used);
+	free(active);
+	return rc;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct slb_rule_src_key));
+}
+
+/* The slot's entries: the wanted ones written, the others deleted (want is
+ * sorted on the way). */
+static int write_slot(int src_fd, struct slb_rule_src_key *want, const struct slb_xdp_rule *vals,
+		      uint32_t n, const struct slb_rule_src_key *keys, uint32_t n_have,
+		      uint32_t slot)
+{
+	for (uint32_t e = 0; e < n; e++)
+		if (bpf_map_update_elem(src_fd, &want[e], &vals[e], BPF_ANY))
+			return -1;
+	qsort(want, n, sizeof(*want), key_cmp);
+	for (uint32_t i = 0; i < n_have; i++)
+		if (key_in_slot(&keys[i], slot) && !bsearch(&keys[i], want, n, sizeof(*want), key_cmp) &&
+		    bpf_map_delete_elem(src_fd, &keys[i]) && errno != ENOENT)
+			return -1;
+	return 0;
+}
+
+/* The trie's entries for the offloaded rules, counters not yet assigned. */
+static void entries_of(const struct slb_rule_xdp *all, uint32_t n, uint32_t slot,
+		       struct slb_rule_src_key *want, struct slb_xdp_rule *vals)
+{
+	for (uint32_t e = 0; e < n; e++) {
+		want[e] = key_of(&all[e], slot);
+		vals[e] = (struct slb_xdp_rule){
+			.rule = all[e].rule, .rate = all[e].rate, .burst = all[e].burst,
+			.sport = htons(all[e].sport),
+		};
+	}
+}
+
+int slb_rules_xdp_sync(int src_fd, int hits_fd, const struct slb_config *cfg, uint32_t slot,
+		       struct slb_rules_xdp_report *rep, char *err, size_t errlen)
+{
+	struct slb_rule_xdp *all = calloc(SLB_XDP_RULE_ENTRIES, sizeof(*all));
+	struct slb_rule_src_key *keys = calloc(2 * SLB_XDP_RULE_ENTRIES, sizeof(*keys));
+	struct slb_xdp_rule *have = calloc(2 * SLB_XDP_RULE_ENTRIES, sizeof(*have));
+	struct slb_rule_src_key *want = calloc(SLB_XDP_RULE_ENTRIES, sizeof(*want));
+	struct slb_xdp_rule *vals = calloc(SLB_XDP_RULE_ENTRIES, sizeof(*vals));
+	uint32_t n, n_have;
+	int rc = -1;
+
+	if (!all || !keys || !have || !want || !vals) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	n = select_all(cfg, all, rep);
+	entries_of(all, n, slot, want, vals);
+	if (read_trie(src_fd, keys, have, &n_have) ||
+	    assign_hits(hits_fd, want, vals, n, keys, have, n_have, slot) ||
+	    write_slot(src_fd, want, vals, n, keys, n_have, slot)) {
+		snprintf(err, errlen, "rule maps %s/%s: %s", SLB_MAP_RULE_SRC, SLB_MAP_RULE_HITS,
+			 strerror(errno ? errno : ENOMEM));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(vals);
+	free(want);
+	free(have);
+	free(keys);
+	free(all);
+	return rc;
+}
+
+int slb_rules_xdp_hits(int src_fd, int hits_fd, uint32_t slot,
+		       void (*fn)(uint32_t vip, uint32_t rule, uint64_t drops, void *arg),
+		       void *arg, char *err, size_t errlen)
+{
+	struct slb_rule_src_key *keys = calloc(2 * SLB_XDP_RULE_ENTRIES, sizeof(*keys));
+	struct slb_xdp_rule *vals = calloc(2 * SLB_XDP_RULE_ENTRIES, sizeof(*vals));
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *per_cpu = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*per_cpu)) : NULL;
+	uint32_t n_have;
+	int rc = -1;
+
+	if (!keys || !vals || !per_cpu || read_trie(src_fd, keys, vals, &n_have)) {
+		snprintf(err, errlen, "rule maps %s/%s: %s", SLB_MAP_RULE_SRC, SLB_MAP_RULE_HITS,
+			 strerror(errno ? errno : ENOMEM));
+		goto out;
+	}
+	for (uint32_t i = 0; i < n_have; i++) {
+		uint64_t sum = 0;
+
+		if (!key_in_slot(&keys[i], slot))
+			continue;
+		if (bpf_map_lookup_elem(hits_fd, &vals[i].hit, per_cpu)) {
+			snprintf(err, errlen, "map %s: %s", SLB_MAP_RULE_HITS, strerror(errno));
+			goto out;
+		}
+		for (int c = 0; c < ncpu; c++)
+			sum += per_cpu[c];
+		fn(keys[i].vip % SLB_MAX_VIPS, vals[i].rule, sum, arg);
+	}
+	rc = 0;
+out:
+	free(per_cpu);
+	free(vals);
+	free(keys);
+	return rc;
+}
