@@ -31,7 +31,7 @@ static const char *const xdp_pass_names[] = {
 };
 
 static const char *const xdp_drop_names[] = {"blocked", "source_rate", "vip_rate",
-					     "no_dataplane", "rule", "rule_rate"};
+					     "no_dataplane"};
 
 static const char *const xdp_steer_names[] = {"whole", "first_fragment", "later_fragment"};
 
@@ -400,10 +400,30 @@ static json_object *stats_json(const struct totals *t)
 	return totals_json(&t->dp, o);
 }
 
+/* Every VIP's routing rules with their hits: [{vip, index, hits}]. */
+static json_object *rules_json(const struct slb_maps *m, const struct slb_state *s)
+{
+	json_object *list = json_object_new_array();
+
+	for (uint32_t v = 0; v < s->n_vips && v < SLB_MAX_VIPS; v++)
+		for (uint32_t i = 0; i < s->rules[v].n_rules; i++) {
+			json_object *o = json_object_new_object();
+
+			add_str(o, "vip", s->vips[v].name, SLB_NAME_LEN);
+			json_object_object_add(o, "index", json_object_new_int64(i));
+			add_u64(o, "hits", siplbd_stats_rule_hits(m, s, v, i));
+			json_object_array_add(list, o);
+		}
+	return list;
+}
+
 json_object *siplbd_stats_json(const struct slb_maps *m)
 {
 	struct totals *t = calloc(1, sizeof(*t));
 	json_object *o = t && !sum_all(m, t) ? stats_json(t) : NULL;
+
+	if (o)
+		json_object_object_add(o, "rules", rules_json(m, t->s));
 
 	free(t);
 	return o;

@@ -186,6 +186,10 @@ static const struct col stats_backend_cols[] = {
 	{"MSGS", "msgs", NUM}, {"BYTES", "bytes", NUM},
 };
 
+static const struct col stats_rule_cols[] = {
+	{"VIP", "vip", TEXT}, {"RULE", "index", NUM}, {"HITS", "hits", NUM},
+};
+
 static const struct col rule_cols[] = {
 	{"VIP", "vip", TEXT}, {"INDEX", "index", NUM}, {"MATCH", "match", TEXT},
 	{"ACTION", "action", TEXT}, {"HASH", "hash", TEXT}, {"RATE", "rate", TEXT},
@@ -194,8 +198,17 @@ static const struct col rule_cols[] = {
 
 /* ---- output: per command ------------------------------------------------------ */
 
-/* "key: value" for every member, aligned; objects as "k v, k v". */
-static void key_values(json_object *o, const char *skip1, const char *skip2)
+static bool skipped(const char *key, const char *const *skip)
+{
+	while (*skip)
+		if (!strcmp(key, *skip++))
+			return true;
+	return false;
+}
+
+/* "key: value" for every member but those of skip (NULL-terminated),
+ * aligned; objects as "k v, k v". */
+static void key_values(json_object *o, const char *const *skip)
 {
 	size_t w = 0;
 	char buf[256], k[80];
@@ -206,7 +219,7 @@ static void key_values(json_object *o, const char *skip1, const char *skip2)
 			w = strlen(key);
 	}
 	json_object_object_foreach(o, key2, val2) {
-		if ((skip1 && !strcmp(key2, skip1)) || (skip2 && !strcmp(key2, skip2)))
+		if (skipped(key2, skip))
 			continue;
 		snprintf(k, sizeof(k), "%s:", key2);
 		printf("%-*s ", (int)w + 1, k);
@@ -228,7 +241,7 @@ static void key_values(json_object *o, const char *skip1, const char *skip2)
 
 static void print_status(json_object *r)
 {
-	key_values(r, NULL, NULL);
+	key_values(r, (const char *const[]){NULL});
 }
 
 static void print_vips(json_object *r)
@@ -292,28 +305,29 @@ static void print_rules(json_object *r)
 	TABLE(rule_cols, field(r, "rules"));
 }
 
-/* rule add/remove/move: the rule and where it now is, in the file's syntax. */
-static void print_rule(const char *what, json_object *r)
+/* rule add/remove/move: "sip: rule 2 added: { ... } (generation 5)", the
+ * rule in the file's syntax. */
+static void print_rule(const char *fmt, json_object *r)
 {
-	printf("%s: rule %s %s: %s (generation %s)\n", json_object_get_string(field(r, "vip")),
-	       json_object_get_string(field(r, "index")), what,
-	       json_object_get_string(field(r, "rule")),
+	printf("%s: ", json_object_get_string(field(r, "vip")));
+	printf(fmt, json_object_get_string(field(r, "index")));
+	printf(": %s (generation %s)\n", json_object_get_string(field(r, "rule")),
 	       json_object_get_string(field(r, "generation")));
 }
 
 static void print_rule_added(json_object *r)
 {
-	print_rule("added", r);
+	print_rule("rule %s added", r);
 }
 
 static void print_rule_removed(json_object *r)
 {
-	print_rule("removed", r);
+	print_rule("rule %s removed", r);
 }
 
 static void print_rule_moved(json_object *r)
 {
-	print_rule("moved here", r);
+	print_rule("rule moved to %s", r);
 }
 
 /* rule test: the deciding rule (or none), then where the message goes. */
@@ -350,7 +364,11 @@ static void print_stats(json_object *r)
 	putchar('\n');
 	TABLE(stats_backend_cols, field(r, "backends"));
 	putchar('\n');
-	key_values(r, "vips", "backends");
+	if (json_object_array_length(field(r, "rules"))) {
+		TABLE(stats_rule_cols, field(r, "rules"));
+		putchar('\n');
+	}
+	key_values(r, (const char *const[]){"vips", "backends", "rules", NULL});
 }
 
 /* ---- arguments into params ------------------------------------------------------ */

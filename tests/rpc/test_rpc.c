@@ -447,6 +447,12 @@ static void test_rule_list(void)
 	r = ok(REQ("rule.list", "{\"vip\":\"sip-alt\"}"), &res);
 	CHECK(json_object_array_length(get(r, "rules")) == 0, "sip-alt has none");
 	json_object_put(res);
+	r = ok(REQ("stats", "{}"), &res);
+	CHECK(json_object_array_length(get(r, "rules")) == 4 && !strcmp(str(r, "rules.0.vip"), "sip") &&
+	      num(r, "rules.0.hits") == 42 && num(r, "rules.2.index") == 2 &&
+	      num(r, "rules.2.hits") == 9, "stats: rules: %s",
+	      json_object_to_json_string(get(r, "rules")));
+	json_object_put(res);
 	fails(REQ("rule.list", "{\"vip\":\"nope\"}"), SLB_RPC_NOT_FOUND, "no VIP 'nope'");
 	memset(slb_rule_stats_of(&fx.maps, 0), 0, fx.maps.control->rule_counters * 8);
 	memset(slb_rule_stats_of(&fx.maps, 1), 0, fx.maps.control->rule_counters * 8);

@@ -163,6 +163,60 @@ def test_changes(s):
                 "Invalid params: weight: 70000 out of range 0..65535", "weight range")
 
 
+RULES = """\
+VIP  INDEX  MATCH                                                          ACTION                               HASH     RATE                                        HITS  ORIGIN
+sip      0  user_agent = { regex = "friendly-scanner|sipvicious|sipcli" }  drop                                 call-id  -                                              0  {conf}:12
+sip      1  method = "REGISTER"                                            continue                             call-id  50/s burst 100 per source, over: reply 503     0  {conf}:14
+sip      2  method = "REGISTER"; ruri_host = "reg.example.com"             pool core                            to-user  -                                              0  {conf}:16
+sip      3  ruri_user = {{ prefix = "112" }}; source = "203.0.113.0/24"      reply 403 Emergency calls elsewhere  call-id  -                                              0  {conf}:18
+"""  # noqa: E501
+
+REGISTER = ("REGISTER sip:reg.example.com SIP/2.0\n"
+            "Via: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK-1\n"
+            "From: <sip:alice@reg.example.com>;tag=1\nTo: <sip:alice@reg.example.com>\n"
+            "Call-ID: c1@h\nCSeq: 1 REGISTER\nMax-Forwards: 70\nContent-Length: 0\n\n")
+
+
+def test_rules(s, d):
+    """rule list/add/move/remove/test: tables, the file's syntax back, refusals."""
+    conf = os.path.join(CONFIGS, "rpc.conf")
+    out = expect_ok(ctl("rule", "list", "sip", sock=s), "rule list")
+    check(out == RULES.replace("{conf}", conf).replace("{{", "{").replace("}}", "}"),
+          f"rule list: {out}")
+    check(expect_ok(ctl("rule", "list", "sip-alt", sock=s), "rule list sip-alt").count("\n")
+          == 1, "sip-alt: the header only")
+    msg = os.path.join(d, "register.sip")
+    with open(msg, "w") as f:
+        f.write(REGISTER)  # LF line ends: siplbctl sends them as CRLF
+    out = expect_ok(ctl("rule", "test", "sip", msg, "--source", "203.0.113.7", sock=s),
+                    "rule test")
+    check(out.startswith(f"vip:     sip\nrule:    2 ({conf}:16)\npassed:  1 (rates only") and
+          "\naction:  pool core\nhash:    to-user \"alice\"\nbackend: 192.0.2.2" in out,
+          f"rule test: {out}")
+    r = json.loads(expect_ok(ctl("--json", "rule", "test", "sip", msg, sock=s), "--json test"))
+    check(r["rule"] == 2 and r["key"] == "alice" and r["pool"] == "core", f"test --json: {r}")
+    rule = '{ match = { method = "OPTIONS"; }; action = "reply 404 Not Here"; }'
+    out = expect_ok(ctl("rule", "add", "sip", "--at", "0", rule, sock=s), "rule add")
+    check(re.fullmatch(r"sip: rule 0 added: " + re.escape(rule) + r" \(generation \d+\)\n",
+                       out), f"rule add: {out!r}")
+    out = expect_ok(ctl("rule", "move", "sip", "0", "4", sock=s), "rule move")
+    check(out.startswith("sip: rule moved to 4: " + rule), f"rule move: {out!r}")
+    out = expect_ok(ctl("rule", "remove", "sip", "4", sock=s), "rule remove")
+    check(out.startswith("sip: rule 4 removed: " + rule), f"rule remove: {out!r}")
+    expect_fail(ctl("rule", "add", "sip", '{ match = { method = { regex = "(" }; }; '
+                    'action = "drop"; }', sock=s), 1,
+                "siplbctl: rule.add: Invalid params: rule:1: 'match.method.regex': \"(\": "
+                "Hyperscan cannot compile it", "bad regex")
+    expect_fail(ctl("rule", "remove", "sip", "9", sock=s), 1,
+                "rule.remove: Not found: index 9: VIP sip has rules 0..3", "no rule 9")
+    check(expect_ok(ctl("rule", "list", "sip", sock=s), "list after").count("\n") == 5,
+          "back to 4 rules")
+    big = os.path.join(d, "big.sip")
+    with open(big, "w") as f:
+        f.write("x" * 40000)
+    expect_fail(ctl("rule", "test", "sip", big, sock=s), 64, "too large", "message size")
+
+
 def test_config(s):
     """Relative files are siplbctl's cwd's, not siplbd's."""
     good = os.path.join(CONFIGS, "reload.conf")
@@ -194,7 +248,12 @@ def test_usage():
                         (["backend", "set", "core", "192.0.2.1"], "nothing to set"),
                         (["--timeout", "0", "status"], "--timeout 0: seconds"),
                         (["--bogus", "status"], "unrecognized option"),
-                        (["config", "validate"], "config validate: missing arguments: FILE")):
+                        (["config", "validate"], "config validate: missing arguments: FILE"),
+                        (["rule", "add", "sip"], "rule add: missing arguments: VIP [--at N]"),
+                        (["rule", "move", "sip", "1", "x"], "TO x: an integer expected"),
+                        (["--at", "1", "rule", "list"], "--at goes with rule add"),
+                        (["rule", "test", "sip", "/nonexistent/m.sip"],
+                         "/nonexistent/m.sip: No such file or directory")):
         p = ctl(*args)
         check(p.returncode == 64 and words in p.stderr and "usage: siplbctl" in p.stderr,
               f"usage {args}: exit {p.returncode}, {p.stderr!r}")
@@ -258,6 +317,7 @@ def main():
             test_lists(sock)
             test_json(sock)
             test_changes(sock)
+            test_rules(sock, d)
             test_config(sock)
         test_refused(d)
         test_connection(d)
