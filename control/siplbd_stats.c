@@ -31,7 +31,7 @@ static const char *const xdp_pass_names[] = {
 };
 
 static const char *const xdp_drop_names[] = {"blocked", "source_rate", "vip_rate",
-					     "no_dataplane"};
+					     "no_dataplane", "rule", "rule_rate"};
 
 static const char *const xdp_steer_names[] = {"whole", "first_fragment", "later_fragment"};
 
