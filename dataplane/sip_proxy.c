@@ -36,8 +36,7 @@ struct pkt {
 	const struct slb_vip *vip;
 	unsigned vip_idx;
 	struct slb_sip_msg msg;
-	const char *vip_host;      /* the VIP as text: our Via, Record-Route */
-	uint8_t vip_host_len;
+	const struct slb_vip_text *vip_text; /* our Via's and Record-Route's start */
 	uint16_t payload_sum;      /* the SIP message's folded sum (inet_csum.h) */
 	bool call_id_hashed;       /* call_id_hash() of call_id_seed */
 	uint64_t call_id_seed, call_id_hash;
@@ -130,6 +129,46 @@ static bool parse_frame(struct pkt *p, enum slb_drop *why)
 	return true;
 }
 
+/* host:port of a VIP; the length. */
+static size_t put_hostport(char *out, const char *host, size_t host_len, uint16_t port)
+{
+	memcpy(out, host, host_len);
+	out[host_len] = ':';
+	return host_len + 1 + slb_fmt_u32(out + host_len + 1, ntohs(port));
+}
+
+/* Appends s (of n bytes) at out + *len. */
+static void append(char *out, uint8_t *len, const char *s, size_t n)
+{
+	memcpy(out + *len, s, n);
+	*len = (uint8_t)(*len + n);
+}
+#define APPEND_TEXT(out, len, text) append(out, len, text, sizeof(text) - 1)
+
+/* VIP i's text as this worker keeps it, made again when the VIP's address
+ * or port is not what it was made from (a new generation changed it). */
+static const struct slb_vip_text *vip_text(const struct slb_proxy_view *v, unsigned i,
+					   const struct slb_vip *vip)
+{
+	struct slb_vip_text *t = &v->vip_text[i];
+	char hp[sizeof(vip->host) + 6];
+	size_t host_len, n;
+
+	if (t->via_len && t->addr == vip->addr && t->port == vip->port)
+		return t;
+	host_len = strnlen(vip->host, sizeof(vip->host) - 1);
+	n = put_hostport(hp, vip->host, host_len, vip->port);
+	*t = (struct slb_vip_text){ .addr = vip->addr, .port = vip->port,
+				    .host_len = (uint8_t)host_len };
+	APPEND_TEXT(t->via, &t->via_len, "Via: SIP/2.0/UDP ");
+	append(t->via, &t->via_len, hp, n);
+	APPEND_TEXT(t->via, &t->via_len, ";branch=" SLB_BRANCH_PREFIX);
+	APPEND_TEXT(t->rr, &t->rr_len, "Record-Route: <sip:");
+	append(t->rr, &t->rr_len, hp, n);
+	APPEND_TEXT(t->rr, &t->rr_len, ";lr;" SLB_BACKEND_PARAM "=");
+	return t;
+}
+
 static bool find_vip(struct pkt *p)
 {
 	const struct slb_state *s = p->v->state;
@@ -140,8 +179,7 @@ static bool find_vip(struct pkt *p)
 		if (vip->addr == p->daddr && vip->port == p->dport && vip->mode == SLB_MODE_PROXY) {
 			p->vip = vip;
 			p->vip_idx = i;
-			p->vip_host = vip->host;
-			p->vip_host_len = (uint8_t)strnlen(vip->host, sizeof(vip->host));
+			p->vip_text = vip_text(p->v, i, vip);
 			return true;
 		}
 	}
@@ -291,7 +329,7 @@ static bool is_vip_hostport(const struct pkt *p, const uint8_t *host, size_t len
 {
 	uint16_t vport = ntohs(p->vip->port);
 
-	return len == p->vip_host_len && memcmp(host, p->vip_host, len) == 0 &&
+	return len == p->vip_text->host_len && memcmp(host, p->vip->host, len) == 0 &&
 	       (port == vport || (port == 0 && vport == SLB_DEFAULT_SIP_PORT));
 }
 
@@ -489,26 +527,14 @@ static size_t put(char *out, const char *s)
  * response, would be ambiguous for a backend in two pools (two ids), and
  * would miss a backend that answers from another address or port.
  */
-/* The VIP as host:port: our Via's sent-by, our Record-Route's URI. */
-static size_t put_vip_hostport(const struct pkt *p, char *out)
-{
-	size_t n = p->vip_host_len;
-
-	memcpy(out, p->vip_host, n);
-	out[n++] = ':';
-	return n + slb_fmt_u32(out + n, ntohs(p->vip->port));
-}
-
 static uint16_t top_headers(struct pkt *p, char *out, int backend, bool record)
 {
-	char vip[32], id[16]; /* each written twice, formatted once */
-	size_t vip_len = put_vip_hostport(p, vip);
+	const struct slb_vip_text *vt = p->vip_text;
+	char id[16]; /* written twice, formatted once */
 	size_t id_len = backend >= 0 ? slb_fmt_u32(id, (uint32_t)backend) : 0;
-	size_t n = put(out, "Via: SIP/2.0/UDP ");
+	size_t n = vt->via_len;
 
-	memcpy(out + n, vip, vip_len);
-	n += vip_len;
-	n += put(out + n, ";branch=" SLB_BRANCH_PREFIX);
+	memcpy(out, vt->via, n);
 	struct mac_input in = {
 		.call_id = call_id_hash(p, 0),
 		.backend = backend >= 0 ? (uint16_t)backend : NO_BACKEND_ID,
@@ -527,10 +553,8 @@ static uint16_t top_headers(struct pkt *p, char *out, int backend, bool record)
 	if (p->msg.max_forwards < 0)
 		n += put(out + n, "Max-Forwards: 70\r\n");
 	if (record) {
-		n += put(out + n, "Record-Route: <sip:");
-		memcpy(out + n, vip, vip_len);
-		n += vip_len;
-		n += put(out + n, ";lr;" SLB_BACKEND_PARAM "=");
+		memcpy(out + n, vt->rr, vt->rr_len);
+		n += vt->rr_len;
 		memcpy(out + n, id, id_len);
 		n += id_len;
 		n += put(out + n, ">\r\n");

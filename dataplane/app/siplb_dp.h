@@ -92,6 +92,7 @@ struct slb_dp_lcore {
 	unsigned reader;                   /* rte_lcore_index: epoch and stats slot */
 	uint16_t queue;
 	uint64_t now;                      /* TSC at the top of this loop iteration */
+	struct slb_vip_text vip_text[SLB_MAX_VIPS]; /* the proxy's, kept across bursts */
 	unsigned n_held;
 	struct slb_dp_held held[SLB_DP_HOLD];
 	struct slb_reasm *reasm;           /* IPv4 fragments to VIPs (ipv4_reasm.h) */

@@ -33,6 +33,20 @@
  * whole; a request our edits would push past it is answered 513. */
 #define SLB_UDP_MAX_PAYLOAD 65507u
 
+/* A VIP's part of our Via and Record-Route, formatted once and kept by
+ * the worker (slb_proxy_handle makes it again when the VIP's address or
+ * port is not the one it was made from): formatting it per packet cost
+ * about 200 instructions. */
+struct slb_vip_text {
+	uint32_t addr;       /* the VIP it was made from, network order */
+	uint16_t port;
+	uint8_t host_len;    /* the VIP's host text (slb_vip.host) */
+	uint8_t via_len;     /* 0: not made yet */
+	uint8_t rr_len;
+	char via[64];        /* "Via: SIP/2.0/UDP host:port;branch=" SLB_BRANCH_PREFIX */
+	char rr[56];         /* "Record-Route: <sip:host:port;lr;slb=" */
+};
+
 /* A frame in a buffer with room around it (an mbuf's data, a reassembled
  * datagram's buffer, or a test's). 32-bit lengths: Ethernet + the largest
  * IPv4 datagram is 65,549 bytes. */
@@ -48,6 +62,8 @@ struct slb_frame {
 struct slb_proxy_view {
 	const struct slb_state *state;
 	const uint32_t *tables;        /* this generation's maglev slot */
+	struct slb_vip_text *vip_text; /* [SLB_MAX_VIPS], this worker's own: the
+					* proxy fills them as it needs them */
 	struct slb_lcore_stats *stats; /* this worker's counters */
 	uint64_t branch_seed;          /* shared by all instances (config) */
 	bool udp_cksum_offload;        /* the port fills the UDP checksum */

@@ -29,7 +29,9 @@
 static struct slb_state state;
 static uint32_t tables[3 * 65537];
 static struct slb_lcore_stats stats;
-static struct slb_proxy_view view = { &state, tables, &stats, 0x5eed, false, 1500 };
+static struct slb_vip_text vip_text[SLB_MAX_VIPS];
+static struct slb_proxy_view view = { .state = &state, .tables = tables, .stats = &stats,
+				      .branch_seed = 0x5eed, .ip_mtu = 1500, .vip_text = vip_text };
 static const char *const backend_addr[3] = { "192.0.2.21", "192.0.2.22", "192.0.2.23" };
 
 static void setup_state(void)
@@ -695,10 +697,40 @@ static void test_checksum_ones(void)
 	CHECK(0, "no body made the sum all ones");
 }
 
+/* The text of our Via and Record-Route the proxy keeps per VIP follows
+ * the VIP when a new generation moves it to another address or port. */
+static void test_vip_moved(void)
+{
+	struct frame_buf fb;
+	struct slb_out out;
+	const struct { const char *addr; uint16_t port; const char *via, *rr; } vips[] = {
+		{ "192.0.2.101", 5070, "Via: SIP/2.0/UDP 192.0.2.101:5070;branch=",
+		  "Record-Route: <sip:192.0.2.101:5070;lr;slb=" },
+		{ VIP, 5060, "Via: SIP/2.0/UDP " VIP ":5060;branch=",
+		  "Record-Route: <sip:" VIP ":5060;lr;slb=" },
+	};
+
+	for (size_t i = 0; i < sizeof(vips) / sizeof(vips[0]); i++) {
+		state.vips[0].addr = ip4(vips[i].addr);
+		state.vips[0].port = htons(vips[i].port);
+		snprintf(state.vips[0].host, sizeof(state.vips[0].host), "%s", vips[i].addr);
+		make_frame(&fb, CLIENT, 5062, vips[i].addr, vips[i].port, invite);
+		CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_SEND, "sent to %s:%u",
+		      vips[i].addr, vips[i].port);
+		char text[2048];
+		size_t n = fb.f.len - 42u;
+		memcpy(text, fb.f.data + 42, n);
+		text[n] = 0;
+		CHECK(strstr(text, vips[i].via) && strstr(text, vips[i].rr),
+		      "our Via and Record-Route name %s:%u:\n%s", vips[i].addr, vips[i].port, text);
+	}
+}
+
 int main(void)
 {
 	setup_state();
 	test_invite();
+	test_vip_moved();
 	test_response();
 	test_response_counters();
 	test_forged_responses();

@@ -32,8 +32,10 @@
 static struct slb_state state;
 static uint32_t tables[7];
 static struct slb_lcore_stats stats;
+static struct slb_vip_text vip_text[SLB_MAX_VIPS];
 static struct slb_proxy_view view = { .state = &state, .tables = tables, .stats = &stats,
-				      .udp_cksum_offload = true, .ip_mtu = MTU };
+				      .udp_cksum_offload = true, .ip_mtu = MTU,
+				      .vip_text = vip_text };
 static uint8_t mem[SLB_REASM_SLOTS * SLB_REASM_BUF];
 static struct slb_reasm reasm;
 /* The test's frames: the largest datagram with room around it. */
