@@ -430,7 +430,7 @@ static void test_rule_list(void)
 		      "user_agent = { regex = \"friendly-scanner|sipvicious|sipcli\" }") &&
 	      !strcmp(str(r, "rules.0.action"), "drop") && num(r, "rules.0.hits") == 42,
 	      "rule 0: %s", json_object_to_json_string(get(r, "rules.0")));
-	path_of(want, sizeof(want), "rpc.conf:12");
+	path_of(want, sizeof(want), "rpc.conf:13");
 	CHECK(!strcmp(str(r, "rules.0.origin"), want), "origin %s", str(r, "rules.0.origin"));
 	CHECK(!strcmp(str(r, "rules.1.action"), "continue") &&
 	      !strcmp(str(r, "rules.1.rate"), "50/s burst 100 per source, over: reply 503") &&
@@ -479,6 +479,8 @@ static void test_rule_changes(void)
 	CHECK(!strcmp(t3, t5), "round trip: %s -> %s", t3, t5);
 	free(t3);
 	free(t5);
+	/* rule_maps.counters = 6 (rpc.conf): valid, but it cannot be published */
+	add_fails("{ action = \"drop\"; }", SLB_RPC_PUBLISH_FAILED, "rule_maps.counters is 6");
 	r = ok(REQ("rule.move", "{\"vip\":\"sip\",\"from\":5,\"to\":0}"), &res);
 	CHECK(num(r, "index") == 0 && !strcmp(str(r, "hash"), "to-user") &&
 	      !strcmp(str(r, "origin"), "runtime"), "moved: %s", json_object_to_json_string(r));

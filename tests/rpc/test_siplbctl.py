@@ -165,10 +165,10 @@ def test_changes(s):
 
 RULES = """\
 VIP  INDEX  MATCH                                                          ACTION                               HASH     RATE                                        HITS  ORIGIN
-sip      0  user_agent = { regex = "friendly-scanner|sipvicious|sipcli" }  drop                                 call-id  -                                              0  {conf}:12
-sip      1  method = "REGISTER"                                            continue                             call-id  50/s burst 100 per source, over: reply 503     0  {conf}:14
-sip      2  method = "REGISTER"; ruri_host = "reg.example.com"             pool core                            to-user  -                                              0  {conf}:16
-sip      3  ruri_user = {{ prefix = "112" }}; source = "203.0.113.0/24"      reply 403 Emergency calls elsewhere  call-id  -                                              0  {conf}:18
+sip      0  user_agent = { regex = "friendly-scanner|sipvicious|sipcli" }  drop                                 call-id  -                                              0  {conf}:13
+sip      1  method = "REGISTER"                                            continue                             call-id  50/s burst 100 per source, over: reply 503     0  {conf}:15
+sip      2  method = "REGISTER"; ruri_host = "reg.example.com"             pool core                            to-user  -                                              0  {conf}:17
+sip      3  ruri_user = {{ prefix = "112" }}; source = "203.0.113.0/24"      reply 403 Emergency calls elsewhere  call-id  -                                              0  {conf}:19
 """  # noqa: E501
 
 REGISTER = ("REGISTER sip:reg.example.com SIP/2.0\n"
@@ -190,7 +190,7 @@ def test_rules(s, d):
         f.write(REGISTER)  # LF line ends: siplbctl sends them as CRLF
     out = expect_ok(ctl("rule", "test", "sip", msg, "--source", "203.0.113.7", sock=s),
                     "rule test")
-    check(out.startswith(f"vip:     sip\nrule:    2 ({conf}:16)\npassed:  1 (rates only") and
+    check(out.startswith(f"vip:     sip\nrule:    2 ({conf}:17)\npassed:  1 (rates only") and
           "\naction:  pool core\nhash:    to-user \"alice\"\nbackend: 192.0.2.2" in out,
           f"rule test: {out}")
     r = json.loads(expect_ok(ctl("--json", "rule", "test", "sip", msg, sock=s), "--json test"))
