@@ -12,10 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <sodium.h>
-
 #include "frame_edit.h"
 #include "inet_csum.h"
+#include "siphash.h"
 #include "siplb/callid_hash.h"
 #include "siplb/maglev.h"
 #include "siplb/proxy.h"
@@ -420,11 +419,7 @@ _Static_assert(sizeof(struct mac_input) == 32, "no padding in the MAC input");
 
 static uint64_t branch_mac(const uint8_t *key, const struct mac_input *in)
 {
-	uint64_t mac;
-
-	crypto_shorthash_siphash24((unsigned char *)&mac, (const unsigned char *)in,
-				   sizeof(*in), key);
-	return mac;
+	return slb_siphash24_32(key, in);
 }
 
 /* Where responses to this request go (RFC 3261 §18.2.2, RFC 3581 §4): the
