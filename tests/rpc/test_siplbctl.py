@@ -217,6 +217,42 @@ def test_rules(s, d):
     expect_fail(ctl("rule", "test", "sip", big, sock=s), 64, "too large", "message size")
 
 
+def sip_request(method, ruri, to, ua="phone"):
+    return (f"{method} {ruri} SIP/2.0\nVia: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bK-c\n"
+            f"From: <sip:bob@example.com>;tag=1\nTo: <{to}>\nCall-ID: cook1\n"
+            f"CSeq: 1 {method}\nMax-Forwards: 70\nUser-Agent: {ua}\nContent-Length: 0\n\n")
+
+
+def test_cookbook(d):
+    """docs/rules.md's cookbook: each case does what the doc says."""
+    sock = os.path.join(d, "cookbook.sock")
+    cases = (  # vip, message, source, rule, action, pool
+        ("sip", sip_request("OPTIONS", "sip:1@example.com", "sip:1@example.com",
+                            "friendly-scanner"), None, 0, "drop", None),
+        ("sip", REGISTER, "192.0.2.9", 2, "pool registrars", "registrars"),
+        ("sip", sip_request("INVITE", "sip:911@example.com", "sip:911@example.com"),
+         "203.0.113.9", 3, "pool emergency", "emergency"),
+        ("sip", sip_request("INVITE", "sip:bob@example.com", "sip:bob@example.com"),
+         "203.0.113.9", 4, "pool trunk-acme", "trunk-acme"),
+        ("sip", sip_request("INVITE", "sip:bob@example.com", "sip:bob@example.com"),
+         "192.0.2.9", None, "default", "core"),
+        ("carriers", sip_request("INVITE", "sip:bob@example.com", "sip:bob@example.com"),
+         "198.51.100.7", 0, "allow", "core"),
+        ("carriers", sip_request("INVITE", "sip:bob@example.com", "sip:bob@example.com"),
+         "192.0.2.9", None, "not allowed", None))
+    with Server(sock, "--config", os.path.join(CONFIGS, "cookbook.conf")):
+        for i, (vip, msg, source, rule, action, pool) in enumerate(cases):
+            path = os.path.join(d, f"cook{i}.sip")
+            with open(path, "w") as f:
+                f.write(msg)
+            args = ["--json", "rule", "test", vip, path] + (["--source", source] if source else [])
+            r = json.loads(expect_ok(ctl(*args, sock=sock), f"cookbook {i}"))
+            check(r["rule"] == rule and r["action"] == action and r.get("pool") == pool,
+                  f"cookbook case {i}: {r}")
+            if pool:
+                check(r["backend"] is not None, f"cookbook case {i}: a backend: {r}")
+
+
 def test_config(s):
     """Relative files are siplbctl's cwd's, not siplbd's."""
     good = os.path.join(CONFIGS, "reload.conf")
@@ -319,6 +355,7 @@ def main():
             test_changes(sock)
             test_rules(sock, d)
             test_config(sock)
+        test_cookbook(d)
         test_refused(d)
         test_connection(d)
     test_usage()
