@@ -2,7 +2,8 @@
 /*
  * Setup of the DPDK ports the config names: one RX and one TX queue per
  * worker lcore on every port, one mbuf pool for all rings, UDP checksum
- * offload where every port has it, and the per-lcore state of the workers.
+ * offload on transmit where every port has it and on receive where a port
+ * has it, and the per-lcore state of the workers.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -115,6 +116,9 @@ static int probe_port(struct slb_dp *dp, struct slb_dp_port *p,
 	p->mask = p->cfg->prefix ? htonl(~0u << (32 - p->cfg->prefix)) : 0;
 	p->net = p->cfg->addr & p->mask;
 	p->udp_cksum_offload = info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	/* the port's verdict in ol_flags spares the proxy its pass over the
+	 * datagram; without it (or with no verdict) the proxy sums it itself */
+	p->rx_cksum_offload = info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	if (info->max_rx_queues < dp->n_queues || info->max_tx_queues < dp->n_queues) {
 		snprintf(err, errlen, "port %s (%s) has %u RX and %u TX queues; %u worker lcores "
 			 "need one each (fewer lcores with -l, or more queues on the port)",
@@ -229,6 +233,8 @@ static int configure_port(struct slb_dp *dp, struct slb_dp_port *p,
 	if (p->udp_cksum_offload)
 		conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 	txconf.offloads = conf.txmode.offloads;
+	if (p->rx_cksum_offload)
+		conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	configure_rss(dp, p, info, &conf);
 	rc = rte_eth_dev_configure(p->id, (uint16_t)dp->n_queues, (uint16_t)dp->n_queues, &conf);
 	if (!rc)
@@ -255,10 +261,10 @@ static int configure_port(struct slb_dp *dp, struct slb_dp_port *p,
 	if (conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS)
 		spread_reta(dp, p, conf.rx_adv_conf.rss_conf.rss_hf, info->reta_size);
 	RTE_LOG(INFO, SIPLB, "port %s: driver %s, iface %s, MAC " RTE_ETHER_ADDR_PRT_FMT
-		", %u RX + %u TX queues (%u/%u descriptors), UDP checksum offload %s, MTU %u\n",
-		p->cfg->name, p->driver, p->iface[0] ? p->iface : "-",
+		", %u RX + %u TX queues (%u/%u descriptors), UDP checksum offload TX %s RX %s, "
+		"MTU %u\n", p->cfg->name, p->driver, p->iface[0] ? p->iface : "-",
 		RTE_ETHER_ADDR_BYTES(&p->mac), dp->n_queues, dp->n_queues, nb_rxd, nb_txd,
-		p->udp_cksum_offload ? "on" : "off", p->mtu);
+		p->udp_cksum_offload ? "on" : "off", p->rx_cksum_offload ? "on" : "off", p->mtu);
 	return 0;
 }
 

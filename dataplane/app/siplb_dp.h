@@ -66,7 +66,8 @@ struct slb_dp_port {
 	char iface[IF_NAMESIZE];           /* kernel interface; "" when none */
 	struct rte_ether_addr mac;
 	uint16_t mtu;
-	bool udp_cksum_offload;
+	bool udp_cksum_offload;            /* TX: the port fills UDP checksums */
+	bool rx_cksum_offload;             /* RX: it verifies them (mbuf ol_flags) */
 	bool has_static_mac;               /* --static-mac: every next hop gets it */
 	struct rte_ether_addr static_mac;
 	uint32_t net, mask;                /* the port's prefix, network order */
