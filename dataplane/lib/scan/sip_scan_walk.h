@@ -97,36 +97,38 @@ uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 			lf &= slb_bits_from(hdr_start - base);
 			colons &= slb_bits_from(hdr_start - base);
 		}
+		/* The current line's colon may be in this chunk. */
+		if (colon == SLB_NO_POS && colons)
+			colon = base + (size_t)__builtin_ctzll(colons);
 
 		while (lf) {
 			unsigned i = (unsigned)__builtin_ctzll(lf);
 			size_t p = base + i;
 
 			lf &= lf - 1;
-			if (p == start + 1 && slb_is_header_end(buf, p)) {
-				uint64_t upto = ~slb_bits_above(i);
-
-				*hdr_end = p + 1;
-				return err | slb_chunk_faults(nul_seen | (nul & upto),
-							      crlf_seen | (crlf_bad & upto));
-			}
-			if (colon == SLB_NO_POS && (colons & ~slb_bits_above(i)))
-				colon = base + (size_t)__builtin_ctzll(colons);
-			/* The first physical line must hold "name:": start < colon < p
-			 * (one unsigned compare; SLB_NO_POS is past every p). */
-			if (colon - start - 1 > p - start - 1)
-				err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
-			if (p + 1 < len && (buf[p + 1] == ' ' || buf[p + 1] == '\t'))
-				continue; /* folded: the logical line goes on */
-			if (colon < p)
-				slb_walk_record(buf, start, colon, p, hits);
-			start = p + 1;
-			colon = SLB_NO_POS;
 			colons &= slb_bits_above(i);
+			/* The first physical line must hold "name:": start < colon < p
+			 * (SLB_NO_POS is past every p). The empty line ending the
+			 * block has no colon either, so it is looked for only here. */
+			if (colon <= start || colon >= p) {
+				if (p == start + 1 && slb_is_header_end(buf, p)) {
+					uint64_t upto = ~slb_bits_above(i);
+
+					*hdr_end = p + 1;
+					return err | slb_chunk_faults(nul_seen | (nul & upto),
+								      crlf_seen | (crlf_bad & upto));
+				}
+				/* A fault: what follows is not parsed, so the
+				 * line ends here even if the next one is folded. */
+				err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
+			} else if (p + 1 < len && (buf[p + 1] == ' ' || buf[p + 1] == '\t')) {
+				continue; /* folded: the logical line goes on */
+			} else {
+				slb_walk_record(buf, start, colon, p, hits);
+			}
+			start = p + 1;
+			colon = colons ? base + (size_t)__builtin_ctzll(colons) : SLB_NO_POS;
 		}
-		/* The line goes on into the next chunk: its colon may be here. */
-		if (colon == SLB_NO_POS && colons)
-			colon = base + (size_t)__builtin_ctzll(colons);
 		nul_seen |= nul;
 		crlf_seen |= crlf_bad;
 	}
