@@ -157,11 +157,51 @@ static uint16_t sum_around(const struct slb_frame *f, uint32_t from, uint32_t of
 			     slb_csum_span(f->data + end, f->len - end, end - from));
 }
 
+/* Every edit adds or removes an even number of bytes: then no byte moves
+ * by an odd count. */
+static bool moves_even(const struct slb_edits *ed)
+{
+	unsigned odd = 0;
+
+	for (unsigned k = 0; k < ed->n; k++)
+		odd |= ed->e[k].ins_len ^ ed->e[k].del;
+	return !(odd & 1);
+}
+
+/* The sum after edits that move nothing by an odd count: every byte that
+ * stays keeps its half of a word, so the sum changes by the inserted bytes
+ * less the deleted ones, each counted where it lies (RFC 1624); nothing
+ * else is read. */
+static uint16_t even_moves_sum(const struct slb_frame *f, const struct slb_edits *ed,
+			       uint32_t from, uint16_t sum)
+{
+	uint64_t added = 0, gone = 0;
+
+	for (unsigned k = 0; k < ed->n; k++) {
+		const struct slb_edit *e = &ed->e[k];
+
+		if (e->ins_len)
+			added += slb_csum_span(e->ins, e->ins_len, e->off - from);
+		if (e->del)
+			gone += slb_csum_span(f->data + e->off, e->del, e->off - from);
+	}
+	return slb_csum_fold((uint64_t)sum + slb_csum_fold(added) +
+			     slb_csum_neg(slb_csum_fold(gone)));
+}
+
 bool slb_edit_apply_summed(struct slb_frame *f, struct slb_edits *ed, uint32_t from,
 			   uint16_t *sum)
 {
 	if (!edits_fit(f, ed, from))
 		return false;
+	if (moves_even(ed)) {
+		uint16_t after = even_moves_sum(f, ed, from, *sum);
+
+		if (!slb_edit_apply(f, ed))
+			return false;
+		*sum = after;
+		return true;
+	}
 	struct run r = longest_run(f, ed, from);
 	uint16_t run_sum = slb_csum_fold(*sum + slb_csum_neg(sum_around(f, from, r.off, r.len)));
 

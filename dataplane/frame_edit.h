@@ -47,9 +47,11 @@ bool slb_edit_apply(struct slb_frame *f, struct slb_edits *ed);
 /*
  * slb_edit_apply, and *sum, the folded one's complement sum (inet_csum.h)
  * of bytes [from, f->len) counted from from, updated (RFC 1624: for a UDP
- * checksum, edits at or after from). Reads only the bytes around the
- * longest run the edits leave whole, before and after: that run's sum is
- * the old sum less theirs (swapped if the edits move it by an odd count).
+ * checksum, edits at or after from). When every edit adds or removes an
+ * even number of bytes (the proxy's usual case), it reads only the bytes
+ * inserted and deleted; else only the bytes around the longest run the
+ * edits leave whole, before and after: that run's sum is the old sum less
+ * theirs (swapped if the edits move it by an odd count).
  */
 bool slb_edit_apply_summed(struct slb_frame *f, struct slb_edits *ed, uint32_t from,
 			   uint16_t *sum);

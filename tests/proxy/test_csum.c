@@ -5,7 +5,8 @@
  * tests' own RFC 1071 sum (ref_sum.h) of the bytes as they end up: spans
  * of every length and alignment, random edits (inserts and deletions of
  * odd and even lengths, at odd and even offsets, the longest run first,
- * last or between), and the sums that fold to 0 and to 0xffff.
+ * last or between; all of even growth, which moves no byte by an odd
+ * count), and the sums that fold to 0 and to 0xffff.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -91,7 +92,7 @@ static void test_edits(void)
 {
 	static uint8_t mem[ROOM + MAX_LEN + ROOM];
 	uint8_t ins[SLB_MAX_EDITS][64];
-	int bad = 0, odd_moves = 0;
+	int bad = 0, odd_moves = 0, even_edits = 0;
 
 	for (int i = 0; i < 50000; i++) {
 		uint32_t len = 1 + (uint32_t)rand() % MAX_LEN, from = (uint32_t)rand() % len;
@@ -104,6 +105,10 @@ static void test_edits(void)
 					  : ref_mem(f.data + from, len - from);
 
 		odd_moves += slb_edit_growth(&ed) & 1;
+		unsigned odd = 0;
+		for (unsigned k = 0; k < ed.n; k++)
+			odd |= ed.e[k].ins_len ^ ed.e[k].del;
+		even_edits += !(odd & 1); /* the update that reads only the edits' bytes */
 		if (!slb_edit_apply_summed(&f, &ed, from, &sum))
 			continue;
 		uint16_t want = ref_mem(f.data + from, f.len - from), after = sum;
@@ -115,6 +120,7 @@ static void test_edits(void)
 	}
 	CHECK(!bad, "%d of 50000 updates wrong", bad);
 	CHECK(odd_moves > 10000, "odd shifts tried (%d)", odd_moves);
+	CHECK(even_edits > 5000, "edits all of even growth tried (%d)", even_edits);
 }
 
 /* Sums that are zero: all-zero bytes, and all-ones bytes (0xffff) with
