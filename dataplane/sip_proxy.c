@@ -20,6 +20,7 @@
 #include "siplb/proxy.h"
 #include "siplb/sip_scan.h"
 #include "sip_proxy_text.h"
+#include "sip_rules.h"
 
 #define SLB_DEFAULT_SIP_PORT 5060
 #define SLB_IP_TTL 64
@@ -660,19 +661,25 @@ static bool too_large(const struct pkt *p, const struct slb_edits *ed)
  * draining, IPv4 (proxy mode), and of the VIP's pool. */
 static bool backend_takes_dialogs(const struct pkt *p, const struct slb_backend *be)
 {
+	uint64_t rule_pools = p->v->state->rules[p->vip_idx].pools; /* docs/rules.md */
+
 	return (be->state == SLB_BACKEND_UP || be->state == SLB_BACKEND_DRAINING) &&
-	       be->family == AF_INET && be->pool == p->vip->pool;
+	       be->family == AF_INET &&
+	       (be->pool == p->vip->pool || (be->pool < 64 && (rule_pools >> be->pool & 1)));
 }
 
-/* The pool's Maglev choice for the Call-ID, or -1 (no backend up). */
-static int maglev_backend(struct pkt *p)
+/* Pool pool_idx's Maglev choice for key (a span of the message: the
+ * Call-ID, or a routing rule's key), or -1 (no backend up). */
+static int maglev_backend(struct pkt *p, uint32_t pool_idx, struct slb_span key)
 {
 	const struct slb_state *s = p->v->state;
-	const struct slb_pool *pool = &s->pools[p->vip->pool % SLB_MAX_POOLS];
+	const struct slb_pool *pool = &s->pools[pool_idx % SLB_MAX_POOLS];
 
 	if (!pool->table_size)
 		return -1;
-	uint64_t h = call_id_hash(p, pool->seed);
+	uint64_t h = key.off == p->msg.call_id.off && key.len == p->msg.call_id.len
+			     ? call_id_hash(p, pool->seed)
+			     : slb_callid_hash(sip(p) + key.off, key.len, pool->seed);
 	uint32_t id = p->v->tables[pool->table_off + h % pool->table_size];
 	return id < s->n_backends ? (int)id : -1;
 }
@@ -745,10 +752,11 @@ static const char *const reply_lines[SLB_REPLY_COUNT] = {
 	[SLB_REPLY_513] = "SIP/2.0 513 Message Too Large\r\n",
 };
 
-static enum slb_action reply(struct pkt *p, enum slb_reply which, struct slb_out *out)
+static enum slb_action reply_with(struct pkt *p, const char *status_line, enum slb_reply which,
+				   bool retry_after, struct slb_out *out)
 {
 	char r[SLB_REPLY_MAX];
-	size_t n = put(r, reply_lines[which]);
+	size_t n = put(r, status_line);
 	uint32_t addr;
 	uint16_t port;
 
@@ -757,7 +765,7 @@ static enum slb_action reply(struct pkt *p, enum slb_reply which, struct slb_out
 	if (!mark_request_received(p))
 		return drop(p, SLB_DROP_NO_ROOM);
 	n += copy_reply_headers(p, r + n, sizeof(r) - n - 64);
-	if (which == SLB_REPLY_503)
+	if (retry_after)
 		n += put(r + n, "Retry-After: 5\r\n");
 	n += put(r + n, "Content-Length: 0\r\n\r\n");
 	if (n > (size_t)p->sip_len + p->f->tailroom)
@@ -770,6 +778,11 @@ static enum slb_action reply(struct pkt *p, enum slb_reply which, struct slb_out
 	request_reply_to(p, &addr, &port); /* where its responses go (§18.2.2) */
 	finish_frame(p, addr, port, out);
 	return SLB_ACTION_SEND;
+}
+
+static enum slb_action reply(struct pkt *p, enum slb_reply which, struct slb_out *out)
+{
+	return reply_with(p, reply_lines[which], which, which == SLB_REPLY_503, out);
 }
 
 /* ---- the three flows ----------------------------------------------------------- */
@@ -834,10 +847,19 @@ static enum slb_action request_to_backend(struct pkt *p, int route_id, struct sl
 	struct inserts t;
 	bool in_dialog = route_id >= 0 && route_id < (int)s->n_backends &&
 			 backend_takes_dialogs(p, &s->backends[route_id]);
-	int id = in_dialog ? route_id : maglev_backend(p);
+	struct slb_rules_verdict rv = {.kind = SLB_RULES_DEFAULT, .pool = p->vip->pool,
+				       .key = p->msg.call_id};
 
 	st->vip_rx[p->vip_idx].msgs++;
 	st->vip_rx[p->vip_idx].bytes += p->sip_len;
+	if (!in_dialog && s->rules[p->vip_idx].blob_len && p->v->rules) { /* docs/rules.md */
+		slb_rules_decide(p->v->rules, p->vip_idx, sip(p), &p->msg, p->saddr, p->sport, &rv);
+		if (rv.kind == SLB_RULES_DROP)
+			return drop(p, rv.drop);
+		if (rv.kind == SLB_RULES_REPLY)
+			return reply_with(p, rv.status_line, rv.reply, rv.retry_after, out);
+	}
+	int id = in_dialog ? route_id : maglev_backend(p, rv.pool, rv.key);
 	if (id < 0)
 		return reply(p, SLB_REPLY_503, out);
 	bool record = (p->vip->flags & SLB_VIP_RECORD_ROUTE) && !p->msg.to_tag.len &&

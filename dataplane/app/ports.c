@@ -317,6 +317,18 @@ static struct slb_reasm *reasm_create(void)
 }
 
 /* Worker i (in lcore order) polls queue i of every port. */
+/* The lcore's routing rules state, counting into its rule_stats range. */
+static int lcore_rules(struct slb_dp *dp, struct slb_dp_lcore *lc)
+{
+	if (!dp->rules_cache)
+		dp->rules_cache = slb_rules_cache_create();
+	if (dp->rules_cache)
+		lc->rules = slb_rules_worker_create(dp->rules_cache,
+						    slb_rule_stats_of(&dp->maps, lc->reader),
+						    dp->maps.control->rule_counters);
+	return lc->rules ? 0 : -1;
+}
+
 int slb_dp_lcores_setup(struct slb_dp *dp, char *err, size_t errlen)
 {
 	size_t size = sizeof(struct slb_dp_lcore) + dp->cfg.n_ports * sizeof(struct slb_dp_txq);
@@ -344,6 +356,10 @@ int slb_dp_lcores_setup(struct slb_dp *dp, char *err, size_t errlen)
 			snprintf(err, errlen, "lcore %u: out of memory for IPv4 reassembly", lcore);
 			return -1;
 		}
+		if (lcore_rules(dp, lc)) {
+			snprintf(err, errlen, "lcore %u: out of memory for routing rules", lcore);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -367,9 +383,13 @@ void slb_dp_ports_stop(struct slb_dp *dp)
 void slb_dp_lcores_free(struct slb_dp *dp)
 {
 	for (unsigned l = 0; l < RTE_MAX_LCORE; l++) {
-		if (dp->lcores[l])
+		if (dp->lcores[l]) {
 			free(dp->lcores[l]->reasm);
+			slb_rules_worker_free(dp->lcores[l]->rules);
+		}
 		rte_free(dp->lcores[l]);
 		dp->lcores[l] = NULL;
 	}
+	slb_rules_cache_free(dp->rules_cache); /* after its workers */
+	dp->rules_cache = NULL;
 }

@@ -19,6 +19,7 @@
 #include <rte_mbuf.h>
 
 #include "ipv4_reasm.h"
+#include "sip_rules.h"
 #include "siplb/config.h"
 #include "siplb/proxy.h"
 #include "siplb/state_maps.h"
@@ -97,6 +98,7 @@ struct slb_dp_lcore {
 	unsigned n_held;
 	struct slb_dp_held held[SLB_DP_HOLD];
 	struct slb_reasm *reasm;           /* IPv4 fragments to VIPs (ipv4_reasm.h) */
+	struct slb_rules_worker *rules;    /* routing rules (sip_rules.h) */
 	uint16_t ip_id;                    /* of the next datagram sent as fragments */
 	struct slb_dp_txq tx[];            /* per slb_dp.ports index */
 };
@@ -119,6 +121,7 @@ struct slb_dp {
 	int guards[SLB_MAX_VIPS];          /* af_packet: sockets silencing the kernel */
 	unsigned n_guards;
 	struct slb_lcore_stats *stats_at_start; /* [n_queues], by worker order */
+	struct slb_rules_cache *rules_cache; /* the workers' rule databases */
 };
 
 /* args.c. The placeholder XDP object for af_xdp ports' xdp_prog= (kernel.c). */

@@ -257,6 +257,21 @@ static inline uint16_t poll_port(const struct slb_dp *dp, struct slb_dp_lcore *l
 	return n;
 }
 
+/* The generation's routing rules (sip_rules.h), and the time for their
+ * rates: nothing but a compare unless the generation is new. */
+static inline void sync_rules(const struct slb_dp *dp, struct slb_dp_lcore *lc, uint64_t g,
+			      const struct slb_state *s, uint64_t hz)
+{
+	uint64_t ns = lc->now / hz * 1000000000ull + lc->now % hz * 1000000000ull / hz;
+	char err[256];
+
+	if (unlikely(slb_rules_worker_sync(lc->rules, s, slb_rules_of(&dp->maps, g),
+					   dp->maps.control->rules_capacity, ns, err,
+					   sizeof(err))))
+		RTE_LOG(ERR, SIPLB, "lcore %u, generation %" PRIu64 ": %s (its VIP goes the "
+			"default way)\n", rte_lcore_id(), g, err);
+}
+
 int slb_dp_worker(void *arg)
 {
 	struct slb_dp *dp = arg;
@@ -264,6 +279,7 @@ int slb_dp_worker(void *arg)
 	struct slb_maps *maps = &dp->maps;
 	struct slb_proxy_view view = {
 		.stats = &maps->stats[lc->reader],
+		.rules = lc->rules,
 		.branch_seed = dp->cfg.branch_seed,
 		.udp_cksum_offload = dp->udp_cksum_offload,
 		.ip_mtu = dp->ip_mtu,
@@ -288,6 +304,7 @@ int slb_dp_worker(void *arg)
 		}
 		view.state = slb_state_of(maps, g);
 		view.tables = slb_tables_of(maps, g);
+		sync_rules(dp, lc, g, view.state, hz);
 		for (unsigned i = 0; i < dp->n_ports; i++)
 			got += poll_port(dp, lc, &view, dp->ports[i].id);
 		if (unlikely(lc->n_held))

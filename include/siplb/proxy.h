@@ -58,6 +58,8 @@ struct slb_frame {
 	bool l4_cksum_good; /* the port verified the UDP checksum (RX offload) */
 };
 
+struct slb_rules_worker; /* dataplane/sip_rules.h */
+
 /* What a worker hands the proxy: the generation it announced this burst. */
 struct slb_proxy_view {
 	const struct slb_state *state;
@@ -69,6 +71,7 @@ struct slb_proxy_view {
 	bool udp_cksum_offload;        /* the port fills the UDP checksum */
 	uint16_t ip_mtu;               /* largest IPv4 packet to send unfragmented;
 					* 0: no limit */
+	struct slb_rules_worker *rules; /* synced to state (sip_rules.h); NULL: none */
 };
 
 enum slb_action {
