@@ -8,30 +8,45 @@
 #include <stdint.h>
 #include <string.h>
 
+/* "00" to "99": decimal text two digits a step, one multiply instead of
+ * a divide per digit. */
+static const char slb_digit_pairs[201] =
+	"0001020304050607080910111213141516171819"
+	"2021222324252627282930313233343536373839"
+	"4041424344454647484950515253545556575859"
+	"6061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 /* Decimal digits of v at out; returns the length. The length first, then
- * the digits from the last: no reversal, no copy. */
+ * the digits from the last, two at a time: no reversal, no copy. */
 static inline size_t slb_fmt_u32(char *out, uint32_t v)
 {
-	size_t n = 1;
+	size_t n = 1, i;
 
-	for (uint32_t p = 10; n < 10 && v >= p; p *= 10)
+	for (uint32_t p = 10; n < 10 && v >= p; p *= 10) /* short numbers: few steps */
 		n++;
-	for (size_t i = n; i-- > 0; v /= 10)
-		out[i] = (char)('0' + v % 10);
+	for (i = n; v >= 100; v /= 100) {
+		i -= 2;
+		memcpy(out + i, slb_digit_pairs + 2 * (v % 100), 2);
+	}
+	if (v >= 10)
+		memcpy(out, slb_digit_pairs + 2 * v, 2);
+	else
+		out[0] = (char)('0' + v);
 	return n;
 }
 
-/* 0..255 in decimal at out, without a branch or a loop; the length. */
+/* 0..255 in decimal at out, without a branch or a loop; the length.
+ * Writes 3 bytes whatever the length. */
 static inline size_t slb_fmt_u8(char *out, uint8_t v)
 {
-	size_t n = 0;
+	unsigned hundreds = (unsigned)(v >= 200) + (v >= 100), rest = v - 100 * hundreds;
+	size_t n = v >= 100;
 
-	out[n] = (char)('0' + v / 100);
-	n += v >= 100;
-	out[n] = (char)('0' + v / 10 % 10);
-	n += v >= 10;
-	out[n++] = (char)('0' + v % 10);
-	return n;
+	out[0] = (char)('0' + hundreds);
+	/* below 10 the pair's leading zero is skipped */
+	memcpy(out + n, slb_digit_pairs + 2 * rest + (v < 10), 2);
+	return n + 1 + (v >= 10);
 }
 
 /* Dotted quad of a network-order address; returns the length (<= 15;
