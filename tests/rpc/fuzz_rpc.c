@@ -64,13 +64,16 @@ static void die(const char *fmt, ...)
 
 /* ---- the starting state ----------------------------------------------------------- */
 
-/* Three pools (one empty), two VIPs; a small table, so that backend.add
- * reaches its limit. */
+/* Three pools (one empty), two VIPs, two rules; a small table and few
+ * rule counters, so that backend.add and rule.add reach their limits. */
 static const char config[] =
 	"maglev = { table_size = 7; capacity = 28; };\n"
+	"rule_maps = { counters = 4; };\n"
 	"dsr = { source = \"192.0.2.1\"; };\n"
 	"vips = (\n"
-	"  { name = \"sip\"; address = \"192.0.2.100\"; port = 5060; pool = \"core\"; },\n"
+	"  { name = \"sip\"; address = \"192.0.2.100\"; port = 5060; pool = \"core\";\n"
+	"    rules = ( { match = { user_agent = { regex = \"scanner\" }; }; action = \"drop\"; },\n"
+	"      { match = { method = \"REGISTER\"; }; action = \"pool core\"; hash = \"to-user\"; } ); },\n"
 	"  { name = \"edge\"; address = \"192.0.2.101\"; port = 5060; mode = \"dsr\";\n"
 	"    pool = \"edge\"; }\n"
 	");\n"
@@ -83,10 +86,13 @@ static const char config[] =
 	"  { name = \"empty\"; }\n"
 	");\n";
 
+/* The start state again, and siplbd's uptime from now: status answers
+ * the same by dispatch and by socket unless one run takes a second. */
 static void reset_model(void)
 {
 	if (siplbd_fixture_reset(&fx))
 		die("reset failed");
+	fx.rpc.started_ns = siplbd_now_ns();
 }
 
 /* ---- the rules every response keeps ---------------------------------------------------- */
