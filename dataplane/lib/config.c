@@ -1068,6 +1068,30 @@ static const char *family_name(int family)
 	return family == AF_INET ? "IPv4" : "IPv6";
 }
 
+/* The pools VIP i's rules send to serve the VIP's family (docs/rules.md). */
+static int check_rule_pools(const struct parser *p, uint32_t i)
+{
+	const struct slb_config_vip *v = &p->c->vips[i];
+
+	for (uint32_t r = 0; r < v->rules.n; r++) {
+		const struct slb_rule *rule = &v->rules.rules[r];
+		const struct slb_config_pool *pool = &p->c->pools[rule->rec.pool];
+
+		if (rule->rec.action != SLB_RULE_ACT_POOL || rule->rec.pool == v->pool)
+			continue;
+		for (uint32_t j = 0; j < pool->n_backends; j++) {
+			if (pool->backends[j].a.family == v->a.family)
+				continue;
+			snprintf(p->err, p->errlen, "%s: \"pool %s\": its backend %u is %s, VIP '%s' "
+				 "is %s: a rule's pool serves its VIP's family", rule->origin,
+				 pool->name, j, family_name(pool->backends[j].a.family), v->name,
+				 family_name(v->a.family));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* A pool serves one family: its VIPs' and its backends'. */
 static int check_vip_family(const struct parser *p, const config_setting_t *root, uint32_t i)
 {
@@ -1109,7 +1133,7 @@ static int check_vips(const struct parser *p, const config_setting_t *root)
 		const struct slb_config_vip *v = &c->vips[i];
 		bool v4 = v->a.family == AF_INET;
 
-		if (check_vip_family(p, root, i))
+		if (check_vip_family(p, root, i) || check_rule_pools(p, i))
 			return -1;
 		if (v->mode != SLB_MODE_DSR || (v4 ? c->dsr.src4.family : c->dsr.src6.family))
 			continue;
