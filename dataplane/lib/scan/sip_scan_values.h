@@ -16,6 +16,10 @@
 
 #include "sip_scan_internal.h"
 
+/* The parsers run once or twice per message on short values, where a call
+ * and its register saves cost as much as the work: they are inlined. */
+#define SLB_INLINE static inline __attribute__((always_inline))
+
 /*
  * The classes the parsers skip runs of: RFC 3261 §25.1 token; a parameter
  * value (token, and ':' '[' ']' for IPv6 addresses); a Call-ID word; and
@@ -67,7 +71,7 @@ static size_t skip_lws_run(const uint8_t *b, size_t i, size_t end)
 
 /* Skips SP, HT and folds (CRLF followed by SP or HT) inside a value; most
  * calls find none, and that test stays inline. */
-static inline size_t skip_lws(const uint8_t *b, size_t i, size_t end)
+SLB_INLINE size_t skip_lws(const uint8_t *b, size_t i, size_t end)
 {
 	return i < end && b[i] <= ' ' ? skip_lws_run(b, i, end) : i;
 }
@@ -84,7 +88,7 @@ static size_t trim_lws_end(const uint8_t *b, size_t start, size_t end)
 /* A parameter value: a quoted string (with its quotes and \\ escapes; end + 1
  * when unterminated), or a run of chars allowed in a parameter value (token,
  * IPv6 addresses). */
-static size_t skip_param_value(const uint8_t *b, size_t i, size_t end)
+SLB_INLINE size_t skip_param_value(const uint8_t *b, size_t i, size_t end)
 {
 	if (i < end && b[i] == '"') {
 		for (i++;; i += 2) { /* past a backslash and the byte it escapes */
@@ -108,7 +112,7 @@ struct param {
  * when there is none, or when it is malformed (then *bad is set); *i moves
  * past each parameter returned.
  */
-static inline bool next_param(const uint8_t *b, size_t *i, size_t end, struct param *p,
+SLB_INLINE bool next_param(const uint8_t *b, size_t *i, size_t end, struct param *p,
 			      bool *bad)
 {
 	size_t j = skip_lws(b, *i, end);
@@ -140,7 +144,7 @@ static inline bool next_param(const uint8_t *b, size_t *i, size_t end, struct pa
 	return true;
 }
 
-static void via_param(struct slb_sip_via *via, const uint8_t *b, const struct param *p)
+SLB_INLINE void via_param(struct slb_sip_via *via, const uint8_t *b, const struct param *p)
 {
 	const uint8_t *n = b + p->name.off;
 
@@ -270,7 +274,7 @@ static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_v
  * The end of an address (name-addr or addr-spec) from i: where params start.
  * *open is set when a quoted string or a '<' is not closed before end.
  */
-static size_t skip_address(const uint8_t *b, size_t i, size_t end, bool *open)
+SLB_INLINE size_t skip_address(const uint8_t *b, size_t i, size_t end, bool *open)
 {
 	for (;;) {
 		i = slb_class_end(&addr_class, b, i, end);
@@ -361,7 +365,7 @@ static void parse_routes(const uint8_t *b, const struct slb_sip_hits *h, struct 
 }
 
 /* 1*DIGIT with LWS around; saturates at limit+1. False if not a number. */
-static bool parse_number(const uint8_t *b, struct slb_span v, uint32_t limit, uint32_t *out,
+SLB_INLINE bool parse_number(const uint8_t *b, struct slb_span v, uint32_t limit, uint32_t *out,
 			 size_t *digits_start, size_t *digits_end)
 {
 	size_t end = (size_t)v.off + v.len;
@@ -379,7 +383,7 @@ static bool parse_number(const uint8_t *b, struct slb_span v, uint32_t limit, ui
 	return true;
 }
 
-static uint32_t parse_cseq(const uint8_t *b, struct slb_span v, struct slb_sip_msg *m)
+SLB_INLINE uint32_t parse_cseq(const uint8_t *b, struct slb_span v, struct slb_sip_msg *m)
 {
 	size_t end = (size_t)v.off + v.len;
 	size_t d = skip_lws(b, v.off, end), i;
@@ -421,7 +425,7 @@ static bool has_space_or_ctl(const uint8_t *p, size_t n)
  * RFC 3261 §25.1: callid = word [ "@" word ]: a run of word characters,
  * then optionally '@' and a second, non-empty run that ends the value.
  */
-static uint32_t check_call_id(const uint8_t *b, size_t i, size_t end)
+SLB_INLINE uint32_t check_call_id(const uint8_t *b, size_t i, size_t end)
 {
 	size_t at = slb_class_end(&word_class, b, i, end);
 
@@ -433,7 +437,7 @@ static uint32_t check_call_id(const uint8_t *b, size_t i, size_t end)
 							 : SLB_SIP_ERR_CALL_ID_NOT_WORD);
 }
 
-static uint32_t parse_call_id(const uint8_t *b, const struct slb_sip_hits *h,
+SLB_INLINE uint32_t parse_call_id(const uint8_t *b, const struct slb_sip_hits *h,
 			      struct slb_sip_msg *m)
 {
 	if (h->n_call_id == 0)
@@ -450,7 +454,7 @@ static uint32_t parse_call_id(const uint8_t *b, const struct slb_sip_hits *h,
 	return check_call_id(b, i, end);
 }
 
-static uint32_t parse_vias(const uint8_t *b, const struct slb_sip_hits *h,
+SLB_INLINE uint32_t parse_vias(const uint8_t *b, const struct slb_sip_hits *h,
 			   struct slb_sip_msg *m)
 {
 	if (h->n_via == 0)
@@ -470,7 +474,7 @@ static uint32_t parse_vias(const uint8_t *b, const struct slb_sip_hits *h,
 	return 0;
 }
 
-static uint32_t parse_lengths(const uint8_t *b, size_t len, const struct slb_sip_hits *h,
+SLB_INLINE uint32_t parse_lengths(const uint8_t *b, size_t len, const struct slb_sip_hits *h,
 			      size_t hdr_end, struct slb_sip_msg *m)
 {
 	uint32_t err = 0, n;
