@@ -13,6 +13,7 @@
 
 #include "siplb/maglev.h"
 #include "siplb/publish.h"
+#include "siplb/rules_compile.h"
 #include "siplb/rules_xdp.h"
 #include "siplb/xdp.h"
 
@@ -32,6 +33,7 @@ struct build {
 	uint32_t *ids;     /* per backend of cfg, pools in order */
 	uint32_t *tables;  /* the next slot's Maglev tables, built aside */
 	uint32_t capacity;
+	struct slb_rules_image rules; /* the next slot of the rules map, built aside */
 };
 
 static uint64_t monotonic_ns(void)
@@ -442,9 +444,13 @@ static int sync_xdp_rules(const struct slb_maps *m, const struct build *b, char 
 			  size_t errlen)
 {
 	struct slb_rules_xdp_report rep;
+	uint64_t changed[SLB_MAX_VIPS];
 
+	for (uint32_t v = 0; v < SLB_MAX_VIPS; v++)
+		changed[v] = b->next->rules[v].changed; /* counters restart with the list */
 	if (slb_rules_xdp_sync(m->xdp_fd[SLB_XDP_MAP_RULE_SRC], m->xdp_fd[SLB_XDP_MAP_RULE_HITS],
-			       b->cfg, (uint32_t)(b->next->generation & 1), &rep, err, errlen))
+			       b->cfg, changed, (uint32_t)(b->next->generation & 1), &rep, err,
+			       errlen))
 		return -1;
 	for (uint32_t v = 0; v < b->next->n_vips; v++)
 		if (rep.vips >> v & 1)
@@ -468,6 +474,8 @@ static void write_slot(struct slb_maps *m, const struct build *b, uint64_t next,
 	memcpy(&m->state[next & 1], b->next, sizeof(*b->next));
 	memcpy(m->maglev + (size_t)(next & 1) * b->capacity, b->tables,
 	       (size_t)used * sizeof(uint32_t));
+	memcpy(m->rules + (size_t)(next & 1) * m->control->rules_capacity, b->rules.bytes,
+	       b->rules.len);
 	__atomic_store_n(&m->control->generation, next, __ATOMIC_RELEASE);
 	m->control->flip_ns = monotonic_ns();
 }
@@ -497,6 +505,19 @@ static int check_fits(const struct slb_config *cfg, const enum slb_backend_state
 	return 0;
 }
 
+/* The VIPs' rules compiled for the next slot (rules_compile.h): a rule
+ * that does not compile, or rules that do not fit, publish nothing. */
+static int build_rules(const struct slb_maps *m, struct build *b, char *err, size_t errlen)
+{
+	const struct slb_rules_image_in in = {
+		.cfg = b->cfg, .active = b->active,
+		.active_slot = slb_rules_of(m, b->active->generation),
+		.capacity = m->control->rules_capacity, .counters = m->control->rule_counters,
+	};
+
+	return slb_rules_image_build(&in, b->next, &b->rules, err, errlen);
+}
+
 static int build_and_flip(struct slb_maps *m, struct build *b, uint64_t max_wait_ns,
 			  struct slb_publish_report *rep, char *err, size_t errlen)
 {
@@ -506,7 +527,7 @@ static int build_and_flip(struct slb_maps *m, struct build *b, uint64_t max_wait
 
 	b->active = &m->state[g & 1];
 	b->older = &m->state[(g + 1) & 1];
-	if (build_next(b, g + 1, &used, err, errlen))
+	if (build_next(b, g + 1, &used, err, errlen) || build_rules(m, b, err, errlen))
 		return -1;
 	t1 = monotonic_ns();
 	if (wait_readers(m, g, max_wait_ns, &rep->readers, err, errlen))
@@ -539,6 +560,7 @@ int slb_publish(struct slb_maps *m, const struct slb_config *cfg,
 		snprintf(err, errlen, "out of memory");
 	else
 		rc = build_and_flip(m, &b, max_wait_ns, rep, err, errlen);
+	free(b.rules.bytes);
 	free(b.tables);
 	free(b.ids);
 	free(b.next);

@@ -27,7 +27,7 @@
 #define SLB_CONFIG_MAX_CAPACITY (1u << 28)
 /* rule_maps: rule blob bytes per generation, rule hit counters per lcore
  * (state.h's rules and rule_stats maps; docs/rules.md). */
-#define SLB_CONFIG_DEFAULT_RULES_CAPACITY (4u << 20)
+#define SLB_CONFIG_DEFAULT_RULES_CAPACITY (8u << 20) /* 10,000 rules: ~6.9 MB */
 #define SLB_CONFIG_MAX_RULES_CAPACITY (512u << 20)
 #define SLB_CONFIG_DEFAULT_RULE_COUNTERS 16384u
 #define SLB_CONFIG_MAX_RULE_COUNTERS (1u << 20)
