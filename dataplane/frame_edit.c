@@ -9,6 +9,12 @@ bool slb_edit_add(struct slb_edits *ed, uint32_t off, uint32_t del,
 {
 	unsigned i;
 
+	if (del && del == ins_len) {
+		if (ed->n_over == SLB_MAX_OVERWRITES)
+			return false;
+		ed->over[ed->n_over++] = (struct slb_edit){ off, del, ins, ins_len };
+		return true;
+	}
 	if (ed->n == SLB_MAX_EDITS)
 		return false;
 	/* insertion sort by offset, stable for equal offsets */
@@ -90,17 +96,83 @@ static bool edits_fit(const struct slb_frame *f, const struct slb_edits *ed, uin
 		if (ed->e[k].off + ed->e[k].del > f->len)
 			return false;
 	}
+	for (unsigned i = 0; i < ed->n_over; i++) {
+		const struct slb_edit *o = &ed->over[i];
+
+		if (o->off < from || o->off + o->del > f->len)
+			return false;
+		for (unsigned k = 0; k < ed->n; k++) /* an insert at o->off comes before it */
+			if (ed->e[k].off < o->off + o->del && ed->e[k].off + ed->e[k].del > o->off)
+				return false;
+		for (unsigned j = 0; j < i; j++)
+			if (ed->over[j].off < o->off + o->del && ed->over[j].off + ed->over[j].del > o->off)
+				return false;
+	}
 	return true;
 }
 
-bool slb_edit_apply(struct slb_frame *f, struct slb_edits *ed)
+/* Where overwrite o's bytes are once the other edits are done, from the
+ * new frame's start: moved by the growth of the edits before it. */
+static uint32_t overwrite_at(const struct slb_edits *ed, const struct slb_edit *o)
+{
+	int32_t shift = 0;
+
+	for (unsigned k = 0; k < ed->n && ed->e[k].off <= o->off; k++)
+		shift += ed->e[k].ins_len - (int32_t)ed->e[k].del;
+	return (uint32_t)((int32_t)o->off + shift);
+}
+
+/* The folded sum of a few bytes counted from an even offset (inline: an
+ * overwrite is a handful of bytes). */
+static uint16_t small_sum(const uint8_t *b, uint32_t n)
+{
+	uint64_t sum = 0;
+	uint32_t i = 0;
+
+	for (; i + 1 < n; i += 2) {
+		uint16_t w;
+
+		memcpy(&w, b + i, 2);
+		sum += w;
+	}
+	if (i < n) {
+		uint16_t w = 0;
+
+		memcpy(&w, b + i, 1);
+		sum += w;
+	}
+	return slb_csum_fold(sum);
+}
+
+/* Writes the overwrites where their bytes landed; with sum (the folded sum
+ * of [from, f->len) before they are written), updates it: their old bytes
+ * out, the new ones in, each counted where it lies. */
+static void write_overwrites(struct slb_frame *f, const struct slb_edits *ed, uint32_t from,
+			     uint16_t *sum)
+{
+	for (unsigned i = 0; i < ed->n_over; i++) {
+		const struct slb_edit *o = &ed->over[i];
+		uint32_t at = overwrite_at(ed, o);
+		uint8_t *b = f->data + at;
+
+		if (sum)
+			*sum = slb_csum_fold(
+				(uint64_t)*sum + slb_csum_neg(slb_csum_at(small_sum(b, o->del), at - from)) +
+				slb_csum_at(small_sum(o->ins, o->ins_len), at - from));
+		memcpy(b, o->ins, o->ins_len);
+	}
+}
+
+/* The edits but the overwrites: segments moved, inserts written. False,
+ * with f unchanged, when the frame lacks the room. */
+static bool apply_moves(struct slb_frame *f, const struct slb_edits *ed)
 {
 	struct segment seg[SLB_MAX_EDITS + 1];
 	int32_t delta = ed->growth;
 	bool head_fits = delta <= (int32_t)f->headroom;
 	bool tail_fits = delta <= (int32_t)f->tailroom;
 
-	if (!edits_fit(f, ed, 0) || (!head_fits && !tail_fits))
+	if (!head_fits && !tail_fits)
 		return false;
 	/* Either the start moves by -delta (head side) or the end by +delta. */
 	bool use_head = head_fits && (!tail_fits || head_moves_less(f, ed));
@@ -117,6 +189,14 @@ bool slb_edit_apply(struct slb_frame *f, struct slb_edits *ed)
 		f->tailroom = (uint32_t)((int32_t)f->tailroom - delta);
 	}
 	f->len = (uint32_t)((int32_t)f->len + delta);
+	return true;
+}
+
+bool slb_edit_apply(struct slb_frame *f, struct slb_edits *ed)
+{
+	if (!edits_fit(f, ed, 0) || !apply_moves(f, ed))
+		return false;
+	write_overwrites(f, ed, 0, NULL);
 	return true;
 }
 
@@ -192,22 +272,25 @@ static uint16_t even_moves_sum(const struct slb_frame *f, const struct slb_edits
 bool slb_edit_apply_summed(struct slb_frame *f, struct slb_edits *ed, uint32_t from,
 			   uint16_t *sum)
 {
+	uint16_t after;
+
 	if (!edits_fit(f, ed, from))
 		return false;
 	if (moves_even(ed)) {
-		uint16_t after = even_moves_sum(f, ed, from, *sum);
-
-		if (!slb_edit_apply(f, ed))
+		after = even_moves_sum(f, ed, from, *sum);
+		if (!apply_moves(f, ed))
 			return false;
-		*sum = after;
-		return true;
-	}
-	struct run r = longest_run(f, ed, from);
-	uint16_t run_sum = slb_csum_fold(*sum + slb_csum_neg(sum_around(f, from, r.off, r.len)));
+	} else {
+		struct run r = longest_run(f, ed, from);
+		uint16_t run_sum = slb_csum_fold(*sum + slb_csum_neg(sum_around(f, from, r.off,
+										  r.len)));
 
-	if (!slb_edit_apply(f, ed))
-		return false;
-	*sum = slb_csum_fold(sum_around(f, from, (uint32_t)(r.off + r.shift), r.len) +
-			     (uint64_t)slb_csum_at(run_sum, (uint32_t)r.shift));
+		if (!apply_moves(f, ed))
+			return false;
+		after = slb_csum_fold(sum_around(f, from, (uint32_t)(r.off + r.shift), r.len) +
+				      (uint64_t)slb_csum_at(run_sum, (uint32_t)r.shift));
+	}
+	write_overwrites(f, ed, from, &after); /* their old bytes are in both sums */
+	*sum = after;
 	return true;
 }

@@ -15,6 +15,7 @@
 #include "siplb/proxy.h"
 
 #define SLB_MAX_EDITS 6
+#define SLB_MAX_OVERWRITES 2
 
 struct slb_edit {
 	uint32_t off;        /* from the frame start, before any edit */
@@ -24,13 +25,19 @@ struct slb_edit {
 };
 
 struct slb_edits {
-	struct slb_edit e[SLB_MAX_EDITS];
+	struct slb_edit e[SLB_MAX_EDITS];  /* in offset order */
 	unsigned n;
 	int32_t growth;      /* bytes the edits add (negative: remove) */
+	/* edits that replace bytes by as many (Max-Forwards "70" -> "69"):
+	 * they move nothing, so they split no run of moved bytes; written
+	 * where their bytes land once the others are done */
+	struct slb_edit over[SLB_MAX_OVERWRITES];
+	unsigned n_over;
 };
 
 /* Adds an edit; false when the list is full. Edits may come in any order
- * but must not overlap; inserts at one offset keep their order. */
+ * but must not overlap; inserts at one offset keep their order, and come
+ * before an overwrite at that offset. */
 bool slb_edit_add(struct slb_edits *ed, uint32_t off, uint32_t del,
 		  const void *ins, uint16_t ins_len);
 

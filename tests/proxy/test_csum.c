@@ -6,7 +6,9 @@
  * of every length and alignment, random edits (inserts and deletions of
  * odd and even lengths, at odd and even offsets, the longest run first,
  * last or between; all of even growth, which moves no byte by an odd
- * count), and the sums that fold to 0 and to 0xffff.
+ * count; overwrites, as many bytes in as out), the edited bytes against
+ * the frame built the plain way, and the sums that fold to 0 and to
+ * 0xffff.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -68,11 +70,12 @@ static void test_spans(void)
 }
 
 /* n random edits at or after from, in order, none overlapping; their
- * inserts in ins. */
-static void random_edits(struct slb_edits *ed, uint32_t from, uint32_t len, unsigned n,
-			 uint8_t ins[][64])
+ * inserts in ins, the edits as made in plain (their count returned). */
+static unsigned random_edits(struct slb_edits *ed, uint32_t from, uint32_t len, unsigned n,
+			     uint8_t ins[][64], struct slb_edit *plain)
 {
 	uint32_t at = from;
+	unsigned made = 0;
 
 	*ed = (struct slb_edits){ .n = 0 };
 	for (unsigned k = 0; k < n && at < len; k++) {
@@ -80,10 +83,32 @@ static void random_edits(struct slb_edits *ed, uint32_t from, uint32_t len, unsi
 		uint32_t del = off < len ? (uint32_t)rand() % (len - off < 12 ? len - off + 1 : 12) : 0;
 		uint16_t ins_len = (uint16_t)(rand() % 3 ? rand() % 64 : 0);
 
+		if (rand() % 8 == 0 && del) /* as many bytes in as out: an overwrite */
+			ins_len = (uint16_t)del;
 		fill(ins[k], ins_len, 1);
-		slb_edit_add(ed, off, del, ins[k], ins_len);
+		if (slb_edit_add(ed, off, del, ins[k], ins_len))
+			plain[made++] = (struct slb_edit){ off, del, ins[k], ins_len };
 		at = off + del;
 	}
+	return made;
+}
+
+/* The frame the edits make, built the plain way: the old bytes up to each
+ * edit, its insert, on past what it deletes. */
+static uint32_t ref_apply(const uint8_t *old, uint32_t len, const struct slb_edit *e, unsigned n,
+			  uint8_t *out)
+{
+	uint32_t src = 0, k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(out + k, old + src, e[i].off - src);
+		k += e[i].off - src;
+		memcpy(out + k, e[i].ins, e[i].ins_len);
+		k += e[i].ins_len;
+		src = e[i].off + e[i].del;
+	}
+	memcpy(out + k, old + src, len - src);
+	return k + len - src;
 }
 
 /* Random frames and edits: the updated sum against the reference sum of
@@ -91,8 +116,10 @@ static void random_edits(struct slb_edits *ed, uint32_t from, uint32_t len, unsi
 static void test_edits(void)
 {
 	static uint8_t mem[ROOM + MAX_LEN + ROOM];
+	static uint8_t old[MAX_LEN], want_frame[MAX_LEN + SLB_MAX_EDITS * 64];
 	uint8_t ins[SLB_MAX_EDITS][64];
-	int bad = 0, odd_moves = 0, even_edits = 0;
+	struct slb_edit plain[SLB_MAX_EDITS];
+	int bad = 0, bad_bytes = 0, odd_moves = 0, even_edits = 0, overwrites = 0;
 
 	for (int i = 0; i < 50000; i++) {
 		uint32_t len = 1 + (uint32_t)rand() % MAX_LEN, from = (uint32_t)rand() % len;
@@ -100,7 +127,9 @@ static void test_edits(void)
 		struct slb_edits ed;
 
 		fill(mem, sizeof(mem), rand() % 50 ? 1 : (uint8_t)(rand() % 2 ? 0 : 0xff));
-		random_edits(&ed, from, len, 1 + (unsigned)rand() % SLB_MAX_EDITS, ins);
+		unsigned n = random_edits(&ed, from, len, 1 + (unsigned)rand() % SLB_MAX_EDITS, ins,
+					  plain);
+		memcpy(old, f.data, len);
 		uint16_t sum = rand() % 2 ? slb_csum_span(f.data + from, len - from, 0)
 					  : ref_mem(f.data + from, len - from);
 
@@ -109,8 +138,11 @@ static void test_edits(void)
 		for (unsigned k = 0; k < ed.n; k++)
 			odd |= ed.e[k].ins_len ^ ed.e[k].del;
 		even_edits += !(odd & 1); /* the update that reads only the edits' bytes */
+		overwrites += ed.n_over > 0;
 		if (!slb_edit_apply_summed(&f, &ed, from, &sum))
 			continue;
+		uint32_t want_len = ref_apply(old, len, plain, n, want_frame);
+		bad_bytes += f.len != want_len || memcmp(f.data, want_frame, want_len) != 0;
 		uint16_t want = ref_mem(f.data + from, f.len - from), after = sum;
 		if (!same(after, want)) {
 			if (bad++ < 5)
@@ -119,8 +151,10 @@ static void test_edits(void)
 		}
 	}
 	CHECK(!bad, "%d of 50000 updates wrong", bad);
+	CHECK(!bad_bytes, "%d of 50000 edited frames differ from the plain way's", bad_bytes);
 	CHECK(odd_moves > 10000, "odd shifts tried (%d)", odd_moves);
 	CHECK(even_edits > 5000, "edits all of even growth tried (%d)", even_edits);
+	CHECK(overwrites > 1000, "overwrites (as many bytes in as out) tried (%d)", overwrites);
 }
 
 /* Sums that are zero: all-zero bytes, and all-ones bytes (0xffff) with
