@@ -225,6 +225,15 @@ class Env:
     def generation(self):
         return self.stats().get("generation", 0)
 
+    def ctl(self, *args):
+        """siplbctl on siplbd's control socket, echoed; its exit code."""
+        r = subprocess.run([self.tool("control/siplbctl/siplbctl"), "--socket",
+                            os.path.join(self.work, "siplbd.sock")] + list(args),
+                           capture_output=True, text=True, timeout=30)
+        print("     siplbctl %s -> %s%s" % (" ".join(args), r.stdout.strip(),
+                                            r.stderr.strip()), flush=True)
+        return r.returncode
+
     def link_stats(self, host, dev):
         """The kernel's counters of interface dev in host's namespace
         (ip -s: rx/tx packets, bytes, dropped...)."""

@@ -50,14 +50,6 @@ pools = ( { name = "core"; backends = (
 """ % (self.bpffs, self.work, port, E.SIPLB, E.VIP, E.VIP, pool(5060), pool(5070)))
         os.replace(self.conf + ".new", self.conf)
 
-    def ctl(self, *args):
-        r = subprocess.run([self.tool("control/siplbctl/siplbctl"), "--socket",
-                            os.path.join(self.work, "siplbd.sock")] + list(args),
-                           capture_output=True, text=True, timeout=30)
-        print("     siplbctl %s -> %s%s" % (" ".join(args), r.stdout.strip(),
-                                            r.stderr.strip()), flush=True)
-        return r.returncode
-
 
 def sinks(env, hosts):
     return {a: env.spawn(h, [env.tool("bench/sip-sink"), a, "5070", "90", "3000"], "sink-" + h)
