@@ -1068,27 +1068,32 @@ static const char *family_name(int family)
 	return family == AF_INET ? "IPv4" : "IPv6";
 }
 
+int slb_config_rule_pool_check(const struct slb_config *c, const struct slb_config_vip *v,
+			       const struct slb_rule *rule, char *err, size_t errlen)
+{
+	const struct slb_config_pool *pool = &c->pools[rule->rec.pool];
+
+	if (rule->rec.action != SLB_RULE_ACT_POOL || rule->rec.pool == v->pool)
+		return 0;
+	for (uint32_t j = 0; j < pool->n_backends; j++) {
+		if (pool->backends[j].a.family == v->a.family)
+			continue;
+		snprintf(err, errlen, "%s: \"pool %s\": its backend %u is %s, VIP '%s' is %s: a "
+			 "rule's pool serves its VIP's family", rule->origin, pool->name, j,
+			 family_name(pool->backends[j].a.family), v->name, family_name(v->a.family));
+		return -1;
+	}
+	return 0;
+}
+
 /* The pools VIP i's rules send to serve the VIP's family (docs/rules.md). */
 static int check_rule_pools(const struct parser *p, uint32_t i)
 {
 	const struct slb_config_vip *v = &p->c->vips[i];
 
-	for (uint32_t r = 0; r < v->rules.n; r++) {
-		const struct slb_rule *rule = &v->rules.rules[r];
-		const struct slb_config_pool *pool = &p->c->pools[rule->rec.pool];
-
-		if (rule->rec.action != SLB_RULE_ACT_POOL || rule->rec.pool == v->pool)
-			continue;
-		for (uint32_t j = 0; j < pool->n_backends; j++) {
-			if (pool->backends[j].a.family == v->a.family)
-				continue;
-			snprintf(p->err, p->errlen, "%s: \"pool %s\": its backend %u is %s, VIP '%s' "
-				 "is %s: a rule's pool serves its VIP's family", rule->origin,
-				 pool->name, j, family_name(pool->backends[j].a.family), v->name,
-				 family_name(v->a.family));
+	for (uint32_t r = 0; r < v->rules.n; r++)
+		if (slb_config_rule_pool_check(p->c, v, &v->rules.rules[r], p->err, p->errlen))
 			return -1;
-		}
-	}
 	return 0;
 }
 

@@ -155,6 +155,12 @@ int slb_config_load(const char *path, struct slb_config *out, char *err, size_t 
 /* Frees what slb_config_load allocated; the struct may be loaded again. */
 void slb_config_free(struct slb_config *c);
 
+/* A rule of VIP v that sends to another pool: that pool serves v's family
+ * (its backends'). 0, or -1 with "ORIGIN: \"pool NAME\": ..." in err. For
+ * the file's rules and those given at run time (siplbctl rule add). */
+int slb_config_rule_pool_check(const struct slb_config *c, const struct slb_config_vip *v,
+			       const struct slb_rule *rule, char *err, size_t errlen);
+
 /* Total number of backends over all pools. */
 uint32_t slb_config_n_backends(const struct slb_config *c);
 
