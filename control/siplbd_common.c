@@ -32,6 +32,28 @@ uint64_t siplbd_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+#define BUDGET_SHARE 5 /* 1/5 of the loop's time, in the long run */
+
+int siplbd_budget_take(struct siplbd_budget *b, int64_t *took_ms, int64_t *wait_ms)
+{
+	uint64_t now = siplbd_now_ns();
+	int64_t refill = (int64_t)((now - b->at_ns) / BUDGET_SHARE);
+
+	b->left_ns = refill > SIPLBD_BUDGET_BURST_NS - b->left_ns ? SIPLBD_BUDGET_BURST_NS :
+		     b->left_ns + refill;
+	b->at_ns = now;
+	if (b->left_ns > 0)
+		return 0;
+	*took_ms = (SIPLBD_BUDGET_BURST_NS - b->left_ns) / 1000000;
+	*wait_ms = (1000000 - b->left_ns) * BUDGET_SHARE / 1000000;
+	return -1;
+}
+
+void siplbd_budget_charge(struct siplbd_budget *b, uint64_t since_ns)
+{
+	b->left_ns -= (int64_t)(siplbd_now_ns() - since_ns);
+}
+
 int siplbd_load_config(const char *path, const char *bpffs, struct slb_config *cfg, char *err,
 		       size_t errlen)
 {

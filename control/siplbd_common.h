@@ -27,6 +27,27 @@ void siplbd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 uint64_t siplbd_now_ns(void); /* CLOCK_MONOTONIC */
 
+/*
+ * The loop's time for heavy requests (configuration files parsed, a VIP's
+ * rules compiled): what they take is charged to a budget of
+ * SIPLBD_BUDGET_BURST_NS at most, refilled by a fifth of the time that
+ * passes; while it is spent they are refused, so that requests in a row
+ * (a batch, a pipeline, many clients) cannot hold the loop for long.
+ * {0} is a full budget.
+ */
+#define SIPLBD_BUDGET_BURST_NS 1000000000LL
+struct siplbd_budget {
+	int64_t left_ns;
+	uint64_t at_ns;
+};
+
+/* 0: go ahead; -1: spent, with the time taken lately and the wait until
+ * the next may go in *took_ms, *wait_ms. */
+int siplbd_budget_take(struct siplbd_budget *b, int64_t *took_ms, int64_t *wait_ms);
+
+/* What a request that started at since_ns took. */
+void siplbd_budget_charge(struct siplbd_budget *b, uint64_t since_ns);
+
 /* The file, with --bpffs (bpffs, when not NULL) over its bpffs. */
 int siplbd_load_config(const char *path, const char *bpffs, struct slb_config *cfg, char *err,
 		       size_t errlen);

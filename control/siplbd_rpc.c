@@ -398,33 +398,23 @@ static int h_backend_disable(const struct slb_rpc_call *call, json_object *param
 /*
  * config.validate and config.reload parse a file inside the loop: 1 MiB of
  * settings takes 50 ms (1.5 s with glibc's malloc rather than jemalloc), a
- * batch of 64 of them 3 s. The time they take is charged to a budget,
- * CONFIG_BURST_NS at most, refilled by a fifth of the time that passes;
- * while it is spent they are refused: requests in a row (a batch, a
- * pipeline, many clients) cannot hold the loop for long.
+ * batch of 64 of them 3 s. The time they take is charged to the loop's
+ * budget for heavy requests (siplbd_common.h), shared with rule changes.
  */
-#define CONFIG_BURST_NS 1000000000LL
-#define CONFIG_SHARE 5 /* 1/5 of the loop's time, in the long run */
-
 static int config_budget(struct siplbd_rpc *r, struct slb_rpc_error *e)
 {
-	uint64_t now = siplbd_now_ns();
-	int64_t refill = (int64_t)((now - r->config_budget_at_ns) / CONFIG_SHARE);
+	int64_t took, wait;
 
-	r->config_budget_ns = refill > CONFIG_BURST_NS - r->config_budget_ns ? CONFIG_BURST_NS :
-			      r->config_budget_ns + refill;
-	r->config_budget_at_ns = now;
-	if (r->config_budget_ns > 0)
+	if (!siplbd_budget_take(&r->budget, &took, &wait))
 		return 0;
 	return slb_rpc_fail(e, SLB_RPC_LIMIT, "file", "configuration files took %lld ms of "
-			    "siplbd's loop lately: try again in %lld ms",
-			    (long long)(CONFIG_BURST_NS - r->config_budget_ns) / 1000000,
-			    (long long)(1000000 - r->config_budget_ns) * CONFIG_SHARE / 1000000);
+			    "siplbd's loop lately: try again in %lld ms", (long long)took,
+			    (long long)wait);
 }
 
 static void config_charge(struct siplbd_rpc *r, uint64_t since_ns)
 {
-	r->config_budget_ns -= (int64_t)(siplbd_now_ns() - since_ns);
+	siplbd_budget_charge(&r->budget, since_ns);
 }
 
 /* The file param (absolute: siplbd runs elsewhere than its caller), or dflt. */

@@ -16,9 +16,8 @@ struct siplbd_rpc {
 	const struct slb_maps *maps;     /* the counters the methods show */
 	uint64_t started_ns;             /* status: uptime */
 	struct slb_lcore_stats *totals;  /* summed afresh for each method that shows them */
-	/* config.validate and .reload's parsing time left, as of when */
-	int64_t config_budget_ns;
-	uint64_t config_budget_at_ns;
+	/* the loop's time config.validate, .reload and rule changes may take */
+	struct siplbd_budget budget;
 	struct slb_rpc_registry *registry; /* siplbd's methods, on this */
 	struct slb_rpc_server *server;     /* NULL: no socket */
 };

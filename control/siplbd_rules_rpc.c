@@ -157,6 +157,22 @@ static void why_of(const struct slb_rpc_call *call, const char *vip, int64_t ind
 		 p ? (int)p->uid : -1, p ? (int)p->pid : -1);
 }
 
+/*
+ * A change compiles the VIP's rules in the loop (thousands of regexes take
+ * seconds): charged to the loop's budget for heavy requests, as
+ * configuration files are (siplbd_common.h).
+ */
+static int rules_budget(struct siplbd_rpc *r, struct slb_rpc_error *e)
+{
+	int64_t took, wait;
+
+	if (!siplbd_budget_take(&r->budget, &took, &wait))
+		return 0;
+	return slb_rpc_fail(e, SLB_RPC_LIMIT, NULL, "rule changes and configuration files took "
+			    "%lld ms of siplbd's loop lately: try again in %lld ms",
+			    (long long)took, (long long)wait);
+}
+
 /* VIP v's rules become those order says and are published (why: the
  * method on rule `index`); *res: rule `index` of the new list, unless the
  * caller has set *res already. */
@@ -165,13 +181,17 @@ static int publish_order(const struct slb_rpc_call *call, uint32_t v, const int3
 			 struct slb_rpc_error *e)
 {
 	struct siplbd_model *m = M(call);
+	uint64_t t0 = siplbd_now_ns();
 	struct slb_rules rules;
 	char why[256], err[512];
+	int rc;
 
 	if (rebuilt(&m->cfg.vips[v].rules, order, n, added, &rules, e))
 		return -1;
 	why_of(call, m->cfg.vips[v].name, index, why, sizeof(why));
-	if (siplbd_model_set_rules(m, v, &rules, why, err, sizeof(err)))
+	rc = siplbd_model_set_rules(m, v, &rules, why, err, sizeof(err));
+	siplbd_budget_charge(&R(call)->budget, t0);
+	if (rc)
 		return slb_rpc_fail(e, SLB_RPC_PUBLISH_FAILED, NULL, "%s", err);
 	if (!*res)
 		*res = rule_json(R(call), v, (uint32_t)index);
@@ -227,7 +247,7 @@ static int h_rule_add(const struct slb_rpc_call *call, json_object *params, json
 	int v, rc;
 	char err[512];
 
-	if (vip_param(m, params, &v, e))
+	if (vip_param(m, params, &v, e) || rules_budget(R(call), e))
 		return -1;
 	n = m->cfg.vips[v].rules.n;
 	at = int_param(params, "at", n);
@@ -241,6 +261,10 @@ static int h_rule_add(const struct slb_rpc_call *call, json_object *params, json
 	if (slb_rule_parse_text(json_object_get_string(text), &m->cfg, m->cfg.vips[v].pool, &rule,
 				err, sizeof(err)))
 		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, "rule", "%s", err);
+	if (slb_config_rule_pool_check(&m->cfg, &m->cfg.vips[v], &rule, err, sizeof(err))) {
+		slb_rule_free(&rule);
+		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, "rule", "%s", err);
+	}
 	if (!(order = order_of(n, -1, at, &len, e))) {
 		slb_rule_free(&rule);
 		return -1;
@@ -260,7 +284,8 @@ static int h_rule_remove(const struct slb_rpc_call *call, json_object *params,
 	uint32_t len;
 	int v, rc;
 
-	if (vip_param(m, params, &v, e) || index_param(m, (uint32_t)v, params, "index", e))
+	if (vip_param(m, params, &v, e) || index_param(m, (uint32_t)v, params, "index", e) ||
+	    rules_budget(R(call), e))
 		return -1;
 	if (!(order = order_of(m->cfg.vips[v].rules.n, i, -1, &len, e)))
 		return -1;
@@ -282,7 +307,7 @@ static int h_rule_move(const struct slb_rpc_call *call, json_object *params, jso
 	int v, rc;
 
 	if (vip_param(m, params, &v, e) || index_param(m, (uint32_t)v, params, "from", e) ||
-	    index_param(m, (uint32_t)v, params, "to", e))
+	    index_param(m, (uint32_t)v, params, "to", e) || rules_budget(R(call), e))
 		return -1;
 	if (!(order = order_of(m->cfg.vips[v].rules.n, from, to, &len, e)))
 		return -1;

@@ -126,8 +126,7 @@ static void stop_model(struct siplbd_fixture *f)
 int siplbd_fixture_reset(struct siplbd_fixture *f)
 {
 	stop_model(f);
-	f->rpc.config_budget_ns = 0; /* a full budget, as at the start */
-	f->rpc.config_budget_at_ns = 0;
+	f->rpc.budget = (struct siplbd_budget){0}; /* a full budget, as at the start */
 	return start_model(f);
 }
 

@@ -498,9 +498,18 @@ static void test_rule_changes(void)
 	CHECK(n_rules() == 4 && generation() == g + 5, "back to 4 rules, 5 generations later");
 }
 
+static void swap_addr(struct slb_addr *a, struct slb_addr *b)
+{
+	struct slb_addr t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
 static void test_rule_refusals(void)
 {
 	char big[SLB_RULE_TEXT_MAX + 64];
+	struct slb_addr edge_be;
 	uint64_t g = generation();
 
 	add_fails("{ match = { user_agent = { regex = \"(\" }; }; action = \"drop\"; }",
@@ -508,6 +517,14 @@ static void test_rule_refusals(void)
 		  "cannot compile it");
 	add_fails("{ action = \"pool nope\"; }", SLB_RPC_INVALID_PARAMS,
 		  "'action': \"pool nope\": no pool of that name");
+	/* a pool of the other family (edge's first backend as if IPv6), as the file's check */
+	slb_addr_parse("2001:db8::10", &edge_be);
+	edge_be.port = 5060;
+	swap_addr(&fx.model.cfg.pools[1].backends[0].a, &edge_be);
+	add_fails("{ action = \"pool edge\"; }", SLB_RPC_INVALID_PARAMS,
+		  "runtime: \"pool edge\": its backend 0 is IPv6, VIP 'sip' is IPv4: a rule's pool "
+		  "serves its VIP's family");
+	swap_addr(&fx.model.cfg.pools[1].backends[0].a, &edge_be);
 	add_fails("{ match = { methd = \"INVITE\"; }; action = \"drop\"; }",
 		  SLB_RPC_INVALID_PARAMS, "'match.methd': unknown setting");
 	add_fails("{ match = { method = \"INVITE\"; }; }", SLB_RPC_INVALID_PARAMS,
@@ -538,7 +555,22 @@ static void test_rule_refusals(void)
 	fails(REQ("rule.move", "{\"vip\":\"sip\",\"from\":0,\"to\":9}"), SLB_RPC_NOT_FOUND,
 	      "to 9: VIP sip has rules 0..3");
 	fails(REQ("rule.move", "{\"vip\":\"sip\",\"from\":0}"), SLB_RPC_INVALID_PARAMS, "to");
+	/* compiles are charged to the loop's budget: spent, changes wait */
+	fx.rpc.budget = (struct siplbd_budget){-500000000, siplbd_now_ns()};
+	add_fails("{ action = \"drop\"; }", SLB_RPC_LIMIT, "rule changes and configuration files "
+		  "took 1"); /* 1500 ms, less what passed since */
+	fails(REQ("rule.add", "{\"vip\":\"sip\",\"rule\":\"{ action = \\\"drop\\\"; }\"}"),
+	      SLB_RPC_LIMIT, "ms of siplbd's loop lately: try again in");
+	fails(REQ("rule.remove", "[\"sip\",0]"), SLB_RPC_LIMIT, "try again in");
+	fails(REQ("rule.move", "[\"sip\",0,1]"), SLB_RPC_LIMIT, "try again in");
+	fx.rpc.budget = (struct siplbd_budget){0};
 	CHECK(generation() == g && n_rules() == 4, "refusals change nothing");
+	json_object_put(add_rule("{ action = \"drop\"; }", -1));
+	CHECK(fx.rpc.budget.left_ns < SIPLBD_BUDGET_BURST_NS && n_rules() == 5,
+	      "a change is charged: %lld ns left", (long long)fx.rpc.budget.left_ns);
+	fx.rpc.budget = (struct siplbd_budget){0};
+	json_object_put(rpc(REQ("rule.remove", "[\"sip\",4]")));
+	CHECK(generation() == g + 2 && n_rules() == 4, "back as it was");
 }
 
 /* rule.test of a message (CRLF line ends), from source; its response. */
