@@ -160,8 +160,9 @@ struct slb_rpc_handlers {
 	slb_rpc_handler *rule_test;       /* rule.test {vip, message, source?} */
 };
 
-/* rule.test's message: base64 of at most this many bytes of SIP (a UDP
- * datagram's most), which fits SLB_RPC_DEFAULT_MAX_REQUEST encoded. */
+/* rule.test's message: base64 of at most this many bytes of SIP, which
+ * fits a request of SLB_RPC_DEFAULT_MAX_REQUEST encoded (a whole UDP
+ * datagram, 65,507 bytes, would not; SIP messages are far smaller). */
 #define SLB_RPC_RULE_TEST_MAX 32768
 
 int slb_rpc_register_siplbd(struct slb_rpc_registry *r, const struct slb_rpc_handlers *h,
