@@ -916,9 +916,13 @@ static enum slb_action response(struct pkt *p, struct slb_out *out)
 enum slb_action slb_proxy_handle(const struct slb_proxy_view *v, struct slb_frame *f,
 				 struct slb_out *out)
 {
-	struct pkt p = { .v = v, .f = f };
+	struct pkt p; /* not zeroed whole: the scanner clears p.msg, and parse_frame
+		       * and find_vip set the fields they own before any use */
 	enum slb_drop why;
 
+	p.v = v;
+	p.f = f;
+	p.call_id_hashed = false;
 	if (!parse_frame(&p, &why))
 		return why == SLB_DROP_IP_FRAGMENT && to_proxy_vip(&p) ? SLB_ACTION_REASSEMBLE
 								       : drop(&p, why);
