@@ -19,8 +19,8 @@ check, failures = E.check, E.FAILURES
 WEIGHTS = (50, 30, 20)
 
 
-def probe(env, text, sport, copies=1, wait=1.5):
-    r = subprocess.run(["ip", "netns", "exec", env.ns("cl"), sys.executable,
+def probe(env, text, sport, copies=1, wait=1.5, host="cl"):
+    r = subprocess.run(["ip", "netns", "exec", env.ns(host), sys.executable,
                         os.path.join(E.HERE, "sip_probe.py"), E.VIP, "5060", str(sport),
                         str(wait), str(copies)], input=text, capture_output=True, text=True,
                        timeout=wait + 10)

@@ -8,6 +8,8 @@ topology for every case:
   one registrar; the users spread; another domain's stay on the VIP's pool;
 - INVITEs with User-Agent friendly-scanner are dropped and counted while
   SIPp calls complete;
+- a rule dropping a source address alone is done by the XDP program
+  (issue 11 item 4): siplb-dp never sees that host's requests;
 - a `reply 403` rule answers the client, and no backend sees the request;
 - a per-source rate rule cuts a bounded flood to rate x time + burst, the
   rest counted as rule_rate drops;
@@ -30,14 +32,16 @@ from test_e2e_proxy import probe  # noqa: E402
 check, failures = E.check, E.FAILURES
 REG_PORT, LOAD_PORT, RATE_PORT = 5061, 5070, 5071
 RATE, BURST = 200, 50
+BANNED = "192.0.2.66"
 
 SIP_RULES = """
+      { match = { source = "%s"; }; action = "drop"; },
       { match = { user_agent = { regex = "friendly-scanner|sipvicious|sipcli" }; };
         action = "drop"; },
       { match = { method = "REGISTER"; ruri_host = "reg.example.com"; };
         action = "pool registrars"; hash = "to-user"; },
       { match = { ruri_user = { prefix = "+1900" }; };
-        action = "reply 403 Premium numbers barred"; }"""
+        action = "reply 403 Premium numbers barred"; }""" % BANNED
 RATE_RULES = """
       { match = { method = "INVITE"; };
         rate = { limit = %d; burst = %d; per = "source"; over = "drop"; }; }""" % (RATE, BURST)
@@ -151,7 +155,7 @@ def registers(env):
     check(sorted(at_core) == ["other%02d" % i for i in range(10)],
           "other.example.com's REGISTERs stay on the VIP's pool (%d at core)" % len(at_core))
     h = hits(env.stats(), "sip")
-    check(len(h) == 3 and h[1] - hits(before, "sip")[1] == 2 * len(users),
+    check(len(h) == 4 and h[2] - hits(before, "sip")[2] == 2 * len(users),
           "the registrar rule counted %d hits (%s)" % (2 * len(users), h))
 
 
@@ -192,8 +196,25 @@ def scanners(env, calls=200, n_scans=20):
           % (len(seen), len(answers)))
     drops = delta(before, after, "drops")
     check(drops == {"rule": n_scans}, "each scanner INVITE a rule drop (%s)" % drops)
-    h0 = hits(after, "sip")[0] - hits(before, "sip")[0]
-    check(h0 == n_scans, "the scanner rule's hits: %d of %d" % (h0, n_scans))
+    h1 = hits(after, "sip")[1] - hits(before, "sip")[1]
+    check(h1 == n_scans, "the scanner rule's hits: %d of %d" % (h1, n_scans))
+
+
+def banned_source(env, n=10):
+    """Rule 0 of VIP sip drops one source address: XDP drops its INVITEs
+    (a User-Agent siplb-dp would forward), siplb-dp counts none."""
+    before = env.stats()
+    answers = []
+    for i in range(n):
+        answers += probe(env, SCANNER % dict(port=5096, n=100 + i, ua="softphone"), 5096,
+                         wait=0.05, host="ban")
+    time.sleep(0.5)
+    after = env.stats()
+    xdp = E.xdp_delta(before, after)
+    dp_in = sum(v["msgs"] for v in after["vips"]) - sum(v["msgs"] for v in before["vips"])
+    check(not answers and xdp["drop"].get("rule") == n and dp_in == 0,
+          "%s's %d INVITEs dropped by XDP (rule %s), %d reached siplb-dp, %d answered"
+          % (BANNED, n, xdp["drop"].get("rule"), dp_in, len(answers)))
 
 
 BARRED = """INVITE sip:+19005550100@192.0.2.100 SIP/2.0
@@ -291,10 +312,12 @@ def main():
         print("skipped: needs root (namespaces, bpffs, XDP)")
         return 77
     # Namespaces and interfaces named after this test (topo.sh: PREFIX-host).
-    with RulesEnv(build, "af_xdp", prefix="rle%d" % (os.getpid() % 10000)) as env:
+    with RulesEnv(build, "af_xdp", prefix="rle%d" % (os.getpid() % 10000),
+                  hosts={"ban": BANNED}) as env:
         try:
             registers(env)
             scanners(env)
+            banned_source(env)
             reply_403(env)
             rate_limit(env)
             reload_under_load(env)
