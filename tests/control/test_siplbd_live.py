@@ -23,7 +23,9 @@ namespace of its own (siplbd_env.py: loopback only):
   metrics   siplb-dp (net_pcap) forwards requests and relays responses:
             per-VIP and per-backend counters on /metrics; passive health
             takes down the backend that never answers, its probes bring it
-            back, and the last backend up of a pool is left up.
+            back, and the last backend up of a pool is left up; a routing
+            rule added with siplbctl drops in siplb-dp, its hits counted in
+            rule list, stats and /metrics.
 
   test_siplbd_live.py MODE SIPLBD SIPLBCTL SIPP UNBOUND SCENARIOS SIPLB_DP
 """
@@ -487,6 +489,25 @@ def last_up(env):
     print("ok   passive spares the last backend up of a pool")
 
 
+def rule_counters(env):
+    """A rule added at run time drops what it matches in siplb-dp: its hits in
+    siplbctl rule list, siplbctl stats and /metrics, the drops by reason."""
+    rule = '{ match = { header = { name = "Call-ID"; prefix = "live-2"; }; }; action = "drop"; }'
+    added = env.ctl_json("rule", "add", "sip", rule)
+    expect(added["index"] == 0 and added["origin"] == "runtime" and added["hits"] == 0, added)
+    sent = forward(env, list(range(200, 210)) + list(range(300, 305)), tag="dp-rule")
+    expect(sorted(sent) == list(range(300, 305)), f"only live-3xx forwarded: {sorted(sent)}")
+    listed = env.ctl_json("rule", "list", "sip")["rules"]
+    stats = env.stats()
+    expect(len(listed) == 1 and listed[0]["hits"] == 10 and stats["drops"]["rule"] == 10 and
+           [r["hits"] for r in stats["rules"] if r["vip"] == "sip"] == [10],
+           f"10 hits, 10 drops: {listed} {stats['drops']} {stats.get('rules')}")
+    wait_until(lambda: sample(env.metrics(), "siplb_rule_matches_total", vip="sip", rule="0")
+               == 10, 3, "/metrics: rule 0 of sip matched 10")
+    expect(sample(env.metrics(), "siplb_drops_total", reason="rule") == 10, "/metrics: 10 drops")
+    print("ok   a run-time rule: 10 dropped in siplb-dp, 10 hits in rule list, stats, /metrics")
+
+
 def metrics(env):
     env.uas("127.0.0.11")
     env.uas("127.0.0.12")
@@ -508,6 +529,7 @@ pools = ( {{ name = "core";
     unanswered = metrics_counters(env)
     passive(env, unanswered)
     last_up(env)
+    rule_counters(env)
 
 
 TESTS = {"health": health, "srv": srv, "ctl": ctl, "metrics": metrics}
