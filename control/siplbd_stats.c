@@ -18,6 +18,7 @@
 #include "siplb/metrics.h"
 #include "siplb/publish.h"
 #include "siplb/rpc.h"
+#include "siplb/rules_xdp.h"
 #include "siplb/sip_scan.h"
 #include "siplb/xdp.h"
 #include "siplbd_common.h"
@@ -49,16 +50,39 @@ _Static_assert(SLB_SIP_REASON_COUNT <= sizeof(((struct slb_lcore_stats *)0)->sip
 _Static_assert(sizeof(struct slb_lcore_stats) % sizeof(uint64_t) == 0, "u64 counters only");
 _Static_assert(sizeof(struct slb_xdp_stats) % sizeof(uint64_t) == 0, "u64 counters only");
 
+/* Rule i's record in VIP vr's published blob (include/siplb/rules.h: the
+ * records follow the header), or NULL. */
+static const struct slb_rule_rec *published_rule(const struct slb_maps *m,
+						 const struct slb_state *s,
+						 const struct slb_vip_rules *vr, uint32_t i)
+{
+	size_t at = (sizeof(struct slb_rules_blob) + 7) / 8 * 8 +
+		    (size_t)i * sizeof(struct slb_rule_rec);
+
+	if (at + sizeof(struct slb_rule_rec) > vr->blob_len ||
+	    (uint64_t)vr->blob_off + vr->blob_len > m->control->rules_capacity)
+		return NULL;
+	return (const void *)(slb_rules_of(m, s->generation) + vr->blob_off + at);
+}
+
+/* siplb-dp's matches of the rule, and what XDP dropped for it when it is
+ * offloaded (docs/rules.md, "In XDP"). */
 uint64_t siplbd_stats_rule_hits(const struct slb_maps *m, const struct slb_state *s,
 				uint32_t vip, uint32_t i)
 {
 	const struct slb_vip_rules *vr = &s->rules[vip % SLB_MAX_VIPS];
+	const struct slb_rule_rec *rec;
 	uint64_t n = 0;
 
 	if (i >= vr->n_rules || (uint64_t)vr->counter_base + i >= m->control->rule_counters)
 		return 0;
 	for (unsigned l = 0; l < SLB_MAX_LCORES; l++)
 		n += slb_rule_stats_of(m, l)[vr->counter_base + i];
+	rec = published_rule(m, s, vr, i);
+	if (rec && (s->vips[vip % SLB_MAX_VIPS].flags & SLB_VIP_XDP_RULES))
+		n += slb_rules_xdp_rule_drops(m->xdp_fd[SLB_XDP_MAP_RULE_SRC],
+					      m->xdp_fd[SLB_XDP_MAP_RULE_HITS],
+					      (uint32_t)(s->generation & 1), vip % SLB_MAX_VIPS, i, rec);
 	return n;
 }
 

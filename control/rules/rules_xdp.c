@@ -184,7 +184,7 @@ static int zero_hits(int hits_fd, uint32_t e)
 /* What makes an entry of one generation the same rule as one of another. */
 struct ident {
 	struct slb_rule_src_key key; /* vip without the slot */
-	uint32_t rule, rate, burst;
+	uint32_t rule, rate, burst, epoch;
 	uint16_t sport, pad;
 };
 
@@ -203,6 +203,7 @@ static struct ident ident_of(const struct slb_rule_src_key *k, const struct slb_
 	id.rule = v->rule;
 	id.rate = v->rate;
 	id.burst = v->burst;
+	id.epoch = v->epoch;
 	id.sport = v->sport;
 	return id;
 }
@@ -280,20 +281,22 @@ static int write_slot(int src_fd, struct slb_rule_src_key *want, const struct sl
 }
 
 /* The trie's entries for the offloaded rules, counters not yet assigned. */
-static void entries_of(const struct slb_rule_xdp *all, uint32_t n, uint32_t slot,
-		       struct slb_rule_src_key *want, struct slb_xdp_rule *vals)
+static void entries_of(const struct slb_rule_xdp *all, uint32_t n, const uint64_t *changed,
+		       uint32_t slot, struct slb_rule_src_key *want, struct slb_xdp_rule *vals)
 {
 	for (uint32_t e = 0; e < n; e++) {
 		want[e] = key_of(&all[e], slot);
 		vals[e] = (struct slb_xdp_rule){
 			.rule = all[e].rule, .rate = all[e].rate, .burst = all[e].burst,
 			.sport = htons(all[e].sport),
+			.epoch = changed ? (uint32_t)changed[all[e].vip] : 0,
 		};
 	}
 }
 
-int slb_rules_xdp_sync(int src_fd, int hits_fd, const struct slb_config *cfg, uint32_t slot,
-		       struct slb_rules_xdp_report *rep, char *err, size_t errlen)
+int slb_rules_xdp_sync(int src_fd, int hits_fd, const struct slb_config *cfg,
+		       const uint64_t *changed, uint32_t slot, struct slb_rules_xdp_report *rep,
+		       char *err, size_t errlen)
 {
 	struct slb_rule_xdp *all = calloc(SLB_XDP_RULE_ENTRIES, sizeof(*all));
 	struct slb_rule_src_key *keys = calloc(2 * SLB_XDP_RULE_ENTRIES, sizeof(*keys));
@@ -308,7 +311,7 @@ int slb_rules_xdp_sync(int src_fd, int hits_fd, const struct slb_config *cfg, ui
 		goto out;
 	}
 	n = select_all(cfg, all, rep);
-	entries_of(all, n, slot, want, vals);
+	entries_of(all, n, changed, slot, want, vals);
 	if (read_trie(src_fd, keys, have, &n_have) ||
 	    assign_hits(hits_fd, want, vals, n, keys, have, n_have, slot) ||
 	    write_slot(src_fd, want, vals, n, keys, n_have, slot)) {
@@ -326,38 +329,51 @@ out:
 	return rc;
 }
 
+/* Counter e summed over the CPUs; 0 when it cannot be read. */
+static uint64_t hits_of(int hits_fd, uint32_t e)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *per_cpu = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*per_cpu)) : NULL, sum = 0;
+
+	if (per_cpu && !bpf_map_lookup_elem(hits_fd, &e, per_cpu))
+		for (int c = 0; c < ncpu; c++)
+			sum += per_cpu[c];
+	free(per_cpu);
+	return sum;
+}
+
+uint64_t slb_rules_xdp_rule_drops(int src_fd, int hits_fd, uint32_t slot, uint32_t vip,
+				  uint32_t rule, const struct slb_rule_rec *rec)
+{
+	struct slb_rule_xdp e = {.vip = vip, .src = rec->src, .len = rec->src_len};
+	struct slb_rule_src_key k = key_of(&e, slot);
+	struct slb_xdp_rule v;
+
+	/* The longest entry within the rule's prefix: the rule's own if it is
+	 * offloaded (offloaded rules of a VIP never nest), else another's. */
+	if (vip >= SLB_MAX_VIPS || bpf_map_lookup_elem(src_fd, &k, &v) || v.rule != rule)
+		return 0;
+	return hits_of(hits_fd, v.hit);
+}
+
 int slb_rules_xdp_hits(int src_fd, int hits_fd, uint32_t slot,
 		       void (*fn)(uint32_t vip, uint32_t rule, uint64_t drops, void *arg),
 		       void *arg, char *err, size_t errlen)
 {
 	struct slb_rule_src_key *keys = calloc(2 * SLB_XDP_RULE_ENTRIES, sizeof(*keys));
 	struct slb_xdp_rule *vals = calloc(2 * SLB_XDP_RULE_ENTRIES, sizeof(*vals));
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *per_cpu = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*per_cpu)) : NULL;
 	uint32_t n_have;
 	int rc = -1;
 
-	if (!keys || !vals || !per_cpu || read_trie(src_fd, keys, vals, &n_have)) {
-		snprintf(err, errlen, "rule maps %s/%s: %s", SLB_MAP_RULE_SRC, SLB_MAP_RULE_HITS,
-			 strerror(errno ? errno : ENOMEM));
+	if (!keys || !vals || read_trie(src_fd, keys, vals, &n_have)) {
+		snprintf(err, errlen, "map %s: %s", SLB_MAP_RULE_SRC, strerror(errno ? errno : ENOMEM));
 		goto out;
 	}
-	for (uint32_t i = 0; i < n_have; i++) {
-		uint64_t sum = 0;
-
-		if (!key_in_slot(&keys[i], slot))
-			continue;
-		if (bpf_map_lookup_elem(hits_fd, &vals[i].hit, per_cpu)) {
-			snprintf(err, errlen, "map %s: %s", SLB_MAP_RULE_HITS, strerror(errno));
-			goto out;
-		}
-		for (int c = 0; c < ncpu; c++)
-			sum += per_cpu[c];
-		fn(keys[i].vip % SLB_MAX_VIPS, vals[i].rule, sum, arg);
-	}
+	for (uint32_t i = 0; i < n_have; i++)
+		if (key_in_slot(&keys[i], slot))
+			fn(keys[i].vip % SLB_MAX_VIPS, vals[i].rule, hits_of(hits_fd, vals[i].hit), arg);
 	rc = 0;
 out:
-	free(per_cpu);
 	free(vals);
 	free(keys);
 	return rc;

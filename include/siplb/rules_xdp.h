@@ -75,19 +75,31 @@ struct slb_rules_xdp_report {
 
 /*
  * Makes generation slot `slot`'s entries of the rule_src trie (src_fd) the
- * offloaded rules of cfg's VIPs, and zeroes the rule_hits (hits_fd)
- * counters that change owner. Call it when no packet reads that slot any
- * more (publish.c: after the readers left, before the flip). 0, or -1 with
- * the reason in err (the slot may then hold part of the change: the flip
- * does not happen, and the next publish rewrites it).
+ * offloaded rules of cfg's VIPs. A rule that the active generation (the
+ * other slot) offloads alike, with the same changed[v] (the generation in
+ * which VIP v's list last changed; NULL: all 0), keeps its rule_hits
+ * (hits_fd) counter; any other gets a counter nobody uses, zeroed. Call it
+ * when no packet reads that slot any more (publish.c: after the readers
+ * left, before the flip). 0, or -1 with the reason in err (the slot may then
+ * hold part of the change: the flip does not happen, and the next publish
+ * rewrites it).
  */
-int slb_rules_xdp_sync(int src_fd, int hits_fd, const struct slb_config *cfg, uint32_t slot,
-		       struct slb_rules_xdp_report *rep, char *err, size_t errlen);
+int slb_rules_xdp_sync(int src_fd, int hits_fd, const struct slb_config *cfg,
+		       const uint64_t *changed, uint32_t slot, struct slb_rules_xdp_report *rep,
+		       char *err, size_t errlen);
+
+/*
+ * What XDP dropped for rule `rule` (its record rec) of VIP vip in generation
+ * slot `slot`: 0 when the rule is not offloaded there. Two lookups, for the
+ * hit counters siplbd shows beside siplb-dp's.
+ */
+uint64_t slb_rules_xdp_rule_drops(int src_fd, int hits_fd, uint32_t slot, uint32_t vip,
+				  uint32_t rule, const struct slb_rule_rec *rec);
 
 /*
  * The XDP drops of each offloaded rule of generation slot `slot` (the
- * active one): calls fn(vip, rule, drops, arg) once per entry. 0, or -1
- * with the reason in err.
+ * active one): calls fn(vip, rule, drops, arg) once per entry (a counter
+ * that cannot be read counts 0). 0, or -1 with the reason in err.
  */
 int slb_rules_xdp_hits(int src_fd, int hits_fd, uint32_t slot,
 		       void (*fn)(uint32_t vip, uint32_t rule, uint64_t drops, void *arg),

@@ -113,6 +113,9 @@ struct slb_xdp_rule {
 	__u32 burst;
 	__be16 sport; /* the rule's source_port, network order; 0: any */
 	__u16 pad;
+	__u32 epoch;  /* low half of the generation in which the VIP's rule list
+		       * last changed (slb_vip_rules.changed): its counter restarts
+		       * with the list's, as siplb-dp's do */
 };
 
 /* Per source, VIP and rule: a rule whose rate changes starts afresh. */

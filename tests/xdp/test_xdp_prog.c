@@ -810,8 +810,8 @@ static struct slb_rules_xdp_report rule_publish(const struct slb_config *c, uint
 	struct slb_rules_xdp_report rep = {0};
 	char err[256];
 
-	CHECK(!slb_rules_xdp_sync(P.fd[XH_RULE_SRC], P.fd[XH_RULE_HITS], c, (uint32_t)(gen & 1),
-				  &rep, err, sizeof(err)), "rules into XDP: %s", err);
+	CHECK(!slb_rules_xdp_sync(P.fd[XH_RULE_SRC], P.fd[XH_RULE_HITS], c, NULL,
+				  (uint32_t)(gen & 1), &rep, err, sizeof(err)), "rules into XDP: %s", err);
 	for (unsigned v = 0; v < XH_N_VIPS; v++) {
 		W.st.vips[v].flags &= (uint8_t)~SLB_VIP_XDP_RULES;
 		if (rep.vips >> v & 1)
@@ -934,6 +934,29 @@ static void cases_rules(void)
 		   "drops per rule: VIP 1: %" PRIu64 " %" PRIu64 " %" PRIu64 ", VIP 3: %" PRIu64
 		   " (want 1 102 1, 1)", d.drops[XH_VIP4_PROXY][0], d.drops[XH_VIP4_PROXY][1],
 		   d.drops[XH_VIP4_PROXY][2], d.drops[XH_VIP6_PROXY][0]);
+
+	/* The same per rule, as siplbd's stats ask (two lookups), for every rule
+	 * of VIP 1: 0 for those not offloaded. */
+	for (uint32_t i = 0; i < rule_vips[XH_VIP4_PROXY].rules.n; i++) {
+		uint64_t got = slb_rules_xdp_rule_drops(P.fd[XH_RULE_SRC], P.fd[XH_RULE_HITS], 0,
+							XH_VIP4_PROXY, i,
+							&rule_vips[XH_VIP4_PROXY].rules.rules[i].rec);
+
+		CHECK(got == d.drops[XH_VIP4_PROXY][i], "rule %u's drops alone: %" PRIu64 ", want %"
+		      PRIu64, i, got, d.drops[XH_VIP4_PROXY][i]);
+	}
+	/* The same rules, VIP 3's list changed (siplb-dp's counters restart):
+	 * its rule's XDP counter restarts too, VIP 1's stay. */
+	uint64_t changed[SLB_MAX_VIPS] = {0};
+	char err[256];
+
+	changed[XH_VIP6_PROXY] = 5;
+	CHECK(!slb_rules_xdp_sync(P.fd[XH_RULE_SRC], P.fd[XH_RULE_HITS], &c, changed, 1, &rep, err,
+				  sizeof(err)), "rules into XDP: %s", err);
+	d = rule_drops(5);
+	CHECK_SHOW(d.drops[XH_VIP6_PROXY][0] == 0 && d.drops[XH_VIP4_PROXY][1] == 102,
+		   "VIP 3's list changed: its counter %" PRIu64 " (want 0), VIP 1's rule 1 %"
+		   PRIu64 " (want 102)", d.drops[XH_VIP6_PROXY][0], d.drops[XH_VIP4_PROXY][1]);
 
 	/* The first rule goes: written into the next slot, it changes nothing
 	 * until the flip, then the source passes. */
