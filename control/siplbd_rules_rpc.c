@@ -497,6 +497,9 @@ static json_object *verdict_json(const struct siplbd_rpc *r, uint32_t v, const u
 	if (slb_sip_is_in_dialog(msg))
 		add_str(o, "note", "in-dialog (a To tag): no rule applies; it follows its Route, "
 			"else the Call-ID");
+	else if (vip->mode == SLB_MODE_DSR)
+		add_str(o, "note", "a DSR VIP: siplb-dp applies rules in proxy mode; the XDP program "
+			"only those offloaded to it (docs/rules.md, In XDP)");
 	if (strcmp(vd->action, "pool") && strcmp(vd->action, "default"))
 		return o;
 	if (!vd->key.len) { /* no such key in the message: the Call-ID, as siplb-dp */

@@ -643,6 +643,11 @@ static void test_rule_test(void)
 	      json_object_get_boolean(get(a, "result.in_dialog")) && get(a, "result.note"),
 	      "in-dialog: no rule: %s", json_object_to_json_string(a));
 	json_object_put(a);
+	a = rule_test("edge", SIP_REQ("INVITE", "sip:bob@example.com", "sip:bob@example.com", "",
+				      "phone", "d2"), NULL);
+	CHECK(!get(a, "result.rule") && strstr(str(a, "result.note"), "a DSR VIP") &&
+	      !strcmp(str(a, "result.pool"), "edge"), "DSR: %s", json_object_to_json_string(a));
+	json_object_put(a);
 }
 
 static void test_rule_test_refusals(void)
