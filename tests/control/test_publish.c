@@ -35,6 +35,7 @@
 #include "siplb/maglev.h"
 #include "siplb/publish.h"
 #include "siplb/rules.h"
+#include "siplb/rules_xdp.h"
 #include "siplb/sip_scan.h"
 #include "siplb/state_maps.h"
 #include "siplb/xdp.h"
@@ -819,6 +820,56 @@ static void test_rules(const char *dir)
 	slb_config_free(&c);
 }
 
+/* The rule_src entries of generation slot `slot` for VIP v. */
+static uint32_t offloaded(const struct slb_maps *m, uint32_t slot, uint32_t v)
+{
+	struct slb_rule_src_key k, *prev = NULL;
+	uint32_t n = 0;
+
+	while (!bpf_map_get_next_key(m->xdp_fd[SLB_XDP_MAP_RULE_SRC], prev, &k)) {
+		n += k.vip == slot * SLB_MAX_VIPS + v;
+		prev = &k;
+	}
+	return n;
+}
+
+/* Every publish recomputes the rules offloaded to XDP (rules_xdp.h): the
+ * next generation's entries and the VIPs' flags flip with it; VIP "sip"'s
+ * rules all look at SIP fields (none offloaded), a drop on a source prefix
+ * given to "plain" is. */
+static void test_rules_xdp(const char *dir)
+{
+	struct slb_rule drop = {.rec = {.action = SLB_RULE_ACT_DROP, .src_len = 24}};
+	struct slb_config c;
+	struct slb_maps w;
+	char err[512];
+	uint64_t g;
+
+	load_rules(&c);
+	CHECK(!slb_addr_parse("203.0.113.0", &drop.rec.src), "address");
+	CHECK(!slb_maps_create(dir, &sizes(c.capacity), &w, err, sizeof(err)), "%s", err);
+	c.vips[1].rules = (struct slb_rules){.rules = &drop, .n = 1};
+	g = publish(&w, &c, NULL, NULL);
+	CHECK((w.state[g & 1].vips[1].flags & SLB_VIP_XDP_RULES) &&
+	      !(w.state[g & 1].vips[0].flags & SLB_VIP_XDP_RULES) &&
+	      offloaded(&w, g & 1, 1) == 1 && offloaded(&w, g & 1, 0) == 0,
+	      "generation %llu: plain's drop offloaded, sip's rules not",
+	      (unsigned long long)g);
+	CHECK(slb_rules_xdp_rule_drops(w.xdp_fd[SLB_XDP_MAP_RULE_SRC],
+				       w.xdp_fd[SLB_XDP_MAP_RULE_HITS], g & 1, 1, 0, &drop.rec) == 0,
+	      "its counter starts at 0");
+	c.vips[1].rules.n = 0;
+	CHECK(publish(&w, &c, NULL, NULL) == g + 1 &&
+	      !(w.state[(g + 1) & 1].vips[1].flags & SLB_VIP_XDP_RULES) &&
+	      offloaded(&w, (g + 1) & 1, 1) == 0 && offloaded(&w, g & 1, 1) == 1,
+	      "the rule gone: not in g + 1's entries (g's stay until its slot is reused)");
+	CHECK(publish(&w, &c, NULL, NULL) == g + 2 && offloaded(&w, g & 1, 1) == 0,
+	      "and gone from g's slot with g + 2");
+	c.vips[1].rules = (struct slb_rules){0};
+	slb_maps_close(&w);
+	slb_config_free(&c);
+}
+
 static int run(const char *root)
 {
 	char a[PATH_MAX], b[PATH_MAX];
@@ -837,7 +888,10 @@ static int run(const char *root)
 	test_xdp_maps(a);
 	snprintf(a, sizeof(a), "%s/rules", root);
 	test_rules(a);
-	printf("publish, ids, quiescence, restart, stats, maps, XDP maps, rules: ok\n");
+	snprintf(a, sizeof(a), "%s/rules-xdp", root);
+	test_rules_xdp(a);
+	printf("publish, ids, quiescence, restart, stats, maps, XDP maps, rules, rules in XDP: "
+	       "ok\n");
 	return 0;
 }
 
