@@ -10,10 +10,11 @@
  * colons inside values are never visited. Framing faults come from
  * whole-chunk bit arithmetic, not from per-byte branches: every CR must sit
  * right before an LF and every LF right after a CR, so (lf ^ (cr << 1)) is
- * zero in a well-formed chunk.
+ * zero in a well-formed chunk; a chunk's faults are added once it is past
+ * (the last one's only up to the block's end).
  *
  * A line without a colon is a fault even when it starts with CR: such a
- * line is never the empty line ending the block (that is found first), so
+ * line is never the empty line ending the block (that is tested first), so
  * a bare CR or LF is also there, and its lower reason is the one reported.
  */
 #ifndef SLB_WALK_FN
@@ -74,7 +75,7 @@ uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 		     struct slb_sip_hits *hits, size_t *hdr_end)
 {
 	size_t start = hdr_start, colon = SLB_NO_POS; /* the current logical line */
-	uint64_t cr_carry = 0, nul_seen = 0, crlf_seen = 0;
+	uint64_t cr_carry = 0;
 	uint32_t err = 0;
 
 	for (size_t base = 0; base < len; base += 64) {
@@ -115,8 +116,7 @@ uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 					uint64_t upto = ~slb_bits_above(i);
 
 					*hdr_end = p + 1;
-					return err | slb_chunk_faults(nul_seen | (nul & upto),
-								      crlf_seen | (crlf_bad & upto));
+					return err | slb_chunk_faults(nul & upto, crlf_bad & upto);
 				}
 				/* A fault: what follows is not parsed, so the
 				 * line ends here even if the next one is folded. */
@@ -129,8 +129,9 @@ uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 			start = p + 1;
 			colon = colons ? base + (size_t)__builtin_ctzll(colons) : SLB_NO_POS;
 		}
-		nul_seen |= nul;
-		crlf_seen |= crlf_bad;
+		/* The whole chunk is in the header block: its faults count. */
+		if (nul | crlf_bad)
+			err |= slb_chunk_faults(nul, crlf_bad);
 	}
-	return err | slb_chunk_faults(nul_seen, crlf_seen) | SLB_ERR(SLB_SIP_ERR_TRUNCATED);
+	return err | SLB_ERR(SLB_SIP_ERR_TRUNCATED);
 }
