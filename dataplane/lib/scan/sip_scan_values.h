@@ -69,11 +69,16 @@ static size_t skip_lws_run(const uint8_t *b, size_t i, size_t end)
 	return i;
 }
 
-/* Skips SP, HT and folds (CRLF followed by SP or HT) inside a value; most
- * calls find none, and that test stays inline. */
+/* Skips SP, HT and folds (CRLF followed by SP or HT) inside a value. Most
+ * calls find none or one SP (after a header's colon): those tests stay
+ * inline. */
 SLB_INLINE size_t skip_lws(const uint8_t *b, size_t i, size_t end)
 {
-	return i < end && b[i] <= ' ' ? skip_lws_run(b, i, end) : i;
+	if (i >= end || b[i] > ' ')
+		return i;
+	if (b[i] == ' ' && i + 1 < end && b[i + 1] > ' ')
+		return i + 1;
+	return skip_lws_run(b, i, end);
 }
 
 /* The end of a value without trailing LWS (SP, HT, and folds' CRLF). */
