@@ -489,10 +489,19 @@ static enum slb_drop check_our_via(struct pkt *p, struct mac_input *in, uint32_t
 
 /* Texts the edits insert; they live until the edits are applied. */
 struct inserts {
-	char top[192];      /* our Via [+ Max-Forwards] [+ Record-Route] */
-	char sender[40];    /* rport's "=port" or "port", ";received=a.b.c.d" */
+	char top[208];      /* our Via [+ Max-Forwards] [+ Record-Route] */
+	char sender[40];    /* rport's "=port" or "port", ";received=a.b.c.d" (room
+			     * for mark_sender's 16-byte copy of the address) */
 	char max_forwards[8]; /* the value minus one, at its width */
 };
+/* top_headers copies whole arrays (fixed sizes, no call), the texts' ends
+ * overwritten after: the furthest it writes is the Via text, 32 hex digits,
+ * "-" and the id (at most 10 digits), CRLF, a Max-Forwards line (18), then
+ * a whole Record-Route array and a whole id buffer (16). */
+_Static_assert(sizeof(((struct inserts *)0)->top) >=
+		       sizeof(((struct slb_vip_text *)0)->via) + 32 + 1 + 10 + 2 + 18 +
+			       sizeof(((struct slb_vip_text *)0)->rr) + 16,
+	       "room for top_headers' whole-array copies");
 
 static uint32_t at(const struct pkt *p, uint16_t sip_offset)
 {
@@ -530,7 +539,7 @@ static uint16_t top_headers(struct pkt *p, char *out, int backend, bool record)
 	size_t id_len = backend >= 0 ? slb_fmt_u32(id, (uint32_t)backend) : 0;
 	size_t n = vt->via_len;
 
-	memcpy(out, vt->via, n);
+	memcpy(out, vt->via, sizeof(vt->via)); /* fixed sizes: copies without a call */
 	struct mac_input in = {
 		.call_id = call_id_hash(p, 0),
 		.backend = backend >= 0 ? (uint16_t)backend : NO_BACKEND_ID,
@@ -542,28 +551,28 @@ static uint16_t top_headers(struct pkt *p, char *out, int backend, bool record)
 	n += 32;
 	if (backend >= 0) {
 		out[n++] = '-';
-		memcpy(out + n, id, id_len);
+		memcpy(out + n, id, sizeof(id));
 		n += id_len;
 	}
 	n += put(out + n, "\r\n");
 	if (p->msg.max_forwards < 0)
 		n += put(out + n, "Max-Forwards: 70\r\n");
 	if (record) {
-		memcpy(out + n, vt->rr, vt->rr_len);
+		memcpy(out + n, vt->rr, sizeof(vt->rr));
 		n += vt->rr_len;
-		memcpy(out + n, id, id_len);
+		memcpy(out + n, id, sizeof(id));
 		n += id_len;
 		n += put(out + n, ">\r\n");
 	}
 	return (uint16_t)n;
 }
 
-/* ";received=" and the address at s; the length. */
-static size_t put_received(char *s, const char *ip, size_t n)
+/* ";received=" and the address (n of its 16 bytes) at s; the length. */
+static size_t put_received(char *s, const char ip[static 16], size_t n)
 {
 	size_t k = put(s, ";received=");
 
-	memcpy(s + k, ip, n);
+	memcpy(s + k, ip, 16); /* the whole buffer: a copy without a call */
 	return k + n;
 }
 
@@ -584,7 +593,7 @@ static bool mark_sender(const struct pkt *p, struct slb_edits *ed, struct insert
 		k += slb_fmt_u32(s + k, ntohs(p->sport));
 	}
 	if (via->received.len) { /* whatever it says, it is where we received it */
-		memcpy(s + k, ip, n);
+		memcpy(s + k, ip, sizeof(ip));
 		return (!via->has_rport ||
 			slb_edit_add(ed, at(p, rport.off), rport.len, s, (uint16_t)k)) &&
 		       slb_edit_add(ed, at(p, via->received.off), via->received.len, s + k,
