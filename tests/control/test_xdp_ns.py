@@ -22,6 +22,10 @@ this run and are removed at the end, also on failure.
   counters    siplbd --stats shows what the attached program counted.
   other host  both loaders record lb0's MAC in port_mac; SIP to the VIP in
               a frame to another MAC is passed untouched (other_host).
+  rules       a reload gives the DSR VIP a drop rule on be's address: siplbd
+              offloads it to XDP (docs/rules.md, "In XDP"), be's requests are
+              dropped in XDP (drop rule) and counted as the rule's hits; a
+              reload without it lets them through again.
 
 Needs root, ip, bpftool; exits 77 (skip) without them.
 """
@@ -85,7 +89,7 @@ CONFIG = """
 bpffs = "{bpffs}";
 maglev = {{ table_size = 251; capacity = {capacity}; }};
 vips = (
-  {{ name = "dsr4"; address = "192.0.2.101"; port = 5060; mode = "dsr"; pool = "edge4"; }},
+  {{ name = "dsr4"; address = "192.0.2.101"; port = 5060; mode = "dsr"; pool = "edge4";{rules} }},
   {{ name = "dsr6"; address = "2001:db8::101"; port = 5060; mode = "dsr"; pool = "edge6"; }}
 );
 pools = (
@@ -109,10 +113,11 @@ class Env:
         self.conf = os.path.join(tmp, "siplb.conf")
         self.daemon = None
 
-    def write(self, capacity=1000, mode="native", gw=True):
+    def write(self, capacity=1000, mode="native", gw=True, rules=""):
         with open(self.conf, "w") as f:
             f.write(CONFIG.format(bpffs=self.bpffs, capacity=capacity, mode=mode,
-                                  gw_backend=GW_BACKEND if gw else "", tmp=self.tmp))
+                                  gw_backend=GW_BACKEND if gw else "", tmp=self.tmp,
+                                  rules=rules))
 
     def siplbd_run(self, *args):
         return sh(self.siplbd, "--config", self.conf, *args, ns=LB, check=False)
@@ -309,6 +314,38 @@ def test_takeover(env):
     print("take-over (siplb-dp's af_xdp path): " + p.stdout.strip())
 
 
+DROP_BE = ' rules = ( { match = { source = "198.51.100.0/24"; }; action = "drop"; } );'
+
+
+def test_rules(env):
+    """A source drop rule of the DSR VIP, offloaded by a reload, drops be's
+    requests in XDP and counts them for the rule; gone, they pass again."""
+    env.write(gw=False, rules=DROP_BE)
+    env.daemon.send_signal(signal.SIGHUP)
+    env.wait_log(r"kept XDP program \d+ on lb0", seconds=10)
+    before = env.stats()
+    send_options(env)
+    after = wait_until(lambda: (lambda s: s if s["xdp"]["drop"]["rule"] >
+                       before["xdp"]["drop"]["rule"] else None)(env.stats()), 10,
+                       "drop rule counted")
+    hits = [r["hits"] for r in after.get("rules", []) if r.get("vip") == "dsr4"]
+    expect(after["xdp"]["verdicts"]["dsr"] == before["xdp"]["verdicts"]["dsr"] and
+           hits and hits[0] >= 1, f"dsr {before['xdp']['verdicts']} -> "
+           f"{after['xdp']['verdicts']}, the rule's hits {hits}")
+    env.write(gw=False)
+    env.daemon.send_signal(signal.SIGHUP)
+    wait_until(lambda: not [r for r in env.stats().get("rules", []) if r.get("vip") == "dsr4"],
+               10, "the rule gone")
+    send_options(env)
+    wait_until(lambda: (lambda s: s if s["xdp"]["verdicts"]["dsr"] + s["xdp"]["verdicts"]["pass"]
+                        > after["xdp"]["verdicts"]["dsr"] + after["xdp"]["verdicts"]["pass"]
+                        else None)(env.stats()), 10, "be's request through again")
+    expect(env.stats()["xdp"]["drop"]["rule"] == after["xdp"]["drop"]["rule"],
+           "no drop after the rule went")
+    print(f"rules: a source drop offloaded by a reload, dropped in XDP, {hits[0]} hit(s); "
+          "removed: through again: ok")
+
+
 def main():
     siplbd, helper, placeholder = sys.argv[1:4]
     if os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("bpftool"):
@@ -324,6 +361,7 @@ def main():
         test_nexthops(env)
         test_counters(env)
         test_other_host(env)
+        test_rules(env)
         test_attach(env)
         test_takeover(env)
     finally:
