@@ -109,6 +109,17 @@ static struct slb_metrics_rule *fill_rules(const struct siplbd_model *m, const s
 	return out;
 }
 
+/* The XDP program's drops by reason; none when its counters cannot be
+ * read (said on stderr). */
+static void fill_xdp_drops(const struct siplbd_model *m, struct slb_metrics_snapshot *snap)
+{
+	struct slb_xdp_stats *x = calloc(1, sizeof(*x));
+
+	if (x && !siplbd_stats_xdp(m->maps, x))
+		memcpy(snap->xdp_drops, x->drop, sizeof(snap->xdp_drops));
+	free(x);
+}
+
 _Static_assert(SLB_ADDR_TEXT_LEN <= SLB_METRICS_LABEL_LEN, "an endpoint fits a label");
 
 void siplbd_metrics_update(struct slb_metrics_server *srv, const struct siplbd_model *m,
@@ -133,6 +144,7 @@ void siplbd_metrics_update(struct slb_metrics_server *srv, const struct siplbd_m
 		snap.n_backends = fill_backends(m, s, t, backends);
 		snap.rules = rules = fill_rules(m, s, &snap.n_rules);
 		slb_metrics_take_totals(&snap, t);
+		fill_xdp_drops(m, &snap);
 	}
 	if (!vips || !pools || !backends || slb_metrics_update(srv, &snap))
 		siplbd_log("metrics: out of memory: the previous snapshot stays served");

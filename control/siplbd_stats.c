@@ -31,8 +31,7 @@ static const char *const xdp_pass_names[] = {
 	"no_nexthop", "too_big", "no_steer", "other_host",
 };
 
-static const char *const xdp_drop_names[] = {"blocked", "source_rate", "vip_rate",
-					     "no_dataplane", "rule", "rule_rate"};
+static const char *const xdp_drop_names[] = {SLB_XDP_DROP_NAMES};
 
 static const char *const xdp_steer_names[] = {"whole", "first_fragment", "later_fragment"};
 
@@ -134,7 +133,7 @@ void siplbd_stats_sum(const struct slb_maps *m, struct slb_lcore_stats *total)
 
 /* Every CPU's XDP counters added up: a per-CPU lookup gives one value per
  * possible CPU, each at an 8-byte stride (the size is a multiple of 8). */
-static int sum_xdp(const struct slb_maps *m, struct slb_xdp_stats *total)
+int siplbd_stats_xdp(const struct slb_maps *m, struct slb_xdp_stats *total)
 {
 	int cpus = libbpf_num_possible_cpus();
 	size_t n = sizeof(*total) / sizeof(__u64);
@@ -165,7 +164,7 @@ static int sum_all(const struct slb_maps *m, struct totals *t)
 		if (t->s->vips[i].mode == SLB_MODE_DSR && t->s->vips[i].pool < SLB_MAX_POOLS)
 			t->dsr_pool[t->s->vips[i].pool] = true;
 	siplbd_stats_sum(m, &t->dp);
-	return sum_xdp(m, &t->xdp);
+	return siplbd_stats_xdp(m, &t->xdp);
 }
 
 static bool backend_shown(const struct slb_state *s, uint32_t i)

@@ -10,9 +10,14 @@
 #include <stdbool.h>
 
 #include "siplb/state_maps.h"
+#include "siplb/xdp.h"
 
 /* Every lcore's counters added up into t. */
 void siplbd_stats_sum(const struct slb_maps *m, struct slb_lcore_stats *t);
+
+/* The XDP program's per-CPU counters added up into total: 0, or -1 (the
+ * reason on stderr, total zero). */
+int siplbd_stats_xdp(const struct slb_maps *m, struct slb_xdp_stats *total);
 
 /* Hits of VIP vip's rule i in generation state s (the rule_stats map,
  * include/siplb/rules.h), every lcore's added up; 0 when s has no such rule. */

@@ -26,12 +26,16 @@ static const char *const state_names[] = {
 
 static const char *const reply_codes[] = {SLB_REPLY_CODES};
 
+static const char *const xdp_drop_names[] = {SLB_XDP_DROP_NAMES};
+
 _Static_assert(sizeof(drop_names) / sizeof(*drop_names) == SLB_DROP_COUNT,
 	       "a name per drop reason");
 _Static_assert(sizeof(state_names) / sizeof(*state_names) == SLB_BACKEND_DISABLED + 1,
 	       "a name per backend state");
 _Static_assert(sizeof(reply_codes) / sizeof(*reply_codes) == SLB_REPLY_COUNT,
 	       "a code per reply");
+_Static_assert(sizeof(xdp_drop_names) / sizeof(*xdp_drop_names) == SLB_XDP_DROP_COUNT,
+	       "a name per XDP drop reason");
 
 const char *slb_drop_name(unsigned drop)
 {
@@ -233,6 +237,11 @@ static void totals(FILE *f, const struct slb_metrics_snapshot *s)
 	       "Bytes of requests routed by their Route header.", s->in_dialog.bytes);
 	family(f, "siplb_drops_total", "counter", "Packets dropped, by reason.");
 	by_label(f, "siplb_drops_total", "reason", drop_names, s->drops, 0, SLB_DROP_COUNT);
+	family(f, "siplb_xdp_drops_total", "counter",
+	       "Packets the XDP program dropped before the dataplane, by reason (rule, rule_rate: "
+	       "routing rules offloaded to it).");
+	by_label(f, "siplb_xdp_drops_total", "reason", xdp_drop_names, s->xdp_drops, 0,
+		 SLB_XDP_DROP_COUNT);
 	family(f, "siplb_replies_total", "counter",
 	       "Stateless replies sent instead of forwarding (483: Max-Forwards exhausted, "
 	       "503: no backend up, 513: too large with siplb's headers, rule: a routing rule's "

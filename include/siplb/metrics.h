@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "siplb/state.h"
+#include "siplb/xdp.h"
 
 #define SLB_METRICS_LABEL_LEN 64
 #define SLB_METRICS_MALFORMED_MAX 32 /* as slb_lcore_stats.sip_reasons */
@@ -66,6 +67,7 @@ struct slb_metrics_snapshot {
 	struct slb_msg_counter responses, in_dialog;
 	uint64_t drops[SLB_DROP_COUNT];
 	uint64_t replies[SLB_REPLY_COUNT];
+	uint64_t xdp_drops[SLB_XDP_DROP_COUNT]; /* the XDP program's, by reason */
 	/* By enum slb_sip_reason; names from slb_sip_reason_name(). */
 	uint64_t malformed[SLB_METRICS_MALFORMED_MAX];
 	uint64_t keepalives;

@@ -192,6 +192,9 @@ enum slb_xdp_drop {
 	SLB_XDP_DROP_RULE_RATE,    /* over a routing rule's per-source rate, offloaded */
 	SLB_XDP_DROP_COUNT
 };
+/* Their names, in enum order: siplbd's counters and its metrics. */
+#define SLB_XDP_DROP_NAMES "blocked", "source_rate", "vip_rate", "no_dataplane", "rule", \
+	"rule_rate"
 
 /* What a steer verdict steered. */
 enum slb_xdp_steer {

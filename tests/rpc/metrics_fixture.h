@@ -55,6 +55,9 @@ static inline void fixture_snapshot(struct slb_metrics_snapshot *s)
 	s->drops[SLB_DROP_NOT_ALLOWED] = 7;
 	s->replies[SLB_REPLY_RULE] = 8;
 	s->replies[SLB_REPLY_RULE_RATE] = 9;
+	s->xdp_drops[SLB_XDP_DROP_BLOCKED] = 10;
+	s->xdp_drops[SLB_XDP_DROP_RULE] = 11;
+	s->xdp_drops[SLB_XDP_DROP_RULE_RATE] = 12;
 	s->malformed[1] = 3;  /* empty */
 	s->malformed[16] = 8; /* no_call_id */
 	s->keepalives = 9;
