@@ -677,18 +677,17 @@ static bool backend_takes_dialogs(const struct pkt *p, const struct slb_backend 
 	       (be->pool == p->vip->pool || (be->pool < 64 && (rule_pools >> be->pool & 1)));
 }
 
-/* Pool pool_idx's Maglev choice for key (a span of the message: the
- * Call-ID, or a routing rule's key), or -1 (no backend up). */
-static int maglev_backend(struct pkt *p, uint32_t pool_idx, struct slb_span key)
+/* Pool pool_idx's Maglev choice for key (a routing rule's, a span of the
+ * message; NULL: the Call-ID), or -1 (no backend up). */
+static int maglev_backend(struct pkt *p, uint32_t pool_idx, const struct slb_span *key)
 {
 	const struct slb_state *s = p->v->state;
 	const struct slb_pool *pool = &s->pools[pool_idx % SLB_MAX_POOLS];
 
 	if (!pool->table_size)
 		return -1;
-	uint64_t h = key.off == p->msg.call_id.off && key.len == p->msg.call_id.len
-			     ? call_id_hash(p, pool->seed)
-			     : slb_callid_hash(sip(p) + key.off, key.len, pool->seed);
+	uint64_t h = !key ? call_id_hash(p, pool->seed)
+			  : slb_callid_hash(sip(p) + key->off, key->len, pool->seed);
 	uint32_t id = p->v->tables[pool->table_off + h % pool->table_size];
 	return id < s->n_backends ? (int)id : -1;
 }
@@ -846,6 +845,29 @@ static enum slb_action request_from_backend(struct pkt *p, struct slb_out *out)
 			       (struct slb_msg_counter *[2]){ &p->v->stats->in_dialog, NULL }, out);
 }
 
+/* A request to a VIP with routing rules (docs/rules.md, sip_rules.h): the
+ * first matching rule's pool and hash key (*key untouched for the Call-ID)
+ * and RULES_FORWARD, or what was done instead (dropped, answered). Apart,
+ * so that the path of VIPs without rules carries nothing of it. */
+#define RULES_FORWARD -1
+static __attribute__((noinline)) int apply_rules(struct pkt *p, uint32_t *pool,
+						 struct slb_span *key, struct slb_out *out)
+{
+	struct slb_rules_verdict rv;
+
+	slb_rules_decide(p->v->rules, p->vip_idx, sip(p), &p->msg, p->saddr, p->sport, &rv);
+	if (rv.kind == SLB_RULES_DROP)
+		return (int)drop(p, rv.drop);
+	if (rv.kind == SLB_RULES_REPLY)
+		return (int)reply_with(p, rv.status_line, rv.reply, rv.retry_after, out);
+	if (rv.kind == SLB_RULES_FORWARD) {
+		*pool = rv.pool;
+		if (rv.key.off != p->msg.call_id.off)
+			*key = rv.key;
+	}
+	return RULES_FORWARD;
+}
+
 /* A request from a client: to the backend our Route names (in-dialog), else
  * to the pool's Maglev choice for the Call-ID. */
 static enum slb_action request_to_backend(struct pkt *p, int route_id, struct slb_out *out)
@@ -856,19 +878,17 @@ static enum slb_action request_to_backend(struct pkt *p, int route_id, struct sl
 	struct inserts t;
 	bool in_dialog = route_id >= 0 && route_id < (int)s->n_backends &&
 			 backend_takes_dialogs(p, &s->backends[route_id]);
-	struct slb_rules_verdict rv = {.kind = SLB_RULES_DEFAULT, .pool = p->vip->pool,
-				       .key = p->msg.call_id};
+	uint32_t pool = p->vip->pool;
+	struct slb_span key = { 0, 0 }; /* a rule's hash key; none: the Call-ID */
 
 	st->vip_rx[p->vip_idx].msgs++;
 	st->vip_rx[p->vip_idx].bytes += p->sip_len;
-	if (!in_dialog && s->rules[p->vip_idx].blob_len && p->v->rules) { /* docs/rules.md */
-		slb_rules_decide(p->v->rules, p->vip_idx, sip(p), &p->msg, p->saddr, p->sport, &rv);
-		if (rv.kind == SLB_RULES_DROP)
-			return drop(p, rv.drop);
-		if (rv.kind == SLB_RULES_REPLY)
-			return reply_with(p, rv.status_line, rv.reply, rv.retry_after, out);
+	if (__builtin_expect(!in_dialog && s->rules[p->vip_idx].blob_len && p->v->rules, 0)) {
+		int done = apply_rules(p, &pool, &key, out);
+		if (done != RULES_FORWARD)
+			return (enum slb_action)done;
 	}
-	int id = in_dialog ? route_id : maglev_backend(p, rv.pool, rv.key);
+	int id = in_dialog ? route_id : maglev_backend(p, pool, key.len ? &key : NULL);
 	if (id < 0)
 		return reply(p, SLB_REPLY_503, out);
 	bool record = (p->vip->flags & SLB_VIP_RECORD_ROUTE) && !p->msg.to_tag.len &&
