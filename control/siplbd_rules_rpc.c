@@ -243,6 +243,7 @@ static int h_rule_add(const struct slb_rpc_call *call, json_object *params, json
 	json_object *text;
 	int32_t *order;
 	uint32_t n, len;
+	uint64_t t0;
 	int64_t at;
 	int v, rc;
 	char err[512];
@@ -258,8 +259,11 @@ static int h_rule_add(const struct slb_rpc_call *call, json_object *params, json
 		return slb_rpc_fail(e, SLB_RPC_LIMIT, NULL, "VIP %s has %u rules already: the most "
 				    "siplb holds", m->cfg.vips[v].name, n);
 	json_object_object_get_ex(params, "rule", &text);
-	if (slb_rule_parse_text(json_object_get_string(text), &m->cfg, m->cfg.vips[v].pool, &rule,
-				err, sizeof(err)))
+	t0 = siplbd_now_ns(); /* the rule's patterns are compiled one by one here */
+	rc = slb_rule_parse_text(json_object_get_string(text), &m->cfg, m->cfg.vips[v].pool, &rule,
+				 err, sizeof(err));
+	siplbd_budget_charge(&R(call)->budget, t0);
+	if (rc)
 		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, "rule", "%s", err);
 	if (slb_config_rule_pool_check(&m->cfg, &m->cfg.vips[v], &rule, err, sizeof(err))) {
 		slb_rule_free(&rule);
