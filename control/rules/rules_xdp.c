@@ -117,30 +117,60 @@ static struct slb_rule_src_key key_of(const struct slb_rule_xdp *e, uint32_t slo
 	return k;
 }
 
-/* Every VIP's offloaded rules, numbered in order (hit = index). */
-static uint32_t select_all(const struct slb_config *cfg, struct slb_rule_xdp *all,
-			   struct slb_rules_xdp_report *rep)
+/*
+ * A DSR VIP's traffic never reaches siplb-dp: XDP is the only place its
+ * rules can apply, so one XDP cannot apply is refused, with its FILE:LINE
+ * and why, rather than left to do nothing. -1 with the reason in err.
+ */
+static int check_dsr(const struct slb_config_vip *vip, const enum slb_rule_xdp_why *why,
+		     char *err, size_t errlen)
 {
-	enum slb_rule_xdp_why *why = NULL;
-	uint32_t n = 0, most = 0;
+	if (vip->mode != SLB_MODE_DSR)
+		return 0;
+	for (uint32_t i = 0; i < vip->rules.n; i++)
+		if (why[i] != SLB_RULE_XDP_YES) {
+			snprintf(err, errlen, "%s: vip %s is dsr, whose requests only XDP sees, and "
+				 "XDP cannot apply rule %u (%s): only drops and per-source rates "
+				 "on the source alone, with no earlier rule over the same sources "
+				 "(docs/rules.md, \"In XDP\")", vip->rules.rules[i].origin,
+				 vip->name, i, slb_rule_xdp_why_name(why[i]));
+			return -1;
+		}
+	return 0;
+}
+
+/* Every VIP's offloaded rules into all, numbered in order (hit = index);
+ * *n of them. -1 with the reason in err. */
+static int select_all(const struct slb_config *cfg, struct slb_rule_xdp *all, uint32_t *n,
+		      struct slb_rules_xdp_report *rep, char *err, size_t errlen)
+{
+	enum slb_rule_xdp_why *why;
+	uint32_t most = 0;
+	int rc = 0;
 
 	for (uint32_t v = 0; v < cfg->n_vips; v++)
 		most = cfg->vips[v].rules.n > most ? cfg->vips[v].rules.n : most;
 	why = calloc(most + 1, sizeof(*why));
+	if (!why) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	*rep = (struct slb_rules_xdp_report){0};
-	for (uint32_t v = 0; why && v < cfg->n_vips && v < SLB_MAX_VIPS; v++) {
+	*n = 0;
+	for (uint32_t v = 0; !rc && v < cfg->n_vips && v < SLB_MAX_VIPS; v++) {
 		const struct slb_rules *r = &cfg->vips[v].rules;
-		uint32_t got = slb_rules_xdp_select(r, v, all + n, SLB_XDP_RULE_ENTRIES - n, why);
+		uint32_t got = slb_rules_xdp_select(r, v, all + *n, SLB_XDP_RULE_ENTRIES - *n, why);
 
 		for (uint32_t i = 0; i < r->n; i++)
 			rep->no_room += why[i] == SLB_RULE_XDP_NO_ROOM;
 		if (got)
 			rep->vips |= 1ull << v;
-		n += got;
+		*n += got;
+		rc = check_dsr(&cfg->vips[v], why, err, errlen);
 	}
-	rep->offloaded = n;
+	rep->offloaded = *n;
 	free(why);
-	return n;
+	return rc;
 }
 
 /* The trie's keys (at most 2 * SLB_XDP_RULE_ENTRIES) and their values. */
@@ -310,7 +340,8 @@ int slb_rules_xdp_sync(int src_fd, int hits_fd, const struct slb_config *cfg,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	n = select_all(cfg, all, rep);
+	if (select_all(cfg, all, &n, rep, err, errlen))
+		goto out;
 	entries_of(all, n, changed, slot, want, vals);
 	if (read_trie(src_fd, keys, have, &n_have) ||
 	    assign_hits(hits_fd, want, vals, n, keys, have, n_have, slot) ||

@@ -17,7 +17,8 @@
  *     looked at for this (a rule on port 5060 still blocks a later one on
  *     port 5062 of the same prefix: a simpler criterion, never a wrong one).
  * So the offloaded rules of a VIP never nest, and the longest-prefix match
- * XDP does is the rule siplb-dp would pick first. Not offloaded: rates per
+ * XDP does is the rule siplb-dp would pick first. A DSR VIP's requests never
+ * reach siplb-dp: there every rule must be offloaded, or the publish fails. Not offloaded: rates per
  * rule (one bucket for all sources) and `over = "reply 503"` (XDP would have
  * to build the response); siplb-dp applies those, as every other rule. It
  * still holds the offloaded ones too, for what XDP lets through or does not
@@ -80,9 +81,10 @@ struct slb_rules_xdp_report {
  * which VIP v's list last changed; NULL: all 0), keeps its rule_hits
  * (hits_fd) counter; any other gets a counter nobody uses, zeroed. Call it
  * when no packet reads that slot any more (publish.c: after the readers
- * left, before the flip). 0, or -1 with the reason in err (the slot may then
- * hold part of the change: the flip does not happen, and the next publish
- * rewrites it).
+ * left, before the flip). 0, or -1 with the reason in err: a DSR VIP with a
+ * rule XDP cannot apply (its FILE:LINE; nothing written), or a map that
+ * failed (the slot may then hold part of the change: the flip does not
+ * happen, and the next publish rewrites it).
  */
 int slb_rules_xdp_sync(int src_fd, int hits_fd, const struct slb_config *cfg,
 		       const uint64_t *changed, uint32_t slot, struct slb_rules_xdp_report *rep,

@@ -913,6 +913,47 @@ static void cases_rules_rate(void)
 	      passed);
 }
 
+/* The entries of generation slot `slot` in rule_src. */
+static uint32_t rule_entries(uint32_t slot)
+{
+	struct slb_rule_src_key k, *prev = NULL;
+	uint32_t n = 0;
+
+	while (!bpf_map_get_next_key(P.fd[XH_RULE_SRC], prev, &k)) {
+		n += k.vip / SLB_MAX_VIPS == slot;
+		prev = &k;
+	}
+	return n;
+}
+
+/* A DSR VIP's requests never reach siplb-dp: a rule XDP cannot apply there
+ * is refused with its origin, and nothing is written. */
+static void cases_rules_dsr(struct slb_config *c)
+{
+	struct slb_rule dsr_rules[] = {
+		rb_rule("203.0.113.0/24", 0, SLB_RULE_ACT_DROP),
+		rb_field(rb_rule(NULL, 0, SLB_RULE_ACT_DROP), SLB_RULE_F_USER_AGENT, "sipvicious"),
+	};
+	struct slb_rules_xdp_report rep;
+	uint32_t before = rule_entries(0);
+	char err[256] = "";
+
+	snprintf(dsr_rules[1].origin, sizeof(dsr_rules[1].origin), "siplb.conf:42");
+	rule_vips[XH_VIP4_DSR] = (struct slb_config_vip){
+		.name = "dsr4", .mode = SLB_MODE_DSR, .rules = {.rules = dsr_rules, .n = 2}};
+	CHECK_SHOW(slb_rules_xdp_sync(P.fd[XH_RULE_SRC], P.fd[XH_RULE_HITS], c, NULL, 0, &rep,
+				      err, sizeof(err)) &&
+		   strstr(err, "siplb.conf:42: vip dsr4 is dsr") && strstr(err, "rule 1 (sip_field)"),
+		   "a SIP-field rule on a DSR VIP: %s", err);
+	CHECK(rule_entries(0) == before, "refused: slot 0 as it was (%u entries, want %u)",
+	      rule_entries(0), before);
+	rule_vips[XH_VIP4_DSR].rules.n = 1;
+	CHECK(!slb_rules_xdp_sync(P.fd[XH_RULE_SRC], P.fd[XH_RULE_HITS], c, NULL, 1, &rep, err,
+				  sizeof(err)) && (rep.vips >> XH_VIP4_DSR & 1),
+	      "a source drop on a DSR VIP: offloaded (%s)", err);
+	rule_vips[XH_VIP4_DSR] = (struct slb_config_vip){0};
+}
+
 static void cases_rules(void)
 {
 	struct slb_config c;
@@ -975,6 +1016,8 @@ static void cases_rules(void)
 		   "), kept for the unchanged one (VIP 3: %" PRIu64 ")", d.drops[XH_VIP4_PROXY][1],
 		   d.drops[XH_VIP4_PROXY][0], d.drops[XH_VIP6_PROXY][0]);
 
+	cases_rules_dsr(&c);
+
 	/* No rules: nothing left in either slot, no VIP flagged. */
 	memset(&c, 0, sizeof(c));
 	c.vips = rule_vips;
@@ -982,10 +1025,7 @@ static void cases_rules(void)
 	memset(rule_vips, 0, sizeof(rule_vips));
 	rep = rule_publish(&c, 6, true);
 	rep = rule_publish(&c, 7, true);
-	struct slb_rule_src_key k;
-
-	CHECK(rep.offloaded == 0 && rep.vips == 0 &&
-	      bpf_map_get_next_key(P.fd[XH_RULE_SRC], NULL, &k) && errno == ENOENT,
+	CHECK(rep.offloaded == 0 && rep.vips == 0 && rule_entries(0) == 0 && rule_entries(1) == 0,
 	      "no rules: the trie empty (%u offloaded)", rep.offloaded);
 	rule_expect("no rules: passes", XH_VIP6_PROXY, "2001:db8:bad:1::5", 0, -1);
 	xh_world_load(&P, &W, 3);
