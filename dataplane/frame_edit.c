@@ -4,28 +4,6 @@
 #include "frame_edit.h"
 #include "inet_csum.h"
 
-bool slb_edit_add(struct slb_edits *ed, uint32_t off, uint32_t del,
-		  const void *ins, uint16_t ins_len)
-{
-	unsigned i;
-
-	if (del && del == ins_len) {
-		if (ed->n_over == SLB_MAX_OVERWRITES)
-			return false;
-		ed->over[ed->n_over++] = (struct slb_edit){ off, del, ins, ins_len };
-		return true;
-	}
-	if (ed->n == SLB_MAX_EDITS)
-		return false;
-	/* insertion sort by offset, stable for equal offsets */
-	for (i = ed->n; i > 0 && ed->e[i - 1].off > off; i--)
-		ed->e[i] = ed->e[i - 1];
-	ed->e[i] = (struct slb_edit){ off, del, ins, ins_len };
-	ed->n++;
-	ed->growth += ins_len - (int32_t)del;
-	return true;
-}
-
 /* The frame as segments of old bytes: segment k is [src, src + len), and
  * lands at dst; edit k's insert lands right after segment k. */
 struct segment {

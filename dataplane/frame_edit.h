@@ -38,8 +38,27 @@ struct slb_edits {
 /* Adds an edit; false when the list is full. Edits may come in any order
  * but must not overlap; inserts at one offset keep their order, and come
  * before an overwrite at that offset. */
-bool slb_edit_add(struct slb_edits *ed, uint32_t off, uint32_t del,
-		  const void *ins, uint16_t ins_len);
+static inline bool slb_edit_add(struct slb_edits *ed, uint32_t off, uint32_t del,
+				const void *ins, uint16_t ins_len)
+{
+	unsigned i;
+
+	if (del && del == ins_len) {
+		if (ed->n_over == SLB_MAX_OVERWRITES)
+			return false;
+		ed->over[ed->n_over++] = (struct slb_edit){ off, del, (const uint8_t *)ins, ins_len };
+		return true;
+	}
+	if (ed->n == SLB_MAX_EDITS)
+		return false;
+	/* insertion sort by offset, stable for equal offsets */
+	for (i = ed->n; i > 0 && ed->e[i - 1].off > off; i--)
+		ed->e[i] = ed->e[i - 1];
+	ed->e[i] = (struct slb_edit){ off, del, (const uint8_t *)ins, ins_len };
+	ed->n++;
+	ed->growth += ins_len - (int32_t)del;
+	return true;
+}
 
 /* How many bytes the edits add to the frame (negative: remove). */
 static inline int32_t slb_edit_growth(const struct slb_edits *ed)
