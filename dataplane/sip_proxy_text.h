@@ -36,17 +36,37 @@ static inline size_t slb_fmt_u32(char *out, uint32_t v)
 	return n;
 }
 
-/* 0..255 in decimal at out, without a branch or a loop; the length.
- * Writes 3 bytes whatever the length. */
+/* 0..255 in decimal: the digits, then the count in the last byte (a
+ * table made by the preprocessor: hundreds h, tens t, units u). */
+struct slb_u8_text {
+	char digits[3];
+	uint8_t len;
+};
+#define SLB_U8_TEXT(h, t, u)                                                                  \
+	{ { (char)((h) ? '0' + (h) : (t) ? '0' + (t) : '0' + (u)),                            \
+	    (char)((h) ? '0' + (t) : (t) ? '0' + (u) : 0), (char)((h) ? '0' + (u) : 0) },      \
+	  (uint8_t)((h) ? 3 : (t) ? 2 : 1) }
+#define SLB_U8_TEXT10(h, t)                                                                   \
+	SLB_U8_TEXT(h, t, 0), SLB_U8_TEXT(h, t, 1), SLB_U8_TEXT(h, t, 2), SLB_U8_TEXT(h, t, 3), \
+		SLB_U8_TEXT(h, t, 4), SLB_U8_TEXT(h, t, 5), SLB_U8_TEXT(h, t, 6),               \
+		SLB_U8_TEXT(h, t, 7), SLB_U8_TEXT(h, t, 8), SLB_U8_TEXT(h, t, 9)
+#define SLB_U8_TEXT100(h)                                                                     \
+	SLB_U8_TEXT10(h, 0), SLB_U8_TEXT10(h, 1), SLB_U8_TEXT10(h, 2), SLB_U8_TEXT10(h, 3),     \
+		SLB_U8_TEXT10(h, 4), SLB_U8_TEXT10(h, 5), SLB_U8_TEXT10(h, 6),                  \
+		SLB_U8_TEXT10(h, 7), SLB_U8_TEXT10(h, 8), SLB_U8_TEXT10(h, 9)
+static const struct slb_u8_text slb_u8_texts[256] = {
+	SLB_U8_TEXT100(0), SLB_U8_TEXT100(1), SLB_U8_TEXT10(2, 0), SLB_U8_TEXT10(2, 1),
+	SLB_U8_TEXT10(2, 2), SLB_U8_TEXT10(2, 3), SLB_U8_TEXT10(2, 4), SLB_U8_TEXT(2, 5, 0),
+	SLB_U8_TEXT(2, 5, 1), SLB_U8_TEXT(2, 5, 2), SLB_U8_TEXT(2, 5, 3), SLB_U8_TEXT(2, 5, 4),
+	SLB_U8_TEXT(2, 5, 5),
+};
+
+/* 0..255 in decimal at out, one table entry; the length. Writes 4 bytes
+ * whatever the length. */
 static inline size_t slb_fmt_u8(char *out, uint8_t v)
 {
-	unsigned hundreds = (unsigned)(v >= 200) + (v >= 100), rest = v - 100 * hundreds;
-	size_t n = v >= 100;
-
-	out[0] = (char)('0' + hundreds);
-	/* below 10 the pair's leading zero is skipped */
-	memcpy(out + n, slb_digit_pairs + 2 * rest + (v < 10), 2);
-	return n + 1 + (v >= 10);
+	memcpy(out, &slb_u8_texts[v], 4);
+	return slb_u8_texts[v].len;
 }
 
 /* Dotted quad of a network-order address; returns the length (<= 15;
