@@ -118,6 +118,22 @@ static struct slb_rule_src_key key_of(const struct slb_rule_xdp *e, uint32_t slo
 }
 
 /*
+ * The entries a VIP of `family` can use, kept at the front; how many. A VIP
+ * gets packets of its own family only, and the key does not say the
+ * family: an IPv6 prefix on an IPv4 VIP (a rule that matches nothing) would
+ * match IPv4 sources with the same first bits.
+ */
+static uint32_t same_family(struct slb_rule_xdp *e, uint32_t n, uint8_t family)
+{
+	uint32_t kept = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (!e[i].src.family || e[i].src.family == family)
+			e[kept++] = e[i];
+	return kept;
+}
+
+/*
  * A DSR VIP's traffic never reaches siplb-dp: XDP is the only place its
  * rules can apply, so one XDP cannot apply is refused, with its FILE:LINE
  * and why, rather than left to do nothing. -1 with the reason in err.
@@ -163,6 +179,7 @@ static int select_all(const struct slb_config *cfg, struct slb_rule_xdp *all, ui
 
 		for (uint32_t i = 0; i < r->n; i++)
 			rep->no_room += why[i] == SLB_RULE_XDP_NO_ROOM;
+		got = same_family(all + *n, got, cfg->vips[v].a.family);
 		if (got)
 			rep->vips |= 1ull << v;
 		*n += got;

@@ -781,24 +781,28 @@ static void cases_flood(void)
 static struct slb_config_vip rule_vips[XH_N_VIPS];
 
 /* VIP 1 (IPv4 proxy): a drop, a rate per source, a drop on one source
- * port, a SIP-field rule, then a drop that must stay in siplb-dp; VIP 3
- * (IPv6 proxy): a drop. The other VIPs have none. */
+ * port, an IPv6 drop, a SIP-field rule, then a drop that must stay in
+ * siplb-dp; VIP 3 (IPv6 proxy): a drop. The other VIPs have none. */
 static void rule_config(struct slb_config *c, bool with_first)
 {
-	static struct slb_rule v1[5], v3[1];
+	static struct slb_rule v1[6], v3[1];
 
 	v1[0] = rb_rule("203.0.113.0/24", 0, SLB_RULE_ACT_DROP);
 	v1[1] = rb_rate(rb_rule("198.51.100.128/25", 0, SLB_RULE_ACT_CONTINUE), 2, 3, true, false);
 	v1[2] = rb_rule("10.9.0.0/16", 5070, SLB_RULE_ACT_DROP);
-	v1[3] = rb_field(rb_rule(NULL, 0, SLB_RULE_ACT_POOL), SLB_RULE_F_METHOD, "INVITE");
-	v1[4] = rb_rule("192.0.2.200", 0, SLB_RULE_ACT_DROP);
+	/* IPv6 on an IPv4 VIP: matches nothing, also not 32.1.13.184 (0x20010db8) */
+	v1[3] = rb_rule("2001:db8::/32", 0, SLB_RULE_ACT_DROP);
+	v1[4] = rb_field(rb_rule(NULL, 0, SLB_RULE_ACT_POOL), SLB_RULE_F_METHOD, "INVITE");
+	v1[5] = rb_rule("192.0.2.200", 0, SLB_RULE_ACT_DROP);
 	v3[0] = rb_rule("2001:db8:bad::/48", 0, SLB_RULE_ACT_DROP);
 	memset(c, 0, sizeof(*c));
 	memset(rule_vips, 0, sizeof(rule_vips));
 	c->vips = rule_vips;
 	c->n_vips = XH_N_VIPS;
+	for (unsigned v = 0; v < XH_N_VIPS; v++)
+		rule_vips[v].a.family = W.st.vips[v].family;
 	rule_vips[XH_VIP4_PROXY].rules = (struct slb_rules){.rules = v1 + !with_first,
-							    .n = 5 - !with_first};
+							    .n = 6 - !with_first};
 	rule_vips[XH_VIP6_PROXY].rules = (struct slb_rules){.rules = v3, .n = 1};
 }
 
@@ -888,6 +892,8 @@ static void cases_rules_verdicts(void)
 	rule_expect("another source port: passes", XH_VIP4_PROXY, "10.9.1.1", 5062, -1);
 	rule_expect("a rule after a SIP-field rule: left to siplb-dp", XH_VIP4_PROXY,
 		    "192.0.2.200", 0, -1);
+	rule_expect("an IPv6 rule's first bits as an IPv4 source: passes", XH_VIP4_PROXY,
+		    "32.1.13.184", 0, -1);
 	rule_expect("IPv6 rule source: dropped", XH_VIP6_PROXY, "2001:db8:bad:1::5", 0,
 		    SLB_XDP_DROP_RULE);
 	rule_expect("IPv6 source outside it", XH_VIP6_PROXY, "2001:db8:bae::5", 0, -1);
@@ -940,7 +946,8 @@ static void cases_rules_dsr(struct slb_config *c)
 
 	snprintf(dsr_rules[1].origin, sizeof(dsr_rules[1].origin), "siplb.conf:42");
 	rule_vips[XH_VIP4_DSR] = (struct slb_config_vip){
-		.name = "dsr4", .mode = SLB_MODE_DSR, .rules = {.rules = dsr_rules, .n = 2}};
+		.name = "dsr4", .a.family = AF_INET, .mode = SLB_MODE_DSR,
+		.rules = {.rules = dsr_rules, .n = 2}};
 	CHECK_SHOW(slb_rules_xdp_sync(P.fd[XH_RULE_SRC], P.fd[XH_RULE_HITS], c, NULL, 0, &rep,
 				      err, sizeof(err)) &&
 		   strstr(err, "siplb.conf:42: vip dsr4 is dsr") && strstr(err, "rule 1 (sip_field)"),
