@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The SIP scanner's common part: start line, header values, the verdict,
- * and the choice of path. The paths themselves only locate headers.
+ * The SIP scanner's common part: the start line and the choice of path.
+ * Each path locates headers (sip_scan_walk.h) and parses their values
+ * (sip_scan_values.h), both compiled for its instruction set.
  */
 #include <string.h>
 

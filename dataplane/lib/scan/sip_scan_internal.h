@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What the scanning paths share. A path's only job is header *location*:
+ * What the scanning paths share. A path's own job is header *location*:
  * it finds the end of the header block, flags framing faults, and records
  * where the headers siplb cares about are. Everything after that (value
- * parsing, the reason precedence) is common code, so the paths can only
- * differ in where they look, never in what they conclude.
+ * parsing, the reason precedence) is common source (sip_scan_values.h),
+ * compiled per path only so that runs of bytes are skipped with the path's
+ * instructions: the paths can differ in where they look and how fast they
+ * skip, never in what they conclude.
  */
 #ifndef SIPLB_SIP_SCAN_INTERNAL_H
 #define SIPLB_SIP_SCAN_INTERNAL_H
