@@ -366,12 +366,20 @@ static void test_not_matched(void)
 	      "a response is relayed whatever its User-Agent");
 }
 
-/* A new generation with other rules: counters of the changed VIP reset,
- * the new blob in use. */
+/*
+ * A new generation with other rules: counters of the changed VIP reset,
+ * the new blob in use. A second worker sharing the databases stays on the
+ * old generation meanwhile: its database must live on (sanitized builds
+ * would catch a use after free) until it too takes the new one.
+ */
 static void test_new_generation(struct slb_rules_worker *w)
 {
+	static uint64_t other_counters[64];
+	struct slb_rules_worker *other = slb_rules_worker_create(cache, other_counters, 64);
 	char err[256];
 
+	CHECK(other, "out of memory");
+	sync_at(other, 30 * SEC);
 	free(image.bytes);
 	cfg.vips[0].rules.n = 1; /* only the drop rule */
 	state.generation = 2;
@@ -387,6 +395,17 @@ static void test_new_generation(struct slb_rules_worker *w)
 	CHECK(!strcmp(sent_to(CLIENT, SIP_VIP, request("INVITE", "sip:b@x", "b", "g2s",
 						       "User-Agent: sipvicious\r\n")), "drop") &&
 	      counters[0] == 1, "the drop rule still applies, counted afresh");
+
+	view.rules = other; /* still on generation 1: its REGISTER rule applies */
+	CHECK(!strcmp(sent_to(CLIENT, SIP_VIP, request("REGISTER", "sip:reg.example.com", "alice",
+						       "g1-other", "")), registrar_for("alice")) &&
+	      other_counters[1] == 1, "the other worker, on generation 1, keeps its rules");
+	sync_at(other, 31 * SEC);
+	CHECK(!strncmp(sent_to(CLIENT, SIP_VIP, request("REGISTER", "sip:reg.example.com", "alice",
+							"g2-other", "")), "192.0.2.2", 9),
+	      "the other worker on generation 2");
+	view.rules = w;
+	slb_rules_worker_free(other);
 }
 
 int main(int argc, char **argv)
