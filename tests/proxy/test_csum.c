@@ -7,8 +7,8 @@
  * odd and even lengths, at odd and even offsets, the longest run first,
  * last or between; all of even growth, which moves no byte by an odd
  * count; overwrites, as many bytes in as out), the edited bytes against
- * the frame built the plain way, and the sums that fold to 0 and to
- * 0xffff.
+ * the frame built the plain way, overwrites that overlap refused, and the
+ * sums that fold to 0 and to 0xffff.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -181,11 +181,55 @@ static void test_edges(void)
 	      sum);
 }
 
+/* Overwrites that overlap another edit, or leave the frame, are refused
+ * with the frame as it was; an insert at an overwrite's offset comes
+ * before it. */
+static void test_overwrite_bounds(void)
+{
+	static uint8_t mem[ROOM + 64 + ROOM], was[sizeof(mem)];
+	const struct {
+		uint32_t off, del;  /* an edit first (none when both are 0) */
+		uint16_t ins_len;
+		uint32_t o_off;     /* then a 2-byte overwrite */
+		const char *what;
+	} bad[] = {
+		{ 10, 4, 0, 12, "an overwrite over a deletion" },
+		{ 13, 0, 3, 12, "an insert inside an overwrite" },
+		{ 20, 2, 2, 21, "two overwrites that overlap" },
+		{ 0, 0, 0, 63, "an overwrite past the end" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct slb_frame f = { mem + ROOM, 64, ROOM, ROOM, false };
+		struct slb_edits ed = { .n = 0 };
+		uint16_t sum = 0;
+
+		fill(mem, sizeof(mem), 1);
+		memcpy(was, mem, sizeof(mem));
+		if (bad[i].del || bad[i].ins_len)
+			slb_edit_add(&ed, bad[i].off, bad[i].del, "xyz", bad[i].ins_len);
+		slb_edit_add(&ed, bad[i].o_off, 2, "OW", 2);
+		CHECK(!slb_edit_apply_summed(&f, &ed, 0, &sum) && !slb_edit_apply(&f, &ed) &&
+		      !memcmp(mem, was, sizeof(mem)) && f.data == mem + ROOM && f.len == 64,
+		      "refused, the frame as it was: %s", bad[i].what);
+	}
+	struct slb_frame f = { mem + ROOM, 64, ROOM, ROOM, false };
+	struct slb_edits ed = { .n = 0 };
+
+	fill(mem, sizeof(mem), 1);
+	memcpy(was, f.data, 64);
+	slb_edit_add(&ed, 12, 2, "OW", 2);
+	slb_edit_add(&ed, 12, 0, "abc", 3);
+	CHECK(slb_edit_apply(&f, &ed) && f.len == 67 && !memcmp(f.data + 12, "abcOW", 5) &&
+	      !memcmp(f.data + 17, was + 14, 50), "an insert at an overwrite's offset goes first");
+}
+
 int main(void)
 {
 	srand(1);
 	test_spans();
 	test_edits();
 	test_edges();
+	test_overwrite_bounds();
 	return check_summary();
 }
