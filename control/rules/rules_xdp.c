@@ -310,21 +310,60 @@ static int key_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct slb_rule_src_key));
 }
 
-/* The slot's entries: the wanted ones written, the others deleted (want is
- * sorted on the way). */
-static int write_slot(int src_fd, struct slb_rule_src_key *want, const struct slb_xdp_rule *vals,
-		      uint32_t n, const struct slb_rule_src_key *keys, uint32_t n_have,
-		      uint32_t slot)
+/* An entry of the trie; key first, so key_cmp orders these too. */
+struct entry {
+	struct slb_rule_src_key k;
+	struct slb_xdp_rule v;
+};
+
+/* The slot's entries now, sorted by key; NULL when out of memory. */
+static struct entry *slot_entries(const struct slb_rule_src_key *keys,
+				  const struct slb_xdp_rule *have, uint32_t n_have, uint32_t slot,
+				  uint32_t *n)
 {
-	for (uint32_t e = 0; e < n; e++)
-		if (bpf_map_update_elem(src_fd, &want[e], &vals[e], BPF_ANY))
-			return -1;
+	struct entry *old = calloc(n_have + 1, sizeof(*old));
+
+	*n = 0;
+	for (uint32_t i = 0; old && i < n_have; i++)
+		if (key_in_slot(&keys[i], slot))
+			old[(*n)++] = (struct entry){keys[i], have[i]};
+	if (old)
+		qsort(old, *n, sizeof(*old), key_cmp);
+	return old;
+}
+
+/*
+ * The slot's entries: the wanted ones written (unless the slot, which held
+ * the generation before the active one, has them already: a publish that
+ * changes no rule writes nothing), the others deleted. want is sorted on
+ * the way.
+ */
+static int write_slot(int src_fd, struct slb_rule_src_key *want, const struct slb_xdp_rule *vals,
+		      uint32_t n, const struct slb_rule_src_key *keys,
+		      const struct slb_xdp_rule *have, uint32_t n_have, uint32_t slot)
+{
+	uint32_t n_old;
+	struct entry *old = slot_entries(keys, have, n_have, slot, &n_old);
+	int rc = -1;
+
+	if (!old)
+		return -1;
+	for (uint32_t e = 0; e < n; e++) {
+		const struct entry *same = bsearch(&want[e], old, n_old, sizeof(*old), key_cmp);
+
+		if ((!same || memcmp(&same->v, &vals[e], sizeof(vals[e]))) &&
+		    bpf_map_update_elem(src_fd, &want[e], &vals[e], BPF_ANY))
+			goto out;
+	}
 	qsort(want, n, sizeof(*want), key_cmp);
-	for (uint32_t i = 0; i < n_have; i++)
-		if (key_in_slot(&keys[i], slot) && !bsearch(&keys[i], want, n, sizeof(*want), key_cmp) &&
-		    bpf_map_delete_elem(src_fd, &keys[i]) && errno != ENOENT)
-			return -1;
-	return 0;
+	for (uint32_t i = 0; i < n_old; i++)
+		if (!bsearch(&old[i].k, want, n, sizeof(*want), key_cmp) &&
+		    bpf_map_delete_elem(src_fd, &old[i].k) && errno != ENOENT)
+			goto out;
+	rc = 0;
+out:
+	free(old);
+	return rc;
 }
 
 /* The trie's entries for the offloaded rules, counters not yet assigned. */
@@ -362,7 +401,7 @@ int slb_rules_xdp_sync(int src_fd, int hits_fd, const struct slb_config *cfg,
 	entries_of(all, n, changed, slot, want, vals);
 	if (read_trie(src_fd, keys, have, &n_have) ||
 	    assign_hits(hits_fd, want, vals, n, keys, have, n_have, slot) ||
-	    write_slot(src_fd, want, vals, n, keys, n_have, slot)) {
+	    write_slot(src_fd, want, vals, n, keys, have, n_have, slot)) {
 		snprintf(err, errlen, "rule maps %s/%s: %s", SLB_MAP_RULE_SRC, SLB_MAP_RULE_HITS,
 			 strerror(errno ? errno : ENOMEM));
 		goto out;
