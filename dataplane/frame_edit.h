@@ -15,7 +15,9 @@
 #include "siplb/proxy.h"
 
 #define SLB_MAX_EDITS 6
-#define SLB_MAX_OVERWRITES 2
+/* Any edit may be an overwrite (rport, received and Max-Forwards are, on
+ * a CANCEL that copies the Via of our 180): as many as edits. */
+#define SLB_MAX_OVERWRITES SLB_MAX_EDITS
 
 struct slb_edit {
 	uint32_t off;        /* from the frame start, before any edit */

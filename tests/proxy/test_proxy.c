@@ -203,6 +203,25 @@ static void test_invite(void)
 	const char *c = mask_branch(check_out(&fb.f, backend_addr[be], 5060), br2);
 	CHECK(strcmp(br1, br2) == 0, "CANCEL has the INVITE's branch");
 	CHECK(!strstr(c, "Record-Route"), "no Record-Route on CANCEL");
+
+	/* a CANCEL with the Via as we marked it (SIPp's [last_Via:] copies it
+	 * from our 180): rport, received and Max-Forwards all rewritten at
+	 * their lengths, three overwrites */
+	make_frame(&fb, CLIENT, 5062, VIP, 5060,
+		   "CANCEL sip:bob@biloxi.example.com SIP/2.0\n"
+		   "Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bK74bf9;rport=5062;received=" CLIENT
+		   "\n"
+		   "Max-Forwards: 70\n"
+		   "From: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl\n"
+		   "To: Bob <sip:bob@biloxi.example.com>\n"
+		   "Call-ID: 3848276298220188511@atlanta.example.com\n"
+		   "CSeq: 1 CANCEL\n"
+		   "Content-Length: 0\n\n");
+	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_SEND,
+	      "CANCEL with rport and received already set sent");
+	c = check_out(&fb.f, backend_addr[be], 5060);
+	CHECK(strstr(c, ";rport=5062;received=" CLIENT "\r\nMax-Forwards: 69\r\n") != NULL,
+	      "its Via as it was, Max-Forwards one less:\n%s", c);
 }
 
 /* The SIP text of a request after siplb-dp forwarded it from src:sport. */
