@@ -413,7 +413,7 @@ static int run_rules(const struct siplbd_rpc *r, uint32_t v, const uint8_t *buf,
 
 	vd->pool = r->model->cfg.vips[v].pool;
 	vd->action = "default";
-	if (!vr->blob_len || slb_sip_is_in_dialog(msg))
+	if (!vr->blob_len)
 		return 0;
 	db = slb_rules_db_load(slb_rules_of(maps, g) + vr->blob_off, vr->blob_len, err,
 			       sizeof(err));
@@ -499,8 +499,9 @@ static json_object *verdict_json(const struct siplbd_rpc *r, uint32_t v, const u
 	vd->passed = NULL;
 	add_action(r->model, v, vd, o);
 	if (slb_sip_is_in_dialog(msg))
-		add_str(o, "note", "in-dialog (a To tag): no rule applies; it follows its Route, "
-			"else the Call-ID");
+		add_str(o, "note", "in-dialog (a To tag): drop, reply, rate and allow rules apply "
+			"as to any request; with siplb's Route it keeps the backend that Route "
+			"names, whatever a rule's pool or hash");
 	else if (vip->mode == SLB_MODE_DSR)
 		add_str(o, "note", "a DSR VIP: siplb-dp applies rules in proxy mode; the XDP program "
 			"only those offloaded to it (docs/rules.md, In XDP)");

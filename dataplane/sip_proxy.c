@@ -883,7 +883,11 @@ static enum slb_action request_to_backend(struct pkt *p, int route_id, struct sl
 
 	st->vip_rx[p->vip_idx].msgs++;
 	st->vip_rx[p->vip_idx].bytes += p->sip_len;
-	if (__builtin_expect(!in_dialog && s->rules[p->vip_idx].blob_len && p->v->rules, 0)) {
+	/* In-dialog requests are matched too: a Route is the client's to write,
+	 * so it must not carry a request past a drop, reply, rate or allow
+	 * rule. Only a rule's pool and key leave them alone: they keep the
+	 * backend their Route names. */
+	if (__builtin_expect(s->rules[p->vip_idx].blob_len && p->v->rules, 0)) {
 		int done = apply_rules(p, &pool, &key, out);
 		if (done != RULES_FORWARD)
 			return (enum slb_action)done;

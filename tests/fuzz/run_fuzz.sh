@@ -8,6 +8,8 @@ shift 2
 work=$(mktemp -d /tmp/siplb-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 dict=$(dirname "$0")/sip.dict
+# A third-party leak the fuzzers must not stop on (lsan.supp says which).
+export LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 # The new-input directory comes first: libFuzzer writes there, seeds stay.
 "$fuzzer" -max_total_time="$seconds" -max_len=2048 -timeout=5 -rss_limit_mb=2048 \
     -dict="$dict" -artifact_prefix="$work/" -print_final_stats=1 \

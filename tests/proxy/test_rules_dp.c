@@ -7,7 +7,8 @@
  * hash (two REGISTERs of one AoR with different Call-IDs on one registrar,
  * a retransmission on the same one), drop and its counters, reply 403/486
  * bytes, rates per source and per rule, the allow list; in-dialog requests
- * and responses are not matched; a new generation resets the counters.
+ * keep their backend but not past a drop; responses are not matched; a new
+ * generation resets the counters.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -326,18 +327,34 @@ static void test_allow_list(void)
 		     "drop"), "a VIP without rules: nothing applies");
 }
 
-/* In-dialog requests (our Route) are not matched; a registrar of the rule's
- * pool takes them; responses are not matched either. */
-static void test_not_matched(void)
+/*
+ * In-dialog requests (our Route) keep the backend the Route names, also
+ * when a rule's pool is another, but drop, reply, rate and allow rules
+ * apply to them: a client writes its own Route, so a forged one must not
+ * carry a scanner past rule 0. Responses are not matched.
+ */
+static void test_in_dialog_and_responses(void)
 {
 	struct frame_buf fb;
 	struct slb_out out;
 
 	CHECK(!strcmp(sent_to(CLIENT, SIP_VIP,
 			      request("BYE", "sip:bob@192.0.2.31", "bob", "dlg",
+				      "Route: <sip:" SIP_VIP ":5060;lr;slb=3>\r\n")), "192.0.2.31"),
+	      "an in-dialog BYE to registrar 3, the backend its Route names");
+	CHECK(!strcmp(sent_to(CLIENT, SIP_VIP,
+			      request("INVITE", "sip:bob@192.0.2.22", "bob", "dlg2",
+				      "Route: <sip:" SIP_VIP ":5060;lr;slb=1>\r\n"
+				      "X-Tenant: acme\r\n")), "192.0.2.22"),
+	      "a re-INVITE matching rule 6 (pool registrars) stays on core backend 1");
+	uint64_t dropped = stats.drops[SLB_DROP_RULE];
+
+	CHECK(!strcmp(sent_to(CLIENT, SIP_VIP,
+			      request("INVITE", "sip:bob@192.0.2.31", "bob", "forged",
 				      "Route: <sip:" SIP_VIP ":5060;lr;slb=3>\r\n"
-				      "User-Agent: friendly-scanner\r\n")), "192.0.2.31"),
-	      "an in-dialog BYE to registrar 3 (the rule's pool), not dropped");
+				      "User-Agent: friendly-scanner\r\n")), "drop") &&
+	      stats.drops[SLB_DROP_RULE] == dropped + 1,
+	      "a scanner with a forged Route of ours is still dropped by rule 0");
 	/* a response from the backend an INVITE went to, with a scanner's UA */
 	enum slb_action a;
 	char fwd[2048], resp[2048];
@@ -429,7 +446,7 @@ int main(int argc, char **argv)
 	test_rates(w);
 	test_spoofed_flood(w);
 	test_allow_list();
-	test_not_matched();
+	test_in_dialog_and_responses();
 	test_new_generation(w);
 	slb_rules_worker_free(w);
 	slb_rules_cache_free(cache);
