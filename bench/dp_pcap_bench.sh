@@ -18,10 +18,22 @@
 # its process got (utime + stime over the window) and what the rest of the
 # machine used, so that a 2-lcore figure short of twice the 1-lcore one
 # says whether the workers or the machine ran out.
-# usage: bench/dp_pcap_bench.sh [--callgrind | --lcores] BUILD_DIR [SECONDS]   (root)
+#
+# With --rules: what routing rules (docs/rules.md) add per INVITE, for 10,
+# 100, 1,000 and 10,000 rules on the VIP that the INVITEs do not match (so
+# every rule is looked at and every message still forwarded), each beside
+# the no-rules path measured just before it; a realistic mix in turn:
+# R-URI user prefixes, User-Agent regexes, source prefixes, method + R-URI
+# host. With --rules --callgrind: the same as instructions per INVITE.
+# usage: bench/dp_pcap_bench.sh [--callgrind | --lcores | --rules [--callgrind]]
+#                               BUILD_DIR [SECONDS]   (root)
 set -eu
 callgrind=''
 lcores=''
+rules=''
+case "$1" in
+    --rules) rules=1; shift ;;
+esac
 case "$1" in
     --callgrind) callgrind=1; shift ;;
     --lcores) lcores=1; shift ;;
@@ -46,20 +58,52 @@ trap cleanup EXIT INT TERM
 
 mkdir -p "$bpffs"
 mount -t bpf bpf "$bpffs"
-cat > "$work/siplb.conf" <<CONF
+
+# Rule i of the mix, none matching make_sip_pcap.py's INVITEs (R-URI user
+# +1415555..., User-Agent siplb-bench, from 198.51.100.0/24 to 192.0.2.100),
+# as bench/bench_rules.c's: the matcher alone, for comparison.
+rules_mix() {
+    awk -v n="$1" 'BEGIN {
+        for (i = 0; i < n; i++) {
+            k = i % 4
+            if (k == 0) m = sprintf("ruri_user = { prefix = \"+4930%d\" };", i)
+            else if (k == 1) m = sprintf("user_agent = { regex = \"scanner-%d|bot%d/[0-9]+\" };", i, i)
+            else if (k == 2) m = sprintf("source = \"10.%d.%d.0/24\";", int(i / 256), i % 256)
+            else m = sprintf("method = \"INVITE\"; ruri_host = \"h%d.example.com\";", i)
+            printf "%s\n    { match = { %s }; action = \"drop\"; }", (i ? "," : ""), m
+        } }'
+}
+
+# siplb.conf with $1 rules on the VIP (0: no rules, the path without them),
+# published by siplbd. Hyperscan compiles for the CPU it runs on, and a
+# database is refused by a CPU without its features: under callgrind
+# (no AVX-512) siplbd compiles under valgrind too, for the same CPU.
+siplbd_cpu=''
+[ -n "$callgrind" ] && siplbd_cpu="valgrind --tool=none -q"
+publish() {
+    vip_rules=''
+    [ "$1" -gt 0 ] && vip_rules="rules = ( $(rules_mix "$1")
+  );"
+    cat > "$work/siplb.conf" <<CONF
 bpffs = "$bpffs";
+rule_maps = { capacity = 67108864; counters = 16384; };
 dataplane = { ports = (
   { name = "net_pcap0"; address = "198.51.100.1"; prefix = 24; },
   { name = "net_null0"; address = "192.0.2.1"; prefix = 24; } ); };
-vips = ( { name = "sip"; address = "192.0.2.100"; port = 5060; pool = "core"; } );
+vips = ( { name = "sip"; address = "192.0.2.100"; port = 5060; pool = "core"; $vip_rules } );
 pools = ( { name = "core"; backends = (
   { address = "192.0.2.21"; port = 5060; weight = 50; },
   { address = "192.0.2.22"; port = 5060; weight = 30; },
   { address = "192.0.2.23"; port = 5060; weight = 20; } ); } );
 CONF
-"$build/control/siplbd" --config "$work/siplb.conf" --once >/dev/null 2>&1
+    $siplbd_cpu "$build/control/siplbd" --config "$work/siplb.conf" --once \
+        >"$work/siplbd.log" 2>&1 ||
+        { cat "$work/siplbd.log"; exit 1; }
+}
+publish 0
 dp_args="--config $work/siplb.conf --static-mac net_pcap0=02:00:00:00:00:01
          --static-mac net_null0=02:00:00:00:00:02"
+rule_sizes=${RULE_SIZES:-10 100 1000 10000}  # RULE_SIZES="..." for others
 
 # Instructions of function $2 (inclusive) in callgrind output $1.
 ir_of() {
@@ -67,22 +111,61 @@ ir_of() {
         awk -v f=":$2 " 'index($0, f) {gsub(",", "", $1); print $1; exit}'
 }
 
-if [ -n "$callgrind" ]; then
-    for n in 1000 3000; do
-        python3 "$here/make_sip_pcap.py" "$work/in$n.pcap" $n >/dev/null
+# siplb-dp under callgrind over 1000 and over 3000 INVITEs (cg1000.out,
+# cg3000.out), with the state published last.
+callgrind_runs() {
+    for invites in 1000 3000; do
+        [ -f "$work/in$invites.pcap" ] ||
+            python3 "$here/make_sip_pcap.py" "$work/in$invites.pcap" $invites >/dev/null
         # shellcheck disable=SC2086
-        valgrind --tool=callgrind --callgrind-out-file="$work/cg$n.out" \
+        valgrind --tool=callgrind --callgrind-out-file="$work/cg$invites.out" \
             "$build/dataplane/app/siplb-dp" --no-huge -m 256 -l 0 --no-pci \
-            --file-prefix pc$$ --vdev "net_pcap0,rx_pcap=$work/in$n.pcap,tx_pcap=/dev/null" \
-            --vdev net_null0,no-rx=1 -- $dp_args --exit-when-idle 200 >"$work/cg$n.log" 2>&1
+            --file-prefix pc$$ \
+            --vdev "net_pcap0,rx_pcap=$work/in$invites.pcap,tx_pcap=/dev/null" \
+            --vdev net_null0,no-rx=1 -- $dp_args --exit-when-idle 200 \
+            >"$work/cg$invites.log" 2>&1
     done
+}
+
+# siplb-dp's log $1 says it took the rules and none matched (every INVITE
+# forwarded); the figure means nothing otherwise.
+rules_loaded() {
+    if grep -E "rules blob|drop rule" "$1"; then
+        echo "siplb-dp did not run the rules as published (above): no figure" >&2
+        exit 1
+    fi
+}
+
+# Instructions per INVITE of function $1 between the two runs, or nothing
+# when this build inlined it.
+per_invite() {
+    a=$(ir_of "$work/cg1000.out" "$1") b=$(ir_of "$work/cg3000.out" "$1")
+    [ -n "$a" ] && [ -n "$b" ] && echo $(( (b - a) / 2000 ))
+}
+
+if [ -n "$callgrind" ] && [ -n "$rules" ]; then
+    callgrind_runs
+    base=$(per_invite slb_proxy_handle)
+    printf '%8s %12s %12s\n' rules "instr/INVITE" added
+    printf '%8s %12s %12s\n' 0 "$base" -
+    for n in $rule_sizes; do
+        publish "$n"
+        callgrind_runs
+        ir=$(per_invite slb_proxy_handle) ||
+            { tail -n 5 "$work/cg1000.log" "$work/cg3000.log"; echo "$n rules: no figure"; exit 1; }
+        rules_loaded "$work/cg3000.log"
+        printf '%8s %12s %12s\n' "$n" "$ir" $((ir - base))
+    done
+    echo "(callgrind, slb_proxy_handle inclusive: scan, rules, rewrite)"
+    exit 0
+fi
+
+if [ -n "$callgrind" ]; then
+    callgrind_runs
     for f in slb_proxy_handle slb_sip_scan deliver; do
-        a=$(ir_of "$work/cg1000.out" $f) b=$(ir_of "$work/cg3000.out" $f)
-        if [ -z "$a" ] || [ -z "$b" ]; then
-            printf '%-18s inlined by this build: counted in its caller\n' "$f"
-            continue
-        fi
-        printf '%-18s %6d instructions per INVITE\n' "$f" $(( (b - a) / 2000 ))
+        ir=$(per_invite $f) ||
+            { printf '%-18s inlined by this build: counted in its caller\n' "$f"; continue; }
+        printf '%-18s %6d instructions per INVITE\n' "$f" "$ir"
     done
     echo "(callgrind; slb_proxy_handle includes slb_sip_scan)"
     exit 0
@@ -134,6 +217,31 @@ run_lcores() {
                $1, ($1 > 1 ? "s" : " "), $2 / w, own, $2 / w / own, rest}'
     grep -E "  drop |malformed|queue [0-9]+:" "$work/dp-$2.log" | head -6 || true
 }
+
+# ns per message of a run_lcores line: per second of the CPU siplb-dp got,
+# not of the wall clock, which a busy machine stretches.
+ns_per_cpu() {
+    sed -n 's/.*(\([0-9]*\) msgs per CPU-second).*/\1/p' "$1" |
+        awk '{printf "%d", 1e9 / $1}'
+}
+
+if [ -n "$rules" ]; then
+    echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    printf '%8s %14s %14s %10s\n' rules "no rules ns" "rules ns" "added ns"
+    for n in $rule_sizes; do
+        publish 0
+        run_lcores 1 1 >"$work/run0-$n.txt"
+        publish "$n"
+        run_lcores 1 1 >"$work/run-$n.txt"
+        rules_loaded "$work/dp-1.log"
+        without=$(ns_per_cpu "$work/run0-$n.txt") with=$(ns_per_cpu "$work/run-$n.txt")
+        printf '%8s %14s %14s %10s\n' "$n" "$without" "$with" $((with - without))
+        head -qn1 "$work/run0-$n.txt" "$work/run-$n.txt" | sed 's/^/         /'
+    done
+    echo "(ns per INVITE per CPU-second siplb-dp got, one lcore; each size beside a run"
+    echo " without rules just before it)"
+    exit 0
+fi
 
 if [ -n "$lcores" ]; then
     echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
