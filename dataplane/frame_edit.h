@@ -37,6 +37,15 @@ struct slb_edits {
 	unsigned n_over;
 };
 
+/* An empty list: only the counts are set (the arrays are read no further
+ * than they say), not the whole struct zeroed per packet. */
+static inline void slb_edits_init(struct slb_edits *ed)
+{
+	ed->n = 0;
+	ed->growth = 0;
+	ed->n_over = 0;
+}
+
 /* Adds an edit; false when the list is full. Edits may come in any order
  * but must not overlap; inserts at one offset keep their order, and come
  * before an overwrite at that offset. */

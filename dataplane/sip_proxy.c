@@ -741,10 +741,11 @@ static size_t copy_reply_headers(struct pkt *p, char *out, size_t cap)
  * rescanned after the edit (a rare path). */
 static bool mark_request_received(struct pkt *p)
 {
-	struct slb_edits ed = { .n = 0 };
+	struct slb_edits ed;
 	struct inserts t;
 	uint32_t before = p->f->len, len;
 
+	slb_edits_init(&ed);
 	if (!mark_sender(p, &ed, &t) || !slb_edit_apply(p->f, &ed))
 		return false;
 	len = p->sip_len + p->f->len - before;
@@ -829,11 +830,12 @@ static enum slb_action forward_request(struct pkt *p, bool ok, struct slb_edits 
 static enum slb_action request_from_backend(struct pkt *p, struct slb_out *out)
 {
 	const uint8_t *b = sip(p);
-	struct slb_edits ed = { .n = 0 };
+	struct slb_edits ed;
 	struct inserts t;
 	uint32_t daddr;
 	uint16_t dport;
 
+	slb_edits_init(&ed);
 	if (!(p->msg.route2.len ? uri_target(b, p->msg.route2, &daddr, &dport)
 				: uri_target(b, p->msg.ruri, &daddr, &dport)))
 		return drop(p, SLB_DROP_NO_ROUTE);
@@ -874,12 +876,13 @@ static enum slb_action request_to_backend(struct pkt *p, int route_id, struct sl
 {
 	const struct slb_state *s = p->v->state;
 	struct slb_lcore_stats *st = p->v->stats;
-	struct slb_edits ed = { .n = 0 };
+	struct slb_edits ed;
 	struct inserts t;
 	bool in_dialog = route_id >= 0 && route_id < (int)s->n_backends &&
 			 backend_takes_dialogs(p, &s->backends[route_id]);
 	uint32_t pool = p->vip->pool;
 	struct slb_span key = { 0, 0 }; /* a rule's hash key; none: the Call-ID */
+	slb_edits_init(&ed);
 
 	st->vip_rx[p->vip_idx].msgs++;
 	st->vip_rx[p->vip_idx].bytes += p->sip_len;
@@ -927,11 +930,12 @@ static enum slb_action response(struct pkt *p, struct slb_out *out)
 {
 	const struct slb_sip_msg *m = &p->msg;
 	const struct slb_state *s = p->v->state;
-	struct slb_edits ed = { .n = 0 };
+	struct slb_edits ed;
 	struct mac_input to;
 	uint32_t id;
 	enum slb_drop why = check_our_via(p, &to, &id);
 
+	slb_edits_init(&ed);
 	if (why != PROVEN)
 		return drop(p, why);
 	if (id != NO_BACKEND_ID) {
