@@ -287,18 +287,18 @@ class Env:
         self.wait_for(ready, "the restarted siplbd", self.siplbd)
 
     # -- SIPp ------------------------------------------------------------------
-    def start_backends(self, scenario, tag, bind=None, hosts=None):
+    def start_backends(self, scenario, tag, bind=None, hosts=None, port=5060):
         """One SIPp UAS per backend, on its own address or on bind (DSR: the
         VIP), or one per host of hosts ({name: address}: the UAS behind
-        proxies that are the backends); returns their work dirs (message
-        traces)."""
+        proxies that are the backends), on port; returns their work dirs
+        (message traces)."""
         dirs = []
         hosts = hosts or {"b%d" % i: a for i, a in enumerate(BACKENDS, 1)}
         for host, addr in hosts.items():
             d = os.path.join(self.work, "%s-%s" % (tag, host))
             os.makedirs(d, exist_ok=True)
             self.spawn(host, ["sipp", "-sf", os.path.join(SCENARIOS, scenario),
-                              "-i", bind or addr, "-p", "5060", "-nostdin", "-trace_msg",
+                              "-i", bind or addr, "-p", str(port), "-nostdin", "-trace_msg",
                               "-message_file", os.path.join(d, "msg.log"),
                               "-timeout", "300s"], "%s-%s" % (tag, host), cwd=d)
             dirs.append(d)

@@ -21,7 +21,6 @@ usage: test_e2e_rules.py BUILD_DIR
 import collections
 import os
 import re
-import subprocess
 import sys
 import time
 
@@ -84,19 +83,6 @@ class RulesEnv(E.Env):
             f.write(text)
         os.replace(self.conf + ".new", self.conf)
 
-    def registrars(self, tag):
-        """uas_register.xml on every backend's registrar port."""
-        dirs = []
-        for i, addr in enumerate(E.BACKENDS, 1):
-            d = os.path.join(self.work, "%s-b%d" % (tag, i))
-            os.makedirs(d, exist_ok=True)
-            self.spawn("b%d" % i, ["sipp", "-sf", os.path.join(E.SCENARIOS, "uas_register.xml"),
-                                   "-i", addr, "-p", str(REG_PORT), "-nostdin", "-trace_msg",
-                                   "-message_file", os.path.join(d, "msg.log"),
-                                   "-timeout", "60s"], "%s-b%d" % (tag, i), cwd=d)
-            dirs.append(d)
-        return dirs
-
 
 def delta(before, after, group):
     return {k: v - before[group].get(k, 0) for k, v in after[group].items()
@@ -125,7 +111,7 @@ def registers(env):
     with open(inf, "w") as f:
         f.write("SEQUENTIAL\n" + "\n".join(lines) + "\n")
     before = env.stats()
-    reg = env.registrars("reg")
+    reg = env.start_backends("uas_register.xml", "reg", port=REG_PORT)
     core = env.start_backends("uas_register.xml", "regcore")
     rc, st = env.run_uac("uac_register_aor.xml", len(lines), 50, ["-inf", inf], tag="uac-reg",
                          timeout=30)
