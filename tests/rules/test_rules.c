@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "rules_fixture.h"
@@ -235,6 +236,104 @@ static void test_prefixes(void)
 	}
 }
 
+/* Rule i of the plain-rules mix: many source prefixes of mixed lengths, a
+ * /8 before and after the /24s and /16s inside it, both families, port-only
+ * rules, rate-only ones (the caller goes on past them) and Hyperscan rules
+ * with a source, so that the index and the reference meet every case. */
+static int plain_rule(char *out, size_t len, unsigned i)
+{
+	static const char *const fixed[] = {
+		"source = \"10.0.0.0/8\";", "source = \"0.0.0.0/0\"; source_port = 5061;",
+		"source = \"::/0\";", "source = \"10.3.2.1/32\";",
+		"source = \"2001:db8:1::5/128\";",
+		"source = \"10.2.16.0/20\"; source_port = 5062;", "source_port = 5070;",
+	};
+	const char *act = i % 5 == 0 ? "rate = { limit = 10; };" : "action = \"drop\";";
+	char m[128];
+
+	if (i % 40 < sizeof(fixed) / sizeof(fixed[0]))
+		snprintf(m, sizeof(m), "%s", fixed[i % 40]);
+	else if (i % 6 == 0)
+		snprintf(m, sizeof(m), "source = \"10.%u.%u.0/24\";", i % 7, i % 5);
+	else if (i % 6 == 1)
+		snprintf(m, sizeof(m), "source = \"10.%u.0.0/16\"; source_port = %u;", i % 7,
+			 5060 + i % 3);
+	else if (i % 6 == 2)
+		snprintf(m, sizeof(m), "source_port = %u;", 5060 + i % 4);
+	else if (i % 6 == 3)
+		snprintf(m, sizeof(m), "source = \"2001:db8:%x::/48\";", i % 4);
+	else if (i % 6 == 4)
+		snprintf(m, sizeof(m), "method = \"INVITE\"; source = \"10.%u.0.0/16\";", i % 7);
+	else
+		snprintf(m, sizeof(m), "source = \"10.%u.%u.%u/%u\";", i % 7, i % 5, i % 3 * 64,
+			 26 + i % 3);
+	return snprintf(out, len, "%s{ match = { %s }; %s }", i ? ",\n" : "", m, act);
+}
+
+/* Every matching rule of the mix, from many sources and ports, the same
+ * with the plain rules' index as with the reference. */
+static void test_plain_index(void)
+{
+	static const char *const addrs[] = {"10.0.0.1", "10.1.1.1", "10.2.4.200", "10.3.2.1",
+		"10.4.3.64", "10.6.0.130", "10.2.31.9", "11.0.0.1", "2001:db8:1::5",
+		"2001:db8:3::9", "2001:db9::1", "192.0.2.1"};
+	static char text[96 * 1024];
+	struct slb_config config;
+	struct slb_rules_scratch *s = NULL;
+	struct slb_rules_db *db = NULL;
+	struct rules_ref *ref;
+	char err[512], msg[2048], hs[2048], plain[2048];
+	size_t at = (size_t)snprintf(text, sizeof(text), "pools = ( { name = \"core\"; } );\n"
+		"vips = ( { name = \"sip\"; address = \"192.0.2.100\"; port = 5060; pool = \"core\";\n"
+		"  rules = (\n");
+	unsigned n = 0, bad = 0, hits = 0;
+
+	for (unsigned i = 0; i < 400; i++)
+		at += (size_t)plain_rule(text + at, sizeof(text) - at, i);
+	snprintf(text + at, sizeof(text) - at, "\n  ); } );\n");
+	const char *path = rules_fixture_file(text);
+	if (slb_config_load(path, &config, err, sizeof(err))) {
+		unlink(path);
+		CHECK(0, "plain rules mix: %s", err);
+		return;
+	}
+	unlink(path);
+	size_t len;
+	void *blob = slb_rules_compile(&config.vips[0].rules, &len, err, sizeof(err));
+	db = blob ? slb_rules_db_load(blob, len, err, sizeof(err)) : NULL;
+	free(blob);
+	ref = rules_ref_create(&config.vips[0].rules);
+	CHECK(db && !slb_rules_scratch_update(&s, db), "plain rules mix: %s", err);
+	for (size_t a = 0; s && a < sizeof(addrs) / sizeof(addrs[0]); a++)
+		for (unsigned port = 5059; port <= 5071; port++) {
+			for (unsigned k = 0; k < 2; k++) {
+				const struct req *r = &reqs[k ? 19 : 0]; /* an INVITE, a BYE */
+				size_t mlen = build(r, msg, sizeof(msg));
+				struct slb_addr src = source("192.0.2.1 5060");
+				struct slb_sip_msg m;
+
+				slb_addr_parse(addrs[a], &src);
+				src.port = (uint16_t)port;
+				if (slb_sip_scan((const uint8_t *)msg, mlen, &m) != SLB_SIP_OK)
+					continue;
+				struct rules_fixture fx = {.db = db};
+				all_matches(&fx, s, ref, (const uint8_t *)msg, &m, &src, hs, plain,
+					    sizeof(hs));
+				n++;
+				hits += plain[0] != 0;
+				if (strcmp(hs, plain) && bad++ < 5)
+					CHECK(0, "%s from %s %u: index \"%s\", reference \"%s\"",
+					      r->method, addrs[a], port, hs, plain);
+			}
+		}
+	CHECK_SHOW(s && !bad && hits > n / 2, "400 plain rules of mixed prefixes: %u sources, "
+		   "all matches as the reference (%u with some)", n, hits);
+	slb_rules_scratch_free(s);
+	slb_rules_db_free(db);
+	rules_ref_free(ref);
+	slb_config_free(&config);
+}
+
 /* No rules: a blob without databases, nothing matches. */
 static void test_empty(void)
 {
@@ -304,6 +403,7 @@ int main(int argc, char **argv)
 		test_aor(&f, s);
 	test_bad_blobs(&f);
 	test_prefixes();
+	test_plain_index();
 	test_empty();
 	slb_rules_scratch_free(s);
 	rules_ref_free(ref);

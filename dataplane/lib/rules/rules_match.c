@@ -9,6 +9,11 @@
  * in the scratch (nothing is cleared per message); after the scans, the
  * rules anchored on each fired condition (rules.h) are candidates when
  * their other conditions carry the stamp too.
+ *
+ * The plain rules (no Hyperscan condition: a source prefix, a source port
+ * or nothing) are indexed on load: one open-addressed hash table per family
+ * and prefix length present, keyed by the prefix, so a message costs a
+ * probe per prefix length, not a walk over every plain rule.
  */
 #include <arpa/inet.h>
 #include <hs/hs.h>
@@ -25,6 +30,20 @@ struct db_field {
 	hs_database_t *db;         /* NULL: located for a hash key only */
 };
 
+/* The plain rules of one prefix: plain_rules[first..first + n), ascending. */
+struct plain_slot {
+	uint32_t key[4];           /* the prefix, host bits zero; n 0: empty */
+	uint32_t first, n;
+};
+
+/* The plain rules of one family and prefix length. */
+struct plain_table {
+	uint8_t family, len;
+	uint32_t mask[4];          /* network byte order */
+	uint32_t slot_mask;        /* slots - 1: a power of two, twice the rules or more */
+	struct plain_slot *slots;  /* into the db's plain_slots */
+};
+
 struct slb_rules_db {
 	uint32_t n_rules, n_fields, n_headers;
 	bool allow_list;
@@ -33,8 +52,12 @@ struct slb_rules_db {
 	struct slb_rule_rec *recs;
 	struct slb_rules_blob_cond *conds;
 	uint32_t *anchored, *rule_conds; /* as in the blob */
-	uint32_t *plain;           /* rules without Hyperscan conditions, in order */
-	uint32_t n_plain;
+	uint32_t *plain_any;       /* plain rules without a source, ascending */
+	uint32_t n_plain_any;
+	uint32_t *plain_rules;     /* plain rules with a source, by slot */
+	struct plain_slot *plain_slots;
+	struct plain_table *plain_tables; /* one per family and prefix length present */
+	uint32_t n_plain_tables;
 	struct db_field fields[SLB_RULE_MAX_FIELDS];
 	char headers[SLB_RULE_MAX_HEADERS][SLB_RULE_HEADER_LEN];
 };
@@ -122,7 +145,9 @@ static const char *check_tables(const struct slb_rules_db *db, const struct slb_
 
 		if (r->hash_field >= SLB_RULE_MAX_FIELDS || r->n_hs > SLB_RULE_MAX_FIELDS ||
 		    (r->n_hs && (r->others > h->n_rule_conds ||
-				 r->n_hs - 1u > h->n_rule_conds - r->others)))
+				 r->n_hs - 1u > h->n_rule_conds - r->others)) ||
+		    (r->src.family && r->src.family != AF_INET && r->src.family != AF_INET6) ||
+		    r->src_len > (r->src.family == AF_INET ? 32 : 128))
 			return "bad rule record";
 	}
 	for (uint32_t c = 0; c < db->n_conds; c++)
@@ -138,6 +163,148 @@ static const char *check_tables(const struct slb_rules_db *db, const struct slb_
 	return NULL;
 }
 
+/* ---- the plain rules' index ---- */
+
+static void prefix_mask(unsigned len, uint32_t mask[4])
+{
+	for (unsigned w = 0; w < 4; w++) {
+		unsigned bits = len > 32 * w ? len - 32 * w : 0;
+
+		bits = bits > 32 ? 32 : bits;
+		mask[w] = bits ? htonl(bits == 32 ? UINT32_MAX : ~(UINT32_MAX >> bits)) : 0;
+	}
+}
+
+static void masked(const struct slb_addr *a, const uint32_t mask[4], uint32_t key[4])
+{
+	memcpy(key, a->v6, 4 * sizeof(*key));
+	for (unsigned w = 0; w < 4; w++)
+		key[w] &= mask[w];
+}
+
+static uint32_t key_hash(const uint32_t key[4])
+{
+	uint64_t h = 0;
+
+	for (unsigned w = 0; w < 4; w++)
+		h = (h ^ key[w]) * 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(h >> 32);
+}
+
+/* key's slot in t, or the empty one where it would go (there is always one:
+ * at most half the slots are taken). */
+static struct plain_slot *slot_of(const struct plain_table *t, const uint32_t key[4])
+{
+	for (uint32_t h = key_hash(key);; h++) {
+		struct plain_slot *sl = &t->slots[h & t->slot_mask];
+
+		if (!sl->n || !memcmp(sl->key, key, sizeof(sl->key)))
+			return sl;
+	}
+}
+
+/* Table number of each family and prefix length present (tab[][] = 1 + it). */
+static uint32_t plain_tables(const struct slb_rules_db *db, uint16_t tab[2][129],
+			     uint32_t count[2][129])
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < db->n_rules; i++) {
+		const struct slb_rule_rec *r = &db->recs[i];
+
+		if (!r->n_hs && r->src.family)
+			count[r->src.family == AF_INET6][r->src_len]++;
+	}
+	for (unsigned f = 0; f < 2; f++)
+		for (unsigned len = 0; len <= 128; len++)
+			tab[f][len] = count[f][len] ? (uint16_t)++n : 0;
+	return n;
+}
+
+/* The tables' slots, sized for their rules, all in one array. */
+static const char *plain_slots(struct slb_rules_db *db, const uint16_t tab[2][129],
+			       const uint32_t count[2][129])
+{
+	size_t n_slots = 0;
+
+	for (unsigned f = 0; f < 2; f++)
+		for (unsigned len = 0; len <= 128; len++) {
+			struct plain_table *t = &db->plain_tables[tab[f][len] - 1u];
+			uint32_t cap = 4;
+
+			if (!tab[f][len])
+				continue;
+			while (cap < 2 * count[f][len])
+				cap *= 2;
+			t->family = f ? AF_INET6 : AF_INET;
+			t->len = (uint8_t)len;
+			prefix_mask(len, t->mask);
+			t->slot_mask = cap - 1;
+			t->slots = (struct plain_slot *)n_slots; /* an offset until allocated */
+			n_slots += cap;
+		}
+	db->plain_slots = calloc(n_slots ? n_slots : 1, sizeof(*db->plain_slots));
+	if (!db->plain_slots)
+		return "out of memory";
+	for (uint32_t k = 0; k < db->n_plain_tables; k++)
+		db->plain_tables[k].slots = db->plain_slots + (size_t)db->plain_tables[k].slots;
+	return NULL;
+}
+
+/* Each plain rule with a source in its prefix's slot: counted, each slot
+ * given the end of its run in plain_rules, then placed from the last rule
+ * down, so that each slot lists its rules ascending. */
+static void plain_fill(struct slb_rules_db *db, const uint16_t tab[2][129])
+{
+	uint32_t key[4], end = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t k = db->n_rules; k-- > 0;) {
+			const struct slb_rule_rec *r = &db->recs[k];
+			const struct plain_table *t;
+			struct plain_slot *sl;
+
+			if (r->n_hs || !r->src.family)
+				continue;
+			t = &db->plain_tables[tab[r->src.family == AF_INET6][r->src_len] - 1u];
+			masked(&r->src, t->mask, key);
+			sl = slot_of(t, key);
+			memcpy(sl->key, key, sizeof(key));
+			if (!pass)
+				sl->n++;
+			else
+				db->plain_rules[--sl->first] = k;
+		}
+		for (uint32_t t = 0; !pass && t < db->n_plain_tables; t++) {
+			struct plain_slot *sl = db->plain_tables[t].slots;
+
+			for (uint32_t k = 0; k <= db->plain_tables[t].slot_mask; k++)
+				sl[k].first = end += sl[k].n;
+		}
+	}
+}
+
+static const char *index_plain(struct slb_rules_db *db)
+{
+	uint32_t count[2][129] = {{0}};
+	uint16_t tab[2][129];
+	const char *why;
+
+	db->n_plain_tables = plain_tables(db, tab, count);
+	db->plain_tables = calloc(db->n_plain_tables + 1u, sizeof(*db->plain_tables));
+	db->plain_any = malloc((db->n_rules ? db->n_rules : 1) * sizeof(*db->plain_any));
+	db->plain_rules = malloc((db->n_rules ? db->n_rules : 1) * sizeof(*db->plain_rules));
+	if (!db->plain_tables || !db->plain_any || !db->plain_rules)
+		return "out of memory";
+	for (uint32_t i = 0; i < db->n_rules; i++)
+		if (!db->recs[i].n_hs && !db->recs[i].src.family)
+			db->plain_any[db->n_plain_any++] = i;
+	if ((why = plain_slots(db, tab, count)))
+		return why;
+	plain_fill(db, tab);
+	return NULL;
+}
+
 static const char *load_rules(struct slb_rules_db *db, const struct slb_rules_blob *h,
 			      size_t *off, size_t *fields_off)
 {
@@ -149,14 +316,10 @@ static const char *load_rules(struct slb_rules_db *db, const struct slb_rules_bl
 	db->conds = take(b, off, h->n_conds, sizeof(*db->conds));
 	db->anchored = take(b, off, h->n_anchored, sizeof(*db->anchored));
 	db->rule_conds = take(b, off, h->n_rule_conds, sizeof(*db->rule_conds));
-	db->plain = malloc((h->n_rules ? h->n_rules : 1) * sizeof(*db->plain));
-	if (!db->recs || !db->conds || !db->anchored || !db->rule_conds || !db->plain)
+	if (!db->recs || !db->conds || !db->anchored || !db->rule_conds)
 		return "out of memory";
 	const char *why = check_tables(db, h);
-	for (uint32_t i = 0; !why && i < db->n_rules; i++)
-		if (!db->recs[i].n_hs)
-			db->plain[db->n_plain++] = i;
-	return why;
+	return why ? why : index_plain(db);
 }
 
 struct slb_rules_db *slb_rules_db_load(const void *blob, size_t len, char *err, size_t errlen)
@@ -195,7 +358,10 @@ void slb_rules_db_free(struct slb_rules_db *db)
 	free(db->conds);
 	free(db->anchored);
 	free(db->rule_conds);
-	free(db->plain);
+	free(db->plain_any);
+	free(db->plain_rules);
+	free(db->plain_slots);
+	free(db->plain_tables);
 	free(db);
 }
 
@@ -352,31 +518,45 @@ int slb_rules_scan(const struct slb_rules_db *db, struct slb_rules_scratch *s,
 	return 0;
 }
 
-/* 32 bits at a time: a prefix rule costs a few instructions, not a memcmp. */
+/* 32 bits at a time, with the index's masks: one way to mask a prefix. */
 bool slb_rule_source_matches(const struct slb_rule_rec *rec, const struct slb_addr *src)
 {
-	uint32_t a[4], b[4];
+	uint32_t mask[4], a[4], b[4];
 
 	if (!rec->src.family)
 		return true;
 	if (src->family != rec->src.family)
 		return false;
-	memcpy(a, src->v6, sizeof(a));
-	memcpy(b, rec->src.v6, sizeof(b));
-	for (unsigned w = 0, left = rec->src_len; left; w++) {
-		unsigned bits = left < 32 ? left : 32;
-		uint32_t mask = htonl(bits == 32 ? UINT32_MAX : ~(UINT32_MAX >> bits));
-
-		if ((a[w] ^ b[w]) & mask)
-			return false;
-		left -= bits;
-	}
-	return true;
+	prefix_mask(rec->src_len, mask);
+	masked(src, mask, a);
+	masked(&rec->src, mask, b);
+	return !memcmp(a, b, sizeof(a));
 }
 
 static bool fits(const struct slb_rule_rec *rec, const struct slb_addr *src)
 {
 	return (!rec->src_port || rec->src_port == src->port) && slb_rule_source_matches(rec, src);
+}
+
+/* The first of the ascending rules[0..n) at or past from, below best, whose
+ * port fits (their source does); best if none. */
+static uint32_t plain_first(const struct slb_rules_db *db, const uint32_t *rules, uint32_t n,
+			    uint32_t from, uint32_t best, uint16_t port)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (rules[mid] < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && rules[lo] < best; lo++)
+		if (!db->recs[rules[lo]].src_port || db->recs[rules[lo]].src_port == port)
+			return rules[lo];
+	return best;
 }
 
 int32_t slb_rules_next(const struct slb_rules_db *db, struct slb_rules_scratch *s,
@@ -390,13 +570,19 @@ int32_t slb_rules_next(const struct slb_rules_db *db, struct slb_rules_scratch *
 		if (i >= from && i < best && fits(&db->recs[i], &s->src))
 			best = i;
 	}
-	for (uint32_t k = 0; k < db->n_plain && db->plain[k] < best; k++) {
-		uint32_t i = db->plain[k];
+	best = plain_first(db, db->plain_any, db->n_plain_any, from, best, s->src.port);
+	for (uint32_t t = 0; t < db->n_plain_tables; t++) {
+		const struct plain_table *tb = &db->plain_tables[t];
+		const struct plain_slot *sl;
+		uint32_t key[4];
 
-		if (i >= from && fits(&db->recs[i], &s->src)) {
-			best = i;
-			break;
-		}
+		if (tb->family != s->src.family)
+			continue;
+		masked(&s->src, tb->mask, key);
+		sl = slot_of(tb, key);
+		if (sl->n)
+			best = plain_first(db, db->plain_rules + sl->first, sl->n, from, best,
+					   s->src.port);
 	}
 	return best == UINT32_MAX ? -1 : (int32_t)best;
 }
