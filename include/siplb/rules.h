@@ -224,8 +224,18 @@ void slb_rules_scratch_free(struct slb_rules_scratch *s);
 /*
  * Locates the fields db's rules use in a scanned request (msg from
  * slb_sip_scan over buf) and runs the databases over them. Then
- * slb_rules_next gives the matching rules in order.
+ * slb_rules_next gives the matching rules in order. The method condition
+ * of a CANCEL or an ACK holds when it holds for its own method or for
+ * "INVITE" (slb_rules_as_invite).
  */
+/* A CANCEL, and an ACK (which siplb never answers), must reach the backend
+ * of their INVITE (RFC 3261 9.1, 17.1.1.3): a method condition is also
+ * tried on "INVITE" for them, so that the INVITE's rule takes them too. */
+static inline bool slb_rules_as_invite(const struct slb_sip_msg *msg)
+{
+	return msg->method == SLB_SIP_METHOD_CANCEL || msg->method == SLB_SIP_METHOD_ACK;
+}
+
 int slb_rules_scan(const struct slb_rules_db *db, struct slb_rules_scratch *s,
 		   const uint8_t *buf, const struct slb_sip_msg *msg,
 		   const struct slb_addr *src);

@@ -7,7 +7,8 @@
  * hash (two REGISTERs of one AoR with different Call-IDs on one registrar,
  * a retransmission on the same one), drop and its counters, reply 403/486
  * bytes, rates per source and per rule, the allow list; in-dialog requests
- * keep their backend but not past a drop; responses are not matched; a new
+ * keep their backend but not past a drop; responses are not matched; a
+ * CANCEL and an ACK follow their INVITE's rule; a new
  * generation resets the counters.
  */
 #include <arpa/inet.h>
@@ -383,6 +384,25 @@ static void test_in_dialog_and_responses(void)
 	      "a response is relayed whatever its User-Agent");
 }
 
+/* The CANCEL and the ACK of an INVITE that rule 7 sent to the registrars
+ * on the From user reach its backend (RFC 3261 9.1, 17.1.1.3), not the
+ * core pool: method = "INVITE" holds for them. */
+static void test_cancel_follows_invite(void)
+{
+	char invite[INET_ADDRSTRLEN];
+
+	snprintf(invite, sizeof(invite), "%s",
+		 sent_to(CLIENT, SIP_VIP, request("INVITE", "sip:x@y", "pbx-carol", "cx-1", "")));
+	CHECK(!strcmp(invite, registrar_for("pbx-carol")), "pbx-carol's INVITE to %s, not %s",
+	      invite, registrar_for("pbx-carol"));
+	CHECK(!strcmp(sent_to(CLIENT, SIP_VIP,
+			      request("CANCEL", "sip:x@y", "pbx-carol", "cx-1", "")), invite),
+	      "its CANCEL to the INVITE's registrar");
+	CHECK(!strcmp(sent_to(CLIENT, SIP_VIP, request("ACK", "sip:x@y", "pbx-carol", "cx-1", "")),
+		      invite), "its ACK to the INVITE's registrar");
+	CHECK(counters[7] == 3, "rule 7 hits: %llu", (unsigned long long)counters[7]);
+}
+
 /*
  * A new generation with other rules: counters of the changed VIP reset,
  * the new blob in use. A second worker sharing the databases stays on the
@@ -398,12 +418,14 @@ static void test_new_generation(struct slb_rules_worker *w)
 	CHECK(other, "out of memory");
 	sync_at(other, 30 * SEC);
 	free(image.bytes);
+	uint32_t n_rules = cfg.vips[0].rules.n;
+
 	cfg.vips[0].rules.n = 1; /* only the drop rule */
 	state.generation = 2;
 	const struct slb_rules_image_in in = {.cfg = &cfg, .active = &empty,
 					      .capacity = 1 << 20, .counters = 64};
 	CHECK(!slb_rules_image_build(&in, &state, &image, err, sizeof(err)), "rules: %s", err);
-	cfg.vips[0].rules.n = 7;
+	cfg.vips[0].rules.n = n_rules;
 	sync_at(w, 30 * SEC);
 	CHECK(counters[0] == 0 && counters[1] == 0, "the changed VIP's counters start again");
 	CHECK(!strncmp(sent_to(CLIENT, SIP_VIP, request("REGISTER", "sip:reg.example.com", "alice",
@@ -447,12 +469,13 @@ int main(int argc, char **argv)
 	test_spoofed_flood(w);
 	test_allow_list();
 	test_in_dialog_and_responses();
+	test_cancel_follows_invite();
 	test_new_generation(w);
 	slb_rules_worker_free(w);
 	slb_rules_cache_free(cache);
 	free(image.bytes);
 	slb_config_free(&cfg);
 	printf("rules in the proxy: pool, AoR hash, retransmission, drop, reply, rates, allow "
-	       "list, in-dialog and responses, new generation\n");
+	       "list, in-dialog and responses, CANCEL and ACK with their INVITE, new generation\n");
 	return check_summary();
 }

@@ -101,15 +101,20 @@ static bool in_prefix(const struct slb_rule_rec *r, const struct slb_addr *a)
 	return true;
 }
 
+/* as_invite: a CANCEL or an ACK, whose method condition may hold on "INVITE". */
 static bool rule_matches(const struct rules_ref *ref, uint32_t i, const uint8_t *buf,
-			 const struct slb_rules_fields *f, const struct slb_addr *src)
+			 const struct slb_rules_fields *f, const struct slb_addr *src,
+			 bool as_invite)
 {
 	const struct slb_rule *rule = &ref->r->rules[i];
 
 	for (unsigned k = 0; k < SLB_RULE_F_HEADER; k++)
 		if (rule->cond[k].op &&
 		    !cond_matches(&ref->re[i][k], &rule->cond[k], host_field(k),
-				  buf + f->f[k].off, f->f[k].len))
+				  buf + f->f[k].off, f->f[k].len) &&
+		    !(k == SLB_RULE_F_METHOD && as_invite &&
+		      cond_matches(&ref->re[i][k], &rule->cond[k], false,
+				   (const uint8_t *)"INVITE", 6)))
 			return false;
 	if (rule->header[0]) {
 		uint32_t h = SLB_RULE_F_HEADER;
@@ -134,7 +139,7 @@ int32_t rules_ref_next(const struct rules_ref *ref, const uint8_t *buf,
 	slb_rules_fields_locate(buf, msg, UINT32_MAX,
 				(const char (*)[SLB_RULE_HEADER_LEN])ref->headers, ref->n_headers, &f);
 	for (uint32_t i = from; i < ref->r->n; i++)
-		if (rule_matches(ref, i, buf, &f, src))
+		if (rule_matches(ref, i, buf, &f, src, slb_rules_as_invite(msg)))
 			return (int32_t)i;
 	return -1;
 }

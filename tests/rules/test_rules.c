@@ -68,6 +68,16 @@ static const struct req reqs[] = {
 	 "", "2001:db8::5 5060", R_V6_DROP, NULL},
 	{"BYE", "sip:user@gw.example", "<sip:1@x>;tag=a", "<sip:u@gw.example>;tag=b", "",
 	 "198.51.100.7 5060", -1, NULL},
+	/* a CANCEL and an ACK take their INVITE's rule: method = "INVITE" holds */
+	{"CANCEL", "sip:112@sos.example.com", "<sip:1000@a.example>", "<sip:112@sos.example.com>",
+	 "", "198.51.100.7 5060", R_EMERGENCY, NULL},
+	{"ACK", "sip:112@sos.example.com", "<sip:1000@a.example>", "<sip:112@sos.example.com>",
+	 "", "198.51.100.7 5060", R_EMERGENCY, NULL},
+	{"CANCEL", "sip:+493012345@gw.example", "<sip:1@x>", "<sip:+493012345@gw.example>", "",
+	 "198.51.100.7 5060", -1, NULL},
+	/* but the REGISTER rules do not take a CANCEL: the To host's does */
+	{"CANCEL", "sip:reg.example.com", "<sip:alice@reg.example.com>;tag=1",
+	 "<sip:alice@reg.example.com>", "", "198.51.100.7 5060", R_ALLOW_TO, NULL},
 };
 
 /* The request as text; "t-compact" as To uses the compact form. */

@@ -513,6 +513,9 @@ int slb_rules_scan(const struct slb_rules_db *db, struct slb_rules_scratch *s,
 		    hs_scan(f->db, (const char *)buf + v.off, v.len, 0, s->hs, on_match, s) !=
 		    HS_SUCCESS)
 			return -1;
+		if (f->db && f->field == SLB_RULE_F_METHOD && slb_rules_as_invite(msg) &&
+		    hs_scan(f->db, "INVITE", 6, 0, s->hs, on_match, s) != HS_SUCCESS)
+			return -1;
 	}
 	candidates(db, s);
 	return 0;
