@@ -107,7 +107,7 @@ rule_sizes=${RULE_SIZES:-10 100 1000 10000}  # RULE_SIZES="..." for others
 
 # Instructions of function $2 (inclusive) in callgrind output $1.
 ir_of() {
-    callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
+    callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
         awk -v f=":$2 " 'index($0, f) {gsub(",", "", $1); print $1; exit}'
 }
 
