@@ -213,7 +213,8 @@ int slb_rules_worker_sync(struct slb_rules_worker *w, const struct slb_state *s,
 	for (unsigned v = 0; v < SLB_MAX_VIPS; v++) {
 		const struct slb_vip_rules *sr = &s->rules[v];
 		const struct vip_rules *vr = &w->vips[v];
-		bool has = v < s->n_vips && sr->blob_len;
+		/* A DSR VIP's requests never reach siplb-dp: its rules are XDP's. */
+		bool has = v < s->n_vips && sr->blob_len && s->vips[v].mode == SLB_MODE_PROXY;
 
 		if (has == (vr->l != NULL) && (!has || (vr->changed == sr->changed &&
 							vr->counter_base == sr->counter_base)))
