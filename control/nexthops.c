@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "siplb/log.h"
 #include "siplb/netlink.h"
 #include "siplb/nexthops.h"
 #include "siplb/publish.h"
@@ -36,7 +37,6 @@ struct entry {
 
 struct slb_nexthops {
 	int map_fd;
-	slb_log_fn *log;
 	struct slb_nl ev, req;
 	struct entry e[SLB_MAX_BACKENDS];
 };
@@ -234,16 +234,17 @@ static void put(struct slb_nexthops *n, uint32_t id, const struct slb_backend *b
 	if (e->present && !memcmp(&e->nh, &r->nh, sizeof(r->nh)))
 		return;
 	if (bpf_map_update_elem(n->map_fd, &id, &r->nh, BPF_ANY)) {
-		n->log("nexthop backend %u: cannot write the map: %s", id, strerror(errno));
+		slb_log(SLB_LOG_ERR, "nexthop backend %u: cannot write the map: %s", id,
+			strerror(errno));
 		return;
 	}
 	e->present = true;
 	e->nh = r->nh;
 	mac_str(r->nh.dst_mac, dst);
 	mac_str(r->nh.src_mac, src);
-	n->log("nexthop backend %u %s: via %s dev %s (ifindex %u), MAC %s from %s, mtu %u", id,
-	       slb_addr_format(&addr, SLB_ADDR_IP, a, sizeof(a)), r->via, r->dev, r->nh.ifindex, dst,
-	       src, r->nh.mtu);
+	slb_log(SLB_LOG_INFO, "nexthop backend %u %s: via %s dev %s (ifindex %u), MAC %s from %s, "
+		"mtu %u", id, slb_addr_format(&addr, SLB_ADDR_IP, a, sizeof(a)), r->via, r->dev,
+		r->nh.ifindex, dst, src, r->nh.mtu);
 }
 
 /* Clears id's entry (ifindex 0: none; the map is an array) and logs why,
@@ -255,15 +256,17 @@ static void drop(struct slb_nexthops *n, uint32_t id, const char *who, const cha
 	bool was = e->present;
 
 	if (e->present && bpf_map_update_elem(n->map_fd, &id, &none, BPF_ANY)) {
-		n->log("nexthop backend %u: cannot clear its entry: %s", id, strerror(errno));
+		slb_log(SLB_LOG_ERR, "nexthop backend %u: cannot clear its entry: %s", id,
+			strerror(errno));
 		return;
 	}
 	e->present = false;
 	if (!was && !strcmp(e->why, why))
 		return;
 	snprintf(e->why, sizeof(e->why), "%s", why);
-	n->log("nexthop backend %u%s%s: %s%s", id, who[0] ? " " : "", who, why,
-	       was ? "; entry removed" : "");
+	/* Unresolved, DSR to the backend stops: worth a warning. */
+	slb_log(SLB_LOG_WARNING, "nexthop backend %u%s%s: %s%s", id, who[0] ? " " : "", who, why,
+		was ? "; entry removed" : "");
 }
 
 /* The pools some DSR VIP of s uses. */
@@ -351,7 +354,7 @@ bool slb_nexthops_events(struct slb_nexthops *n)
 	while ((ret = slb_nl_events(&n->ev, 0, event_cb, &ev)) == -ENOBUFS)
 		ev.changed = true;
 	if (ret)
-		n->log("nexthop: netlink events: %s", strerror(-ret));
+		slb_log(SLB_LOG_ERR, "nexthop: netlink events: %s", strerror(-ret));
 	return ev.changed;
 }
 
@@ -383,7 +386,7 @@ static int read_map(struct slb_nexthops *n, char *err, size_t errlen)
 	return 0;
 }
 
-struct slb_nexthops *slb_nexthops_open(int map_fd, slb_log_fn *log, char *err, size_t errlen)
+struct slb_nexthops *slb_nexthops_open(int map_fd, char *err, size_t errlen)
 {
 	struct slb_nexthops *n = calloc(1, sizeof(*n));
 
@@ -392,7 +395,6 @@ struct slb_nexthops *slb_nexthops_open(int map_fd, slb_log_fn *log, char *err, s
 		return NULL;
 	}
 	n->map_fd = map_fd;
-	n->log = log;
 	if (!open_sockets(n, err, errlen) && !read_map(n, err, errlen))
 		return n;
 	slb_nexthops_close(n);

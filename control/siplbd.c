@@ -26,10 +26,12 @@
 #include <unistd.h>
 
 #include "siplb/config.h"
+#include "siplb/log.h"
 #include "siplb/nexthops.h"
 #include "siplb/publish.h"
 #include "siplb/state_maps.h"
 #include "siplb/xdp_attach.h"
+#include "siplb_version.h"
 #include "siplbd_common.h"
 #include "siplbd_metrics.h"
 #include "siplbd_model.h"
@@ -42,6 +44,7 @@ struct siplbd_options {
 	const char *bpffs;       /* overrides the file's bpffs */
 	bool check, once, stats, json, detach;
 	unsigned stats_interval; /* seconds; 0 = on SIGUSR1 only */
+	enum slb_log_level log_level;
 };
 
 /* The program: each module's state, which this file wires together. */
@@ -185,17 +188,16 @@ static int open_maps(struct siplbd *d, const struct slb_config *cfg)
 	if (lock_dir(cfg->bpffs, &d->lock_fd, err, sizeof(err)) ||
 	    slb_maps_create(cfg->bpffs, &sizes, &d->maps, err, sizeof(err)) ||
 	    lock_dir(cfg->bpffs, &d->lock_fd, err, sizeof(err))) {
-		siplbd_log("%s", err);
+		slb_log(SLB_LOG_ERR, "%s", err);
 		return -1;
 	}
-	siplbd_log("maps under %s: %u Maglev slots and %u rule bytes per generation, %u rule "
-		   "counters per lcore, generation %" PRIu64 " active", cfg->bpffs,
-		   d->maps.control->table_capacity, d->maps.control->rules_capacity,
-		   d->maps.control->rule_counters, slb_generation(&d->maps));
-	d->nexthops = slb_nexthops_open(d->maps.xdp_fd[SLB_XDP_MAP_NEXTHOP], siplbd_log, err,
-					sizeof(err));
+	slb_log(SLB_LOG_INFO, "maps under %s: %u Maglev slots and %u rule bytes per generation, "
+		"%u rule counters per lcore, generation %" PRIu64 " active", cfg->bpffs,
+		d->maps.control->table_capacity, d->maps.control->rules_capacity,
+		d->maps.control->rule_counters, slb_generation(&d->maps));
+	d->nexthops = slb_nexthops_open(d->maps.xdp_fd[SLB_XDP_MAP_NEXTHOP], err, sizeof(err));
 	if (!d->nexthops)
-		siplbd_log("%s", err);
+		slb_log(SLB_LOG_ERR, "%s", err);
 	return d->nexthops ? 0 : -1;
 }
 
@@ -218,13 +220,13 @@ static int start(struct siplbd *d)
 	d->totals = calloc(1, sizeof(*d->totals));
 	if (!d->totals || load_config(&d->opt, &cfg, err, sizeof(err)) ||
 	    siplbd_rpc_init(&d->rpc, m, &d->maps, err, sizeof(err))) {
-		siplbd_log("%s", d->totals ? err : "out of memory");
+		slb_log(SLB_LOG_ERR, "%s", d->totals ? err : "out of memory");
 		return -1;
 	}
 	if (!cfg.n_branch_keys)
-		siplbd_log("no branch_secret in %s: responses are proven with the key published "
-			   "last, or a random one; instances behind one VIP need the same "
-			   "branch_secret (docs/security.md)", m->config);
+		slb_log(SLB_LOG_WARNING, "no branch_secret in %s: responses are proven with the key "
+			"published last, or a random one; instances behind one VIP need the same "
+			"branch_secret (docs/security.md)", m->config);
 	if ((!d->opt.once && (siplbd_rpc_open(&d->rpc, &cfg.control) ||
 			      siplbd_metrics_start(&cfg.metrics, &d->metrics))) ||
 	    open_maps(d, &cfg)) {
@@ -342,10 +344,10 @@ static void log_exit(const struct siplbd *d, int sig)
 	for (uint32_t i = 0; i < c->xdp.n_ifaces; i++)
 		snprintf(ifaces + strlen(ifaces), sizeof(ifaces) - strlen(ifaces), "%s%s",
 			 i ? ", " : "", c->xdp.ifaces[i]);
-	siplbd_log("exiting on %s: the maps stay pinned under %s, generation %" PRIu64
-		   " keeps forwarding%s%s%s", strsignal(sig), c->bpffs, slb_generation(&d->maps),
-		   ifaces[0] ? "; the XDP program stays on " : "", ifaces,
-		   ifaces[0] ? " (siplbd --detach removes it)" : "");
+	slb_log(SLB_LOG_NOTICE, "exiting on %s: the maps stay pinned under %s, generation %" PRIu64
+		" keeps forwarding%s%s%s", strsignal(sig), c->bpffs, slb_generation(&d->maps),
+		ifaces[0] ? "; the XDP program stays on " : "", ifaces,
+		ifaces[0] ? " (siplbd --detach removes it)" : "");
 }
 
 /*
@@ -361,15 +363,15 @@ static int run(struct siplbd *d, const sigset_t *set)
 	int sfd = signalfd(-1, set, SFD_CLOEXEC), sig = 0, m;
 
 	if (sfd < 0 || !p) {
-		siplbd_log("%s", sfd < 0 ? strerror(errno) : "out of memory");
+		slb_log(SLB_LOG_ERR, "%s", sfd < 0 ? strerror(errno) : "out of memory");
 		free(p);
 		return 1;
 	}
 	if (d->opt.stats_interval)
 		setitimer(ITIMER_REAL, &every, NULL);
-	siplbd_log("running (pid %d): SIGHUP reloads, SIGUSR1 prints counters%s%s", (int)getpid(),
-		   d->rpc.server ? ", control socket " : "",
-		   d->rpc.server ? d->model.cfg.control.socket : "");
+	slb_log(SLB_LOG_NOTICE, "running (pid %d): SIGHUP reloads, SIGUSR1 prints counters%s%s",
+		(int)getpid(), d->rpc.server ? ", control socket " : "",
+		d->rpc.server ? d->model.cfg.control.socket : "");
 	for (;;) {
 		p[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		p[1] = (struct pollfd){.fd = slb_nexthops_fd(d->nexthops), .events = POLLIN};
@@ -377,7 +379,7 @@ static int run(struct siplbd *d, const sigset_t *set)
 				       .events = POLLIN};
 		m = siplbd_model_fds(&d->model, p + 3, SIPLBD_MODEL_FDS);
 		if (poll(p, (nfds_t)(3 + m), poll_timeout(d, &t)) < 0 && errno != EINTR)
-			siplbd_log("poll: %s", strerror(errno));
+			slb_log(SLB_LOG_ERR, "poll: %s", strerror(errno));
 		if (p[1].revents)
 			t.nexthops_changed |= slb_nexthops_events(d->nexthops);
 		siplbd_model_process(&d->model, p + 3);
@@ -401,6 +403,8 @@ static void usage(FILE *f)
 		"       siplbd --config FILE --check                               validate\n"
 		"       siplbd [--config FILE | --bpffs DIR] --stats [--json]      print counters\n"
 		"       siplbd --config FILE --detach                              XDP program off\n"
+		"       siplbd --version\n"
+		"--log-level LEVEL: " SLB_LOG_LEVEL_NAMES " (default info)\n"
 		"signals: SIGHUP reloads FILE, SIGUSR1 prints counters, SIGTERM/SIGINT exit\n"
 		"(the maps stay pinned, the XDP program attached). See docs/siplbd.md.\n");
 }
@@ -420,6 +424,14 @@ static int parse_interval(const char *v, unsigned *out)
 	return 0;
 }
 
+static int parse_log_level(const char *v, enum slb_log_level *out)
+{
+	if (!slb_log_level_parse(v, out))
+		return 0;
+	fprintf(stderr, "siplbd: --log-level %s: one of %s expected\n", v, SLB_LOG_LEVEL_NAMES);
+	return -1;
+}
+
 /* 0, or -1 after saying what is wrong with the command line. */
 static int parse_args(int argc, char **argv, struct siplbd_options *o)
 {
@@ -428,7 +440,8 @@ static int parse_args(int argc, char **argv, struct siplbd_options *o)
 		{"check", no_argument, NULL, 'k'}, {"once", no_argument, NULL, 'o'},
 		{"stats", no_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
 		{"stats-interval", required_argument, NULL, 'i'}, {"help", no_argument, NULL, 'h'},
-		{"detach", no_argument, NULL, 'd'},
+		{"detach", no_argument, NULL, 'd'}, {"log-level", required_argument, NULL, 'l'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -460,8 +473,15 @@ static int parse_args(int argc, char **argv, struct siplbd_options *o)
 			if (parse_interval(optarg, &o->stats_interval))
 				return -1;
 			break;
+		case 'l':
+			if (parse_log_level(optarg, &o->log_level))
+				return -1;
+			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("siplbd %s\n", SLB_VERSION);
 			exit(0);
 		default:
 			return -1;
@@ -480,7 +500,7 @@ static int parse_args(int argc, char **argv, struct siplbd_options *o)
 
 int main(int argc, char **argv)
 {
-	struct siplbd d = {.lock_fd = -1, .xdp = {.prog_fd = -1}};
+	struct siplbd d = {.lock_fd = -1, .xdp = {.prog_fd = -1}, .opt.log_level = SLB_LOG_INFO};
 	sigset_t set;
 	int rc = 1;
 
@@ -488,6 +508,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	slb_log_open("siplbd", d.opt.log_level);
 	if (d.opt.check)
 		return cmd_check(&d.opt);
 	if (d.opt.stats)

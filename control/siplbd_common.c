@@ -1,28 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* siplbd's log line, clock and configuration loading (siplbd_common.h). */
-#include <stdarg.h>
+/* siplbd's clock and configuration loading (siplbd_common.h). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "siplbd_common.h"
-
-void siplbd_log(const char *fmt, ...)
-{
-	struct timespec ts;
-	struct tm tm;
-	char stamp[32];
-	va_list ap;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ siplbd: ", stamp, ts.tv_nsec / 1000000);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 uint64_t siplbd_now_ns(void)
 {

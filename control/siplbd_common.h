@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What every module of siplbd uses, and nothing of theirs: the log line,
- * the clock, the configuration file with --bpffs over it. The modules sit
+ * What every module of siplbd uses, and nothing of theirs (the log is
+ * include/siplb/log.h, siplb-dp's too): the clock, the configuration file with --bpffs over it. The modules sit
  * on it, one way (docs/architecture.md, "control/"):
  *
  *   siplbd.c          the program: command line, start, the event loop,
@@ -21,9 +21,6 @@
 #include <stdint.h>
 
 #include "siplb/config.h"
-
-/* One line on stderr: "2024-05-01T10:00:00.123Z siplbd: ...". */
-void siplbd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 uint64_t siplbd_now_ns(void); /* CLOCK_MONOTONIC */
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "siplb/log.h"
 #include "siplbd_metrics.h"
 #include "siplbd_stats.h"
 
@@ -24,13 +25,13 @@ int siplbd_metrics_start(const struct slb_config_metrics *c, struct slb_metrics_
 		return 0;
 	*out = slb_metrics_start(&mc, err, sizeof(err));
 	if (!*out) {
-		siplbd_log("%s", err);
+		slb_log(SLB_LOG_ERR, "%s", err);
 		return -1;
 	}
 	slb_addr_parse(c->address, &a); /* the config checked it */
 	a.port = c->port;
-	siplbd_log("metrics on http://%s/metrics",
-		   slb_addr_format(&a, SLB_ADDR_ENDPOINT, ep, sizeof(ep)));
+	slb_log(SLB_LOG_INFO, "metrics on http://%s/metrics",
+		slb_addr_format(&a, SLB_ADDR_ENDPOINT, ep, sizeof(ep)));
 	return 0;
 }
 
@@ -147,7 +148,7 @@ void siplbd_metrics_update(struct slb_metrics_server *srv, const struct siplbd_m
 		fill_xdp_drops(m, &snap);
 	}
 	if (!vips || !pools || !backends || slb_metrics_update(srv, &snap))
-		siplbd_log("metrics: out of memory: the previous snapshot stays served");
+		slb_log(SLB_LOG_ERR, "metrics: out of memory: the previous snapshot stays served");
 	free(rules);
 	free(backends);
 	free(pools);

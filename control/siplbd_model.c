@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/param.h>
 
+#include "siplb/log.h"
 #include "siplb/publish.h"
 #include "siplb/rpc.h" /* its SLB_RPC_* codes: what a reload returns */
 #include "siplbd_model.h"
@@ -281,8 +282,9 @@ static void probe(struct siplbd_model *m, struct slb_health *h, uint32_t id)
 		return;
 	}
 	if (strcmp(b->unprobed, err))
-		siplbd_log("backend %u pool %s %s: cannot be probed: %s; down until it can "
-			   "(tried every second)", id, b->pool_name, endpoint_of(b, e), err);
+		slb_log(SLB_LOG_WARNING, "backend cannot be probed, down until it can (tried every "
+			"second): pool=%s backend=%s id=%u reason=\"%s\"", b->pool_name,
+			endpoint_of(b, e), id, err);
 	snprintf(b->unprobed, sizeof(b->unprobed), "%s", err);
 	if (b->health != SLB_BACKEND_DOWN)
 		changed(m, "backend %u down (cannot be probed)", id);
@@ -357,17 +359,18 @@ static void adopt(struct siplbd_model *m, const struct view *v, const struct slb
 
 /* ---- what a publish logs ------------------------------------------------------- */
 
-/* "backend 0 pool core 192.0.2.21:5060 weight 50 priority 0 up (maglev weight
- * 50, admin enabled, health up)": configured, then what was published. */
+/* "backend up: pool=core backend=192.0.2.21:5060 id=0 weight=50 priority=0
+ * maglev_weight=50 admin=enabled health=up": what was published, then what
+ * was configured. */
 static void log_backend(const struct siplbd_model *m, uint32_t id, const struct slb_backend *sb)
 {
 	const struct siplbd_backend *b = &m->backends[id];
 	char e[SLB_ADDR_TEXT_LEN];
 
-	siplbd_log("backend %u pool %s %s weight %u priority %u %s (maglev weight %u, admin %s, "
-		   "health %s)", id, b->pool_name, endpoint_of(b, e), b->weight, b->priority,
-		   slb_backend_state_name(sb->state), sb->weight, siplbd_admin_name(b->admin),
-		   slb_backend_state_name(b->health));
+	slb_log(SLB_LOG_INFO, "backend %s: pool=%s backend=%s id=%u weight=%u priority=%u "
+		"maglev_weight=%u admin=%s health=%s", slb_backend_state_name(sb->state),
+		b->pool_name, endpoint_of(b, e), id, b->weight, b->priority, sb->weight,
+		siplbd_admin_name(b->admin), slb_backend_state_name(b->health));
 }
 
 /* What the XDP program does besides steering: DSR encapsulation, flood caps. */
@@ -383,11 +386,12 @@ static void log_xdp_settings(const struct slb_config *c)
 	if (c->dsr.src6.family)
 		slb_addr_format(&c->dsr.src6, SLB_ADDR_IP, a6, sizeof(a6));
 	if (dsr && c->dsr.encap == SLB_ENCAP_GUE)
-		siplbd_log("dsr source %s source6 %s encap gue port %u", a4, a6, c->dsr.gue_port);
+		slb_log(SLB_LOG_INFO, "dsr source %s source6 %s encap gue port %u", a4, a6,
+			c->dsr.gue_port);
 	else if (dsr)
-		siplbd_log("dsr source %s source6 %s encap ipip", a4, a6);
-	siplbd_log("flood source_rate %u burst %u, blocklist %u prefixes", c->flood.source_rate,
-		   c->flood.source_burst, c->flood.n_blocklist);
+		slb_log(SLB_LOG_INFO, "dsr source %s source6 %s encap ipip", a4, a6);
+	slb_log(SLB_LOG_INFO, "flood source_rate %u burst %u, blocklist %u prefixes",
+		c->flood.source_rate, c->flood.source_burst, c->flood.n_blocklist);
 }
 
 /* Every VIP, pool and backend of the generation, the XDP program's
@@ -403,18 +407,19 @@ static void log_all(const struct siplbd_model *m, const struct slb_state *s)
 
 		if (v->rate)
 			snprintf(rate, sizeof(rate), " rate %u burst %u", v->rate, v->burst);
-		siplbd_log("vip %s %s %s pool %s record_route %s%s", v->name,
-			   slb_addr_format(&sa, SLB_ADDR_ENDPOINT, e, sizeof(e)),
-			   v->mode == SLB_MODE_DSR ? "dsr (XDP)" : "proxy", c->pools[v->pool].name,
-			   v->record_route ? "on" : "off", rate);
+		slb_log(SLB_LOG_INFO, "vip %s %s %s pool %s record_route %s%s", v->name,
+			slb_addr_format(&sa, SLB_ADDR_ENDPOINT, e, sizeof(e)),
+			v->mode == SLB_MODE_DSR ? "dsr (XDP)" : "proxy", c->pools[v->pool].name,
+			v->record_route ? "on" : "off", rate);
 		rate[0] = 0;
 	}
 	for (uint32_t p = 0; p < c->n_pools; p++) {
 		const struct slb_config_pool *cp = &c->pools[p];
 
-		siplbd_log("pool %s seed 0x%" PRIx64 " table_size %u at %u%s%s%s%s", cp->name, cp->seed,
-			   s->pools[p].table_size, s->pools[p].table_off, cp->srv.name[0] ? " srv " : "",
-			   cp->srv.name, cp->probing ? ", probed" : "", cp->passive ? ", passive" : "");
+		slb_log(SLB_LOG_INFO, "pool %s seed 0x%" PRIx64 " table_size %u at %u%s%s%s%s",
+			cp->name, cp->seed, s->pools[p].table_size, s->pools[p].table_off,
+			cp->srv.name[0] ? " srv " : "", cp->srv.name, cp->probing ? ", probed" : "",
+			cp->passive ? ", passive" : "");
 		for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++)
 			if (m->backends[id].used && m->backends[id].pool == p)
 				log_backend(m, id, &s->backends[id]);
@@ -434,8 +439,8 @@ static void log_changes(const struct siplbd_model *m, const struct slb_state *wa
 		char e[SLB_ADDR_TEXT_LEN];
 
 		if (in_a && !in_b)
-			siplbd_log("backend %u %s: removed", id,
-				   slb_addr_format(&addr, SLB_ADDR_ENDPOINT, e, sizeof(e)));
+			slb_log(SLB_LOG_NOTICE, "backend removed: backend=%s id=%u",
+				slb_addr_format(&addr, SLB_ADDR_ENDPOINT, e, sizeof(e)), id);
 		else if (in_b && (!in_a || a->state != b->state || a->weight != b->weight))
 			log_backend(m, id, b);
 	}
@@ -449,10 +454,10 @@ static void log_publish(const struct siplbd_model *m, const struct slb_publish_r
 
 	for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++)
 		n += m->backends[id].used;
-	siplbd_log("generation %" PRIu64 " published under %s: %u VIPs, %u pools, %u backends; "
-		   "built in %.3f ms, waited %.3f ms for %u live readers (%s)", rep->generation,
-		   m->cfg.bpffs, m->cfg.n_vips, m->cfg.n_pools, n, rep->build_ns / 1e6,
-		   rep->wait_ns / 1e6, rep->readers, why);
+	slb_log(SLB_LOG_INFO, "generation %" PRIu64 " published under %s: %u VIPs, %u pools, "
+		"%u backends; built in %.3f ms, waited %.3f ms for %u live readers (%s)",
+		rep->generation, m->cfg.bpffs, m->cfg.n_vips, m->cfg.n_pools, n,
+		rep->build_ns / 1e6, rep->wait_ns / 1e6, rep->readers, why);
 	if (all)
 		log_all(m, s);
 	else
@@ -469,9 +474,11 @@ static void on_health(void *arg, uint32_t id, enum slb_backend_state from,
 	struct siplbd_backend *b = &m->backends[id];
 	char e[SLB_ADDR_TEXT_LEN];
 
-	siplbd_log("backend %u pool %s %s: health %s -> %s (%s)", id, b->pool_name,
-		   endpoint_of(b, e), slb_backend_state_name(from), slb_backend_state_name(to),
-		   reason);
+	/* Out of service is what an operator is paged for; back in, noticed. */
+	slb_log(to == SLB_BACKEND_DOWN ? SLB_LOG_WARNING : to == SLB_BACKEND_UP ? SLB_LOG_NOTICE :
+		SLB_LOG_INFO, "backend health %s -> %s: pool=%s backend=%s id=%u reason=\"%s\"",
+		slb_backend_state_name(from), slb_backend_state_name(to), b->pool_name,
+		endpoint_of(b, e), id, reason);
 	b->health = to;
 	/* Back in service: judged on what it does from now on. */
 	if (to == SLB_BACKEND_UP) {
@@ -497,13 +504,14 @@ static void log_answer(const struct siplbd_pool *rt, const struct slb_srv_result
 {
 	char e[SLB_ADDR_TEXT_LEN];
 
-	siplbd_log("pool %s: SRV answer, %u backends, TTL %u s", rt->name, r->n, r->ttl);
+	slb_log(SLB_LOG_INFO, "SRV answer: pool=%s backends=%u ttl=%u", rt->name, r->n, r->ttl);
 	for (uint32_t i = 0; i < r->n; i++) {
 		const struct slb_srv_target *t = &r->targets[i];
 
-		siplbd_log("pool %s: %s %s priority %u weight %u", rt->name, t->name,
-			   slb_addr_format(&t->a, SLB_ADDR_ENDPOINT, e, sizeof(e)), t->priority,
-			   t->weight);
+		slb_log(SLB_LOG_INFO, "SRV target: pool=%s target=%s backend=%s priority=%u "
+			"weight=%u", rt->name, t->name,
+			slb_addr_format(&t->a, SLB_ADDR_ENDPOINT, e, sizeof(e)), t->priority,
+			t->weight);
 	}
 }
 
@@ -516,14 +524,15 @@ static void on_srv_update(void *arg, const struct slb_srv_result *r)
 
 	rt->answered = true;
 	if (r->n >= table || r->n + backends_elsewhere(rt) > SLB_MAX_BACKENDS) {
-		siplbd_log("pool %s: SRV answer of %u backends ignored: more than maglev.table_size "
-			   "- 1 (%u) or, with the other pools', than %d; the last answer stays",
-			   rt->name, r->n, table - 1, SLB_MAX_BACKENDS);
+		slb_log(SLB_LOG_WARNING, "SRV answer ignored, the last answer stays: pool=%s "
+			"backends=%u reason=\"more than maglev.table_size - 1 (%u) or, with the "
+			"other pools', than %d\"", rt->name, r->n, table - 1, SLB_MAX_BACKENDS);
 		return;
 	}
 	t = malloc((r->n + 1) * sizeof(*t));
 	if (!t) {
-		siplbd_log("pool %s: SRV answer ignored: out of memory", rt->name);
+		slb_log(SLB_LOG_ERR, "SRV answer ignored: pool=%s reason=\"out of memory\"",
+			rt->name);
 		return;
 	}
 	if (r->n) /* none: "." (RFC 2782), the pool empties */
@@ -543,8 +552,8 @@ static void on_srv_failure(void *arg, const char *reason)
 	struct siplbd_pool *rt = arg;
 
 	rt->answered = true;
-	siplbd_log("pool %s: DNS failure: %s; the last good answer stays (%u backends)", rt->name,
-		   reason, rt->n_targets);
+	slb_log(SLB_LOG_WARNING, "DNS failure, the last good answer stays: pool=%s backends=%u "
+		"reason=\"%s\"", rt->name, rt->n_targets, reason);
 }
 
 static void rt_free(struct siplbd_pool *rt)
@@ -766,7 +775,8 @@ int siplbd_publish(struct siplbd_model *m, const char *why, char *err, size_t er
 	snprintf(noted, sizeof(noted), "%s", why ? why : m->why);
 	why = noted;
 	if (!old || publish_view(m, &v, &pub, &rep, err, errlen)) {
-		siplbd_log("%s: %s; generation %" PRIu64 " stays", why, err, siplbd_model_generation(m));
+		slb_log(SLB_LOG_ERR, "%s: %s; generation %" PRIu64 " stays", why, err,
+			siplbd_model_generation(m));
 		free(old);
 		return -1;
 	}
@@ -871,13 +881,13 @@ int siplbd_model_start(struct siplbd_model *m, struct slb_config *cfg, bool once
 
 	m->backends = calloc(SLB_MAX_BACKENDS, sizeof(*m->backends));
 	if (!m->backends) {
-		siplbd_log("out of memory");
+		slb_log(SLB_LOG_ERR, "out of memory");
 		slb_config_free(cfg);
 		return -1;
 	}
 	rc = stage_and_publish(m, &st, !once, "start", &none, err, sizeof(err));
 	if (rc) {
-		siplbd_log("start: %s", err);
+		slb_log(SLB_LOG_ERR, "start: %s", err);
 		return -1;
 	}
 	m->published(m->published_arg, NULL);
@@ -964,7 +974,7 @@ int siplbd_reload(struct siplbd_model *m, const char *file, char *err, size_t er
 	int rc;
 
 	snprintf(path, sizeof(path), "%s", file ? file : m->config);
-	siplbd_log("reloading %s", path);
+	slb_log(SLB_LOG_NOTICE, "reloading %s", path);
 	if (siplbd_load_config(path, m->bpffs, &st.cfg, err, errlen))
 		rc = SLB_RPC_BAD_CONFIG;
 	else if (takes_all_away(m, &st.cfg, path, err, errlen) ||
@@ -975,7 +985,8 @@ int siplbd_reload(struct siplbd_model *m, const char *file, char *err, size_t er
 		rc = stage_and_publish(m, &st, true, "reload", &old, err, errlen);
 	}
 	if (rc) {
-		siplbd_log("reload: %s; generation %" PRIu64 " stays", err, siplbd_model_generation(m));
+		slb_log(SLB_LOG_ERR, "reload: %s; generation %" PRIu64 " stays", err,
+			siplbd_model_generation(m));
 		return rc;
 	}
 	snprintf(m->config, sizeof(m->config), "%s", path);
@@ -1056,8 +1067,9 @@ static void passive_down(struct siplbd_model *m, uint32_t id, const char *verdic
 		return;
 	if (!others_up(m, id)) {
 		if (!b->passive_spared)
-			siplbd_log("backend %u pool %s %s: passive: %s; left up: the last backend up "
-				   "in its pool", id, b->pool_name, endpoint_of(b, e), verdict);
+			slb_log(SLB_LOG_WARNING, "backend left up, the last up in its pool: pool=%s "
+				"backend=%s id=%u reason=\"passive: %s\"", b->pool_name,
+				endpoint_of(b, e), id, verdict);
 		b->passive_spared = true;
 		return;
 	}

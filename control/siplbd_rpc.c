@@ -15,9 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "siplb/log.h"
 #include "siplbd_rpc.h"
 #include "siplbd_rules_rpc.h"
 #include "siplbd_stats.h"
+#include "siplb_version.h"
 
 /* A handler's state, and the model under it. */
 #define R(call) ((struct siplbd_rpc *)(call)->ctx)
@@ -474,8 +476,8 @@ static int h_config_reload(const struct slb_rpc_call *call, json_object *params,
 
 	if (file_param(params, m->config, &file, e) || config_budget(R(call), e))
 		return -1;
-	siplbd_log("config.reload %s (uid %d, pid %d)", file, (int)peer_of(call).uid,
-		   (int)peer_of(call).pid);
+	slb_log(SLB_LOG_NOTICE, "config.reload %s (uid %d, pid %d)", file, (int)peer_of(call).uid,
+		(int)peer_of(call).pid);
 	rc = siplbd_reload(m, file, err, sizeof(err));
 	config_charge(R(call), t0);
 	if (rc)
@@ -508,7 +510,7 @@ static int h_status(const struct slb_rpc_call *call, json_object *params, json_o
 
 	(void)params;
 	(void)e;
-	add_str(o, "version", SIPLB_VERSION);
+	add_str(o, "version", SLB_VERSION);
 	add_int(o, "pid", getpid());
 	add_int(o, "uptime_seconds",
 		(int64_t)((siplbd_now_ns() - R(call)->started_ns) / 1000000000u));
@@ -680,7 +682,7 @@ static int h_health(const struct slb_rpc_call *call, json_object *params, json_o
 static void rpc_log(void *ctx, const char *msg)
 {
 	(void)ctx;
-	siplbd_log("control socket: %s", msg);
+	slb_log(SLB_LOG_WARNING, "control socket: %s", msg);
 }
 
 /* The socket's directory (/run/siplb), made if it is missing. */
@@ -696,7 +698,7 @@ static int make_dir(const char *path)
 	*slash = 0;
 	if (!mkdir(dir, 0755) || errno == EEXIST)
 		return 0;
-	siplbd_log("control socket %s: cannot make %s: %s", path, dir, strerror(errno));
+	slb_log(SLB_LOG_ERR, "control socket %s: cannot make %s: %s", path, dir, strerror(errno));
 	return -1;
 }
 
@@ -742,7 +744,7 @@ int siplbd_rpc_open(struct siplbd_rpc *r, const struct slb_config_control *c)
 	r->server = slb_rpc_server_open(&sc, r->registry, err, sizeof(err));
 	if (r->server)
 		return 0;
-	siplbd_log("control socket %s: %s", c->socket, err);
+	slb_log(SLB_LOG_ERR, "control socket %s: %s", c->socket, err);
 	return -1;
 }
 
@@ -752,8 +754,8 @@ void siplbd_rpc_serve(struct siplbd_rpc *r)
 
 	if (!slb_rpc_server_process(r->server, err, sizeof(err)))
 		return;
-	siplbd_log("control socket %s: %s; closed (restart siplbd for a new one)",
-		   r->model->cfg.control.socket, err);
+	slb_log(SLB_LOG_ERR, "control socket %s: %s; closed (restart siplbd for a new one)",
+		r->model->cfg.control.socket, err);
 	slb_rpc_server_close(r->server);
 	r->server = NULL;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "siplb/log.h"
 #include "siplb/metrics.h"
 #include "siplb/publish.h"
 #include "siplb/rpc.h"
@@ -115,6 +116,17 @@ static void outf(const char *fmt, ...)
 	putchar('\n');
 }
 
+/* The lines of SIGUSR1 and --stats-interval, in the log. */
+__attribute__((format(printf, 1, 2)))
+static void log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	slb_vlog(SLB_LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
 /* Every lcore's counters added up. They are all __u64, so one array (of
  * __u64, the members' own type: a uint64_t view breaks strict aliasing). */
 void siplbd_stats_sum(const struct slb_maps *m, struct slb_lcore_stats *total)
@@ -143,7 +155,7 @@ int siplbd_stats_xdp(const struct slb_maps *m, struct slb_xdp_stats *total)
 
 	memset(total, 0, sizeof(*total));
 	if (!v || bpf_map_lookup_elem(m->xdp_fd[SLB_XDP_MAP_STATS], &key, v)) {
-		fprintf(stderr, "siplbd: map %s: %s\n", SLB_MAP_XDP_STATS,
+		slb_log(SLB_LOG_ERR, "map %s: %s", SLB_MAP_XDP_STATS,
 			cpus < 0 ? strerror(-cpus) : strerror(errno));
 		free(v);
 		return -1;
@@ -480,6 +492,6 @@ void siplbd_stats_log(const struct slb_maps *m)
 	struct totals *t = calloc(1, sizeof(*t));
 
 	if (t && !sum_all(m, t))
-		print_stats(siplbd_log, t);
+		print_stats(log_info, t);
 	free(t);
 }

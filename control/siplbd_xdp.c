@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "siplb/log.h"
 #include "siplbd_common.h"
 #include "siplbd_xdp.h"
 
@@ -24,11 +25,11 @@ static int logged(int rc, const struct slb_xdp_report *rep, const char *iface, c
 	char what[256];
 
 	if (rc) {
-		siplbd_log("%s", err);
+		slb_log(SLB_LOG_ERR, "%s", err);
 		return -1;
 	}
 	slb_xdp_describe(rep, iface, what, sizeof(what));
-	siplbd_log("xdp: %s", what);
+	slb_log(SLB_LOG_NOTICE, "xdp: %s", what);
 	return 0;
 }
 
@@ -57,13 +58,13 @@ int siplbd_xdp_apply(struct slb_xdp *x, const struct slb_maps *m, const struct s
 	if (!cfg->xdp.n_ifaces)
 		return rc;
 	if (!x->skel && slb_xdp_load(m, -1, x, err, sizeof(err))) {
-		siplbd_log("%s", err);
+		slb_log(SLB_LOG_ERR, "%s", err);
 		return -1;
 	}
 	if (cfg->xdp.generic)
-		siplbd_log("xdp: WARNING: xdp.mode is \"generic\": the program runs after the "
-			   "kernel has built a socket buffer for every packet, several times "
-			   "slower than native XDP; use it only where the driver has none");
+		slb_log(SLB_LOG_WARNING, "xdp: xdp.mode is \"generic\": the program runs after the "
+			"kernel has built a socket buffer for every packet, several times "
+			"slower than native XDP; use it only where the driver has none");
 	for (uint32_t i = 0; i < cfg->xdp.n_ifaces; i++) {
 		const char *iface = cfg->xdp.ifaces[i];
 
@@ -80,7 +81,8 @@ int siplbd_xdp_detach(const struct slb_config *cfg)
 	int rc = 0;
 
 	if (!cfg->xdp.n_ifaces)
-		siplbd_log("xdp: the configuration lists no xdp.interfaces: nothing to detach");
+		slb_log(SLB_LOG_NOTICE, "xdp: the configuration lists no xdp.interfaces: nothing to "
+			"detach");
 	for (uint32_t i = 0; i < cfg->xdp.n_ifaces; i++) {
 		const char *iface = cfg->xdp.ifaces[i];
 

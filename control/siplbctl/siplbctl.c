@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "siplb/rpc.h"
+#include "siplb_version.h"
 
 #define EXIT_REFUSED 1
 #define EXIT_CONN 2
@@ -760,6 +761,7 @@ static int run(const struct opts *o, const struct command *c, json_object *param
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: siplbctl [--socket PATH] [--json] [--timeout S] COMMAND [ARGS]\n"
+		   "       siplbctl --version\n"
 		   "commands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %s%s%s%s%s\n", commands[i].words[0], commands[i].words[1] ? " " : "",
@@ -791,7 +793,7 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		{"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
 		{"weight", required_argument, NULL, 'w'}, {"priority", required_argument, NULL, 'p'},
 		{"at", required_argument, NULL, 'a'}, {"source", required_argument, NULL, 'S'},
-		{NULL, 0, NULL, 0},
+		{"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -821,6 +823,9 @@ static int parse_options(int argc, char **argv, struct opts *o)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("siplbctl %s\n", SLB_VERSION);
 			exit(0);
 		default:
 			return -1;

@@ -8,16 +8,19 @@
 #include <unistd.h>
 
 #include "siplb_dp.h"
+#include "siplb_version.h"
 
 static const char usage[] =
 	"usage: siplb-dp [EAL args] -- --config FILE [--bpffs DIR]\n"
-	"                [--static-mac PORT=MAC]... [--exit-when-idle MS]\n"
-	"       siplb-dp --print-xdp-prog\n"
+	"                [--static-mac PORT=MAC]... [--exit-when-idle MS] [--log-level LEVEL]\n"
+	"       siplb-dp --print-xdp-prog | --version\n"
 	"  --config FILE          the siplb configuration (docs/config.md)\n"
 	"  --bpffs DIR            where siplbd pinned the state maps (default: the config's)\n"
 	"  --static-mac PORT=MAC  next-hop MAC for every packet out of PORT, a port the\n"
 	"                         kernel does not see (net_pcap, net_null, a bound NIC)\n"
 	"  --exit-when-idle MS    each worker stops after MS without a packet (tests)\n"
+	"  --log-level LEVEL      " SLB_LOG_LEVEL_NAMES " (default info); DPDK's own\n"
+	"                         lines also by EAL's --log-level, before \"--\"\n"
 	"  --print-xdp-prog       the placeholder XDP object for af_xdp's xdp_prog=, and exit\n";
 
 const char *slb_dp_xdp_prog(void)
@@ -26,12 +29,16 @@ const char *slb_dp_xdp_prog(void)
 						   : SLB_DP_XDP_PROG_BUILD;
 }
 
-/* Neither needs EAL, and EAL would reject them as unknown options. */
+/* None needs EAL, and EAL would reject them as unknown options. */
 int slb_dp_early_args(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--print-xdp-prog")) {
 			printf("%s\n", slb_dp_xdp_prog());
+			return 1;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("siplb-dp %s\n", SLB_VERSION);
 			return 1;
 		}
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -77,6 +84,14 @@ static int parse_ms(const char *arg, uint64_t *out, char *err, size_t errlen)
 	return 0;
 }
 
+static int parse_log_level(const char *arg, enum slb_log_level *out, char *err, size_t errlen)
+{
+	if (!slb_log_level_parse(arg, out))
+		return 0;
+	snprintf(err, errlen, "--log-level '%s': one of %s expected", arg, SLB_LOG_LEVEL_NAMES);
+	return -1;
+}
+
 int slb_dp_parse_args(int argc, char **argv, struct slb_dp_opts *o, char *err, size_t errlen)
 {
 	static const struct option longopts[] = {
@@ -84,11 +99,13 @@ int slb_dp_parse_args(int argc, char **argv, struct slb_dp_opts *o, char *err, s
 		{ "bpffs", required_argument, NULL, 'b' },
 		{ "static-mac", required_argument, NULL, 'm' },
 		{ "exit-when-idle", required_argument, NULL, 'i' },
+		{ "log-level", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->log_level = SLB_LOG_INFO;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -99,6 +116,7 @@ int slb_dp_parse_args(int argc, char **argv, struct slb_dp_opts *o, char *err, s
 		case 'b': o->bpffs = optarg; break;
 		case 'm': bad = parse_static_mac(optarg, o, err, errlen); break;
 		case 'i': bad = parse_ms(optarg, &o->exit_when_idle_ms, err, errlen); break;
+		case 'l': bad = parse_log_level(optarg, &o->log_level, err, errlen); break;
 		default:
 			snprintf(err, errlen, "unknown or incomplete option '%s'\n%s",
 				 argv[optind - 1], usage);

@@ -80,8 +80,8 @@ int slb_dp_kernel_reclaim(const struct slb_dp *dp, const struct slb_dp_port *p, 
 	}
 	if (rep.done == SLB_XDP_DETACHED) {
 		slb_xdp_describe(&rep, p->iface, what, sizeof(what));
-		RTE_LOG(WARNING, SIPLB, "port %s: %s: left by a siplb-dp that did not close the "
-			"port (killed?)\n", p->cfg->name, what);
+		slb_log(SLB_LOG_WARNING, "port %s: %s: left by a siplb-dp that did not close the "
+			"port (killed?)", p->cfg->name, what);
 	}
 	return 0;
 }
@@ -102,7 +102,7 @@ static void steer_early(const struct slb_dp *dp, const struct slb_state *s)
 
 		if (!strcmp(p->driver, SLB_DRIVER_AF_XDP) &&
 		    slb_xdp_steer_early(p->iface, s, why, sizeof(why)))
-			RTE_LOG(WARNING, SIPLB, "port %s: %s\n", p->cfg->name, why);
+			slb_log(SLB_LOG_WARNING, "port %s: %s", p->cfg->name, why);
 	}
 }
 
@@ -130,7 +130,7 @@ static int take_over(const struct slb_dp *dp, const struct slb_dp_port *p, char 
 		return -1;
 	}
 	slb_xdp_describe(&rep, p->iface, what, sizeof(what));
-	RTE_LOG(INFO, SIPLB, "port %s: %s: siplb's XDP program, with the PMD's sockets\n",
+	slb_log(SLB_LOG_INFO, "port %s: %s: siplb's XDP program, with the PMD's sockets",
 		p->cfg->name, what);
 	return 0;
 }

@@ -3,16 +3,20 @@
  * siplb-dp: EAL, config, state maps, ports, then the workers until
  * SIGINT/SIGTERM (or --exit-when-idle), then everything back in reverse.
  */
+#define _GNU_SOURCE /* fopencookie */
+#include <errno.h>
 #include <limits.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
+#include <rte_log.h>
 
 #include "siplb_dp.h"
 
@@ -29,12 +33,33 @@ static void die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("siplb-dp: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	slb_vlog(SLB_LOG_ERR, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(EXIT_FAILURE);
+}
+
+/* DPDK's own lines (EAL, the PMDs, siplb.neigh) into siplb's log, at their
+ * level: DPDK's RTE_LOG_ERR (4) .. RTE_LOG_DEBUG (8) are syslog's 3 .. 7. */
+static ssize_t dpdk_log_write(void *cookie, const char *buf, size_t len)
+{
+	int level = rte_log_cur_msg_loglevel() - 1;
+	size_t n = len && buf[len - 1] == '\n' ? len - 1 : len; /* slb_log ends the line */
+
+	(void)cookie;
+	slb_log(level < SLB_LOG_ERR ? SLB_LOG_ERR : level > SLB_LOG_DEBUG ? SLB_LOG_DEBUG :
+		(enum slb_log_level)level, "%.*s", (int)n, buf);
+	return (ssize_t)len;
+}
+
+/* Before rte_eal_init, so that EAL's own lines go the same way. */
+static void route_dpdk_log(void)
+{
+	static char line[4096]; /* one message per write: rte_log flushes each */
+	FILE *f = fopencookie(NULL, "w", (cookie_io_functions_t){.write = dpdk_log_write});
+
+	if (!f || setvbuf(f, line, _IOFBF, sizeof(line)) || rte_openlog_stream(f))
+		die("cannot route DPDK's log: %s", strerror(errno));
 }
 
 static int open_state(struct slb_dp *d, char *err, size_t errlen)
@@ -90,9 +115,8 @@ static void run(struct slb_dp *d)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	RTE_LOG(INFO, SIPLB, "forwarding: %u worker lcore(s), %u port(s), generation %" PRIu64
-		"\n", d->n_queues, d->n_ports,
-		slb_generation(&d->maps));
+	slb_log(SLB_LOG_NOTICE, "forwarding: %u worker lcore(s), %u port(s), generation %" PRIu64,
+		d->n_queues, d->n_ports, slb_generation(&d->maps));
 	rte_eal_mp_remote_launch(slb_dp_worker, d, CALL_MAIN);
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_wait_lcore(lcore);
@@ -105,6 +129,8 @@ int main(int argc, char **argv)
 
 	if (slb_dp_early_args(argc, argv))
 		return 0;
+	slb_log_open("siplb-dp", SLB_LOG_INFO); /* then --log-level, after EAL's args */
+	route_dpdk_log();
 	n = rte_eal_init(argc, argv);
 	if (n < 0)
 		die("EAL initialisation failed: %s", rte_strerror(rte_errno));
@@ -113,6 +139,7 @@ int main(int argc, char **argv)
 	if (slb_dp_parse_args(argc, argv, &dp.opts, err, sizeof(err)) ||
 	    slb_config_load(dp.opts.config, &dp.cfg, err, sizeof(err)))
 		die("%s", err);
+	slb_log_open("siplb-dp", dp.opts.log_level);
 	if (setup(&dp, err, sizeof(err))) {
 		teardown(&dp);
 		die("%s", err);

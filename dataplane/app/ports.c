@@ -136,9 +136,9 @@ static uint64_t rss_hash(const struct slb_dp_port *p, uint64_t supported)
 	char lacks[128];
 
 	if (supported && hf != SLB_DP_RSS_ALL)
-		RTE_LOG(INFO, SIPLB, "port %s: RSS without %s: the device lacks it (or lacks "
+		slb_log(SLB_LOG_INFO, "port %s: RSS without %s: the device lacks it (or lacks "
 			"the family's fragment type, without which UDP is hashed on addresses "
-			"only, so that a datagram's fragments meet on one worker)\n", p->cfg->name,
+			"only, so that a datagram's fragments meet on one worker)", p->cfg->name,
 			slb_dp_rss_text(SLB_DP_RSS_ALL & ~hf, lacks, sizeof(lacks)));
 	return hf;
 }
@@ -172,7 +172,7 @@ static void spread_reta(const struct slb_dp *dp, const struct slb_dp_port *p, ui
 	const char *failed = size ? write_reta(dp, p, size) : "none reported";
 	char text[128];
 
-	RTE_LOG(INFO, SIPLB, "port %s: RSS on %s over %u queues, RETA of %u entries: %s%s\n",
+	slb_log(SLB_LOG_INFO, "port %s: RSS on %s over %u queues, RETA of %u entries: %s%s",
 		p->cfg->name, slb_dp_rss_text(hf, text, sizeof(text)), dp->n_queues, size,
 		failed ? failed : "spread evenly", failed ? ", the device's own stays" : "");
 }
@@ -189,9 +189,9 @@ static void configure_rss(const struct slb_dp *dp, const struct slb_dp_port *p,
 	if (conf->rx_adv_conf.rss_conf.rss_hf)
 		conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 	else
-		RTE_LOG(INFO, SIPLB, "port %s: %s has no RSS for IP: each of its %u RX queues "
+		slb_log(SLB_LOG_INFO, "port %s: %s has no RSS for IP: each of its %u RX queues "
 			"gets what the driver puts into it (af_xdp: its NIC queue, by the "
-			"kernel driver's RSS)\n", p->cfg->name, p->driver, dp->n_queues);
+			"kernel driver's RSS)", p->cfg->name, p->driver, dp->n_queues);
 }
 
 /* An af_xdp port's sockets serve n_queues queues of the interface (from
@@ -214,10 +214,10 @@ static void check_xdp_queues(const struct slb_dp *dp, const struct slb_dp_port *
 		n += !strncmp(e->d_name, "rx-", 3);
 	closedir(d);
 	if (n > dp->n_queues)
-		RTE_LOG(WARNING, SIPLB, "port %s: %s has %u RX queues and siplb-dp sockets on "
+		slb_log(SLB_LOG_WARNING, "port %s: %s has %u RX queues and siplb-dp sockets on "
 			"%u: SIP to a VIP that the NIC's RSS puts on another queue is dropped "
 			"(no_dataplane). Give af_xdp queue_count=%u and %u lcores, or keep RSS "
-			"to the sockets' queues (ethtool -X %s equal %u, start_queue=0)\n",
+			"to the sockets' queues (ethtool -X %s equal %u, start_queue=0)",
 			p->cfg->name, p->iface, n, dp->n_queues, n, n, p->iface, dp->n_queues);
 }
 
@@ -260,9 +260,9 @@ static int configure_port(struct slb_dp *dp, struct slb_dp_port *p,
 	check_xdp_queues(dp, p);
 	if (conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS)
 		spread_reta(dp, p, conf.rx_adv_conf.rss_conf.rss_hf, info->reta_size);
-	RTE_LOG(INFO, SIPLB, "port %s: driver %s, iface %s, MAC " RTE_ETHER_ADDR_PRT_FMT
+	slb_log(SLB_LOG_INFO, "port %s: driver %s, iface %s, MAC " RTE_ETHER_ADDR_PRT_FMT
 		", %u RX + %u TX queues (%u/%u descriptors), UDP checksum offload TX %s RX %s, "
-		"MTU %u\n", p->cfg->name, p->driver, p->iface[0] ? p->iface : "-",
+		"MTU %u", p->cfg->name, p->driver, p->iface[0] ? p->iface : "-",
 		RTE_ETHER_ADDR_BYTES(&p->mac), dp->n_queues, dp->n_queues, nb_rxd, nb_txd,
 		p->udp_cksum_offload ? "on" : "off", p->rx_cksum_offload ? "on" : "off", p->mtu);
 	return 0;

@@ -21,10 +21,9 @@
 #include "ipv4_reasm.h"
 #include "sip_rules.h"
 #include "siplb/config.h"
+#include "siplb/log.h"
 #include "siplb/proxy.h"
 #include "siplb/state_maps.h"
-
-#define RTE_LOGTYPE_SIPLB RTE_LOGTYPE_USER1
 
 struct slb_neigh; /* dp_neigh.h */
 
@@ -58,6 +57,7 @@ struct slb_dp_opts {
 	struct slb_dp_static_mac static_macs[RTE_MAX_ETHPORTS];
 	unsigned n_static_macs;
 	uint64_t exit_when_idle_ms;        /* 0: run until SIGINT/SIGTERM */
+	enum slb_log_level log_level;
 };
 
 struct slb_dp_port {

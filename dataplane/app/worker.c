@@ -268,8 +268,8 @@ static inline void sync_rules(const struct slb_dp *dp, struct slb_dp_lcore *lc, 
 	if (unlikely(slb_rules_worker_sync(lc->rules, s, slb_rules_of(&dp->maps, g),
 					   dp->maps.control->rules_capacity, ns, err,
 					   sizeof(err))))
-		RTE_LOG(ERR, SIPLB, "lcore %u, generation %" PRIu64 ": %s (its VIP goes the "
-			"default way)\n", rte_lcore_id(), g, err);
+		slb_log(SLB_LOG_ERR, "lcore %u, generation %" PRIu64 ": %s (its VIP goes the "
+			"default way)", rte_lcore_id(), g, err);
 }
 
 int slb_dp_worker(void *arg)
@@ -290,7 +290,7 @@ int slb_dp_worker(void *arg)
 	uint64_t last_heartbeat = rte_rdtsc(), last_rx = last_heartbeat;
 
 	slb_reader_heartbeat(maps, lc->reader);
-	RTE_LOG(INFO, SIPLB, "lcore %u: queue %u of %u ports\n", rte_lcore_id(), lc->queue,
+	slb_log(SLB_LOG_INFO, "lcore %u: queue %u of %u ports", rte_lcore_id(), lc->queue,
 		dp->n_ports);
 	while (!slb_dp_quit) {
 		uint64_t now = rte_rdtsc();

@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "siplb/sip_scan.h"
+#include "siplb_version.h"
 
 static const char usage[] =
 	"usage: siplb-parse [--path auto|scalar|sse4.2|avx2] FILE...\n"
+	"       siplb-parse --version\n"
 	"Parses each FILE as one raw SIP datagram and prints a JSON object per file.\n";
 
 static json_object *span_str(const uint8_t *buf, struct slb_span s)
@@ -107,6 +109,10 @@ int main(int argc, char **argv)
 	enum slb_sip_path path = SLB_SIP_PATH_AUTO;
 	int first = 1, bad = 0;
 
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("siplb-parse %s\n", SLB_VERSION);
+		return 0;
+	}
 	if (argc > 2 && strcmp(argv[1], "--path") == 0) {
 		path = parse_path(argv[2]);
 		if (path == SLB_SIP_PATH_COUNT || !slb_sip_path_supported(path)) {

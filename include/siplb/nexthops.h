@@ -24,11 +24,9 @@
 
 struct slb_nexthops;
 
-typedef void slb_log_fn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* Takes over the nexthop map (its current entries are known from then on:
  * a restarted siplbd logs only real changes). NULL with a reason. */
-struct slb_nexthops *slb_nexthops_open(int map_fd, slb_log_fn *log, char *err, size_t errlen);
+struct slb_nexthops *slb_nexthops_open(int map_fd, char *err, size_t errlen);
 void slb_nexthops_close(struct slb_nexthops *n);
 
 /* The netlink event socket, to poll for POLLIN. */

@@ -87,8 +87,8 @@ def health(env):
                  f"{A} down")
     expect(took >= (FALL - 1) * INTERVAL - 0.1, f"{A} down after {took:.2f} s: before its "
            f"{FALL} failures")
-    env.wait_log(r"backend \d+ pool core 127\.0\.0\.11:5060: health up -> down "
-                 r"\(ICMP port unreachable x3\)", after=mark)
+    env.wait_log(r"warning siplbd: backend health up -> down: pool=core backend=127\.0\.0\.11:5060 "
+                 r"id=\d+ reason=\"ICMP port unreachable x3\"", after=mark)
     g1, pub = env.published()
     expect(g1 > g0 and pub[A]["state"] == "down" and pub[A]["weight"] == 0 and
            pub[B]["state"] == "up" and pub[B]["weight"] == 30, f"published: {pub}")
@@ -104,8 +104,10 @@ def health(env):
                  f"{A} up again")
     expect(took >= (RISE - 1) * INTERVAL - 0.1, f"{A} up after {took:.2f} s: before {RISE} "
            "successes")
-    env.wait_log(r"127\.0\.0\.11:5060: health down -> probing \(200 OK\)", after=mark)
-    env.wait_log(r"127\.0\.0\.11:5060: health probing -> up \(200 OK x2\)", after=mark)
+    env.wait_log(r"health down -> probing: pool=core backend=127\.0\.0\.11:5060 id=\d+ "
+                 r"reason=\"200 OK\"", after=mark)
+    env.wait_log(r"notice siplbd: backend health probing -> up: pool=core "
+                 r"backend=127\.0\.0\.11:5060 id=\d+ reason=\"200 OK x2\"", after=mark)
     _, pub = env.published()
     m = env.metrics()
     expect(pub[A]["state"] == "up" and pub[A]["weight"] == 50 and state_of(m, "core", A) == "up"
@@ -118,7 +120,8 @@ def health(env):
     uas[B].send_signal(signal.SIGSTOP)
     took = timed(env, lambda: env.backends()[B]["state"] == "down",
                  FALL * INTERVAL + TIMEOUT + SLACK, f"{B} down when silent")
-    env.wait_log(r"127\.0\.0\.12:5060: health up -> down \(3 timeouts\)", after=mark)
+    env.wait_log(r"health up -> down: pool=core backend=127\.0\.0\.12:5060 id=\d+ "
+                 r"reason=\"3 timeouts\"", after=mark)
     uas[B].send_signal(signal.SIGCONT)
     print(f"ok   silent: down after {took:.2f} s (bound {FALL * INTERVAL + TIMEOUT:.1f} s), "
           "3 timeouts")
@@ -212,8 +215,8 @@ def srv(env):
     # the server gone: the last answer stays, the failure is counted
     env.kill(unbound)
     mark = len(env.log())
-    env.wait_log(r"pool core: DNS failure: SRV _sip._udp.example.net: .*the last good answer "
-                 r"stays \(3 backends\)", seconds=TTL + 3, after=mark)
+    env.wait_log(r"warning siplbd: DNS failure, the last good answer stays: pool=core "
+                 r"backends=3 reason=\"SRV _sip._udp.example.net: ", seconds=TTL + 3, after=mark)
     wait_until(lambda: env.metrics().get(("siplb_dns_failures_total",
                                           frozenset({("pool", "core")})), 0) >= 1, 3,
                "siplb_dns_failures_total{pool=core} >= 1")
@@ -465,8 +468,9 @@ def passive(env, unanswered):
     """B never answered: passive health takes it down, its probes bring it back."""
     # silence 1 s, measured from the sample that saw the requests: one
     # sampling period (1 s) late at most
-    env.wait_log(rf"127\.0\.0\.12:5060: health up -> down \(passive: {unanswered} requests, no "
-                 r"response in [12]\.\d s\)", seconds=4)
+    env.wait_log(rf"health up -> down: pool=core backend=127\.0\.0\.12:5060 id=\d+ "
+                 rf"reason=\"passive: {unanswered} requests, no response in [12]\.\d s\"",
+                 seconds=4)
     wait_until(lambda: state_of(env.metrics(), "core", B) in ("down", "probing"), 3,
                f"/metrics: {B} down")
     expect(env.backends()[A]["state"] == "up", "A, which answered, stays up")
@@ -483,8 +487,9 @@ def last_up(env):
     mark = len(env.log())
     time.sleep(TICK)  # B's memory, reset when it came back, has its baseline
     forward(env, range(100, 120), tag="dp2")
-    env.wait_log(r"127\.0\.0\.12:5060: passive: 20 requests, no response in [12]\.\d s; left "
-                 r"up: the last backend up in its pool", seconds=4, after=mark)
+    env.wait_log(r"backend left up, the last up in its pool: pool=core "
+                 r"backend=127\.0\.0\.12:5060 id=\d+ reason=\"passive: 20 requests, no "
+                 r"response in [12]\.\d s\"", seconds=4, after=mark)
     expect(env.backends()[B]["state"] == "up" and "down" not in env.log()[mark:], env.log()[mark:])
     print("ok   passive spares the last backend up of a pool")
 

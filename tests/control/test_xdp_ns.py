@@ -296,7 +296,7 @@ def test_attach(env):
 
     env.write(capacity=1200, mode="generic", gw=False)
     p = env.siplbd_run("--once")
-    expect(p.returncode == 0 and "WARNING: xdp.mode is \"generic\"" in p.stderr and
+    expect(p.returncode == 0 and "warning siplbd: xdp: xdp.mode is \"generic\"" in p.stderr and
            re.search(r"attached XDP program \d+ to lb0 \(generic\)", p.stderr) and
            xdp_of()[0] == 2, f"{xdp_of()} {p.stderr}")
     p = env.siplbd_run("--detach")

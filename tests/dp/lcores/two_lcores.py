@@ -126,7 +126,7 @@ def scenario(env):
            r'queues, RETA of \d+ entries: spread evenly' % NULL_PORT,
            'net_null: RSS on UDP ports and addresses, fragments on addresses, RETA spread')
     for q, (_, _, count) in enumerate(CLIENTS):
-        expect(log, r'^SIPLB: lcore %d: queue %d of 2 ports' % (q, q),
+        expect(log, r'info siplb-dp: lcore %d: queue %d of 2 ports$' % (q, q),
                'lcore %d polls queue %d' % (q, q))
         expect(log, r'^  lcore %d queue %d: %d requests in, 0 responses relayed, 0 dropped$'
                % (q, q, count), 'lcore %d counted the %d requests of queue %d' % (q, count, q))

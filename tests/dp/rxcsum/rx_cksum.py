@@ -102,7 +102,8 @@ def scenario(env):
             dp.wait()
     with open(log_path) as f:
         log = f.read()
-    m = re.search(r'^SIPLB: port %s: .*UDP checksum offload TX \w+ RX (\w+)' % TAP, log, re.M)
+    m = re.search(r'info siplb-dp: port %s: .*UDP checksum offload TX \w+ RX (\w+)' % TAP,
+                  log)
     if not m or m.group(1) != 'on':
         raise Failure('net_tap advertises RX UDP checksum offload; the port line does not '
                       'say it is on:\n%s' % log)
