@@ -44,6 +44,7 @@ enum slb_hdr {
 	SLB_HDR_FROM,
 	SLB_HDR_ROUTE,
 	SLB_HDR_CONTACT,
+	SLB_HDR_USER_AGENT,
 };
 
 /* Header name (already trimmed) to id; case-insensitive, compact forms. */
@@ -153,6 +154,10 @@ struct slb_sip_msg {
 	struct slb_span route2;     /* the next one (same line or next Route) */
 	uint16_t route_line;        /* offset of the first Route header line */
 	bool has_contact;
+	/* The first From, To and User-Agent values as located: from just past
+	 * the colon to the end of the logical line, blanks not trimmed (len 0:
+	 * absent). What the routing rules match on, found by the same walk. */
+	struct slb_span from, to, user_agent;
 	uint16_t via_line;          /* offset of the top Via header line */
 
 	/* framing */

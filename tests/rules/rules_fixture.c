@@ -36,7 +36,8 @@ static const char fixture_conf[] =
 	"    { match = { to_host = { regex = \"example\\\\.(com|net)$\"; }; }; action = \"allow\"; },\n"
 	"    { match = { header = { name = \"Subject\"; regex = \"urgent\"; }; };\n"
 	"      hash = \"header:Subject\"; },\n"
-	"    { match = { source = \"2001:db8::/32\"; }; action = \"drop\"; }\n"
+	"    { match = { source = \"2001:db8::/32\"; }; action = \"drop\"; },\n"
+	"    { match = { method = \"FOOBAR\"; }; action = \"reply 501\"; }\n"
 	"  ); } );\n";
 
 const char *rules_fixture_file(const char *text)

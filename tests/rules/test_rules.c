@@ -78,6 +78,18 @@ static const struct req reqs[] = {
 	/* but the REGISTER rules do not take a CANCEL: the To host's does */
 	{"CANCEL", "sip:reg.example.com", "<sip:alice@reg.example.com>;tag=1",
 	 "<sip:alice@reg.example.com>", "", "198.51.100.7 5060", R_ALLOW_TO, NULL},
+	/* User-Agent as the scanner locates it: any case, blanks before the
+	 * colon, a folded value is one value, the first header counts */
+	{"INVITE", "sip:112@sos.example.com", "<sip:1000@a.example>", "<sip:112@sos.example.com>",
+	 "USER-AGENT :sipcli/1.0\r\n", "198.51.100.7 5060", R_SCANNER, NULL},
+	{"INVITE", "sip:112@sos.example.com", "<sip:1000@a.example>", "<sip:112@sos.example.com>",
+	 "User-Agent: Linphone\r\n friendly-scanner\r\n", "198.51.100.7 5060", R_SCANNER, NULL},
+	{"INVITE", "sip:112@sos.example.com", "<sip:1000@a.example>", "<sip:112@sos.example.com>",
+	 "User-Agent: Linphone\r\nUser-Agent: friendly-scanner\r\n", "198.51.100.7 5060",
+	 R_EMERGENCY, NULL},
+	/* an extension method is scanned; a standard one is looked up */
+	{"FOOBAR", "sip:bob@gw.example", "<sip:1@x>", "<sip:bob@gw.example>", "",
+	 "198.51.100.7 5060", R_FOOBAR, NULL},
 };
 
 /* The request as text; "t-compact" as To uses the compact form. */

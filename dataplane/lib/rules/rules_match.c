@@ -10,6 +10,11 @@
  * rules anchored on each fired condition (rules.h) are candidates when
  * their other conditions carry the stamp too.
  *
+ * The method field is scanned on load, not per message: for each standard
+ * method (a request's method token is exactly its name, RFC 3261 §7.1 being
+ * case-sensitive) the conditions it fires are kept; only an extension
+ * method is scanned per message.
+ *
  * The plain rules (no Hyperscan condition: a source prefix, a source port
  * or nothing) are indexed on load: one open-addressed hash table per family
  * and prefix length present, keyed by the prefix, so a message costs a
@@ -59,6 +64,11 @@ struct slb_rules_db {
 	struct plain_table *plain_tables; /* one per family and prefix length present */
 	uint32_t n_plain_tables;
 	struct db_field fields[SLB_RULE_MAX_FIELDS];
+	/* The method conditions standard method m fires (CANCEL and ACK with
+	 * INVITE's, slb_rules_as_invite): method_conds[method_first[m] ..
+	 * method_first[m + 1]). */
+	uint32_t method_first[SLB_SIP_METHOD_COUNT + 1];
+	uint32_t *method_conds;
 	char headers[SLB_RULE_MAX_HEADERS][SLB_RULE_HEADER_LEN];
 };
 
@@ -305,6 +315,72 @@ static const char *index_plain(struct slb_rules_db *db)
 	return NULL;
 }
 
+/* The conditions the scans of one method fire, appended to out once each
+ * (out[first..n) is this method's). */
+struct method_scan {
+	uint32_t *out, first, n, cap;
+	bool oom;
+};
+
+static int on_method_match(unsigned id, unsigned long long from, unsigned long long to,
+			   unsigned flags, void *ctx)
+{
+	struct method_scan *ms = ctx;
+
+	(void)from, (void)to, (void)flags;
+	for (uint32_t k = ms->first; k < ms->n; k++)
+		if (ms->out[k] == id)
+			return 0;
+	if (ms->n == ms->cap) {
+		uint32_t cap = ms->cap ? 2 * ms->cap : 64, *o = realloc(ms->out, cap * sizeof(*o));
+
+		if (!o) {
+			ms->oom = true;
+			return 1;
+		}
+		ms->out = o, ms->cap = cap;
+	}
+	ms->out[ms->n++] = id;
+	return 0;
+}
+
+static const hs_database_t *method_db(const struct slb_rules_db *db)
+{
+	for (uint32_t k = 0; k < db->n_fields; k++)
+		if (db->fields[k].field == SLB_RULE_F_METHOD)
+			return db->fields[k].db;
+	return NULL;
+}
+
+/* db->method_conds: every standard method's name scanned once, here. */
+static const char *method_table(struct slb_rules_db *db)
+{
+	const hs_database_t *hdb = method_db(db);
+	struct method_scan ms = {0};
+	hs_scratch_t *hs = NULL;
+	const char *why = NULL;
+
+	if (hdb && hs_alloc_scratch(hdb, &hs) != HS_SUCCESS)
+		return "Hyperscan cannot allocate a scratch";
+	for (int m = 0; m < SLB_SIP_METHOD_COUNT && !why; m++) {
+		const char *name = slb_sip_method_name((enum slb_sip_method)m);
+		struct slb_sip_msg as = {.method = (enum slb_sip_method)m};
+
+		db->method_first[m] = ms.first = ms.n;
+		if (!hdb || m == SLB_SIP_METHOD_OTHER)
+			continue;
+		if (hs_scan(hdb, name, (unsigned)strlen(name), 0, hs, on_method_match, &ms) !=
+			    HS_SUCCESS ||
+		    (slb_rules_as_invite(&as) &&
+		     hs_scan(hdb, "INVITE", 6, 0, hs, on_method_match, &ms) != HS_SUCCESS))
+			why = ms.oom ? "out of memory" : "Hyperscan cannot scan a method";
+	}
+	db->method_first[SLB_SIP_METHOD_COUNT] = ms.n;
+	hs_free_scratch(hs);
+	db->method_conds = ms.out;
+	return why;
+}
+
 static const char *load_rules(struct slb_rules_db *db, const struct slb_rules_blob *h,
 			      size_t *off, size_t *fields_off)
 {
@@ -343,6 +419,8 @@ struct slb_rules_db *slb_rules_db_load(const void *blob, size_t len, char *err, 
 	for (uint32_t k = 0; !why && k < h->n_fields; k++)
 		why = load_field(db, b, len, &bf[k]);
 	if (!why)
+		why = method_table(db);
+	if (!why)
 		return db;
 	slb_rules_db_free(db);
 	return fail(err, errlen, why);
@@ -362,6 +440,7 @@ void slb_rules_db_free(struct slb_rules_db *db)
 	free(db->plain_rules);
 	free(db->plain_slots);
 	free(db->plain_tables);
+	free(db->method_conds);
 	free(db);
 }
 
@@ -465,6 +544,14 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	return 0;
 }
 
+/* What a scan of standard method m would fire (db->method_conds). */
+static void method_fired(const struct slb_rules_db *db, struct slb_rules_scratch *s,
+			 enum slb_sip_method m)
+{
+	for (uint32_t k = db->method_first[m]; k < db->method_first[m + 1]; k++)
+		on_match(db->method_conds[k], 0, 0, 0, s);
+}
+
 static void next_stamp(struct slb_rules_scratch *s)
 {
 	if (++s->scan)
@@ -509,12 +596,13 @@ int slb_rules_scan(const struct slb_rules_db *db, struct slb_rules_scratch *s,
 		const struct db_field *f = &db->fields[k];
 		struct slb_span v = s->fields.f[f->field];
 
+		if (f->field == SLB_RULE_F_METHOD && msg->method != SLB_SIP_METHOD_OTHER) {
+			method_fired(db, s, msg->method);
+			continue;
+		}
 		if (f->db && v.len &&
 		    hs_scan(f->db, (const char *)buf + v.off, v.len, 0, s->hs, on_match, s) !=
 		    HS_SUCCESS)
-			return -1;
-		if (f->db && f->field == SLB_RULE_F_METHOD && slb_rules_as_invite(msg) &&
-		    hs_scan(f->db, "INVITE", 6, 0, s->hs, on_match, s) != HS_SUCCESS)
 			return -1;
 	}
 	candidates(db, s);

@@ -286,5 +286,7 @@ bool slb_sip_msg_same(const struct slb_sip_msg *a, const struct slb_sip_msg *b)
 	       span_eq(a->route, b->route) && span_eq(a->route2, b->route2) &&
 	       a->route_line == b->route_line && a->has_contact == b->has_contact &&
 	       a->via_line == b->via_line && a->headers_len == b->headers_len &&
+	       span_eq(a->from, b->from) && span_eq(a->to, b->to) &&
+	       span_eq(a->user_agent, b->user_agent) &&
 	       a->body_len == b->body_len;
 }

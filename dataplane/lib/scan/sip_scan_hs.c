@@ -28,7 +28,7 @@ enum {
 	HS_BARE_CR = 100,
 	HS_BARE_LF,
 	HS_BAD_LINE,
-	HS_HDR_COUNT = SLB_HDR_CONTACT + 1,
+	HS_HDR_COUNT = SLB_HDR_USER_AGENT + 1,
 };
 
 static const struct {
@@ -45,6 +45,7 @@ static const struct {
 	{ SLB_HDR_FROM, HS_FLAG_CASELESS, "\\r\\n(from|f)[ \\t]*:" },
 	{ SLB_HDR_ROUTE, HS_FLAG_CASELESS, "\\r\\nroute[ \\t]*:" },
 	{ SLB_HDR_CONTACT, HS_FLAG_CASELESS, "\\r\\n(contact|m)[ \\t]*:" },
+	{ SLB_HDR_USER_AGENT, HS_FLAG_CASELESS, "\\r\\nuser-agent[ \\t]*:" },
 	{ HS_BARE_CR, HS_FLAG_SINGLEMATCH, "\\r[^\\n]" },
 	{ HS_BARE_LF, HS_FLAG_SINGLEMATCH, "(^|[^\\r])\\n" },
 	/* a logical line whose first physical line has no "name:" */

@@ -24,7 +24,7 @@ struct slb_sip_hits {
 	uint8_t n_call_id;      /* counts saturate at 2: only "more than one" matters */
 	uint8_t n_content_length;
 	struct slb_span call_id, cseq, content_length, max_forwards;
-	struct slb_span to, from;
+	struct slb_span to, from, user_agent;
 	struct slb_span route[2]; /* the first two Route header lines */
 	uint16_t route_line;
 	uint8_t n_route;
@@ -82,6 +82,7 @@ static inline enum slb_hdr slb_hdr_id(const uint8_t *n, size_t len)
 		if (SLB_IEQ(n, len, "call-id"))
 			return SLB_HDR_CALL_ID;
 		return SLB_IEQ(n, len, "contact") ? SLB_HDR_CONTACT : SLB_HDR_OTHER;
+	case 10: return SLB_IEQ(n, len, "user-agent") ? SLB_HDR_USER_AGENT : SLB_HDR_OTHER;
 	case 12: return SLB_IEQ(n, len, "max-forwards") ? SLB_HDR_MAX_FORWARDS : SLB_HDR_OTHER;
 	case 14: return SLB_IEQ(n, len, "content-length") ? SLB_HDR_CONTENT_LENGTH : SLB_HDR_OTHER;
 	}
@@ -266,6 +267,7 @@ static inline void slb_sip_hit(struct slb_sip_hits *h, enum slb_hdr id,
 			h->route[h->n_route++] = v;
 		break;
 	case SLB_HDR_CONTACT:        h->contact = true; break;
+	case SLB_HDR_USER_AGENT:     if (!h->user_agent.off) h->user_agent = v; break;
 	case SLB_HDR_OTHER:          break;
 	}
 }

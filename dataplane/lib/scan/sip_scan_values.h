@@ -522,6 +522,9 @@ enum slb_sip_reason SLB_FINISH_FN(const uint8_t *buf, size_t len, struct slb_sip
 		err |= parse_addr_header(buf, hits->from, &msg->from_tag, SLB_SIP_ERR_BAD_FROM);
 		parse_routes(buf, hits, msg);
 		msg->has_contact = hits->contact;
+		msg->from = hits->from;
+		msg->to = hits->to;
+		msg->user_agent = hits->user_agent;
 	}
 	msg->reason = err ? (enum slb_sip_reason)__builtin_ctz(err) : SLB_SIP_OK;
 	return msg->reason;
