@@ -6,6 +6,7 @@
  * (each backend's share of calls and requests).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,7 +65,7 @@ static int write_backends(const struct run_result *r, const char *dir)
 static const char script[] =
 	"set terminal pngcairo size 900,420 noenhanced\n"
 	"set grid\nset key outside right top\nset xlabel 'seconds'\n"
-	"set output 'rate.png'\nset title 'scenarios per second'\n"
+	"set output 'rate.png'\nset title 'scenarios per second'\nset yrange [0:*]\n"
 	"plot 'timeline.dat' u 1:2 w l lw 2 t 'target', '' u 1:3 w l t 'offered', "
 	"'' u 1:4 w l t 'achieved'\n"
 	"set output 'loss.png'\nset title 'loss (% of transactions) and retransmissions'\n"
@@ -103,6 +104,8 @@ static int run_gnuplot(const char *dir)
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addchdir_np(&fa, dir);
+	/* its warnings (an empty range: no loss) in a file, not in the report */
+	posix_spawn_file_actions_addopen(&fa, 2, "gnuplot.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
@@ -119,7 +122,7 @@ int report_plot(const struct run_result *r, const char *dir)
 	}
 	if (run_gnuplot(dir)) {
 		fprintf(stderr, "siplb-bench: --plot %s: gnuplot failed (is gnuplot-nox "
-				"installed?); the data and charts.gp are there\n", dir);
+				"installed? see gnuplot.log there)\n", dir);
 		return -1;
 	}
 	return 0;

@@ -107,8 +107,10 @@ static void run_plain(struct runner *r)
 	plan(r, PH_RUN, o->rate, o->rate_start, o->ramp_secs);
 	while (secs_since(from) < o->duration_secs && !interrupted &&
 	       (!o->max_scenarios || started(&r->now) < o->max_scenarios)) {
-		double s = secs_since(from), ramp = o->ramp_secs;
+		/* the target in the middle of the second a tick samples */
+		double s = secs_since(from) - 0.5, ramp = o->ramp_secs;
 
+		s = s > 0 ? s : 0;
 		tick(r, s < ramp ? o->rate_start + (o->rate - o->rate_start) * s / ramp : o->rate);
 	}
 	r->res->send_secs = secs_since(from);
