@@ -44,11 +44,13 @@ const char *siplbd_admin_name(enum siplbd_admin a)
 }
 
 /* What a generation is built from: a configuration and, per pool, its
- * runtime (an SRV pool's targets) and its prober (NULL: not probed). */
+ * runtime (an SRV pool's targets) and its prober (NULL: not probed); the
+ * health a backend new in it has in a probed pool. */
 struct view {
 	const struct slb_config *cfg;
 	struct siplbd_pool *const *rt;
 	struct slb_health *const *prober;
+	enum slb_backend_state fresh;   /* UP, or PROBING (backend.add) */
 };
 
 /* A reload (or the start) before it is committed. */
@@ -123,6 +125,18 @@ enum slb_backend_state siplbd_backend_state(const struct siplbd_model *m, uint32
 	return (enum slb_backend_state)siplbd_model_state(m)->backends[id].state;
 }
 
+const char *siplbd_backend_state_text(const struct siplbd_model *m, uint32_t id)
+{
+	const struct siplbd_backend *b = &m->backends[id];
+	enum slb_backend_state s = siplbd_backend_state(m, id);
+	bool srv = b->used && m->cfg.pools[b->pool].srv.name[0];
+
+	if (s == SLB_BACKEND_DRAINING && effective(b->admin, b->health) == SLB_BACKEND_UP &&
+	    (srv || b->weight > 0))
+		return "standby";
+	return slb_backend_state_name(s);
+}
+
 uint64_t siplbd_model_generation(const struct siplbd_model *m)
 {
 	return slb_generation(m->maps);
@@ -180,7 +194,7 @@ static int build_pool(const struct siplbd_model *m, const struct view *v, uint32
 		t[j] = srv ? rt->targets[j] : record_of_backend(be, j);
 		k = known(m, cp->name, &be->a);
 		states[j] = effective(k ? k->admin : SIPLBD_ENABLED,
-				      v->prober[p] && k ? k->health : SLB_BACKEND_UP);
+				      !v->prober[p] ? SLB_BACKEND_UP : k ? k->health : v->fresh);
 		live[j] = states[j] == SLB_BACKEND_UP && (srv || be->weight > 0);
 	}
 	slb_srv_select(t, n, live, w);
@@ -262,9 +276,10 @@ static uint32_t id_of(const struct slb_state *s, uint32_t p, const struct slb_co
 }
 
 /*
- * Makes id a target of its pool's prober h, starting up or down as it is.
- * A backend the prober cannot take (no route to it, say) counts as down
- * until it can: tried again every second, logged when the reason changes.
+ * Makes id a target of its pool's prober h, starting up, down or probing
+ * as it is (a new prober keeps what the old one knew). A backend the
+ * prober cannot take (no route to it, say) counts as down until it can:
+ * tried again every second, logged when the reason changes.
  */
 static void probe(struct siplbd_model *m, struct slb_health *h, uint32_t id)
 {
@@ -272,13 +287,9 @@ static void probe(struct siplbd_model *m, struct slb_health *h, uint32_t id)
 	struct slb_health_target t = {.id = id, .a = b->a};
 	char err[SLB_HEALTH_REASON_LEN], e[SLB_ADDR_TEXT_LEN];
 
-	if (!slb_health_add(h, &t, b->health == SLB_BACKEND_UP ? SLB_BACKEND_UP : SLB_BACKEND_DOWN,
-			    err, sizeof(err))) {
+	if (!slb_health_add(h, &t, b->health, err, sizeof(err))) {
 		b->prober = h;
 		b->unprobed[0] = 0;
-		if (b->health == SLB_BACKEND_PROBING) /* a new prober starts it down */
-			changed(m, "backend %u down (new prober)", id);
-		b->health = b->health == SLB_BACKEND_UP ? SLB_BACKEND_UP : SLB_BACKEND_DOWN;
 		return;
 	}
 	if (strcmp(b->unprobed, err))
@@ -292,9 +303,10 @@ static void probe(struct siplbd_model *m, struct slb_health *h, uint32_t id)
 }
 
 /* m->backends from the generation pub just published: what was known of a
- * backend with the same key (the same id) stays, new ones are enabled and up. */
+ * backend with the same key (the same id) stays, new ones are enabled and,
+ * in a probed pool, fresh (UP, or PROBING: added by the operator). */
 static void take_ids(struct siplbd_model *m, const struct view *v, const struct slb_config *pub,
-		     const struct siplbd_backend *old)
+		     const struct siplbd_backend *old, enum slb_backend_state fresh)
 {
 	const struct slb_state *s = siplbd_model_state(m);
 
@@ -308,7 +320,7 @@ static void take_ids(struct siplbd_model *m, const struct view *v, const struct 
 			struct siplbd_backend *b = &m->backends[id];
 
 			*b = (struct siplbd_backend){.used = true, .pool = p, .a = be->a,
-						     .health = SLB_BACKEND_UP};
+						     .health = fresh};
 			memcpy(b->pool_name, cp->name, SLB_NAME_LEN);
 			if (old[id].used && same_key(&old[id], b)) {
 				*b = old[id];
@@ -349,18 +361,18 @@ static void sync_probes(struct siplbd_model *m, const struct view *v,
 }
 
 static void adopt(struct siplbd_model *m, const struct view *v, const struct slb_config *pub,
-		  const struct siplbd_backend *old)
+		  const struct siplbd_backend *old, enum slb_backend_state fresh)
 {
 	m->dirty = false;
 	m->why[0] = 0;
-	take_ids(m, v, pub, old);
+	take_ids(m, v, pub, old, fresh);
 	sync_probes(m, v, old);
 }
 
 /* ---- what a publish logs ------------------------------------------------------- */
 
 /* "backend up: pool=core backend=192.0.2.21:5060 id=0 weight=50 priority=0
- * maglev_weight=50 admin=enabled health=up": what was published, then what
+ * effective_weight=50 admin=enabled health=up": what was published, then what
  * was configured. */
 static void log_backend(const struct siplbd_model *m, uint32_t id, const struct slb_backend *sb)
 {
@@ -368,7 +380,7 @@ static void log_backend(const struct siplbd_model *m, uint32_t id, const struct 
 	char e[SLB_ADDR_TEXT_LEN];
 
 	slb_log(SLB_LOG_INFO, "backend %s: pool=%s backend=%s id=%u weight=%u priority=%u "
-		"maglev_weight=%u admin=%s health=%s", slb_backend_state_name(sb->state),
+		"effective_weight=%u admin=%s health=%s", siplbd_backend_state_text(m, id),
 		b->pool_name, endpoint_of(b, e), id, b->weight, b->priority, sb->weight,
 		siplbd_admin_name(b->admin), slb_backend_state_name(b->health));
 }
@@ -719,7 +731,7 @@ static void commit(struct siplbd_model *m, struct staging *st, const struct slb_
 	struct siplbd_pool *old_rt[SLB_MAX_POOLS];
 	struct slb_health *old_prober[SLB_MAX_POOLS];
 	uint32_t n_old = m->cfg.n_pools;
-	struct view v = {&st->cfg, st->rt, st->prober};
+	struct view v = {&st->cfg, st->rt, st->prober, SLB_BACKEND_UP};
 
 	for (uint32_t p = 0; p < n_old; p++) {
 		old_rt[p] = m->pools[p];
@@ -733,7 +745,7 @@ static void commit(struct siplbd_model *m, struct staging *st, const struct slb_
 		m->pools[p]->index = p;
 		m->pools[p]->prober = st->prober[p];
 	}
-	adopt(m, &v, pub, old);
+	adopt(m, &v, pub, old, SLB_BACKEND_UP);
 	for (uint32_t p = 0; p < n_old; p++) {
 		if (old_prober[p] && !prober_in(old_prober[p], st->prober, m->cfg.n_pools))
 			slb_health_destroy(old_prober[p]);
@@ -748,7 +760,7 @@ static struct view current_view(const struct siplbd_model *m, struct slb_health 
 {
 	for (uint32_t p = 0; p < m->cfg.n_pools; p++)
 		probers[p] = m->pools[p]->prober;
-	return (struct view){&m->cfg, m->pools, probers};
+	return (struct view){&m->cfg, m->pools, probers, SLB_BACKEND_UP};
 }
 
 /* A copy of m->backends: what publishing and adopting replace. */
@@ -763,7 +775,9 @@ static struct siplbd_backend *save_backends(const struct siplbd_model *m, char *
 	return old;
 }
 
-int siplbd_publish(struct siplbd_model *m, const char *why, char *err, size_t errlen)
+/* siplbd_publish, backends new in it starting fresh (in a probed pool). */
+static int publish_fresh(struct siplbd_model *m, const char *why, enum slb_backend_state fresh,
+			 char *err, size_t errlen)
 {
 	struct slb_health *probers[SLB_MAX_POOLS];
 	struct view v = current_view(m, probers);
@@ -772,6 +786,7 @@ int siplbd_publish(struct siplbd_model *m, const char *why, char *err, size_t er
 	struct slb_config pub;
 	char noted[256];
 
+	v.fresh = fresh;
 	snprintf(noted, sizeof(noted), "%s", why ? why : m->why);
 	why = noted;
 	if (!old || publish_view(m, &v, &pub, &rep, err, errlen)) {
@@ -780,12 +795,17 @@ int siplbd_publish(struct siplbd_model *m, const char *why, char *err, size_t er
 		free(old);
 		return -1;
 	}
-	adopt(m, &v, &pub, old);
+	adopt(m, &v, &pub, old, v.fresh);
 	free_built(&pub);
 	free(old);
 	log_publish(m, &rep, why, false);
 	m->published(m->published_arg, NULL);
 	return 0;
+}
+
+int siplbd_publish(struct siplbd_model *m, const char *why, char *err, size_t errlen)
+{
+	return publish_fresh(m, why, SLB_BACKEND_UP, err, errlen);
 }
 
 int siplbd_model_set_admin(struct siplbd_model *m, uint32_t id, enum siplbd_admin admin,
@@ -801,7 +821,8 @@ int siplbd_model_set_admin(struct siplbd_model *m, uint32_t id, enum siplbd_admi
 }
 
 int siplbd_model_set_backends(struct siplbd_model *m, uint32_t p, struct slb_config_backend *list,
-			      uint32_t n, const char *why, char *err, size_t errlen)
+			      uint32_t n, enum slb_backend_state fresh, const char *why, char *err,
+			      size_t errlen)
 {
 	struct slb_config_pool *cp = &m->cfg.pools[p];
 	struct slb_config_backend *old = cp->backends;
@@ -809,7 +830,7 @@ int siplbd_model_set_backends(struct siplbd_model *m, uint32_t p, struct slb_con
 
 	cp->backends = list;
 	cp->n_backends = n;
-	if (!siplbd_publish(m, why, err, errlen)) {
+	if (!publish_fresh(m, why, fresh, err, errlen)) {
 		free(old);
 		return 0;
 	}
@@ -848,7 +869,7 @@ static int stage_and_publish(struct siplbd_model *m, struct staging *st, bool pr
 			     const char *why, struct slb_config *old_cfg, char *err, size_t errlen)
 {
 	struct siplbd_backend *old = save_backends(m, err, errlen);
-	struct view v = {&st->cfg, st->rt, st->prober};
+	struct view v = {&st->cfg, st->rt, st->prober, SLB_BACKEND_UP};
 	struct slb_publish_report rep;
 	struct slb_config pub;
 	int rc = old ? 0 : SLB_RPC_INTERNAL_ERROR;

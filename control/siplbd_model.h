@@ -119,9 +119,12 @@ int siplbd_model_set_admin(struct siplbd_model *m, uint32_t id, enum siplbd_admi
 			   const char *why, char *err, size_t errlen);
 
 /* Static pool p's backends become list (n entries, taken over: malloc'd),
- * published; on failure the old list is back. 0, or -1 with err. */
+ * published; on failure the old list is back. A backend new in the list
+ * starts with health fresh when the pool is probed: SLB_BACKEND_PROBING
+ * (no calls until `rise` good probes) or SLB_BACKEND_UP. 0, or -1 with err. */
 int siplbd_model_set_backends(struct siplbd_model *m, uint32_t p, struct slb_config_backend *list,
-			      uint32_t n, const char *why, char *err, size_t errlen);
+			      uint32_t n, enum slb_backend_state fresh, const char *why, char *err,
+			      size_t errlen);
 
 /* VIP vip's rules become rules (taken over), published; on failure the
  * old ones are back. 0, or -1 with err. */
@@ -147,6 +150,12 @@ void siplbd_model_publish_dirty(struct siplbd_model *m, bool ticked);
 
 /* The state a backend is published in: admin, then health, then weight. */
 enum slb_backend_state siplbd_backend_state(const struct siplbd_model *m, uint32_t id);
+
+/* The state shown (siplbctl, the log): the published one, except
+ * "standby" for a backend published draining only because a group of a
+ * lower priority value takes the new calls (the dataplane treats both
+ * alike: in-dialog requests still reach it). */
+const char *siplbd_backend_state_text(const struct siplbd_model *m, uint32_t id);
 
 /* The backend of pool p at a, port; -1 if none. */
 int siplbd_find_backend(const struct siplbd_model *m, uint32_t p, const struct slb_addr *a);

@@ -68,8 +68,9 @@ static json_object *backend_json(const struct siplbd_rpc *r, uint32_t id)
 	add_str(o, "address", slb_addr_format(&b->a, SLB_ADDR_IP, addr, sizeof(addr)));
 	add_int(o, "port", b->a.port);
 	add_int(o, "weight", b->weight);
+	add_int(o, "effective_weight", siplbd_model_state(m)->backends[id].weight);
 	add_int(o, "priority", b->priority);
-	add_str(o, "state", slb_backend_state_name(siplbd_backend_state(m, id)));
+	add_str(o, "state", siplbd_backend_state_text(m, id));
 	add_str(o, "admin", siplbd_admin_name(b->admin));
 	add_str(o, "health", slb_backend_state_name(b->health));
 	add_int(o, "msgs", (int64_t)t->backend_tx[id].msgs);
@@ -175,6 +176,13 @@ static bool get_int(json_object *params, const char *k, int64_t *v)
 	return true;
 }
 
+static bool get_bool(json_object *params, const char *k)
+{
+	json_object *o;
+
+	return json_object_object_get_ex(params, k, &o) && json_object_get_boolean(o);
+}
+
 /* Who called: a dispatch without a socket (tests, the fuzzer) has no peer:
  * uid and pid -1, as rpc.h says. */
 static struct slb_rpc_peer peer_of(const struct slb_rpc_call *call)
@@ -205,16 +213,17 @@ static uint32_t index_in_pool(const struct siplbd_model *m, const struct target 
 
 /* ---- changes ------------------------------------------------------------------------ */
 
-/* Pool p's list becomes list (n entries, taken over) and is published; on
- * failure the old list is back. */
+/* Pool p's list becomes list (n entries, taken over) and is published, a
+ * new backend starting with health fresh; on failure the old list is back. */
 static int publish_list(const struct slb_rpc_call *call, const struct target *t,
-			struct slb_config_backend *list, uint32_t n, struct slb_rpc_error *e)
+			struct slb_config_backend *list, uint32_t n, enum slb_backend_state fresh,
+			struct slb_rpc_error *e)
 {
 	struct siplbd_model *m = M(call);
 	char why[256], err[512];
 
 	why_of(call, m, t, why, sizeof(why));
-	if (!siplbd_model_set_backends(m, t->pool, list, n, why, err, sizeof(err)))
+	if (!siplbd_model_set_backends(m, t->pool, list, n, fresh, why, err, sizeof(err)))
 		return 0;
 	return slb_rpc_fail(e, SLB_RPC_PUBLISH_FAILED, NULL, "%s", err);
 }
@@ -297,7 +306,10 @@ static int h_backend_add(const struct slb_rpc_call *call, json_object *params,
 	list[cp->n_backends] = (struct slb_config_backend){.a = t.a,
 							   .weight = (uint16_t)weight,
 							   .priority = (uint16_t)priority};
-	if (publish_list(call, &t, list, cp->n_backends + 1, e))
+	/* In a probed pool it takes calls after `rise` good probes, unless
+	 * the operator vouches for it (up). */
+	if (publish_list(call, &t, list, cp->n_backends + 1,
+			 get_bool(params, "up") ? SLB_BACKEND_UP : SLB_BACKEND_PROBING, e))
 		return -1;
 	*res = backend_now(R(call), (uint32_t)siplbd_find_backend(m, t.pool, &t.a));
 	return 0;
@@ -320,7 +332,7 @@ static int h_backend_remove(const struct slb_rpc_call *call, json_object *params
 		return -1;
 	memmove(&list[j], &list[j + 1], (cp->n_backends - j - 1) * sizeof(*list));
 	*res = backend_now(R(call), (uint32_t)t.id);
-	if (!publish_list(call, &t, list, cp->n_backends - 1, e))
+	if (!publish_list(call, &t, list, cp->n_backends - 1, SLB_BACKEND_UP, e))
 		return 0;
 	json_object_put(*res);
 	return -1;
@@ -354,7 +366,7 @@ static int h_backend_set(const struct slb_rpc_call *call, json_object *params,
 		return -1;
 	list[j].weight = w ? (uint16_t)weight : list[j].weight;
 	list[j].priority = p ? (uint16_t)priority : list[j].priority;
-	if (publish_list(call, &t, list, cp->n_backends, e))
+	if (publish_list(call, &t, list, cp->n_backends, SLB_BACKEND_UP, e))
 		return -1;
 	*res = backend_now(R(call), (uint32_t)t.id);
 	return 0;
@@ -546,7 +558,9 @@ static int h_vip_list(const struct slb_rpc_call *call, json_object *params, json
 		add_int(o, "port", v->a.port);
 		add_str(o, "mode", v->mode == SLB_MODE_DSR ? "dsr" : "proxy");
 		add_str(o, "pool", m->cfg.pools[v->pool].name);
-		json_object_object_add(o, "record_route", json_object_new_boolean(v->record_route));
+		/* A DSR VIP's requests are encapsulated, never rewritten: null. */
+		json_object_object_add(o, "record_route", v->mode == SLB_MODE_DSR ? NULL :
+				       json_object_new_boolean(v->record_route));
 		add_int(o, "msgs", (int64_t)t->vip_rx[i].msgs);
 		add_int(o, "bytes", (int64_t)t->vip_rx[i].bytes);
 		json_object_array_add(list, o);
@@ -632,13 +646,45 @@ static int h_backend_list(const struct slb_rpc_call *call, json_object *params,
 	return 0;
 }
 
+/* What only siplbd knows beside the maps' counters: each backend's
+ * configured weight, and the state as backend.list shows it. */
+static void add_model(const struct siplbd_model *m, json_object *stats)
+{
+	json_object *list = NULL, *id;
+
+	json_object_object_get_ex(stats, "backends", &list);
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *b = json_object_array_get_idx(list, i);
+		int64_t n = json_object_object_get_ex(b, "id", &id) ? json_object_get_int64(id) : -1;
+
+		if (n < 0 || n >= SLB_MAX_BACKENDS || !m->backends[n].used)
+			continue;
+		add_int(b, "weight", m->backends[n].weight);
+		add_str(b, "state", siplbd_backend_state_text(m, (uint32_t)n));
+	}
+}
+
 static int h_stats(const struct slb_rpc_call *call, json_object *params, json_object **res,
 		   struct slb_rpc_error *e)
 {
 	(void)params;
 	*res = siplbd_stats_json(R(call)->maps);
-	return *res ? 0 : slb_rpc_fail(e, SLB_RPC_INTERNAL_ERROR, NULL,
-				       "the XDP program's counters cannot be read");
+	if (!*res)
+		return slb_rpc_fail(e, SLB_RPC_INTERNAL_ERROR, NULL,
+				    "the XDP program's counters cannot be read");
+	add_model(M(call), *res);
+	return 0;
+}
+
+/* Microseconds as seconds, written exactly ("0.000167", not the nearest
+ * double's 17 digits). */
+static json_object *seconds_of_us(int64_t us)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%lld.%06lld", (long long)(us / 1000000),
+		 (long long)(us % 1000000));
+	return json_object_new_double_s((double)us / 1e6, text);
 }
 
 /* A probed backend as its prober sees it (slb_health_status); one its
@@ -657,7 +703,7 @@ static json_object *health_json(const struct siplbd_rpc *r, uint32_t id)
 	add_int(o, "since_seconds", st ? (int64_t)((siplbd_now_ns() - st->changed_ns) / 1000000000u)
 				       : 0);
 	json_object_object_add(o, "latency_seconds", st && st->rtt_us >= 0 ?
-				       json_object_new_double((double)st->rtt_us / 1e6) : NULL);
+				       seconds_of_us(st->rtt_us) : NULL);
 	json_object_object_add(o, "last_code", st && st->last_code ?
 				       json_object_new_int(st->last_code) : NULL);
 	add_int(o, "streak", st ? st->streak : 0);

@@ -93,11 +93,25 @@ static int check_target(const struct slb_health *h, const struct slb_health_targ
 		snprintf(err, errlen, "target id %u: IPv6 is not available on this host", t->id);
 	else if (t->a.port == 0)
 		snprintf(err, errlen, "target id %u: port 0", t->id);
-	else if (initial != SLB_BACKEND_UP && initial != SLB_BACKEND_DOWN)
-		snprintf(err, errlen, "target id %u: a target starts up or down", t->id);
+	else if (initial != SLB_BACKEND_UP && initial != SLB_BACKEND_DOWN &&
+		 initial != SLB_BACKEND_PROBING)
+		snprintf(err, errlen, "target id %u: a target starts up, down or probing", t->id);
 	else
 		return 0;
 	return -1;
+}
+
+/* What the status says before a probe has answered: how it starts, not
+ * "added" (the first answer of an up target replaces it). */
+static void initial_reason(const struct slb_health *h, struct slb_probe_target *tg)
+{
+	if (tg->st.state == SLB_BACKEND_UP)
+		snprintf(tg->st.reason, sizeof(tg->st.reason), "up until probes say otherwise");
+	else if (tg->st.state == SLB_BACKEND_DOWN)
+		snprintf(tg->st.reason, sizeof(tg->st.reason), "down until a probe answers");
+	else
+		snprintf(tg->st.reason, sizeof(tg->st.reason), "new: up after %u good probes",
+			 h->cfg.rise);
 }
 
 /* Within a quarter interval, so that targets added together spread out. */
@@ -133,7 +147,7 @@ int slb_health_add(struct slb_health *h, const struct slb_health_target *t,
 	tg->st.state = initial;
 	tg->st.rtt_us = -1;
 	tg->st.changed_ns = slb_health_now_ns();
-	snprintf(tg->st.reason, sizeof(tg->st.reason), "added");
+	initial_reason(h, tg);
 	tg->next_send_ns = first_probe_ns(h, slot);
 	tg->used = true;
 	return 0;
@@ -204,6 +218,7 @@ static void change(struct slb_health *h, struct slb_probe_target *tg,
 	snprintf(why, sizeof(why), "%s", reason);
 	tg->st.state = to;
 	tg->st.changed_ns = slb_health_now_ns();
+	tg->judged = true;
 	memcpy(tg->st.reason, why, sizeof(why));
 	/* Last, and with our own copies: the callback may add or remove
 	 * targets, which moves the slots. */
@@ -260,6 +275,10 @@ static void success(struct slb_health *h, struct slb_probe_target *tg, const cha
 	switch (tg->st.state) {
 	case SLB_BACKEND_UP:
 		tg->st.streak = 0;
+		/* Up since it was added: the first answer is why it is up. */
+		if (!tg->judged)
+			snprintf(tg->st.reason, sizeof(tg->st.reason), "%s", what);
+		tg->judged = true;
 		return;
 	case SLB_BACKEND_DOWN:
 		/* Probing is the visible "coming back" state; with rise 1 there

@@ -30,6 +30,7 @@ struct slb_probe_target {
 	uint32_t n_timeout, n_icmp, n_code, n_send;
 	char last_code_text[CODE_TEXT_LEN];
 	char last_icmp_text[CODE_TEXT_LEN];
+	bool judged;                /* a probe has answered or a change happened */
 	struct slb_health_status st;
 };
 

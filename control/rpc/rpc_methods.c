@@ -30,8 +30,10 @@ static const struct {
 	{SLOT(pool_list), {"pool.list", NULL, "the pools (Kamailio's sets)", {{0}}}},
 	{SLOT(backend_list), {"backend.list", NULL, "the backends, of one pool or all",
 			      {POOL(false)}}},
-	{SLOT(backend_add), {"backend.add", NULL, "add a backend to a pool (weight 1 if not given)",
-			     {POOL(true), BACKEND, WEIGHT, PRIORITY}}},
+	{SLOT(backend_add), {"backend.add", NULL, "add a backend to a pool (weight 1 if not given; "
+			     "probed pools: calls after rise good probes, unless up)",
+			     {POOL(true), BACKEND, WEIGHT, PRIORITY,
+			      {"up", SLB_RPC_BOOL, false, 0, 0}}}},
 	{SLOT(backend_remove), {"backend.remove", NULL, "remove a backend from its pool",
 				{POOL(true), BACKEND}}},
 	{SLOT(backend_set), {"backend.set", NULL, "change a backend's weight and/or priority",

@@ -39,6 +39,7 @@ struct opts {
 	bool json;
 	int timeout_ms;
 	const char *weight, *priority; /* backend add/set only */
+	bool up;                       /* backend add only */
 	const char *at;                /* rule add only */
 	const char *source;            /* rule test only */
 };
@@ -164,9 +165,9 @@ static const struct col pool_cols[] = {
 
 static const struct col backend_cols[] = {
 	{"POOL", "pool", TEXT}, {"ID", "id", NUM}, {"BACKEND", "backend", TEXT},
-	{"WEIGHT", "weight", NUM}, {"PRIORITY", "priority", NUM}, {"STATE", "state", TEXT},
-	{"ADMIN", "admin", TEXT}, {"HEALTH", "health", TEXT}, {"MSGS", "msgs", NUM},
-	{"BYTES", "bytes", NUM},
+	{"WEIGHT", "weight", NUM}, {"EFFECTIVE", "effective_weight", NUM},
+	{"PRIORITY", "priority", NUM}, {"STATE", "state", TEXT}, {"ADMIN", "admin", TEXT},
+	{"HEALTH", "health", TEXT}, {"MSGS", "msgs", NUM}, {"BYTES", "bytes", NUM},
 };
 
 static const struct col health_cols[] = {
@@ -184,7 +185,18 @@ static const struct col stats_vip_cols[] = {
 static const struct col stats_backend_cols[] = {
 	{"ID", "id", NUM}, {"POOL", "pool", TEXT}, {"ADDRESS", "address", TEXT},
 	{"PORT", "port", NUM}, {"STATE", "state", TEXT}, {"WEIGHT", "weight", NUM},
-	{"MSGS", "msgs", NUM}, {"BYTES", "bytes", NUM},
+	{"EFFECTIVE", "effective_weight", NUM}, {"MSGS", "msgs", NUM}, {"BYTES", "bytes", NUM},
+};
+
+/* The XDP program's packets per VIP and per backend of a DSR pool. */
+static const struct col stats_xdp_vip_cols[] = {
+	{"XDP-VIP", "name", TEXT}, {"ADDRESS", "address", TEXT}, {"PORT", "port", NUM},
+	{"PKTS", "pkts", NUM}, {"BYTES", "bytes", NUM},
+};
+
+static const struct col stats_xdp_backend_cols[] = {
+	{"XDP-BACKEND", "id", NUM}, {"POOL", "pool", TEXT}, {"ADDRESS", "address", TEXT},
+	{"PORT", "port", NUM}, {"PKTS", "pkts", NUM}, {"BYTES", "bytes", NUM},
 };
 
 static const struct col stats_rule_cols[] = {
@@ -207,22 +219,22 @@ static bool skipped(const char *key, const char *const *skip)
 	return false;
 }
 
-/* "key: value" for every member but those of skip (NULL-terminated),
+/* "PREFIXkey: value" for every member but those of skip (NULL-terminated),
  * aligned; objects as "k v, k v". */
-static void key_values(json_object *o, const char *const *skip)
+static void key_values(json_object *o, const char *prefix, const char *const *skip)
 {
 	size_t w = 0;
 	char buf[256], k[80];
 
 	json_object_object_foreach(o, key, val) {
 		(void)val;
-		if (strlen(key) > w)
-			w = strlen(key);
+		if (!skipped(key, skip) && strlen(prefix) + strlen(key) > w)
+			w = strlen(prefix) + strlen(key);
 	}
 	json_object_object_foreach(o, key2, val2) {
 		if (skipped(key2, skip))
 			continue;
-		snprintf(k, sizeof(k), "%s:", key2);
+		snprintf(k, sizeof(k), "%s%s:", prefix, key2);
 		printf("%-*s ", (int)w + 1, k);
 		if (json_object_is_type(val2, json_type_object)) {
 			const char *sep = "";
@@ -242,7 +254,7 @@ static void key_values(json_object *o, const char *const *skip)
 
 static void print_status(json_object *r)
 {
-	key_values(r, (const char *const[]){NULL});
+	key_values(r, "", (const char *const[]){NULL});
 }
 
 static void print_vips(json_object *r)
@@ -359,6 +371,25 @@ static void print_rule_test(json_object *r)
 		printf("note:    %s\n", json_object_get_string(field(r, "note")));
 }
 
+/* The XDP program's counters: "xdp verdicts: steer 9, dsr 20, ..." lines,
+ * then its packets per VIP and per DSR backend as tables. */
+static void print_stats_xdp(json_object *xdp)
+{
+	json_object *vips = field(xdp, "vips"), *backends = field(xdp, "backends");
+
+	if (!xdp)
+		return;
+	key_values(xdp, "xdp ", (const char *const[]){"vips", "backends", NULL});
+	if (json_object_array_length(vips)) {
+		putchar('\n');
+		TABLE(stats_xdp_vip_cols, vips);
+	}
+	if (json_object_array_length(backends)) {
+		putchar('\n');
+		TABLE(stats_xdp_backend_cols, backends);
+	}
+}
+
 static void print_stats(json_object *r)
 {
 	TABLE(stats_vip_cols, field(r, "vips"));
@@ -369,7 +400,8 @@ static void print_stats(json_object *r)
 		TABLE(stats_rule_cols, field(r, "rules"));
 		putchar('\n');
 	}
-	key_values(r, (const char *const[]){"vips", "backends", "rules", NULL});
+	key_values(r, "", (const char *const[]){"vips", "backends", "rules", "xdp", NULL});
+	print_stats_xdp(field(r, "xdp"));
 }
 
 /* ---- arguments into params ------------------------------------------------------ */
@@ -435,7 +467,7 @@ static const struct command commands[] = {
 	{{"pool", "list"}, "pool.list", NONE, "", print_pools},
 	{{"backend", "list"}, "backend.list", POOL_OPT, "[POOL]", print_backends},
 	{{"backend", "add"}, "backend.add", POOL_BACKEND_WP,
-	 "POOL ADDR[:PORT] [--weight W] [--priority P]", print_backend},
+	 "POOL ADDR[:PORT] [--weight W] [--priority P] [--up]", print_backend},
 	{{"backend", "remove"}, "backend.remove", POOL_BACKEND, "POOL ADDR[:PORT]",
 	 print_removed},
 	{{"backend", "set"}, "backend.set", POOL_BACKEND_WP,
@@ -543,6 +575,10 @@ static int build_params(const struct command *c, const struct opts *o, int argc,
 {
 	if ((o->weight || o->priority) && c->args != POOL_BACKEND_WP)
 		return errorf("--weight and --priority go with backend add and backend set");
+	if (o->up && strcmp(c->method, "backend.add"))
+		return errorf("--up goes with backend add");
+	if (o->up)
+		json_object_object_add(params, "up", json_object_new_boolean(true));
 	if ((o->at && c->args != VIP_RULE) || (o->source && c->args != VIP_FILE))
 		return errorf("--at goes with rule add, --source with rule test");
 	if (o->source)
@@ -793,7 +829,8 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		{"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
 		{"weight", required_argument, NULL, 'w'}, {"priority", required_argument, NULL, 'p'},
 		{"at", required_argument, NULL, 'a'}, {"source", required_argument, NULL, 'S'},
-		{"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
+		{"version", no_argument, NULL, 'V'}, {"up", no_argument, NULL, 'u'},
+		{NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -820,6 +857,9 @@ static int parse_options(int argc, char **argv, struct opts *o)
 			break;
 		case 'S':
 			o->source = optarg;
+			break;
+		case 'u':
+			o->up = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -128,7 +128,8 @@ void slb_health_destroy(struct slb_health *h);
 
 /*
  * Adds a target in state `initial` (UP or DOWN: a reload passes what the
- * old prober knew). Its first probe goes out within a quarter interval
+ * old prober knew; PROBING: a backend new at run time, up after `rise`
+ * successes). Its first probe goes out within a quarter interval
  * (spread so that targets added together are not probed in one burst).
  * Returns 0, or -1 with a reason (duplicate id, an address and port
  * probed already, family without a socket, no route, bad state, out of

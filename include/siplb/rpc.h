@@ -142,7 +142,7 @@ struct slb_rpc_handlers {
 	slb_rpc_handler *vip_list;        /* vip.list */
 	slb_rpc_handler *pool_list;       /* pool.list */
 	slb_rpc_handler *backend_list;    /* backend.list {pool?} */
-	slb_rpc_handler *backend_add;     /* backend.add {pool, backend, weight?, priority?} */
+	slb_rpc_handler *backend_add;     /* backend.add {pool, backend, weight?, priority?, up?} */
 	slb_rpc_handler *backend_remove;  /* backend.remove {pool, backend} */
 	slb_rpc_handler *backend_set;     /* backend.set {pool, backend, weight?, priority?} */
 	slb_rpc_handler *backend_drain;   /* backend.drain {pool, backend} */

@@ -491,7 +491,7 @@ static void test_stats(const char *dir, struct slb_maps *w)
 	text = strdup(capture("%s --bpffs %s --stats", dir));
 	/* 192.0.2.22, priority 1, is a stand-by: draining (check_once) */
 	CHECK(strstr(text, "stats vip sip 192.0.2.100:5060 msgs 11 bytes 1100\n") &&
-	      strstr(text, "stats backend 5 192.0.2.22:5060 pool core draining weight 0 "
+	      strstr(text, "stats backend 5 192.0.2.22:5060 pool core draining effective_weight 0 "
 			   "msgs 22 bytes 2200 responses 55 finals 44 503 11\n") &&
 	      strstr(text, " malformed 11 ") && strstr(text, " no_call_id 11 ") &&
 	      strstr(text, "stats replies 483 0 503 44 513 0 rule 0 rule_rate 0\n"), "%s", text);

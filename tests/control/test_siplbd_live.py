@@ -78,7 +78,8 @@ def health(env):
 """ % PROBING))
     wait_until(lambda: all_answered(env, 2), 3, "a 200 from both backends")
     g0, pub = env.published()
-    expect(pub[A]["state"] == "up" and pub[A]["weight"] == 50 and pub[B]["weight"] == 30, pub)
+    expect(pub[A]["state"] == "up" and pub[A]["effective_weight"] == 50 and
+           pub[B]["effective_weight"] == 30, pub)
     mark = len(env.log())
 
     # killed: its port answers ICMP port unreachable, a failure per probe
@@ -90,8 +91,8 @@ def health(env):
     env.wait_log(r"warning siplbd: backend health up -> down: pool=core backend=127\.0\.0\.11:5060 "
                  r"id=\d+ reason=\"ICMP port unreachable x3\"", after=mark)
     g1, pub = env.published()
-    expect(g1 > g0 and pub[A]["state"] == "down" and pub[A]["weight"] == 0 and
-           pub[B]["state"] == "up" and pub[B]["weight"] == 30, f"published: {pub}")
+    expect(g1 > g0 and pub[A]["state"] == "down" and pub[A]["effective_weight"] == 0 and
+           pub[B]["state"] == "up" and pub[B]["effective_weight"] == 30, f"published: {pub}")
     m = env.metrics()
     expect(state_of(m, "core", A) == "down" and state_of(m, "core", B) == "up" and
            m[("siplb_generation", frozenset())] >= g1, "metrics after the change")
@@ -110,7 +111,8 @@ def health(env):
                  r"backend=127\.0\.0\.11:5060 id=\d+ reason=\"200 OK x2\"", after=mark)
     _, pub = env.published()
     m = env.metrics()
-    expect(pub[A]["state"] == "up" and pub[A]["weight"] == 50 and state_of(m, "core", A) == "up"
+    expect(pub[A]["state"] == "up" and pub[A]["effective_weight"] == 50 and
+           state_of(m, "core", A) == "up"
            and m.get(("siplb_backend_health_latency_seconds",
                       frozenset({("pool", "core"), ("backend", A)})), -1) >= 0,
            "up again: in the maps, on /metrics with a latency")
@@ -168,7 +170,7 @@ ZONE_V2 = zone([(10, 60, "a", "127.0.0.11"), (10, 40, "d", "127.0.0.14"),
 
 def weights(env):
     _, pub = env.published()
-    return {b: (p["state"], p["weight"]) for b, p in pub.items()}
+    return {b: (p["state"], p["effective_weight"]) for b, p in pub.items()}
 
 
 def srv(env):
@@ -262,6 +264,11 @@ def ctl_reads(env):
            vips)
     expect(env.ctl_json("stats")["generation"] == g, "stats: the generation")
     wait_until(lambda: all_answered(env, 2), 3, "health: a 200 from both core backends")
+    rc, raw, _ = env.ctl("--json", "health")
+    lat = re.findall(r'"latency_seconds":([^,}]*)', raw)
+    expect(rc == 0 and len(lat) == 2 and all(re.fullmatch(r"0\.\d{6}", x) for x in lat) and
+           '"reason":"200 OK"' in raw, f"health --json: latencies as exact microseconds, "
+           f"the first answer as the reason of an up backend: {raw}")
     rc, out, _ = env.ctl("backend", "list", "core")
     expect(rc == 0 and out.startswith("POOL  ID  BACKEND ") and "127.0.0.11:5060" in out and
            "127.0.0.21" not in out, out)
@@ -271,24 +278,57 @@ def ctl_reads(env):
 def ctl_changes(env):
     E1, E2 = "127.0.0.21:5060", "127.0.0.22:5060"
     change(env, ["backend", "add", "edge", "127.0.0.22", "--weight", "5"],
-           lambda p: p[E2]["weight"] == 5 and p[E2]["state"] == "up", "added with weight 5")
+           lambda p: p[E2]["effective_weight"] == 5 and p[E2]["state"] == "up",
+           "added with weight 5")
     change(env, ["backend", "set", "edge", "127.0.0.22", "--weight", "7"],
-           lambda p: p[E2]["weight"] == 7, "weight 7")
+           lambda p: p[E2]["effective_weight"] == 7, "weight 7")
     change(env, ["backend", "set", "edge", "127.0.0.22", "--priority", "1"],
            lambda p: p[E2]["state"] == "draining" and p[E1]["state"] == "up",
            "priority 1: stand-by while priority 0 is up")
     out = change(env, ["backend", "drain", "edge", "127.0.0.21"],
                  lambda p: p[E1]["state"] == "draining" and p[E2] == dict(p[E2], state="up",
-                                                                          weight=7),
+                                                                          effective_weight=7),
                  "drained: priority 1 takes over")
     expect("state draining (admin draining, health up)" in out, out)
     change(env, ["backend", "disable", "core", "127.0.0.11"],
-           lambda p: p[A]["state"] == "disabled" and p[A]["weight"] == 0, "disabled")
+           lambda p: p[A]["state"] == "disabled" and p[A]["effective_weight"] == 0, "disabled")
     change(env, ["backend", "enable", "core", "127.0.0.11"],
-           lambda p: p[A]["state"] == "up" and p[A]["weight"] == 50, "enabled")
+           lambda p: p[A]["state"] == "up" and p[A]["effective_weight"] == 50, "enabled")
     change(env, ["backend", "remove", "edge", "127.0.0.22"], lambda p: E2 not in p, "removed")
     change(env, ["backend", "add", "edge", "127.0.0.23:5070"],
-           lambda p: p["127.0.0.23:5070"]["weight"] == 1, "added, weight 1 by default")
+           lambda p: p["127.0.0.23:5070"]["effective_weight"] == 1, "added, weight 1 by default")
+
+
+def ctl_probing(env):
+    """backend add in a probed pool: probing, no calls until `rise` good
+    probes; one that never answers never gets any; --up: up at once."""
+    env.uas("127.0.0.13")
+    t0 = time.monotonic()
+    change(env, ["backend", "add", "core", "127.0.0.13"],
+           lambda p: p[C]["state"] == "probing" and p[C]["effective_weight"] == 0,
+           "added to a probed pool: probing, out of the table")
+    wait_until(lambda: env.published()[1][C]["state"] == "up", RISE * INTERVAL + TIMEOUT + SLACK,
+               "the added backend up after its probes")
+    took = time.monotonic() - t0
+    expect(took >= (RISE - 1) * INTERVAL - 0.1, f"up {took:.2f} s after the add: before {RISE} "
+           "probes")
+    expect(env.backends()[C]["effective_weight"] == 1, "up: in the table")
+    rc, out, err = env.ctl("backend", "add", "core", "127.0.0.14")  # nobody there: ICMP
+    expect(rc == 0 and "state probing (admin enabled, health probing)" in out, f"{out}{err}")
+    for _ in range(int((RISE * INTERVAL + TIMEOUT) / 0.1)):
+        expect(env.published()[1][D]["state"] in ("probing", "down"), "up without answers")
+        time.sleep(0.1)
+    change(env, ["backend", "remove", "core", "127.0.0.14"], lambda p: D not in p, "removed")
+    out = change(env, ["backend", "add", "core", "127.0.0.14", "--up"],
+                 lambda p: p[D]["state"] == "up", "--up: up at once")
+    expect("state up (admin enabled, health up)" in out, out)
+    wait_until(lambda: env.published()[1][D]["state"] == "down",
+               FALL * INTERVAL + TIMEOUT + SLACK, "--up, silent: down after fall")
+    for b in ("127.0.0.13", "127.0.0.14"):
+        change(env, ["backend", "remove", "core", b], lambda p: True, "removed")
+    rc, _, err = env.ctl("backend", "drain", "core", "127.0.0.11", "--up")
+    expect(rc == 64 and "--up goes with backend add" in err, err)
+    print("ok   backend add: probing until rise good probes; --up: up at once")
 
 
 def ctl_refusals(env):
@@ -335,7 +375,7 @@ def ctl_file(env):
     env.write(os.path.basename(env.conf), text.replace("weight = 10;", "weight = 12;"))
     change(env, ["config", "reload"],
            lambda p: p["127.0.0.21:5060"]["state"] == "draining" and
-           "127.0.0.23:5070" not in p and p[A]["weight"] == 50,
+           "127.0.0.23:5070" not in p and p[A]["effective_weight"] == 50,
            "the file again: drain kept, run-time backend gone")
     expect(env.backends()["127.0.0.21:5060"]["weight"] == 12, "the file's new weight")
     env.write("bad-later.conf", "vips = (\n")
@@ -356,6 +396,7 @@ def ctl(env):
     env.start_siplbd(env.conf)
     ctl_reads(env)
     ctl_changes(env)
+    ctl_probing(env)
     ctl_refusals(env)
     ctl_file(env)
 

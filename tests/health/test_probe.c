@@ -192,7 +192,9 @@ static void test_trying(void)
 	struct responder *r = responder_new(TRYING_FIRST, 200);
 	struct slb_health *h = probe(&c, r, SLB_BACKEND_UP, 500);
 
-	CHECK(n_events == 0, "100 then 200: state changed");
+	CHECK(n_events == 0 && !strcmp(st(h, 1)->reason, "200 OK"),
+	      "100 then 200: state changed, or the reason of an up target is \"%s\", not its "
+	      "first answer", st(h, 1)->reason);
 	CHECK(st(h, 1)->counters.provisional >= 4 && st(h, 1)->counters.alive >= 4,
 	      "100 then 200: %llu provisional, %llu alive",
 	      (unsigned long long)st(h, 1)->counters.provisional,
@@ -268,6 +270,7 @@ static void test_rise(void)
 	struct slb_health_config c = fast();
 	struct responder *r = responder_new(ANSWER, 200);
 	struct slb_health *h;
+	uint64_t t0;
 
 	c.rise = 3;
 	h = probe(&c, r, SLB_BACKEND_DOWN, 450);
@@ -285,7 +288,22 @@ static void test_rise(void)
 	      !strcmp(events[1].reason, "503 Service Unavailable x3"),
 	      "rise 1, then 503s: %u changes, last \"%s\"", n_events, events[n_events - 1].reason);
 	slb_health_destroy(h);
+	/* A target new at run time starts probing: up after rise successes. */
+	c.rise = 3;
+	r->code = 200;
+	h = prober(&c);
+	n_events = 0;
+	t0 = now_ns();
+	add(h, 1, r->port, SLB_BACKEND_PROBING);
+	CHECK(!strcmp(st(h, 1)->reason, "new: up after 3 good probes"), "%s", st(h, 1)->reason);
+	run_prober(h, &r->k, 450, NULL, NULL);
+	CHECK(n_events == 1 && events[0].to == SLB_BACKEND_UP &&
+	      !strcmp(events[0].reason, "200 OK x3") && events[0].at_ns - t0 >= 180 * MSEC,
+	      "probing from the start: %u changes, to %d \"%s\" after %.0f ms", n_events,
+	      (int)events[0].to, events[0].reason, (double)(events[0].at_ns - t0) / 1e6);
+	slb_health_destroy(h);
 	/* Probing goes back down on its first failure. */
+	r->code = 503;
 	c.rise = 3;
 	r->good = 1;
 	r->good_code = 200;
@@ -344,7 +362,8 @@ static void test_add_errors(void)
 	t.a.port = 0;
 	CHECK(slb_health_add(h, &t, SLB_BACKEND_UP, err, sizeof(err)), "port 0");
 	t.a.port = 5061;
-	CHECK(slb_health_add(h, &t, SLB_BACKEND_PROBING, err, sizeof(err)), "initial probing");
+	CHECK(slb_health_add(h, &t, SLB_BACKEND_DRAINING, err, sizeof(err)) &&
+	      strstr(err, "starts up, down or probing"), "initial draining: %s", err);
 	t.a.family = 99;
 	CHECK(slb_health_add(h, &t, SLB_BACKEND_UP, err, sizeof(err)), "family 99");
 	CHECK(slb_health_timeout_ms(h) >= 0 && slb_health_timeout_ms(h) <= 25,

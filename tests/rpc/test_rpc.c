@@ -301,7 +301,10 @@ static void test_lists(void)
 	r = ok(REQ("vip.list", "{}"), &res);
 	CHECK(!strcmp(str(r, "vips.1.vip"), "192.0.2.100:5080") &&
 	      !strcmp(str(r, "vips.2.mode"), "dsr") && !strcmp(str(r, "vips.1.pool"), "core") &&
-	      !json_object_get_boolean(get(r, "vips.1.record_route")),
+	      !json_object_get_boolean(get(r, "vips.1.record_route")) &&
+	      json_object_get_boolean(get(r, "vips.0.record_route")) &&
+	      json_object_object_get_ex(get(r, "vips.2"), "record_route", NULL) &&
+	      !get(r, "vips.2.record_route"), /* DSR: null, Record-Route does not apply */
 	      "vip.list: %s", json_object_to_json_string(r));
 	json_object_put(res);
 	r = ok(REQ("pool.list", "{}"), &res);

@@ -67,7 +67,7 @@ VIPS = """\
 NAME     VIP               MODE   POOL  RECORD-ROUTE  MSGS    BYTES
 sip      192.0.2.100:5060  proxy  core  yes           1000   500000
 sip-alt  192.0.2.100:5080  proxy  core  no            2000  1000000
-edge     192.0.2.101:5060  dsr    edge  yes           3000  1500000
+edge     192.0.2.101:5060  dsr    edge  -             3000  1500000
 """
 
 POOLS = """\
@@ -77,10 +77,10 @@ edge         2   0       0      0  0x0   edge
 """
 
 CORE = """\
-POOL  ID  BACKEND          WEIGHT  PRIORITY  STATE  ADMIN    HEALTH  MSGS   BYTES
-core   0  192.0.2.21:5060      50         5  up     enabled  up       100   50000
-core   1  192.0.2.22:5060      30         5  up     enabled  up       200  100000
-core   2  192.0.2.23:5062      20         5  up     enabled  up       300  150000
+POOL  ID  BACKEND          WEIGHT  EFFECTIVE  PRIORITY  STATE  ADMIN    HEALTH  MSGS   BYTES
+core   0  192.0.2.21:5060      50         50         5  up     enabled  up       100   50000
+core   1  192.0.2.22:5060      30         30         5  up     enabled  up       200  100000
+core   2  192.0.2.23:5062      20         20         5  up     enabled  up       300  150000
 """
 
 # The probed pool's backends; no probe has gone out yet (the SINCE column,
@@ -88,8 +88,8 @@ core   2  192.0.2.23:5062      20         5  up     enabled  up       300  15000
 HEALTH = """\
 POOL  ID  BACKEND             HEALTH  since  LATENCY  CODE  PROBES  TIMEOUTS  REASON
 edge   3  198.51.100.10:5060  down    since        -     -       0         0  3 timeouts
-edge   4  198.51.100.11:5060  up      since        -     -       0         0  added
-"""
+edge   4  198.51.100.11:5060  up      since        -     -       0         0  up until probes say otherwise
+"""  # noqa: E501
 
 
 def mask_since(table):
@@ -115,6 +115,15 @@ def test_lists(s):
     check("\nreplies:     483 1, 503 2, 513 0, rule 0, rule_rate 0\n" in out and
           "\nkeepalives:  7\n" in out and "sip-alt  192.0.2.100  5080  2000  1000000\n" in out,
           f"stats: {out}")
+    # The XDP program's counters as text and tables, no JSON; both weights.
+    check("{" not in out and "\nxdp verdicts:    steer 0, dsr 0, pass 0, drop 0\n" in out and
+          "\nxdp drop:        blocked 0, source_rate 0," in out and
+          re.search(r"^XDP-BACKEND +POOL +ADDRESS +PORT +PKTS +BYTES\n +3 +edge +198\.51\.100\.10 "
+                    r"+5060 +0 +0$", out, re.M) and
+          re.search(r"^ID +POOL +ADDRESS +PORT +STATE +WEIGHT +EFFECTIVE +MSGS +BYTES\n"
+                    r" +0 +core +192\.0\.2\.21 +5060 +up +50 +50 +100 +50000$", out, re.M) and
+          re.search(r"^ +3 +edge +198\.51\.100\.10 +5060 +down +10 +0 +400 +200000$", out, re.M),
+          f"stats: xdp and weights: {out}")
     expect_fail(ctl("backend", "list", "nope", sock=s), 1,
                 "siplbctl: backend.list: Not found: no pool 'nope' (pool.list lists them)\n",
                 "unknown pool")
@@ -142,6 +151,13 @@ def test_changes(s):
     out = expect_ok(ctl("backend", "add", "core", "192.0.2.30:5070", "--weight", "5",
                         "--priority", "2", sock=s), "backend add")
     check(out == line.format(w=5, st="up", a="enabled"), f"add: {out!r}")
+    # priority 2 takes the calls: the priority 5 group stands by, as such.
+    r = json.loads(expect_ok(ctl("--json", "backend", "list", "core", sock=s), "list"))
+    st = json.loads(expect_ok(ctl("--json", "stats", sock=s), "stats"))
+    check([(b["state"], b["effective_weight"]) for b in r["backends"]] ==
+          [("standby", 0)] * 3 + [("up", 5)] and
+          [b["state"] for b in st["backends"] if b["pool"] == "core"] == ["standby"] * 3 + ["up"],
+          f"stand-by: {r} {st['backends']}")
     expect_fail(ctl("backend", "add", "core", "192.0.2.30:5070", sock=s), 1,
                 "backend.add: Already exists: pool core has backend 192.0.2.30:5070 already "
                 "(id 5)", "add twice")
