@@ -356,6 +356,100 @@ static void test_plain_index(void)
 	slb_config_free(&config);
 }
 
+/* Rule i of the literals mix: exact and prefix values of every length on
+ * case-sensitive and caseless fields, some equal but for case, prefixes
+ * nested in each other, so that the literals' index (rules_lits.c) and the
+ * reference meet every case. */
+static int literal_rule(char *out, size_t len, unsigned i)
+{
+	static const char *const users[] = {"+", "+4", "+49", "+4930", "+493012345", "112",
+		"1", "alice", "Alice", "+14155550123", "+1415555012", "bob.smith"};
+	static const char *const hosts[] = {"gw.example", "GW.Example", "gw.example.com",
+		"g", "sos.example.com", "reg.example.com", "[2001:db8::1]", "sub.example.net"};
+	const char *u = users[i % 12], *h = hosts[i % 8];
+	char m[160];
+
+	switch (i % 7) {
+	case 0: snprintf(m, sizeof(m), "ruri_user = { prefix = \"%s\"; };", u); break;
+	case 1: snprintf(m, sizeof(m), "ruri_user = \"%s\"; ruri_host = \"%s\";", u, h); break;
+	case 2: snprintf(m, sizeof(m), "from_host = { prefix = \"%.*s\"; };",
+			 (int)(1 + i % strlen(h)), h); break;
+	case 3: snprintf(m, sizeof(m), "to_user = { prefix = \"%s\"; }; method = \"%s\";", u,
+			 i % 2 ? "INVITE" : "FOOBAR"); break;
+	case 4: snprintf(m, sizeof(m), "header = { name = \"X-Tenant\"; prefix = \"%.*s\"; };",
+			 (int)(1 + i % 6), "acme-corp"); break;
+	case 5: snprintf(m, sizeof(m), "user_agent = \"%s\";", i % 2 ? "Linphone/5.0" : "sipcli"); break;
+	default: snprintf(m, sizeof(m), "ruri_host = { prefix = \"%.*s\"; };",
+			  (int)(1 + i % strlen(h)), h);
+	}
+	return snprintf(out, len, "%s{ match = { %s }; action = \"drop\"; }", i ? ",\n" : "", m);
+}
+
+/* Every matching rule of the literals mix, for requests on every value of
+ * the mix and beside them, the same with the index as with the reference. */
+static void test_literal_index(void)
+{
+	static const char *const ruris[] = {"sip:+493012345@gw.example", "sip:+4930@GW.EXAMPLE",
+		"sip:112@sos.example.com", "sip:alice@reg.example.com;transport=udp",
+		"sip:Alice@gw.example.com:5060", "tel:+14155550123", "sip:+1415555012@g",
+		"sip:bob.smith@[2001:db8::1]", "sip:x@sub.example.net", "sip:+@gw.example"};
+	static const char *const froms[] = {"<sip:1@gw.example>;tag=1", "<sip:1@GW.EXAMPLE.COM>;tag=2",
+		"<sip:1@reg.example.org>;tag=3"};
+	static const char *const extras[] = {"", "X-Tenant: acme-corp\r\nUser-Agent: sipcli\r\n",
+		"x-tenant: ac\r\nUser-Agent: Linphone/5.0\r\n"};
+	static char text[96 * 1024];
+	struct slb_config config;
+	struct slb_rules_scratch *s = NULL;
+	struct slb_rules_db *db = NULL;
+	struct rules_ref *ref;
+	char err[512], msg[2048], hs[4096], plain[4096];
+	size_t at = (size_t)snprintf(text, sizeof(text), "pools = ( { name = \"core\"; } );\n"
+		"vips = ( { name = \"sip\"; address = \"192.0.2.100\"; port = 5060; pool = \"core\";\n"
+		"  rules = (\n");
+	unsigned n = 0, bad = 0, hits = 0;
+
+	for (unsigned i = 0; i < 300; i++)
+		at += (size_t)literal_rule(text + at, sizeof(text) - at, i);
+	snprintf(text + at, sizeof(text) - at, "\n  ); } );\n");
+	const char *path = rules_fixture_file(text);
+	if (slb_config_load(path, &config, err, sizeof(err))) {
+		unlink(path);
+		CHECK(0, "literals mix: %s", err);
+		return;
+	}
+	unlink(path);
+	size_t len;
+	void *blob = slb_rules_compile(&config.vips[0].rules, &len, err, sizeof(err));
+	db = blob ? slb_rules_db_load(blob, len, err, sizeof(err)) : NULL;
+	free(blob);
+	ref = rules_ref_create(&config.vips[0].rules);
+	CHECK(db && !slb_rules_scratch_update(&s, db), "literals mix: %s", err);
+	for (size_t u = 0; s && u < sizeof(ruris) / sizeof(ruris[0]); u++)
+		for (size_t k = 0; k < 3 * 3 * 2; k++) {
+			struct req r = {k % 2 ? "INVITE" : "FOOBAR", ruris[u], froms[k / 2 % 3],
+					"<sip:+493012345@gw.example>", extras[k / 6], "192.0.2.1 5060",
+					-1, NULL};
+			size_t mlen = build(&r, msg, sizeof(msg));
+			struct slb_addr src = source(r.src);
+			struct slb_sip_msg m;
+
+			if (slb_sip_scan((const uint8_t *)msg, mlen, &m) != SLB_SIP_OK)
+				continue;
+			struct rules_fixture fx = {.db = db};
+			all_matches(&fx, s, ref, (const uint8_t *)msg, &m, &src, hs, plain, sizeof(hs));
+			n++;
+			hits += plain[0] != 0;
+			if (strcmp(hs, plain) && bad++ < 5)
+				CHECK(0, "%s: index \"%s\", reference \"%s\"", ruris[u], hs, plain);
+		}
+	CHECK_SHOW(s && !bad && hits == n && n == 10 * 18, "300 literal rules: %u requests, "
+		   "all matches as the reference (%u with some)", n, hits);
+	slb_rules_scratch_free(s);
+	slb_rules_db_free(db);
+	rules_ref_free(ref);
+	slb_config_free(&config);
+}
+
 /* No rules: a blob without databases, nothing matches. */
 static void test_empty(void)
 {
@@ -426,6 +520,7 @@ int main(int argc, char **argv)
 	test_bad_blobs(&f);
 	test_prefixes();
 	test_plain_index();
+	test_literal_index();
 	test_empty();
 	slb_rules_scratch_free(s);
 	rules_ref_free(ref);
