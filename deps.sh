@@ -8,7 +8,7 @@ clang llvm lld libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
 dpdk dpdk-dev libdpdk-dev libvectorscan-dev libjemalloc-dev libjson-c-dev
 libxdp-dev libpcap-dev libnuma-dev libconfig-dev libmnl-dev
 linux-libc-dev iproute2 iputils-ping ethtool sip-tester tshark valgrind bc
-libmicrohttpd-dev curl python3-prometheus-client
+libmicrohttpd-dev curl python3-prometheus-client prometheus
 libc-ares-dev unbound libsodium-dev kamailio libsystemd-dev nettle-dev gnuplot-nox"
 
 missing=""
@@ -31,12 +31,15 @@ else
 fi
 
 # Kamailio is a test peer that the tests start in their own namespaces with
-# their own config; the package enables a system service on install (and
-# starts it where systemd runs): stop it and keep it disabled.
-if [ -e /etc/systemd/system/multi-user.target.wants/kamailio.service ] &&
-   command -v systemctl >/dev/null; then
-    systemctl disable kamailio.service
-    if [ -d /run/systemd/system ]; then
-        systemctl stop kamailio.service
+# their own config, and prometheus is there for its promtool (the metrics
+# tests' linter); both packages enable a system service on install (and
+# start it where systemd runs): stop them and keep them disabled.
+for svc in kamailio prometheus; do
+    if [ -e /etc/systemd/system/multi-user.target.wants/$svc.service ] &&
+       command -v systemctl >/dev/null; then
+        systemctl disable $svc.service
+        if [ -d /run/systemd/system ]; then
+            systemctl stop $svc.service
+        fi
     fi
-fi
+done

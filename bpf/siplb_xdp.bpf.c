@@ -255,13 +255,13 @@ static __always_inline void slb_bench_undo_encap(struct xdp_md *ctx, const struc
  */
 static __always_inline int slb_dsr(struct xdp_md *ctx, struct slb_xdp_stats *s,
 				   struct slb_scratch *sc, const struct slb_control *ctl,
-				   const struct slb_state *st, __u32 slot,
-				   const struct slb_vip *vip, const struct slb_pkt *pk)
+				   const struct slb_state *st, __u32 slot, __u64 vi,
+				   const struct slb_pkt *pk)
 {
 	struct slb_encap_args a = { .pk = pk, .dsr = &st->dsr };
-	struct slb_xdp_counter *count;
+	struct slb_xdp_counter *count, *vip_count = &s->dsr_vip[vi];
+	__u32 pool_i = st->vips[vi].pool, lim;
 	__u64 eth[2] = { 0, 0 };
-	__u32 lim, pool_i = vip->pool;
 	__u64 found;
 	__u32 id;
 
@@ -298,7 +298,9 @@ static __always_inline int slb_dsr(struct xdp_md *ctx, struct slb_xdp_stats *s,
 		return slb_count_pass(s, SLB_XDP_PASS_TOO_BIG);
 	s->verdict[SLB_XDP_DSR]++;
 	count->pkts++;
-	count->bytes += (__u64)((long)ctx->data_end - (long)ctx->data);
+	count->bytes += pk->payload_len;
+	vip_count->pkts++;
+	vip_count->bytes += pk->payload_len;
 	if (slb_bench_undo)
 		slb_bench_undo_encap(ctx, pk, st->dsr.encap, eth);
 	if (a.nh->ifindex == ctx->ingress_ifindex)
@@ -374,7 +376,7 @@ int siplb_xdp(struct xdp_md *ctx)
 	 * reassembles (docs/xdp.md, "Fragments"). */
 	if (pk->frag != SLB_FRAG_NONE)
 		return slb_count_pass(s, SLB_XDP_PASS_FRAGMENT);
-	return slb_dsr(ctx, s, sc, ctl, st, slot, vip, pk);
+	return slb_dsr(ctx, s, sc, ctl, st, slot, vi, pk);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

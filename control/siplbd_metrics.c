@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "siplb/log.h"
+#include "siplb_version.h"
 #include "siplbd_metrics.h"
 #include "siplbd_stats.h"
 
@@ -35,23 +36,31 @@ int siplbd_metrics_start(const struct slb_config_metrics *c, struct slb_metrics_
 	return 0;
 }
 
-/* The VIPs of the active generation s, with their requests. */
+/* The VIPs of the active generation s, with their requests (t: proxy and
+ * DSR) and what XDP saw of them. */
 static void fill_vips(const struct slb_state *s, const struct slb_lcore_stats *t,
-		      struct slb_metrics_vip *v)
+		      const struct slb_xdp_stats *x, struct slb_metrics_vip *v)
 {
 	for (uint32_t i = 0; i < s->n_vips; i++) {
 		memcpy(v[i].name, s->vips[i].name, SLB_NAME_LEN);
 		memcpy(v[i].pool, s->pools[s->vips[i].pool].name, SLB_NAME_LEN);
 		v[i].rx = t->vip_rx[i];
+		v[i].xdp = (struct slb_msg_counter){x->vip[i].pkts, x->vip[i].bytes};
 	}
 }
 
-/* The last probe's round trip, or -1: not probed, or no reply yet. */
-static double latency(const struct siplbd_backend *b, uint32_t id)
+/* Its prober's view: the last round trip (-1: not probed, or no reply
+ * yet), the probes' counters and latencies. */
+static void health(const struct siplbd_backend *b, uint32_t id, struct slb_metrics_backend *out)
 {
 	const struct slb_health_status *st = b->prober ? slb_health_status(b->prober, id) : NULL;
 
-	return st && st->rtt_us >= 0 ? (double)st->rtt_us / 1e6 : -1;
+	out->health_latency_seconds = st && st->rtt_us >= 0 ? (double)st->rtt_us / 1e6 : -1;
+	out->probed = st;
+	if (st) {
+		out->probes = st->counters;
+		out->latency = st->latency;
+	}
 }
 
 /* The backends by pool, then id; returns how many. */
@@ -72,7 +81,7 @@ static uint32_t fill_backends(const struct siplbd_model *m, const struct slb_sta
 			slb_addr_format(&b->a, SLB_ADDR_ENDPOINT, m->backend, sizeof(m->backend));
 			m->state = sb->state;
 			m->weight = sb->weight; /* 0 unless up: publish gives weight to none else */
-			m->health_latency_seconds = latency(b, id);
+			health(b, id, m);
 			m->tx = t->backend_tx[id];
 			n++;
 		}
@@ -110,22 +119,33 @@ static struct slb_metrics_rule *fill_rules(const struct siplbd_model *m, const s
 	return out;
 }
 
-/* The XDP program's drops by reason; none when its counters cannot be
- * read (said on stderr). */
-static void fill_xdp_drops(const struct siplbd_model *m, struct slb_metrics_snapshot *snap)
+/* The XDP program's verdicts, passes and drops by reason. */
+static void fill_xdp(const struct slb_xdp_stats *x, struct slb_metrics_snapshot *snap)
 {
-	struct slb_xdp_stats *x = calloc(1, sizeof(*x));
-
-	if (x && !siplbd_stats_xdp(m->maps, x))
-		memcpy(snap->xdp_drops, x->drop, sizeof(snap->xdp_drops));
-	free(x);
+	memcpy(snap->xdp_verdicts, x->verdict, sizeof(snap->xdp_verdicts));
+	memcpy(snap->xdp_passes, x->pass, sizeof(snap->xdp_passes));
+	memcpy(snap->xdp_drops, x->drop, sizeof(snap->xdp_drops));
 }
 
 _Static_assert(SLB_ADDR_TEXT_LEN <= SLB_METRICS_LABEL_LEN, "an endpoint fits a label");
 
-void siplbd_metrics_update(struct slb_metrics_server *srv, const struct siplbd_model *m,
-			   const struct slb_lcore_stats *t)
+/* The counters t (siplb-dp's) with the XDP program's DSR messages added,
+ * into all; x: the XDP counters, zero when they cannot be read (said on
+ * stderr). */
+static void add_xdp(const struct siplbd_model *m, const struct slb_lcore_stats *t,
+		    struct slb_lcore_stats *all, struct slb_xdp_stats *x)
 {
+	*all = *t;
+	if (siplbd_stats_xdp(m->maps, x))
+		return;
+	siplbd_stats_add_dsr(all, x);
+}
+
+void siplbd_metrics_update(struct slb_metrics_server *srv, const struct siplbd_model *m,
+			   const struct slb_lcore_stats *dp)
+{
+	struct slb_lcore_stats *t = malloc(sizeof(*t));
+	struct slb_xdp_stats *x = malloc(sizeof(*x));
 	const struct slb_state *s = siplbd_model_state(m);
 	struct slb_metrics_snapshot snap = {.generation = siplbd_model_generation(m),
 					    .table_rebuild_seconds = m->build_seconds};
@@ -134,8 +154,10 @@ void siplbd_metrics_update(struct slb_metrics_server *srv, const struct siplbd_m
 	struct slb_metrics_backend *backends = calloc(SLB_MAX_BACKENDS, sizeof(*backends));
 	struct slb_metrics_rule *rules = NULL;
 
-	if (vips && pools && backends) {
-		fill_vips(s, t, vips);
+	snprintf(snap.version, sizeof(snap.version), "%s", SLB_VERSION);
+	if (vips && pools && backends && t && x) {
+		add_xdp(m, dp, t, x);
+		fill_vips(s, t, x, vips);
 		fill_pools(m, pools);
 		snap.vips = vips;
 		snap.n_vips = s->n_vips;
@@ -145,11 +167,13 @@ void siplbd_metrics_update(struct slb_metrics_server *srv, const struct siplbd_m
 		snap.n_backends = fill_backends(m, s, t, backends);
 		snap.rules = rules = fill_rules(m, s, &snap.n_rules);
 		slb_metrics_take_totals(&snap, t);
-		fill_xdp_drops(m, &snap);
+		fill_xdp(x, &snap);
 	}
-	if (!vips || !pools || !backends || slb_metrics_update(srv, &snap))
+	if (!vips || !pools || !backends || !t || !x || slb_metrics_update(srv, &snap))
 		slb_log(SLB_LOG_ERR, "metrics: out of memory: the previous snapshot stays served");
 	free(rules);
+	free(x);
+	free(t);
 	free(backends);
 	free(pools);
 	free(vips);

@@ -35,10 +35,10 @@ static void add_int(json_object *o, const char *k, int64_t v)
 	json_object_object_add(o, k, json_object_new_int64(v));
 }
 
-/* The dataplane's counters as they are now, into r->totals. */
+/* The counters as they are now (proxy and DSR), into r->totals. */
 static const struct slb_lcore_stats *counters(struct siplbd_rpc *r)
 {
-	siplbd_stats_sum(r->maps, r->totals);
+	siplbd_stats_forwarded(r->maps, r->totals);
 	return r->totals;
 }
 

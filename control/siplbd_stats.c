@@ -25,12 +25,9 @@
 #include "siplbd_common.h"
 #include "siplbd_stats.h"
 
-static const char *const xdp_verdict_names[] = {"steer", "dsr", "pass", "drop"};
+static const char *const xdp_verdict_names[] = {SLB_XDP_VERDICT_NAMES};
 
-static const char *const xdp_pass_names[] = {
-	"not_ip", "not_udp", "not_vip", "fragment", "truncated", "no_callid", "no_backend",
-	"no_nexthop", "too_big", "no_steer", "other_host",
-};
+static const char *const xdp_pass_names[] = {SLB_XDP_PASS_NAMES};
 
 static const char *const xdp_drop_names[] = {SLB_XDP_DROP_NAMES};
 
@@ -165,6 +162,28 @@ int siplbd_stats_xdp(const struct slb_maps *m, struct slb_xdp_stats *total)
 			t[i] += v[(size_t)c * n + i];
 	free(v);
 	return 0;
+}
+
+void siplbd_stats_add_dsr(struct slb_lcore_stats *t, const struct slb_xdp_stats *x)
+{
+	for (uint32_t i = 0; i < SLB_MAX_VIPS; i++) {
+		t->vip_rx[i].msgs += x->dsr_vip[i].pkts;
+		t->vip_rx[i].bytes += x->dsr_vip[i].bytes;
+	}
+	for (uint32_t i = 0; i < SLB_MAX_BACKENDS; i++) {
+		t->backend_tx[i].msgs += x->backend[i].pkts;
+		t->backend_tx[i].bytes += x->backend[i].bytes;
+	}
+}
+
+void siplbd_stats_forwarded(const struct slb_maps *m, struct slb_lcore_stats *t)
+{
+	struct slb_xdp_stats *x = malloc(sizeof(*x));
+
+	siplbd_stats_sum(m, t);
+	if (x && !siplbd_stats_xdp(m, x))
+		siplbd_stats_add_dsr(t, x);
+	free(x);
 }
 
 static int sum_all(const struct slb_maps *m, struct totals *t)

@@ -15,6 +15,15 @@
 /* Every lcore's counters added up into t. */
 void siplbd_stats_sum(const struct slb_maps *m, struct slb_lcore_stats *t);
 
+/* What was forwarded, in both modes: siplb-dp's counters summed into t,
+ * with the XDP program's DSR messages added to its VIPs' and backends'
+ * (vip_rx, backend_tx; the two never count the same message). Without the
+ * XDP counters (said on stderr), siplb-dp's alone. */
+void siplbd_stats_forwarded(const struct slb_maps *m, struct slb_lcore_stats *t);
+
+/* x's DSR messages added to t's VIPs and backends. */
+void siplbd_stats_add_dsr(struct slb_lcore_stats *t, const struct slb_xdp_stats *x);
+
 /* The XDP program's per-CPU counters added up into total: 0, or -1 (the
  * reason on stderr, total zero). */
 int siplbd_stats_xdp(const struct slb_maps *m, struct slb_xdp_stats *total);

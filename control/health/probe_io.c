@@ -278,6 +278,7 @@ static void on_final(struct slb_health *h, struct slb_probe_target *tg,
 
 	tg->deadline_ns = 0;
 	tg->st.rtt_us = (int64_t)(slb_health_now_ns() - tg->sent_ns) / 1000;
+	slb_health_latency_add(&tg->st.latency, tg->st.rtt_us);
 	tg->st.last_code = m->status;
 	snprintf(what, sizeof(what), "%u %.*s", m->status, (int)m->status_reason.len,
 		 (const char *)buf + m->status_reason.off);

@@ -9,6 +9,7 @@
  * `siplb_backend_state{state="down"} == 1` selects the down backends.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,10 @@ static const char *const reply_codes[] = {SLB_REPLY_CODES};
 
 static const char *const xdp_drop_names[] = {SLB_XDP_DROP_NAMES};
 
+static const char *const xdp_verdict_names[] = {SLB_XDP_VERDICT_NAMES};
+
+static const char *const xdp_pass_names[] = {SLB_XDP_PASS_NAMES};
+
 _Static_assert(sizeof(drop_names) / sizeof(*drop_names) == SLB_DROP_COUNT,
 	       "a name per drop reason");
 _Static_assert(sizeof(state_names) / sizeof(*state_names) == SLB_BACKEND_DISABLED + 1,
@@ -36,6 +41,10 @@ _Static_assert(sizeof(reply_codes) / sizeof(*reply_codes) == SLB_REPLY_COUNT,
 	       "a code per reply");
 _Static_assert(sizeof(xdp_drop_names) / sizeof(*xdp_drop_names) == SLB_XDP_DROP_COUNT,
 	       "a name per XDP drop reason");
+_Static_assert(sizeof(xdp_verdict_names) / sizeof(*xdp_verdict_names) == SLB_XDP_VERDICT_COUNT,
+	       "a name per XDP verdict");
+_Static_assert(sizeof(xdp_pass_names) / sizeof(*xdp_pass_names) == SLB_XDP_PASS_COUNT,
+	       "a name per XDP pass reason");
 
 const char *slb_drop_name(unsigned drop)
 {
@@ -103,22 +112,35 @@ static void by_label(FILE *f, const char *name, const char *lname, const char *c
 	}
 }
 
+/* The counter at byte off of every VIP's struct slb_metrics_vip. */
 static void vip_family(FILE *f, const char *name, const char *help,
-		       const struct slb_metrics_snapshot *s, bool bytes)
+		       const struct slb_metrics_snapshot *s, size_t off)
 {
 	family(f, name, "counter", help);
 	for (uint32_t i = 0; i < s->n_vips; i++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)&s->vips[i] + off, sizeof(v));
 		fprintf(f, "%s{", name);
 		label(f, "vip", s->vips[i].name, SLB_NAME_LEN, true);
 		label(f, "pool", s->vips[i].pool, SLB_NAME_LEN, false);
-		end_u64(f, bytes ? s->vips[i].rx.bytes : s->vips[i].rx.msgs);
+		end_u64(f, v);
 	}
 }
 
 static void vips(FILE *f, const struct slb_metrics_snapshot *s)
 {
-	vip_family(f, "siplb_vip_messages_total", "SIP requests received on a VIP.", s, false);
-	vip_family(f, "siplb_vip_bytes_total", "Bytes of SIP requests received on a VIP.", s, true);
+	vip_family(f, "siplb_vip_messages_total",
+		   "SIP requests received on a VIP (proxy: by siplb-dp; DSR: sent by XDP).", s,
+		   offsetof(struct slb_metrics_vip, rx.msgs));
+	vip_family(f, "siplb_vip_bytes_total", "Bytes of SIP requests received on a VIP.", s,
+		   offsetof(struct slb_metrics_vip, rx.bytes));
+	vip_family(f, "siplb_xdp_vip_packets_total",
+		   "SIP packets to a VIP seen by the XDP program, before flood protection.", s,
+		   offsetof(struct slb_metrics_vip, xdp.msgs));
+	vip_family(f, "siplb_xdp_vip_bytes_total",
+		   "Bytes of the frames to a VIP seen by the XDP program.", s,
+		   offsetof(struct slb_metrics_vip, xdp.bytes));
 }
 
 /* The backends' pool and address labels, then the line's own part. */
@@ -151,20 +173,90 @@ static void b_latency(FILE *f, const struct slb_metrics_backend *b)
 	fprintf(f, "} %.9g\n", b->health_latency_seconds);
 }
 
+static void b_probes(FILE *f, const struct slb_metrics_backend *b)
+{
+	end_u64(f, b->probes.sent);
+}
+
+enum which { ALL, MEASURED, PROBED }; /* the backends a family has samples of */
+
 static const struct {
 	const char *name, *type, *help;
 	backend_value_fn *value;
-	bool latency; /* only backends that have been measured */
+	enum which which;
 } backend_families[] = {
-	{"siplb_backend_messages_total", "counter", "SIP requests forwarded to a backend.",
-	 b_msgs, false},
+	{"siplb_backend_messages_total", "counter",
+	 "SIP requests forwarded to a backend (proxy by siplb-dp, DSR by XDP).", b_msgs, ALL},
 	{"siplb_backend_bytes_total", "counter", "Bytes of SIP requests forwarded to a backend.",
-	 b_bytes, false},
+	 b_bytes, ALL},
 	{"siplb_backend_weight", "gauge", "A backend's Maglev weight (0: draining).",
-	 b_weight, false},
+	 b_weight, ALL},
 	{"siplb_backend_health_latency_seconds", "gauge",
-	 "Round trip of the last health-check OPTIONS answered by a backend.", b_latency, true},
+	 "Round trip of the last health-check OPTIONS answered by a backend.", b_latency,
+	 MEASURED},
+	{"siplb_health_probes_total", "counter", "Health-check OPTIONS sent to a backend.",
+	 b_probes, PROBED},
 };
+
+static bool has_sample(const struct slb_metrics_backend *b, enum which which)
+{
+	return b->state != SLB_BACKEND_UNUSED &&
+	       (which == ALL || (which == PROBED && b->probed) ||
+		(which == MEASURED && b->health_latency_seconds >= 0));
+}
+
+/* Failed probes by reason, as slb_health_counters counts them. */
+static void probe_failures(FILE *f, const struct slb_metrics_snapshot *s)
+{
+	static const char *const name = "siplb_health_probe_failures_total";
+	static const char *const reasons[] = {"timeout", "bad_code", "icmp", "send_error"};
+
+	family(f, name, "counter", "Health-check OPTIONS that failed, by reason (timeout, "
+	       "bad_code: a final reply whose code does not count as alive, icmp, send_error).");
+	for (uint32_t i = 0; i < s->n_backends; i++) {
+		const struct slb_metrics_backend *b = &s->backends[i];
+		const uint64_t v[] = {b->probes.timeouts, b->probes.bad_code, b->probes.icmp,
+				      b->probes.send_errors};
+
+		for (unsigned r = 0; has_sample(b, PROBED) && r < 4; r++) {
+			backend_sample(f, name, b);
+			label(f, "reason", reasons[r], SIZE_MAX, false);
+			end_u64(f, v[r]);
+		}
+	}
+}
+
+/* The round trips of every final reply: a histogram (cumulative buckets up
+ * to +Inf, _sum in seconds, _count). */
+static void probe_latency(FILE *f, const struct slb_metrics_snapshot *s)
+{
+	static const int64_t bounds[SLB_HEALTH_LATENCY_BUCKETS] = {SLB_HEALTH_LATENCY_BOUNDS_US};
+
+	family(f, "siplb_health_probe_latency_seconds", "histogram",
+	       "Round trips of the health-check OPTIONS a backend answered.");
+	for (uint32_t i = 0; i < s->n_backends; i++) {
+		const struct slb_metrics_backend *b = &s->backends[i];
+		uint64_t n = 0;
+		char le[24];
+
+		if (!has_sample(b, PROBED))
+			continue;
+		for (unsigned k = 0; k <= SLB_HEALTH_LATENCY_BUCKETS; k++) {
+			n += b->latency.bucket[k];
+			if (k < SLB_HEALTH_LATENCY_BUCKETS)
+				snprintf(le, sizeof(le), "%g", (double)bounds[k] / 1e6);
+			else
+				snprintf(le, sizeof(le), "+Inf");
+			backend_sample(f, "siplb_health_probe_latency_seconds_bucket", b);
+			label(f, "le", le, sizeof(le), false);
+			end_u64(f, n);
+		}
+		backend_sample(f, "siplb_health_probe_latency_seconds_sum", b);
+		fprintf(f, "} %.9g\n", (double)b->latency.sum_us / 1e6);
+		backend_sample(f, "siplb_health_probe_latency_seconds_count", b);
+		end_u64(f, n);
+	}
+}
 
 /* One sample per state and backend: 1 for the backend's state, 0 for the others. */
 static void backend_states(FILE *f, const struct slb_metrics_snapshot *s)
@@ -190,14 +282,15 @@ static void backends(FILE *f, const struct slb_metrics_snapshot *s)
 		for (uint32_t i = 0; i < s->n_backends; i++) {
 			const struct slb_metrics_backend *b = &s->backends[i];
 
-			if (b->state == SLB_BACKEND_UNUSED ||
-			    (backend_families[k].latency && !(b->health_latency_seconds >= 0)))
+			if (!has_sample(b, backend_families[k].which))
 				continue;
 			backend_sample(f, backend_families[k].name, b);
 			backend_families[k].value(f, b);
 		}
 	}
 	backend_states(f, s);
+	probe_failures(f, s);
+	probe_latency(f, s);
 }
 
 static void pools(FILE *f, const struct slb_metrics_snapshot *s)
@@ -242,6 +335,15 @@ static void totals(FILE *f, const struct slb_metrics_snapshot *s)
 	       "routing rules offloaded to it).");
 	by_label(f, "siplb_xdp_drops_total", "reason", xdp_drop_names, s->xdp_drops, 0,
 		 SLB_XDP_DROP_COUNT);
+	family(f, "siplb_xdp_verdicts_total", "counter",
+	       "Packets the XDP program decided on, by verdict (steer: to siplb-dp, dsr: "
+	       "encapsulated to a backend, pass: to the kernel, drop).");
+	by_label(f, "siplb_xdp_verdicts_total", "verdict", xdp_verdict_names, s->xdp_verdicts, 0,
+		 SLB_XDP_VERDICT_COUNT);
+	family(f, "siplb_xdp_passes_total", "counter",
+	       "Packets the XDP program passed to the kernel, by reason.");
+	by_label(f, "siplb_xdp_passes_total", "reason", xdp_pass_names, s->xdp_passes, 0,
+		 SLB_XDP_PASS_COUNT);
 	family(f, "siplb_replies_total", "counter",
 	       "Stateless replies sent instead of forwarding (483: Max-Forwards exhausted, "
 	       "503: no backend up, 513: too large with siplb's headers, rule: a routing rule's "
@@ -266,6 +368,10 @@ char *slb_metrics_render(const struct slb_metrics_snapshot *s, size_t *len)
 
 	if (!f)
 		return NULL;
+	family(f, "siplb_build_info", "gauge", "Always 1: the version of siplb running.");
+	fputs("siplb_build_info{", f);
+	label(f, "version", s->version, sizeof(s->version), true);
+	fputs("} 1\n", f);
 	scalar(f, "siplb_generation", "gauge", "Generation of the state the dataplane reads.",
 	       s->generation);
 	family(f, "siplb_table_rebuild_seconds", "gauge",

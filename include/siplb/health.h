@@ -78,6 +78,21 @@ struct slb_health_stray {
 	uint64_t errqueue;    /* error-queue messages for no probe of ours */
 };
 
+/* Round trips of final replies, as a Prometheus histogram's buckets
+ * (docs/metrics.md): bucket[i] counts replies within bounds[i] but above
+ * bounds[i - 1]; bucket[SLB_HEALTH_LATENCY_BUCKETS] those above the last. */
+#define SLB_HEALTH_LATENCY_BUCKETS 12
+#define SLB_HEALTH_LATENCY_BOUNDS_US                                                   \
+	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, \
+	2500000
+struct slb_health_latency {
+	uint64_t bucket[SLB_HEALTH_LATENCY_BUCKETS + 1];
+	uint64_t sum_us;
+};
+
+/* Counts rtt_us into l. */
+void slb_health_latency_add(struct slb_health_latency *l, int64_t rtt_us);
+
 struct slb_health_status {
 	enum slb_backend_state state; /* UP, DOWN or PROBING */
 	uint32_t streak;      /* consecutive failures (up) or successes (probing) */
@@ -86,6 +101,7 @@ struct slb_health_status {
 	uint64_t changed_ns;  /* CLOCK_MONOTONIC of the last state change */
 	char reason[SLB_HEALTH_REASON_LEN]; /* why the last change happened */
 	struct slb_health_counters counters;
+	struct slb_health_latency latency; /* of every final reply */
 };
 
 /*

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "siplb/health.h"
 #include "siplb/state.h"
 #include "siplb/xdp.h"
 
@@ -29,7 +30,10 @@
 struct slb_metrics_vip {
 	char name[SLB_NAME_LEN];
 	char pool[SLB_NAME_LEN];
-	struct slb_msg_counter rx;          /* requests in */
+	struct slb_msg_counter rx;          /* requests in: siplb-dp's (proxy) and
+					     * the XDP program's DSR */
+	struct slb_msg_counter xdp;         /* SIP packets the XDP program saw for
+					     * it (offered load: frames, bytes) */
 };
 
 struct slb_metrics_backend {
@@ -38,7 +42,10 @@ struct slb_metrics_backend {
 	uint8_t state;                      /* enum slb_backend_state; UNUSED is skipped */
 	uint16_t weight;
 	double health_latency_seconds;      /* last probe's round trip; < 0: none yet */
-	struct slb_msg_counter tx;          /* requests forwarded to it */
+	struct slb_msg_counter tx;          /* requests forwarded to it (proxy + DSR) */
+	bool probed;                        /* probes and latency are its prober's */
+	struct slb_health_counters probes;
+	struct slb_health_latency latency;
 };
 
 struct slb_metrics_pool {
@@ -53,7 +60,10 @@ struct slb_metrics_rule {
 	uint64_t matches;
 };
 
+#define SLB_METRICS_VERSION_LEN 32
+
 struct slb_metrics_snapshot {
+	char version[SLB_METRICS_VERSION_LEN]; /* siplb_build_info */
 	uint64_t generation;
 	double table_rebuild_seconds;       /* the last publish's build time */
 	const struct slb_metrics_vip *vips;
@@ -67,7 +77,9 @@ struct slb_metrics_snapshot {
 	struct slb_msg_counter responses, in_dialog;
 	uint64_t drops[SLB_DROP_COUNT];
 	uint64_t replies[SLB_REPLY_COUNT];
-	uint64_t xdp_drops[SLB_XDP_DROP_COUNT]; /* the XDP program's, by reason */
+	uint64_t xdp_verdicts[SLB_XDP_VERDICT_COUNT]; /* the XDP program's */
+	uint64_t xdp_passes[SLB_XDP_PASS_COUNT];  /* by reason */
+	uint64_t xdp_drops[SLB_XDP_DROP_COUNT];   /* by reason */
 	/* By enum slb_sip_reason; names from slb_sip_reason_name(). */
 	uint64_t malformed[SLB_METRICS_MALFORMED_MAX];
 	uint64_t keepalives;

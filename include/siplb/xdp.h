@@ -167,6 +167,7 @@ enum slb_xdp_verdict {
 	SLB_XDP_DROP,      /* see drop reasons */
 	SLB_XDP_VERDICT_COUNT
 };
+#define SLB_XDP_VERDICT_NAMES "steer", "dsr", "pass", "drop"
 
 enum slb_xdp_pass {
 	SLB_XDP_PASS_NOT_IP = 0,   /* ARP, other EtherTypes */
@@ -182,6 +183,9 @@ enum slb_xdp_pass {
 	SLB_XDP_PASS_OTHER_HOST,   /* to another host's unicast MAC (a switch flooding) */
 	SLB_XDP_PASS_COUNT
 };
+/* Their names, in enum order: siplbd's counters and its metrics. */
+#define SLB_XDP_PASS_NAMES "not_ip", "not_udp", "not_vip", "fragment", "truncated", "no_callid", \
+	"no_backend", "no_nexthop", "too_big", "no_steer", "other_host"
 
 enum slb_xdp_drop {
 	SLB_XDP_DROP_BLOCKED = 0,  /* source in the blocklist */
@@ -208,9 +212,14 @@ struct slb_xdp_counter {
 	__u64 pkts, bytes;
 };
 
+/* DSR counts SIP bytes (the UDP payload), as siplb-dp's counters do, so
+ * that a VIP's or a backend's messages and bytes add up across both modes. */
 struct slb_xdp_stats {
-	struct slb_xdp_counter vip[SLB_MAX_VIPS];         /* SIP packets to a VIP */
-	struct slb_xdp_counter backend[SLB_MAX_BACKENDS]; /* DSR packets per backend */
+	struct slb_xdp_counter vip[SLB_MAX_VIPS];         /* SIP packets to a VIP, offered:
+							   * frames and their bytes, before
+							   * flood protection */
+	struct slb_xdp_counter dsr_vip[SLB_MAX_VIPS];     /* DSR messages sent, per VIP */
+	struct slb_xdp_counter backend[SLB_MAX_BACKENDS]; /* DSR messages sent, per backend */
 	__u64 verdict[SLB_XDP_VERDICT_COUNT];
 	__u64 pass[SLB_XDP_PASS_COUNT];
 	__u64 drop[SLB_XDP_DROP_COUNT];

@@ -9,6 +9,7 @@ usage: test_e2e_dsr.py BUILD_DIR ipip|gue [CALLS]
 """
 import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -24,6 +25,7 @@ def calls_basic(env, calls):
     the backend that has the call."""
     dirs = env.start_backends("uas.xml", "basic", bind=E.VIP)
     before, lb_before = env.stats(), env.link_stats("lb", "lb")
+    ctl_before = listed(env)
     rc, st = env.run_uac("uac.xml", calls, 200, ["-d", "100", "-l", "400"], tag="uac-basic")
     env.stop("basic")
     after, lb_after = env.stats(), env.link_stats("lb", "lb")
@@ -45,11 +47,33 @@ def calls_basic(env, calls):
         check(d["backends"].get(addr) == got,
               "XDP: backend %d: %s packets encapsulated to it, its UAS received %d"
               % (i + 1, d["backends"].get(addr), got))
+    # siplbctl vip list / backend list count DSR messages as they count
+    # siplb-dp's (MSGS), from the same XDP counters.
+    ctl_after = listed(env)
+    grew = {k: ctl_after[k] - ctl_before.get(k, 0) for k in ctl_after}
+    want = {"sip": sent}
+    want.update({addr: d["backends"].get(addr) for addr in E.BACKENDS})
+    check(all(grew.get(k) == v for k, v in want.items()),
+          "siplbctl vip list / backend list MSGS grew by %s, want %s" % (grew, want))
     # The responses go from the backends to the caller, not through siplb:
     # siplb's interface received the requests and little else (ARP).
     rx = lb_after["rx"]["packets"] - lb_before["rx"]["packets"]
     check(sent <= rx <= sent + 50,
           "responses bypass siplb: its interface received %d frames for %d requests" % (rx, sent))
+
+
+def listed(env):
+    """MSGS of siplbctl --json vip list (by VIP name) and backend list (by
+    address)."""
+    out = {}
+    for what, key, name in (("vip", "vips", "name"), ("backend", "backends", "address")):
+        r = subprocess.run([env.tool("control/siplbctl/siplbctl"), "--socket",
+                            os.path.join(env.work, "siplbd.sock"), "--json", what, "list"],
+                           capture_output=True, text=True, timeout=30)
+        check(r.returncode == 0, "siplbctl %s list: %s" % (what, r.stderr))
+        for o in json.loads(r.stdout or "{}").get(key, []):
+            out[o[name]] = o["msgs"]
+    return out
 
 
 def dialog_flow(env, uas, uac, what, calls=50):

@@ -186,11 +186,31 @@ static void expect_only(enum slb_backend_state to, const char *reason)
 
 /* ---- the cases ------------------------------------------------------------ */
 
+/* Bucket edges: a round trip on a bound counts in that bound's bucket. */
+static void test_latency_buckets(void)
+{
+	struct slb_health_latency l = {0};
+
+	slb_health_latency_add(&l, 0);
+	slb_health_latency_add(&l, 500);
+	slb_health_latency_add(&l, 501);
+	slb_health_latency_add(&l, 2500000);
+	slb_health_latency_add(&l, 2500001);
+	CHECK(l.bucket[0] == 2 && l.bucket[1] == 1 && l.bucket[SLB_HEALTH_LATENCY_BUCKETS - 1] == 1 &&
+	      l.bucket[SLB_HEALTH_LATENCY_BUCKETS] == 1 && l.sum_us == 5001002,
+	      "latency buckets: %llu %llu ... %llu %llu, sum %llu",
+	      (unsigned long long)l.bucket[0], (unsigned long long)l.bucket[1],
+	      (unsigned long long)l.bucket[SLB_HEALTH_LATENCY_BUCKETS - 1],
+	      (unsigned long long)l.bucket[SLB_HEALTH_LATENCY_BUCKETS], (unsigned long long)l.sum_us);
+}
+
 static void test_trying(void)
 {
 	struct slb_health_config c = fast();
 	struct responder *r = responder_new(TRYING_FIRST, 200);
 	struct slb_health *h = probe(&c, r, SLB_BACKEND_UP, 500);
+	const struct slb_health_latency *l = &st(h, 1)->latency;
+	uint64_t in_buckets = 0;
 
 	CHECK(n_events == 0 && !strcmp(st(h, 1)->reason, "200 OK"),
 	      "100 then 200: state changed, or the reason of an up target is \"%s\", not its "
@@ -199,6 +219,14 @@ static void test_trying(void)
 	      "100 then 200: %llu provisional, %llu alive",
 	      (unsigned long long)st(h, 1)->counters.provisional,
 	      (unsigned long long)st(h, 1)->counters.alive);
+	for (unsigned k = 0; k <= SLB_HEALTH_LATENCY_BUCKETS; k++)
+		in_buckets += l->bucket[k];
+	/* A reply on loopback: within the first 100 ms bucket bounds */
+	CHECK(in_buckets == st(h, 1)->counters.alive && l->bucket[SLB_HEALTH_LATENCY_BUCKETS] == 0 &&
+	      l->sum_us < in_buckets * 100000,
+	      "latency histogram: %llu replies in buckets for %llu alive, sum %llu us",
+	      (unsigned long long)in_buckets, (unsigned long long)st(h, 1)->counters.alive,
+	      (unsigned long long)l->sum_us);
 	slb_health_destroy(h);
 	/* 1xx never counts: a backend that only says Trying times out. */
 	r->mode = ONLY_TRYING;
@@ -408,6 +436,7 @@ int main(void)
 {
 	test_config();
 	test_add_errors();
+	test_latency_buckets();
 	test_trying();
 	test_codes();
 	test_stray();

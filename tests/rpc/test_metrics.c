@@ -68,11 +68,32 @@ static const char *const fixture_lines[] = {
 	"siplb_malformed_total{reason=\"no_call_id\"} 8",
 	"# TYPE siplb_keepalives_total counter",
 	"siplb_keepalives_total 9",
+	"siplb_build_info{version=\"1.2.3\"} 1",
+	"siplb_xdp_vip_packets_total{vip=\"sip\",pool=\"core\"} 13",
+	"siplb_xdp_vip_bytes_total{vip=\"sip-alt\",pool=\"core\"} 700",
+	"siplb_xdp_verdicts_total{verdict=\"dsr\"} 13",
+	"siplb_xdp_verdicts_total{verdict=\"steer\"} 0",
+	"siplb_xdp_passes_total{reason=\"no_callid\"} 14",
+	"siplb_health_probes_total{pool=\"core\",backend=\"192.0.2.21:5060\"} 10",
+	"siplb_health_probe_failures_total{pool=\"core\",backend=\"192.0.2.21:5060\",reason=\"timeout\"} 5",
+	"siplb_health_probe_failures_total{pool=\"core\",backend=\"192.0.2.21:5060\",reason=\"bad_code\"} 1",
+	"siplb_health_probe_failures_total{pool=\"core\",backend=\"192.0.2.21:5060\",reason=\"icmp\"} 1",
+	"# TYPE siplb_health_probe_latency_seconds histogram",
+	"siplb_health_probe_latency_seconds_bucket{pool=\"core\",backend=\"192.0.2.21:5060\",le=\"0.0005\"} 1",
+	"siplb_health_probe_latency_seconds_bucket{pool=\"core\",backend=\"192.0.2.21:5060\",le=\"0.001\"} 2",
+	"siplb_health_probe_latency_seconds_bucket{pool=\"core\",backend=\"192.0.2.21:5060\",le=\"0.005\"} 3",
+	"siplb_health_probe_latency_seconds_bucket{pool=\"core\",backend=\"192.0.2.21:5060\",le=\"2.5\"} 3",
+	"siplb_health_probe_latency_seconds_bucket{pool=\"core\",backend=\"192.0.2.21:5060\",le=\"+Inf\"} 4",
+	"siplb_health_probe_latency_seconds_sum{pool=\"core\",backend=\"192.0.2.21:5060\"} 7.0043",
+	"siplb_health_probe_latency_seconds_count{pool=\"core\",backend=\"192.0.2.21:5060\"} 4",
 };
 
-/* Not there: the unmeasured backend's latency, the free id's anything. */
+/* Not there: the unmeasured backend's latency, the unprobed one's probes,
+ * the free id's anything. */
 static const char *const absent[] = {
 	"siplb_backend_health_latency_seconds{pool=\"core\",backend=\"192.0.2.22:5060\"}",
+	"siplb_health_probes_total{pool=\"core\",backend=\"192.0.2.22:5060\"}",
+	"siplb_health_probe_latency_seconds_count{pool=\"edge\"",
 	"198.51.100.9",
 	"reason=\"ok\"",
 };
@@ -92,7 +113,7 @@ static bool has_line(const char *text, const char *line)
 struct format {
 	regex_t help, type, sample, label;
 	char families[64][96]; /* TYPEs seen, in order */
-	char types[64][8];
+	char types[64][16];
 	int n_families;
 	char **series;
 	size_t n_series;
@@ -102,7 +123,7 @@ static void format_init(struct format *f)
 {
 	memset(f, 0, sizeof(*f));
 	regcomp(&f->help, "^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) [^\n]+$", REG_EXTENDED);
-	regcomp(&f->type, "^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge)$", REG_EXTENDED);
+	regcomp(&f->type, "^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)$", REG_EXTENDED);
 	regcomp(&f->sample, "^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)\\})? ([-+0-9.eE]+|NaN|[+-]Inf)$",
 		REG_EXTENDED);
 	/* name="value" with only \\, \" and \n escapes, then , or the end */
@@ -139,8 +160,16 @@ static void check_sample(struct format *f, const char *line, const regmatch_t *m
 	size_t name_len = (size_t)(m[1].rm_eo - m[1].rm_so), key = (size_t)(m[4].rm_so - 1);
 	const char *fam = f->n_families ? f->families[f->n_families - 1] : "";
 
-	CHECK(strlen(fam) == name_len && !strncmp(line, fam, name_len),
+	bool histogram = f->n_families && !strcmp(f->types[f->n_families - 1], "histogram");
+	size_t fam_len = strlen(fam), sfx = name_len - fam_len;
+
+	CHECK((histogram ? name_len > fam_len : name_len == fam_len) &&
+	      !strncmp(line, fam, fam_len),
 	      "sample before its TYPE (family %s): %s", fam, line);
+	CHECK(!histogram || (sfx == 7 && !strncmp(line + fam_len, "_bucket", 7)) ||
+	      (sfx == 4 && !strncmp(line + fam_len, "_sum", 4)) ||
+	      (sfx == 6 && !strncmp(line + fam_len, "_count", 6)),
+	      "a histogram's sample is not _bucket, _sum or _count: %s", line);
 	CHECK(strcmp(f->types[f->n_families - 1], "counter") ||
 	      !strncmp(line + name_len - 6, "_total", 6), "a counter without _total: %s", line);
 	CHECK(m[3].rm_so < 0 || labels_ok(f, line + m[3].rm_so, (size_t)(m[3].rm_eo - m[3].rm_so)),
@@ -162,7 +191,7 @@ static void check_line(struct format *f, const char *line)
 		CHECK(f->n_families < 64, "too many families");
 		snprintf(f->families[f->n_families], 96, "%.*s", (int)(m[1].rm_eo - m[1].rm_so),
 			 line + m[1].rm_so);
-		snprintf(f->types[f->n_families++], 8, "%.*s", (int)(m[2].rm_eo - m[2].rm_so),
+		snprintf(f->types[f->n_families++], 16, "%.*s", (int)(m[2].rm_eo - m[2].rm_so),
 			 line + m[2].rm_so);
 		return;
 	}
@@ -209,7 +238,7 @@ static void test_fixture(void)
 /* Label values are escaped: a backslash, a quote and a newline in a name. */
 static void test_escaping(void)
 {
-	struct slb_metrics_vip v = {"we\"ird\\na\nme", "p", {1, 2}};
+	struct slb_metrics_vip v = {"we\"ird\\na\nme", "p", {1, 2}, {0, 0}};
 	struct slb_metrics_snapshot s = {.vips = &v, .n_vips = 1};
 	char *text = slb_metrics_render(&s, &(size_t){0});
 

@@ -2,12 +2,17 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """GET /metrics with curl from metrics_test_server (the fixture snapshot),
 and Prometheus' own text parser (Debian's python3-prometheus-client) on what
-it serves: families, types, one-hot states; 503 before the first snapshot,
-404 elsewhere, 405 for other methods, HEAD without a body.
+it serves: families, types, one-hot states; Prometheus' own linter
+(`promtool check metrics`, Debian's prometheus) finds nothing to say; 503
+before the first snapshot, 404 elsewhere, 405 for other methods, HEAD
+without a body.
 
   test_metrics_http.py METRICS_TEST_SERVER
 """
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -60,8 +65,39 @@ def check_content(text):
     check(values.get(("siplb_replies_total", frozenset({"code": "503"}.items()))) == 44,
           "replies 503")
     check(values.get(("siplb_generation", frozenset())) == 7, "generation")
+    check(types.get("siplb_health_probe_latency_seconds") == "histogram" and
+          values.get(("siplb_health_probe_latency_seconds_count",
+                      frozenset(core21.items()))) == 4, "probe latency histogram")
+    check(values.get(("siplb_build_info", frozenset({"version": "1.2.3"}.items()))) == 1,
+          "build info")
     check(not any("198.51.100.9" in str(k) for k in values), "free ids are not shown")
     return len(values)
+
+
+def promtool(text):
+    """promtool check metrics: its lint problems, none when clean."""
+    tool = shutil.which("promtool")
+    check(tool, "promtool not found: ./deps.sh installs Debian's prometheus, which has it")
+    if not tool:
+        return
+    p = subprocess.run([tool, "check", "metrics"], input=text, capture_output=True,
+                       text=True, timeout=30)
+    check(p.returncode == 0 and not p.stdout.strip() and not p.stderr.strip(),
+          f"promtool check metrics: exit {p.returncode}: {p.stdout}{p.stderr}")
+
+
+def dashboard(types):
+    """Every metric the Grafana dashboard (docs/grafana/siplb.json) queries
+    is a family the endpoint serves."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                        "grafana", "siplb.json")
+    with open(path, encoding="utf-8") as f:
+        dash = json.load(f)
+    names = {re.sub(r"_(bucket|total)$", "", n) for p in dash["panels"]
+             for t in p["targets"] for n in re.findall(r"siplb_[a-z0-9_]+", t["expr"])}
+    missing = sorted(n for n in names if n not in types)
+    check(names and not missing, f"dashboard: {len(dash['panels'])} panels, "
+          f"{len(names)} metrics; not served: {missing}")
 
 
 def main():
@@ -78,6 +114,8 @@ def main():
         check(code == 200 and ctype == "text/plain; version=0.0.4; charset=utf-8",
               f"GET: {code} {ctype}")
         n = check_content(body + "\n")
+        dashboard(samples(body + "\n")[1])
+        promtool(body + "\n")
         code, _, body = curl(url + "/")
         check(code == 404 and "try /metrics" in body, f"404: {code}")
         code, _, body = curl(url + "/metrics", "-X", "POST", "-d", "x=1", "-i")

@@ -219,10 +219,24 @@ static __u64 *reasons_of(struct slb_xdp_stats *d, int verdict)
 	       verdict == SLB_XDP_STEER ? d->steer : NULL;
 }
 
+/* The UDP payload of frame f (0-2 VLAN tags, IPv4 or IPv6 without
+ * extension headers): what DSR counts as a message's bytes. */
+static size_t sip_len(const uint8_t *f)
+{
+	size_t l3 = 14;
+
+	while ((f[l3 - 2] == 0x81 && f[l3 - 1] == 0x00) || (f[l3 - 2] == 0x88 && f[l3 - 1] == 0xa8))
+		l3 += 4; /* 802.1Q, 802.1ad */
+	if (f[l3 - 2] == 0x08) /* IPv4: UDP length at IHL + 4 */
+		return (size_t)(f[l3 + (f[l3] & 0x0f) * 4 + 4] << 8 |
+				f[l3 + (f[l3] & 0x0f) * 4 + 5]) - 8;
+	return (size_t)(f[l3 + 40 + 4] << 8 | f[l3 + 40 + 5]) - 8;
+}
+
 /* Every counter but the ones w names must stay; those move by one. */
 static void check_counters(const char *what, const struct slb_xdp_stats *a,
-			   const struct slb_xdp_stats *b, const struct want *w, size_t in_len,
-			   size_t out_len)
+			   const struct slb_xdp_stats *b, const struct want *w, const uint8_t *in,
+			   size_t in_len)
 {
 	/* The counters as one array of their own type, __u64 (not uint64_t:
 	 * another type to the compiler's aliasing rules). */
@@ -250,10 +264,17 @@ static void check_counters(const char *what, const struct slb_xdp_stats *a,
 		d.vip[w->vip] = (struct slb_xdp_counter){ 0, 0 };
 	}
 	if (w->backend >= 0) {
-		CHECK(d.backend[w->backend].pkts == 1 && d.backend[w->backend].bytes == out_len,
+		size_t sip = sip_len(in);
+
+		CHECK(d.backend[w->backend].pkts == 1 && d.backend[w->backend].bytes == sip,
 		      "%s: backend %d counted %llu packets, %llu bytes", what, w->backend,
 		      (ull)d.backend[w->backend].pkts, (ull)d.backend[w->backend].bytes);
 		d.backend[w->backend] = (struct slb_xdp_counter){ 0, 0 };
+		CHECK(w->vip >= 0 && d.dsr_vip[w->vip].pkts == 1 && d.dsr_vip[w->vip].bytes == sip,
+		      "%s: DSR of VIP %d counted %llu packets, %llu bytes", what, w->vip,
+		      (ull)d.dsr_vip[w->vip % SLB_MAX_VIPS].pkts,
+		      (ull)d.dsr_vip[w->vip % SLB_MAX_VIPS].bytes);
+		d.dsr_vip[w->vip % SLB_MAX_VIPS] = (struct slb_xdp_counter){ 0, 0 };
 	}
 	size_t i = 0;
 
@@ -284,7 +305,7 @@ static void expect(const char *what, const void *in, size_t len, const struct wa
 
 	CHECK(r.retval == w->retval, "%s: %s, want %s", what, xh_action_name(r.retval),
 	      xh_action_name(w->retval));
-	check_counters(what, &before, &after, w, len, r.out_len);
+	check_counters(what, &before, &after, w, in, len);
 	ok = !w->out || (r.out_len == w->out_len && !memcmp(r.out, w->out, w->out_len));
 	CHECK(ok, "%s: output frame differs", what);
 	if (!ok)
