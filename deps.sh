@@ -9,7 +9,8 @@ dpdk dpdk-dev libdpdk-dev libvectorscan-dev libjemalloc-dev libjson-c-dev
 libxdp-dev libpcap-dev libnuma-dev libconfig-dev libmnl-dev
 linux-libc-dev iproute2 iputils-ping ethtool sip-tester tshark valgrind bc
 libmicrohttpd-dev curl python3-prometheus-client prometheus
-libc-ares-dev unbound libsodium-dev kamailio libsystemd-dev nettle-dev gnuplot-nox"
+libc-ares-dev unbound libsodium-dev kamailio libsystemd-dev nettle-dev gnuplot-nox
+scdoc debhelper dpkg-dev bash-completion man-db systemd"
 
 missing=""
 for p in $PKGS; do

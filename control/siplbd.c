@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "siplb/config.h"
 #include "siplb/log.h"
 #include "siplb/nexthops.h"
@@ -372,6 +374,8 @@ static int run(struct siplbd *d, const sigset_t *set)
 	slb_log(SLB_LOG_NOTICE, "running (pid %d): SIGHUP reloads, SIGUSR1 prints counters%s%s",
 		(int)getpid(), d->rpc.server ? ", control socket " : "",
 		d->rpc.server ? d->model.cfg.control.socket : "");
+	/* Type=notify: siplb-dp.service (After=) starts once a generation is out. */
+	sd_notify(0, "READY=1");
 	for (;;) {
 		p[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		p[1] = (struct pollfd){.fd = slb_nexthops_fd(d->nexthops), .events = POLLIN};
