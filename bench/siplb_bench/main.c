@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "opts.h"
 #include "run.h"
+#include "siplb_version.h"
 
 int main(int argc, char **argv)
 {
@@ -19,6 +20,10 @@ int main(int argc, char **argv)
 
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		bench_usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("siplb-bench %s\n", SLB_VERSION);
 		return 0;
 	}
 	if (bench_parse_args(argc, argv, &o))

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "report.h"
+#include "siplb_version.h"
 
 #define J_INT(v) json_object_new_int64((int64_t)(v))
 #define J_DBL(v) json_object_new_double(v)
@@ -181,7 +182,7 @@ int report_json(const struct bench_opts *o, const struct run_result *r, const ch
 	json_object *j = json_object_new_object();
 	const uint64_t *c = r->total.c;
 
-	json_object_object_add(j, "tool", json_object_new_string("siplb-bench " SIPLB_VERSION));
+	json_object_object_add(j, "tool", json_object_new_string("siplb-bench " SLB_VERSION));
 	json_object_object_add(j, "config", config(o));
 	json_object_object_add(j, "duration_s", J_DBL(r->secs));
 	json_object_object_add(j, "sending_s", J_DBL(r->send_secs));

@@ -4,6 +4,7 @@
  * softphone sends), ACK, BYE, REGISTER and OPTIONS. Each is built from the
  * call's state alone, so a retransmission is the same bytes again.
  */
+#include "siplb_version.h"
 #include "uac_int.h"
 
 static const char *const method_of[] = {
@@ -115,7 +116,7 @@ static void invite_body(struct out *o, const struct uac_thread *t, const struct 
 		((uint64_t)slot_of(t, c) << 32) | c->gen);
 	out_str(o, "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY\r\n"
 		   "Supported: replaces, timer\r\nSession-Expires: 1800\r\n"
-		   "User-Agent: siplb-bench/" SIPLB_VERSION "\r\n"
+		   "User-Agent: siplb-bench/" SLB_VERSION "\r\n"
 		   "Content-Type: application/sdp\r\n");
 	out_body(o, sdp, (size_t)(s.p - sdp));
 }
@@ -139,7 +140,7 @@ void uac_build(struct uac_thread *t, const struct call *c, struct out *o)
 	}
 	if (c->state == ST_OPTIONS)
 		out_str(o, "Accept: application/sdp\r\n");
-	out_str(o, "User-Agent: siplb-bench/" SIPLB_VERSION "\r\n");
+	out_str(o, "User-Agent: siplb-bench/" SLB_VERSION "\r\n");
 	out_body(o, "", 0);
 }
 

@@ -36,6 +36,7 @@ FILES = {
     "etc/default/siplb-dp", "etc/siplb/siplb.conf",
     "lib/systemd/system/siplbd.service", "lib/systemd/system/siplb-dp.service",
     "usr/sbin/siplbd", "usr/sbin/siplb-dp", "usr/bin/siplbctl", "usr/bin/siplb-parse",
+    "usr/bin/siplb-bench",
     "usr/share/siplb/siplb_xdp.o", "usr/share/siplb/xdp_steer.o",
     "usr/share/man/man8/siplbd.8.gz", "usr/share/man/man8/siplb-dp.8.gz",
     "usr/share/man/man8/siplbctl.8.gz", "usr/share/man/man5/siplb.conf.5.gz",
@@ -43,8 +44,8 @@ FILES = {
     "usr/share/doc/siplb/copyright", "usr/share/doc/siplb/changelog.gz",
     "usr/share/doc/siplb/README.Debian",
 }
-# siplb-bench (issue 12) joins the package when it is installed.
-OPTIONAL = {"usr/bin/siplb-bench", "usr/share/man/man1/siplb-bench.1.gz"}
+# siplb-bench's man page, when bench/ has one (issue 12).
+OPTIONAL = {"usr/share/man/man1/siplb-bench.1.gz"}
 CONFFILES = {"/etc/default/siplb-dp", "/etc/siplb/siplb.conf"}
 
 
