@@ -5,7 +5,7 @@ same run (issue 12 item 4): the headline in one command (bench/compare.sh).
 The test topology (tests/e2e/topo.sh) with static bridge entries and no
 br_netfilter (dp_veth_bench.quiet_bridge). A sendmmsg generator
 (bench/sip-flood) on the client, pinned to CPU 0, sends INVITEs (4,096
-Call-IDs) to the VIP; sinks (bench/sip-sink) on the three backends, CPU 0,
+Call-IDs) to the VIP; sinks (siplb-bench sink) on the three backends, CPU 0,
 count what arrives. Each forwarder has CPU 1:
 - siplb: siplbd + siplb-dp on af_xdp, one worker lcore (-l 1), proxy mode
   (Via inserted, Record-Route, Call-ID hash over Maglev);

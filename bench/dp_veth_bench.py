@@ -3,7 +3,7 @@
 in the test topology's namespaces (tests/e2e/topo.sh).
 
 A sendmmsg generator (sip-flood) in the client namespace sends INVITEs to the
-VIP; siplb-dp forwards them to the backends, where sip-sink counts what
+VIP; siplb-dp forwards them to the backends, where siplb-bench sink counts what
 arrives. Then testpmd forwards the same stream on the same port, vdev
 arguments and XDP steering program (mac forwarding to backend 1, which holds
 the VIP on its loopback so that its kernel receives what siplb-dp's backends
@@ -103,8 +103,8 @@ class Trial:
         starts (the profiler)."""
         self.n += 1
         names = ["%s-%d-sink-%s" % (self.tag, self.n, h) for h, _ in self.sinks]
-        procs = [self.env.spawn(h, pinned([os.path.join(self.build, "bench/sip-sink"), a, "5060",
-                                           str(int(secs) + 30), "500"]), name)
+        procs = [self.env.spawn(h, pinned(E.sink_cmd(self.env.tool, a, 5060, int(secs) + 30,
+                                                     500)), name)
                  for (h, a), name in zip(self.sinks, names)]
         self.env.wait_for(lambda: all("ready" in self.env.log(n) for n in names), "sinks")
         dropped = rcvbuf_errors(self.env, [h for h, _ in self.sinks])

@@ -365,12 +365,18 @@ static int check_uac(struct bench_opts *o)
 	return 0;
 }
 
+/* A uas names itself in what it sends (a unicast address); a sink sends
+ * nothing and may listen on a wildcard. */
 static int check_backend(struct bench_opts *o)
 {
-	if (!o->local.family || !slb_addr_unicast(&o->local)) {
-		fprintf(stderr, "siplb-bench: %s needs --local ADDR[:PORT] (a unicast address: "
-				"it is the Contact and Via of what it sends)\n",
+	if (!o->local.family) {
+		fprintf(stderr, "siplb-bench: %s needs --local ADDR[:PORT]\n",
 			o->role == ROLE_UAS ? "uas" : "sink");
+		return -1;
+	}
+	if (o->role == ROLE_UAS && !slb_addr_unicast(&o->local)) {
+		fprintf(stderr, "siplb-bench: uas needs --local with a unicast address (it is the "
+				"Contact and Via of what it sends)\n");
 		return -1;
 	}
 	if (!o->local.port)

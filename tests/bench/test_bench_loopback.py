@@ -85,7 +85,7 @@ BAD = [
      "--find-max needs --max-rate above --min-rate"),
     (["uac", "127.0.0.1", "--realm", "x"], "--realm is not an option of uac"),
     (["uas"], "needs --local"),
-    (["uas", "--local", "0.0.0.0"], "needs --local"),
+    (["uas", "--local", "0.0.0.0"], "needs --local with a unicast address"),
     (["uas", "--local", "127.0.0.1", "--rate", "5"], "--rate is not an option of uas"),
     (["uas", "--local", "127.0.0.1", "--realm", "r"], "--realm needs --password"),
     (["sink", "--local", "127.0.0.1", "--bogus"], "--bogus: unknown option"),

@@ -336,7 +336,7 @@ class Env:
         proc.wait(timeout)
         return proc.returncode, sipp_counts(os.path.join(self.work, tag, "stat.csv"))
 
-    # -- raw load (bench/sip-flood, bench/sip-sink) ----------------------------
+    # -- raw load (bench/sip-flood, siplb-bench sink) ---------------------------
     def sip_flood(self, host, port, count, secs, rate=0, sport=5090):
         """bench/sip-flood from host to VIP:port, bounded by count and secs;
         returns (messages sent, seconds)."""
@@ -350,9 +350,10 @@ class Env:
         return int(m.group(1)), float(m.group(2))
 
     def start_sinks(self, addr, port, tag, secs=60, idle_ms=3000):
-        """bench/sip-sink on every backend, bound to addr:port."""
-        procs = [self.spawn("b%d" % i, [self.tool("bench/sip-sink"), addr, str(port), str(secs),
-                                        str(idle_ms)], "%s-sink%d" % (tag, i))
+        """siplb-bench sink on every backend, bound to addr:port, for secs at
+        most, until idle for idle_ms after the first datagram."""
+        procs = [self.spawn("b%d" % i, sink_cmd(self.tool, addr, port, secs, idle_ms),
+                            "%s-sink%d" % (tag, i))
                  for i in range(1, len(BACKENDS) + 1)]
         self.wait_for(lambda: all("ready" in self.log("%s-sink%d" % (tag, i))
                                   for i in range(1, len(BACKENDS) + 1)), "sinks ready")
@@ -366,6 +367,14 @@ class Env:
             m = re.search(r"received (\d+)", self.log("%s-sink%d" % (tag, i)))
             out.append(int(m.group(1)) if m else -1)
         return out
+
+
+def sink_cmd(tool, addr, port, secs, idle_ms):
+    """siplb-bench sink's command: it prints "ready", and "received N" (the
+    datagrams) when it stops."""
+    return [tool("bench/siplb_bench/siplb-bench"), "sink", "--local",
+            ("[%s]:%d" if ":" in addr else "%s:%d") % (addr, port), "--sockets", "1",
+            "--max-time", str(secs), "--idle-exit", str(idle_ms / 1000)]
 
 
 def sipp_counts(stat_csv):

@@ -7,7 +7,7 @@ three client hosts on the segment:
   cl2 192.0.2.11  in flood.blocklist: nothing passes
   cl3 192.0.2.12  SIPp calls below the rate: all complete, meanwhile
 
-The floods go to VIP 192.0.2.100:5070 ("flood", sip-sink on every backend
+The floods go to VIP 192.0.2.100:5070 ("flood", siplb-bench sink on every backend
 counts what passes), the calls to 192.0.2.100:5060 ("sip", SIPp backends):
 same address, same pool, same per-source limiter. Then the blocklist is
 changed at run time (config edited, SIGHUP), and a per-VIP cap is tried.

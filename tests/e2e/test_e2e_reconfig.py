@@ -52,7 +52,7 @@ pools = ( { name = "core"; backends = (
 
 
 def sinks(env, hosts):
-    return {a: env.spawn(h, [env.tool("bench/sip-sink"), a, "5070", "90", "3000"], "sink-" + h)
+    return {a: env.spawn(h, E.sink_cmd(env.tool, a, 5070, 90, 3000), "sink-" + h)
             for h, a in hosts}
 
 
