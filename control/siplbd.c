@@ -55,6 +55,7 @@ struct siplbd {
 	struct slb_maps maps;    /* the model publishes into them */
 	int lock_fd;
 	struct siplbd_model model;
+	struct siplbd_hooks hooks; /* on the model's changes (not with --once) */
 	struct siplbd_rpc rpc;   /* registry always; its socket unless --once */
 	struct slb_metrics_server *metrics;
 	struct slb_xdp xdp;      /* loaded once xdp.interfaces names one */
@@ -87,6 +88,9 @@ static int cmd_check(const struct siplbd_options *opt)
 	struct slb_config cfg;
 	char err[512];
 
+	struct siplbd_state state;
+	char path[PATH_MAX];
+
 	if (load_config(opt, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
@@ -94,7 +98,15 @@ static int cmd_check(const struct siplbd_options *opt)
 	printf("%s: ok: %u VIPs, %u pools, %u backends, %u ports, %u XDP interfaces\n",
 	       opt->config, cfg.n_vips, cfg.n_pools, slb_config_n_backends(&cfg), cfg.n_ports,
 	       cfg.xdp.n_ifaces);
+	/* The state file siplbd would apply over it: refused the same way. */
+	siplbd_state_path(opt->config, cfg.state_file, path, sizeof(path));
 	slb_config_free(&cfg);
+	if (siplbd_state_load(&state, path, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	printf("%s: ok: %u overrides\n", path, state.n);
+	siplbd_state_free(&state);
 	return 0;
 }
 
@@ -212,10 +224,15 @@ static int start(struct siplbd *d)
 {
 	struct siplbd_model *m = &d->model;
 	struct slb_config cfg, none = {0};
-	char err[512];
+	char err[512], path[PATH_MAX];
 
 	*m = (struct siplbd_model){.bpffs = d->opt.bpffs, .maps = &d->maps,
 				   .published = published, .published_arg = d};
+	if (!d->opt.once && siplbd_hooks_init(&d->hooks, &m->cfg.hooks)) {
+		slb_log(SLB_LOG_ERR, "out of memory");
+		return -1;
+	}
+	m->hooks = d->opt.once ? NULL : &d->hooks;
 	/* absolute, as status shows it and config.reload FILE takes it */
 	if (!realpath(d->opt.config, m->config))
 		snprintf(m->config, sizeof(m->config), "%s", d->opt.config);
@@ -223,6 +240,14 @@ static int start(struct siplbd *d)
 	if (!d->totals || load_config(&d->opt, &cfg, err, sizeof(err)) ||
 	    siplbd_rpc_init(&d->rpc, m, &d->maps, err, sizeof(err))) {
 		slb_log(SLB_LOG_ERR, "%s", d->totals ? err : "out of memory");
+		return -1;
+	}
+	/* What the operator changed at run time, kept: a state file siplbd
+	 * cannot trust stops the start, as a bad configuration does. */
+	siplbd_state_path(m->config, cfg.state_file, path, sizeof(path));
+	if (siplbd_state_load(&m->state, path, err, sizeof(err))) {
+		slb_log(SLB_LOG_ERR, "%s", err);
+		slb_config_free(&cfg);
 		return -1;
 	}
 	if (!cfg.n_branch_keys)
@@ -246,7 +271,7 @@ static void reload(struct siplbd *d)
 {
 	char err[512];
 
-	siplbd_reload(&d->model, NULL, err, sizeof(err));
+	siplbd_reload(&d->model, NULL, false, err, sizeof(err));
 }
 
 /*
@@ -262,6 +287,7 @@ static void block_signals(sigset_t *set)
 	sigaddset(set, SIGALRM);
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
+	sigaddset(set, SIGCHLD); /* a hook ended */
 	sigprocmask(SIG_BLOCK, set, NULL);
 }
 
@@ -280,6 +306,8 @@ static bool on_signal(struct siplbd *d, int sig)
 		reload(d);
 	else if (sig == SIGUSR1 || sig == SIGALRM)
 		siplbd_stats_log(&d->maps);
+	else if (sig == SIGCHLD)
+		siplbd_hooks_reap(&d->hooks);
 	return sig != SIGTERM && sig != SIGINT;
 }
 
@@ -316,6 +344,7 @@ static void tick(struct siplbd *d)
 {
 	siplbd_stats_sum(&d->maps, d->totals);
 	siplbd_model_tick(&d->model, d->totals);
+	siplbd_hooks_reap(&d->hooks); /* the late ones killed */
 	if (d->metrics)
 		siplbd_metrics_update(d->metrics, &d->model, d->totals);
 }
@@ -526,6 +555,7 @@ int main(int argc, char **argv)
 	siplbd_rpc_close(&d.rpc);
 	slb_metrics_stop(d.metrics);
 	siplbd_model_stop(&d.model);
+	siplbd_hooks_stop(&d.hooks);
 	slb_xdp_unload(&d.xdp);
 	slb_nexthops_close(d.nexthops);
 	if (d.maps.control)

@@ -12,6 +12,8 @@
  *                     reloads; tells the program of a publish by callback
  *   siplbd_stats.c    the dataplane's and the XDP program's counters
  *   siplbd_xdp.c      the XDP program on xdp.interfaces
+ *   siplbd_state.c    the run-time changes kept (the state file), the model's
+ *   siplbd_hooks.c    the operator's hook on backend state changes, the model's
  *   siplbd_common.c   this
  */
 #ifndef SIPLB_SIPLBD_COMMON_H

@@ -36,13 +36,6 @@
 /* A live reader that has not moved on in this long is stuck, not slow. */
 #define PUBLISH_MAX_WAIT_NS (10 * 1000000000ULL)
 
-static const char *const admin_names[] = {"enabled", "draining", "disabled"};
-
-const char *siplbd_admin_name(enum siplbd_admin a)
-{
-	return a <= SIPLBD_DISABLED ? admin_names[a] : "?";
-}
-
 /* What a generation is built from: a configuration and, per pool, its
  * runtime (an SRV pool's targets) and its prober (NULL: not probed); the
  * health a backend new in it has in a probed pool. */
@@ -193,7 +186,7 @@ static int build_pool(const struct siplbd_model *m, const struct view *v, uint32
 		*be = srv ? backend_of_target(&rt->targets[j]) : cp->backends[j];
 		t[j] = srv ? rt->targets[j] : record_of_backend(be, j);
 		k = known(m, cp->name, &be->a);
-		states[j] = effective(k ? k->admin : SIPLBD_ENABLED,
+		states[j] = effective(siplbd_state_admin(&m->state, cp->name, &be->a),
 				      !v->prober[p] ? SLB_BACKEND_UP : k ? k->health : v->fresh);
 		live[j] = states[j] == SLB_BACKEND_UP && (srv || be->weight > 0);
 	}
@@ -326,6 +319,7 @@ static void take_ids(struct siplbd_model *m, const struct view *v, const struct 
 				*b = old[id];
 				b->pool = p;
 			}
+			b->admin = siplbd_state_admin(&m->state, cp->name, &be->a);
 			b->weight = cp->srv.name[0] ? v->rt[p]->targets[j].weight : cp->backends[j].weight;
 			b->priority = cp->srv.name[0] ? v->rt[p]->targets[j].priority
 						      : cp->backends[j].priority;
@@ -458,6 +452,53 @@ static void log_changes(const struct siplbd_model *m, const struct slb_state *wa
 	}
 }
 
+/* One backend's change for the hook: "new" or "removed" when it is not in
+ * the generation before or after (o: the generation it is in). */
+static void hook_event(const struct siplbd_model *m, const struct slb_state *o, uint32_t id,
+		       const char *from, const char *to, const char *why, uint64_t generation)
+{
+	const struct slb_backend *sb = &o->backends[id];
+	struct slb_addr a = SLB_STATE_ADDR(sb);
+	char vars[SIPLBD_HOOK_VARS][SIPLBD_HOOK_VAR_LEN], e[SLB_ADDR_TEXT_LEN];
+	const char *list[SIPLBD_HOOK_VARS + 1];
+
+	snprintf(vars[0], sizeof(vars[0]), "SIPLB_EVENT=backend_state");
+	snprintf(vars[1], sizeof(vars[1]), "SIPLB_POOL=%.*s", SLB_NAME_LEN, o->pools[sb->pool].name);
+	snprintf(vars[2], sizeof(vars[2]), "SIPLB_BACKEND=%s",
+		 slb_addr_format(&a, SLB_ADDR_ENDPOINT, e, sizeof(e)));
+	snprintf(vars[3], sizeof(vars[3]), "SIPLB_BACKEND_ID=%u", id);
+	snprintf(vars[4], sizeof(vars[4]), "SIPLB_STATE=%s", to);
+	snprintf(vars[5], sizeof(vars[5]), "SIPLB_PREVIOUS_STATE=%s", from);
+	snprintf(vars[6], sizeof(vars[6]), "SIPLB_REASON=%s", why);
+	snprintf(vars[7], sizeof(vars[7]), "SIPLB_GENERATION=%" PRIu64, generation);
+	for (int i = 0; i < 8; i++)
+		list[i] = vars[i];
+	list[8] = NULL;
+	siplbd_hooks_event(m->hooks, list);
+}
+
+/* Every backend whose published state changed, to the hook; at start only
+ * changes of backends the generation before had (a restart's). */
+static void hook_changes(const struct siplbd_model *m, const struct slb_state *was,
+			 const struct slb_state *s, const char *why, bool start)
+{
+	for (uint32_t id = 0; m->hooks && id < SLB_MAX_BACKENDS; id++) {
+		const struct slb_backend *a = &was->backends[id], *b = &s->backends[id];
+		bool in_a = id < was->n_backends && a->state != SLB_BACKEND_UNUSED;
+		bool in_b = id < s->n_backends && b->state != SLB_BACKEND_UNUSED;
+
+		if (in_a && !in_b)
+			hook_event(m, was, id, slb_backend_state_name(a->state), "removed", why,
+				   s->generation);
+		else if (in_b && !in_a && !start)
+			hook_event(m, s, id, "new", siplbd_backend_state_text(m, id), why,
+				   s->generation);
+		else if (in_a && in_b && a->state != b->state)
+			hook_event(m, s, id, slb_backend_state_name(a->state),
+				   siplbd_backend_state_text(m, id), why, s->generation);
+	}
+}
+
 static void log_publish(const struct siplbd_model *m, const struct slb_publish_report *rep,
 			const char *why, bool all)
 {
@@ -474,6 +515,7 @@ static void log_publish(const struct siplbd_model *m, const struct slb_publish_r
 		log_all(m, s);
 	else
 		log_changes(m, slb_state_of(m->maps, rep->generation - 1), s);
+	hook_changes(m, slb_state_of(m->maps, rep->generation - 1), s, why, !strcmp(why, "start"));
 }
 
 /* ---- pools at run time: probers' and resolvers' callbacks ---------------------- */
@@ -808,16 +850,43 @@ int siplbd_publish(struct siplbd_model *m, const char *why, char *err, size_t er
 	return publish_fresh(m, why, SLB_BACKEND_UP, err, errlen);
 }
 
+/*
+ * The state with m->cfg as it is now and, if b, b's admin set to admin,
+ * saved in the state file, then published (backends new in it fresh);
+ * when either fails, the state (and its file) is as it was.
+ */
+static int publish_kept(struct siplbd_model *m, const char *why, enum slb_backend_state fresh,
+			const struct siplbd_backend *b, enum siplbd_admin admin, char *err,
+			size_t errlen)
+{
+	struct siplbd_state next, was;
+	char e[256];
+
+	if (siplbd_state_next(&m->state, &m->cfg, b ? b->pool_name : NULL, b ? &b->a : NULL, admin,
+			      &next))
+		return snprintf(err, errlen, "state: out of memory"), -1;
+	if (siplbd_state_save(&next, err, errlen)) {
+		slb_log(SLB_LOG_ERR, "%s: %s; nothing changed", why, err);
+		siplbd_state_free(&next);
+		return -1;
+	}
+	was = m->state;
+	m->state = next;
+	if (!publish_fresh(m, why, fresh, err, errlen)) {
+		siplbd_state_free(&was);
+		return 0;
+	}
+	siplbd_state_free(&m->state);
+	m->state = was;
+	if (siplbd_state_save(&m->state, e, sizeof(e)))
+		slb_log(SLB_LOG_ERR, "%s: the state file cannot be put back: %s", why, e);
+	return -1;
+}
+
 int siplbd_model_set_admin(struct siplbd_model *m, uint32_t id, enum siplbd_admin admin,
 			   const char *why, char *err, size_t errlen)
 {
-	enum siplbd_admin was = m->backends[id].admin;
-
-	m->backends[id].admin = admin;
-	if (!siplbd_publish(m, why, err, errlen))
-		return 0;
-	m->backends[id].admin = was;
-	return -1;
+	return publish_kept(m, why, SLB_BACKEND_UP, &m->backends[id], admin, err, errlen);
 }
 
 int siplbd_model_set_backends(struct siplbd_model *m, uint32_t p, struct slb_config_backend *list,
@@ -830,7 +899,7 @@ int siplbd_model_set_backends(struct siplbd_model *m, uint32_t p, struct slb_con
 
 	cp->backends = list;
 	cp->n_backends = n;
-	if (!publish_fresh(m, why, fresh, err, errlen)) {
+	if (!publish_kept(m, why, fresh, NULL, SIPLBD_ENABLED, err, errlen)) {
 		free(old);
 		return 0;
 	}
@@ -893,6 +962,34 @@ static int stage_and_publish(struct siplbd_model *m, struct staging *st, bool pr
 	return 0;
 }
 
+/*
+ * A file just read (st->cfg) with the operator's changes applied over it,
+ * staged and published (as stage_and_publish); the state then measures
+ * against this file, and a state file an override left is saved again.
+ */
+static int publish_file(struct siplbd_model *m, struct staging *st, bool probers, const char *why,
+			struct slb_config *old_cfg, char *err, size_t errlen)
+{
+	struct siplbd_state next, was = m->state;
+	int rc;
+
+	if (siplbd_state_apply(&m->state, &st->cfg, &next, err, errlen)) {
+		slb_config_free(&st->cfg);
+		return SLB_RPC_INTERNAL_ERROR;
+	}
+	m->state = next;
+	rc = stage_and_publish(m, st, probers, why, old_cfg, err, errlen);
+	if (rc) {
+		siplbd_state_free(&m->state);
+		m->state = was;
+		return rc;
+	}
+	if (next.n != was.n && siplbd_state_save(&m->state, err, errlen))
+		slb_log(SLB_LOG_WARNING, "%s", err);
+	siplbd_state_free(&was);
+	return 0;
+}
+
 int siplbd_model_start(struct siplbd_model *m, struct slb_config *cfg, bool once)
 {
 	struct staging st = {.cfg = *cfg};
@@ -906,11 +1003,12 @@ int siplbd_model_start(struct siplbd_model *m, struct slb_config *cfg, bool once
 		slb_config_free(cfg);
 		return -1;
 	}
-	rc = stage_and_publish(m, &st, !once, "start", &none, err, sizeof(err));
+	rc = publish_file(m, &st, !once, "start", &none, err, sizeof(err));
 	if (rc) {
 		slb_log(SLB_LOG_ERR, "start: %s", err);
 		return -1;
 	}
+	snprintf(m->published_from, sizeof(m->published_from), "%s", m->config);
 	m->published(m->published_arg, NULL);
 	return 0;
 }
@@ -925,6 +1023,7 @@ void siplbd_model_stop(struct siplbd_model *m)
 	free(m->backends);
 	m->backends = NULL;
 	slb_config_free(&m->cfg);
+	siplbd_state_free(&m->state);
 }
 
 /*
@@ -959,6 +1058,9 @@ static void restart_detail(const struct slb_config *r, const struct slb_config *
 			 r->control.socket, c->control.socket);
 	else if (memcmp(&c->control, &r->control, sizeof(c->control)))
 		snprintf(buf, len, "its mode or allow_uids");
+	else if (strcmp(c->state_file, r->state_file))
+		snprintf(buf, len, "\"%.1000s\" running, \"%.1000s\" in the file (\"\": beside the "
+			 "file siplbd started with)", r->state_file, c->state_file);
 	else
 		snprintf(buf, len, "%s port %u running, %s port %u in the file (port 0: none)",
 			 r->metrics.address, r->metrics.port, c->metrics.address, c->metrics.port);
@@ -976,6 +1078,7 @@ static int restart_only(const struct siplbd_model *m, const struct slb_config *c
 			   c->capacity != m->cfg.capacity ? "maglev.capacity" :
 			   rule_maps ? "rule_maps" :
 			   memcmp(&c->control, &m->cfg.control, sizeof(c->control)) ? "control" :
+			   strcmp(c->state_file, m->cfg.state_file) ? "state_file" :
 			   memcmp(&c->metrics, &m->cfg.metrics, sizeof(c->metrics)) ? "metrics" : NULL;
 	char detail[sizeof(c->bpffs) * 2 + 64];
 
@@ -987,7 +1090,8 @@ static int restart_only(const struct siplbd_model *m, const struct slb_config *c
 	return -1;
 }
 
-int siplbd_reload(struct siplbd_model *m, const char *file, char *err, size_t errlen)
+int siplbd_reload(struct siplbd_model *m, const char *file, bool set_default, char *err,
+		  size_t errlen)
 {
 	char path[PATH_MAX];
 	struct staging st = {0};
@@ -1003,14 +1107,18 @@ int siplbd_reload(struct siplbd_model *m, const char *file, char *err, size_t er
 		slb_config_free(&st.cfg);
 		rc = SLB_RPC_BAD_CONFIG;
 	} else {
-		rc = stage_and_publish(m, &st, true, "reload", &old, err, errlen);
+		rc = publish_file(m, &st, true, "reload", &old, err, errlen);
 	}
 	if (rc) {
 		slb_log(SLB_LOG_ERR, "reload: %s; generation %" PRIu64 " stays", err,
 			siplbd_model_generation(m));
 		return rc;
 	}
-	snprintf(m->config, sizeof(m->config), "%s", path);
+	/* Another file is a one-off unless the operator says otherwise: a
+	 * SIGHUP later reads m->config, as before. */
+	if (set_default)
+		snprintf(m->config, sizeof(m->config), "%s", path);
+	snprintf(m->published_from, sizeof(m->published_from), "%s", path);
 	m->published(m->published_arg, &old);
 	slb_config_free(&old);
 	return 0;
@@ -1120,4 +1228,27 @@ void siplbd_model_tick(struct siplbd_model *m, const struct slb_lcore_stats *t)
 		else
 			passive_down(m, id, verdict);
 	}
+}
+
+int siplbd_model_forget(struct siplbd_model *m, char *err, size_t errlen)
+{
+	struct siplbd_state was = m->state;
+	char e[256];
+	int rc;
+
+	siplbd_state_empty(&was, &m->state);
+	if (siplbd_state_save(&m->state, err, errlen)) {
+		m->state = was;
+		return SLB_RPC_INTERNAL_ERROR;
+	}
+	rc = siplbd_reload(m, NULL, false, err, errlen);
+	if (!rc) {
+		siplbd_state_free(&was);
+		return 0;
+	}
+	siplbd_state_free(&m->state);
+	m->state = was;
+	if (siplbd_state_save(&m->state, e, sizeof(e)))
+		slb_log(SLB_LOG_ERR, "state clear: the state file cannot be put back: %s", e);
+	return rc;
 }

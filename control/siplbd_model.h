@@ -19,15 +19,8 @@
 #include "siplb/srv.h"
 #include "siplb/state_maps.h"
 #include "siplbd_common.h"
-
-/* The operator's say over a backend (backend.drain, .disable, .enable). */
-enum siplbd_admin {
-	SIPLBD_ENABLED = 0,
-	SIPLBD_DRAINING,   /* no new calls; in-dialog requests still reach it */
-	SIPLBD_DISABLED,   /* no traffic at all */
-};
-
-const char *siplbd_admin_name(enum siplbd_admin a);
+#include "siplbd_hooks.h"
+#include "siplbd_state.h"
 
 /*
  * A backend of the active generation, by id: what siplbd knows of it
@@ -41,7 +34,7 @@ struct siplbd_backend {
 	char pool_name[SLB_NAME_LEN];
 	struct slb_addr a;              /* and port */
 	uint16_t weight, priority;      /* configured (an SRV pool's: the record's) */
-	enum siplbd_admin admin;
+	enum siplbd_admin admin;        /* the state's say (siplbd_state_admin) */
 	enum slb_backend_state health;  /* UP, DOWN or PROBING; UP when not probed */
 	struct slb_health *prober;      /* the prober it is a target of; NULL: none */
 	char unprobed[SLB_HEALTH_REASON_LEN]; /* why its pool's prober refused it */
@@ -76,7 +69,11 @@ struct siplbd_model {
 	/* Published last: the file, run-time changes, SRV answers (SRV pools'
 	 * backends mirror their pool's targets). */
 	struct slb_config cfg;
-	char config[PATH_MAX];   /* the file reloads read (config.reload FILE changes it) */
+	char config[PATH_MAX];   /* the file reloads read (config.reload FILE --set-default
+				  * changes it) */
+	char published_from[PATH_MAX]; /* the file of the last reload (or start) */
+	struct siplbd_state state; /* the operator's changes, kept (its path set before start) */
+	struct siplbd_hooks *hooks; /* told of backend state changes; NULL: none */
 	const char *bpffs;       /* --bpffs: over every file's bpffs; NULL: none */
 	struct slb_maps *maps;   /* what it publishes into (the caller's) */
 	siplbd_published_fn *published;
@@ -103,23 +100,31 @@ uint64_t siplbd_model_generation(const struct siplbd_model *m);
 const struct slb_state *siplbd_model_state(const struct siplbd_model *m);
 
 /*
- * Reload (SIGHUP and config.reload): file, or m->config when NULL. One new
- * generation or nothing. 0, or an SLB_RPC_* code (BAD_CONFIG,
- * PUBLISH_FAILED) with the reason in err; both are logged.
+ * Reload (SIGHUP and config.reload): file, or m->config when NULL, with the
+ * operator's changes (m->state) over it. One new generation or nothing.
+ * file becomes m->config only with set_default. 0, or an SLB_RPC_* code
+ * (BAD_CONFIG, PUBLISH_FAILED, INTERNAL_ERROR) with the reason in err;
+ * both are logged.
  */
-int siplbd_reload(struct siplbd_model *m, const char *file, char *err, size_t errlen);
+int siplbd_reload(struct siplbd_model *m, const char *file, bool set_default, char *err,
+		  size_t errlen);
+
+/* The operator's changes forgotten (the state file emptied) and m->config
+ * reloaded; on failure they stay. As siplbd_reload. */
+int siplbd_model_forget(struct siplbd_model *m, char *err, size_t errlen);
 
 /* Publishes m->cfg as it is now (run-time changes); logs why (NULL: the
  * changes m->why has noted). 0, or -1 with the reason in err (logged). */
 int siplbd_publish(struct siplbd_model *m, const char *why, char *err, size_t errlen);
 
-/* The operator's say over backend id, published (why: logged); on failure
- * it is as it was. 0, or -1 with the reason in err. */
+/* The operator's say over backend id, kept in the state file and
+ * published (why: logged); on failure it is as it was. 0, or -1 with the
+ * reason in err. */
 int siplbd_model_set_admin(struct siplbd_model *m, uint32_t id, enum siplbd_admin admin,
 			   const char *why, char *err, size_t errlen);
 
 /* Static pool p's backends become list (n entries, taken over: malloc'd),
- * published; on failure the old list is back. A backend new in the list
+ * kept in the state file and published; on failure the old list is back. A backend new in the list
  * starts with health fresh when the pool is probed: SLB_BACKEND_PROBING
  * (no calls until `rise` good probes) or SLB_BACKEND_UP. 0, or -1 with err. */
 int siplbd_model_set_backends(struct siplbd_model *m, uint32_t p, struct slb_config_backend *list,

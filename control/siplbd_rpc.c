@@ -488,15 +488,55 @@ static int h_config_reload(const struct slb_rpc_call *call, json_object *params,
 
 	if (file_param(params, m->config, &file, e) || config_budget(R(call), e))
 		return -1;
-	slb_log(SLB_LOG_NOTICE, "config.reload %s (uid %d, pid %d)", file, (int)peer_of(call).uid,
+	slb_log(SLB_LOG_NOTICE, "config.reload %s%s (uid %d, pid %d)", file,
+		get_bool(params, "set_default") ? " set_default" : "", (int)peer_of(call).uid,
 		(int)peer_of(call).pid);
-	rc = siplbd_reload(m, file, err, sizeof(err));
+	rc = siplbd_reload(m, file, get_bool(params, "set_default"), err, sizeof(err));
 	config_charge(R(call), t0);
 	if (rc)
 		return slb_rpc_fail(e, rc, rc == SLB_RPC_BAD_CONFIG ? "file" : NULL, "%s", err);
-	*res = config_counts(m->config, &m->cfg);
+	*res = config_counts(m->published_from, &m->cfg);
 	add_int(*res, "generation", (int64_t)siplbd_model_generation(m));
 	add_int(*res, "backends", n_backends(m, NULL)); /* SRV pools' too */
+	add_str(*res, "default", m->config); /* what SIGHUP and a reload without FILE read */
+	add_int(*res, "overrides", m->state.n);
+	return 0;
+}
+
+static int h_config_diff(const struct slb_rpc_call *call, json_object *params,
+			 json_object **res, struct slb_rpc_error *e)
+{
+	const struct siplbd_model *m = M(call);
+
+	(void)params;
+	(void)e;
+	*res = siplbd_state_json(&m->state, true);
+	add_str(*res, "file", m->published_from);
+	add_str(*res, "state_file", m->state.path);
+	return 0;
+}
+
+static int h_state_clear(const struct slb_rpc_call *call, json_object *params,
+			 json_object **res, struct slb_rpc_error *e)
+{
+	struct siplbd_model *m = M(call);
+	uint32_t n = m->state.n;
+	uint64_t t0 = siplbd_now_ns();
+	char err[512];
+	int rc;
+
+	(void)params;
+	if (config_budget(R(call), e))
+		return -1;
+	slb_log(SLB_LOG_NOTICE, "state.clear: %u overrides (uid %d, pid %d)", n,
+		(int)peer_of(call).uid, (int)peer_of(call).pid);
+	rc = siplbd_model_forget(m, err, sizeof(err));
+	config_charge(R(call), t0);
+	if (rc)
+		return slb_rpc_fail(e, rc, NULL, "%s", err);
+	*res = config_counts(m->published_from, &m->cfg);
+	add_int(*res, "generation", (int64_t)siplbd_model_generation(m));
+	add_int(*res, "forgotten", n);
 	return 0;
 }
 
@@ -527,6 +567,10 @@ static int h_status(const struct slb_rpc_call *call, json_object *params, json_o
 	add_int(o, "uptime_seconds",
 		(int64_t)((siplbd_now_ns() - R(call)->started_ns) / 1000000000u));
 	add_str(o, "config", m->config);
+	if (strcmp(m->published_from, m->config)) /* a one-off config.reload FILE */
+		add_str(o, "published_from", m->published_from);
+	add_str(o, "state_file", m->state.path);
+	add_int(o, "overrides", m->state.n);
 	add_str(o, "bpffs", m->cfg.bpffs);
 	add_int(o, "generation", (int64_t)siplbd_model_generation(m));
 	add_int(o, "vips", m->cfg.n_vips);
@@ -754,7 +798,8 @@ static const struct slb_rpc_handlers handlers = {
 	.backend_remove = h_backend_remove, .backend_set = h_backend_set,
 	.backend_drain = h_backend_drain, .backend_enable = h_backend_enable,
 	.backend_disable = h_backend_disable, .config_validate = h_config_validate,
-	.config_reload = h_config_reload, .stats = h_stats, .health = h_health,
+	.config_reload = h_config_reload, .config_diff = h_config_diff,
+	.state_clear = h_state_clear, .stats = h_stats, .health = h_health,
 };
 
 _Static_assert(SLB_CONFIG_MAX_UIDS == SLB_RPC_MAX_ALLOWED_UIDS, "every allowed uid fits");

@@ -49,8 +49,15 @@ static const struct {
 	{SLOT(config_validate), {"config.validate", NULL, "check a configuration file, change nothing",
 				 {FILE_(true)}}},
 	{SLOT(config_reload), {"config.reload", NULL,
-			       "load the configuration file (or another) and publish it",
-			       {FILE_(false)}}},
+			       "load the configuration file (or another, once unless set_default) "
+			       "and publish it with the run-time changes over it",
+			       {FILE_(false), {"set_default", SLB_RPC_BOOL, false, 0, 0}}}},
+	{SLOT(config_diff), {"config.diff", NULL,
+			     "how the running backends differ from the file: the changes kept in "
+			     "the state file", {{0}}}},
+	{SLOT(state_clear), {"state.clear", NULL,
+			     "forget the run-time changes (the state file) and reload the file",
+			     {{0}}}},
 	{SLOT(stats), {"stats", NULL, "the dataplane's counters (as siplbd --stats --json)",
 		       {{0}}}},
 	{SLOT(health), {"health", NULL, "the health checks' view of every backend", {{0}}}},

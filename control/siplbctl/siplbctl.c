@@ -40,6 +40,7 @@ struct opts {
 	int timeout_ms;
 	const char *weight, *priority; /* backend add/set only */
 	bool up;                       /* backend add only */
+	bool set_default;              /* config reload only */
 	const char *at;                /* rule add only */
 	const char *source;            /* rule test only */
 };
@@ -306,11 +307,48 @@ static void print_validated(json_object *r)
 
 static void print_reloaded(json_object *r)
 {
-	printf("%s: generation %s published: %s VIPs, %s pools, %s backends\n",
+	const char *file = json_object_get_string(field(r, "file"));
+	const char *dflt = json_object_get_string(field(r, "default"));
+
+	printf("%s: generation %s published: %s VIPs, %s pools, %s backends, %s run-time "
+	       "changes over it\n", file, json_object_get_string(field(r, "generation")),
+	       json_object_get_string(field(r, "vips")), json_object_get_string(field(r, "pools")),
+	       json_object_get_string(field(r, "backends")),
+	       json_object_get_string(field(r, "overrides")));
+	if (dflt && strcmp(file, dflt))
+		printf("once: SIGHUP and config reload read %s (config reload FILE --set-default "
+		       "changes that)\n", dflt);
+}
+
+static const struct col diff_cols[] = {
+	{"POOL", "pool", TEXT}, {"BACKEND", "backend", TEXT}, {"CHANGE", "change", TEXT},
+	{"WEIGHT", "weight", NUM}, {"PRIORITY", "priority", NUM}, {"ADMIN", "admin", TEXT},
+	{"FILE-WEIGHT", "file_weight", NUM}, {"FILE-PRIORITY", "file_priority", NUM},
+};
+
+/* config diff: what run time changed, against the file. */
+static void print_diff(json_object *r)
+{
+	json_object *list = field(r, "overrides");
+
+	if (!json_object_array_length(list)) {
+		printf("%s: the running backends are the file's (no run-time changes in %s)\n",
+		       json_object_get_string(field(r, "file")),
+		       json_object_get_string(field(r, "state_file")));
+		return;
+	}
+	printf("%s, with the run-time changes kept in %s:\n",
+	       json_object_get_string(field(r, "file")),
+	       json_object_get_string(field(r, "state_file")));
+	TABLE(diff_cols, list);
+}
+
+static void print_cleared(json_object *r)
+{
+	printf("%s: generation %s published: %s run-time changes forgotten, the file as it is\n",
 	       json_object_get_string(field(r, "file")),
 	       json_object_get_string(field(r, "generation")),
-	       json_object_get_string(field(r, "vips")), json_object_get_string(field(r, "pools")),
-	       json_object_get_string(field(r, "backends")));
+	       json_object_get_string(field(r, "forgotten")));
 }
 
 static void print_rules(json_object *r)
@@ -477,7 +515,9 @@ static const struct command commands[] = {
 	{{"backend", "disable"}, "backend.disable", POOL_BACKEND, "POOL ADDR[:PORT]",
 	 print_backend},
 	{{"config", "validate"}, "config.validate", FILE_REQ, "FILE", print_validated},
-	{{"config", "reload"}, "config.reload", FILE_OPT, "[FILE]", print_reloaded},
+	{{"config", "reload"}, "config.reload", FILE_OPT, "[FILE [--set-default]]", print_reloaded},
+	{{"config", "diff"}, "config.diff", NONE, "", print_diff},
+	{{"state", "clear"}, "state.clear", NONE, "", print_cleared},
 	{{"stats"}, "stats", NONE, "", print_stats},
 	{{"health"}, "health", NONE, "", print_health},
 	{{"rule", "list"}, "rule.list", VIP_OPT, "[VIP]", print_rules},
@@ -577,6 +617,10 @@ static int build_params(const struct command *c, const struct opts *o, int argc,
 		return errorf("--weight and --priority go with backend add and backend set");
 	if (o->up && strcmp(c->method, "backend.add"))
 		return errorf("--up goes with backend add");
+	if (o->set_default && (strcmp(c->method, "config.reload") || !argc))
+		return errorf("--set-default goes with config reload FILE");
+	if (o->set_default)
+		json_object_object_add(params, "set_default", json_object_new_boolean(true));
 	if (o->up)
 		json_object_object_add(params, "up", json_object_new_boolean(true));
 	if ((o->at && c->args != VIP_RULE) || (o->source && c->args != VIP_FILE))
@@ -830,6 +874,7 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		{"weight", required_argument, NULL, 'w'}, {"priority", required_argument, NULL, 'p'},
 		{"at", required_argument, NULL, 'a'}, {"source", required_argument, NULL, 'S'},
 		{"version", no_argument, NULL, 'V'}, {"up", no_argument, NULL, 'u'},
+		{"set-default", no_argument, NULL, 'D'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -860,6 +905,9 @@ static int parse_options(int argc, char **argv, struct opts *o)
 			break;
 		case 'u':
 			o->up = true;
+			break;
+		case 'D':
+			o->set_default = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "siplb/config.h"
 #include "siplb/maglev.h"
@@ -1322,6 +1323,50 @@ static int parse_flood(const struct parser *p, const config_setting_t *root)
 	       parse_blocklist(p, g) ? -1 : 0;
 }
 
+/* An absolute path of at most PATH_MAX - 1 bytes into out (its size), if set. */
+static int get_path(const struct parser *p, const config_setting_t *g, const char *key,
+		    const char *where, char *out, size_t size)
+{
+	const config_setting_t *s;
+	const char *v;
+
+	if (get_str(p, g, key, false, &s, &v))
+		return -1;
+	if (v && (v[0] != '/' || strlen(v) >= size))
+		return fail(p, s, "'%s' is \"%s\": an absolute path shorter than %zu bytes expected",
+			    where, v, size);
+	if (v)
+		memcpy(out, v, strlen(v) + 1);
+	return 0;
+}
+
+/* hooks = { backend_state = "/path"; timeout = 10; max_running = 4; } */
+static int parse_hooks(const struct parser *p, const config_setting_t *root)
+{
+	static const char *const keys[] = {"backend_state", "timeout", "max_running", NULL};
+	struct slb_config_hooks *h = &p->c->hooks;
+	const config_setting_t *g;
+
+	h->timeout_ms = SLB_HOOKS_DEFAULT_TIMEOUT_MS;
+	h->max_running = SLB_HOOKS_DEFAULT_MAX_RUNNING;
+	if (get_group(p, root, "hooks", &g))
+		return -1;
+	if (!g)
+		return 0;
+	if (check_keys(p, g, keys) ||
+	    get_path(p, g, "backend_state", "hooks.backend_state", h->backend_state,
+		     sizeof(h->backend_state)) ||
+	    get_ms(p, g, "timeout", 100, 3600000, &h->timeout_ms) ||
+	    get_uint(p, g, "max_running", false, 1, SLB_HOOKS_MAX_RUNNING, &h->max_running))
+		return -1;
+	/* Said now rather than at the first event, when nobody reads. */
+	if (h->backend_state[0] && access(h->backend_state, X_OK))
+		return fail(p, config_setting_get_member(g, "backend_state"),
+			    "'hooks.backend_state' is \"%s\": %s (an executable expected)",
+			    h->backend_state, strerror(errno));
+	return 0;
+}
+
 static int parse_bpffs(const struct parser *p, const config_setting_t *root)
 {
 	const config_setting_t *s;
@@ -1386,7 +1431,8 @@ static int parse(struct parser *p, const config_setting_t *root)
 	static const char *const keys[] = {"bpffs", "branch_seed", "branch_secret",
 					   "branch_secret_previous", "maglev", "dataplane",
 					   "vips", "pools", "dsr", "xdp", "flood", "resolvers",
-					   "control", "metrics", "rule_maps", NULL};
+					   "control", "metrics", "rule_maps", "state_file", "hooks",
+					   NULL};
 
 	if (check_keys(p, root, keys) || parse_bpffs(p, root) ||
 	    get_seed(p, root, "branch_seed", &p->c->branch_seed) || parse_branch_keys(p, root) ||
@@ -1394,7 +1440,10 @@ static int parse(struct parser *p, const config_setting_t *root)
 	    parse_resolvers(p, root, p->resolvers, &p->n_resolvers) ||
 	    parse_pools(p, root) || parse_vips(p, root) || parse_dsr(p, root) ||
 	    parse_xdp(p, root) || parse_flood(p, root) || parse_control(p, root) ||
-	    parse_metrics(p, root) || check_capacity(p, root) || check_vips(p, root))
+	    parse_metrics(p, root) || parse_hooks(p, root) ||
+	    get_path(p, root, "state_file", "state_file", p->c->state_file,
+		     sizeof(p->c->state_file)) ||
+	    check_capacity(p, root) || check_vips(p, root))
 		return -1;
 	srv_families(p->c);
 	return 0;

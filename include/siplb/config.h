@@ -121,8 +121,21 @@ struct slb_config_flood {
 	uint32_t n_blocklist;
 };
 
+/* hooks = { ... }: what siplbd runs when something happens (docs/siplbd.md). */
+#define SLB_HOOKS_DEFAULT_TIMEOUT_MS 10000
+#define SLB_HOOKS_DEFAULT_MAX_RUNNING 4
+#define SLB_HOOKS_MAX_RUNNING 64
+struct slb_config_hooks {
+	char backend_state[PATH_MAX]; /* an executable, absolute; "": none */
+	uint32_t timeout_ms;          /* then it is killed */
+	uint32_t max_running;         /* at once; later events wait their turn */
+};
+
 struct slb_config {
 	char bpffs[PATH_MAX];
+	/* state_file: where siplbd keeps the changes made at run time;
+	 * "": beside the configuration file (siplbd_state.c) */
+	char state_file[PATH_MAX];
 	uint64_t branch_seed;         /* Via branch hash seed */
 	/* branch_secret, branch_secret_previous: the keys of the Via branch
 	 * MAC (state.h); n_branch_keys 0 when the file names none. */
@@ -143,6 +156,7 @@ struct slb_config {
 	struct slb_config_flood flood;
 	struct slb_config_control control;
 	struct slb_config_metrics metrics;
+	struct slb_config_hooks hooks;
 };
 
 /*

@@ -149,7 +149,9 @@ struct slb_rpc_handlers {
 	slb_rpc_handler *backend_enable;  /* backend.enable {pool, backend} */
 	slb_rpc_handler *backend_disable; /* backend.disable {pool, backend} */
 	slb_rpc_handler *config_validate; /* config.validate {file} */
-	slb_rpc_handler *config_reload;   /* config.reload {file?} */
+	slb_rpc_handler *config_reload;   /* config.reload {file?, set_default?} */
+	slb_rpc_handler *config_diff;     /* config.diff: the run-time changes kept */
+	slb_rpc_handler *state_clear;     /* state.clear: forget them, reload the file */
 	slb_rpc_handler *stats;
 	slb_rpc_handler *health;
 	/* routing rules (docs/rules.md): indexes are positions, 0 first */

@@ -17,9 +17,14 @@ namespace of its own (siplbd_env.py: loopback only):
   ctl       every siplbctl command against siplbd: each change one new
             generation in the maps, with the change in the published
             backends; refused requests (bad params, unknown pool or
-            backend, bad or restart-only files) change nothing; the
-            operator's drain survives a reload, run-time additions do not;
-            SIGHUP and config.reload say the same.
+            backend, bad or restart-only files) change nothing; a backend
+            added to a probed pool is probing until rise good probes (--up:
+            up at once); the run-time changes survive a reload, a one-off
+            reload of another file and a kill -9 (the state file), config
+            diff shows them, state clear forgets them, hostile state files
+            stop the start and change nothing; the hook runs with each
+            change in its environment, and hooks that hang are killed
+            without holding siplbd; SIGHUP and config.reload say the same.
   metrics   siplb-dp (net_pcap) forwards requests and relays responses:
             per-VIP and per-backend counters on /metrics; passive health
             takes down the backend that never answers, its probes bring it
@@ -29,6 +34,7 @@ namespace of its own (siplbd_env.py: loopback only):
 
   test_siplbd_live.py MODE SIPLBD SIPLBCTL SIPP UNBOUND SCENARIOS SIPLB_DP
 """
+import json
 import os
 import re
 import signal
@@ -365,7 +371,7 @@ def ctl_refusals(env):
 
 
 def ctl_file(env):
-    """validate, reload (the drain stays, the run-time addition goes), SIGHUP."""
+    """validate, reload (the drain and the run-time addition stay), SIGHUP."""
     g0, _ = env.published()
     rc, out, _ = env.ctl("config", "validate", env.conf)
     expect(rc == 0 and out.startswith(f"{env.conf}: ok") and env.published()[0] == g0, out)
@@ -375,8 +381,8 @@ def ctl_file(env):
     env.write(os.path.basename(env.conf), text.replace("weight = 10;", "weight = 12;"))
     change(env, ["config", "reload"],
            lambda p: p["127.0.0.21:5060"]["state"] == "draining" and
-           "127.0.0.23:5070" not in p and p[A]["effective_weight"] == 50,
-           "the file again: drain kept, run-time backend gone")
+           p["127.0.0.23:5070"]["effective_weight"] == 1 and p[A]["effective_weight"] == 50,
+           "the file again, with the run-time changes over it: drain and addition kept")
     expect(env.backends()["127.0.0.21:5060"]["weight"] == 12, "the file's new weight")
     env.write("bad-later.conf", "vips = (\n")
     mark = len(env.log())
@@ -387,18 +393,179 @@ def ctl_file(env):
     rc, _, err = env.ctl("config", "reload")
     expect(rc == 1 and f"{env.conf}:" in err, err)
     print("ok   SIGHUP and config.reload: the same refusal of a broken file")
+    env.write(os.path.basename(env.conf), text.replace("weight = 10;", "weight = 12;"))
+
+
+STATE = {"version": 1, "overrides": [
+    {"pool": "edge", "backend": "127.0.0.21:5060", "admin": "draining"},
+    {"pool": "edge", "backend": "127.0.0.23:5070", "change": "added", "weight": 1,
+     "priority": 0}]}
+
+
+def by_backend(state):
+    return sorted(state["overrides"], key=lambda o: o["backend"])
+
+
+def ctl_state(env):
+    """The run-time changes in the state file, config diff, a one-off and a
+    --set-default reload, a restart that keeps them, hostile state files
+    that stop nothing but the start, state clear."""
+    state_file = env.conf[:-len(".conf")] + ".state"
+    with open(state_file) as f:
+        kept = json.load(f)
+    diff = env.ctl_json("config", "diff")
+    expect(by_backend(kept) == by_backend(STATE) and diff["state_file"] == state_file and
+           [o["backend"] for o in by_backend(diff)] == ["127.0.0.21:5060", "127.0.0.23:5070"],
+           f"state file {kept}, config diff {diff}")
+    rc, out, _ = env.ctl("config", "diff")
+    expect(rc == 0 and re.search(r"^edge +127\.0\.0\.23:5070 +added +1 +0 +- +- +-$", out, re.M),
+           out)
+    change(env, ["backend", "set", "core", "127.0.0.11", "--weight", "70"],
+           lambda p: p[A]["effective_weight"] == 70, "a weight set at run time")
+    with open(env.conf) as f:
+        text = f.read()
+    other = env.write("other.conf", text.replace("weight = 30;", "weight = 31;"))
+    rc, out, _ = env.ctl("config", "reload", other)
+    st = env.ctl_json("status")
+    expect(rc == 0 and "once: SIGHUP and config reload read " + env.conf in out and
+           st["config"] == env.conf and st["published_from"] == other and
+           env.backends()[B]["weight"] == 31 and env.backends()[A]["weight"] == 70, f"{out} {st}")
+    change(env, ["config", "reload"], lambda p: p[B]["effective_weight"] == 30 and
+           p[A]["effective_weight"] == 70, "a reload after a one-off: the default file again")
+    rc, out, _ = env.ctl("config", "reload", other, "--set-default")
+    expect(rc == 0 and env.ctl_json("status")["config"] == other and "once" not in out, out)
+    rc, _, _ = env.ctl("config", "reload", env.conf, "--set-default")
+    print("ok   config reload FILE: once; --set-default: the file of later reloads")
+    # A restart (kill -9: nothing flushed on the way out) keeps them all.
+    env.siplbd.kill()
+    env.siplbd.wait(timeout=10)
+    env.start_siplbd(env.conf)
+    _, pub = env.published()
+    expect(pub[A]["effective_weight"] == 70 and pub["127.0.0.21:5060"]["state"] == "draining" and
+           pub["127.0.0.23:5070"]["state"] == "up", f"after a restart: {pub}")
+    print("ok   restart: the weight set, the drain and the backend added are kept")
+    hostile(env, state_file)
+    rc, out, _ = env.ctl("state", "clear")
+    _, pub = env.published()
+    expect(rc == 0 and "3 run-time changes forgotten" in out and pub[A]["effective_weight"] == 50
+           and "127.0.0.23:5070" not in pub and pub["127.0.0.21:5060"]["state"] == "up" and
+           env.ctl_json("config", "diff")["overrides"] == [], f"{out} {pub}")
+    print("ok   state clear: the file as it is")
+
+
+def hostile(env, state_file):
+    """Bad state files: siplbd says why and does not start; the maps keep
+    what runs. siplbd --check says the same."""
+    with open(state_file) as f:
+        good = f.read()
+    env.stop_siplbd()
+    g0, pub0 = env.published()
+    for text, why in (("{", "not JSON"), ('{"version": 2, "overrides": []}', "version 1"),
+                      ('{"version": 1, "overrides": [{"pool": "core", "backend": "127.0.0.11",'
+                       ' "change": "set", "weight": 70000}]}', "weight: 70000 out of range"),
+                      ('{"version": 1, "overrides": [{"pool": "../x", "backend": "127.0.0.1",'
+                       ' "admin": "draining"}]}', "pool: a pool's name expected"),
+                      ('{"version": 1, "overrides": [{"pool": "core", "backend": "127.0.0.11",'
+                       ' "admin": "draining", "exec": "rm -rf /"}]}', "unknown member 'exec'"),
+                      (None, "not a regular file")):
+        if text is None:
+            os.remove(state_file)
+            os.mkfifo(state_file)
+        else:
+            env.write(os.path.basename(state_file), text)
+        p = env.spawn("siplbd-bad", env.tools["siplbd"], "--config", env.conf)
+        rc = p.wait(timeout=20)
+        with open(p.log_path) as f:
+            log = f.read()
+        expect(rc == 1 and f"{state_file}: " in log and why in log and
+               env.published() == (g0, pub0), f"state file {text!r}: exit {rc}: {log}")
+        chk = subprocess.run([env.tools["siplbd"], "--config", env.conf, "--check"],
+                             capture_output=True, text=True, timeout=20)
+        expect(chk.returncode == 1 and why in chk.stderr, f"--check: {chk.stderr}")
+    os.remove(state_file)
+    env.write(os.path.basename(state_file), good)
+    env.start_siplbd(env.conf)
+    print("ok   hostile state files: refused with the reason, nothing published")
+
+
+HOOK = """#!/bin/sh
+# siplbd's hook (hooks.backend_state): the event's environment, then a hang
+# for one backend (siplbd must kill it after hooks.timeout, not wait).
+env | grep '^SIPLB_' | sort > {dir}/hook.$$.tmp
+echo "PID=$$" >> {dir}/hook.$$.tmp
+mv {dir}/hook.$$.tmp {dir}/hook.$$
+[ "$SIPLB_BACKEND" = "127.0.0.12:5060" ] && exec sleep 3600
+exit 0
+"""
+
+
+def hook_events(env):
+    """Every event the hook wrote, as dicts, oldest first."""
+    d = os.path.join(env.work, "hooks")
+    got = []
+    for name in sorted(os.listdir(d), key=lambda n: os.stat(os.path.join(d, n)).st_mtime_ns):
+        if not name.endswith(".tmp"):
+            with open(os.path.join(d, name)) as f:
+                got.append(dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line))
+    return got
+
+
+def hooked(env, n, what):
+    wait_until(lambda: len(hook_events(env)) >= n, 5, what)
+    return hook_events(env)[n - 1]
+
+
+def ctl_hooks(env):
+    """A drain and an enable run the hook with the event in its environment;
+    hooks that hang do not hold siplbd (it answers at once), are killed after
+    hooks.timeout with their process group, and the event queued behind
+    them runs then."""
+    rc, _, err = env.ctl("backend", "drain", "core", "127.0.0.11")
+    ev = hooked(env, 1, "the hook of a drain")
+    expect(rc == 0 and ev["SIPLB_EVENT"] == "backend_state" and ev["SIPLB_POOL"] == "core" and
+           ev["SIPLB_BACKEND"] == A and ev["SIPLB_STATE"] == "draining" and
+           ev["SIPLB_PREVIOUS_STATE"] == "up" and "backend.drain core" in ev["SIPLB_REASON"] and
+           int(ev["SIPLB_GENERATION"]) == env.published()[0], f"{err} {ev}")
+    env.ctl("backend", "enable", "core", "127.0.0.11")
+    ev = hooked(env, 2, "the hook of an enable")
+    expect(ev["SIPLB_STATE"] == "up" and ev["SIPLB_PREVIOUS_STATE"] == "draining", ev)
+    print("ok   hooks: drain and enable run the hook with the event in its environment")
+    mark = len(env.log())
+    t0 = time.monotonic()
+    for args in (("disable", B), ("enable", B), ("drain", A)):  # two hang, the third waits
+        rc, _, err = env.ctl("backend", args[0], "core", args[1].split(":")[0])
+        expect(rc == 0, err)
+    took = time.monotonic() - t0
+    expect(took < 2 and len(hook_events(env)) <= 4, f"siplbd held by its hooks: {took:.2f} s")
+    hung = [hooked(env, 3, "a hanging hook"), hooked(env, 4, "a second one")]
+    env.wait_log(r"hook killed: pid=\d+ timeout=1\.0s", after=mark)
+    ev = hooked(env, 5, "the queued event, once a slot is free")
+    expect(ev["SIPLB_BACKEND"] == A and ev["SIPLB_STATE"] == "draining", ev)
+    wait_until(lambda: not any(os.path.exists(f"/proc/{h['PID']}") for h in hung), 5,
+               "the hung hooks killed")
+    env.ctl("backend", "enable", "core", "127.0.0.11")
+    hooked(env, 6, "the last enable")
+    print(f"ok   hooks that hang: siplbd answered 3 changes in {took:.2f} s, killed them after "
+          "1 s, ran the queued one")
 
 
 def ctl(env):
     env.uas("127.0.0.11")
     env.uas("127.0.0.12")
-    env.conf = env.config(HEAD + CTL_POOLS)
+    os.mkdir(os.path.join(env.work, "hooks"))
+    hook = env.write("hook.sh", HOOK.format(dir=os.path.join(env.work, "hooks")))
+    os.chmod(hook, 0o755)
+    env.conf = env.config(HEAD + CTL_POOLS + f"""
+hooks = {{ backend_state = "{hook}"; timeout = 1; max_running = 2; }};
+""")
     env.start_siplbd(env.conf)
     ctl_reads(env)
+    ctl_hooks(env)
     ctl_changes(env)
     ctl_probing(env)
     ctl_refusals(env)
     ctl_file(env)
+    ctl_state(env)
 
 
 # ---- metrics and passive health, with siplb-dp -----------------------------------------------

@@ -103,7 +103,8 @@ def main():
             check(all(env.ctl(*c) == 0 for c in cmds), "%s at t=%ds" % (what, at))
         time.sleep(max(0, t0 + 13 - time.time()))
         # The file now says what the operator did: backend 2 gone, backend 4
-        # in, new weights (a reload applies the file: a backend not in it goes).
+        # in; the run-time weights stay over the file's (docs/siplbd.md,
+        # "Runtime state": the overrides the file now matches are dropped).
         env.write_config((40, 30, 30), [E.BACKENDS[0], E.BACKENDS[2], NEW])
         check(env.ctl("config", "reload") == 0, "config reload at t=13s")
         marks["reload"] = time.time()
