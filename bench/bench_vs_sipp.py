@@ -38,7 +38,7 @@ HOLD_MS = 100       # between ACK and BYE, both tools (SIPp -d, siplb-bench --ho
 # SIPp's socket buffers as large as siplb-bench's (32 MB): its default,
 # 64 KB, overflows on the bursts siplb-dp forwards (32 at a time).
 SIPP_BUF = ["-buff_size", str(32 << 20)]
-SIPP_RATES = [500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000, 10000, 12000,
+SIPP_RATES = [500, 1000, 1500, 2000, 2250, 2500, 2750, 3000, 4000, 5000, 6000, 8000, 10000, 12000,
               15000, 20000]
 # The two paths: through siplb to the three backends, and straight to
 # backend 1 (the tools' own limit, with no load balancer in between).

@@ -96,6 +96,9 @@ def callee_hangs_up(env, bench):
 
 def main():
     build = sys.argv[1]
+    if os.geteuid() != 0:
+        print("skipped: needs root (namespaces, bpffs, XDP)")
+        return 77
     bench = L.tool(build)
     with E.Env(build, "af_xdp", weights=WEIGHTS, prefix="bench%d" % (os.getpid() % 100000)) as env:
         mixed(env, bench)
