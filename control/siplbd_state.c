@@ -542,7 +542,7 @@ static int read_overrides(const char *path, json_object *root, struct siplbd_sta
 	json_object *v = json_object_object_get(root, "version");
 	json_object *list = json_object_object_get(root, "overrides");
 	struct reading r = {path, 0, err, errlen};
-	size_t n = json_object_array_length(list);
+	size_t n;
 
 	if (!json_object_is_type(root, json_type_object) || json_object_object_length(root) != 2 ||
 	    !json_object_is_type(v, json_type_int) || json_object_get_int(v) != STATE_VERSION ||
@@ -550,6 +550,7 @@ static int read_overrides(const char *path, json_object *root, struct siplbd_sta
 		return snprintf(err, errlen, "%s: not a siplb state file of version %d "
 				"({\"version\": %d, \"overrides\": [...]})", path, STATE_VERSION,
 				STATE_VERSION), -1;
+	n = json_object_array_length(list); /* json-c asserts on another type: checked */
 	if (n > SIPLBD_STATE_MAX)
 		return snprintf(err, errlen, "%s: %zu overrides, at most %d", path, n,
 				SIPLBD_STATE_MAX), -1;

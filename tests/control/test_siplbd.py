@@ -15,6 +15,7 @@
 """
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -63,6 +64,54 @@ def test_check(siplbd, configs):
         p = run(siplbd, *args)
         expect(p.returncode == 2 and "usage:" in p.stderr, f"{args}: {p.returncode} {p.stderr}")
     print(f"--check: {len(good)} good, {len(bad)} bad files, usage errors: ok")
+
+
+STATE = json.dumps({"version": 1, "overrides": [
+    {"pool": "core", "backend": "192.0.2.21:5060", "change": "set", "weight": 7},
+    {"pool": "core", "backend": "192.0.2.30:5070", "change": "added", "weight": 1,
+     "priority": 0, "admin": "draining"}]}).encode()
+
+HOSTILE = [b"[" * 100000, b"", b" ", b"[]", b'"x"', b"\xff\xfe", b'{"version": 1}',
+           b'{"version": 1, "ovrrides": []}', b'{"version": 1, "overrides": {}}',
+           b'{"version": 1, "overrides": [1]}', b'{"version": 1, "overrides": [{"pool": 1}]}',
+           b'{"version": 1, "overrides": [{"pool": "core", "backend": 7}]}',
+           b'{"version": 1, "overrides": [' +
+           b'{"pool": "core", "backend": "192.0.2.21", "admin": "draining"},' * 3000 + b"{}]}",
+           b'{"version": 1, "overrides": [{"pool": "' + b"a" * 5000 +
+           b'", "backend": "192.0.2.1", "admin": "draining"}]}',
+           b'{"version": 1, "overrides": [{"pool": "core", "backend": "[::1]:0", '
+           b'"admin": "draining"}]}', STATE + b" x"]
+
+
+def test_state_file(siplbd, tmp):
+    """--check reads the state file as a start does: the good one is taken,
+    hostile and mangled ones (a seeded bounded set) are refused with the
+    path and a reason, never a crash."""
+    conf = os.path.join(tmp, "s.conf")
+    state = os.path.join(tmp, "s.state")
+    write(conf, 'pools = ( { name = "core"; backends = ( { address = "192.0.2.21"; '
+                'port = 5060; weight = 1; } ); } );\n')
+    rng = random.Random(13)
+    cases = [(STATE, 0)] + [(h, 1) for h in HOSTILE]
+    for _ in range(100):
+        d = bytearray(STATE)
+        for _ in range(rng.randint(1, 4)):
+            k = rng.randrange(len(d))
+            d[k:k + rng.randint(0, 1)] = rng.choice([b"9999999999", b'"', b"{", b"]", b"null",
+                                                     b"-1", b"1e9", b"\x00", b"[]", b"{}",
+                                                     bytes([rng.randrange(256)]), b""])
+        cases.append((bytes(d), None))
+    refused = 0
+    for data, want in cases:
+        with open(state, "wb") as f:
+            f.write(data)
+        p = subprocess.run([siplbd, "--config", conf, "--check"], capture_output=True, timeout=30)
+        expect(p.returncode in (0, 1) and (want is None or p.returncode == want) and
+               (p.returncode == 0 or p.stderr.startswith(f"{state}: ".encode())),
+               f"state file {data[:120]!r}: exit {p.returncode}, {p.stderr[:300]!r}")
+        refused += p.returncode
+    print(f"--check: the state file: good taken, {refused} of {len(cases) - 1} hostile or "
+          "mangled refused with the reason, no crash")
 
 
 class Daemon:
@@ -185,6 +234,8 @@ def main():
     mode, siplbd, configs = sys.argv[1:4]
     if mode == "check":
         test_check(siplbd, configs)
+        with tempfile.TemporaryDirectory() as tmp:
+            test_state_file(siplbd, tmp)
         return 0
     if os.geteuid() != 0:
         print("SKIP: needs root (mounts a bpffs, creates BPF maps)")
