@@ -444,6 +444,13 @@ def ctl_state(env):
     expect(pub[A]["effective_weight"] == 70 and pub["127.0.0.21:5060"]["state"] == "draining" and
            pub["127.0.0.23:5070"]["state"] == "up", f"after a restart: {pub}")
     print("ok   restart: the weight set, the drain and the backend added are kept")
+    # A state file that cannot be written: the change is refused, nothing moves.
+    os.rename(state_file, state_file + ".aside")
+    os.mkdir(state_file)
+    refused(env, ["backend", "drain", "core", "127.0.0.12"], "Publish failed",
+            f"state file {state_file}: Is a directory")
+    os.rmdir(state_file)
+    os.rename(state_file + ".aside", state_file)
     hostile(env, state_file)
     rc, out, _ = env.ctl("state", "clear")
     _, pub = env.published()
