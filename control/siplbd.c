@@ -46,7 +46,7 @@ struct siplbd_options {
 	const char *bpffs;       /* overrides the file's bpffs */
 	bool check, once, stats, json, detach;
 	unsigned stats_interval; /* seconds; 0 = on SIGUSR1 only */
-	enum slb_log_level log_level;
+	enum slb_log_level log_level; /* 0: not given (the file's log_level, or info) */
 };
 
 /* The program: each module's state, which this file wires together. */
@@ -154,12 +154,20 @@ static void refresh_nexthops(struct siplbd *d)
 	d->nexthops_at_ms = now_ms();
 }
 
-/* The model published: next hops and metrics follow; after a reload the
- * XDP program follows the interfaces (logged, the rest stays). */
+/* --log-level, else the file's log_level, else info. */
+static void set_log_level(const struct siplbd *d, const struct slb_config *c)
+{
+	slb_log_open("siplbd", d->opt.log_level ? d->opt.log_level :
+			       c->log_level ? (enum slb_log_level)c->log_level : SLB_LOG_INFO);
+}
+
+/* The model published: the log level, next hops and metrics follow; after
+ * a reload the XDP program follows the interfaces (logged, the rest stays). */
 static void published(void *arg, const struct slb_config *replaced)
 {
 	struct siplbd *d = arg;
 
+	set_log_level(d, &d->model.cfg);
 	refresh_nexthops(d);
 	if (d->metrics) {
 		siplbd_stats_sum(&d->maps, d->totals);
@@ -242,6 +250,7 @@ static int start(struct siplbd *d)
 		slb_log(SLB_LOG_ERR, "%s", d->totals ? err : "out of memory");
 		return -1;
 	}
+	set_log_level(d, &cfg);
 	/* What the operator changed at run time, kept: a state file siplbd
 	 * cannot trust stops the start, as a bad configuration does. */
 	siplbd_state_path(m->config, cfg.state_file, path, sizeof(path));
@@ -437,7 +446,7 @@ static void usage(FILE *f)
 		"       siplbd [--config FILE | --bpffs DIR] --stats [--json]      print counters\n"
 		"       siplbd --config FILE --detach                              XDP program off\n"
 		"       siplbd --version\n"
-		"--log-level LEVEL: " SLB_LOG_LEVEL_NAMES " (default info)\n"
+		"--log-level LEVEL: " SLB_LOG_LEVEL_NAMES " (default: the file's log_level, info)\n"
 		"signals: SIGHUP reloads FILE, SIGUSR1 prints counters, SIGTERM/SIGINT exit\n"
 		"(the maps stay pinned, the XDP program attached). See docs/siplbd.md.\n");
 }
@@ -533,7 +542,7 @@ static int parse_args(int argc, char **argv, struct siplbd_options *o)
 
 int main(int argc, char **argv)
 {
-	struct siplbd d = {.lock_fd = -1, .xdp = {.prog_fd = -1}, .opt.log_level = SLB_LOG_INFO};
+	struct siplbd d = {.lock_fd = -1, .xdp = {.prog_fd = -1}};
 	sigset_t set;
 	int rc = 1;
 
@@ -541,7 +550,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	slb_log_open("siplbd", d.opt.log_level);
+	slb_log_open("siplbd", d.opt.log_level ? d.opt.log_level : SLB_LOG_INFO);
 	if (d.opt.check)
 		return cmd_check(&d.opt);
 	if (d.opt.stats)

@@ -19,8 +19,8 @@ static const char usage[] =
 	"  --static-mac PORT=MAC  next-hop MAC for every packet out of PORT, a port the\n"
 	"                         kernel does not see (net_pcap, net_null, a bound NIC)\n"
 	"  --exit-when-idle MS    each worker stops after MS without a packet (tests)\n"
-	"  --log-level LEVEL      " SLB_LOG_LEVEL_NAMES " (default info); DPDK's own\n"
-	"                         lines also by EAL's --log-level, before \"--\"\n"
+	"  --log-level LEVEL      " SLB_LOG_LEVEL_NAMES " (default: the file's log_level,\n"
+	"                         info); DPDK's own lines also by EAL's --log-level\n"
 	"  --print-xdp-prog       the placeholder XDP object for af_xdp's xdp_prog=, and exit\n";
 
 const char *slb_dp_xdp_prog(void)
@@ -105,7 +105,6 @@ int slb_dp_parse_args(int argc, char **argv, struct slb_dp_opts *o, char *err, s
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->log_level = SLB_LOG_INFO;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {

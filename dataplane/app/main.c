@@ -139,7 +139,8 @@ int main(int argc, char **argv)
 	if (slb_dp_parse_args(argc, argv, &dp.opts, err, sizeof(err)) ||
 	    slb_config_load(dp.opts.config, &dp.cfg, err, sizeof(err)))
 		die("%s", err);
-	slb_log_open("siplb-dp", dp.opts.log_level);
+	slb_log_open("siplb-dp", dp.opts.log_level ? dp.opts.log_level :
+				 dp.cfg.log_level ? (enum slb_log_level)dp.cfg.log_level : SLB_LOG_INFO);
 	if (setup(&dp, err, sizeof(err))) {
 		teardown(&dp);
 		die("%s", err);

@@ -57,7 +57,7 @@ struct slb_dp_opts {
 	struct slb_dp_static_mac static_macs[RTE_MAX_ETHPORTS];
 	unsigned n_static_macs;
 	uint64_t exit_when_idle_ms;        /* 0: run until SIGINT/SIGTERM */
-	enum slb_log_level log_level;
+	enum slb_log_level log_level;      /* 0: the file's log_level, or info */
 };
 
 struct slb_dp_port {

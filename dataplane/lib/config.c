@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "siplb/config.h"
+#include "siplb/log.h"
 #include "siplb/maglev.h"
 #include "siplb/xdp.h"
 #include "config_text.h"
@@ -1426,15 +1427,33 @@ static int parse_branch_keys(struct parser *p, const config_setting_t *root)
 	return 0;
 }
 
+/* log_level: the programs' --log-level when the command line has none. */
+static int parse_log_level(const struct parser *p, const config_setting_t *root)
+{
+	const config_setting_t *s;
+	const char *v;
+	enum slb_log_level level;
+
+	if (get_str(p, root, "log_level", false, &s, &v))
+		return -1;
+	if (!v)
+		return 0;
+	if (slb_log_level_parse(v, &level))
+		return fail(p, s, "'log_level' \"%s\": one of %s expected", v,
+			    SLB_LOG_LEVEL_NAMES);
+	p->c->log_level = (int)level;
+	return 0;
+}
+
 static int parse(struct parser *p, const config_setting_t *root)
 {
-	static const char *const keys[] = {"bpffs", "branch_seed", "branch_secret",
+	static const char *const keys[] = {"bpffs", "log_level", "branch_seed", "branch_secret",
 					   "branch_secret_previous", "maglev", "dataplane",
 					   "vips", "pools", "dsr", "xdp", "flood", "resolvers",
 					   "control", "metrics", "rule_maps", "state_file", "hooks",
 					   NULL};
 
-	if (check_keys(p, root, keys) || parse_bpffs(p, root) ||
+	if (check_keys(p, root, keys) || parse_bpffs(p, root) || parse_log_level(p, root) ||
 	    get_seed(p, root, "branch_seed", &p->c->branch_seed) || parse_branch_keys(p, root) ||
 	    parse_maglev(p, root) || parse_rule_maps(p, root) || parse_dataplane(p, root) ||
 	    parse_resolvers(p, root, p->resolvers, &p->n_resolvers) ||

@@ -133,6 +133,7 @@ struct slb_config_hooks {
 
 struct slb_config {
 	char bpffs[PATH_MAX];
+	int log_level;                /* enum slb_log_level (log.h); 0: not in the file */
 	/* state_file: where siplbd keeps the changes made at run time;
 	 * "": beside the configuration file (siplbd_state.c) */
 	char state_file[PATH_MAX];

@@ -207,6 +207,21 @@ def test_reloads(siplbd, full, conf, bpffs):
     expect(stats(siplbd, bpffs)["generation"] == 3, "the last generation stays")
 
 
+def test_log_level(siplbd, full, mnt, tmp):
+    """log_level in the file sets the level; --log-level wins over it."""
+    conf = os.path.join(tmp, "quiet.conf")
+    write(conf, 'log_level = "warning";\n' + full)
+    bpffs = os.path.join(mnt, "siplb-quiet")
+    p = run("unshare", "-n", siplbd, "--config", conf, "--bpffs", bpffs, "--once")
+    expect(p.returncode == 0 and "generation 1 published" not in p.stderr and
+           not re.search(r" (info|notice|debug) siplbd: ", p.stderr),
+           "log_level = warning: no info lines: " + p.stderr)
+    p = run("unshare", "-n", siplbd, "--config", conf, "--bpffs", bpffs, "--once",
+            "--log-level", "info")
+    expect(p.returncode == 0 and "info siplbd: generation 2 published" in p.stderr,
+           "--log-level info over the file's warning: " + p.stderr)
+
+
 def test_daemon(siplbd, configs, mnt, tmp):
     # Our own control socket; no metrics endpoint (no loopback under unshare -n).
     full = open(os.path.join(configs, "good-full.conf")).read().replace(
@@ -219,6 +234,7 @@ def test_daemon(siplbd, configs, mnt, tmp):
     expect(p.returncode == 1 and f"{conf}:1: 'pools' must be a list" in p.stderr
            and not os.path.exists(bpffs), "a bad config creates nothing: " + p.stderr)
     write(conf, full)
+    test_log_level(siplbd, full, mnt, tmp)
     test_reloads(siplbd, full, conf, bpffs)
     write(conf, full)  # test_reloads left a capacity that would replace the maps
     d = Daemon(siplbd, conf, bpffs, "--stats-interval", "1")
@@ -227,7 +243,7 @@ def test_daemon(siplbd, configs, mnt, tmp):
         expect(d.stop(signal.SIGINT) == 0 and "exiting on Interrupt" in d.text(), d.text())
     finally:
         d.stop(signal.SIGKILL)
-    print("daemon: start, reloads, SIGUSR1, --stats-interval, one writer, exit: ok")
+    print("daemon: start, log_level, reloads, SIGUSR1, --stats-interval, one writer, exit: ok")
 
 
 def main():
