@@ -101,17 +101,6 @@ static int check_target(const struct slb_health *h, const struct slb_health_targ
 	return -1;
 }
 
-void slb_health_latency_add(struct slb_health_latency *l, int64_t rtt_us)
-{
-	static const int64_t bounds[SLB_HEALTH_LATENCY_BUCKETS] = {SLB_HEALTH_LATENCY_BOUNDS_US};
-	unsigned i = 0;
-
-	while (i < SLB_HEALTH_LATENCY_BUCKETS && rtt_us > bounds[i])
-		i++;
-	l->bucket[i]++;
-	l->sum_us += rtt_us > 0 ? (uint64_t)rtt_us : 0;
-}
-
 /* What the status says before a probe has answered: how it starts, not
  * "added" (the first answer of an up target replaces it). */
 static void initial_reason(const struct slb_health *h, struct slb_probe_target *tg)

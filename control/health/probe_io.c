@@ -271,6 +271,17 @@ static struct slb_probe_target *match_reply(struct slb_health *h, const uint8_t 
 	return tg;
 }
 
+void slb_health_latency_add(struct slb_health_latency *l, int64_t rtt_us)
+{
+	static const int64_t bounds[SLB_HEALTH_LATENCY_BUCKETS] = {SLB_HEALTH_LATENCY_BOUNDS_US};
+	unsigned i = 0;
+
+	while (i < SLB_HEALTH_LATENCY_BUCKETS && rtt_us > bounds[i])
+		i++;
+	l->bucket[i]++;
+	l->sum_us += rtt_us > 0 ? (uint64_t)rtt_us : 0;
+}
+
 static void on_final(struct slb_health *h, struct slb_probe_target *tg,
 		     const uint8_t *buf, const struct slb_sip_msg *m, slb_probe_outcome_fn *outcome)
 {
