@@ -7,7 +7,7 @@ PKGS="build-essential meson ninja-build pkg-config python3 python3-pyelftools
 clang llvm lld libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
 dpdk dpdk-dev libdpdk-dev libvectorscan-dev libjemalloc-dev libjson-c-dev
 libxdp-dev libpcap-dev libnuma-dev libconfig-dev libmnl-dev
-linux-libc-dev iproute2 iputils-ping ethtool sip-tester tshark valgrind bc
+linux-libc-dev iproute2 iputils-ping ethtool sip-tester tshark sngrep valgrind bc
 libmicrohttpd-dev curl python3-prometheus-client prometheus
 libc-ares-dev unbound libsodium-dev kamailio libsystemd-dev nettle-dev gnuplot-nox
 scdoc debhelper dpkg-dev bash-completion man-db systemd"

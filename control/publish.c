@@ -126,6 +126,16 @@ static enum slb_backend_state state_of(const struct build *b, uint32_t k,
 	return s == SLB_BACKEND_UP && be->weight == 0 ? SLB_BACKEND_DRAINING : s;
 }
 
+/* SIP capture for siplb-dp: sample 0 while it is not enabled. */
+static void fill_capture(const struct slb_config_capture *c, struct slb_capture *out)
+{
+	*out = (struct slb_capture){.sample = c->enabled ? c->sample : 0, .rate = c->rate,
+				    .vips = c->vips, .agent_id = c->agent_id,
+				    .family = c->collector.family, .port = htons(c->collector.port)};
+	memcpy(out->addr, c->collector.v6, sizeof(out->addr));
+	memcpy(out->password, c->password, sizeof(out->password));
+}
+
 /* The VIPs, and what the XDP program needs for all of them. */
 static void fill_vips(const struct slb_config *cfg, struct slb_state *s)
 {
@@ -154,6 +164,7 @@ static void fill_vips(const struct slb_config *cfg, struct slb_state *s)
 	memcpy(s->dsr.src6, cfg->dsr.src6.v6, sizeof(s->dsr.src6));
 	s->src_rate_pps = cfg->flood.source_rate;
 	s->src_rate_burst = cfg->flood.source_burst;
+	fill_capture(&cfg->capture, &s->capture);
 }
 
 /*

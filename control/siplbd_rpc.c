@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "siplb/log.h"
+#include "siplbd_capture_rpc.h"
 #include "siplbd_rpc.h"
 #include "siplbd_rules_rpc.h"
 #include "siplbd_stats.h"
@@ -810,6 +811,7 @@ int siplbd_rpc_init(struct siplbd_rpc *r, struct siplbd_model *m, const struct s
 	struct slb_rpc_handlers all = handlers;
 
 	siplbd_rules_rpc_handlers(&all);
+	siplbd_capture_rpc_handlers(&all);
 	*r = (struct siplbd_rpc){.model = m, .maps = maps, .started_ns = siplbd_now_ns()};
 	r->totals = calloc(1, sizeof(*r->totals));
 	r->registry = slb_rpc_registry_new();

@@ -35,12 +35,18 @@ static const char *const xdp_steer_names[] = {"whole", "first_fragment", "later_
 
 static const char *const reply_codes[] = {SLB_REPLY_CODES};
 
+/* struct slb_capture_stats, in its order (docs/capture.md). */
+static const char *const capture_names[] = {"queued", "queue_full", "sent", "over_rate",
+					    "send_errors"};
+
 #define N_OF(a) (sizeof(a) / sizeof(*(a)))
 
 _Static_assert(N_OF(xdp_verdict_names) == SLB_XDP_VERDICT_COUNT, "a name per XDP verdict");
 _Static_assert(N_OF(xdp_pass_names) == SLB_XDP_PASS_COUNT, "a name per XDP pass reason");
 _Static_assert(N_OF(xdp_drop_names) == SLB_XDP_DROP_COUNT, "a name per XDP drop reason");
 _Static_assert(N_OF(xdp_steer_names) == SLB_XDP_STEER_COUNT, "a name per XDP steer kind");
+_Static_assert(N_OF(capture_names) * sizeof(__u64) == sizeof(struct slb_capture_stats),
+	       "a name per capture counter");
 _Static_assert(SLB_SIP_REASON_COUNT <= sizeof(((struct slb_lcore_stats *)0)->sip_reasons) /
 	       sizeof(uint64_t), "a counter per scanner reason");
 /* Summing treats the counters as one array of u64. */
@@ -242,6 +248,7 @@ static void print_totals(emit_fn *emit, const struct slb_lcore_stats *t)
 	emit("stats keepalives %" PRIu64, t->keepalives);
 	emit("stats ip reassembled %" PRIu64 " fragmented %" PRIu64, t->reassembled,
 	     t->fragmented);
+	emit_named(emit, "capture", capture_names, (const __u64 *)&t->capture, N_OF(capture_names));
 }
 
 /* The XDP program's verdicts and reasons, per VIP and per DSR backend. */
@@ -391,6 +398,8 @@ static json_object *totals_json(const struct slb_lcore_stats *t, json_object *o)
 	add_u64(o, "keepalives", t->keepalives);
 	add_u64(o, "reassembled", t->reassembled);
 	add_u64(o, "fragmented", t->fragmented);
+	json_object_object_add(o, "capture", named_json(capture_names, (const __u64 *)&t->capture,
+							 N_OF(capture_names)));
 	return o;
 }
 

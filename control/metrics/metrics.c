@@ -66,6 +66,7 @@ void slb_metrics_take_totals(struct slb_metrics_snapshot *s, const struct slb_lc
 	s->keepalives = t->keepalives;
 	s->reassembled = t->reassembled;
 	s->fragmented = t->fragmented;
+	s->capture = t->capture;
 }
 
 /* A label value: backslash, double quote and newline escaped, as the format says. */
@@ -317,6 +318,19 @@ static void rules(FILE *f, const struct slb_metrics_snapshot *s)
 	}
 }
 
+/* SIP capture: what siplb-dp queued, sent as HEP, and dropped. */
+static void capture(FILE *f, const struct slb_capture_stats *c)
+{
+	static const char *const results[] = {"queued", "queue_full", "sent", "over_rate",
+					      "send_error"};
+	const uint64_t v[] = {c->queued, c->queue_full, c->sent, c->over_rate, c->send_errors};
+
+	family(f, "siplb_capture_messages_total", "counter",
+	       "SIP messages siplb-dp captured, by result (queued for the capture thread, "
+	       "queue_full: not queued; sent as HEP, over_rate and send_error: not sent).");
+	by_label(f, "siplb_capture_messages_total", "result", results, v, 0, 5);
+}
+
 static void totals(FILE *f, const struct slb_metrics_snapshot *s)
 {
 	scalar(f, "siplb_responses_relayed_total", "counter",
@@ -359,6 +373,7 @@ static void totals(FILE *f, const struct slb_metrics_snapshot *s)
 	       "Datagrams reassembled from IPv4 fragments.", s->reassembled);
 	scalar(f, "siplb_fragmented_total", "counter",
 	       "Datagrams sent as IPv4 fragments (larger than the egress MTU).", s->fragmented);
+	capture(f, &s->capture);
 }
 
 char *slb_metrics_render(const struct slb_metrics_snapshot *s, size_t *len)

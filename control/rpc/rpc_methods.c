@@ -73,6 +73,12 @@ static const struct {
 	{SLOT(rule_test), {"rule.test", NULL, "the rule and backend a SIP message (base64) gets",
 			   {VIP(true), {"message", SLB_RPC_STRING, true, 0, 0},
 			    {"source", SLB_RPC_STRING, false, 0, 0}}}},
+	{SLOT(capture_start), {"capture.start", NULL,
+			       "mirror the SIP siplb-dp sends as HEP v3, of one VIP or all",
+			       {VIP(false), {"sample", SLB_RPC_INT, false, 1, UINT32_MAX}}}},
+	{SLOT(capture_stop), {"capture.stop", NULL, "stop mirroring", {{0}}}},
+	{SLOT(capture_status), {"capture.status", NULL,
+				"what is captured, where to, and the counters", {{0}}}},
 };
 
 _Static_assert(sizeof(methods) / sizeof(*methods) ==

@@ -43,6 +43,7 @@ struct opts {
 	bool set_default;              /* config reload only */
 	const char *at;                /* rule add only */
 	const char *source;            /* rule test only */
+	const char *sample;            /* capture start only */
 };
 
 /* ---- output: tables ---------------------------------------------------------- */
@@ -526,6 +527,9 @@ static const struct command commands[] = {
 	{{"rule", "move"}, "rule.move", VIP_FROM_TO, "VIP FROM TO", print_rule_moved},
 	{{"rule", "test"}, "rule.test", VIP_FILE, "VIP FILE [--source ADDR[:PORT]]",
 	 print_rule_test},
+	{{"capture", "start"}, "capture.start", VIP_OPT, "[VIP] [--sample N]", print_status},
+	{{"capture", "stop"}, "capture.stop", NONE, "", print_status},
+	{{"capture", "status"}, "capture.status", NONE, "", print_status},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(*commands))
@@ -627,6 +631,10 @@ static int build_params(const struct command *c, const struct opts *o, int argc,
 		return errorf("--at goes with rule add, --source with rule test");
 	if (o->source)
 		json_object_object_add(params, "source", json_object_new_string(o->source));
+	if (o->sample && strcmp(c->method, "capture.start"))
+		return errorf("--sample goes with capture start");
+	if (o->sample && int_arg("--sample", o->sample, params, "sample"))
+		return -1;
 	if ((o->weight && int_arg("--weight", o->weight, params, "weight")) ||
 	    (o->priority && int_arg("--priority", o->priority, params, "priority")) ||
 	    (o->at && int_arg("--at", o->at, params, "at")) ||
@@ -875,6 +883,7 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		{"at", required_argument, NULL, 'a'}, {"source", required_argument, NULL, 'S'},
 		{"version", no_argument, NULL, 'V'}, {"up", no_argument, NULL, 'u'},
 		{"set-default", no_argument, NULL, 'D'},
+		{"sample", required_argument, NULL, 'n'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -908,6 +917,9 @@ static int parse_options(int argc, char **argv, struct opts *o)
 			break;
 		case 'D':
 			o->set_default = true;
+			break;
+		case 'n':
+			o->sample = optarg;
 			break;
 		case 'h':
 			usage(stdout);

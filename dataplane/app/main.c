@@ -82,7 +82,7 @@ static int setup(struct slb_dp *d, char *err, size_t errlen)
 {
 	return open_state(d, err, errlen) || slb_dp_lcores_setup(d, err, errlen) ||
 	       slb_dp_counters_start(d, err, errlen) || slb_dp_ports_setup(d, err, errlen) ||
-	       slb_dp_kernel_setup(d, err, errlen);
+	       slb_dp_kernel_setup(d, err, errlen) || slb_dp_capture_start(d, err, errlen);
 }
 
 /*
@@ -99,6 +99,7 @@ static void teardown(struct slb_dp *d)
 	bool eal = d->ports_up;
 
 	slb_dp_ports_stop(d);
+	slb_dp_capture_stop(d);
 	slb_dp_kernel_close(d);
 	slb_dp_counters_release(d);
 	slb_dp_lcores_free(d);

@@ -100,6 +100,7 @@ struct slb_dp_lcore {
 	struct slb_reasm *reasm;           /* IPv4 fragments to VIPs (ipv4_reasm.h) */
 	struct slb_rules_worker *rules;    /* routing rules (sip_rules.h) */
 	uint16_t ip_id;                    /* of the next datagram sent as fragments */
+	uint32_t capture_seen;             /* messages since the last one captured */
 	struct slb_dp_txq tx[];            /* per slb_dp.ports index */
 };
 
@@ -122,6 +123,7 @@ struct slb_dp {
 	unsigned n_guards;
 	struct slb_lcore_stats *stats_at_start; /* [n_queues], by worker order */
 	struct slb_rules_cache *rules_cache; /* the workers' rule databases */
+	struct slb_dp_capture *capture;    /* NULL: no capture group in the config */
 };
 
 /* args.c. The placeholder XDP object for af_xdp ports' xdp_prog= (kernel.c). */
@@ -164,6 +166,19 @@ void slb_dp_kernel_close(struct slb_dp *dp);
 /* worker.c: the lcore loop, for rte_eal_mp_remote_launch. */
 extern volatile bool slb_dp_quit;
 int slb_dp_worker(void *dp);
+
+/* capture.c: SIP capture as HEP v3 (docs/capture.md): its pool, ring and
+ * thread, when the configuration has a capture group (after the counters
+ * start: it counts into the main lcore's slot); stop joins the thread
+ * after it sent what was queued. */
+struct slb_dp_capture;
+int slb_dp_capture_start(struct slb_dp *dp, char *err, size_t errlen);
+void slb_dp_capture_stop(struct slb_dp *dp);
+/* A worker sent f: a copy for the capture thread when the state's capture
+ * wants it (on, one of its VIPs, one in N). */
+void slb_dp_capture_sent(struct slb_dp_capture *cap, struct slb_dp_lcore *lc,
+			 const struct slb_state *s, struct slb_lcore_stats *stats,
+			 const struct slb_frame *f);
 
 /* counters.c: claims the workers' reader slots (refused while another
  * siplb-dp on these maps runs) and snapshots their counters; at exit,

@@ -171,6 +171,7 @@ static void reassemble(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 	if (!slb_reasm_add(lc->reasm, frag->data, lc->now, view->stats, &f) ||
 	    slb_proxy_handle(view, &f, &out) != SLB_ACTION_SEND)
 		return;
+	slb_dp_capture_sent(dp->capture, lc, view->state, view->stats, &f);
 	if (out.fragment) {
 		deliver_fragments(dp, lc, view->stats, &f, &out);
 		return;
@@ -202,6 +203,8 @@ static inline void handle(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 				       RTE_MBUF_F_RX_L4_CKSUM_GOOD };
 	enum slb_action a = slb_proxy_handle(view, &f, &out);
 
+	if (a == SLB_ACTION_SEND)
+		slb_dp_capture_sent(dp->capture, lc, view->state, view->stats, &f);
 	if (likely(a == SLB_ACTION_SEND && !out.fragment)) {
 		deliver(dp, lc, view->stats, m, &f, &out);
 		return;

@@ -912,6 +912,61 @@ static int parse_metrics(const struct parser *p, const config_setting_t *root)
 	return 0;
 }
 
+/* ---- capture ------------------------------------------------------------------------ */
+
+/* capture.vips: the VIPs' names, as a bit mask of their indexes. */
+static int capture_vips(const struct parser *p, const config_setting_t *g, uint64_t *mask)
+{
+	const config_setting_t *list;
+	uint32_t n;
+
+	*mask = SLB_CAPTURE_ALL_VIPS;
+	if (get_list_of(p, g, "vips", SLB_MAX_VIPS, true, &list, &n) || !list)
+		return list ? -1 : 0;
+	*mask = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(list, i);
+		const char *name = config_setting_get_string(e);
+		uint32_t v = 0;
+
+		while (v < p->c->n_vips && strcmp(p->c->vips[v].name, name))
+			v++;
+		if (v == p->c->n_vips)
+			return fail(p, e, "'capture.vips[%" PRIu32 "]' is \"%s\": no such VIP", i, name);
+		*mask |= 1ULL << v;
+	}
+	return 0;
+}
+
+static int parse_capture(const struct parser *p, const config_setting_t *root)
+{
+	static const char *const keys[] = {"address", "port", "agent_id", "password", "sample",
+					   "rate", "vips", "start", NULL};
+	struct slb_config_capture *c = &p->c->capture;
+	const config_setting_t *g, *s;
+	const char *password;
+	uint32_t port = 9060;
+
+	*c = (struct slb_config_capture){.sample = 1, .rate = SLB_CONFIG_DEFAULT_CAPTURE_RATE};
+	if (get_group(p, root, "capture", &g) || !g)
+		return g ? -1 : 0;
+	if (check_keys(p, g, keys) || get_addr(p, g, "address", true, &s, &c->collector) ||
+	    get_uint(p, g, "port", false, 1, UINT16_MAX, &port) ||
+	    get_uint(p, g, "agent_id", false, 0, UINT32_MAX, &c->agent_id) ||
+	    get_uint(p, g, "sample", false, 1, UINT32_MAX, &c->sample) ||
+	    get_uint(p, g, "rate", false, 1, UINT32_MAX, &c->rate) ||
+	    get_bool(p, g, "start", &c->enabled) || capture_vips(p, g, &c->vips) ||
+	    get_str(p, g, "password", false, &s, &password))
+		return -1;
+	if (password && strlen(password) >= sizeof(c->password))
+		return fail(p, s, "'capture.password' is %zu bytes, at most %zu", strlen(password),
+			    sizeof(c->password) - 1);
+	snprintf(c->password, sizeof(c->password), "%s", password ? password : "");
+	c->collector.port = (uint16_t)port;
+	c->configured = true;
+	return 0;
+}
+
 static int vip_mode(const struct parser *p, const config_setting_t *e, enum slb_vip_mode *mode)
 {
 	const config_setting_t *s;
@@ -1451,7 +1506,7 @@ static int parse(struct parser *p, const config_setting_t *root)
 					   "branch_secret_previous", "maglev", "dataplane",
 					   "vips", "pools", "dsr", "xdp", "flood", "resolvers",
 					   "control", "metrics", "rule_maps", "state_file", "hooks",
-					   NULL};
+					   "capture", NULL};
 
 	if (check_keys(p, root, keys) || parse_bpffs(p, root) || parse_log_level(p, root) ||
 	    get_seed(p, root, "branch_seed", &p->c->branch_seed) || parse_branch_keys(p, root) ||
@@ -1462,7 +1517,7 @@ static int parse(struct parser *p, const config_setting_t *root)
 	    parse_metrics(p, root) || parse_hooks(p, root) ||
 	    get_path(p, root, "state_file", "state_file", p->c->state_file,
 		     sizeof(p->c->state_file)) ||
-	    check_capacity(p, root) || check_vips(p, root))
+	    check_capacity(p, root) || check_vips(p, root) || parse_capture(p, root))
 		return -1;
 	srv_families(p->c);
 	return 0;

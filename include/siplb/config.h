@@ -131,6 +131,19 @@ struct slb_config_hooks {
 	uint32_t max_running;         /* at once; later events wait their turn */
 };
 
+/* capture = { ... }: SIP mirrored as HEP v3 (docs/capture.md). */
+#define SLB_CONFIG_DEFAULT_CAPTURE_RATE 10000u
+struct slb_config_capture {
+	bool configured;              /* the file has a capture group */
+	bool enabled;                 /* capturing now (start = true, siplbctl capture start) */
+	struct slb_addr collector;    /* and port */
+	uint32_t agent_id;
+	char password[SLB_CAPTURE_PASSWORD_LEN];
+	uint32_t sample;              /* one in N, >= 1 */
+	uint32_t rate;                /* HEP packets per second at most */
+	uint64_t vips;                /* bit v: VIP v; SLB_CAPTURE_ALL_VIPS */
+};
+
 struct slb_config {
 	char bpffs[PATH_MAX];
 	int log_level;                /* enum slb_log_level (log.h); 0: not in the file */
@@ -158,6 +171,7 @@ struct slb_config {
 	struct slb_config_control control;
 	struct slb_config_metrics metrics;
 	struct slb_config_hooks hooks;
+	struct slb_config_capture capture;
 };
 
 /*

@@ -84,6 +84,7 @@ struct slb_metrics_snapshot {
 	uint64_t malformed[SLB_METRICS_MALFORMED_MAX];
 	uint64_t keepalives;
 	uint64_t reassembled, fragmented; /* IPv4 datagrams */
+	struct slb_capture_stats capture; /* SIP capture (docs/capture.md) */
 };
 
 /* Names shared with the logs and siplbctl: "tx_full", "draining", ... */
@@ -92,7 +93,7 @@ const char *slb_backend_state_name(unsigned state);
 
 /*
  * The totals (drops, replies, malformed, responses, in_dialog, keepalives,
- * reassembled, fragmented)
+ * reassembled, fragmented, capture)
  * of a summed slb_lcore_stats into s. VIPs, backends and pools are the
  * caller's: they need names from the state and the health checks.
  */

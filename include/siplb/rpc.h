@@ -160,6 +160,10 @@ struct slb_rpc_handlers {
 	slb_rpc_handler *rule_remove;     /* rule.remove {vip, index} */
 	slb_rpc_handler *rule_move;       /* rule.move {vip, from, to} */
 	slb_rpc_handler *rule_test;       /* rule.test {vip, message, source?} */
+	/* SIP capture as HEP v3 (docs/capture.md) */
+	slb_rpc_handler *capture_start;   /* capture.start {vip?, sample?} */
+	slb_rpc_handler *capture_stop;    /* capture.stop */
+	slb_rpc_handler *capture_status;  /* capture.status */
 };
 
 /* rule.test's message: base64 of at most this many bytes of SIP, which

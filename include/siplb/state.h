@@ -50,7 +50,7 @@
 #endif
 
 #define SLB_STATE_MAGIC 0x534c4253u /* "SLBS" */
-#define SLB_STATE_VERSION 7u
+#define SLB_STATE_VERSION 8u
 
 #define SLB_MAX_VIPS 64
 #define SLB_MAX_POOLS 64
@@ -168,6 +168,25 @@ struct slb_vip_rules {
 			     * requests may then go to its backends) */
 };
 
+/*
+ * SIP capture (docs/capture.md): siplb-dp mirrors what it sends as HEP v3
+ * to a collector. Published with the generation like the rest, so that
+ * `siplbctl capture start|stop` reach siplb-dp the way every change does.
+ */
+#define SLB_CAPTURE_PASSWORD_LEN 32
+#define SLB_CAPTURE_ALL_VIPS (~0ULL)
+struct slb_capture {
+	__u32 sample;   /* 0: off; 1: every message; N: one in N (per lcore) */
+	__u32 rate;     /* HEP packets per second at most; over it: counted drops */
+	__u64 vips;     /* bit v: messages of VIP v; SLB_CAPTURE_ALL_VIPS: all */
+	__u8 family;    /* the collector's: AF_INET or AF_INET6 */
+	__u8 pad;
+	__u16 port;     /* network order */
+	__u32 agent_id; /* HEP capture agent id */
+	__u8 addr[16];  /* IPv4 in [0..3] */
+	char password[SLB_CAPTURE_PASSWORD_LEN]; /* HEP auth key; "": none */
+};
+
 /* One complete generation. */
 struct slb_state {
 	__u64 generation;
@@ -182,6 +201,7 @@ struct slb_state {
 	struct slb_pool pools[SLB_MAX_POOLS];
 	struct slb_backend backends[SLB_MAX_BACKENDS];
 	struct slb_vip_rules rules[SLB_MAX_VIPS];
+	struct slb_capture capture;
 };
 
 /* A slot's owner (pid, pidns) lets a restarted siplb-dp take over the slots
@@ -263,6 +283,16 @@ struct slb_backend_rx {
 	__u64 r503;      /* of those, 503 */
 };
 
+/* SIP capture: queued by the lcores, sent by siplb-dp's capture thread
+ * (which counts into the main lcore's slot: other fields than the lcore's). */
+struct slb_capture_stats {
+	__u64 queued;      /* messages copied for the capture thread */
+	__u64 queue_full;  /* not copied: its queue or the copy pool was full */
+	__u64 sent;        /* HEP packets sent */
+	__u64 over_rate;   /* not sent: over capture.rate */
+	__u64 send_errors; /* not sent: the socket refused (errno in the log) */
+};
+
 /* Written by one lcore only; siplbd sums the lcores. */
 struct slb_lcore_stats {
 	struct slb_msg_counter vip_rx[SLB_MAX_VIPS];      /* requests in, per VIP */
@@ -276,6 +306,7 @@ struct slb_lcore_stats {
 	__u64 keepalives;
 	__u64 reassembled;         /* datagrams reassembled from IPv4 fragments */
 	__u64 fragmented;          /* datagrams sent as IPv4 fragments */
+	struct slb_capture_stats capture;
 };
 
 #endif

@@ -71,6 +71,7 @@ static inline void fixture_snapshot(struct slb_metrics_snapshot *s)
 	s->malformed[1] = 3;  /* empty */
 	s->malformed[16] = 8; /* no_call_id */
 	s->keepalives = 9;
+	s->capture = (struct slb_capture_stats){.queued = 15, .sent = 14, .over_rate = 1};
 }
 
 #endif

@@ -69,6 +69,8 @@ static const char *const fixture_lines[] = {
 	"# TYPE siplb_keepalives_total counter",
 	"siplb_keepalives_total 9",
 	"siplb_build_info{version=\"1.2.3\"} 1",
+	"siplb_capture_messages_total{result=\"sent\"} 14",
+	"siplb_capture_messages_total{result=\"over_rate\"} 1",
 	"siplb_xdp_vip_packets_total{vip=\"sip\",pool=\"core\"} 13",
 	"siplb_xdp_vip_bytes_total{vip=\"sip-alt\",pool=\"core\"} 700",
 	"siplb_xdp_verdicts_total{verdict=\"dsr\"} 13",

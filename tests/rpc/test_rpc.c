@@ -274,7 +274,7 @@ static void test_rpc_methods(void)
 	json_object *res, *r = ok("{\"jsonrpc\":\"2.0\",\"method\":\"rpc.methods\",\"id\":1}",
 				  &res);
 
-	CHECK(json_object_array_length(get(r, "methods")) == 21, "21 methods: %zu",
+	CHECK(json_object_array_length(get(r, "methods")) == 24, "24 methods: %zu",
 	      json_object_array_length(get(r, "methods")));
 	CHECK(!strcmp(str(r, "methods.4.name"), "backend.add") &&
 	      !strcmp(str(r, "methods.4.params.2.name"), "weight") &&

@@ -269,6 +269,35 @@ def test_cookbook(d):
                 check(r["backend"] is not None, f"cookbook case {i}: a backend: {r}")
 
 
+def capture_json(s, *args):
+    p = ctl("--json", "capture", *args, sock=s)
+    check(p.returncode == 0, f"capture {args}: exit {p.returncode}: {p.stderr}")
+    return json.loads(p.stdout or "{}")
+
+
+def test_capture(s):
+    """capture start/stop/status: each change one generation, refusals say why."""
+    gen = lambda: json.loads(ctl("--json", "status", sock=s).stdout)["generation"]  # noqa: E731
+    r, g = capture_json(s, "status"), gen()
+    check(r.get("capturing") is False and r.get("collector") == "127.0.0.1:9060" and
+          r.get("agent_id") == 7 and r.get("vips") == "all" and r.get("sample") == 1 and
+          r.get("sent") == 0, f"capture status: {r}")
+    r = capture_json(s, "start", "sip", "--sample", "5")
+    check(r.get("capturing") is True and r.get("vips") == "sip" and r.get("sample") == 5 and
+          gen() == g + 1, f"capture start sip --sample 5: {r}, generation {gen()} after {g}")
+    out = expect_ok(ctl("capture", "status", sock=s), "capture status (table)")
+    check(re.search(r"^capturing: +yes$", out, re.M) and re.search(r"^vips: +sip$", out, re.M),
+          f"capture status: {out!r}")
+    expect_fail(ctl("capture", "start", "nope", sock=s), 1,
+                "capture.start: Not found: no VIP 'nope'", "capture start nope")
+    expect_fail(ctl("capture", "start", "--sample", "0", sock=s), 1, "sample",
+                "capture start --sample 0")
+    expect_fail(ctl("capture", "stop", "--sample", "2", sock=s), 64,
+                "--sample goes with capture start", "capture stop --sample")
+    r = capture_json(s, "stop")
+    check(r.get("capturing") is False and gen() == g + 2, f"capture stop: {r}")
+
+
 def test_config(s):
     """Relative files are siplbctl's cwd's, not siplbd's."""
     good = os.path.join(CONFIGS, "reload.conf")
@@ -389,6 +418,7 @@ def main():
             test_json(sock)
             test_changes(sock)
             test_rules(sock, d)
+            test_capture(sock)
             test_config(sock)
         test_cookbook(d)
         test_refused(d)

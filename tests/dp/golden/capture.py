@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""SIP capture as HEP v3 (docs/capture.md), through a real siplb-dp on a
+net_pcap port with the golden test's messages (golden.py):
+
+  capture.py SIPLB_DP SIPLBD
+
+  all        capture { start = true; }: one HEP packet per message siplb-dp
+             sent, each read here chunk by chunk (HEP3_rev12): family, UDP,
+             addresses and ports of the frame it sent, SIP type, agent id,
+             auth key, time within the run, the payload byte for byte; then
+             decoded by sngrep's HEP parser (Debian's sngrep, -E: the Homer
+             project's code) into a pcap that tshark's SIP dissector reads:
+             the same messages between the same ends.
+  off        start = false: siplb-dp sends, nothing is captured.
+  rate       rate = 1: one HEP packet, the rest counted over_rate.
+
+The collector is a UDP socket of this test on 127.0.0.1. Needs root (bpffs
+mount); exits 77 (skip) otherwise.
+"""
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import golden as G  # noqa: E402
+from golden import Failure  # noqa: E402
+
+AGENT, PASSWORD = 2001, 'myHep'
+
+
+def publish(env, collector_port, extra):
+    backends = ', '.join('{ address = "%s"; port = 5060; weight = %d; }' % (a, w)
+                         for a, w in zip(G.BACKENDS, G.WEIGHTS))
+    conf = os.path.join(env['work'], 'capture-%s.conf' % extra.split(';')[0].replace(' ', ''))
+    with open(conf, 'w') as f:
+        f.write(G.CONFIG.substitute(bpffs=env['bpffs'], port=G.PORT, vip=G.VIP,
+                                    vip_port=G.VIP_PORT, backends=backends))
+        f.write('capture = { address = "127.0.0.1"; port = %d; agent_id = %d; '
+                'password = "%s"; %s };\n' % (collector_port, AGENT, PASSWORD, extra))
+    G.run([env['siplbd'], '--config', conf, '--bpffs', env['bpffs'], '--once'], 'siplbd --once')
+    return conf
+
+
+def parse_hep(data):
+    """{chunk type: value bytes} of a HEP3 packet, strictly."""
+    if data[:4] != b'HEP3' or struct.unpack('!H', data[4:6])[0] != len(data):
+        raise Failure('not HEP3 or a wrong total length: %r' % data[:8])
+    chunks, off = {}, 6
+    while off < len(data):
+        vendor, kind, n = struct.unpack('!HHH', data[off:off + 6])
+        if vendor != 0 or n < 6 or off + n > len(data) or kind in chunks:
+            raise Failure('bad chunk at %d: vendor %d type %d length %d' % (off, vendor, kind, n))
+        chunks[kind] = data[off + 6:off + n]
+        off += n
+    return chunks
+
+
+def udp_of(frame):
+    """(src, dst, sport, dport, payload) of siplb-dp's Ethernet/IPv4/UDP frame."""
+    ihl = (frame[14] & 0x0f) * 4
+    udp = 14 + ihl
+    ulen = struct.unpack('!H', frame[udp + 4:udp + 6])[0]
+    return (frame[26:30], frame[30:34], struct.unpack('!H', frame[udp:udp + 2])[0],
+            struct.unpack('!H', frame[udp + 2:udp + 4])[0], frame[udp + 8:udp + ulen])
+
+
+def collect(sock, want, wait=3.0):
+    got, end = [], time.time() + wait
+    while len(got) < want + 1 and time.time() < end:
+        try:
+            got.append(sock.recv(65535))
+        except socket.timeout:
+            pass
+    return got
+
+
+def check_hep(heps, outs, t0, t1):
+    if len(heps) != len(outs):
+        raise Failure('%d HEP packets for %d messages sent' % (len(heps), len(outs)))
+    for i, (h, fr) in enumerate(zip(heps, outs)):
+        c = parse_hep(h)
+        src, dst, sport, dport, payload = udp_of(fr)
+        want = {1: b'\x02', 2: b'\x11', 3: src, 4: dst, 7: struct.pack('!H', sport),
+                8: struct.pack('!H', dport), 11: b'\x01', 12: struct.pack('!I', AGENT),
+                14: PASSWORD.encode(), 15: payload}
+        bad = [k for k, v in want.items() if c.get(k) != v]
+        sec, usec = struct.unpack('!I', c[9])[0], struct.unpack('!I', c[10])[0]
+        if bad or not t0 <= sec + usec / 1e6 <= t1 or usec >= 1000000:
+            raise Failure('HEP packet %d: chunks %s differ (got %s), time %d.%06d not in '
+                          '%.3f..%.3f' % (i, bad, {k: c.get(k) for k in bad}, sec, usec, t0, t1))
+    print('ok: %d HEP packets, chunk by chunk as the frames siplb-dp sent' % len(heps))
+
+
+def check_sngrep(env, heps, outs):
+    """sngrep decodes the HEP packets (from a pcap of them, -E) back into
+    SIP packets; tshark reads those."""
+    for tool in ('sngrep', 'tshark'):
+        if not shutil.which(tool):
+            raise Failure('%s not found: ./deps.sh installs it' % tool)
+    hep_pcap = os.path.join(env['work'], 'hep.pcap')
+    sip_pcap = os.path.join(env['work'], 'hep-decoded.pcap')
+    G.write_pcap(hep_pcap, [G.frame(G.PEER_MAC, G.NEXT_HOP_MAC, '127.0.0.1', 40000 + i,
+                                    '127.0.0.1', 9060, h, i + 1, 64)
+                            for i, h in enumerate(heps)])
+    G.run(['sngrep', '-N', '-q', '-F', '-E', '-I', hep_pcap, '-O', sip_pcap], 'sngrep -E')
+    got = G.run(['tshark', '-n', '-r', sip_pcap, '-Y', 'sip', '-T', 'fields', '-e', 'ip.src',
+                 '-e', 'ip.dst', '-e', 'udp.srcport', '-e', 'udp.dstport', '-e', 'sip.Call-ID',
+                 '-e', 'sip.CSeq'], 'tshark on sngrep\'s output').split('\n')
+    # sngrep writes a dialog's messages more than once: the set is compared
+    got = sorted({line for line in got if line.count('\t') == 5})
+    want = []
+    for fr in outs:
+        src, dst, sport, dport, payload = udp_of(fr)
+        hdr = dict(line.split(': ', 1) for line in payload.decode().split('\r\n')[1:]
+                   if ': ' in line)
+        want.append('\t'.join([socket.inet_ntoa(src), socket.inet_ntoa(dst), str(sport),
+                               str(dport), hdr['Call-ID'], hdr['CSeq']]))
+    if got != sorted(set(want)):
+        raise Failure('sngrep + tshark read\n%s\nwant\n%s' % ('\n'.join(got), '\n'.join(want)))
+    print('ok: sngrep decoded the %d HEP packets; tshark reads the same SIP between the same '
+          'ends' % len(outs))
+
+
+def capture_counters(env):
+    return G.stats(env)['capture']
+
+
+def run_case(env, sock, extra, tag):
+    conf = publish(env, sock.getsockname()[1], extra)
+    before = capture_counters(env)
+    t0 = time.time()
+    outs, _ = G.run_dp(env, conf, tag, G.input_frames(G.RUN_CLIENT, {}))
+    t1 = time.time()
+    after = capture_counters(env)
+    return outs, collect(sock, len(outs)), {k: after[k] - before[k] for k in after}, t0, t1
+
+
+def scenario(env):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(('127.0.0.1', 0))
+    sock.settimeout(0.2)
+    outs, heps, d, t0, t1 = run_case(env, sock, 'start = true;', 'all')
+    if len(outs) != 4:
+        raise Failure('siplb-dp sent %d messages, the golden cases make 4' % len(outs))
+    check_hep(heps, outs, t0 - 1, t1 + 1)
+    if d != {'queued': 4, 'queue_full': 0, 'sent': 4, 'over_rate': 0, 'send_errors': 0}:
+        raise Failure('capture counters moved by %s' % d)
+    check_sngrep(env, heps, outs)
+    outs, heps, d, _, _ = run_case(env, sock, 'start = false;', 'off')
+    if len(outs) != 4 or heps or any(d.values()):
+        raise Failure('capture off: %d sent, %d HEP packets, counters %s' % (
+            len(outs), len(heps), d))
+    print('ok: start = false: nothing captured')
+    outs, heps, d, _, _ = run_case(env, sock, 'start = true; rate = 1;', 'rate')
+    if len(heps) != 1 or d['sent'] != 1 or d['over_rate'] != 3 or d['queued'] != 4:
+        raise Failure('rate 1: %d HEP packets, counters %s' % (len(heps), d))
+    print('ok: rate = 1: one HEP packet, 3 over_rate')
+    sock.close()
+
+
+if __name__ == '__main__':
+    sys.exit(G.main(scenario))
