@@ -95,6 +95,8 @@ static void *be_loop(void *arg)
 			got += receive(t, s, now);
 		if (!got) /* 1 ms: the callee BYEs' granularity */
 			poll(p, (nfds_t)t->o->sockets, t->o->callee_bye_ms > 0 ? 1 : 20);
+		else if (got < BATCH / 4) /* let a batch gather: see uac.c, nap() */
+			nanosleep(&(struct timespec){ 0, 50000 }, NULL);
 	}
 	return NULL;
 }

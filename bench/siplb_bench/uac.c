@@ -256,6 +256,13 @@ static void idle(struct uac_thread *t)
 	ppoll(p, (nfds_t)t->o->sockets, &ts, NULL);
 }
 
+/* A few datagrams a round: let more gather (50 us), so that each system
+ * call moves a batch; system calls, not messages, are the cost here. */
+static void nap(void)
+{
+	nanosleep(&(struct timespec){ 0, 50000 }, NULL);
+}
+
 static void *uac_loop(void *arg)
 {
 	struct uac_thread *t = arg;
@@ -273,6 +280,8 @@ static void *uac_loop(void *arg)
 		flush_all(t);
 		if (!work)
 			idle(t);
+		else if (work < BATCH / 4)
+			nap();
 	}
 	abandon_all(t);
 	return NULL;
