@@ -25,6 +25,7 @@ flock /tmp/team/ns.lock flock /tmp/team/bench.lock)
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ HOLD_MS = 100       # between ACK and BYE, both tools (SIPp -d, siplb-bench --ho
 SIPP_BUF = ["-buff_size", str(32 << 20)]
 SIPP_RATES = [500, 1000, 1500, 2000, 2250, 2500, 2750, 3000, 4000, 5000, 6000, 8000, 10000, 12000,
               15000, 20000]
+CPU_RATE = 1000     # the rate of the CPU-per-call comparison: both tools sustain it
 # The two paths: through siplb to the three backends, and straight to
 # backend 1 (the tools' own limit, with no load balancer in between).
 PATHS = [("through siplb", E.VIP, [1, 2, 3]), ("direct to one uas", E.BACKENDS[0], [1])]
@@ -110,15 +112,55 @@ def bench_max(env, build, secs, target, backends):
         return json.load(f)["find_max"]["rate"]
 
 
+def reap(proc):
+    """Waits for proc; its CPU time (user + system, s) from the kernel's
+    rusage of the child (the process spawned, which exec'd the tool)."""
+    _, _, ru = os.wait4(proc.pid, 0)
+    proc.returncode = 0
+    return ru.ru_utime + ru.ru_stime
+
+
+def cpu_per_call(env, build, rate, secs):
+    """Each tool's caller and callee straight to backend 1 at one rate both
+    sustain: CPU microseconds per completed call (a figure the machine's
+    load hardly moves: it counts time on the CPU, not wall time)."""
+    tool = os.path.join(build, "bench", "siplb_bench", "siplb-bench")
+    b1, calls, out = E.BACKENDS[0], int(rate * secs), {}
+    runs = {
+        "SIPp": (pinned(["sipp", "-sf", os.path.join(E.SCENARIOS, "uas.xml"), "-i", b1, "-p",
+                         "5060", "-nostdin", "-timeout", "120s"] + SIPP_BUF),
+                 pinned(["sipp", "-sf", os.path.join(E.SCENARIOS, "uac.xml"), "%s:5060" % b1,
+                         "-i", E.CLIENT, "-p", "5062", "-m", str(calls), "-r", str(rate),
+                         "-d", str(HOLD_MS), "-nostdin", "-timeout", "120s"] + SIPP_BUF)),
+        "siplb-bench": (pinned([tool, "uas", "--local", b1, "--cores", str(CPU), "--sockets",
+                                "1", "--max-time", "120"]),
+                        pinned([tool, "uac", "%s:5060" % b1, "--cores", str(CPU), "--sockets",
+                                "2", "--quiet", "--hold", str(HOLD_MS), "--rate", str(rate),
+                                "--calls", str(calls), "--duration", str(secs + 5)])),
+    }
+    for name, (uas_cmd, uac_cmd) in runs.items():
+        uas = env.spawn("b1", uas_cmd, "cpu-%s-uas" % name)
+        time.sleep(0.5)
+        uac = env.spawn("cl", uac_cmd, "cpu-%s-uac" % name)
+        cpu = reap(uac)
+        uas.send_signal(signal.SIGTERM)
+        cpu += reap(uas)
+        out[name] = 1e6 * cpu / calls
+        print("%s at %d calls/s for %d s: %.1f us of CPU per call (caller + callee)"
+              % (name, rate, secs, out[name]), flush=True)
+    return out
+
+
 def main():
     build = os.path.abspath(sys.argv[1])
     secs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     if os.environ.get("SIPP_RATES"):  # a shorter search, for a quick look
         SIPP_RATES[:] = [int(r) for r in os.environ["SIPP_RATES"].split(",")]
-    results = []
+    results, cpu = [], {}
     with E.Env(build, "af_xdp", prefix="bench%d" % (os.getpid() % 100000)) as env:
         E.sh("renice -n %d -p %s" % (NICE, " ".join(os.listdir("/proc/%d/task" % env.dp.pid))))
-        for name, target, backends in PATHS:
+        cpu = cpu_per_call(env, build, CPU_RATE, secs)
+        for name, target, backends in PATHS if not os.environ.get("CPU_ONLY") else ():
             print("== %s (%s)" % (name, target), flush=True)
             results.append((name, sipp_max(env, secs, target, backends),
                             bench_max(env, build, secs, target, backends)))
@@ -128,6 +170,9 @@ def main():
     for name, sipp, bench in results:
         print("calls/s with 0 failed, %s: SIPp %d, siplb-bench %.0f: %.1fx"
               % (name, sipp, bench, bench / sipp if sipp else float("nan")))
+    print("calls per CPU-second (caller + callee, direct, %d calls/s): SIPp %.0f, siplb-bench "
+          "%.0f: %.1fx" % (CPU_RATE, 1e6 / cpu["SIPp"], 1e6 / cpu["siplb-bench"],
+                           cpu["SIPp"] / cpu["siplb-bench"]))
     return 0
 
 

@@ -180,10 +180,11 @@ static void on_timer(void *ctx, uint32_t slot)
 	uac_arm(t, c);
 }
 
-/* Every open scenario given up (between find-max steps), counted. */
+/* Every open scenario given up (between find-max steps), counted. The
+ * walk reads the whole table: only when something is open. */
 static void abandon_all(struct uac_thread *t)
 {
-	for (uint32_t i = 0; i < t->cap; i++)
+	for (uint32_t i = 0; t->nfree < t->cap && i < t->cap; i++)
 		if (t->calls[i].state != ST_FREE) {
 			ctr_add(&t->st->c[U_ABANDONED], 1);
 			uac_finish(t, &t->calls[i], false);
@@ -244,12 +245,14 @@ static void flush_all(struct uac_thread *t)
 			ctr_add(&t->st->c[U_SEND_ERRORS], net_flush(t->fd[s], t->tx[s]));
 }
 
-/* Nothing to do now: sleep until a datagram comes or 200 us pass (the
- * scheduler's and the timers' granularity). */
+/* Nothing to do now: sleep until a datagram comes, or until the next
+ * scenario is due (1 ms at most: the timers' tick; 50 us at least). */
 static void idle(struct uac_thread *t)
 {
 	struct pollfd p[BENCH_MAX_SOCKETS];
-	struct timespec ts = { 0, 200000 };
+	double per_thread = t->cur.phase == PH_RUN ? t->cur.rate / t->o->threads : 0;
+	long gap = per_thread > 1000 ? (long)(1e9 / per_thread) : 1000000;
+	struct timespec ts = { 0, gap < 50000 ? 50000 : gap };
 
 	for (int s = 0; s < t->o->sockets; s++)
 		p[s] = (struct pollfd){ .fd = t->fd[s], .events = POLLIN };
