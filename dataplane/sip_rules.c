@@ -369,8 +369,13 @@ void slb_rules_decide(struct slb_rules_worker *w, unsigned vip, const uint8_t *b
 		return;
 	db = vr->l->db;
 	src.v4 = saddr;
-	if (slb_rules_scan(db, w->scratch, buf, msg, &src))
-		return; /* Hyperscan failed (it does not on valid input): the default way */
+	if (slb_rules_scan(db, w->scratch, buf, msg, &src)) {
+		/* Hyperscan failed (it does not with a valid database and scratch):
+		 * the default way, but an allow-list VIP fails closed */
+		if (slb_rules_db_allow_list(db))
+			drop_verdict(out, SLB_DROP_NOT_ALLOWED);
+		return;
+	}
 	for (int32_t i = slb_rules_next(db, w->scratch, 0); i >= 0;
 	     i = slb_rules_next(db, w->scratch, (uint32_t)i + 1)) {
 		const struct slb_rule_rec *rec = slb_rules_db_rule(db, (uint32_t)i);
