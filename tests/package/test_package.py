@@ -85,8 +85,20 @@ def file_list(deb, docs):
     subprocess.run(["dpkg-deb", "-e", deb, ctrl], check=True)
     with open(os.path.join(ctrl, "conffiles")) as f:
         conffiles = set(f.read().split())
+    scripts = {}
+    for name in ("preinst", "postinst", "prerm"):
+        if os.path.exists(os.path.join(ctrl, name)):
+            with open(os.path.join(ctrl, name)) as f:
+                scripts[name] = f.read()
     shutil.rmtree(ctrl)
     check(conffiles == CONFFILES, f"conffiles: {sorted(conffiles)}")
+    # An upgrade must not stop siplb-dp (an outage) nor restart it behind the
+    # operator's back; a removal stops both.
+    check("stop" not in scripts.get("preinst", "") and
+          "restart" not in scripts.get("postinst", "") and
+          re.search(r'"\$1" = "?remove"?.*deb-systemd-invoke stop', scripts.get("prerm", ""),
+                    re.S), "maintainer scripts: an upgrade neither stops nor restarts the "
+          f"units, a removal stops them: {sorted(scripts)}")
 
 
 def verify_units(root, work):
