@@ -850,20 +850,27 @@ int siplbd_publish(struct siplbd_model *m, const char *why, char *err, size_t er
 	return publish_fresh(m, why, SLB_BACKEND_UP, err, errlen);
 }
 
+/* What publish_kept keeps besides the backend lists: one backend's admin
+ * state, one VIP's rules. */
+struct kept {
+	const struct siplbd_backend *b;  /* NULL: none */
+	enum siplbd_admin admin;
+	int rules_vip;                   /* -1: none */
+};
+
 /*
- * The state with m->cfg as it is now and, if b, b's admin set to admin,
- * saved in the state file, then published (backends new in it fresh);
- * when either fails, the state (and its file) is as it was.
+ * The state with m->cfg as it is now and what k says, saved in the state
+ * file, then published (backends new in it fresh); when either fails, the
+ * state (and its file) is as it was.
  */
 static int publish_kept(struct siplbd_model *m, const char *why, enum slb_backend_state fresh,
-			const struct siplbd_backend *b, enum siplbd_admin admin, char *err,
-			size_t errlen)
+			struct kept k, char *err, size_t errlen)
 {
 	struct siplbd_state next, was;
 	char e[256];
 
-	if (siplbd_state_next(&m->state, &m->cfg, b ? b->pool_name : NULL, b ? &b->a : NULL, admin,
-			      &next))
+	if (siplbd_state_next(&m->state, &m->cfg, k.b ? k.b->pool_name : NULL, k.b ? &k.b->a : NULL,
+			      k.admin, k.rules_vip, &next))
 		return snprintf(err, errlen, "state: out of memory"), -1;
 	if (siplbd_state_save(&next, err, errlen)) {
 		slb_log(SLB_LOG_ERR, "%s: %s; nothing changed", why, err);
@@ -886,7 +893,8 @@ static int publish_kept(struct siplbd_model *m, const char *why, enum slb_backen
 int siplbd_model_set_admin(struct siplbd_model *m, uint32_t id, enum siplbd_admin admin,
 			   const char *why, char *err, size_t errlen)
 {
-	return publish_kept(m, why, SLB_BACKEND_UP, &m->backends[id], admin, err, errlen);
+	return publish_kept(m, why, SLB_BACKEND_UP, (struct kept){&m->backends[id], admin, -1}, err,
+			    errlen);
 }
 
 int siplbd_model_set_backends(struct siplbd_model *m, uint32_t p, struct slb_config_backend *list,
@@ -899,7 +907,7 @@ int siplbd_model_set_backends(struct siplbd_model *m, uint32_t p, struct slb_con
 
 	cp->backends = list;
 	cp->n_backends = n;
-	if (!publish_kept(m, why, fresh, NULL, SIPLBD_ENABLED, err, errlen)) {
+	if (!publish_kept(m, why, fresh, (struct kept){NULL, SIPLBD_ENABLED, -1}, err, errlen)) {
 		free(old);
 		return 0;
 	}
@@ -915,7 +923,8 @@ int siplbd_model_set_rules(struct siplbd_model *m, uint32_t vip, struct slb_rule
 	struct slb_rules *live = &m->cfg.vips[vip].rules, old = *live;
 
 	*live = *rules;
-	if (!siplbd_publish(m, why, err, errlen)) {
+	if (!publish_kept(m, why, SLB_BACKEND_UP, (struct kept){NULL, SIPLBD_ENABLED, (int)vip}, err,
+			  errlen)) {
 		slb_rules_free(&old);
 		return 0;
 	}

@@ -131,8 +131,8 @@ int siplbd_model_set_backends(struct siplbd_model *m, uint32_t p, struct slb_con
 			      uint32_t n, enum slb_backend_state fresh, const char *why, char *err,
 			      size_t errlen);
 
-/* VIP vip's rules become rules (taken over), published; on failure the
- * old ones are back. 0, or -1 with err. */
+/* VIP vip's rules become rules (taken over), kept in the state file and
+ * published; on failure the old ones are back. 0, or -1 with err. */
 int siplbd_model_set_rules(struct siplbd_model *m, uint32_t vip, struct slb_rules *rules,
 			   const char *why, char *err, size_t errlen);
 

@@ -521,7 +521,7 @@ static int h_state_clear(const struct slb_rpc_call *call, json_object *params,
 			 json_object **res, struct slb_rpc_error *e)
 {
 	struct siplbd_model *m = M(call);
-	uint32_t n = m->state.n;
+	uint32_t n = m->state.n + m->state.n_rules; /* backends, VIPs with rules */
 	uint64_t t0 = siplbd_now_ns();
 	char err[512];
 	int rc;

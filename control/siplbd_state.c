@@ -19,6 +19,8 @@
 
 #include "siplb/log.h"
 #include "siplb/rpc.h"
+#include "siplb/rules.h"
+#include "siplb/rules_text.h"
 #include "siplbd_state.h"
 
 #define STATE_VERSION 1
@@ -42,15 +44,30 @@ void siplbd_state_path(const char *config, const char *state_file, char *out, si
 		snprintf(out, len, "%.*s.state", (int)stem, config);
 }
 
+static void free_rules(struct siplbd_vip_rules *r)
+{
+	for (uint32_t i = 0; i < r->n; i++) {
+		free(r->rule ? r->rule[i] : NULL);
+		free(r->origin ? r->origin[i] : NULL);
+	}
+	free(r->rule);
+	free(r->origin);
+	*r = (struct siplbd_vip_rules){0};
+}
+
 void siplbd_state_free(struct siplbd_state *s)
 {
 	for (uint32_t p = 0; p < s->n_file; p++)
 		free(s->file[p].backends);
+	for (uint32_t v = 0; v < s->n_rules; v++)
+		free_rules(&s->rules[v]);
 	free(s->file);
 	free(s->o);
+	free(s->rules);
 	s->file = NULL;
 	s->o = NULL;
-	s->n = s->n_file = 0;
+	s->rules = NULL;
+	s->n = s->n_file = s->n_rules = 0;
 }
 
 void siplbd_state_empty(const struct siplbd_state *s, struct siplbd_state *out)
@@ -246,12 +263,138 @@ static int set_admin(struct siplbd_state *s, const char *pool, const struct slb_
 	return 0;
 }
 
+/* ---- a VIP's rules ------------------------------------------------------------------ */
+
+/* r (its arrays of n, allocated) into s, taken over; -1 (r freed) when full. */
+static int push_rules(struct siplbd_state *s, struct siplbd_vip_rules *r)
+{
+	struct siplbd_vip_rules *more = s->n_rules < SLB_MAX_VIPS ?
+					realloc(s->rules, (s->n_rules + 1) * sizeof(*s->rules)) : NULL;
+
+	if (!more) {
+		free_rules(r);
+		return -1;
+	}
+	s->rules = more;
+	s->rules[s->n_rules++] = *r;
+	return 0;
+}
+
+static int alloc_rules(struct siplbd_vip_rules *r, const char *vip, uint32_t n)
+{
+	*r = (struct siplbd_vip_rules){.n = n};
+	snprintf(r->vip, sizeof(r->vip), "%s", vip);
+	r->rule = calloc(n + 1, sizeof(*r->rule));
+	r->origin = calloc(n + 1, sizeof(*r->origin));
+	return r->rule && r->origin ? 0 : -1;
+}
+
+static int copy_rules(const struct siplbd_vip_rules *from, struct siplbd_state *out)
+{
+	struct siplbd_vip_rules r;
+	int rc = alloc_rules(&r, from->vip, from->n);
+
+	for (uint32_t i = 0; !rc && i < r.n; i++) {
+		r.rule[i] = strdup(from->rule[i]);
+		r.origin[i] = strdup(from->origin[i]);
+		rc = r.rule[i] && r.origin[i] ? 0 : -1;
+	}
+	if (rc) {
+		free_rules(&r);
+		return -1;
+	}
+	return push_rules(out, &r);
+}
+
+/* VIP v of cfg's rules as text into out. */
+static int rules_of(const struct slb_config *cfg, uint32_t v, struct siplbd_state *out)
+{
+	const struct slb_rules *rules = &cfg->vips[v].rules;
+	struct siplbd_vip_rules r;
+	int rc = alloc_rules(&r, cfg->vips[v].name, rules->n);
+
+	for (uint32_t i = 0; !rc && i < r.n; i++) {
+		struct slb_rule_text t;
+
+		rc = slb_rule_format(&rules->rules[i], cfg, &t);
+		r.rule[i] = rc ? NULL : t.rule;
+		t.rule = NULL;
+		slb_rule_text_free(&t);
+		r.origin[i] = strdup(rules->rules[i].origin);
+		rc |= r.rule[i] && r.origin[i] ? 0 : -1;
+	}
+	if (rc) {
+		free_rules(&r);
+		return -1;
+	}
+	return push_rules(out, &r);
+}
+
+static int vip_index(const struct slb_config *cfg, const char *name)
+{
+	for (uint32_t v = 0; v < cfg->n_vips; v++)
+		if (!strncmp(cfg->vips[v].name, name, SLB_NAME_LEN))
+			return (int)v;
+	return -1;
+}
+
+/* r parsed against cfg into VIP v's rules (the file's freed): 0, or -1
+ * with the reason (cfg as it was). */
+static int parse_rules(const struct siplbd_vip_rules *r, struct slb_config *cfg, uint32_t v,
+		       char *why, size_t len)
+{
+	struct slb_rules rules = {.rules = calloc(r->n + 1, sizeof(*rules.rules))};
+
+	for (; rules.rules && rules.n < r->n; rules.n++) {
+		struct slb_rule *rule = &rules.rules[rules.n];
+
+		if (slb_rule_parse_text(r->rule[rules.n], cfg, cfg->vips[v].pool, rule, why, len)) {
+			slb_rules_free(&rules);
+			return -1;
+		}
+		snprintf(rule->origin, sizeof(rule->origin), "%s", r->origin[rules.n]);
+		rules.allow_list |= rule->rec.action == SLB_RULE_ACT_ALLOW;
+	}
+	if (!rules.rules)
+		return snprintf(why, len, "out of memory"), -1;
+	slb_rules_free(&cfg->vips[v].rules);
+	cfg->vips[v].rules = rules;
+	return 0;
+}
+
+/* s's rules onto cfg (a file just read), those that still fit into out. */
+static int apply_rules(const struct siplbd_state *s, struct slb_config *cfg,
+		       struct siplbd_state *out)
+{
+	char why[512];
+
+	for (uint32_t i = 0; i < s->n_rules; i++) {
+		const struct siplbd_vip_rules *r = &s->rules[i];
+		int v = vip_index(cfg, r->vip);
+
+		if (v < 0 || parse_rules(r, cfg, (uint32_t)v, why, sizeof(why))) {
+			slb_log(SLB_LOG_WARNING, "state: rules dropped: vip=%s reason=\"%s\"", r->vip,
+				v < 0 ? "the file has no VIP of that name" : why);
+			continue;
+		}
+		if (copy_rules(r, out))
+			return -1;
+	}
+	return 0;
+}
+
 int siplbd_state_next(const struct siplbd_state *s, const struct slb_config *cfg,
 		      const char *pool, const struct slb_addr *a, enum siplbd_admin admin,
-		      struct siplbd_state *out)
+		      int rules_vip, struct siplbd_state *out)
 {
 	siplbd_state_empty(s, out);
 	if (copy_state_file_pools(s, out))
+		goto fail;
+	for (uint32_t i = 0; i < s->n_rules; i++)
+		if ((rules_vip < 0 || strncmp(s->rules[i].vip, cfg->vips[rules_vip].name,
+					      SLB_NAME_LEN)) && copy_rules(&s->rules[i], out))
+			goto fail;
+	if (rules_vip >= 0 && rules_of(cfg, (uint32_t)rules_vip, out))
 		goto fail;
 	for (uint32_t p = 0; p < cfg->n_pools; p++) {
 		const struct siplbd_file_pool *fp = file_pool(s, cfg->pools[p].name);
@@ -345,7 +488,7 @@ int siplbd_state_apply(const struct siplbd_state *s, struct slb_config *cfg,
 	for (uint32_t p = 0; p < out->n_file; p++)
 		if (measure_pool(static_pool(cfg, out->file[p].name), &out->file[p], out))
 			goto oom;
-	if (merge_admin(s, cfg, out))
+	if (merge_admin(s, cfg, out) || apply_rules(s, cfg, out))
 		goto oom;
 	return 0;
 oom:
@@ -390,6 +533,23 @@ json_object *siplbd_state_json(const struct siplbd_state *s, bool file_values)
 	for (uint32_t i = 0; i < s->n; i++)
 		json_object_array_add(list, override_json(s, &s->o[i], file_values));
 	json_object_object_add(o, "overrides", list);
+	list = json_object_new_array();
+	for (uint32_t v = 0; v < s->n_rules; v++) {
+		json_object *vr = json_object_new_object(), *rules = json_object_new_array();
+
+		for (uint32_t i = 0; i < s->rules[v].n; i++) {
+			json_object *r = json_object_new_object();
+
+			json_object_object_add(r, "rule", json_object_new_string(s->rules[v].rule[i]));
+			json_object_object_add(r, "origin",
+					       json_object_new_string(s->rules[v].origin[i]));
+			json_object_array_add(rules, r);
+		}
+		json_object_object_add(vr, "vip", json_object_new_string(s->rules[v].vip));
+		json_object_object_add(vr, "rules", rules);
+		json_object_array_add(list, vr);
+	}
+	json_object_object_add(o, "rules", list);
 	return o;
 }
 
@@ -536,15 +696,79 @@ static int read_override(const struct reading *r, json_object *j, struct siplbd_
 	return !o->change && !o->admin ? bad(r, "neither a change nor an admin state") : 0;
 }
 
+/* A string member of at most max - 1 bytes, not empty. */
+static const char *text_of(json_object *o, const char *k, size_t max)
+{
+	json_object *v = json_object_object_get(o, k);
+	const char *t = json_object_get_string(v);
+
+	return json_object_is_type(v, json_type_string) && t[0] && strlen(t) < max ? t : NULL;
+}
+
+/* One VIP's rules: {"vip", "rules": [{"rule", "origin"}]}, the texts only
+ * checked here (they are parsed as rule.add's are, against the file). */
+static int read_vip_rules(const char *path, uint32_t k, json_object *j, struct siplbd_state *s,
+			  char *err, size_t errlen)
+{
+	json_object *list = json_object_object_get(j, "rules");
+	const char *vip = json_object_is_type(j, json_type_object) ?
+			  text_of(j, "vip", SLB_NAME_LEN) : NULL;
+	struct siplbd_vip_rules r;
+	size_t n;
+
+	if (!vip || json_object_object_length(j) != 2 || !json_object_is_type(list, json_type_array) ||
+	    (n = json_object_array_length(list)) > SLB_RULES_MAX)
+		return snprintf(err, errlen, "%s: rules[%u]: {\"vip\": NAME, \"rules\": [...]} with "
+				"at most %d rules expected", path, k, SLB_RULES_MAX), -1;
+	for (uint32_t v = 0; v < s->n_rules; v++)
+		if (!strcmp(s->rules[v].vip, vip))
+			return snprintf(err, errlen, "%s: rules[%u]: VIP %s twice", path, k, vip), -1;
+	if (alloc_rules(&r, vip, (uint32_t)n))
+		return free_rules(&r), snprintf(err, errlen, "%s: out of memory", path), -1;
+	for (uint32_t i = 0; i < r.n; i++) {
+		json_object *e = json_object_array_get_idx(list, i);
+		const char *t = json_object_is_type(e, json_type_object) &&
+				json_object_object_length(e) == 2 ?
+				text_of(e, "rule", SIPLBD_STATE_RULE_LEN) : NULL;
+		const char *o = t ? text_of(e, "origin", SLB_RULE_ORIGIN_LEN) : NULL;
+
+		if (!o || !(r.rule[i] = strdup(t)) || !(r.origin[i] = strdup(o))) {
+			free_rules(&r);
+			return snprintf(err, errlen, "%s: rules[%u].rules[%u]: {\"rule\": TEXT, "
+					"\"origin\": TEXT} expected", path, k, i), -1;
+		}
+	}
+	return push_rules(s, &r) ? (snprintf(err, errlen, "%s: out of memory", path), -1) : 0;
+}
+
+static int read_rules(const char *path, json_object *list, struct siplbd_state *s, char *err,
+		      size_t errlen)
+{
+	size_t n;
+
+	if (!list)
+		return 0;
+	if (!json_object_is_type(list, json_type_array) ||
+	    (n = json_object_array_length(list)) > SLB_MAX_VIPS)
+		return snprintf(err, errlen, "%s: rules: a list of at most %d VIPs expected", path,
+				SLB_MAX_VIPS), -1;
+	for (uint32_t k = 0; k < n; k++)
+		if (read_vip_rules(path, k, json_object_array_get_idx(list, k), s, err, errlen))
+			return -1;
+	return 0;
+}
+
 static int read_overrides(const char *path, json_object *root, struct siplbd_state *s,
 			  char *err, size_t errlen)
 {
 	json_object *v = json_object_object_get(root, "version");
 	json_object *list = json_object_object_get(root, "overrides");
+	json_object *rules = json_object_object_get(root, "rules");
 	struct reading r = {path, 0, err, errlen};
 	size_t n;
 
-	if (!json_object_is_type(root, json_type_object) || json_object_object_length(root) != 2 ||
+	if (!json_object_is_type(root, json_type_object) ||
+	    json_object_object_length(root) != 2 + (rules != NULL) ||
 	    !json_object_is_type(v, json_type_int) || json_object_get_int(v) != STATE_VERSION ||
 	    !json_object_is_type(list, json_type_array))
 		return snprintf(err, errlen, "%s: not a siplb state file of version %d "
@@ -564,7 +788,7 @@ static int read_overrides(const char *path, json_object *root, struct siplbd_sta
 		if (push(s, &o))
 			return snprintf(err, errlen, "%s: out of memory", path), -1;
 	}
-	return 0;
+	return read_rules(path, rules, s, err, errlen);
 }
 
 int siplbd_state_load(struct siplbd_state *s, const char *path, char *err, size_t errlen)

@@ -52,9 +52,20 @@ struct siplbd_file_pool {
 	uint32_t n;
 };
 
-/* At most this many overrides (two per backend siplb holds), and bytes of file. */
+/* A VIP's routing rules changed at run time (rule add, remove, move):
+ * kept whole, each rule in the configuration's syntax with its origin. */
+struct siplbd_vip_rules {
+	char vip[SLB_NAME_LEN];
+	char **rule, **origin;           /* n each */
+	uint32_t n;
+};
+
+/* At most this many overrides (two per backend siplb holds), and bytes of
+ * file (10,000 rules on every VIP would not fit: a state file is for
+ * run-time changes, the configuration for many rules). */
 #define SIPLBD_STATE_MAX (2 * SLB_MAX_BACKENDS)
-#define SIPLBD_STATE_MAX_BYTES (1024 * 1024)
+#define SIPLBD_STATE_MAX_BYTES (16 * 1024 * 1024)
+#define SIPLBD_STATE_RULE_LEN 4096       /* a rule's text, as rule.add takes it */
 
 struct siplbd_state {
 	char path[PATH_MAX];             /* "": kept in memory only */
@@ -62,6 +73,8 @@ struct siplbd_state {
 	uint32_t n;
 	struct siplbd_file_pool *file;   /* the static pools of the file applied last */
 	uint32_t n_file;
+	struct siplbd_vip_rules *rules;  /* by VIP name */
+	uint32_t n_rules;
 };
 
 /* The state file: state_file (the setting) if not "", else beside the
@@ -94,18 +107,20 @@ int siplbd_state_apply(const struct siplbd_state *s, struct slb_config *cfg,
 
 /* s as it is, with its list changes measured again on cfg (the running
  * configuration) and (pool, a)'s admin set to admin when pool is not
- * NULL, into out. -1: out of memory. */
+ * NULL, and VIP rules_vip's rules taken from cfg when it is >= 0, into
+ * out. -1: out of memory. */
 int siplbd_state_next(const struct siplbd_state *s, const struct slb_config *cfg,
 		      const char *pool, const struct slb_addr *a, enum siplbd_admin admin,
-		      struct siplbd_state *out);
+		      int rules_vip, struct siplbd_state *out);
 
 /* What the operator said of (pool, a): ENABLED when nothing. */
 enum siplbd_admin siplbd_state_admin(const struct siplbd_state *s, const char *pool,
 				     const struct slb_addr *a);
 
 /* {"version": 1, "overrides": [{pool, backend, change?, weight?, priority?,
- * admin?}]}: the state file's content; with file_values, what the file has
- * of a backend set or removed (file_weight, file_priority). */
+ * admin?}], "rules": [{vip, rules: [{rule, origin}]}]}: the state file's
+ * content; with file_values, what the file has of a backend set or removed
+ * (file_weight, file_priority). */
 json_object *siplbd_state_json(const struct siplbd_state *s, bool file_values);
 
 /* An empty state kept at s's path. */

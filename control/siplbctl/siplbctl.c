@@ -330,14 +330,23 @@ static const struct col diff_cols[] = {
 /* config diff: what run time changed, against the file. */
 static void print_diff(json_object *r)
 {
-	json_object *list = field(r, "overrides");
+	json_object *list = field(r, "overrides"), *rules = field(r, "rules");
 
-	if (!json_object_array_length(list)) {
+	for (size_t i = 0; i < json_object_array_length(rules); i++) {
+		json_object *v = json_object_array_get_idx(rules, i);
+
+		printf("vip %s: its %zu routing rules are kept from run time (--json shows them)\n",
+		       json_object_get_string(field(v, "vip")),
+		       json_object_array_length(field(v, "rules")));
+	}
+	if (!json_object_array_length(list) && !json_object_array_length(rules)) {
 		printf("%s: the running backends are the file's (no run-time changes in %s)\n",
 		       json_object_get_string(field(r, "file")),
 		       json_object_get_string(field(r, "state_file")));
 		return;
 	}
+	if (!json_object_array_length(list))
+		return;
 	printf("%s, with the run-time changes kept in %s:\n",
 	       json_object_get_string(field(r, "file")),
 	       json_object_get_string(field(r, "state_file")));

@@ -436,14 +436,25 @@ def ctl_state(env):
     expect(rc == 0 and env.ctl_json("status")["config"] == other and "once" not in out, out)
     rc, _, _ = env.ctl("config", "reload", env.conf, "--set-default")
     print("ok   config reload FILE: once; --set-default: the file of later reloads")
+    rule = '{ match = { method = "OPTIONS"; }; action = "reply 404 Not Here"; }'
+    rc, _, err = env.ctl("rule", "add", "sip", rule)
+    with open(state_file) as f:
+        kept = json.load(f)
+    rc2, out, _ = env.ctl("config", "diff")
+    expect(rc == 0 and kept["rules"] == [{"vip": "sip", "rules": [{"rule": rule,
+                                                                   "origin": "runtime"}]}] and
+           "vip sip: its 1 routing rules are kept from run time" in out, f"{err} {kept} {out}")
     # A restart (kill -9: nothing flushed on the way out) keeps them all.
     env.siplbd.kill()
     env.siplbd.wait(timeout=10)
     env.start_siplbd(env.conf)
     _, pub = env.published()
+    rules = env.ctl_json("rule", "list", "sip")["rules"]
     expect(pub[A]["effective_weight"] == 70 and pub["127.0.0.21:5060"]["state"] == "draining" and
-           pub["127.0.0.23:5070"]["state"] == "up", f"after a restart: {pub}")
-    print("ok   restart: the weight set, the drain and the backend added are kept")
+           pub["127.0.0.23:5070"]["state"] == "up" and
+           [(r["rule"], r["origin"]) for r in rules] == [(rule, "runtime")],
+           f"after a restart: {pub} {rules}")
+    print("ok   restart: the weight set, the drain, the backend and the rule added are kept")
     # A state file that cannot be written: the change is refused, nothing moves.
     os.rename(state_file, state_file + ".aside")
     os.mkdir(state_file)
@@ -454,9 +465,11 @@ def ctl_state(env):
     hostile(env, state_file)
     rc, out, _ = env.ctl("state", "clear")
     _, pub = env.published()
-    expect(rc == 0 and "3 run-time changes forgotten" in out and pub[A]["effective_weight"] == 50
+    expect(rc == 0 and "4 run-time changes forgotten" in out and pub[A]["effective_weight"] == 50
            and "127.0.0.23:5070" not in pub and pub["127.0.0.21:5060"]["state"] == "up" and
-           env.ctl_json("config", "diff")["overrides"] == [], f"{out} {pub}")
+           env.ctl_json("config", "diff")["overrides"] == [] and
+           env.ctl_json("config", "diff")["rules"] == [] and
+           env.ctl_json("rule", "list", "sip")["rules"] == [], f"{out} {pub}")
     print("ok   state clear: the file as it is")
 
 

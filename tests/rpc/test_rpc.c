@@ -687,10 +687,11 @@ static void test_rule_test_refusals(void)
 	fails(line, SLB_RPC_LIMIT, "more than 32768 bytes of message");
 }
 
-/* config.reload: the file's rules again, the run-time ones gone. */
+/* config.reload keeps a VIP's rules changed at run time (the state);
+ * state.clear gives the file's back. */
 static void test_rule_reload(void)
 {
-	json_object *res;
+	json_object *res, *r;
 	char *t;
 
 	json_object_put(add_rule("{ action = \"allow\"; }", 0));
@@ -698,7 +699,18 @@ static void test_rule_reload(void)
 	ok(REQ("config.reload", "{}"), &res);
 	json_object_put(res);
 	t = rule_text(0);
-	CHECK(n_rules() == 4 && strstr(t, "friendly-scanner"), "the file wins: %s", t);
+	CHECK(n_rules() == 5 && strstr(t, "allow"), "kept through a reload: %s", t);
+	free(t);
+	r = ok(REQ("config.diff", "{}"), &res);
+	CHECK(!strcmp(str(r, "rules.0.vip"), "sip") &&
+	      !strcmp(str(r, "rules.0.rules.0.origin"), "runtime") &&
+	      json_object_array_length(get(r, "rules.0.rules")) == 5, "config.diff: %s",
+	      json_object_to_json_string(r));
+	json_object_put(res);
+	ok(REQ("state.clear", "{}"), &res);
+	json_object_put(res);
+	t = rule_text(0);
+	CHECK(n_rules() == 4 && strstr(t, "friendly-scanner"), "state.clear: the file's: %s", t);
 	free(t);
 }
 

@@ -298,6 +298,18 @@ def test_capture(s):
     check(r.get("capturing") is False and gen() == g + 2, f"capture stop: {r}")
 
 
+def ctl_files(*args, sock):
+    """A call that reads a configuration file: again once the loop's budget
+    for them is back (siplbd says in how many ms), as an operator would."""
+    for _ in range(5):
+        p = ctl(*args, sock=sock)
+        m = re.search(r"Limit reached: .* try again in (\d+) ms", p.stderr)
+        if not m:
+            return p
+        time.sleep(int(m.group(1)) / 1000 + 0.05)
+    return p
+
+
 def test_config(s):
     """Relative files are siplbctl's cwd's, not siplbd's."""
     good = os.path.join(CONFIGS, "reload.conf")
@@ -309,31 +321,34 @@ def test_config(s):
     expect_fail(ctl("config", "reload", "bad.conf", sock=s, cwd=CONFIGS), 1,
                 f"config.reload: Invalid configuration: {CONFIGS}/bad.conf:6: ", "reload bad")
     dflt = os.path.join(CONFIGS, "rpc.conf")
-    out = expect_ok(ctl("config", "reload", good, sock=s), "reload")
+    out = expect_ok(ctl_files("config", "reload", good, sock=s), "reload")
     check(out.startswith(f"{good}: generation ") and
           " published: 3 VIPs, 2 pools, 5 backends, " in out and
           out.endswith(f"\nonce: SIGHUP and config reload read {dflt} (config reload FILE "
                        "--set-default changes that)\n"), f"reload: {out!r}")
-    out = expect_ok(ctl("config", "reload", sock=s), "reload again")
+    out = expect_ok(ctl_files("config", "reload", sock=s), "reload again")
     check(out.startswith(f"{dflt}: generation "), f"reload without FILE: the default: {out!r}")
     expect_fail(ctl("config", "reload", "--set-default", sock=s), 64,
                 "--set-default goes with config reload FILE", "--set-default without FILE")
-    out = expect_ok(ctl("config", "reload", good, "--set-default", sock=s), "--set-default")
+    out = expect_ok(ctl_files("config", "reload", good, "--set-default", sock=s),
+                    "--set-default")
     check("once" not in out, out)
-    out = expect_ok(ctl("config", "reload", sock=s), "reload after --set-default")
+    out = expect_ok(ctl_files("config", "reload", sock=s), "reload after --set-default")
     check(out.startswith(f"{good}: generation "), f"reload without FILE: {out!r}")
     out = expect_ok(ctl("backend", "list", "core", sock=s), "after reload")
     check("192.0.2.24:5060" in out and "192.0.2.22:5060" not in out, out)
     # What run time changed, against the file; forgotten by state clear.
     expect_ok(ctl("backend", "set", "core", "192.0.2.24", "--weight", "9", sock=s), "set")
     out = expect_ok(ctl("config", "diff", sock=s), "config diff")
-    check(out.startswith(f"{good}, with the run-time changes kept in ") and
+    check(f"\n{good}, with the run-time changes kept in " in out and
+          out.startswith("vip sip: its 4 routing rules are kept from run time") and
           re.search(r"^core +192\.0\.2\.24:5060 +set +9 +- +- +\d+ +\d+$", out, re.M), out)
-    out = expect_ok(ctl("state", "clear", sock=s), "state clear")
-    check(re.fullmatch(rf"{re.escape(good)}: generation \d+ published: 1 run-time changes "
+    out = expect_ok(ctl_files("state", "clear", sock=s), "state clear")
+    check(re.fullmatch(rf"{re.escape(good)}: generation \d+ published: 2 run-time changes "
                        r"forgotten, the file as it is\n", out), out)
     r = json.loads(expect_ok(ctl("--json", "config", "diff", sock=s), "config diff --json"))
-    check(r["overrides"] == [] and r["version"] == 1, f"after state clear: {r}")
+    check(r["overrides"] == [] and r["rules"] == [] and r["version"] == 1,
+          f"after state clear: {r}")
 
 
 def test_usage():
