@@ -41,12 +41,11 @@ FILES = {
     "usr/share/siplb/grafana/siplb.json",
     "usr/share/man/man8/siplbd.8.gz", "usr/share/man/man8/siplb-dp.8.gz",
     "usr/share/man/man8/siplbctl.8.gz", "usr/share/man/man5/siplb.conf.5.gz",
+    "usr/share/man/man1/siplb-bench.1.gz",
     "usr/share/bash-completion/completions/siplbctl",
     "usr/share/doc/siplb/copyright", "usr/share/doc/siplb/changelog.gz",
     "usr/share/doc/siplb/README.Debian",
 }
-# siplb-bench's man page, when bench/ has one (issue 12).
-OPTIONAL = {"usr/share/man/man1/siplb-bench.1.gz"}
 CONFFILES = {"/etc/default/siplb-dp", "/etc/siplb/siplb.conf"}
 
 
@@ -78,9 +77,9 @@ def file_list(deb, docs):
     files = {re.sub(r"(\.md)\.gz$", r"\1", line.split()[-1][2:])
              for line in out.splitlines() if line.startswith("-")}
     want = FILES | {"usr/share/doc/siplb/" + d for d in docs}
-    check(want <= files and not files - want - OPTIONAL,
+    check(want == files,
           f"file list: missing {sorted(want - files)}, unexpected "
-          f"{sorted(files - want - OPTIONAL)}")
+          f"{sorted(files - want)}")
     ctrl = tempfile.mkdtemp(prefix="siplb-pkg-ctrl-")
     subprocess.run(["dpkg-deb", "-e", deb, ctrl], check=True)
     with open(os.path.join(ctrl, "conffiles")) as f:
