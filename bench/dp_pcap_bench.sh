@@ -48,7 +48,9 @@ hp_before=$(cat $hp)
 mounted_huge=
 
 cleanup() {
-    umount "$bpffs" 2>/dev/null || true
+    # lazily when busy: a siplbd or siplb-dp still exiting holds it, and a
+    # plain umount then failed and left one mount per run behind
+    umount "$bpffs" 2>/dev/null || umount -l "$bpffs" 2>/dev/null || true
     rmdir "$bpffs" 2>/dev/null || true
     [ -n "$mounted_huge" ] && umount /dev/hugepages 2>/dev/null || true
     echo "$hp_before" > $hp
