@@ -73,16 +73,17 @@ static uint32_t fill_backends(const struct siplbd_model *m, const struct slb_sta
 		for (uint32_t id = 0; id < SLB_MAX_BACKENDS; id++) {
 			const struct siplbd_backend *b = &m->backends[id];
 			const struct slb_backend *sb = &s->backends[id];
-			struct slb_metrics_backend *m = &out[n];
+			struct slb_metrics_backend *mb = &out[n];
 
 			if (!b->used || b->pool != p)
 				continue;
-			memcpy(m->pool, b->pool_name, SLB_NAME_LEN);
-			slb_addr_format(&b->a, SLB_ADDR_ENDPOINT, m->backend, sizeof(m->backend));
-			m->state = sb->state;
-			m->weight = sb->weight; /* 0 unless up: publish gives weight to none else */
-			health(b, id, m);
-			m->tx = t->backend_tx[id];
+			memcpy(mb->pool, b->pool_name, SLB_NAME_LEN);
+			slb_addr_format(&b->a, SLB_ADDR_ENDPOINT, mb->backend, sizeof(mb->backend));
+			mb->state = sb->state;
+			mb->standby = siplbd_backend_standby(m, id);
+			mb->weight = sb->weight; /* 0 unless up: publish gives weight to none else */
+			health(b, id, mb);
+			mb->tx = t->backend_tx[id];
 			n++;
 		}
 	return n;

@@ -118,16 +118,19 @@ enum slb_backend_state siplbd_backend_state(const struct siplbd_model *m, uint32
 	return (enum slb_backend_state)siplbd_model_state(m)->backends[id].state;
 }
 
-const char *siplbd_backend_state_text(const struct siplbd_model *m, uint32_t id)
+bool siplbd_backend_standby(const struct siplbd_model *m, uint32_t id)
 {
 	const struct siplbd_backend *b = &m->backends[id];
-	enum slb_backend_state s = siplbd_backend_state(m, id);
 	bool srv = b->used && m->cfg.pools[b->pool].srv.name[0];
 
-	if (s == SLB_BACKEND_DRAINING && effective(b->admin, b->health) == SLB_BACKEND_UP &&
-	    (srv || b->weight > 0))
-		return "standby";
-	return slb_backend_state_name(s);
+	return siplbd_backend_state(m, id) == SLB_BACKEND_DRAINING &&
+	       effective(b->admin, b->health) == SLB_BACKEND_UP && (srv || b->weight > 0);
+}
+
+const char *siplbd_backend_state_text(const struct siplbd_model *m, uint32_t id)
+{
+	return siplbd_backend_standby(m, id) ? "standby"
+					     : slb_backend_state_name(siplbd_backend_state(m, id));
 }
 
 uint64_t siplbd_model_generation(const struct siplbd_model *m)

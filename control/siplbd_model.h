@@ -156,10 +156,12 @@ void siplbd_model_publish_dirty(struct siplbd_model *m, bool ticked);
 /* The state a backend is published in: admin, then health, then weight. */
 enum slb_backend_state siplbd_backend_state(const struct siplbd_model *m, uint32_t id);
 
-/* The state shown (siplbctl, the log): the published one, except
- * "standby" for a backend published draining only because a group of a
- * lower priority value takes the new calls (the dataplane treats both
- * alike: in-dialog requests still reach it). */
+/* Published draining only because a group of a lower priority value takes
+ * the new calls (the dataplane treats both alike: in-dialog requests still
+ * reach it): shown "standby" by siplbctl, the log and the metrics. */
+bool siplbd_backend_standby(const struct siplbd_model *m, uint32_t id);
+
+/* The state shown (siplbctl, the log): the published one, or "standby". */
 const char *siplbd_backend_state_text(const struct siplbd_model *m, uint32_t id);
 
 /* The backend of pool p at a, port; -1 if none. */

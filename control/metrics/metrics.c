@@ -259,7 +259,9 @@ static void probe_latency(FILE *f, const struct slb_metrics_snapshot *s)
 	}
 }
 
-/* One sample per state and backend: 1 for the backend's state, 0 for the others. */
+/* One sample per state and backend: 1 for the backend's state, 0 for the
+ * others. A stand-by backend (published as draining: no new calls while a
+ * more preferred group is up) is "standby", as siplbctl shows it. */
 static void backend_states(FILE *f, const struct slb_metrics_snapshot *s)
 {
 	family(f, "siplb_backend_state", "gauge",
@@ -267,10 +269,15 @@ static void backend_states(FILE *f, const struct slb_metrics_snapshot *s)
 	for (uint32_t i = 0; i < s->n_backends; i++) {
 		const struct slb_metrics_backend *b = &s->backends[i];
 
-		for (unsigned st = SLB_BACKEND_UP; b->state && st <= SLB_BACKEND_DISABLED; st++) {
+		for (unsigned st = SLB_BACKEND_UP; b->state && st <= SLB_BACKEND_DISABLED + 1; st++) {
+			bool in = st <= SLB_BACKEND_DISABLED
+				  ? b->state == st && !(st == SLB_BACKEND_DRAINING && b->standby)
+				  : b->standby;
+
 			backend_sample(f, "siplb_backend_state", b);
-			label(f, "state", state_names[st], SIZE_MAX, false);
-			fprintf(f, "} %d\n", b->state == st);
+			label(f, "state", st <= SLB_BACKEND_DISABLED ? state_names[st] : "standby",
+			      SIZE_MAX, false);
+			fprintf(f, "} %d\n", in);
 		}
 	}
 }

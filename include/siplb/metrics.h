@@ -46,6 +46,8 @@ struct slb_metrics_backend {
 	bool probed;                        /* probes and latency are its prober's */
 	struct slb_health_counters probes;
 	struct slb_health_latency latency;
+	bool standby;                       /* draining only because a group of a
+					     * more preferred priority is up */
 };
 
 struct slb_metrics_pool {

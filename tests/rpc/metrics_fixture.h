@@ -21,12 +21,15 @@ static const struct slb_metrics_backend fixture_backends[] = {
 	/* probed: 10 OPTIONS, 4 answered (0.4 ms, 0.9 ms, 3 ms, 7 s), 5 timeouts, 1 ICMP */
 	{"core", "192.0.2.21:5060", SLB_BACKEND_UP, 50, 0.0012, {22, 2200}, true,
 	 {.sent = 10, .alive = 3, .bad_code = 1, .timeouts = 5, .icmp = 1},
-	 {{1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 7004300}},
-	{"core", "192.0.2.22:5060", SLB_BACKEND_DOWN, 30, -1, {0, 0}, false, {0}, {{0}, 0}},
+	 {{1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 7004300}, false},
+	{"core", "192.0.2.22:5060", SLB_BACKEND_DOWN, 30, -1, {0, 0}, false, {0}, {{0}, 0}, false},
 	{"edge", "[2001:db8::10]:5060", SLB_BACKEND_DRAINING, 0, 0.25, {7, 700}, false, {0},
-	 {{0}, 0}},
+	 {{0}, 0}, false},
 	{"edge", "198.51.100.9:5060", SLB_BACKEND_UNUSED, 0, 0.5, {1, 1}, true, {0},
-	 {{0}, 0}}, /* a free id */
+	 {{0}, 0}, false}, /* a free id */
+	/* up, but a group of a more preferred priority takes the new calls */
+	{"edge", "[2001:db8::11]:5060", SLB_BACKEND_DRAINING, 0, 0.01, {0, 0}, false, {0},
+	 {{0}, 0}, true},
 };
 
 static const struct slb_metrics_pool fixture_pools[] = {
@@ -47,7 +50,7 @@ static inline void fixture_snapshot(struct slb_metrics_snapshot *s)
 	s->vips = fixture_vips;
 	s->n_vips = 2;
 	s->backends = fixture_backends;
-	s->n_backends = 4;
+	s->n_backends = sizeof(fixture_backends) / sizeof(fixture_backends[0]);
 	s->pools = fixture_pools;
 	s->n_pools = 2;
 	s->rules = fixture_rules;

@@ -56,11 +56,12 @@ def check_content(text):
     check(values.get(("siplb_backend_health_latency_seconds",
                       frozenset(core21.items()))) == 0.0012, "latency")
     for backend, state in (("192.0.2.21:5060", "up"), ("192.0.2.22:5060", "down"),
-                           ("[2001:db8::10]:5060", "draining")):
+                           ("[2001:db8::10]:5060", "draining"),
+                           ("[2001:db8::11]:5060", "standby")):
         pool = "edge" if backend.startswith("[") else "core"
         hot = {st: values.get(("siplb_backend_state", frozenset(
             {"pool": pool, "backend": backend, "state": st}.items())))
-            for st in ("up", "down", "probing", "draining", "disabled")}
+            for st in ("up", "down", "probing", "draining", "disabled", "standby")}
         check(hot[state] == 1 and sum(hot.values()) == 1, f"{backend}: one-hot {hot}")
     check(values.get(("siplb_replies_total", frozenset({"code": "503"}.items()))) == 44,
           "replies 503")
