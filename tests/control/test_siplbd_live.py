@@ -617,6 +617,11 @@ Content-Length: 0
 
 
 TICK = 1.2  # siplbd samples the counters every second
+# Passive health's silence: long enough that A's answers, relayed by a
+# second siplb-dp run after the requests' (its start takes 1-3 s on a
+# loaded machine), come before A is judged silent (with 1 s, A was taken
+# down first under load and B spared as the last one up).
+SILENCE = 4
 
 
 def sip(text):
@@ -694,11 +699,11 @@ def metrics_counters(env):
 
 def passive(env, unanswered):
     """B never answered: passive health takes it down, its probes bring it back."""
-    # silence 1 s, measured from the sample that saw the requests: one
+    # silence 4 s, measured from the sample that saw the requests: one
     # sampling period (1 s) late at most
     env.wait_log(rf"health up -> down: pool=core backend=127\.0\.0\.12:5060 id=\d+ "
-                 rf"reason=\"passive: {unanswered} requests, no response in [12]\.\d s\"",
-                 seconds=4)
+                 rf"reason=\"passive: {unanswered} requests, no response in [45]\.\d s\"",
+                 seconds=SILENCE + 3)
     wait_until(lambda: state_of(env.metrics(), "core", B) in ("down", "probing"), 3,
                f"/metrics: {B} down")
     expect(env.backends()[A]["state"] == "up", "A, which answered, stays up")
@@ -717,7 +722,7 @@ def last_up(env):
     forward(env, range(100, 120), tag="dp2")
     env.wait_log(r"backend left up, the last up in its pool: pool=core "
                  r"backend=127\.0\.0\.12:5060 id=\d+ reason=\"passive: 20 requests, no "
-                 r"response in [12]\.\d s\"", seconds=4, after=mark)
+                 r"response in [45]\.\d s\"", seconds=SILENCE + 3, after=mark)
     expect(env.backends()[B]["state"] == "up" and "down" not in env.log()[mark:], env.log()[mark:])
     print("ok   passive spares the last backend up of a pool")
 
@@ -754,7 +759,7 @@ pools = ( {{ name = "core";
   backends = ( {{ address = "127.0.0.11"; port = 5060; weight = 50; }},
                {{ address = "127.0.0.12"; port = 5060; weight = 50; }} );
   probing = {{ interval = 1; timeout = 0.5; rise = 2; fall = 3; }};
-  passive = {{ silence = 1; min_requests = 5; window = 0; }};
+  passive = {{ silence = {SILENCE}; min_requests = 5; window = 0; }};
 }} );
 """)
     env.start_siplbd(env.conf)
