@@ -292,6 +292,53 @@ static int plain_rule(char *out, size_t len, unsigned i)
 	return snprintf(out, len, "%s{ match = { %s }; %s }", i ? ",\n" : "", m, act);
 }
 
+/* A VIP with n rules made by rule(out, len, i): loaded, compiled, indexed,
+ * with a scratch and the reference; false (a failed check) when it is not. */
+struct mix {
+	struct slb_config config;
+	struct slb_rules_db *db;
+	struct slb_rules_scratch *s;
+	struct rules_ref *ref;
+};
+
+static bool mix_load(struct mix *x, const char *what, unsigned n,
+		     int (*rule)(char *out, size_t len, unsigned i))
+{
+	static char text[96 * 1024];
+	char err[512] = "";
+	size_t at = (size_t)snprintf(text, sizeof(text), "pools = ( { name = \"core\"; } );\n"
+		"vips = ( { name = \"sip\"; address = \"192.0.2.100\"; port = 5060; pool = \"core\";\n"
+		"  rules = (\n");
+
+	memset(x, 0, sizeof(*x));
+	for (unsigned i = 0; i < n; i++)
+		at += (size_t)rule(text + at, sizeof(text) - at, i);
+	snprintf(text + at, sizeof(text) - at, "\n  ); } );\n");
+	const char *path = rules_fixture_file(text);
+	int bad_config = slb_config_load(path, &x->config, err, sizeof(err));
+
+	unlink(path);
+	if (bad_config) {
+		CHECK(0, "%s: %s", what, err);
+		return false;
+	}
+	size_t len;
+	void *blob = slb_rules_compile(&x->config.vips[0].rules, &len, err, sizeof(err));
+	x->db = blob ? slb_rules_db_load(blob, len, err, sizeof(err)) : NULL;
+	free(blob);
+	x->ref = rules_ref_create(&x->config.vips[0].rules);
+	CHECK(x->db && !slb_rules_scratch_update(&x->s, x->db), "%s: %s", what, err);
+	return x->s != NULL;
+}
+
+static void mix_free(struct mix *x)
+{
+	slb_rules_scratch_free(x->s);
+	slb_rules_db_free(x->db);
+	rules_ref_free(x->ref);
+	slb_config_free(&x->config);
+}
+
 /* Every matching rule of the mix, from many sources and ports, the same
  * with the plain rules' index as with the reference. */
 static void test_plain_index(void)
@@ -299,33 +346,12 @@ static void test_plain_index(void)
 	static const char *const addrs[] = {"10.0.0.1", "10.1.1.1", "10.2.4.200", "10.3.2.1",
 		"10.4.3.64", "10.6.0.130", "10.2.31.9", "11.0.0.1", "2001:db8:1::5",
 		"2001:db8:3::9", "2001:db9::1", "192.0.2.1"};
-	static char text[96 * 1024];
-	struct slb_config config;
-	struct slb_rules_scratch *s = NULL;
-	struct slb_rules_db *db = NULL;
-	struct rules_ref *ref;
-	char err[512], msg[2048], hs[2048], plain[2048];
-	size_t at = (size_t)snprintf(text, sizeof(text), "pools = ( { name = \"core\"; } );\n"
-		"vips = ( { name = \"sip\"; address = \"192.0.2.100\"; port = 5060; pool = \"core\";\n"
-		"  rules = (\n");
+	char msg[2048], hs[2048], plain[2048];
 	unsigned n = 0, bad = 0, hits = 0;
+	struct mix x;
+	bool ok = mix_load(&x, "plain rules mix", 400, plain_rule);
+	struct slb_rules_scratch *s = x.s;
 
-	for (unsigned i = 0; i < 400; i++)
-		at += (size_t)plain_rule(text + at, sizeof(text) - at, i);
-	snprintf(text + at, sizeof(text) - at, "\n  ); } );\n");
-	const char *path = rules_fixture_file(text);
-	if (slb_config_load(path, &config, err, sizeof(err))) {
-		unlink(path);
-		CHECK(0, "plain rules mix: %s", err);
-		return;
-	}
-	unlink(path);
-	size_t len;
-	void *blob = slb_rules_compile(&config.vips[0].rules, &len, err, sizeof(err));
-	db = blob ? slb_rules_db_load(blob, len, err, sizeof(err)) : NULL;
-	free(blob);
-	ref = rules_ref_create(&config.vips[0].rules);
-	CHECK(db && !slb_rules_scratch_update(&s, db), "plain rules mix: %s", err);
 	for (size_t a = 0; s && a < sizeof(addrs) / sizeof(addrs[0]); a++)
 		for (unsigned port = 5059; port <= 5071; port++) {
 			for (unsigned k = 0; k < 2; k++) {
@@ -338,8 +364,8 @@ static void test_plain_index(void)
 				src.port = (uint16_t)port;
 				if (slb_sip_scan((const uint8_t *)msg, mlen, &m) != SLB_SIP_OK)
 					continue;
-				struct rules_fixture fx = {.db = db};
-				all_matches(&fx, s, ref, (const uint8_t *)msg, &m, &src, hs, plain,
+				struct rules_fixture fx = {.db = x.db};
+				all_matches(&fx, s, x.ref, (const uint8_t *)msg, &m, &src, hs, plain,
 					    sizeof(hs));
 				n++;
 				hits += plain[0] != 0;
@@ -348,12 +374,9 @@ static void test_plain_index(void)
 					      r->method, addrs[a], port, hs, plain);
 			}
 		}
-	CHECK_SHOW(s && !bad && hits > n / 2, "400 plain rules of mixed prefixes: %u sources, "
+	CHECK_SHOW(ok && !bad && hits > n / 2, "400 plain rules of mixed prefixes: %u sources, "
 		   "all matches as the reference (%u with some)", n, hits);
-	slb_rules_scratch_free(s);
-	slb_rules_db_free(db);
-	rules_ref_free(ref);
-	slb_config_free(&config);
+	mix_free(&x);
 }
 
 /* Rule i of the literals mix: exact and prefix values of every length on
@@ -397,33 +420,12 @@ static void test_literal_index(void)
 		"<sip:1@reg.example.org>;tag=3"};
 	static const char *const extras[] = {"", "X-Tenant: acme-corp\r\nUser-Agent: sipcli\r\n",
 		"x-tenant: ac\r\nUser-Agent: Linphone/5.0\r\n"};
-	static char text[96 * 1024];
-	struct slb_config config;
-	struct slb_rules_scratch *s = NULL;
-	struct slb_rules_db *db = NULL;
-	struct rules_ref *ref;
-	char err[512], msg[2048], hs[4096], plain[4096];
-	size_t at = (size_t)snprintf(text, sizeof(text), "pools = ( { name = \"core\"; } );\n"
-		"vips = ( { name = \"sip\"; address = \"192.0.2.100\"; port = 5060; pool = \"core\";\n"
-		"  rules = (\n");
+	char msg[2048], hs[4096], plain[4096];
 	unsigned n = 0, bad = 0, hits = 0;
+	struct mix x;
+	bool ok = mix_load(&x, "literals mix", 300, literal_rule);
+	struct slb_rules_scratch *s = x.s;
 
-	for (unsigned i = 0; i < 300; i++)
-		at += (size_t)literal_rule(text + at, sizeof(text) - at, i);
-	snprintf(text + at, sizeof(text) - at, "\n  ); } );\n");
-	const char *path = rules_fixture_file(text);
-	if (slb_config_load(path, &config, err, sizeof(err))) {
-		unlink(path);
-		CHECK(0, "literals mix: %s", err);
-		return;
-	}
-	unlink(path);
-	size_t len;
-	void *blob = slb_rules_compile(&config.vips[0].rules, &len, err, sizeof(err));
-	db = blob ? slb_rules_db_load(blob, len, err, sizeof(err)) : NULL;
-	free(blob);
-	ref = rules_ref_create(&config.vips[0].rules);
-	CHECK(db && !slb_rules_scratch_update(&s, db), "literals mix: %s", err);
 	for (size_t u = 0; s && u < sizeof(ruris) / sizeof(ruris[0]); u++)
 		for (size_t k = 0; k < 3 * 3 * 2; k++) {
 			struct req r = {k % 2 ? "INVITE" : "FOOBAR", ruris[u], froms[k / 2 % 3],
@@ -435,19 +437,16 @@ static void test_literal_index(void)
 
 			if (slb_sip_scan((const uint8_t *)msg, mlen, &m) != SLB_SIP_OK)
 				continue;
-			struct rules_fixture fx = {.db = db};
-			all_matches(&fx, s, ref, (const uint8_t *)msg, &m, &src, hs, plain, sizeof(hs));
+			struct rules_fixture fx = {.db = x.db};
+			all_matches(&fx, s, x.ref, (const uint8_t *)msg, &m, &src, hs, plain, sizeof(hs));
 			n++;
 			hits += plain[0] != 0;
 			if (strcmp(hs, plain) && bad++ < 5)
 				CHECK(0, "%s: index \"%s\", reference \"%s\"", ruris[u], hs, plain);
 		}
-	CHECK_SHOW(s && !bad && hits == n && n == 10 * 18, "300 literal rules: %u requests, "
+	CHECK_SHOW(ok && !bad && hits == n && n == 10 * 18, "300 literal rules: %u requests, "
 		   "all matches as the reference (%u with some)", n, hits);
-	slb_rules_scratch_free(s);
-	slb_rules_db_free(db);
-	rules_ref_free(ref);
-	slb_config_free(&config);
+	mix_free(&x);
 }
 
 /* No rules: a blob without databases, nothing matches. */
