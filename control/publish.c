@@ -126,14 +126,35 @@ static enum slb_backend_state state_of(const struct build *b, uint32_t k,
 	return s == SLB_BACKEND_UP && be->weight == 0 ? SLB_BACKEND_DRAINING : s;
 }
 
-/* SIP capture for siplb-dp: sample 0 while it is not enabled. */
-static void fill_capture(const struct slb_config_capture *c, struct slb_capture *out)
+/* The VIPs a pcap file is written for: pcap_vip's bit, or all; 0 while no
+ * file is (or its VIP is gone). */
+static uint64_t pcap_vips(const struct slb_config *cfg)
 {
+	const struct slb_config_capture *c = &cfg->capture;
+
+	if (!c->pcap_name[0])
+		return 0;
+	if (!c->pcap_vip[0])
+		return SLB_CAPTURE_ALL_VIPS;
+	for (uint32_t v = 0; v < cfg->n_vips; v++)
+		if (!strcmp(cfg->vips[v].name, c->pcap_vip))
+			return 1ULL << v;
+	return 0;
+}
+
+/* SIP capture for siplb-dp: sample 0 while HEP is not enabled. */
+static void fill_capture(const struct slb_config *cfg, struct slb_capture *out)
+{
+	const struct slb_config_capture *c = &cfg->capture;
+
 	*out = (struct slb_capture){.sample = c->enabled ? c->sample : 0, .rate = c->rate,
 				    .vips = c->vips, .agent_id = c->agent_id,
-				    .family = c->collector.family, .port = htons(c->collector.port)};
+				    .family = c->collector.family, .port = htons(c->collector.port),
+				    .pcap_vips = pcap_vips(cfg), .pcap_id = c->pcap_id,
+				    .pcap_max_mb = c->pcap_max_mb};
 	memcpy(out->addr, c->collector.v6, sizeof(out->addr));
 	memcpy(out->password, c->password, sizeof(out->password));
+	memcpy(out->pcap_name, c->pcap_name, sizeof(out->pcap_name));
 }
 
 /* The VIPs, and what the XDP program needs for all of them. */
@@ -164,7 +185,7 @@ static void fill_vips(const struct slb_config *cfg, struct slb_state *s)
 	memcpy(s->dsr.src6, cfg->dsr.src6.v6, sizeof(s->dsr.src6));
 	s->src_rate_pps = cfg->flood.source_rate;
 	s->src_rate_burst = cfg->flood.source_burst;
-	fill_capture(&cfg->capture, &s->capture);
+	fill_capture(cfg, &s->capture);
 }
 
 /*

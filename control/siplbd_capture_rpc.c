@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * capture.start {vip?, sample?}, capture.stop, capture.status
+ * capture.start {vip?, sample?, pcap?}, capture.stop {only?}, capture.status
  * (docs/capture.md): the model's capture settings changed and published as
- * one generation, which siplb-dp's workers read; the collector is the
- * configuration file's.
+ * one generation, which siplb-dp's workers read; the collector and the
+ * pcap directory are the configuration file's.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "siplb/log.h"
 
 #include "siplbd_capture_rpc.h"
 #include "siplbd_rpc.h"
@@ -27,6 +30,29 @@ static void vip_names(const struct slb_config *c, uint64_t mask, char *out, size
 			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? "," : "", c->vips[v].name);
 }
 
+/* "PCAP_DIR/NAME.pcap" into out. */
+static void pcap_path(const struct slb_config_capture *c, const char *name, char *out,
+		      size_t len)
+{
+	snprintf(out, len, "%s/%s.pcap", c->pcap_dir, name);
+}
+
+static json_object *pcap_json(const struct slb_config_capture *c,
+			      const struct slb_capture_stats *k)
+{
+	json_object *o = json_object_new_object();
+	char path[PATH_MAX + SLB_CAPTURE_PCAP_NAME_LEN + 8];
+
+	pcap_path(c, c->pcap_name, path, sizeof(path));
+	json_object_object_add(o, "file", c->pcap_name[0] ? json_object_new_string(path) : NULL);
+	json_object_object_add(o, "vip", json_object_new_string(c->pcap_vip[0] ? c->pcap_vip :
+								 "all"));
+	json_object_object_add(o, "max_mb", json_object_new_int64(c->pcap_max_mb));
+	json_object_object_add(o, "written", json_object_new_uint64(k->pcap_written));
+	json_object_object_add(o, "dropped", json_object_new_uint64(k->pcap_dropped));
+	return o;
+}
+
 static json_object *status_json(struct siplbd_rpc *r)
 {
 	const struct slb_config_capture *c = &r->model->cfg.capture;
@@ -37,7 +63,7 @@ static json_object *status_json(struct siplbd_rpc *r)
 	siplbd_stats_sum(r->maps, r->totals);
 	vip_names(&r->model->cfg, c->vips, vips, sizeof(vips));
 	json_object_object_add(o, "capturing", json_object_new_boolean(c->enabled));
-	json_object_object_add(o, "collector", json_object_new_string(
+	json_object_object_add(o, "collector", !c->configured ? NULL : json_object_new_string(
 		slb_addr_format(&c->collector, SLB_ADDR_ENDPOINT, ep, sizeof(ep))));
 	json_object_object_add(o, "agent_id", json_object_new_int64(c->agent_id));
 	json_object_object_add(o, "vips", json_object_new_string(vips));
@@ -48,49 +74,114 @@ static json_object *status_json(struct siplbd_rpc *r)
 	json_object_object_add(o, "sent", json_object_new_uint64(k->sent));
 	json_object_object_add(o, "over_rate", json_object_new_uint64(k->over_rate));
 	json_object_object_add(o, "send_errors", json_object_new_uint64(k->send_errors));
+	json_object_object_add(o, "pcap", pcap_json(c, k));
 	return o;
 }
 
-/* The settings of params into *c: 0, or -1 with e filled. */
-static int settings(const struct siplbd_model *m, json_object *params,
-		    struct slb_config_capture *c, struct slb_rpc_error *e)
+/* The VIP of params into *name ("" when none: all) and *mask. */
+static int vip_param(const struct siplbd_model *m, json_object *params, const char **name,
+		     uint64_t *mask, struct slb_rpc_error *e)
+{
+	json_object *v;
+
+	*name = "";
+	*mask = SLB_CAPTURE_ALL_VIPS;
+	if (!json_object_object_get_ex(params, "vip", &v))
+		return 0;
+	*name = json_object_get_string(v);
+	for (uint32_t i = 0; i < m->cfg.n_vips; i++)
+		if (!strcmp(m->cfg.vips[i].name, *name))
+			return *mask = 1ULL << i, 0;
+	return slb_rpc_fail(e, SLB_RPC_NOT_FOUND, "vip", "no VIP '%.64s' (vip.list lists them)",
+			    *name);
+}
+
+/* HEP on, with params' settings, into *c: 0, or -1 with e filled. */
+static int hep_settings(const struct siplbd_model *m, json_object *params,
+			struct slb_config_capture *c, struct slb_rpc_error *e)
 {
 	json_object *v;
 	const char *name;
 
+	if (!c->configured)
+		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, NULL, "no collector: the "
+				    "configuration has no capture = { address = ...; } (docs/"
+				    "capture.md); capture start --pcap NAME writes a file instead");
 	if (json_object_object_get_ex(params, "sample", &v))
 		c->sample = (uint32_t)json_object_get_int64(v);
-	c->vips = SLB_CAPTURE_ALL_VIPS;
-	if (!json_object_object_get_ex(params, "vip", &v))
-		return 0;
-	name = json_object_get_string(v);
-	for (uint32_t i = 0; i < m->cfg.n_vips; i++)
-		if (!strcmp(m->cfg.vips[i].name, name))
-			return c->vips = 1ULL << i, 0;
-	return slb_rpc_fail(e, SLB_RPC_NOT_FOUND, "vip", "no VIP '%.64s' (vip.list lists them)",
-			    name);
+	c->enabled = true;
+	return vip_param(m, params, &name, &c->vips, e);
 }
 
-/* Capture on or off with params' settings, published; on failure as it was. */
+/* A pcap file named by params into *c: 0, or -1 with e filled. */
+static int pcap_settings(const struct siplbd_model *m, json_object *params,
+			 struct slb_config_capture *c, struct slb_rpc_error *e)
+{
+	char path[PATH_MAX + SLB_CAPTURE_PCAP_NAME_LEN + 8];
+	const char *name = json_object_get_string(json_object_object_get(params, "pcap")), *vip;
+	uint64_t mask;
+
+	if (json_object_object_get_ex(params, "sample", NULL))
+		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, "sample", "sample is for HEP: a "
+				    "pcap file has every message of its VIP");
+	if (!slb_config_pcap_name_ok(name))
+		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, "pcap", "'%.80s': a file name of 1 to "
+				    "%d letters, digits, '.', '_' or '-', not starting with '.'",
+				    name, SLB_CAPTURE_PCAP_NAME_LEN - 1);
+	if (c->pcap_name[0])
+		return slb_rpc_fail(e, SLB_RPC_EXISTS, "pcap", "%s.pcap is being written: capture "
+				    "stop --pcap first", c->pcap_name);
+	pcap_path(c, name, path, sizeof(path));
+	if (!access(path, F_OK))
+		return slb_rpc_fail(e, SLB_RPC_EXISTS, "pcap", "%s exists: another name, or remove "
+				    "it first", path);
+	if (vip_param(m, params, &vip, &mask, e))
+		return -1;
+	snprintf(c->pcap_name, sizeof(c->pcap_name), "%s", name);
+	snprintf(c->pcap_vip, sizeof(c->pcap_vip), "%s", vip);
+	c->pcap_id++;
+	return 0;
+}
+
+/* What capture.stop {only?} stops, into *c. */
+static int stop_settings(json_object *params, struct slb_config_capture *c,
+			 struct slb_rpc_error *e)
+{
+	json_object *v;
+	const char *only = json_object_object_get_ex(params, "only", &v) ?
+			   json_object_get_string(v) : "";
+
+	if (*only && strcmp(only, "hep") && strcmp(only, "pcap"))
+		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, "only", "'%.32s': \"hep\" or "
+				    "\"pcap\"", only);
+	if (strcmp(only, "pcap"))
+		c->enabled = false;
+	if (strcmp(only, "hep"))
+		c->pcap_name[0] = c->pcap_vip[0] = 0;
+	return 0;
+}
+
+/* Capture changed as params say, published; on failure as it was. */
 static int change(const struct slb_rpc_call *call, json_object *params, bool on,
 		  json_object **res, struct slb_rpc_error *e)
 {
 	struct siplbd_model *m = M(call);
 	struct slb_config_capture was = m->cfg.capture, now = was;
+	bool pcap = json_object_object_get_ex(params, "pcap", NULL);
 	char err[512];
 
-	if (!was.configured)
-		return slb_rpc_fail(e, SLB_RPC_INVALID_PARAMS, NULL, "no collector: the "
-				    "configuration has no capture = { address = ...; } group "
-				    "(docs/capture.md)");
-	if (on && settings(m, params, &now, e))
+	if (on && (pcap ? pcap_settings(m, params, &now, e) : hep_settings(m, params, &now, e)))
 		return -1;
-	now.enabled = on;
+	if (!on && stop_settings(params, &now, e))
+		return -1;
 	m->cfg.capture = now;
 	if (siplbd_publish(m, on ? "capture start" : "capture stop", err, sizeof(err))) {
 		m->cfg.capture = was;
 		return slb_rpc_fail(e, SLB_RPC_PUBLISH_FAILED, NULL, "%s", err);
 	}
+	if (pcap || strcmp(was.pcap_name, now.pcap_name))
+		slb_log(SLB_LOG_NOTICE, "capture: pcap %s%s%s", now.pcap_name[0] ? "start " :
+			"stop ", now.pcap_name[0] ? now.pcap_name : was.pcap_name, ".pcap");
 	*res = status_json(R(call));
 	return 0;
 }

@@ -1102,6 +1102,28 @@ static int restart_only(const struct siplbd_model *m, const struct slb_config *c
 	return -1;
 }
 
+/* A pcap file being written (siplbctl capture start --pcap) goes on over a
+ * reload: the operator started it and stops it. Not if its VIP is gone. */
+static void keep_pcap(const struct slb_config *was, struct slb_config *now)
+{
+	const struct slb_config_capture *w = &was->capture;
+	struct slb_config_capture *c = &now->capture;
+	bool vip_kept = !w->pcap_vip[0];
+
+	for (uint32_t v = 0; !vip_kept && v < now->n_vips; v++)
+		vip_kept = !strcmp(now->vips[v].name, w->pcap_vip);
+	if (!w->pcap_name[0])
+		return;
+	if (!vip_kept) {
+		slb_log(SLB_LOG_WARNING, "reload: pcap capture %s stops: its VIP %s is gone",
+			w->pcap_name, w->pcap_vip);
+		return;
+	}
+	memcpy(c->pcap_name, w->pcap_name, sizeof(c->pcap_name));
+	memcpy(c->pcap_vip, w->pcap_vip, sizeof(c->pcap_vip));
+	c->pcap_id = w->pcap_id;
+}
+
 int siplbd_reload(struct siplbd_model *m, const char *file, bool set_default, char *err,
 		  size_t errlen)
 {
@@ -1119,6 +1141,7 @@ int siplbd_reload(struct siplbd_model *m, const char *file, bool set_default, ch
 		slb_config_free(&st.cfg);
 		rc = SLB_RPC_BAD_CONFIG;
 	} else {
+		keep_pcap(&m->cfg, &st.cfg);
 		rc = publish_file(m, &st, true, "reload", &old, err, errlen);
 	}
 	if (rc) {

@@ -37,7 +37,7 @@ static const char *const reply_codes[] = {SLB_REPLY_CODES};
 
 /* struct slb_capture_stats, in its order (docs/capture.md). */
 static const char *const capture_names[] = {"queued", "queue_full", "sent", "over_rate",
-					    "send_errors"};
+					    "send_errors", "pcap_written", "pcap_dropped"};
 
 #define N_OF(a) (sizeof(a) / sizeof(*(a)))
 

@@ -325,17 +325,19 @@ static void rules(FILE *f, const struct slb_metrics_snapshot *s)
 	}
 }
 
-/* SIP capture: what siplb-dp queued, sent as HEP, and dropped. */
+/* SIP capture: what siplb-dp queued, sent as HEP, wrote to pcap, and dropped. */
 static void capture(FILE *f, const struct slb_capture_stats *c)
 {
 	static const char *const results[] = {"queued", "queue_full", "sent", "over_rate",
-					      "send_error"};
-	const uint64_t v[] = {c->queued, c->queue_full, c->sent, c->over_rate, c->send_errors};
+					      "send_error", "pcap_written", "pcap_dropped"};
+	const uint64_t v[] = {c->queued, c->queue_full, c->sent, c->over_rate, c->send_errors,
+			      c->pcap_written, c->pcap_dropped};
 
 	family(f, "siplb_capture_messages_total", "counter",
 	       "SIP messages siplb-dp captured, by result (queued for the capture thread, "
-	       "queue_full: not queued; sent as HEP, over_rate and send_error: not sent).");
-	by_label(f, "siplb_capture_messages_total", "result", results, v, 0, 5);
+	       "queue_full: not queued; sent as HEP, over_rate and send_error: not sent; "
+	       "pcap_written to the pcap file, pcap_dropped: not written).");
+	by_label(f, "siplb_capture_messages_total", "result", results, v, 0, 7);
 }
 
 static void totals(FILE *f, const struct slb_metrics_snapshot *s)

@@ -74,9 +74,13 @@ static const struct {
 			   {VIP(true), {"message", SLB_RPC_STRING, true, 0, 0},
 			    {"source", SLB_RPC_STRING, false, 0, 0}}}},
 	{SLOT(capture_start), {"capture.start", NULL,
-			       "mirror the SIP siplb-dp sends as HEP v3, of one VIP or all",
-			       {VIP(false), {"sample", SLB_RPC_INT, false, 1, UINT32_MAX}}}},
-	{SLOT(capture_stop), {"capture.stop", NULL, "stop mirroring", {{0}}}},
+			       "mirror the SIP siplb-dp sends as HEP v3, or with pcap: write "
+			       "what one VIP (or all) receives and sends to pcap_dir/PCAP.pcap",
+			       {VIP(false), {"sample", SLB_RPC_INT, false, 1, UINT32_MAX},
+				{"pcap", SLB_RPC_STRING, false, 0, 0}}}},
+	{SLOT(capture_stop), {"capture.stop", NULL,
+			      "stop mirroring and the pcap file; only: \"hep\" or \"pcap\"",
+			      {{"only", SLB_RPC_STRING, false, 0, 0}}}},
 	{SLOT(capture_status), {"capture.status", NULL,
 				"what is captured, where to, and the counters", {{0}}}},
 };

@@ -44,6 +44,7 @@ struct opts {
 	const char *at;                /* rule add only */
 	const char *source;            /* rule test only */
 	const char *sample;            /* capture start only */
+	const char *pcap;              /* capture start only */
 };
 
 /* ---- output: tables ---------------------------------------------------------- */
@@ -498,8 +499,8 @@ static int add_file(json_object *params, const char *file)
 	return 0;
 }
 
-enum args { NONE, POOL_OPT, POOL_BACKEND, POOL_BACKEND_WP, FILE_REQ, FILE_OPT, VIP_OPT,
-	    VIP_RULE, VIP_INDEX, VIP_FROM_TO, VIP_FILE };
+enum args { NONE, POOL_OPT, POOL_BACKEND, POOL_BACKEND_WP, FILE_REQ, FILE_OPT, ONLY_OPT,
+	    VIP_OPT, VIP_RULE, VIP_INDEX, VIP_FROM_TO, VIP_FILE };
 
 struct command {
 	const char *words[2];  /* "backend", "add"; [1] NULL for one word */
@@ -536,8 +537,9 @@ static const struct command commands[] = {
 	{{"rule", "move"}, "rule.move", VIP_FROM_TO, "VIP FROM TO", print_rule_moved},
 	{{"rule", "test"}, "rule.test", VIP_FILE, "VIP FILE [--source ADDR[:PORT]]",
 	 print_rule_test},
-	{{"capture", "start"}, "capture.start", VIP_OPT, "[VIP] [--sample N]", print_status},
-	{{"capture", "stop"}, "capture.stop", NONE, "", print_status},
+	{{"capture", "start"}, "capture.start", VIP_OPT, "[VIP] [--sample N | --pcap NAME]",
+	 print_status},
+	{{"capture", "stop"}, "capture.stop", ONLY_OPT, "[hep|pcap]", print_status},
 	{{"capture", "status"}, "capture.status", NONE, "", print_status},
 };
 
@@ -600,11 +602,11 @@ static int positional(const struct command *c, int argc, char **argv, json_objec
 {
 	static const int lo[] = {[NONE] = 0, [POOL_OPT] = 0, [POOL_BACKEND] = 2,
 				 [POOL_BACKEND_WP] = 2, [FILE_REQ] = 1, [FILE_OPT] = 0,
-				 [VIP_OPT] = 0, [VIP_RULE] = 2, [VIP_INDEX] = 2,
+				 [ONLY_OPT] = 0, [VIP_OPT] = 0, [VIP_RULE] = 2, [VIP_INDEX] = 2,
 				 [VIP_FROM_TO] = 3, [VIP_FILE] = 2};
 	static const int hi[] = {[NONE] = 0, [POOL_OPT] = 1, [POOL_BACKEND] = 2,
 				 [POOL_BACKEND_WP] = 2, [FILE_REQ] = 1, [FILE_OPT] = 1,
-				 [VIP_OPT] = 1, [VIP_RULE] = 2, [VIP_INDEX] = 2,
+				 [ONLY_OPT] = 1, [VIP_OPT] = 1, [VIP_RULE] = 2, [VIP_INDEX] = 2,
 				 [VIP_FROM_TO] = 3, [VIP_FILE] = 2};
 
 	if (argc < lo[c->args] || argc > hi[c->args])
@@ -616,6 +618,11 @@ static int positional(const struct command *c, int argc, char **argv, json_objec
 		return add_file(params, argv[0]);
 	if (c->args >= VIP_OPT)
 		return argc ? vip_args(c, argc, argv, params) : 0;
+	if (c->args == ONLY_OPT) {
+		if (argc)
+			json_object_object_add(params, "only", json_object_new_string(argv[0]));
+		return 0;
+	}
 	if (argc)
 		json_object_object_add(params, "pool", json_object_new_string(argv[0]));
 	if (argc > 1)
@@ -640,8 +647,10 @@ static int build_params(const struct command *c, const struct opts *o, int argc,
 		return errorf("--at goes with rule add, --source with rule test");
 	if (o->source)
 		json_object_object_add(params, "source", json_object_new_string(o->source));
-	if (o->sample && strcmp(c->method, "capture.start"))
-		return errorf("--sample goes with capture start");
+	if ((o->sample || o->pcap) && strcmp(c->method, "capture.start"))
+		return errorf("--sample and --pcap go with capture start");
+	if (o->pcap)
+		json_object_object_add(params, "pcap", json_object_new_string(o->pcap));
 	if (o->sample && int_arg("--sample", o->sample, params, "sample"))
 		return -1;
 	if ((o->weight && int_arg("--weight", o->weight, params, "weight")) ||
@@ -892,7 +901,7 @@ static int parse_options(int argc, char **argv, struct opts *o)
 		{"at", required_argument, NULL, 'a'}, {"source", required_argument, NULL, 'S'},
 		{"version", no_argument, NULL, 'V'}, {"up", no_argument, NULL, 'u'},
 		{"set-default", no_argument, NULL, 'D'},
-		{"sample", required_argument, NULL, 'n'},
+		{"sample", required_argument, NULL, 'n'}, {"pcap", required_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -929,6 +938,9 @@ static int parse_options(int argc, char **argv, struct opts *o)
 			break;
 		case 'n':
 			o->sample = optarg;
+			break;
+		case 'P':
+			o->pcap = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -101,6 +101,7 @@ struct slb_dp_lcore {
 	struct slb_rules_worker *rules;    /* routing rules (sip_rules.h) */
 	uint16_t ip_id;                    /* of the next datagram sent as fragments */
 	uint32_t capture_seen;             /* messages since the last one captured */
+	const struct slb_state *state;     /* the generation this loop iteration reads */
 	struct slb_dp_txq tx[];            /* per slb_dp.ports index */
 };
 
@@ -123,7 +124,7 @@ struct slb_dp {
 	unsigned n_guards;
 	struct slb_lcore_stats *stats_at_start; /* [n_queues], by worker order */
 	struct slb_rules_cache *rules_cache; /* the workers' rule databases */
-	struct slb_dp_capture *capture;    /* NULL: no capture group in the config */
+	struct slb_dp_capture *capture;    /* HEP and pcap capture (capture.c) */
 };
 
 /* args.c. The placeholder XDP object for af_xdp ports' xdp_prog= (kernel.c). */
@@ -167,18 +168,26 @@ void slb_dp_kernel_close(struct slb_dp *dp);
 extern volatile bool slb_dp_quit;
 int slb_dp_worker(void *dp);
 
-/* capture.c: SIP capture as HEP v3 (docs/capture.md): its pool, ring and
- * thread, when the configuration has a capture group (after the counters
- * start: it counts into the main lcore's slot); stop joins the thread
- * after it sent what was queued. */
+/* capture.c: SIP capture as HEP v3 and pcap files (docs/capture.md): its
+ * pool, ring and thread (after the counters start: it counts into the main
+ * lcore's slot); stop joins the thread after it wrote and sent what was
+ * queued. */
 struct slb_dp_capture;
 int slb_dp_capture_start(struct slb_dp *dp, char *err, size_t errlen);
 void slb_dp_capture_stop(struct slb_dp *dp);
-/* A worker sent f: a copy for the capture thread when the state's capture
- * wants it (on, one of its VIPs, one in N). */
+/* A worker sends datagram f: a copy for HEP when the state's capture wants
+ * it (on, one of its VIPs, one in N). */
 void slb_dp_capture_sent(struct slb_dp_capture *cap, struct slb_dp_lcore *lc,
 			 const struct slb_state *s, struct slb_lcore_stats *stats,
 			 const struct slb_frame *f);
+/* A worker puts m on a TX queue, addressed (MACs, fragments) as it leaves:
+ * a copy when a pcap file of its source VIP is being written. */
+void slb_dp_capture_wire(struct slb_dp_capture *cap, const struct slb_state *s,
+			 struct slb_lcore_stats *stats, struct rte_mbuf *m);
+/* A worker received f, not yet handled: a copy when a pcap file of its
+ * destination VIP is being written. */
+void slb_dp_capture_received(struct slb_dp_capture *cap, const struct slb_state *s,
+			     struct slb_lcore_stats *stats, const struct slb_frame *f);
 
 /* counters.c: claims the workers' reader slots (refused while another
  * siplb-dp on these maps runs) and snapshots their counters; at exit,

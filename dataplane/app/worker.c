@@ -117,6 +117,7 @@ static inline void enqueue(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 {
 	if (unlikely(lc->tx[port].n == SLB_DP_BURST))
 		flush(dp, lc, stats, port);
+	slb_dp_capture_wire(dp->capture, lc->state, stats, m);
 	lc->tx[port].m[lc->tx[port].n++] = m;
 }
 
@@ -201,8 +202,10 @@ static inline void handle(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 			       rte_pktmbuf_headroom(m), rte_pktmbuf_tailroom(m),
 			       (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
 				       RTE_MBUF_F_RX_L4_CKSUM_GOOD };
-	enum slb_action a = slb_proxy_handle(view, &f, &out);
+	enum slb_action a;
 
+	slb_dp_capture_received(dp->capture, view->state, view->stats, &f);
+	a = slb_proxy_handle(view, &f, &out);
 	if (a == SLB_ACTION_SEND)
 		slb_dp_capture_sent(dp->capture, lc, view->state, view->stats, &f);
 	if (likely(a == SLB_ACTION_SEND && !out.fragment)) {
@@ -230,6 +233,7 @@ static void release_held(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 		if (next_hop(dp, h->out.next_hop, &port, &dst) &&
 		    lc->tx[port].n < SLB_DP_BURST) {
 			fill_mbuf(h->m, &h->f, &h->out, &dp->ports[port], &dst);
+			slb_dp_capture_wire(dp->capture, lc->state, stats, h->m);
 			lc->tx[port].m[lc->tx[port].n++] = h->m;
 		} else if (lc->now >= h->deadline) {
 			stats->drops[SLB_DROP_NEIGH_PENDING]++;
@@ -305,7 +309,7 @@ int slb_dp_worker(void *arg)
 			slb_reader_heartbeat(maps, lc->reader);
 			last_heartbeat = now;
 		}
-		view.state = slb_state_of(maps, g);
+		view.state = lc->state = slb_state_of(maps, g);
 		view.tables = slb_tables_of(maps, g);
 		sync_rules(dp, lc, g, view.state, hz);
 		for (unsigned i = 0; i < dp->n_ports; i++)

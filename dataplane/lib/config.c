@@ -160,6 +160,23 @@ static int get_str(const struct parser *p, const config_setting_t *g, const char
 	return 0;
 }
 
+/* An absolute path of at most PATH_MAX - 1 bytes into out (its size), if set. */
+static int get_path(const struct parser *p, const config_setting_t *g, const char *key,
+		    const char *where, char *out, size_t size)
+{
+	const config_setting_t *s;
+	const char *v;
+
+	if (get_str(p, g, key, false, &s, &v))
+		return -1;
+	if (v && (v[0] != '/' || strlen(v) >= size))
+		return fail(p, s, "'%s' is \"%s\": an absolute path shorter than %zu bytes expected",
+			    where, v, size);
+	if (v)
+		memcpy(out, v, strlen(v) + 1);
+	return 0;
+}
+
 /*
  * A 64-bit seed from a string, "0x..." or decimal: libconfig 1.5 integers
  * are signed and silently wrap beyond 32 bits, so seeds are strings.
@@ -938,20 +955,44 @@ static int capture_vips(const struct parser *p, const config_setting_t *g, uint6
 	return 0;
 }
 
+bool slb_config_pcap_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n || n >= SLB_CAPTURE_PCAP_NAME_LEN || name[0] == '.')
+		return false;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+	       == n;
+}
+
+/* capture = { ... }: a HEP collector (address) and where pcap files go;
+ * without the group, pcap files still can be written, to the default
+ * directory. */
 static int parse_capture(const struct parser *p, const config_setting_t *root)
 {
 	static const char *const keys[] = {"address", "port", "agent_id", "password", "sample",
-					   "rate", "vips", "start", NULL};
+					   "rate", "vips", "start", "pcap_dir", "pcap_max_mb",
+					   NULL};
 	struct slb_config_capture *c = &p->c->capture;
-	const config_setting_t *g, *s;
+	const config_setting_t *g, *s, *start;
 	const char *password;
 	uint32_t port = 9060;
 
-	*c = (struct slb_config_capture){.sample = 1, .rate = SLB_CONFIG_DEFAULT_CAPTURE_RATE};
+	*c = (struct slb_config_capture){.sample = 1, .rate = SLB_CONFIG_DEFAULT_CAPTURE_RATE,
+					 .pcap_dir = SLB_CONFIG_DEFAULT_PCAP_DIR,
+					 .pcap_max_mb = SLB_CONFIG_DEFAULT_PCAP_MAX_MB};
 	if (get_group(p, root, "capture", &g) || !g)
 		return g ? -1 : 0;
-	if (check_keys(p, g, keys) || get_addr(p, g, "address", true, &s, &c->collector) ||
-	    get_uint(p, g, "port", false, 1, UINT16_MAX, &port) ||
+	if (check_keys(p, g, keys) || get_addr(p, g, "address", false, &s, &c->collector) ||
+	    get_path(p, g, "pcap_dir", "capture.pcap_dir", c->pcap_dir, sizeof(c->pcap_dir)) ||
+	    get_uint(p, g, "pcap_max_mb", false, 1, 1u << 20, &c->pcap_max_mb))
+		return -1;
+	c->configured = s != NULL;
+	start = config_setting_get_member(g, "start");
+	if (!c->configured && start && config_setting_get_bool(start))
+		return fail(p, start, "'capture.start' is true but there is no collector: "
+			    "capture.address names it (docs/capture.md)");
+	if (get_uint(p, g, "port", false, 1, UINT16_MAX, &port) ||
 	    get_uint(p, g, "agent_id", false, 0, UINT32_MAX, &c->agent_id) ||
 	    get_uint(p, g, "sample", false, 1, UINT32_MAX, &c->sample) ||
 	    get_uint(p, g, "rate", false, 1, UINT32_MAX, &c->rate) ||
@@ -963,7 +1004,6 @@ static int parse_capture(const struct parser *p, const config_setting_t *root)
 			    sizeof(c->password) - 1);
 	snprintf(c->password, sizeof(c->password), "%s", password ? password : "");
 	c->collector.port = (uint16_t)port;
-	c->configured = true;
 	return 0;
 }
 
@@ -1377,23 +1417,6 @@ static int parse_flood(const struct parser *p, const config_setting_t *root)
 	return check_keys(p, g, keys) ||
 	       get_rate(p, g, "source_rate", "source_burst", &f->source_rate, &f->source_burst) ||
 	       parse_blocklist(p, g) ? -1 : 0;
-}
-
-/* An absolute path of at most PATH_MAX - 1 bytes into out (its size), if set. */
-static int get_path(const struct parser *p, const config_setting_t *g, const char *key,
-		    const char *where, char *out, size_t size)
-{
-	const config_setting_t *s;
-	const char *v;
-
-	if (get_str(p, g, key, false, &s, &v))
-		return -1;
-	if (v && (v[0] != '/' || strlen(v) >= size))
-		return fail(p, s, "'%s' is \"%s\": an absolute path shorter than %zu bytes expected",
-			    where, v, size);
-	if (v)
-		memcpy(out, v, strlen(v) + 1);
-	return 0;
 }
 
 /* hooks = { backend_state = "/path"; timeout = 10; max_running = 4; } */

@@ -133,8 +133,10 @@ struct slb_config_hooks {
 
 /* capture = { ... }: SIP mirrored as HEP v3 (docs/capture.md). */
 #define SLB_CONFIG_DEFAULT_CAPTURE_RATE 10000u
+#define SLB_CONFIG_DEFAULT_PCAP_DIR "/var/lib/siplb/pcap"
+#define SLB_CONFIG_DEFAULT_PCAP_MAX_MB 100u
 struct slb_config_capture {
-	bool configured;              /* the file has a capture group */
+	bool configured;              /* the file names a HEP collector (capture.address) */
 	bool enabled;                 /* capturing now (start = true, siplbctl capture start) */
 	struct slb_addr collector;    /* and port */
 	uint32_t agent_id;
@@ -142,7 +144,18 @@ struct slb_config_capture {
 	uint32_t sample;              /* one in N, >= 1 */
 	uint32_t rate;                /* HEP packets per second at most */
 	uint64_t vips;                /* bit v: VIP v; SLB_CAPTURE_ALL_VIPS */
+	char pcap_dir[PATH_MAX];      /* capture.pcap_dir: where the pcap files go */
+	uint32_t pcap_max_mb;         /* capture.pcap_max_mb */
+	/* The pcap file being written (siplbctl capture start --pcap), kept by
+	 * siplbd over reloads; pcap_vip "" is every VIP. */
+	char pcap_name[SLB_CAPTURE_PCAP_NAME_LEN]; /* "": none */
+	char pcap_vip[SLB_NAME_LEN];
+	uint32_t pcap_id;
 };
+
+/* A pcap file's NAME (capture start --pcap NAME): 1 to 63 of [A-Za-z0-9._-],
+ * not starting with '.': a file in pcap_dir, nothing else. */
+bool slb_config_pcap_name_ok(const char *name);
 
 struct slb_config {
 	char bpffs[PATH_MAX];

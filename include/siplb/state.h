@@ -50,7 +50,7 @@
 #endif
 
 #define SLB_STATE_MAGIC 0x534c4253u /* "SLBS" */
-#define SLB_STATE_VERSION 8u
+#define SLB_STATE_VERSION 9u
 
 #define SLB_MAX_VIPS 64
 #define SLB_MAX_POOLS 64
@@ -175,6 +175,7 @@ struct slb_vip_rules {
  */
 #define SLB_CAPTURE_PASSWORD_LEN 32
 #define SLB_CAPTURE_ALL_VIPS (~0ULL)
+#define SLB_CAPTURE_PCAP_NAME_LEN 64
 struct slb_capture {
 	__u32 sample;   /* 0: off; 1: every message; N: one in N (per lcore) */
 	__u32 rate;     /* HEP packets per second at most; over it: counted drops */
@@ -185,6 +186,14 @@ struct slb_capture {
 	__u32 agent_id; /* HEP capture agent id */
 	__u8 addr[16];  /* IPv4 in [0..3] */
 	char password[SLB_CAPTURE_PASSWORD_LEN]; /* HEP auth key; "": none */
+	/* A pcap file of some VIPs (siplbctl capture start --pcap NAME): what
+	 * siplb-dp receives for them and sends from them, as tcpdump on the
+	 * VIP would show it, into pcap_name.pcap in the configuration's
+	 * capture.pcap_dir (siplb-dp's own: never a path from the socket). */
+	__u64 pcap_vips;   /* bit v: VIP v; 0: no file */
+	__u32 pcap_id;     /* one per start: a new id, a new file */
+	__u32 pcap_max_mb; /* the file's size at most; past it: pcap_dropped */
+	char pcap_name[SLB_CAPTURE_PCAP_NAME_LEN]; /* [A-Za-z0-9._-], no leading '.' */
 };
 
 /* One complete generation. */
@@ -291,6 +300,8 @@ struct slb_capture_stats {
 	__u64 sent;        /* HEP packets sent */
 	__u64 over_rate;   /* not sent: over capture.rate */
 	__u64 send_errors; /* not sent: the socket refused (errno in the log) */
+	__u64 pcap_written; /* frames written to the pcap file */
+	__u64 pcap_dropped; /* not written: no file open, full, or a write error (logged) */
 };
 
 /* Written by one lcore only; siplbd sums the lcores. */

@@ -293,7 +293,7 @@ def test_capture(s):
     expect_fail(ctl("capture", "start", "--sample", "0", sock=s), 1, "sample",
                 "capture start --sample 0")
     expect_fail(ctl("capture", "stop", "--sample", "2", sock=s), 64,
-                "--sample goes with capture start", "capture stop --sample")
+                "--sample and --pcap go with capture start", "capture stop --sample")
     r = capture_json(s, "stop")
     check(r.get("capturing") is False and gen() == g + 2, f"capture stop: {r}")
 

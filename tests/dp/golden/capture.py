@@ -14,10 +14,17 @@ net_pcap port with the golden test's messages (golden.py):
              the same messages between the same ends.
   off        start = false: siplb-dp sends, nothing is captured.
   rate       rate = 1: one HEP packet, the rest counted over_rate.
+  pcap       a live siplbd, siplbctl capture start sip --pcap NAME: the
+             file has every frame the VIP received (the malformed one too)
+             and sent, byte for byte, and tshark reads it; names that
+             could leave pcap_dir, an existing file, a second file, HEP
+             without a collector are refused; a reload keeps the file
+             going; pcap_max_mb caps it (the rest counted pcap_dropped).
 
 The collector is a UDP socket of this test on 127.0.0.1. Needs root (bpffs
-mount); exits 77 (skip) otherwise.
+mount); exits 77 (skip) otherwise. siplbctl is found beside siplbd.
 """
+import json
 import os
 import shutil
 import socket
@@ -149,7 +156,8 @@ def scenario(env):
     if len(outs) != 4:
         raise Failure('siplb-dp sent %d messages, the golden cases make 4' % len(outs))
     check_hep(heps, outs, t0 - 1, t1 + 1)
-    if d != {'queued': 4, 'queue_full': 0, 'sent': 4, 'over_rate': 0, 'send_errors': 0}:
+    if d != {'queued': 4, 'queue_full': 0, 'sent': 4, 'over_rate': 0, 'send_errors': 0,
+             'pcap_written': 0, 'pcap_dropped': 0}:
         raise Failure('capture counters moved by %s' % d)
     check_sngrep(env, heps, outs)
     outs, heps, d, _, _ = run_case(env, sock, 'start = false;', 'off')
@@ -162,6 +170,133 @@ def scenario(env):
         raise Failure('rate 1: %d HEP packets, counters %s' % (len(heps), d))
     print('ok: rate = 1: one HEP packet, 3 over_rate')
     sock.close()
+    pcap_scenario(env)
+
+
+# ---- pcap files, through a live siplbd and siplbctl -------------------------
+
+def ctl(env, *args, ok=True):
+    p = subprocess.run([env['siplbctl'], '--socket', env['sock'], '--json', *args],
+                       capture_output=True, text=True, timeout=30)
+    if ok and p.returncode:
+        raise Failure('siplbctl %s: exit %d: %s' % (' '.join(args), p.returncode, p.stderr))
+    if not ok and not p.returncode:
+        raise Failure('siplbctl %s: accepted, should be refused: %s' % (' '.join(args), p.stdout))
+    return json.loads(p.stdout) if ok else p.stderr
+
+
+def start_siplbd(env, max_mb):
+    conf = os.path.join(env['work'], 'pcap.conf')
+    backends = ', '.join('{ address = "%s"; port = 5060; weight = %d; }' % (a, w)
+                         for a, w in zip(G.BACKENDS, G.WEIGHTS))
+    with open(conf, 'w') as f:
+        f.write(G.CONFIG.substitute(bpffs=env['bpffs'], port=G.PORT, vip=G.VIP,
+                                    vip_port=G.VIP_PORT, backends=backends))
+        f.write('control = { socket = "%s"; };\ncapture = { pcap_dir = "%s"; pcap_max_mb = %d; };\n'
+                % (env['sock'], env['pcap_dir'], max_mb))
+    log = open(os.path.join(env['work'], 'siplbd.log'), 'w')
+    proc = subprocess.Popen([env['siplbd'], '--config', conf, '--bpffs', env['bpffs']],
+                            stdout=log, stderr=subprocess.STDOUT)
+    end = time.time() + 10
+    while not os.path.exists(env['sock']) and time.time() < end and proc.poll() is None:
+        time.sleep(0.05)
+    if not os.path.exists(env['sock']):
+        proc.kill()
+        raise Failure('siplbd did not open its socket (log: %s)' % log.name)
+    return proc, conf
+
+
+def check_refusals(env):
+    for args, why in ((['capture', 'start', 'sip', '--pcap', '../etc/x'], 'a file name of 1 to'),
+                      (['capture', 'start', 'sip', '--pcap', '.hidden'], 'not starting with'),
+                      (['capture', 'start', 'sip', '--pcap', 'a/b'], 'a file name of 1 to'),
+                      (['capture', 'start', 'nope', '--pcap', 'x'], "no VIP 'nope'"),
+                      (['capture', 'start', 'sip'], 'no collector'),
+                      (['capture', 'stop', 'all'], '"hep" or "pcap"')):
+        err = ctl(env, *args, ok=False)
+        if why not in err:
+            raise Failure('siplbctl %s: %r does not say %r' % (' '.join(args), err, why))
+    if os.listdir(env['pcap_dir']) if os.path.isdir(env['pcap_dir']) else []:
+        raise Failure('refused starts left files: %s' % os.listdir(env['pcap_dir']))
+    print('ok: names outside pcap_dir, an unknown VIP, HEP without a collector: refused')
+
+
+def check_pcap_file(path, inputs, outs):
+    got = G.read_pcap(path)
+    if sorted(got) != sorted(inputs + outs):
+        raise Failure('%s: %d frames, want the %d received and %d sent, byte for byte'
+                      % (path, len(got), len(inputs), len(outs)))
+    with open(path, 'rb') as f:
+        if f.read(4) != bytes.fromhex('4d3cb2a1'):
+            raise Failure('%s: not a nanosecond pcap' % path)
+    sip = [n for n in G.run(['tshark', '-n', '-r', path, '-Y', 'sip', '-T', 'fields', '-e',
+                             'frame.number'], 'tshark on the pcap file').split() if n.isdigit()]
+    if len(sip) != len(got):
+        raise Failure('tshark reads %d SIP frames of %d in %s' % (len(sip), len(got), path))
+    print('ok: %s: the %d frames received and %d sent, byte for byte; tshark reads %d as SIP'
+          % (os.path.basename(path), len(inputs), len(outs), len(sip)))
+
+
+def pcap_counters(env):
+    c = capture_counters(env)
+    return c['pcap_written'], c['pcap_dropped']
+
+
+def pcap_run(env, conf, proc):
+    inputs = G.input_frames(G.RUN_CLIENT, {})
+    r = ctl(env, 'capture', 'start', 'sip', '--pcap', 'golden-1')
+    path = os.path.join(env['pcap_dir'], 'golden-1.pcap')
+    if r['pcap']['file'] != path or r['pcap']['vip'] != 'sip' or r['capturing']:
+        raise Failure('capture start --pcap: status %s' % r)
+    before = pcap_counters(env)
+    outs, _ = G.run_dp(env, conf, 'pcap', inputs)
+    after = pcap_counters(env)
+    check_pcap_file(path, inputs, outs)
+    if (after[0] - before[0], after[1] - before[1]) != (len(inputs) + len(outs), 0):
+        raise Failure('pcap counters moved by %s' % ((after[0] - before[0], after[1] - before[1]),))
+    err = ctl(env, 'capture', 'start', 'sip', '--pcap', 'golden-2', ok=False)
+    if 'golden-1.pcap is being written' not in err:
+        raise Failure('a second pcap file while one is written: %r' % err)
+    ctl(env, 'config', 'reload')
+    if ctl(env, 'capture', 'status')['pcap']['file'] != path:
+        raise Failure('config reload stopped the pcap file')
+    r = ctl(env, 'capture', 'stop', 'pcap')
+    if r['pcap']['file'] is not None:
+        raise Failure('capture stop pcap: status %s' % r)
+    err = ctl(env, 'capture', 'start', '--pcap', 'golden-1', ok=False)
+    if 'exists' not in err:
+        raise Failure('capture start --pcap of an existing file: %r' % err)
+    print('ok: one file at a time, kept over a reload, stopped; an existing file refused')
+
+
+def pcap_full(env, conf):
+    """1 MB at most: 1,000 INVITEs in and out are more; the file stays under."""
+    invite = G.input_frames(G.RUN_CLIENT[:1], {})[0]
+    ctl(env, 'capture', 'start', '--pcap', 'golden-full')
+    before = pcap_counters(env)
+    G.run_dp(env, conf, 'pcap-full', [invite] * 1000)
+    after = pcap_counters(env)
+    ctl(env, 'capture', 'stop')
+    size = os.path.getsize(os.path.join(env['pcap_dir'], 'golden-full.pcap'))
+    written, dropped = after[0] - before[0], after[1] - before[1]
+    if size > 1 << 20 or not dropped or written + dropped != 2000 or written < 100:
+        raise Failure('pcap_max_mb 1: %d bytes, %d written, %d dropped' % (size, written, dropped))
+    print('ok: pcap_max_mb = 1: %d bytes, %d frames written, %d dropped and counted'
+          % (size, written, dropped))
+
+
+def pcap_scenario(env):
+    env['siplbctl'] = os.path.join(os.path.dirname(env['siplbd']), 'siplbctl', 'siplbctl')
+    env['sock'] = os.path.join(env['work'], 'ctl.sock')
+    env['pcap_dir'] = os.path.join(env['work'], 'pcap')
+    proc, conf = start_siplbd(env, 1)
+    try:
+        check_refusals(env)
+        pcap_run(env, conf, proc)
+        pcap_full(env, conf)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 if __name__ == '__main__':
