@@ -56,5 +56,13 @@ static inline size_t slb_class_end(const struct slb_byte_class *k, const uint8_t
 	return slb_class_end_sse(k, b, i, end);
 }
 
+/* Bit j set when p[j] is not in k, for the 64 bytes at p: the fast value
+ * forms of sip_scan_values.h. */
+static inline uint64_t slb_class_miss64(const struct slb_byte_class *k, const uint8_t *p)
+{
+	return (uint64_t)slb_class_miss32(k, p + 32) << 32 | slb_class_miss32(k, p);
+}
+#define slb_class_miss64 slb_class_miss64
+
 #define SLB_FINISH_FN slb_sip_finish_avx2
 #include "sip_scan_values.h"

@@ -36,6 +36,9 @@ static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
 #define SLB_WALK_FN slb_sip_walk_sse42
 #include "sip_scan_walk.h"
 
+/* No fast value forms here (no slb_class_miss64): four 16-byte steps per
+ * 64-byte window cost more than the general parsers' runs save
+ * (bench/RESULTS.md). */
 #define slb_class_end slb_class_end_sse
 #define SLB_FINISH_FN slb_sip_finish_sse42
 #include "sip_scan_values.h"

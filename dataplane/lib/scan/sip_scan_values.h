@@ -24,9 +24,12 @@
  * The classes the parsers skip runs of: RFC 3261 §25.1 token; a parameter
  * value (token, and ':' '[' ']' for IPv6 addresses); a Call-ID word; and
  * the plain bytes of an address, up to what ends or quotes it (';' ','
- * '"' '<'); the plain bytes of a quoted string (not '"' nor '\\').
+ * '"' '<'); the plain bytes of a quoted string (not '"' nor '\\'); for the
+ * fast forms, the bytes that are plain both in and out of quotes and
+ * angle brackets (not ';' ',' '"' '<' '>' '\\').
  */
-static struct slb_byte_class token_class, param_class, word_class, addr_class, qtext_class;
+static struct slb_byte_class token_class, param_class, word_class, addr_class, qtext_class,
+	addr_plain_class;
 
 __attribute__((constructor)) static void init_byte_classes(void)
 {
@@ -41,10 +44,12 @@ __attribute__((constructor)) static void init_byte_classes(void)
 		word_class.in[c] = alnum || (c && memchr(word_extra, (int)c, sizeof(word_extra) - 1));
 		addr_class.in[c] = c != ';' && c != ',' && c != '"' && c != '<';
 		qtext_class.in[c] = c != '"' && c != '\\';
+		addr_plain_class.in[c] = addr_class.in[c] && c != '>' && c != '\\';
 	}
 	/* Fixed sets that fit the nibble scheme; a failure is a bug here. */
 	if (!slb_byte_class_init(&token_class) || !slb_byte_class_init(&param_class) ||
 	    !slb_byte_class_init(&word_class) || !slb_byte_class_init(&addr_class) ||
+	    !slb_byte_class_init(&addr_plain_class) ||
 	    !slb_byte_class_init(&qtext_class))
 		abort();
 }
@@ -275,6 +280,160 @@ static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_v
 	return i;
 }
 
+#ifdef slb_class_miss64
+/*
+ * The fast forms (SIMD paths only). A path that defines
+ * slb_class_miss64(k, p) (bit j set when p[j] is not in class k, for the 64
+ * bytes at p) classifies a value's bytes 64 at a time, once, and takes each
+ * run's end from the mask with a shift and a count of trailing zeros,
+ * instead of a SIMD step per run. A fast parser accepts only the common form
+ * of its value and returns SLB_SLOW for anything else (LWS other than one
+ * SP where the form has it, quoted strings, IPv6, a byte the form does not
+ * expect), and the general parser then decides: a fast parser never
+ * rejects. The scalar path (and Hyperscan's, which uses the scalar values)
+ * has no fast forms, so the differential test and the fuzzer compare each
+ * fast parser with the general one.
+ */
+#define SLB_SLOW SIZE_MAX
+
+/* A 64-byte window of one class's mask, loaded as the runs move forward. */
+struct class_win {
+	const struct slb_byte_class *k;
+	const uint8_t *b;
+	size_t len;    /* b[0..len) may be read; at least 64 */
+	size_t base;   /* the window's first byte */
+	uint64_t miss; /* bit j: b[base + j] not in k */
+};
+
+/* The window holding at: from at, or the last 64 bytes of b near its end. */
+SLB_INLINE void win_load(struct class_win *w, size_t at)
+{
+	w->base = at + 64 <= w->len ? at : w->len - 64;
+	w->miss = slb_class_miss64(w->k, w->b + w->base);
+}
+
+/* The end of the run of bytes of the window's class from i (at or after
+ * the window's base), at most end. */
+SLB_INLINE size_t win_run_end(struct class_win *w, size_t i, size_t end)
+{
+	for (;;) {
+		size_t off = i - w->base;
+
+		if (off < 64) {
+			uint64_t m = w->miss >> off;
+
+			if (m) {
+				i += (size_t)__builtin_ctzll(m);
+				return i < end ? i : end;
+			}
+			i = w->base + 64;
+			if (i >= end)
+				return end;
+		}
+		win_load(w, i);
+	}
+}
+
+/* next_param() for the fast forms: ";name" or ";name=value" at *i with a
+ * token name and value and no LWS, w being a window of token_class. False
+ * when the bytes there are not of that form. */
+SLB_INLINE bool next_param_fast(struct class_win *w, const uint8_t *b, size_t *i, size_t end,
+				struct param *p)
+{
+	size_t t = *i + 1, x;
+
+	if (b[*i] != ';' || t >= end || b[t] <= ' ')
+		return false;
+	x = win_run_end(w, t, end);
+	if (x == t || (x < end && b[x] <= ' '))
+		return false;
+	p->name = slb_span_of(t, x);
+	p->value = (struct slb_span){ 0, 0 };
+	p->has_value = x < end && b[x] == '=';
+	if (p->has_value) {
+		t = x + 1;
+		if (t >= end || b[t] <= ' ' || b[t] == '"')
+			return false;
+		x = win_run_end(w, t, end);
+		/* ':' '[' ']' would go on in a parameter value */
+		if (x == t || (x < end && (b[x] == ':' || b[x] == '[' || b[x] == ']')))
+			return false;
+		p->value = slb_span_of(t, x);
+	}
+	*i = x;
+	return true;
+}
+
+/*
+ * parse_via() for the common form: SIP/2.0/transport, one SP, a host name
+ * or IPv4 address, an optional port of at most five digits, parameters
+ * ";name" or ";name=value" with token values, no other LWS. Every run is a
+ * run of token bytes, so one class mask serves the whole value.
+ */
+static size_t parse_via_fast(const uint8_t *b, size_t len, size_t i, size_t end,
+			     struct slb_sip_via *v)
+{
+	struct class_win w = { &token_class, b, len, 0, 0 };
+	size_t start = i < end && b[i] == ' ' ? i + 1 : i, t, x;
+
+	if (len < 64 || start + 9 > end || b[start + 8] <= ' ' ||
+	    !slb_ieq(b + start, "sip/2.0/", 8))
+		return SLB_SLOW;
+	*v = (struct slb_sip_via){ 0 };
+	t = start + 8;
+	win_load(&w, t);
+	x = win_run_end(&w, t, end);
+	if (x == t || x + 1 >= end || b[x] != ' ' || b[x + 1] <= ' ' || b[x + 1] == '[')
+		return SLB_SLOW;
+	v->transport = slb_span_of(t, x);
+	t = x + 1;
+	x = win_run_end(&w, t, end);
+	if (x == t || (x < end && b[x] <= ' '))
+		return SLB_SLOW;
+	v->host = slb_span_of(t, x);
+	if (x < end && b[x] == ':') {
+		uint32_t port = 0;
+
+		t = x + 1;
+		x = win_run_end(&w, t, end);
+		if (x == t || x - t > 5)
+			return SLB_SLOW;
+		for (size_t k = t; k < x; k++) {
+			if ((unsigned)(b[k] - '0') > 9)
+				return SLB_SLOW;
+			port = port * 10 + (unsigned)(b[k] - '0');
+		}
+		if (port == 0 || port > 65535)
+			return SLB_SLOW;
+		v->port_tok = slb_span_of(t, x);
+		v->port = (uint16_t)port;
+	}
+	while (x < end && b[x] != ',') {
+		struct param p;
+
+		if (!next_param_fast(&w, b, &x, end, &p))
+			return SLB_SLOW;
+		via_param(v, b, &p);
+	}
+	v->value = slb_span_of(start, x);
+	return x;
+}
+#endif
+
+/* One via-parm: the fast form when it is one, else parse_via(). */
+SLB_INLINE size_t via_value(const uint8_t *b, size_t len, size_t i, size_t end,
+			    struct slb_sip_via *v)
+{
+#ifdef slb_class_miss64
+	size_t next = parse_via_fast(b, len, i, end, v);
+
+	if (next != SLB_SLOW)
+		return next;
+#endif
+	(void)len;
+	return parse_via(b, i, end, v);
+}
+
 /*
  * The end of an address (name-addr or addr-spec) from i: where params start.
  * *open is set when a quoted string or a '<' is not closed before end.
@@ -298,6 +457,70 @@ SLB_INLINE size_t skip_address(const uint8_t *b, size_t i, size_t end, bool *ope
 	return i < end ? i : end;
 }
 
+#ifdef slb_class_miss64
+/* Past the next byte c from i (runs of addr_plain_class): the closing '"'
+ * or '>'. SLB_SLOW when there is none before end, or, inside quotes (c is
+ * '"'), at a backslash. */
+SLB_INLINE size_t addr_close(struct class_win *w, const uint8_t *b, size_t i, size_t end,
+			     uint8_t c)
+{
+	for (;;) {
+		i = win_run_end(w, i, end);
+		if (i == end || (c == '"' && b[i] == '\\'))
+			return SLB_SLOW;
+		if (b[i] == c)
+			return i + 1;
+		i++;
+	}
+}
+
+/*
+ * parse_addr_header() for the common form: an address without backslashes
+ * in quotes, closed, then parameters ";name" or ";name=value" with token
+ * values and no LWS. True when the value is of that form (it has no fault
+ * then; *tag is its first tag), false to leave it to parse_addr_header().
+ */
+static bool parse_addr_fast(const uint8_t *b, size_t len, struct slb_span v, struct slb_span *tag)
+{
+	struct class_win w = { &addr_plain_class, b, len, 0, 0 };
+	size_t end = (size_t)v.off + v.len, i = v.off;
+
+	if (len < 64)
+		return false;
+	/* The address: up to ';' or ',' outside quotes and '<...>' (as
+	 * skip_address() reads it: '>' and '\\' are plain outside them). */
+	win_load(&w, i);
+	for (;;) {
+		i = win_run_end(&w, i, end);
+		if (i == end || b[i] == ';' || b[i] == ',')
+			break;
+		if (b[i] == '"' || b[i] == '<') {
+			bool angle = b[i] == '<';
+
+			i = addr_close(&w, b, i + 1, end, angle ? '>' : '"');
+			if (i == SLB_SLOW)
+				return false;
+			if (angle)
+				break;
+		} else {
+			i++;
+		}
+	}
+	w.k = &token_class;
+	if (i < end)
+		win_load(&w, i);
+	while (i < end) {
+		struct param p;
+
+		if (!next_param_fast(&w, b, &i, end, &p))
+			return false;
+		if (!tag->len && p.has_value && SLB_IEQ(b + p.name.off, p.name.len, "tag"))
+			*tag = p.value;
+	}
+	return true;
+}
+#endif
+
 /* A quote or '<' left open anywhere in b[i..end)? For what follows the
  * parameters that parsed: rare, so a plain walk. */
 static bool left_open(const uint8_t *b, size_t i, size_t end)
@@ -317,8 +540,8 @@ static bool left_open(const uint8_t *b, size_t i, size_t end)
  * when a quoted string or a '<' is left open (RFC 3261 §25.1 name-addr,
  * quoted-string), in the address or in the parameters.
  */
-static uint32_t parse_addr_header(const uint8_t *b, struct slb_span v, struct slb_span *tag,
-				  enum slb_sip_reason why)
+static uint32_t parse_addr_header(const uint8_t *b, size_t len, struct slb_span v,
+				  struct slb_span *tag, enum slb_sip_reason why)
 {
 	size_t end = (size_t)v.off + v.len, i;
 	struct param p;
@@ -326,6 +549,14 @@ static uint32_t parse_addr_header(const uint8_t *b, struct slb_span v, struct sl
 
 	if (!v.off)
 		return 0;
+#ifdef slb_class_miss64
+	struct slb_span fast_tag = { 0, 0 };
+	if (parse_addr_fast(b, len, v, &fast_tag)) {
+		*tag = fast_tag;
+		return 0;
+	}
+#endif
+	(void)len;
 	i = skip_address(b, v.off, end, &open);
 	while (!open && (i = skip_lws(b, i, end)) < end) {
 		if (!next_param(b, &i, end, &p, &bad)) /* malformed, or text after */
@@ -459,22 +690,22 @@ SLB_INLINE uint32_t parse_call_id(const uint8_t *b, const struct slb_sip_hits *h
 	return check_call_id(b, i, end);
 }
 
-SLB_INLINE uint32_t parse_vias(const uint8_t *b, const struct slb_sip_hits *h,
+SLB_INLINE uint32_t parse_vias(const uint8_t *b, size_t len, const struct slb_sip_hits *h,
 			   struct slb_sip_msg *m)
 {
 	if (h->n_via == 0)
 		return SLB_ERR(SLB_SIP_ERR_NO_VIA);
 	size_t end0 = (size_t)h->via[0].off + h->via[0].len;
-	size_t next = parse_via(b, h->via[0].off, end0, &m->via);
+	size_t next = via_value(b, len, h->via[0].off, end0, &m->via);
 	if (!next)
 		return SLB_ERR(SLB_SIP_ERR_BAD_VIA);
 	m->has_via = true;
 	m->via_line = h->via_line;
 	/* The next Via: after the comma on this line, or the next Via line. */
 	if (next < end0)
-		m->has_via2 = parse_via(b, next + 1, end0, &m->via2) != 0;
+		m->has_via2 = via_value(b, len, next + 1, end0, &m->via2) != 0;
 	else if (h->n_via > 1)
-		m->has_via2 = parse_via(b, h->via[1].off,
+		m->has_via2 = via_value(b, len, h->via[1].off,
 					(size_t)h->via[1].off + h->via[1].len, &m->via2) != 0;
 	return 0;
 }
@@ -514,12 +745,12 @@ enum slb_sip_reason SLB_FINISH_FN(const uint8_t *buf, size_t len, struct slb_sip
 	if (!err) {
 		msg->headers_len = (uint16_t)hdr_end;
 		err |= parse_call_id(buf, hits, msg);
-		err |= parse_vias(buf, hits, msg);
+		err |= parse_vias(buf, len, hits, msg);
 		err |= hits->cseq.off ? parse_cseq(buf, hits->cseq, msg)
 				      : SLB_ERR(SLB_SIP_ERR_NO_CSEQ);
 		err |= parse_lengths(buf, len, hits, hdr_end, msg);
-		err |= parse_addr_header(buf, hits->to, &msg->to_tag, SLB_SIP_ERR_BAD_TO);
-		err |= parse_addr_header(buf, hits->from, &msg->from_tag, SLB_SIP_ERR_BAD_FROM);
+		err |= parse_addr_header(buf, len, hits->to, &msg->to_tag, SLB_SIP_ERR_BAD_TO);
+		err |= parse_addr_header(buf, len, hits->from, &msg->from_tag, SLB_SIP_ERR_BAD_FROM);
 		parse_routes(buf, hits, msg);
 		msg->has_contact = hits->contact;
 		msg->from = hits->from;
