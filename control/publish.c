@@ -231,6 +231,7 @@ static void fill_state(struct build *b, uint64_t generation)
 			*sb = (struct slb_backend){
 				.weight = be->weight, .pool = p,
 				.state = (uint8_t)state_of(b, k, be),
+				.flags = be->standby ? SLB_BACKEND_F_STANDBY : 0,
 			};
 			slb_addr_to_state(&be->a, &sb->family, &sb->addr, sb->addr6, &sb->port);
 			if (b->ids[k] >= s->n_backends)

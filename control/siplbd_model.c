@@ -120,17 +120,12 @@ enum slb_backend_state siplbd_backend_state(const struct siplbd_model *m, uint32
 
 bool siplbd_backend_standby(const struct siplbd_model *m, uint32_t id)
 {
-	const struct siplbd_backend *b = &m->backends[id];
-	bool srv = b->used && m->cfg.pools[b->pool].srv.name[0];
-
-	return siplbd_backend_state(m, id) == SLB_BACKEND_DRAINING &&
-	       effective(b->admin, b->health) == SLB_BACKEND_UP && (srv || b->weight > 0);
+	return siplbd_model_state(m)->backends[id].flags & SLB_BACKEND_F_STANDBY;
 }
 
 const char *siplbd_backend_state_text(const struct siplbd_model *m, uint32_t id)
 {
-	return siplbd_backend_standby(m, id) ? "standby"
-					     : slb_backend_state_name(siplbd_backend_state(m, id));
+	return slb_backend_shown_state(&siplbd_model_state(m)->backends[id]);
 }
 
 uint64_t siplbd_model_generation(const struct siplbd_model *m)
@@ -194,8 +189,10 @@ static int build_pool(const struct siplbd_model *m, const struct view *v, uint32
 		live[j] = states[j] == SLB_BACKEND_UP && (srv || be->weight > 0);
 	}
 	slb_srv_select(t, n, live, w);
-	for (uint32_t j = 0; j < n; j++)
+	for (uint32_t j = 0; j < n; j++) {
 		out->backends[j].weight = w[j];
+		out->backends[j].standby = live[j] && !w[j];
+	}
 	free(t), free(live), free(w);
 	return 0;
 }

@@ -306,7 +306,7 @@ static void print_stats(emit_fn *emit, const struct totals *t)
 		emit("stats backend %u %s pool %.*s %s effective_weight %u msgs %" PRIu64
 		     " bytes %" PRIu64 " responses %" PRIu64 " finals %" PRIu64 " 503 %" PRIu64, i,
 		     slb_addr_format(&a, SLB_ADDR_ENDPOINT, e, sizeof(e)), SLB_NAME_LEN,
-		     s->pools[b->pool].name, slb_backend_state_name(b->state), b->weight,
+		     s->pools[b->pool].name, slb_backend_shown_state(b), b->weight,
 		     t->dp.backend_tx[i].msgs, t->dp.backend_tx[i].bytes,
 		     t->dp.backend_rx[i].responses, t->dp.backend_rx[i].finals,
 		     t->dp.backend_rx[i].r503);
@@ -450,7 +450,7 @@ static json_object *stats_json(const struct totals *t)
 			continue;
 		e = backend_json(s, i, "msgs", t->dp.backend_tx[i].msgs, t->dp.backend_tx[i].bytes);
 		json_object_object_add(e, "state",
-				       json_object_new_string(slb_backend_state_name(b->state)));
+				       json_object_new_string(slb_backend_shown_state(b)));
 		json_object_object_add(e, "effective_weight", json_object_new_int(b->weight));
 		add_u64(e, "responses", t->dp.backend_rx[i].responses);
 		add_u64(e, "finals", t->dp.backend_rx[i].finals);

@@ -56,6 +56,11 @@ const char *slb_backend_state_name(unsigned state)
 	return state <= SLB_BACKEND_DISABLED ? state_names[state] : "?";
 }
 
+const char *slb_backend_shown_state(const struct slb_backend *b)
+{
+	return b->flags & SLB_BACKEND_F_STANDBY ? "standby" : slb_backend_state_name(b->state);
+}
+
 void slb_metrics_take_totals(struct slb_metrics_snapshot *s, const struct slb_lcore_stats *t)
 {
 	s->responses = t->responses;

@@ -62,6 +62,7 @@ struct slb_config_backend {
 	struct slb_addr a;            /* and port; the family of the pool's VIPs */
 	uint16_t weight;              /* 0 = draining: out of the Maglev table */
 	uint16_t priority;            /* lowest value with a live backend takes traffic */
+	bool standby;                 /* siplbd's published copy: live, weight 0 by priority */
 };
 
 struct slb_config_pool {

@@ -92,6 +92,9 @@ struct slb_metrics_snapshot {
 /* Names shared with the logs and siplbctl: "tx_full", "draining", ... */
 const char *slb_drop_name(unsigned drop);
 const char *slb_backend_state_name(unsigned state);
+/* A published backend's state as operators read it: its state's name, or
+ * "standby" for a draining one flagged SLB_BACKEND_F_STANDBY. */
+const char *slb_backend_shown_state(const struct slb_backend *b);
 
 /*
  * The totals (drops, replies, malformed, responses, in_dialog, keepalives,

@@ -118,10 +118,15 @@ struct slb_backend {
 	__u16 weight;
 	__u8 state;   /* enum slb_backend_state */
 	__u8 family;  /* AF_INET or AF_INET6 */
-	__u8 pad[2];
+	__u8 flags;   /* SLB_BACKEND_F_*: for siplbctl and siplbd --stats only */
+	__u8 pad;
 	__u32 pool;
 	__u8 addr6[16];
 };
+
+/* Up, but draining because a more preferred priority group takes the calls
+ * (slb_srv_select): "standby" to the operator; the dataplanes see draining. */
+#define SLB_BACKEND_F_STANDBY 0x01
 
 /* Direct server return: the outer header siplb puts on a packet. */
 enum slb_encap {

@@ -194,7 +194,8 @@ static void check_state(const struct slb_maps *r, uint64_t g, const struct slb_c
 
 			CHECK(ids[k + j] < s->n_backends && slb_backend_is(b, &be->a) &&
 			      b->weight == be->weight && b->pool == p &&
-			      b->state == state_of(be, states, k + j),
+			      b->state == state_of(be, states, k + j) &&
+			      b->flags == (be->standby ? SLB_BACKEND_F_STANDBY : 0),
 			      "pool %u backend %u: not at id %u", p, j, ids[k + j]);
 		}
 		check_table(r, g, c, p, ids, states, k);
@@ -373,10 +374,12 @@ static void check_once(const char *dir, uint64_t g, const uint32_t *ids)
 	CHECK(run_siplbd("--config %s/good-full.conf --bpffs %s --once", configs, dir) == 0,
 	      "siplbd --once");
 	load(&c);
-	/* 192.0.2.22 has priority 1: siplbd gives it no weight (draining) while
-	 * a backend of priority 0 is up (docs/siplbd.md, "Backend states"). */
+	/* 192.0.2.22 has priority 1: siplbd gives it no weight (draining,
+	 * flagged standby) while a backend of priority 0 is up (docs/siplbd.md,
+	 * "Backend states"); edge's weight 0 backend is draining, no standby. */
 	CHECK(c.pools[0].backends[1].priority == 1, "good-full.conf: priority 1 second");
 	c.pools[0].backends[1].weight = 0;
+	c.pools[0].backends[1].standby = true;
 	CHECK(!slb_maps_open(dir, &r, err, sizeof(err)), "%s", err);
 	check_state(&r, g, &c, ids, NULL);
 	slb_maps_close(&r);
@@ -489,9 +492,9 @@ static void test_stats(const char *dir, struct slb_maps *w)
 	fill_counters(&w->stats[SLB_MAX_LCORES - 1], 10);
 	fill_xdp_counters(w);
 	text = strdup(capture("%s --bpffs %s --stats", dir));
-	/* 192.0.2.22, priority 1, is a stand-by: draining (check_once) */
+	/* 192.0.2.22, priority 1, is a stand-by: standby (check_once) */
 	CHECK(strstr(text, "stats vip sip 192.0.2.100:5060 msgs 11 bytes 1100\n") &&
-	      strstr(text, "stats backend 5 192.0.2.22:5060 pool core draining effective_weight 0 "
+	      strstr(text, "stats backend 5 192.0.2.22:5060 pool core standby effective_weight 0 "
 			   "msgs 22 bytes 2200 responses 55 finals 44 503 11\n") &&
 	      strstr(text, " malformed 11 ") && strstr(text, " no_call_id 11 ") &&
 	      strstr(text, "stats replies 483 0 503 44 513 0 rule 0 rule_rate 0\n"), "%s", text);

@@ -192,7 +192,7 @@ def srv(env):
 """ % PROBING.replace("fall = 3", "fall = 2")))
     # the first generation has the answer: no empty pool at start
     env.wait_log(r"generation 1 published .*: 1 VIPs, 1 pools, 3 backends")
-    expect(weights(env) == {A: ("up", 60), B: ("up", 40), C: ("draining", 0)}, weights(env))
+    expect(weights(env) == {A: ("up", 60), B: ("up", 40), C: ("standby", 0)}, weights(env))
     ids = {b: x["id"] for b, x in env.backends().items()}
     print("ok   first generation: priority 10 takes traffic 60/40, priority 20 stands by")
 
@@ -204,7 +204,7 @@ def srv(env):
                  "the new answer")
     got = env.backends()
     expect(got[A]["id"] == ids[A] and got[C]["id"] == ids[C] and
-           weights(env) == {A: ("up", 60), D: ("up", 40), C: ("draining", 0)},
+           weights(env) == {A: ("up", 60), D: ("up", 40), C: ("standby", 0)},
            f"ids kept, weights: {weights(env)}")
     print(f"ok   zone changed: b gone, d in after {took:.2f} s (TTL {TTL} s), ids kept")
 
@@ -217,7 +217,7 @@ def srv(env):
     print(f"ok   priority 10 down: priority 20 up after {took:.2f} s")
     uas[A] = env.uas("127.0.0.11")
     wait_until(lambda: weights(env)[A] == ("up", 60), RISE * INTERVAL + SLACK, "a back")
-    expect(weights(env)[C] == ("draining", 0), weights(env))
+    expect(weights(env)[C] == ("standby", 0), weights(env))
     print("ok   a back: priority 10 takes traffic again, 20 stands by")
 
     # the server gone: the last answer stays, the failure is counted
@@ -289,8 +289,8 @@ def ctl_changes(env):
     change(env, ["backend", "set", "edge", "127.0.0.22", "--weight", "7"],
            lambda p: p[E2]["effective_weight"] == 7, "weight 7")
     change(env, ["backend", "set", "edge", "127.0.0.22", "--priority", "1"],
-           lambda p: p[E2]["state"] == "draining" and p[E1]["state"] == "up",
-           "priority 1: stand-by while priority 0 is up")
+           lambda p: p[E2]["state"] == "standby" and p[E1]["state"] == "up",
+           "priority 1: standby while priority 0 is up")
     out = change(env, ["backend", "drain", "edge", "127.0.0.21"],
                  lambda p: p[E1]["state"] == "draining" and p[E2] == dict(p[E2], state="up",
                                                                           effective_weight=7),

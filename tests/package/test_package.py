@@ -38,7 +38,7 @@ FILES = {
     "usr/sbin/siplbd", "usr/sbin/siplb-dp", "usr/bin/siplbctl", "usr/bin/siplb-parse",
     "usr/bin/siplb-bench",
     "usr/share/siplb/siplb_xdp.o", "usr/share/siplb/xdp_steer.o",
-    "usr/share/siplb/grafana/siplb.json",
+    "usr/share/siplb/grafana/siplb.json", "usr/share/siplb/hep.lua",
     "usr/share/man/man8/siplbd.8.gz", "usr/share/man/man8/siplb-dp.8.gz",
     "usr/share/man/man8/siplbctl.8.gz", "usr/share/man/man5/siplb.conf.5.gz",
     "usr/share/man/man1/siplb-bench.1.gz",

@@ -11,7 +11,9 @@ net_pcap port with the golden test's messages (golden.py):
              auth key, time within the run, the payload byte for byte; then
              decoded by sngrep's HEP parser (Debian's sngrep, -E: the Homer
              project's code) into a pcap that tshark's SIP dissector reads:
-             the same messages between the same ends.
+             the same messages between the same ends; and tshark with
+             siplb's HEP dissector (dist/wireshark/hep.lua) reads every
+             chunk and the SIP inside.
   off        start = false: siplb-dp sends, nothing is captured.
   rate       rate = 1: one HEP packet, the rest counted over_rate.
   pcap       a live siplbd, siplbctl capture start sip --pcap NAME: the
@@ -104,6 +106,19 @@ def check_hep(heps, outs, t0, t1):
     print('ok: %d HEP packets, chunk by chunk as the frames siplb-dp sent' % len(heps))
 
 
+def sent_fields(outs, extra=()):
+    """Per frame sent: source, destination, ports, extra, Call-ID, CSeq,
+    tab-separated, as tshark -T fields prints them."""
+    rows = []
+    for fr in outs:
+        src, dst, sport, dport, payload = udp_of(fr)
+        hdr = dict(line.split(': ', 1) for line in payload.decode().split('\r\n')[1:]
+                   if ': ' in line)
+        rows.append('\t'.join([socket.inet_ntoa(src), socket.inet_ntoa(dst), str(sport),
+                               str(dport), *extra, hdr['Call-ID'], hdr['CSeq']]))
+    return rows
+
+
 def check_sngrep(env, heps, outs):
     """sngrep decodes the HEP packets (from a pcap of them, -E) back into
     SIP packets; tshark reads those."""
@@ -121,17 +136,32 @@ def check_sngrep(env, heps, outs):
                  '-e', 'sip.CSeq'], 'tshark on sngrep\'s output').split('\n')
     # sngrep writes a dialog's messages more than once: the set is compared
     got = sorted({line for line in got if line.count('\t') == 5})
-    want = []
-    for fr in outs:
-        src, dst, sport, dport, payload = udp_of(fr)
-        hdr = dict(line.split(': ', 1) for line in payload.decode().split('\r\n')[1:]
-                   if ': ' in line)
-        want.append('\t'.join([socket.inet_ntoa(src), socket.inet_ntoa(dst), str(sport),
-                               str(dport), hdr['Call-ID'], hdr['CSeq']]))
+    want = sent_fields(outs)
     if got != sorted(set(want)):
         raise Failure('sngrep + tshark read\n%s\nwant\n%s' % ('\n'.join(got), '\n'.join(want)))
     print('ok: sngrep decoded the %d HEP packets; tshark reads the same SIP between the same '
           'ends' % len(outs))
+
+
+HEP_LUA = os.path.join(HERE, '..', '..', '..', 'dist', 'wireshark', 'hep.lua')
+
+
+def check_tshark_hep(env, heps, outs):
+    """tshark with siplb's HEP dissector (dist/wireshark/hep.lua: Debian's
+    tshark 4.0 has none) reads each HEP packet's chunks and hands the
+    payload to its SIP dissector."""
+    hep_pcap = os.path.join(env['work'], 'hep.pcap')  # check_sngrep's
+    fields = ['hep3.src_ip', 'hep3.dst_ip', 'hep3.src_port', 'hep3.dst_port',
+              'hep3.proto_type', 'hep3.agent_id', 'hep3.auth_key', 'sip.Call-ID', 'sip.CSeq']
+    cmd = ['tshark', '-X', 'lua_script:' + HEP_LUA, '-n', '-r', hep_pcap, '-T', 'fields']
+    for name in fields:
+        cmd += ['-e', name]
+    got = [line for line in G.run(cmd, 'tshark with hep.lua').split('\n')
+           if line.count('\t') == len(fields) - 1]
+    want = sent_fields(outs, ('1', str(AGENT), PASSWORD))
+    if got != want or len(heps) != len(got):
+        raise Failure('tshark + hep.lua read\n%s\nwant\n%s' % ('\n'.join(got), '\n'.join(want)))
+    print('ok: tshark with hep.lua reads the %d HEP packets: chunks and SIP as sent' % len(got))
 
 
 def capture_counters(env):
@@ -160,6 +190,7 @@ def scenario(env):
              'pcap_written': 0, 'pcap_dropped': 0}:
         raise Failure('capture counters moved by %s' % d)
     check_sngrep(env, heps, outs)
+    check_tshark_hep(env, heps, outs)
     outs, heps, d, _, _ = run_case(env, sock, 'start = false;', 'off')
     if len(outs) != 4 or heps or any(d.values()):
         raise Failure('capture off: %d sent, %d HEP packets, counters %s' % (
