@@ -161,6 +161,12 @@ static int stop_settings(json_object *params, struct slb_config_capture *c,
 	return 0;
 }
 
+static void log_pcap(const char *what, const struct slb_config_capture *c)
+{
+	slb_log(SLB_LOG_NOTICE, "capture: pcap %s: file=%s.pcap vip=%s", what, c->pcap_name,
+		c->pcap_vip[0] ? c->pcap_vip : "all");
+}
+
 /* Capture changed as params say, published; on failure as it was. */
 static int change(const struct slb_rpc_call *call, json_object *params, bool on,
 		  json_object **res, struct slb_rpc_error *e)
@@ -179,9 +185,8 @@ static int change(const struct slb_rpc_call *call, json_object *params, bool on,
 		m->cfg.capture = was;
 		return slb_rpc_fail(e, SLB_RPC_PUBLISH_FAILED, NULL, "%s", err);
 	}
-	if (pcap || strcmp(was.pcap_name, now.pcap_name))
-		slb_log(SLB_LOG_NOTICE, "capture: pcap %s%s%s", now.pcap_name[0] ? "start " :
-			"stop ", now.pcap_name[0] ? now.pcap_name : was.pcap_name, ".pcap");
+	if (strcmp(was.pcap_name, now.pcap_name))
+		log_pcap(now.pcap_name[0] ? "start" : "stop", now.pcap_name[0] ? &now : &was);
 	*res = status_json(R(call));
 	return 0;
 }

@@ -1112,8 +1112,8 @@ static void keep_pcap(const struct slb_config *was, struct slb_config *now)
 	if (!w->pcap_name[0])
 		return;
 	if (!vip_kept) {
-		slb_log(SLB_LOG_WARNING, "reload: pcap capture %s stops: its VIP %s is gone",
-			w->pcap_name, w->pcap_vip);
+		slb_log(SLB_LOG_WARNING, "capture: pcap stop: file=%s.pcap vip=%s reason=\"the "
+			"reload took its VIP away\"", w->pcap_name, w->pcap_vip);
 		return;
 	}
 	memcpy(c->pcap_name, w->pcap_name, sizeof(c->pcap_name));

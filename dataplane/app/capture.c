@@ -341,14 +341,15 @@ static void sink_open(struct slb_dp_capture *cap, const struct slb_capture *c)
 		close(fd);
 	k->out = f ? pcap_dump_fopen(k->dead, f) : NULL;
 	if (!k->out) {
-		slb_log(SLB_LOG_WARNING, "capture: pcap file %s not written: %s", path,
-			f ? pcap_geterr(k->dead) : strerror(errno));
+		slb_log(SLB_LOG_WARNING, "capture: pcap file not written: file=%s reason=\"%s\"",
+			path, f ? pcap_geterr(k->dead) : strerror(errno));
 		if (f)
 			fclose(f);
 		return;
 	}
 	k->bytes = 24; /* pcap's file header */
-	slb_log(SLB_LOG_NOTICE, "capture: writing %s (at most %u MB)", path, c->pcap_max_mb);
+	slb_log(SLB_LOG_NOTICE, "capture: pcap file open: file=%s max_mb=%u", path,
+		c->pcap_max_mb);
 }
 
 /* The file the state wants now: a new id closes the last and opens its own. */
@@ -374,8 +375,8 @@ static void sink_write(struct slb_dp_capture *cap, const struct slb_capture *c,
 
 	if (!k->out || size > (uint64_t)c->pcap_max_mb << 20) {
 		if (k->out && !k->full)
-			slb_log(SLB_LOG_WARNING, "capture: pcap file %.63s is full (%u MB): "
-				"later frames dropped", c->pcap_name, c->pcap_max_mb);
+			slb_log(SLB_LOG_WARNING, "capture: pcap file full, later frames dropped: "
+				"file=%.63s.pcap max_mb=%u", c->pcap_name, c->pcap_max_mb);
 		k->full = k->out != NULL;
 		cap->stats->pcap_dropped++;
 		return;
