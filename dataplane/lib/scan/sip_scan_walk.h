@@ -98,8 +98,9 @@ uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 			lf &= slb_bits_from(hdr_start - base);
 			colons &= slb_bits_from(hdr_start - base);
 		}
-		/* The current line's colon may be in this chunk. */
-		if (colon == SLB_NO_POS && colons)
+		/* The current line's colon may be in this chunk (rare: a branch,
+		 * not the six-instruction select the compiler makes otherwise). */
+		if (__builtin_expect(colon == SLB_NO_POS, 0) && colons)
 			colon = base + (size_t)__builtin_ctzll(colons);
 
 		while (lf) {
@@ -121,8 +122,11 @@ uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 				/* A fault: what follows is not parsed, so the
 				 * line ends here even if the next one is folded. */
 				err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
-			} else if (p + 1 < len && (buf[p + 1] == ' ' || buf[p + 1] == '\t')) {
-				continue; /* folded: the logical line goes on */
+			} else if (p + 1 < len && __builtin_expect(buf[p + 1] <= ' ', 0) &&
+				   (buf[p + 1] == ' ' || buf[p + 1] == '\t')) {
+				/* Folded: the logical line goes on. (The next name's
+				 * first byte fails the first test alone.) */
+				continue;
 			} else {
 				slb_walk_record(buf, start, colon, p, hits);
 			}
