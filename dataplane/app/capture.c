@@ -202,23 +202,17 @@ void slb_dp_capture_sent(struct slb_dp_capture *cap, struct slb_dp_lcore *lc,
 void slb_dp_capture_wire(struct slb_dp_capture *cap, const struct slb_state *s,
 			 struct slb_lcore_stats *stats, struct rte_mbuf *m)
 {
-	uint64_t vips = s->capture.pcap_vips;
-	struct slb_frame f;
+	struct slb_frame f = {.data = rte_pktmbuf_mtod(m, uint8_t *),
+			      .len = rte_pktmbuf_data_len(m)};
 
-	if (likely(!vips))
-		return;
-	f = (struct slb_frame){.data = rte_pktmbuf_mtod(m, uint8_t *),
-			       .len = rte_pktmbuf_data_len(m)};
-	if (of_vips(s, vips, &f, false))
+	if (of_vips(s, s->capture.pcap_vips, &f, false))
 		enqueue(cap, stats, &f, CAPTURE_TO_PCAP);
 }
 
 void slb_dp_capture_received(struct slb_dp_capture *cap, const struct slb_state *s,
 			     struct slb_lcore_stats *stats, const struct slb_frame *f)
 {
-	uint64_t vips = s->capture.pcap_vips;
-
-	if (unlikely(vips) && of_vips(s, vips, f, true))
+	if (of_vips(s, s->capture.pcap_vips, f, true))
 		enqueue(cap, stats, f, CAPTURE_TO_PCAP);
 }
 

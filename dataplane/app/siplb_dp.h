@@ -180,12 +180,13 @@ void slb_dp_capture_stop(struct slb_dp *dp);
 void slb_dp_capture_sent(struct slb_dp_capture *cap, struct slb_dp_lcore *lc,
 			 const struct slb_state *s, struct slb_lcore_stats *stats,
 			 const struct slb_frame *f);
-/* A worker puts m on a TX queue, addressed (MACs, fragments) as it leaves:
- * a copy when a pcap file of its source VIP is being written. */
+/* While a pcap file is written (the state's capture.pcap_vips, which the
+ * worker tests first): a worker puts m on a TX queue, addressed (MACs,
+ * fragments) as it leaves: a copy when m is from one of the file's VIPs. */
 void slb_dp_capture_wire(struct slb_dp_capture *cap, const struct slb_state *s,
 			 struct slb_lcore_stats *stats, struct rte_mbuf *m);
-/* A worker received f, not yet handled: a copy when a pcap file of its
- * destination VIP is being written. */
+/* Likewise for f received, not yet handled: a copy when it is to one of
+ * the file's VIPs. */
 void slb_dp_capture_received(struct slb_dp_capture *cap, const struct slb_state *s,
 			     struct slb_lcore_stats *stats, const struct slb_frame *f);
 

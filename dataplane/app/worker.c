@@ -117,7 +117,8 @@ static inline void enqueue(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 {
 	if (unlikely(lc->tx[port].n == SLB_DP_BURST))
 		flush(dp, lc, stats, port);
-	slb_dp_capture_wire(dp->capture, lc->state, stats, m);
+	if (unlikely(lc->state->capture.pcap_vips))
+		slb_dp_capture_wire(dp->capture, lc->state, stats, m);
 	lc->tx[port].m[lc->tx[port].n++] = m;
 }
 
@@ -204,7 +205,8 @@ static inline void handle(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 				       RTE_MBUF_F_RX_L4_CKSUM_GOOD };
 	enum slb_action a;
 
-	slb_dp_capture_received(dp->capture, view->state, view->stats, &f);
+	if (unlikely(view->state->capture.pcap_vips)) /* a pcap file is written */
+		slb_dp_capture_received(dp->capture, view->state, view->stats, &f);
 	a = slb_proxy_handle(view, &f, &out);
 	if (a == SLB_ACTION_SEND)
 		slb_dp_capture_sent(dp->capture, lc, view->state, view->stats, &f);
@@ -233,7 +235,8 @@ static void release_held(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 		if (next_hop(dp, h->out.next_hop, &port, &dst) &&
 		    lc->tx[port].n < SLB_DP_BURST) {
 			fill_mbuf(h->m, &h->f, &h->out, &dp->ports[port], &dst);
-			slb_dp_capture_wire(dp->capture, lc->state, stats, h->m);
+			if (unlikely(lc->state->capture.pcap_vips))
+				slb_dp_capture_wire(dp->capture, lc->state, stats, h->m);
 			lc->tx[port].m[lc->tx[port].n++] = h->m;
 		} else if (lc->now >= h->deadline) {
 			stats->drops[SLB_DROP_NEIGH_PENDING]++;
