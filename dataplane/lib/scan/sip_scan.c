@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The SIP scanner's common part: the start line and the choice of path.
- * Each path locates headers (sip_scan_walk.h) and parses their values
- * (sip_scan_values.h), both compiled for its instruction set.
+ * The SIP scanner's common part: names, the choice of path and the
+ * differential equality. Each path parses the start line (sip_scan_start.h),
+ * locates headers (sip_scan_walk.h) and parses their values
+ * (sip_scan_values.h), all compiled for its instruction set.
  */
 #include <string.h>
 
@@ -73,116 +74,20 @@ enum slb_hdr slb_sip_header_id(const uint8_t *n, size_t len)
 	return slb_hdr_id(n, len);
 }
 
-static size_t skip_token(const uint8_t *b, size_t i, size_t end)
-{
-	return slb_class_end_bytes(slb_token_char, b, i, end);
-}
-
-/* ---- start line ------------------------------------------------------ */
-
-static bool is_keepalive(const uint8_t *buf, size_t len)
-{
-	if (len % 2)
-		return false;
-	for (size_t i = 0; i < len; i += 2)
-		if (buf[i] != '\r' || buf[i + 1] != '\n')
-			return false;
-	return true;
-}
-
-static bool is_sip20(const uint8_t *p, size_t n)
-{
-	return SLB_IEQ(p, n, "sip/2.0");
-}
-
-static uint32_t parse_request_line(const uint8_t *buf, size_t end, struct slb_sip_msg *m)
-{
-	const uint8_t *sp1 = memchr(buf, ' ', end);
-	size_t s1 = sp1 ? (size_t)(sp1 - buf) : end;
-
-	if (s1 == 0 || s1 == end || skip_token(buf, 0, s1) != s1)
-		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
-	const uint8_t *sp2 = memchr(buf + s1 + 1, ' ', end - s1 - 1);
-	if (!sp2)
-		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
-	size_t s2 = (size_t)(sp2 - buf);
-	bool sip20 = is_sip20(buf + s2 + 1, end - s2 - 1);
-	/* the version ends the line: SIP/2.0 has no SP, nor may anything else */
-	if (s2 == s1 + 1 || s2 + 1 == end || (!sip20 && memchr(buf + s2 + 1, ' ', end - s2 - 1)))
-		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
-
-	m->kind = SLB_SIP_KIND_REQUEST;
-	m->method_tok = slb_span_of(0, s1);
-	m->method = slb_sip_method_of(buf, s1);
-	m->ruri = slb_span_of(s1 + 1, s2);
-	m->version = slb_span_of(s2 + 1, end);
-	return sip20 ? 0 : SLB_ERR(SLB_SIP_ERR_BAD_VERSION);
-}
-
-static uint32_t parse_status_line(const uint8_t *buf, size_t end, struct slb_sip_msg *m)
-{
-	const uint8_t *sp = memchr(buf, ' ', end);
-	size_t s = sp ? (size_t)(sp - buf) : end;
-
-	m->kind = SLB_SIP_KIND_RESPONSE;
-	m->version = slb_span_of(0, s);
-	if (!is_sip20(buf, s))
-		return SLB_ERR(s == end ? SLB_SIP_ERR_BAD_START_LINE : SLB_SIP_ERR_BAD_VERSION);
-	/* SP 3DIGIT, then SP reason-phrase (which may be empty) or the end. */
-	const uint8_t *c = buf + s + 1;
-	if (s + 4 > end || c[0] < '1' || c[0] > '6' || c[1] < '0' || c[1] > '9' ||
-	    c[2] < '0' || c[2] > '9' || (s + 4 < end && c[3] != ' '))
-		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
-	m->status = (uint16_t)((c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0'));
-	if (s + 5 <= end)
-		m->status_reason = slb_span_of(s + 5, end);
-	return 0;
-}
-
-bool slb_sip_scan_begin(const uint8_t *buf, size_t len, struct slb_sip_msg *msg,
-			size_t *hdr_start, uint32_t *err)
-{
-	memset(msg, 0, sizeof(*msg));
-	msg->content_length = -1;
-	msg->max_forwards = -1;
-	if (len == 0 || len > SLB_SIP_MAX_LEN) {
-		msg->reason = len ? SLB_SIP_ERR_TOO_LARGE : SLB_SIP_ERR_EMPTY;
-		return false;
-	}
-	if (is_keepalive(buf, len)) {
-		msg->kind = SLB_SIP_KIND_KEEPALIVE;
-		msg->reason = SLB_SIP_ERR_KEEPALIVE;
-		return false;
-	}
-	const uint8_t *lf = memchr(buf, '\n', len);
-	if (!lf) {
-		msg->reason = SLB_SIP_ERR_TRUNCATED;
-		return false;
-	}
-	size_t nl = (size_t)(lf - buf);
-	size_t end = nl > 0 ? slb_line_end(buf, nl) : 0;
-
-	*err = end >= 4 && slb_ieq(buf, "sip/", 4) ? parse_status_line(buf, end, msg)
-					       : parse_request_line(buf, end, msg);
-	*hdr_start = nl + 1;
-	/* The start line cannot be folded: SP or HT here starts a bad line. */
-	if (nl + 1 < len && (buf[nl + 1] == ' ' || buf[nl + 1] == '\t'))
-		*err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
-	return true;
-}
-
 /* ---- paths ------------------------------------------------------------- */
 
-/* What a path compiles for its instruction set: the walk and the values. */
+/* What a path compiles for its instruction set: the start line, the walk
+ * and the values. */
 struct scan_path {
+	slb_sip_begin_fn *begin;
 	slb_sip_walk_fn *walk;
 	slb_sip_finish_fn *finish;
 };
 
 static const struct scan_path paths[SLB_SIP_PATH_COUNT] = {
-	[SLB_SIP_PATH_SCALAR] = { slb_sip_walk_scalar, slb_sip_finish_scalar },
-	[SLB_SIP_PATH_SSE42] = { slb_sip_walk_sse42, slb_sip_finish_sse42 },
-	[SLB_SIP_PATH_AVX2] = { slb_sip_walk_avx2, slb_sip_finish_avx2 },
+	[SLB_SIP_PATH_SCALAR] = { slb_sip_begin_scalar, slb_sip_walk_scalar, slb_sip_finish_scalar },
+	[SLB_SIP_PATH_SSE42] = { slb_sip_begin_sse42, slb_sip_walk_sse42, slb_sip_finish_sse42 },
+	[SLB_SIP_PATH_AVX2] = { slb_sip_begin_avx2, slb_sip_walk_avx2, slb_sip_finish_avx2 },
 };
 
 bool slb_sip_path_supported(enum slb_sip_path path)
@@ -220,7 +125,7 @@ static enum slb_sip_reason scan_path(const struct scan_path *path, const uint8_t
 	size_t hdr_start, hdr_end = 0;
 	uint32_t err = 0;
 
-	if (!slb_sip_scan_begin(buf, len, msg, &hdr_start, &err))
+	if (!path->begin(buf, len, msg, &hdr_start, &err))
 		return msg->reason;
 	err |= path->walk(buf, len, hdr_start, &hits, &hdr_end);
 	return path->finish(buf, len, msg, &hits, hdr_end, err);

@@ -66,3 +66,6 @@ static inline uint64_t slb_class_miss64(const struct slb_byte_class *k, const ui
 
 #define SLB_FINISH_FN slb_sip_finish_avx2
 #include "sip_scan_values.h"
+
+#define SLB_BEGIN_FN slb_sip_begin_avx2
+#include "sip_scan_start.h"

@@ -178,7 +178,7 @@ enum slb_sip_reason slb_sip_scan_hs(const struct slb_sip_hs_db *db,
 	size_t hdr_start, hdr_end;
 	uint32_t err = 0;
 
-	if (!slb_sip_scan_begin(buf, len, msg, &hdr_start, &err))
+	if (!slb_sip_begin_scalar(buf, len, msg, &hdr_start, &err))
 		return msg->reason;
 	const uint8_t *end = memmem(buf, len, end_marker, sizeof(end_marker));
 	if (!end)

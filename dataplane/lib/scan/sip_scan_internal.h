@@ -279,12 +279,14 @@ static inline size_t slb_line_end(const uint8_t *buf, size_t lf)
 }
 
 /*
- * Common first step: empty and keep-alive datagrams, then the start line.
- * Returns false when the scan is over (msg->reason set). On true, *hdr_start
- * is the first byte after the start line and *err holds start-line faults.
+ * First step, compiled once per path (sip_scan_start.h): empty and keep-alive
+ * datagrams, then the start line. Returns false when the scan is over
+ * (msg->reason set). On true, *hdr_start is the first byte after the start
+ * line and *err holds start-line faults.
  */
-bool slb_sip_scan_begin(const uint8_t *buf, size_t len, struct slb_sip_msg *msg,
-			size_t *hdr_start, uint32_t *err);
+typedef bool slb_sip_begin_fn(const uint8_t *buf, size_t len, struct slb_sip_msg *msg,
+			      size_t *hdr_start, uint32_t *err);
+slb_sip_begin_fn slb_sip_begin_scalar, slb_sip_begin_sse42, slb_sip_begin_avx2;
 
 /* The locating walks of the SIMD paths (sip_scan_walk.h). */
 typedef uint32_t slb_sip_walk_fn(const uint8_t *buf, size_t len, size_t hdr_start,

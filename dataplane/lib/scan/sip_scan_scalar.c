@@ -32,3 +32,6 @@ static inline size_t slb_class_end(const struct slb_byte_class *k, const uint8_t
 
 #define SLB_FINISH_FN slb_sip_finish_scalar
 #include "sip_scan_values.h"
+
+#define SLB_BEGIN_FN slb_sip_begin_scalar
+#include "sip_scan_start.h"

@@ -42,3 +42,6 @@ static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
 #define slb_class_end slb_class_end_sse
 #define SLB_FINISH_FN slb_sip_finish_sse42
 #include "sip_scan_values.h"
+
+#define SLB_BEGIN_FN slb_sip_begin_sse42
+#include "sip_scan_start.h"

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The first step of a scan: empty and keep-alive datagrams, the result's
+ * reset and the start line. Compiled once per instruction set, like the walk
+ * and the values, so that the start line's LF and SPs are found with the
+ * path's instructions (a memchr call costs more than the search itself on
+ * a 60-byte line).
+ *
+ * Before including this file (after sip_scan_values.h, whose token class it
+ * uses) a path defines SLB_BEGIN_FN (the function name).
+ */
+#ifndef SLB_BEGIN_FN
+#error "define SLB_BEGIN_FN before including sip_scan_start.h"
+#endif
+
+/* The first c in b[i..end), or end: 32 then 16 bytes per step on the SIMD
+ * paths, the C library's search on the scalar one. */
+static inline size_t slb_find_byte(const uint8_t *b, size_t i, size_t end, uint8_t c)
+{
+#ifdef __AVX2__
+	for (uint32_t hit; i + 32 <= end; i += 32)
+		if ((hit = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+			     _mm256_loadu_si256((const __m256i *)(b + i)), _mm256_set1_epi8((char)c)))))
+			return i + (size_t)__builtin_ctz(hit);
+#endif
+#ifdef __SSSE3__
+	const __m128i k = _mm_set1_epi8((char)c);
+
+	for (; i + 16 <= end; i += 16) {
+		uint32_t hit = (uint32_t)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(b + i)), k));
+
+		if (hit)
+			return i + (size_t)__builtin_ctz(hit);
+	}
+	if (i < end && end >= 16) { /* the last 16 bytes, those before i dropped */
+		uint32_t hit = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				       _mm_loadu_si128((const __m128i *)(b + end - 16)), k)) >>
+			       (16 - (end - i));
+
+		return hit ? i + (size_t)__builtin_ctz(hit) : end;
+	}
+#endif
+	const uint8_t *p = i < end ? memchr(b + i, c, end - i) : NULL;
+
+	return p ? (size_t)(p - b) : end;
+}
+
+static bool is_keepalive(const uint8_t *buf, size_t len)
+{
+	if (len % 2)
+		return false;
+	for (size_t i = 0; i < len; i += 2)
+		if (buf[i] != '\r' || buf[i + 1] != '\n')
+			return false;
+	return true;
+}
+
+static inline bool is_sip20(const uint8_t *p, size_t n)
+{
+	return SLB_IEQ(p, n, "sip/2.0");
+}
+
+/* The first SP of a request line, and whether the bytes before it (the
+ * method) are token chars: one 16-byte step for the usual short method. */
+SLB_INLINE size_t method_end(const uint8_t *buf, size_t end, bool *token)
+{
+#ifdef __SSSE3__
+	if (end >= 16) {
+		uint32_t sp = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			_mm_loadu_si128((const __m128i *)buf), _mm_set1_epi8(' ')));
+
+		if (sp) {
+			unsigned s1 = (unsigned)__builtin_ctz(sp);
+
+			*token = (slb_class_miss16(&token_class, buf) & ((1u << s1) - 1)) == 0;
+			return s1;
+		}
+	}
+#endif
+	size_t s1 = slb_find_byte(buf, 0, end, ' ');
+
+	*token = skip_token(buf, 0, s1) == s1;
+	return s1;
+}
+
+SLB_INLINE uint32_t parse_request_line(const uint8_t *buf, size_t end, struct slb_sip_msg *m)
+{
+	bool token;
+	size_t s1 = method_end(buf, end, &token);
+
+	if (s1 == 0 || s1 == end || !token)
+		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
+	size_t s2 = slb_find_byte(buf, s1 + 1, end, ' ');
+	if (s2 == end)
+		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
+	bool sip20 = is_sip20(buf + s2 + 1, end - s2 - 1);
+	/* the version ends the line: SIP/2.0 has no SP, nor may anything else */
+	if (s2 == s1 + 1 || s2 + 1 == end || (!sip20 && slb_find_byte(buf, s2 + 1, end, ' ') != end))
+		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
+
+	m->kind = SLB_SIP_KIND_REQUEST;
+	m->method_tok = slb_span_of(0, s1);
+	m->method = slb_method_id(buf, s1);
+	m->ruri = slb_span_of(s1 + 1, s2);
+	m->version = slb_span_of(s2 + 1, end);
+	return sip20 ? 0 : SLB_ERR(SLB_SIP_ERR_BAD_VERSION);
+}
+
+static uint32_t parse_status_line(const uint8_t *buf, size_t end, struct slb_sip_msg *m)
+{
+	size_t s = slb_find_byte(buf, 0, end, ' ');
+
+	m->kind = SLB_SIP_KIND_RESPONSE;
+	m->version = slb_span_of(0, s);
+	if (!is_sip20(buf, s))
+		return SLB_ERR(s == end ? SLB_SIP_ERR_BAD_START_LINE : SLB_SIP_ERR_BAD_VERSION);
+	/* SP 3DIGIT, then SP reason-phrase (which may be empty) or the end. */
+	const uint8_t *c = buf + s + 1;
+	if (s + 4 > end || c[0] < '1' || c[0] > '6' || c[1] < '0' || c[1] > '9' ||
+	    c[2] < '0' || c[2] > '9' || (s + 4 < end && c[3] != ' '))
+		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
+	m->status = (uint16_t)((c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0'));
+	if (s + 5 <= end)
+		m->status_reason = slb_span_of(s + 5, end);
+	return 0;
+}
+
+/*
+ * Returns false when the scan is over (msg->reason set). On true, *hdr_start
+ * is the first byte after the start line and *err holds start-line faults.
+ */
+bool SLB_BEGIN_FN(const uint8_t *buf, size_t len, struct slb_sip_msg *msg, size_t *hdr_start,
+		  uint32_t *err)
+{
+	/* An assignment, not a memset call: a few vector stores inline. */
+	*msg = (struct slb_sip_msg){ .content_length = -1, .max_forwards = -1 };
+	if (len == 0 || len > SLB_SIP_MAX_LEN) {
+		msg->reason = len ? SLB_SIP_ERR_TOO_LARGE : SLB_SIP_ERR_EMPTY;
+		return false;
+	}
+	if (is_keepalive(buf, len)) {
+		msg->kind = SLB_SIP_KIND_KEEPALIVE;
+		msg->reason = SLB_SIP_ERR_KEEPALIVE;
+		return false;
+	}
+	size_t nl = slb_find_byte(buf, 0, len, '\n');
+	if (nl == len) {
+		msg->reason = SLB_SIP_ERR_TRUNCATED;
+		return false;
+	}
+	size_t end = nl > 0 ? slb_line_end(buf, nl) : 0;
+
+	*err = end >= 4 && slb_ieq(buf, "sip/", 4) ? parse_status_line(buf, end, msg)
+					       : parse_request_line(buf, end, msg);
+	*hdr_start = nl + 1;
+	/* The start line cannot be folded: SP or HT here starts a bad line. */
+	if (nl + 1 < len && (buf[nl + 1] == ' ' || buf[nl + 1] == '\t'))
+		*err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
+	return true;
+}
