@@ -61,33 +61,38 @@ static inline bool is_sip20(const uint8_t *p, size_t n)
 	return SLB_IEQ(p, n, "sip/2.0");
 }
 
-/* The first SP of a request line, and whether the bytes before it (the
- * method) are token chars: one 16-byte step for the usual short method. */
-SLB_INLINE size_t method_end(const uint8_t *buf, size_t end, bool *token)
+/* The first SP of the start line buf[0..end) (end when there is none), and
+ * whether the bytes before it are token chars (a request's method): one
+ * 16-byte step while the datagram has 16 bytes, whatever the line's length. */
+SLB_INLINE size_t first_sp(const uint8_t *buf, size_t end, size_t len, bool *token)
 {
+	size_t s1 = 0;
+
 #ifdef __SSSE3__
-	if (end >= 16) {
+	if (len >= 16) {
 		uint32_t sp = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
 			_mm_loadu_si128((const __m128i *)buf), _mm_set1_epi8(' ')));
 
+		sp &= end < 16 ? (1u << end) - 1 : 0xffff;
 		if (sp) {
-			unsigned s1 = (unsigned)__builtin_ctz(sp);
-
+			s1 = (size_t)__builtin_ctz(sp);
 			*token = (slb_class_miss16(&token_class, buf) & ((1u << s1) - 1)) == 0;
 			return s1;
 		}
+		s1 = end < 16 ? end : 16; /* no SP before s1 */
 	}
 #endif
-	size_t s1 = slb_find_byte(buf, 0, end, ' ');
-
+	(void)len;
+	s1 = slb_find_byte(buf, s1, end, ' ');
 	*token = skip_token(buf, 0, s1) == s1;
 	return s1;
 }
 
-SLB_INLINE uint32_t parse_request_line(const uint8_t *buf, size_t end, struct slb_sip_msg *m)
+SLB_INLINE uint32_t parse_request_line(const uint8_t *buf, size_t end, size_t len,
+				       struct slb_sip_msg *m)
 {
 	bool token;
-	size_t s1 = method_end(buf, end, &token);
+	size_t s1 = first_sp(buf, end, len, &token);
 
 	if (s1 == 0 || s1 == end || !token)
 		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
@@ -107,9 +112,11 @@ SLB_INLINE uint32_t parse_request_line(const uint8_t *buf, size_t end, struct sl
 	return sip20 ? 0 : SLB_ERR(SLB_SIP_ERR_BAD_VERSION);
 }
 
-static uint32_t parse_status_line(const uint8_t *buf, size_t end, struct slb_sip_msg *m)
+static uint32_t parse_status_line(const uint8_t *buf, size_t end, size_t len,
+				  struct slb_sip_msg *m)
 {
-	size_t s = slb_find_byte(buf, 0, end, ' ');
+	bool token;
+	size_t s = first_sp(buf, end, len, &token);
 
 	m->kind = SLB_SIP_KIND_RESPONSE;
 	m->version = slb_span_of(0, s);
@@ -151,8 +158,8 @@ bool SLB_BEGIN_FN(const uint8_t *buf, size_t len, struct slb_sip_msg *msg, size_
 	}
 	size_t end = nl > 0 ? slb_line_end(buf, nl) : 0;
 
-	*err = end >= 4 && slb_ieq(buf, "sip/", 4) ? parse_status_line(buf, end, msg)
-					       : parse_request_line(buf, end, msg);
+	*err = end >= 4 && slb_ieq(buf, "sip/", 4) ? parse_status_line(buf, end, len, msg)
+					       : parse_request_line(buf, end, len, msg);
 	*hdr_start = nl + 1;
 	/* The start line cannot be folded: SP or HT here starts a bad line. */
 	if (nl + 1 < len && (buf[nl + 1] == ' ' || buf[nl + 1] == '\t'))
