@@ -2,11 +2,13 @@
 /*
  * What the scanning paths share. A path's own job is header *location*:
  * it finds the end of the header block, flags framing faults, and records
- * where the headers siplb cares about are. Everything after that (value
- * parsing, the reason precedence) is common source (sip_scan_values.h),
- * compiled per path only so that runs of bytes are skipped with the path's
- * instructions: the paths can differ in where they look and how fast they
- * skip, never in what they conclude.
+ * where the headers siplb cares about are. The start line (sip_scan_start.h)
+ * and everything after the walk (value parsing, the reason precedence:
+ * sip_scan_values.h) are common source, compiled per path only so that
+ * bytes are searched and skipped with the path's instructions (and, on
+ * AVX2, the common forms of some values parsed from masks, falling back to
+ * the general parsers): the paths can differ in where they look and how
+ * fast they skip, never in what they conclude.
  */
 #ifndef SIPLB_SIP_SCAN_INTERNAL_H
 #define SIPLB_SIP_SCAN_INTERNAL_H

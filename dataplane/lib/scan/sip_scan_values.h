@@ -6,7 +6,8 @@
  *
  * Before including this file a path defines SLB_FINISH_FN (the function
  * name) and slb_class_end(k, b, i, end): the end of the run of bytes of
- * class k (struct slb_byte_class) from i, never reading at or past end.
+ * class k (struct slb_byte_class) from i, never reading at or past end; and,
+ * for the fast forms (see below), optionally slb_class_miss64().
  */
 #ifndef SLB_FINISH_FN
 #error "define SLB_FINISH_FN and slb_class_end before including sip_scan_values.h"
