@@ -8,7 +8,7 @@
 # With --callgrind: no clock but instruction counts, repeatable on a busy
 # machine. siplb-dp (no hugepages) runs under callgrind once over 1000
 # INVITEs and once over 3000 from a plain pcap; the difference over 2000 is
-# what one INVITE costs in the proxy (slb_proxy_handle: scanner and
+# what one INVITE costs in the proxy (slb_proxy_handle_burst: scanner and
 # rewrite) and in handing the result to the TX burst (deliver), start-up
 # and the PMDs' own work left out.
 #
@@ -24,7 +24,10 @@
 # every rule is looked at and every message still forwarded), each beside
 # the no-rules path measured just before it; a realistic mix in turn:
 # R-URI user prefixes, User-Agent regexes, source prefixes, method + R-URI
-# host. With --rules --callgrind: the same as instructions per INVITE.
+# host. With --rules --callgrind: the same as instructions per INVITE;
+# CACHE_SIM=1 adds callgrind's cache simulation (this VM has no PMU to
+# count real misses): the L1 data, L1 instruction and last-level misses per
+# INVITE, beside the no-rules path's.
 # usage: bench/dp_pcap_bench.sh [--callgrind | --lcores | --rules [--callgrind]]
 #                               BUILD_DIR [SECONDS]   (root)
 set -eu
@@ -107,10 +110,16 @@ dp_args="--config $work/siplb.conf --static-mac net_pcap0=02:00:00:00:00:01
          --static-mac net_null0=02:00:00:00:00:02"
 rule_sizes=${RULE_SIZES:-10 100 1000 10000}  # RULE_SIZES="..." for others
 
-# Instructions of function $2 (inclusive) in callgrind output $1.
+# Events of function $2 (inclusive) in callgrind output $1: instructions,
+# or with $3 = misses, L1 data, L1 instruction and last-level misses.
 ir_of() {
-    callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
-        awk -v f=":$2 " 'index($0, f) {gsub(",", "", $1); print $1; exit}'
+    show=Ir
+    [ "${3:-}" = misses ] && show=D1mr,D1mw,I1mr,DLmr,DLmw,ILmr
+    callgrind_annotate --inclusive=yes --threshold=100 --show=$show "$1" 2>/dev/null |
+        awk -v f=":$2 " -v misses="${3:-}" 'index($0, f) {
+            gsub(",", ""); gsub(/\([^)]*\)/, "")
+            if (misses) print $1 + $2, $3, $4 + $5 + $6; else print $1
+            exit}'
 }
 
 # siplb-dp under callgrind over 1000 and over 3000 INVITEs (cg1000.out,
@@ -120,7 +129,8 @@ callgrind_runs() {
         [ -f "$work/in$invites.pcap" ] ||
             python3 "$here/make_sip_pcap.py" "$work/in$invites.pcap" $invites >/dev/null
         # shellcheck disable=SC2086
-        valgrind --tool=callgrind --callgrind-out-file="$work/cg$invites.out" \
+        valgrind --tool=callgrind ${CACHE_SIM:+--cache-sim=yes} \
+            --callgrind-out-file="$work/cg$invites.out" \
             "$build/dataplane/app/siplb-dp" --no-huge -m 256 -l 0 --no-pci \
             --file-prefix pc$$ \
             --vdev "net_pcap0,rx_pcap=$work/in$invites.pcap,tx_pcap=/dev/null" \
@@ -145,31 +155,45 @@ per_invite() {
     [ -n "$a" ] && [ -n "$b" ] && echo $(( (b - a) / 2000 ))
 }
 
+# L1 data, L1 instruction and last-level misses per INVITE of function $1
+# between the two runs (CACHE_SIM=1), to one decimal.
+misses_per_invite() {
+    { ir_of "$work/cg1000.out" "$1" misses; ir_of "$work/cg3000.out" "$1" misses; } |
+        awk 'NR == 1 {split($0, a)} NR == 2 {
+            printf "%.1f %.1f %.1f", ($1 - a[1]) / 2000, ($2 - a[2]) / 2000, ($3 - a[3]) / 2000}'
+}
+
 if [ -n "$callgrind" ] && [ -n "$rules" ]; then
     callgrind_runs
-    base=$(per_invite slb_proxy_handle)
-    printf '%8s %12s %12s\n' rules "instr/INVITE" added
-    printf '%8s %12s %12s\n' 0 "$base" -
+    base=$(per_invite slb_proxy_handle_burst)
+    printf '%8s %12s %12s' rules "instr/INVITE" added
+    [ -n "${CACHE_SIM:-}" ] && printf ' %9s %9s %9s' D1-misses I1-misses LL-misses
+    printf '\n%8s %12s %12s' 0 "$base" -
+    [ -n "${CACHE_SIM:-}" ] && printf ' %9s %9s %9s' $(misses_per_invite slb_proxy_handle_burst)
+    echo
     for n in $rule_sizes; do
         publish "$n"
         callgrind_runs
-        ir=$(per_invite slb_proxy_handle) ||
+        ir=$(per_invite slb_proxy_handle_burst) ||
             { tail -n 5 "$work/cg1000.log" "$work/cg3000.log"; echo "$n rules: no figure"; exit 1; }
         rules_loaded "$work/cg3000.log"
-        printf '%8s %12s %12s\n' "$n" "$ir" $((ir - base))
+        printf '%8s %12s %12s' "$n" "$ir" $((ir - base))
+        [ -n "${CACHE_SIM:-}" ] && printf ' %9s %9s %9s' $(misses_per_invite slb_proxy_handle_burst)
+        echo
     done
-    echo "(callgrind, slb_proxy_handle inclusive: scan, rules, rewrite)"
+    echo "(callgrind, slb_proxy_handle_burst inclusive: scan, rules, rewrite; misses per INVITE"
+    echo " from callgrind's cache simulation when CACHE_SIM=1)"
     exit 0
 fi
 
 if [ -n "$callgrind" ]; then
     callgrind_runs
-    for f in slb_proxy_handle slb_sip_scan deliver; do
+    for f in slb_proxy_handle_burst slb_sip_scan deliver; do
         ir=$(per_invite $f) ||
             { printf '%-18s inlined by this build: counted in its caller\n' "$f"; continue; }
         printf '%-18s %6d instructions per INVITE\n' "$f" "$ir"
     done
-    echo "(callgrind; slb_proxy_handle includes slb_sip_scan)"
+    echo "(callgrind; slb_proxy_handle_burst includes slb_sip_scan)"
     exit 0
 fi
 

@@ -847,32 +847,11 @@ static enum slb_action request_from_backend(struct pkt *p, struct slb_out *out)
 			       (struct slb_msg_counter *[2]){ &p->v->stats->in_dialog, NULL }, out);
 }
 
-/* A request to a VIP with routing rules (docs/rules.md, sip_rules.h): the
- * first matching rule's pool and hash key (*key untouched for the Call-ID)
- * and RULES_FORWARD, or what was done instead (dropped, answered). Apart,
- * so that the path of VIPs without rules carries nothing of it. */
-#define RULES_FORWARD -1
-static __attribute__((noinline)) int apply_rules(struct pkt *p, uint32_t *pool,
-						 struct slb_span *key, struct slb_out *out)
-{
-	struct slb_rules_verdict rv;
-
-	slb_rules_decide(p->v->rules, p->vip_idx, sip(p), &p->msg, p->saddr, p->sport, &rv);
-	if (rv.kind == SLB_RULES_DROP)
-		return (int)drop(p, rv.drop);
-	if (rv.kind == SLB_RULES_REPLY)
-		return (int)reply_with(p, rv.status_line, rv.reply, rv.retry_after, out);
-	if (rv.kind == SLB_RULES_FORWARD) {
-		*pool = rv.pool;
-		if (rv.key.off != p->msg.call_id.off)
-			*key = rv.key;
-	}
-	return RULES_FORWARD;
-}
-
-/* A request from a client: to the backend our Route names (in-dialog), else
- * to the pool's Maglev choice for the Call-ID. */
-static enum slb_action request_to_backend(struct pkt *p, int route_id, struct slb_out *out)
+/* A request from a client, its rules (if any) applied with pool and key
+ * (key.len 0: the Call-ID): to the backend our Route names (in-dialog),
+ * else to the pool's Maglev choice for the key. */
+static enum slb_action to_backend(struct pkt *p, int route_id, uint32_t pool,
+				  struct slb_span key, struct slb_out *out)
 {
 	const struct slb_state *s = p->v->state;
 	struct slb_lcore_stats *st = p->v->stats;
@@ -880,21 +859,8 @@ static enum slb_action request_to_backend(struct pkt *p, int route_id, struct sl
 	struct inserts t;
 	bool in_dialog = route_id >= 0 && route_id < (int)s->n_backends &&
 			 backend_takes_dialogs(p, &s->backends[route_id]);
-	uint32_t pool = p->vip->pool;
-	struct slb_span key = { 0, 0 }; /* a rule's hash key; none: the Call-ID */
 	slb_edits_init(&ed);
 
-	st->vip_rx[p->vip_idx].msgs++;
-	st->vip_rx[p->vip_idx].bytes += p->sip_len;
-	/* In-dialog requests are matched too: a Route is the client's to write,
-	 * so it must not carry a request past a drop, reply, rate or allow
-	 * rule. Only a rule's pool and key leave them alone: they keep the
-	 * backend their Route names. */
-	if (__builtin_expect(s->rules[p->vip_idx].blob_len && p->v->rules, 0)) {
-		int done = apply_rules(p, &pool, &key, out);
-		if (done != RULES_FORWARD)
-			return (enum slb_action)done;
-	}
 	int id = in_dialog ? route_id : maglev_backend(p, pool, key.len ? &key : NULL);
 	if (id < 0)
 		return reply(p, SLB_REPLY_503, out);
@@ -910,6 +876,74 @@ static enum slb_action request_to_backend(struct pkt *p, int route_id, struct sl
 			       (struct slb_msg_counter *[2]){ &st->backend_tx[id],
 							      in_dialog ? &st->in_dialog : NULL },
 			       out);
+}
+
+/* A request to a VIP with routing rules (docs/rules.md, sip_rules.h), once
+ * they decided rv: dropped, answered, or to the first matching rule's pool
+ * and hash key. Apart, so that the path of VIPs without rules carries
+ * nothing of it. In-dialog requests are matched too: a Route is the
+ * client's to write, so it must not carry a request past a drop, reply,
+ * rate or allow rule. Only a rule's pool and key leave them alone: they
+ * keep the backend their Route names. */
+static __attribute__((noinline)) enum slb_action
+ruled_to_backend(struct pkt *p, int route_id, const struct slb_rules_verdict *rv,
+		 struct slb_out *out)
+{
+	uint32_t pool = p->vip->pool;
+	struct slb_span key = { 0, 0 };
+
+	if (rv->kind == SLB_RULES_DROP)
+		return drop(p, rv->drop);
+	if (rv->kind == SLB_RULES_REPLY)
+		return reply_with(p, rv->status_line, rv->reply, rv->retry_after, out);
+	if (rv->kind == SLB_RULES_FORWARD) {
+		pool = rv->pool;
+		if (rv->key.off != p->msg.call_id.off)
+			key = rv->key;
+	}
+	return to_backend(p, route_id, pool, key, out);
+}
+
+static void decide(const struct pkt *p, struct slb_rules_verdict *rv)
+{
+	slb_rules_decide(p->v->rules, p->vip_idx, sip(p), &p->msg, p->saddr, p->sport, rv);
+}
+
+/* The requests parked in a burst (slb_proxy_handle_burst): each one's
+ * packet, route id and frame. */
+struct parked {
+	unsigned n;
+	unsigned frame[SLB_PROXY_BURST];
+	int route_id[SLB_PROXY_BURST];
+	struct pkt p[SLB_PROXY_BURST];
+};
+
+/* handle()'s answer for a request parked until its burst's rules ran
+ * (slb_proxy_handle_burst): never a caller's. */
+#define SLB_ACTION_PARKED ((enum slb_action)-1)
+
+/* A request from a client. One to a VIP with rules waits for them in pk
+ * when that is given (SLB_ACTION_PARKED: a copy, so that the path without
+ * rules keeps its packet on the stack), else has them now. */
+static enum slb_action request_to_backend(struct pkt *p, int route_id, struct parked *pk,
+					  struct slb_out *out)
+{
+	struct slb_lcore_stats *st = p->v->stats;
+
+	st->vip_rx[p->vip_idx].msgs++;
+	st->vip_rx[p->vip_idx].bytes += p->sip_len;
+	if (__builtin_expect(p->v->state->rules[p->vip_idx].blob_len && p->v->rules, 0)) {
+		struct slb_rules_verdict rv;
+
+		if (pk) {
+			pk->p[pk->n] = *p;
+			pk->route_id[pk->n] = route_id;
+			return SLB_ACTION_PARKED;
+		}
+		decide(p, &rv);
+		return ruled_to_backend(p, route_id, &rv, out);
+	}
+	return to_backend(p, route_id, p->vip->pool, (struct slb_span){ 0, 0 }, out);
 }
 
 /* A proven response from the backend our branch names counts for its
@@ -950,39 +984,85 @@ static enum slb_action response(struct pkt *p, struct slb_out *out)
 	return send_rewritten(p, &ed, to.addr, to.port, out);
 }
 
-enum slb_action slb_proxy_handle(const struct slb_proxy_view *v, struct slb_frame *f,
-				 struct slb_out *out)
+/* slb_proxy_handle's work; a request to a VIP with rules is parked in pk
+ * when that is given. */
+static enum slb_action handle(const struct slb_proxy_view *v, struct slb_frame *f,
+			      struct slb_out *out, struct parked *pk)
 {
-	struct pkt p; /* not zeroed whole: the scanner clears p.msg, and parse_frame
-		       * and find_vip set the fields they own before any use */
+	struct pkt pkt, *p = &pkt; /* not zeroed whole: the scanner clears p->msg, and
+				    * parse_frame and find_vip set the fields they
+				    * own before any use */
 	enum slb_drop why;
 
-	p.v = v;
-	p.f = f;
-	p.call_id_hashed = false;
-	if (!parse_frame(&p, &why))
-		return why == SLB_DROP_IP_FRAGMENT && to_proxy_vip(&p) ? SLB_ACTION_REASSEMBLE
-								       : drop(&p, why);
-	if (!find_vip(&p))
-		return drop(&p, SLB_DROP_NOT_SIP);
-	if (!udp_cksum_ok(&p))
-		return drop(&p, SLB_DROP_BAD_CHECKSUM);
-	enum slb_sip_reason r = slb_sip_scan(sip(&p), p.sip_len, &p.msg);
+	p->v = v;
+	p->f = f;
+	p->call_id_hashed = false;
+	if (!parse_frame(p, &why))
+		return why == SLB_DROP_IP_FRAGMENT && to_proxy_vip(p) ? SLB_ACTION_REASSEMBLE
+								      : drop(p, why);
+	if (!find_vip(p))
+		return drop(p, SLB_DROP_NOT_SIP);
+	if (!udp_cksum_ok(p))
+		return drop(p, SLB_DROP_BAD_CHECKSUM);
+	enum slb_sip_reason r = slb_sip_scan(sip(p), p->sip_len, &p->msg);
 	if (r == SLB_SIP_ERR_KEEPALIVE) {
 		v->stats->keepalives++;
 		return SLB_ACTION_DROP;
 	}
 	if (r != SLB_SIP_OK) { /* the scanner refuses a message without Via or CSeq */
 		v->stats->sip_reasons[r]++;
-		return drop(&p, SLB_DROP_MALFORMED);
+		return drop(p, SLB_DROP_MALFORMED);
 	}
-	if (p.msg.kind == SLB_SIP_KIND_RESPONSE)
-		return response(&p, out);
-	if (p.msg.max_forwards == 0)
-		return reply(&p, SLB_REPLY_483, out);
-	int route_id = our_route(&p);
+	if (p->msg.kind == SLB_SIP_KIND_RESPONSE)
+		return response(p, out);
+	if (p->msg.max_forwards == 0)
+		return reply(p, SLB_REPLY_483, out);
+	int route_id = our_route(p);
 	if (route_id >= 0 && route_id < (int)v->state->n_backends &&
-	    v->state->backends[route_id].addr == p.saddr)
-		return request_from_backend(&p, out);
-	return request_to_backend(&p, route_id, out);
+	    v->state->backends[route_id].addr == p->saddr)
+		return request_from_backend(p, out);
+	return request_to_backend(p, route_id, pk, out);
+}
+
+enum slb_action slb_proxy_handle(const struct slb_proxy_view *v, struct slb_frame *f,
+				 struct slb_out *out)
+{
+	return handle(v, f, out, NULL);
+}
+
+/* The rules of the parked requests, back to back, then the rest of each. */
+static void run_parked(struct parked *pk, struct slb_out *out, enum slb_action *act)
+{
+	struct slb_rules_verdict rv[SLB_PROXY_BURST];
+
+	for (unsigned k = 0; k < pk->n; k++)
+		decide(&pk->p[k], &rv[k]);
+	for (unsigned k = 0; k < pk->n; k++)
+		act[pk->frame[k]] = ruled_to_backend(&pk->p[k], pk->route_id[k], &rv[k],
+						     &out[pk->frame[k]]);
+	pk->n = 0;
+}
+
+/* Frames whose first line is fetched ahead of their scan. */
+#define PREFETCH_AHEAD 3
+
+void slb_proxy_handle_burst(const struct slb_proxy_view *v, struct slb_frame *f, unsigned n,
+			    struct slb_out *out, enum slb_action *act)
+{
+	struct parked pk;
+
+	pk.n = 0;
+	for (unsigned i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		__builtin_prefetch(f[i].data);
+	for (unsigned i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n)
+			__builtin_prefetch(f[i + PREFETCH_AHEAD].data);
+		act[i] = handle(v, &f[i], &out[i], &pk);
+		if (act[i] != SLB_ACTION_PARKED)
+			continue;
+		pk.frame[pk.n++] = i;
+		if (pk.n == SLB_PROXY_BURST) /* the rules keep the requests' order */
+			run_parked(&pk, out, act);
+	}
+	run_parked(&pk, out, act);
 }

@@ -2,8 +2,8 @@
 /*
  * The fast path: one loop per worker lcore, l3fwd's shape. Per iteration it
  * announces the state generation it reads (slb_reader_enter), then for every
- * port: a burst in, slb_proxy_handle() per packet in place, MAC addresses,
- * a burst out per egress port. No allocation, no syscall, no lock per packet;
+ * port: a burst in, slb_proxy_handle_burst() on its packets in place, MAC
+ * addresses, a burst out per egress port. No allocation, no syscall, no lock per packet;
  * the only clock is the TSC. A packet whose next hop's MAC is not known yet
  * waits in a small per-lcore hold list until it is (or a second passes).
  * Off the normal path: IPv4 fragments to a VIP are copied into the lcore's
@@ -11,13 +11,10 @@
  * the MTU leaves as fragments in mbufs of their own (frag.c).
  */
 #include <rte_cycles.h>
-#include <rte_prefetch.h>
 
 #include "dp_neigh.h"
 #include "siplb/proxy.h"
 #include "siplb_dp.h"
-
-#define SLB_DP_PREFETCH_AHEAD 3
 
 volatile bool slb_dp_quit;
 
@@ -187,38 +184,51 @@ static void reassemble(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 	deliver(dp, lc, view->stats, m, &f, &out);
 }
 
-static inline void handle(const struct slb_dp *dp, struct slb_dp_lcore *lc,
-			  const struct slb_proxy_view *view, struct rte_mbuf *m)
+/* What the proxy did with m's frame f: sent, kept for reassembly, dropped. */
+static inline void finish(const struct slb_dp *dp, struct slb_dp_lcore *lc,
+			  const struct slb_proxy_view *view, struct rte_mbuf *m,
+			  struct slb_frame *f, const struct slb_out *out, enum slb_action a)
 {
-	struct slb_out out;
-
-	/* The in-place edits need one contiguous buffer; RX scatter is never
-	 * enabled, so only an oversized frame gets here. */
-	if (m->nb_segs != 1) {
-		view->stats->drops[SLB_DROP_NO_ROOM]++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	struct slb_frame f = { rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
-			       rte_pktmbuf_headroom(m), rte_pktmbuf_tailroom(m),
-			       (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
-				       RTE_MBUF_F_RX_L4_CKSUM_GOOD };
-	enum slb_action a;
-
-	if (unlikely(view->state->capture.pcap_vips)) /* a pcap file is written */
-		slb_dp_capture_received(dp->capture, view->state, view->stats, &f);
-	a = slb_proxy_handle(view, &f, &out);
 	if (a == SLB_ACTION_SEND)
-		slb_dp_capture_sent(dp->capture, lc, view->state, view->stats, &f);
-	if (likely(a == SLB_ACTION_SEND && !out.fragment)) {
-		deliver(dp, lc, view->stats, m, &f, &out);
+		slb_dp_capture_sent(dp->capture, lc, view->state, view->stats, f);
+	if (likely(a == SLB_ACTION_SEND && !out->fragment)) {
+		deliver(dp, lc, view->stats, m, f, out);
 		return;
 	}
 	if (a == SLB_ACTION_SEND)
-		deliver_fragments(dp, lc, view->stats, &f, &out);
+		deliver_fragments(dp, lc, view->stats, f, out);
 	else if (a == SLB_ACTION_REASSEMBLE)
-		reassemble(dp, lc, view, &f);
+		reassemble(dp, lc, view, f);
 	rte_pktmbuf_free(m);
+}
+
+/* The frames of the burst's mbufs, packed at the front of pkts (each in the
+ * VIPs' pcap files, if any, as received); their count. */
+static inline uint16_t frames(const struct slb_dp *dp, const struct slb_proxy_view *view,
+			      struct rte_mbuf **pkts, uint16_t n, struct slb_frame *f)
+{
+	struct slb_lcore_stats *stats = view->stats;
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		/* The in-place edits need one contiguous buffer; RX scatter is
+		 * never enabled, so only an oversized frame gets here. */
+		if (m->nb_segs != 1) {
+			stats->drops[SLB_DROP_NO_ROOM]++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		f[k] = (struct slb_frame){ rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
+					   rte_pktmbuf_headroom(m), rte_pktmbuf_tailroom(m),
+					   (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+						   RTE_MBUF_F_RX_L4_CKSUM_GOOD };
+		if (unlikely(view->state->capture.pcap_vips)) /* a pcap file is written */
+			slb_dp_capture_received(dp->capture, view->state, stats, &f[k]);
+		pkts[k++] = m;
+	}
+	return k;
 }
 
 /* Sends the held packets whose MAC is known now, drops the expired ones. */
@@ -253,17 +263,18 @@ static inline uint16_t poll_port(const struct slb_dp *dp, struct slb_dp_lcore *l
 				 const struct slb_proxy_view *view, uint16_t port_id)
 {
 	struct rte_mbuf *pkts[SLB_DP_BURST];
-	uint16_t n = rte_eth_rx_burst(port_id, lc->queue, pkts, SLB_DP_BURST);
+	struct slb_frame f[SLB_DP_BURST];
+	struct slb_out out[SLB_DP_BURST];
+	enum slb_action act[SLB_DP_BURST];
+	uint16_t n = rte_eth_rx_burst(port_id, lc->queue, pkts, SLB_DP_BURST), k;
 
-	for (uint16_t i = 0; i < n && i < SLB_DP_PREFETCH_AHEAD; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	for (uint16_t i = 0; i < n; i++) {
-		if (i + SLB_DP_PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + SLB_DP_PREFETCH_AHEAD], void *));
-		handle(dp, lc, view, pkts[i]);
-	}
-	if (n)
-		drain(dp, lc, view->stats);
+	if (!n)
+		return 0;
+	k = frames(dp, view, pkts, n, f);
+	slb_proxy_handle_burst(view, f, k, out, act);
+	for (uint16_t i = 0; i < k; i++)
+		finish(dp, lc, view, pkts[i], &f[i], &out[i], act[i]);
+	drain(dp, lc, view->stats);
 	return n;
 }
 

@@ -96,6 +96,20 @@ struct slb_out {
 enum slb_action slb_proxy_handle(const struct slb_proxy_view *v, struct slb_frame *f,
 				 struct slb_out *out);
 
+/*
+ * Handles frames f[0..n) as slb_proxy_handle each (act[i], out[i]), except
+ * that the routing rules of the requests that have some run back to back
+ * once every frame has been scanned (SLB_PROXY_BURST such requests at a
+ * time, in the frames' order): Hyperscan's code and databases are
+ * then loaded into the caches once per burst, not once per request, where
+ * the scanner's, the rewrite's and the PMD's own evicted them in between
+ * (bench/RESULTS.md, "Routing rules"). The rules see the requests in the
+ * burst's order; each frame's rewrite comes after every frame's scan.
+ */
+#define SLB_PROXY_BURST 32
+void slb_proxy_handle_burst(const struct slb_proxy_view *v, struct slb_frame *f, unsigned n,
+			    struct slb_out *out, enum slb_action *act);
+
 /* Our Record-Route/Via parameter that names a backend: ";slb=<id>". */
 #define SLB_BACKEND_PARAM "slb"
 /* Branch prefix of our Via: magic cookie + "slb". Then 16 hex digits (a

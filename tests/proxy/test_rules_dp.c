@@ -8,8 +8,8 @@
  * a retransmission on the same one), drop and its counters, reply 403/486
  * bytes, rates per source and per rule, the allow list; in-dialog requests
  * keep their backend but not past a drop; responses are not matched; a
- * CANCEL and an ACK follow their INVITE's rule; a new
- * generation resets the counters.
+ * CANCEL and an ACK follow their INVITE's rule; a burst does what each
+ * frame alone does; a new generation resets the counters.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -93,8 +93,8 @@ static void build_state(void)
 	CHECK(!slb_rules_image_build(&in, &state, &image, err, sizeof(err)), "rules: %s", err);
 }
 
-static enum slb_action handle(struct frame_buf *fb, const char *src, uint16_t sport,
-			      const char *vip, const char *text, struct slb_out *out)
+static void frame(struct frame_buf *fb, const char *src, uint16_t sport, const char *vip,
+		  const char *text)
 {
 	size_t n = strlen(text);
 	uint8_t *d = fb->mem + HEADROOM;
@@ -102,6 +102,12 @@ static enum slb_action handle(struct frame_buf *fb, const char *src, uint16_t sp
 	test_udp_frame(d, src, sport, vip, 5060, 0, 0, text, n);
 	fb->f = (struct slb_frame){d, (uint32_t)(42 + n), HEADROOM,
 				   (uint32_t)(sizeof(fb->mem) - HEADROOM - 42 - n), false};
+}
+
+static enum slb_action handle(struct frame_buf *fb, const char *src, uint16_t sport,
+			      const char *vip, const char *text, struct slb_out *out)
+{
+	frame(fb, src, sport, vip, text);
 	return slb_proxy_handle(&view, &fb->f, out);
 }
 
@@ -403,6 +409,77 @@ static void test_cancel_follows_invite(void)
 	CHECK(counters[7] == 3, "rule 7 hits: %llu", (unsigned long long)counters[7]);
 }
 
+/* Frame i of test_burst's: every action, rates, VIPs without rules and an
+ * allow list, a malformed message, in turn. */
+static void burst_frame(struct frame_buf *fb, unsigned i)
+{
+	static const struct { const char *src, *vip, *method, *ruri, *extra; } kinds[] = {
+		{CLIENT, SIP_VIP, "INVITE", "sip:b@x", "User-Agent: friendly-scanner\r\n"},
+		{CLIENT, SIP_VIP, "REGISTER", "sip:reg.example.com", ""},
+		{CLIENT, SIP_VIP, "INVITE", "sip:19001234@x", ""},
+		{CLIENT, SIP_VIP, "OPTIONS", "sip:x@y", ""},
+		{CLIENT, PLAIN_VIP, "INVITE", "sip:p@x", ""},
+		{CLIENT, SIP_VIP, "ACK", "sip:busy@x", ""},
+		{"203.0.113.5", ALLOW_VIP, "INVITE", "sip:a@b", ""},
+		{CLIENT, SIP_VIP, "INVITE", "sip:bob@x", "X-Tenant: acme\r\n"},
+		{CLIENT, SIP_VIP, "SUBSCRIBE", "sip:x@y", ""},
+		{CLIENT, SIP_VIP, "INVITE", "sip:bob@x", ""},
+	};
+	unsigned k = i % (sizeof(kinds) / sizeof(kinds[0]) + 1);
+	char user[16], call_id[24];
+
+	if (k == sizeof(kinds) / sizeof(kinds[0])) {
+		frame(fb, CLIENT, 5062, SIP_VIP, "INVITE sip:x@y SIP/2.0\r\nnot a header\r\n\r\n");
+		return;
+	}
+	snprintf(user, sizeof(user), "u%u", i);
+	snprintf(call_id, sizeof(call_id), "burst-%u", i);
+	frame(fb, kinds[k].src, 5062, kinds[k].vip,
+	      request(kinds[k].method, kinds[k].ruri, user, call_id, kinds[k].extra));
+}
+
+/*
+ * A burst (slb_proxy_handle_burst) does to each frame what slb_proxy_handle
+ * does to it alone, though its rules run after the burst's scans: in the
+ * frames' order (of 5 OPTIONS from one source 3 pass, then 503s; of the
+ * SUBSCRIBEs one passes), also past SLB_PROXY_BURST requests with rules.
+ */
+static void test_burst(struct slb_rules_worker *w)
+{
+	enum { N = SLB_PROXY_BURST + 12 };
+	static struct frame_buf one[N], many[N];
+	struct slb_frame f[N];
+	struct slb_out out_one[N], out_many[N];
+	enum slb_action act_one[N], act_many[N];
+	unsigned same = 0, sent = 0, ruled = 0;
+
+	sync_at(w, 40 * SEC);
+	for (unsigned i = 0; i < N; i++) {
+		burst_frame(&one[i], i);
+		act_one[i] = slb_proxy_handle(&view, &one[i].f, &out_one[i]);
+		burst_frame(&many[i], i);
+		f[i] = many[i].f;
+		ruled += !strstr((const char *)f[i].data + 42, "sip:p@x") &&
+			 !strstr((const char *)f[i].data + 42, "not a header");
+	}
+	sync_at(w, 50 * SEC); /* the same rates' state: every bucket full again */
+	slb_proxy_handle_burst(&view, f, N, out_many, act_many);
+	for (unsigned i = 0; i < N; i++) {
+		bool eq = act_one[i] == act_many[i] && f[i].len == one[i].f.len &&
+			  !memcmp(f[i].data, one[i].f.data, f[i].len) &&
+			  (act_one[i] != SLB_ACTION_SEND ||
+			   (out_one[i].next_hop == out_many[i].next_hop &&
+			    out_one[i].cksum_offload == out_many[i].cksum_offload &&
+			    out_one[i].fragment == out_many[i].fragment));
+
+		CHECK(eq, "frame %u: the burst's action %d, alone %d", i, act_many[i], act_one[i]);
+		same += eq;
+		sent += act_one[i] == SLB_ACTION_SEND;
+	}
+	CHECK(same == N && ruled > SLB_PROXY_BURST && sent > N / 2 && sent < N,
+	      "%u of %u frames as alone (%u with rules, %u sent)", same, N, ruled, sent);
+}
+
 /*
  * A new generation with other rules: counters of the changed VIP reset,
  * the new blob in use. A second worker sharing the databases stays on the
@@ -470,12 +547,14 @@ int main(int argc, char **argv)
 	test_allow_list();
 	test_in_dialog_and_responses();
 	test_cancel_follows_invite();
+	test_burst(w);
 	test_new_generation(w);
 	slb_rules_worker_free(w);
 	slb_rules_cache_free(cache);
 	free(image.bytes);
 	slb_config_free(&cfg);
 	printf("rules in the proxy: pool, AoR hash, retransmission, drop, reply, rates, allow "
-	       "list, in-dialog and responses, CANCEL and ACK with their INVITE, new generation\n");
+	       "list, in-dialog and responses, CANCEL and ACK with their INVITE, bursts, new "
+	       "generation\n");
 	return check_summary();
 }
