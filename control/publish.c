@@ -131,15 +131,13 @@ static enum slb_backend_state state_of(const struct build *b, uint32_t k,
 static uint64_t pcap_vips(const struct slb_config *cfg)
 {
 	const struct slb_config_capture *c = &cfg->capture;
+	int v = slb_config_vip_index(cfg, c->pcap_vip);
 
 	if (!c->pcap_name[0])
 		return 0;
 	if (!c->pcap_vip[0])
 		return SLB_CAPTURE_ALL_VIPS;
-	for (uint32_t v = 0; v < cfg->n_vips; v++)
-		if (!strcmp(cfg->vips[v].name, c->pcap_vip))
-			return 1ULL << v;
-	return 0;
+	return v < 0 ? 0 : 1ULL << v;
 }
 
 /* SIP capture for siplb-dp: sample 0 while HEP is not enabled. */

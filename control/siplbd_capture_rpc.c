@@ -30,20 +30,13 @@ static void vip_names(const struct slb_config *c, uint64_t mask, char *out, size
 			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? "," : "", c->vips[v].name);
 }
 
-/* "PCAP_DIR/NAME.pcap" into out. */
-static void pcap_path(const struct slb_config_capture *c, const char *name, char *out,
-		      size_t len)
-{
-	snprintf(out, len, "%s/%s.pcap", c->pcap_dir, name);
-}
-
 static json_object *pcap_json(const struct slb_config_capture *c,
 			      const struct slb_capture_stats *k)
 {
 	json_object *o = json_object_new_object();
 	char path[PATH_MAX + SLB_CAPTURE_PCAP_NAME_LEN + 8];
 
-	pcap_path(c, c->pcap_name, path, sizeof(path));
+	slb_config_pcap_path(c->pcap_dir, c->pcap_name, path, sizeof(path));
 	json_object_object_add(o, "file", c->pcap_name[0] ? json_object_new_string(path) : NULL);
 	json_object_object_add(o, "vip", json_object_new_string(c->pcap_vip[0] ? c->pcap_vip :
 								 "all"));
@@ -82,18 +75,20 @@ static json_object *status_json(struct siplbd_rpc *r)
 static int vip_param(const struct siplbd_model *m, json_object *params, const char **name,
 		     uint64_t *mask, struct slb_rpc_error *e)
 {
-	json_object *v;
+	json_object *o;
+	int v;
 
 	*name = "";
 	*mask = SLB_CAPTURE_ALL_VIPS;
-	if (!json_object_object_get_ex(params, "vip", &v))
+	if (!json_object_object_get_ex(params, "vip", &o))
 		return 0;
-	*name = json_object_get_string(v);
-	for (uint32_t i = 0; i < m->cfg.n_vips; i++)
-		if (!strcmp(m->cfg.vips[i].name, *name))
-			return *mask = 1ULL << i, 0;
-	return slb_rpc_fail(e, SLB_RPC_NOT_FOUND, "vip", "no VIP '%.64s' (vip.list lists them)",
-			    *name);
+	*name = json_object_get_string(o);
+	v = slb_config_vip_index(&m->cfg, *name);
+	if (v < 0)
+		return slb_rpc_fail(e, SLB_RPC_NOT_FOUND, "vip", "no VIP '%.64s' (vip.list lists "
+				    "them)", *name);
+	*mask = 1ULL << v;
+	return 0;
 }
 
 /* HEP on, with params' settings, into *c: 0, or -1 with e filled. */
@@ -131,7 +126,7 @@ static int pcap_settings(const struct siplbd_model *m, json_object *params,
 	if (c->pcap_name[0])
 		return slb_rpc_fail(e, SLB_RPC_EXISTS, "pcap", "%s.pcap is being written: capture "
 				    "stop --pcap first", c->pcap_name);
-	pcap_path(c, name, path, sizeof(path));
+	slb_config_pcap_path(c->pcap_dir, name, path, sizeof(path));
 	if (!access(path, F_OK))
 		return slb_rpc_fail(e, SLB_RPC_EXISTS, "pcap", "%s exists: another name, or remove "
 				    "it first", path);

@@ -1105,13 +1105,10 @@ static void keep_pcap(const struct slb_config *was, struct slb_config *now)
 {
 	const struct slb_config_capture *w = &was->capture;
 	struct slb_config_capture *c = &now->capture;
-	bool vip_kept = !w->pcap_vip[0];
 
-	for (uint32_t v = 0; !vip_kept && v < now->n_vips; v++)
-		vip_kept = !strcmp(now->vips[v].name, w->pcap_vip);
 	if (!w->pcap_name[0])
 		return;
-	if (!vip_kept) {
+	if (w->pcap_vip[0] && slb_config_vip_index(now, w->pcap_vip) < 0) {
 		slb_log(SLB_LOG_WARNING, "capture: pcap stop: file=%s.pcap vip=%s reason=\"the "
 			"reload took its VIP away\"", w->pcap_name, w->pcap_vip);
 		return;

@@ -50,11 +50,9 @@ static int vip_param(const struct siplbd_model *m, json_object *params, int *v,
 	if (!json_object_object_get_ex(params, "vip", &o))
 		return 0;
 	name = json_object_get_string(o);
-	for (uint32_t i = 0; i < m->cfg.n_vips; i++)
-		if (!strcmp(m->cfg.vips[i].name, name))
-			return *v = (int)i, 0;
-	return slb_rpc_fail(e, SLB_RPC_NOT_FOUND, "vip", "no VIP '%.64s' (vip.list lists them)",
-			    name);
+	*v = slb_config_vip_index(&m->cfg, name);
+	return *v >= 0 ? 0 : slb_rpc_fail(e, SLB_RPC_NOT_FOUND, "vip", "no VIP '%.64s' (vip.list "
+						  "lists them)", name);
 }
 
 /* ---- what is ------------------------------------------------------------------------ */

@@ -330,14 +330,6 @@ static int rules_of(const struct slb_config *cfg, uint32_t v, struct siplbd_stat
 	return push_rules(out, &r);
 }
 
-static int vip_index(const struct slb_config *cfg, const char *name)
-{
-	for (uint32_t v = 0; v < cfg->n_vips; v++)
-		if (!strncmp(cfg->vips[v].name, name, SLB_NAME_LEN))
-			return (int)v;
-	return -1;
-}
-
 /* r parsed against cfg into VIP v's rules (the file's freed): 0, or -1
  * with the reason (cfg as it was). */
 static int parse_rules(const struct siplbd_vip_rules *r, struct slb_config *cfg, uint32_t v,
@@ -370,7 +362,7 @@ static int apply_rules(const struct siplbd_state *s, struct slb_config *cfg,
 
 	for (uint32_t i = 0; i < s->n_rules; i++) {
 		const struct siplbd_vip_rules *r = &s->rules[i];
-		int v = vip_index(cfg, r->vip);
+		int v = slb_config_vip_index(cfg, r->vip);
 
 		if (v < 0 || parse_rules(r, cfg, (uint32_t)v, why, sizeof(why))) {
 			slb_log(SLB_LOG_WARNING, "state: rules dropped: vip=%s reason=\"%s\"", r->vip,

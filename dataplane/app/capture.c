@@ -42,14 +42,14 @@
 #define CAPTURE_OFF_US 10000      /* nothing to capture: a stop closes the file in 10 ms */
 #define CAPTURE_HEP_ROOM SLB_HEP_MAX
 
-/* What the thread does with a copy: bits in its capture_meta. */
-#define CAPTURE_TO_HEP 1u
-#define CAPTURE_TO_PCAP 2u
+/* Where a copy goes: a datagram sent, to HEP (whole, before its MACs and
+ * fragments), or a frame as it crossed the port, to the pcap file. */
+enum capture_to { CAPTURE_TO_HEP, CAPTURE_TO_PCAP };
 
 /* In each copy's private area. */
 struct capture_meta {
-	uint64_t ns; /* wall clock when the worker copied it */
-	uint32_t to; /* CAPTURE_TO_* */
+	uint64_t ns;          /* wall clock when the worker copied it */
+	enum capture_to to;
 };
 
 /* The pcap file being written: the state's pcap_id while its pcap_vips is
@@ -141,7 +141,7 @@ static bool of_vips(const struct slb_state *s, uint64_t vips, const struct slb_f
 /* f into mbufs of the capture pool (chained past one's room), stamped
  * with the wall clock and where it goes; NULL when the pool is short. */
 static struct rte_mbuf *copy_frame(struct rte_mempool *mp, const struct slb_frame *f,
-				   uint32_t to)
+				   enum capture_to to)
 {
 	struct rte_mbuf *head = NULL, *last = NULL;
 	const uint8_t *data = f->data;
@@ -174,7 +174,7 @@ static struct rte_mbuf *copy_frame(struct rte_mempool *mp, const struct slb_fram
 }
 
 static void enqueue(struct slb_dp_capture *cap, struct slb_lcore_stats *stats,
-		    const struct slb_frame *f, uint32_t to)
+		    const struct slb_frame *f, enum capture_to to)
 {
 	struct rte_mbuf *m = copy_frame(cap->pool, f, to);
 
@@ -323,7 +323,7 @@ static void sink_open(struct slb_dp_capture *cap, const struct slb_capture *c)
 
 	memcpy(name, c->pcap_name, sizeof(name));
 	name[sizeof(name) - 1] = 0;
-	snprintf(path, sizeof(path), "%s/%s.pcap", cap->pcap_dir, name);
+	slb_config_pcap_path(cap->pcap_dir, name, path, sizeof(path));
 	*k = (struct pcap_sink){.id = c->pcap_id, .dead = k->dead};
 	if (mkdir(cap->pcap_dir, 0750) && errno != EEXIST)
 		fd = -1;
@@ -384,18 +384,17 @@ static void sink_write(struct slb_dp_capture *cap, const struct slb_capture *c,
 
 /* ---- the thread ------------------------------------------------------------------- */
 
-/* One copy off the ring: HEP into the burst (*k of them so far), the pcap
- * file, or both. */
+/* One copy off the ring: into the pcap file, or as HEP into the burst (*k
+ * of them so far). */
 static void take(struct slb_dp_capture *cap, const struct slb_capture *c, struct rte_mbuf *m,
 		 uint64_t now, struct iovec *iov, unsigned *k)
 {
-	uint32_t to = ((const struct capture_meta *)rte_mbuf_to_priv(m))->to;
 	size_t len = 0;
 
-	if (to & CAPTURE_TO_PCAP)
+	if (((const struct capture_meta *)rte_mbuf_to_priv(m))->to == CAPTURE_TO_PCAP) {
 		sink_write(cap, c, m);
-	if (!(to & CAPTURE_TO_HEP))
 		return;
+	}
 	if (!within_rate(cap, c->rate, now))
 		cap->stats->over_rate++;
 	else if (!(len = encode(cap, c, m, cap->hep[*k])))

@@ -944,15 +944,26 @@ static int capture_vips(const struct parser *p, const config_setting_t *g, uint6
 	for (uint32_t i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(list, i);
 		const char *name = config_setting_get_string(e);
-		uint32_t v = 0;
+		int v = slb_config_vip_index(p->c, name);
 
-		while (v < p->c->n_vips && strcmp(p->c->vips[v].name, name))
-			v++;
-		if (v == p->c->n_vips)
+		if (v < 0)
 			return fail(p, e, "'capture.vips[%" PRIu32 "]' is \"%s\": no such VIP", i, name);
 		*mask |= 1ULL << v;
 	}
 	return 0;
+}
+
+int slb_config_vip_index(const struct slb_config *c, const char *name)
+{
+	for (uint32_t v = 0; v < c->n_vips; v++)
+		if (!strcmp(c->vips[v].name, name))
+			return (int)v;
+	return -1;
+}
+
+void slb_config_pcap_path(const char *dir, const char *name, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s.pcap", dir, name);
 }
 
 bool slb_config_pcap_name_ok(const char *name)

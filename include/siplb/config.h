@@ -157,6 +157,8 @@ struct slb_config_capture {
 /* A pcap file's NAME (capture start --pcap NAME): 1 to 63 of [A-Za-z0-9._-],
  * not starting with '.': a file in pcap_dir, nothing else. */
 bool slb_config_pcap_name_ok(const char *name);
+/* "DIR/NAME.pcap" into out: where siplb-dp writes pcap file NAME. */
+void slb_config_pcap_path(const char *dir, const char *name, char *out, size_t len);
 
 struct slb_config {
 	char bpffs[PATH_MAX];
@@ -201,6 +203,8 @@ void slb_config_free(struct slb_config *c);
 /* A rule of VIP v that sends to another pool: that pool serves v's family
  * (its backends'). 0, or -1 with "ORIGIN: \"pool NAME\": ..." in err. For
  * the file's rules and those given at run time (siplbctl rule add). */
+/* The index of the VIP named name in c, or -1. */
+int slb_config_vip_index(const struct slb_config *c, const char *name);
 int slb_config_rule_pool_check(const struct slb_config *c, const struct slb_config_vip *v,
 			       const struct slb_rule *rule, char *err, size_t errlen);
 
