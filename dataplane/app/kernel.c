@@ -51,6 +51,106 @@ static bool siplbds(const struct slb_config *c, const char *iface)
 }
 
 /*
+ * Guards: a bound UDP socket per proxy VIP that is never read keeps the
+ * kernel, which may own the VIP (it answers ARP for it), from answering SIP
+ * with ICMP port unreachable, which fails the client's transaction (RFC 3261
+ * §18.4) where a silent drop makes it retransmit. IP_FREEBIND binds even when
+ * the VIP is not a local address, and a filter that accepts nothing drops
+ * the datagrams before they queue up.
+ *
+ * An af_packet port gives the kernel a copy of every frame: its guards stay
+ * for the process's life. On af_xdp ports they cover the start: from the
+ * dead siplb-dp's program detached (slb_dp_kernel_reclaim) until siplb's
+ * program steers again (take_over), the kernel sees the clients'
+ * retransmissions, for a few ms on an idle core but for hundreds on a
+ * starved one (docs/dataplane.md, Restart).
+ */
+static int guard_vip(const struct slb_vip *vip, int *fd, char *err, size_t errlen)
+{
+	static struct sock_filter drop_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	struct sock_fprog prog = { 1, drop_all };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = vip->port,
+				  .sin_addr.s_addr = vip->addr };
+	int one = 1;
+
+	*fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (*fd < 0 || setsockopt(*fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) ||
+	    setsockopt(*fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
+	    bind(*fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		struct slb_addr a = SLB_STATE_ADDR(vip);
+		char ep[SLB_ADDR_TEXT_LEN];
+		int e = errno; /* before formatting, which may set it */
+
+		slb_addr_format(&a, SLB_ADDR_ENDPOINT, ep, sizeof(ep));
+		snprintf(err, errlen, "VIP %s %s: kernel socket to keep the kernel from "
+			 "answering SIP: %s%s", vip->name, ep, strerror(e),
+			 e == EADDRINUSE ? " (another program listens there)" : "");
+		return -1;
+	}
+	return 0;
+}
+
+static int guard_vips(struct slb_dp *dp, const struct slb_state *s, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
+		if (s->vips[i].mode != SLB_MODE_PROXY || s->vips[i].family != AF_INET)
+			continue;
+		if (guard_vip(&s->vips[i], &dp->guards[dp->n_guards], err, errlen)) {
+			if (dp->guards[dp->n_guards] >= 0)
+				close(dp->guards[dp->n_guards]);
+			return -1;
+		}
+		dp->n_guards++;
+	}
+	return 0;
+}
+
+static void close_guards(struct slb_dp *dp)
+{
+	for (unsigned i = 0; i < dp->n_guards; i++)
+		close(dp->guards[i]);
+	dp->n_guards = 0;
+	dp->guarded = false;
+}
+
+/* The active state, read as the main lcore's reader would: registered, so
+ * that siplbd does not reuse the slot while we read it. */
+static const struct slb_state *current_state(struct slb_dp *dp)
+{
+	unsigned reader = dp->lcores[rte_get_main_lcore()]->reader;
+
+	slb_reader_heartbeat(&dp->maps, reader);
+	return slb_state_of(&dp->maps, slb_reader_enter(&dp->maps, reader));
+}
+
+/*
+ * Once, before the first port whose interface the kernel also sees: an
+ * af_packet port cannot start without its guards; an af_xdp port can (a
+ * warning): only its start's window is then uncovered.
+ */
+static int open_guards(struct slb_dp *dp, const struct slb_dp_port *p, char *err,
+		       size_t errlen)
+{
+	bool af_packet = !strcmp(p->driver, SLB_DRIVER_AF_PACKET);
+	char why[512];
+
+	if (dp->guarded || (!af_packet && strcmp(p->driver, SLB_DRIVER_AF_XDP)))
+		return 0;
+	if (guard_vips(dp, current_state(dp), why, sizeof(why))) {
+		close_guards(dp);
+		if (af_packet) {
+			snprintf(err, errlen, "port %s: %s", p->cfg->name, why);
+			return -1;
+		}
+		slb_log(SLB_LOG_WARNING, "port %s: %s: the kernel may answer SIP while the port "
+			"starts", p->cfg->name, why);
+		return 0;
+	}
+	dp->guarded = true;
+	return 0;
+}
+
+/*
  * Before an af_xdp port starts: a siplb-dp that was killed (no close) left
  * siplb's program on the interface, and the PMD attaches its own only where
  * none is (XDP_FLAGS_UPDATE_IF_NOEXIST), so a restart would fail. Our reader
@@ -59,12 +159,13 @@ static bool siplbds(const struct slb_config *c, const char *iface)
  * which the config checks only against ports that name their iface) is left
  * to siplbd, so the two never take it from each other.
  */
-int slb_dp_kernel_reclaim(const struct slb_dp *dp, const struct slb_dp_port *p, char *err,
-			  size_t errlen)
+int slb_dp_kernel_reclaim(struct slb_dp *dp, struct slb_dp_port *p, char *err, size_t errlen)
 {
 	struct slb_xdp_report rep;
 	char why[512], what[256];
 
+	if (open_guards(dp, p, err, errlen))
+		return -1;
 	if (strcmp(p->driver, SLB_DRIVER_AF_XDP))
 		return 0;
 	if (siplbds(&dp->cfg, p->iface)) {
@@ -78,7 +179,8 @@ int slb_dp_kernel_reclaim(const struct slb_dp *dp, const struct slb_dp_port *p, 
 			 why);
 		return -1;
 	}
-	if (rep.done == SLB_XDP_DETACHED) {
+	p->reclaimed = rep.done == SLB_XDP_DETACHED;
+	if (p->reclaimed) {
 		slb_xdp_describe(&rep, p->iface, what, sizeof(what));
 		slb_log(SLB_LOG_WARNING, "port %s: %s: left by a siplb-dp that did not close the "
 			"port (killed?)", p->cfg->name, what);
@@ -135,53 +237,6 @@ static int take_over(const struct slb_dp *dp, const struct slb_dp_port *p, char 
 	return 0;
 }
 
-/*
- * An af_packet port gives the kernel a copy of every frame. The kernel, which
- * may own the VIP (it answers ARP for it), would answer each SIP datagram
- * with ICMP port unreachable. A bound UDP socket that is never read keeps it
- * silent; IP_FREEBIND binds even when the VIP is not a local address, and a
- * filter that accepts nothing drops the copies before they queue up.
- */
-static int guard_vip(const struct slb_vip *vip, int *fd, char *err, size_t errlen)
-{
-	static struct sock_filter drop_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
-	struct sock_fprog prog = { 1, drop_all };
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = vip->port,
-				  .sin_addr.s_addr = vip->addr };
-	int one = 1;
-
-	*fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (*fd < 0 || setsockopt(*fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) ||
-	    setsockopt(*fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
-	    bind(*fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		struct slb_addr a = SLB_STATE_ADDR(vip);
-		char ep[SLB_ADDR_TEXT_LEN];
-		int e = errno; /* before formatting, which may set it */
-
-		slb_addr_format(&a, SLB_ADDR_ENDPOINT, ep, sizeof(ep));
-		snprintf(err, errlen, "VIP %s %s: kernel socket to keep the kernel from "
-			 "answering SIP on af_packet ports: %s%s", vip->name, ep, strerror(e),
-			 e == EADDRINUSE ? " (another program listens there)" : "");
-		return -1;
-	}
-	return 0;
-}
-
-static int guard_vips(struct slb_dp *dp, const struct slb_state *s, char *err, size_t errlen)
-{
-	for (unsigned i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
-		if (s->vips[i].mode != SLB_MODE_PROXY)
-			continue;
-		if (guard_vip(&s->vips[i], &dp->guards[dp->n_guards], err, errlen)) {
-			if (dp->guards[dp->n_guards] >= 0)
-				close(dp->guards[dp->n_guards]);
-			return -1;
-		}
-		dp->n_guards++;
-	}
-	return 0;
-}
-
 /* Asks for the backends' MACs now, so the first calls do not wait for ARP
  * (a miss costs a dropped datagram and a SIP retransmission, 500 ms). */
 static void prefetch_backends(struct slb_dp *dp, const struct slb_state *s)
@@ -197,13 +252,8 @@ static void prefetch_backends(struct slb_dp *dp, const struct slb_state *s)
 
 int slb_dp_kernel_setup(struct slb_dp *dp, char *err, size_t errlen)
 {
-	/* Read the VIPs as the main lcore's reader would: registered, so that
-	 * siplbd does not reuse the slot while we read it. */
-	unsigned reader = dp->lcores[rte_get_main_lcore()]->reader;
+	const struct slb_state *s = current_state(dp);
 	bool af_packet = false;
-
-	slb_reader_heartbeat(&dp->maps, reader);
-	const struct slb_state *s = slb_state_of(&dp->maps, slb_reader_enter(&dp->maps, reader));
 
 	steer_early(dp, s);
 	/* the backends' MACs are asked for while siplb's program loads */
@@ -217,14 +267,15 @@ int slb_dp_kernel_setup(struct slb_dp *dp, char *err, size_t errlen)
 			return -1;
 		af_packet |= !strcmp(p->driver, SLB_DRIVER_AF_PACKET);
 	}
-	return af_packet ? guard_vips(dp, s, err, errlen) : 0;
+	/* siplb's program steers the VIPs now: the start's guards have done */
+	if (!af_packet)
+		close_guards(dp);
+	return 0;
 }
 
 void slb_dp_kernel_close(struct slb_dp *dp)
 {
-	for (unsigned i = 0; i < dp->n_guards; i++)
-		close(dp->guards[i]);
-	dp->n_guards = 0;
+	close_guards(dp);
 	if (dp->neigh)
 		slb_neigh_stop(dp->neigh);
 	dp->neigh = NULL;

@@ -42,6 +42,10 @@ struct slb_neigh; /* dp_neigh.h */
 /* A datagram's fragments must all arrive within this time (docs/dataplane.md). */
 #define SLB_DP_REASM_MS 1000
 /* Fragments of one datagram sent: 65,535 bytes at the smallest MTU allowed. */
+/* How long an af_xdp start waits for a killed siplb-dp's sockets to let go
+ * of the interface's queues (ports.c, rx_queue_setup); well inside the XDP
+ * program's hold (SLB_DP_RESTART_GRACE_NS). */
+#define SLB_DP_RECLAIM_WAIT_MS 5000
 #define SLB_DP_MIN_MTU 576
 #define SLB_DP_MAX_FRAGS 128
 
@@ -73,6 +77,7 @@ struct slb_dp_port {
 	struct rte_ether_addr static_mac;
 	uint32_t net, mask;                /* the port's prefix, network order */
 	bool started;
+	bool reclaimed;                    /* its start detached a killed siplb-dp's program */
 };
 
 /* A worker's TX buffer for one egress port, drained after every RX burst. */
@@ -120,8 +125,9 @@ struct slb_dp {
 	struct slb_dp_lcore *lcores[RTE_MAX_LCORE];
 	bool udp_cksum_offload;            /* every port fills UDP checksums */
 	uint16_t ip_mtu;                   /* smallest port MTU, at most an mbuf's room */
-	int guards[SLB_MAX_VIPS];          /* af_packet: sockets silencing the kernel */
+	int guards[SLB_MAX_VIPS];          /* sockets silencing the kernel (kernel.c) */
 	unsigned n_guards;
+	bool guarded;                      /* guards opened (before the first port) */
 	struct slb_lcore_stats *stats_at_start; /* [n_queues], by worker order */
 	struct slb_rules_cache *rules_cache; /* the workers' rule databases */
 	struct slb_dp_capture *capture;    /* HEP and pcap capture (capture.c) */
@@ -158,9 +164,9 @@ unsigned slb_dp_fragment(struct rte_mempool *pool, const struct slb_frame *f, ui
 struct rte_mbuf *slb_dp_frame_copy(struct rte_mempool *pool, const struct slb_frame *f);
 
 /* kernel.c: what the kernel must know or stop doing once ports are up;
- * before an af_xdp port starts, the XDP program a killed siplb-dp left. */
-int slb_dp_kernel_reclaim(const struct slb_dp *dp, const struct slb_dp_port *p, char *err,
-			  size_t errlen);
+ * before a port starts, the guards that keep the kernel from answering SIP
+ * and, on af_xdp, the XDP program a killed siplb-dp left. */
+int slb_dp_kernel_reclaim(struct slb_dp *dp, struct slb_dp_port *p, char *err, size_t errlen);
 int slb_dp_kernel_setup(struct slb_dp *dp, char *err, size_t errlen);
 void slb_dp_kernel_close(struct slb_dp *dp);
 
