@@ -567,6 +567,23 @@ static uint16_t top_headers(struct pkt *p, char *out, int backend, bool record)
 	return (uint16_t)n;
 }
 
+/* The sender's marks when they are one edit or none: received new, rport
+ * absent or the Via's last parameter (the usual Via). */
+struct sender_mark {
+	uint16_t off, del; /* the SIP message's bytes [off, off + del) go */
+	uint16_t len;      /* and len bytes of the text come there (0: no edit) */
+};
+
+/* rport's value: "=port" for an rport without one, else "port". */
+static size_t put_rport(const struct pkt *p, char *s)
+{
+	size_t k = 0;
+
+	if (!p->msg.via.rport.len)
+		s[k++] = '=';
+	return k + slb_fmt_u32(s + k, ntohs(p->sport));
+}
+
 /* ";received=" and the address (n of its 16 bytes) at s; the length. */
 static size_t put_received(char *s, const char ip[static 16], size_t n)
 {
@@ -574,6 +591,32 @@ static size_t put_received(char *s, const char ip[static 16], size_t n)
 
 	memcpy(s + k, ip, 16); /* the whole buffer: a copy without a call */
 	return k + n;
+}
+
+/* The sender's marks as one edit (or none) with its text at s (room for
+ * 40), or false when they take two (mark_sender). */
+static bool sender_mark(const struct pkt *p, char s[static 40], struct sender_mark *m)
+{
+	const struct slb_sip_via *via = &p->msg.via;
+	uint16_t value_end = (uint16_t)(via->value.off + via->value.len);
+	char ip[16];
+	size_t n, k;
+
+	if (via->received.len || (via->has_rport && via->rport.off + via->rport.len != value_end))
+		return false;
+	n = slb_fmt_ipv4(ip, p->saddr);
+	if (!via->has_rport) {
+		*m = (struct sender_mark){ value_end, 0, 0 };
+		if (via->host.len == n && memcmp(sip(p) + via->host.off, ip, n) == 0)
+			return true; /* sent from where it says: nothing to add */
+		m->len = (uint16_t)put_received(s, ip, n);
+		return true;
+	}
+	/* rport last: its value, then received right after it */
+	k = put_rport(p, s);
+	*m = (struct sender_mark){ via->rport.off, via->rport.len,
+				   (uint16_t)(k + put_received(s + k, ip, n)) };
+	return true;
 }
 
 /* received and rport on the sender's Via (RFC 3261 §18.2.1, RFC 3581):
@@ -585,13 +628,14 @@ static bool mark_sender(const struct pkt *p, struct slb_edits *ed, struct insert
 	struct slb_span rport = via->rport;
 	uint16_t value_end = (uint16_t)(via->value.off + via->value.len);
 	char ip[16], *s = t->sender; /* rport's value, then received's text */
-	size_t n = slb_fmt_ipv4(ip, p->saddr), k = 0;
+	struct sender_mark m;
+	size_t n, k = 0;
 
-	if (via->has_rport) {
-		if (!rport.len)
-			s[k++] = '=';
-		k += slb_fmt_u32(s + k, ntohs(p->sport));
-	}
+	if (sender_mark(p, s, &m))
+		return !m.len || slb_edit_add(ed, at(p, m.off), m.del, s, m.len);
+	n = slb_fmt_ipv4(ip, p->saddr);
+	if (via->has_rport)
+		k = put_rport(p, s);
 	if (via->received.len) { /* whatever it says, it is where we received it */
 		memcpy(s + k, ip, sizeof(ip));
 		return (!via->has_rport ||
@@ -599,14 +643,8 @@ static bool mark_sender(const struct pkt *p, struct slb_edits *ed, struct insert
 		       slb_edit_add(ed, at(p, via->received.off), via->received.len, s + k,
 				    (uint16_t)n);
 	}
-	if (!via->has_rport) {
-		if (via->host.len == n && memcmp(sip(p) + via->host.off, ip, n) == 0)
-			return true; /* sent from where it says: nothing to add */
-		return slb_edit_add(ed, at(p, value_end), 0, s, (uint16_t)put_received(s, ip, n));
-	}
+	/* rport not last: received at the Via's end */
 	size_t r = k + put_received(s + k, ip, n);
-	if (rport.off + rport.len == value_end) /* rport last: received right after it */
-		return slb_edit_add(ed, at(p, rport.off), rport.len, s, (uint16_t)r);
 	return slb_edit_add(ed, at(p, rport.off), rport.len, s, (uint16_t)k) &&
 	       slb_edit_add(ed, at(p, value_end), 0, s + k, (uint16_t)(r - k));
 }
@@ -664,6 +702,121 @@ static enum slb_action send_rewritten(struct pkt *p, struct slb_edits *ed, uint3
 static bool too_large(const struct pkt *p, const struct slb_edits *ed)
 {
 	return p->sip_len + slb_edit_growth(ed) > (int32_t)SLB_UDP_MAX_PAYLOAD;
+}
+
+
+/* ---- the usual request's head, built in place ------------------------------ */
+
+/* n bytes from src to dst, apart: 16 bytes a step, the last step ending
+ * at n, so a few fixed-size copies and no call for our short texts. */
+static inline void copy_short(uint8_t *dst, const char *src, size_t n)
+{
+	if (n >= 16) {
+		for (size_t i = 0; i + 16 < n; i += 16)
+			memcpy(dst + i, src + i, 16);
+		memcpy(dst + n - 16, src + n - 16, 16);
+	} else if (n >= 8) {
+		memcpy(dst, src, 8);
+		memcpy(dst + n - 8, src + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(dst, src, 4);
+		memcpy(dst + n - 4, src + n - 4, 4);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			dst[i] = (uint8_t)src[i];
+	}
+}
+
+/* The folded sum of the SIP message's bytes [from, to), counted from its
+ * start. */
+static uint16_t sip_sum(const struct pkt *p, uint32_t from, uint32_t to)
+{
+	return slb_csum_span(sip(p) + from, to - from, from);
+}
+
+/*
+ * The usual request's rewrite without an edit list: no Route of ours to
+ * remove, the sender's marks one edit or none (sender_mark). The frame up
+ * to the top Via's line moves into the headroom, as far as it goes (the
+ * growth, or the headroom when that is less: then the rest, after the
+ * marks, moves toward the tailroom by what is left); our headers (top,
+ * top_len bytes) follow it, then the Via up to its marks, then the marks.
+ * Max-Forwards' digits are overwritten in place first. p->payload_sum
+ * follows (RFC 1624). False, with the frame as it was, where the edit
+ * list's path applies (slb_edit_apply gives the same bytes).
+ */
+static bool build_head(struct pkt *p, const char *top, uint16_t top_len,
+		       struct inserts *t)
+{
+	const struct slb_sip_msg *m = &p->msg;
+	struct slb_span mf = m->max_forwards_tok;
+	struct sender_mark sm;
+	uint32_t via = m->via_line;
+	int32_t grow;
+
+	if (!sender_mark(p, t->sender, &sm))
+		return false;
+	if (!sm.len)
+		sm = (struct sender_mark){ (uint16_t)via, 0, 0 };
+	grow = top_len + sm.len - sm.del;
+	int32_t left = grow < (int32_t)p->f->headroom ? grow : (int32_t)p->f->headroom;
+	if (grow - left > (int32_t)p->f->tailroom || sm.len < sm.del ||
+	    p->sip_len + grow > (int32_t)SLB_UDP_MAX_PAYLOAD)
+		return false;
+	if (m->max_forwards > 0 &&
+	    (mf.len > sizeof(t->max_forwards) || (mf.off < sm.off + sm.del && mf.off + mf.len > via)))
+		return false; /* Max-Forwards too long (dropped), or inside what moves */
+
+	bool summed = !port_sums(p, (uint32_t)((int32_t)p->f->len + grow));
+	uint8_t *b = p->f->data + p->sip_off;
+	uint64_t sum = p->payload_sum;
+
+	if (m->max_forwards > 0) { /* in place, before anything moves */
+		uint32_t v = (uint32_t)m->max_forwards - 1;
+
+		if (summed)
+			sum += slb_csum_neg(sip_sum(p, mf.off, mf.off + mf.len));
+		for (size_t i = mf.len; i-- > 0; v /= 10)
+			b[mf.off + i] = (uint8_t)('0' + v % 10);
+		if (summed)
+			sum += sip_sum(p, mf.off, mf.off + mf.len);
+	}
+	if (summed) {
+		uint16_t ins = slb_csum_fold(
+			(uint64_t)slb_csum_span(top, top_len, via) +
+			slb_csum_span(t->sender, sm.len, (uint32_t)sm.off + top_len));
+		uint16_t del = sip_sum(p, sm.off, sm.off + sm.del);
+
+		if (top_len & 1 || grow & 1) {
+			/* the Via's start and the rest move by odd counts: their
+			 * sums, swapped */
+			uint16_t head = sip_sum(p, 0, via), mid = sip_sum(p, via, sm.off);
+			uint16_t rest = slb_csum_fold(sum + slb_csum_neg(head) + slb_csum_neg(mid) +
+						      slb_csum_neg(del));
+
+			sum = (uint64_t)head + ins + slb_csum_at(mid, top_len) +
+			      slb_csum_at(rest, (uint32_t)grow);
+		} else {
+			sum += (uint64_t)ins + slb_csum_neg(del);
+		}
+		p->payload_sum = slb_csum_fold(sum);
+	}
+
+	uint8_t *d = p->f->data;
+	uint32_t v_at = p->sip_off + via, mark_at = p->sip_off + sm.off;
+	uint32_t rest_at = mark_at + sm.del, right = (uint32_t)(grow - left);
+
+	if (right) /* the rest toward the tailroom: first, as it lands past the others */
+		memmove(d + rest_at + right, d + rest_at, p->f->len - rest_at);
+	memmove(d - left, d, v_at);                       /* up to our headers */
+	memmove(d + v_at - left + top_len, d + v_at, mark_at - v_at); /* the Via to its marks */
+	copy_short(d + v_at - left, top, top_len);        /* ours, between them */
+	copy_short(d + rest_at + right - sm.len, t->sender, sm.len); /* the marks */
+	p->f->data -= left;
+	p->f->headroom -= (uint32_t)left;
+	p->f->tailroom -= right;
+	p->f->len += (uint32_t)grow;
+	return true;
 }
 
 /* A Route of ours names a backend that can take this VIP's dialog: up or
@@ -867,10 +1020,17 @@ static enum slb_action to_backend(struct pkt *p, int route_id, uint32_t pool,
 	bool record = (p->vip->flags & SLB_VIP_RECORD_ROUTE) && !p->msg.to_tag.len &&
 		      (p->msg.method == SLB_SIP_METHOD_INVITE ||
 		       p->msg.method == SLB_SIP_METHOD_SUBSCRIBE);
+	uint16_t top_len = top_headers(p, t.top, id, record);
+
+	if (route_id < 0 && !p->v->edit_list_only && build_head(p, t.top, top_len, &t)) {
+		finish_frame(p, s->backends[id].addr, s->backends[id].port, out);
+		st->backend_tx[id].msgs++;
+		st->backend_tx[id].bytes += p->sip_len;
+		return SLB_ACTION_SEND;
+	}
 	bool ok = (route_id < 0 || remove_first_value(p, &ed, p->msg.route_line, p->msg.route,
 						      p->msg.route2)) &&
-		  slb_edit_add(&ed, at(p, p->msg.via_line), 0, t.top,
-			       top_headers(p, t.top, id, record)) &&
+		  slb_edit_add(&ed, at(p, p->msg.via_line), 0, t.top, top_len) &&
 		  mark_sender(p, &ed, &t);
 	return forward_request(p, ok, &ed, &t, s->backends[id].addr, s->backends[id].port,
 			       (struct slb_msg_counter *[2]){ &st->backend_tx[id],

@@ -72,6 +72,8 @@ struct slb_proxy_view {
 	uint16_t ip_mtu;               /* largest IPv4 packet to send unfragmented;
 					* 0: no limit */
 	struct slb_rules_worker *rules; /* synced to state (sip_rules.h); NULL: none */
+	bool edit_list_only;            /* tests: every request rewritten by the edit
+					 * list, to compare with the head built in place */
 };
 
 enum slb_action {

@@ -716,6 +716,76 @@ static void test_checksum_ones(void)
 	CHECK(0, "no body made the sum all ones");
 }
 
+/*
+ * A request's rewrite built in place at its head (the usual request: no
+ * Route of ours, received new, rport absent or last) gives the bytes of
+ * the edit list's path (view.edit_list_only), with room enough before
+ * the frame, too little (the rest after the Via's marks moves toward the
+ * tail by what is left) and none: Vias whose marks are one edit, none, or
+ * two; Max-Forwards after the Via, before it, absent, or one digit;
+ * sources and ports of every parity of growth; with and without Record-Route; each datagram without
+ * a checksum, with one, and with one the port verified.
+ */
+static void test_head_in_place(void)
+{
+	static const char *const vias[] = {
+		"Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bK74bf9;rport",
+		"Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bK74bf9;rport=5062",
+		"Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bK74bf9",
+		"Via: SIP/2.0/UDP client.example.com:5062;branch=z9hG4bK74bf9",
+		"Via: SIP/2.0/UDP client.example.com;branch=z9hG4bK74bf9;rport",
+		"Via: SIP/2.0/UDP " CLIENT ":5062;rport;branch=z9hG4bK74bf9",
+		"Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bK74bf9;received=10.1.1.1",
+		"v: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bK74bf9;rport ;x=1",
+		"Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bK74bf9;rport, SIP/2.0/UDP 10.9.9.9",
+	};
+	static const char *const mfs[][2] = { { "", "Max-Forwards: 70\n" },
+					      { "Max-Forwards: 70\n", "" },
+					      { "", "" },
+					      { "", "Max-Forwards: 1\n" } };
+	static const struct { const char *addr; uint16_t port; } srcs[] = {
+		{ CLIENT, 5062 }, { "10.0.0.1", 6 }, { "198.51.100.1", 50620 }, { CLIENT, 506 } };
+	for (size_t v = 0; v < sizeof(vias) / sizeof(vias[0]); v++)
+	for (size_t m = 0; m < sizeof(mfs) / sizeof(mfs[0]); m++)
+	for (size_t s = 0; s < sizeof(srcs) / sizeof(srcs[0]); s++)
+	for (int rr = 0; rr < 2; rr++)
+	for (int how = 0; how < 3; how++)
+	for (int hr = 0; hr < 3; hr++) {
+		char text[2048];
+		struct frame_buf fb[2];
+		struct slb_out out[2];
+
+		snprintf(text, sizeof(text),
+			 "INVITE sip:bob@biloxi.example.com SIP/2.0\n%s%s\n%s"
+			 "From: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl\n"
+			 "To: Bob <sip:bob@biloxi.example.com>\n"
+			 "Call-ID: 3848276298220188511@atlanta.example.com\n"
+			 "CSeq: 1 INVITE\n"
+			 "Content-Length: 0\n\n",
+			 mfs[m][0], vias[v], mfs[m][1]);
+		state.vips[0].flags = rr ? SLB_VIP_RECORD_ROUTE : 0;
+		for (int k = 0; k < 2; k++) {
+			make_frame(&fb[k], srcs[s].addr, srcs[s].port, VIP, 5060, text);
+			if (how)
+				put_udp_sum(&fb[k]);
+			fb[k].f.l4_cksum_good = how == 2;
+			view.edit_list_only = k;
+			fb[k].f.headroom = (uint32_t[]){ 0, 64, HEADROOM }[hr]; /* 0: all toward the tail */
+			CHECK(slb_proxy_handle(&view, &fb[k].f, &out[k]) == SLB_ACTION_SEND,
+			      "sent (via %zu, mf %zu, src %zu, rr %d, %d)", v, m, s, rr, k);
+		}
+		view.edit_list_only = false;
+		CHECK(fb[0].f.len == fb[1].f.len && !memcmp(fb[0].f.data, fb[1].f.data, fb[0].f.len) &&
+		      out[0].next_hop == out[1].next_hop,
+		      "via %zu, mf %zu, src %zu, rr %d, checksum %d, headroom %d: the same frame", v,
+		      m, s, rr, how, hr);
+		CHECK(ref_udp_sum(fb[0].f.data, fb[0].f.len - 34u) == 0xffff,
+		      "via %zu, mf %zu, src %zu, rr %d, checksum %d, headroom %d: UDP checksum", v,
+		      m, s, rr, how, hr);
+	}
+	state.vips[0].flags = SLB_VIP_RECORD_ROUTE;
+}
+
 /* The text of our Via and Record-Route the proxy keeps per VIP follows
  * the VIP when a new generation moves it to another address or port. */
 static void test_vip_moved(void)
@@ -757,6 +827,7 @@ int main(void)
 	test_checksum();
 	test_checksum_update();
 	test_checksum_ones();
+	test_head_in_place();
 	test_seed_zero();
 	test_in_dialog();
 	test_replies();
