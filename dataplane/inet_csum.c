@@ -12,9 +12,6 @@ static inline __attribute__((always_inline)) uint64_t csum_add(uint64_t sum, con
 							       size_t n)
 {
 	const uint8_t *b = data;
-	uint64_t w = 0;
-	uint32_t h = 0;
-	uint16_t q = 0;
 
 	if (n >= sizeof(csum_vec)) {
 		csum_vec lo = { 0 }, hi = { 0 };
@@ -29,26 +26,7 @@ static inline __attribute__((always_inline)) uint64_t csum_add(uint64_t sum, con
 		lo += hi;
 		sum += lo[0] + lo[1] + lo[2] + lo[3];
 	}
-	for (; n >= 8; b += 8, n -= 8) {
-		memcpy(&w, b, 8);
-		sum += (w & 0xffffffff) + (w >> 32);
-	}
-	if (n & 4) {
-		memcpy(&h, b, 4);
-		sum += h;
-		b += 4;
-	}
-	if (n & 2) {
-		memcpy(&q, b, 2);
-		sum += q;
-		b += 2;
-	}
-	if (n & 1) { /* the first byte of a word whose second is zero */
-		q = 0;
-		memcpy(&q, b, 1);
-		sum += q;
-	}
-	return sum;
+	return slb_csum_short(sum, b, n);
 }
 
 __attribute__((target("avx2"))) static uint64_t csum_add_avx2(uint64_t sum, const void *b,

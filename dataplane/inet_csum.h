@@ -28,6 +28,38 @@ static inline uint64_t slb_csum_words(uint64_t sum, const void *b, size_t n)
 	return sum;
 }
 
+/* sum plus the n bytes at b, unfolded, 8 bytes a step: short spans (a
+ * few dozen bytes), inline, and slb_csum_add's last bytes. */
+static inline __attribute__((always_inline)) uint64_t slb_csum_short(uint64_t sum,
+								     const void *data, size_t n)
+{
+	const uint8_t *b = data;
+	uint64_t w;
+	uint32_t h;
+	uint16_t q;
+
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&w, b, 8);
+		sum += (w & 0xffffffff) + (w >> 32);
+	}
+	if (n & 4) {
+		memcpy(&h, b, 4);
+		sum += h;
+		b += 4;
+	}
+	if (n & 2) {
+		memcpy(&q, b, 2);
+		sum += q;
+		b += 2;
+	}
+	if (n & 1) { /* the first byte of a word whose second is zero */
+		q = 0;
+		memcpy(&q, b, 1);
+		sum += q;
+	}
+	return sum;
+}
+
 /* An unfolded sum to 16 bits, end-around carries added back. Only a sum
  * of nothing but zeros folds to 0; any other that is 0 mod 0xffff to 0xffff. */
 static inline uint16_t slb_csum_fold(uint64_t sum)

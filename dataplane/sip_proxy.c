@@ -734,6 +734,13 @@ static uint16_t sip_sum(const struct pkt *p, uint32_t from, uint32_t to)
 	return slb_csum_span(sip(p) + from, to - from, from);
 }
 
+/* The same of a few bytes (Max-Forwards' digits, a deleted rport value):
+ * inline. */
+static uint16_t sip_sum_short(const struct pkt *p, uint32_t from, uint32_t to)
+{
+	return slb_csum_at(slb_csum_fold(slb_csum_short(0, sip(p) + from, to - from)), from);
+}
+
 /*
  * The usual request's rewrite without an edit list: no Route of ours to
  * remove, the sender's marks one edit or none (sender_mark). The frame up
@@ -775,17 +782,21 @@ static bool build_head(struct pkt *p, const char *top, uint16_t top_len,
 		uint32_t v = (uint32_t)m->max_forwards - 1;
 
 		if (summed)
-			sum += slb_csum_neg(sip_sum(p, mf.off, mf.off + mf.len));
-		for (size_t i = mf.len; i-- > 0; v /= 10)
-			b[mf.off + i] = (uint8_t)('0' + v % 10);
+			sum += slb_csum_neg(sip_sum_short(p, mf.off, mf.off + mf.len));
+		if (mf.len == 2) /* "70" -> "69": one pair of digits */
+			memcpy(b + mf.off, slb_digit_pairs + 2 * v, 2);
+		else
+			for (size_t i = mf.len; i-- > 0; v /= 10)
+				b[mf.off + i] = (uint8_t)('0' + v % 10);
 		if (summed)
-			sum += sip_sum(p, mf.off, mf.off + mf.len);
+			sum += sip_sum_short(p, mf.off, mf.off + mf.len);
 	}
 	if (summed) {
 		uint16_t ins = slb_csum_fold(
 			(uint64_t)slb_csum_span(top, top_len, via) +
-			slb_csum_span(t->sender, sm.len, (uint32_t)sm.off + top_len));
-		uint16_t del = sip_sum(p, sm.off, sm.off + sm.del);
+			slb_csum_at(slb_csum_fold(slb_csum_short(0, t->sender, sm.len)),
+				    (uint32_t)sm.off + top_len));
+		uint16_t del = sm.del ? sip_sum_short(p, sm.off, sm.off + sm.del) : 0;
 
 		if (top_len & 1 || grow & 1) {
 			/* the Via's start and the rest move by odd counts: their
