@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The 32-byte path: two AVX2 loads per 64-byte chunk. */
 #include <immintrin.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 static inline uint64_t slb_mask64(__m256i lo, __m256i hi, char c)
@@ -12,8 +13,14 @@ static inline uint64_t slb_mask64(__m256i lo, __m256i hi, char c)
 	return (uint64_t)b << 32 | a;
 }
 
+/* The walk's NULs: the bytewise minimum of every byte read, zero where a
+ * NUL was. */
+typedef __m256i slb_nulv;
+#define SLB_NULV_NONE _mm256_set1_epi8(-1)
+#define slb_nulv_any(v) (_mm256_movemask_epi8(_mm256_cmpeq_epi8((v), _mm256_setzero_si256())) != 0)
+
 static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
-				   uint64_t *colon, uint64_t *nul)
+				   uint64_t *colon, slb_nulv *nul)
 {
 	__m256i lo = _mm256_loadu_si256((const __m256i *)p);
 	__m256i hi = _mm256_loadu_si256((const __m256i *)(p + 32));
@@ -21,7 +28,7 @@ static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
 	*lf = slb_mask64(lo, hi, '\n');
 	*cr = slb_mask64(lo, hi, '\r');
 	*colon = slb_mask64(lo, hi, ':');
-	*nul = slb_mask64(lo, hi, '\0');
+	*nul = _mm256_min_epu8(*nul, _mm256_min_epu8(lo, hi));
 }
 
 #define SLB_WALK_FN slb_sip_walk_avx2

@@ -6,6 +6,7 @@
  * and the walk needs four separate masks anyway.
  */
 #include <immintrin.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 static inline uint64_t slb_mask16(__m128i v, char c, unsigned shift)
@@ -14,10 +15,17 @@ static inline uint64_t slb_mask16(__m128i v, char c, unsigned shift)
 	       << shift;
 }
 
+/* The walk's NULs: the bytewise minimum of every byte read, zero where a
+ * NUL was. */
+typedef __m128i slb_nulv;
+#define SLB_NULV_NONE _mm_set1_epi8(-1)
+#define slb_nulv_any(v) (_mm_movemask_epi8(_mm_cmpeq_epi8((v), _mm_setzero_si128())) != 0)
+
 static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
-				   uint64_t *colon, uint64_t *nul)
+				   uint64_t *colon, slb_nulv *nul)
 {
-	uint64_t l = 0, r = 0, c = 0, z = 0;
+	uint64_t l = 0, r = 0, c = 0;
+	__m128i z = *nul;
 
 	for (unsigned i = 0; i < 4; i++) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * i));
@@ -25,7 +33,7 @@ static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
 		l |= slb_mask16(v, '\n', 16 * i);
 		r |= slb_mask16(v, '\r', 16 * i);
 		c |= slb_mask16(v, ':', 16 * i);
-		z |= slb_mask16(v, '\0', 16 * i);
+		z = _mm_min_epu8(z, v);
 	}
 	*lf = l;
 	*cr = r;

@@ -64,78 +64,147 @@ static inline bool slb_is_header_end(const uint8_t *buf, size_t p)
 	return a == b;
 }
 
-/* The faults among the bits of nul and crlf_bad. */
-static inline uint32_t slb_chunk_faults(uint64_t nul, uint64_t crlf_bad)
+/* The faults: a NUL seen, and the bits of crlf_bad. */
+static inline uint32_t slb_chunk_faults(bool nul, uint64_t crlf_bad)
 {
 	return (nul ? SLB_ERR(SLB_SIP_ERR_NUL_BYTE) : 0) |
 	       (crlf_bad ? SLB_ERR(SLB_SIP_ERR_BARE_CRLF) : 0);
 }
 
+/* The current logical line, carried from chunk to chunk. */
+struct slb_walk {
+	size_t start, colon; /* colon: SLB_NO_POS until the line's is seen */
+	uint32_t err;
+};
+
+/*
+ * The masks of the chunk at base: the 64 bytes there, or for the last,
+ * partial chunk the datagram's last 64 bytes with the masks shifted down
+ * (bytes before base come out; nothing past len is read), or, in a datagram
+ * shorter than 64 bytes, a copy padded with 0xff (no class of the walk).
+ * *nul takes whatever NULs were read: also bytes before base, which the
+ * walk has passed, so in the header block.
+ */
+static inline __attribute__((always_inline)) void
+slb_walk_masks(const uint8_t *buf, size_t len, size_t base, uint64_t *lf, uint64_t *cr,
+	       uint64_t *colons, slb_nulv *nul)
+{
+	if (__builtin_expect(base + 64 <= len, 1)) {
+		slb_chunk_masks(buf + base, lf, cr, colons, nul);
+	} else if (len >= 64) {
+		unsigned sh = (unsigned)(base + 64 - len);
+
+		slb_chunk_masks(buf + len - 64, lf, cr, colons, nul);
+		*lf >>= sh;
+		*cr >>= sh;
+		*colons >>= sh;
+	} else {
+		uint8_t tail[64];
+
+		memset(tail, 0xff, sizeof(tail));
+		memcpy(tail, buf + base, len - base);
+		slb_chunk_masks(tail, lf, cr, colons, nul);
+	}
+}
+
+/*
+ * The LFs of the chunk at base, in order. Returns true at the block's
+ * closing empty line, with *hdr_end set and *upto the chunk's bits up to
+ * its LF.
+ */
+static inline __attribute__((always_inline)) bool
+slb_walk_lines(const uint8_t *buf, size_t len, size_t base, uint64_t lf, uint64_t colons,
+	       struct slb_walk *w, struct slb_sip_hits *hits, size_t *hdr_end, uint64_t *upto)
+{
+	size_t start = w->start, colon = w->colon;
+
+	/* The current line's colon may be in this chunk (rare: a branch,
+	 * not the six-instruction select the compiler makes otherwise). */
+	if (__builtin_expect(colon == SLB_NO_POS, 0) && colons)
+		colon = base + (size_t)__builtin_ctzll(colons);
+
+	while (lf) {
+		unsigned i = (unsigned)__builtin_ctzll(lf);
+		size_t p = base + i;
+
+		lf &= lf - 1;
+		colons &= slb_bits_above(i);
+		/* The first physical line must hold "name:": start < colon < p
+		 * (SLB_NO_POS is past every p). The empty line ending the
+		 * block has no colon either, so it is looked for only here. */
+		if (colon <= start || colon >= p) {
+			if (p == start + 1 && slb_is_header_end(buf, p)) {
+				*upto = ~slb_bits_above(i);
+				*hdr_end = p + 1;
+				return true;
+			}
+			/* A fault: what follows is not parsed, so the
+			 * line ends here even if the next one is folded. */
+			w->err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
+		} else if (p + 1 < len && __builtin_expect(buf[p + 1] <= ' ', 0) &&
+			   (buf[p + 1] == ' ' || buf[p + 1] == '\t')) {
+			/* Folded: the logical line goes on. (The next name's
+			 * first byte fails the first test alone.) */
+			continue;
+		} else {
+			slb_walk_record(buf, start, colon, p, hits);
+		}
+		start = p + 1;
+		colon = colons ? base + (size_t)__builtin_ctzll(colons) : SLB_NO_POS;
+	}
+	w->start = start;
+	w->colon = colon;
+	return false;
+}
+
+/*
+ * The chunks that hold only the start line are checked for faults alone;
+ * the one where the headers begin has its lower bits (the start line's LF
+ * and colons) masked off once, before the loop over the rest. Faults are
+ * accumulated and tested once, where the block ends: CR/LF ones as bits
+ * (the last chunk's only up to the end), NULs in a vector (on the SIMD
+ * paths the bytewise minimum of the bytes read). The vector may have seen
+ * the body in the last chunk, so a NUL there is confirmed in the block
+ * alone (rare: a fault).
+ */
 uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 		     struct slb_sip_hits *hits, size_t *hdr_end)
 {
-	size_t start = hdr_start, colon = SLB_NO_POS; /* the current logical line */
-	uint64_t cr_carry = 0;
-	uint32_t err = 0;
+	struct slb_walk w = { hdr_start, SLB_NO_POS, 0 };
+	uint64_t cr_carry = 0, crlf_acc = 0, lf, cr, colons, crlf_bad, upto = 0;
+	slb_nulv nul = SLB_NULV_NONE;
+	size_t base = 0;
 
-	for (size_t base = 0; base < len; base += 64) {
-		uint64_t lf, cr, colons, nul;
-		size_t n = len - base;
-
-		if (n >= 64) {
-			slb_chunk_masks(buf + base, &lf, &cr, &colons, &nul);
-		} else {
-			/* Never read past len: the tail goes through a padded copy. */
-			uint8_t tail[64] = { 0 };
-
-			memcpy(tail, buf + base, n);
-			slb_chunk_masks(tail, &lf, &cr, &colons, &nul);
-			nul &= ~slb_bits_from(n);
-		}
-		uint64_t crlf_bad = lf ^ ((cr << 1) | cr_carry);
+	for (; base + 64 <= hdr_start; base += 64) {
+		slb_chunk_masks(buf + base, &lf, &cr, &colons, &nul);
+		crlf_acc |= lf ^ ((cr << 1) | cr_carry);
 		cr_carry = cr >> 63;
-		if (base < hdr_start) { /* the start line's LF and colons */
-			lf &= slb_bits_from(hdr_start - base);
-			colons &= slb_bits_from(hdr_start - base);
-		}
-		/* The current line's colon may be in this chunk (rare: a branch,
-		 * not the six-instruction select the compiler makes otherwise). */
-		if (__builtin_expect(colon == SLB_NO_POS, 0) && colons)
-			colon = base + (size_t)__builtin_ctzll(colons);
-
-		while (lf) {
-			unsigned i = (unsigned)__builtin_ctzll(lf);
-			size_t p = base + i;
-
-			lf &= lf - 1;
-			colons &= slb_bits_above(i);
-			/* The first physical line must hold "name:": start < colon < p
-			 * (SLB_NO_POS is past every p). The empty line ending the
-			 * block has no colon either, so it is looked for only here. */
-			if (colon <= start || colon >= p) {
-				if (p == start + 1 && slb_is_header_end(buf, p)) {
-					uint64_t upto = ~slb_bits_above(i);
-
-					*hdr_end = p + 1;
-					return err | slb_chunk_faults(nul & upto, crlf_bad & upto);
-				}
-				/* A fault: what follows is not parsed, so the
-				 * line ends here even if the next one is folded. */
-				err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
-			} else if (p + 1 < len && __builtin_expect(buf[p + 1] <= ' ', 0) &&
-				   (buf[p + 1] == ' ' || buf[p + 1] == '\t')) {
-				/* Folded: the logical line goes on. (The next name's
-				 * first byte fails the first test alone.) */
-				continue;
-			} else {
-				slb_walk_record(buf, start, colon, p, hits);
-			}
-			start = p + 1;
-			colon = colons ? base + (size_t)__builtin_ctzll(colons) : SLB_NO_POS;
-		}
-		/* The whole chunk is in the header block: its faults count. */
-		if (nul | crlf_bad)
-			err |= slb_chunk_faults(nul, crlf_bad);
 	}
-	return err | SLB_ERR(SLB_SIP_ERR_TRUNCATED);
+	if (base >= len)
+		return SLB_ERR(SLB_SIP_ERR_TRUNCATED);
+	slb_walk_masks(buf, len, base, &lf, &cr, &colons, &nul);
+	crlf_bad = lf ^ ((cr << 1) | cr_carry);
+	cr_carry = cr >> 63;
+	{
+		uint64_t keep = slb_bits_from(hdr_start - base);
+
+		if (slb_walk_lines(buf, len, base, lf & keep, colons & keep, &w, hits, hdr_end,
+				   &upto))
+			goto found;
+	}
+	for (;;) {
+		crlf_acc |= crlf_bad;
+		base += 64;
+		if (base >= len)
+			return w.err | SLB_ERR(SLB_SIP_ERR_TRUNCATED);
+		slb_walk_masks(buf, len, base, &lf, &cr, &colons, &nul);
+		crlf_bad = lf ^ ((cr << 1) | cr_carry);
+		cr_carry = cr >> 63;
+		if (slb_walk_lines(buf, len, base, lf, colons, &w, hits, hdr_end, &upto))
+			break;
+	}
+found:
+	return w.err |
+	       slb_chunk_faults(slb_nulv_any(nul) && memchr(buf, 0, *hdr_end) != NULL,
+				crlf_acc | (crlf_bad & upto));
 }
