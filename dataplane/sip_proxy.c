@@ -490,8 +490,9 @@ static enum slb_drop check_our_via(struct pkt *p, struct mac_input *in, uint32_t
 /* Texts the edits insert; they live until the edits are applied. */
 struct inserts {
 	char top[208];      /* our Via [+ Max-Forwards] [+ Record-Route] */
-	char sender[40];    /* rport's "=port" or "port", ";received=a.b.c.d" (room
-			     * for mark_sender's 16-byte copy of the address) */
+	struct slb_sender_text sender; /* the sender's marks when the worker keeps
+					* none (sender_text), or rport's "=port" or
+					* "port", ";received=a.b.c.d" (mark_sender) */
 	char max_forwards[8]; /* the value minus one, at its width */
 };
 /* top_headers copies whole arrays (fixed sizes, no call), the texts' ends
@@ -571,8 +572,76 @@ static uint16_t top_headers(struct pkt *p, char *out, int backend, bool record)
  * absent or the Via's last parameter (the usual Via). */
 struct sender_mark {
 	uint16_t off, del; /* the SIP message's bytes [off, off + del) go */
-	uint16_t len;      /* and len bytes of the text come there (0: no edit) */
+	uint16_t len;      /* and len bytes of text come there (0: no edit) */
+	bool summed;       /* sum is text's folded sum, counted from text */
+	uint16_t sum;
+	const char *text;
 };
+
+/* ";received=" and the address (n of its 16 bytes) at s; the length. */
+static size_t put_received(char *s, const char ip[static 16], size_t n)
+{
+	size_t k = put(s, ";received=");
+
+	memcpy(s + k, ip, 16); /* the whole buffer: a copy without a call */
+	return k + n;
+}
+
+/* The source's "=port;received=a.b.c.d": the worker's copy when it keeps
+ * one (made again when its slot held another source), else made at own. */
+static const struct slb_sender_text *sender_text(const struct pkt *p,
+						 struct slb_sender_text *own)
+{
+	struct slb_sender_text *t = own;
+	char ip[16];
+	size_t n, k = 0;
+
+	if (p->v->senders) {
+		uint32_t slot = ((p->saddr ^ (uint32_t)p->sport << 16) * 0x9e3779b1u) >> 26;
+
+		_Static_assert(SLB_SENDER_SLOTS == 64, "the slot is 6 bits of a hash");
+		t = &p->v->senders[slot];
+		if (t->len && t->addr == p->saddr && t->port == p->sport)
+			return t;
+	}
+	n = slb_fmt_ipv4(ip, p->saddr);
+	t->text[k++] = '=';
+	k += slb_fmt_u32(t->text + k, ntohs(p->sport));
+	k += put_received(t->text + k, ip, n);
+	_Static_assert(sizeof(t->text) >= 1 + 5 + 10 + 16, "room for put_received's copy");
+	t->addr = p->saddr;
+	t->port = p->sport;
+	t->len = (uint8_t)k;
+	t->ip_len = (uint8_t)n;
+	t->sum = slb_csum_fold(slb_csum_short(0, t->text, k));
+	return t;
+}
+
+/* The sender's marks as one edit (or none), its text at *m, or false when
+ * they take two (mark_sender). */
+static bool sender_mark(const struct pkt *p, struct slb_sender_text *own, struct sender_mark *m)
+{
+	const struct slb_sip_via *via = &p->msg.via;
+	uint16_t value_end = (uint16_t)(via->value.off + via->value.len);
+
+	if (via->received.len || (via->has_rport && via->rport.off + via->rport.len != value_end))
+		return false;
+	const struct slb_sender_text *st = sender_text(p, own);
+	const char *ip = st->text + st->len - st->ip_len;
+	if (!via->has_rport) {
+		*m = (struct sender_mark){ value_end, 0, 0, false, 0, ip - 10 };
+		if (via->host.len != st->ip_len || memcmp(sip(p) + via->host.off, ip, st->ip_len))
+			m->len = (uint16_t)(st->ip_len + 10); /* ";received=" and the address */
+		return true; /* else sent from where it says: nothing to add */
+	}
+	/* rport last: its value, then received right after it */
+	if (!via->rport.len)
+		*m = (struct sender_mark){ via->rport.off, 0, st->len, true, st->sum, st->text };
+	else /* its value replaced: the text without its "=" */
+		*m = (struct sender_mark){ via->rport.off, via->rport.len, (uint16_t)(st->len - 1),
+					   false, 0, st->text + 1 };
+	return true;
+}
 
 /* rport's value: "=port" for an rport without one, else "port". */
 static size_t put_rport(const struct pkt *p, char *s)
@@ -584,41 +653,6 @@ static size_t put_rport(const struct pkt *p, char *s)
 	return k + slb_fmt_u32(s + k, ntohs(p->sport));
 }
 
-/* ";received=" and the address (n of its 16 bytes) at s; the length. */
-static size_t put_received(char *s, const char ip[static 16], size_t n)
-{
-	size_t k = put(s, ";received=");
-
-	memcpy(s + k, ip, 16); /* the whole buffer: a copy without a call */
-	return k + n;
-}
-
-/* The sender's marks as one edit (or none) with its text at s (room for
- * 40), or false when they take two (mark_sender). */
-static bool sender_mark(const struct pkt *p, char s[static 40], struct sender_mark *m)
-{
-	const struct slb_sip_via *via = &p->msg.via;
-	uint16_t value_end = (uint16_t)(via->value.off + via->value.len);
-	char ip[16];
-	size_t n, k;
-
-	if (via->received.len || (via->has_rport && via->rport.off + via->rport.len != value_end))
-		return false;
-	n = slb_fmt_ipv4(ip, p->saddr);
-	if (!via->has_rport) {
-		*m = (struct sender_mark){ value_end, 0, 0 };
-		if (via->host.len == n && memcmp(sip(p) + via->host.off, ip, n) == 0)
-			return true; /* sent from where it says: nothing to add */
-		m->len = (uint16_t)put_received(s, ip, n);
-		return true;
-	}
-	/* rport last: its value, then received right after it */
-	k = put_rport(p, s);
-	*m = (struct sender_mark){ via->rport.off, via->rport.len,
-				   (uint16_t)(k + put_received(s + k, ip, n)) };
-	return true;
-}
-
 /* received and rport on the sender's Via (RFC 3261 §18.2.1, RFC 3581):
  * one edit when rport is the last parameter and received is new (the
  * usual Via), else one each. */
@@ -627,12 +661,12 @@ static bool mark_sender(const struct pkt *p, struct slb_edits *ed, struct insert
 	const struct slb_sip_via *via = &p->msg.via;
 	struct slb_span rport = via->rport;
 	uint16_t value_end = (uint16_t)(via->value.off + via->value.len);
-	char ip[16], *s = t->sender; /* rport's value, then received's text */
+	char ip[16], *s = t->sender.text; /* rport's value, then received's text */
 	struct sender_mark m;
 	size_t n, k = 0;
 
-	if (sender_mark(p, s, &m))
-		return !m.len || slb_edit_add(ed, at(p, m.off), m.del, s, m.len);
+	if (sender_mark(p, &t->sender, &m))
+		return !m.len || slb_edit_add(ed, at(p, m.off), m.del, m.text, m.len);
 	n = slb_fmt_ipv4(ip, p->saddr);
 	if (via->has_rport)
 		k = put_rport(p, s);
@@ -761,10 +795,10 @@ static bool build_head(struct pkt *p, const char *top, uint16_t top_len,
 	uint32_t via = m->via_line;
 	int32_t grow;
 
-	if (!sender_mark(p, t->sender, &sm))
+	if (!sender_mark(p, &t->sender, &sm))
 		return false;
 	if (!sm.len)
-		sm = (struct sender_mark){ (uint16_t)via, 0, 0 };
+		sm = (struct sender_mark){ (uint16_t)via, 0, 0, true, 0, NULL };
 	grow = top_len + sm.len - sm.del;
 	int32_t left = grow < (int32_t)p->f->headroom ? grow : (int32_t)p->f->headroom;
 	if (grow - left > (int32_t)p->f->tailroom || sm.len < sm.del ||
@@ -794,7 +828,7 @@ static bool build_head(struct pkt *p, const char *top, uint16_t top_len,
 	if (summed) {
 		uint16_t ins = slb_csum_fold(
 			(uint64_t)slb_csum_span(top, top_len, via) +
-			slb_csum_at(slb_csum_fold(slb_csum_short(0, t->sender, sm.len)),
+			slb_csum_at(sm.summed ? sm.sum : slb_csum_fold(slb_csum_short(0, sm.text, sm.len)),
 				    (uint32_t)sm.off + top_len));
 		uint16_t del = sm.del ? sip_sum_short(p, sm.off, sm.off + sm.del) : 0;
 
@@ -822,7 +856,7 @@ static bool build_head(struct pkt *p, const char *top, uint16_t top_len,
 	memmove(d - left, d, v_at);                       /* up to our headers */
 	memmove(d + v_at - left + top_len, d + v_at, mark_at - v_at); /* the Via to its marks */
 	copy_short(d + v_at - left, top, top_len);        /* ours, between them */
-	copy_short(d + rest_at + right - sm.len, t->sender, sm.len); /* the marks */
+	copy_short(d + rest_at + right - sm.len, sm.text, sm.len); /* the marks */
 	p->f->data -= left;
 	p->f->headroom -= (uint32_t)left;
 	p->f->tailroom -= right;

@@ -100,6 +100,7 @@ struct slb_dp_lcore {
 	uint16_t queue;
 	uint64_t now;                      /* TSC at the top of this loop iteration */
 	struct slb_vip_text vip_text[SLB_MAX_VIPS]; /* the proxy's, kept across bursts */
+	struct slb_sender_text senders[SLB_SENDER_SLOTS]; /* the proxy's, kept too */
 	unsigned n_held;
 	struct slb_dp_held held[SLB_DP_HOLD];
 	struct slb_reasm *reasm;           /* IPv4 fragments to VIPs (ipv4_reasm.h) */

@@ -305,6 +305,7 @@ int slb_dp_worker(void *arg)
 		.udp_cksum_offload = dp->udp_cksum_offload,
 		.ip_mtu = dp->ip_mtu,
 		.vip_text = lc->vip_text,
+		.senders = lc->senders,
 	};
 	const uint64_t hz = rte_get_tsc_hz(), heartbeat = hz / 1000;
 	const uint64_t idle_limit = dp->opts.exit_when_idle_ms * (hz / 1000);

@@ -47,6 +47,19 @@ struct slb_vip_text {
 	char rr[56];         /* "Record-Route: <sip:host:port;lr;slb=" */
 };
 
+/* A source's marks on its Via as text (RFC 3261 §18.2.1, RFC 3581), kept
+ * per worker for the few sources (SBCs) that send most requests:
+ * "=port;received=a.b.c.d", its folded sum counted from its first byte. */
+#define SLB_SENDER_SLOTS 64
+struct slb_sender_text {
+	uint32_t addr;       /* network order */
+	uint16_t port;       /* network order */
+	uint8_t len;         /* of text; 0: an empty slot */
+	uint8_t ip_len;      /* the dotted quad's, the text's last bytes */
+	uint16_t sum;
+	char text[38];
+};
+
 /* A frame in a buffer with room around it (an mbuf's data, a reassembled
  * datagram's buffer, or a test's). 32-bit lengths: Ethernet + the largest
  * IPv4 datagram is 65,549 bytes. */
@@ -72,6 +85,8 @@ struct slb_proxy_view {
 	uint16_t ip_mtu;               /* largest IPv4 packet to send unfragmented;
 					* 0: no limit */
 	struct slb_rules_worker *rules; /* synced to state (sip_rules.h); NULL: none */
+	struct slb_sender_text *senders; /* [SLB_SENDER_SLOTS], this worker's own;
+					  * NULL: the marks made per request */
 	bool edit_list_only;            /* tests: every request rewritten by the edit
 					 * list, to compare with the head built in place */
 };

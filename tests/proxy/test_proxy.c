@@ -30,8 +30,10 @@ static struct slb_state state;
 static uint32_t tables[3 * 65537];
 static struct slb_lcore_stats stats;
 static struct slb_vip_text vip_text[SLB_MAX_VIPS];
+static struct slb_sender_text senders[SLB_SENDER_SLOTS];
 static struct slb_proxy_view view = { .state = &state, .tables = tables, .stats = &stats,
-				      .branch_seed = 0x5eed, .ip_mtu = 1500, .vip_text = vip_text };
+				      .branch_seed = 0x5eed, .ip_mtu = 1500, .vip_text = vip_text,
+				      .senders = senders };
 static const char *const backend_addr[3] = { "192.0.2.21", "192.0.2.22", "192.0.2.23" };
 
 static void setup_state(void)
@@ -719,12 +721,14 @@ static void test_checksum_ones(void)
 /*
  * A request's rewrite built in place at its head (the usual request: no
  * Route of ours, received new, rport absent or last) gives the bytes of
- * the edit list's path (view.edit_list_only), with room enough before
+ * the edit list's path (view.edit_list_only, the sender's marks made
+ * anew where the other keeps them per source), with room enough before
  * the frame, too little (the rest after the Via's marks moves toward the
  * tail by what is left) and none: Vias whose marks are one edit, none, or
  * two; Max-Forwards after the Via, before it, absent, or one digit;
- * sources and ports of every parity of growth; with and without Record-Route; each datagram without
- * a checksum, with one, and with one the port verified.
+ * sources and ports of every parity of growth, two of one slot of the
+ * worker's; with and without Record-Route; each datagram without a
+ * checksum, with one, and with one the port verified.
  */
 static void test_head_in_place(void)
 {
@@ -744,7 +748,9 @@ static void test_head_in_place(void)
 					      { "", "" },
 					      { "", "Max-Forwards: 1\n" } };
 	static const struct { const char *addr; uint16_t port; } srcs[] = {
-		{ CLIENT, 5062 }, { "10.0.0.1", 6 }, { "198.51.100.1", 50620 }, { CLIENT, 506 } };
+		{ CLIENT, 5062 }, { "10.0.0.1", 6 }, { "198.51.100.1", 50620 }, { CLIENT, 506 },
+		{ "198.51.100.168", 5062 }, /* the slot of the first: each takes it over */
+	};
 	for (size_t v = 0; v < sizeof(vias) / sizeof(vias[0]); v++)
 	for (size_t m = 0; m < sizeof(mfs) / sizeof(mfs[0]); m++)
 	for (size_t s = 0; s < sizeof(srcs) / sizeof(srcs[0]); s++)
@@ -770,11 +776,13 @@ static void test_head_in_place(void)
 				put_udp_sum(&fb[k]);
 			fb[k].f.l4_cksum_good = how == 2;
 			view.edit_list_only = k;
+			view.senders = k ? NULL : senders; /* the marks kept, and made anew */
 			fb[k].f.headroom = (uint32_t[]){ 0, 64, HEADROOM }[hr]; /* 0: all toward the tail */
 			CHECK(slb_proxy_handle(&view, &fb[k].f, &out[k]) == SLB_ACTION_SEND,
 			      "sent (via %zu, mf %zu, src %zu, rr %d, %d)", v, m, s, rr, k);
 		}
 		view.edit_list_only = false;
+		view.senders = senders;
 		CHECK(fb[0].f.len == fb[1].f.len && !memcmp(fb[0].f.data, fb[1].f.data, fb[0].f.len) &&
 		      out[0].next_hop == out[1].next_hop,
 		      "via %zu, mf %zu, src %zu, rr %d, checksum %d, headroom %d: the same frame", v,
