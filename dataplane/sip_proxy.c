@@ -815,15 +815,21 @@ static bool build_head(struct pkt *p, const char *top, uint16_t top_len,
 	if (m->max_forwards > 0) { /* in place, before anything moves */
 		uint32_t v = (uint32_t)m->max_forwards - 1;
 
-		if (summed)
-			sum += slb_csum_neg(sip_sum_short(p, mf.off, mf.off + mf.len));
-		if (mf.len == 2) /* "70" -> "69": one pair of digits */
-			memcpy(b + mf.off, slb_digit_pairs + 2 * v, 2);
-		else
+		if (mf.len == 2) { /* "70" -> "69": one pair of digits, one word's change */
+			uint16_t was, now;
+
+			memcpy(&was, b + mf.off, 2);
+			memcpy(&now, slb_digit_pairs + 2 * v, 2);
+			memcpy(b + mf.off, &now, 2);
+			sum += slb_csum_at(slb_csum_neg(was), mf.off) + slb_csum_at(now, mf.off);
+		} else {
+			if (summed)
+				sum += slb_csum_neg(sip_sum_short(p, mf.off, mf.off + mf.len));
 			for (size_t i = mf.len; i-- > 0; v /= 10)
 				b[mf.off + i] = (uint8_t)('0' + v % 10);
-		if (summed)
-			sum += sip_sum_short(p, mf.off, mf.off + mf.len);
+			if (summed)
+				sum += sip_sum_short(p, mf.off, mf.off + mf.len);
+		}
 	}
 	if (summed) {
 		uint16_t ins = slb_csum_fold(
@@ -855,7 +861,7 @@ static bool build_head(struct pkt *p, const char *top, uint16_t top_len,
 		memmove(d + rest_at + right, d + rest_at, p->f->len - rest_at);
 	memmove(d - left, d, v_at);                       /* up to our headers */
 	memmove(d + v_at - left + top_len, d + v_at, mark_at - v_at); /* the Via to its marks */
-	copy_short(d + v_at - left, top, top_len);        /* ours, between them */
+	memcpy(d + v_at - left, top, top_len);        /* ours, between them */
 	copy_short(d + rest_at + right - sm.len, sm.text, sm.len); /* the marks */
 	p->f->data -= left;
 	p->f->headroom -= (uint32_t)left;
