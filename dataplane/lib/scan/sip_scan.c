@@ -77,17 +77,11 @@ enum slb_hdr slb_sip_header_id(const uint8_t *n, size_t len)
 /* ---- paths ------------------------------------------------------------- */
 
 /* What a path compiles for its instruction set: the start line, the walk
- * and the values. */
-struct scan_path {
-	slb_sip_begin_fn *begin;
-	slb_sip_walk_fn *walk;
-	slb_sip_finish_fn *finish;
-};
-
-static const struct scan_path paths[SLB_SIP_PATH_COUNT] = {
-	[SLB_SIP_PATH_SCALAR] = { slb_sip_begin_scalar, slb_sip_walk_scalar, slb_sip_finish_scalar },
-	[SLB_SIP_PATH_SSE42] = { slb_sip_begin_sse42, slb_sip_walk_sse42, slb_sip_finish_sse42 },
-	[SLB_SIP_PATH_AVX2] = { slb_sip_begin_avx2, slb_sip_walk_avx2, slb_sip_finish_avx2 },
+ * and the values, called one after the other by its slb_sip_run_*(). */
+static slb_sip_run_fn *const paths[SLB_SIP_PATH_COUNT] = {
+	[SLB_SIP_PATH_SCALAR] = slb_sip_run_scalar,
+	[SLB_SIP_PATH_SSE42] = slb_sip_run_sse42,
+	[SLB_SIP_PATH_AVX2] = slb_sip_run_avx2,
 };
 
 bool slb_sip_path_supported(enum slb_sip_path path)
@@ -118,19 +112,6 @@ const char *slb_sip_path_name(enum slb_sip_path path)
 	return (unsigned)path < SLB_SIP_PATH_COUNT ? names[path] : "unknown";
 }
 
-static enum slb_sip_reason scan_path(const struct scan_path *path, const uint8_t *buf,
-				     size_t len, struct slb_sip_msg *msg)
-{
-	struct slb_sip_hits hits = { 0 };
-	size_t hdr_start, hdr_end = 0;
-	uint32_t err = 0;
-
-	if (!path->begin(buf, len, msg, &hdr_start, &err))
-		return msg->reason;
-	err |= path->walk(buf, len, hdr_start, &hits, &hdr_end);
-	return path->finish(buf, len, msg, &hits, hdr_end, err);
-}
-
 bool slb_sip_scan_with(enum slb_sip_path path, const uint8_t *buf, size_t len,
 		       struct slb_sip_msg *msg)
 {
@@ -138,21 +119,21 @@ bool slb_sip_scan_with(enum slb_sip_path path, const uint8_t *buf, size_t len,
 		return false;
 	if (path == SLB_SIP_PATH_AUTO)
 		path = slb_sip_path_active();
-	scan_path(&paths[path], buf, len, msg);
+	paths[path](buf, len, msg);
 	return true;
 }
 
-static const struct scan_path *active_path;
+static slb_sip_run_fn *active_path;
 
 enum slb_sip_reason slb_sip_scan(const uint8_t *buf, size_t len, struct slb_sip_msg *msg)
 {
-	const struct scan_path *path = __atomic_load_n(&active_path, __ATOMIC_RELAXED);
+	slb_sip_run_fn *path = __atomic_load_n(&active_path, __ATOMIC_RELAXED);
 
 	if (!path) {
-		path = &paths[slb_sip_path_active()];
+		path = paths[slb_sip_path_active()];
 		__atomic_store_n(&active_path, path, __ATOMIC_RELAXED);
 	}
-	return scan_path(path, buf, len, msg);
+	return path(buf, len, msg);
 }
 
 /* ---- equality for the differential tests -------------------------------- */

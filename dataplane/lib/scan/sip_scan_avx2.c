@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The 32-byte path: two AVX2 loads per 64-byte chunk. */
+/* begin, walk and finish inlined into slb_sip_run_*() (sip_scan_run.h) */
+#define SLB_PATH_FN static inline __attribute__((always_inline))
 #include <immintrin.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -76,3 +78,6 @@ static inline uint64_t slb_class_miss64(const struct slb_byte_class *k, const ui
 
 #define SLB_BEGIN_FN slb_sip_begin_avx2
 #include "sip_scan_start.h"
+
+#define SLB_RUN_FN slb_sip_run_avx2
+#include "sip_scan_run.h"

@@ -288,12 +288,12 @@ static inline size_t slb_line_end(const uint8_t *buf, size_t lf)
  */
 typedef bool slb_sip_begin_fn(const uint8_t *buf, size_t len, struct slb_sip_msg *msg,
 			      size_t *hdr_start, uint32_t *err);
-slb_sip_begin_fn slb_sip_begin_scalar, slb_sip_begin_sse42, slb_sip_begin_avx2;
+slb_sip_begin_fn slb_sip_begin_scalar;
 
 /* The locating walks of the SIMD paths (sip_scan_walk.h). */
 typedef uint32_t slb_sip_walk_fn(const uint8_t *buf, size_t len, size_t hdr_start,
 				 struct slb_sip_hits *hits, size_t *hdr_end);
-slb_sip_walk_fn slb_sip_walk_scalar, slb_sip_walk_sse42, slb_sip_walk_avx2;
+slb_sip_walk_fn slb_sip_walk_scalar;
 
 /* Last step, compiled once per path (sip_scan_values.h): parse the located
  * values, pick the reason. */
@@ -301,6 +301,18 @@ typedef enum slb_sip_reason slb_sip_finish_fn(const uint8_t *buf, size_t len,
 					      struct slb_sip_msg *msg,
 					      const struct slb_sip_hits *hits,
 					      size_t hdr_end, uint32_t err);
-slb_sip_finish_fn slb_sip_finish_scalar, slb_sip_finish_sse42, slb_sip_finish_avx2;
+slb_sip_finish_fn slb_sip_finish_scalar;
+
+/* How a path defines its begin, walk and finish: external by default (the
+ * Hyperscan path calls the scalar ones), inlined into its run function
+ * when the path defines SLB_PATH_FN so. */
+#ifndef SLB_PATH_FN
+#define SLB_PATH_FN
+#endif
+
+/* A path's whole scan (sip_scan_run.h): begin, walk and finish. */
+typedef enum slb_sip_reason slb_sip_run_fn(const uint8_t *buf, size_t len,
+					   struct slb_sip_msg *msg);
+slb_sip_run_fn slb_sip_run_scalar, slb_sip_run_sse42, slb_sip_run_avx2;
 
 #endif

@@ -42,3 +42,6 @@ static inline size_t slb_class_end(const struct slb_byte_class *k, const uint8_t
 
 #define SLB_BEGIN_FN slb_sip_begin_scalar
 #include "sip_scan_start.h"
+
+#define SLB_RUN_FN slb_sip_run_scalar
+#include "sip_scan_run.h"

@@ -5,6 +5,8 @@
  * one pcmpestrm has the latency of about ten pcmpeqb (Agner Fog's tables),
  * and the walk needs four separate masks anyway.
  */
+/* begin, walk and finish inlined into slb_sip_run_*() (sip_scan_run.h) */
+#define SLB_PATH_FN static inline __attribute__((always_inline))
 #include <immintrin.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -53,3 +55,6 @@ static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
 
 #define SLB_BEGIN_FN slb_sip_begin_sse42
 #include "sip_scan_start.h"
+
+#define SLB_RUN_FN slb_sip_run_sse42
+#include "sip_scan_run.h"

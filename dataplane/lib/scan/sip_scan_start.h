@@ -137,7 +137,7 @@ static uint32_t parse_status_line(const uint8_t *buf, size_t end, size_t len,
  * Returns false when the scan is over (msg->reason set). On true, *hdr_start
  * is the first byte after the start line and *err holds start-line faults.
  */
-bool SLB_BEGIN_FN(const uint8_t *buf, size_t len, struct slb_sip_msg *msg, size_t *hdr_start,
+SLB_PATH_FN bool SLB_BEGIN_FN(const uint8_t *buf, size_t len, struct slb_sip_msg *msg, size_t *hdr_start,
 		  uint32_t *err)
 {
 	/* An assignment, not a memset call: a few vector stores inline. */

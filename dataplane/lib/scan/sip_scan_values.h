@@ -760,7 +760,7 @@ SLB_INLINE uint32_t parse_lengths(const uint8_t *b, size_t len, const struct slb
 	return err;
 }
 
-enum slb_sip_reason SLB_FINISH_FN(const uint8_t *buf, size_t len, struct slb_sip_msg *msg,
+SLB_PATH_FN enum slb_sip_reason SLB_FINISH_FN(const uint8_t *buf, size_t len, struct slb_sip_msg *msg,
 				  const struct slb_sip_hits *hits, size_t hdr_end, uint32_t err)
 {
 	/* Framing and line faults outrank every value fault: stop here. */

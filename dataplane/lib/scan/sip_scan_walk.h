@@ -167,7 +167,7 @@ slb_walk_lines(const uint8_t *buf, size_t len, size_t base, uint64_t lf, uint64_
  * the body in the last chunk, so a NUL there is confirmed in the block
  * alone (rare: a fault).
  */
-uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
+SLB_PATH_FN uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 		     struct slb_sip_hits *hits, size_t *hdr_end)
 {
 	struct slb_walk w = { hdr_start, SLB_NO_POS, 0 };
