@@ -210,7 +210,7 @@ static inline size_t slb_class_end_sse(const struct slb_byte_class *k, const uin
 #endif
 
 /* slb_sip_method_of(), inline for the value parsers. */
-static inline enum slb_sip_method slb_method_id(const uint8_t *t, size_t len)
+static inline __attribute__((always_inline)) enum slb_sip_method slb_method_id(const uint8_t *t, size_t len)
 {
 #define M(name, id) if (memcmp(t, name, sizeof(name) - 1) == 0) return id
 	switch (len) {
