@@ -622,8 +622,10 @@ static const struct slb_sender_text *sender_text(const struct pkt *p,
 }
 
 /* The sender's marks as one edit (or none), its text at *m, or false when
- * they take two (mark_sender). */
-static bool sender_mark(const struct pkt *p, struct slb_sender_text *own, struct sender_mark *m)
+ * they take two (mark_sender). Inline: build_head's checks and its own
+ * fold into one. */
+static inline __attribute__((always_inline)) bool
+sender_mark(const struct pkt *p, struct slb_sender_text *own, struct sender_mark *m)
 {
 	const struct slb_sip_via *via = &p->msg.via;
 	uint16_t value_end = (uint16_t)(via->value.off + via->value.len);
