@@ -229,12 +229,10 @@ static void finish_frame(struct pkt *p, uint32_t daddr, uint16_t dport, struct s
 	if (out->fragment)
 		ip.frag_off = 0; /* DF clear: we fragment it, and routers after us may */
 	ip.check = 0;
-	if (ip.ihl == 5) { /* no options: summed where it is built, written once */
-		ip.check = slb_csum_neg(slb_csum_fold(slb_csum_words(0, &ip, 5)));
-	} else {
-		memcpy(d + ETH_HLEN, &ip, sizeof(ip));
-		ip.check = slb_csum_neg(slb_csum_fold(slb_csum_words(0, d + ETH_HLEN, ip.ihl)));
-	}
+	/* summed where it is built, the options (unchanged) where they are;
+	 * written once */
+	ip.check = slb_csum_neg(slb_csum_fold(slb_csum_words(
+		slb_csum_words(0, &ip, 5), d + ETH_HLEN + sizeof(ip), ip.ihl - 5u)));
 	memcpy(d + ETH_HLEN, &ip, sizeof(ip));
 
 	udp.source = p->vip->port;

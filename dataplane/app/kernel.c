@@ -110,7 +110,6 @@ static void close_guards(struct slb_dp *dp)
 	for (unsigned i = 0; i < dp->n_guards; i++)
 		close(dp->guards[i]);
 	dp->n_guards = 0;
-	dp->guarded = false;
 }
 
 /* The active state, read as the main lcore's reader would: registered, so
@@ -124,9 +123,9 @@ static const struct slb_state *current_state(struct slb_dp *dp)
 }
 
 /*
- * Once, before the first port whose interface the kernel also sees: an
- * af_packet port cannot start without its guards; an af_xdp port can (a
- * warning): only its start's window is then uncovered.
+ * Before a port whose interface the kernel also sees, unless an earlier
+ * port opened them: an af_packet port cannot start without its guards; an
+ * af_xdp port can (a warning): only its start's window is then uncovered.
  */
 static int open_guards(struct slb_dp *dp, const struct slb_dp_port *p, char *err,
 		       size_t errlen)
@@ -134,19 +133,17 @@ static int open_guards(struct slb_dp *dp, const struct slb_dp_port *p, char *err
 	bool af_packet = !strcmp(p->driver, SLB_DRIVER_AF_PACKET);
 	char why[512];
 
-	if (dp->guarded || (!af_packet && strcmp(p->driver, SLB_DRIVER_AF_XDP)))
+	if (dp->n_guards || (!af_packet && strcmp(p->driver, SLB_DRIVER_AF_XDP)))
 		return 0;
-	if (guard_vips(dp, current_state(dp), why, sizeof(why))) {
-		close_guards(dp);
-		if (af_packet) {
-			snprintf(err, errlen, "port %s: %s", p->cfg->name, why);
-			return -1;
-		}
-		slb_log(SLB_LOG_WARNING, "port %s: %s: the kernel may answer SIP while the port "
-			"starts", p->cfg->name, why);
+	if (!guard_vips(dp, current_state(dp), why, sizeof(why)))
 		return 0;
+	close_guards(dp);
+	if (af_packet) {
+		snprintf(err, errlen, "port %s: %s", p->cfg->name, why);
+		return -1;
 	}
-	dp->guarded = true;
+	slb_log(SLB_LOG_WARNING, "port %s: %s: the kernel may answer SIP while the port starts",
+		p->cfg->name, why);
 	return 0;
 }
 

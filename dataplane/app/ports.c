@@ -223,11 +223,12 @@ static void check_xdp_queues(const struct slb_dp *dp, const struct slb_dp_port *
 
 /*
  * On an af_xdp port whose start detached a killed siplb-dp's program, the
- * dead process's sockets may still hold the interface's queues: the kernel
- * releases an XSK's buffer pool, and with it the queue, in deferred work
- * (xp_release_deferred), which a loaded machine runs late; until then
- * binding a new socket there fails (EBUSY, which the PMD reports as
- * EINVAL). Retried until SLB_DP_RECLAIM_WAIT_MS: the XDP program holds the
+ * dead process's sockets may still hold the interface's queues: as we read
+ * the kernel, it releases an XSK's buffer pool, and with it the queue, in
+ * deferred work (xp_release_deferred), which a loaded machine runs late;
+ * until then binding a new socket there fails (EBUSY, we expect; the PMD
+ * reports any failure as EINVAL, so the cause was not seen, only the
+ * failure, once, under load). Retried until SLB_DP_RECLAIM_WAIT_MS: the XDP program holds the
  * clients' SIP meanwhile, and the failed attempt left nothing behind (the
  * PMD frees its umem; its program stays attached, loaded once).
  */

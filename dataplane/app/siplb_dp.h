@@ -41,11 +41,11 @@ struct slb_neigh; /* dp_neigh.h */
 #define SLB_DP_HOLD_MS 1000
 /* A datagram's fragments must all arrive within this time (docs/dataplane.md). */
 #define SLB_DP_REASM_MS 1000
-/* Fragments of one datagram sent: 65,535 bytes at the smallest MTU allowed. */
 /* How long an af_xdp start waits for a killed siplb-dp's sockets to let go
  * of the interface's queues (ports.c, rx_queue_setup); well inside the XDP
  * program's hold (SLB_DP_RESTART_GRACE_NS). */
 #define SLB_DP_RECLAIM_WAIT_MS 5000
+/* Fragments of one datagram sent: 65,535 bytes at the smallest MTU allowed. */
 #define SLB_DP_MIN_MTU 576
 #define SLB_DP_MAX_FRAGS 128
 
@@ -128,7 +128,6 @@ struct slb_dp {
 	uint16_t ip_mtu;                   /* smallest port MTU, at most an mbuf's room */
 	int guards[SLB_MAX_VIPS];          /* sockets silencing the kernel (kernel.c) */
 	unsigned n_guards;
-	bool guarded;                      /* guards opened (before the first port) */
 	struct slb_lcore_stats *stats_at_start; /* [n_queues], by worker order */
 	struct slb_rules_cache *rules_cache; /* the workers' rule databases */
 	struct slb_dp_capture *capture;    /* HEP and pcap capture (capture.c) */

@@ -593,12 +593,12 @@ static void test_rule_refusals(void)
 	      SLB_RPC_LIMIT, "ms of siplbd's loop lately: try again in");
 	fails(REQ("rule.remove", "[\"sip\",0]"), SLB_RPC_LIMIT, "try again in");
 	fails(REQ("rule.move", "[\"sip\",0,1]"), SLB_RPC_LIMIT, "try again in");
-	fx.rpc.budget = (struct siplbd_budget){0};
+	full_budget();
 	CHECK(generation() == g && n_rules() == 4, "refusals change nothing");
 	json_object_put(add_rule("{ action = \"drop\"; }", -1));
 	CHECK(fx.rpc.budget.left_ns < SIPLBD_BUDGET_BURST_NS && n_rules() == 5,
 	      "a change is charged: %lld ns left", (long long)fx.rpc.budget.left_ns);
-	fx.rpc.budget = (struct siplbd_budget){0};
+	full_budget();
 	json_object_put(rpc(REQ("rule.remove", "[\"sip\",4]")));
 	CHECK(generation() == g + 2 && n_rules() == 4, "back as it was");
 }
