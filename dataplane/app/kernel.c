@@ -181,6 +181,7 @@ int slb_dp_kernel_reclaim(struct slb_dp *dp, struct slb_dp_port *p, char *err, s
 		slb_xdp_describe(&rep, p->iface, what, sizeof(what));
 		slb_log(SLB_LOG_WARNING, "port %s: %s: left by a siplb-dp that did not close the "
 			"port (killed?)", p->cfg->name, what);
+		return slb_dp_wait_xsk_queues(dp, p, err, errlen);
 	}
 	return 0;
 }

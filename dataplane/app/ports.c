@@ -221,38 +221,6 @@ static void check_xdp_queues(const struct slb_dp *dp, const struct slb_dp_port *
 			p->cfg->name, p->iface, n, dp->n_queues, n, n, p->iface, dp->n_queues);
 }
 
-/*
- * On an af_xdp port whose start detached a killed siplb-dp's program, the
- * dead process's sockets may still hold the interface's queues: as we read
- * the kernel, it releases an XSK's buffer pool, and with it the queue, in
- * deferred work (xp_release_deferred), which a loaded machine runs late;
- * until then binding a new socket there fails (EBUSY, we expect; the PMD
- * reports any failure as EINVAL, so the cause was not seen, only the
- * failure, once, under load). Retried until SLB_DP_RECLAIM_WAIT_MS: the XDP program holds the
- * clients' SIP meanwhile, and the failed attempt left nothing behind (the
- * PMD frees its umem; its program stays attached, loaded once).
- */
-static int rx_queue_setup(const struct slb_dp *dp, const struct slb_dp_port *p, uint16_t q,
-			  uint16_t nb_rxd, int socket)
-{
-	uint64_t give_up = rte_get_timer_cycles() +
-			   rte_get_timer_hz() * SLB_DP_RECLAIM_WAIT_MS / 1000;
-	unsigned tries = 1;
-	int rc;
-
-	while ((rc = rte_eth_rx_queue_setup(p->id, q, nb_rxd, (unsigned)socket, NULL,
-					    dp->pool)) && p->reclaimed &&
-	       rte_get_timer_cycles() < give_up) {
-		rte_delay_us_sleep(20 * 1000);
-		tries++;
-	}
-	if (tries > 1)
-		slb_log(rc ? SLB_LOG_ERR : SLB_LOG_NOTICE, "port %s: RX queue %u %s after %u "
-			"attempts: the killed siplb-dp's socket was still bound to the queue",
-			p->cfg->name, q, rc ? "still failing" : "set up", tries);
-	return rc;
-}
-
 static int configure_port(struct slb_dp *dp, struct slb_dp_port *p,
 			  const struct rte_eth_dev_info *info, char *err, size_t errlen)
 {
@@ -273,7 +241,8 @@ static int configure_port(struct slb_dp *dp, struct slb_dp_port *p,
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &nb_rxd, &nb_txd);
 	for (uint16_t q = 0; !rc && q < dp->n_queues; q++) {
 		what = "RX queue setup";
-		rc = rx_queue_setup(dp, p, q, nb_rxd, socket);
+		rc = rte_eth_rx_queue_setup(p->id, q, nb_rxd, (unsigned)socket, NULL,
+					    dp->pool);
 		if (!rc) {
 			what = "TX queue setup";
 			rc = rte_eth_tx_queue_setup(p->id, q, nb_txd, (unsigned)socket, &txconf);

@@ -42,8 +42,8 @@ struct slb_neigh; /* dp_neigh.h */
 /* A datagram's fragments must all arrive within this time (docs/dataplane.md). */
 #define SLB_DP_REASM_MS 1000
 /* How long an af_xdp start waits for a killed siplb-dp's sockets to let go
- * of the interface's queues (ports.c, rx_queue_setup); well inside the XDP
- * program's hold (SLB_DP_RESTART_GRACE_NS). */
+ * of the interface's queues (xsk_queue.c); well inside the XDP program's
+ * hold (SLB_DP_RESTART_GRACE_NS). */
 #define SLB_DP_RECLAIM_WAIT_MS 5000
 /* Fragments of one datagram sent: 65,535 bytes at the smallest MTU allowed. */
 #define SLB_DP_MIN_MTU 576
@@ -167,6 +167,9 @@ struct rte_mbuf *slb_dp_frame_copy(struct rte_mempool *pool, const struct slb_fr
  * before a port starts, the guards that keep the kernel from answering SIP
  * and, on af_xdp, the XDP program a killed siplb-dp left. */
 int slb_dp_kernel_reclaim(struct slb_dp *dp, struct slb_dp_port *p, char *err, size_t errlen);
+/* xsk_queue.c: after a kill, wait until no AF_XDP socket holds p's queues. */
+int slb_dp_wait_xsk_queues(const struct slb_dp *dp, const struct slb_dp_port *p, char *err,
+			   size_t errlen);
 int slb_dp_kernel_setup(struct slb_dp *dp, char *err, size_t errlen);
 void slb_dp_kernel_close(struct slb_dp *dp);
 

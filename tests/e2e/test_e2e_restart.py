@@ -11,7 +11,12 @@ every backend, three cases, one after the other:
             (the XDP program the dead one left) on the first attempt;
   siplbd    kill -9 of siplbd, the same command started at once: forwarding
             does not stop, nothing of the stream is lost;
-  both      both killed, both started at once.
+  both      both killed, both started at once;
+  queue held  kill -9 of siplb-dp, and another AF_XDP socket (xsk_hold.c)
+            bound to the queue before the same command starts, as the
+            killed one's socket is until the kernel's deferred release:
+            the start waits for the queue before the PMD sets it up and
+            takes over once the holder lets go (dataplane/app/xsk_queue.c).
 
 For each: the forwarding gap (from the kill to the first message forwarded
 after the longest silence of the stream around it), the stream messages
@@ -130,6 +135,30 @@ def crash_siplbd(env, n):
     gen = env.generation()
     t = kill9(env.siplbd)
     start_siplbd(env, n, gen)
+    return t
+
+
+def crash_dp_queue_held(env, n):
+    """kill -9 of siplb-dp, then another AF_XDP socket takes the queue
+    before the same command starts (as the killed one's own socket holds it
+    until the kernel's deferred release runs): the start must retry the
+    queue's set-up, not give up, and take over once the holder lets go.
+    The holder lets go once the start says it waits."""
+    t = kill9(env.dp)
+    holder = env.spawn("lb", [env.tool("tests/e2e/xsk_hold"), "lb", "0"], "xsk-hold-%d" % n)
+    env.wait_for(lambda: "held lb 0" in env.log("xsk-hold-%d" % n), "the queue held", holder)
+    env.dp = env.spawn("lb", env.dp_cmd(), "siplb-dp-%d" % n)
+    env.wait_for(lambda: "is held by another AF_XDP socket" in env.log("siplb-dp-%d" % n),
+                 "siplb-dp's start waiting for the held queue", env.dp)
+    holder.send_signal(signal.SIGTERM)
+    holder.wait(10)
+    env.wait_for(lambda: "forwarding" in env.log("siplb-dp-%d" % n),
+                 "restarted siplb-dp (%d) forwarding" % n, env.dp)
+    log = env.log("siplb-dp-%d" % n)
+    m = re.search(r"queue 0 of lb free after (\d+) ms \((\d+) probes\)", log)
+    check(m is not None and int(m.group(2)) > 1 and "Failed to create xsk socket" not in log,
+          "queue held: siplb-dp waited for the queue (%s) and set it up on the first attempt"
+          % ("%s ms, %s probes" % m.groups() if m else "no wait logged"))
     return t
 
 
@@ -302,7 +331,8 @@ def main():
                                   "90"], "stream")
         time.sleep(1)
         cases = [run_case(env, name, crash, n) for n, (name, crash) in enumerate(
-            (("siplb-dp", crash_dp), ("siplbd", crash_siplbd), ("both", crash_both)), 2)]
+            (("siplb-dp", crash_dp), ("siplbd", crash_siplbd), ("both", crash_both),
+             ("queue held", crash_dp_queue_held)), 2)]
         second_dp_refused(env)
         time.sleep(1)
         sender.send_signal(signal.SIGTERM)
@@ -325,8 +355,8 @@ def main():
         report(c)
         check(c["rc"] == 0 and c["failed"] == 0 and c["ok"] == 160,
               "%s: every call completed (%d of 160, %d failed)" % (c["name"], c["ok"], c["failed"]))
-    dp, ctl, both = cases
-    for c in (dp, both):
+    dp, ctl, both, held = cases
+    for c in (dp, both, held):
         check(c["gap_ms"] < GAP_MAX_MS, "%s: forwarding back %.0f ms after the kill (bound %d ms)"
               % (c["name"], c["gap_ms"], GAP_MAX_MS))
         check(c["noports"] < KERNEL_MAX, "%s: SIP held, not answered by the kernel (%d datagrams "
