@@ -5,10 +5,11 @@
  * The kernel releases a closed socket's buffer pool, and with it the queue
  * it was bound to, in deferred work (xp_release_deferred); on a loaded
  * machine that runs late, and a restart that binds meanwhile gets EBUSY.
- * The af_xdp PMD cannot be retried: a failed queue set-up leaves the PMD's
- * fill ring and 2,048 of the pool's mbufs behind, and every later attempt
- * fails with "Failed to reserve fill queue" (seen: 218 attempts over 5 s
- * after the queue was free, tests/e2e/test_e2e_restart.py "queue held").
+ * The af_xdp PMD cannot be retried: after one failed queue set-up every
+ * later attempt fails with "Failed to reserve fill queue" (seen: 218
+ * attempts over 5 s after the queue was free, tests/e2e/test_e2e_restart.py
+ * "queue held"; as we read the PMD, the failed attempt's mbufs stay on the
+ * fill ring of the umem it destroyed).
  * So the queues are probed before the PMD touches them, with a socket of
  * our own, and the PMD is called once they are free.
  *
