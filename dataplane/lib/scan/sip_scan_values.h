@@ -297,71 +297,72 @@ static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_v
  */
 #define SLB_SLOW SIZE_MAX
 
-/* A 64-byte window of one class's mask, loaded as the runs move forward. */
-struct class_win {
+/*
+ * The bytes not in one class (the boundaries of its runs) in order, from a
+ * 64-byte mask: each is a count of trailing zeros and a clear of the lowest
+ * bit, and a run's end is the next boundary (the runs of a fast form are
+ * separated by single boundary bytes, all of which are taken in order).
+ */
+struct bounds {
 	const struct slb_byte_class *k;
 	const uint8_t *b;
-	size_t len;    /* b[0..len) may be read; at least 64 */
-	size_t base;   /* the window's first byte */
-	uint64_t miss; /* bit j: b[base + j] not in k */
+	size_t len;  /* b[0..len) may be read; at least 64 */
+	size_t base; /* the window's first byte */
+	uint64_t m;  /* the boundaries not yet taken, bit j: b[base + j] */
 };
 
-/* The window holding at: from at, or the last 64 bytes of b near its end. */
-SLB_INLINE void win_load(struct class_win *w, size_t at)
+/* The boundaries at or after from (from < len). */
+SLB_INLINE void bounds_load(struct bounds *s, size_t from)
 {
-	w->base = at + 64 <= w->len ? at : w->len - 64;
-	w->miss = slb_class_miss64(w->k, w->b + w->base);
+	size_t base = from + 64 <= s->len ? from : s->len - 64;
+
+	s->base = base;
+	s->m = slb_class_miss64(s->k, s->b + base) & (~0ULL << (from - base));
 }
 
-/* The end of the run of bytes of the window's class from i (at or after
- * the window's base), at most end. */
-SLB_INLINE size_t win_run_end(struct class_win *w, size_t i, size_t end)
+/* The next boundary, at most end. */
+SLB_INLINE size_t bounds_next(struct bounds *s, size_t end)
 {
-	for (;;) {
-		size_t off = i - w->base;
+	size_t p;
 
-		if (off < 64) {
-			uint64_t m = w->miss >> off;
+	while (__builtin_expect(!s->m, 0)) {
+		size_t next = s->base + 64;
 
-			if (m) {
-				i += (size_t)__builtin_ctzll(m);
-				return i < end ? i : end;
-			}
-			i = w->base + 64;
-			if (i >= end)
-				return end;
-		}
-		win_load(w, i);
+		if (next >= end)
+			return end;
+		bounds_load(s, next);
 	}
+	p = s->base + (size_t)__builtin_ctzll(s->m);
+	s->m &= s->m - 1;
+	return p < end ? p : end;
 }
 
-/* next_param() for the fast forms: ";name" or ";name=value" at *i with a
- * token name and value and no LWS, w being a window of token_class. False
- * when the bytes there are not of that form. */
-SLB_INLINE bool next_param_fast(struct class_win *w, const uint8_t *b, size_t *i, size_t end,
-				struct param *p)
+/*
+ * next_param() for the fast forms: b[*x] is a ';' just taken from s (a
+ * window of token_class); ";name" or ";name=value" with a token name and
+ * value and no LWS. False when the bytes there are not of that form: a
+ * blank, '"' or a second ';' right after ';' or '=' is a boundary there,
+ * an empty run. *x moves to the boundary after the parameter.
+ */
+SLB_INLINE bool param_fast(struct bounds *s, const uint8_t *b, size_t *x, size_t end,
+			   struct param *p)
 {
-	size_t t = *i + 1, x;
+	size_t t = *x + 1, e = bounds_next(s, end);
 
-	if (b[*i] != ';' || t >= end || b[t] <= ' ')
+	if (e == t || (e < end && b[e] <= ' '))
 		return false;
-	x = win_run_end(w, t, end);
-	if (x == t || (x < end && b[x] <= ' '))
-		return false;
-	p->name = slb_span_of(t, x);
+	p->name = slb_span_of(t, e);
 	p->value = (struct slb_span){ 0, 0 };
-	p->has_value = x < end && b[x] == '=';
+	p->has_value = e < end && b[e] == '=';
 	if (p->has_value) {
-		t = x + 1;
-		if (t >= end || b[t] <= ' ' || b[t] == '"')
-			return false;
-		x = win_run_end(w, t, end);
+		t = e + 1;
+		e = bounds_next(s, end);
 		/* ':' '[' ']' would go on in a parameter value */
-		if (x == t || (x < end && (b[x] == ':' || b[x] == '[' || b[x] == ']')))
+		if (e == t || (e < end && (b[e] == ':' || b[e] == '[' || b[e] == ']')))
 			return false;
-		p->value = slb_span_of(t, x);
+		p->value = slb_span_of(t, e);
 	}
-	*i = x;
+	*x = e;
 	return true;
 }
 
@@ -369,12 +370,13 @@ SLB_INLINE bool next_param_fast(struct class_win *w, const uint8_t *b, size_t *i
  * parse_via() for the common form: SIP/2.0/transport, one SP, a host name
  * or IPv4 address, an optional port of at most five digits, parameters
  * ";name" or ";name=value" with token values, no other LWS. Every run is a
- * run of token bytes, so one class mask serves the whole value.
+ * run of token bytes, so the value's boundaries are the bytes not in the
+ * token class, taken in order from one mask per 64 bytes.
  */
 static size_t parse_via_fast(const uint8_t *b, size_t len, size_t i, size_t end,
 			     struct slb_sip_via *v)
 {
-	struct class_win w = { &token_class, b, len, 0, 0 };
+	struct bounds s = { &token_class, b, len, 0, 0 };
 	size_t start = i < end && b[i] == ' ' ? i + 1 : i, t, x;
 
 	if (len < 64 || start + 9 > end || b[start + 8] <= ' ' ||
@@ -382,13 +384,13 @@ static size_t parse_via_fast(const uint8_t *b, size_t len, size_t i, size_t end,
 		return SLB_SLOW;
 	*v = (struct slb_sip_via){ 0 };
 	t = start + 8;
-	win_load(&w, t);
-	x = win_run_end(&w, t, end);
-	if (x == t || x + 1 >= end || b[x] != ' ' || b[x + 1] <= ' ' || b[x + 1] == '[')
+	bounds_load(&s, t);
+	x = bounds_next(&s, end);
+	if (x == t || x + 1 >= end || b[x] != ' ' || b[x + 1] == '[')
 		return SLB_SLOW;
 	v->transport = slb_span_of(t, x);
 	t = x + 1;
-	x = win_run_end(&w, t, end);
+	x = bounds_next(&s, end); /* x == t: a blank or '[' at t */
 	if (x == t || (x < end && b[x] <= ' '))
 		return SLB_SLOW;
 	v->host = slb_span_of(t, x);
@@ -396,7 +398,7 @@ static size_t parse_via_fast(const uint8_t *b, size_t len, size_t i, size_t end,
 		uint32_t port = 0;
 
 		t = x + 1;
-		x = win_run_end(&w, t, end);
+		x = bounds_next(&s, end);
 		if (x == t || x - t > 5)
 			return SLB_SLOW;
 		for (size_t k = t; k < x; k++) {
@@ -412,7 +414,7 @@ static size_t parse_via_fast(const uint8_t *b, size_t len, size_t i, size_t end,
 	while (x < end && b[x] != ',') {
 		struct param p;
 
-		if (!next_param_fast(&w, b, &x, end, &p))
+		if (b[x] != ';' || !param_fast(&s, b, &x, end, &p))
 			return SLB_SLOW;
 		via_param(v, b, &p);
 	}
@@ -459,66 +461,62 @@ SLB_INLINE size_t skip_address(const uint8_t *b, size_t i, size_t end, bool *ope
 }
 
 #ifdef slb_class_miss64
-/* Past the next byte c from i (runs of addr_plain_class): the closing '"'
- * or '>'. SLB_SLOW when there is none before end, or, inside quotes (c is
- * '"'), at a backslash. */
-SLB_INLINE size_t addr_close(struct class_win *w, const uint8_t *b, size_t i, size_t end,
-			     uint8_t c)
-{
-	for (;;) {
-		i = win_run_end(w, i, end);
-		if (i == end || (c == '"' && b[i] == '\\'))
-			return SLB_SLOW;
-		if (b[i] == c)
-			return i + 1;
-		i++;
-	}
-}
-
 /*
  * parse_addr_header() for the common form: an address without backslashes
  * in quotes, closed, then parameters ";name" or ";name=value" with token
  * values and no LWS. True when the value is of that form (it has no fault
  * then; *tag is its first tag), false to leave it to parse_addr_header().
+ * The address's boundaries are the bytes not in addr_plain_class (';' ','
+ * '"' '<' '>' '\\'), the parameters' those not in token_class.
  */
 static bool parse_addr_fast(const uint8_t *b, size_t len, struct slb_span v, struct slb_span *tag)
 {
-	struct class_win w = { &addr_plain_class, b, len, 0, 0 };
-	size_t end = (size_t)v.off + v.len, i = v.off;
+	struct bounds s = { &addr_plain_class, b, len, 0, 0 };
+	size_t end = (size_t)v.off + v.len, i;
 
 	if (len < 64)
 		return false;
 	/* The address: up to ';' or ',' outside quotes and '<...>' (as
 	 * skip_address() reads it: '>' and '\\' are plain outside them). */
-	win_load(&w, i);
+	bounds_load(&s, v.off);
 	for (;;) {
-		i = win_run_end(&w, i, end);
+		i = bounds_next(&s, end);
 		if (i == end || b[i] == ';' || b[i] == ',')
 			break;
-		if (b[i] == '"' || b[i] == '<') {
-			bool angle = b[i] == '<';
-
-			i = addr_close(&w, b, i + 1, end, angle ? '>' : '"');
-			if (i == SLB_SLOW)
-				return false;
-			if (angle)
-				break;
-		} else {
+		if (b[i] == '"') {
+			do {
+				i = bounds_next(&s, end);
+				if (i == end || b[i] == '\\')
+					return false;
+			} while (b[i] != '"');
+		} else if (b[i] == '<') {
+			do {
+				i = bounds_next(&s, end);
+				if (i == end)
+					return false;
+			} while (b[i] != '>');
 			i++;
+			break;
 		}
 	}
-	w.k = &token_class;
-	if (i < end)
-		win_load(&w, i);
-	while (i < end) {
+	if (i >= end)
+		return true;
+	if (b[i] != ';' || i + 1 >= end)
+		return false;
+	s.k = &token_class;
+	bounds_load(&s, i + 1);
+	for (;;) {
 		struct param p;
 
-		if (!next_param_fast(&w, b, &i, end, &p))
+		if (!param_fast(&s, b, &i, end, &p))
 			return false;
 		if (!tag->len && p.has_value && SLB_IEQ(b + p.name.off, p.name.len, "tag"))
 			*tag = p.value;
+		if (i >= end)
+			return true;
+		if (b[i] != ';')
+			return false;
 	}
-	return true;
 }
 #endif
 
@@ -630,13 +628,21 @@ SLB_INLINE uint32_t parse_cseq(const uint8_t *b, struct slb_span v, struct slb_s
 	uint32_t n;
 
 	i = scan_digits(b, d, end, (1u << 31) - 1, &n);
-	size_t t = skip_lws(b, i, end), te = skip_token(b, t, end);
+	size_t t = skip_lws(b, i, end), te = end;
+	/* Mostly a known method ending the value (its bytes are token
+	 * bytes): then no run of token bytes, nor LWS after it, to look for. */
+	enum slb_sip_method id = slb_method_id(b + t, end - t);
+
+	if (id == SLB_SIP_METHOD_OTHER) {
+		te = skip_token(b, t, end);
+		id = slb_method_id(b + t, te - t);
+	}
 	if (i == d || n >= (1u << 31) || t == i || te == t || skip_lws(b, te, end) != end)
 		return SLB_ERR(SLB_SIP_ERR_BAD_CSEQ);
 	m->has_cseq = true;
 	m->cseq = n;
 	m->cseq_method_tok = slb_span_of(t, te);
-	m->cseq_method = slb_method_id(b + t, te - t);
+	m->cseq_method = id;
 	return 0;
 }
 
