@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -59,24 +60,25 @@ static bool siplbds(const struct slb_config *c, const char *iface)
  * the datagrams before they queue up.
  *
  * An af_packet port gives the kernel a copy of every frame: its guards stay
- * for the process's life. On af_xdp ports they cover the start: from the
+ * for the process's life and follow reloads (slb_dp_kernel_follow). On af_xdp ports they cover the start: from the
  * dead siplb-dp's program detached (slb_dp_kernel_reclaim) until siplb's
  * program steers again (take_over), the kernel sees the clients'
  * retransmissions, for a few ms on an idle core but for hundreds on a
  * starved one (docs/dataplane.md, Restart).
  */
-static int guard_vip(const struct slb_vip *vip, int *fd, char *err, size_t errlen)
+static int guard_vip(const struct slb_vip *vip, struct slb_dp_guard *g, char *err,
+		     size_t errlen)
 {
 	static struct sock_filter drop_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
 	struct sock_fprog prog = { 1, drop_all };
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = vip->port,
 				  .sin_addr.s_addr = vip->addr };
-	int one = 1;
+	int one = 1, fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	*fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (*fd < 0 || setsockopt(*fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) ||
-	    setsockopt(*fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
-	    bind(*fd, (struct sockaddr *)&sa, sizeof(sa))) {
+	*g = (struct slb_dp_guard){ fd, vip->addr, vip->port };
+	if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		struct slb_addr a = SLB_STATE_ADDR(vip);
 		char ep[SLB_ADDR_TEXT_LEN];
 		int e = errno; /* before formatting, which may set it */
@@ -85,21 +87,25 @@ static int guard_vip(const struct slb_vip *vip, int *fd, char *err, size_t errle
 		snprintf(err, errlen, "VIP %s %s: kernel socket to keep the kernel from "
 			 "answering SIP: %s%s", vip->name, ep, strerror(e),
 			 e == EADDRINUSE ? " (another program listens there)" : "");
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	return 0;
 }
 
+static bool guarded_vip(const struct slb_vip *v)
+{
+	return v->mode == SLB_MODE_PROXY && v->family == AF_INET;
+}
+
 static int guard_vips(struct slb_dp *dp, const struct slb_state *s, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
-		if (s->vips[i].mode != SLB_MODE_PROXY || s->vips[i].family != AF_INET)
+		if (!guarded_vip(&s->vips[i]))
 			continue;
-		if (guard_vip(&s->vips[i], &dp->guards[dp->n_guards], err, errlen)) {
-			if (dp->guards[dp->n_guards] >= 0)
-				close(dp->guards[dp->n_guards]);
+		if (guard_vip(&s->vips[i], &dp->guards[dp->n_guards], err, errlen))
 			return -1;
-		}
 		dp->n_guards++;
 	}
 	return 0;
@@ -108,8 +114,59 @@ static int guard_vips(struct slb_dp *dp, const struct slb_state *s, char *err, s
 static void close_guards(struct slb_dp *dp)
 {
 	for (unsigned i = 0; i < dp->n_guards; i++)
-		close(dp->guards[i]);
+		if (dp->guards[i].fd >= 0)
+			close(dp->guards[i].fd);
 	dp->n_guards = 0;
+}
+
+/* The open guard on v's address and port, taken out of dp->guards (fd -1),
+ * or false. */
+static bool take_guard(struct slb_dp *dp, const struct slb_vip *v, struct slb_dp_guard *g)
+{
+	for (unsigned i = 0; i < dp->n_guards; i++)
+		if (dp->guards[i].fd >= 0 && dp->guards[i].addr == v->addr &&
+		    dp->guards[i].port == v->port) {
+			*g = dp->guards[i];
+			dp->guards[i].fd = -1;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * An af_packet port gives the kernel a copy of every frame for the process's
+ * life, so the guards follow the proxy VIPs of each generation: a VIP that a
+ * reload adds gets one, one that it removes gives its up. A few system calls
+ * per new VIP, on the main lcore's worker, once per generation; a VIP whose
+ * guard cannot be opened is forwarded all the same, and logged.
+ */
+void slb_dp_kernel_follow(struct slb_dp *dp, uint64_t g, const struct slb_state *s)
+{
+	struct slb_dp_guard next[SLB_MAX_VIPS];
+	unsigned n = 0;
+	char err[512];
+
+	dp->guards_gen = g;
+	for (unsigned i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
+		const struct slb_vip *v = &s->vips[i];
+
+		if (!guarded_vip(v))
+			continue;
+		if (take_guard(dp, v, &next[n])) {
+			n++;
+			continue;
+		}
+		if (guard_vip(v, &next[n], err, sizeof(err))) {
+			slb_log(SLB_LOG_WARNING, "generation %" PRIu64 ": %s: the kernel answers "
+				"this VIP's SIP too", g, err);
+			continue;
+		}
+		slb_log(SLB_LOG_INFO, "generation %" PRIu64 ": VIP %s guarded", g, v->name);
+		n++;
+	}
+	close_guards(dp); /* those of VIPs gone; the kept ones are -1 there */
+	memcpy(dp->guards, next, n * sizeof(next[0]));
+	dp->n_guards = n;
 }
 
 /* The active state, read as the main lcore's reader would: registered, so
@@ -268,6 +325,7 @@ int slb_dp_kernel_setup(struct slb_dp *dp, char *err, size_t errlen)
 	/* siplb's program steers the VIPs now: the start's guards have done */
 	if (!af_packet)
 		close_guards(dp);
+	dp->guards_follow = af_packet; /* from the workers' first generation on */
 	return 0;
 }
 

@@ -111,6 +111,13 @@ struct slb_dp_lcore {
 	struct slb_dp_txq tx[];            /* per slb_dp.ports index */
 };
 
+/* A socket on a proxy VIP that keeps the kernel from answering its SIP. */
+struct slb_dp_guard {
+	int fd;
+	uint32_t addr;                     /* the VIP's, network order */
+	uint16_t port;
+};
+
 struct slb_dp {
 	struct slb_dp_opts opts;
 	struct slb_config cfg;
@@ -126,8 +133,10 @@ struct slb_dp {
 	struct slb_dp_lcore *lcores[RTE_MAX_LCORE];
 	bool udp_cksum_offload;            /* every port fills UDP checksums */
 	uint16_t ip_mtu;                   /* smallest port MTU, at most an mbuf's room */
-	int guards[SLB_MAX_VIPS];          /* sockets silencing the kernel (kernel.c) */
+	struct slb_dp_guard guards[SLB_MAX_VIPS]; /* sockets silencing the kernel (kernel.c) */
 	unsigned n_guards;
+	bool guards_follow;                /* af_packet: the guards follow each generation */
+	uint64_t guards_gen;               /* the generation they follow now */
 	struct slb_lcore_stats *stats_at_start; /* [n_queues], by worker order */
 	struct slb_rules_cache *rules_cache; /* the workers' rule databases */
 	struct slb_dp_capture *capture;    /* HEP and pcap capture (capture.c) */
@@ -167,6 +176,9 @@ struct rte_mbuf *slb_dp_frame_copy(struct rte_mempool *pool, const struct slb_fr
  * before a port starts, the guards that keep the kernel from answering SIP
  * and, on af_xdp, the XDP program a killed siplb-dp left. */
 int slb_dp_kernel_reclaim(struct slb_dp *dp, struct slb_dp_port *p, char *err, size_t errlen);
+/* af_packet: the guards follow generation g's proxy VIPs (the main lcore's
+ * worker, when it first reads g). */
+void slb_dp_kernel_follow(struct slb_dp *dp, uint64_t g, const struct slb_state *s);
 /* xsk_queue.c: after a kill, wait until no AF_XDP socket holds p's queues. */
 int slb_dp_wait_xsk_queues(const struct slb_dp *dp, const struct slb_dp_port *p, char *err,
 			   size_t errlen);

@@ -309,6 +309,7 @@ int slb_dp_worker(void *arg)
 	};
 	const uint64_t hz = rte_get_tsc_hz(), heartbeat = hz / 1000;
 	const uint64_t idle_limit = dp->opts.exit_when_idle_ms * (hz / 1000);
+	const bool guards = dp->guards_follow && rte_lcore_id() == rte_get_main_lcore();
 	uint64_t last_heartbeat = rte_rdtsc(), last_rx = last_heartbeat;
 
 	slb_reader_heartbeat(maps, lc->reader);
@@ -327,6 +328,8 @@ int slb_dp_worker(void *arg)
 		view.state = lc->state = slb_state_of(maps, g);
 		view.tables = slb_tables_of(maps, g);
 		sync_rules(dp, lc, g, view.state, hz);
+		if (unlikely(guards && g != dp->guards_gen))
+			slb_dp_kernel_follow(dp, g, view.state);
 		for (unsigned i = 0; i < dp->n_ports; i++)
 			got += poll_port(dp, lc, &view, dp->ports[i].id);
 		if (unlikely(lc->n_held))

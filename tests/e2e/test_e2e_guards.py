@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""On an af_packet port the kernel gets a copy of every frame, and the VIP is
+its own address (it answers ARP for it): without a socket there it answers
+every SIP datagram with ICMP port unreachable, which fails the client's
+transaction (RFC 3261 §18.4) although siplb-dp forwards the datagram. So
+siplb-dp keeps a never-read "guard" socket on every proxy VIP; this test
+checks that the guards follow reloads: a VIP a reload adds gets one (the
+kernel answers none of its SIP), a VIP a reload removes gives its up.
+
+usage: test_e2e_guards.py BUILD_DIR
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import siplb_env as E  # noqa: E402
+
+check = E.check
+PORT = 5070       # the VIP the reload adds
+MESSAGES = 50
+
+SEND = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 5093))
+for n in range(int(sys.argv[4])):
+    s.sendto((
+        "OPTIONS sip:guard@%s:%s SIP/2.0\\r\\n"
+        "Via: SIP/2.0/UDP %s:5093;branch=z9hG4bK-guard-%d;rport\\r\\n"
+        "Max-Forwards: 70\\r\\nFrom: <sip:guard@%s>;tag=%d\\r\\n"
+        "To: <sip:guard@%s>\\r\\nCall-ID: guard-%d@%s\\r\\nCSeq: 1 OPTIONS\\r\\n"
+        "Content-Length: 0\\r\\n\\r\\n" % (sys.argv[2], sys.argv[3], sys.argv[1], n,
+        sys.argv[1], n, sys.argv[2], n, sys.argv[1])).encode(), (sys.argv[2], int(sys.argv[3])))
+"""
+
+
+def udp_mib(env, name):
+    """A UDP counter of the kernel in siplb's namespace (NoPorts: datagrams
+    to a port nobody listens on, each answered with ICMP port unreachable)."""
+    snmp = E.sh("ip netns exec %s cat /proc/net/snmp" % env.ns("lb")).stdout
+    rows = [l.split()[1:] for l in snmp.splitlines() if l.startswith("Udp:")]
+    return int(dict(zip(rows[0], rows[1]))[name])
+
+
+def guarded(env, port):
+    """Whether a UDP socket is bound to the VIP's port in siplb's namespace."""
+    out = E.sh("ip netns exec %s ss -Hunl" % env.ns("lb")).stdout
+    return re.search(r"\s%s:%d\s" % (re.escape(E.VIP), port), out) is not None
+
+
+def wait_guard(env, port, present):
+    deadline = time.time() + 10
+    while time.time() < deadline and guarded(env, port) != present:
+        time.sleep(0.1)
+    return guarded(env, port) == present
+
+
+def send(env, port):
+    subprocess.run(["ip", "netns", "exec", env.ns("cl"), "python3", "-c", SEND, E.CLIENT,
+                    E.VIP, str(port), str(MESSAGES)], check=True, timeout=30)
+    time.sleep(0.5)  # the kernel's answers, if any, are counted by then
+
+
+def main():
+    build = sys.argv[1]
+    if os.geteuid() != 0:
+        print("skipped: needs root (namespaces, bpffs)")
+        return 77
+    with E.Env(build, "af_packet") as env:
+        check(guarded(env, 5060) and not guarded(env, PORT),
+              "at start: a guard on the VIP's :5060, none on :%d (no VIP there yet)" % PORT)
+        before = udp_mib(env, "NoPorts")
+        send(env, PORT)
+        unguarded = udp_mib(env, "NoPorts") - before
+        check(unguarded >= MESSAGES, "without a VIP on :%d the kernel answers its SIP (%d of "
+              "%d datagrams; the test's reference)" % (PORT, unguarded, MESSAGES))
+
+        env.reconfigure(vips=[dict(name="load", port=PORT)])
+        check(wait_guard(env, PORT, True), "a reload adds VIP :%d: siplb-dp opens its guard"
+              % PORT)
+        before = udp_mib(env, "NoPorts")
+        send(env, PORT)
+        answered = udp_mib(env, "NoPorts") - before
+        check(answered == 0, "its SIP is not answered by the kernel (%d of %d datagrams)"
+              % (answered, MESSAGES))
+        check(guarded(env, 5060), "the guard of VIP :5060 stays")
+
+        env.reconfigure(vips=[])
+        check(wait_guard(env, PORT, False), "a reload removes VIP :%d: its guard is closed"
+              % PORT)
+        check(guarded(env, 5060) and env.dp.poll() is None,
+              "VIP :5060 keeps its guard, siplb-dp runs on")
+    print("e2e guards follow reloads: %d failures" % len(E.FAILURES))
+    return 1 if E.FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
