@@ -21,6 +21,7 @@
 #include "siplb/sip_scan.h"
 #include "sip_proxy_text.h"
 #include "sip_rules.h"
+#include "stun.h"
 
 #define SLB_DEFAULT_SIP_PORT 5060
 #define SLB_IP_TTL 64
@@ -969,6 +970,18 @@ static const char *const reply_lines[SLB_REPLY_COUNT] = {
 	[SLB_REPLY_513] = "SIP/2.0 513 Message Too Large\r\n",
 };
 
+/* The datagram's payload replaced by n bytes of r, for an answer sent back. */
+static bool replace_payload(struct pkt *p, const void *r, size_t n)
+{
+	if (n > (size_t)p->sip_len + p->f->tailroom)
+		return false;
+	memcpy(p->f->data + p->sip_off, r, n);
+	p->payload_sum = slb_csum_span(r, n, 0);
+	p->f->tailroom = (uint32_t)(p->f->tailroom + p->sip_len - n);
+	p->f->len = (uint32_t)(p->sip_off + n);
+	return true;
+}
+
 static enum slb_action reply_with(struct pkt *p, const char *status_line, enum slb_reply which,
 				   bool retry_after, struct slb_out *out)
 {
@@ -985,12 +998,8 @@ static enum slb_action reply_with(struct pkt *p, const char *status_line, enum s
 	if (retry_after)
 		n += put(r + n, "Retry-After: 5\r\n");
 	n += put(r + n, "Content-Length: 0\r\n\r\n");
-	if (n > (size_t)p->sip_len + p->f->tailroom)
+	if (!replace_payload(p, r, n))
 		return drop(p, SLB_DROP_NO_ROOM);
-	memcpy(p->f->data + p->sip_off, r, n);
-	p->payload_sum = slb_csum_span(r, n, 0);
-	p->f->tailroom = (uint32_t)(p->f->tailroom + p->sip_len - n);
-	p->f->len = (uint32_t)(p->sip_off + n);
 	p->v->stats->replies[which]++;
 	request_reply_to(p, &addr, &port); /* where its responses go (§18.2.2) */
 	finish_frame(p, addr, port, out);
@@ -1199,6 +1208,20 @@ static enum slb_action response(struct pkt *p, struct slb_out *out)
 	return send_rewritten(p, &ed, to.addr, to.port, out);
 }
 
+/* An RFC 5626 STUN keep-alive (stun.h): answered to its source, counted
+ * with the CRLF keep-alives. */
+static enum slb_action stun_binding(struct pkt *p, bool fingerprint, struct slb_out *out)
+{
+	uint8_t r[SLB_STUN_RESPONSE_MAX];
+	size_t n = slb_stun_binding_response(sip(p), p->saddr, p->sport, fingerprint, r);
+
+	if (!replace_payload(p, r, n))
+		return drop(p, SLB_DROP_NO_ROOM);
+	p->v->stats->keepalives++;
+	finish_frame(p, p->saddr, p->sport, out);
+	return SLB_ACTION_SEND;
+}
+
 /* slb_proxy_handle's work; a request to a VIP with rules is parked in pk
  * when that is given. */
 static enum slb_action handle(const struct slb_proxy_view *v, struct slb_frame *f,
@@ -1219,6 +1242,10 @@ static enum slb_action handle(const struct slb_proxy_view *v, struct slb_frame *
 		return drop(p, SLB_DROP_NOT_SIP);
 	if (!udp_cksum_ok(p))
 		return drop(p, SLB_DROP_BAD_CHECKSUM);
+	bool fingerprint;
+	if (__builtin_expect(slb_stun_is_stun(sip(p), p->sip_len), 0) &&
+	    slb_stun_binding_request(sip(p), p->sip_len, &fingerprint))
+		return stun_binding(p, fingerprint, out);
 	enum slb_sip_reason r = slb_sip_scan(sip(p), p->sip_len, &p->msg);
 	if (r == SLB_SIP_ERR_KEEPALIVE) {
 		v->stats->keepalives++;

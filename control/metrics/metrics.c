@@ -381,7 +381,8 @@ static void totals(FILE *f, const struct slb_metrics_snapshot *s)
 	       "Datagrams the SIP scanner rejected, by reason.");
 	by_label(f, "siplb_malformed_total", "reason", NULL, s->malformed, SLB_SIP_OK + 1,
 		 SLB_SIP_REASON_COUNT);
-	scalar(f, "siplb_keepalives_total", "counter", "CRLF keep-alives received.",
+	scalar(f, "siplb_keepalives_total", "counter",
+	       "Keep-alives received: CRLF (dropped) and STUN Binding requests (answered).",
 	       s->keepalives);
 	scalar(f, "siplb_reassembled_total", "counter",
 	       "Datagrams reassembled from IPv4 fragments.", s->reassembled);

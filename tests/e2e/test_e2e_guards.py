@@ -6,6 +6,9 @@ transaction (RFC 3261 §18.4) although siplb-dp forwards the datagram. So
 siplb-dp keeps a never-read "guard" socket on every proxy VIP; this test
 checks that the guards follow reloads: a VIP a reload adds gets one (the
 kernel answers none of its SIP), a VIP a reload removes gives its up.
+Then an RFC 5626 keep-alive on the same VIP: a STUN Binding request from
+the client is answered by siplb-dp with the client's address and port as
+XOR-MAPPED-ADDRESS (dataplane/stun.c), and the kernel answers none.
 
 usage: test_e2e_guards.py BUILD_DIR
 """
@@ -64,6 +67,40 @@ def send(env, port):
     time.sleep(0.5)  # the kernel's answers, if any, are counted by then
 
 
+STUN = """
+import os, socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 5094))
+s.settimeout(2)
+tx = os.urandom(12)
+s.sendto(struct.pack(">HHI", 1, 0, 0x2112A442) + tx, (sys.argv[2], int(sys.argv[3])))
+r, peer = s.recvfrom(2048)
+typ, n, cookie = struct.unpack(">HHI", r[:8])
+assert typ == 0x0101 and cookie == 0x2112A442 and r[8:20] == tx and len(r) == 20 + n, r
+i = 20
+while i < len(r):
+    t, l = struct.unpack(">HH", r[i:i + 4])
+    if t == 0x0020:
+        port = struct.unpack(">H", r[i + 6:i + 8])[0] ^ 0x2112
+        addr = struct.unpack(">I", r[i + 8:i + 12])[0] ^ 0x2112A442
+        print("mapped %s:%d from %s:%d" % (socket.inet_ntoa(struct.pack(">I", addr)), port,
+                                           peer[0], peer[1]))
+    i += 4 + (l + 3) // 4 * 4
+"""
+
+
+def stun_keepalive(env):
+    before = udp_mib(env, "NoPorts")
+    r = subprocess.run(["ip", "netns", "exec", env.ns("cl"), "python3", "-c", STUN, E.CLIENT,
+                        E.VIP, "5060"], capture_output=True, text=True, timeout=30)
+    want = "mapped %s:5094 from %s:5060" % (E.CLIENT, E.VIP)
+    check(r.returncode == 0 and r.stdout.strip() == want,
+          "a STUN Binding request to the VIP is answered from the VIP with the client's "
+          "address (%s)" % (r.stdout.strip() or r.stderr.strip().splitlines()[-1:]))
+    time.sleep(0.5)
+    check(udp_mib(env, "NoPorts") == before, "and the kernel answers none")
+
+
 def main():
     build = sys.argv[1]
     if os.geteuid() != 0:
@@ -93,7 +130,8 @@ def main():
               % PORT)
         check(guarded(env, 5060) and env.dp.poll() is None,
               "VIP :5060 keeps its guard, siplb-dp runs on")
-    print("e2e guards follow reloads: %d failures" % len(E.FAILURES))
+        stun_keepalive(env)
+    print("e2e af_packet guards and STUN keep-alives: %d failures" % len(E.FAILURES))
     return 1 if E.FAILURES else 0
 
 

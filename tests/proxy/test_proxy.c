@@ -534,6 +534,42 @@ static void test_replies(void)
 	state.pools[0].table_size = 65537;
 }
 
+/* RFC 5626 keep-alives: a STUN Binding request on the VIP is answered to
+ * its source, with the source as XOR-MAPPED-ADDRESS; one with an attribute
+ * the server must understand is dropped as SIP that does not parse. */
+static void test_stun_keepalive(void)
+{
+	static const uint8_t req[20] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1, 2,
+					 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	static const uint8_t ice[28] = { 0x00, 0x01, 0x00, 0x08, 0x21, 0x12, 0xa4, 0x42, 1, 2,
+					 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x00, 0x06, 0x00, 0x04,
+					 'u', 's', 'e', 'r' };
+	struct frame_buf fb;
+	struct slb_out out;
+	uint64_t keepalives = stats.keepalives, malformed = stats.drops[SLB_DROP_MALFORMED];
+	uint32_t a = ip4(CLIENT) ^ htonl(0x2112a442);
+	uint16_t pt = htons(5070 ^ 0x2112);
+	uint8_t *d = fb.mem + HEADROOM;
+
+	uint32_t len = test_udp_frame(d, CLIENT, 5070, VIP, 5060, 0, 0, req, sizeof(req));
+	fb.f = (struct slb_frame){ d, (uint16_t)len, HEADROOM,
+				   (uint16_t)(sizeof(fb.mem) - HEADROOM - len), false };
+	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_SEND, "STUN Binding answered");
+	check_out(&fb.f, CLIENT, 5070);
+	CHECK(fb.f.len == 42 + 32 && !memcmp(d + 42, "\x01\x01\x00\x0c\x21\x12\xa4\x42", 8) &&
+	      !memcmp(d + 50, req + 8, 12) && !memcmp(d + 62, "\x00\x20\x00\x08\x00\x01", 6) &&
+	      !memcmp(d + 68, &pt, 2) && !memcmp(d + 70, &a, 4),
+	      "to its source: Binding success, its transaction ID, the source as XOR-MAPPED-ADDRESS");
+	CHECK(stats.keepalives == keepalives + 1, "counted as a keep-alive");
+
+	len = test_udp_frame(d, CLIENT, 5070, VIP, 5060, 0, 0, ice, sizeof(ice));
+	fb.f = (struct slb_frame){ d, (uint16_t)len, HEADROOM,
+				   (uint16_t)(sizeof(fb.mem) - HEADROOM - len), false };
+	CHECK(slb_proxy_handle(&view, &fb.f, &out) == SLB_ACTION_DROP &&
+	      stats.drops[SLB_DROP_MALFORMED] == malformed + 1 && stats.keepalives == keepalives + 1,
+	      "a Binding request with USERNAME (an ICE check) is not answered: malformed");
+}
+
 static void test_drops(void)
 {
 	struct frame_buf fb, before;
@@ -840,5 +876,6 @@ int main(void)
 	test_in_dialog();
 	test_replies();
 	test_drops();
+	test_stun_keepalive();
 	return check_summary();
 }
