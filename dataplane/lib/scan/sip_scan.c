@@ -90,7 +90,9 @@ bool slb_sip_path_supported(enum slb_sip_path path)
 	case SLB_SIP_PATH_AUTO:
 	case SLB_SIP_PATH_SCALAR: return true;
 	case SLB_SIP_PATH_SSE42: return __builtin_cpu_supports("sse4.2");
-	case SLB_SIP_PATH_AVX2: return __builtin_cpu_supports("avx2");
+	case SLB_SIP_PATH_AVX2: /* built with -mbmi -mbmi2 too (tzcnt, blsr, shlx) */
+		return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+		       __builtin_cpu_supports("bmi2");
 	default: return false;
 	}
 }

@@ -59,35 +59,46 @@ static inline bool slb_ieq(const uint8_t *p, const char *lit, size_t n)
 /* p[0..n) is lit, ignoring case. */
 #define SLB_IEQ(p, n, lit) ((n) == sizeof(lit) - 1 && slb_ieq((p), (lit), sizeof(lit) - 1))
 
-/* slb_sip_header_id(), inline for the walks. */
+/*
+ * The names the scanner locates, by length, then by the compare: each
+ * match runs FOUND(id), which leaves the switch (return, or a jump); no
+ * match falls through after it. One list for slb_hdr_id() and the walks'
+ * merged dispatch and record (sip_scan_walk.h).
+ */
+#define SLB_HDR_SWITCH(n, len, FOUND)                                                    \
+	switch (len) {                                                                   \
+	case 1:                                                                          \
+		switch ((n)[0] | 0x20) {                                                 \
+		case 'v': FOUND(SLB_HDR_VIA);                                            \
+		case 'i': FOUND(SLB_HDR_CALL_ID);                                        \
+		case 'l': FOUND(SLB_HDR_CONTENT_LENGTH);                                 \
+		case 't': FOUND(SLB_HDR_TO);                                             \
+		case 'f': FOUND(SLB_HDR_FROM);                                           \
+		case 'm': FOUND(SLB_HDR_CONTACT);                                        \
+		}                                                                        \
+		break;                                                                   \
+	case 2: if (slb_ieq((n), "to", 2)) FOUND(SLB_HDR_TO); break;                     \
+	case 3: if (slb_ieq((n), "via", 3)) FOUND(SLB_HDR_VIA); break;                   \
+	case 4:                                                                          \
+		if (slb_ieq((n), "cseq", 4)) FOUND(SLB_HDR_CSEQ);                        \
+		if (slb_ieq((n), "from", 4)) FOUND(SLB_HDR_FROM);                        \
+		break;                                                                   \
+	case 5: if (slb_ieq((n), "route", 5)) FOUND(SLB_HDR_ROUTE); break;               \
+	case 7:                                                                          \
+		if (slb_ieq((n), "call-id", 7)) FOUND(SLB_HDR_CALL_ID);                  \
+		if (slb_ieq((n), "contact", 7)) FOUND(SLB_HDR_CONTACT);                  \
+		break;                                                                   \
+	case 10: if (slb_ieq((n), "user-agent", 10)) FOUND(SLB_HDR_USER_AGENT); break;   \
+	case 12: if (slb_ieq((n), "max-forwards", 12)) FOUND(SLB_HDR_MAX_FORWARDS); break; \
+	case 14: if (slb_ieq((n), "content-length", 14)) FOUND(SLB_HDR_CONTENT_LENGTH); break; \
+	}
+
+/* slb_sip_header_id(), inline for the Hyperscan path and a trimmed name. */
 static inline enum slb_hdr slb_hdr_id(const uint8_t *n, size_t len)
 {
-	switch (len) {
-	case 1:
-		switch (n[0] | 0x20) {
-		case 'v': return SLB_HDR_VIA;
-		case 'i': return SLB_HDR_CALL_ID;
-		case 'l': return SLB_HDR_CONTENT_LENGTH;
-		case 't': return SLB_HDR_TO;
-		case 'f': return SLB_HDR_FROM;
-		case 'm': return SLB_HDR_CONTACT;
-		}
-		return SLB_HDR_OTHER;
-	case 2:  return SLB_IEQ(n, len, "to") ? SLB_HDR_TO : SLB_HDR_OTHER;
-	case 3:  return SLB_IEQ(n, len, "via") ? SLB_HDR_VIA : SLB_HDR_OTHER;
-	case 4:
-		if (SLB_IEQ(n, len, "cseq"))
-			return SLB_HDR_CSEQ;
-		return SLB_IEQ(n, len, "from") ? SLB_HDR_FROM : SLB_HDR_OTHER;
-	case 5:  return SLB_IEQ(n, len, "route") ? SLB_HDR_ROUTE : SLB_HDR_OTHER;
-	case 7:
-		if (SLB_IEQ(n, len, "call-id"))
-			return SLB_HDR_CALL_ID;
-		return SLB_IEQ(n, len, "contact") ? SLB_HDR_CONTACT : SLB_HDR_OTHER;
-	case 10: return SLB_IEQ(n, len, "user-agent") ? SLB_HDR_USER_AGENT : SLB_HDR_OTHER;
-	case 12: return SLB_IEQ(n, len, "max-forwards") ? SLB_HDR_MAX_FORWARDS : SLB_HDR_OTHER;
-	case 14: return SLB_IEQ(n, len, "content-length") ? SLB_HDR_CONTENT_LENGTH : SLB_HDR_OTHER;
-	}
+#define SLB_RETURN_ID(id) return (id)
+	SLB_HDR_SWITCH(n, len, SLB_RETURN_ID)
+#undef SLB_RETURN_ID
 	return SLB_HDR_OTHER;
 }
 

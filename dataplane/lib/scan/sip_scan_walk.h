@@ -23,32 +23,66 @@
 
 #include "sip_scan_internal.h"
 
-#define SLB_NO_POS SIZE_MAX
-
 static inline uint64_t slb_bits_from(size_t lo)
 {
 	return lo >= 64 ? 0 : ~0ULL << lo;
 }
 
-/* Bits above i (i < 64): -(2 << i) is ~((2 << i) - 1), and 0 for i = 63. */
-static inline uint64_t slb_bits_above(unsigned i)
+/* The lowest set bit's index, 64 for none (tzcnt, where the path has it). */
+static inline unsigned slb_ctz_or_64(uint64_t x)
 {
-	return -(2ULL << i);
+#ifdef __BMI__
+	return (unsigned)_tzcnt_u64(x);
+#else
+	return x ? (unsigned)__builtin_ctzll(x) : 64;
+#endif
 }
 
-/* A logical line [start, lf) with its name colon: record it if it is one of
- * ours. buf[start - 1] is an LF, so the trim stops there at the latest. */
-static inline void slb_walk_record(const uint8_t *buf, size_t start, size_t colon, size_t lf,
-				   struct slb_sip_hits *hits)
+/* The bits up to the lowest set bit of x, which is bit i: blsmsk where the
+ * path has BMI1, else a shift (the XOR form costs four moves without it). */
+static inline uint64_t slb_bits_through(uint64_t x, unsigned i)
+{
+#ifdef __BMI__
+	(void)i;
+	return x ^ (x - 1);
+#else
+	(void)x;
+	return ~(-(2ULL << i));
+#endif
+}
+
+/* A name ending in blanks ("Via :"), trimmed and looked up again: rare, so
+ * out of the walk's code. */
+static __attribute__((noinline)) void slb_walk_record_trimmed(const uint8_t *buf, size_t start,
+							      size_t colon, size_t lf,
+							      struct slb_sip_hits *hits)
 {
 	size_t name_end = colon;
 
-	if (buf[name_end - 1] <= ' ') /* rare: "Via :" */
-		while (buf[name_end - 1] == ' ' || buf[name_end - 1] == '\t')
-			name_end--;
+	while (buf[name_end - 1] == ' ' || buf[name_end - 1] == '\t')
+		name_end--;
 	enum slb_hdr id = slb_hdr_id(buf + start, name_end - start);
 	if (id != SLB_HDR_OTHER)
-		slb_sip_hit(hits, id, start, colon + 1, slb_line_end(buf, lf));
+		slb_sip_hit(hits, id, start, colon + 1, lf - 1);
+}
+
+/*
+ * A logical line [start, lf) with its name colon: record it if it is one of
+ * ours. buf[start - 1] is an LF, so a trim stops there at the latest. The
+ * value ends at lf - 1 without a look at that byte: a line whose LF has no
+ * CR before it is a fault, and the values are not parsed then.
+ */
+static inline void slb_walk_record(const uint8_t *buf, size_t start, size_t colon, size_t lf,
+				   struct slb_sip_hits *hits)
+{
+	const uint8_t *n = buf + start;
+	size_t vstart = colon + 1, vend = lf - 1;
+
+#define HIT(id) do { slb_sip_hit(hits, (id), start, vstart, vend); return; } while (0)
+	SLB_HDR_SWITCH(n, colon - start, HIT)
+#undef HIT
+	if (__builtin_expect(buf[colon - 1] <= ' ', 0))
+		slb_walk_record_trimmed(buf, start, colon, lf, hits);
 }
 
 /* "\r\n\r\n" ends at p: one 32-bit compare. */
@@ -71,9 +105,11 @@ static inline uint32_t slb_chunk_faults(bool nul, uint64_t crlf_bad)
 	       (crlf_bad ? SLB_ERR(SLB_SIP_ERR_BARE_CRLF) : 0);
 }
 
-/* The current logical line, carried from chunk to chunk. */
+/* The current logical line, carried from chunk to chunk. colon is its
+ * name colon, or the next chunk's base while none has been seen (past every
+ * LF of the chunks walked so far). */
 struct slb_walk {
-	size_t start, colon; /* colon: SLB_NO_POS until the line's is seen */
+	size_t start, colon;
 	uint32_t err;
 };
 
@@ -118,23 +154,23 @@ slb_walk_lines(const uint8_t *buf, size_t len, size_t base, uint64_t lf, uint64_
 {
 	size_t start = w->start, colon = w->colon;
 
-	/* The current line's colon may be in this chunk (rare: a branch,
-	 * not the six-instruction select the compiler makes otherwise). */
-	if (__builtin_expect(colon == SLB_NO_POS, 0) && colons)
-		colon = base + (size_t)__builtin_ctzll(colons);
-
+	/* No colon of the current line before this chunk: its first here, or
+	 * none yet (the next chunk's base). */
+	if (__builtin_expect(colon == base, 0))
+		colon = base + slb_ctz_or_64(colons);
 	while (lf) {
 		unsigned i = (unsigned)__builtin_ctzll(lf);
 		size_t p = base + i;
+		uint64_t through = slb_bits_through(lf, i); /* the bits up to this LF */
 
+		colons &= ~through;
 		lf &= lf - 1;
-		colons &= slb_bits_above(i);
-		/* The first physical line must hold "name:": start < colon < p
-		 * (SLB_NO_POS is past every p). The empty line ending the
-		 * block has no colon either, so it is looked for only here. */
+		/* The first physical line must hold "name:": start < colon < p.
+		 * The empty line ending the block has no colon either, so it
+		 * is looked for only here. */
 		if (colon <= start || colon >= p) {
 			if (p == start + 1 && slb_is_header_end(buf, p)) {
-				*upto = ~slb_bits_above(i);
+				*upto = through;
 				*hdr_end = p + 1;
 				return true;
 			}
@@ -150,7 +186,7 @@ slb_walk_lines(const uint8_t *buf, size_t len, size_t base, uint64_t lf, uint64_
 			slb_walk_record(buf, start, colon, p, hits);
 		}
 		start = p + 1;
-		colon = colons ? base + (size_t)__builtin_ctzll(colons) : SLB_NO_POS;
+		colon = base + slb_ctz_or_64(colons);
 	}
 	w->start = start;
 	w->colon = colon;
@@ -170,7 +206,7 @@ slb_walk_lines(const uint8_t *buf, size_t len, size_t base, uint64_t lf, uint64_
 SLB_PATH_FN uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 		     struct slb_sip_hits *hits, size_t *hdr_end)
 {
-	struct slb_walk w = { hdr_start, SLB_NO_POS, 0 };
+	struct slb_walk w = { hdr_start, 0, 0 };
 	uint64_t cr_carry = 0, crlf_acc = 0, lf, cr, colons, crlf_bad, upto = 0;
 	slb_nulv nul = SLB_NULV_NONE;
 	size_t base = 0;
@@ -185,6 +221,7 @@ SLB_PATH_FN uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_star
 	slb_walk_masks(buf, len, base, &lf, &cr, &colons, &nul);
 	crlf_bad = lf ^ ((cr << 1) | cr_carry);
 	cr_carry = cr >> 63;
+	w.colon = base;
 	{
 		uint64_t keep = slb_bits_from(hdr_start - base);
 
