@@ -243,6 +243,21 @@ static __always_inline void slb_bench_undo_encap(struct xdp_md *ctx, const struc
 }
 
 /*
+ * A STUN message (RFC 5389: two zero bits, the magic cookie 0x2112A442):
+ * on a DSR VIP, an RFC 5626 keep-alive that the backend, the flow's edge
+ * proxy behind the VIP, answers. It has no Call-ID, so it goes by its
+ * source (slb_flow_hash): every keep-alive of a flow to the same backend.
+ */
+static __always_inline int slb_stun(struct xdp_md *ctx, const struct slb_pkt *pk)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u64 w;
+
+	return pk->payload_len >= 20 && !slb_word(data, end, pk->payload_off, &w) &&
+	       (w & 0xc0) == 0 && w >> 32 == 0x42a41221; /* 21 12 a4 42, little-endian */
+}
+
+/*
  * DSR: Call-ID -> backend -> next hop -> encapsulated, out of here.
  *
  * Over the next hop's MTU once encapsulated: PASS too_big. XDP can neither
@@ -269,11 +284,15 @@ static __always_inline int slb_dsr(struct xdp_md *ctx, struct slb_xdp_stats *s,
 	if (lim < 8) /* no room for a start line and a Call-ID */
 		return slb_count_pass(s, SLB_XDP_PASS_NO_CALLID);
 	found = slb_callid_find(ctx, sc, pk->payload_off, pk->payload_off + lim);
-	if (found == SLB_CALLID_NONE)
+	if (found == SLB_CALLID_NONE && !slb_stun(ctx, pk))
 		return slb_count_pass(s, SLB_XDP_PASS_NO_CALLID);
 	if (pool_i >= SLB_MAX_POOLS || pool_i >= st->n_pools)
 		return slb_count_pass(s, SLB_XDP_PASS_NO_BACKEND);
-	a.hash = slb_hash_callid(ctx, found, st->pools[pool_i].seed);
+	if (found == SLB_CALLID_NONE) /* STUN: the client's flow stays on one backend */
+		a.hash = slb_flow_hash(pk->saddr, pk->family == AF_INET6, pk->sport,
+				       st->pools[pool_i].seed);
+	else
+		a.hash = slb_hash_callid(ctx, found, st->pools[pool_i].seed);
 	id = slb_maglev_pick(ctl, st, slot, &st->pools[pool_i], a.hash);
 	/* One register for the check and the uses (clang would check a copy). */
 	barrier_var(id);

@@ -87,4 +87,23 @@ static inline slb_u64 slb_callid_hash(const slb_u8 *p, slb_u32 len, slb_u64 seed
 	return slb_hash_fmix(slb_hash_mix(h, tail));
 }
 
+/*
+ * Where a datagram has no Call-ID but must still stay with one backend (a
+ * STUN keep-alive of an RFC 5626 flow to a DSR VIP): the hash of its source
+ * address (4 or 16 bytes, network order, as in saddr) and port (network
+ * order), exactly slb_callid_hash over those 6 or 18 bytes, from words.
+ */
+static inline slb_u64 slb_flow_hash(const slb_u32 *saddr, int v6, slb_u32 sport_be,
+				    slb_u64 seed)
+{
+	slb_u64 h;
+
+	if (!v6)
+		return slb_hash_fmix(slb_hash_mix(seed ^ (6 * SLB_HASH_K1),
+						  saddr[0] | (slb_u64)sport_be << 32));
+	h = seed ^ (18 * SLB_HASH_K1);
+	h = slb_hash_mix(h, saddr[0] | (slb_u64)saddr[1] << 32);
+	h = slb_hash_mix(h, saddr[2] | (slb_u64)saddr[3] << 32);
+	return slb_hash_fmix(slb_hash_mix(h, sport_be));
+}
 #endif

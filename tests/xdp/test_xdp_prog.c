@@ -363,6 +363,41 @@ static void expect_no_callid(const char *what, unsigned vip, const char *msg, si
 	expect_pass(what, f.b, f.len, SLB_XDP_PASS_NO_CALLID, (int)vip);
 }
 
+/* A STUN keep-alive to DSR VIP vip: to the backend its source picks, the
+ * hash of the source address and port's bytes (slb_callid_hash over them,
+ * which slb_flow_hash computes from words in the program). */
+static void expect_stun(const char *what, unsigned vip, uint16_t sport)
+{
+	static const uint8_t binding[20] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42,
+					     's', 't', 'u', 'n', '-', 'k', 'e', 'e', 'p', 'a',
+					     'l', 'v' };
+	struct xh_spec s = to_vip(vip, binding, sizeof(binding));
+	size_t n = s.family == AF_INET6 ? 16 : 4;
+	uint16_t port = htons(sport);
+	uint8_t key[18];
+
+	s.sport = sport;
+	struct xh_frame f = frame(&s);
+	memcpy(key, s.src, n);
+	memcpy(key + n, &port, 2);
+	expect_dsr_frame(what, &f, vip, (const char *)key, n + 2, XDP_TX);
+}
+
+static void cases_stun(void)
+{
+	static const uint8_t rfc3489[20] = { 0x00, 0x01, 0x00, 0x00, 1, 2, 3, 4, 5, 6,
+					     7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+
+	printf("-- STUN keep-alives (RFC 5626) to DSR VIPs: by their source\n");
+	expect_stun("STUN Binding request, IPv4", XH_VIP4_DSR, 5062);
+	expect_stun("another source port", XH_VIP4_DSR, 40000);
+	expect_stun("STUN Binding request, IPv6", XH_VIP6_DSR, 5062);
+	expect_no_callid("STUN without the magic cookie (RFC 3489)", XH_VIP4_DSR,
+			 (const char *)rfc3489, sizeof(rfc3489));
+	expect_no_callid("nineteen bytes of STUN", XH_VIP4_DSR,
+			 "\x00\x01\x00\x00\x21\x12\xa4\x42stun-keepal", 19);
+}
+
 /* ---- the cases ------------------------------------------------------------- */
 
 static char msg[MSG_MAX], hdrs[MSG_MAX];
@@ -509,6 +544,7 @@ static void cases_callid(void)
 			 "hello, this is not SIP at all\r\n", 31);
 	expect_no_callid("four bytes of UDP payload", XH_VIP4_DSR, "ping", 4);
 	expect_no_callid("CRLF keep-alive", XH_VIP4_DSR, "\r\n\r\n", 4);
+	cases_stun();
 }
 
 static void cases_dsr_paths(void)
