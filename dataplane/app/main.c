@@ -4,6 +4,7 @@
  * SIGINT/SIGTERM (or --exit-when-idle), then everything back in reverse.
  */
 #define _GNU_SOURCE /* fopencookie */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <inttypes.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -94,9 +96,29 @@ static int setup(struct slb_dp *d, char *err, size_t errlen)
  * exit (hugepage files: EAL clears them at the next start with this
  * --file-prefix).
  */
+/* EAL leaves its runtime directory (/var/run/dpdk/PREFIX: the config and,
+ * with --no-huge, a 6 MB fbarray file, in RAM) behind; no other process
+ * uses this one's (siplb-dp has no secondaries), so it goes with it. */
+static void remove_runtime_dir(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path))
+			unlink(path);
+	closedir(d);
+	rmdir(dir);
+}
+
 static void teardown(struct slb_dp *d)
 {
 	bool eal = d->ports_up;
+	char runtime_dir[PATH_MAX];
 
 	slb_dp_ports_stop(d);
 	slb_dp_capture_stop(d);
@@ -106,8 +128,11 @@ static void teardown(struct slb_dp *d)
 	free(d->stats_at_start);
 	slb_maps_close(&d->maps);
 	slb_config_free(&d->cfg);
-	if (eal)
-		rte_eal_cleanup();
+	if (!eal)
+		return;
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	remove_runtime_dir(runtime_dir);
 }
 
 static void run(struct slb_dp *d)
