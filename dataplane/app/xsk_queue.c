@@ -44,7 +44,7 @@
 #define PROBE_RING 8
 #define PROBE_EVERY_MS 20
 /* After a probe that bound (a zero-copy device): its own deferred release. */
-#define PROBE_SETTLE_MS 100
+#define PROBE_SETTLE_MS 250
 
 enum probe { QUEUE_FREE, QUEUE_FREE_PROBE_BOUND, QUEUE_HELD, PROBE_FAILED };
 
