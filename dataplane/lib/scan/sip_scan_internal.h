@@ -62,11 +62,14 @@ static inline bool slb_ieq(const uint8_t *p, const char *lit, size_t n)
 /*
  * The names the scanner locates, by length, then by the compare: each
  * match runs FOUND(id), which leaves the switch (return, or a jump); no
- * match falls through after it. One list for slb_hdr_id() and the walks'
+ * match falls through after it. An empty name runs EMPTY, which leaves
+ * too (in the walk a colon first on its line is a fault: one switch tests
+ * both). One list for slb_hdr_id() and the walks'
  * merged dispatch and record (sip_scan_walk.h).
  */
-#define SLB_HDR_SWITCH(n, len, FOUND)                                                    \
+#define SLB_HDR_SWITCH(n, len, FOUND, EMPTY)                                                  \
 	switch (len) {                                                                   \
+	case 0: EMPTY;                                                                   \
 	case 1:                                                                          \
 		switch ((n)[0] | 0x20) {                                                 \
 		case 'v': FOUND(SLB_HDR_VIA);                                            \
@@ -97,7 +100,7 @@ static inline bool slb_ieq(const uint8_t *p, const char *lit, size_t n)
 static inline enum slb_hdr slb_hdr_id(const uint8_t *n, size_t len)
 {
 #define SLB_RETURN_ID(id) return (id)
-	SLB_HDR_SWITCH(n, len, SLB_RETURN_ID)
+	SLB_HDR_SWITCH(n, len, SLB_RETURN_ID, return SLB_HDR_OTHER)
 #undef SLB_RETURN_ID
 	return SLB_HDR_OTHER;
 }

@@ -67,19 +67,21 @@ static __attribute__((noinline)) void slb_walk_record_trimmed(const uint8_t *buf
 }
 
 /*
- * A logical line [start, lf) with its name colon: record it if it is one of
- * ours. buf[start - 1] is an LF, so a trim stops there at the latest. The
+ * A logical line [start, lf) with its name colon (start <= colon < lf):
+ * record it if it is one of ours; an empty name is a fault. buf[start - 1]
+ * is an LF, so a trim stops there at the latest. The
  * value ends at lf - 1 without a look at that byte: a line whose LF has no
  * CR before it is a fault, and the values are not parsed then.
  */
 static inline void slb_walk_record(const uint8_t *buf, size_t start, size_t colon, size_t lf,
-				   struct slb_sip_hits *hits)
+				   struct slb_sip_hits *hits, uint32_t *err)
 {
 	const uint8_t *n = buf + start;
 	size_t vstart = colon + 1, vend = lf - 1;
 
 #define HIT(id) do { slb_sip_hit(hits, (id), start, vstart, vend); return; } while (0)
-	SLB_HDR_SWITCH(n, colon - start, HIT)
+	SLB_HDR_SWITCH(n, colon - start, HIT,
+		       *err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE); return)
 #undef HIT
 	if (__builtin_expect(buf[colon - 1] <= ' ', 0))
 		slb_walk_record_trimmed(buf, start, colon, lf, hits);
@@ -110,6 +112,7 @@ static inline uint32_t slb_chunk_faults(bool nul, uint64_t crlf_bad)
  * LF of the chunks walked so far). */
 struct slb_walk {
 	size_t start, colon;
+	size_t first; /* the first header line: never a fold */
 	uint32_t err;
 };
 
@@ -144,12 +147,39 @@ slb_walk_masks(const uint8_t *buf, size_t len, size_t base, uint64_t *lf, uint64
 }
 
 /*
+ * A physical line that starts with a blank continues the logical line
+ * before it (a fold): if that line's value was recorded, it ended at
+ * prev_end (the CR before the line's LF) and now ends at end. Values end
+ * where their lines do, so only that one can end there. Rare, so out of
+ * the walk's code.
+ */
+static __attribute__((noinline)) void slb_walk_fold(struct slb_sip_hits *h, size_t prev_end,
+						    size_t end)
+{
+	struct slb_span *spans[] = {
+		&h->via[0], &h->via[1], &h->call_id, &h->cseq, &h->content_length,
+		&h->max_forwards, &h->to, &h->from, &h->user_agent, &h->route[0], &h->route[1],
+	};
+
+	for (size_t k = 0; k < sizeof(spans) / sizeof(spans[0]); k++)
+		if (spans[k]->off && (size_t)spans[k]->off + spans[k]->len == prev_end)
+			*spans[k] = slb_span_of(spans[k]->off, end);
+}
+
+/*
  * The LFs of the chunk at base, in order. Returns true at the block's
  * closing empty line, with *hdr_end set and *upto the chunk's bits up to
  * its LF.
+ *
+ * A line is recorded at its first LF; a fold is seen at the next line's
+ * first byte (loaded only there, so no bound test) and stretches the value
+ * recorded. The first header line is never a fold; after a line without a
+ * colon a blank line is taken as one too, where the walk took it as a new
+ * line: the fault is already in w->err then, and that outranks everything
+ * the lines after it give but the block's end, which is found alike.
  */
 static inline __attribute__((always_inline)) bool
-slb_walk_lines(const uint8_t *buf, size_t len, size_t base, uint64_t lf, uint64_t colons,
+slb_walk_lines(const uint8_t *buf, size_t base, uint64_t lf, uint64_t colons,
 	       struct slb_walk *w, struct slb_sip_hits *hits, size_t *hdr_end, uint64_t *upto)
 {
 	size_t start = w->start, colon = w->colon;
@@ -165,25 +195,22 @@ slb_walk_lines(const uint8_t *buf, size_t len, size_t base, uint64_t lf, uint64_
 
 		colons &= ~through;
 		lf &= lf - 1;
-		/* The first physical line must hold "name:": start < colon < p.
-		 * The empty line ending the block has no colon either, so it
-		 * is looked for only here. */
-		if (colon <= start || colon >= p) {
+		if (__builtin_expect(buf[start] <= ' ', 0) &&
+		    (buf[start] == ' ' || buf[start] == '\t') && start != w->first) {
+			slb_walk_fold(hits, start - 2, p - 1);
+		} else if (colon >= p) {
+			/* The first physical line must hold "name:": start <
+			 * colon < p (colon == start is a fault of
+			 * slb_walk_record()). The empty line ending the block
+			 * has no colon either, so it is looked for only here. */
 			if (p == start + 1 && slb_is_header_end(buf, p)) {
 				*upto = through;
 				*hdr_end = p + 1;
 				return true;
 			}
-			/* A fault: what follows is not parsed, so the
-			 * line ends here even if the next one is folded. */
 			w->err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
-		} else if (p + 1 < len && __builtin_expect(buf[p + 1] <= ' ', 0) &&
-			   (buf[p + 1] == ' ' || buf[p + 1] == '\t')) {
-			/* Folded: the logical line goes on. (The next name's
-			 * first byte fails the first test alone.) */
-			continue;
 		} else {
-			slb_walk_record(buf, start, colon, p, hits);
+			slb_walk_record(buf, start, colon, p, hits, &w->err);
 		}
 		start = p + 1;
 		colon = base + slb_ctz_or_64(colons);
@@ -206,7 +233,7 @@ slb_walk_lines(const uint8_t *buf, size_t len, size_t base, uint64_t lf, uint64_
 SLB_PATH_FN uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 		     struct slb_sip_hits *hits, size_t *hdr_end)
 {
-	struct slb_walk w = { hdr_start, 0, 0 };
+	struct slb_walk w = { hdr_start, 0, hdr_start, 0 };
 	uint64_t cr_carry = 0, crlf_acc = 0, lf, cr, colons, crlf_bad, upto = 0;
 	slb_nulv nul = SLB_NULV_NONE;
 	size_t base = 0;
@@ -225,7 +252,7 @@ SLB_PATH_FN uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_star
 	{
 		uint64_t keep = slb_bits_from(hdr_start - base);
 
-		if (slb_walk_lines(buf, len, base, lf & keep, colons & keep, &w, hits, hdr_end,
+		if (slb_walk_lines(buf, base, lf & keep, colons & keep, &w, hits, hdr_end,
 				   &upto))
 			goto found;
 	}
@@ -237,7 +264,7 @@ SLB_PATH_FN uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_star
 		slb_walk_masks(buf, len, base, &lf, &cr, &colons, &nul);
 		crlf_bad = lf ^ ((cr << 1) | cr_carry);
 		cr_carry = cr >> 63;
-		if (slb_walk_lines(buf, len, base, lf, colons, &w, hits, hdr_end, &upto))
+		if (slb_walk_lines(buf, base, lf, colons, &w, hits, hdr_end, &upto))
 			break;
 	}
 found:
