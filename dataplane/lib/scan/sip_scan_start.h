@@ -143,10 +143,10 @@ SLB_INLINE uint32_t parse_request_line(const uint8_t *buf, size_t end, size_t le
 		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
 
 	m->kind = SLB_SIP_KIND_REQUEST;
-	m->method_tok = slb_span_of(0, s1);
+	set_span(&m->method_tok, 0, s1);
 	m->method = slb_method_id(buf, s1);
-	m->ruri = slb_span_of(s1 + 1, s2);
-	m->version = slb_span_of(s2 + 1, end);
+	set_span(&m->ruri, s1 + 1, s2);
+	set_span(&m->version, s2 + 1, end);
 	return sip20 ? 0 : SLB_ERR(SLB_SIP_ERR_BAD_VERSION);
 }
 
@@ -157,7 +157,7 @@ static uint32_t parse_status_line(const uint8_t *buf, size_t end, size_t len,
 	size_t s = first_sp(buf, end, len, &token);
 
 	m->kind = SLB_SIP_KIND_RESPONSE;
-	m->version = slb_span_of(0, s);
+	set_span(&m->version, 0, s);
 	if (!is_sip20(buf, s))
 		return SLB_ERR(s == end ? SLB_SIP_ERR_BAD_START_LINE : SLB_SIP_ERR_BAD_VERSION);
 	/* SP 3DIGIT, then SP reason-phrase (which may be empty) or the end. */
@@ -167,7 +167,7 @@ static uint32_t parse_status_line(const uint8_t *buf, size_t end, size_t len,
 		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
 	m->status = (uint16_t)((c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0'));
 	if (s + 5 <= end)
-		m->status_reason = slb_span_of(s + 5, end);
+		set_span(&m->status_reason, s + 5, end);
 	return 0;
 }
 
