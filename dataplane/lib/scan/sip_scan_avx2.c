@@ -34,6 +34,7 @@ static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
 }
 
 #define SLB_WALK_FN slb_sip_walk_avx2
+#define SLB_WALK_LINKAGE static __attribute__((noinline))
 #include "sip_scan_walk.h"
 
 /* Bit j set when p[j] is not in k, for the 32 bytes at p. */

@@ -44,6 +44,7 @@ static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
 }
 
 #define SLB_WALK_FN slb_sip_walk_sse42
+#define SLB_WALK_LINKAGE static __attribute__((noinline))
 #include "sip_scan_walk.h"
 
 /* No fast value forms here (no slb_class_miss64): four 16-byte steps per

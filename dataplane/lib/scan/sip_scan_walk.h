@@ -23,6 +23,13 @@
 
 #include "sip_scan_internal.h"
 
+/* The walk's own linkage: SLB_PATH_FN's unless the path says otherwise
+ * (the SIMD paths keep it a function of its own: inlined into the run
+ * function, its loop state is spilled around the values' registers). */
+#ifndef SLB_WALK_LINKAGE
+#define SLB_WALK_LINKAGE SLB_PATH_FN
+#endif
+
 static inline uint64_t slb_bits_from(size_t lo)
 {
 	return lo >= 64 ? 0 : ~0ULL << lo;
@@ -230,7 +237,7 @@ slb_walk_lines(const uint8_t *buf, size_t base, uint64_t lf, uint64_t colons,
  * the body in the last chunk, so a NUL there is confirmed in the block
  * alone (rare: a fault).
  */
-SLB_PATH_FN uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
+SLB_WALK_LINKAGE uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 		     struct slb_sip_hits *hits, size_t *hdr_end)
 {
 	struct slb_walk w = { hdr_start, 0, hdr_start, 0 };
