@@ -30,6 +30,7 @@ usage: test_e2e_restart.py BUILD_DIR
        test_e2e_restart.py --send ADDR PORT RATE SECONDS   (in a namespace)
        test_e2e_restart.py --sink ADDR PORT OUT_FILE       (in a namespace)
 """
+import glob
 import json
 import os
 import re
@@ -188,8 +189,8 @@ def run_case(env, name, crash, n):
     """Calls through the crash and restart; returns what the case measured."""
     noports, guarded = udp_mib(env, "NoPorts"), udp_mib(env, "InErrors")
     before = env.stats()
-    uac = env.run_uac("uac.xml", 160, 20, ["-d", "1000"], tag="uac-" + name, timeout=60,
-                      wait=False)
+    uac = env.run_uac("uac.xml", 160, 20, ["-d", "1000", "-trace_err"], tag="uac-" + name,
+                      timeout=60, wait=False)
     time.sleep(2.5)
     t_kill = time.monotonic()  # the time of death, once crash says it
     try:
@@ -202,9 +203,15 @@ def run_case(env, name, crash, n):
           % (name, "%.0f" % (up * 1000) if up is not None else "-"))
     rc, st = env.uac_result(uac, "uac-" + name, 120)
     xdp = E.xdp_delta(before, env.stats())
+    why = {k: v for k, v in st.items() if k.startswith("Failed") and k.endswith("(C)")
+           and v not in ("", "0")}
+    errors = glob.glob(os.path.join(env.work, "uac-" + name, "*_errors.log"))
+    if why and errors:  # what SIPp says of its failed calls, for the log
+        with open(errors[0]) as f:
+            why["errors"] = " | ".join(l.strip() for l in f.readlines()[-6:])
     return dict(name=name, t_kill=t_kill, up_ms=-1 if up is None else up * 1000, rc=rc,
                 ok=int(st.get("SuccessfulCall(C)", 0)), failed=int(st.get("FailedCall(C)", -1)),
-                retrans=int(st.get("Retransmissions(C)", 0)),
+                retrans=int(st.get("Retransmissions(C)", 0)), why=why,
                 noports=udp_mib(env, "NoPorts") - noports,
                 guarded=udp_mib(env, "InErrors") - guarded,
                 xdp={k: {r: v for r, v in xdp[k].items() if v} for k in ("pass", "drop")})
@@ -225,7 +232,8 @@ def stream_figures(case, arrivals, t0, lost_seqs):
 def report(case):
     print("     %(name)s: forwarding gap %(gap_ms).0f ms (longest silence %(silence_ms).0f ms), "
           "%(lost)d stream messages lost, calls %(ok)d completed / %(failed)d failed "
-          "(%(retrans)d retransmissions), restarted process ready after %(up_ms).0f ms, %(noports)d SIP "
+          "(%(retrans)d retransmissions; failed: %(why)s), restarted process ready after "
+          "%(up_ms).0f ms, %(noports)d SIP "
           "datagrams reached the kernel with no listener, %(guarded)d dropped unanswered by the "
           "start's guard sockets; XDP %(xdp)s" % case, flush=True)
 
