@@ -119,15 +119,19 @@ static void close_guards(struct slb_dp *dp)
 	dp->n_guards = 0;
 }
 
-/* The open guard on v's address and port, taken out of dp->guards (fd -1),
- * or false. */
+/* A guard's fd besides a socket: taken into the next generation's list, or
+ * not opened (tried again with each generation, logged once). */
+#define GUARD_TAKEN (-1)
+#define GUARD_FAILED (-2)
+
+/* v's guard (open or GUARD_FAILED), taken out of dp->guards, or false. */
 static bool take_guard(struct slb_dp *dp, const struct slb_vip *v, struct slb_dp_guard *g)
 {
 	for (unsigned i = 0; i < dp->n_guards; i++)
-		if (dp->guards[i].fd >= 0 && dp->guards[i].addr == v->addr &&
+		if (dp->guards[i].fd != GUARD_TAKEN && dp->guards[i].addr == v->addr &&
 		    dp->guards[i].port == v->port) {
 			*g = dp->guards[i];
-			dp->guards[i].fd = -1;
+			dp->guards[i].fd = GUARD_TAKEN;
 			return true;
 		}
 	return false;
@@ -137,8 +141,10 @@ static bool take_guard(struct slb_dp *dp, const struct slb_vip *v, struct slb_dp
  * An af_packet port gives the kernel a copy of every frame for the process's
  * life, so the guards follow the proxy VIPs of each generation: a VIP that a
  * reload adds gets one, one that it removes gives its up. A few system calls
- * per new VIP, on the main lcore's worker, once per generation; a VIP whose
- * guard cannot be opened is forwarded all the same, and logged.
+ * per new VIP, on the main lcore's worker, once per generation (health
+ * changes make generations too). A VIP whose guard cannot be opened (another
+ * program holds its port) is forwarded all the same; it is logged once and
+ * tried again with each generation.
  */
 void slb_dp_kernel_follow(struct slb_dp *dp, uint64_t g, const struct slb_state *s)
 {
@@ -149,22 +155,27 @@ void slb_dp_kernel_follow(struct slb_dp *dp, uint64_t g, const struct slb_state 
 	dp->guards_gen = g;
 	for (unsigned i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
 		const struct slb_vip *v = &s->vips[i];
+		bool failed_before = false;
 
 		if (!guarded_vip(v))
 			continue;
 		if (take_guard(dp, v, &next[n])) {
-			n++;
-			continue;
+			failed_before = next[n].fd == GUARD_FAILED;
+			if (!failed_before) {
+				n++;
+				continue;
+			}
 		}
 		if (guard_vip(v, &next[n], err, sizeof(err))) {
-			slb_log(SLB_LOG_WARNING, "generation %" PRIu64 ": %s: the kernel answers "
-				"this VIP's SIP too", g, err);
+			slb_log(failed_before ? SLB_LOG_DEBUG : SLB_LOG_WARNING, "generation %" PRIu64
+				": %s: the kernel answers this VIP's SIP too", g, err);
+			next[n++].fd = GUARD_FAILED;
 			continue;
 		}
 		slb_log(SLB_LOG_INFO, "generation %" PRIu64 ": VIP %s guarded", g, v->name);
 		n++;
 	}
-	close_guards(dp); /* those of VIPs gone; the kept ones are -1 there */
+	close_guards(dp); /* those of VIPs gone; the kept ones are GUARD_TAKEN there */
 	memcpy(dp->guards, next, n * sizeof(next[0]));
 	dp->n_guards = n;
 }

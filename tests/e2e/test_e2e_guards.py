@@ -23,6 +23,7 @@ import siplb_env as E  # noqa: E402
 
 check = E.check
 PORT = 5070       # the VIP the reload adds
+HELD = 5080       # a VIP whose port another program holds
 MESSAGES = 50
 
 SEND = """
@@ -101,6 +102,29 @@ def stun_keepalive(env):
     check(udp_mib(env, "NoPorts") == before, "and the kernel answers none")
 
 
+def held_port(env):
+    """A VIP whose port another program holds: forwarded, its guard tried
+    again with each generation but the warning said once; once the port is
+    free, the next generation guards it."""
+    other = env.spawn("lb", ["python3", "-c", "import socket, time; s = socket.socket("
+                             "socket.AF_INET, socket.SOCK_DGRAM); s.bind(('%s', %d)); "
+                             "print('bound', flush=True); time.sleep(60)" % (E.VIP, HELD)],
+                      "other-program")
+    env.wait_for(lambda: "bound" in env.log("other-program"), "another program on :%d" % HELD)
+    vips = [dict(name="load", port=PORT), dict(name="held", port=HELD)]
+    for weights in ((50, 30, 20), (40, 40, 20)):  # two generations with the held VIP
+        env.reconfigure(weights=weights, vips=vips)
+    time.sleep(0.5)
+    warned = env.log("siplb-dp").count("VIP held %s:%d: kernel socket" % (E.VIP, HELD))
+    check(warned == 1, "a VIP whose port another program holds: warned once over two "
+          "generations (%d)" % warned)
+    other.kill()
+    other.wait()
+    env.reconfigure(weights=(50, 30, 20), vips=vips)
+    check(wait_guard(env, HELD, True) and "VIP held guarded" in env.log("siplb-dp"),
+          "once the port is free, the next generation guards it")
+
+
 def main():
     build = sys.argv[1]
     if os.geteuid() != 0:
@@ -124,6 +148,8 @@ def main():
         check(answered == 0, "its SIP is not answered by the kernel (%d of %d datagrams)"
               % (answered, MESSAGES))
         check(guarded(env, 5060), "the guard of VIP :5060 stays")
+
+        held_port(env)
 
         env.reconfigure(vips=[])
         check(wait_guard(env, PORT, False), "a reload removes VIP :%d: its guard is closed"
