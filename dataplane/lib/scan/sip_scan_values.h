@@ -329,21 +329,6 @@ SLB_INLINE void bounds_load(struct bounds *s, size_t from)
 	s->m = slb_class_miss64(s->k, s->b + base) & (~0ULL << (from - base));
 }
 
-/* bounds_load() for the rest of a value, from..end: when it fits in 16
- * bytes (the Via's last parameter past its first window), one 16-byte step
- * over the 16 bytes that end there, with a boundary at end (bit 16) so
- * that no window follows. */
-SLB_INLINE void bounds_load_rest(struct bounds *s, size_t from, size_t end)
-{
-	if (end - from <= 16 && end >= 16) {
-		s->base = end - 16;
-		s->m = ((uint64_t)slb_class_miss16(s->k, s->b + s->base) | 1u << 16) &
-		       (~0ULL << (from - s->base));
-		return;
-	}
-	bounds_load(s, from);
-}
-
 /* The next boundary, at most end. */
 SLB_INLINE size_t bounds_next(struct bounds *s, size_t end)
 {
@@ -354,7 +339,7 @@ SLB_INLINE size_t bounds_next(struct bounds *s, size_t end)
 
 		if (next >= end)
 			return end;
-		bounds_load_rest(s, next, end);
+		bounds_load(s, next);
 	}
 	p = s->base + (size_t)__builtin_ctzll(s->m);
 	s->m &= s->m - 1;
