@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * STUN keep-alives on the SIP port (RFC 5626 §4.4.2, §8.2; RFC 5389): a UA
+ * STUN keep-alives on the SIP port (RFC 5626 §4.4.2; RFC 5389): a UA
  * with an outbound flow over UDP sends STUN Binding requests to the edge
  * proxy's SIP address and port, and takes a missing answer, or a changed
  * XOR-MAPPED-ADDRESS, for a failed flow (it registers again). The flow ends

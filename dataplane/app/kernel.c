@@ -155,25 +155,22 @@ void slb_dp_kernel_follow(struct slb_dp *dp, uint64_t g, const struct slb_state 
 	dp->guards_gen = g;
 	for (unsigned i = 0; i < s->n_vips && i < SLB_MAX_VIPS; i++) {
 		const struct slb_vip *v = &s->vips[i];
-		bool failed_before = false;
+		struct slb_dp_guard *gd = &next[n];
+		bool had;
 
 		if (!guarded_vip(v))
 			continue;
-		if (take_guard(dp, v, &next[n])) {
-			failed_before = next[n].fd == GUARD_FAILED;
-			if (!failed_before) {
-				n++;
-				continue;
-			}
-		}
-		if (guard_vip(v, &next[n], err, sizeof(err))) {
-			slb_log(failed_before ? SLB_LOG_DEBUG : SLB_LOG_WARNING, "generation %" PRIu64
-				": %s: the kernel answers this VIP's SIP too", g, err);
-			next[n++].fd = GUARD_FAILED;
+		n++;
+		had = take_guard(dp, v, gd);
+		if (had && gd->fd != GUARD_FAILED)
+			continue; /* kept */
+		if (!guard_vip(v, gd, err, sizeof(err))) {
+			slb_log(SLB_LOG_INFO, "generation %" PRIu64 ": VIP %s guarded", g, v->name);
 			continue;
 		}
-		slb_log(SLB_LOG_INFO, "generation %" PRIu64 ": VIP %s guarded", g, v->name);
-		n++;
+		slb_log(had ? SLB_LOG_DEBUG : SLB_LOG_WARNING, "generation %" PRIu64 ": %s: the "
+			"kernel answers this VIP's SIP too", g, err); /* said once per VIP */
+		gd->fd = GUARD_FAILED;
 	}
 	close_guards(dp); /* those of VIPs gone; the kept ones are GUARD_TAKEN there */
 	memcpy(dp->guards, next, n * sizeof(next[0]));

@@ -36,6 +36,7 @@
 #include <rte_dev.h>
 #include <rte_devargs.h>
 #include <rte_ethdev.h>
+#include <rte_kvargs.h>
 
 #include "siplb_dp.h"
 
@@ -90,17 +91,23 @@ static enum probe probe_queue(unsigned ifindex, unsigned qid, void *area)
 	return e == EBUSY ? QUEUE_HELD : QUEUE_FREE;
 }
 
-/* The PMD's first queue on the interface: start_queue= of its devargs. */
+/* The PMD's first queue on the interface: start_queue= of its devargs
+ * (the PMD's default, 0, without one). */
 static unsigned start_queue(const struct slb_dp_port *p)
 {
 	struct rte_eth_dev_info info;
 	const struct rte_devargs *da;
-	const char *s;
+	struct rte_kvargs *kv;
+	const char *v;
+	unsigned q = 0;
 
 	if (rte_eth_dev_info_get(p->id, &info) || !(da = rte_dev_devargs(info.device)) ||
-	    !da->args || !(s = strstr(da->args, "start_queue=")))
+	    !da->args || !(kv = rte_kvargs_parse(da->args, NULL)))
 		return 0;
-	return (unsigned)strtoul(s + strlen("start_queue="), NULL, 10);
+	if ((v = rte_kvargs_get(kv, "start_queue")))
+		q = (unsigned)strtoul(v, NULL, 10);
+	rte_kvargs_free(kv);
+	return q;
 }
 
 /* Waits for one queue; false when it is still held at give_up. */
