@@ -207,14 +207,45 @@ def run_case(env, name, crash, n):
            and v not in ("", "0")}
     errors = glob.glob(os.path.join(env.work, "uac-" + name, "*_errors.log"))
     if why and errors:  # what SIPp says of its failed calls, for the log
-        with open(errors[0]) as f:
-            why["errors"] = " | ".join(l.strip() for l in f.readlines()[-6:])
+        why["errors"] = sipp_warnings(errors[0])
+        why["calls"] = failed_call_traces(env, "uac-" + name, why["errors"])
     return dict(name=name, t_kill=t_kill, up_ms=-1 if up is None else up * 1000, rc=rc,
                 ok=int(st.get("SuccessfulCall(C)", 0)), failed=int(st.get("FailedCall(C)", -1)),
                 retrans=int(st.get("Retransmissions(C)", 0)), why=why,
                 noports=udp_mib(env, "NoPorts") - noports,
                 guarded=udp_mib(env, "InErrors") - guarded,
                 xdp={k: {r: v for r, v in xdp[k].items() if v} for k in ("pass", "drop")})
+
+
+def sipp_warnings(path):
+    """SIPp's -trace_err log, shortened: each warning's own line (what the
+    call expected, at which scenario index) with the first line, Call-ID and
+    CSeq of the message it quotes. The quoted message spans many lines, so
+    the log's tail alone does not say what was expected."""
+    keep = re.compile(r"expecting|Aborting|Aborted|unexpected|^(SIP/2\.0 |[A-Z]+ sip)|"
+                      r"^(Call-ID|CSeq|Via):", re.I)
+    with open(path, errors="replace") as f:
+        lines = [l.strip()[:220] for l in f if keep.search(l.strip())]
+    return " | ".join(lines[-12:])
+
+
+def failed_call_traces(env, tag, warnings):
+    """Each call SIPp names in its warnings, as the UAC and the backends
+    traced it: time, direction, first line and CSeq of every message."""
+    out = []
+    traces = [("uac", os.path.join(env.work, tag, "msg.log"))] + [
+        ("b%d" % i, os.path.join(env.work, "rs-b%d" % i, "msg.log")) for i in (1, 2, 3)]
+    for cid in sorted(set(re.findall(r"Call-I[dD][ :']+([^' |]+)", warnings))):
+        events = []
+        for who, path in traces:
+            for way in ("sent", "received"):
+                for t, tok, c, body in E.traced_messages(path, way):
+                    if c == cid:
+                        cseq = re.search(r"CSeq: *(\d+ \w+)", body)
+                        events.append("%s %s %s %s %s" % (t.split()[-1], who, way[0], tok,
+                                                          cseq.group(1) if cseq else "?"))
+        out.append("%s: %s" % (cid, "; ".join(sorted(events))))
+    return out
 
 
 def stream_figures(case, arrivals, t0, lost_seqs):
