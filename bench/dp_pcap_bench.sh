@@ -58,6 +58,9 @@ cleanup() {
     [ -n "$mounted_huge" ] && umount /dev/hugepages 2>/dev/null || true
     echo "$hp_before" > $hp
     rm -rf "$work"
+    # EAL's runtime directories of this run's prefixes: testpmd leaves its
+    # own in /var/run (a tmpfs), run after run
+    rm -rf /var/run/dpdk/pc$$ /var/run/dpdk/pl$$ /var/run/dpdk/pt$$
 }
 trap cleanup EXIT INT TERM
 

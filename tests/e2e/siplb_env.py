@@ -151,8 +151,19 @@ class Env:
         sh(". %s/topo.sh; topo_down %s" % (HERE, self.p), check=False)
         sh("umount %s" % self.bpffs, check=False)
         shutil.rmtree(self.bpffs, ignore_errors=True)
+        self.remove_dpdk_runtime()
         if not os.environ.get("SIPLB_KEEP_LOGS"):
             shutil.rmtree(self.work, ignore_errors=True)
+
+    def remove_dpdk_runtime(self):
+        """EAL's runtime directories of this test's file prefixes (p, and p
+        with letters after it: "x", "tp"): siplb-dp removes its own on a
+        clean exit, but not when a test kills it, nor for testpmd; in
+        /var/run, a tmpfs, they would pile up run after run."""
+        root = "/var/run/dpdk"
+        for name in os.listdir(root) if os.path.isdir(root) else []:
+            if name.startswith(self.p) and name[len(self.p):].isalpha() or name == self.p:
+                shutil.rmtree(os.path.join(root, name), ignore_errors=True)
 
     # -- pieces ----------------------------------------------------------------
     def tool(self, rel):
