@@ -46,8 +46,20 @@ static inline size_t slb_find_byte(const uint8_t *b, size_t i, size_t end, uint8
 	return p ? (size_t)(p - b) : end;
 }
 
-/* The 64 bytes at p as a mask of c. */
+/*
+ * A request line's SPs among the datagram's first 64 bytes, from one mask on
+ * AVX2: one count of trailing zeros each while they are there (the method
+ * and a request-URI of up to 56 bytes), where the 16- and 32-byte steps
+ * took one to four. Without AVX2, or in a datagram of fewer than 64 bytes,
+ * known is 0 and the SPs are searched for.
+ */
+struct start_masks {
+	uint64_t sp;  /* bit j: buf[j] is SP, j < known */
+	size_t known; /* 64 or 0 */
+};
+
 #ifdef __AVX2__
+/* The 64 bytes at p as a mask of c. */
 SLB_INLINE uint64_t start_mask64(const uint8_t *p, char c)
 {
 	__m256i k = _mm256_set1_epi8(c);
@@ -60,17 +72,23 @@ SLB_INLINE uint64_t start_mask64(const uint8_t *p, char c)
 }
 #endif
 
-/* The first SP in buf[s1 + 1..end) (end when none): on AVX2, while it may
- * be in the datagram's first 64 bytes, from their SP mask (one step over
- * a request-URI of up to 56 bytes, where the 32- and 16-byte steps took
- * two to four). */
-SLB_INLINE size_t second_sp(const uint8_t *buf, size_t s1, size_t end, size_t len)
+SLB_INLINE struct start_masks start_sps(const uint8_t *buf, size_t len)
 {
-	size_t from = s1 + 1;
-
 #ifdef __AVX2__
-	if (len >= 64 && from < 64) {
-		uint64_t bits = start_mask64(buf, ' ') & (~0ULL << from);
+	if (len >= 64)
+		return (struct start_masks){ start_mask64(buf, ' '), 64 };
+#endif
+	(void)buf, (void)len;
+	return (struct start_masks){ 0, 0 };
+}
+
+/* The SP after from in buf[from..end) (end when none), from the masks while
+ * they describe from, a search after them. from <= end. */
+SLB_INLINE size_t start_next_sp(const uint8_t *buf, const struct start_masks *sm, size_t from,
+				size_t end)
+{
+	if (from < sm->known) {
+		uint64_t bits = sm->sp & (~0ULL << from);
 
 		if (end < 64)
 			bits &= (1ULL << end) - 1;
@@ -78,8 +96,6 @@ SLB_INLINE size_t second_sp(const uint8_t *buf, size_t s1, size_t end, size_t le
 			return (size_t)__builtin_ctzll(bits);
 		from = 64;
 	}
-#endif
-	(void)len;
 	return from < end ? slb_find_byte(buf, from, end, ' ') : end;
 }
 
@@ -98,42 +114,19 @@ static inline bool is_sip20(const uint8_t *p, size_t n)
 	return SLB_IEQ(p, n, "sip/2.0");
 }
 
-/* The first SP of the start line buf[0..end) (end when there is none), and
- * whether the bytes before it are token chars (a request's method): one
- * 16-byte step while the datagram has 16 bytes, whatever the line's length. */
-SLB_INLINE size_t first_sp(const uint8_t *buf, size_t end, size_t len, bool *token)
-{
-	size_t s1 = 0;
-
-#ifdef __SSSE3__
-	if (len >= 16) {
-		uint32_t sp = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
-			_mm_loadu_si128((const __m128i *)buf), _mm_set1_epi8(' ')));
-
-		sp &= end < 16 ? (1u << end) - 1 : 0xffff;
-		if (sp) {
-			s1 = (size_t)__builtin_ctz(sp);
-			*token = (slb_class_miss16(&token_class, buf) & ((1u << s1) - 1)) == 0;
-			return s1;
-		}
-		s1 = end < 16 ? end : 16; /* no SP before s1 */
-	}
-#endif
-	(void)len;
-	s1 = slb_find_byte(buf, s1, end, ' ');
-	*token = skip_token(buf, 0, s1) == s1;
-	return s1;
-}
-
 SLB_INLINE uint32_t parse_request_line(const uint8_t *buf, size_t end, size_t len,
 				       struct slb_sip_msg *m)
 {
-	bool token;
-	size_t s1 = first_sp(buf, end, len, &token);
+	struct start_masks sps = start_sps(buf, len);
+	size_t s1 = start_next_sp(buf, &sps, 0, end);
 
-	if (s1 == 0 || s1 == end || !token)
+	if (s1 == 0 || s1 == end)
 		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
-	size_t s2 = second_sp(buf, s1, end, len);
+	/* A known method is made of token bytes: only another is checked. */
+	enum slb_sip_method method = slb_method_id(buf, s1);
+	if (method == SLB_SIP_METHOD_OTHER && skip_token(buf, 0, s1) != s1)
+		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
+	size_t s2 = start_next_sp(buf, &sps, s1 + 1, end);
 	if (s2 == end)
 		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
 	/* " SIP/2.0" from the SP (buf[s2]) on: one 8-byte compare */
@@ -144,7 +137,7 @@ SLB_INLINE uint32_t parse_request_line(const uint8_t *buf, size_t end, size_t le
 
 	m->kind = SLB_SIP_KIND_REQUEST;
 	set_span(&m->method_tok, 0, s1);
-	m->method = slb_method_id(buf, s1);
+	m->method = method;
 	set_span(&m->ruri, s1 + 1, s2);
 	set_span(&m->version, s2 + 1, end);
 	return sip20 ? 0 : SLB_ERR(SLB_SIP_ERR_BAD_VERSION);
@@ -153,13 +146,20 @@ SLB_INLINE uint32_t parse_request_line(const uint8_t *buf, size_t end, size_t le
 static uint32_t parse_status_line(const uint8_t *buf, size_t end, size_t len,
 				  struct slb_sip_msg *m)
 {
-	bool token;
-	size_t s = first_sp(buf, end, len, &token);
+	const size_t s = 7; /* the first SP: after "SIP/2.0", which has none */
 
 	m->kind = SLB_SIP_KIND_RESPONSE;
+	/* Mostly "SIP/2.0 ": one compare; anything else is a fault, whose
+	 * version span and reason need the first SP. */
+	if (end < 8 || !slb_ieq(buf, "sip/2.0 ", 8)) {
+		struct start_masks sps = start_sps(buf, len);
+		size_t sp = start_next_sp(buf, &sps, 0, end);
+
+		set_span(&m->version, 0, sp);
+		if (!is_sip20(buf, sp))
+			return SLB_ERR(sp == end ? SLB_SIP_ERR_BAD_START_LINE : SLB_SIP_ERR_BAD_VERSION);
+	}
 	set_span(&m->version, 0, s);
-	if (!is_sip20(buf, s))
-		return SLB_ERR(s == end ? SLB_SIP_ERR_BAD_START_LINE : SLB_SIP_ERR_BAD_VERSION);
 	/* SP 3DIGIT, then SP reason-phrase (which may be empty) or the end. */
 	const uint8_t *c = buf + s + 1;
 	if (s + 4 > end || c[0] < '1' || c[0] > '6' || c[1] < '0' || c[1] > '9' ||
