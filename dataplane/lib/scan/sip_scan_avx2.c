@@ -15,22 +15,50 @@ static inline uint64_t slb_mask64(__m256i lo, __m256i hi, char c)
 	return (uint64_t)b << 32 | a;
 }
 
-/* The walk's NULs: the bytewise minimum of every byte read, zero where a
- * NUL was. */
-typedef __m256i slb_nulv;
-#define SLB_NULV_NONE _mm256_set1_epi8(-1)
-#define slb_nulv_any(v) (_mm256_movemask_epi8(_mm256_cmpeq_epi8((v), _mm256_setzero_si256())) != 0)
+/* The walk's faults: the bytewise minimum of every byte read and of the
+ * CR/LF agreement, zero where a NUL or a bare CR or LF was. */
+typedef __m256i slb_faultv;
+#define SLB_FAULTV_NONE _mm256_set1_epi8(-1)
+#define slb_faultv_any(v) (_mm256_movemask_epi8(_mm256_cmpeq_epi8((v), _mm256_setzero_si256())) != 0)
 
-static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
-				   uint64_t *colon, slb_nulv *nul)
+/* The masks of the 64 bytes lo:hi, and their faults against the bytes
+ * before each, plo:phi: an LF there must have a CR before it, and a CR an
+ * LF after it, so the two compares agree everywhere; a byte where they do
+ * not is taken as 0. */
+static inline __attribute__((always_inline)) void slb_chunk_eval(__m256i lo, __m256i hi, __m256i plo, __m256i phi, uint64_t *lf,
+				  uint64_t *colon, slb_faultv *f)
+{
+	__m256i nl = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
+	__m256i lf_lo = _mm256_cmpeq_epi8(lo, nl), lf_hi = _mm256_cmpeq_epi8(hi, nl);
+	__m256i bad_lo = _mm256_xor_si256(lf_lo, _mm256_cmpeq_epi8(plo, cr));
+	__m256i bad_hi = _mm256_xor_si256(lf_hi, _mm256_cmpeq_epi8(phi, cr));
+
+	*lf = (uint64_t)(uint32_t)_mm256_movemask_epi8(lf_hi) << 32 |
+	      (uint32_t)_mm256_movemask_epi8(lf_lo);
+	*colon = slb_mask64(lo, hi, ':');
+	*f = _mm256_min_epu8(*f, _mm256_min_epu8(_mm256_andnot_si256(bad_lo, lo),
+						 _mm256_andnot_si256(bad_hi, hi)));
+}
+
+/* The chunk at p, with the byte before it (p[-1] is in the buffer). */
+static inline __attribute__((always_inline)) void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *colon, slb_faultv *f)
+{
+	slb_chunk_eval(_mm256_loadu_si256((const __m256i *)p),
+		       _mm256_loadu_si256((const __m256i *)(p + 32)),
+		       _mm256_loadu_si256((const __m256i *)(p - 1)),
+		       _mm256_loadu_si256((const __m256i *)(p + 31)), lf, colon, f);
+}
+
+/* The first chunk: nothing before p (the bytes moved up by one, 0 first). */
+static inline void slb_chunk_masks_first(const uint8_t *p, uint64_t *lf, uint64_t *colon,
+					 slb_faultv *f)
 {
 	__m256i lo = _mm256_loadu_si256((const __m256i *)p);
 	__m256i hi = _mm256_loadu_si256((const __m256i *)(p + 32));
+	__m256i plo = _mm256_alignr_epi8(lo, _mm256_permute2x128_si256(lo, lo, 0x08), 15);
+	__m256i phi = _mm256_alignr_epi8(hi, _mm256_permute2x128_si256(lo, hi, 0x21), 15);
 
-	*lf = slb_mask64(lo, hi, '\n');
-	*cr = slb_mask64(lo, hi, '\r');
-	*colon = slb_mask64(lo, hi, ':');
-	*nul = _mm256_min_epu8(*nul, _mm256_min_epu8(lo, hi));
+	slb_chunk_eval(lo, hi, plo, phi, lf, colon, f);
 }
 
 #define SLB_WALK_FN slb_sip_walk_avx2

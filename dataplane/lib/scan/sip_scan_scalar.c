@@ -3,13 +3,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* The walk's NULs: whether one was read. */
-typedef bool slb_nulv;
-#define SLB_NULV_NONE false
-#define slb_nulv_any(v) (v)
+/* The walk's faults: whether a NUL or a bare CR or LF was read. */
+typedef bool slb_faultv;
+#define SLB_FAULTV_NONE false
+#define slb_faultv_any(v) (v)
 
-static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
-				   uint64_t *colon, slb_nulv *nul)
+/* The masks of the 64 bytes at p; prev is the byte before them (0 for
+ * none). An LF must have a CR before it, and a CR an LF after it: the LF
+ * mask is the CR mask moved up by one. */
+static inline void slb_chunk_eval(const uint8_t *p, uint8_t prev, uint64_t *lf, uint64_t *colon,
+				  slb_faultv *f)
 {
 	uint64_t l = 0, r = 0, c = 0;
 	bool z = false;
@@ -23,9 +26,21 @@ static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *cr,
 		z |= p[i] == '\0';
 	}
 	*lf = l;
-	*cr = r;
 	*colon = c;
-	*nul |= z;
+	*f |= z || (l ^ (r << 1 | (prev == '\r'))) != 0;
+}
+
+/* The chunk at p, with the byte before it (p[-1] is in the buffer). */
+static inline void slb_chunk_masks(const uint8_t *p, uint64_t *lf, uint64_t *colon, slb_faultv *f)
+{
+	slb_chunk_eval(p, p[-1], lf, colon, f);
+}
+
+/* The first chunk: nothing before p. */
+static inline void slb_chunk_masks_first(const uint8_t *p, uint64_t *lf, uint64_t *colon,
+					 slb_faultv *f)
+{
+	slb_chunk_eval(p, 0, lf, colon, f);
 }
 
 #define SLB_WALK_FN slb_sip_walk_scalar

@@ -2,16 +2,22 @@
 /*
  * The header-locating walk, compiled once per instruction set.
  *
- * Before including this file a path defines SLB_WALK_FN (the function name)
- * and slb_chunk_masks(p, m), which fills four 64-bit masks (LF, CR, colon,
- * NUL) for the 64 bytes at p. Only LFs are walked, bit by bit: each ends a
- * physical line. A line's name colon is the lowest colon bit at or after its
- * start, taken from the chunk's colon mask (trimmed past each line end), so
- * colons inside values are never visited. Framing faults come from
- * whole-chunk bit arithmetic, not from per-byte branches: every CR must sit
- * right before an LF and every LF right after a CR, so (lf ^ (cr << 1)) is
- * zero in a well-formed chunk; a chunk's faults are added once it is past
- * (the last one's only up to the block's end).
+ * Before including this file a path defines SLB_WALK_FN (the function
+ * name), a fault accumulator type slb_faultv (SLB_FAULTV_NONE, and
+ * slb_faultv_any()), and slb_chunk_masks(p, lf, colon, f), which fills the
+ * LF and colon masks of the 64 bytes at p and adds their faults to *f
+ * (slb_chunk_masks_first() the same for the datagram's first 64 bytes,
+ * with no byte before them). Only LFs are walked, bit by bit: each ends a
+ * physical line. A line's name colon is the lowest colon bit at or after
+ * its start, taken from the chunk's colon mask (trimmed past each line
+ * end), so colons inside values are never visited. Framing faults come from
+ * whole-chunk vector arithmetic, not from per-byte branches: every CR must
+ * sit right before an LF and every LF right after a CR, so an LF compare
+ * of the 64 bytes and a CR compare of the 64 bytes one before them agree
+ * in a well-formed chunk; that, and no NUL, is accumulated per chunk and
+ * tested once at the block's end (and confirmed byte by byte in the block
+ * alone when something was seen, as the last chunk may have read the
+ * body).
  *
  * A line without a colon is a fault even when it starts with CR: such a
  * line is never the empty line ending the block (that is tested first), so
@@ -28,6 +34,18 @@
  * function, its loop state is spilled around the values' registers). */
 #ifndef SLB_WALK_LINKAGE
 #define SLB_WALK_LINKAGE SLB_PATH_FN
+#endif
+
+/*
+ * The walk's rare steps (a fold, a name to trim) are calls out of its loop;
+ * with clang they keep every general register (preserve_most), so the
+ * loop's state stays in registers across them instead of being spilled
+ * around every chunk. gcc has no such convention: a plain call.
+ */
+#if defined(__clang__) && defined(__x86_64__)
+#define SLB_WALK_COLD __attribute__((noinline, preserve_most))
+#else
+#define SLB_WALK_COLD __attribute__((noinline))
 #endif
 
 static inline uint64_t slb_bits_from(size_t lo)
@@ -58,14 +76,57 @@ static inline uint64_t slb_bits_through(uint64_t x, unsigned i)
 #endif
 }
 
-/* A name ending in blanks ("Via :"), trimmed and looked up again: rare, so
- * out of the walk's code. */
-static __attribute__((noinline)) void slb_walk_record_trimmed(const uint8_t *buf, size_t start,
-							      size_t colon, size_t lf,
-							      struct slb_sip_hits *hits)
+/* The current logical line, carried from chunk to chunk. colon is its
+ * name colon, or the next chunk's base while none has been seen (past every
+ * LF of the chunks walked so far). */
+struct slb_walk {
+	size_t start, colon;
+	size_t first; /* the first header line: never a fold */
+	uint32_t err;
+};
+
+/*
+ * A physical line that starts with a blank continues the logical line
+ * before it (a fold): if that line's value was recorded, it ended at
+ * prev_end (the CR before the line's LF) and now ends at end. Values end
+ * where their lines do, so only that one can end there. Rare, so out of
+ * the walk's code.
+ */
+static SLB_WALK_COLD void slb_walk_fold(struct slb_sip_hits *h, size_t prev_end, size_t end)
+{
+	struct slb_span *spans[] = {
+		&h->via[0], &h->via[1], &h->call_id, &h->cseq, &h->content_length,
+		&h->max_forwards, &h->to, &h->from, &h->user_agent, &h->route[0], &h->route[1],
+	};
+
+	for (size_t k = 0; k < sizeof(spans) / sizeof(spans[0]); k++)
+		if (spans[k]->off && (size_t)spans[k]->off + spans[k]->len == prev_end)
+			*spans[k] = slb_span_of(spans[k]->off, end);
+}
+
+/* A line [start, lf) starting with a blank is a fold, unless it is the
+ * first header line (first). */
+static inline bool slb_walk_is_fold(const uint8_t *buf, size_t start, size_t first)
+{
+	return (buf[start] == ' ' || buf[start] == '\t') && start != first;
+}
+
+/*
+ * A line with a colon whose name is none of ours, and starts or ends with
+ * a blank: a fold, or a name ending in blanks ("Via :"), trimmed and
+ * looked up again. Rare, so out of the walk's code. No name of ours
+ * starts with a blank, so a fold never matched one.
+ */
+static SLB_WALK_COLD void slb_walk_miss(const uint8_t *buf, size_t start, size_t colon,
+						    size_t lf, size_t first,
+						    struct slb_sip_hits *hits)
 {
 	size_t name_end = colon;
 
+	if (slb_walk_is_fold(buf, start, first)) {
+		slb_walk_fold(hits, start - 2, lf - 1);
+		return;
+	}
 	while (buf[name_end - 1] == ' ' || buf[name_end - 1] == '\t')
 		name_end--;
 	enum slb_hdr id = slb_hdr_id(buf + start, name_end - start);
@@ -74,24 +135,25 @@ static __attribute__((noinline)) void slb_walk_record_trimmed(const uint8_t *buf
 }
 
 /*
- * A logical line [start, lf) with its name colon (start <= colon < lf):
- * record it if it is one of ours; an empty name is a fault. buf[start - 1]
- * is an LF, so a trim stops there at the latest. The
- * value ends at lf - 1 without a look at that byte: a line whose LF has no
- * CR before it is a fault, and the values are not parsed then.
+ * A physical line [start, lf) with a colon (start <= colon < lf): record
+ * it if it is one of ours; an empty name is a fault; a fold or a name
+ * ending in blanks is seen only when no name matched. buf[start - 1] is an
+ * LF, so a trim stops there at the latest. The value ends at lf - 1
+ * without a look at that byte: a line whose LF has no CR before it is a
+ * fault, and the values are not parsed then.
  */
 static inline void slb_walk_record(const uint8_t *buf, size_t start, size_t colon, size_t lf,
-				   struct slb_sip_hits *hits, uint32_t *err)
+				   struct slb_sip_hits *hits, struct slb_walk *w)
 {
 	const uint8_t *n = buf + start;
 	size_t vstart = colon + 1, vend = lf - 1;
 
 #define HIT(id) do { slb_sip_hit(hits, (id), start, vstart, vend); return; } while (0)
 	SLB_HDR_SWITCH(n, colon - start, HIT,
-		       *err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE); return)
+		       w->err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE); return)
 #undef HIT
-	if (__builtin_expect(buf[colon - 1] <= ' ', 0))
-		slb_walk_record_trimmed(buf, start, colon, lf, hits);
+	if (__builtin_expect(buf[start] <= ' ' || buf[colon - 1] <= ' ', 0))
+		slb_walk_miss(buf, start, colon, lf, w->first, hits);
 }
 
 /* "\r\n\r\n" ends at p: one 32-bit compare. */
@@ -107,76 +169,67 @@ static inline bool slb_is_header_end(const uint8_t *buf, size_t p)
 	return a == b;
 }
 
-/* The faults: a NUL seen, and the bits of crlf_bad. */
-static inline uint32_t slb_chunk_faults(bool nul, uint64_t crlf_bad)
-{
-	return (nul ? SLB_ERR(SLB_SIP_ERR_NUL_BYTE) : 0) |
-	       (crlf_bad ? SLB_ERR(SLB_SIP_ERR_BARE_CRLF) : 0);
-}
-
-/* The current logical line, carried from chunk to chunk. colon is its
- * name colon, or the next chunk's base while none has been seen (past every
- * LF of the chunks walked so far). */
-struct slb_walk {
-	size_t start, colon;
-	size_t first; /* the first header line: never a fold */
-	uint32_t err;
-};
-
 /*
- * The masks of the chunk at base: the 64 bytes there, or for the last,
- * partial chunk the datagram's last 64 bytes with the masks shifted down
- * (bytes before base come out; nothing past len is read), or, in a datagram
- * shorter than 64 bytes, a copy padded with 0xff (no class of the walk).
- * *nul takes whatever NULs were read: also bytes before base, which the
- * walk has passed, so in the header block.
+ * The masks of the chunk at base > 0: the 64 bytes there (base <= full,
+ * the last base with 64 bytes from it), or for the last, partial chunk the
+ * datagram's last 64 bytes with the masks shifted down (bytes before base
+ * come out; nothing past len is read); false when base is past the
+ * datagram. *f takes the faults of whatever was read: also bytes before
+ * base, which the walk has passed, so in the header block.
  */
-static inline __attribute__((always_inline)) void
-slb_walk_masks(const uint8_t *buf, size_t len, size_t base, uint64_t *lf, uint64_t *cr,
-	       uint64_t *colons, slb_nulv *nul)
+static inline __attribute__((always_inline)) bool
+slb_walk_masks(const uint8_t *buf, size_t len, size_t full, size_t base, uint64_t *lf,
+	       uint64_t *colons, slb_faultv *f)
 {
-	if (__builtin_expect(base + 64 <= len, 1)) {
-		slb_chunk_masks(buf + base, lf, cr, colons, nul);
-	} else if (len >= 64) {
+	if (__builtin_expect(base <= full, 1)) {
+		slb_chunk_masks(buf + base, lf, colons, f);
+	} else if (base < len) {
 		unsigned sh = (unsigned)(base + 64 - len);
 
-		slb_chunk_masks(buf + len - 64, lf, cr, colons, nul);
+		slb_chunk_masks(buf + len - 64, lf, colons, f);
 		*lf >>= sh;
-		*cr >>= sh;
 		*colons >>= sh;
 	} else {
-		uint8_t tail[64];
-
-		memset(tail, 0xff, sizeof(tail));
-		memcpy(tail, buf + base, len - base);
-		slb_chunk_masks(tail, lf, cr, colons, nul);
+		return false;
 	}
+	return true;
+}
+
+/* The first chunk's masks: in a datagram shorter than 64 bytes, of a copy
+ * padded with 0xff (no class of the walk, and no fault). */
+static inline void slb_walk_first(const uint8_t *buf, size_t len, uint64_t *lf, uint64_t *colons,
+				  slb_faultv *f)
+{
+	uint8_t tail[64];
+
+	if (len >= 64) {
+		slb_chunk_masks_first(buf, lf, colons, f);
+		return;
+	}
+	memset(tail, 0xff, sizeof(tail));
+	memcpy(tail, buf, len);
+	slb_chunk_masks_first(tail, lf, colons, f);
 }
 
 /*
- * A physical line that starts with a blank continues the logical line
- * before it (a fold): if that line's value was recorded, it ended at
- * prev_end (the CR before the line's LF) and now ends at end. Values end
- * where their lines do, so only that one can end there. Rare, so out of
- * the walk's code.
+ * The NUL and CR/LF faults of the block [0, end), byte by byte: the chunks'
+ * fault vector saw one, which may be in the body the last chunk read (rare
+ * for a valid message: a fault, or a body with a NUL or a bare CR or LF
+ * near its start).
  */
-static __attribute__((noinline)) void slb_walk_fold(struct slb_sip_hits *h, size_t prev_end,
-						    size_t end)
+static __attribute__((noinline)) uint32_t slb_walk_faults_exact(const uint8_t *buf, size_t end)
 {
-	struct slb_span *spans[] = {
-		&h->via[0], &h->via[1], &h->call_id, &h->cseq, &h->content_length,
-		&h->max_forwards, &h->to, &h->from, &h->user_agent, &h->route[0], &h->route[1],
-	};
+	bool crlf = buf[0] == '\n';
 
-	for (size_t k = 0; k < sizeof(spans) / sizeof(spans[0]); k++)
-		if (spans[k]->off && (size_t)spans[k]->off + spans[k]->len == prev_end)
-			*spans[k] = slb_span_of(spans[k]->off, end);
+	for (size_t i = 1; i < end; i++)
+		crlf |= (buf[i] == '\n') != (buf[i - 1] == '\r');
+	return (memchr(buf, 0, end) ? SLB_ERR(SLB_SIP_ERR_NUL_BYTE) : 0) |
+	       (crlf ? SLB_ERR(SLB_SIP_ERR_BARE_CRLF) : 0);
 }
 
 /*
  * The LFs of the chunk at base, in order. Returns true at the block's
- * closing empty line, with *hdr_end set and *upto the chunk's bits up to
- * its LF.
+ * closing empty line, with *hdr_end set.
  *
  * A line is recorded at its first LF; a fold is seen at the next line's
  * first byte (loaded only there, so no bound test) and stretches the value
@@ -187,7 +240,7 @@ static __attribute__((noinline)) void slb_walk_fold(struct slb_sip_hits *h, size
  */
 static inline __attribute__((always_inline)) bool
 slb_walk_lines(const uint8_t *buf, size_t base, uint64_t lf, uint64_t colons,
-	       struct slb_walk *w, struct slb_sip_hits *hits, size_t *hdr_end, uint64_t *upto)
+	       struct slb_walk *w, struct slb_sip_hits *hits, size_t *hdr_end)
 {
 	size_t start = w->start, colon = w->colon;
 
@@ -202,22 +255,21 @@ slb_walk_lines(const uint8_t *buf, size_t base, uint64_t lf, uint64_t colons,
 
 		colons &= ~through;
 		lf &= lf - 1;
-		if (__builtin_expect(buf[start] <= ' ', 0) &&
-		    (buf[start] == ' ' || buf[start] == '\t') && start != w->first) {
-			slb_walk_fold(hits, start - 2, p - 1);
-		} else if (colon >= p) {
-			/* The first physical line must hold "name:": start <
+		if (__builtin_expect(colon >= p, 0)) {
+			/* A fold, the empty line ending the block, or a fault:
+			 * the first physical line must hold "name:", start <
 			 * colon < p (colon == start is a fault of
-			 * slb_walk_record()). The empty line ending the block
-			 * has no colon either, so it is looked for only here. */
-			if (p == start + 1 && slb_is_header_end(buf, p)) {
-				*upto = through;
+			 * slb_walk_record()). */
+			if (slb_walk_is_fold(buf, start, w->first)) {
+				slb_walk_fold(hits, start - 2, p - 1);
+			} else if (p == start + 1 && slb_is_header_end(buf, p)) {
 				*hdr_end = p + 1;
 				return true;
+			} else {
+				w->err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
 			}
-			w->err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
 		} else {
-			slb_walk_record(buf, start, colon, p, hits, &w->err);
+			slb_walk_record(buf, start, colon, p, hits, w);
 		}
 		start = p + 1;
 		colon = base + slb_ctz_or_64(colons);
@@ -230,52 +282,32 @@ slb_walk_lines(const uint8_t *buf, size_t base, uint64_t lf, uint64_t colons,
 /*
  * The chunks that hold only the start line are checked for faults alone;
  * the one where the headers begin has its lower bits (the start line's LF
- * and colons) masked off once, before the loop over the rest. Faults are
- * accumulated and tested once, where the block ends: CR/LF ones as bits
- * (the last chunk's only up to the end), NULs in a vector (on the SIMD
- * paths the bytewise minimum of the bytes read). The vector may have seen
- * the body in the last chunk, so a NUL there is confirmed in the block
- * alone (rare: a fault).
+ * and colons) masked off once, and the loop walks a chunk's lines before it
+ * takes the next chunk's masks, so one copy of the line walk serves both.
  */
 SLB_WALK_LINKAGE uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 		     struct slb_sip_hits *hits, size_t *hdr_end)
 {
 	struct slb_walk w = { hdr_start, 0, hdr_start, 0 };
-	uint64_t cr_carry = 0, crlf_acc = 0, lf, cr, colons, crlf_bad, upto = 0;
-	slb_nulv nul = SLB_NULV_NONE;
-	size_t base = 0;
+	uint64_t lf, colons;
+	slb_faultv f = SLB_FAULTV_NONE;
+	size_t base = 0, full = len >= 64 ? len - 64 : 0;
 
-	for (; base + 64 <= hdr_start; base += 64) {
-		slb_chunk_masks(buf + base, &lf, &cr, &colons, &nul);
-		crlf_acc |= lf ^ ((cr << 1) | cr_carry);
-		cr_carry = cr >> 63;
-	}
-	if (base >= len)
-		return SLB_ERR(SLB_SIP_ERR_TRUNCATED);
-	slb_walk_masks(buf, len, base, &lf, &cr, &colons, &nul);
-	crlf_bad = lf ^ ((cr << 1) | cr_carry);
-	cr_carry = cr >> 63;
-	w.colon = base;
-	{
-		uint64_t keep = slb_bits_from(hdr_start - base);
-
-		if (slb_walk_lines(buf, base, lf & keep, colons & keep, &w, hits, hdr_end,
-				   &upto))
-			goto found;
-	}
-	for (;;) {
-		crlf_acc |= crlf_bad;
+	slb_walk_first(buf, len, &lf, &colons, &f);
+	while (base + 64 <= hdr_start) {
 		base += 64;
-		if (base >= len)
-			return w.err | SLB_ERR(SLB_SIP_ERR_TRUNCATED);
-		slb_walk_masks(buf, len, base, &lf, &cr, &colons, &nul);
-		crlf_bad = lf ^ ((cr << 1) | cr_carry);
-		cr_carry = cr >> 63;
-		if (slb_walk_lines(buf, base, lf, colons, &w, hits, hdr_end, &upto))
-			break;
+		if (!slb_walk_masks(buf, len, full, base, &lf, &colons, &f))
+			return SLB_ERR(SLB_SIP_ERR_TRUNCATED);
 	}
-found:
-	return w.err |
-	       slb_chunk_faults(slb_nulv_any(nul) && memchr(buf, 0, *hdr_end) != NULL,
-				crlf_acc | (crlf_bad & upto));
+	w.colon = base;
+	lf &= slb_bits_from(hdr_start - base);
+	colons &= slb_bits_from(hdr_start - base);
+	while (!slb_walk_lines(buf, base, lf, colons, &w, hits, hdr_end)) {
+		base += 64;
+		if (!slb_walk_masks(buf, len, full, base, &lf, &colons, &f))
+			return w.err | SLB_ERR(SLB_SIP_ERR_TRUNCATED);
+	}
+	if (__builtin_expect(slb_faultv_any(f), 0))
+		w.err |= slb_walk_faults_exact(buf, *hdr_end);
+	return w.err;
 }
