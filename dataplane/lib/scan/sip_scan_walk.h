@@ -149,7 +149,7 @@ static inline void slb_walk_record(const uint8_t *buf, size_t start, size_t colo
 	size_t vstart = colon + 1, vend = lf - 1;
 
 #define HIT(id) do { slb_sip_hit(hits, (id), start, vstart, vend); return; } while (0)
-	SLB_HDR_SWITCH(n, colon - start, HIT,
+	SLB_HDR_SWITCH(n, colon - start, ":", HIT,
 		       w->err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE); return)
 #undef HIT
 	if (__builtin_expect(buf[start] <= ' ' || buf[colon - 1] <= ' ', 0))
