@@ -96,19 +96,6 @@ SLB_INLINE size_t skip_lws(const uint8_t *b, size_t i, size_t end)
 	return skip_lws_run(b, i, end);
 }
 
-/* skip_lws() where one SP is the common case (a value's first byte, after a
- * header's colon; between a CSeq's number and method): that SP taken
- * without a branch, then the same tests (-23 to -37 instructions on the
- * AVX2 messages; as skip_lws() itself, +80 to +125 on SSE4.2, whose
- * general parsers call it mostly where no blank is). */
-SLB_INLINE size_t skip_lws_sp(const uint8_t *b, size_t i, size_t end)
-{
-	i += i < end && b[i] == ' ';
-	if (i >= end || b[i] > ' ')
-		return i;
-	return skip_lws_run(b, i, end);
-}
-
 /* The end of a value without trailing LWS (SP, HT, and folds' CRLF). */
 static size_t trim_lws_end(const uint8_t *b, size_t start, size_t end)
 {
@@ -254,7 +241,7 @@ static bool skip_sip20_slash(const uint8_t *b, size_t i, size_t end, size_t *aft
  */
 static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_via *v)
 {
-	size_t start = skip_lws_sp(b, i, end), t;
+	size_t start = skip_lws(b, i, end), t;
 
 	memset(v, 0, sizeof(*v));
 	if (!skip_sip20_slash(b, start, end, &t))
@@ -263,7 +250,7 @@ static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_v
 	if (i == t)
 		return 0;
 	set_span(&v->transport, t, i);
-	t = skip_lws_sp(b, i, end);
+	t = skip_lws(b, i, end);
 	if (t == i || t >= end)
 		return 0;
 	/* sent-by: host or [IPv6], then an optional :port */
@@ -600,7 +587,7 @@ static struct slb_span first_route(const uint8_t *b, size_t i, size_t end, size_
 	bool open = false; /* Route syntax is the next hop's business */
 
 	*next = 0;
-	i = skip_lws_sp(b, i, end);
+	i = skip_lws(b, i, end);
 	j = skip_address(b, i, end, &open);
 	while (j < end && b[j] != ',') /* params up to the next value */
 		j = b[j] == '"' ? skip_param_value(b, j, end) : j + 1;
@@ -629,7 +616,7 @@ SLB_INLINE bool parse_number(const uint8_t *b, struct slb_span v, uint32_t limit
 			 size_t *digits_start, size_t *digits_end)
 {
 	size_t end = (size_t)v.off + v.len;
-	size_t d = skip_lws_sp(b, v.off, end), i;
+	size_t d = skip_lws(b, v.off, end), i;
 	uint32_t n;
 
 	i = scan_digits(b, d, end, limit, &n);
@@ -646,11 +633,11 @@ SLB_INLINE bool parse_number(const uint8_t *b, struct slb_span v, uint32_t limit
 SLB_INLINE uint32_t parse_cseq(const uint8_t *b, struct slb_span v, struct slb_sip_msg *m)
 {
 	size_t end = (size_t)v.off + v.len;
-	size_t d = skip_lws_sp(b, v.off, end), i;
+	size_t d = skip_lws(b, v.off, end), i;
 	uint32_t n;
 
 	i = scan_digits(b, d, end, (1u << 31) - 1, &n);
-	size_t t = skip_lws_sp(b, i, end), te = end;
+	size_t t = skip_lws(b, i, end), te = end;
 	/* Mostly a known method ending the value (its bytes are token
 	 * bytes): then no run of token bytes, nor LWS after it, to look for. */
 	enum slb_sip_method id = slb_method_id(b + t, end - t);
@@ -738,7 +725,7 @@ SLB_INLINE uint32_t parse_call_id(const uint8_t *b, size_t len, const struct slb
 	if (h->n_call_id > 1)
 		return SLB_ERR(SLB_SIP_ERR_DUP_CALL_ID);
 	size_t end = (size_t)h->call_id.off + h->call_id.len;
-	size_t i = skip_lws_sp(b, h->call_id.off, end);
+	size_t i = skip_lws(b, h->call_id.off, end);
 
 	end = trim_lws_end(b, i, end);
 	if (end == i)
