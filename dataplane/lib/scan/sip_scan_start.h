@@ -136,10 +136,10 @@ SLB_INLINE uint32_t parse_request_line(const uint8_t *buf, size_t end, size_t le
 		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
 
 	m->kind = SLB_SIP_KIND_REQUEST;
-	set_span(&m->method_tok, 0, s1);
+	slb_set_span(&m->method_tok, 0, s1);
 	m->method = method;
-	set_span(&m->ruri, s1 + 1, s2);
-	set_span(&m->version, s2 + 1, end);
+	slb_set_span(&m->ruri, s1 + 1, s2);
+	slb_set_span(&m->version, s2 + 1, end);
 	return sip20 ? 0 : SLB_ERR(SLB_SIP_ERR_BAD_VERSION);
 }
 
@@ -155,11 +155,11 @@ static uint32_t parse_status_line(const uint8_t *buf, size_t end, size_t len,
 		struct start_masks sps = start_sps(buf, len);
 		size_t sp = start_next_sp(buf, &sps, 0, end);
 
-		set_span(&m->version, 0, sp);
+		slb_set_span(&m->version, 0, sp);
 		if (!is_sip20(buf, sp))
 			return SLB_ERR(sp == end ? SLB_SIP_ERR_BAD_START_LINE : SLB_SIP_ERR_BAD_VERSION);
 	}
-	set_span(&m->version, 0, s);
+	slb_set_span(&m->version, 0, s);
 	/* SP 3DIGIT, then SP reason-phrase (which may be empty) or the end. */
 	const uint8_t *c = buf + s + 1;
 	if (s + 4 > end || c[0] < '1' || c[0] > '6' || c[1] < '0' || c[1] > '9' ||
@@ -167,7 +167,7 @@ static uint32_t parse_status_line(const uint8_t *buf, size_t end, size_t len,
 		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
 	m->status = (uint16_t)((c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0'));
 	if (s + 5 <= end)
-		set_span(&m->status_reason, s + 5, end);
+		slb_set_span(&m->status_reason, s + 5, end);
 	return 0;
 }
 

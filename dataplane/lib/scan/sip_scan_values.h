@@ -55,15 +55,6 @@ __attribute__((constructor)) static void init_byte_classes(void)
 		abort();
 }
 
-/* A span of the result written as its two halves: two 16-bit stores, where
- * the packed 32-bit one of slb_span_of() takes a shift and an OR besides
- * (-28 instructions on the AVX2 INVITE). */
-static inline void set_span(struct slb_span *s, size_t from, size_t to)
-{
-	s->off = (uint16_t)from;
-	s->len = (uint16_t)(to - from);
-}
-
 static inline size_t skip_token(const uint8_t *b, size_t i, size_t end)
 {
 	return slb_class_end(&token_class, b, i, end);
@@ -249,7 +240,7 @@ static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_v
 	i = skip_token(b, t, end);
 	if (i == t)
 		return 0;
-	set_span(&v->transport, t, i);
+	slb_set_span(&v->transport, t, i);
 	t = skip_lws(b, i, end);
 	if (t == i || t >= end)
 		return 0;
@@ -264,7 +255,7 @@ static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_v
 	}
 	if (i == t)
 		return 0;
-	set_span(&v->host, t, i);
+	slb_set_span(&v->host, t, i);
 	t = skip_lws(b, i, end);
 	if (t < end && b[t] == ':') {
 		size_t d = skip_lws(b, t + 1, end), e;
@@ -273,7 +264,7 @@ static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_v
 		e = scan_digits(b, d, end, 65535, &port);
 		if (e == d || port == 0 || port > 65535)
 			return 0;
-		set_span(&v->port_tok, d, e);
+		slb_set_span(&v->port_tok, d, e);
 		v->port = (uint16_t)port;
 		i = e;
 	}
@@ -283,7 +274,7 @@ static size_t parse_via(const uint8_t *b, size_t i, size_t end, struct slb_sip_v
 		via_param(v, b, &prm);
 	if (bad)
 		return 0;
-	set_span(&v->value, start, i);
+	slb_set_span(&v->value, start, i);
 	i = skip_lws(b, i, end);
 	if (i < end && b[i] != ',')
 		return 0;
@@ -397,12 +388,12 @@ static size_t parse_via_fast(const uint8_t *b, size_t len, size_t i, size_t end,
 	x = bounds_next(&s, end);
 	if (x == t || x + 1 >= end || b[x] != ' ' || b[x + 1] == '[')
 		return SLB_SLOW;
-	set_span(&v->transport, t, x);
+	slb_set_span(&v->transport, t, x);
 	t = x + 1;
 	x = bounds_next(&s, end); /* x == t: a blank or '[' at t */
 	if (x == t || (x < end && b[x] <= ' '))
 		return SLB_SLOW;
-	set_span(&v->host, t, x);
+	slb_set_span(&v->host, t, x);
 	if (x < end && b[x] == ':') {
 		uint32_t port = 0;
 
@@ -417,7 +408,7 @@ static size_t parse_via_fast(const uint8_t *b, size_t len, size_t i, size_t end,
 		}
 		if (port == 0 || port > 65535)
 			return SLB_SLOW;
-		set_span(&v->port_tok, t, x);
+		slb_set_span(&v->port_tok, t, x);
 		v->port = (uint16_t)port;
 	}
 	while (x < end && b[x] != ',') {
@@ -427,7 +418,7 @@ static size_t parse_via_fast(const uint8_t *b, size_t len, size_t i, size_t end,
 			return SLB_SLOW;
 		via_param(v, b, &p);
 	}
-	set_span(&v->value, start, x);
+	slb_set_span(&v->value, start, x);
 	return x;
 }
 #endif
@@ -650,7 +641,7 @@ SLB_INLINE uint32_t parse_cseq(const uint8_t *b, struct slb_span v, struct slb_s
 		return SLB_ERR(SLB_SIP_ERR_BAD_CSEQ);
 	m->has_cseq = true;
 	m->cseq = n;
-	set_span(&m->cseq_method_tok, t, te);
+	slb_set_span(&m->cseq_method_tok, t, te);
 	m->cseq_method = id;
 	return 0;
 }
@@ -730,7 +721,7 @@ SLB_INLINE uint32_t parse_call_id(const uint8_t *b, size_t len, const struct slb
 	end = trim_lws_end(b, i, end);
 	if (end == i)
 		return SLB_ERR(SLB_SIP_ERR_BAD_CALL_ID);
-	set_span(&m->call_id, i, end);
+	slb_set_span(&m->call_id, i, end);
 	return check_call_id(b, len, i, end);
 }
 
@@ -776,7 +767,7 @@ SLB_INLINE uint32_t parse_lengths(const uint8_t *b, size_t len, const struct slb
 			err |= SLB_ERR(SLB_SIP_ERR_BAD_MAX_FORWARDS);
 		else {
 			m->max_forwards = (int32_t)n;
-			set_span(&m->max_forwards_tok, ds, de);
+			slb_set_span(&m->max_forwards_tok, ds, de);
 		}
 	}
 	return err;
