@@ -14,9 +14,12 @@ fi
 
 a=slbn-a-$$
 b=slbn-b-$$
+eal_prefix=slbn-$$
 cleanup() {
     ip netns del "$a" 2>/dev/null || true
     ip netns del "$b" 2>/dev/null || true
+    # EAL's runtime directory: rte_eal_cleanup() leaves it in /var/run (tmpfs)
+    rm -rf "/var/run/dpdk/$eal_prefix"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -41,4 +44,4 @@ fi
 echo "host b: 192.0.2.2 is $mac_b"
 
 # Bounded: the test's own waits are at most 2 s each.
-ip netns exec "$a" timeout 50 "$test_bin" veth-a "$mac_b"
+ip netns exec "$a" timeout 50 "$test_bin" veth-a "$mac_b" "$eal_prefix"

@@ -272,8 +272,10 @@ static void check_churn(const char *peer_mac)
 		   hits, misses, wrong);
 }
 
-/* EAL on the first CPU this process may run on, no hugepages, no devices. */
-static int eal_init(const char *prog)
+/* EAL on the first CPU this process may run on, no hugepages, no devices;
+ * its runtime directory under the caller's prefix, which the caller
+ * removes (rte_eal_cleanup() leaves it). */
+static int eal_init(const char *prog, const char *file_prefix)
 {
 	char lcore[32], prefix[64];
 	cpu_set_t set;
@@ -283,7 +285,7 @@ static int eal_init(const char *prog)
 		while (cpu < CPU_SETSIZE - 1 && !CPU_ISSET(cpu, &set))
 			cpu++;
 	snprintf(lcore, sizeof(lcore), "%d", cpu);
-	snprintf(prefix, sizeof(prefix), "--file-prefix=slbn-%d", (int)getpid());
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", file_prefix);
 	char *argv[] = { (char *)prog, "-l", lcore, "--no-huge", "--no-pci", "--no-shconf",
 			 "--no-telemetry", prefix, "--log-level=lib.eal:warning", NULL };
 
@@ -295,12 +297,12 @@ int main(int argc, char **argv)
 	struct slb_neigh_port port = { .port_id = TEST_PORT };
 	char err[256];
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s IFACE PEER_MAC\n", argv[0]);
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s IFACE PEER_MAC EAL_FILE_PREFIX\n", argv[0]);
 		return 2;
 	}
 	iface = port.iface = argv[1];
-	if (eal_init(argv[0]) < 0) {
+	if (eal_init(argv[0], argv[3]) < 0) {
 		fprintf(stderr, "FAIL: EAL init\n");
 		return 1;
 	}
