@@ -44,6 +44,8 @@ static inline void slb_chunk_masks_first(const uint8_t *p, uint64_t *lf, uint64_
 }
 
 #define SLB_WALK_FN slb_sip_walk_scalar
+/* A chunk here is a byte loop dearer than the block's fault check. */
+#define SLB_WALK_FAULTS_BYTEWISE 1
 #include "sip_scan_walk.h"
 
 static inline size_t slb_class_end(const struct slb_byte_class *k, const uint8_t *b, size_t i,

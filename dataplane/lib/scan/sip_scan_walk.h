@@ -212,19 +212,46 @@ static inline void slb_walk_first(const uint8_t *buf, size_t len, uint64_t *lf, 
 }
 
 /*
- * The NUL and CR/LF faults of the block [0, end), byte by byte: the chunks'
- * fault vector saw one, which may be in the body the last chunk read (rare
- * for a valid message: a fault, or a body with a NUL or a bare CR or LF
- * near its start).
+ * The NUL and CR/LF faults of the block's bytes [from, end), byte by byte
+ * (an LF at i against a CR at i - 1).
  */
-static __attribute__((noinline)) uint32_t slb_walk_faults_exact(const uint8_t *buf, size_t end)
+static uint32_t slb_walk_faults_exact(const uint8_t *buf, size_t from, size_t end)
 {
-	bool crlf = buf[0] == '\n';
+	bool crlf = from == 0 && buf[0] == '\n';
 
-	for (size_t i = 1; i < end; i++)
+	for (size_t i = from ? from : 1; i < end; i++)
 		crlf |= (buf[i] == '\n') != (buf[i - 1] == '\r');
-	return (memchr(buf, 0, end) ? SLB_ERR(SLB_SIP_ERR_NUL_BYTE) : 0) |
+	return (memchr(buf + from, 0, end - from) ? SLB_ERR(SLB_SIP_ERR_NUL_BYTE) : 0) |
 	       (crlf ? SLB_ERR(SLB_SIP_ERR_BARE_CRLF) : 0);
+}
+
+/*
+ * The fault vector saw a NUL or a bare CR or LF; the last chunk, at base,
+ * may have read it in the body past the block's end [0, end) (a body with
+ * a NUL, or an SDP with bare LFs, which RFC 4566 asks parsers to accept).
+ * The chunks before it lie in the block: their faults are taken again with
+ * the vector, and when they have none, only the last chunk's bytes in the
+ * block are checked byte by byte, not the whole block. A path whose chunk
+ * masks cost more than that byte loop (the scalar one) sets
+ * SLB_WALK_FAULTS_BYTEWISE and checks the whole block byte by byte.
+ */
+#ifndef SLB_WALK_FAULTS_BYTEWISE
+#define SLB_WALK_FAULTS_BYTEWISE 0
+#endif
+static __attribute__((noinline)) uint32_t slb_walk_faults_confirm(const uint8_t *buf,
+								   size_t len, size_t full,
+								   size_t base, size_t end)
+{
+	slb_faultv f = SLB_FAULTV_NONE;
+	uint64_t lf, colons;
+
+	if (base == 0 || SLB_WALK_FAULTS_BYTEWISE)
+		return slb_walk_faults_exact(buf, 0, end);
+	slb_walk_first(buf, len, &lf, &colons, &f);
+	for (size_t at = 64; at < base; at += 64)
+		slb_chunk_masks(buf + at, &lf, &colons, &f);
+	return slb_walk_faults_exact(buf, slb_faultv_any(f) ? 0 : base <= full ? base : len - 64,
+				     end);
 }
 
 /*
@@ -308,6 +335,6 @@ SLB_WALK_LINKAGE uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr
 			return w.err | SLB_ERR(SLB_SIP_ERR_TRUNCATED);
 	}
 	if (__builtin_expect(slb_faultv_any(f), 0))
-		w.err |= slb_walk_faults_exact(buf, *hdr_end);
+		w.err |= slb_walk_faults_confirm(buf, len, full, base, *hdr_end);
 	return w.err;
 }
