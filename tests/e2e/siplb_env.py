@@ -10,6 +10,7 @@ the VIP on lo and decapsulate (set_up_dsr_backends); docs/xdp.md,
 "End-to-end tests", says what veth and this kernel require.
 """
 import collections
+import glob
 import json
 import os
 import re
@@ -160,10 +161,10 @@ class Env:
         with letters after it: "x", "tp"): siplb-dp removes its own on a
         clean exit, but not when a test kills it, nor for testpmd; in
         /var/run, a tmpfs, they would pile up run after run."""
-        root = "/var/run/dpdk"
-        for name in os.listdir(root) if os.path.isdir(root) else []:
-            if name.startswith(self.p) and name[len(self.p):].isalpha() or name == self.p:
-                shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        for path in glob.glob("/var/run/dpdk/%s*" % self.p):
+            suffix = os.path.basename(path)[len(self.p):]
+            if suffix == "" or suffix.isalpha():  # not another test's slb123 + "4"
+                shutil.rmtree(path, ignore_errors=True)
 
     # -- pieces ----------------------------------------------------------------
     def tool(self, rel):

@@ -185,8 +185,9 @@ def udp_mib(env, name):
     return int(dict(zip(rows[0], rows[1]))[name])
 
 
-def run_case(env, name, crash, n):
-    """Calls through the crash and restart; returns what the case measured."""
+def run_case(env, backends, name, crash, n):
+    """Calls through the crash and restart (backends: the SIPp backends'
+    work dirs); returns what the case measured."""
     noports, guarded = udp_mib(env, "NoPorts"), udp_mib(env, "InErrors")
     before = env.stats()
     uac = env.run_uac("uac.xml", 160, 20, ["-d", "1000", "-trace_err"], tag="uac-" + name,
@@ -208,7 +209,8 @@ def run_case(env, name, crash, n):
     errors = glob.glob(os.path.join(env.work, "uac-" + name, "*_errors.log"))
     if why and errors:  # what SIPp says of its failed calls, for the log
         why["errors"] = sipp_warnings(errors[0])
-        why["calls"] = failed_call_traces(env, "uac-" + name, why["errors"])
+        why["calls"] = failed_call_traces(os.path.join(env.work, "uac-" + name), backends,
+                                          why["errors"])
     return dict(name=name, t_kill=t_kill, up_ms=-1 if up is None else up * 1000, rc=rc,
                 ok=int(st.get("SuccessfulCall(C)", 0)), failed=int(st.get("FailedCall(C)", -1)),
                 retrans=int(st.get("Retransmissions(C)", 0)), why=why,
@@ -229,23 +231,20 @@ def sipp_warnings(path):
     return " | ".join(lines[-12:])
 
 
-def failed_call_traces(env, tag, warnings):
+def failed_call_traces(uac_dir, backend_dirs, warnings):
     """Each call SIPp names in its warnings, as the UAC and the backends
-    traced it: time, direction, first line and CSeq of every message."""
-    out = []
-    traces = [("uac", os.path.join(env.work, tag, "msg.log"))] + [
-        ("b%d" % i, os.path.join(env.work, "rs-b%d" % i, "msg.log")) for i in (1, 2, 3)]
-    for cid in sorted(set(re.findall(r"Call-I[dD][ :']+([^' |]+)", warnings))):
-        events = []
-        for who, path in traces:
-            for way in ("sent", "received"):
-                for t, tok, c, body in E.traced_messages(path, way):
-                    if c == cid:
-                        cseq = re.search(r"CSeq: *(\d+ \w+)", body)
-                        events.append("%s %s %s %s %s" % (t.split()[-1], who, way[0], tok,
-                                                          cseq.group(1) if cseq else "?"))
-        out.append("%s: %s" % (cid, "; ".join(sorted(events))))
-    return out
+    traced it: time, who, direction, first line and CSeq of every message."""
+    cids = set(re.findall(r"Call-I[dD][ :']+([^' |]+)", warnings))
+    events = {cid: [] for cid in cids}
+    traces = [("uac", uac_dir)] + [("b%d" % i, d) for i, d in enumerate(backend_dirs, 1)]
+    for who, d in traces:
+        for way in ("sent", "received"):
+            for t, tok, cid, body in E.traced_messages(os.path.join(d, "msg.log"), way):
+                if cid in events:
+                    cseq = re.search(r"CSeq: *(\d+ \w+)", body)
+                    events[cid].append("%s %s %s %s %s" % (t.split()[-1], who, way[0], tok,
+                                                           cseq.group(1) if cseq else "?"))
+    return ["%s: %s" % (cid, "; ".join(sorted(e))) for cid, e in sorted(events.items())]
 
 
 def stream_figures(case, arrivals, t0, lost_seqs):
@@ -358,7 +357,7 @@ def main():
         return 77
     me = os.path.abspath(__file__)
     with ReconfEnv(build, "af_xdp", (50, 30, 20)) as env:
-        env.start_backends("uas.xml", "rs")
+        backends = env.start_backends("uas.xml", "rs")
         sinks = []
         for i, a in enumerate(E.BACKENDS, 1):
             out = os.path.join(env.work, "arrivals-b%d" % i)
@@ -369,7 +368,7 @@ def main():
         sender = env.spawn("cl", ["python3", me, "--send", E.VIP, "5070", str(RATE),
                                   "90"], "stream")
         time.sleep(1)
-        cases = [run_case(env, name, crash, n) for n, (name, crash) in enumerate(
+        cases = [run_case(env, backends, name, crash, n) for n, (name, crash) in enumerate(
             (("siplb-dp", crash_dp), ("siplbd", crash_siplbd), ("both", crash_both),
              ("queue held", crash_dp_queue_held)), 2)]
         second_dp_refused(env)
