@@ -7,7 +7,8 @@
  *   siplb-bench-scan [--iters N] [--reps R] DIR      table for the .sip files in DIR
  *   siplb-bench-scan --one PATH N FILE                N scans of one path, for
  *                                                     callgrind (see scan_callgrind.sh)
- * PATH: floor, scalar, sse4.2, avx2, hyperscan.
+ * PATH: floor, scalar, sse4.2, avx2, avx512, hyperscan (a path this CPU lacks is
+ * left out of the table).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -18,9 +19,9 @@
 
 #include "siplb/sip_scan.h"
 
-enum { P_FLOOR, P_SCALAR, P_SSE42, P_AVX2, P_HS, P_COUNT };
+enum { P_FLOOR, P_SCALAR, P_SSE42, P_AVX2, P_AVX512, P_HS, P_COUNT };
 static const char *const path_names[P_COUNT] = {
-	"floor", "scalar", "sse4.2", "avx2", "hyperscan",
+	"floor", "scalar", "sse4.2", "avx2", "avx512", "hyperscan",
 };
 
 struct msg_file {

@@ -13,6 +13,7 @@
 static const char usage[] =
 	"usage: siplb-dp [EAL args] -- --config FILE [--bpffs DIR]\n"
 	"                [--static-mac PORT=MAC]... [--exit-when-idle MS] [--log-level LEVEL]\n"
+	"                [--scan-path PATH]\n"
 	"       siplb-dp --print-xdp-prog | --version\n"
 	"  --config FILE          the siplb configuration (docs/config.md)\n"
 	"  --bpffs DIR            where siplbd pinned the state maps (default: the config's)\n"
@@ -21,6 +22,8 @@ static const char usage[] =
 	"  --exit-when-idle MS    each worker stops after MS without a packet (tests)\n"
 	"  --log-level LEVEL      " SLB_LOG_LEVEL_NAMES " (default: the file's log_level,\n"
 	"                         info); DPDK's own lines also by EAL's --log-level\n"
+	"  --scan-path PATH       the SIP scanner's instructions: " SLB_SIP_PATH_NAMES "\n"
+	"                         (default auto: the fastest this CPU has)\n"
 	"  --print-xdp-prog       the placeholder XDP object for af_xdp's xdp_prog=, and exit\n";
 
 const char *slb_dp_xdp_prog(void)
@@ -92,6 +95,23 @@ static int parse_log_level(const char *arg, enum slb_log_level *out, char *err, 
 	return -1;
 }
 
+/* Refused here, before any port starts, when this CPU lacks the path. */
+static int parse_scan_path(const char *arg, enum slb_sip_path *out, char *err, size_t errlen)
+{
+	enum slb_sip_path path = slb_sip_path_by_name(arg);
+
+	if (path == SLB_SIP_PATH_COUNT)
+		snprintf(err, errlen, "--scan-path '%s': one of %s expected", arg, SLB_SIP_PATH_NAMES);
+	else if (!slb_sip_path_supported(path))
+		snprintf(err, errlen, "--scan-path %s: this CPU lacks its instructions (the fastest "
+			 "it has is %s)", arg, slb_sip_path_name(slb_sip_path_active()));
+	else {
+		*out = path;
+		return 0;
+	}
+	return -1;
+}
+
 int slb_dp_parse_args(int argc, char **argv, struct slb_dp_opts *o, char *err, size_t errlen)
 {
 	static const struct option longopts[] = {
@@ -100,6 +120,7 @@ int slb_dp_parse_args(int argc, char **argv, struct slb_dp_opts *o, char *err, s
 		{ "static-mac", required_argument, NULL, 'm' },
 		{ "exit-when-idle", required_argument, NULL, 'i' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "scan-path", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -116,6 +137,7 @@ int slb_dp_parse_args(int argc, char **argv, struct slb_dp_opts *o, char *err, s
 		case 'm': bad = parse_static_mac(optarg, o, err, errlen); break;
 		case 'i': bad = parse_ms(optarg, &o->exit_when_idle_ms, err, errlen); break;
 		case 'l': bad = parse_log_level(optarg, &o->log_level, err, errlen); break;
+		case 's': bad = parse_scan_path(optarg, &o->scan_path, err, errlen); break;
 		default:
 			snprintf(err, errlen, "unknown or incomplete option '%s'\n%s",
 				 argv[optind - 1], usage);

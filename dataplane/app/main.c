@@ -167,6 +167,9 @@ int main(int argc, char **argv)
 		die("%s", err);
 	slb_log_open("siplb-dp", dp.opts.log_level ? dp.opts.log_level :
 				 dp.cfg.log_level ? (enum slb_log_level)dp.cfg.log_level : SLB_LOG_INFO);
+	slb_sip_path_choose(dp.opts.scan_path); /* args.c refused one this CPU lacks */
+	slb_log(SLB_LOG_INFO, "SIP scanner: path=%s (%s)", slb_sip_path_name(slb_sip_path_active()),
+		dp.opts.scan_path ? "--scan-path" : "auto: the fastest this CPU has");
 	if (setup(&dp, err, sizeof(err))) {
 		teardown(&dp);
 		die("%s", err);

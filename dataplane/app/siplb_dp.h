@@ -23,6 +23,7 @@
 #include "siplb/config.h"
 #include "siplb/log.h"
 #include "siplb/proxy.h"
+#include "siplb/sip_scan.h"
 #include "siplb/state_maps.h"
 
 struct slb_neigh; /* dp_neigh.h */
@@ -62,6 +63,7 @@ struct slb_dp_opts {
 	unsigned n_static_macs;
 	uint64_t exit_when_idle_ms;        /* 0: run until SIGINT/SIGTERM */
 	enum slb_log_level log_level;      /* 0: the file's log_level, or info */
+	enum slb_sip_path scan_path;       /* AUTO: the fastest this CPU has */
 };
 
 struct slb_dp_port {

@@ -14,9 +14,10 @@
 #include "siplb_version.h"
 
 static const char usage[] =
-	"usage: siplb-parse [--path auto|scalar|sse4.2|avx2] FILE...\n"
+	"usage: siplb-parse [--path PATH] FILE...\n"
 	"       siplb-parse --version\n"
-	"Parses each FILE as one raw SIP datagram and prints a JSON object per file.\n";
+	"Parses each FILE as one raw SIP datagram and prints a JSON object per file.\n"
+	"PATH, the scanner's: " SLB_SIP_PATH_NAMES " (default auto).\n";
 
 static json_object *span_str(const uint8_t *buf, struct slb_span s)
 {
@@ -96,14 +97,6 @@ static uint8_t *read_datagram(const char *path, size_t *len)
 	return buf;
 }
 
-static enum slb_sip_path parse_path(const char *name)
-{
-	for (int p = 0; p < SLB_SIP_PATH_COUNT; p++)
-		if (strcmp(name, slb_sip_path_name((enum slb_sip_path)p)) == 0)
-			return (enum slb_sip_path)p;
-	return SLB_SIP_PATH_COUNT;
-}
-
 int main(int argc, char **argv)
 {
 	enum slb_sip_path path = SLB_SIP_PATH_AUTO;
@@ -114,7 +107,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc > 2 && strcmp(argv[1], "--path") == 0) {
-		path = parse_path(argv[2]);
+		path = slb_sip_path_by_name(argv[2]);
 		if (path == SLB_SIP_PATH_COUNT || !slb_sip_path_supported(path)) {
 			fprintf(stderr, "siplb-parse: path '%s' unknown or not supported here\n",
 				argv[2]);

@@ -4,7 +4,7 @@
  *
  * The scanner never writes to the buffer, never reads past len and never
  * allocates. Every text field is a span (offset, length) into the buffer.
- * Several scanning paths (scalar, SSE4.2, AVX2, Hyperscan) give identical
+ * Several scanning paths (scalar, SSE4.2, AVX2, AVX-512, Hyperscan) give identical
  * results; slb_sip_scan() uses the fastest one the CPU supports.
  *
  * On an invalid message only `kind` and `reason` are meaningful; the other
@@ -170,10 +170,12 @@ enum slb_sip_path {
 	SLB_SIP_PATH_SCALAR,
 	SLB_SIP_PATH_SSE42,
 	SLB_SIP_PATH_AVX2,
+	SLB_SIP_PATH_AVX512,   /* AVX-512BW/VL with BMI1/BMI2 */
 	SLB_SIP_PATH_COUNT
 };
+#define SLB_SIP_PATH_NAMES "auto, scalar, sse4.2, avx2, avx512"
 
-/* Scan with the path chosen once at start-up (see slb_sip_path_active()). */
+/* Scan with the path slb_sip_path_active() names. */
 enum slb_sip_reason slb_sip_scan(const uint8_t *buf, size_t len,
 				 struct slb_sip_msg *msg);
 
@@ -182,8 +184,15 @@ bool slb_sip_scan_with(enum slb_sip_path path, const uint8_t *buf, size_t len,
 		       struct slb_sip_msg *msg);
 
 bool slb_sip_path_supported(enum slb_sip_path path);
+/* The path slb_sip_scan() takes: the one chosen, else the fastest. */
 enum slb_sip_path slb_sip_path_active(void);
+/* Pins slb_sip_scan() to path (AUTO: the fastest again), before the
+ * workers start; false, and nothing changed, when this CPU lacks it. */
+bool slb_sip_path_choose(enum slb_sip_path path);
 const char *slb_sip_path_name(enum slb_sip_path path);
+/* The path of that name ("auto", "scalar", "sse4.2", "avx2", "avx512"),
+ * SLB_SIP_PATH_COUNT for none. */
+enum slb_sip_path slb_sip_path_by_name(const char *name);
 
 /* Names for JSON, logs and counters: "no_call_id", "INVITE", ... */
 const char *slb_sip_reason_name(enum slb_sip_reason reason);

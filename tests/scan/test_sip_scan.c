@@ -340,19 +340,15 @@ struct path_result {
 static struct slb_sip_hs_db *hs_db;
 static struct slb_sip_hs_scratch *hs_scratch;
 
-/* Scans buf with every available path; returns how many results. */
+/* Scans buf with every path this CPU has (print_paths() says which);
+ * returns how many results. */
 static size_t scan_all(const uint8_t *buf, size_t len, struct path_result *r)
 {
-	static const enum slb_sip_path paths[] = {
-		SLB_SIP_PATH_SCALAR, SLB_SIP_PATH_SSE42, SLB_SIP_PATH_AVX2,
-	};
 	size_t n = 0;
 
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		if (!slb_sip_path_supported(paths[i]))
-			continue;
-		r[n].name = slb_sip_path_name(paths[i]);
-		if (slb_sip_scan_with(paths[i], buf, len, &r[n].msg))
+	for (int p = SLB_SIP_PATH_SCALAR; p < SLB_SIP_PATH_COUNT; p++) {
+		r[n].name = slb_sip_path_name((enum slb_sip_path)p);
+		if (slb_sip_scan_with((enum slb_sip_path)p, buf, len, &r[n].msg))
 			n++;
 	}
 	r[n].name = "hyperscan";
@@ -362,6 +358,17 @@ static size_t scan_all(const uint8_t *buf, size_t len, struct path_result *r)
 	slb_sip_scan(buf, len, &r[n].msg);
 	n++;
 	return n;
+}
+
+/* The paths compared, and those this CPU lacks. */
+static void print_paths(void)
+{
+	printf("paths:");
+	for (int p = SLB_SIP_PATH_SCALAR; p < SLB_SIP_PATH_COUNT; p++)
+		printf(" %s%s", slb_sip_path_name((enum slb_sip_path)p),
+		       slb_sip_path_supported((enum slb_sip_path)p) ? ""
+								    : " (skipped: not on this CPU)");
+	printf(", hyperscan, auto (%s)\n", slb_sip_path_name(slb_sip_path_active()));
 }
 
 static void check_agree(const char *file, const struct path_result *r, size_t n,
@@ -507,6 +514,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	print_paths();
 	snprintf(path, sizeof(path), "%s/expect.txt", dir);
 	CHECK(read_expectations(path), "%s: not read as it is", path);
 

@@ -32,7 +32,7 @@ def main():
     check(rc == 0, "siplb-parse exit status %d on valid traffic" % rc)
     check(len(msgs) == len(files) == 6 * calls,
           "expected %d datagrams, got %d files / %d objects" % (6 * calls, len(files), len(msgs)))
-    for path in ("scalar", "sse4.2", "avx2"):
+    for path in ("scalar", "sse4.2", "avx2", "avx512"):
         prc, other = parse(tool, files, path)
         if prc == 2:  # path not supported on this CPU: said on stderr
             continue

@@ -5,9 +5,38 @@
  * locates headers (sip_scan_walk.h) and parses their values
  * (sip_scan_values.h), all compiled for its instruction set.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sip_scan_internal.h"
+
+/* The value parsers' byte classes (sip_scan_internal.h). */
+struct slb_byte_class slb_token_class, slb_param_class, slb_word_class, slb_addr_class,
+	slb_qtext_class, slb_addr_plain_class;
+
+__attribute__((constructor)) static void init_byte_classes(void)
+{
+	static const char word_extra[] = "-.!%*_+`'~()<>:\\\"/[]?{}";
+
+	for (unsigned c = 0; c < 256; c++) {
+		bool alnum = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+			     (c >= 'a' && c <= 'z');
+
+		slb_token_class.in[c] = slb_token_char[c];
+		slb_param_class.in[c] = slb_token_char[c] || c == ':' || c == '[' || c == ']';
+		slb_word_class.in[c] =
+			alnum || (c && memchr(word_extra, (int)c, sizeof(word_extra) - 1));
+		slb_addr_class.in[c] = c != ';' && c != ',' && c != '"' && c != '<';
+		slb_qtext_class.in[c] = c != '"' && c != '\\';
+		slb_addr_plain_class.in[c] = slb_addr_class.in[c] && c != '>' && c != '\\';
+	}
+	/* Fixed sets that fit the nibble scheme; a failure is a bug here. */
+	if (!slb_byte_class_init(&slb_token_class) || !slb_byte_class_init(&slb_param_class) ||
+	    !slb_byte_class_init(&slb_word_class) || !slb_byte_class_init(&slb_addr_class) ||
+	    !slb_byte_class_init(&slb_addr_plain_class) ||
+	    !slb_byte_class_init(&slb_qtext_class))
+		abort();
+}
 
 static const char *const method_names[SLB_SIP_METHOD_COUNT] = {
 	[SLB_SIP_METHOD_OTHER] = "OTHER",
@@ -82,6 +111,7 @@ static slb_sip_run_fn *const paths[SLB_SIP_PATH_COUNT] = {
 	[SLB_SIP_PATH_SCALAR] = slb_sip_run_scalar,
 	[SLB_SIP_PATH_SSE42] = slb_sip_run_sse42,
 	[SLB_SIP_PATH_AVX2] = slb_sip_run_avx2,
+	[SLB_SIP_PATH_AVX512] = slb_sip_run_avx512,
 };
 
 bool slb_sip_path_supported(enum slb_sip_path path)
@@ -93,12 +123,17 @@ bool slb_sip_path_supported(enum slb_sip_path path)
 	case SLB_SIP_PATH_AVX2: /* built with -mbmi -mbmi2 too (tzcnt, blsr, shlx) */
 		return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
 		       __builtin_cpu_supports("bmi2");
+	case SLB_SIP_PATH_AVX512: /* the compilers' test includes the OS's (XCR0) */
+		return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+		       slb_sip_path_supported(SLB_SIP_PATH_AVX2);
 	default: return false;
 	}
 }
 
-enum slb_sip_path slb_sip_path_active(void)
+static enum slb_sip_path fastest_path(void)
 {
+	if (slb_sip_path_supported(SLB_SIP_PATH_AVX512))
+		return SLB_SIP_PATH_AVX512;
 	if (slb_sip_path_supported(SLB_SIP_PATH_AVX2))
 		return SLB_SIP_PATH_AVX2;
 	if (slb_sip_path_supported(SLB_SIP_PATH_SSE42))
@@ -106,12 +141,31 @@ enum slb_sip_path slb_sip_path_active(void)
 	return SLB_SIP_PATH_SCALAR;
 }
 
+/* What slb_sip_path_choose() set: AUTO until then. */
+static enum slb_sip_path chosen_path;
+
+enum slb_sip_path slb_sip_path_active(void)
+{
+	enum slb_sip_path path = __atomic_load_n(&chosen_path, __ATOMIC_RELAXED);
+
+	return path != SLB_SIP_PATH_AUTO ? path : fastest_path();
+}
+
 const char *slb_sip_path_name(enum slb_sip_path path)
 {
 	static const char *const names[SLB_SIP_PATH_COUNT] = {
-		"auto", "scalar", "sse4.2", "avx2",
+		"auto", "scalar", "sse4.2", "avx2", "avx512",
 	};
 	return (unsigned)path < SLB_SIP_PATH_COUNT ? names[path] : "unknown";
+}
+
+enum slb_sip_path slb_sip_path_by_name(const char *name)
+{
+	int p = 0;
+
+	while (p < SLB_SIP_PATH_COUNT && strcmp(name, slb_sip_path_name((enum slb_sip_path)p)))
+		p++;
+	return (enum slb_sip_path)p;
 }
 
 bool slb_sip_scan_with(enum slb_sip_path path, const uint8_t *buf, size_t len,
@@ -126,6 +180,15 @@ bool slb_sip_scan_with(enum slb_sip_path path, const uint8_t *buf, size_t len,
 }
 
 static slb_sip_run_fn *active_path;
+
+bool slb_sip_path_choose(enum slb_sip_path path)
+{
+	if (!slb_sip_path_supported(path))
+		return false;
+	__atomic_store_n(&chosen_path, path, __ATOMIC_RELAXED);
+	__atomic_store_n(&active_path, paths[slb_sip_path_active()], __ATOMIC_RELAXED);
+	return true;
+}
 
 enum slb_sip_reason slb_sip_scan(const uint8_t *buf, size_t len, struct slb_sip_msg *msg)
 {

@@ -190,6 +190,20 @@ static inline bool slb_byte_class_init(struct slb_byte_class *k)
 	return true;
 }
 
+/*
+ * The classes the value parsers skip runs of (sip_scan_values.h): RFC 3261
+ * §25.1 token; a parameter value (token, and ':' '[' ']' for IPv6
+ * addresses); a Call-ID word; the plain bytes of an address, up to what
+ * ends or quotes it (';' ',' '"' '<'); the plain bytes of a quoted string
+ * (not '"' nor '\\'); for the fast forms, the bytes that are plain both in
+ * and out of quotes and angle brackets (not ';' ',' '"' '<' '>' '\\').
+ * One copy for all paths, filled at start-up by sip_scan.c, which is built
+ * for any x86-64: a constructor in a path's object would run that path's
+ * instructions (AVX-512 ones, say) on every CPU.
+ */
+extern __attribute__((visibility("hidden"))) struct slb_byte_class slb_token_class,
+	slb_param_class, slb_word_class, slb_addr_class, slb_qtext_class, slb_addr_plain_class;
+
 #ifdef __SSSE3__
 #include <immintrin.h>
 
@@ -352,6 +366,6 @@ slb_sip_finish_fn slb_sip_finish_scalar;
 /* A path's whole scan (sip_scan_run.h): begin, walk and finish. */
 typedef enum slb_sip_reason slb_sip_run_fn(const uint8_t *buf, size_t len,
 					   struct slb_sip_msg *msg);
-slb_sip_run_fn slb_sip_run_scalar, slb_sip_run_sse42, slb_sip_run_avx2;
+slb_sip_run_fn slb_sip_run_scalar, slb_sip_run_sse42, slb_sip_run_avx2, slb_sip_run_avx512;
 
 #endif

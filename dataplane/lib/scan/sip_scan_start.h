@@ -13,10 +13,22 @@
 #error "define SLB_BEGIN_FN before including sip_scan_start.h"
 #endif
 
-/* The first c in b[i..end), or end: 32 then 16 bytes per step on the SIMD
+/* The first c in b[i..end), or end: 64 bytes per step on AVX-512 (the
+ * last a masked load of the bytes before end), 32 then 16 on the other SIMD
  * paths, the C library's search on the scalar one. */
 static inline size_t slb_find_byte(const uint8_t *b, size_t i, size_t end, uint8_t c)
 {
+#ifdef __AVX512BW__
+	for (; i < end; i += 64) {
+		uint64_t in = end - i >= 64 ? ~0ULL : _bzhi_u64(~0ULL, (unsigned)(end - i));
+		uint64_t hit = _mm512_mask_cmpeq_epi8_mask(in, _mm512_maskz_loadu_epi8(in, b + i),
+							   _mm512_set1_epi8((char)c));
+
+		if (hit)
+			return i + (size_t)_tzcnt_u64(hit);
+	}
+	return end;
+#else
 #ifdef __AVX2__
 	for (uint32_t hit; i + 32 <= end; i += 32)
 		if ((hit = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
@@ -44,6 +56,7 @@ static inline size_t slb_find_byte(const uint8_t *b, size_t i, size_t end, uint8
 	const uint8_t *p = i < end ? memchr(b + i, c, end - i) : NULL;
 
 	return p ? (size_t)(p - b) : end;
+#endif
 }
 
 /*
@@ -62,6 +75,9 @@ struct start_masks {
 /* The 64 bytes at p as a mask of c. */
 SLB_INLINE uint64_t start_mask64(const uint8_t *p, char c)
 {
+#ifdef __AVX512BW__
+	return _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(p), _mm512_set1_epi8(c));
+#else
 	__m256i k = _mm256_set1_epi8(c);
 	uint64_t lo = (uint32_t)_mm256_movemask_epi8(
 		_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)p), k));
@@ -69,6 +85,7 @@ SLB_INLINE uint64_t start_mask64(const uint8_t *p, char c)
 		_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + 32)), k));
 
 	return hi << 32 | lo;
+#endif
 }
 #endif
 

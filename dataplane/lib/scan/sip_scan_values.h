@@ -13,51 +13,15 @@
 #error "define SLB_FINISH_FN and slb_class_end before including sip_scan_values.h"
 #endif
 
-#include <stdlib.h>
-
 #include "sip_scan_internal.h"
 
 /* The parsers run once or twice per message on short values, where a call
  * and its register saves cost as much as the work: they are inlined. */
 #define SLB_INLINE static inline __attribute__((always_inline))
 
-/*
- * The classes the parsers skip runs of: RFC 3261 §25.1 token; a parameter
- * value (token, and ':' '[' ']' for IPv6 addresses); a Call-ID word; and
- * the plain bytes of an address, up to what ends or quotes it (';' ','
- * '"' '<'); the plain bytes of a quoted string (not '"' nor '\\'); for the
- * fast forms, the bytes that are plain both in and out of quotes and
- * angle brackets (not ';' ',' '"' '<' '>' '\\').
- */
-static struct slb_byte_class token_class, param_class, word_class, addr_class, qtext_class,
-	addr_plain_class;
-
-__attribute__((constructor)) static void init_byte_classes(void)
-{
-	static const char word_extra[] = "-.!%*_+`'~()<>:\\\"/[]?{}";
-
-	for (unsigned c = 0; c < 256; c++) {
-		bool alnum = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-			     (c >= 'a' && c <= 'z');
-
-		token_class.in[c] = slb_token_char[c];
-		param_class.in[c] = slb_token_char[c] || c == ':' || c == '[' || c == ']';
-		word_class.in[c] = alnum || (c && memchr(word_extra, (int)c, sizeof(word_extra) - 1));
-		addr_class.in[c] = c != ';' && c != ',' && c != '"' && c != '<';
-		qtext_class.in[c] = c != '"' && c != '\\';
-		addr_plain_class.in[c] = addr_class.in[c] && c != '>' && c != '\\';
-	}
-	/* Fixed sets that fit the nibble scheme; a failure is a bug here. */
-	if (!slb_byte_class_init(&token_class) || !slb_byte_class_init(&param_class) ||
-	    !slb_byte_class_init(&word_class) || !slb_byte_class_init(&addr_class) ||
-	    !slb_byte_class_init(&addr_plain_class) ||
-	    !slb_byte_class_init(&qtext_class))
-		abort();
-}
-
 static inline size_t skip_token(const uint8_t *b, size_t i, size_t end)
 {
-	return slb_class_end(&token_class, b, i, end);
+	return slb_class_end(&slb_token_class, b, i, end);
 }
 
 /* skip_lws() past its first byte: SP, HT and folds. */
@@ -103,14 +67,14 @@ SLB_INLINE size_t skip_param_value(const uint8_t *b, size_t i, size_t end)
 {
 	if (i < end && b[i] == '"') {
 		for (i++;; i += 2) { /* past a backslash and the byte it escapes */
-			i = slb_class_end(&qtext_class, b, i, end);
+			i = slb_class_end(&slb_qtext_class, b, i, end);
 			if (i >= end)
 				return end + 1; /* unterminated */
 			if (b[i] == '"')
 				return i + 1;
 		}
 	}
-	return slb_class_end(&param_class, b, i, end);
+	return slb_class_end(&slb_param_class, b, i, end);
 }
 
 struct param {
@@ -339,7 +303,7 @@ SLB_INLINE size_t bounds_next(struct bounds *s, size_t end)
 
 /*
  * next_param() for the fast forms: b[*x] is a ';' just taken from s (a
- * window of token_class); ";name" or ";name=value" with a token name and
+ * window of slb_token_class); ";name" or ";name=value" with a token name and
  * value and no LWS. False when the bytes there are not of that form: a
  * blank, '"' or a second ';' right after ';' or '=' is a boundary there,
  * an empty run. *x moves to the boundary after the parameter.
@@ -376,7 +340,7 @@ SLB_INLINE bool param_fast(struct bounds *s, const uint8_t *b, size_t *x, size_t
 static size_t parse_via_fast(const uint8_t *b, size_t len, size_t i, size_t end,
 			     struct slb_sip_via *v)
 {
-	struct bounds s = { &token_class, b, len, 0, 0 };
+	struct bounds s = { &slb_token_class, b, len, 0, 0 };
 	size_t start = i < end && b[i] == ' ' ? i + 1 : i, t, x;
 
 	if (len < 64 || start + 9 > end || b[start + 8] <= ' ' ||
@@ -444,7 +408,7 @@ SLB_INLINE size_t via_value(const uint8_t *b, size_t len, size_t i, size_t end,
 SLB_INLINE size_t skip_address(const uint8_t *b, size_t i, size_t end, bool *open)
 {
 	for (;;) {
-		i = slb_class_end(&addr_class, b, i, end);
+		i = slb_class_end(&slb_addr_class, b, i, end);
 		if (i >= end || b[i] == ';' || b[i] == ',')
 			break;
 		if (b[i] == '"') {
@@ -466,12 +430,12 @@ SLB_INLINE size_t skip_address(const uint8_t *b, size_t i, size_t end, bool *ope
  * in quotes, closed, then parameters ";name" or ";name=value" with token
  * values and no LWS. True when the value is of that form (it has no fault
  * then; *tag is its first tag), false to leave it to parse_addr_header().
- * The address's boundaries are the bytes not in addr_plain_class (';' ','
- * '"' '<' '>' '\\'), the parameters' those not in token_class.
+ * The address's boundaries are the bytes not in slb_addr_plain_class (';' ','
+ * '"' '<' '>' '\\'), the parameters' those not in slb_token_class.
  */
 static bool parse_addr_fast(const uint8_t *b, size_t len, struct slb_span v, struct slb_span *tag)
 {
-	struct bounds s = { &addr_plain_class, b, len, 0, 0 };
+	struct bounds s = { &slb_addr_plain_class, b, len, 0, 0 };
 	size_t end = (size_t)v.off + v.len, i;
 
 	if (len < 64)
@@ -503,7 +467,7 @@ static bool parse_addr_fast(const uint8_t *b, size_t len, struct slb_span v, str
 		return true;
 	if (b[i] != ';' || i + 1 >= end)
 		return false;
-	s.k = &token_class;
+	s.k = &slb_token_class;
 	bounds_load(&s, i + 1);
 	for (;;) {
 		struct param p;
@@ -681,7 +645,7 @@ SLB_INLINE uint32_t check_call_id(const uint8_t *b, size_t len, size_t i, size_t
 
 	if (len >= 64 && end - base <= 64) {
 		size_t n = end - i;
-		uint64_t m = slb_class_miss64(&word_class, b + base) >> (i - base);
+		uint64_t m = slb_class_miss64(&slb_word_class, b + base) >> (i - base);
 
 #ifdef __BMI2__
 		m = _bzhi_u64(m, (unsigned)n); /* n <= 64: all bits at 64 */
@@ -698,10 +662,10 @@ SLB_INLINE uint32_t check_call_id(const uint8_t *b, size_t len, size_t i, size_t
 #else
 	(void)len;
 #endif
-	size_t at = slb_class_end(&word_class, b, i, end);
+	size_t at = slb_class_end(&slb_word_class, b, i, end);
 
 	if (at == end || (at > i && b[at] == '@' && at + 1 < end &&
-			  slb_class_end(&word_class, b, at + 1, end) == end))
+			  slb_class_end(&slb_word_class, b, at + 1, end) == end))
 		return 0;
 	/* whitespace or a control keeps its older, lower reason */
 	return SLB_ERR(has_space_or_ctl(b + i, end - i) ? SLB_SIP_ERR_BAD_CALL_ID
