@@ -6,9 +6,9 @@
  * and everything after the walk (value parsing, the reason precedence:
  * sip_scan_values.h) are common source, compiled per path only so that
  * bytes are searched and skipped with the path's instructions (and, on
- * AVX2, the common forms of some values parsed from masks, falling back to
- * the general parsers): the paths can differ in where they look and how
- * fast they skip, never in what they conclude.
+ * AVX2 and AVX-512, the common forms of some values parsed from masks,
+ * falling back to the general parsers): the paths can differ in where they
+ * look and how fast they skip, never in what they conclude.
  */
 #ifndef SIPLB_SIP_SCAN_INTERNAL_H
 #define SIPLB_SIP_SCAN_INTERNAL_H
@@ -146,7 +146,7 @@ static inline size_t slb_class_end_bytes(const uint8_t *in, const uint8_t *b, si
 
 /*
  * A set of bytes in two forms: a table for byte loops, and two 16-byte
- * nibble tables for a SIMD test of 16 or 32 bytes at once (the vpshufb
+ * nibble tables for a SIMD test of 16, 32 or 64 bytes at once (the vpshufb
  * classification of simdjson): c is in the set when lo[c & 15] & hi[c >> 4]
  * is not zero. Each high nibble gets one bit, shared by the high nibbles
  * whose sets of low nibbles are equal, and lo[l] holds the bits of the sets

@@ -2,7 +2,7 @@
 /*
  * Header values and the verdict, compiled once per instruction set like the
  * walk (sip_scan_walk.h), so that runs of token, parameter and Call-ID bytes
- * are classified 16 or 32 bytes per step on the SIMD paths.
+ * are classified 16, 32 or 64 bytes per step on the SIMD paths.
  *
  * Before including this file a path defines SLB_FINISH_FN (the function
  * name) and slb_class_end(k, b, i, end): the end of the run of bytes of
