@@ -7,6 +7,9 @@
  *   siplb-bench-scan [--iters N] [--reps R] DIR      table for the .sip files in DIR
  *   siplb-bench-scan --one PATH N FILE                N scans of one path, for
  *                                                     callgrind (see scan_callgrind.sh)
+ *   siplb-bench-scan --insns DIR [PATH...]            instructions per scan, counted
+ *                                                     by ptrace single-stepping on the
+ *                                                     real CPU (insn_count.h): AVX-512 too
  * PATH: floor, scalar, sse4.2, avx2, avx512, hyperscan (a path this CPU lacks is
  * left out of the table).
  */
@@ -18,6 +21,7 @@
 #include <time.h>
 
 #include "siplb/sip_scan.h"
+#include "insn_count.h"
 
 enum { P_FLOOR, P_SCALAR, P_SSE42, P_AVX2, P_AVX512, P_HS, P_COUNT };
 static const char *const path_names[P_COUNT] = {
@@ -114,15 +118,20 @@ static bool path_ok(int p)
 	       slb_sip_path_supported((enum slb_sip_path)(SLB_SIP_PATH_SCALAR + p - P_SCALAR));
 }
 
+/* The message --one and --insns scan: the same address, so code whose count
+ * depends on the buffer's alignment (memchr: its loop is 128-byte aligned)
+ * counts the same under callgrind and ptrace. */
+static struct msg_file one_m;
+
 static int one(const char *pname, long iters, const char *file)
 {
-	static struct msg_file m;
+	struct msg_file *const m = &one_m;
 
 	for (int p = 0; p < P_COUNT; p++)
 		if (strcmp(pname, path_names[p]) == 0 && path_ok(p)) {
-			if (load(file, &m))
+			if (load(file, m))
 				return 1;
-			sink += run(p, &m, iters);
+			sink += run(p, m, iters);
 			return 0;
 		}
 	fprintf(stderr, "unknown or unsupported path '%s'\n", pname);
@@ -132,6 +141,155 @@ static int one(const char *pname, long iters, const char *file)
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(((const struct msg_file *)a)->name, ((const struct msg_file *)b)->name);
+}
+
+#define MAX_FILES 16
+
+/* The .sip files of dir, by name: how many, or -1. */
+static int load_dir(const char *dir, struct msg_file files[MAX_FILES])
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d) {
+		perror(dir);
+		return -1;
+	}
+	while ((e = readdir(d)) && n < MAX_FILES) {
+		char p[4096];
+		size_t l = strlen(e->d_name);
+
+		if (l < 5 || strcmp(e->d_name + l - 4, ".sip"))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (load(p, &files[n])) {
+			closedir(d);
+			return -1;
+		}
+		n++;
+	}
+	closedir(d);
+	qsort(files, (size_t)n, sizeof(files[0]), cmp_name);
+	return n;
+}
+
+/*
+ * --insns: instructions per scan by ptrace single-stepping (insn_count.h),
+ * defined as scan_callgrind.sh defines it, one more iteration of run()'s
+ * loop: count(run(path, m, 2)) - count(run(path, m, 1)). The scanner's paths
+ * come from its enum (every one slb_sip_path_supported() says this CPU runs,
+ * so a path added there appears here), between the floor and Hyperscan.
+ */
+struct insn_job {
+	int path;
+	const struct msg_file *m;
+	long iters;
+};
+
+static void insn_job_run(void *arg)
+{
+	const struct insn_job *j = arg;
+
+	sink += run(j->path, j->m, j->iters);
+}
+
+/* Instructions of one iteration of run(path, m, ...), or a negative errno. */
+static long insns_per_scan(int path, const struct msg_file *m)
+{
+	struct insn_job one_scan = { path, m, 1 }, two_scans = { path, m, 2 };
+	long a = slb_insn_count(insn_job_run, &one_scan, NULL);
+	long b = a < 0 ? a : slb_insn_count(insn_job_run, &two_scans, NULL);
+
+	return b < 0 ? b : b - a;
+}
+
+static int path_index(const char *name)
+{
+	for (int p = 0; p < P_COUNT; p++)
+		if (strcmp(name, path_names[p]) == 0)
+			return p;
+	return -1;
+}
+
+/* The paths --insns counts: the floor, every scanner path this CPU runs
+ * (from the scanner's enum, so a path added there appears here), Hyperscan;
+ * or those of them named in want, in that order. How many, or -1. */
+#define MAX_INSN_PATHS (SLB_SIP_PATH_COUNT + 2)
+static int insn_paths(const char *names[MAX_INSN_PATHS], char **want, int nwant)
+{
+	const char *all[MAX_INSN_PATHS];
+	int n = 0;
+
+	all[n++] = path_names[P_FLOOR];
+	for (int sp = SLB_SIP_PATH_SCALAR; sp < SLB_SIP_PATH_COUNT; sp++)
+		if (slb_sip_path_supported((enum slb_sip_path)sp))
+			all[n++] = slb_sip_path_name((enum slb_sip_path)sp);
+	all[n++] = path_names[P_HS];
+	if (nwant > MAX_INSN_PATHS) {
+		fprintf(stderr, "at most %d paths\n", MAX_INSN_PATHS);
+		return -1;
+	}
+	if (nwant == 0) {
+		memcpy(names, all, sizeof(all[0]) * (size_t)n);
+		return n;
+	}
+	for (int i = 0; i < nwant; i++) {
+		int k = 0;
+
+		while (k < n && strcmp(want[i], all[k]))
+			k++;
+		if (k == n) {
+			fprintf(stderr, "unknown or unsupported path '%s'\n", want[i]);
+			return -1;
+		}
+		names[i] = all[k];
+	}
+	return nwant;
+}
+
+static int insns(const char *dir, char **want, int nwant)
+{
+	static struct msg_file files[MAX_FILES];
+	const char *names[MAX_INSN_PATHS];
+	int idx[MAX_INSN_PATHS], np = insn_paths(names, want, nwant), n;
+
+	if (np < 0)
+		return 2;
+	for (int p = 0; p < np; p++) {
+		idx[p] = path_index(names[p]);
+		if (idx[p] < 0) {
+			fprintf(stderr, "path '%s' is not in bench_scan.c's path_names\n",
+				names[p]);
+			return 1;
+		}
+	}
+	n = load_dir(dir, files);
+	if (n < 0)
+		return 1;
+	printf("siplb-bench-scan --insns: instructions per scan by ptrace single-step\n");
+	printf("%-14s", "message");
+	for (int p = 0; p < np; p++)
+		printf(" %10s", names[p]);
+	printf("\n");
+	for (int i = 0; i < n; i++) {
+		one_m = files[i];
+		printf("%-14s", files[i].name);
+		for (int p = 0; p < np; p++) {
+			long c = insns_per_scan(idx[p], &one_m);
+
+			if (c < 0) {
+				fprintf(stderr, "\n%s: %s\n", names[p], slb_insn_count_strerror(c));
+				return 1;
+			}
+			printf(" %10ld", c);
+			fflush(stdout);
+		}
+		printf("\n");
+	}
+	printf("instructions per message (ptrace single-step, as scan_callgrind.sh counts: "
+	       "run()'s loop, 2 scans - 1)\n");
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -148,6 +306,10 @@ int main(int argc, char **argv)
 	}
 	if (argc == 5 && strcmp(argv[1], "--one") == 0)
 		return one(argv[2], atol(argv[3]), argv[4]);
+	if (argc >= 3 && strcmp(argv[1], "--insns") == 0)
+		return insns(argv[2], argv + 3, argc - 3);
+	if (argc >= 2 && strcmp(argv[1], "--insns") == 0)
+		a = argc; /* no DIR: the usage below */
 	for (; a + 1 < argc && argv[a][0] == '-'; a += 2) {
 		if (strcmp(argv[a], "--iters") == 0)
 			iters = atol(argv[a + 1]);
@@ -156,32 +318,15 @@ int main(int argc, char **argv)
 	}
 	if (a != argc - 1 || iters < 1 || reps < 1 || reps > 63) {
 		fprintf(stderr, "usage: siplb-bench-scan [--iters N] [--reps R] DIR\n"
-				"       siplb-bench-scan --one PATH N FILE\n");
+				"       siplb-bench-scan --one PATH N FILE\n"
+				"       siplb-bench-scan --insns DIR [PATH...]\n");
 		return 2;
 	}
-	DIR *d = opendir(argv[a]);
-	struct dirent *e;
-	static struct msg_file files[16];
-	int n = 0;
+	static struct msg_file files[MAX_FILES];
+	int n = load_dir(argv[a], files);
 
-	if (!d) {
-		perror(argv[a]);
+	if (n < 0)
 		return 1;
-	}
-	while ((e = readdir(d)) && n < 16) {
-		char p[4096];
-		size_t l = strlen(e->d_name);
-
-		if (l < 5 || strcmp(e->d_name + l - 4, ".sip"))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", argv[a], e->d_name);
-		if (load(p, &files[n]))
-			return 1;
-		n++;
-	}
-	closedir(d);
-	qsort(files, (size_t)n, sizeof(files[0]), cmp_name);
-
 	printf("siplb-bench-scan: median of %d runs x %ld scans, one core; hot path = %s\n",
 	       reps, iters, slb_sip_path_name(slb_sip_path_active()));
 	printf("%-14s %6s  %-10s %9s %10s %9s\n", "message", "bytes", "path", "ns/msg",

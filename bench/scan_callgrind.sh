@@ -8,7 +8,8 @@ set -eu
 bench=$1 dir=$2
 shift 2
 # valgrind 3.19 cannot run AVX-512 code: the avx512 path is not counted here
-# unless named (bench/RESULTS.md measures it by time).
+# unless named; bench/scan_insns.sh counts it (ptrace single-step, the same
+# figure: it agrees with this script to the instruction on the other paths).
 paths=${*:-floor scalar sse4.2 avx2 hyperscan}
 ir() {
     valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bench" --one "$1" "$2" "$3" \

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The ptrace single-step instruction counter (bench/insn_count.c) on
+ * functions whose instruction counts are known: 100 and 1000 nops (exactly
+ * 100 and 1000 above the empty function, 900 apart, the same on a second
+ * run), and rep stosb of 0, 1 and 50 bytes (one instruction per iteration,
+ * one for none; callgrind counts one more when it iterates, insn_count.h).
+ * Exits 77 (skip) when this process may not use ptrace.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "insn_count.h"
+#include "../check.h"
+
+static void nops100(void *arg)
+{
+	(void)arg;
+	__asm__ volatile(".rept 100\n\tnop\n\t.endr" ::: "memory");
+}
+
+static void nops1000(void *arg)
+{
+	(void)arg;
+	__asm__ volatile(".rept 1000\n\tnop\n\t.endr" ::: "memory");
+}
+
+static unsigned char stos_buf[64];
+
+/* rep stosb of *(long *)arg bytes. */
+static void stosb(void *arg)
+{
+	void *dst = stos_buf;
+
+	__asm__ volatile("mov %[n], %%rcx\n\trep stosb"
+			 : "+D"(dst)
+			 : [n] "m"(*(long *)arg), "a"(0)
+			 : "rcx", "memory");
+}
+
+int main(void)
+{
+	long b100, b1000, n100 = slb_insn_count(nops100, NULL, &b100);
+	long n1000 = slb_insn_count(nops1000, NULL, &b1000);
+	long again = slb_insn_count(nops1000, NULL, NULL);
+
+	if (n100 == -EPERM) {
+		printf("SKIP: %s\n", slb_insn_count_strerror(n100));
+		return 77;
+	}
+	CHECK(n100 >= 0 && n1000 >= 0, "counter failed: %s / %s",
+	      slb_insn_count_strerror(n100), slb_insn_count_strerror(n1000));
+	CHECK_SHOW(n1000 - n100 == 900, "1000 nops - 100 nops = %ld (want 900)", n1000 - n100);
+	CHECK_SHOW(n100 == 100 && n1000 == 1000,
+		   "above the empty function: %ld and %ld (want 100 and 1000); the "
+		   "bracket itself: %ld and %ld instructions", n100, n1000, b100, b1000);
+	CHECK_SHOW(b100 == b1000 && b100 > 0 && b100 < 20,
+		   "the bracket is the same small count each time: %ld, %ld", b100, b1000);
+	CHECK_SHOW(again == n1000, "a second count of 1000 nops: %ld", again);
+	long bytes[3] = { 0, 1, 50 }, n[3];
+
+	for (int i = 0; i < 3; i++)
+		n[i] = slb_insn_count(stosb, &bytes[i], NULL);
+	CHECK_SHOW(n[0] > 0 && n[1] == n[0] && n[2] - n[1] == 49,
+		   "rep stosb of 0, 1, 50 bytes: %ld, %ld, %ld instructions (want n, n, n + 49)",
+		   n[0], n[1], n[2]);
+	return check_summary();
+}
