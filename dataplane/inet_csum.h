@@ -61,14 +61,14 @@ static inline __attribute__((always_inline)) uint64_t slb_csum_short(uint64_t su
 }
 
 /* An unfolded sum to 16 bits, end-around carries added back. Only a sum
- * of nothing but zeros folds to 0; any other that is 0 mod 0xffff to 0xffff. */
+ * of nothing but zeros folds to 0; any other that is 0 mod 0xffff to 0xffff.
+ * A half plus the other, carry included, is the high half of the sum plus
+ * itself rotated by half its width: one rotate and one add a step. */
 static inline uint16_t slb_csum_fold(uint64_t sum)
 {
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	uint32_t s = (uint32_t)((sum + (sum >> 32 | sum << 32)) >> 32);
+
+	return (uint16_t)((s + (s >> 16 | s << 16)) >> 16);
 }
 
 /* A span's folded sum as it counts at an odd offset from the start of
@@ -80,7 +80,8 @@ static inline uint16_t slb_csum_at(uint16_t sum, uint64_t offset)
 }
 
 /* The folded sum of n bytes at b counting from offset. */
-static inline uint16_t slb_csum_span(const void *b, size_t n, uint64_t offset)
+static inline __attribute__((always_inline)) uint16_t slb_csum_span(const void *b, size_t n,
+								      uint64_t offset)
 {
 	return slb_csum_at(slb_csum_fold(slb_csum_add(0, b, n)), offset);
 }
