@@ -213,7 +213,8 @@ static bool port_sums(const struct pkt *p, uint32_t len)
 
 /* Addresses, lengths and checksums of the rewritten frame, whose SIP
  * message sums to p->payload_sum (unless the port sums it). */
-static void finish_frame(struct pkt *p, uint32_t daddr, uint16_t dport, struct slb_out *out)
+static inline __attribute__((always_inline)) void
+finish_frame(struct pkt *p, uint32_t daddr, uint16_t dport, struct slb_out *out)
 {
 	uint8_t *d = p->f->data;
 	struct iphdr ip;
@@ -350,18 +351,25 @@ static uint32_t backend_id(const struct pkt *p, const uint8_t *s, size_t len)
 	return len && n < p->v->state->n_backends ? n : SLB_MAX_BACKENDS;
 }
 
-/* Our Route on top? -1: no; otherwise the backend id it names, or
- * SLB_MAX_BACKENDS when it names none we can use. */
-static int our_route(const struct pkt *p)
+/* The top Route is ours: the backend id it names, or SLB_MAX_BACKENDS
+ * when it names none we can use; else -1. */
+static __attribute__((noinline)) int route_of_ours(const struct pkt *p)
 {
 	const uint8_t *b = sip(p);
 	struct uri u;
 
-	if (!p->msg.route.len || !parse_uri(b, p->msg.route, &u) ||
+	if (!parse_uri(b, p->msg.route, &u) ||
 	    !is_vip_hostport(p, b + u.host.off, u.host.len, u.port))
 		return -1;
 	struct slb_span v = uri_param(b, u.params, SLB_BACKEND_PARAM);
 	return (int)backend_id(p, b + v.off, v.len);
+}
+
+/* Our Route on top? -1: no; otherwise route_of_ours. Inline: a request
+ * without a Route (a dialog's first) makes no call. */
+static inline __attribute__((always_inline)) int our_route(const struct pkt *p)
+{
+	return p->msg.route.len ? route_of_ours(p) : -1;
 }
 
 /* The Call-ID's hash: unseeded in the branch MAC's input, seeded for the
@@ -421,7 +429,8 @@ struct mac_input {
 };
 _Static_assert(sizeof(struct mac_input) == 32, "no padding in the MAC input");
 
-static uint64_t branch_mac(const uint8_t *key, const struct mac_input *in)
+static inline __attribute__((always_inline)) uint64_t
+branch_mac(const uint8_t *key, const struct mac_input *in)
 {
 	return slb_siphash24_32(key, in);
 }
@@ -536,7 +545,8 @@ static size_t put(char *out, const char *s)
  * response, would be ambiguous for a backend in two pools (two ids), and
  * would miss a backend that answers from another address or port.
  */
-static uint16_t top_headers(struct pkt *p, char *out, int backend, bool record)
+static inline __attribute__((always_inline)) uint16_t
+top_headers(struct pkt *p, char *out, int backend, bool record)
 {
 	const struct slb_vip_text *vt = p->vip_text;
 	char id[16]; /* written twice, formatted once */
@@ -1066,9 +1076,11 @@ static enum slb_action request_from_backend(struct pkt *p, struct slb_out *out)
 
 /* A request from a client, its rules (if any) applied with pool and key
  * (key.len 0: the Call-ID): to the backend our Route names (in-dialog),
- * else to the pool's Maglev choice for the key. */
-static enum slb_action to_backend(struct pkt *p, int route_id, uint32_t pool,
-				  struct slb_span key, struct slb_out *out)
+ * else to the pool's Maglev choice for the key. Inline, as are top_headers,
+ * branch_mac and finish_frame: the usual request's path is one function,
+ * without the calls' saved registers and the spills around them. */
+static inline __attribute__((always_inline)) enum slb_action
+to_backend(struct pkt *p, int route_id, uint32_t pool, struct slb_span key, struct slb_out *out)
 {
 	const struct slb_state *s = p->v->state;
 	struct slb_lcore_stats *st = p->v->stats;
@@ -1149,8 +1161,8 @@ struct parked {
 /* A request from a client. One to a VIP with rules waits for them in pk
  * when that is given (SLB_ACTION_PARKED: a copy, so that the path without
  * rules keeps its packet on the stack), else has them now. */
-static enum slb_action request_to_backend(struct pkt *p, int route_id, struct parked *pk,
-					  struct slb_out *out)
+static inline __attribute__((always_inline)) enum slb_action
+request_to_backend(struct pkt *p, int route_id, struct parked *pk, struct slb_out *out)
 {
 	struct slb_lcore_stats *st = p->v->stats;
 
