@@ -43,6 +43,15 @@ struct pkt {
 	uint64_t call_id_seed, call_id_hash;
 };
 
+/* A message of len bytes on c. Two scalar adds: clang's SLP vectorizer
+ * makes them one 16-byte add of a pair it builds, three instructions more. */
+static inline void count_msg(struct slb_msg_counter *c, uint32_t len)
+{
+	c->msgs++;
+	__asm__("" : "+r"(c)); /* the adds apart */
+	c->bytes += len;
+}
+
 static enum slb_action drop(struct pkt *p, enum slb_drop why)
 {
 	p->v->stats->drops[why]++;
@@ -757,12 +766,16 @@ static bool too_large(const struct pkt *p, const struct slb_edits *ed)
 /* ---- the usual request's head, built in place ------------------------------ */
 
 /* n bytes from src to dst, apart: 16 bytes a step, the last step ending
- * at n, so a few fixed-size copies and no call for our short texts. */
+ * at n, so a few fixed-size copies and no call for our short texts. Up to
+ * 32 bytes (the marks: 31 at most) two steps and no loop. */
 static inline void copy_short(uint8_t *dst, const char *src, size_t n)
 {
 	if (n >= 16) {
-		for (size_t i = 0; i + 16 < n; i += 16)
+		size_t i = 0;
+
+		for (; i + 32 < n; i += 16)
 			memcpy(dst + i, src + i, 16);
+		memcpy(dst + i, src + i, 16);
 		memcpy(dst + n - 16, src + n - 16, 16);
 	} else if (n >= 8) {
 		memcpy(dst, src, 8);
@@ -1088,22 +1101,22 @@ to_backend(struct pkt *p, int route_id, uint32_t pool, struct slb_span key, stru
 	struct inserts t;
 	bool in_dialog = route_id >= 0 && route_id < (int)s->n_backends &&
 			 backend_takes_dialogs(p, &s->backends[route_id]);
-	slb_edits_init(&ed);
 
 	int id = in_dialog ? route_id : maglev_backend(p, pool, key.len ? &key : NULL);
 	if (id < 0)
 		return reply(p, SLB_REPLY_503, out);
+	_Static_assert(SLB_SIP_METHOD_COUNT <= 32, "a method is a bit of a word");
 	bool record = (p->vip->flags & SLB_VIP_RECORD_ROUTE) && !p->msg.to_tag.len &&
-		      (p->msg.method == SLB_SIP_METHOD_INVITE ||
-		       p->msg.method == SLB_SIP_METHOD_SUBSCRIBE);
+		      (1u << p->msg.method & (1u << SLB_SIP_METHOD_INVITE |
+					     1u << SLB_SIP_METHOD_SUBSCRIBE)); /* one test */
 	uint16_t top_len = top_headers(p, t.top, id, record);
 
 	if (route_id < 0 && !p->v->edit_list_only && build_head(p, t.top, top_len, &t)) {
 		finish_frame(p, s->backends[id].addr, s->backends[id].port, out);
-		st->backend_tx[id].msgs++;
-		st->backend_tx[id].bytes += p->sip_len;
+		count_msg(&st->backend_tx[id], p->sip_len);
 		return SLB_ACTION_SEND;
 	}
+	slb_edits_init(&ed); /* here: build_head's requests use none */
 	bool ok = (route_id < 0 || remove_first_value(p, &ed, p->msg.route_line, p->msg.route,
 						      p->msg.route2)) &&
 		  slb_edit_add(&ed, at(p, p->msg.via_line), 0, t.top, top_len) &&
@@ -1166,8 +1179,7 @@ request_to_backend(struct pkt *p, int route_id, struct parked *pk, struct slb_ou
 {
 	struct slb_lcore_stats *st = p->v->stats;
 
-	st->vip_rx[p->vip_idx].msgs++;
-	st->vip_rx[p->vip_idx].bytes += p->sip_len;
+	count_msg(&st->vip_rx[p->vip_idx], p->sip_len);
 	if (__builtin_expect(p->v->state->rules[p->vip_idx].blob_len && p->v->rules, 0)) {
 		struct slb_rules_verdict rv;
 

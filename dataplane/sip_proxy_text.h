@@ -158,7 +158,7 @@ static inline void slb_fmt_hex64(char *out, uint64_t v)
 				       _mm_set1_epi8('a' - '0' - 10));
 
 	_mm_storeu_si128((__m128i *)(void *)out,
-			 _mm_add_epi8(n, _mm_add_epi8(letter, _mm_set1_epi8('0'))));
+			 _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')), letter));
 #else
 	uint64_t hi = slb_hex8((uint32_t)(v >> 32)), lo = slb_hex8((uint32_t)v);
 
