@@ -166,7 +166,7 @@ struct slb_sip_msg {
 };
 
 enum slb_sip_path {
-	SLB_SIP_PATH_AUTO = 0, /* the fastest path this CPU supports */
+	SLB_SIP_PATH_AUTO = 0, /* the fastest path this CPU supports (AVX-512 only with VBMI2) */
 	SLB_SIP_PATH_SCALAR,
 	SLB_SIP_PATH_SSE42,
 	SLB_SIP_PATH_AVX2,

@@ -130,9 +130,24 @@ bool slb_sip_path_supported(enum slb_sip_path path)
 	}
 }
 
+/*
+ * Whether auto takes AVX-512: only on cores that keep their clock while
+ * they run it. Skylake-SP and Cascade Lake lower the whole core's clock
+ * for a while after 512-bit instructions, which costs the rest of the
+ * worker's loop more than the scanner gains (bench/RESULTS.md, seventh
+ * pass: 0-3.5 % on Zen 5). VBMI2 marks the cores that do not: Intel from
+ * Ice Lake, AMD from Zen 4 (glibc's Prefer_No_AVX512 singles out the
+ * same Skylake-derived cores). --scan-path avx512 still pins it anywhere.
+ */
+static bool avx512_by_default(void)
+{
+	return slb_sip_path_supported(SLB_SIP_PATH_AVX512) &&
+	       __builtin_cpu_supports("avx512vbmi2");
+}
+
 static enum slb_sip_path fastest_path(void)
 {
-	if (slb_sip_path_supported(SLB_SIP_PATH_AVX512))
+	if (avx512_by_default())
 		return SLB_SIP_PATH_AVX512;
 	if (slb_sip_path_supported(SLB_SIP_PATH_AVX2))
 		return SLB_SIP_PATH_AVX2;
