@@ -8,13 +8,21 @@
 #ifndef SIPLB_INET_CSUM_H
 #define SIPLB_INET_CSUM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-/* sum plus the n bytes at b, unfolded (no carry lost below 16 GiB);
- * b's first byte counts as the first byte of a 16-bit word. */
+/* sum plus the n bytes at b, unfolded (no carry lost below 16 GiB; the
+ * same value mod 0xffff on every path, so the same fold); b's first byte
+ * counts as the first byte of a 16-bit word. */
 uint64_t slb_csum_add(uint64_t sum, const void *b, size_t n);
+
+/* Whether slb_csum_add may take its 512-bit path where the CPU has
+ * AVX-512 (it may unless told): siplb-dp allows it with the SIP scanner's
+ * avx512 path only, so that --scan-path avx2 keeps the worker's cores off
+ * 512-bit instructions altogether. */
+void slb_csum_allow_avx512(bool allow);
 
 /* sum plus n 32-bit words at b, unfolded: headers, summed inline. */
 static inline uint64_t slb_csum_words(uint64_t sum, const void *b, size_t n)

@@ -256,8 +256,11 @@ static void test_overwrite_bounds(void)
 int main(void)
 {
 	srand(1);
-	test_spans();
-	test_long_spans();
+	for (int avx512 = 1; avx512 >= 0; avx512--) { /* each path this CPU has */
+		slb_csum_allow_avx512(avx512);
+		test_spans();
+		test_long_spans();
+	}
 	test_edits();
 	test_edges();
 	test_overwrite_bounds();
