@@ -375,6 +375,31 @@ SLB_INLINE void via_param_fast(struct slb_sip_via *via, const uint8_t *b, size_t
 }
 
 /*
+ * The port b[t..x), 1 to 5 bytes with b[t - 1] == ':' and t >= 8: its value
+ * when they are all digits, else 0 (which no port is). The eight bytes that
+ * end at x, less '0' each, in one register (the ':' before the digits
+ * stops any borrow from the bytes below them); a byte above 9 is a
+ * non-digit; the digits, with zeros below as leading zeros, to a number by
+ * three multiplies (pairs, fours, eight): about 20 instructions for a
+ * loop's 9 per digit.
+ */
+SLB_INLINE uint32_t port_digits(const uint8_t *b, size_t t, size_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t w, keep = ~0ULL << (8 * (8 - (x - t))); /* the digits' bytes */
+
+	memcpy(&w, b + x - 8, 8);
+	w -= '0' * ones;
+	if ((w | (w + 0x76 * ones)) & keep & (0x80 * ones))
+		return 0;
+	w &= keep;
+	w = w * 10 + (w >> 8);
+	w = ((w & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32)) +
+	     ((w >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32))) >> 32;
+	return (uint32_t)w;
+}
+
+/*
  * parse_via() for the common form: SIP/2.0/transport, one SP, a host name
  * or IPv4 address, an optional port of at most five digits, parameters
  * ";name" or ";name=value" with token values, no other LWS. Every run is a
@@ -410,11 +435,7 @@ static size_t parse_via_fast(const uint8_t *b, size_t len, size_t i, size_t end,
 		x = bounds_next(&s, end);
 		if (x == t || x - t > 5)
 			return SLB_SLOW;
-		for (size_t k = t; k < x; k++) {
-			if ((unsigned)(b[k] - '0') > 9)
-				return SLB_SLOW;
-			port = port * 10 + (unsigned)(b[k] - '0');
-		}
+		port = port_digits(b, t, x);
 		if (port == 0 || port > 65535)
 			return SLB_SLOW;
 		slb_set_span(&v->port_tok, t, x);
