@@ -197,7 +197,7 @@ static inline bool slb_byte_class_init(struct slb_byte_class *k)
  * ends or quotes it (';' ',' '"' '<'); the plain bytes of a quoted string
  * (not '"' nor '\\'); for the fast forms, the bytes that are plain both in
  * and out of quotes and angle brackets (not ';' ',' '"' '<' '>' '\\').
- * One copy for all paths, filled at start-up by sip_scan.c, which is built
+ * One copy for all paths, filled at start-up by sip_scan_classes.c, built
  * for any x86-64: a constructor in a path's object would run that path's
  * instructions (AVX-512 ones, say) on every CPU.
  */
