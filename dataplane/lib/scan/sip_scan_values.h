@@ -511,15 +511,9 @@ static bool parse_addr_fast(const uint8_t *b, size_t len, struct slb_span v, str
 	bounds_load(&s, v.off);
 	for (;;) {
 		i = bounds_next(&s, end);
-		if (i == end || b[i] == ';' || b[i] == ',')
+		if (i == end)
 			break;
-		if (b[i] == '"') {
-			do {
-				i = bounds_next(&s, end);
-				if (i == end || b[i] == '\\')
-					return false;
-			} while (b[i] != '"');
-		} else if (b[i] == '<') {
+		if (b[i] == '<') {
 			do {
 				i = bounds_next(&s, end);
 				if (i == end)
@@ -527,6 +521,15 @@ static bool parse_addr_fast(const uint8_t *b, size_t len, struct slb_span v, str
 			} while (b[i] != '>');
 			i++;
 			break;
+		}
+		if (b[i] == '"') {
+			do {
+				i = bounds_next(&s, end);
+				if (i == end || b[i] == '\\')
+					return false;
+			} while (b[i] != '"');
+		} else if (b[i] != '>' && b[i] != '\\') {
+			break; /* ';' or ',': the boundaries left are '>' and '\\' */
 		}
 	}
 	if (i >= end)
