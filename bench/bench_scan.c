@@ -177,9 +177,8 @@ static int load_dir(const char *dir, struct msg_file files[MAX_FILES])
 /*
  * --insns: instructions per scan by ptrace single-stepping (insn_count.h),
  * defined as scan_callgrind.sh defines it, one more iteration of run()'s
- * loop: count(run(path, m, 2)) - count(run(path, m, 1)). The scanner's paths
- * come from its enum (every one slb_sip_path_supported() says this CPU runs,
- * so a path added there appears here), between the floor and Hyperscan.
+ * loop: count(run(path, m, 2)) - count(run(path, m, 1)); the paths are the
+ * table's (path_ok()), from the floor to Hyperscan.
  */
 struct insn_job {
 	int path;
@@ -204,73 +203,55 @@ static long insns_per_scan(int path, const struct msg_file *m)
 	return b < 0 ? b : b - a;
 }
 
-static int path_index(const char *name)
-{
-	for (int p = 0; p < P_COUNT; p++)
-		if (strcmp(name, path_names[p]) == 0)
-			return p;
-	return -1;
-}
+/* Each scanner path has its P_ entry (run() and path_ok() map them by
+ * offset), so every path the scanner has is measured and counted here. */
+_Static_assert(P_HS - P_SCALAR == SLB_SIP_PATH_COUNT - SLB_SIP_PATH_SCALAR,
+	       "path_names lists every scanner path, in the enum's order");
 
-/* The paths --insns counts: the floor, every scanner path this CPU runs
- * (from the scanner's enum, so a path added there appears here), Hyperscan;
- * or those of them named in want, in that order. How many, or -1. */
-#define MAX_INSN_PATHS (SLB_SIP_PATH_COUNT + 2)
-static int insn_paths(const char *names[MAX_INSN_PATHS], char **want, int nwant)
+/* The paths --insns counts, as indices: every one path_ok() accepts, or
+ * those of them named in want, in that order. How many, or -1. */
+static int insn_paths(int idx[P_COUNT], char **want, int nwant)
 {
-	const char *all[MAX_INSN_PATHS];
 	int n = 0;
 
-	all[n++] = path_names[P_FLOOR];
-	for (int sp = SLB_SIP_PATH_SCALAR; sp < SLB_SIP_PATH_COUNT; sp++)
-		if (slb_sip_path_supported((enum slb_sip_path)sp))
-			all[n++] = slb_sip_path_name((enum slb_sip_path)sp);
-	all[n++] = path_names[P_HS];
-	if (nwant > MAX_INSN_PATHS) {
-		fprintf(stderr, "at most %d paths\n", MAX_INSN_PATHS);
+	if (nwant > P_COUNT) {
+		fprintf(stderr, "at most %d paths\n", P_COUNT);
 		return -1;
 	}
 	if (nwant == 0) {
-		memcpy(names, all, sizeof(all[0]) * (size_t)n);
+		for (int p = 0; p < P_COUNT; p++)
+			if (path_ok(p))
+				idx[n++] = p;
 		return n;
 	}
 	for (int i = 0; i < nwant; i++) {
-		int k = 0;
+		int p = 0;
 
-		while (k < n && strcmp(want[i], all[k]))
-			k++;
-		if (k == n) {
+		while (p < P_COUNT && strcmp(want[i], path_names[p]))
+			p++;
+		if (p == P_COUNT || !path_ok(p)) {
 			fprintf(stderr, "unknown or unsupported path '%s'\n", want[i]);
 			return -1;
 		}
-		names[i] = all[k];
+		idx[n++] = p;
 	}
-	return nwant;
+	return n;
 }
 
 static int insns(const char *dir, char **want, int nwant)
 {
 	static struct msg_file files[MAX_FILES];
-	const char *names[MAX_INSN_PATHS];
-	int idx[MAX_INSN_PATHS], np = insn_paths(names, want, nwant), n;
+	int idx[P_COUNT], np = insn_paths(idx, want, nwant), n;
 
 	if (np < 0)
 		return 2;
-	for (int p = 0; p < np; p++) {
-		idx[p] = path_index(names[p]);
-		if (idx[p] < 0) {
-			fprintf(stderr, "path '%s' is not in bench_scan.c's path_names\n",
-				names[p]);
-			return 1;
-		}
-	}
 	n = load_dir(dir, files);
 	if (n < 0)
 		return 1;
 	printf("siplb-bench-scan --insns: instructions per scan by ptrace single-step\n");
 	printf("%-14s", "message");
 	for (int p = 0; p < np; p++)
-		printf(" %10s", names[p]);
+		printf(" %10s", path_names[idx[p]]);
 	printf("\n");
 	for (int i = 0; i < n; i++) {
 		one_m = files[i];
@@ -279,7 +260,8 @@ static int insns(const char *dir, char **want, int nwant)
 			long c = insns_per_scan(idx[p], &one_m);
 
 			if (c < 0) {
-				fprintf(stderr, "\n%s: %s\n", names[p], slb_insn_count_strerror(c));
+				fprintf(stderr, "\n%s: %s\n", path_names[idx[p]],
+					slb_insn_count_strerror(c));
 				return 1;
 			}
 			printf(" %10ld", c);

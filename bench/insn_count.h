@@ -2,8 +2,9 @@
 /*
  * Instruction counts by single-stepping under ptrace: the real instructions
  * on the real CPU, so code valgrind cannot execute (AVX-512) can be counted
- * too. Linux on x86-64 only; slow (one trap per instruction, a few µs each),
- * meant for functions of up to some 10^5 instructions.
+ * too. Linux on x86-64 only; slow (a trap and two context switches per
+ * instruction: about 20 µs each on the VM of bench/RESULTS.md), meant for
+ * functions of up to some 10^5 instructions.
  *
  * What counts: every instruction retired between two int3 brackets; a
  * rep-prefixed string instruction once per iteration (the single-step trap

@@ -102,13 +102,16 @@ bool slb_sip_path_supported(enum slb_sip_path path)
 }
 
 /*
- * Whether auto takes AVX-512: only on cores that keep their clock while
- * they run it. Skylake-SP and Cascade Lake lower the whole core's clock
- * for a while after 512-bit instructions, which costs the rest of the
- * worker's loop more than the scanner gains (bench/RESULTS.md, seventh
- * pass: 0-3.5 % on Zen 5). VBMI2 marks the cores that do not: Intel from
- * Ice Lake, AMD from Zen 4 (glibc's Prefer_No_AVX512 singles out the
- * same Skylake-derived cores). --scan-path avx512 still pins it anywhere.
+ * Whether auto takes AVX-512: only on cores that lower their clock little
+ * or not at all for it. Skylake-SP and Cascade Lake lower the whole core's
+ * clock for a while after 512-bit instructions, which costs the rest of
+ * the worker's loop more than the scanner gains (bench/RESULTS.md, seventh
+ * pass: 0-3.5 % on Zen 5). VBMI2 marks the later cores: Intel from Ice
+ * Lake, whose drop for the integer instructions used here is small, and
+ * AMD from Zen 4, which has none (simdjson takes its AVX-512 kernel on the
+ * same test; glibc is more cautious and keeps its string functions off
+ * 512-bit code on every Intel core without AVX-VNNI). --scan-path avx512
+ * still pins it anywhere.
  */
 static bool avx512_by_default(void)
 {

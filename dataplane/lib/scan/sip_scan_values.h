@@ -124,6 +124,13 @@ SLB_INLINE bool next_param(const uint8_t *b, size_t *i, size_t end, struct param
 	return true;
 }
 
+/* A Via's rport: its value, or an empty span at the name's end. */
+SLB_INLINE void via_set_rport(struct slb_sip_via *via, const struct param *p, size_t name_end)
+{
+	via->has_rport = true;
+	via->rport = p->has_value ? p->value : slb_span_of(name_end, name_end);
+}
+
 SLB_INLINE void via_param(struct slb_sip_via *via, const uint8_t *b, const struct param *p)
 {
 	const uint8_t *n = b + p->name.off;
@@ -138,12 +145,8 @@ SLB_INLINE void via_param(struct slb_sip_via *via, const uint8_t *b, const struc
 			via->received = p->value;
 		break;
 	case 5:
-		if (SLB_IEQ(n, 5, "rport")) {
-			size_t name_end = (size_t)p->name.off + p->name.len;
-
-			via->has_rport = true;
-			via->rport = p->has_value ? p->value : slb_span_of(name_end, name_end);
-		}
+		if (SLB_IEQ(n, 5, "rport"))
+			via_set_rport(via, p, (size_t)p->name.off + 5);
 		break;
 	}
 }
@@ -366,12 +369,8 @@ SLB_INLINE void via_param_fast(struct slb_sip_via *via, const uint8_t *b, size_t
 		via->branch = p->value;
 	else if (w == SLB_LIT8('r', 'e', 'c', 'e', 'i', 'v', 'e', 'd'))
 		via->received = p->value;
-	else if (w == SLB_LIT8('r', 'p', 'o', 'r', 't', 0, 0, 0)) {
-		size_t name_end = (size_t)p->name.off + n;
-
-		via->has_rport = true;
-		via->rport = p->has_value ? p->value : slb_span_of(name_end, name_end);
-	}
+	else if (w == SLB_LIT8('r', 'p', 'o', 'r', 't', 0, 0, 0))
+		via_set_rport(via, p, (size_t)p->name.off + n);
 }
 
 /*
