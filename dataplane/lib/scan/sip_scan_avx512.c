@@ -17,15 +17,18 @@ static inline uint64_t slb_eq64(__m512i v, char c)
 	return _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(c));
 }
 
-/* The walk's faults: a bit set where a NUL or a bare CR or LF was. */
-typedef uint64_t slb_faultv;
-#define SLB_FAULTV_NONE 0
-#define slb_faultv_any(v) ((v) != 0)
+/* The walk's faults: the bytewise minimum of every byte read, taken as 0
+ * where a bare CR or LF was (a vector, as on AVX2: one masked minimum a
+ * chunk, where a mask accumulator takes a test, two mask ORs, a move and an
+ * OR into memory). */
+typedef __m512i slb_faultv;
+#define SLB_FAULTV_NONE _mm512_set1_epi8(-1)
+#define slb_faultv_any(v) (_mm512_testn_epi8_mask((v), (v)) != 0)
 
 /* The masks of the 64 bytes v, and their faults against crp, the CR mask
  * of the bytes before each: an LF there must have a CR before it, and a CR
- * an LF after it, so the two masks agree everywhere; a bit where they do
- * not is a fault, and so is a NUL. */
+ * an LF after it, so the two masks agree everywhere; a byte where they do
+ * not is taken as 0 (a NUL is one already). */
 static inline __attribute__((always_inline)) void slb_chunk_eval(__m512i v, uint64_t crp,
 								 uint64_t *lf, uint64_t *colon,
 								 slb_faultv *f)
@@ -34,7 +37,7 @@ static inline __attribute__((always_inline)) void slb_chunk_eval(__m512i v, uint
 
 	*lf = l;
 	*colon = slb_eq64(v, ':');
-	*f |= (l ^ crp) | _mm512_testn_epi8_mask(v, v);
+	*f = _mm512_maskz_min_epu8(~(l ^ crp), *f, v);
 }
 
 /* The chunk at p, with the byte before it (p[-1] is in the buffer). */
