@@ -378,16 +378,19 @@ SLB_INLINE size_t bounds_next(struct bounds *s, size_t end)
 /*
  * next_param() for the fast forms: b[*x] is a ';' just taken from s (a
  * window of slb_token_class); ";name" or ";name=value" with a token name and
- * value and no LWS. False when the bytes there are not of that form: a
- * blank, '"' or a second ';' right after ';' or '=' is a boundary there,
- * an empty run. *x moves to the boundary after the parameter.
+ * value. False when a run is empty (a blank, '"' or a second ';' right
+ * after ';' or '=' is a boundary there). *x moves to the boundary after
+ * the parameter, which the caller takes only when it is ';', ',' (a Via)
+ * or the end: anything else there (a blank after the name or the value,
+ * or a ':' '[' ']' that would go on in the general parser's value) makes
+ * the fast form "not mine", and what was taken of it is dropped.
  */
 SLB_INLINE bool param_fast(struct bounds *s, const uint8_t *b, size_t *x, size_t end,
 			   struct param *p)
 {
 	size_t t = *x + 1, e = bounds_next(s, end);
 
-	if (e == t || (e < end && b[e] <= ' '))
+	if (e == t)
 		return false;
 	p->name = slb_span_of(t, e);
 	p->value = (struct slb_span){ 0, 0 };
@@ -395,8 +398,7 @@ SLB_INLINE bool param_fast(struct bounds *s, const uint8_t *b, size_t *x, size_t
 	if (p->has_value) {
 		t = e + 1;
 		e = bounds_next(s, end);
-		/* ':' '[' ']' would go on in a parameter value */
-		if (e == t || (e < end && (b[e] == ':' || b[e] == '[' || b[e] == ']')))
+		if (e == t)
 			return false;
 		p->value = slb_span_of(t, e);
 	}
@@ -459,13 +461,15 @@ static size_t parse_via_fast(const uint8_t *b, size_t len, size_t i, size_t end,
 	 * via-parm is parsed once (parse_via() clears it for itself). */
 	t = start + 8;
 	bounds_load(&s, t);
-	x = bounds_next(&s, end);
-	if (x == t || x + 1 >= end || b[x] != ' ' || b[x + 1] == '[')
+	x = bounds_next(&s, end); /* b[end] is the line's CR */
+	if (x == t || b[x] != ' ')
 		return SLB_SLOW;
 	slb_set_span(&v->transport, t, x);
 	t = x + 1;
-	x = bounds_next(&s, end); /* x == t: a blank or '[' at t */
-	if (x == t || (x < end && b[x] <= ' '))
+	/* x == t: a blank or '[' at t, or t == end; a blank after the host
+	 * is no ':' ';' ',' nor the end, which the loop below requires */
+	x = bounds_next(&s, end);
+	if (x == t)
 		return SLB_SLOW;
 	slb_set_span(&v->host, t, x);
 	if (x < end && b[x] == ':') {
@@ -473,7 +477,7 @@ static size_t parse_via_fast(const uint8_t *b, size_t len, size_t i, size_t end,
 
 		t = x + 1;
 		x = bounds_next(&s, end);
-		if (x == t || x - t > 5)
+		if (x - t - 1 >= 5) /* 1 to 5 digits */
 			return SLB_SLOW;
 		if (!digits_to(b, t, x, &port) || port == 0 || port > 65535)
 			return SLB_SLOW;
@@ -773,33 +777,8 @@ static bool has_space_or_ctl(const uint8_t *p, size_t n)
  * RFC 3261 §25.1: callid = word [ "@" word ]: a run of word characters,
  * then optionally '@' and a second, non-empty run that ends the value.
  */
-SLB_INLINE uint32_t check_call_id(const uint8_t *b, size_t len, size_t i, size_t end)
+SLB_INLINE uint32_t check_call_id(const uint8_t *b, size_t i, size_t end)
 {
-#ifdef slb_class_miss64
-	/* The fast form: the value inside one 64-byte window (from i, or the
-	 * datagram's last 64 bytes), its bytes not in the class as a mask: a
-	 * word, or one '@' between two words. */
-	size_t base = i + 64 <= len ? i : len - 64;
-
-	if (len >= 64 && end - base <= 64) {
-		size_t n = end - i;
-		uint64_t m = slb_class_miss64(&slb_word_class, b + base) >> (i - base);
-
-#ifdef __BMI2__
-		m = _bzhi_u64(m, (unsigned)n); /* n <= 64: all bits at 64 */
-#else
-		m &= n < 64 ? (1ULL << n) - 1 : ~0ULL;
-#endif
-		if (!m)
-			return 0;
-		size_t at = (size_t)__builtin_ctzll(m);
-
-		if (at > 0 && at + 1 < n && b[i + at] == '@' && !(m & (m - 1)))
-			return 0;
-	}
-#else
-	(void)len;
-#endif
 	size_t at = slb_class_end(&slb_word_class, b, i, end);
 
 	if (at == end || (at > i && b[at] == '@' && at + 1 < end &&
@@ -809,6 +788,34 @@ SLB_INLINE uint32_t check_call_id(const uint8_t *b, size_t len, size_t i, size_t
 	return SLB_ERR(has_space_or_ctl(b + i, end - i) ? SLB_SIP_ERR_BAD_CALL_ID
 							 : SLB_SIP_ERR_CALL_ID_NOT_WORD);
 }
+
+#ifdef slb_class_miss64
+/*
+ * The common Call-ID: b[i..end), 1 to 64 bytes inside one 64-byte window
+ * (from i, or the datagram's last 64 bytes), a word or one '@' between two
+ * words, from the window's mask of the bytes not in the class. No blank is
+ * in the class, so such a value has no LWS to trim either.
+ */
+SLB_INLINE bool call_id_fast(const uint8_t *b, size_t len, size_t i, size_t end)
+{
+	size_t base = i + 64 <= len ? i : len - 64, n = end - i;
+
+	if (len < 64 || end - base > 64 || n == 0)
+		return false;
+	uint64_t m = slb_class_miss64(&slb_word_class, b + base) >> (i - base);
+
+#ifdef __BMI2__
+	m = _bzhi_u64(m, (unsigned)n); /* n <= 64: all bits at 64 */
+#else
+	m &= n < 64 ? (1ULL << n) - 1 : ~0ULL;
+#endif
+	if (!m)
+		return true;
+	size_t at = (size_t)__builtin_ctzll(m);
+
+	return at > 0 && at + 1 < n && b[i + at] == '@' && !(m & (m - 1));
+}
+#endif
 
 SLB_INLINE uint32_t parse_call_id(const uint8_t *b, size_t len, const struct slb_sip_hits *h,
 			      struct slb_sip_msg *m)
@@ -820,11 +827,18 @@ SLB_INLINE uint32_t parse_call_id(const uint8_t *b, size_t len, const struct slb
 	size_t end = (size_t)h->call_id.off + h->call_id.len;
 	size_t i = skip_lws(b, h->call_id.off, end);
 
+#ifdef slb_class_miss64
+	if (call_id_fast(b, len, i, end)) {
+		slb_set_span(&m->call_id, i, end);
+		return 0;
+	}
+#endif
+	(void)len;
 	end = trim_lws_end(b, i, end);
 	if (end == i)
 		return SLB_ERR(SLB_SIP_ERR_BAD_CALL_ID);
 	slb_set_span(&m->call_id, i, end);
-	return check_call_id(b, len, i, end);
+	return check_call_id(b, i, end);
 }
 
 SLB_INLINE uint32_t parse_vias(const uint8_t *b, size_t len, const struct slb_sip_hits *h,
