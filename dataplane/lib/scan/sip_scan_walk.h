@@ -48,9 +48,10 @@
 #define SLB_WALK_COLD __attribute__((noinline))
 #endif
 
+/* The bits from lo < 64 up. */
 static inline uint64_t slb_bits_from(size_t lo)
 {
-	return lo >= 64 ? 0 : ~0ULL << lo;
+	return ~0ULL << (lo & 63);
 }
 
 /* The lowest set bit's index, 64 for none (tzcnt, where the path has it). */
@@ -326,7 +327,7 @@ SLB_WALK_LINKAGE uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr
 		if (!slb_walk_masks(buf, len, full, base, &lf, &colons, &f))
 			return SLB_ERR(SLB_SIP_ERR_TRUNCATED);
 	}
-	w.colon = base;
+	w.colon = base; /* base <= hdr_start < base + 64 */
 	lf &= slb_bits_from(hdr_start - base);
 	colons &= slb_bits_from(hdr_start - base);
 	while (!slb_walk_lines(buf, base, lf, colons, &w, hits, hdr_end)) {
