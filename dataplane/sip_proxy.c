@@ -553,9 +553,13 @@ static size_t put(char *out, const char *s)
  * by the response's source address instead would cost a search per
  * response, would be ambiguous for a backend in two pools (two ids), and
  * would miss a backend that answers from another address or port.
+ *
+ * The MAC's 16 digits are left zeros here, its input in *in: put_mac
+ * writes them, or for the usual request mac_later leaves them to the end
+ * of the burst, whose MACs are made together (later_macs).
  */
 static inline __attribute__((always_inline)) uint16_t
-top_headers(struct pkt *p, char *out, int backend, bool record)
+top_headers(struct pkt *p, char *out, int backend, bool record, struct mac_input *in)
 {
 	const struct slb_vip_text *vt = p->vip_text;
 	char id[16]; /* written twice, formatted once */
@@ -563,14 +567,14 @@ top_headers(struct pkt *p, char *out, int backend, bool record)
 	size_t n = vt->via_len;
 
 	memcpy(out, vt->via, sizeof(vt->via)); /* fixed sizes: copies without a call */
-	struct mac_input in = {
+	*in = (struct mac_input){
 		.call_id = call_id_hash(p, 0),
 		.backend = backend >= 0 ? (uint16_t)backend : NO_BACKEND_ID,
 	};
-	slb_fmt_hex64(in.txn, branch_of(p));
-	request_reply_to(p, &in.addr, &in.port);
-	memcpy(out + n, in.txn, sizeof(in.txn));
-	slb_fmt_hex64(out + n + 16, branch_mac(p->v->state->branch_keys.key[0], &in));
+	slb_fmt_hex64(in->txn, branch_of(p));
+	request_reply_to(p, &in->addr, &in->port);
+	memcpy(out + n, in->txn, sizeof(in->txn));
+	memset(out + n + 16, 0, 16); /* the MAC's place */
 	n += 32;
 	if (backend >= 0) {
 		out[n++] = '-';
@@ -588,6 +592,18 @@ top_headers(struct pkt *p, char *out, int backend, bool record)
 		n += put(out + n, ">\r\n");
 	}
 	return (uint16_t)n;
+}
+
+/* Where top_headers leaves the MAC's digits in our Via. */
+static uint32_t mac_offset(const struct pkt *p)
+{
+	return p->vip_text->via_len + 16u;
+}
+
+/* The MAC of in written into our Via's text at top (top_headers). */
+static void put_mac(const struct pkt *p, char *top, const struct mac_input *in)
+{
+	slb_fmt_hex64(top + mac_offset(p), branch_mac(p->v->state->branch_keys.key[0], in));
 }
 
 /* The sender's marks when they are one edit or none: received new, rport
@@ -1072,6 +1088,7 @@ static enum slb_action request_from_backend(struct pkt *p, struct slb_out *out)
 	const uint8_t *b = sip(p);
 	struct slb_edits ed;
 	struct inserts t;
+	struct mac_input in;
 	uint32_t daddr;
 	uint16_t dport;
 
@@ -1079,26 +1096,90 @@ static enum slb_action request_from_backend(struct pkt *p, struct slb_out *out)
 	if (!(p->msg.route2.len ? uri_target(b, p->msg.route2, &daddr, &dport)
 				: uri_target(b, p->msg.ruri, &daddr, &dport)))
 		return drop(p, SLB_DROP_NO_ROUTE);
+	uint16_t top_len = top_headers(p, t.top, -1, false, &in);
+	put_mac(p, t.top, &in);
 	bool ok = remove_first_value(p, &ed, p->msg.route_line, p->msg.route, p->msg.route2) &&
-		  slb_edit_add(&ed, at(p, p->msg.via_line), 0, t.top,
-			       top_headers(p, t.top, -1, false)) &&
+		  slb_edit_add(&ed, at(p, p->msg.via_line), 0, t.top, top_len) &&
 		  mark_sender(p, &ed, &t);
 	return forward_request(p, ok, &ed, &t, daddr, dport,
 			       (struct slb_msg_counter *[2]){ &p->v->stats->in_dialog, NULL }, out);
 }
 
+/*
+ * The branch MACs of a burst's usual requests (those build_head rewrites),
+ * made together once their frames are otherwise done (later_macs): each
+ * MAC's 14 SipRounds are a chain of about 60 cycles, which the core ran
+ * alone, request after request; slb_siphash24_32_lanes runs 8 (AVX-512)
+ * or 4 (AVX2) of them as one. Their inputs, one array per word; where
+ * each one's digits go (zeros until then, and so in the UDP checksum).
+ */
+struct later_macs {
+	unsigned n;
+	uint64_t w[4][SLB_PROXY_BURST];
+	struct {
+		uint8_t *digits; /* 16 bytes in the frame */
+		uint8_t *check;  /* its UDP checksum; NULL: the port sums it */
+		bool odd;        /* the digits at an odd offset of the datagram */
+	} at[SLB_PROXY_BURST];
+};
+
+/* A rewritten request's MAC (input in) left to later_macs. */
+static inline __attribute__((always_inline)) void
+mac_later(const struct pkt *p, const struct mac_input *in, const struct slb_out *out,
+	  struct later_macs *lm)
+{
+	uint32_t at = p->msg.via_line + mac_offset(p); /* our Via is where the top Via was */
+	unsigned k = lm->n++;
+
+	for (unsigned i = 0; i < 4; i++)
+		memcpy(&lm->w[i][k], (const char *)in + 8 * i, 8);
+	lm->at[k].digits = p->f->data + p->sip_off + at;
+	lm->at[k].check = out->cksum_offload ? NULL : p->f->data + p->sip_off - 2;
+	lm->at[k].odd = at & 1; /* the UDP header's 8 bytes keep the parity */
+}
+
+/* The MACs later_macs holds, each written into its frame and added to its
+ * UDP checksum (RFC 1624: the digits' sum, for the zeros'). */
+static void later_macs(const struct slb_proxy_view *v, struct later_macs *lm)
+{
+	uint64_t mac[SLB_PROXY_BURST];
+
+	slb_siphash24_32_lanes(v->state->branch_keys.key[0],
+			       (const uint64_t *const[4]){ lm->w[0], lm->w[1], lm->w[2], lm->w[3] },
+			       lm->n, mac);
+	for (unsigned k = 0; k < lm->n; k++) {
+		char hex[16];
+		uint16_t check;
+
+		slb_fmt_hex64(hex, mac[k]);
+		memcpy(lm->at[k].digits, hex, sizeof(hex));
+		if (!lm->at[k].check)
+			continue;
+		memcpy(&check, lm->at[k].check, 2);
+		check = slb_csum_neg(slb_csum_fold(
+			slb_csum_neg(check) +
+			slb_csum_at(slb_csum_fold(slb_csum_short(0, hex, 16)), lm->at[k].odd)));
+		check = check ? check : 0xffff; /* 0 says none (RFC 768) */
+		memcpy(lm->at[k].check, &check, 2);
+	}
+	lm->n = 0;
+}
+
 /* A request from a client, its rules (if any) applied with pool and key
  * (key.len 0: the Call-ID): to the backend our Route names (in-dialog),
- * else to the pool's Maglev choice for the key. Inline, as are top_headers,
- * branch_mac and finish_frame: the usual request's path is one function,
- * without the calls' saved registers and the spills around them. */
+ * else to the pool's Maglev choice for the key. The usual request's MAC
+ * goes to lm when that is given. Inline, as are top_headers and
+ * finish_frame: the usual request's path is one function, without the
+ * calls' saved registers and the spills around them. */
 static inline __attribute__((always_inline)) enum slb_action
-to_backend(struct pkt *p, int route_id, uint32_t pool, struct slb_span key, struct slb_out *out)
+to_backend(struct pkt *p, int route_id, uint32_t pool, struct slb_span key,
+	   struct later_macs *lm, struct slb_out *out)
 {
 	const struct slb_state *s = p->v->state;
 	struct slb_lcore_stats *st = p->v->stats;
 	struct slb_edits ed;
 	struct inserts t;
+	struct mac_input in;
 	bool in_dialog = route_id >= 0 && route_id < (int)s->n_backends &&
 			 backend_takes_dialogs(p, &s->backends[route_id]);
 
@@ -1109,13 +1190,19 @@ to_backend(struct pkt *p, int route_id, uint32_t pool, struct slb_span key, stru
 	bool record = (p->vip->flags & SLB_VIP_RECORD_ROUTE) && !p->msg.to_tag.len &&
 		      (1u << p->msg.method & (1u << SLB_SIP_METHOD_INVITE |
 					     1u << SLB_SIP_METHOD_SUBSCRIBE)); /* one test */
-	uint16_t top_len = top_headers(p, t.top, id, record);
+	uint16_t top_len = top_headers(p, t.top, id, record, &in);
 
+	if (!lm)
+		put_mac(p, t.top, &in);
 	if (route_id < 0 && !p->v->edit_list_only && build_head(p, t.top, top_len, &t)) {
 		finish_frame(p, s->backends[id].addr, s->backends[id].port, out);
+		if (lm)
+			mac_later(p, &in, out, lm);
 		count_msg(&st->backend_tx[id], p->sip_len);
 		return SLB_ACTION_SEND;
 	}
+	if (lm)
+		put_mac(p, t.top, &in);
 	slb_edits_init(&ed); /* here: build_head's requests use none */
 	bool ok = (route_id < 0 || remove_first_value(p, &ed, p->msg.route_line, p->msg.route,
 						      p->msg.route2)) &&
@@ -1150,7 +1237,7 @@ ruled_to_backend(struct pkt *p, int route_id, const struct slb_rules_verdict *rv
 		if (rv->key.off != p->msg.call_id.off)
 			key = rv->key;
 	}
-	return to_backend(p, route_id, pool, key, out);
+	return to_backend(p, route_id, pool, key, NULL, out);
 }
 
 static void decide(const struct pkt *p, struct slb_rules_verdict *rv)
@@ -1173,9 +1260,11 @@ struct parked {
 
 /* A request from a client. One to a VIP with rules waits for them in pk
  * when that is given (SLB_ACTION_PARKED: a copy, so that the path without
- * rules keeps its packet on the stack), else has them now. */
+ * rules keeps its packet on the stack), else has them now; the usual
+ * request's MAC goes to lm when that is given. */
 static inline __attribute__((always_inline)) enum slb_action
-request_to_backend(struct pkt *p, int route_id, struct parked *pk, struct slb_out *out)
+request_to_backend(struct pkt *p, int route_id, struct parked *pk, struct later_macs *lm,
+		   struct slb_out *out)
 {
 	struct slb_lcore_stats *st = p->v->stats;
 
@@ -1191,7 +1280,7 @@ request_to_backend(struct pkt *p, int route_id, struct parked *pk, struct slb_ou
 		decide(p, &rv);
 		return ruled_to_backend(p, route_id, &rv, out);
 	}
-	return to_backend(p, route_id, p->vip->pool, (struct slb_span){ 0, 0 }, out);
+	return to_backend(p, route_id, p->vip->pool, (struct slb_span){ 0, 0 }, lm, out);
 }
 
 /* A proven response from the backend our branch names counts for its
@@ -1246,10 +1335,10 @@ static enum slb_action stun_binding(struct pkt *p, bool fingerprint, struct slb_
 	return SLB_ACTION_SEND;
 }
 
-/* slb_proxy_handle's work; a request to a VIP with rules is parked in pk
- * when that is given. */
+/* slb_proxy_handle's work; a request to a VIP with rules is parked in pk,
+ * the usual request's MAC left to lm, when those are given. */
 static enum slb_action handle(const struct slb_proxy_view *v, struct slb_frame *f,
-			      struct slb_out *out, struct parked *pk)
+			      struct slb_out *out, struct parked *pk, struct later_macs *lm)
 {
 	struct pkt pkt, *p = &pkt; /* not zeroed whole: the scanner clears p->msg, and
 				    * parse_frame and find_vip set the fields they
@@ -1287,13 +1376,13 @@ static enum slb_action handle(const struct slb_proxy_view *v, struct slb_frame *
 	if (route_id >= 0 && route_id < (int)v->state->n_backends &&
 	    v->state->backends[route_id].addr == p->saddr)
 		return request_from_backend(p, out);
-	return request_to_backend(p, route_id, pk, out);
+	return request_to_backend(p, route_id, pk, lm, out);
 }
 
 enum slb_action slb_proxy_handle(const struct slb_proxy_view *v, struct slb_frame *f,
 				 struct slb_out *out)
 {
-	return handle(v, f, out, NULL);
+	return handle(v, f, out, NULL, NULL);
 }
 
 /* The rules of the parked requests, back to back, then the rest of each. */
@@ -1316,14 +1405,18 @@ void slb_proxy_handle_burst(const struct slb_proxy_view *v, struct slb_frame *f,
 			    struct slb_out *out, enum slb_action *act)
 {
 	struct parked pk;
+	struct later_macs lm;
 
 	pk.n = 0;
+	lm.n = 0;
 	for (unsigned i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		__builtin_prefetch(f[i].data);
 	for (unsigned i = 0; i < n; i++) {
 		if (i + PREFETCH_AHEAD < n)
 			__builtin_prefetch(f[i + PREFETCH_AHEAD].data);
-		act[i] = handle(v, &f[i], &out[i], &pk);
+		act[i] = handle(v, &f[i], &out[i], &pk, &lm);
+		if (lm.n == SLB_PROXY_BURST)
+			later_macs(v, &lm);
 		if (act[i] != SLB_ACTION_PARKED)
 			continue;
 		pk.frame[pk.n++] = i;
@@ -1331,4 +1424,5 @@ void slb_proxy_handle_burst(const struct slb_proxy_view *v, struct slb_frame *f,
 			run_parked(&pk, out, act);
 	}
 	run_parked(&pk, out, act);
+	later_macs(v, &lm);
 }

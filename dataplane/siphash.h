@@ -10,6 +10,8 @@
 #define SIPLB_SIPHASH_H
 
 #include <endian.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -43,14 +45,18 @@ static inline void slb_sip_rounds(uint64_t v[4], unsigned n)
 	}
 }
 
+/* The initial state: the key's halves (k0, k1, k0, k1) xor these. */
+static const uint64_t slb_sip_iv[4] = { 0x736f6d6570736575ull, 0x646f72616e646f6dull,
+					0x6c7967656e657261ull, 0x7465646279746573ull };
+
 /* The MAC of the 32 bytes at in under the 16-byte key, as the 8 bytes
  * libsodium writes, read as a host integer. */
 static inline uint64_t slb_siphash24_32(const uint8_t key[16], const void *in)
 {
 	const uint8_t *m = in;
 	uint64_t k0 = slb_sip_le64(key), k1 = slb_sip_le64(key + 8);
-	uint64_t v[4] = { k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull,
-			  k0 ^ 0x6c7967656e657261ull, k1 ^ 0x7465646279746573ull };
+	uint64_t v[4] = { k0 ^ slb_sip_iv[0], k1 ^ slb_sip_iv[1], k0 ^ slb_sip_iv[2],
+			  k1 ^ slb_sip_iv[3] };
 
 	for (unsigned i = 0; i < 4; i++) {
 		uint64_t w = slb_sip_le64(m + 8 * i);
@@ -67,5 +73,21 @@ static inline uint64_t slb_siphash24_32(const uint8_t key[16], const void *in)
 	slb_sip_rounds(v, 4);
 	return htole64(v[0] ^ v[1] ^ v[2] ^ v[3]);
 }
+
+/*
+ * out[i] = slb_siphash24_32(key, input i) for the n inputs given as their
+ * four little-endian words, word k of input i at w[k][i]. One input a
+ * vector lane: the 14 SipRounds of 8 inputs (AVX-512) or 4 (AVX2) are one
+ * chain of vector instructions, where each input's own would be a chain
+ * of about 60 cycles (four a round) that the core cannot overlap with
+ * much else; one by one on CPUs with neither.
+ */
+void slb_siphash24_32_lanes(const uint8_t key[16], const uint64_t *const w[4], size_t n,
+			    uint64_t *out);
+
+/* Whether slb_siphash24_32_lanes may take its AVX-512 path where the CPU
+ * has it (it may unless told): siplb-dp allows it where the UDP checksum's
+ * is (slb_csum_allow_avx512), with the scanner's avx512 path only. */
+void slb_siphash_allow_avx512(bool allow);
 
 #endif

@@ -21,6 +21,7 @@
 #include <rte_log.h>
 
 #include "inet_csum.h"
+#include "siphash.h"
 #include "siplb_dp.h"
 
 static struct slb_dp dp;
@@ -170,6 +171,7 @@ int main(int argc, char **argv)
 				 dp.cfg.log_level ? (enum slb_log_level)dp.cfg.log_level : SLB_LOG_INFO);
 	slb_sip_path_choose(dp.opts.scan_path); /* args.c refused one this CPU lacks */
 	slb_csum_allow_avx512(slb_sip_path_active() == SLB_SIP_PATH_AVX512);
+	slb_siphash_allow_avx512(slb_sip_path_active() == SLB_SIP_PATH_AVX512);
 	slb_log(SLB_LOG_INFO, "SIP scanner: path=%s (%s)", slb_sip_path_name(slb_sip_path_active()),
 		dp.opts.scan_path ? "--scan-path" : "auto: the fastest this CPU has");
 	if (setup(&dp, err, sizeof(err))) {

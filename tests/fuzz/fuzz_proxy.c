@@ -2,8 +2,9 @@
 /*
  * libFuzzer harness for the proxy's rewrite (dataplane/sip_proxy.c): every
  * input is a SIP message to a proxy VIP, handled twice, once as siplb-dp
- * does (the usual request's head built in place, the sender's marks kept
- * per worker) and once by the edit list alone with the marks made anew
+ * does (in a burst, of one: the usual request's head built in place, its
+ * branch MAC made at the burst's end, the sender's marks kept per worker)
+ * and once alone by the edit list with the marks made anew
  * (slb_proxy_view.edit_list_only, senders NULL). The verdicts, the frames
  * sent and the counters must be the same, and a frame the proxy summed must
  * carry a right UDP checksum; ASan/UBSan catch bad reads and writes. The
@@ -99,7 +100,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s->f = (struct slb_frame){ d, len, headrooms[room & 3],
 					   (uint32_t)(sizeof(s->mem) - ROOM - len), how == 2 };
 		memset(&s->out, 0, sizeof(s->out));
-		s->act = slb_proxy_handle(&s->view, &s->f, &s->out);
+		if (k)
+			s->act = slb_proxy_handle(&s->view, &s->f, &s->out);
+		else
+			slb_proxy_handle_burst(&s->view, &s->f, 1, &s->out, &s->act);
 	}
 	struct side *a = &sides[0], *b = &sides[1];
 	if (a->act != b->act || memcmp(&a->out, &b->out, sizeof(a->out)) ||

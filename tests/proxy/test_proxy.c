@@ -830,6 +830,72 @@ static void test_head_in_place(void)
 	state.vips[0].flags = SLB_VIP_RECORD_ROUTE;
 }
 
+/*
+ * A burst (slb_proxy_handle_burst), which leaves the usual requests' MACs
+ * to the end and then writes them and adds them to the UDP checksums,
+ * sends each frame byte for byte as slb_proxy_handle does alone: more
+ * than SLB_PROXY_BURST of them, their MAC's digits at odd and at even
+ * offsets, each datagram without a checksum, with one and with one the
+ * port verified, the port summing what it sends or not, one fragmented,
+ * one taking the edit list's path (a Via marked twice).
+ */
+static void test_burst_macs(void)
+{
+	enum { N = SLB_PROXY_BURST + 9 };
+	static struct frame_buf one[N], many[N];
+	struct slb_frame f[N];
+	struct slb_out out_one[N], out_many[N];
+	enum slb_action act_one[N], act_many[N];
+	int parity[2] = { 0, 0 }, bad = 0;
+
+	for (int offload = 0; offload < 2; offload++) {
+		view.udp_cksum_offload = offload;
+		for (unsigned i = 0; i < N; i++) {
+			char text[2048], user[16];
+
+			snprintf(user, sizeof(user), "%.*s", (int)(1 + i % 3), "bob");
+			snprintf(text, sizeof(text),
+				 "INVITE sip:%s@biloxi.example.com SIP/2.0\n"
+				 "Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bK%u;%s\n"
+				 "Max-Forwards: 70\nCall-ID: burst-%u@atlanta.example.com\n"
+				 "From: <sip:a@b>;tag=1\nTo: <sip:%s@c>\nCSeq: 1 INVITE\n"
+				 "Content-Length: %d\n\n%*s",
+				 user, i, i == 5 ? "received=10.0.0.1;x" : "rport", i, user,
+				 i == 7 ? 1200 : 0, i == 7 ? 1200 : 0, "");
+			for (int k = 0; k < 2; k++) {
+				struct frame_buf *fb = k ? &many[i] : &one[i];
+
+				make_frame(fb, CLIENT, (uint16_t)(5062 + i), VIP, 5060, text);
+				if (i % 3)
+					put_udp_sum(fb);
+				fb->f.l4_cksum_good = i % 3 == 2;
+				fb->f.headroom = i % 2 ? 64 : HEADROOM;
+			}
+			act_one[i] = slb_proxy_handle(&view, &one[i].f, &out_one[i]);
+			f[i] = many[i].f;
+			parity[(strstr((char *)one[i].f.data + 42, ";branch=z9hG4bKslb") -
+				(char *)one[i].f.data) & 1]++;
+		}
+		slb_proxy_handle_burst(&view, f, N, out_many, act_many);
+		for (unsigned i = 0; i < N; i++) {
+			bool eq = act_one[i] == act_many[i] && f[i].len == one[i].f.len &&
+				  !memcmp(f[i].data, one[i].f.data, f[i].len) &&
+				  out_one[i].cksum_offload == out_many[i].cksum_offload &&
+				  out_one[i].fragment == out_many[i].fragment;
+
+			bad += !eq;
+			CHECK(eq, "frame %u, offload %d: the burst's (action %d) as alone (%d)", i,
+			      offload, act_many[i], act_one[i]);
+			if (act_one[i] == SLB_ACTION_SEND && !offload && !out_one[i].fragment)
+				CHECK(ref_udp_sum(f[i].data, f[i].len - 34u) == 0xffff,
+				      "frame %u: UDP checksum", i);
+		}
+	}
+	view.udp_cksum_offload = false;
+	CHECK(!bad && parity[0] && parity[1], "%d frames differ; MACs at even (%d) and odd (%d) offsets",
+	      bad, parity[0], parity[1]);
+}
+
 /* The text of our Via and Record-Route the proxy keeps per VIP follows
  * the VIP when a new generation moves it to another address or port. */
 static void test_vip_moved(void)
@@ -871,6 +937,7 @@ int main(void)
 	test_checksum();
 	test_checksum_update();
 	test_checksum_ones();
+	test_burst_macs();
 	test_head_in_place();
 	test_seed_zero();
 	test_in_dialog();
