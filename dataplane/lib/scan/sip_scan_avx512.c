@@ -48,13 +48,15 @@ static inline __attribute__((always_inline)) void slb_chunk_masks(const uint8_t 
 		       f);
 }
 
-/* The first chunk: nothing before p (its own CR mask moved up by one). */
+/* The first chunk: nothing before p (its own CR mask moved up by one, in
+ * a mask register). */
 static inline void slb_chunk_masks_first(const uint8_t *p, uint64_t *lf, uint64_t *colon,
 					 slb_faultv *f)
 {
 	__m512i v = _mm512_loadu_si512(p);
 
-	slb_chunk_eval(v, slb_eq64(v, '\r') << 1, lf, colon, f);
+	slb_chunk_eval(v, _kshiftli_mask64(_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r')), 1),
+		       lf, colon, f);
 }
 
 #define SLB_WALK_FN slb_sip_walk_avx512

@@ -185,7 +185,9 @@ slb_walk_masks(const uint8_t *buf, size_t len, size_t full, size_t base, uint64_
 	if (__builtin_expect(base <= full, 1)) {
 		slb_chunk_masks(buf + base, lf, colons, f);
 	} else if (base < len) {
-		unsigned sh = (unsigned)(base + 64 - len);
+		/* base + 64 - len, from this base: with the previous base
+		 * in it, the loop kept both and copied one every chunk */
+		unsigned sh = (unsigned)(base - full);
 
 		slb_chunk_masks(buf + len - 64, lf, colons, f);
 		*lf >>= sh;
