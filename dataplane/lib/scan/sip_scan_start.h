@@ -89,13 +89,17 @@ SLB_INLINE uint64_t start_mask64(const uint8_t *p, char c)
 }
 #endif
 
-SLB_INLINE struct start_masks start_sps(const uint8_t *buf, size_t len)
+/* The SPs of the line buf[0..end), cut at end once for every search. */
+SLB_INLINE struct start_masks start_sps(const uint8_t *buf, size_t len, size_t end)
 {
 #ifdef __AVX2__
-	if (len >= 64)
-		return (struct start_masks){ start_mask64(buf, ' '), 64 };
+	if (len >= 64) {
+		uint64_t sp = start_mask64(buf, ' ');
+
+		return (struct start_masks){ end < 64 ? sp & ((1ULL << end) - 1) : sp, 64 };
+	}
 #endif
-	(void)buf, (void)len;
+	(void)buf, (void)len, (void)end;
 	return (struct start_masks){ 0, 0 };
 }
 
@@ -107,8 +111,6 @@ SLB_INLINE size_t start_next_sp(const uint8_t *buf, const struct start_masks *sm
 	if (from < sm->known) {
 		uint64_t bits = sm->sp & (~0ULL << from);
 
-		if (end < 64)
-			bits &= (1ULL << end) - 1;
 		if (bits)
 			return (size_t)__builtin_ctzll(bits);
 		from = 64;
@@ -134,7 +136,7 @@ static inline bool is_sip20(const uint8_t *p, size_t n)
 SLB_INLINE uint32_t parse_request_line(const uint8_t *buf, size_t end, size_t len,
 				       struct slb_sip_msg *m)
 {
-	struct start_masks sps = start_sps(buf, len);
+	struct start_masks sps = start_sps(buf, len, end);
 	size_t s1 = start_next_sp(buf, &sps, 0, end);
 
 	if (s1 == 0 || s1 == end)
@@ -169,7 +171,7 @@ static uint32_t parse_status_line(const uint8_t *buf, size_t end, size_t len,
 	/* Mostly "SIP/2.0 ": one compare; anything else is a fault, whose
 	 * version span and reason need the first SP. */
 	if (end < 8 || !slb_ieq(buf, "sip/2.0 ", 8)) {
-		struct start_masks sps = start_sps(buf, len);
+		struct start_masks sps = start_sps(buf, len, end);
 		size_t sp = start_next_sp(buf, &sps, 0, end);
 
 		slb_set_span(&m->version, 0, sp);
@@ -209,10 +211,16 @@ SLB_PATH_FN bool SLB_BEGIN_FN(const uint8_t *buf, size_t len, struct slb_sip_msg
 	size_t nl;
 
 #ifdef __AVX2__
-	/* The LF from one 64-byte mask while the line is shorter. */
-	uint64_t lf = len >= 64 ? start_mask64(buf, '\n') : 0;
+	/* The LF from one 64-byte mask while the line is shorter, or from a
+	 * second (a request line of 64 to 127 bytes: an INVITE's, often). */
+	uint64_t lf;
 
-	nl = lf ? (size_t)__builtin_ctzll(lf) : slb_find_byte(buf, len >= 64 ? 64 : 0, len, '\n');
+	if (len >= 64 && (lf = start_mask64(buf, '\n')))
+		nl = (size_t)__builtin_ctzll(lf);
+	else if (len >= 128 && (lf = start_mask64(buf + 64, '\n')))
+		nl = 64 + (size_t)__builtin_ctzll(lf);
+	else
+		nl = slb_find_byte(buf, len >= 128 ? 128 : len >= 64 ? 64 : 0, len, '\n');
 #else
 	nl = slb_find_byte(buf, 0, len, '\n');
 #endif
