@@ -6,58 +6,12 @@
  * path's instructions (a memchr call costs more than the search itself on
  * a 60-byte line).
  *
- * Before including this file (after sip_scan_values.h, whose token class it
- * uses) a path defines SLB_BEGIN_FN (the function name).
+ * Before including this file (after sip_scan_values.h, whose token class and
+ * slb_find_byte() it uses) a path defines SLB_BEGIN_FN (the function name).
  */
 #ifndef SLB_BEGIN_FN
 #error "define SLB_BEGIN_FN before including sip_scan_start.h"
 #endif
-
-/* The first c in b[i..end), or end: 64 bytes per step on AVX-512 (the
- * last a masked load of the bytes before end), 32 then 16 on the other SIMD
- * paths, the C library's search on the scalar one. */
-static inline size_t slb_find_byte(const uint8_t *b, size_t i, size_t end, uint8_t c)
-{
-#ifdef __AVX512BW__
-	for (; i < end; i += 64) {
-		uint64_t in = end - i >= 64 ? ~0ULL : _bzhi_u64(~0ULL, (unsigned)(end - i));
-		uint64_t hit = _mm512_mask_cmpeq_epi8_mask(in, _mm512_maskz_loadu_epi8(in, b + i),
-							   _mm512_set1_epi8((char)c));
-
-		if (hit)
-			return i + (size_t)_tzcnt_u64(hit);
-	}
-	return end;
-#else
-#ifdef __AVX2__
-	for (uint32_t hit; i + 32 <= end; i += 32)
-		if ((hit = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
-			     _mm256_loadu_si256((const __m256i *)(b + i)), _mm256_set1_epi8((char)c)))))
-			return i + (size_t)__builtin_ctz(hit);
-#endif
-#ifdef __SSSE3__
-	const __m128i k = _mm_set1_epi8((char)c);
-
-	for (; i + 16 <= end; i += 16) {
-		uint32_t hit = (uint32_t)_mm_movemask_epi8(
-			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(b + i)), k));
-
-		if (hit)
-			return i + (size_t)__builtin_ctz(hit);
-	}
-	if (i < end && end >= 16) { /* the last 16 bytes, those before i dropped */
-		uint32_t hit = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
-				       _mm_loadu_si128((const __m128i *)(b + end - 16)), k)) >>
-			       (16 - (end - i));
-
-		return hit ? i + (size_t)__builtin_ctz(hit) : end;
-	}
-#endif
-	const uint8_t *p = i < end ? memchr(b + i, c, end - i) : NULL;
-
-	return p ? (size_t)(p - b) : end;
-#endif
-}
 
 /*
  * A request line's SPs among the datagram's first 64 bytes, from one mask on
