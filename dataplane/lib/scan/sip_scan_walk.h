@@ -99,6 +99,19 @@ static inline size_t slb_walk_next(size_t p)
 #endif
 }
 
+/*
+ * p, as a pointer clang cannot relate to the walk's other loads from it:
+ * the rare miss test loads its two bytes again through it instead of taking
+ * the first from a name compare's word, which clang otherwise copied before
+ * each compare to keep it for that test (AVX-512 -6 to -12 instructions a
+ * message, AVX2 -2 to -7; bench/RESULTS.md, walk8).
+ */
+static inline const uint8_t *slb_walk_opaque(const uint8_t *p)
+{
+	__asm__("" : "+r"(p));
+	return p;
+}
+
 /* The current logical line, carried from chunk to chunk. colon is its
  * name colon, or the next chunk's base while none has been seen (past every
  * LF of the chunks walked so far). */
@@ -177,7 +190,8 @@ static inline void slb_walk_record(const uint8_t *buf, size_t start, size_t colo
 #undef HIT
 	/* the colon as vstart - 1: with colon - 1, clang kept the colon
 	 * alive and copied it for the length on every line */
-	if (__builtin_expect(buf[start] <= ' ' || buf[vstart - 2] <= ' ', 0))
+	if (__builtin_expect(slb_walk_opaque(buf)[start] <= ' ' ||
+			     slb_walk_opaque(buf)[vstart - 2] <= ' ', 0))
 		slb_walk_miss(buf, start, vstart - 1, lf, w->first, hits);
 }
 
