@@ -157,14 +157,39 @@ enum slb_sip_path slb_sip_path_by_name(const char *name)
 	return (enum slb_sip_path)p;
 }
 
-bool slb_sip_scan_with(enum slb_sip_path path, const uint8_t *buf, size_t len,
-		       struct slb_sip_msg *msg)
+/* What slb_sip_scan_with() calls for each path it is given: the path's
+ * function when this CPU supports it, else NULL; all NULL until its first
+ * call, and always NULL for AUTO (which follows slb_sip_path_choose()).
+ * The CPU tests (a jump table and __cpu_model's bits: some 15 instructions
+ * a scan) made once, as slb_sip_scan()'s active_path is. */
+static slb_sip_run_fn *with_fns[SLB_SIP_PATH_COUNT];
+
+/* slb_sip_scan_with() where with_fns[path] is NULL: its first call, AUTO,
+ * an unsupported path or none. */
+static __attribute__((noinline)) bool scan_with_slow(enum slb_sip_path path, const uint8_t *buf,
+						     size_t len, struct slb_sip_msg *msg)
 {
+	for (int p = SLB_SIP_PATH_SCALAR; p < SLB_SIP_PATH_COUNT; p++)
+		if (slb_sip_path_supported((enum slb_sip_path)p))
+			__atomic_store_n(&with_fns[p], paths[p], __ATOMIC_RELAXED);
 	if (!slb_sip_path_supported(path))
 		return false;
 	if (path == SLB_SIP_PATH_AUTO)
 		path = slb_sip_path_active();
 	paths[path](buf, len, msg);
+	return true;
+}
+
+bool slb_sip_scan_with(enum slb_sip_path path, const uint8_t *buf, size_t len,
+		       struct slb_sip_msg *msg)
+{
+	slb_sip_run_fn *fn = (unsigned)path < SLB_SIP_PATH_COUNT
+				     ? __atomic_load_n(&with_fns[path], __ATOMIC_RELAXED)
+				     : NULL;
+
+	if (!fn)
+		return scan_with_slow(path, buf, len, msg);
+	fn(buf, len, msg);
 	return true;
 }
 
