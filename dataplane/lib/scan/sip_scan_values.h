@@ -570,16 +570,25 @@ static size_t parse_via_fast(const uint8_t *b, size_t len, size_t i, size_t end,
 
 		if (b[x] != ';')
 			return SLB_SLOW;
-		/* The usual ";branch=" and ";rport": the name (and branch's
-		 * '=') one compare, no run for the name, no name compares.
-		 * The bytes compared are inside the value (b[end] is the
-		 * line's CR), so the '=' is s's next boundary. */
+		/* The usual ";branch=" and ";rport", and a response's
+		 * ";received=": the name (and '=') one compare, no run for
+		 * the name, no name compares. The bytes compared are inside
+		 * the value (b[end] is the line's CR), so the '=' is s's next
+		 * boundary. ";receive" takes one more compare for its 'd' and
+		 * '=' (inside the value too when those eight matched). */
+		struct slb_span *dst = NULL;
+
 		if (lit_at(b, len, x, SLB_LIT8(';', 'b', 'r', 'a', 'n', 'c', 'h', '='),
-			   0x0020202020202000ULL, ~0ULL)) {
-			t = x + 8;
+			   0x0020202020202000ULL, ~0ULL))
+			dst = &v->branch, t = x + 8;
+		else if (lit_at(b, len, x, SLB_LIT8(';', 'r', 'e', 'c', 'e', 'i', 'v', 'e'),
+				0x2020202020202000ULL, ~0ULL) &&
+			 (b[x + 8] | 0x20) == 'd' && b[x + 9] == '=')
+			dst = &v->received, t = x + 10;
+		if (dst) {
 			if ((x = value_fast(&s, t, end)) == SLB_SLOW)
 				return SLB_SLOW;
-			slb_set_span(&v->branch, t, x);
+			slb_set_span(dst, t, x);
 			continue;
 		}
 		if (lit_at(b, len, x, SLB_LIT8(';', 'r', 'p', 'o', 'r', 't', 0, 0),
