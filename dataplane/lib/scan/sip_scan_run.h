@@ -12,7 +12,7 @@
 enum slb_sip_reason SLB_RUN_FN(const uint8_t *buf, size_t len, struct slb_sip_msg *msg)
 {
 	struct slb_sip_hits hits = { 0 };
-	size_t hdr_start, hdr_end = 0;
+	size_t hdr_start, hdr_end; /* set by the walk whenever it returns no fault */
 	uint32_t err = 0;
 
 	if (!SLB_BEGIN_FN(buf, len, msg, &hdr_start, &err))
