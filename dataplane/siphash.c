@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* SipHash-2-4 of 32 bytes for many inputs at once (siphash.h): the same
- * rounds as slb_sip_rounds, on GCC vectors of 64-bit lanes, one input a
+ * rounds (SLB_SIP_ROUNDS), on GCC vectors of 64-bit lanes, one input a
  * lane. The compiler picks each width's instructions: clang makes every
  * rotate one vprolq on AVX-512, and on AVX2 (no rotate) those by 32 and 16
  * one shuffle, the others two shifts and an OR. */
@@ -17,23 +17,6 @@ static void lanes_scalar(const uint8_t key[16], const uint64_t *const w[4], size
 		out[i] = slb_siphash24_32(key, in);
 	}
 }
-
-#define SIP_ROTL(x, b) ((x) << (b) | (x) >> (64 - (b)))
-
-/* slb_sip_rounds on the lanes of v[0..3] (vectors), n times. */
-#define SIP_ROUNDS(v, n)                                                                      \
-	for (unsigned r_ = 0; r_ < (n); r_++) {                                               \
-		v[0] += v[1];                                                                 \
-		v[1] = SIP_ROTL(v[1], 13) ^ v[0];                                             \
-		v[0] = SIP_ROTL(v[0], 32);                                                    \
-		v[2] += v[3];                                                                 \
-		v[3] = SIP_ROTL(v[3], 16) ^ v[2];                                             \
-		v[0] += v[3];                                                                 \
-		v[3] = SIP_ROTL(v[3], 21) ^ v[0];                                             \
-		v[2] += v[1];                                                                 \
-		v[1] = SIP_ROTL(v[1], 17) ^ v[2];                                             \
-		v[2] = SIP_ROTL(v[2], 32);                                                    \
-	}
 
 /*
  * The function name, compiled for isa, on vectors of type vec: as many
@@ -64,14 +47,14 @@ static void lanes_scalar(const uint8_t key[16], const uint64_t *const w[4], size
 					for (size_t j = 0; j < c; j++)                        \
 						x[j] = w[k][i + j];                           \
 				v[3] ^= x;                                                    \
-				SIP_ROUNDS(v, 2)                                              \
+				SLB_SIP_ROUNDS(v, 2)                                              \
 				v[0] ^= x;                                                    \
 			}                                                                     \
 			v[3] ^= last + ((uint64_t)32 << 56);                                  \
-			SIP_ROUNDS(v, 2)                                                      \
+			SLB_SIP_ROUNDS(v, 2)                                                      \
 			v[0] ^= last + ((uint64_t)32 << 56);                                  \
 			v[2] ^= last + 0xff;                                                  \
-			SIP_ROUNDS(v, 4)                                                      \
+			SLB_SIP_ROUNDS(v, 4)                                                      \
 			x = v[0] ^ v[1] ^ v[2] ^ v[3];                                        \
 			if (c == lanes)                                                       \
 				memcpy(out + i, &x, sizeof(x));                               \

@@ -15,11 +15,6 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline uint64_t slb_sip_rotl(uint64_t x, unsigned b)
-{
-	return x << b | x >> (64 - b);
-}
-
 static inline uint64_t slb_sip_le64(const uint8_t *p)
 {
 	uint64_t v;
@@ -28,21 +23,30 @@ static inline uint64_t slb_sip_le64(const uint8_t *p)
 	return le64toh(v);
 }
 
-/* n SipRounds: 2 per message word and after the length, 4 to finish. */
+/*
+ * n SipRounds on v[0..3]: 2 per message word and after the length, 4 to
+ * finish. A macro, so that the one definition serves the inline MAC's
+ * uint64_t words and siphash.c's vectors of them (one input a lane); the
+ * shift pair is a rotate to the compiler in both (rol, vprolq).
+ */
+#define SLB_SIP_ROTL(x, b) ((x) << (b) | (x) >> (64 - (b)))
+#define SLB_SIP_ROUNDS(v, n)                                                                  \
+	for (unsigned r_ = 0; r_ < (n); r_++) {                                               \
+		v[0] += v[1];                                                                 \
+		v[1] = SLB_SIP_ROTL(v[1], 13) ^ v[0];                                         \
+		v[0] = SLB_SIP_ROTL(v[0], 32);                                                \
+		v[2] += v[3];                                                                 \
+		v[3] = SLB_SIP_ROTL(v[3], 16) ^ v[2];                                         \
+		v[0] += v[3];                                                                 \
+		v[3] = SLB_SIP_ROTL(v[3], 21) ^ v[0];                                         \
+		v[2] += v[1];                                                                 \
+		v[1] = SLB_SIP_ROTL(v[1], 17) ^ v[2];                                         \
+		v[2] = SLB_SIP_ROTL(v[2], 32);                                                \
+	}
+
 static inline void slb_sip_rounds(uint64_t v[4], unsigned n)
 {
-	for (unsigned i = 0; i < n; i++) {
-		v[0] += v[1];
-		v[1] = slb_sip_rotl(v[1], 13) ^ v[0];
-		v[0] = slb_sip_rotl(v[0], 32);
-		v[2] += v[3];
-		v[3] = slb_sip_rotl(v[3], 16) ^ v[2];
-		v[0] += v[3];
-		v[3] = slb_sip_rotl(v[3], 21) ^ v[0];
-		v[2] += v[1];
-		v[1] = slb_sip_rotl(v[1], 17) ^ v[2];
-		v[2] = slb_sip_rotl(v[2], 32);
-	}
+	SLB_SIP_ROUNDS(v, n)
 }
 
 /* The initial state: the key's halves (k0, k1, k0, k1) xor these. */
