@@ -87,6 +87,18 @@ static inline bool is_sip20(const uint8_t *p, size_t n)
 	return SLB_IEQ(p, n, "sip/2.0");
 }
 
+/* A request line's fields: the method buf[0..s1), the URI up to the SP at
+ * s2, the version after it up to end. */
+SLB_INLINE void set_request(struct slb_sip_msg *m, size_t s1, enum slb_sip_method method,
+			    size_t s2, size_t end)
+{
+	m->kind = SLB_SIP_KIND_REQUEST;
+	m->method_tok.len = (uint16_t)s1; /* its off is 0, as cleared */
+	m->method = method;
+	slb_set_span(&m->ruri, s1 + 1, s2);
+	slb_set_span(&m->version, s2 + 1, end);
+}
+
 SLB_INLINE uint32_t parse_request_line(const uint8_t *buf, size_t end, size_t len,
 				       struct slb_sip_msg *m)
 {
@@ -108,19 +120,30 @@ SLB_INLINE uint32_t parse_request_line(const uint8_t *buf, size_t end, size_t le
 	if (s2 == s1 + 1 || s2 + 1 == end || (!sip20 && slb_find_byte(buf, s2 + 1, end, ' ') != end))
 		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
 
-	m->kind = SLB_SIP_KIND_REQUEST;
-	m->method_tok.len = (uint16_t)s1; /* its off is 0, as cleared */
-	m->method = method;
-	slb_set_span(&m->ruri, s1 + 1, s2);
-	slb_set_span(&m->version, s2 + 1, end);
+	set_request(m, s1, method, s2, end);
 	return sip20 ? 0 : SLB_ERR(SLB_SIP_ERR_BAD_VERSION);
+}
+
+/* A status line from the SP after "SIP/2.0" (buf[7]) on: the version's
+ * span, SP 3DIGIT, then SP reason-phrase (which may be empty) or the end. */
+SLB_INLINE uint32_t parse_status_code(const uint8_t *buf, size_t end, struct slb_sip_msg *m)
+{
+	const size_t s = 7;
+	const uint8_t *c = buf + s + 1;
+
+	slb_set_span(&m->version, 0, s);
+	if (s + 4 > end || c[0] < '1' || c[0] > '6' || c[1] < '0' || c[1] > '9' ||
+	    c[2] < '0' || c[2] > '9' || (s + 4 < end && c[3] != ' '))
+		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
+	m->status = (uint16_t)((c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0'));
+	if (s + 5 <= end)
+		slb_set_span(&m->status_reason, s + 5, end);
+	return 0;
 }
 
 static uint32_t parse_status_line(const uint8_t *buf, size_t end, size_t len,
 				  struct slb_sip_msg *m)
 {
-	const size_t s = 7; /* the first SP: after "SIP/2.0", which has none */
-
 	m->kind = SLB_SIP_KIND_RESPONSE;
 	/* Mostly "SIP/2.0 ": one compare; anything else is a fault, whose
 	 * version span and reason need the first SP. */
@@ -131,18 +154,42 @@ static uint32_t parse_status_line(const uint8_t *buf, size_t end, size_t len,
 		slb_set_span(&m->version, 0, sp);
 		if (!is_sip20(buf, sp))
 			return SLB_ERR(sp == end ? SLB_SIP_ERR_BAD_START_LINE : SLB_SIP_ERR_BAD_VERSION);
-	}
-	slb_set_span(&m->version, 0, s);
-	/* SP 3DIGIT, then SP reason-phrase (which may be empty) or the end. */
-	const uint8_t *c = buf + s + 1;
-	if (s + 4 > end || c[0] < '1' || c[0] > '6' || c[1] < '0' || c[1] > '9' ||
-	    c[2] < '0' || c[2] > '9' || (s + 4 < end && c[3] != ' '))
-		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
-	m->status = (uint16_t)((c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0'));
-	if (s + 5 <= end)
-		slb_set_span(&m->status_reason, s + 5, end);
-	return 0;
+	} /* the first SP at 7: after "SIP/2.0", which has none */
+	return parse_status_code(buf, end, m);
 }
+
+/* The start line buf[0..end), a status line or a request line. */
+SLB_INLINE uint32_t parse_start_line(const uint8_t *buf, size_t end, size_t len,
+				     struct slb_sip_msg *m)
+{
+	return end >= 4 && slb_ieq(buf, "sip/", 4) ? parse_status_line(buf, end, len, m)
+						   : parse_request_line(buf, end, len, m);
+}
+
+#if defined(__AVX2__) && defined(__BMI__)
+/*
+ * The usual request line, "METHOD SP Request-URI SP SIP/2.0", from the SP
+ * mask of the datagram's first 64 bytes (len >= 64): its first SP s1 and
+ * the next s2 as two counts of trailing zeros, where s2 + 8 == end and
+ * " SIP/2.0" there make both the SPs parse_request_line() searches for (s2
+ * may be 64, one past the mask: the compare then finds its SP), and no SP
+ * after s2. A known method only (no token test, and no "sip/" start).
+ * False, nothing written, for anything else: parse_request_line() takes it.
+ */
+SLB_INLINE bool request_line_fast(const uint8_t *buf, size_t end, struct slb_sip_msg *m)
+{
+	uint64_t sp = start_mask64(buf, ' ');
+	size_t s1 = (size_t)_tzcnt_u64(sp), s2 = (size_t)_tzcnt_u64(_blsr_u64(sp));
+
+	if (s2 + 8 != end || s1 + 1 >= s2 || !slb_ieq(buf + s2, " sip/2.0", 8))
+		return false;
+	enum slb_sip_method method = slb_method_id(buf, s1);
+	if (method == SLB_SIP_METHOD_OTHER)
+		return false;
+	set_request(m, s1, method, s2, s2 + 8); /* the version's length a constant */
+	return true;
+}
+#endif
 
 /*
  * Returns false when the scan is over (msg->reason set). On true, *hdr_start
@@ -186,11 +233,19 @@ SLB_PATH_FN bool SLB_BEGIN_FN(const uint8_t *buf, size_t len, struct slb_sip_msg
 	}
 	size_t end = nl > 0 ? slb_line_end(buf, nl) : 0;
 
-	*err = end >= 4 && slb_ieq(buf, "sip/", 4) ? parse_status_line(buf, end, len, msg)
-					       : parse_request_line(buf, end, len, msg);
+#if defined(__AVX2__) && defined(__BMI__)
+	if (len >= 64 && slb_ieq(buf, "sip/2.0 ", 8)) { /* the usual status line */
+		msg->kind = SLB_SIP_KIND_RESPONSE;
+		*err = parse_status_code(buf, end, msg);
+	} else if (len >= 64 && request_line_fast(buf, end, msg)) {
+		*err = 0;
+	} else
+#endif
+	*err = parse_start_line(buf, end, len, msg);
 	*hdr_start = nl + 1;
 	/* The start line cannot be folded: SP or HT here starts a bad line. */
-	if (nl + 1 < len && (buf[nl + 1] == ' ' || buf[nl + 1] == '\t'))
+	if (nl + 1 < len && __builtin_expect(buf[nl + 1] <= ' ', 0) &&
+	    (buf[nl + 1] == ' ' || buf[nl + 1] == '\t'))
 		*err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
 	return true;
 }
