@@ -250,28 +250,34 @@ static inline uint32_t digits8_value(uint64_t w)
 }
 
 /*
- * The number b[t..x), 1 to 8 bytes, x >= 8 (a value of a message whose
- * start line parsed, at least "M U SIP/2.0" and its CRLF before it): false
- * unless they are all digits, their value in *n. One load of the four or
- * eight bytes that end at x, those before t cleared: about 15 (up to four
- * digits, 32-bit constants) or 22 instructions for the loop's 11 a digit.
+ * The number b[t..x), x > t (a value of a message whose start line parsed,
+ * at least "M U SIP/2.0" and its CRLF before it, so x >= 8; b[x..x+4) is
+ * in the buffer, a value ending in CRLF): false unless it is 1 to 8 digits,
+ * their value in *n. Up to four digits one load from t, the bytes from x
+ * shifted out and zeros (digit 0) shifted in; five to eight one load of
+ * the eight bytes that end at x, those before t cleared: about 13 (32-bit
+ * constants) or 22 instructions for the loop's 11 a digit.
  */
 SLB_INLINE bool digits_to(const uint8_t *b, size_t t, size_t x, uint32_t *n)
 {
-	if (x - t <= 4) {
+	size_t k = x - t - 1; /* the length less one: 0 to 7 */
+
+	if (k < 4) {
 		uint32_t w;
 
-		memcpy(&w, b + x - 4, 4);
-		w = (w ^ ('0' * 0x01010101u)) & (~0u << (8 * (4 - (x - t))));
+		memcpy(&w, b + t, 4);
+		w = (w ^ ('0' * 0x01010101u)) << (24 - 8 * k);
 		if ((w | (w + 0x76767676u)) & 0x80808080u)
 			return false;
 		*n = digits4_value(w);
 		return true;
 	}
+	if (k >= 8)
+		return false;
 	uint64_t w;
 
 	memcpy(&w, b + x - 8, 8);
-	w = (w ^ ('0' * SLB_ONES)) & (~0ULL << (8 * (8 - (x - t))));
+	w = (w ^ ('0' * SLB_ONES)) & (~0ULL << (8 * (7 - k)));
 	if ((w | (w + 0x76 * SLB_ONES)) & (0x80 * SLB_ONES))
 		return false;
 	*n = digits8_value(w);
@@ -406,7 +412,7 @@ SLB_INLINE void bounds_load(struct bounds *s, size_t from)
 }
 
 /* The next boundary, at most end. */
-SLB_INLINE size_t bounds_next(struct bounds *s, size_t end)
+SLB_INLINE size_t bounds_take(struct bounds *s, size_t end, bool clamp)
 {
 	size_t p;
 
@@ -419,7 +425,24 @@ SLB_INLINE size_t bounds_next(struct bounds *s, size_t end)
 	}
 	p = s->base + (size_t)__builtin_ctzll(s->m);
 	s->m &= s->m - 1;
-	return p < end ? p : end;
+	return !clamp || p < end ? p : end;
+}
+
+/* For a class whose boundaries may lie past the value (an address's). */
+SLB_INLINE size_t bounds_next(struct bounds *s, size_t end)
+{
+	return bounds_take(s, end, true);
+}
+
+/*
+ * For slb_token_class, without the clamp: b[end], the value's line's CR
+ * (the walk records a value only up to a CR before its LF), is a boundary
+ * of that class, so while end is not taken no boundary past it is, and a
+ * window that holds end has it (every window is loaded from at most end).
+ */
+SLB_INLINE size_t bounds_next_tok(struct bounds *s, size_t end)
+{
+	return bounds_take(s, end, false);
 }
 
 /*
@@ -706,7 +729,7 @@ static bool parse_addr_fast(const uint8_t *b, size_t len, struct slb_span v, str
 		size_t t = i + 5;
 
 		bounds_load(&s, t);
-		i = bounds_next(&s, end);
+		i = bounds_next_tok(&s, end);
 		if (i == t)
 			return false;
 		*tag = slb_span_of(t, i);
@@ -821,7 +844,9 @@ static void parse_routes(const uint8_t *b, const struct slb_sip_hits *h, struct 
 					(size_t)h->route[1].off + h->route[1].len, &unused);
 }
 
-/* 1*DIGIT with LWS around; saturates at limit+1. False if not a number. */
+/* 1*DIGIT with LWS around; saturates at limit+1 (the SIMD paths' common
+ * form gives up to 99999999 unsaturated: both callers take every number
+ * above their limit alike). False if not a number. */
 SLB_INLINE bool parse_number(const uint8_t *b, struct slb_span v, uint32_t limit, uint32_t *out,
 			 size_t *digits_start, size_t *digits_end)
 {
@@ -832,8 +857,8 @@ SLB_INLINE bool parse_number(const uint8_t *b, struct slb_span v, uint32_t limit
 #ifdef __SSSE3__
 	/* Mostly one SP, then 1 to 8 digits that end the value. */
 	d = v.off + (b[v.off] == ' ');
-	if (end - d - 1 < 8 && digits_to(b, d, end, &n)) {
-		*out = n > limit ? limit + 1 : n; /* as scan_digits() saturates */
+	if (digits_to(b, d, end, &n)) {
+		*out = n;
 		if (digits_start) {
 			*digits_start = d;
 			*digits_end = end;
