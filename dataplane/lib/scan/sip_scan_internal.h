@@ -33,31 +33,47 @@ struct slb_sip_hits {
 	bool contact;
 };
 
-/*
- * Case-insensitive compare with a lower-case literal, eight bytes at a time:
- * the bytes that are letters in the literal are OR-ed with 0x20 (only 'X'
- * and 'x' give 'x'), the others must match as they are. lit and n are
- * constants at every call, so the fold masks and memcpys fold away. A tail
- * of 3, 5, 6 or 7 bytes after the first eight is compared as the last
- * eight bytes (one load where it would take two or three).
- */
-static inline bool slb_ieq(const uint8_t *p, const char *lit, size_t n)
+/* The fold mask of lit[0..m), m <= 8: 0x20 in the bytes that are letters.
+ * No loop: with lit and m constants it folds without loop passes (the
+ * walk's label blocks, targets of an indirect jump, get none). */
+static inline __attribute__((always_inline)) uint64_t slb_ieq_fold(const char *lit, size_t m)
 {
-	for (size_t k = 0; k < n; k += 8) {
-		size_t m = n - k < 8 ? n - k : 8;
-		uint64_t w = 0, l = 0, fold = 0;
+#define SLB_FOLD_BYTE(j) (m > (j) && lit[j] >= 'a' && lit[j] <= 'z' ? 0x20ULL << (8 * (j)) : 0)
+	return SLB_FOLD_BYTE(0) | SLB_FOLD_BYTE(1) | SLB_FOLD_BYTE(2) | SLB_FOLD_BYTE(3) |
+	       SLB_FOLD_BYTE(4) | SLB_FOLD_BYTE(5) | SLB_FOLD_BYTE(6) | SLB_FOLD_BYTE(7);
+#undef SLB_FOLD_BYTE
+}
 
-		if (k >= 8 && m != 1 && m != 2 && m != 4)
-			k = n - 8, m = 8;
-		memcpy(&w, p + k, m);
-		memcpy(&l, lit + k, m);
-		for (size_t j = 0; j < m; j++)
-			if (lit[k + j] >= 'a' && lit[k + j] <= 'z')
-				fold |= 0x20ULL << (8 * j);
-		if ((w | fold) != l)
-			return false;
-	}
-	return true;
+/* p[0..m) is lit[0..m), m <= 8, ignoring case where lit has letters. */
+static inline __attribute__((always_inline)) bool slb_ieq_word(const uint8_t *p, const char *lit,
+							       size_t m)
+{
+	uint64_t w = 0, l = 0;
+
+	memcpy(&w, p, m);
+	memcpy(&l, lit, m);
+	return (w | slb_ieq_fold(lit, m)) == l;
+}
+
+/*
+ * Case-insensitive compare with a lower-case literal of up to 16 bytes,
+ * eight bytes at a time: the bytes that are letters in the literal are
+ * OR-ed with 0x20 (only 'X' and 'x' give 'x'), the others must match as
+ * they are. lit and n are constants at every call, so the fold masks and
+ * memcpys fold away. A tail of 3, 5, 6 or 7 bytes after the first eight is
+ * compared as the last eight bytes (one load where it would take two or
+ * three).
+ */
+static inline __attribute__((always_inline)) bool slb_ieq(const uint8_t *p, const char *lit,
+							  size_t n)
+{
+	size_t k = n - 8 == 1 || n - 8 == 2 || n - 8 == 4 ? 8 : n - 8;
+
+	if (n > 16)
+		__builtin_trap(); /* no literal here is longer; folded away */
+	if (n <= 8)
+		return slb_ieq_word(p, lit, n);
+	return slb_ieq_word(p, lit, 8) && slb_ieq_word(p + k, lit + k, n - k);
 }
 
 /* p[0..n) is lit, ignoring case. */
@@ -66,44 +82,48 @@ static inline bool slb_ieq(const uint8_t *p, const char *lit, size_t n)
 /*
  * The names the scanner locates, by length, then by the compare: each
  * match runs FOUND(id), which leaves the switch (return, or a jump); no
- * match falls through after it. An empty name runs EMPTY, which leaves
- * too (in the walk a colon first on its line is a fault: one switch tests
- * both). One list for slb_hdr_id() and the walks'
- * merged dispatch and record (sip_scan_walk.h). C is "" or, where the
+ * match falls through after it (SLB_HDR_SWITCH), or runs BREAK
+ * (SLB_HDR_CASES, whose CASE(k) starts the names of length k: a case
+ * label, or in the walk a label its table of lengths jumps to). An empty
+ * name runs EMPTY, which leaves too (in the walk a colon first on its line
+ * is a fault: one dispatch tests both). One list for slb_hdr_id() and the
+ * walks' merged dispatch and record (sip_scan_walk.h). C is "" or, where the
  * name is known to end at a colon (the walk), ":", which the 3- and
  * 7-byte names then take into their compare: one 4- or 8-byte load
  * instead of two or three.
  */
+#define SLB_HDR_CASES(n, C, FOUND, EMPTY, CASE, BREAK)                                         \
+	CASE(0) EMPTY;                                                                         \
+	CASE(1)                                                                                \
+		switch ((n)[0] | 0x20) {                                                       \
+		case 'v': FOUND(SLB_HDR_VIA);                                                  \
+		case 'i': FOUND(SLB_HDR_CALL_ID);                                              \
+		case 'l': FOUND(SLB_HDR_CONTENT_LENGTH);                                       \
+		case 't': FOUND(SLB_HDR_TO);                                                   \
+		case 'f': FOUND(SLB_HDR_FROM);                                                 \
+		case 'm': FOUND(SLB_HDR_CONTACT);                                              \
+		}                                                                              \
+		BREAK;                                                                         \
+	CASE(2) if (slb_ieq((n), "to", 2)) FOUND(SLB_HDR_TO); BREAK;                           \
+	CASE(3) if (slb_ieq((n), "via" C, sizeof("via" C) - 1)) FOUND(SLB_HDR_VIA); BREAK;     \
+	CASE(4)                                                                                \
+		if (slb_ieq((n), "cseq", 4)) FOUND(SLB_HDR_CSEQ);                              \
+		if (slb_ieq((n), "from", 4)) FOUND(SLB_HDR_FROM);                              \
+		BREAK;                                                                         \
+	CASE(5) if (slb_ieq((n), "route", 5)) FOUND(SLB_HDR_ROUTE); BREAK;                     \
+	CASE(7)                                                                                \
+		if (slb_ieq((n), "call-id" C, sizeof("call-id" C) - 1))                        \
+			FOUND(SLB_HDR_CALL_ID);                                                \
+		if (slb_ieq((n), "contact" C, sizeof("contact" C) - 1))                        \
+			FOUND(SLB_HDR_CONTACT);                                                \
+		BREAK;                                                                         \
+	CASE(10) if (slb_ieq((n), "user-agent", 10)) FOUND(SLB_HDR_USER_AGENT); BREAK;         \
+	CASE(12) if (slb_ieq((n), "max-forwards", 12)) FOUND(SLB_HDR_MAX_FORWARDS); BREAK;     \
+	CASE(14) if (slb_ieq((n), "content-length", 14)) FOUND(SLB_HDR_CONTENT_LENGTH); BREAK;
+
+#define SLB_HDR_CASE(k) case k:
 #define SLB_HDR_SWITCH(n, len, C, FOUND, EMPTY)                                                \
-	switch (len) {                                                                   \
-	case 0: EMPTY;                                                                   \
-	case 1:                                                                          \
-		switch ((n)[0] | 0x20) {                                                 \
-		case 'v': FOUND(SLB_HDR_VIA);                                            \
-		case 'i': FOUND(SLB_HDR_CALL_ID);                                        \
-		case 'l': FOUND(SLB_HDR_CONTENT_LENGTH);                                 \
-		case 't': FOUND(SLB_HDR_TO);                                             \
-		case 'f': FOUND(SLB_HDR_FROM);                                           \
-		case 'm': FOUND(SLB_HDR_CONTACT);                                        \
-		}                                                                        \
-		break;                                                                   \
-	case 2: if (slb_ieq((n), "to", 2)) FOUND(SLB_HDR_TO); break;                     \
-	case 3: if (slb_ieq((n), "via" C, sizeof("via" C) - 1)) FOUND(SLB_HDR_VIA); break; \
-	case 4:                                                                          \
-		if (slb_ieq((n), "cseq", 4)) FOUND(SLB_HDR_CSEQ);                        \
-		if (slb_ieq((n), "from", 4)) FOUND(SLB_HDR_FROM);                        \
-		break;                                                                   \
-	case 5: if (slb_ieq((n), "route", 5)) FOUND(SLB_HDR_ROUTE); break;               \
-	case 7:                                                                          \
-		if (slb_ieq((n), "call-id" C, sizeof("call-id" C) - 1))                  \
-			FOUND(SLB_HDR_CALL_ID);                                          \
-		if (slb_ieq((n), "contact" C, sizeof("contact" C) - 1))                  \
-			FOUND(SLB_HDR_CONTACT);                                          \
-		break;                                                                   \
-	case 10: if (slb_ieq((n), "user-agent", 10)) FOUND(SLB_HDR_USER_AGENT); break;   \
-	case 12: if (slb_ieq((n), "max-forwards", 12)) FOUND(SLB_HDR_MAX_FORWARDS); break; \
-	case 14: if (slb_ieq((n), "content-length", 14)) FOUND(SLB_HDR_CONTENT_LENGTH); break; \
-	}
+	switch (len) { SLB_HDR_CASES(n, C, FOUND, EMPTY, SLB_HDR_CASE, break) }
 
 /* slb_sip_header_id(), inline for the Hyperscan path and a trimmed name. */
 static inline enum slb_hdr slb_hdr_id(const uint8_t *n, size_t len)

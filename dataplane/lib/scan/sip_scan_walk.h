@@ -31,7 +31,9 @@
 
 /* The walk's own linkage: SLB_PATH_FN's unless the path says otherwise
  * (the SIMD paths keep it a function of its own: inlined into the run
- * function, its loop state is spilled around the values' registers). */
+ * function, its loop state is spilled around the values' registers). It
+ * is never inlined, whatever it says: the walk takes its labels'
+ * addresses. */
 #ifndef SLB_WALK_LINKAGE
 #define SLB_WALK_LINKAGE SLB_PATH_FN
 #endif
@@ -112,15 +114,6 @@ static inline const uint8_t *slb_walk_opaque(const uint8_t *p)
 	return p;
 }
 
-/* The current logical line, carried from chunk to chunk. colon is its
- * name colon, or the next chunk's base while none has been seen (past every
- * LF of the chunks walked so far). */
-struct slb_walk {
-	size_t start, colon;
-	size_t first; /* the first header line: never a fold */
-	uint32_t err;
-};
-
 /*
  * A physical line that starts with a blank continues the logical line
  * before it (a fold): if that line's value was recorded, it ended at
@@ -168,31 +161,6 @@ static SLB_WALK_COLD void slb_walk_miss(const uint8_t *buf, size_t start, size_t
 	enum slb_hdr id = slb_hdr_id(buf + start, name_end - start);
 	if (id != SLB_HDR_OTHER)
 		slb_sip_hit(hits, id, start, colon + 1, lf - 1);
-}
-
-/*
- * A physical line [start, lf) with a colon (start <= colon < lf): record
- * it if it is one of ours; an empty name is a fault; a fold or a name
- * ending in blanks is seen only when no name matched. buf[start - 1] is an
- * LF, so a trim stops there at the latest. The value ends at lf - 1
- * without a look at that byte: a line whose LF has no CR before it is a
- * fault, and the values are not parsed then.
- */
-static inline void slb_walk_record(const uint8_t *buf, size_t start, size_t colon, size_t lf,
-				   struct slb_sip_hits *hits, struct slb_walk *w)
-{
-	const uint8_t *n = buf + start;
-	size_t vstart = slb_walk_next(colon), vend = lf - 1;
-
-#define HIT(id) do { slb_sip_hit(hits, (id), start, vstart, vend); return; } while (0)
-	SLB_HDR_SWITCH(n, colon - start, ":", HIT,
-		       w->err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE); return)
-#undef HIT
-	/* the colon as vstart - 1: with colon - 1, clang kept the colon
-	 * alive and copied it for the length on every line */
-	if (__builtin_expect(slb_walk_opaque(buf)[start] <= ' ' ||
-			     slb_walk_opaque(buf)[vstart - 2] <= ' ', 0))
-		slb_walk_miss(buf, start, vstart - 1, lf, w->first, hits);
 }
 
 /* "\r\n\r\n" ends at p: one 32-bit compare. */
@@ -296,86 +264,123 @@ static __attribute__((noinline)) uint32_t slb_walk_faults_confirm(const uint8_t 
 }
 
 /*
- * The LFs of the chunk at base, in order. Returns true at the block's
- * closing empty line, with *hdr_end set.
+ * The lines: the LFs of each chunk at base, in order, then the next chunk's
+ * masks, until the block's closing empty line (*hdr_end set) or the
+ * datagram's end. start is the current logical line's first byte, colon
+ * its name colon, or the next chunk's base while none has been seen (past
+ * every LF of the chunks walked so far).
  *
  * A line is recorded at its first LF; a fold is seen at the next line's
  * first byte (loaded only there, so no bound test) and stretches the value
- * recorded. The first header line is never a fold; after a line without a
- * colon a blank line is taken as one too, where the walk took it as a new
- * line: the fault is already in w->err then, and that outranks everything
- * the lines after it give but the block's end, which is found alike.
- */
-static inline __attribute__((always_inline)) bool
-slb_walk_lines(const uint8_t *buf, size_t base, uint64_t lf, uint64_t colons,
-	       struct slb_walk *w, struct slb_sip_hits *hits, size_t *hdr_end)
-{
-	size_t start = w->start, colon = w->colon;
-
-	/* No colon of the current line before this chunk: its first here, or
-	 * none yet (the next chunk's base). */
-	if (__builtin_expect(colon == base, 0))
-		colon = base + slb_ctz_or_64(colons);
-	while (lf) {
-		unsigned i = (unsigned)__builtin_ctzll(lf);
-		size_t p = base + i;
-		uint64_t through = slb_bits_through(lf, i); /* the bits up to this LF */
-
-		colons &= ~through;
-		lf &= lf - 1;
-		if (__builtin_expect(colon >= p, 0)) {
-			/* A fold, the empty line ending the block, or a fault:
-			 * the first physical line must hold "name:", start <
-			 * colon < p (colon == start is a fault of
-			 * slb_walk_record()). */
-			if (slb_walk_is_fold(buf, start, w->first)) {
-				slb_walk_fold(hits, start - 2, p - 1);
-			} else if (p == start + 1 && slb_is_header_end(buf, p)) {
-				*hdr_end = p + 1;
-				return true;
-			} else {
-				w->err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
-			}
-		} else {
-			slb_walk_record(buf, start, colon, p, hits, w);
-		}
-		start = slb_walk_next(p);
-		colon = base + slb_ctz_or_64(colons);
-	}
-	w->start = start;
-	w->colon = colon;
-	return false;
-}
-
-/*
+ * recorded. The first header line (hdr_start) is never a fold; after a
+ * line without a colon a blank line is taken as one too, where the walk
+ * took it as a new line: the fault is already in err then, and that
+ * outranks everything the lines after it give but the block's end, which
+ * is found alike.
+ *
+ * A physical line [start, p) with a colon (start <= colon < p) is looked up
+ * by its name's length through a table of label addresses (GNU C): one
+ * indirect jump through a table of pointers, where a switch's table of
+ * relative offsets (position-independent code) takes a load, an add and
+ * the jump (AVX-512 and AVX2 -15 to -27 instructions a message). So the
+ * line loop is here, in the walk's own function, not in an inline helper:
+ * a function whose labels' addresses are taken is never inlined. The names of a length are compared (SLB_HDR_CASES), a match
+ * recorded; an empty name is a fault; a fold or a name ending in blanks is
+ * seen only when no name matched. buf[start - 1] is an LF, so a trim stops
+ * there at the latest. The value ends at p - 1 without a look at that
+ * byte: a line whose LF has no CR before it is a fault, and the values are
+ * not parsed then.
+ *
  * The chunks that hold only the start line are checked for faults alone;
  * the one where the headers begin has its lower bits (the start line's LF
- * and colons) masked off once, and the loop walks a chunk's lines before it
- * takes the next chunk's masks, so one copy of the line walk serves both.
+ * and colons) masked off once.
  */
 SLB_WALK_LINKAGE uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
 		     struct slb_sip_hits *hits, size_t *hdr_end)
 {
-	struct slb_walk w = { hdr_start, 0, hdr_start, 0 };
-	uint64_t lf, colons;
+	/* every length SLB_HDR_CASES has a label for; the others miss (a
+	 * length added there and not here is an unused label: a warning) */
+	static const void *const by_len[15] = {
+		&&len_0, &&len_1, &&len_2, &&len_3, &&len_4, &&len_5, &&miss, &&len_7,
+		&&miss, &&miss, &&len_10, &&miss, &&len_12, &&miss, &&len_14,
+	};
+	uint64_t chunk_lf, chunk_colons; /* the masks of the chunk at base */
 	slb_faultv f = SLB_FAULTV_NONE;
 	size_t base = 0, full = len >= 64 ? len - 64 : 0;
+	size_t start = hdr_start, colon;
+	uint32_t err = 0;
 
-	slb_walk_first(buf, len, &lf, &colons, &f);
+	slb_walk_first(buf, len, &chunk_lf, &chunk_colons, &f);
 	while (base + 64 <= hdr_start) {
 		base += 64;
-		if (!slb_walk_masks(buf, len, full, base, &lf, &colons, &f))
+		if (!slb_walk_masks(buf, len, full, base, &chunk_lf, &chunk_colons, &f))
 			return SLB_ERR(SLB_SIP_ERR_TRUNCATED);
 	}
-	w.colon = base; /* base <= hdr_start < base + 64 */
-	lf &= slb_bits_from(hdr_start - base);
-	colons &= slb_bits_from(hdr_start - base);
-	while (!slb_walk_lines(buf, base, lf, colons, &w, hits, hdr_end)) {
+	colon = base; /* base <= hdr_start < base + 64 */
+	chunk_lf &= slb_bits_from(hdr_start - base);
+	chunk_colons &= slb_bits_from(hdr_start - base);
+	for (;;) {
+		/* copies, walked down: with the chunk's own variables, the SSE4.2
+		 * walk kept them in memory (two stores a chunk) */
+		uint64_t lf = chunk_lf, colons = chunk_colons;
+
+		/* No colon of the current line before this chunk: its first
+		 * here, or none yet (the next chunk's base). */
+		if (__builtin_expect(colon == base, 0))
+			colon = base + slb_ctz_or_64(colons);
+		while (lf) {
+			unsigned i = (unsigned)__builtin_ctzll(lf);
+			size_t p = base + i;
+			uint64_t through = slb_bits_through(lf, i); /* the bits up to this LF */
+
+			colons &= ~through;
+			lf &= lf - 1;
+			if (__builtin_expect(colon >= p, 0)) {
+				/* A fold, the empty line ending the block, or a
+				 * fault: the first physical line must hold
+				 * "name:", start < colon < p (colon == start is
+				 * an empty name, a fault below). */
+				if (slb_walk_is_fold(buf, start, hdr_start)) {
+					slb_walk_fold(hits, start - 2, p - 1);
+				} else if (p == start + 1 && slb_is_header_end(buf, p)) {
+					*hdr_end = p + 1;
+					goto block_end;
+				} else {
+					err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
+				}
+				goto next_line;
+			}
+			const uint8_t *n = buf + start;
+			size_t vstart = slb_walk_next(colon), vend = p - 1;
+			size_t name_len = colon - start;
+
+			if (name_len > 14)
+				goto miss;
+			goto *by_len[name_len];
+#define SLB_WALK_HIT(id) do { slb_sip_hit(hits, (id), start, vstart, vend); goto next_line; } while (0)
+#define SLB_WALK_CASE(k) len_##k:
+			SLB_HDR_CASES(n, ":", SLB_WALK_HIT,
+				      err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE); goto next_line,
+				      SLB_WALK_CASE, goto miss)
+#undef SLB_WALK_CASE
+#undef SLB_WALK_HIT
+miss:
+			/* the colon as vstart - 1: with colon - 1, clang kept
+			 * the colon alive and copied it for the length on
+			 * every line */
+			if (__builtin_expect(slb_walk_opaque(buf)[start] <= ' ' ||
+					     slb_walk_opaque(buf)[vstart - 2] <= ' ', 0))
+				slb_walk_miss(buf, start, vstart - 1, p, hdr_start, hits);
+next_line:
+			start = slb_walk_next(p);
+			colon = base + slb_ctz_or_64(colons);
+		}
 		base += 64;
-		if (!slb_walk_masks(buf, len, full, base, &lf, &colons, &f))
-			return w.err | SLB_ERR(SLB_SIP_ERR_TRUNCATED);
+		if (!slb_walk_masks(buf, len, full, base, &chunk_lf, &chunk_colons, &f))
+			return err | SLB_ERR(SLB_SIP_ERR_TRUNCATED);
 	}
+block_end:
 	if (__builtin_expect(slb_faultv_any(f), 0))
-		w.err |= slb_walk_faults_confirm(buf, len, full, base, *hdr_end);
-	return w.err;
+		err |= slb_walk_faults_confirm(buf, len, full, base, *hdr_end);
+	return err;
 }
