@@ -364,8 +364,14 @@ typedef bool slb_sip_begin_fn(const uint8_t *buf, size_t len, struct slb_sip_msg
 slb_sip_begin_fn slb_sip_begin_scalar;
 
 /* The locating walks of the SIMD paths (sip_scan_walk.h). */
-typedef uint32_t slb_sip_walk_fn(const uint8_t *buf, size_t len, size_t hdr_start,
-				 struct slb_sip_hits *hits, size_t *hdr_end);
+struct slb_walk_result {
+	uint32_t err;   /* framing and header-line faults */
+	size_t hdr_end; /* the header block's end, when err has no fault that
+			 * stops the scan (returned in a register pair, where a
+			 * pointer to it took a store and a load, and a spill) */
+};
+typedef struct slb_walk_result slb_sip_walk_fn(const uint8_t *buf, size_t len, size_t hdr_start,
+					       struct slb_sip_hits *hits);
 slb_sip_walk_fn slb_sip_walk_scalar;
 
 /* Last step, compiled once per path (sip_scan_values.h): parse the located

@@ -12,11 +12,11 @@
 enum slb_sip_reason SLB_RUN_FN(const uint8_t *buf, size_t len, struct slb_sip_msg *msg)
 {
 	struct slb_sip_hits hits = { 0 };
-	size_t hdr_start, hdr_end; /* set by the walk whenever it returns no fault */
+	size_t hdr_start;
 	uint32_t err = 0;
 
 	if (!SLB_BEGIN_FN(buf, len, msg, &hdr_start, &err))
 		return msg->reason;
-	err |= SLB_WALK_FN(buf, len, hdr_start, &hits, &hdr_end);
-	return SLB_FINISH_FN(buf, len, msg, &hits, hdr_end, err);
+	struct slb_walk_result w = SLB_WALK_FN(buf, len, hdr_start, &hits);
+	return SLB_FINISH_FN(buf, len, msg, &hits, w.hdr_end, err | w.err);
 }

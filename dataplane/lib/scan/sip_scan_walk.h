@@ -265,7 +265,7 @@ static __attribute__((noinline)) uint32_t slb_walk_faults_confirm(const uint8_t 
 
 /*
  * The lines: the LFs of each chunk at base, in order, then the next chunk's
- * masks, until the block's closing empty line (*hdr_end set) or the
+ * masks, until the block's closing empty line (hdr_end set) or the
  * datagram's end. start is the current logical line's first byte, colon
  * its name colon, or the next chunk's base while none has been seen (past
  * every LF of the chunks walked so far).
@@ -295,8 +295,8 @@ static __attribute__((noinline)) uint32_t slb_walk_faults_confirm(const uint8_t 
  * the one where the headers begin has its lower bits (the start line's LF
  * and colons) masked off once.
  */
-SLB_WALK_LINKAGE uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr_start,
-		     struct slb_sip_hits *hits, size_t *hdr_end)
+SLB_WALK_LINKAGE struct slb_walk_result SLB_WALK_FN(const uint8_t *buf, size_t len,
+						    size_t hdr_start, struct slb_sip_hits *hits)
 {
 	/* every length SLB_HDR_CASES has a label for; the others miss (a
 	 * length added there and not here is an unused label: a warning) */
@@ -307,14 +307,14 @@ SLB_WALK_LINKAGE uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr
 	uint64_t chunk_lf, chunk_colons; /* the masks of the chunk at base */
 	slb_faultv f = SLB_FAULTV_NONE;
 	size_t base = 0, full = len >= 64 ? len - 64 : 0;
-	size_t start = hdr_start, colon;
+	size_t start = hdr_start, colon, hdr_end;
 	uint32_t err = 0;
 
 	slb_walk_first(buf, len, &chunk_lf, &chunk_colons, &f);
 	while (base + 64 <= hdr_start) {
 		base += 64;
 		if (!slb_walk_masks(buf, len, full, base, &chunk_lf, &chunk_colons, &f))
-			return SLB_ERR(SLB_SIP_ERR_TRUNCATED);
+			return (struct slb_walk_result){ SLB_ERR(SLB_SIP_ERR_TRUNCATED), 0 };
 	}
 	colon = base; /* base <= hdr_start < base + 64 */
 	chunk_lf &= slb_bits_from(hdr_start - base);
@@ -343,7 +343,7 @@ SLB_WALK_LINKAGE uint32_t SLB_WALK_FN(const uint8_t *buf, size_t len, size_t hdr
 				if (slb_walk_is_fold(buf, start, hdr_start)) {
 					slb_walk_fold(hits, start - 2, p - 1);
 				} else if (p == start + 1 && slb_is_header_end(buf, p)) {
-					*hdr_end = p + 1;
+					hdr_end = p + 1;
 					goto block_end;
 				} else {
 					err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
@@ -377,10 +377,10 @@ next_line:
 		}
 		base += 64;
 		if (!slb_walk_masks(buf, len, full, base, &chunk_lf, &chunk_colons, &f))
-			return err | SLB_ERR(SLB_SIP_ERR_TRUNCATED);
+			return (struct slb_walk_result){ err | SLB_ERR(SLB_SIP_ERR_TRUNCATED), 0 };
 	}
 block_end:
 	if (__builtin_expect(slb_faultv_any(f), 0))
-		err |= slb_walk_faults_confirm(buf, len, full, base, *hdr_end);
-	return err;
+		err |= slb_walk_faults_confirm(buf, len, full, base, hdr_end);
+	return (struct slb_walk_result){ err, hdr_end };
 }
