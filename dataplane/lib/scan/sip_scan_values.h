@@ -67,6 +67,24 @@ static inline size_t slb_find_byte(const uint8_t *b, size_t i, size_t end, uint8
 #endif
 }
 
+#ifdef __AVX2__
+/* Bit j set when p[j] is c, for the 64 bytes at p. */
+static inline uint64_t slb_byte_mask64(const uint8_t *p, char c)
+{
+#ifdef __AVX512BW__
+	return _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(p), _mm512_set1_epi8(c));
+#else
+	const __m256i k = _mm256_set1_epi8(c);
+	uint32_t lo = (uint32_t)_mm256_movemask_epi8(
+		_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)p), k));
+	uint32_t hi = (uint32_t)_mm256_movemask_epi8(
+		_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + 32)), k));
+
+	return (uint64_t)hi << 32 | lo;
+#endif
+}
+#endif
+
 /* The parsers run once or twice per message on short values, where a call
  * and its register saves cost as much as the work: they are inlined. */
 #define SLB_INLINE static inline __attribute__((always_inline))
@@ -496,17 +514,21 @@ SLB_INLINE size_t value_fast(struct bounds *s, size_t t, size_t end)
 /*
  * Whether the eight bytes at x (x + 8 <= len, else false), the bits `fold`
  * set (0x20 in the bytes that are letters in the literal) and cut to
- * `mask`, are lit: a parameter's ';', name and '=' as one compare.
+ * `mask`, are lit: a parameter's ';', name and '=' as one compare. lit_in()
+ * where the caller knows the eight bytes are in the buffer.
  */
-SLB_INLINE bool lit_at(const uint8_t *b, size_t len, size_t x, uint64_t lit, uint64_t fold,
-		       uint64_t mask)
+SLB_INLINE bool lit_in(const uint8_t *b, size_t x, uint64_t lit, uint64_t fold, uint64_t mask)
 {
 	uint64_t w;
 
-	if (x + 8 > len)
-		return false;
 	memcpy(&w, b + x, 8);
 	return ((w | fold) & mask) == lit;
+}
+
+SLB_INLINE bool lit_at(const uint8_t *b, size_t len, size_t x, uint64_t lit, uint64_t fold,
+		       uint64_t mask)
+{
+	return x + 8 <= len && lit_in(b, x, lit, fold, mask);
 }
 
 /*
@@ -694,23 +716,37 @@ static bool parse_addr_fast(const uint8_t *b, size_t len, struct slb_span v, str
 	/* The address: up to ';' or ',' outside quotes and '<...>' (as
 	 * skip_address() reads it: '>' and '\\' are plain outside them). */
 	bounds_load(&s, v.off);
+	/* (unclamped: the boundaries past end, which this class may have, are
+	 * tested against it instead) */
 	for (;;) {
-		i = bounds_next(&s, end);
-		if (i == end)
-			break;
+		i = bounds_take(&s, end, false);
+		if (i >= end)
+			return true;
 		if (b[i] == '<') {
-			do {
-				i = bounds_next(&s, end);
-				if (i == end)
+			/* Mostly its '>' in the same window: from a '>' mask
+			 * of it, with every boundary up to it (a URI's
+			 * parameters) taken at once, not one by one */
+			uint64_t gt = slb_byte_mask64(b + s.base, '>') & s.m;
+
+			if (gt) {
+				i = s.base + (size_t)__builtin_ctzll(gt);
+				s.m &= ~(gt ^ (gt - 1));
+				if (i >= end)
 					return false;
-			} while (b[i] != '>');
+			} else {
+				do {
+					i = bounds_take(&s, end, false);
+					if (i >= end)
+						return false;
+				} while (b[i] != '>');
+			}
 			i++;
 			break;
 		}
 		if (b[i] == '"') {
 			do {
-				i = bounds_next(&s, end);
-				if (i == end || b[i] == '\\')
+				i = bounds_take(&s, end, false);
+				if (i >= end || b[i] == '\\')
 					return false;
 			} while (b[i] != '"');
 		} else if (b[i] != '>' && b[i] != '\\') {
@@ -719,12 +755,15 @@ static bool parse_addr_fast(const uint8_t *b, size_t len, struct slb_span v, str
 	}
 	if (i >= end)
 		return true;
-	if (b[i] != ';' || i + 1 >= end)
+	/* A parameter of at least three bytes (a shorter one at the end goes
+	 * the general way): the eight bytes at i are in the buffer then
+	 * (i + 8 <= end + 3, and a value is followed by at least CRLF CRLF) */
+	if (b[i] != ';' || i + 4 >= end)
 		return false;
 	s.k = &slb_token_class;
 	/* Mostly ";tag=" first: its name and '=' one compare, the window
 	 * from its value (inside the value, as b[end] is CR) */
-	if (lit_at(b, len, i, SLB_LIT8(';', 't', 'a', 'g', '=', 0, 0, 0), 0x20202000ULL,
+	if (lit_in(b, i, SLB_LIT8(';', 't', 'a', 'g', '=', 0, 0, 0), 0x20202000ULL,
 		   0xffffffffffULL)) {
 		size_t t = i + 5;
 
