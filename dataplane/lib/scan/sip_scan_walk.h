@@ -340,11 +340,13 @@ SLB_WALK_LINKAGE struct slb_walk_result SLB_WALK_FN(const uint8_t *buf, size_t l
 				 * fault: the first physical line must hold
 				 * "name:", start < colon < p (colon == start is
 				 * an empty name, a fault below). */
-				if (slb_walk_is_fold(buf, start, hdr_start)) {
-					slb_walk_fold(hits, start - 2, p - 1);
-				} else if (p == start + 1 && slb_is_header_end(buf, p)) {
+				if (p == start + 1 && slb_is_header_end(buf, p)) {
+					/* first: every message has it; a
+					 * one-byte line that is a CR is no fold */
 					hdr_end = p + 1;
 					goto block_end;
+				} else if (slb_walk_is_fold(buf, start, hdr_start)) {
+					slb_walk_fold(hits, start - 2, p - 1);
 				} else {
 					err |= SLB_ERR(SLB_SIP_ERR_BAD_HEADER_LINE);
 				}
