@@ -254,8 +254,8 @@ static inline size_t scan_digits(const uint8_t *b, size_t i, size_t end, uint32_
  * fewer), to their number: pairs, then the two pairs. */
 static inline uint32_t digits4_value(uint32_t w)
 {
-	w = w * 10 + (w >> 8);
-	return (w & 0xff) * 100 + ((w >> 16) & 0xff);
+	w = (w * 10 + (w >> 8)) & 0x00ff00ff; /* the pairs, in bytes 0 and 2 */
+	return (w * (1 + (100u << 16))) >> 16; /* 100 * pair 0 + pair 1 */
 }
 
 /* Eight digits the same way: pairs, fours, eight by three multiplies. */
@@ -1026,13 +1026,24 @@ SLB_INLINE uint32_t check_call_id(const uint8_t *b, size_t i, size_t end)
 #ifdef slb_class_miss64
 /*
  * The common Call-ID: b[i..end), 1 to 64 bytes inside one 64-byte window
- * (from i, or the datagram's last 64 bytes), a word or one '@' between two
- * words, from the window's mask of the bytes not in the class. No blank is
+ * (from i, or the datagram's last 64 bytes; on AVX-512 the value's own
+ * bytes, one masked load), a word or one '@' between two words, from the
+ * window's mask of the bytes not in the class. No blank is
  * in the class, so such a value has no LWS to trim either.
  */
 SLB_INLINE bool call_id_fast(const uint8_t *b, size_t len, size_t i, size_t end)
 {
-	size_t base = i + 64 <= len ? i : len - 64, n = end - i;
+	size_t n = end - i;
+#ifdef __AVX512BW__
+	/* one masked load of the value's bytes, no window to place */
+	if (n - 1 >= 64)
+		return false;
+	uint64_t in = _bzhi_u64(~0ULL, (unsigned)n); /* n <= 64: all bits at 64 */
+	uint64_t m = slb_class_miss_in(&slb_word_class, _mm512_maskz_loadu_epi8(in, b + i), in);
+
+	(void)len;
+#else
+	size_t base = i + 64 <= len ? i : len - 64;
 
 	if (len < 64 || end - base > 64 || n == 0)
 		return false;
@@ -1042,6 +1053,7 @@ SLB_INLINE bool call_id_fast(const uint8_t *b, size_t len, size_t i, size_t end)
 	m = _bzhi_u64(m, (unsigned)n); /* n <= 64: all bits at 64 */
 #else
 	m &= n < 64 ? (1ULL << n) - 1 : ~0ULL;
+#endif
 #endif
 	if (!m)
 		return true;
