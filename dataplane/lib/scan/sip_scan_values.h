@@ -1113,7 +1113,6 @@ SLB_INLINE uint32_t parse_lengths(const uint8_t *b, size_t len, const struct slb
 	uint32_t err = 0, n;
 	size_t body_avail = len - hdr_end, ds, de;
 
-	m->body_len = (uint16_t)body_avail;
 	if (h->n_content_length > 1) /* which one would the next hop believe? */
 		err |= SLB_ERR(SLB_SIP_ERR_DUP_CONTENT_LENGTH);
 	else if (h->n_content_length) {
@@ -1122,8 +1121,9 @@ SLB_INLINE uint32_t parse_lengths(const uint8_t *b, size_t len, const struct slb
 		else if (n > body_avail)
 			err |= SLB_ERR(SLB_SIP_ERR_CONTENT_LENGTH_EXCEEDS);
 		else
-			m->body_len = (uint16_t)(m->content_length = (int32_t)n);
+			body_avail = (size_t)(m->content_length = (int32_t)n);
 	}
+	m->body_len = (uint16_t)body_avail; /* one store: the body, or what follows the block */
 	if (h->max_forwards.off) {
 		if (!parse_number(b, SLB_HIT(h->max_forwards), 255, &n, &ds, &de) || n > 255)
 			err |= SLB_ERR(SLB_SIP_ERR_BAD_MAX_FORWARDS);
