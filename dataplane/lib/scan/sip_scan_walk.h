@@ -319,18 +319,15 @@ SLB_WALK_LINKAGE struct slb_walk_result SLB_WALK_FN(const uint8_t *buf, size_t l
 		if (!slb_walk_masks(buf, len, full, base, &chunk_lf, &chunk_colons, &f))
 			return (struct slb_walk_result){ SLB_ERR(SLB_SIP_ERR_TRUNCATED), 0 };
 	}
-	colon = base; /* base <= hdr_start < base + 64 */
+	/* base <= hdr_start < base + 64 */
 	chunk_lf &= slb_bits_from(hdr_start - base);
 	chunk_colons &= slb_bits_from(hdr_start - base);
+	colon = base + slb_ctz_or_64(chunk_colons);
 	for (;;) {
 		/* copies, walked down: with the chunk's own variables, the SSE4.2
 		 * walk kept them in memory (two stores a chunk) */
 		uint64_t lf = chunk_lf, colons = chunk_colons;
 
-		/* No colon of the current line before this chunk: its first
-		 * here, or none yet (the next chunk's base). */
-		if (__builtin_expect(colon == base, 0))
-			colon = base + slb_ctz_or_64(colons);
 		while (lf) {
 			unsigned i = (unsigned)__builtin_ctzll(lf);
 			size_t p = base + i;
@@ -384,6 +381,10 @@ next_line:
 		base += 64;
 		if (!slb_walk_masks(buf, len, full, base, &chunk_lf, &chunk_colons, &f))
 			return (struct slb_walk_result){ err | SLB_ERR(SLB_SIP_ERR_TRUNCATED), 0 };
+		/* No colon of the current line before this chunk: its first
+		 * here, or none yet (the next chunk's base). */
+		if (__builtin_expect(colon == base, 0))
+			colon = base + slb_ctz_or_64(chunk_colons);
 	}
 block_end:
 	if (__builtin_expect(slb_faultv_any(f), 0))
