@@ -131,11 +131,15 @@ SLB_INLINE uint32_t parse_status_code(const uint8_t *buf, size_t end, struct slb
 	const size_t s = 7;
 	const uint8_t *c = buf + s + 1;
 
+	uint32_t d0, d1, d2; /* the digits' values, tested and summed as such */
+
 	slb_set_span(&m->version, 0, s);
-	if (s + 4 > end || c[0] < '1' || c[0] > '6' || c[1] < '0' || c[1] > '9' ||
-	    c[2] < '0' || c[2] > '9' || (s + 4 < end && c[3] != ' '))
+	if (s + 4 > end)
 		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
-	m->status = (uint16_t)((c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0'));
+	d0 = (uint32_t)c[0] - '0', d1 = (uint32_t)c[1] - '0', d2 = (uint32_t)c[2] - '0';
+	if (d0 - 1 > 5 || d1 > 9 || d2 > 9 || (s + 4 < end && c[3] != ' '))
+		return SLB_ERR(SLB_SIP_ERR_BAD_START_LINE);
+	m->status = (uint16_t)(d0 * 100 + d1 * 10 + d2);
 	if (s + 5 <= end)
 		slb_set_span(&m->status_reason, s + 5, end);
 	return 0;
