@@ -207,7 +207,7 @@ static inline bool slb_sip_is_in_dialog(const struct slb_sip_msg *m)
 }
 
 /*
- * Hyperscan (Vectorscan) header location: the same results as the SIMD
+ * Hyperscan header location: the same results as the SIMD
  * paths from a block-mode database compiled once; one scratch per thread.
  */
 struct slb_sip_hs_db;

@@ -4,7 +4,7 @@
  * key, a bad blob refused; and the differential check: every message at
  * every alignment 0..63 of its buffer, from several sources, gives the same
  * matching rules with Hyperscan as with the plain C reference matcher (the
- * Vectorscan 5.4.9 alignment bug, docs/scanner.md).
+ * Vectorscan 5.4.9 alignment bug, docs/scanner.md and docs/rules.md).
  * `test_rules --write-corpus DIR` writes the requests as the fuzzer's seeds.
  */
 #include <arpa/inet.h>
@@ -476,6 +476,59 @@ static void test_empty(void)
 }
 
 /* The requests as files: the fuzzer's seeds (tests/rules/corpus). */
+/*
+ * A scanner's User-Agent padded so that its name ends a few bytes before the
+ * value's end, past 64 bytes: Vectorscan 5.4.9 missed the fixture's
+ * alternation there at a third of the alignments, so such a scanner passed
+ * its drop rule (docs/rules.md, "Hyperscan, not Vectorscan"). Every filler
+ * length and tail here, at every alignment, must hit R_SCANNER first.
+ */
+static void test_padded_user_agent(struct rules_fixture *f, struct slb_rules_scratch *s,
+				   const struct rules_ref *ref)
+{
+	static const unsigned fills[] = {0, 30, 60, 65, 100, 200};
+	static uint8_t mem[4096 + 64] __attribute__((aligned(64)));
+	char filler[201], extra[512], text[2048], hs[256], plain[256];
+	unsigned bad = 0, runs = 0;
+
+	memset(filler, 'a', sizeof(filler) - 1);
+	filler[sizeof(filler) - 1] = 0;
+
+	for (size_t i = 0; i < sizeof(fills) / sizeof(fills[0]); i++) {
+		for (unsigned after = 0; after <= 12; after++) {
+			struct req r = reqs[0];
+			int n = snprintf(extra, sizeof(extra),
+					 "User-Agent: %.*s friendly-scanner%.*s\r\n", (int)fills[i],
+					 filler, (int)after, "REGITSER/1.0");
+			if (n < 0 || (size_t)n >= sizeof(extra))
+				abort();
+			r.extra = extra;
+			size_t len = build(&r, text, sizeof(text));
+			struct slb_addr src = source(r.src);
+			struct slb_sip_msg m;
+
+			for (unsigned align = 0; align < 64; align++, runs++) {
+				uint8_t *buf = mem + align;
+
+				memcpy(buf, text, len);
+				if (slb_sip_scan(buf, len, &m) != SLB_SIP_OK) {
+					bad++;
+					continue;
+				}
+				all_matches(f, s, ref, buf, &m, &src, hs, plain, sizeof(hs));
+				if (strcmp(hs, plain) || slb_rules_next(f->db, s, 0) != R_SCANNER) {
+					if (bad++ < 5)
+						CHECK(0, "User-Agent of %u filler bytes, %u after the "
+						      "name, alignment %u: Hyperscan \"%s\", reference "
+						      "\"%s\"", fills[i], after, align, hs, plain);
+				}
+			}
+		}
+	}
+	CHECK_SHOW(!bad, "a padded scanner User-Agent hits its drop rule in %u of %u runs "
+		   "(filler, tail, alignment)", runs - bad, runs);
+}
+
 static int write_corpus(const char *dir)
 {
 	char text[2048], path[4096];
@@ -514,8 +567,10 @@ int main(int argc, char **argv)
 	      "reply record");
 	for (size_t i = 0; s && i < sizeof(reqs) / sizeof(reqs[0]); i++)
 		test_request(&f, s, ref, &reqs[i]);
-	if (s)
+	if (s) {
 		test_aor(&f, s);
+		test_padded_user_agent(&f, s, ref);
+	}
 	test_bad_blobs(&f);
 	test_prefixes();
 	test_plain_index();
