@@ -25,30 +25,12 @@ struct start_masks {
 	size_t known; /* 64 or 0 */
 };
 
-#ifdef __AVX2__
-/* The 64 bytes at p as a mask of c. */
-SLB_INLINE uint64_t start_mask64(const uint8_t *p, char c)
-{
-#ifdef __AVX512BW__
-	return _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(p), _mm512_set1_epi8(c));
-#else
-	__m256i k = _mm256_set1_epi8(c);
-	uint64_t lo = (uint32_t)_mm256_movemask_epi8(
-		_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)p), k));
-	uint64_t hi = (uint32_t)_mm256_movemask_epi8(
-		_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + 32)), k));
-
-	return hi << 32 | lo;
-#endif
-}
-#endif
-
 /* The SPs of the line buf[0..end), cut at end once for every search. */
 SLB_INLINE struct start_masks start_sps(const uint8_t *buf, size_t len, size_t end)
 {
 #ifdef __AVX2__
 	if (len >= 64) {
-		uint64_t sp = start_mask64(buf, ' ');
+		uint64_t sp = slb_byte_mask64(buf, ' ');
 
 		return (struct start_masks){ end < 64 ? sp & ((1ULL << end) - 1) : sp, 64 };
 	}
@@ -182,7 +164,7 @@ SLB_INLINE uint32_t parse_start_line(const uint8_t *buf, size_t end, size_t len,
  */
 SLB_INLINE bool request_line_fast(const uint8_t *buf, size_t end, struct slb_sip_msg *m)
 {
-	uint64_t sp = start_mask64(buf, ' ');
+	uint64_t sp = slb_byte_mask64(buf, ' ');
 	size_t s1 = (size_t)_tzcnt_u64(sp), s2 = (size_t)_tzcnt_u64(_blsr_u64(sp));
 
 	if (s2 + 8 != end || s1 + 1 >= s2 || !slb_ieq(buf + s2, " sip/2.0", 8))
@@ -222,9 +204,9 @@ SLB_PATH_FN bool SLB_BEGIN_FN(const uint8_t *buf, size_t len, struct slb_sip_msg
 	 * second (a request line of 64 to 127 bytes: an INVITE's, often). */
 	uint64_t lf;
 
-	if (len >= 64 && (lf = start_mask64(buf, '\n')))
+	if (len >= 64 && (lf = slb_byte_mask64(buf, '\n')))
 		nl = (size_t)__builtin_ctzll(lf);
-	else if (len >= 128 && (lf = start_mask64(buf + 64, '\n')))
+	else if (len >= 128 && (lf = slb_byte_mask64(buf + 64, '\n')))
 		nl = 64 + (size_t)__builtin_ctzll(lf);
 	else
 		nl = slb_find_byte(buf, len >= 128 ? 128 : len >= 64 ? 64 : 0, len, '\n');
