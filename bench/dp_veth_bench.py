@@ -19,14 +19,32 @@ IP/UDP receive up to the socket) runs in its own sendto() on CPU 1, and its
 receive (the veth's XDP program, the copy into the UMEM) on the generator's
 CPU 0.
 
+With --cpu-share F (0 < F < 1), each forwarder's process is held to F of
+one CPU by a CFS bandwidth limit (a cgroup's cpu quota: F x 2.5 ms of every
+2.5 ms, or a longer period where F x 2.5 ms is under the kernel's least
+quota, 1 ms), the same limit for both. On two vCPUs the generator and the
+sinks, sharing CPU 0, cannot outrun a forwarder that has all of CPU 1;
+held to a share of it, the forwarders become the limit, and the rate
+search measures what each forwards per share of a CPU (its own code and
+the kernel transmit path its sendto() runs) with the generator shown to
+offer more. Flat out, where the generator offers more than either can
+forward, what each forwards and its CPU time a forwarded message (the
+threads' schedstat) are its capacity on that share. The lossless rate is
+lower than that: a throttled forwarder's RX ring has to hold what arrives
+while it waits (1.5 ms at 40%). --saturate K skips the search and takes K
+flat-out trials of each, the median CPU time a message of each.
+
 With --perf, both forwarders are then profiled (perf record -g on their PID)
 at the same offered rate, below both their limits: the share of their time
 spent in sendto() (the kernel's transmit path), recvfrom() (busy polling an
 empty ring) and in user space, in ns per message.
 
-usage: dp_veth_bench.py BUILD_DIR [TRIAL_SECONDS] [--one-backend] [--perf]  (root)
+usage: dp_veth_bench.py BUILD_DIR [TRIAL_SECONDS] [--one-backend] [--perf]
+                        [--cpu-share F [--saturate K]] [--hugepages]   (root)
 """
+import argparse
 import json
+import math
 import os
 import re
 import signal
@@ -91,12 +109,22 @@ def rcvbuf_errors(env, hosts):
     return total
 
 
+def cpu_ns(pid):
+    """CPU time the process had so far, all its threads (schedstat), ns."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+            total += int(f.read().split()[0])
+    return total
+
+
 class Trial:
     """One offered rate for a few seconds: what was sent, what the sinks
     (host, address) received."""
 
-    def __init__(self, env, build, sinks, tag):
+    def __init__(self, env, build, sinks, tag, pid):
         self.env, self.build, self.sinks, self.tag, self.n = env, build, sinks, tag, 0
+        self.pid = pid
 
     def __call__(self, rate, secs, during=None):
         """during: called once the sinks are ready, right before the stream
@@ -111,7 +139,9 @@ class Trial:
         count = int(rate * secs) if rate else 10**9
         if during:
             during()
+        cpu = cpu_ns(self.pid)
         sent, took = flood(self.env, self.build, count, secs, rate)
+        cpu = cpu_ns(self.pid) - cpu
         got = 0
         for p, name in zip(procs, names):
             p.wait(secs + 60)
@@ -119,7 +149,8 @@ class Trial:
             got += int(m.group(1)) if m else 0
         dropped = rcvbuf_errors(self.env, [h for h, _ in self.sinks]) - dropped
         return dict(rate=rate, sent=sent, took=took, got=got, sink_drops=dropped,
-                    loss=(sent - got) / max(sent, 1), kept_up=sent / took)
+                    loss=(sent - got) / max(sent, 1), kept_up=sent / took,
+                    cpu_share=cpu / 1e9 / took, cpu_per_msg=cpu / max(got, 1))
 
 
 def search(trial, secs, log):
@@ -144,10 +175,22 @@ def search(trial, secs, log):
     return flat, best
 
 
+def saturate(trial, secs, rounds, log):
+    """rounds flat-out trials: what the forwarder forwards, and its CPU
+    time a forwarded message, when the generator offers more than it can
+    take. Returns the trial of median CPU time a message."""
+    runs = []
+    for _ in range(rounds):
+        runs.append(trial(0, secs))
+        log("  flat out: %s" % fmt(runs[-1]))
+    return sorted(runs, key=lambda t: t["cpu_per_msg"])[len(runs) // 2]
+
+
 def fmt(t):
     return ("sent %d in %.2f s (%.0f/s), received %d, lost %d (%.3f%%; %d at the sinks' "
-            "socket buffers)" % (t["sent"], t["took"], t["kept_up"], t["got"],
-                                 t["sent"] - t["got"], 100 * t["loss"], t["sink_drops"]))
+            "socket buffers); the forwarder had %.0f%% of a CPU, %.0f ns a message"
+            % (t["sent"], t["took"], t["kept_up"], t["got"], t["sent"] - t["got"],
+               100 * t["loss"], t["sink_drops"], 100 * t["cpu_share"], t["cpu_per_msg"]))
 
 
 def profile(env, pid, trial, rate, secs, out):
@@ -177,12 +220,135 @@ def profile(env, pid, trial, rate, secs, out):
     return res, {k: v * per_msg for k, v in share.items()}, per_msg, cpu / (1e9 * secs)
 
 
+CFS_PERIOD_US = 2500
+CFS_QUOTA_MIN_US = 1000
+CGROUP = "/sys/fs/cgroup"
+
+
+class CpuShare:
+    """A cgroup holding its processes to share of one CPU: the cpu
+    controller's quota (cgroup v2's cpu.max, or v1's cfs_quota_us)."""
+
+    def __init__(self, share):
+        self.path = None
+        if share is None:
+            return
+        if not 0 < share < 1:
+            raise SystemExit("--cpu-share wants a fraction between 0 and 1, got %s" % share)
+        period = max(CFS_PERIOD_US, math.ceil(CFS_QUOTA_MIN_US / share))
+        quota = max(CFS_QUOTA_MIN_US, round(share * period))
+        self.v2 = os.path.exists(os.path.join(CGROUP, "cgroup.controllers"))
+        root = CGROUP if self.v2 else os.path.join(CGROUP, "cpu")
+        if not os.path.isdir(root):
+            raise SystemExit("--cpu-share needs the cpu controller (cgroup v2, or v1 at %s)" % root)
+        if self.v2:
+            self._write_at(root, "cgroup.subtree_control", "+cpu")
+        self.path = os.path.join(root, "siplb-veth-bench-%d" % os.getpid())
+        self.period = period
+        os.mkdir(self.path)
+        if self.v2:
+            self._write("cpu.max", "%d %d" % (quota, period))
+        else:
+            self._write("cpu.cfs_period_us", period)
+            self._write("cpu.cfs_quota_us", quota)
+        self.quota = quota
+
+    @staticmethod
+    def _write_at(path, name, value):
+        with open(os.path.join(path, name), "w") as f:
+            f.write("%s\n" % value)
+
+    def _write(self, name, value):
+        self._write_at(self.path, name, value)
+
+    def hold(self, pid):
+        if self.path:
+            self._write("cgroup.procs", pid)
+
+    def throttled(self):
+        """(periods throttled, total periods) so far."""
+        if not self.path:
+            return None
+        with open(os.path.join(self.path, "cpu.stat")) as f:
+            st = dict(l.split() for l in f)
+        return int(st["nr_throttled"]), int(st["nr_periods"])
+
+    def close(self):
+        """Only once its processes have exited (a group with tasks cannot go)."""
+        if self.path:
+            for _ in range(50):
+                try:
+                    os.rmdir(self.path)
+                    return
+                except OSError:
+                    time.sleep(0.1)
+
+
+HUGEPAGES = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+HUGE_PAGES_WANTED = 600  # 512 MB each for the forwarder (-m 512), one at a time, and slack
+
+
+class Hugepages:
+    """2 MB pages for both forwarders (--hugepages): reserved and mounted
+    here, given back and unmounted at the end. Without them EAL maps 4 KB
+    pages (--no-huge), and siplb-dp, which reads every line of a frame where
+    testpmd reads one, pays for the TLB misses of a frame pool spread over
+    thousands of pages."""
+
+    def __init__(self, wanted):
+        self.dir, self.before = None, None
+        if not wanted:
+            return
+        with open(HUGEPAGES) as f:
+            self.before = int(f.read())
+        self._set(self.before + HUGE_PAGES_WANTED)
+        with open(HUGEPAGES) as f:
+            got = int(f.read()) - self.before
+        if got < HUGE_PAGES_WANTED:
+            self.close()
+            raise SystemExit("--hugepages: the kernel gave %d of %d 2 MB pages"
+                             % (got, HUGE_PAGES_WANTED))
+        self.dir = tempfile.mkdtemp(prefix="dp-veth-bench-huge-")
+        E.sh("mount -t hugetlbfs -o pagesize=2M nodev %s" % self.dir)
+
+    def _set(self, n):
+        with open(HUGEPAGES, "w") as f:
+            f.write("%d\n" % n)
+
+    def eal(self, argv):
+        """argv with --no-huge swapped for this mount."""
+        if not self.dir:
+            return argv
+        i = argv.index("--no-huge")
+        return argv[:i] + ["--huge-dir", self.dir] + argv[i + 1:]
+
+    def close(self):
+        if self.dir:
+            E.sh("umount %s" % self.dir, check=False)
+            os.rmdir(self.dir)
+            self.dir = None
+        if self.before is not None:
+            self._set(self.before)
+
+
+class BenchEnv(E.Env):
+    """The test topology with siplb-dp on hugepages when huge has them."""
+
+    def __init__(self, huge, *args, **kwargs):
+        self.huge = huge
+        super().__init__(*args, **kwargs)
+
+    def dp_cmd(self):
+        return self.huge.eal(super().dp_cmd())
+
+
 def start_testpmd(env, build, mac):
     vdev = env.dp_cmd()[env.dp_cmd().index("--vdev") + 1]
-    p = env.spawn("lb", ["dpdk-testpmd", "-l", "%d,%d" % (GEN_CPU, FWD_CPU), "--no-huge",
-                         "-m", "512", "--no-pci", "--file-prefix", env.p + "tp", "--vdev", vdev,
-                         "--", "--forward-mode=mac", "--eth-peer=0," + mac, "--nb-cores=1",
-                         "--total-num-mbufs=16384", "--stats-period=1"], "testpmd")
+    p = env.spawn("lb", env.huge.eal(
+        ["dpdk-testpmd", "-l", "%d,%d" % (GEN_CPU, FWD_CPU), "--no-huge", "-m", "512",
+         "--no-pci", "--file-prefix", env.p + "tp", "--vdev", vdev, "--", "--forward-mode=mac",
+         "--eth-peer=0," + mac, "--nb-cores=1", "--total-num-mbufs=16384",
+         "--stats-period=1"]), "testpmd")
     env.wait_for(lambda: "Port statistics" in env.log("testpmd"), "testpmd", p)
     steer_vip(env)
     boost(p.pid)
@@ -203,37 +369,95 @@ def steer_vip(env):
     raise RuntimeError("no steer_vips map on the testpmd port")
 
 
+def cpu_note(cpu):
+    if not cpu.path:
+        return ""
+    return ", held to %d us of every %d us" % (cpu.quota, cpu.period)
+
+
+def log_throttle(cpu, log):
+    t = cpu.throttled()
+    if t:
+        log("  CPU limit: throttled in %d of %d periods so far" % t)
+
+
 def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    build = os.path.abspath(args[0])
-    secs = float(args[1]) if len(args) > 1 else 2
-    one = "--one-backend" in sys.argv
+    ap = argparse.ArgumentParser(description="siplb-dp against dpdk-testpmd over veth (root)")
+    ap.add_argument("build", help="meson build directory")
+    ap.add_argument("secs", nargs="?", type=float, default=2, help="seconds a trial (2)")
+    ap.add_argument("--one-backend", action="store_true",
+                    help="siplb-dp forwards to backend 1 alone, as testpmd does")
+    ap.add_argument("--perf", action="store_true", help="profile both at one rate")
+    ap.add_argument("--cpu-share", type=float, metavar="F",
+                    help="hold each forwarder to F of one CPU (0 < F < 1)")
+    ap.add_argument("--saturate", type=int, metavar="K",
+                    help="no rate search: K flat-out trials each (with --cpu-share)")
+    ap.add_argument("--hugepages", action="store_true",
+                    help="both forwarders on 2 MB pages (reserved here, given back)")
+    opts = ap.parse_args()
+    if opts.saturate and not opts.cpu_share:
+        ap.error("--saturate needs --cpu-share: with a whole CPU the generator is the limit")
+    cpu = CpuShare(opts.cpu_share)
+    huge = None
+    try:
+        huge = Hugepages(opts.hugepages)
+        return run(os.path.abspath(opts.build), opts, cpu, huge)
+    finally:
+        if huge:
+            huge.close()
+        cpu.close()
+
+
+def measure(trial, opts, log):
+    """(flat-out trial, best lossless trial or None)."""
+    if opts.saturate:
+        return saturate(trial, opts.secs, opts.saturate, log), None
+    return search(trial, opts.secs, log)
+
+
+def run(build, opts, cpu, huge):
+    secs = opts.secs
     out = tempfile.mkdtemp(prefix="dp-veth-bench-")
     log = lambda s: print(s, flush=True)  # noqa: E731
-    weights = (100,) if one else (50, 30, 20)
-    with E.Env(build, "af_xdp", weights, prefix="slbvb") as env:
+    weights = (100,) if opts.one_backend else (50, 30, 20)
+    with BenchEnv(huge, build, "af_xdp", weights, prefix="slbvb") as env:
         quiet_bridge(env)
         b1mac = json.loads(E.sh("ip -n %s -j link show b1" % env.ns("b1")).stdout)[0]["address"]
         backends = [("b%d" % i, a) for i, a in enumerate(E.BACKENDS[:len(weights)], 1)]
         boost(env.dp.pid)
+        cpu.hold(env.dp.pid)
         flood(env, build, 300, 3, 100)  # warm-up: neighbours, caches
-        log("siplb-dp (%d backend(s)):" % len(backends))
-        s_trial = Trial(env, build, backends, "dp")
-        s_flat, s_best = search(s_trial, secs, log)
+        log("siplb-dp (%d backend(s))%s:" % (len(backends), cpu_note(cpu)))
+        s_trial = Trial(env, build, backends, "dp", env.dp.pid)
+        s_flat, s_best = measure(s_trial, opts, log)
+        log_throttle(cpu, log)
         env.dp.send_signal(signal.SIGTERM)
         env.dp.wait(10)
         E.sh("ip -n %s addr add %s/32 dev lo" % (env.ns("b1"), E.VIP))
         tp = start_testpmd(env, build, b1mac)
-        log("testpmd (backend 1):")
-        t_trial = Trial(env, build, [("b1", E.VIP)], "tp")
-        t_flat, t_best = search(t_trial, secs, log)
+        cpu.hold(tp.pid)
+        log("testpmd (backend 1)%s:" % cpu_note(cpu))
+        t_trial = Trial(env, build, [("b1", E.VIP)], "tp", tp.pid)
+        t_flat, t_best = measure(t_trial, opts, log)
+        log_throttle(cpu, log)
         s_rate = s_best["kept_up"] if s_best else 0
         t_rate = t_best["kept_up"] if t_best else 0
-        log("lossless (< %.1f%%): siplb-dp %.0f/s, testpmd %.0f/s%s; ratio %.3f"
-            % (100 * LOSS_MAX, s_rate, t_rate,
-               " (generator-bound: a lower bound)" if t_best is t_flat else "",
-               s_rate / t_rate if t_rate else 0))
-        if "--perf" in sys.argv and s_best:
+        if cpu.path:
+            log("flat out, held to the same share of CPU 1: siplb-dp forwarded %.0f/s at %.0f ns "
+                "of CPU a message, testpmd %.0f/s at %.0f ns; ratio %.3f forwarded, %.3f per "
+                "CPU-second" % (s_flat["got"] / s_flat["took"], s_flat["cpu_per_msg"],
+                               t_flat["got"] / t_flat["took"], t_flat["cpu_per_msg"],
+                               s_flat["got"] * t_flat["took"] / (t_flat["got"] * s_flat["took"]),
+                               t_flat["cpu_per_msg"] / s_flat["cpu_per_msg"]))
+        if opts.saturate:
+            return 0
+        bound = [n for n, b, f in (("siplb-dp", s_best, s_flat), ("testpmd", t_best, t_flat))
+                 if b is f]
+        log("lossless (< %.1f%%): siplb-dp %.0f/s, testpmd %.0f/s; ratio %.3f%s"
+            % (100 * LOSS_MAX, s_rate, t_rate, s_rate / t_rate if t_rate else 0,
+               "; generator-bound (a lower bound): " + ", ".join(bound) if bound
+               else "; both forwarders the limit (each lost at a rate the generator sent)"))
+        if opts.perf and s_best:
             rate = int(0.9 * min(s_rate, t_rate))
             results = [("testpmd", profile(env, tp.pid, t_trial, rate, secs, out + "/testpmd"))]
             tp.send_signal(signal.SIGINT)
@@ -242,7 +466,9 @@ def main():
             env.dp = env.spawn("lb", env.dp_cmd(), "siplb-dp-2")
             env.wait_for(lambda: "forwarding" in env.log("siplb-dp-2"), "siplb-dp restart", env.dp)
             boost(env.dp.pid)
+            cpu.hold(env.dp.pid)
             flood(env, build, 300, 3, 100)
+            s_trial.pid = env.dp.pid
             results.append(("siplb-dp", profile(env, env.dp.pid, s_trial, rate, secs,
                                                 out + "/siplb-dp")))
             log("profile at %d/s offered (perf record -g -p PID; reports in %s):" % (rate, out))
