@@ -422,12 +422,16 @@ struct bounds {
 
 /*
  * The boundaries at or after from (from < len). Mostly 64 bytes are left
- * from there: that window has nothing to cut, and its own branch (no base
- * select, no shift pair) took 14-17 instructions off the AVX-512 messages,
- * which take three to five windows each (bench/RESULTS.md, tenth pass).
+ * from there: that window has nothing to cut. On AVX-512 it has a branch
+ * of its own (no base select, no shift pair: 14-17 instructions fewer on
+ * the bench messages, three to five windows each); on AVX2 that form cost
+ * up to 8 more (the two halves' registers around it), so there the base
+ * is selected as before and only the cut is left out of the usual case
+ * (13-15 fewer). bench/RESULTS.md, tenth pass.
  */
 SLB_INLINE void bounds_load(struct bounds *s, size_t from)
 {
+#ifdef __AVX512BW__
 	if (__builtin_expect(from + 64 <= s->len, 1)) {
 		s->base = from;
 		s->m = slb_class_miss64(s->k, s->b + from);
@@ -437,6 +441,14 @@ SLB_INLINE void bounds_load(struct bounds *s, size_t from)
 		s->base = base;
 		s->m = slb_class_miss64(s->k, s->b + base) & (~0ULL << (from - base));
 	}
+#else
+	size_t base = from + 64 <= s->len ? from : s->len - 64;
+
+	s->base = base;
+	s->m = slb_class_miss64(s->k, s->b + base);
+	if (__builtin_expect(base != from, 0))
+		s->m &= ~0ULL << (from - base);
+#endif
 }
 
 /* The next boundary, at most end. */
