@@ -786,6 +786,20 @@ static bool parse_addr_fast(const uint8_t *b, size_t len, struct slb_span v, str
 		   0xffffffffffULL)) {
 		size_t t = i + 5;
 
+#ifdef __AVX512BW__
+		/* Mostly the last parameter: when every byte from t to the
+		 * value's end is a token byte, that is the tag, from one
+		 * masked load (as in call_id_fast()), with no window placed */
+		if (end - t - 1 < 64) {
+			uint64_t in = _bzhi_u64(~0ULL, (unsigned)(end - t));
+
+			if (!slb_class_miss_in(&slb_token_class,
+					       _mm512_maskz_loadu_epi8(in, b + t), in)) {
+				*tag = slb_span_of(t, end);
+				return true;
+			}
+		}
+#endif
 		bounds_load(&s, t);
 		i = bounds_next_tok(&s, end);
 		if (i == t)
