@@ -10,6 +10,8 @@
  *   siplb-bench-scan --insns DIR [PATH...]            instructions per scan, counted
  *                                                     by ptrace single-stepping on the
  *                                                     real CPU (insn_count.h): AVX-512 too
+ *   siplb-bench-scan --insns-trace PATH FILE          each instruction of one scan, for
+ *                                                     scan_insns_split.sh (by function)
  * PATH: floor, scalar, sse4.2, avx2, avx512, hyperscan (a path this CPU lacks is
  * left out of the table).
  */
@@ -274,6 +276,31 @@ static int insns(const char *dir, char **want, int nwant)
 	return 0;
 }
 
+/*
+ * --insns-trace PATH FILE: each instruction of one run(PATH, FILE's
+ * message, 1) (one scan, with run()'s loop and the call around it) as an
+ * offset into this program, a line each (slb_insn_trace()): the input of
+ * bench/scan_insns_split.sh, a split of --insns by function.
+ */
+static int insns_trace(char *pname, const char *file)
+{
+	int idx[P_COUNT];
+	struct insn_job job = { 0, &one_m, 1 };
+	long c;
+
+	if (insn_paths(idx, &pname, 1) != 1)
+		return 2;
+	if (load(file, &one_m))
+		return 1;
+	job.path = idx[0];
+	c = slb_insn_trace(insn_job_run, &job, NULL, stdout);
+	if (c < 0) {
+		fprintf(stderr, "%s: %s\n", pname, slb_insn_count_strerror(c));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long iters = 200000;
@@ -288,6 +315,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 5 && strcmp(argv[1], "--one") == 0)
 		return one(argv[2], atol(argv[3]), argv[4]);
+	if (argc == 4 && strcmp(argv[1], "--insns-trace") == 0)
+		return insns_trace(argv[2], argv[3]);
 	if (argc >= 3 && strcmp(argv[1], "--insns") == 0)
 		return insns(argv[2], argv + 3, argc - 3);
 	if (argc >= 2 && strcmp(argv[1], "--insns") == 0)
@@ -301,7 +330,8 @@ int main(int argc, char **argv)
 	if (a != argc - 1 || iters < 1 || reps < 1 || reps > 63) {
 		fprintf(stderr, "usage: siplb-bench-scan [--iters N] [--reps R] DIR\n"
 				"       siplb-bench-scan --one PATH N FILE\n"
-				"       siplb-bench-scan --insns DIR [PATH...]\n");
+				"       siplb-bench-scan --insns DIR [PATH...]\n"
+				"       siplb-bench-scan --insns-trace PATH FILE\n");
 		return 2;
 	}
 	static struct msg_file files[MAX_FILES];

@@ -13,9 +13,11 @@
 #include "insn_count.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,14 +73,33 @@ static int trap_code(pid_t pid)
 	return si.si_code;
 }
 
-/* From a stop at an opening int3: the instructions up to the closing one. */
-static long step_to_int3(pid_t pid)
+/* The program's first byte (GNU ld and gold define it): a PIE's load
+ * address, the same in the forked child. */
+extern const char __executable_start[];
+
+/* Where the stopped child is, as an offset into the program. */
+static int where(pid_t pid, unsigned long long *at)
+{
+	struct user_regs_struct regs;
+
+	if (ptrace(PTRACE_GETREGS, pid, NULL, &regs))
+		return -errno;
+	*at = regs.rip - (unsigned long long)(uintptr_t)__executable_start;
+	return 0;
+}
+
+/* From a stop at an opening int3: the instructions up to the closing one,
+ * each written to out unless it is NULL (once it ran: not the int3). */
+static long step_to_int3(pid_t pid, FILE *out)
 {
 	long n = 0;
 
 	for (;;) {
-		int code;
+		unsigned long long at = 0;
+		int code, r;
 
+		if (out && (r = where(pid, &at)) < 0)
+			return r;
 		if (ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL))
 			return -errno;
 		code = trap_code(pid);
@@ -86,13 +107,16 @@ static long step_to_int3(pid_t pid)
 			return n;
 		if (code != TRAP_TRACE)
 			return -EPROTO;
+		if (out)
+			fprintf(out, "%llx\n", at);
 		if (++n > SLB_INSN_COUNT_MAX_STEPS)
 			return -E2BIG;
 	}
 }
 
-/* Both brackets' counts from a child stopped by its SIGSTOP. */
-static long trace(pid_t pid, long counts[2])
+/* Both brackets' counts from a child stopped by its SIGSTOP; the second's
+ * instructions written to out unless it is NULL. */
+static long trace(pid_t pid, long counts[2], FILE *out)
 {
 	if (ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)PTRACE_O_EXITKILL))
 		return -errno;
@@ -103,14 +127,14 @@ static long trace(pid_t pid, long counts[2])
 			return -errno;
 		if (trap_code(pid) != SI_KERNEL)
 			return -EPROTO;
-		counts[b] = step_to_int3(pid);
+		counts[b] = step_to_int3(pid, b == 1 ? out : NULL);
 		if (counts[b] < 0)
 			return counts[b];
 	}
 	return 0;
 }
 
-long slb_insn_count(void (*fn)(void *), void *arg, long *bracket)
+long slb_insn_trace(void (*fn)(void *), void *arg, long *bracket, FILE *out)
 {
 	long counts[2], r;
 	int st;
@@ -127,7 +151,7 @@ long slb_insn_count(void (*fn)(void *), void *arg, long *bracket)
 	else if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGSTOP)
 		r = -EPROTO;
 	else
-		r = trace(pid, counts);
+		r = trace(pid, counts, out);
 	kill(pid, SIGKILL);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
@@ -136,6 +160,11 @@ long slb_insn_count(void (*fn)(void *), void *arg, long *bracket)
 	if (bracket)
 		*bracket = counts[0];
 	return counts[1] - counts[0];
+}
+
+long slb_insn_count(void (*fn)(void *), void *arg, long *bracket)
+{
+	return slb_insn_trace(fn, arg, bracket, NULL);
 }
 
 const char *slb_insn_count_strerror(long err)

@@ -18,6 +18,8 @@
 #ifndef SLB_INSN_COUNT_H
 #define SLB_INSN_COUNT_H
 
+#include <stdio.h>
+
 /* The most instructions one count single-steps before giving up (-E2BIG). */
 #define SLB_INSN_COUNT_MAX_STEPS 50000000L
 
@@ -36,6 +38,16 @@
  * at its brackets (fn crashed or raised a signal).
  */
 long slb_insn_count(void (*fn)(void *), void *arg, long *bracket);
+
+/*
+ * slb_insn_count(), and each instruction fn's bracket executes written to
+ * out as its address less the program's load address (__executable_start),
+ * one hexadecimal number a line: what `addr2line -f -i -e PROGRAM` takes,
+ * for a split of the count by function, inlined ones included
+ * (bench/scan_insns_split.sh). Code outside the program (libc) gives
+ * numbers addr2line does not know.
+ */
+long slb_insn_trace(void (*fn)(void *), void *arg, long *bracket, FILE *out);
 
 /* Why slb_insn_count() failed, for a message: the errno's text, or for
  * -EPERM what to change. */

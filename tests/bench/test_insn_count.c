@@ -5,9 +5,12 @@
  * 100 and 1000 above the empty function, 900 apart, the same on a second
  * run), and rep stosb of 0, 1 and 50 bytes (one instruction per iteration,
  * one for none; callgrind counts one more when it iterates, insn_count.h).
+ * slb_insn_trace() on the 100 nops: a line per instruction counted with the
+ * bracket, the nops' 100 one byte apart from the function's own offset.
  * Exits 77 (skip) when this process may not use ptrace.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "insn_count.h"
@@ -38,6 +41,32 @@ static void stosb(void *arg)
 			 : "rcx", "memory");
 }
 
+extern const char __executable_start[];
+
+/* slb_insn_trace() of the 100 nops: n + bracket lines, and 100 of them the
+ * nops, one byte apart, inside nops100's first 200 bytes. */
+static void check_trace(long n100, long b100)
+{
+	unsigned long long at, fn = (uintptr_t)nops100 - (uintptr_t)__executable_start, prev = 0;
+	long bracket, lines = 0, in_fn = 0, apart = 0;
+	FILE *out = tmpfile();
+
+	CHECK(out && slb_insn_trace(nops100, NULL, &bracket, out) == n100, "trace: the count");
+	rewind(out);
+	while (fscanf(out, "%llx", &at) == 1) {
+		lines++;
+		if (at >= fn && at < fn + 200) {
+			apart += in_fn++ && at == prev + 1;
+			prev = at;
+		}
+	}
+	fclose(out);
+	CHECK_SHOW(lines == n100 + b100 && bracket == b100,
+		   "trace: %ld lines (want %ld + %ld)", lines, n100, b100);
+	CHECK_SHOW(in_fn >= 100 && apart >= 99, "trace: %ld in nops100, %ld one byte apart",
+		   in_fn, apart);
+}
+
 int main(void)
 {
 	long b100, b1000, n100 = slb_insn_count(nops100, NULL, &b100);
@@ -57,6 +86,7 @@ int main(void)
 	CHECK_SHOW(b100 == b1000 && b100 > 0 && b100 < 20,
 		   "the bracket is the same small count each time: %ld, %ld", b100, b1000);
 	CHECK_SHOW(again == n1000, "a second count of 1000 nops: %ld", again);
+	check_trace(n100, b100);
 	long bytes[3] = { 0, 1, 50 }, n[3];
 
 	for (int i = 0; i < 3; i++)
