@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "insn_count.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <stdint.h>
 #include <signal.h>
@@ -73,18 +74,20 @@ static int trap_code(pid_t pid)
 	return si.si_code;
 }
 
-/* The program's first byte (GNU ld and gold define it): a PIE's load
- * address, the same in the forked child. */
+/* The program's first byte, its ELF header (GNU ld, gold and lld define
+ * it), at the same address in the forked child. */
 extern const char __executable_start[];
 
-/* Where the stopped child is, as an offset into the program. */
+/* Where the stopped child is, as addr2line reads the program: the offset
+ * from its load address in a PIE (ET_DYN), the address itself else. */
 static int where(pid_t pid, unsigned long long *at)
 {
+	const Elf64_Ehdr *eh = (const void *)__executable_start;
 	struct user_regs_struct regs;
 
 	if (ptrace(PTRACE_GETREGS, pid, NULL, &regs))
 		return -errno;
-	*at = regs.rip - (unsigned long long)(uintptr_t)__executable_start;
+	*at = regs.rip - (eh->e_type == ET_DYN ? (uintptr_t)__executable_start : 0);
 	return 0;
 }
 

@@ -41,8 +41,8 @@ long slb_insn_count(void (*fn)(void *), void *arg, long *bracket);
 
 /*
  * slb_insn_count(), and each instruction fn's bracket executes written to
- * out as its address less the program's load address (__executable_start),
- * one hexadecimal number a line: what `addr2line -f -i -e PROGRAM` takes,
+ * out as its address in the program (less the load address in a PIE), one
+ * hexadecimal number a line: what `addr2line -f -i -e PROGRAM` takes,
  * for a split of the count by function, inlined ones included
  * (bench/scan_insns_split.sh). Code outside the program (libc) gives
  * numbers addr2line does not know.
