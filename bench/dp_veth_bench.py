@@ -216,7 +216,7 @@ def profile(env, pid, trial, rate, secs, out):
         share[key] = float(m.group(1)) / 100 if m else 0.0
     # cpu-clock samples: the event count is the CPU time the forwarder had, ns
     cpu = int(re.search(r"Event count \(approx.\): (\d+)", rep).group(1))
-    per_msg = cpu / max(res["kept_up"] * secs, 1)
+    per_msg = cpu / max(res["got"] / res["took"] * secs, 1)  # forwarded, not offered
     return res, {k: v * per_msg for k, v in share.items()}, per_msg, cpu / (1e9 * secs)
 
 
@@ -375,6 +375,17 @@ def cpu_note(cpu):
     return ", held to %d us of every %d us" % (cpu.quota, cpu.period)
 
 
+def log_lossless(s_flat, s_best, t_flat, t_best, log):
+    s_rate = s_best["kept_up"] if s_best else 0
+    t_rate = t_best["kept_up"] if t_best else 0
+    bound = [n for n, b, f in (("siplb-dp", s_best, s_flat), ("testpmd", t_best, t_flat))
+             if b is f]
+    log("lossless (< %.1f%%): siplb-dp %.0f/s, testpmd %.0f/s; ratio %.3f%s"
+        % (100 * LOSS_MAX, s_rate, t_rate, s_rate / t_rate if t_rate else 0,
+           "; generator-bound (a lower bound): " + ", ".join(bound) if bound
+           else "; both forwarders the limit (each lost at a rate the generator sent)"))
+
+
 def log_throttle(cpu, log):
     t = cpu.throttled()
     if t:
@@ -440,8 +451,6 @@ def run(build, opts, cpu, huge):
         t_trial = Trial(env, build, [("b1", E.VIP)], "tp", tp.pid)
         t_flat, t_best = measure(t_trial, opts, log)
         log_throttle(cpu, log)
-        s_rate = s_best["kept_up"] if s_best else 0
-        t_rate = t_best["kept_up"] if t_best else 0
         if cpu.path:
             log("flat out, held to the same share of CPU 1: siplb-dp forwarded %.0f/s at %.0f ns "
                 "of CPU a message, testpmd %.0f/s at %.0f ns; ratio %.3f forwarded, %.3f per "
@@ -449,16 +458,11 @@ def run(build, opts, cpu, huge):
                                t_flat["got"] / t_flat["took"], t_flat["cpu_per_msg"],
                                s_flat["got"] * t_flat["took"] / (t_flat["got"] * s_flat["took"]),
                                t_flat["cpu_per_msg"] / s_flat["cpu_per_msg"]))
-        if opts.saturate:
-            return 0
-        bound = [n for n, b, f in (("siplb-dp", s_best, s_flat), ("testpmd", t_best, t_flat))
-                 if b is f]
-        log("lossless (< %.1f%%): siplb-dp %.0f/s, testpmd %.0f/s; ratio %.3f%s"
-            % (100 * LOSS_MAX, s_rate, t_rate, s_rate / t_rate if t_rate else 0,
-               "; generator-bound (a lower bound): " + ", ".join(bound) if bound
-               else "; both forwarders the limit (each lost at a rate the generator sent)"))
-        if opts.perf and s_best:
-            rate = int(0.9 * min(s_rate, t_rate))
+        if not opts.saturate:
+            log_lossless(s_flat, s_best, t_flat, t_best, log)
+        if opts.perf and ((s_best and t_best) or cpu.path):
+            # held to a share: flat out, so that the profile is of busy time
+            rate = 0 if cpu.path else int(0.9 * min(s_best["kept_up"], t_best["kept_up"]))
             results = [("testpmd", profile(env, tp.pid, t_trial, rate, secs, out + "/testpmd"))]
             tp.send_signal(signal.SIGINT)
             tp.wait(20)
@@ -471,7 +475,8 @@ def run(build, opts, cpu, huge):
             s_trial.pid = env.dp.pid
             results.append(("siplb-dp", profile(env, env.dp.pid, s_trial, rate, secs,
                                                 out + "/siplb-dp")))
-            log("profile at %d/s offered (perf record -g -p PID; reports in %s):" % (rate, out))
+            log("profile at %s offered (perf record -g -p PID; reports in %s):"
+                % ("%d/s" % rate if rate else "the generator's full rate", out))
             for name, (t, ns, per_msg, busy) in results:
                 log("  %-8s %s\n           had %.0f%% of CPU 1, %.0f ns per message: sendto %.0f "
                     "(UDP receive %.0f, of it wakeups %.0f), recvfrom %.0f, the rest %.0f"
