@@ -428,7 +428,7 @@ def measure(trial, opts, log):
 
 def run(build, opts, cpu, huge):
     secs = opts.secs
-    out = tempfile.mkdtemp(prefix="dp-veth-bench-")
+    out = tempfile.mkdtemp(prefix="dp-veth-bench-") if opts.perf else None  # the reports
     log = lambda s: print(s, flush=True)  # noqa: E731
     weights = (100,) if opts.one_backend else (50, 30, 20)
     with BenchEnv(huge, build, "af_xdp", weights, prefix="slbvb") as env:
