@@ -12,10 +12,13 @@ libmicrohttpd-dev curl python3-prometheus-client prometheus
 libc-ares-dev unbound libsodium-dev kamailio libsystemd-dev nettle-dev gnuplot-nox
 scdoc debhelper dpkg-dev bash-completion man-db systemd"
 
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
+
 missing=""
 for p in $PKGS; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
-        || missing="$missing $p"
+    installed "$p" || missing="$missing $p"
 done
 
 if [ -n "$missing" ]; then
@@ -31,7 +34,7 @@ if [ -n "$missing" ]; then
     # already here goes ("pkg-" removes it in the same transaction).
     replace=""
     for p in libvectorscan-dev libvectorscan5; do
-        if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        if installed "$p"; then
             replace="$replace $p-"
         fi
     done

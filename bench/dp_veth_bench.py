@@ -194,8 +194,8 @@ def fmt(t):
 
 
 def profile(env, pid, trial, rate, secs, out):
-    """perf record -g on the forwarder's PID for one trial at rate; ns per
-    message in sendto (the kernel's transmit path, run in the forwarder's
+    """perf record -g on the forwarder's PID for one trial at rate (0: flat
+    out); ns per forwarded message in sendto (the kernel's transmit path, run in the forwarder's
     syscall; of it the backends' UDP receive and their sinks' wakeups),
     recvfrom (busy polling), and the rest (its own code, idle polling)."""
     data, perf = out + ".data", []
@@ -291,9 +291,8 @@ HUGE_PAGES_WANTED = 600  # 512 MB each for the forwarder (-m 512), one at a time
 class Hugepages:
     """2 MB pages for both forwarders (--hugepages): reserved and mounted
     here, given back and unmounted at the end. Without them EAL maps 4 KB
-    pages (--no-huge), and siplb-dp, which reads every line of a frame where
-    testpmd reads one, pays for the TLB misses of a frame pool spread over
-    thousands of pages."""
+    pages (--no-huge): this says whether that matters to either (on
+    2026-12-05 it showed no sign of it, bench/RESULTS.md)."""
 
     def __init__(self, wanted):
         self.dir, self.before = None, None
@@ -323,12 +322,16 @@ class Hugepages:
         return argv[:i] + ["--huge-dir", self.dir] + argv[i + 1:]
 
     def close(self):
-        if self.dir:
-            E.sh("umount %s" % self.dir, check=False)
-            os.rmdir(self.dir)
-            self.dir = None
-        if self.before is not None:
-            self._set(self.before)
+        """The count put back even where the mount is still busy (then the
+        kernel frees the pages as their last user lets go)."""
+        try:
+            if self.dir:
+                E.sh("umount %s" % self.dir, check=False)
+                os.rmdir(self.dir)
+                self.dir = None
+        finally:
+            if self.before is not None:
+                self._set(self.before)
 
 
 class BenchEnv(E.Env):

@@ -78,16 +78,21 @@ static int trap_code(pid_t pid)
  * it), at the same address in the forked child. */
 extern const char __executable_start[];
 
-/* Where the stopped child is, as addr2line reads the program: the offset
- * from its load address in a PIE (ET_DYN), the address itself else. */
-static int where(pid_t pid, unsigned long long *at)
+unsigned long long slb_insn_program_offset(uintptr_t addr)
 {
 	const Elf64_Ehdr *eh = (const void *)__executable_start;
+
+	return addr - (eh->e_type == ET_DYN ? (uintptr_t)__executable_start : 0);
+}
+
+/* Where the stopped child is, as addr2line reads the program. */
+static int where(pid_t pid, unsigned long long *at)
+{
 	struct user_regs_struct regs;
 
 	if (ptrace(PTRACE_GETREGS, pid, NULL, &regs))
 		return -errno;
-	*at = regs.rip - (eh->e_type == ET_DYN ? (uintptr_t)__executable_start : 0);
+	*at = slb_insn_program_offset(regs.rip);
 	return 0;
 }
 

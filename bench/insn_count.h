@@ -18,6 +18,7 @@
 #ifndef SLB_INSN_COUNT_H
 #define SLB_INSN_COUNT_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 /* The most instructions one count single-steps before giving up (-E2BIG). */
@@ -48,6 +49,10 @@ long slb_insn_count(void (*fn)(void *), void *arg, long *bracket);
  * numbers addr2line does not know.
  */
 long slb_insn_trace(void (*fn)(void *), void *arg, long *bracket, FILE *out);
+
+/* addr (in this program) as slb_insn_trace() writes it and addr2line reads
+ * it: the offset from the load address in a PIE (ET_DYN), else itself. */
+unsigned long long slb_insn_program_offset(uintptr_t addr);
 
 /* Why slb_insn_count() failed, for a message: the errno's text, or for
  * -EPERM what to change. */

@@ -9,7 +9,6 @@
  * bracket, the nops' 100 one byte apart from the function's own offset.
  * Exits 77 (skip) when this process may not use ptrace.
  */
-#include <elf.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,15 +41,11 @@ static void stosb(void *arg)
 			 : "rcx", "memory");
 }
 
-extern const char __executable_start[];
-
 /* slb_insn_trace() of the 100 nops: n + bracket lines, and 100 of them the
  * nops, one byte apart, inside nops100's first 200 bytes. */
 static void check_trace(long n100, long b100)
 {
-	const Elf64_Ehdr *eh = (const void *)__executable_start;
-	unsigned long long at, prev = 0, fn = (uintptr_t)nops100 -
-		(eh->e_type == ET_DYN ? (uintptr_t)__executable_start : 0);
+	unsigned long long at, prev = 0, fn = slb_insn_program_offset((uintptr_t)nops100);
 	long bracket, lines = 0, in_fn = 0, apart = 0;
 	FILE *out = tmpfile();
 

@@ -475,7 +475,6 @@ static void test_empty(void)
 	free(blob);
 }
 
-/* The requests as files: the fuzzer's seeds (tests/rules/corpus). */
 /*
  * A scanner's User-Agent padded so that its name ends a few bytes before the
  * value's end, past 64 bytes: Vectorscan 5.4.9 missed the fixture's
@@ -529,6 +528,7 @@ static void test_padded_user_agent(struct rules_fixture *f, struct slb_rules_scr
 		   "(filler, tail, alignment)", runs - bad, runs);
 }
 
+/* The requests as files: the fuzzer's seeds (tests/rules/corpus). */
 static int write_corpus(const char *dir)
 {
 	char text[2048], path[4096];
