@@ -39,8 +39,18 @@ at the same offered rate, below both their limits: the share of their time
 spent in sendto() (the kernel's transmit path), recvfrom() (busy polling an
 empty ring) and in user space, in ns per message.
 
+With --rounds R (and --cpu-share), no search: R rounds, each starting
+every forwarder afresh for one flat-out trial, in an order that turns by
+one each round, and each round's ratio of CPU time a message against
+testpmd's in that round; the median and range of those. --also BUILD_B
+puts another build's siplb-dp in each round (an A/B of two builds in the
+same minutes), --csum-floor testpmd's csum engine (it recomputes the IP
+and UDP checksums in software, so reads each datagram once: the least a
+forwarder that looks past the headers pays for the frames' bytes).
+
 usage: dp_veth_bench.py BUILD_DIR [TRIAL_SECONDS] [--one-backend] [--perf]
-                        [--cpu-share F [--saturate K]] [--hugepages]   (root)
+                        [--cpu-share F [--saturate K | --rounds R [--also BUILD_B]
+                        [--csum-floor]]] [--hugepages]   (root)
 """
 import argparse
 import json
@@ -48,6 +58,7 @@ import math
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,6 +69,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 import siplb_env as E  # noqa: E402
 
 LOSS_MAX = 0.001     # a rate holds when less than this fraction is lost
+SATURATED = 0.01     # flat out, a forwarder that lost this share could not keep up
 KEPT_UP = 0.98       # the generator sent at least this share of the asked rate
 SEARCH_STEPS = 6
 GEN_CPU, FWD_CPU = 0, 1
@@ -80,7 +92,16 @@ def quiet_bridge(env):
     """Every host's MAC static on its bridge port: no flooding, no ageing
     (the backends never send, so a learned entry would age out). No
     iptables on bridged frames (br_netfilter): a host firewall's cost, the
-    same for both forwarders, not theirs."""
+    same for both forwarders, not theirs. The client's neighbour entry for
+    the VIP fixed to lb's MAC, and backend 1, which holds the VIP on its
+    loopback while testpmd runs, answering no ARP for it: otherwise, once
+    the client's entry went stale, its broadcast ARP could be answered by
+    backend 1, and the stream would go to it past the forwarder (testpmd
+    then seems to lose nothing, and the siplb-dp after it to get nothing)."""
+    lb = json.loads(E.sh("ip -n %s -j link show lb" % env.ns("lb")).stdout)[0]["address"]
+    E.sh("ip -n %s neigh replace %s lladdr %s dev cl nud permanent" % (env.ns("cl"), E.VIP, lb))
+    E.sh("ip netns exec %s sysctl -qw net.ipv4.conf.all.arp_ignore=1 "
+         "net.ipv4.conf.all.arp_announce=2" % env.ns("b1"))
     E.sh("ip netns exec %s sysctl -qw net.bridge.bridge-nf-call-iptables=0 "
          "net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0"
          % env.ns("sw"), check=False)
@@ -345,14 +366,18 @@ class BenchEnv(E.Env):
         return self.huge.eal(super().dp_cmd())
 
 
-def start_testpmd(env, build, mac):
+def start_testpmd(env, build, mac, mode="mac", name="testpmd"):
+    """mode: testpmd's forwarding engine; mac (the baseline) rewrites the
+    Ethernet header alone, csum also recomputes the IP and UDP checksums in
+    software (no TX offload on af_xdp), so it reads every byte of each
+    datagram once, as siplb-dp must."""
     vdev = env.dp_cmd()[env.dp_cmd().index("--vdev") + 1]
     p = env.spawn("lb", env.huge.eal(
         ["dpdk-testpmd", "-l", "%d,%d" % (GEN_CPU, FWD_CPU), "--no-huge", "-m", "512",
-         "--no-pci", "--file-prefix", env.p + "tp", "--vdev", vdev, "--", "--forward-mode=mac",
-         "--eth-peer=0," + mac, "--nb-cores=1", "--total-num-mbufs=16384",
-         "--stats-period=1"]), "testpmd")
-    env.wait_for(lambda: "Port statistics" in env.log("testpmd"), "testpmd", p)
+         "--no-pci", "--file-prefix", env.p + "tp", "--vdev", vdev, "--",
+         "--forward-mode=" + mode, "--eth-peer=0," + mac, "--nb-cores=1",
+         "--total-num-mbufs=16384", "--stats-period=1"]), name)
+    env.wait_for(lambda: "Port statistics" in env.log(name), name, p)
     steer_vip(env)
     boost(p.pid)
     return p
@@ -408,9 +433,22 @@ def main():
                     help="no rate search: K flat-out trials each (with --cpu-share)")
     ap.add_argument("--hugepages", action="store_true",
                     help="both forwarders on 2 MB pages (reserved here, given back)")
+    ap.add_argument("--rounds", type=int, metavar="R",
+                    help="R interleaved rounds of one flat-out trial per forwarder, each "
+                    "forwarder started afresh; the ratio per round (with --cpu-share)")
+    ap.add_argument("--also", metavar="BUILD_B",
+                    help="with --rounds: siplb-dp of another build in each round too")
+    ap.add_argument("--csum-floor", action="store_true",
+                    help="with --rounds: testpmd's csum engine in each round too (reads "
+                    "each datagram once to checksum it in software)")
     opts = ap.parse_args()
-    if opts.saturate and not opts.cpu_share:
-        ap.error("--saturate needs --cpu-share: with a whole CPU the generator is the limit")
+    if (opts.saturate or opts.rounds) and not opts.cpu_share:
+        ap.error("--saturate and --rounds need --cpu-share: with a whole CPU the generator "
+                 "is the limit")
+    if (opts.also or opts.csum_floor) and not opts.rounds:
+        ap.error("--also and --csum-floor go with --rounds")
+    if opts.rounds and (opts.saturate or opts.perf):
+        ap.error("--rounds takes no --saturate or --perf")
     cpu = CpuShare(opts.cpu_share)
     huge = None
     try:
@@ -420,6 +458,104 @@ def main():
         if huge:
             huge.close()
         cpu.close()
+
+
+class Contender:
+    """A forwarder the rounds start, try once flat out and stop, on the same
+    port: siplb-dp of a build, or testpmd with a forwarding engine."""
+
+    def __init__(self, label, build=None, mode=None):
+        self.label, self.build, self.mode, self.runs = label, build, mode, []
+
+    def start(self, env, cpu, b1mac, n):
+        if self.mode:
+            E.sh("ip -n %s addr add %s/32 dev lo" % (env.ns("b1"), E.VIP))
+            proc = start_testpmd(env, env.build, b1mac, self.mode, "testpmd-%d" % n)
+        else:
+            own, env.build = env.build, self.build  # its siplb-dp; siplbd stays
+            try:
+                argv = env.dp_cmd()
+            finally:
+                env.build = own
+            name = "siplb-dp-%d" % n
+            proc = env.spawn("lb", argv, name)
+            env.wait_for(lambda: "forwarding" in env.log(name), name, proc)
+            boost(proc.pid)
+        cpu.hold(proc.pid)
+        flood(env, env.build, 300, 3, 100)  # warm-up: neighbours, caches
+        return proc
+
+    def stop(self, env, proc):
+        proc.send_signal(signal.SIGINT if self.mode else signal.SIGTERM)
+        proc.wait(20)
+        if self.mode:
+            E.sh("ip -n %s addr del %s/32 dev lo" % (env.ns("b1"), E.VIP))
+
+    def sinks(self, backends):
+        return [("b1", E.VIP)] if self.mode else backends
+
+
+def rounds(env, opts, cpu, b1mac, backends, log):
+    """opts.rounds rounds, each one flat-out trial of every contender, the
+    order turned by one each round: a contender's trials and the
+    baseline's fall in the same minute, so the machine's drift (a
+    forwarder's CPU time a message moves 1.3-2x from one run to the next
+    here) is in each round's ratio less than in ratios of medians."""
+    base = Contender("testpmd (mac)", mode="mac")
+    field = [Contender("siplb-dp", env.build), base]
+    if opts.also:
+        field.append(Contender("siplb-dp " + opts.also, os.path.abspath(opts.also)))
+    if opts.csum_floor:
+        field.append(Contender("testpmd (csum)", mode="csum"))
+    n = 0
+    for r in range(opts.rounds):
+        for c in field[r % len(field):] + field[:r % len(field)]:
+            n += 1
+            proc = c.start(env, cpu, b1mac, n)
+            t = Trial(env, env.build, c.sinks(backends), "r%d" % n, proc.pid)(0, opts.secs)
+            c.stop(env, proc)
+            log("  round %d, %-16s %s" % (r + 1, c.label + ":", fmt(t)))
+            if t["got"] < 0.01 * t["sent"]:
+                raise RuntimeError("%s forwarded almost nothing; its log ends:\n%s" % (
+                    c.label, "\n".join(env.log(proc_name(c, n)).splitlines()[-45:])))
+            c.runs.append(t)
+        log("round %d: ns of CPU a message: %s" % (r + 1, ", ".join(
+            "%s %.0f%s" % (c.label, c.runs[-1]["cpu_per_msg"], saturated(c.runs[-1]))
+            for c in field)))
+    log_throttle(cpu, log)
+    summarize(field, base, opts.rounds, cpu, log)
+
+
+def saturated(t):
+    """A poll-mode forwarder spends its whole share whatever it gets: its CPU
+    time a message is its cost only where it could not take all it was
+    offered (where it lost some)."""
+    return "" if t["loss"] >= SATURATED else " (not saturated)"
+
+
+def proc_name(c, n):
+    return ("testpmd-%d" if c.mode else "siplb-dp-%d") % n
+
+
+def summarize(field, base, n_rounds, cpu, log):
+    """Each contender's ratio to the baseline of the same round, over the
+    rounds where both were saturated."""
+    log("%d rounds, flat out, held to %d us of every %d us; each against testpmd (mac) of the "
+        "same round, per CPU-second (its ns a message over the contender's), rounds where "
+        "both lost some (saturated) only:" % (n_rounds, cpu.quota, cpu.period))
+    for c in field:
+        pairs = [(b, t) for b, t in zip(base.runs, c.runs)
+                 if not saturated(b) and not saturated(t)]
+        ns = [t["cpu_per_msg"] for _, t in pairs]
+        if c is base or not pairs:
+            log("  %-22s %s" % (c.label, "its ns a message: median %.0f (%.0f-%.0f)"
+                                % (statistics.median(ns), min(ns), max(ns)) if ns
+                                else "no round with both saturated"))
+            continue
+        ratio = [b["cpu_per_msg"] / t["cpu_per_msg"] for b, t in pairs]
+        log("  %-22s median %.3f (%.3f-%.3f) in %d rounds; its ns a message: median %.0f "
+            "(%.0f-%.0f)" % (c.label, statistics.median(ratio), min(ratio), max(ratio),
+                             len(pairs), statistics.median(ns), min(ns), max(ns)))
 
 
 def measure(trial, opts, log):
@@ -440,6 +576,11 @@ def run(build, opts, cpu, huge):
         backends = [("b%d" % i, a) for i, a in enumerate(E.BACKENDS[:len(weights)], 1)]
         boost(env.dp.pid)
         cpu.hold(env.dp.pid)
+        if opts.rounds:
+            env.dp.send_signal(signal.SIGTERM)  # the rounds start each afresh
+            env.dp.wait(10)
+            rounds(env, opts, cpu, b1mac, backends, log)
+            return 0
         flood(env, build, 300, 3, 100)  # warm-up: neighbours, caches
         log("siplb-dp (%d backend(s))%s:" % (len(backends), cpu_note(cpu)))
         s_trial = Trial(env, build, backends, "dp", env.dp.pid)
