@@ -46,7 +46,11 @@ testpmd's in that round; the median and range of those. --also BUILD_B
 puts another build's siplb-dp in each round (an A/B of two builds in the
 same minutes), --csum-floor testpmd's csum engine (it recomputes the IP
 and UDP checksums in software, so reads each datagram once: the least a
-forwarder that looks past the headers pays for the frames' bytes).
+forwarder that looks past the headers pays for the frames' bytes). With
+--perf each round's trials are profiled and their time outside sendto()
+and recvfrom() (their own code, the PMD, libc) given a message: the
+forwarder's own part, without the kernel's transmit path, which is where
+the machine's drift shows most.
 
 usage: dp_veth_bench.py BUILD_DIR [TRIAL_SECONDS] [--one-backend] [--perf]
                         [--cpu-share F [--saturate K | --rounds R [--also BUILD_B]
@@ -447,8 +451,8 @@ def main():
                  "is the limit")
     if (opts.also or opts.csum_floor) and not opts.rounds:
         ap.error("--also and --csum-floor go with --rounds")
-    if opts.rounds and (opts.saturate or opts.perf):
-        ap.error("--rounds takes no --saturate or --perf")
+    if opts.rounds and opts.saturate:
+        ap.error("--rounds takes no --saturate")
     cpu = CpuShare(opts.cpu_share)
     huge = None
     try:
@@ -495,7 +499,7 @@ class Contender:
         return [("b1", E.VIP)] if self.mode else backends
 
 
-def rounds(env, opts, cpu, b1mac, backends, log):
+def rounds(env, opts, cpu, b1mac, backends, log, out):
     """opts.rounds rounds, each one flat-out trial of every contender, the
     order turned by one each round: a contender's trials and the
     baseline's fall in the same minute, so the machine's drift (a
@@ -512,7 +516,13 @@ def rounds(env, opts, cpu, b1mac, backends, log):
         for c in field[r % len(field):] + field[:r % len(field)]:
             n += 1
             proc = c.start(env, cpu, b1mac, n)
-            t = Trial(env, env.build, c.sinks(backends), "r%d" % n, proc.pid)(0, opts.secs)
+            trial = Trial(env, env.build, c.sinks(backends), "r%d" % n, proc.pid)
+            if out:
+                t, ns, per_msg, _ = profile(env, proc.pid, trial, 0, opts.secs,
+                                            "%s/%d-%s" % (out, n, proc_name(c, n)))
+                t["own_ns"] = per_msg - ns["sendto"] - ns["recvfrom"]
+            else:
+                t = trial(0, opts.secs)
             c.stop(env, proc)
             log("  round %d, %-16s %s" % (r + 1, c.label + ":", fmt(t)))
             if t["got"] < 0.01 * t["sent"]:
@@ -520,8 +530,8 @@ def rounds(env, opts, cpu, b1mac, backends, log):
                     c.label, "\n".join(env.log(proc_name(c, n)).splitlines()[-45:])))
             c.runs.append(t)
         log("round %d: ns of CPU a message: %s" % (r + 1, ", ".join(
-            "%s %.0f%s" % (c.label, c.runs[-1]["cpu_per_msg"], saturated(c.runs[-1]))
-            for c in field)))
+            "%s %.0f%s%s" % (c.label, c.runs[-1]["cpu_per_msg"], own(c.runs[-1]),
+                             saturated(c.runs[-1])) for c in field)))
     log_throttle(cpu, log)
     summarize(field, base, opts.rounds, cpu, log)
 
@@ -531,6 +541,10 @@ def saturated(t):
     time a message is its cost only where it could not take all it was
     offered (where it lost some)."""
     return "" if t["loss"] >= SATURATED else " (not saturated)"
+
+
+def own(t):
+    return " (outside sendto %.0f)" % t["own_ns"] if "own_ns" in t else ""
 
 
 def proc_name(c, n):
@@ -556,6 +570,12 @@ def summarize(field, base, n_rounds, cpu, log):
         log("  %-22s median %.3f (%.3f-%.3f) in %d rounds; its ns a message: median %.0f "
             "(%.0f-%.0f)" % (c.label, statistics.median(ratio), min(ratio), max(ratio),
                              len(pairs), statistics.median(ns), min(ns), max(ns)))
+    for c in field:
+        if c.runs and "own_ns" in c.runs[0]:
+            mine = [t["own_ns"] for t in c.runs]
+            log("  %-22s outside sendto and recvfrom (its own code, the PMD, libc), ns a "
+                "message: median %.0f (%.0f-%.0f)"
+                % (c.label, statistics.median(mine), min(mine), max(mine)))
 
 
 def measure(trial, opts, log):
@@ -579,7 +599,7 @@ def run(build, opts, cpu, huge):
         if opts.rounds:
             env.dp.send_signal(signal.SIGTERM)  # the rounds start each afresh
             env.dp.wait(10)
-            rounds(env, opts, cpu, b1mac, backends, log)
+            rounds(env, opts, cpu, b1mac, backends, log, out)
             return 0
         flood(env, build, 300, 3, 100)  # warm-up: neighbours, caches
         log("siplb-dp (%d backend(s))%s:" % (len(backends), cpu_note(cpu)))
