@@ -940,6 +940,25 @@ static int maglev_backend(struct pkt *p, uint32_t pool_idx, const struct slb_spa
 	return id < s->n_backends ? (int)id : -1;
 }
 
+/* The Maglev slot the usual request reads (its VIP's pool, keyed on the
+ * Call-ID), fetched before the UDP checksum's pass, so that the two wait
+ * for memory together. Where the kernel's transmit path shares the core
+ * (AF_XDP's copy mode) the 256 KB table does not stay in its cache, and
+ * the slot's load, waited for alone, was siplb-dp's largest single cost on
+ * veth (~150 ns a request; 2 MB pages for the table made no difference).
+ * Measured there: siplb-dp's own time a message 630 -> 558 ns (medians of
+ * 8 rounds, lower in 7), for 35 instructions (bench/RESULTS.md, "Target 5
+ * in rounds"). A request a rule sends to another pool reads another slot:
+ * that fetch is only lost. */
+static inline __attribute__((always_inline)) void prefetch_slot(struct pkt *p)
+{
+	const struct slb_pool *pool = &p->v->state->pools[p->vip->pool % SLB_MAX_POOLS];
+
+	if (pool->table_size)
+		__builtin_prefetch(&p->v->tables[pool->table_off +
+						 call_id_hash(p, pool->seed) % pool->table_size]);
+}
+
 /* ---- stateless replies: 483 and 503 ------------------------------------------ */
 
 #define SLB_REPLY_MAX 2048
@@ -1353,13 +1372,18 @@ static enum slb_action handle(const struct slb_proxy_view *v, struct slb_frame *
 								      : drop(p, why);
 	if (!find_vip(p))
 		return drop(p, SLB_DROP_NOT_SIP);
+	/* Read before the checksum is known, acted on only after it is: the
+	 * scan writes p->msg alone, and the slot's fetch overlaps the pass. */
+	bool fingerprint = false;
+	bool stun = __builtin_expect(slb_stun_is_stun(sip(p), p->sip_len), 0) &&
+		    slb_stun_binding_request(sip(p), p->sip_len, &fingerprint);
+	enum slb_sip_reason r = stun ? SLB_SIP_OK : slb_sip_scan(sip(p), p->sip_len, &p->msg);
+	if (!stun && r == SLB_SIP_OK && p->msg.kind != SLB_SIP_KIND_RESPONSE)
+		prefetch_slot(p);
 	if (!udp_cksum_ok(p))
 		return drop(p, SLB_DROP_BAD_CHECKSUM);
-	bool fingerprint;
-	if (__builtin_expect(slb_stun_is_stun(sip(p), p->sip_len), 0) &&
-	    slb_stun_binding_request(sip(p), p->sip_len, &fingerprint))
+	if (stun)
 		return stun_binding(p, fingerprint, out);
-	enum slb_sip_reason r = slb_sip_scan(sip(p), p->sip_len, &p->msg);
 	if (r == SLB_SIP_ERR_KEEPALIVE) {
 		v->stats->keepalives++;
 		return SLB_ACTION_DROP;
@@ -1402,8 +1426,8 @@ static void run_parked(struct parked *pk, struct slb_out *out, enum slb_action *
  * fetches that), and the headroom lines build_head moves its headers
  * into, for writing. Where the port's receive wrote the frame from another
  * core (AF_XDP's copy mode: the kernel's copy into the UMEM) or by DMA, it
- * is not in this core's cache, and the UDP checksum's pass, the first to
- * read it, waits for each line in turn; the line that finish_frame reads
+ * is not in this core's cache, and the scan and the UDP checksum's pass,
+ * the first to read it, wait for each line in turn; the line that finish_frame reads
  * back after the move waits too. On veth: 40-190 ns a request less of
  * siplb-dp's CPU time, for 15 instructions (bench/RESULTS.md, "Target 5
  * with the forwarders the limit"). The whole frame, a line at a time, saved
