@@ -234,11 +234,13 @@ def profile(env, pid, trial, rate, secs, out):
     with open(out + ".txt", "w") as f:
         f.write(rep)
     share = {}
-    for key, pat in (("sendto", r"\[\.\] (__send|__libc_sendto)"),
+    for key, pat in (("sendto", r"\[\.\] (?:__send|__libc_sendto)"),
                      ("recvfrom", r"\[\.\] __libc_recvfrom"),
                      ("udp", r"\[k\] udp_queue_rcv_one_skb"), ("wakeup", r"\[k\] sock_def_readable")):
-        m = re.search(r"^\s+([\d.]+)%\s+[\d.]+%\s+" + pat + r"\s*$", rep, re.M)
-        share[key] = float(m.group(1)) / 100 if m else 0.0
+        # a symbol can have more than one entry (perf splits __send by where
+        # its samples' chains end): their children's shares add up
+        share[key] = sum(float(x) for x in re.findall(
+            r"^\s+([\d.]+)%\s+[\d.]+%\s+" + pat + r"\s*$", rep, re.M)) / 100
     # cpu-clock samples: the event count is the CPU time the forwarder had, ns
     cpu = int(re.search(r"Event count \(approx.\): (\d+)", rep).group(1))
     per_msg = cpu / max(res["got"] / res["took"] * secs, 1)  # forwarded, not offered
