@@ -508,7 +508,7 @@ def rounds(env, opts, cpu, b1mac, backends, log, out):
     forwarder's CPU time a message moves 1.3-2x from one run to the next
     here) is in each round's ratio less than in ratios of medians."""
     base = Contender("testpmd (mac)", mode="mac")
-    field = [Contender("siplb-dp", env.build), base]
+    field = [base, Contender("siplb-dp", env.build)]
     if opts.also:
         field.append(Contender("siplb-dp " + opts.also, os.path.abspath(opts.also)))
     if opts.csum_floor:
