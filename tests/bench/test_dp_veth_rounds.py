@@ -25,6 +25,11 @@ def main():
     if os.geteuid() != 0:
         print("skipped: needs root (namespaces, bpffs, XDP, a cgroup)")
         return 77
+    v2 = "/sys/fs/cgroup/cgroup.controllers"
+    if not (os.path.isdir("/sys/fs/cgroup/cpu") or
+            (os.path.exists(v2) and "cpu" in open(v2).read().split())):
+        print("skipped: no cgroup cpu controller for --cpu-share (v1 /sys/fs/cgroup/cpu or v2)")
+        return 77
     if not shutil.which("dpdk-testpmd"):
         print("skipped: no dpdk-testpmd (Debian's dpdk package) to compare with")
         return 77
