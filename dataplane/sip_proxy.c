@@ -941,15 +941,16 @@ static int maglev_backend(struct pkt *p, uint32_t pool_idx, const struct slb_spa
 }
 
 /* The Maglev slot the usual request reads (its VIP's pool, keyed on the
- * Call-ID), fetched before the UDP checksum's pass, so that the two wait
- * for memory together. Where the kernel's transmit path shares the core
- * (AF_XDP's copy mode) the 256 KB table does not stay in its cache, and
- * the slot's load, waited for alone, was siplb-dp's largest single cost on
- * veth (~150 ns a request; 2 MB pages for the table made no difference).
- * Measured there: siplb-dp's own time a message 630 -> 558 ns (medians of
- * 8 rounds, lower in 7), for 35 instructions (bench/RESULTS.md, "Target 5
- * in rounds"). A request a rule sends to another pool reads another slot:
- * that fetch is only lost. */
+ * Call-ID), fetched by read_frame a frame ahead of its use. Where the
+ * kernel's transmit path shares the core (AF_XDP's copy mode) the 256 KB
+ * table does not stay in its cache, and the slot's load, waited for
+ * alone, was siplb-dp's largest single cost on veth (~150 ns a request; 2
+ * MB pages for the table made no difference). Measured there, siplb-dp's
+ * own time a message (bench/RESULTS.md, "Target 5 in rounds"): 630 -> 558
+ * ns fetched before the checksum's pass of the same frame (+35
+ * instructions), 566 -> 448 fetched a frame ahead (+66 more). A request a
+ * rule sends to another pool reads another slot: that fetch is only
+ * lost. */
 static inline __attribute__((always_inline)) void prefetch_slot(struct pkt *p)
 {
 	const struct slb_pool *pool = &p->v->state->pools[p->vip->pool % SLB_MAX_POOLS];
@@ -1354,36 +1355,62 @@ static enum slb_action stun_binding(struct pkt *p, bool fingerprint, struct slb_
 	return SLB_ACTION_SEND;
 }
 
-/* slb_proxy_handle's work; a request to a VIP with rules is parked in pk,
- * the usual request's MAC left to lm, when those are given. */
-static enum slb_action handle(const struct slb_proxy_view *v, struct slb_frame *f,
-			      struct slb_out *out, struct parked *pk, struct later_macs *lm)
+/* What read_frame found of a frame, for handle to act on. */
+struct first_look {
+	enum slb_action early;       /* SLB_ACTION_PARKED: none, handle goes on */
+	enum slb_sip_reason scanned; /* the scan's verdict (a STUN request: OK) */
+	bool stun, fingerprint;      /* an RFC 5626 STUN binding request */
+};
+
+/* handle's first half, which acts on nothing: the frame parsed, its SIP
+ * message scanned and a request's Maglev slot fetched (prefetch_slot). The
+ * burst loop runs it a frame ahead of handle, so that the slot, a miss
+ * where the kernel's path shares the core, arrives while the frame
+ * before is finished. A frame that is not for a proxy VIP is dropped
+ * (counted) here. */
+static inline __attribute__((always_inline)) void
+read_frame(const struct slb_proxy_view *v, struct slb_frame *f, struct pkt *p,
+	   struct first_look *fl)
 {
-	struct pkt pkt, *p = &pkt; /* not zeroed whole: the scanner clears p->msg, and
-				    * parse_frame and find_vip set the fields they
-				    * own before any use */
 	enum slb_drop why;
 
-	p->v = v;
+	p->v = v; /* not zeroed whole: the scanner clears p->msg, and parse_frame
+		   * and find_vip set the fields they own before any use */
 	p->f = f;
 	p->call_id_hashed = false;
-	if (!parse_frame(p, &why))
-		return why == SLB_DROP_IP_FRAGMENT && to_proxy_vip(p) ? SLB_ACTION_REASSEMBLE
-								      : drop(p, why);
-	if (!find_vip(p))
-		return drop(p, SLB_DROP_NOT_SIP);
-	/* Read before the checksum is known, acted on only after it is: the
-	 * scan writes p->msg alone, and the slot's fetch overlaps the pass. */
-	bool fingerprint = false;
-	bool stun = __builtin_expect(slb_stun_is_stun(sip(p), p->sip_len), 0) &&
-		    slb_stun_binding_request(sip(p), p->sip_len, &fingerprint);
-	enum slb_sip_reason r = stun ? SLB_SIP_OK : slb_sip_scan(sip(p), p->sip_len, &p->msg);
-	if (!stun && r == SLB_SIP_OK && p->msg.kind != SLB_SIP_KIND_RESPONSE)
+	fl->early = SLB_ACTION_PARKED;
+	if (!parse_frame(p, &why)) {
+		fl->early = why == SLB_DROP_IP_FRAGMENT && to_proxy_vip(p) ? SLB_ACTION_REASSEMBLE
+									    : drop(p, why);
+		return;
+	}
+	if (!find_vip(p)) {
+		fl->early = drop(p, SLB_DROP_NOT_SIP);
+		return;
+	}
+	fl->fingerprint = false;
+	fl->stun = __builtin_expect(slb_stun_is_stun(sip(p), p->sip_len), 0) &&
+		   slb_stun_binding_request(sip(p), p->sip_len, &fl->fingerprint);
+	fl->scanned = fl->stun ? SLB_SIP_OK : slb_sip_scan(sip(p), p->sip_len, &p->msg);
+	if (!fl->stun && fl->scanned == SLB_SIP_OK && p->msg.kind != SLB_SIP_KIND_RESPONSE)
 		prefetch_slot(p);
+}
+
+/* slb_proxy_handle's work after read_frame: the UDP checksum decides
+ * before anything is acted on. A request to a VIP with rules is parked in
+ * pk, the usual request's MAC left to lm, when those are given. */
+static enum slb_action handle(struct pkt *p, const struct first_look *fl, struct slb_out *out,
+			      struct parked *pk, struct later_macs *lm)
+{
+	const struct slb_proxy_view *v = p->v;
+	enum slb_sip_reason r = fl->scanned;
+
+	if (fl->early != SLB_ACTION_PARKED)
+		return fl->early;
 	if (!udp_cksum_ok(p))
 		return drop(p, SLB_DROP_BAD_CHECKSUM);
-	if (stun)
-		return stun_binding(p, fingerprint, out);
+	if (fl->stun)
+		return stun_binding(p, fl->fingerprint, out);
 	if (r == SLB_SIP_ERR_KEEPALIVE) {
 		v->stats->keepalives++;
 		return SLB_ACTION_DROP;
@@ -1406,7 +1433,11 @@ static enum slb_action handle(const struct slb_proxy_view *v, struct slb_frame *
 enum slb_action slb_proxy_handle(const struct slb_proxy_view *v, struct slb_frame *f,
 				 struct slb_out *out)
 {
-	return handle(v, f, out, NULL, NULL);
+	struct pkt p;
+	struct first_look fl;
+
+	read_frame(v, f, &p, &fl);
+	return handle(&p, &fl, out, NULL, NULL);
 }
 
 /* The rules of the parked requests, back to back, then the rest of each. */
@@ -1422,17 +1453,19 @@ static void run_parked(struct parked *pk, struct slb_out *out, enum slb_action *
 	pk->n = 0;
 }
 
-/* The next frame's first 512 bytes after its first line (PREFETCH_AHEAD
- * fetches that), and the headroom lines build_head moves its headers
- * into, for writing. Where the port's receive wrote the frame from another
- * core (AF_XDP's copy mode: the kernel's copy into the UMEM) or by DMA, it
- * is not in this core's cache, and the scan and the UDP checksum's pass,
- * the first to read it, wait for each line in turn; the line that finish_frame reads
- * back after the move waits too. On veth: 40-190 ns a request less of
- * siplb-dp's CPU time, for 15 instructions (bench/RESULTS.md, "Target 5
- * with the forwarders the limit"). The whole frame, a line at a time, saved
- * more there (300-400 ns) but cost about 20 ns a frame that is already in
- * cache (the pcap replay, target 1). A prefetch outside the buffer (a small
+/* A frame's first 512 bytes after its first line (PREFETCH_AHEAD fetches
+ * that), and the headroom lines build_head moves its headers into, for
+ * writing: for the frame after next, the one read_frame reads in the next
+ * turn of the burst loop. Where the port's receive wrote the frame from
+ * another core (AF_XDP's copy mode: the kernel's copy into the UMEM) or by
+ * DMA, it is not in this core's cache, and the scan and the UDP
+ * checksum's pass, the first to read it, wait for each line in turn; the
+ * line that finish_frame reads back after the move waits too. On veth:
+ * 40-190 ns a request less of siplb-dp's CPU time, for 15 instructions
+ * (bench/RESULTS.md, "Target 5 with the forwarders the limit"). The whole
+ * frame, a line at a time, saved more there (300-400 ns) but cost about
+ * 20 ns a frame that is already in cache (the pcap replay, target 1), and
+ * in later rounds showed no gain. A prefetch outside the buffer (a small
  * headroom) faults nothing. */
 static inline __attribute__((always_inline)) void prefetch_frame(const struct slb_frame *f)
 {
@@ -1453,16 +1486,25 @@ void slb_proxy_handle_burst(const struct slb_proxy_view *v, struct slb_frame *f,
 	struct parked pk;
 	struct later_macs lm;
 
+	struct pkt p[2];
+	struct first_look fl[2];
+
 	pk.n = 0;
 	lm.n = 0;
 	for (unsigned i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		__builtin_prefetch(f[i].data);
+	if (n > 1)
+		prefetch_frame(&f[1]);
+	if (n)
+		read_frame(v, &f[0], &p[0], &fl[0]);
 	for (unsigned i = 0; i < n; i++) {
 		if (i + PREFETCH_AHEAD < n)
 			__builtin_prefetch(f[i + PREFETCH_AHEAD].data);
+		if (i + 2 < n)
+			prefetch_frame(&f[i + 2]);
 		if (i + 1 < n)
-			prefetch_frame(&f[i + 1]);
-		act[i] = handle(v, &f[i], &out[i], &pk, &lm);
+			read_frame(v, &f[i + 1], &p[(i + 1) & 1], &fl[(i + 1) & 1]);
+		act[i] = handle(&p[i & 1], &fl[i & 1], &out[i], &pk, &lm);
 		if (lm.n == SLB_PROXY_BURST)
 			later_macs(v, &lm);
 		if (act[i] != SLB_ACTION_PARKED)
