@@ -1403,10 +1403,10 @@ static enum slb_action handle(struct pkt *p, const struct first_look *fl, struct
 			      struct parked *pk, struct later_macs *lm)
 {
 	const struct slb_proxy_view *v = p->v;
-	enum slb_sip_reason r = fl->scanned;
 
 	if (fl->early != SLB_ACTION_PARKED)
 		return fl->early;
+	enum slb_sip_reason r = fl->scanned; /* set where early is not */
 	if (!udp_cksum_ok(p))
 		return drop(p, SLB_DROP_BAD_CHECKSUM);
 	if (fl->stun)
@@ -1485,8 +1485,7 @@ void slb_proxy_handle_burst(const struct slb_proxy_view *v, struct slb_frame *f,
 {
 	struct parked pk;
 	struct later_macs lm;
-
-	struct pkt p[2];
+	struct pkt p[2]; /* read_frame fills one while handle finishes the other */
 	struct first_look fl[2];
 
 	pk.n = 0;
