@@ -1355,9 +1355,12 @@ static enum slb_action stun_binding(struct pkt *p, bool fingerprint, struct slb_
 	return SLB_ACTION_SEND;
 }
 
+/* read_frame's answer where it has none of its own: handle goes on. */
+#define SLB_ACTION_READ ((enum slb_action)-2)
+
 /* What read_frame found of a frame, for handle to act on. */
 struct first_look {
-	enum slb_action early;       /* SLB_ACTION_PARKED: none, handle goes on */
+	enum slb_action early;       /* SLB_ACTION_READ, or the frame's answer */
 	enum slb_sip_reason scanned; /* the scan's verdict (a STUN request: OK) */
 	bool stun, fingerprint;      /* an RFC 5626 STUN binding request */
 };
@@ -1378,7 +1381,7 @@ read_frame(const struct slb_proxy_view *v, struct slb_frame *f, struct pkt *p,
 		   * and find_vip set the fields they own before any use */
 	p->f = f;
 	p->call_id_hashed = false;
-	fl->early = SLB_ACTION_PARKED;
+	fl->early = SLB_ACTION_READ;
 	if (!parse_frame(p, &why)) {
 		fl->early = why == SLB_DROP_IP_FRAGMENT && to_proxy_vip(p) ? SLB_ACTION_REASSEMBLE
 									    : drop(p, why);
@@ -1404,7 +1407,7 @@ static enum slb_action handle(struct pkt *p, const struct first_look *fl, struct
 {
 	const struct slb_proxy_view *v = p->v;
 
-	if (fl->early != SLB_ACTION_PARKED)
+	if (fl->early != SLB_ACTION_READ)
 		return fl->early;
 	enum slb_sip_reason r = fl->scanned; /* set where early is not */
 	if (!udp_cksum_ok(p))
