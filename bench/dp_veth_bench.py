@@ -98,10 +98,11 @@ def quiet_bridge(env):
     iptables on bridged frames (br_netfilter): a host firewall's cost, the
     same for both forwarders, not theirs. The client's neighbour entry for
     the VIP fixed to lb's MAC, and backend 1, which holds the VIP on its
-    loopback while testpmd runs, answering no ARP for it: otherwise, once
-    the client's entry went stale, its broadcast ARP could be answered by
-    backend 1, and the stream would go to it past the forwarder (testpmd
-    then seems to lose nothing, and the siplb-dp after it to get nothing)."""
+    loopback while testpmd runs, answering no ARP for it: otherwise, when
+    the client asked while testpmd ran (its first ask, or a stale entry's),
+    backend 1 answered, and the stream went to it past the forwarder
+    (testpmd then seemed to lose nothing, and the siplb-dp after it got
+    nothing)."""
     lb = json.loads(E.sh("ip -n %s -j link show lb" % env.ns("lb")).stdout)[0]["address"]
     E.sh("ip -n %s neigh replace %s lladdr %s dev cl nud permanent" % (env.ns("cl"), E.VIP, lb))
     E.sh("ip netns exec %s sysctl -qw net.ipv4.conf.all.arp_ignore=1 "
@@ -532,21 +533,23 @@ def rounds(env, opts, cpu, b1mac, backends, log, out):
                     c.label, "\n".join(env.log(proc_name(c, n)).splitlines()[-45:])))
             c.runs.append(t)
         log("round %d: ns of CPU a message: %s" % (r + 1, ", ".join(
-            "%s %.0f%s%s" % (c.label, c.runs[-1]["cpu_per_msg"], own(c.runs[-1]),
-                             saturated(c.runs[-1])) for c in field)))
+            "%s %.0f%s" % (c.label, c.runs[-1]["cpu_per_msg"], notes(c.runs[-1]))
+            for c in field)))
     log_throttle(cpu, log)
     summarize(field, base, opts.rounds, cpu, log)
 
 
 def saturated(t):
-    """A poll-mode forwarder spends its whole share whatever it gets: its CPU
-    time a message is its cost only where it could not take all it was
-    offered (where it lost some)."""
-    return "" if t["loss"] >= SATURATED else " (not saturated)"
+    """Whether t's forwarder lost some of what it was offered. A poll-mode
+    forwarder spends its whole share whatever it gets: its CPU time a
+    message is its cost only where it could not take all it was offered."""
+    return t["loss"] >= SATURATED
 
 
-def own(t):
-    return " (outside sendto %.0f)" % t["own_ns"] if "own_ns" in t else ""
+def notes(t):
+    """What a round's line says of a trial beside its CPU time a message."""
+    return ((" (outside sendto %.0f)" % t["own_ns"] if "own_ns" in t else "") +
+            ("" if saturated(t) else " (not saturated)"))
 
 
 def proc_name(c, n):
@@ -560,8 +563,7 @@ def summarize(field, base, n_rounds, cpu, log):
         "same round, per CPU-second (its ns a message over the contender's), rounds where "
         "both lost some (saturated) only:" % (n_rounds, cpu.quota, cpu.period))
     for c in field:
-        pairs = [(b, t) for b, t in zip(base.runs, c.runs)
-                 if not saturated(b) and not saturated(t)]
+        pairs = [(b, t) for b, t in zip(base.runs, c.runs) if saturated(b) and saturated(t)]
         ns = [t["cpu_per_msg"] for _, t in pairs]
         if c is base or not pairs:
             log("  %-22s %s" % (c.label, "its ns a message: median %.0f (%.0f-%.0f)"
@@ -596,25 +598,22 @@ def run(build, opts, cpu, huge):
         quiet_bridge(env)
         b1mac = json.loads(E.sh("ip -n %s -j link show b1" % env.ns("b1")).stdout)[0]["address"]
         backends = [("b%d" % i, a) for i, a in enumerate(E.BACKENDS[:len(weights)], 1)]
-        boost(env.dp.pid)
-        cpu.hold(env.dp.pid)
+        dp, tp_mac = Contender("siplb-dp", build), Contender("testpmd", mode="mac")
         if opts.rounds:
-            env.dp.send_signal(signal.SIGTERM)  # the rounds start each afresh
-            env.dp.wait(10)
+            dp.stop(env, env.dp)  # the rounds start each afresh
             rounds(env, opts, cpu, b1mac, backends, log, out)
             return 0
+        boost(env.dp.pid)
+        cpu.hold(env.dp.pid)
         flood(env, build, 300, 3, 100)  # warm-up: neighbours, caches
         log("siplb-dp (%d backend(s))%s:" % (len(backends), cpu_note(cpu)))
-        s_trial = Trial(env, build, backends, "dp", env.dp.pid)
+        s_trial = Trial(env, build, dp.sinks(backends), "dp", env.dp.pid)
         s_flat, s_best = measure(s_trial, opts, log)
         log_throttle(cpu, log)
-        env.dp.send_signal(signal.SIGTERM)
-        env.dp.wait(10)
-        E.sh("ip -n %s addr add %s/32 dev lo" % (env.ns("b1"), E.VIP))
-        tp = start_testpmd(env, build, b1mac)
-        cpu.hold(tp.pid)
+        dp.stop(env, env.dp)
+        tp = tp_mac.start(env, cpu, b1mac, 1)
         log("testpmd (backend 1)%s:" % cpu_note(cpu))
-        t_trial = Trial(env, build, [("b1", E.VIP)], "tp", tp.pid)
+        t_trial = Trial(env, build, tp_mac.sinks(backends), "tp", tp.pid)
         t_flat, t_best = measure(t_trial, opts, log)
         log_throttle(cpu, log)
         if cpu.path:
@@ -630,14 +629,8 @@ def run(build, opts, cpu, huge):
             # held to a share: flat out, so that the profile is of busy time
             rate = 0 if cpu.path else int(0.9 * min(s_best["kept_up"], t_best["kept_up"]))
             results = [("testpmd", profile(env, tp.pid, t_trial, rate, secs, out + "/testpmd"))]
-            tp.send_signal(signal.SIGINT)
-            tp.wait(20)
-            E.sh("ip -n %s addr del %s/32 dev lo" % (env.ns("b1"), E.VIP))
-            env.dp = env.spawn("lb", env.dp_cmd(), "siplb-dp-2")
-            env.wait_for(lambda: "forwarding" in env.log("siplb-dp-2"), "siplb-dp restart", env.dp)
-            boost(env.dp.pid)
-            cpu.hold(env.dp.pid)
-            flood(env, build, 300, 3, 100)
+            tp_mac.stop(env, tp)
+            env.dp = dp.start(env, cpu, b1mac, 2)
             s_trial.pid = env.dp.pid
             results.append(("siplb-dp", profile(env, env.dp.pid, s_trial, rate, secs,
                                                 out + "/siplb-dp")))
