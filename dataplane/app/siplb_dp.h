@@ -198,8 +198,9 @@ int slb_dp_worker(void *dp);
 struct slb_dp_capture;
 int slb_dp_capture_start(struct slb_dp *dp, char *err, size_t errlen);
 void slb_dp_capture_stop(struct slb_dp *dp);
-/* A worker sends datagram f: a copy for HEP when the state's capture wants
- * it (on, one of its VIPs, one in N). */
+/* While HEP capture is on (the state's capture.sample, which the worker
+ * tests first): a worker sends datagram f: a copy for HEP when it is from
+ * one of the capture's VIPs, one in N. */
 void slb_dp_capture_sent(struct slb_dp_capture *cap, struct slb_dp_lcore *lc,
 			 const struct slb_state *s, struct slb_lcore_stats *stats,
 			 const struct slb_frame *f);

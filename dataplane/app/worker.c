@@ -170,7 +170,8 @@ static void reassemble(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 	if (!slb_reasm_add(lc->reasm, frag->data, lc->now, view->stats, &f) ||
 	    slb_proxy_handle(view, &f, &out) != SLB_ACTION_SEND)
 		return;
-	slb_dp_capture_sent(dp->capture, lc, view->state, view->stats, &f);
+	if (unlikely(view->state->capture.sample)) /* HEP capture is on */
+		slb_dp_capture_sent(dp->capture, lc, view->state, view->stats, &f);
 	if (out.fragment) {
 		deliver_fragments(dp, lc, view->stats, &f, &out);
 		return;
@@ -189,7 +190,7 @@ static inline void finish(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 			  const struct slb_proxy_view *view, struct rte_mbuf *m,
 			  struct slb_frame *f, const struct slb_out *out, enum slb_action a)
 {
-	if (a == SLB_ACTION_SEND)
+	if (a == SLB_ACTION_SEND && unlikely(view->state->capture.sample)) /* HEP capture is on */
 		slb_dp_capture_sent(dp->capture, lc, view->state, view->stats, f);
 	if (likely(a == SLB_ACTION_SEND && !out->fragment)) {
 		deliver(dp, lc, view->stats, m, f, out);
