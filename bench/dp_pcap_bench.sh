@@ -28,8 +28,8 @@
 # CACHE_SIM=1 adds callgrind's cache simulation (this VM has no PMU to
 # count real misses): the L1 data, L1 instruction and last-level misses per
 # INVITE, beside the no-rules path's.
-# usage: bench/dp_pcap_bench.sh [--callgrind | --lcores | --rules [--callgrind]]
-#                               BUILD_DIR [SECONDS]   (root)
+# usage: bench/dp_pcap_bench.sh [--callgrind [--inlined] | --lcores |
+#                               --rules [--callgrind]] BUILD_DIR [SECONDS]   (root)
 set -eu
 callgrind=''
 lcores=''
@@ -41,6 +41,11 @@ case "$1" in
     --callgrind) callgrind=1; shift ;;
     --lcores) lcores=1; shift ;;
 esac
+inlined=''
+if [ -n "$callgrind" ] && [ "$1" = --inlined ]; then
+    inlined=1
+    shift
+fi
 build=$(cd "$1" && pwd)
 secs=${2:-10}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -141,6 +146,7 @@ callgrind_runs() {
             python3 "$here/make_sip_pcap.py" "$work/in$invites.pcap" $invites >/dev/null
         # shellcheck disable=SC2086
         valgrind --tool=callgrind ${CACHE_SIM:+--cache-sim=yes} \
+            ${inlined:+--dump-instr=yes --compress-pos=no --compress-strings=no} \
             --callgrind-out-file="$work/cg$invites.out" \
             "$build/dataplane/app/siplb-dp" --no-huge -m 256 -l 0 --no-pci \
             --file-prefix pc$$ \
@@ -205,6 +211,11 @@ if [ -n "$callgrind" ]; then
         printf '%-18s %6d instructions per INVITE\n' "$f" "$ir"
     done
     echo "(callgrind; slb_proxy_handle_burst includes slb_sip_scan)"
+    if [ -n "$inlined" ]; then
+        echo
+        python3 "$here/callgrind_inlined.py" "$build/dataplane/app/siplb-dp" \
+            "$work/cg1000.out" 1000 "$work/cg3000.out" 3000 45
+    fi
     exit 0
 fi
 
