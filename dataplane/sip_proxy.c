@@ -751,8 +751,8 @@ static bool decrement_max_forwards(const struct pkt *p, struct slb_edits *ed, st
 		return true; /* none (ours is inserted with our Via), or 0: 483 */
 	if (d.len > sizeof(t->max_forwards))
 		return false;
-	for (size_t i = d.len; i-- > 0; v /= 10)
-		t->max_forwards[i] = (char)('0' + v % 10);
+	for (size_t i = 0; i < d.len; i++, v /= 10) /* the last digit first */
+		t->max_forwards[d.len - 1 - i] = (char)('0' + v % 10);
 	return slb_edit_add(ed, at(p, d.off), d.len, t->max_forwards, d.len);
 }
 
