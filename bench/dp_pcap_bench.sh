@@ -28,8 +28,15 @@
 # CACHE_SIM=1 adds callgrind's cache simulation (this VM has no PMU to
 # count real misses): the L1 data, L1 instruction and last-level misses per
 # INVITE, beside the no-rules path's.
+# With --rounds R: R rounds of one siplb-dp run and one testpmd run, the
+# order turned each round, and with --also BUILD_B a run of that build's
+# siplb-dp in each round too (an A/B in the same minutes); each round's ns
+# per INVITE and ratio to that round's testpmd, then the medians. This
+# machine's speed drifts by 10-20 % between hours (testpmd too), so one
+# pair of runs says little about 2 %.
 # usage: bench/dp_pcap_bench.sh [--callgrind [--inlined] | --lcores |
-#                               --rules [--callgrind]] BUILD_DIR [SECONDS]   (root)
+#                               --rules [--callgrind] |
+#                               --rounds R [--also BUILD_B]] BUILD_DIR [SECONDS]   (root)
 set -eu
 callgrind=''
 lcores=''
@@ -45,6 +52,16 @@ inlined=''
 if [ -n "$callgrind" ] && [ "$1" = --inlined ]; then
     inlined=1
     shift
+fi
+rounds='' also=''
+if [ -z "$callgrind$lcores$rules" ] && [ "$1" = --rounds ]; then
+    rounds=$2
+    shift 2
+    case "$rounds" in ''|*[!0-9]*|0) echo "--rounds takes a count of rounds, not '$rounds'" >&2; exit 2 ;; esac
+    if [ "$1" = --also ]; then
+        also=$(cd "$2" && pwd)
+        shift 2
+    fi
 fi
 build=$(cd "$1" && pwd)
 secs=${2:-10}
@@ -250,7 +267,7 @@ ticks() {  # CPU ticks of process $1 (utime + stime), or of the machine (not idl
 # all the window).
 run_lcores() {
     # shellcheck disable=SC2046,SC2086
-    "$build/dataplane/app/siplb-dp" -l "$1" --file-prefix pl$$ --no-pci $(vdevs "$2") -- \
+    "${dp_build:-$build}/dataplane/app/siplb-dp" -l "$1" --file-prefix pl$$ --no-pci $(vdevs "$2") -- \
         $dp_args >"$work/dp-$2.log" 2>&1 &
     dp=$!
     sleep 3   # start and warm up
@@ -300,18 +317,63 @@ if [ -n "$lcores" ]; then
     exit 0
 fi
 
+# testpmd's io forwarding on the same vdevs: packets/s in $testpmd.
+run_testpmd() {
+    # shellcheck disable=SC2046
+    timeout $((secs + 20)) dpdk-testpmd -l 0,1 --file-prefix pt$$ --no-pci $(vdevs 1) -- \
+        --forward-mode=io --nb-cores=1 --stats-period=1 >"$work/testpmd.log" 2>&1 &
+    tp=$!
+    sleep $((secs + 3))
+    kill -INT $tp; wait $tp || true
+    # port 1's Tx-pps (what testpmd forwarded) each second; the median after the first two
+    testpmd=$(awk '/NIC statistics for port/ {port = $6} /Tx-pps:/ && port == 1 {print $2}' \
+              "$work/testpmd.log" | tail -n +3 | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+}
+
+median() {  # of the numbers on stdin
+    sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
+# --rounds: each contender (A, B, testpmd) once a round, the order turned
+# by one each round; ns per INVITE and the ratio to the round's testpmd.
+if [ -n "$rounds" ]; then
+    contenders="A${also:+ B} T"
+    n=$(echo "$contenders" | wc -w)
+    : >"$work/rounds"
+    for r in $(seq "$rounds"); do
+        order=$(echo "$contenders" | tr ' ' '\n' | awk -v k=$(( (r - 1) % n )) -v n="$n" \
+                '{c[NR - 1] = $1} END {for (i = 0; i < n; i++) printf "%s ", c[(i + k) % n]}')
+        rate_a='' rate_b=''  # not a and b: run_lcores has those
+        for c in $order; do
+            case $c in
+                A) dp_build=$build run_lcores 1 1 >/dev/null; rate_a=$rate ;;
+                B) dp_build=$also run_lcores 1 1 >/dev/null; rate_b=$rate ;;
+                T) run_testpmd ;;
+            esac
+        done
+        echo "$r $rate_a ${rate_b:-0} $testpmd" >>"$work/rounds"
+        echo "$r $rate_a ${rate_b:-0} $testpmd" | awk -v also="$also" '{
+            printf "round %d: A %d ns (ratio %.3f)", $1, 1e9 / $2, $2 / $4
+            if (also) printf ", B %d ns (ratio %.3f)", 1e9 / $3, $3 / $4
+            printf ", testpmd %.1f M pkts/s\n", $4 / 1e6 }'
+    done
+    echo "$rounds rounds, the order turned each round (A: $build${also:+, B: $also}):"
+    printf '  A  median %s ns per INVITE, ratio to testpmd %s\n' \
+        "$(awk '{print int(1e9 / $2)}' "$work/rounds" | median)" \
+        "$(awk '{printf "%.3f\n", $2 / $4}' "$work/rounds" | median)"
+    if [ -n "$also" ]; then
+        printf '  B  median %s ns per INVITE, ratio to testpmd %s; B took less time than A in %s of %s rounds\n' \
+            "$(awk '{print int(1e9 / $3)}' "$work/rounds" | median)" \
+            "$(awk '{printf "%.3f\n", $3 / $4}' "$work/rounds" | median)" \
+            "$(awk '$3 > $2' "$work/rounds" | wc -l)" "$rounds"
+    fi
+    printf '  testpmd median %s pkts/s\n' "$(awk '{print $4}' "$work/rounds" | median)"
+    exit 0
+fi
+
 run_lcores 1 1
 siplb=$rate
-
-# shellcheck disable=SC2046
-timeout $((secs + 20)) dpdk-testpmd -l 0,1 --file-prefix pt$$ --no-pci $(vdevs 1) -- \
-    --forward-mode=io --nb-cores=1 --stats-period=1 >"$work/testpmd.log" 2>&1 &
-tp=$!
-sleep $((secs + 3))
-kill -INT $tp; wait $tp || true
-# port 1's Tx-pps (what testpmd forwarded) each second; the median after the first two
-testpmd=$(awk '/NIC statistics for port/ {port = $6} /Tx-pps:/ && port == 1 {print $2}' \
-          "$work/testpmd.log" | tail -n +3 | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+run_testpmd
 
 echo "siplb-dp  proxy mode (parse, Maglev, Via insert, checksums): $siplb msgs/s ($(echo "1000000000 / $siplb" | bc) ns each)"
 echo "testpmd   io forwarding, same vdevs:                         $testpmd pkts/s"
