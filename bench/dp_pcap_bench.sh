@@ -92,7 +92,11 @@ cleanup() {
     # own in /var/run (a tmpfs), run after run
     rm -rf /var/run/dpdk/pc$$ /var/run/dpdk/pl$$ /var/run/dpdk/pt$$
 }
-trap cleanup EXIT INT TERM
+# A signal ends the run through exit, so that cleanup runs once on every
+# way out: a run piped into head died of SIGPIPE and left its bpffs
+# mounted (six of them on 2026-12-05).
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
 
 mkdir -p "$bpffs"
 mount -t bpf bpf "$bpffs"
@@ -271,6 +275,11 @@ run_lcores() {
         $dp_args >"$work/dp-$2.log" 2>&1 &
     dp=$!
     sleep 3   # start and warm up
+    if ! kill -0 $dp 2>/dev/null; then
+        echo "siplb-dp (${dp_build:-$build}) did not start; its log:" >&2
+        tail -n 20 "$work/dp-$2.log" >&2
+        exit 1
+    fi
     a=$(sent); p0=$(ticks $dp); m0=$(ticks); t0=$(date +%s.%N)
     sleep "$secs"
     b=$(sent); p1=$(ticks $dp); m1=$(ticks); t1=$(date +%s.%N)
@@ -350,6 +359,11 @@ if [ -n "$rounds" ]; then
                 B) dp_build=$also run_lcores 1 1 >/dev/null; rate_b=$rate ;;
                 T) run_testpmd ;;
             esac
+            if [ "$c" != T ] && [ "${rate:-0}" -le 0 ]; then
+                echo "round $r: siplb-dp ($c) forwarded nothing; its log:" >&2
+                tail -n 20 "$work/dp-1.log" >&2
+                exit 1
+            fi
         done
         echo "$r $rate_a ${rate_b:-0} $testpmd" >>"$work/rounds"
         echo "$r $rate_a ${rate_b:-0} $testpmd" | awk -v also="$also" '{

@@ -192,7 +192,7 @@ void slb_dp_capture_sent(struct slb_dp_capture *cap, struct slb_dp_lcore *lc,
 {
 	const struct slb_capture *c = &s->capture;
 
-	if (!of_vips(s, c->vips, f, false) ||
+	if (!c->sample || !of_vips(s, c->vips, f, false) || /* off: the worker tested it */
 	    ++lc->capture_seen < c->sample)
 		return;
 	lc->capture_seen = 0;
