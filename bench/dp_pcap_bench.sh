@@ -340,7 +340,8 @@ run_testpmd() {
 }
 
 median() {  # of the numbers on stdin
-    sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+    sort -n | awk '{v[NR] = $1} END {
+        printf "%.10g\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 
 # --rounds: each contender (A, B, testpmd) once a round, the order turned
