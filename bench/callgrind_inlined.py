@@ -25,7 +25,7 @@ import sys
 def self_costs(path, binary):
     """(instruction address, function) -> self count, for the objects named
     binary; and the call graph, function -> the functions it calls."""
-    costs, calls = collections.Counter(), collections.defaultdict(set)
+    costs, calls = collections.Counter(), {}
     obj, fn, after_call = '', '', False
     with open(path, encoding='utf-8', errors='replace') as f:
         for line in f:
@@ -33,9 +33,9 @@ def self_costs(path, binary):
                 obj = line[3:].strip()
             elif line.startswith('fn='):
                 fn = line[3:].strip()
-                calls.setdefault(fn, set())  # every function a key, callers or not
+                calls.setdefault(fn, set())  # every function a key, leaves too
             elif line.startswith('cfn='):
-                calls[fn].add(line[4:].strip())
+                calls.setdefault(fn, set()).add(line[4:].strip())
             elif line.startswith('calls='):
                 after_call = True  # the next cost line is the call's, inclusive
             elif line.startswith('0x'):

@@ -135,6 +135,14 @@ static inline void deliver(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 	enqueue(dp, lc, stats, port, m);
 }
 
+/* Datagram f, sent, to HEP capture: a call only while capture is on. */
+static inline void capture_sent(const struct slb_dp *dp, struct slb_dp_lcore *lc,
+				const struct slb_proxy_view *view, const struct slb_frame *f)
+{
+	if (unlikely(view->state->capture.sample))
+		slb_dp_capture_sent(dp->capture, lc, view->state, view->stats, f);
+}
+
 /* A frame larger than the MTU leaves as IPv4 fragments. Their IP id is this
  * worker's: the client's could meet another client's at the backend, now
  * that both come from the VIP. */
@@ -170,8 +178,7 @@ static void reassemble(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 	if (!slb_reasm_add(lc->reasm, frag->data, lc->now, view->stats, &f) ||
 	    slb_proxy_handle(view, &f, &out) != SLB_ACTION_SEND)
 		return;
-	if (unlikely(view->state->capture.sample)) /* HEP capture is on */
-		slb_dp_capture_sent(dp->capture, lc, view->state, view->stats, &f);
+	capture_sent(dp, lc, view, &f);
 	if (out.fragment) {
 		deliver_fragments(dp, lc, view->stats, &f, &out);
 		return;
@@ -190,8 +197,8 @@ static inline void finish(const struct slb_dp *dp, struct slb_dp_lcore *lc,
 			  const struct slb_proxy_view *view, struct rte_mbuf *m,
 			  struct slb_frame *f, const struct slb_out *out, enum slb_action a)
 {
-	if (a == SLB_ACTION_SEND && unlikely(view->state->capture.sample)) /* HEP capture is on */
-		slb_dp_capture_sent(dp->capture, lc, view->state, view->stats, f);
+	if (a == SLB_ACTION_SEND)
+		capture_sent(dp, lc, view, f);
 	if (likely(a == SLB_ACTION_SEND && !out->fragment)) {
 		deliver(dp, lc, view->stats, m, f, out);
 		return;
