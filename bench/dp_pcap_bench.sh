@@ -229,9 +229,13 @@ if [ -n "$callgrind" ]; then
     for f in slb_proxy_handle_burst slb_sip_scan deliver; do
         ir=$(per_invite $f) ||
             { printf '%-18s inlined by this build: counted in its caller\n' "$f"; continue; }
-        printf '%-18s %6d instructions per INVITE\n' "$f" "$ir"
+        printf '%-18s %6d instructions per INVITE' "$f" "$ir"
+        [ -n "${CACHE_SIM:-}" ] &&
+            printf ', misses D1 %s I1 %s LL %s' $(misses_per_invite "$f")
+        echo
     done
-    echo "(callgrind; slb_proxy_handle_burst includes slb_sip_scan)"
+    echo "(callgrind; slb_proxy_handle_burst includes slb_sip_scan; misses per INVITE"
+    echo " from callgrind's cache simulation when CACHE_SIM=1)"
     if [ -n "$inlined" ]; then
         echo
         python3 "$here/callgrind_inlined.py" "$build/dataplane/app/siplb-dp" \
