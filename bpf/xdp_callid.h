@@ -31,11 +31,12 @@
  * (bpf/siplb_xdp_bytes.bpf.c); tests/xdp checks that both find the same
  * Call-IDs.
  *
- * Verifier: slb_callid_scan (the loop over words) and slb_callid_line (one
- * line, its value) are global functions, which the verifier checks once
- * each, on their own; slb_callid_find, which calls them in turn, is inlined
- * into the program (one call fewer a packet: its loop makes only calls, so
- * it adds little to what the verifier walks).
+ * Verifier: slb_callid_next (the loop over words, slb_callid_scan, then
+ * the lines of the word it stops at, slb_callid_line) is a global
+ * function, which the verifier checks once, on its own; slb_callid_find,
+ * which calls it in turn, is inlined into the program (one call fewer a
+ * packet: its loop makes only calls, so it adds little to what the
+ * verifier walks).
  * Inside, numbers pass from one loop to the next through the per-CPU
  * scratch (slb_forget, xdp_maps.h), so that a loop is checked once rather
  * than once per way out of the one before (inlined naively, over a million
@@ -219,16 +220,25 @@ static __always_inline __u64 slb_callid_name_end(__u64 w, __u64 s)
 	return after == ':' || slb_is_sp_ht(after) ? s + len : SLB_NO_POS;
 }
 
+/* The byte-at-a-time twin's scan is too long a walk for the verifier with
+ * the line inlined after it (over its 1,000,000 instructions): there the
+ * line stays a global function of its own, one more call a packet. */
+#ifdef SLB_XDP_SCAN_BYTES
+#define SLB_CALLID_LINE_LINKAGE __attribute__((noinline))
+#else
+#define SLB_CALLID_LINE_LINKAGE static __always_inline
+#endif
+
 /*
  * The line that starts at frame offset s, right after a CRLF: the packed
  * value when it is the Call-ID header, SLB_CALLID_STOP for the empty line
- * (or past the window), SLB_CALLID_NONE to go on. A global function: the
- * word loop calls it only for lines that may be the Call-ID or the empty
- * line, and the verifier checks it once. Inside, each phase forgets pos and
- * lim (which the loop before compared with its offsets) before the next.
+ * (or past the window), SLB_CALLID_NONE to go on. Read only for lines
+ * that may be the Call-ID or the empty line (slb_callid_next). Inside, each
+ * phase forgets pos and lim (which the loop before compared with its
+ * offsets) before the next.
  */
-__attribute__((noinline)) __u64 slb_callid_line(struct xdp_md *ctx, struct slb_scratch *sc,
-						__u32 s, __u32 lim32)
+SLB_CALLID_LINE_LINKAGE __u64 slb_callid_line(struct xdp_md *ctx, struct slb_scratch *sc,
+					      __u32 s, __u32 lim32)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	__u64 pos, value, w, lim = lim32;
@@ -375,9 +385,9 @@ static __always_inline __u64 slb_callid_cands_after(__u64 x, __u64 prev, __u64 o
  * From the word at frame offset off on (start <= off: where the search
  * began), the first word in [off, lim) holding candidate lines
  * (slb_callid_cands): their mask, with the word's offset in
- * sc->forget[SLB_FORGET_POS]; 0 when no word has any. A global function
- * without a call inside, so that its loop keeps everything in registers (a
- * BPF call leaves only four of them alive across it). The loop takes
+ * sc->forget[SLB_FORGET_POS]; 0 when no word has any. Its loop makes no
+ * call, so that it keeps everything in registers (a BPF call leaves only
+ * four of them alive across it). The loop takes
  * 32-byte blocks: one bounds check, and for each word a load of the 8 bytes
  * just before its own bytes (so no shifting across words) tested for a LF,
  * the four tests one branch; only a block with a LF computes the
@@ -385,8 +395,8 @@ static __always_inline __u64 slb_callid_cands_after(__u64 x, __u64 prev, __u64 o
  * less than 32 bytes, is at most four words, the last partial and
  * zero-padded.
  */
-__attribute__((noinline)) __u64 slb_callid_scan(struct xdp_md *ctx, struct slb_scratch *sc,
-						__u32 off32, __u32 lim32, __u32 start32)
+static __always_inline __u64 slb_callid_scan(struct xdp_md *ctx, struct slb_scratch *sc,
+					     __u32 off32, __u32 lim32, __u32 start32)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end, *p;
 	__u64 x, y, prev, cand = 0, off = off32, lim = lim32, start = start32;
@@ -435,33 +445,60 @@ __attribute__((noinline)) __u64 slb_callid_scan(struct xdp_md *ctx, struct slb_s
 }
 
 /*
+ * The next word from frame offset off on (start <= off: where the search
+ * began) with candidate lines, and those lines: the packed value when one
+ * is the Call-ID line, SLB_CALLID_STOP when the search ends (the empty
+ * line, the window's end, no candidate left), else SLB_CALLID_NONE, the
+ * search to go on from sc->forget[SLB_FORGET_NEXT]. A global function,
+ * which the verifier checks once, on its own; a packet makes one call of it
+ * per word with candidates: one for the usual request, whose only
+ * candidate is its Call-ID line. A call and its return cost about 7 ns
+ * where returns go through a mitigation thunk (SRSO's Safe RET on AMD
+ * hosts without its microcode: bench/RESULTS.md, "Target 4: one call a
+ * packet"), as much as a fifth of the search; the scan and the line were
+ * two functions, two calls.
+ */
+__attribute__((noinline)) __u64 slb_callid_next(struct xdp_md *ctx, struct slb_scratch *sc,
+						__u32 off32, __u32 lim32, __u32 start32)
+{
+	__u64 cand, word, r;
+
+	if (!sc)
+		return SLB_CALLID_STOP;
+	cand = slb_callid_scan(ctx, sc, off32, lim32, start32);
+	if (!cand)
+		return SLB_CALLID_STOP;
+	/* the word's offset, from the scan; the lines reuse its slot */
+	word = *(volatile __u64 *)&sc->forget[SLB_FORGET_POS];
+	*(volatile __u64 *)&sc->forget[SLB_FORGET_NEXT] = word + 8;
+	for (__u64 j = 0; j < SLB_LINES_PER_WORD && cand; j++) {
+		r = slb_callid_line(ctx, sc, (__u32)(word + slb_lowest_byte(cand)), lim32);
+		if (r != SLB_CALLID_NONE)
+			return r;
+		cand &= cand - 1;
+	}
+	return SLB_CALLID_NONE;
+}
+
+/*
  * The Call-ID value in the UDP payload at frame offsets [start, lim), as
  * (frame offset << 32 | length), or SLB_CALLID_NONE. lim - start is at most
  * SLB_XDP_CALLID_WINDOW and lim at least 8 (the caller checks both). sc:
- * the per-CPU scratch (slb_forget). The scan finds the next word with
- * candidate lines, each of which gets a call that reads it; the scan goes
- * on after that word.
+ * the per-CPU scratch (slb_forget). Each turn reads the next word with
+ * candidate lines, and its lines (slb_callid_next).
  */
 static __always_inline __u64 slb_callid_find(struct xdp_md *ctx, struct slb_scratch *sc,
 					     __u32 start, __u32 lim)
 {
-	__u64 cand, r, off = start, at;
+	__u64 r, off = start;
 
 	if (!sc)
 		return SLB_CALLID_NONE;
 	for (__u64 i = 0; i < SLB_XDP_WINDOW_WORDS; i++) {
-		cand = slb_callid_scan(ctx, sc, (__u32)off, lim, start);
-		if (!cand)
-			break;
-		off = sc->forget[SLB_FORGET_POS];
-		for (__u64 j = 0; j < SLB_LINES_PER_WORD && cand; j++) {
-			at = off + slb_lowest_byte(cand);
-			r = slb_callid_line(ctx, sc, (__u32)at, lim);
-			if (r != SLB_CALLID_NONE)
-				return r & SLB_CALLID_STOP ? SLB_CALLID_NONE : r;
-			cand &= cand - 1;
-		}
-		off += 8;
+		r = slb_callid_next(ctx, sc, (__u32)off, lim, start);
+		if (r != SLB_CALLID_NONE)
+			return r & SLB_CALLID_STOP ? SLB_CALLID_NONE : r;
+		off = sc->forget[SLB_FORGET_NEXT];
 	}
 	return SLB_CALLID_NONE;
 }

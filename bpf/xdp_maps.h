@@ -169,7 +169,7 @@ struct {
  * forget  hands numbers from one loop to the next so that the verifier
  *         forgets what it knew about them (slb_forget).
  */
-enum { SLB_FORGET_POS, SLB_FORGET_LIM, SLB_FORGET_N };
+enum { SLB_FORGET_POS, SLB_FORGET_LIM, SLB_FORGET_NEXT, SLB_FORGET_N };
 
 struct slb_scratch {
 	struct slb_pkt pk;
