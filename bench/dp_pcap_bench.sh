@@ -231,6 +231,7 @@ if [ -n "$callgrind" ]; then
         ir=$(per_invite $f) ||
             { printf '%-18s inlined by this build: counted in its caller\n' "$f"; continue; }
         printf '%-18s %6d instructions per INVITE' "$f" "$ir"
+        # shellcheck disable=SC2046,SC2183 # three numbers, split into printf's
         [ -n "${CACHE_SIM:-}" ] &&
             printf ', misses D1 %s I1 %s LL %s' $(misses_per_invite "$f")
         echo
@@ -252,6 +253,7 @@ if ! grep -q " /dev/hugepages hugetlbfs" /proc/mounts; then
     mounted_huge=1
 fi
 echo "hugepages: $(cat $hp) x 2 MB reserved"
+"$here/machine.sh"
 python3 "$here/make_sip_pcap.py" "$work/in.pcap" 1024 >/dev/null
 
 vdevs() {  # the INVITEs replayed forever into each of $1 queues; net_null takes all

@@ -456,6 +456,8 @@ def main():
         ap.error("--also and --csum-floor go with --rounds")
     if opts.rounds and opts.saturate:
         ap.error("--rounds takes no --saturate")
+    subprocess.run([os.path.join(os.path.dirname(os.path.abspath(__file__)), "machine.sh")],
+                   check=False)
     cpu = CpuShare(opts.cpu_share)
     huge = None
     try:
