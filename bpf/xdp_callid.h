@@ -22,9 +22,9 @@
  * unaligned load) says whether a line starts in it, the four of a round
  * OR-ed into one branch; for such words, branch-free masks keep the lines
  * that start after a CRLF with "Ca", "i" + a byte below 'A', or CR (the
- * empty line), and only those get a call that reads them (for a typical
- * request: the Call-ID line, and the empty line when there is no
- * Call-ID). The scan loop makes no call, so that its values
+ * empty line), and only those are read further, in the same call as the
+ * scan (for a typical request: the Call-ID line, and the empty line when
+ * there is no Call-ID). The scan loop makes no call, so that its values
  * stay in registers: a BPF call keeps only four alive, and calls are dear
  * where returns go through a mitigation thunk. Define SLB_XDP_SCAN_BYTES
  * for the byte-at-a-time twin the benchmark compares it with
@@ -454,8 +454,8 @@ static __always_inline __u64 slb_callid_scan(struct xdp_md *ctx, struct slb_scra
  * per word with candidates: one for the usual request, whose only
  * candidate is its Call-ID line. A call and its return cost about 7 ns
  * where returns go through a mitigation thunk (SRSO's Safe RET on AMD
- * hosts without its microcode: bench/RESULTS.md, "Target 4: one call a
- * packet"), as much as a fifth of the search; the scan and the line were
+ * hosts without its microcode: bench/RESULTS.md, "Target 4: one call for
+ * the search"), as much as a fifth of the search; the scan and the line were
  * two functions, two calls.
  */
 __attribute__((noinline)) __u64 slb_callid_next(struct xdp_md *ctx, struct slb_scratch *sc,

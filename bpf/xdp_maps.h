@@ -167,7 +167,8 @@ struct {
  *         parser (14, 18 or 22 for l3_off...) and check everything after
  *         it once per combination;
  * forget  hands numbers from one loop to the next so that the verifier
- *         forgets what it knew about them (slb_forget).
+ *         forgets what it knew about them (slb_forget); NEXT is where the
+ *         Call-ID search goes on (slb_callid_next).
  */
 enum { SLB_FORGET_POS, SLB_FORGET_LIM, SLB_FORGET_NEXT, SLB_FORGET_N };
 
