@@ -539,6 +539,8 @@ def rounds(env, opts, cpu, b1mac, backends, log, out):
             for c in field)))
     log_throttle(cpu, log)
     summarize(field, base, opts.rounds, cpu, log)
+    if out:  # kept for perf report; said, so that they do not pile up in /tmp unseen
+        log("perf records and reports of each trial (perf record -g -p PID) in %s" % out)
 
 
 def saturated(t):
