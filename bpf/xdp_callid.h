@@ -468,7 +468,9 @@ __attribute__((noinline)) __u64 slb_callid_next(struct xdp_md *ctx, struct slb_s
 	cand = slb_callid_scan(ctx, sc, off32, lim32, start32);
 	if (!cand)
 		return SLB_CALLID_STOP;
-	/* the word's offset, from the scan; the lines reuse its slot */
+	/* the word's offset, from the scan; the lines reuse its slot. Read
+	 * volatile, as slb_forget reads: clang may not hand on the value the
+	 * scan stored, whose ranges the verifier would carry into the lines */
 	word = *(volatile __u64 *)&sc->forget[SLB_FORGET_POS];
 	*(volatile __u64 *)&sc->forget[SLB_FORGET_NEXT] = word + 8;
 	for (__u64 j = 0; j < SLB_LINES_PER_WORD && cand; j++) {

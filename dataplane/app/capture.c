@@ -192,7 +192,9 @@ void slb_dp_capture_sent(struct slb_dp_capture *cap, struct slb_dp_lcore *lc,
 {
 	const struct slb_capture *c = &s->capture;
 
-	if (!c->sample || !of_vips(s, c->vips, f, false) || /* off: the worker tested it */
+	/* off: the worker tests that first; tested here too, as a sample of 0
+	 * would otherwise take every datagram */
+	if (!c->sample || !of_vips(s, c->vips, f, false) ||
 	    ++lc->capture_seen < c->sample)
 		return;
 	lc->capture_seen = 0;
