@@ -333,6 +333,11 @@ if [ -n "$lcores" ]; then
     exit 0
 fi
 
+median() {  # of the numbers on stdin
+    sort -n | awk '{v[NR] = $1} END {
+        printf "%.10g\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
 # testpmd's io forwarding on the same vdevs: packets/s in $testpmd.
 run_testpmd() {
     # shellcheck disable=SC2046
@@ -343,12 +348,7 @@ run_testpmd() {
     kill -INT $tp; wait $tp || true
     # port 1's Tx-pps (what testpmd forwarded) each second; the median after the first two
     testpmd=$(awk '/NIC statistics for port/ {port = $6} /Tx-pps:/ && port == 1 {print $2}' \
-              "$work/testpmd.log" | tail -n +3 | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
-}
-
-median() {  # of the numbers on stdin
-    sort -n | awk '{v[NR] = $1} END {
-        printf "%.10g\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+              "$work/testpmd.log" | tail -n +3 | median)
 }
 
 # --rounds: each contender (A, B, testpmd) once a round, the order turned
