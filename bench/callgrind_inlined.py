@@ -7,7 +7,7 @@ callgrind_annotate's own split stops at real calls: in siplb-dp everything
 that handle() inlines (the rewrite, the checksum's arithmetic, the hashes'
 mixing) is one line. Here each instruction's address goes through
 addr2line -i, and its count (run 2 minus run 1, over N2 - N1 messages) goes
-to the innermost function of its inline chain, so a 5-instruction fold
+to the innermost function of its inline chain (bench/inline_frames.py), so a 5-instruction fold
 inlined at twelve places shows as one figure. Only what ROOT (a function
 callgrind sees, by default slb_proxy_handle_burst) and what it calls ran is
 counted: the worker's polls between bursts, more under valgrind than on a
@@ -18,8 +18,9 @@ clang 14's DWARF 5.
 usage: callgrind_inlined.py BINARY CG1 N1 CG2 N2 [TOP [ROOT]]
 """
 import collections
-import subprocess
 import sys
+
+import inline_frames
 
 
 def self_costs(path, binary):
@@ -62,23 +63,7 @@ def reached(calls, root):
 
 def innermost(binary_path, addrs):
     """Address -> 'function (file)' of the innermost inlined frame."""
-    names = {}
-    for i in range(0, len(addrs), 4000):
-        chunk = addrs[i:i + 4000]
-        out = subprocess.run(['addr2line', '-a', '-i', '-f', '-e', binary_path] +
-                             [hex(a) for a in chunk],
-                             capture_output=True, text=True, check=True).stdout.split('\n')
-        cur, k = None, 0
-        while k < len(out):
-            line = out[k]
-            if line.startswith('0x'):
-                cur, k = int(line, 16), k + 1
-                continue
-            if cur is not None and line and cur not in names:
-                where = out[k + 1].rsplit('/', 1)[-1].split(':')[0] if k + 1 < len(out) else '?'
-                names[cur] = '%s (%s)' % (line, where)
-            k += 2
-    return names
+    return {a: '%s (%s)' % f[0] for a, f in inline_frames.chains(binary_path, addrs).items() if f}
 
 
 def main():

@@ -4,8 +4,8 @@
 # path the CPU runs, AVX-512 included (callgrind's split covers the paths
 # valgrind runs, not that one). The instructions come from
 # `siplb-bench-scan --insns-trace` (ptrace single-step, insn_count.h), each
-# mapped by addr2line to its chain of inlined functions; a row is the
-# outermost DEPTH of them. The total is --insns's figure plus about 28 for
+# mapped by addr2line to its chain of inlined functions
+# (bench/inline_frames.py); a row is the outermost DEPTH of them. The total is --insns's figure plus about 28 for
 # run()'s loop and the call around it (--insns counts 2 scans - 1).
 #
 # usage: scan_insns_split.sh BENCH_BINARY PATH FILE [DEPTH]
@@ -16,18 +16,4 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$bench" --insns-trace "$path" "$file" > "$tmp/trace"
 sort "$tmp/trace" | uniq -c > "$tmp/counts"
-awk '{ print "0x" $2 }' "$tmp/counts" | addr2line -f -i -a -e "$bench" > "$tmp/chains"
-# chains: per address, in the order given, "0xADDR", then a function and
-# its file:line per inlined level, innermost first
-awk -v depth="$depth" '
-    FILENAME ~ /counts$/ { n[++naddr] = $1; next }
-    /^0x/ { flush(); a++; k = 0; odd = 1; next }
-    { if (odd) fn[++k] = $1; odd = !odd }
-    function flush(s, i, j) {
-        if (!a) return
-        s = ""
-        for (i = k; i >= 1 && j < depth; i--) s = s (j++ ? " > " : "") fn[i]
-        sum[s] += n[a]; total += n[a]
-    }
-    END { flush(); for (s in sum) printf "%6d  %s\n", sum[s], s; printf "%6d  (all)\n", total }
-' "$tmp/counts" "$tmp/chains" | sort -k1,1nr
+python3 "$(dirname "$0")/inline_frames.py" "$bench" "$depth" < "$tmp/counts"

@@ -3,7 +3,10 @@
 noinline root() whose body is an always-inline mix(), run under callgrind
 over 1000 and 3000 turns. The split must give mix() its own figure per
 turn, count nothing outside root(), and add up to what callgrind counts
-for root() inclusive per turn. Skips (77) without valgrind or a C compiler.
+for root() inclusive per turn. bench/inline_frames.py's outermost split
+(what scan_insns_split.sh prints), given the same per-address counts, must
+put mix()'s under "root > mix" at depth 2 and all of them under "root" at
+depth 1. Skips (77) without valgrind or a C compiler.
 
 usage: test_callgrind_inlined.py CC
 """
@@ -15,7 +18,11 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOOL = os.path.join(HERE, '..', '..', 'bench', 'callgrind_inlined.py')
+BENCH = os.path.join(HERE, '..', '..', 'bench')
+TOOL = os.path.join(BENCH, 'callgrind_inlined.py')
+FRAMES = os.path.join(BENCH, 'inline_frames.py')
+sys.path.insert(0, BENCH)
+import callgrind_inlined  # noqa: E402  (bench/ is not a package)
 PROGRAM = r'''
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +96,37 @@ def main():
         ok = mix >= 3 and abs(total - per_turn) < 0.5 and not others
         print('OK' if ok else 'FAIL: mix() not split out, other functions counted, or the '
               'split does not add up to root()\'s inclusive count')
-        return 0 if ok else 1
+        return 0 if ok and outermost_ok(exe, outs, mix, per_turn) else 1
+
+
+def outermost(exe, counts, depth):
+    """inline_frames.py's rows for counts (address -> count) at depth."""
+    lines = ''.join('%d %x\n' % (n, a) for a, n in counts.items())
+    out = subprocess.run([sys.executable, FRAMES, exe, str(depth)], input=lines, check=True,
+                         capture_output=True, text=True).stdout
+    print(out)
+    return {m.group(2): int(m.group(1)) for m in re.finditer(r'^\s*(\d+)  (.*)$', out, re.M)}
+
+
+def outermost_ok(exe, outs, mix, per_turn):
+    """The outermost split of root()'s per-address counts over the 2000
+    turns between the runs."""
+    (a, _), (b, calls) = (callgrind_inlined.self_costs(o, 'shape') for o in outs)
+    under = callgrind_inlined.reached(calls, 'root')
+    counts = {}
+    for (addr, fn), c in b.items():
+        if fn in under and c > a.get((addr, fn), 0):
+            counts[addr] = counts.get(addr, 0) + c - a.get((addr, fn), 0)
+    two, one = outermost(exe, counts, 2), outermost(exe, counts, 1)
+    nested = two.get('root > mix', 0) / 2000
+    ok = (abs(nested - mix) < 0.5 and abs(one.get('root', 0) / 2000 - per_turn) < 0.5 and
+          two.get('(all)') == sum(counts.values()) and
+          not [k for k in two if k not in ('root', 'root > mix', '(all)')])
+    print('outermost split: root > mix %.1f a turn (innermost split: mix %.1f), root %.1f '
+          '(inclusive %.1f)' % (nested, mix, one.get('root', 0) / 2000, per_turn))
+    print('OK' if ok else 'FAIL: the outermost split does not nest mix() under root() or does '
+          'not add up')
+    return ok
 
 
 if __name__ == '__main__':
