@@ -18,17 +18,18 @@
  * not end inside the window is not found (PASS no_callid).
  *
  * Speed: 8 bytes at a time (SWAR), 32 per round of the scan loop. For each
- * word, one has-zero-byte test of the 8 bytes just before its own (an
- * unaligned load) says whether a line starts in it, the four of a round
- * OR-ed into one branch; for such words, branch-free masks keep the lines
- * that start after a CRLF with "Ca", "i" + a byte below 'A', or CR (the
- * empty line), and only those are read further, in the same call as the
- * scan (for a typical request: the Call-ID line, and the empty line when
- * there is no Call-ID). The scan loop makes no call, so that its values
- * stay in registers: a BPF call keeps only four alive, and calls are dear
- * where returns go through a mitigation thunk. Define SLB_XDP_SCAN_BYTES
- * for the byte-at-a-time twin the benchmark compares it with
- * (bpf/siplb_xdp_bytes.bpf.c); tests/xdp checks that both find the same
+ * word, a loose LF test of the 8 bytes just before its own (an unaligned
+ * load; one subtract, never a LF missed) says whether a line may start in
+ * it, the four of a round OR-ed into one branch; for such words, exact
+ * branch-free masks keep the lines that start after a CRLF with "Ca", "i" +
+ * a byte below 'A', or CR (the empty line), and only those are read further,
+ * in the same call as the scan (for a typical request: the Call-ID line, and
+ * the empty line when there is no Call-ID). The scan loop runs a count of
+ * whole blocks worked out before it (one compare a round) and makes no call,
+ * so that its values stay in registers: a BPF call keeps only four alive,
+ * and calls are dear where returns go through a mitigation thunk. Define
+ * SLB_XDP_SCAN_BYTES for the byte-at-a-time twin the benchmark compares it
+ * with (bpf/siplb_xdp_bytes.bpf.c); tests/xdp checks that both find the same
  * Call-IDs.
  *
  * Verifier: slb_callid_next (the loop over words, slb_callid_scan, then
@@ -303,13 +304,21 @@ SLB_CALLID_LINE_LINKAGE __u64 slb_callid_line(struct xdp_md *ctx, struct slb_scr
  * not Contact, CSeq or Content-*), "i" and then a byte below 'A' (':', SP
  * and HT among them), and CR (the empty line); a line starting at the last
  * byte, whose second character is in the next word, is always kept.
+ *
+ * The LF and the CR tests are the 4-operation borrow form too, and their
+ * AND is still exact. Each flags its real bytes and perhaps, above one, a
+ * byte one more than the one it looks for that a borrow reached: for the
+ * LF test a 0x0b at j after a LF (or after such a 0x0b) at j - 1. z's byte
+ * j is y's byte j - 1, so there the CR test sees that LF or 0x0b: neither
+ * a CR nor the 0x0c a borrow could flag. A false LF bit never has a CR bit
+ * with it, and byte 0 takes no borrow.
  */
 static __always_inline __u64 slb_callid_cands(__u64 x, __u64 y, __u64 z)
 {
 	__u64 n = x >> 8, xl = x | 0x20 * SLB_ONES, nl = n | 0x20 * SLB_ONES;
 	__u64 last = SLB_HIGH << 56;
 
-	return slb_zero_bytes(y ^ (0x0a * SLB_ONES)) & slb_zero_bytes(z ^ (0x0d * SLB_ONES)) &
+	return slb_below_bytes(y ^ (0x0a * SLB_ONES), 1) & slb_below_bytes(z ^ (0x0d * SLB_ONES), 1) &
 	       ((slb_below_bytes(xl ^ ('c' * SLB_ONES), 1) &
 		 (slb_below_bytes(nl ^ ('a' * SLB_ONES), 1) | last)) |
 		(slb_below_bytes(xl ^ ('i' * SLB_ONES), 1) & (slb_below_bytes(n, 'A') | last)) |
@@ -317,29 +326,39 @@ static __always_inline __u64 slb_callid_cands(__u64 x, __u64 y, __u64 z)
 }
 
 #ifndef SLB_XDP_SCAN_BYTES
-/* 0x80 somewhere in the bytes of the word y that are LF, maybe more (a
- * borrow only ever sets bits above a real zero byte), never only false
- * ones: as a yes/no, exact. */
-static __always_inline __u64 slb_lf_bits(__u64 y)
+/*
+ * Each byte of y ^ LF less 1 (one subtract for the word): bit 0x80 set in
+ * every byte that was a LF (0x00 - 1, with or without a borrow), and maybe
+ * in others: a byte from 0x80 up, or one a borrow reached. Never a LF
+ * missed, so as a yes/no it is loose, not wrong: the "maybe" of the two
+ * tests below, on which slb_callid_cands (exact: its LF, CR and name tests
+ * are zero-byte tests of their own) decides. A header is ASCII but for
+ * UTF-8 in a display name or a reason phrase; in a block without a LF, such
+ * a byte only costs the words' candidate tests. Three operations a word
+ * against the exact form's five ((v - 1) & ~v: the NOT and the AND): about
+ * 8 ns a DSR INVITE on a Zen 4 host (bench/RESULTS.md, "Target 4: a loose
+ * LF test").
+ */
+static __always_inline __u64 slb_lf_bits_loose(__u64 y)
 {
-	__u64 v = y ^ (0x0a * SLB_ONES);
-
-	return (v - SLB_ONES) & ~v;
+	return (y ^ (0x0a * SLB_ONES)) - SLB_ONES;
 }
 
-/* Whether the word y holds a LF: whether a line starts in the word after
- * y's first byte. Five operations. */
-static __always_inline int slb_has_lf(__u64 y)
+/* Whether the word y may hold a LF: whether a line may start in the word
+ * after y's first byte. */
+static __always_inline int slb_may_have_lf(__u64 y)
 {
-	return (slb_lf_bits(y) & SLB_HIGH) != 0;
+	return (slb_lf_bits_loose(y) & SLB_HIGH) != 0;
 }
 
-/* Whether any of the four words at q, q + 8, q + 16, q + 24 holds a LF: one
- * branch for a block, which most blocks of a header pass on. */
+/* Whether any of the four words at q, q + 8, q + 16, q + 24 may hold a LF:
+ * one branch for a block, which blocks of a header without a line start
+ * pass on. */
 static __always_inline int slb_block_has_lf(const void *q)
 {
-	return ((slb_lf_bits(*(const __u64 *)q) | slb_lf_bits(*(const __u64 *)(q + 8)) |
-		 slb_lf_bits(*(const __u64 *)(q + 16)) | slb_lf_bits(*(const __u64 *)(q + 24))) &
+	return ((slb_lf_bits_loose(*(const __u64 *)q) | slb_lf_bits_loose(*(const __u64 *)(q + 8)) |
+		 slb_lf_bits_loose(*(const __u64 *)(q + 16)) |
+		 slb_lf_bits_loose(*(const __u64 *)(q + 24))) &
 		SLB_HIGH) != 0;
 }
 #else
@@ -347,7 +366,7 @@ static __always_inline int slb_block_has_lf(const void *q)
  * branched on in turn, as a scalar scanner does (the loads stay words: a
  * load and a bounds check per byte would be 1500 iterations, more than the
  * verifier walks). */
-static __always_inline int slb_has_lf(__u64 y)
+static __always_inline int slb_may_have_lf(__u64 y)
 {
 #pragma unroll
 	for (int k = 0; k < 8; k++)
@@ -404,9 +423,12 @@ static __always_inline __u64 slb_callid_scan(struct xdp_md *ctx, struct slb_scra
 
 	if (!sc || off < 8)
 		return 0;
-	for (__u64 i = 0; i < SLB_XDP_CALLID_WINDOW / SLB_SCAN_BLOCK; i++) {
-		if (off + SLB_SCAN_BLOCK > lim)
-			break;
+	/* whole blocks before lim: one compare a block for the loop */
+	__u64 blocks = off + SLB_SCAN_BLOCK <= lim ? (lim - off) / SLB_SCAN_BLOCK : 0;
+
+	if (blocks > SLB_XDP_CALLID_WINDOW / SLB_SCAN_BLOCK)
+		blocks = SLB_XDP_CALLID_WINDOW / SLB_SCAN_BLOCK;
+	for (__u64 i = 0; i < blocks; i++) {
 		/* bytes off - 8 .. off + 32: prev, and the four words */
 		p = data + ((off - 8) & SLB_PKT_OFF_MASK);
 		if (p + 8 + SLB_SCAN_BLOCK > end)
@@ -418,7 +440,7 @@ static __always_inline __u64 slb_callid_scan(struct xdp_md *ctx, struct slb_scra
 #pragma unroll
 			for (k = 0; k < SLB_SCAN_BLOCK / 8; k++) {
 				y = *(__u64 *)(p + 7 + 8 * k);
-				if (!slb_has_lf(y))
+				if (!slb_may_have_lf(y))
 					continue;
 				x = *(__u64 *)(p + 8 + 8 * k);
 				cand = k ? slb_callid_cands(x, y, *(__u64 *)(p + 6 + 8 * k))

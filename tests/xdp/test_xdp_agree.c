@@ -220,8 +220,12 @@ static const char *pick(const char *const *a, size_t n)
 #define PICK(a) pick((a), sizeof(a) / sizeof((a)[0]))
 
 /* Headers that share a first letter or more with Call-ID, or carry it in
- * their value. */
+ * their value; and two with UTF-8 (bytes from 0x80 up, which the search's
+ * loose LF test lets through to its exact one), at every alignment the
+ * X-Pad gives. */
 static const char *const decoys[] = {
+	"Subject: caf\xc3\xa9 \xe6\x8a\x80\xe8\xa1\x93 r\xc3\xa9union \xc2\x8a\xc2\x8d\r\n",
+	"X-Display: \"\xc3\x85sa \xc3\x96\x62\x65rg \xf0\x9f\x93\x9e\" <sip:asa@example.com>\r\n",
 	"Contact: <sip:alice@192.0.2.1>\r\n",
 	"Content-Type: application/sdp\r\n",
 	"CSeq-Fake: x\r\n",
