@@ -331,8 +331,8 @@ static __always_inline __u64 slb_callid_cands(__u64 x, __u64 y, __u64 z)
  * every byte that was a LF (0x00 - 1, with or without a borrow), and maybe
  * in others: a byte from 0x80 up, or one a borrow reached. Never a LF
  * missed, so as a yes/no it is loose, not wrong: the "maybe" of the two
- * tests below, on which slb_callid_cands (exact: its LF, CR and name tests
- * are zero-byte tests of their own) decides. A header is ASCII but for
+ * tests below, on which slb_callid_cands (exact on line starts: its LF and
+ * CR tests together) decides. A header is ASCII but for
  * UTF-8 in a display name or a reason phrase; in a block without a LF, such
  * a byte only costs the words' candidate tests. Three operations a word
  * against the exact form's five ((v - 1) & ~v: the NOT and the AND): about
