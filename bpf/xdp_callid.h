@@ -311,18 +311,32 @@ SLB_CALLID_LINE_LINKAGE __u64 slb_callid_line(struct xdp_md *ctx, struct slb_scr
  * LF test a 0x0b at j after a LF (or after such a 0x0b) at j - 1. z's byte
  * j is y's byte j - 1, so there the CR test sees that LF or 0x0b: neither
  * a CR nor the 0x0c a borrow could flag. A false LF bit never has a CR bit
- * with it, and byte 0 takes no borrow.
+ * with it, and byte 0 takes no borrow. As a yes/no the LF test is exact
+ * (false bits only above a real one; ~x drops the bytes from 0x80 up): the
+ * scan asks it of each word of a round that may have a LF, and hands the
+ * mask on.
  */
-static __always_inline __u64 slb_callid_cands(__u64 x, __u64 y, __u64 z)
+static __always_inline __u64 slb_lf_mask(__u64 y)
+{
+	return slb_below_bytes(y ^ (0x0a * SLB_ONES), 1);
+}
+
+/* slb_callid_cands with y's LF mask (slb_lf_mask) already made. */
+static __always_inline __u64 slb_callid_cands_lf(__u64 x, __u64 lf, __u64 z)
 {
 	__u64 n = x >> 8, xl = x | 0x20 * SLB_ONES, nl = n | 0x20 * SLB_ONES;
 	__u64 last = SLB_HIGH << 56;
 
-	return slb_below_bytes(y ^ (0x0a * SLB_ONES), 1) & slb_below_bytes(z ^ (0x0d * SLB_ONES), 1) &
+	return lf & slb_below_bytes(z ^ (0x0d * SLB_ONES), 1) &
 	       ((slb_below_bytes(xl ^ ('c' * SLB_ONES), 1) &
 		 (slb_below_bytes(nl ^ ('a' * SLB_ONES), 1) | last)) |
 		(slb_below_bytes(xl ^ ('i' * SLB_ONES), 1) & (slb_below_bytes(n, 'A') | last)) |
 		slb_below_bytes(x ^ ('\r' * SLB_ONES), 1));
+}
+
+static __always_inline __u64 slb_callid_cands(__u64 x, __u64 y, __u64 z)
+{
+	return slb_callid_cands_lf(x, slb_lf_mask(y), z);
 }
 
 #ifndef SLB_XDP_SCAN_BYTES
@@ -330,25 +344,24 @@ static __always_inline __u64 slb_callid_cands(__u64 x, __u64 y, __u64 z)
  * Each byte of y ^ LF less 1 (one subtract for the word): bit 0x80 set in
  * every byte that was a LF (0x00 - 1, with or without a borrow), and maybe
  * in others: a byte from 0x80 up, or one a borrow reached. Never a LF
- * missed, so as a yes/no it is loose, not wrong: the "maybe" of the two
- * tests below, on which slb_callid_cands (exact on line starts: its LF and
- * CR tests together) decides. A header is ASCII but for
- * UTF-8 in a display name or a reason phrase; in a block without a LF, such
- * a byte only costs the words' candidate tests. Three operations a word
- * against the exact form's five ((v - 1) & ~v: the NOT and the AND): about
- * 8 ns a DSR INVITE on a Zen 4 host (bench/RESULTS.md, "Target 4: a loose
- * LF test").
+ * missed, so as a yes/no it is loose, not wrong: the round's "maybe"
+ * (slb_block_has_lf), after which each word's exact test (slb_lf_in)
+ * decides. Three operations a word against the exact test's five: a round
+ * of ASCII text without a LF, the usual one, costs less; a round with a
+ * byte from 0x80 up (UTF-8 in a display name) goes word by word, four
+ * exact tests more, never the candidates' masks unless a LF is there
+ * (bench/RESULTS.md, "Target 4: a loose LF test").
  */
 static __always_inline __u64 slb_lf_bits_loose(__u64 y)
 {
 	return (y ^ (0x0a * SLB_ONES)) - SLB_ONES;
 }
 
-/* Whether the word y may hold a LF: whether a line may start in the word
- * after y's first byte. */
-static __always_inline int slb_may_have_lf(__u64 y)
+/* y's LF mask (slb_lf_mask), 0 when no line starts in the word after y's
+ * first byte. */
+static __always_inline __u64 slb_lf_in(__u64 y)
 {
-	return (slb_lf_bits_loose(y) & SLB_HIGH) != 0;
+	return slb_lf_mask(y);
 }
 
 /* Whether any of the four words at q, q + 8, q + 16, q + 24 may hold a LF:
@@ -366,12 +379,12 @@ static __always_inline int slb_block_has_lf(const void *q)
  * branched on in turn, as a scalar scanner does (the loads stay words: a
  * load and a bounds check per byte would be 1500 iterations, more than the
  * verifier walks). */
-static __always_inline int slb_may_have_lf(__u64 y)
+static __always_inline __u64 slb_lf_in(__u64 y)
 {
 #pragma unroll
 	for (int k = 0; k < 8; k++)
 		if (((y >> (8 * k)) & 0xff) == '\n')
-			return 1;
+			return slb_lf_mask(y);
 	return 0;
 }
 
@@ -418,7 +431,7 @@ static __always_inline __u64 slb_callid_scan(struct xdp_md *ctx, struct slb_scra
 					     __u32 off32, __u32 lim32, __u32 start32)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end, *p;
-	__u64 x, y, prev, cand = 0, off = off32, lim = lim32, start = start32;
+	__u64 x, y, lf, prev, cand = 0, off = off32, lim = lim32, start = start32;
 	int k;
 
 	if (!sc || off < 8)
@@ -440,10 +453,11 @@ static __always_inline __u64 slb_callid_scan(struct xdp_md *ctx, struct slb_scra
 #pragma unroll
 			for (k = 0; k < SLB_SCAN_BLOCK / 8; k++) {
 				y = *(__u64 *)(p + 7 + 8 * k);
-				if (!slb_may_have_lf(y))
+				lf = slb_lf_in(y);
+				if (!lf)
 					continue;
 				x = *(__u64 *)(p + 8 + 8 * k);
-				cand = k ? slb_callid_cands(x, y, *(__u64 *)(p + 6 + 8 * k))
+				cand = k ? slb_callid_cands_lf(x, lf, *(__u64 *)(p + 6 + 8 * k))
 					 : slb_callid_cands_after(x, *(__u64 *)p, off, start);
 				if (cand)
 					break;
