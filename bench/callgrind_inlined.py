@@ -61,6 +61,19 @@ def reached(calls, root):
     return seen
 
 
+def address_counts(cg1, cg2, binary, root):
+    """Instruction address -> what the second run executed there more than
+    the first, for the addresses of binary in root and what it calls (only
+    those that ran more)."""
+    (a, _), (b, calls) = self_costs(cg1, binary), self_costs(cg2, binary)
+    under = reached(calls, root)
+    counts = collections.Counter()
+    for (addr, fn), c in b.items():
+        if fn in under:
+            counts[addr] += c - a.get((addr, fn), 0)
+    return {addr: c for addr, c in counts.items() if c > 0}
+
+
 def innermost(binary_path, addrs):
     """Address -> 'function (file)' of the innermost inlined frame."""
     return {a: '%s (%s)' % f[0] for a, f in inline_frames.chains(binary_path, addrs).items() if f}
@@ -73,14 +86,8 @@ def main():
     top = int(sys.argv[6]) if len(sys.argv) > 6 else 40
     root = sys.argv[7] if len(sys.argv) > 7 else 'slb_proxy_handle_burst'
     binary = binary_path.rsplit('/', 1)[-1]
-    (a, _), (b, calls) = self_costs(cg1, binary), self_costs(cg2, binary)
-    under = reached(calls, root)
     span = int(n2) - int(n1)
-    per = collections.Counter()
-    for (addr, fn), c in b.items():
-        if fn in under:
-            per[addr] += (c - a.get((addr, fn), 0)) / span
-    per = {addr: c for addr, c in per.items() if c > 0}
+    per = {addr: c / span for addr, c in address_counts(cg1, cg2, binary, root).items()}
     if not per:
         sys.exit('no instructions of %s under %s in %s: was it run with --dump-instr=yes?'
                  % (binary, root, cg2))

@@ -358,7 +358,8 @@ static __always_inline __u64 slb_lf_bits_loose(__u64 y)
 }
 
 /* y's LF mask (slb_lf_mask), 0 when no line starts in the word after y's
- * first byte. */
+ * first byte: the mask itself here; the byte twin's below decides byte by
+ * byte first. */
 static __always_inline __u64 slb_lf_in(__u64 y)
 {
 	return slb_lf_mask(y);
@@ -419,13 +420,13 @@ static __always_inline __u64 slb_callid_cands_after(__u64 x, __u64 prev, __u64 o
  * (slb_callid_cands): their mask, with the word's offset in
  * sc->forget[SLB_FORGET_POS]; 0 when no word has any. Its loop makes no
  * call, so that it keeps everything in registers (a BPF call leaves only
- * four of them alive across it). The loop takes
- * 32-byte blocks: one bounds check, and for each word a load of the 8 bytes
- * just before its own bytes (so no shifting across words) tested for a LF,
- * the four tests one branch; only a block with a LF computes the
- * candidates, of the words that have one. What is left after the blocks,
- * less than 32 bytes, is at most four words, the last partial and
- * zero-padded.
+ * four of them alive across it). The loop takes 32-byte blocks: one
+ * bounds check, and for each word a load of the 8 bytes just before its own
+ * bytes (so no shifting across words) given the loose LF test, the four
+ * tests one branch; a block that may have a LF tests its words exactly
+ * (slb_lf_in) and computes the candidates of those that have one. What is
+ * left after the blocks, less than 32 bytes, is at most four words, the
+ * last partial and zero-padded.
  */
 static __always_inline __u64 slb_callid_scan(struct xdp_md *ctx, struct slb_scratch *sc,
 					     __u32 off32, __u32 lim32, __u32 start32)
@@ -437,7 +438,7 @@ static __always_inline __u64 slb_callid_scan(struct xdp_md *ctx, struct slb_scra
 	if (!sc || off < 8)
 		return 0;
 	/* whole blocks before lim: one compare a block for the loop */
-	__u64 blocks = off + SLB_SCAN_BLOCK <= lim ? (lim - off) / SLB_SCAN_BLOCK : 0;
+	__u64 blocks = off < lim ? (lim - off) / SLB_SCAN_BLOCK : 0;
 
 	if (blocks > SLB_XDP_CALLID_WINDOW / SLB_SCAN_BLOCK)
 		blocks = SLB_XDP_CALLID_WINDOW / SLB_SCAN_BLOCK;

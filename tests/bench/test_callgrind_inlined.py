@@ -111,12 +111,7 @@ def outermost(exe, counts, depth):
 def outermost_ok(exe, outs, mix, per_turn):
     """The outermost split of root()'s per-address counts over the 2000
     turns between the runs."""
-    (a, _), (b, calls) = (callgrind_inlined.self_costs(o, 'shape') for o in outs)
-    under = callgrind_inlined.reached(calls, 'root')
-    counts = {}
-    for (addr, fn), c in b.items():
-        if fn in under and c > a.get((addr, fn), 0):
-            counts[addr] = counts.get(addr, 0) + c - a.get((addr, fn), 0)
+    counts = callgrind_inlined.address_counts(outs[0], outs[1], 'shape', 'root')
     two, one = outermost(exe, counts, 2), outermost(exe, counts, 1)
     nested = two.get('root > mix', 0) / 2000
     ok = (abs(nested - mix) < 0.5 and abs(one.get('root', 0) / 2000 - per_turn) < 0.5 and
