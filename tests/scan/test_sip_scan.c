@@ -453,6 +453,47 @@ static void check_prefixes(const char *dir, const struct entry *e, unsigned long
 	free(buf);
 }
 
+/*
+ * Each byte of the file replaced in turn by each of a few values, every
+ * path against the scalar one: bytes from 0x80 up (the AVX-512 path takes
+ * them to DEL before its class lookup, so a class that treated them
+ * otherwise would differ here), DEL, and the bytes that end the value
+ * forms' runs. Only the first 1024 bytes: the header blocks.
+ */
+static void check_substitutions(const char *dir, const struct entry *e,
+				unsigned long *n_subst)
+{
+	static const uint8_t values[] = { 0x7f, 0x80, 0xa0, 0xbf, 0xc3, 0xfe, 0xff,
+					  ';',  '"',  '<',  '>',  '\\', ' ' };
+	char path[4096];
+	size_t len = 0;
+	struct path_result r[8];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, e->path);
+	uint8_t *buf = load(path, &len);
+	if (!buf || len > PREFIX_MAX_FILE) {
+		free(buf);
+		return;
+	}
+	for (size_t k = 0; k < len && k < 1024; k++) {
+		uint8_t was = buf[k];
+
+		for (size_t v = 0; v < sizeof(values); v++) {
+			char what[64];
+
+			if (values[v] == was)
+				continue;
+			buf[k] = values[v];
+			size_t n = scan_all(buf, len, r);
+			snprintf(what, sizeof(what), "byte %zu as 0x%02x: ", k, values[v]);
+			check_agree(e->path, r, n, what);
+			(*n_subst)++;
+		}
+		buf[k] = was;
+	}
+	free(buf);
+}
+
 /* ---- the corpus as a whole -------------------------------------------------- */
 
 static struct entry *find_entry(const char *rel)
@@ -494,7 +535,7 @@ int main(int argc, char **argv)
 {
 	char path[4096], err[256];
 	size_t n_valid = 0, n_invalid = 0, n_keepalive = 0;
-	unsigned long n_prefixes = 0;
+	unsigned long n_prefixes = 0, n_subst = 0;
 	bool reason_seen[SLB_SIP_REASON_COUNT] = { false };
 
 	if (argc != 2) {
@@ -542,8 +583,10 @@ int main(int argc, char **argv)
 		n_keepalive += strncmp(e->path, "keepalive/", 10) == 0;
 
 		check_entry(dir, e);
-		if (is_valid)
+		if (is_valid) {
 			check_prefixes(dir, e, &n_prefixes);
+			check_substitutions(dir, e, &n_subst);
+		}
 	}
 
 	size_t on_disk = check_dir(dir, "valid") + check_dir(dir, "invalid") +
@@ -560,9 +603,9 @@ int main(int argc, char **argv)
 		      slb_sip_reason_name((enum slb_sip_reason)r));
 
 	printf("scanner corpus: %zu files (%zu valid, %zu invalid, %zu keepalive; %zu on disk), "
-	       "%d checks (%lu prefixes), %d failures\n",
+	       "%d checks (%lu prefixes, %lu byte substitutions), %d failures\n",
 	       n_entries, n_valid, n_invalid, n_keepalive, on_disk, check_count, n_prefixes,
-	       check_failures);
+	       n_subst, check_failures);
 	slb_sip_hs_scratch_free(hs_scratch);
 	slb_sip_hs_db_free(hs_db);
 	for (size_t i = 0; i < n_entries; i++) {

@@ -96,6 +96,7 @@ bool slb_sip_path_supported(enum slb_sip_path path)
 		       __builtin_cpu_supports("bmi2");
 	case SLB_SIP_PATH_AVX512: /* the compilers' test includes the OS's (XCR0) */
 		return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+		       __builtin_cpu_supports("avx512vbmi") &&
 		       slb_sip_path_supported(SLB_SIP_PATH_AVX2);
 	default: return false;
 	}
@@ -111,7 +112,8 @@ bool slb_sip_path_supported(enum slb_sip_path path)
  * AMD from Zen 4, which has none (simdjson takes its AVX-512 kernel on the
  * same test; glibc is more cautious and keeps its string functions off
  * 512-bit code on every Intel core without AVX-VNNI). --scan-path avx512
- * still pins it anywhere.
+ * still pins it on any core with AVX-512 VBMI (its byte classes' permute):
+ * from Cannon Lake and Ice Lake, and Zen 4; not Skylake-SP nor Cascade Lake.
  */
 static bool avx512_by_default(void)
 {

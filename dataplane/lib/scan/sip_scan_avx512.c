@@ -3,7 +3,7 @@
  * The 64-byte path, built for AVX-512BW machines: one load per 64-byte
  * chunk, each compare straight into a mask register (vpcmpeqb k), the
  * walk's faults as a mask too, and a byte class of 64 bytes from one
- * vpshufb pair and one vptestnmb.
+ * vpermt2b (VBMI) and one vptestnmb.
  */
 /* begin, walk and finish inlined into slb_sip_run_*() (sip_scan_run.h) */
 #define SLB_PATH_FN static inline __attribute__((always_inline))
@@ -63,18 +63,20 @@ static inline void slb_chunk_masks_first(const uint8_t *p, uint64_t *lf, uint64_
 #define SLB_WALK_LINKAGE static __attribute__((noinline))
 #include "sip_scan_walk.h"
 
-/* Bit j set when v's byte j is not in k, for the bytes of `in`. */
+/* Bit j set when v's byte j is not in k, for the bytes of `in`: the byte
+ * looked up in k->in[0..128) by one two-table permute (VBMI), after the
+ * bytes from 0x80 up are taken to DEL by an unsigned minimum (every class
+ * takes or leaves them as it does DEL: slb_byte_class_init() checks).
+ * Where the nibble scheme takes two shuffles, their masks and a shift:
+ * on Intel's cores the shuffles share the one port that takes every
+ * compare into a mask (bench/RESULTS.md, "Issue 10 on an Intel host"). */
 static inline uint64_t slb_class_miss_in(const struct slb_byte_class *k, __m512i v, uint64_t in)
 {
-	const __m512i nib = _mm512_set1_epi8(0x0f);
-	__m512i lo = _mm512_shuffle_epi8(
-		_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)k->lo)),
-		_mm512_and_si512(v, nib));
-	__m512i hi = _mm512_shuffle_epi8(
-		_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)k->hi)),
-		_mm512_and_si512(_mm512_srli_epi16(v, 4), nib));
+	__m512i t = _mm512_permutex2var_epi8(_mm512_loadu_si512(k->in),
+					     _mm512_min_epu8(v, _mm512_set1_epi8(0x7f)),
+					     _mm512_loadu_si512(k->in + 64));
 
-	return _mm512_mask_testn_epi8_mask(in, lo, hi);
+	return _mm512_mask_testn_epi8_mask(in, t, t);
 }
 
 /* 64 bytes per step; the last, partial step a masked load of the bytes

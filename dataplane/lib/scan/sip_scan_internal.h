@@ -194,7 +194,10 @@ static inline size_t slb_class_end_bytes(const uint8_t *in, const uint8_t *b, si
  * is not zero. Each high nibble gets one bit, shared by the high nibbles
  * whose sets of low nibbles are equal, and lo[l] holds the bits of the sets
  * containing l; eight bits give up to eight distinct sets, which covers
- * every class the parsers use (slb_byte_class_init() checks).
+ * every class the parsers use (slb_byte_class_init() checks). The AVX-512
+ * path looks bytes up in in[0..128) instead, with bytes from 0x80 taken as
+ * DEL: so every class must take or leave them all as it does DEL (checked
+ * there too).
  */
 struct slb_byte_class {
 	uint8_t lo[16], hi[16];
@@ -202,12 +205,16 @@ struct slb_byte_class {
 };
 
 /* Fills k->lo and k->hi from k->in; false when the set needs more than
- * eight distinct low-nibble sets. */
+ * eight distinct low-nibble sets, or treats a byte from 0x80 up otherwise
+ * than DEL. */
 static inline bool slb_byte_class_init(struct slb_byte_class *k)
 {
 	uint16_t sets[8];
 	unsigned n = 0;
 
+	for (unsigned c = 0x80; c < 256; c++)
+		if (k->in[c] != k->in[0x7f])
+			return false;
 	memset(k->lo, 0, sizeof(k->lo));
 	memset(k->hi, 0, sizeof(k->hi));
 	for (unsigned h = 0; h < 16; h++) {
