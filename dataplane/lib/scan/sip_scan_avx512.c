@@ -68,7 +68,7 @@ static inline void slb_chunk_masks_first(const uint8_t *p, uint64_t *lf, uint64_
  * bytes from 0x80 up are taken to DEL by an unsigned minimum (every class
  * takes or leaves them as it does DEL: slb_byte_class_init() checks).
  * Where the nibble scheme takes two shuffles, their masks and a shift:
- * 3-9 % faster scans on an Intel Xeon, no change on Zen 5 (bench/RESULTS.md,
+ * 3-10 % faster scans on an Intel Xeon, no change on Zen 5 (bench/RESULTS.md,
  * "Issue 10 on an Intel host"; likely why, not measured: there both
  * 512-bit shuffles share the one port that takes every compare into a
  * mask). */
