@@ -3,9 +3,10 @@
 
 Each round runs `siplb-bench-scan --one PATH N FILE` of every build on every
 message, the builds' order turned each round, pinned to one CPU, and takes
-the process's wall time over N scans (start-up included: under 0.5 ns a
-scan at N = 10 million) as ns a scan; prints each build's median and range
-per message. For changes worth a few percent, where the table of
+the process's wall time over N scans as ns a scan, start-up included
+(about 13 ms a process here, 1.3 ns a scan at N = 10 million, the same on
+every side: the ratios understate a difference by about that much);
+prints each build's median and range per message. For changes worth a few percent, where the table of
 siplb-bench-scan (all paths, one build) takes minutes a run and the
 machine's speed drifts between runs.
 

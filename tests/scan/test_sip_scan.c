@@ -420,21 +420,35 @@ static void check_entry(const char *dir, struct entry *e)
 }
 
 /*
+ * A file's bytes for the checks that scan variants of it many times; NULL
+ * when it is larger than PREFIX_MAX_FILE (too slow, no gain) or unreadable
+ * (check_entry() reports that).
+ */
+static uint8_t *load_for_variants(const char *dir, const struct entry *e, size_t *len)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, e->path);
+	uint8_t *buf = load(path, len);
+	if (buf && *len > PREFIX_MAX_FILE) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/*
  * Every prefix of a valid file, each from an exactly sized allocation: the
  * paths must agree on all of them, and none may read past the end.
  */
 static void check_prefixes(const char *dir, const struct entry *e, unsigned long *n_prefixes)
 {
-	char path[4096];
 	size_t len = 0;
 	struct path_result r[8];
+	uint8_t *buf = load_for_variants(dir, e, &len);
 
-	snprintf(path, sizeof(path), "%s/%s", dir, e->path);
-	uint8_t *buf = load(path, &len);
-	if (!buf || len > PREFIX_MAX_FILE) {
-		free(buf);
+	if (!buf)
 		return;
-	}
 	for (size_t k = 0; k < len; k++) {
 		uint8_t *p = malloc(k ? k : 1);
 		char what[64];
@@ -458,23 +472,20 @@ static void check_prefixes(const char *dir, const struct entry *e, unsigned long
  * path against the scalar one: bytes from 0x80 up (the AVX-512 path takes
  * them to DEL before its class lookup, so a class that treated them
  * otherwise would differ here), DEL, and the bytes that end the value
- * forms' runs. Only the first 1024 bytes: the header blocks.
+ * forms' runs. Only the first 1024 bytes (the header block of most
+ * files; the paths read a body only for the block's last chunk).
  */
 static void check_substitutions(const char *dir, const struct entry *e,
 				unsigned long *n_subst)
 {
 	static const uint8_t values[] = { 0x7f, 0x80, 0xa0, 0xbf, 0xc3, 0xfe, 0xff,
 					  ';',  '"',  '<',  '>',  '\\', ' ' };
-	char path[4096];
 	size_t len = 0;
 	struct path_result r[8];
+	uint8_t *buf = load_for_variants(dir, e, &len);
 
-	snprintf(path, sizeof(path), "%s/%s", dir, e->path);
-	uint8_t *buf = load(path, &len);
-	if (!buf || len > PREFIX_MAX_FILE) {
-		free(buf);
+	if (!buf)
 		return;
-	}
 	for (size_t k = 0; k < len && k < 1024; k++) {
 		uint8_t was = buf[k];
 

@@ -196,8 +196,8 @@ static inline size_t slb_class_end_bytes(const uint8_t *in, const uint8_t *b, si
  * containing l; eight bits give up to eight distinct sets, which covers
  * every class the parsers use (slb_byte_class_init() checks). The AVX-512
  * path looks bytes up in in[0..128) instead, with bytes from 0x80 taken as
- * DEL: so every class must take or leave them all as it does DEL (checked
- * there too).
+ * DEL: so every class must take or leave them all as it does DEL
+ * (slb_byte_class_init() checks that too).
  */
 struct slb_byte_class {
 	uint8_t lo[16], hi[16];
