@@ -46,7 +46,12 @@ testpmd's in that round; the median and range of those. --also BUILD_B
 puts another build's siplb-dp in each round (an A/B of two builds in the
 same minutes), --csum-floor testpmd's csum engine (it recomputes the IP
 and UDP checksums in software, so reads each datagram once: the least a
-forwarder that looks past the headers pays for the frames' bytes). With
+forwarder that looks past the headers pays for the frames' bytes),
+--pad-floor N the csum engine again on INVITEs made N bytes longer by an
+X-Pad line (sip-flood's PAD): with N what siplb-dp adds to each message
+(its Via, the client Via's received and rport, its Record-Route; each
+trial prints the mean size of the frames its backends received), frames
+of siplb-dp's output size read once and sent, and nothing else done. With
 --perf each round's trials are profiled and their time outside sendto()
 and recvfrom() (their own code, the PMD, libc) given a message: the
 forwarder's own part, without the kernel's transmit path, which is where
@@ -54,7 +59,7 @@ the machine's drift shows most.
 
 usage: dp_veth_bench.py BUILD_DIR [TRIAL_SECONDS] [--one-backend] [--perf]
                         [--cpu-share F [--saturate K | --rounds R [--also BUILD_B]
-                        [--csum-floor]]] [--hugepages]   (root)
+                        [--csum-floor] [--pad-floor N]]] [--hugepages]   (root)
 """
 import argparse
 import json
@@ -115,10 +120,10 @@ def quiet_bridge(env):
         E.sh("bridge -n %s fdb replace %s dev %s%s master static" % (env.ns("sw"), mac, env.p, h))
 
 
-def flood(env, build, count, secs, rate=0):
+def flood(env, build, count, secs, rate=0, pad=0):
     r = subprocess.run(["ip", "netns", "exec", env.ns("cl")] +
                        pinned([os.path.join(build, "bench/sip-flood"), E.VIP, "5060", "5090",
-                               str(count), str(secs), str(rate)]),
+                               str(count), str(secs), str(rate), str(pad)]),
                        capture_output=True, text=True, timeout=secs + 30)
     m = re.search(r"sent (\d+) messages in ([\d.]+) s", r.stdout)
     return int(m.group(1)), float(m.group(2))
@@ -135,6 +140,16 @@ def rcvbuf_errors(env, hosts):
     return total
 
 
+def rx_counts(env, hosts):
+    """(frames, bytes) the backends' interfaces received so far."""
+    frames = octets = 0
+    for h in hosts:
+        rx = json.loads(E.sh("ip -n %s -s -j link show %s" % (env.ns(h), h)).stdout)[0]
+        frames += rx["stats64"]["rx"]["packets"]
+        octets += rx["stats64"]["rx"]["bytes"]
+    return frames, octets
+
+
 def cpu_ns(pid):
     """CPU time the process had so far, all its threads (schedstat), ns."""
     total = 0
@@ -148,9 +163,9 @@ class Trial:
     """One offered rate for a few seconds: what was sent, what the sinks
     (host, address) received."""
 
-    def __init__(self, env, build, sinks, tag, pid):
+    def __init__(self, env, build, sinks, tag, pid, pad=0):
         self.env, self.build, self.sinks, self.tag, self.n = env, build, sinks, tag, 0
-        self.pid = pid
+        self.pid, self.pad = pid, pad
 
     def __call__(self, rate, secs, during=None):
         """during: called once the sinks are ready, right before the stream
@@ -161,20 +176,24 @@ class Trial:
                                                      500)), name)
                  for (h, a), name in zip(self.sinks, names)]
         self.env.wait_for(lambda: all("ready" in self.env.log(n) for n in names), "sinks")
-        dropped = rcvbuf_errors(self.env, [h for h, _ in self.sinks])
+        hosts = [h for h, _ in self.sinks]
+        dropped = rcvbuf_errors(self.env, hosts)
+        rx = rx_counts(self.env, hosts)
         count = int(rate * secs) if rate else 10**9
         if during:
             during()
         cpu = cpu_ns(self.pid)
-        sent, took = flood(self.env, self.build, count, secs, rate)
+        sent, took = flood(self.env, self.build, count, secs, rate, self.pad)
         cpu = cpu_ns(self.pid) - cpu
         got = 0
         for p, name in zip(procs, names):
             p.wait(secs + 60)
             m = re.search(r"received (\d+)", self.env.log(name))
             got += int(m.group(1)) if m else 0
-        dropped = rcvbuf_errors(self.env, [h for h, _ in self.sinks]) - dropped
+        dropped = rcvbuf_errors(self.env, hosts) - dropped
+        frames, octets = (b - a for a, b in zip(rx, rx_counts(self.env, hosts)))
         return dict(rate=rate, sent=sent, took=took, got=got, sink_drops=dropped,
+                    frame_bytes=octets / max(frames, 1),
                     loss=(sent - got) / max(sent, 1), kept_up=sent / took,
                     cpu_share=cpu / 1e9 / took, cpu_per_msg=cpu / max(got, 1))
 
@@ -214,9 +233,11 @@ def saturate(trial, secs, rounds, log):
 
 def fmt(t):
     return ("sent %d in %.2f s (%.0f/s), received %d, lost %d (%.3f%%; %d at the sinks' "
-            "socket buffers); the forwarder had %.0f%% of a CPU, %.0f ns a message"
+            "socket buffers; %.0f-byte frames at the backends); the forwarder had %.0f%% of a "
+            "CPU, %.0f ns a message"
             % (t["sent"], t["took"], t["kept_up"], t["got"], t["sent"] - t["got"],
-               100 * t["loss"], t["sink_drops"], 100 * t["cpu_share"], t["cpu_per_msg"]))
+               100 * t["loss"], t["sink_drops"], t["frame_bytes"], 100 * t["cpu_share"],
+               t["cpu_per_msg"]))
 
 
 def profile(env, pid, trial, rate, secs, out):
@@ -448,12 +469,16 @@ def main():
     ap.add_argument("--csum-floor", action="store_true",
                     help="with --rounds: testpmd's csum engine in each round too (reads "
                     "each datagram once to checksum it in software)")
+    ap.add_argument("--pad-floor", type=int, metavar="N",
+                    help="with --rounds: testpmd's csum engine on INVITEs N bytes longer "
+                    "(an X-Pad line) in each round too: frames of siplb-dp's output size "
+                    "when N is what siplb-dp adds (the frame sizes each run prints)")
     opts = ap.parse_args()
     if (opts.saturate or opts.rounds) and not opts.cpu_share:
         ap.error("--saturate and --rounds need --cpu-share: with a whole CPU the generator "
                  "is the limit")
-    if (opts.also or opts.csum_floor) and not opts.rounds:
-        ap.error("--also and --csum-floor go with --rounds")
+    if (opts.also or opts.csum_floor or opts.pad_floor) and not opts.rounds:
+        ap.error("--also, --csum-floor and --pad-floor go with --rounds")
     if opts.rounds and opts.saturate:
         ap.error("--rounds takes no --saturate")
     subprocess.run([os.path.join(os.path.dirname(os.path.abspath(__file__)), "machine.sh")],
@@ -473,8 +498,9 @@ class Contender:
     """A forwarder the rounds start, try once flat out and stop, on the same
     port: siplb-dp of a build, or testpmd with a forwarding engine."""
 
-    def __init__(self, label, build=None, mode=None):
+    def __init__(self, label, build=None, mode=None, pad=0):
         self.label, self.build, self.mode, self.runs = label, build, mode, []
+        self.pad = pad  # bytes more in each INVITE the generator sends it
 
     def start(self, env, cpu, b1mac, n):
         if self.mode:
@@ -516,16 +542,20 @@ def rounds(env, opts, cpu, b1mac, backends, log, out):
         field.append(Contender("siplb-dp " + opts.also, os.path.abspath(opts.also)))
     if opts.csum_floor:
         field.append(Contender("testpmd (csum)", mode="csum"))
+    if opts.pad_floor:
+        field.append(Contender("testpmd (csum, +%d)" % opts.pad_floor, mode="csum",
+                               pad=opts.pad_floor))
     n = 0
     for r in range(opts.rounds):
         for c in field[r % len(field):] + field[:r % len(field)]:
             n += 1
             proc = c.start(env, cpu, b1mac, n)
-            trial = Trial(env, env.build, c.sinks(backends), "r%d" % n, proc.pid)
+            trial = Trial(env, env.build, c.sinks(backends), "r%d" % n, proc.pid, c.pad)
             if out:
                 t, ns, per_msg, _ = profile(env, proc.pid, trial, 0, opts.secs,
                                             "%s/%d-%s" % (out, n, proc_name(c, n)))
                 t["own_ns"] = per_msg - ns["sendto"] - ns["recvfrom"]
+                t["sendto_ns"] = ns["sendto"]
             else:
                 t = trial(0, opts.secs)
             c.stop(env, proc)
@@ -582,8 +612,13 @@ def summarize(field, base, n_rounds, cpu, log):
         if c.runs and "own_ns" in c.runs[0]:
             mine = [t["own_ns"] for t in c.runs]
             log("  %-22s outside sendto and recvfrom (its own code, the PMD, libc), ns a "
-                "message: median %.0f (%.0f-%.0f)"
-                % (c.label, statistics.median(mine), min(mine), max(mine)))
+                "message: median %.0f (%.0f-%.0f); in sendto (the kernel's transmit path) "
+                "%.0f" % (c.label, statistics.median(mine), min(mine), max(mine),
+                          statistics.median(t["sendto_ns"] for t in c.runs)))
+    for c in field:
+        sizes = [t["frame_bytes"] for t in c.runs]
+        log("  %-22s frames at the backends: median %.1f bytes" % (c.label,
+                                                                statistics.median(sizes)))
 
 
 def measure(trial, opts, log):

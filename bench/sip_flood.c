@@ -4,7 +4,12 @@
  * socket with sendmmsg, flat out or at a given rate. Stops at COUNT messages
  * or SECONDS, whichever comes first, and prints what it sent.
  *
- * usage: sip-flood DEST_IP DEST_PORT SRC_PORT COUNT SECONDS [RATE]
+ * PAD (bytes, 0 for none) adds a header line of that many bytes, X-Pad, to
+ * each INVITE: a forwarder that adds nothing then carries frames of the size
+ * another one emits after its own insertions (bench/dp_veth_bench.py
+ * --pad-floor).
+ *
+ * usage: sip-flood DEST_IP DEST_PORT SRC_PORT COUNT SECONDS [RATE [PAD]]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -17,7 +22,9 @@
 
 #define VARIANTS 4096
 #define BATCH 64
-#define MSG_MAX 1024
+#define MSG_MAX 2048
+#define PAD_MAX 1024
+#define PAD_MIN 10 /* "X-Pad: " x CRLF */
 
 static double now(void)
 {
@@ -27,7 +34,19 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int build(char *out, unsigned i, const char *dest, unsigned sport)
+/* "X-Pad: xxx...\r\n", pad bytes in all (pad >= PAD_MIN), or "" for 0. */
+static void pad_line(char *out, size_t pad)
+{
+	if (!pad) {
+		out[0] = '\0';
+		return;
+	}
+	memcpy(out, "X-Pad: ", 7);
+	memset(out + 7, 'x', pad - 9);
+	memcpy(out + pad - 2, "\r\n", 3);
+}
+
+static int build(char *out, unsigned i, const char *dest, unsigned sport, const char *pad)
 {
 	static const char sdp[] =
 		"v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n"
@@ -44,8 +63,9 @@ static int build(char *out, unsigned i, const char *dest, unsigned sport)
 		"CSeq: 1 INVITE\r\n"
 		"Contact: <sip:flood@192.0.2.10:%u>\r\n"
 		"Content-Type: application/sdp\r\n"
+		"%s"
 		"Content-Length: %zu\r\n\r\n%s",
-		i, dest, sport, i, i * 2654435761u, i, dest, i * 40503u, sport,
+		i, dest, sport, i, i * 2654435761u, i, dest, i * 40503u, sport, pad,
 		sizeof(sdp) - 1, sdp);
 }
 
@@ -56,10 +76,20 @@ int main(int argc, char **argv)
 	struct mmsghdr batch[BATCH];
 	struct sockaddr_in dst = { .sin_family = AF_INET }, src = { .sin_family = AF_INET };
 
+	static char pad[PAD_MAX + 1];
+
 	if (argc < 6 || !inet_pton(AF_INET, argv[1], &dst.sin_addr)) {
-		fprintf(stderr, "usage: sip-flood DEST_IP DEST_PORT SRC_PORT COUNT SECONDS [RATE]\n");
+		fprintf(stderr, "usage: sip-flood DEST_IP DEST_PORT SRC_PORT COUNT SECONDS "
+				"[RATE [PAD]]\n");
 		return 2;
 	}
+	long pad_len = argc > 7 ? atol(argv[7]) : 0;
+	if (pad_len < 0 || (pad_len && pad_len < PAD_MIN) || pad_len > PAD_MAX) {
+		fprintf(stderr, "sip-flood: PAD is 0 or %d to %d bytes, got %s\n", PAD_MIN,
+			PAD_MAX, argv[7]);
+		return 2;
+	}
+	pad_line(pad, (size_t)pad_len);
 	dst.sin_port = htons((uint16_t)atoi(argv[2]));
 	src.sin_port = htons((uint16_t)atoi(argv[3]));
 	long count = atol(argv[4]);
@@ -72,7 +102,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < VARIANTS; i++) {
 		iov[i].iov_base = msgs[i];
-		iov[i].iov_len = (size_t)build(msgs[i], i, argv[1], (unsigned)atoi(argv[3]));
+		iov[i].iov_len = (size_t)build(msgs[i], i, argv[1], (unsigned)atoi(argv[3]), pad);
 	}
 	long sent = 0, errors = 0;
 	double t0 = now(), t = t0;
