@@ -82,6 +82,7 @@ SATURATED = 0.01     # flat out, a forwarder that lost this share could not keep
 KEPT_UP = 0.98       # the generator sent at least this share of the asked rate
 SEARCH_STEPS = 6
 GEN_CPU, FWD_CPU = 0, 1
+PAD_MIN, PAD_MAX = 10, 1024  # sip-flood's PAD: an X-Pad line's bytes
 HOSTS = ["cl", "lb", "b1", "b2", "b3"]
 
 
@@ -477,10 +478,13 @@ def main():
     if (opts.saturate or opts.rounds) and not opts.cpu_share:
         ap.error("--saturate and --rounds need --cpu-share: with a whole CPU the generator "
                  "is the limit")
-    if (opts.also or opts.csum_floor or opts.pad_floor) and not opts.rounds:
+    if (opts.also or opts.csum_floor or opts.pad_floor is not None) and not opts.rounds:
         ap.error("--also, --csum-floor and --pad-floor go with --rounds")
     if opts.rounds and opts.saturate:
         ap.error("--rounds takes no --saturate")
+    if opts.pad_floor is not None and not PAD_MIN <= opts.pad_floor <= PAD_MAX:
+        ap.error("--pad-floor takes %d to %d bytes (sip-flood's PAD), got %d"
+                 % (PAD_MIN, PAD_MAX, opts.pad_floor))
     subprocess.run([os.path.join(os.path.dirname(os.path.abspath(__file__)), "machine.sh")],
                    check=False)
     cpu = CpuShare(opts.cpu_share)

@@ -101,8 +101,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (unsigned i = 0; i < VARIANTS; i++) {
+		int n = build(msgs[i], i, argv[1], (unsigned)atoi(argv[3]), pad);
+
+		if (n < 0 || n >= MSG_MAX) {
+			fprintf(stderr, "sip-flood: an INVITE of %d bytes does not fit in %d\n", n,
+				MSG_MAX);
+			return 2;
+		}
 		iov[i].iov_base = msgs[i];
-		iov[i].iov_len = (size_t)build(msgs[i], i, argv[1], (unsigned)atoi(argv[3]), pad);
+		iov[i].iov_len = (size_t)n;
 	}
 	long sent = 0, errors = 0;
 	double t0 = now(), t = t0;
