@@ -4,7 +4,7 @@
 usage: test_deps.py BUILD_DIR
 
 Reads the object files meson built for the programs and their libraries
-(not the tests', not bench's, not the sanitized or fuzzing copies) with
+(not the tests', not bench's, not the sanitized, fuzzing or profiling copies) with
 `nm`: file A depends on file B when A uses a symbol B defines. Checks:
 
 1. Folders depend only downwards (docs/architecture.md):
@@ -38,7 +38,7 @@ def objects(build):
         rel = os.path.relpath(top, build)
         if not rel.endswith(".p") or rel.split(os.sep)[0] in ("tests", "bench"):
             continue
-        if re.search(r"_(san|fuzz)\.a\.p$", rel):
+        if re.search(r"_(san|fuzz|pgogen)\.a\.p$", rel):
             continue
         folder = os.path.dirname(rel)
         for f in files:
